@@ -1,0 +1,35 @@
+# One image for all Fast Track services and one-shot admin commands.
+# The command decides what runs, e.g. `python -m services.telemedicine`
+# or `python -m shared.admin migrate` (see docker-compose.yml).
+FROM python:3.11-slim
+
+ENV PYTHONUNBUFFERED=1 \
+    PYTHONDONTWRITEBYTECODE=1 \
+    PIP_NO_CACHE_DIR=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    UV_COMPILE_BYTECODE=1 \
+    UV_LINK_MODE=copy \
+    UV_PYTHON_DOWNLOADS=never \
+    UV_NO_CACHE=1
+
+RUN pip install "uv==0.13.8"
+
+WORKDIR /app
+
+# Dependencies first, so that code changes do not invalidate this layer.
+COPY pyproject.toml uv.lock ./
+RUN uv sync --frozen --no-dev
+
+# The code is run in place from /app (the project is not installed as a package).
+COPY shared/ ./shared/
+COPY services/ ./services/
+COPY deploy/ ./deploy/
+
+RUN useradd --system --uid 10001 --user-group --no-create-home --home-dir /app fasttrack
+USER fasttrack
+
+ENV PATH=/app/.venv/bin:$PATH
+
+EXPOSE 8001 8002 8003
+
+CMD ["python", "-m", "services.referral"]

@@ -1,0 +1,117 @@
+"""SQL for deliveries (schema ``notifier``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import asyncpg
+
+from services.notifier.domain.model import Channel, Delivery, DeliveryStatus
+from shared.db.pool import Connection
+
+
+async def insert_delivery(connection: Connection, *, delivery: Delivery) -> bool:
+    status: str = await connection.execute(
+        """
+        INSERT INTO delivery (id, request_id, referral_id, recipient, channel, priority, body,
+                              trace_context)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+        ON CONFLICT DO NOTHING
+        """,
+        delivery.id,
+        delivery.request_id,
+        delivery.referral_id,
+        delivery.recipient,
+        delivery.channel.value,
+        delivery.priority,
+        delivery.body,
+        delivery.trace_context,
+    )
+    return status.endswith(" 1")
+
+
+async def claim_due(pool: asyncpg.Pool, *, limit: int, lease_s: float) -> list[Delivery]:
+    """Leases due deliveries to this sender; a lease that expires (sender died) frees them."""
+    rows = await pool.fetch(
+        """
+        UPDATE delivery SET lease_until = now() + make_interval(secs => $2),
+                            attempts = attempts + 1
+        WHERE id IN (
+            SELECT id FROM delivery
+            WHERE status = 'pending' AND next_attempt_at <= now()
+              AND (lease_until IS NULL OR lease_until < now())
+            ORDER BY next_attempt_at LIMIT $1 FOR UPDATE SKIP LOCKED)
+        RETURNING *
+        """,
+        limit,
+        lease_s,
+    )
+    return [_delivery(row) for row in rows]
+
+
+async def mark_sent(connection: Connection, *, delivery_id: str) -> bool:
+    status: str = await connection.execute(
+        """
+        UPDATE delivery SET status = 'sent', sent_at = now(), lease_until = NULL
+        WHERE id = $1 AND status = 'pending'
+        """,
+        delivery_id,
+    )
+    return status.endswith(" 1")
+
+
+async def mark_failed(connection: Connection, *, delivery_id: str, reason: str) -> bool:
+    status: str = await connection.execute(
+        """
+        UPDATE delivery SET status = 'failed', last_error = $2, lease_until = NULL
+        WHERE id = $1 AND status = 'pending'
+        """,
+        delivery_id,
+        reason,
+    )
+    return status.endswith(" 1")
+
+
+async def reschedule(
+    connection: Connection, *, delivery_id: str, delay_s: float, reason: str
+) -> None:
+    await connection.execute(
+        """
+        UPDATE delivery SET next_attempt_at = now() + make_interval(secs => $2),
+                            lease_until = NULL, last_error = $3
+        WHERE id = $1 AND status = 'pending'
+        """,
+        delivery_id,
+        delay_s,
+        reason,
+    )
+
+
+async def deliveries_for_referral(
+    connection: Connection, *, referral_id: str
+) -> list[dict[str, Any]]:
+    rows = await connection.fetch(
+        """
+        SELECT id, recipient, channel, status, attempts, last_error, created_at, sent_at
+        FROM delivery WHERE referral_id = $1 ORDER BY created_at
+        """,
+        referral_id,
+    )
+    return [dict(row) for row in rows]
+
+
+def _delivery(row: asyncpg.Record) -> Delivery:
+    return Delivery(
+        id=row["id"],
+        request_id=row["request_id"],
+        referral_id=row["referral_id"],
+        recipient=row["recipient"],
+        channel=Channel(row["channel"]),
+        priority=row["priority"],
+        body=row["body"],
+        attempts=row["attempts"],
+        trace_context=row["trace_context"],
+    )
+
+
+__all__ = ["DeliveryStatus"]

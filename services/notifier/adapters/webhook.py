@@ -1,0 +1,60 @@
+"""The webhook channel: POSTs a notification as JSON, signed, with an idempotency key."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import time
+from email.utils import parsedate_to_datetime
+
+import httpx
+
+from services.notifier.domain.model import (
+    Delivery,
+    PermanentDeliveryError,
+    TransientDeliveryError,
+)
+
+RETRYABLE_STATUS = {408, 425, 429, 500, 502, 503, 504}
+
+
+class WebhookChannel:
+    def __init__(self, *, client: httpx.AsyncClient, url: str, secret: str | None) -> None:
+        self._client = client
+        self._url = url
+        self._secret = secret.encode() if secret else None
+
+    async def send(self, delivery: Delivery) -> None:
+        body = json.dumps(delivery.body, ensure_ascii=False, separators=(",", ":")).encode()
+        headers = {"Content-Type": "application/json", "Idempotency-Key": delivery.id}
+        if self._secret is not None:
+            timestamp = str(int(time.time()))
+            digest = hmac.new(self._secret, timestamp.encode() + b"." + body, hashlib.sha256)
+            headers["X-FastTrack-Timestamp"] = timestamp
+            headers["X-FastTrack-Signature"] = f"sha256={digest.hexdigest()}"
+        try:
+            response = await self._client.post(self._url, content=body, headers=headers)
+        except httpx.TimeoutException:
+            raise TransientDeliveryError("webhook timed out") from None
+        except httpx.TransportError as error:
+            raise TransientDeliveryError(f"webhook unreachable: {type(error).__name__}") from None
+        if response.is_success:
+            return
+        reason = f"webhook answered HTTP {response.status_code}"
+        if response.status_code in RETRYABLE_STATUS:
+            raise TransientDeliveryError(
+                reason, retry_after_s=_retry_after(response.headers.get("Retry-After"))
+            )
+        raise PermanentDeliveryError(reason)
+
+
+def _retry_after(value: str | None) -> float | None:
+    if not value:
+        return None
+    if value.strip().isdigit():
+        return float(value)
+    try:
+        return max(parsedate_to_datetime(value).timestamp() - time.time(), 0.0)
+    except (TypeError, ValueError):
+        return None

@@ -1,0 +1,63 @@
+"""Composition root of the notifier."""
+
+from __future__ import annotations
+
+import httpx
+from fastapi import FastAPI
+
+from services.notifier.adapters.webhook import WebhookChannel
+from services.notifier.config import SERVICE_NAME, NotifierSettings
+from services.notifier.domain.model import RetryPolicy
+from services.notifier.entrypoints.consumers import wire_consumers
+from services.notifier.entrypoints.http import router
+from services.notifier.service.dispatcher import DeliveryDispatcher
+from shared.runtime import ServiceRuntime, create_service_app
+
+
+class _HttpClientWorker:
+    """Closes the shared HTTP client on shutdown (started with the other workers)."""
+
+    def __init__(self, client: httpx.AsyncClient) -> None:
+        self.client = client
+
+    def start(self) -> None:
+        pass
+
+    async def stop(self) -> None:
+        await self.client.aclose()
+
+
+def create_app(settings: NotifierSettings | None = None) -> FastAPI:
+    settings = settings or NotifierSettings()
+
+    def wire(runtime: ServiceRuntime) -> None:
+        client = httpx.AsyncClient(timeout=settings.notifier_http_timeout_s)
+        dispatcher = DeliveryDispatcher(
+            pool=runtime.pool,
+            channel=WebhookChannel(
+                client=client,
+                url=settings.notifier_webhook_url,
+                secret=settings.notifier_webhook_secret,
+            ),
+            retry_policy=RetryPolicy(
+                max_attempts=settings.notifier_max_attempts,
+                base_s=settings.notifier_backoff_base_s,
+                cap_s=settings.notifier_backoff_cap_s,
+            ),
+            tracer=runtime.telemetry.tracer("fasttrack.notifier"),
+            source_endpoint="urn:fasttrack:notifier",
+            lease_s=settings.notifier_delivery_lease_s,
+            poll_interval_s=settings.notifier_poll_interval_s,
+            send_timeout_s=settings.notifier_http_timeout_s,
+        )
+        # Stopped in reverse: the dispatcher first, then the client it sends through.
+        runtime.workers.extend([_HttpClientWorker(client), dispatcher])
+        wire_consumers(runtime, dispatcher)
+
+    return create_service_app(
+        name=SERVICE_NAME,
+        settings=settings,
+        routers=[router],
+        wire=wire,
+        title="Fast Track notifier",
+    )

@@ -1,0 +1,73 @@
+"""Deliveries and the rules for retrying them. Plain data, no I/O."""
+
+from __future__ import annotations
+
+import random
+import uuid
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+# Delivery ids are derived from what makes a delivery unique, so a redelivered request maps to
+# the same row and the same idempotency key.
+_DELIVERY_NAMESPACE = uuid.UUID("6f0a3c1e-9a57-4c61-8d8e-2b8f0d1f5a10")
+
+
+class DeliveryStatus(StrEnum):
+    PENDING = "pending"
+    SENT = "sent"
+    FAILED = "failed"
+
+
+class Channel(StrEnum):
+    WEBHOOK = "webhook"
+
+
+class TransientDeliveryError(Exception):
+    """Worth retrying (5xx, 429, timeout, connection refused)."""
+
+    def __init__(self, reason: str, *, retry_after_s: float | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.retry_after_s = retry_after_s
+
+
+class PermanentDeliveryError(Exception):
+    """Retrying cannot help (4xx other than 408/429)."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+@dataclass(frozen=True, kw_only=True)
+class Delivery:
+    id: str
+    request_id: str
+    referral_id: str
+    recipient: str
+    channel: Channel
+    priority: str
+    body: dict[str, Any]
+    attempts: int = 0
+    trace_context: dict[str, str] = field(default_factory=dict)
+
+    @staticmethod
+    def delivery_id(*, request_id: str, recipient: str, channel: Channel) -> str:
+        return str(uuid.uuid5(_DELIVERY_NAMESPACE, f"{request_id}|{recipient}|{channel.value}"))
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    max_attempts: int
+    base_s: float
+    cap_s: float
+
+    def delay_after(self, attempts: int, *, retry_after_s: float | None = None) -> float:
+        """Exponential backoff with full jitter; a server's Retry-After is a floor."""
+        ceiling = min(self.cap_s, self.base_s * 2 ** max(attempts - 1, 0))
+        delay = random.uniform(ceiling / 2, ceiling)
+        return max(delay, retry_after_s or 0.0)
+
+    def gives_up_after(self, attempts: int) -> bool:
+        return attempts >= self.max_attempts

@@ -1,0 +1,28 @@
+"""Kafka entry points of the notifier."""
+
+from __future__ import annotations
+
+from services.notifier.service.dispatcher import DeliveryDispatcher
+from services.notifier.service.handlers import accept_notification_request
+from shared.db.pool import Connection
+from shared.fhir.codes import EventCode
+from shared.fhir.envelope import FhirMessage
+from shared.messaging.consumer import FhirMessageConsumer
+from shared.messaging.topics import NOTIFICATION_REQUESTS
+from shared.runtime import ServiceRuntime
+
+
+def wire_consumers(runtime: ServiceRuntime, dispatcher: DeliveryDispatcher) -> None:
+    async def on_notification_requested(connection: Connection, message: FhirMessage) -> None:
+        await accept_notification_request(connection, message)
+
+    FhirMessageConsumer(
+        broker=runtime.broker,
+        pool=runtime.pool,
+        topic=NOTIFICATION_REQUESTS,
+        service_name=runtime.name,
+        handlers={EventCode.NOTIFICATION_REQUESTED: on_notification_requested},
+        retry_backoff_s=runtime.settings.consumer_retry_backoff_s,
+        # Send at once rather than at the dispatcher's next poll.
+        after_commit=lambda _: dispatcher.wake(),
+    ).subscribe()

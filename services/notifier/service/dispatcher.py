@@ -1,0 +1,142 @@
+"""Sends pending deliveries; each in its own task, so one slow endpoint delays no other."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from typing import Protocol
+
+import asyncpg
+from opentelemetry import propagate, trace
+
+from services.notifier.adapters import fhir_mapping, repository
+from services.notifier.domain.model import (
+    Delivery,
+    PermanentDeliveryError,
+    RetryPolicy,
+    TransientDeliveryError,
+)
+from shared.messaging.outbox import add_to_outbox
+from shared.messaging.topics import NOTIFICATION_OUTCOMES
+
+log = logging.getLogger(__name__)
+
+
+class DeliveryChannel(Protocol):
+    async def send(self, delivery: Delivery) -> None: ...
+
+
+class DeliveryDispatcher:
+    def __init__(
+        self,
+        *,
+        pool: asyncpg.Pool,
+        channel: DeliveryChannel,
+        retry_policy: RetryPolicy,
+        tracer: trace.Tracer,
+        source_endpoint: str,
+        lease_s: float,
+        poll_interval_s: float,
+        send_timeout_s: float,
+        batch_size: int = 50,
+    ) -> None:
+        self._pool = pool
+        self._channel = channel
+        self._retry_policy = retry_policy
+        self._tracer = tracer
+        self._source_endpoint = source_endpoint
+        self._lease_s = lease_s
+        self._poll_interval_s = poll_interval_s
+        self._send_timeout_s = send_timeout_s
+        self._batch_size = batch_size
+        self._wake = asyncio.Event()
+        self._in_flight: set[asyncio.Task[None]] = set()
+        self._loop_task: asyncio.Task[None] | None = None
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    def start(self) -> None:
+        self._loop_task = asyncio.create_task(self._run(), name="delivery-dispatcher")
+
+    async def stop(self) -> None:
+        tasks = [t for t in (self._loop_task, *self._in_flight) if t is not None]
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    async def _run(self) -> None:
+        while True:
+            try:
+                due = await repository.claim_due(
+                    self._pool, limit=self._batch_size, lease_s=self._lease_s
+                )
+            except Exception:
+                log.exception("could not claim deliveries")
+                due = []
+            for delivery in due:
+                task = asyncio.create_task(self._deliver(delivery), name=f"deliver-{delivery.id}")
+                self._in_flight.add(task)
+                task.add_done_callback(self._in_flight.discard)
+            if len(due) < self._batch_size:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), self._poll_interval_s)
+                self._wake.clear()
+
+    async def _deliver(self, delivery: Delivery) -> None:
+        parent = propagate.extract(delivery.trace_context)
+        with self._tracer.start_as_current_span(
+            f"deliver {delivery.channel.value}", context=parent, kind=trace.SpanKind.CLIENT
+        ) as span:
+            span.set_attribute("fasttrack.delivery.id", delivery.id)
+            span.set_attribute("fasttrack.delivery.attempt", delivery.attempts)
+            try:
+                async with asyncio.timeout(self._send_timeout_s):
+                    await self._channel.send(delivery)
+            except TimeoutError:
+                await self._retry_or_fail(delivery, "send timed out", retry_after_s=None)
+            except TransientDeliveryError as error:
+                await self._retry_or_fail(delivery, error.reason, error.retry_after_s)
+            except PermanentDeliveryError as error:
+                await self._finish(delivery, sent=False, reason=error.reason)
+            except Exception:
+                log.exception("delivery %s failed unexpectedly", delivery.id)
+                await self._retry_or_fail(delivery, "internal error", retry_after_s=None)
+            else:
+                await self._finish(delivery, sent=True, reason=None)
+
+    async def _retry_or_fail(
+        self, delivery: Delivery, reason: str, retry_after_s: float | None
+    ) -> None:
+        if self._retry_policy.gives_up_after(delivery.attempts):
+            await self._finish(
+                delivery, sent=False, reason=f"{reason} (gave up after {delivery.attempts})"
+            )
+            return
+        delay = self._retry_policy.delay_after(delivery.attempts, retry_after_s=retry_after_s)
+        log.warning("delivery %s: %s; retry in %.1f s", delivery.id, reason, delay)
+        async with self._pool.acquire() as connection:
+            await repository.reschedule(
+                connection, delivery_id=delivery.id, delay_s=delay, reason=reason
+            )
+
+    async def _finish(self, delivery: Delivery, *, sent: bool, reason: str | None) -> None:
+        async with self._pool.acquire() as connection, connection.transaction():
+            if sent:
+                changed = await repository.mark_sent(connection, delivery_id=delivery.id)
+            else:
+                changed = await repository.mark_failed(
+                    connection, delivery_id=delivery.id, reason=reason or "failed"
+                )
+            if changed:  # a concurrent sender may have finished it first
+                await add_to_outbox(
+                    connection,
+                    topic=NOTIFICATION_OUTCOMES,
+                    key=delivery.referral_id,
+                    message=fhir_mapping.outcome_message(
+                        delivery, sent=sent, reason=reason, source_endpoint=self._source_endpoint
+                    ),
+                )

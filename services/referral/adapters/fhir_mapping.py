@@ -1,0 +1,296 @@
+"""Referral <-> FHIR R4B (the BSeR pattern: Task + ServiceRequest + Patient + Observations)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+from fhir.resources.R4B.observation import Observation
+from fhir.resources.R4B.patient import Patient
+
+from services.referral.domain.model import InvalidReferral, RequestReferral
+from shared.fhir import codes
+from shared.fhir.codes import EventCode, organization_reference
+from shared.fhir.envelope import FhirMessage, build_message
+from shared.fhir.models import CommunicationRequest, ServiceRequest, Task
+
+HN_SYSTEM = f"{codes.PROJECT_CANONICAL}/NamingSystem/hospital-number"
+# Clinicians read clock times in the province's own zone.
+LOCAL_ZONE = ZoneInfo("Asia/Bangkok")
+
+
+def _org_id(reference: str | None, *, element: str) -> str:
+    if not reference or not reference.startswith("Organization/"):
+        raise InvalidReferral(f"{element} must reference an Organization", expression=element)
+    return reference.removeprefix("Organization/")
+
+
+def request_from_message(message: FhirMessage, *, now: datetime) -> RequestReferral:
+    """Reads a referral-requested message; raises InvalidReferral saying what is missing."""
+    task = message.focus_resource(Task)
+    if task is None:
+        raise InvalidReferral("The message's focus must be the referral Task", expression="focus")
+    if task.status != "requested":
+        raise InvalidReferral(
+            f"A new referral's Task.status must be 'requested', got {task.status!r}",
+            expression="Task.status",
+        )
+    requester = _org_id(
+        task.requester.reference if task.requester else None, element="Task.requester"
+    )
+    owner = _org_id(task.owner.reference if task.owner else None, element="Task.owner")
+    if message.sender != organization_reference(requester):
+        raise InvalidReferral(
+            "MessageHeader.sender must be the requesting organization (Task.requester)",
+            expression="MessageHeader.sender",
+        )
+    patient = next(
+        (
+            p
+            for p in message.resources(Patient)
+            if task.for_fhir and task.for_fhir.reference == f"Patient/{p.id}"
+        ),
+        None,
+    )
+    if patient is None:
+        raise InvalidReferral(
+            "Task.for must reference a Patient in the Bundle", expression="Task.for"
+        )
+    hn = next(
+        (i.value for i in patient.identifier or [] if i.system == HN_SYSTEM and i.value), None
+    )
+    if hn is None:
+        raise InvalidReferral(
+            f"The Patient needs an identifier with system {HN_SYSTEM}",
+            expression="Patient.identifier",
+        )
+    lkw: datetime | None = None
+    nihss: int | None = None
+    lvo: bool | None = None
+    for observation in message.resources(Observation):
+        coding = {(c.system, c.code) for c in observation.code.coding or []}
+        if (codes.LOINC, codes.LOINC_NIHSS_TOTAL) in coding:
+            nihss = observation.valueInteger
+            if nihss is None and observation.valueQuantity is not None:
+                assert observation.valueQuantity.value is not None
+                nihss = int(observation.valueQuantity.value)
+        elif (codes.STROKE_OBSERVATION_SYSTEM, codes.LAST_KNOWN_WELL) in coding:
+            lkw = _as_datetime(observation.effectiveDateTime)
+        elif (codes.STROKE_OBSERVATION_SYSTEM, codes.LVO_SUSPECTED) in coding:
+            lvo = observation.valueBoolean
+    teleconsult = any(
+        (c.system, c.code) == (codes.SERVICE_CATEGORY_SYSTEM, codes.TELECONSULT)
+        for request in message.resources(ServiceRequest)
+        for category in request.category or []
+        for c in category.coding or []
+    )
+    return RequestReferral(
+        referral_id=str(task.id) if task.id else str(uuid.uuid4()),
+        request_message_id=message.message_id,
+        requester_org=requester,
+        owner_org=owner,
+        patient_hn=hn,
+        patient_gender=patient.gender,
+        patient_birth_date=str(patient.birthDate) if patient.birthDate else None,
+        last_known_well=lkw,
+        nihss=nihss,
+        suspected_lvo=lvo,
+        teleconsult_requested=teleconsult,
+        requested_at=now,
+    )
+
+
+def _as_datetime(value: object) -> datetime | None:
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        return value
+    try:
+        return datetime.fromisoformat(str(value))
+    except ValueError:
+        raise InvalidReferral(
+            "Last known well must be a full date and time", expression="Observation.effective"
+        ) from None
+
+
+def referral_requested_message(
+    request: RequestReferral, *, source_endpoint: str, message_id: str | None = None
+) -> FhirMessage:
+    """The referral-requested message the network sees (also what the web form produces)."""
+    patient_id = f"p-{request.referral_id}"
+    service_request_id = f"sr-{request.referral_id}"
+    patient = Patient.model_validate(
+        {
+            "resourceType": "Patient",
+            "id": patient_id,
+            "identifier": [{"system": HN_SYSTEM, "value": request.patient_hn}],
+            **({"gender": request.patient_gender} if request.patient_gender else {}),
+            **({"birthDate": request.patient_birth_date} if request.patient_birth_date else {}),
+        }
+    )
+    referral_request = ServiceRequest.model_validate(
+        {
+            "resourceType": "ServiceRequest",
+            "id": service_request_id,
+            "status": "active",
+            "intent": "order",
+            "priority": "stat",
+            "code": {
+                "coding": [
+                    {
+                        "system": codes.SNOMED,
+                        "code": codes.SNOMED_PATIENT_REFERRAL,
+                        "display": "Patient referral",
+                    }
+                ]
+            },
+            "subject": {"reference": f"Patient/{patient_id}"},
+            "authoredOn": request.requested_at.isoformat(),
+            "requester": {"reference": organization_reference(request.requester_org)},
+            "performer": [{"reference": organization_reference(request.owner_org)}],
+        }
+    )
+    task = Task.model_validate(
+        {
+            "resourceType": "Task",
+            "id": request.referral_id,
+            "status": "requested",
+            "intent": "order",
+            "priority": "stat",
+            "focus": {"reference": f"ServiceRequest/{service_request_id}"},
+            "for": {"reference": f"Patient/{patient_id}"},
+            "authoredOn": request.requested_at.isoformat(),
+            "requester": {"reference": organization_reference(request.requester_org)},
+            "owner": {"reference": organization_reference(request.owner_org)},
+        }
+    )
+    supporting: list[object] = [referral_request, patient]
+    if request.teleconsult_requested:
+        supporting.append(
+            ServiceRequest.model_validate(
+                {
+                    "resourceType": "ServiceRequest",
+                    "id": f"tc-{request.referral_id}",
+                    "status": "active",
+                    "intent": "order",
+                    "priority": "stat",
+                    "category": [
+                        {
+                            "coding": [
+                                {"system": codes.SERVICE_CATEGORY_SYSTEM, "code": codes.TELECONSULT}
+                            ]
+                        }
+                    ],
+                    "subject": {"reference": f"Patient/{patient_id}"},
+                    "requester": {"reference": organization_reference(request.requester_org)},
+                    "performer": [{"reference": organization_reference(request.owner_org)}],
+                }
+            )
+        )
+    supporting.extend(_observations(request, patient_id))
+    return build_message(
+        event=EventCode.REFERRAL_REQUESTED,
+        sender=organization_reference(request.requester_org),
+        destinations=[organization_reference(request.owner_org)],
+        focus=[task],
+        supporting=supporting,  # type: ignore[arg-type]
+        source_endpoint=source_endpoint,
+        message_id=message_id,
+        timestamp=request.requested_at,
+    )
+
+
+def _observations(request: RequestReferral, patient_id: str) -> list[Observation]:
+    subject = {"reference": f"Patient/{patient_id}"}
+    found: list[Observation] = []
+    if request.nihss is not None:
+        found.append(
+            Observation.model_validate(
+                {
+                    "resourceType": "Observation",
+                    "id": f"nihss-{request.referral_id}",
+                    "status": "final",
+                    "code": {"coding": [{"system": codes.LOINC, "code": codes.LOINC_NIHSS_TOTAL}]},
+                    "subject": subject,
+                    "valueInteger": request.nihss,
+                }
+            )
+        )
+    if request.last_known_well is not None:
+        found.append(
+            Observation.model_validate(
+                {
+                    "resourceType": "Observation",
+                    "id": f"lkw-{request.referral_id}",
+                    "status": "final",
+                    "code": {
+                        "coding": [
+                            {
+                                "system": codes.STROKE_OBSERVATION_SYSTEM,
+                                "code": codes.LAST_KNOWN_WELL,
+                            }
+                        ]
+                    },
+                    "subject": subject,
+                    "effectiveDateTime": request.last_known_well.isoformat(),
+                }
+            )
+        )
+    if request.suspected_lvo is not None:
+        found.append(
+            Observation.model_validate(
+                {
+                    "resourceType": "Observation",
+                    "id": f"lvo-{request.referral_id}",
+                    "status": "final",
+                    "code": {
+                        "coding": [
+                            {"system": codes.STROKE_OBSERVATION_SYSTEM, "code": codes.LVO_SUSPECTED}
+                        ]
+                    },
+                    "subject": subject,
+                    "valueBoolean": request.suspected_lvo,
+                }
+            )
+        )
+    return found
+
+
+def stroke_team_alert(
+    request: RequestReferral,
+    *,
+    requester_name: str,
+    referral_url: str,
+    source_endpoint: str,
+) -> FhirMessage:
+    """notification-requested for the receiving hospital's stroke team (PDPA: minimum data)."""
+    facts = [f"from {requester_name}"]
+    if request.nihss is not None:
+        facts.append(f"NIHSS {request.nihss}")
+    if request.last_known_well is not None:
+        facts.append(f"LKW {request.last_known_well.astimezone(LOCAL_ZONE).strftime('%H:%M')}")
+    communication_request = CommunicationRequest.model_validate(
+        {
+            "resourceType": "CommunicationRequest",
+            "id": f"cr-stroke-team-{request.referral_id}",
+            "status": "active",
+            "priority": "stat",
+            "category": [
+                {"coding": [{"system": codes.NOTIFICATION_CATEGORY_SYSTEM, "code": "stroke-alert"}]}
+            ],
+            "about": [{"reference": f"Task/{request.referral_id}"}],
+            "recipient": [{"reference": organization_reference(request.owner_org)}],
+            "authoredOn": datetime.now(UTC).isoformat(),
+            "payload": [
+                {"contentString": f"Stroke referral {', '.join(facts)}. Open: {referral_url}"}
+            ],
+        }
+    )
+    return build_message(
+        event=EventCode.NOTIFICATION_REQUESTED,
+        sender=organization_reference(request.requester_org),
+        destinations=[organization_reference(request.owner_org)],
+        focus=[communication_request],
+        source_endpoint=source_endpoint,
+    )

@@ -1,0 +1,152 @@
+"""SQL for referrals, their timeline and the hospital directory (asyncpg, schema ``referral``)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from services.referral.domain.model import (
+    Referral,
+    ReferralStatus,
+    RequestReferral,
+    TimelineEntry,
+)
+from shared.db.pool import Connection
+
+
+async def insert_referral(connection: Connection, *, request: RequestReferral) -> bool:
+    """Stores a new referral; False when this referral id already exists."""
+    status: str = await connection.execute(
+        """
+        INSERT INTO referral (id, status, requester_org, owner_org, patient_hn, last_known_well,
+                              nihss, suspected_lvo, teleconsult_requested, request_message_id,
+                              created_at)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+        ON CONFLICT DO NOTHING
+        """,
+        request.referral_id,
+        ReferralStatus.REQUESTED.value,
+        request.requester_org,
+        request.owner_org,
+        request.patient_hn,
+        request.last_known_well,
+        request.nihss,
+        request.suspected_lvo,
+        request.teleconsult_requested,
+        request.request_message_id,
+        request.requested_at,
+    )
+    return status.endswith(" 1")
+
+
+async def get_referral(connection: Connection, *, referral_id: str) -> Referral | None:
+    row = await connection.fetchrow("SELECT * FROM referral WHERE id = $1", referral_id)
+    if row is None:
+        return None
+    return Referral(
+        id=row["id"],
+        status=ReferralStatus(row["status"]),
+        requester_org=row["requester_org"],
+        owner_org=row["owner_org"],
+        patient_hn=row["patient_hn"],
+        last_known_well=row["last_known_well"],
+        nihss=row["nihss"],
+        suspected_lvo=row["suspected_lvo"],
+        teleconsult_requested=row["teleconsult_requested"],
+        created_at=row["created_at"],
+    )
+
+
+async def referral_id_for_request(connection: Connection, *, request_message_id: str) -> str | None:
+    value: str | None = await connection.fetchval(
+        "SELECT id FROM referral WHERE request_message_id = $1", request_message_id
+    )
+    return value
+
+
+async def add_timeline_entry(
+    connection: Connection,
+    *,
+    referral_id: str,
+    event_code: str,
+    occurred_at: datetime,
+    source: str,
+    message_id: str | None,
+    detail: dict[str, Any],
+) -> None:
+    await connection.execute(
+        """
+        INSERT INTO timeline_entry (referral_id, event_code, occurred_at, source, message_id,
+                                    detail)
+        VALUES ($1, $2, $3, $4, $5, $6)
+        """,
+        referral_id,
+        event_code,
+        occurred_at,
+        source,
+        message_id,
+        detail,
+    )
+
+
+async def timeline(connection: Connection, *, referral_id: str) -> list[TimelineEntry]:
+    rows = await connection.fetch(
+        """
+        SELECT event_code, occurred_at, recorded_at, source, detail FROM timeline_entry
+        WHERE referral_id = $1 ORDER BY occurred_at, id
+        """,
+        referral_id,
+    )
+    return [
+        TimelineEntry(
+            event_code=row["event_code"],
+            occurred_at=row["occurred_at"],
+            recorded_at=row["recorded_at"],
+            source=row["source"],
+            detail=row["detail"],
+        )
+        for row in rows
+    ]
+
+
+async def organization_name(connection: Connection, *, organization_id: str) -> str | None:
+    value: str | None = await connection.fetchval(
+        "SELECT name FROM organization WHERE id = $1", organization_id
+    )
+    return value
+
+
+async def upsert_organization(
+    connection: Connection,
+    *,
+    organization_id: str,
+    name: str,
+    name_th: str | None,
+    capabilities: list[str],
+    latitude: float | None,
+    longitude: float | None,
+    resource: dict[str, Any],
+) -> None:
+    await connection.execute(
+        """
+        INSERT INTO organization (id, name, name_th, capabilities, latitude, longitude, resource)
+        VALUES ($1, $2, $3, $4, $5, $6, $7)
+        ON CONFLICT (id) DO UPDATE SET name = excluded.name, name_th = excluded.name_th,
+            capabilities = excluded.capabilities, latitude = excluded.latitude,
+            longitude = excluded.longitude, resource = excluded.resource, updated_at = now()
+        """,
+        organization_id,
+        name,
+        name_th,
+        capabilities,
+        latitude,
+        longitude,
+        resource,
+    )
+
+
+async def list_organizations(connection: Connection) -> list[dict[str, Any]]:
+    rows = await connection.fetch(
+        "SELECT id, name, name_th, capabilities, latitude, longitude FROM organization ORDER BY id"
+    )
+    return [dict(row) for row in rows]

@@ -1,0 +1,100 @@
+"""The referral as the domain sees it: plain data and rules, no framework or I/O."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+MAX_NIHSS = 42
+
+
+class ReferralStatus(StrEnum):
+    """FHIR Task states (http://hl7.org/fhir/task-status) a referral goes through."""
+
+    REQUESTED = "requested"
+    RECEIVED = "received"
+    ACCEPTED = "accepted"
+    REJECTED = "rejected"
+    CANCELLED = "cancelled"
+    IN_PROGRESS = "in-progress"
+    COMPLETED = "completed"
+
+
+class InvalidReferral(ValueError):
+    """The request cannot become a referral; ``reason`` says why, for the sender."""
+
+    def __init__(self, reason: str, *, expression: str | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.expression = expression
+
+
+class ReferralNotFound(LookupError):
+    pass
+
+
+@dataclass(frozen=True, kw_only=True)
+class RequestReferral:
+    """Command: a spoke hospital asks the hub to take a suspected stroke patient."""
+
+    referral_id: str
+    request_message_id: str
+    requester_org: str
+    owner_org: str
+    patient_hn: str
+    patient_gender: str | None = None
+    patient_birth_date: str | None = None
+    last_known_well: datetime | None = None
+    nihss: int | None = None
+    suspected_lvo: bool | None = None
+    teleconsult_requested: bool = False
+    requested_at: datetime
+
+    def __post_init__(self) -> None:
+        if self.requester_org == self.owner_org:
+            raise InvalidReferral(
+                "A hospital cannot refer a patient to itself", expression="Task.owner"
+            )
+        if self.nihss is not None and not 0 <= self.nihss <= MAX_NIHSS:
+            raise InvalidReferral(
+                f"NIHSS must be between 0 and {MAX_NIHSS}", expression="Observation.value"
+            )
+        if self.last_known_well is not None:
+            if self.last_known_well.tzinfo is None:
+                raise InvalidReferral(
+                    "Last known well needs a time zone", expression="Observation.effective"
+                )
+            if self.last_known_well > self.requested_at:
+                raise InvalidReferral(
+                    "Last known well cannot be after the request",
+                    expression="Observation.effective",
+                )
+        if not self.patient_hn.strip():
+            raise InvalidReferral("The patient's hospital number is required")
+
+
+@dataclass(frozen=True, kw_only=True)
+class Referral:
+    id: str
+    status: ReferralStatus
+    requester_org: str
+    owner_org: str
+    patient_hn: str
+    last_known_well: datetime | None
+    nihss: int | None
+    suspected_lvo: bool | None
+    teleconsult_requested: bool
+    created_at: datetime
+
+
+@dataclass(frozen=True, kw_only=True)
+class TimelineEntry:
+    """One time-stamped step: when it happened clinically and when the system learned of it."""
+
+    event_code: str
+    occurred_at: datetime
+    recorded_at: datetime
+    source: str
+    detail: dict[str, Any] = field(default_factory=dict)

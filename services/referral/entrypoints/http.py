@@ -1,0 +1,175 @@
+"""HTTP entry points: FHIR $process-message, the referral web form, the timeline."""
+
+from __future__ import annotations
+
+import html
+import uuid
+from datetime import UTC, datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Form, HTTPException, Request
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
+
+from services.referral.adapters import repository
+from services.referral.adapters.fhir_mapping import LOCAL_ZONE, request_from_message
+from services.referral.domain.model import InvalidReferral, RequestReferral
+from services.referral.service import handlers
+from services.referral.service.handlers import ReferralConflict, ReferralEndpoints
+from shared.fhir.codes import EVENT_DISPLAY, EventCode
+from shared.fhir.envelope import FhirMessage, build_message, parse_message
+from shared.fhir.models import Task
+from shared.runtime import RuntimeDep, ServiceRuntime
+from shared.web import FhirResponse, outcome_response
+
+router = APIRouter()
+
+
+def endpoints_of(request: Request) -> ReferralEndpoints:
+    endpoints: ReferralEndpoints = request.app.state.runtime.components["endpoints"]
+    return endpoints
+
+
+@router.post("/fhir/$process-message", response_class=FhirResponse)
+async def process_message(request: Request, runtime: RuntimeDep) -> FhirResponse:
+    """FHIR messaging over REST for hospital systems that cannot speak Kafka."""
+    message = parse_message(await request.body())
+    if message.event is not EventCode.REFERRAL_REQUESTED:
+        return outcome_response(
+            422,
+            f"Event {message.event.value!r} is not accepted by $process-message yet",
+            code="not-supported",
+            expression="MessageHeader.eventCoding",
+        )
+    try:
+        referral_request = request_from_message(message, now=datetime.now(UTC))
+    except InvalidReferral as invalid:
+        return outcome_response(422, invalid.reason, expression=invalid.expression)
+    referral_id = await _store(runtime, referral_request, endpoints_of(request))
+    return FhirResponse(
+        _response_message(message, referral_id).bundle.model_dump(mode="json", exclude_none=True)
+    )
+
+
+async def _store(
+    runtime: ServiceRuntime, referral_request: RequestReferral, endpoints: ReferralEndpoints
+) -> str:
+    try:
+        async with runtime.pool.acquire() as connection, connection.transaction():
+            return await handlers.request_referral(
+                connection, request=referral_request, endpoints=endpoints
+            )
+    except InvalidReferral as invalid:
+        raise HTTPException(422, invalid.reason) from None
+    except ReferralConflict as conflict:
+        raise HTTPException(409, f"Referral id {conflict} is already in use") from None
+
+
+def _response_message(request: FhirMessage, referral_id: str) -> FhirMessage:
+    """The synchronous $process-message answer: response code ok, focus the referral Task."""
+    task = request.focus_resource(Task)
+    assert task is not None
+    return build_message(
+        event=request.event,
+        sender=request.destinations[0] if request.destinations else "Organization/fasttrack",
+        destinations=[request.sender],
+        focus=[task.model_copy(update={"id": referral_id})],
+        source_endpoint="urn:fasttrack:referral",
+        response_to=(request.message_id, "ok"),
+    )
+
+
+@router.post("/referrals", response_class=HTMLResponse, status_code=303)
+async def submit_referral_form(
+    request: Request,
+    runtime: RuntimeDep,
+    requester: Annotated[str, Form(min_length=1)],
+    owner: Annotated[str, Form(min_length=1)],
+    hospital_number: Annotated[str, Form(min_length=1, max_length=32)],
+    nihss: Annotated[int | None, Form(ge=0, le=42)] = None,
+    last_known_well: Annotated[datetime | None, Form()] = None,
+    suspected_lvo: Annotated[bool, Form()] = False,
+    teleconsult: Annotated[bool, Form()] = False,
+) -> RedirectResponse:
+    """The clinicians' form: the same use case as the FHIR path, from form fields."""
+    if last_known_well is not None and last_known_well.tzinfo is None:
+        # A datetime-local field has no zone: the clinician means the province's clock.
+        last_known_well = last_known_well.replace(tzinfo=LOCAL_ZONE)
+    try:
+        referral_request = RequestReferral(
+            referral_id=str(uuid.uuid4()),
+            request_message_id=str(uuid.uuid4()),
+            requester_org=requester,
+            owner_org=owner,
+            patient_hn=hospital_number,
+            last_known_well=last_known_well,
+            nihss=nihss,
+            suspected_lvo=suspected_lvo,
+            teleconsult_requested=teleconsult,
+            requested_at=datetime.now(UTC),
+        )
+    except InvalidReferral as invalid:
+        raise HTTPException(422, invalid.reason) from None
+    referral_id = await _store(runtime, referral_request, endpoints_of(request))
+    return RedirectResponse(f"/referrals/{referral_id}", status_code=303)
+
+
+@router.get("/referrals/new", response_class=HTMLResponse)
+async def referral_form(runtime: RuntimeDep) -> HTMLResponse:
+    async with runtime.pool.acquire() as connection:
+        organizations = await repository.list_organizations(connection)
+    options = "".join(
+        f'<option value="{html.escape(o["id"])}">{html.escape(o["name"])}'
+        f"{' / ' + html.escape(o['name_th']) if o['name_th'] else ''}</option>"
+        for o in organizations
+    )
+    return HTMLResponse(_FORM.format(options=options))
+
+
+@router.get("/referrals/{referral_id}", response_class=JSONResponse)
+async def read_referral(referral_id: str, runtime: RuntimeDep) -> JSONResponse:
+    async with runtime.pool.acquire() as connection:
+        referral = await repository.get_referral(connection, referral_id=referral_id)
+        if referral is None:
+            raise HTTPException(404, f"No referral {referral_id!r}")
+        steps = await repository.timeline(connection, referral_id=referral_id)
+    return JSONResponse(
+        {
+            "id": referral.id,
+            "status": referral.status.value,
+            "requester": referral.requester_org,
+            "owner": referral.owner_org,
+            "teleconsult_requested": referral.teleconsult_requested,
+            "timeline": [
+                {
+                    "event": step.event_code,
+                    "display": EVENT_DISPLAY.get(EventCode(step.event_code), step.event_code),
+                    "occurred_at": step.occurred_at.isoformat(),
+                    "recorded_at": step.recorded_at.isoformat(),
+                    "source": step.source,
+                    "detail": step.detail,
+                }
+                for step in steps
+            ],
+        }
+    )
+
+
+_FORM = """<!doctype html>
+<html lang="th"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Stroke Fast Track referral / ส่งต่อผู้ป่วยโรคหลอดเลือดสมอง</title></head>
+<body><h1>Stroke referral / ส่งต่อผู้ป่วย Stroke Fast Track</h1>
+<form method="post" action="/referrals">
+<label>From / โรงพยาบาลต้นทาง <select name="requester" required>{options}</select></label><br>
+<label>To / โรงพยาบาลปลายทาง <select name="owner" required>{options}</select></label><br>
+<label>Hospital number / HN <input name="hospital_number" required maxlength="32"></label><br>
+<label>Last known well / เวลาที่ปกติครั้งสุดท้าย
+<input type="datetime-local" name="last_known_well"></label><br>
+<label>NIHSS <input type="number" name="nihss" min="0" max="42"></label><br>
+<label><input type="checkbox" name="suspected_lvo" value="true">
+ Suspected LVO / สงสัย LVO</label><br>
+<label><input type="checkbox" name="teleconsult" value="true">
+ Teleconsult / ขอปรึกษาทางไกล</label><br>
+<button type="submit">Send referral / ส่งต่อ</button>
+</form></body></html>
+"""

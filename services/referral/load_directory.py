@@ -1,0 +1,71 @@
+"""``python -m services.referral.load_directory FILE``: loads a FHIR Bundle of Organizations."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from fhir.resources.R4B.organization import Organization
+
+from services.referral.adapters import repository
+from services.referral.config import SERVICE_NAME, ReferralSettings
+from shared.db.pool import create_pool
+from shared.fhir.codes import PROJECT_CANONICAL
+from shared.fhir.models import Bundle
+
+CAPABILITY_SYSTEM = f"{PROJECT_CANONICAL}/CodeSystem/stroke-capability"
+GEOLOCATION_URL = "http://hl7.org/fhir/StructureDefinition/geolocation"
+THAI_NAME_URL = f"{PROJECT_CANONICAL}/StructureDefinition/name-th"
+
+
+def _organization_row(resource: Organization) -> dict[str, Any]:
+    capabilities = [
+        coding.code
+        for concept in resource.type or []
+        for coding in concept.coding or []
+        if coding.system == CAPABILITY_SYSTEM and coding.code
+    ]
+    latitude = longitude = None
+    name_th = None
+    for extension in resource.extension or []:
+        if extension.url == GEOLOCATION_URL:
+            for part in extension.extension or []:
+                if part.url == "latitude" and part.valueDecimal is not None:
+                    latitude = float(part.valueDecimal)
+                elif part.url == "longitude" and part.valueDecimal is not None:
+                    longitude = float(part.valueDecimal)
+        elif extension.url == THAI_NAME_URL:
+            name_th = extension.valueString
+    return {
+        "organization_id": str(resource.id),
+        "name": str(resource.name),
+        "name_th": name_th,
+        "capabilities": capabilities,
+        "latitude": latitude,
+        "longitude": longitude,
+        "resource": resource.model_dump(mode="json", exclude_none=True),
+    }
+
+
+async def load(document: str, database_url: str) -> int:
+    bundle = Bundle.model_validate(json.loads(document))
+    organizations = [e.resource for e in bundle.entry or [] if isinstance(e.resource, Organization)]
+    pool = await create_pool(database_url, schema=SERVICE_NAME, max_size=1)
+    try:
+        async with pool.acquire() as connection, connection.transaction():
+            for organization in organizations:
+                await repository.upsert_organization(connection, **_organization_row(organization))
+    finally:
+        await pool.close()
+    return len(organizations)
+
+
+if __name__ == "__main__":
+    if len(sys.argv) != 2:
+        sys.exit("usage: python -m services.referral.load_directory DIRECTORY_BUNDLE.json")
+    document = Path(sys.argv[1]).read_text(encoding="utf-8")
+    count = asyncio.run(load(document, ReferralSettings().database_url))
+    print(f"{count} organizations loaded")

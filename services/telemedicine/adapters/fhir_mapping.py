@@ -1,0 +1,87 @@
+"""Teleconsult <-> FHIR R4B: a consult Task partOf the referral Task, and the neurologist's page."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from services.telemedicine.domain.model import Consult
+from shared.fhir import codes
+from shared.fhir.codes import EventCode, organization_reference
+from shared.fhir.envelope import FhirMessage, build_message
+from shared.fhir.models import CommunicationRequest, ServiceRequest, Task
+
+
+def referral_parties(message: FhirMessage) -> tuple[str, str, str] | None:
+    """(referral id, requester org, owner org) when the referral asks for a teleconsult."""
+    task = message.focus_resource(Task)
+    if task is None or task.requester is None or task.owner is None:
+        return None
+    wants_teleconsult = any(
+        (coding.system, coding.code) == (codes.SERVICE_CATEGORY_SYSTEM, codes.TELECONSULT)
+        for request in message.resources(ServiceRequest)
+        for category in request.category or []
+        for coding in category.coding or []
+    )
+    if not wants_teleconsult:
+        return None
+    return (
+        str(task.id),
+        str(task.requester.reference).removeprefix("Organization/"),
+        str(task.owner.reference).removeprefix("Organization/"),
+    )
+
+
+def teleconsult_requested_message(consult: Consult, *, source_endpoint: str) -> FhirMessage:
+    task = Task.model_validate(
+        {
+            "resourceType": "Task",
+            "id": consult.id,
+            "status": "requested",
+            "intent": "order",
+            "priority": "stat",
+            "partOf": [{"reference": f"Task/{consult.referral_id}"}],
+            "authoredOn": datetime.now(UTC).isoformat(),
+            "requester": {"reference": organization_reference(consult.requester_org)},
+            "owner": {"reference": organization_reference(consult.consultant_org)},
+        }
+    )
+    return build_message(
+        event=EventCode.TELECONSULT_REQUESTED,
+        sender=organization_reference(consult.requester_org),
+        destinations=[organization_reference(consult.consultant_org)],
+        focus=[task],
+        source_endpoint=source_endpoint,
+    )
+
+
+def neurologist_alert(consult: Consult, *, consult_url: str, source_endpoint: str) -> FhirMessage:
+    """Pages the consultant hospital's on-call neurologist; no patient data beyond the link."""
+    request = CommunicationRequest.model_validate(
+        {
+            "resourceType": "CommunicationRequest",
+            "id": f"cr-{consult.id}",
+            "status": "active",
+            "priority": "stat",
+            "category": [
+                {
+                    "coding": [
+                        {
+                            "system": codes.NOTIFICATION_CATEGORY_SYSTEM,
+                            "code": "teleconsult-request",
+                        }
+                    ]
+                }
+            ],
+            "about": [{"reference": f"Task/{consult.referral_id}"}],
+            "recipient": [{"reference": organization_reference(consult.consultant_org)}],
+            "authoredOn": datetime.now(UTC).isoformat(),
+            "payload": [{"contentString": f"Telestroke consult requested. Open: {consult_url}"}],
+        }
+    )
+    return build_message(
+        event=EventCode.NOTIFICATION_REQUESTED,
+        sender=organization_reference(consult.requester_org),
+        destinations=[organization_reference(consult.consultant_org)],
+        focus=[request],
+        source_endpoint=source_endpoint,
+    )

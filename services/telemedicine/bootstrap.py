@@ -1,0 +1,30 @@
+"""Composition root of the telemedicine service."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from services.telemedicine.config import SERVICE_NAME, TelemedicineSettings
+from services.telemedicine.entrypoints.consumers import wire_consumers
+from services.telemedicine.entrypoints.http import router
+from services.telemedicine.service.handlers import TelemedicineEndpoints
+from shared.runtime import ServiceRuntime, create_service_app
+
+
+def create_app(settings: TelemedicineSettings | None = None) -> FastAPI:
+    settings = settings or TelemedicineSettings()
+    endpoints = TelemedicineEndpoints(
+        source_endpoint=f"{settings.telemedicine_public_url.rstrip('/')}/fhir",
+        public_url=settings.telemedicine_public_url,
+    )
+
+    def wire(runtime: ServiceRuntime) -> None:
+        wire_consumers(runtime, endpoints)
+
+    return create_service_app(
+        name=SERVICE_NAME,
+        settings=settings,
+        routers=[router],
+        wire=wire,
+        title="Fast Track telemedicine service",
+    )

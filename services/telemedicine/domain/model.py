@@ -1,0 +1,31 @@
+"""Teleconsults: a neurologist's opinion requested for a referral. Plain data, no I/O."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class ConsultStatus(StrEnum):
+    REQUESTED = "requested"
+
+
+@dataclass(frozen=True, kw_only=True)
+class Consult:
+    id: str
+    referral_id: str
+    status: ConsultStatus
+    requester_org: str
+    # The hub hospital whose on-call neurologist answers.
+    consultant_org: str
+
+    @staticmethod
+    def for_referral(*, referral_id: str, requester_org: str, consultant_org: str) -> Consult:
+        # Deterministic id: the consult of a referral is the same whoever computes it.
+        return Consult(
+            id=f"tc-{referral_id}",
+            referral_id=referral_id,
+            status=ConsultStatus.REQUESTED,
+            requester_org=requester_org,
+            consultant_org=consultant_org,
+        )

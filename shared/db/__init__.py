@@ -1,0 +1,1 @@
+"""PostgreSQL: connection pool, shared tables and migrations."""

@@ -1,0 +1,40 @@
+"""Tables every service has in its own schema: the transactional outbox and the inbox.
+
+Used by each service's first migration so the definitions live in one place.
+"""
+
+OUTBOX_AND_INBOX = """
+CREATE TABLE outbox (
+    id            bigserial PRIMARY KEY,
+    message_id    text        NOT NULL UNIQUE,
+    topic         text        NOT NULL,
+    message_key   text        NOT NULL,
+    event_code    text        NOT NULL,
+    sequence      bigint      NOT NULL,
+    payload       bytea       NOT NULL,
+    trace_context jsonb       NOT NULL DEFAULT '{}'::jsonb,
+    created_at    timestamptz NOT NULL DEFAULT now(),
+    published_at  timestamptz,
+    UNIQUE (message_key, sequence)
+);
+-- The relay only ever looks for unsent rows.
+CREATE INDEX outbox_unsent ON outbox (id) WHERE published_at IS NULL;
+
+CREATE FUNCTION outbox_notify() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    -- NOTIFY is delivered at commit; one per transaction is enough to wake the relay.
+    PERFORM pg_notify('outbox_' || TG_TABLE_SCHEMA, '');
+    RETURN NULL;
+END $$;
+CREATE TRIGGER outbox_wake_relay AFTER INSERT ON outbox
+    FOR EACH STATEMENT EXECUTE FUNCTION outbox_notify();
+
+CREATE TABLE inbox (
+    message_id  text        PRIMARY KEY,
+    topic       text        NOT NULL,
+    event_code  text        NOT NULL,
+    received_at timestamptz NOT NULL DEFAULT now()
+);
+"""
+
+DROP_OUTBOX_AND_INBOX = "DROP TABLE inbox; DROP TABLE outbox; DROP FUNCTION outbox_notify();"

@@ -1,0 +1,284 @@
+"""The FHIR message envelope every Kafka event and every $process-message call uses.
+
+A message is a Bundle of type ``message`` whose first entry is a MessageHeader carrying the event
+code (``eventCoding`` from the project's CodeSystem), the sender, the destinations and the focus.
+``build_message`` makes one; ``parse_message`` checks one and says precisely what is wrong.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, TypeVar
+
+from fhir.resources.R4B.resource import Resource as FHIRAbstractModel
+from pydantic import ValidationError
+
+from shared.fhir.codes import (
+    EVENT_DISPLAY,
+    EVENT_SYSTEM,
+    PROJECT_CANONICAL,
+    RESPONSE_CODE_SYSTEM,
+    EventCode,
+)
+from shared.fhir.models import Bundle, MessageHeader
+
+SOFTWARE_NAME = "Fast Track"
+SOFTWARE_VERSION = "0.1.0"
+# Pydantic errors beyond this many are summarised; a hospital engineer needs the first few.
+_MAX_REPORTED_ERRORS = 5
+
+R = TypeVar("R", bound=FHIRAbstractModel)
+
+
+class InvalidMessage(ValueError):
+    """The payload is not an acceptable FHIR message; ``reason`` is safe to show the sender."""
+
+    def __init__(self, reason: str, *, issue_code: str = "invalid", expression: str | None = None):
+        super().__init__(reason)
+        self.reason = reason
+        # An http://hl7.org/fhir/issue-type code for the OperationOutcome.
+        self.issue_code = issue_code
+        self.expression = expression
+
+
+@dataclass(frozen=True)
+class FhirMessage:
+    """A parsed, structurally valid FHIR message Bundle."""
+
+    bundle: Bundle
+    header: MessageHeader
+
+    @property
+    def message_id(self) -> str:
+        return str(self.header.id)
+
+    @property
+    def event(self) -> EventCode:
+        # parse_message has checked the coding; the model types cannot know that.
+        return EventCode(self.header.eventCoding.code)  # type: ignore[union-attr, arg-type]
+
+    @property
+    def sender(self) -> str:
+        return str(self.header.sender.reference)  # type: ignore[union-attr]
+
+    @property
+    def destinations(self) -> tuple[str, ...]:
+        return tuple(
+            str(d.receiver.reference)
+            for d in (self.header.destination or [])
+            if d.receiver is not None and d.receiver.reference
+        )
+
+    @property
+    def focus(self) -> tuple[str, ...]:
+        return tuple(str(f.reference) for f in (self.header.focus or []) if f.reference)
+
+    @property
+    def response_to(self) -> str | None:
+        """For a response message: the MessageHeader.id of the request it answers."""
+        response = self.header.response
+        return str(response.identifier) if response is not None else None
+
+    def resources(self, model: type[R]) -> list[R]:
+        return [e.resource for e in (self.bundle.entry or [])[1:] if isinstance(e.resource, model)]
+
+    def first(self, model: type[R]) -> R | None:
+        found = self.resources(model)
+        return found[0] if found else None
+
+    def focus_resource(self, model: type[R]) -> R | None:
+        """The first focus resource of the given type."""
+        for reference in self.focus:
+            resource = self._resolve(reference)
+            if isinstance(resource, model):
+                return resource
+        return None
+
+    def to_json(self) -> bytes:
+        return self.bundle.model_dump_json(exclude_none=True).encode()
+
+    def _resolve(self, reference: str) -> FHIRAbstractModel | None:
+        for entry in self.bundle.entry or []:
+            resource = entry.resource
+            if resource is None:
+                continue
+            if reference in (f"{resource.get_resource_type()}/{resource.id}", entry.fullUrl):
+                return resource
+        return None
+
+
+def reference_of(resource: FHIRAbstractModel) -> str:
+    return f"{resource.get_resource_type()}/{resource.id}"
+
+
+def build_message(
+    *,
+    event: EventCode,
+    sender: str,
+    destinations: Sequence[str],
+    focus: Sequence[FHIRAbstractModel],
+    supporting: Iterable[FHIRAbstractModel] = (),
+    source_endpoint: str,
+    message_id: str | None = None,
+    response_to: tuple[str, str] | None = None,
+    timestamp: datetime | None = None,
+) -> FhirMessage:
+    """Builds a message Bundle; ``response_to`` is (request MessageHeader.id, response code)."""
+    header_id = message_id or str(uuid.uuid4())
+    now = (timestamp or datetime.now(UTC)).isoformat()
+    header: dict[str, Any] = {
+        "resourceType": "MessageHeader",
+        "id": header_id,
+        "eventCoding": {
+            "system": EVENT_SYSTEM,
+            "code": event.value,
+            "display": EVENT_DISPLAY[event],
+        },
+        "sender": {"reference": sender},
+        "destination": [
+            {"endpoint": f"{PROJECT_CANONICAL}/endpoint/{d}", "receiver": {"reference": d}}
+            for d in destinations
+        ],
+        "source": {
+            "software": SOFTWARE_NAME,
+            "version": SOFTWARE_VERSION,
+            "endpoint": source_endpoint,
+        },
+        "focus": [{"reference": reference_of(r)} for r in focus],
+    }
+    if response_to is not None:
+        request_id, code = response_to
+        header["response"] = {"identifier": request_id, "code": code}
+    resources = [*focus, *supporting]
+    bundle = {
+        "resourceType": "Bundle",
+        "id": str(uuid.uuid4()),
+        "type": "message",
+        "timestamp": now,
+        "entry": [
+            {"fullUrl": f"urn:uuid:{header_id}", "resource": header},
+            *(
+                {
+                    "fullUrl": f"{PROJECT_CANONICAL}/{reference_of(r)}",
+                    "resource": r.model_dump(mode="json", exclude_none=True),
+                }
+                for r in resources
+            ),
+        ],
+    }
+    # Round-trips through the parser so nothing we emit could be refused by our own consumers.
+    return parse_message(bundle)
+
+
+def parse_message(payload: bytes | str | dict[str, Any]) -> FhirMessage:
+    """Parses and checks a message Bundle; raises InvalidMessage with a reason for the sender."""
+    document = _load_json(payload)
+    resource_type = document.get("resourceType")
+    if not isinstance(resource_type, str):
+        raise InvalidMessage(
+            "Not a FHIR resource: the JSON object has no 'resourceType'", issue_code="structure"
+        )
+    if resource_type != "Bundle":
+        raise InvalidMessage(
+            f"Expected a Bundle of type 'message', got a {resource_type}",
+            issue_code="structure",
+            expression="Bundle",
+        )
+    if document.get("type") != "message":
+        raise InvalidMessage(
+            f"Bundle.type must be 'message', got {document.get('type')!r}",
+            issue_code="structure",
+            expression="Bundle.type",
+        )
+    try:
+        bundle = Bundle.model_validate(document)
+    except ValidationError as error:
+        raise InvalidMessage(
+            f"Bundle does not conform to FHIR R4B: {_describe(error)}", issue_code="structure"
+        ) from None
+    entries = bundle.entry or []
+    header = entries[0].resource if entries else None
+    if not isinstance(header, MessageHeader):
+        raise InvalidMessage(
+            "The first entry of a message Bundle must be a MessageHeader",
+            issue_code="structure",
+            expression="Bundle.entry[0].resource",
+        )
+    _check_header(header)
+    message = FhirMessage(bundle=bundle, header=header)
+    for reference in message.focus:
+        if message._resolve(reference) is None:
+            raise InvalidMessage(
+                f"MessageHeader.focus {reference!r} is not an entry of the Bundle",
+                expression="MessageHeader.focus",
+            )
+    return message
+
+
+def _check_header(header: MessageHeader) -> None:
+    if not header.id:
+        raise InvalidMessage(
+            "MessageHeader.id is required: it is the message's de-duplication key",
+            issue_code="required",
+            expression="MessageHeader.id",
+        )
+    coding = header.eventCoding
+    if coding is None:
+        raise InvalidMessage(
+            "MessageHeader.eventCoding is required (eventUri is not accepted)",
+            issue_code="required",
+            expression="MessageHeader.eventCoding",
+        )
+    if coding.system != EVENT_SYSTEM:
+        raise InvalidMessage(
+            f"MessageHeader.eventCoding.system must be {EVENT_SYSTEM}",
+            issue_code="code-invalid",
+            expression="MessageHeader.eventCoding.system",
+        )
+    if coding.code not in EventCode._value2member_map_:
+        raise InvalidMessage(
+            f"Unknown event code {coding.code!r}",
+            issue_code="code-invalid",
+            expression="MessageHeader.eventCoding.code",
+        )
+    if header.sender is None or not header.sender.reference:
+        raise InvalidMessage(
+            "MessageHeader.sender is required: the sending organization",
+            issue_code="required",
+            expression="MessageHeader.sender",
+        )
+    response = header.response
+    if response is not None and response.code not in ("ok", "transient-error", "fatal-error"):
+        raise InvalidMessage(
+            f"MessageHeader.response.code must come from {RESPONSE_CODE_SYSTEM}",
+            issue_code="code-invalid",
+            expression="MessageHeader.response.code",
+        )
+
+
+def _load_json(payload: bytes | str | dict[str, Any]) -> dict[str, Any]:
+    if isinstance(payload, dict):
+        return payload
+    try:
+        document = json.loads(payload)
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise InvalidMessage(f"Body is not valid JSON: {error}", issue_code="structure") from None
+    if not isinstance(document, dict):
+        raise InvalidMessage("Not a FHIR resource: expected a JSON object", issue_code="structure")
+    return document
+
+
+def _describe(error: ValidationError) -> str:
+    # include_input=False: the offending values may be patient data and must not be echoed back.
+    problems = error.errors(include_input=False, include_url=False)
+    parts = [
+        f"{'.'.join(str(p) for p in problem['loc']) or 'Bundle'}: {problem['msg']}"
+        for problem in problems[:_MAX_REPORTED_ERRORS]
+    ]
+    if len(problems) > _MAX_REPORTED_ERRORS:
+        parts.append(f"and {len(problems) - _MAX_REPORTED_ERRORS} more")
+    return "; ".join(parts)

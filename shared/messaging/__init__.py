@@ -1,0 +1,1 @@
+"""Kafka plumbing: topic catalogue, headers, broker factory, consumers, outbox relay."""

@@ -1,0 +1,39 @@
+"""The one way a service builds its Kafka broker and its subscribers."""
+
+from __future__ import annotations
+
+import logging
+
+from faststream import AckPolicy
+from faststream.kafka import KafkaBroker
+from faststream.kafka.opentelemetry import KafkaTelemetryMiddleware
+from opentelemetry.trace import TracerProvider
+
+from shared.settings import PlatformSettings
+
+
+def create_broker(
+    settings: PlatformSettings, *, service_name: str, tracer_provider: TracerProvider
+) -> KafkaBroker:
+    return KafkaBroker(
+        settings.kafka_bootstrap_servers,
+        client_id=f"fasttrack-{service_name}",
+        # acks=all and no duplicates from producer retries.
+        enable_idempotence=True,
+        # Topics are created explicitly (python -m shared.admin create-topics), never by accident.
+        allow_auto_create_topics=False,
+        middlewares=[KafkaTelemetryMiddleware(tracer_provider=tracer_provider)],
+        logger=logging.getLogger(f"fasttrack.{service_name}.kafka"),
+        log_level=logging.DEBUG,
+    )
+
+
+def consumer_group(service_name: str) -> str:
+    """One consumer group per service: each service sees every message once."""
+    return f"fasttrack-{service_name}"
+
+
+# At-least-once: the offset is committed only after the handler's transaction committed. A handler
+# that fails for a transient reason makes the message be read again (seek back); messages that can
+# never succeed are dead-lettered by the consumer wrapper and then acknowledged.
+CLINICAL_ACK_POLICY = AckPolicy.NACK_ON_ERROR

@@ -1,0 +1,130 @@
+"""Turns FHIR message handlers into Kafka subscribers with the platform's delivery guarantees.
+
+For each record: parse and check the FHIR message (dead-letter it with the reason if it is not
+one), skip it if no handler of this service wants its event, then, in one database transaction,
+record its id in the inbox and apply the handler (a redelivery finds the id and has no second
+effect). A handler raising ``PermanentMessageError`` dead-letters the message; any other error is
+treated as transient: the transaction rolls back and the record is read again after a pause.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Mapping
+
+import asyncpg
+from aiokafka import ConsumerRecord
+from faststream.kafka import KafkaBroker
+from faststream.kafka.annotations import KafkaMessage
+from opentelemetry import trace
+
+from shared.db.pool import Connection
+from shared.fhir.codes import EventCode
+from shared.fhir.envelope import FhirMessage, InvalidMessage, parse_message
+from shared.messaging import headers
+from shared.messaging.broker import CLINICAL_ACK_POLICY, consumer_group
+from shared.messaging.inbox import claim_message
+from shared.messaging.topics import Topic
+
+log = logging.getLogger(__name__)
+
+MessageHandler = Callable[[Connection, FhirMessage], Awaitable[None]]
+
+
+class PermanentMessageError(Exception):
+    """A valid FHIR message that can never be applied; ``reason`` is safe to log and return."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class FhirMessageConsumer:
+    def __init__(
+        self,
+        *,
+        broker: KafkaBroker,
+        pool: asyncpg.Pool,
+        topic: Topic,
+        service_name: str,
+        handlers: Mapping[EventCode, MessageHandler],
+        retry_backoff_s: float,
+        after_commit: Callable[[FhirMessage], None] | None = None,
+    ) -> None:
+        self._broker = broker
+        self._pool = pool
+        self._topic = topic
+        self._group = consumer_group(service_name)
+        self._handlers = dict(handlers)
+        self._retry_backoff_s = retry_backoff_s
+        self._after_commit = after_commit
+
+    def subscribe(self) -> None:
+        @self._broker.subscriber(
+            self._topic.name,
+            group_id=self._group,
+            ack_policy=CLINICAL_ACK_POLICY,
+            # A new service reads what was published before it first joined.
+            auto_offset_reset="earliest",
+            title=f"{self._group}:{self._topic.name}",
+            description=self._topic.description,
+        )
+        async def consume(message: KafkaMessage) -> None:
+            await self.handle(message.raw_message)
+
+    async def handle(self, record: ConsumerRecord[bytes, bytes]) -> None:
+        value = record.value or b""
+        try:
+            message = parse_message(value)
+        except InvalidMessage as invalid:
+            await self.dead_letter(record, invalid.reason)
+            return
+        handler = self._handlers.get(message.event)
+        if handler is None:
+            return  # another service's event on a shared topic: not ours to apply
+        try:
+            async with self._pool.acquire() as connection, connection.transaction():
+                first_time = await claim_message(
+                    connection,
+                    message_id=message.message_id,
+                    topic=self._topic.name,
+                    event_code=message.event.value,
+                )
+                if not first_time:
+                    log.info("duplicate message %s skipped", message.message_id)
+                    return
+                await handler(connection, message)
+        except PermanentMessageError as refused:
+            await self.dead_letter(record, refused.reason)
+        except Exception:
+            log.exception(
+                "transient failure on message %s (%s); it will be read again",
+                message.message_id,
+                message.event.value,
+            )
+            await asyncio.sleep(self._retry_backoff_s)
+            raise
+        else:
+            if self._after_commit is not None:
+                self._after_commit(message)
+
+    async def dead_letter(self, record: ConsumerRecord[bytes, bytes], reason: str) -> None:
+        log.warning(
+            "dead-lettering %s[%s]@%s: %s", record.topic, record.partition, record.offset, reason
+        )
+        trace.get_current_span().add_event("dead-lettered", {"reason": reason})
+        original = {name: value.decode(errors="replace") for name, value in record.headers or ()}
+        original.pop("traceparent", None)
+        original.pop("tracestate", None)
+        await self._broker.publish(
+            record.value or b"",
+            self._topic.dead_letter,
+            key=record.key,
+            headers={
+                **original,
+                headers.DEAD_LETTER_REASON: reason,
+                headers.DEAD_LETTER_SOURCE: f"{record.topic}/{record.partition}/{record.offset}",
+                headers.DEAD_LETTER_CONSUMER: self._group,
+            },
+        )

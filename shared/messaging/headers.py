@@ -1,0 +1,12 @@
+"""Kafka headers of every FHIR message (W3C traceparent is added by the telemetry middleware)."""
+
+MESSAGE_ID = "message-id"  # = MessageHeader.id, the de-duplication key
+EVENT_CODE = "event-code"
+SEQUENCE = "sequence"  # per producer and key, so consumers can detect gaps
+PRODUCER = "producer"
+FHIR_VERSION = "fhir-version"
+CONTENT_TYPE = "content-type"
+
+DEAD_LETTER_REASON = "dead-letter-reason"
+DEAD_LETTER_SOURCE = "dead-letter-source"  # topic/partition/offset of the original
+DEAD_LETTER_CONSUMER = "dead-letter-consumer-group"

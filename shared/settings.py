@@ -1,0 +1,35 @@
+"""Typed settings every service shares; each service adds its own fields on top."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class PlatformSettings(BaseSettings):
+    """Environment variables with the ``FT_`` prefix (see the README's configuration table)."""
+
+    model_config = SettingsConfigDict(env_prefix="FT_", extra="ignore")
+
+    environment: Literal["development", "test", "production"] = "development"
+    kafka_bootstrap_servers: str = "127.0.0.1:19092"
+    database_url: str = "postgresql://fasttrack@127.0.0.1:15432/fasttrack"
+    # OTLP/HTTP base URL (e.g. http://127.0.0.1:4318); spans are not exported when unset.
+    otlp_endpoint: str | None = None
+    # Spans also written as JSON lines to this file (used by the end-to-end tests).
+    trace_file: str | None = None
+    log_level: str = "INFO"
+    # Canonical base of the project's FHIR artefacts (CodeSystems, endpoints).
+    fhir_base_url: str = "https://fasttrack.example.org/fhir"
+    outbox_poll_interval_s: float = Field(default=1.0, gt=0)
+    outbox_batch_size: int = Field(default=200, gt=0, le=5000)
+    # Pause before a message whose handling failed for a transient reason is read again.
+    consumer_retry_backoff_s: float = Field(default=1.0, ge=0)
+
+    @model_validator(mode="after")
+    def _refuse_development_defaults_in_production(self) -> PlatformSettings:
+        if self.environment == "production" and "127.0.0.1" in self.database_url:
+            raise ValueError("FT_DATABASE_URL must be set explicitly in production")
+        return self

@@ -1,0 +1,86 @@
+"""OpenTelemetry setup: one tracer provider per process, OTLP export, JSON logs with trace ids."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from typing import IO, Any
+
+from opentelemetry import trace
+from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+from opentelemetry.instrumentation.asyncpg import AsyncPGInstrumentor
+from opentelemetry.sdk.resources import SERVICE_NAME, SERVICE_VERSION, Resource
+from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
+from opentelemetry.sdk.trace.export import BatchSpanProcessor, ConsoleSpanExporter
+from pythonjsonlogger.json import JsonFormatter
+
+from shared.settings import PlatformSettings
+
+
+class Telemetry:
+    """Owns the process's tracer provider; built once in a service's lifespan."""
+
+    def __init__(self, *, service_name: str, settings: PlatformSettings) -> None:
+        self.service_name = service_name
+        self.provider = TracerProvider(
+            resource=Resource.create({SERVICE_NAME: service_name, SERVICE_VERSION: "0.1.0"})
+        )
+        self._trace_file: IO[str] | None = None
+        if settings.otlp_endpoint:
+            exporter = OTLPSpanExporter(endpoint=f"{settings.otlp_endpoint.rstrip('/')}/v1/traces")
+            self.provider.add_span_processor(BatchSpanProcessor(exporter))
+        if settings.trace_file:
+            # The SDK's own exporter, one JSON document per line, so tests can read the spans.
+            self._trace_file = open(settings.trace_file, "a", encoding="utf-8")  # noqa: SIM115
+            self.provider.add_span_processor(
+                BatchSpanProcessor(ConsoleSpanExporter(out=self._trace_file, formatter=_span_line))
+            )
+        self._asyncpg = AsyncPGInstrumentor()  # type: ignore[no-untyped-call]
+        self._asyncpg.instrument(tracer_provider=self.provider)
+        configure_logging(service_name=service_name, level=settings.log_level)
+
+    def tracer(self, name: str) -> trace.Tracer:
+        return self.provider.get_tracer(name)
+
+    def shutdown(self) -> None:
+        self._asyncpg.uninstrument()
+        self.provider.shutdown()
+        if self._trace_file is not None:
+            self._trace_file.close()
+
+
+def _span_line(span: ReadableSpan) -> str:
+    return f"{span.to_json(indent=None)}\n"
+
+
+class _TraceContextFilter(logging.Filter):
+    """Adds the current trace and span ids to every log record."""
+
+    def __init__(self, service_name: str) -> None:
+        super().__init__()
+        self.service_name = service_name
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        context = trace.get_current_span().get_span_context()
+        record.service = self.service_name
+        record.trace_id = f"{context.trace_id:032x}" if context.is_valid else None
+        record.span_id = f"{context.span_id:016x}" if context.is_valid else None
+        return True
+
+
+def configure_logging(*, service_name: str, level: str = "INFO", stream: Any = None) -> None:
+    handler = logging.StreamHandler(stream or sys.stderr)
+    handler.setFormatter(
+        JsonFormatter(
+            "{asctime}{levelname}{name}{message}{service}{trace_id}{span_id}",
+            style="{",
+            rename_fields={"asctime": "time", "levelname": "level", "name": "logger"},
+        )
+    )
+    handler.addFilter(_TraceContextFilter(service_name))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level)
+    # Access logs would repeat what the FastAPI spans already record.
+    logging.getLogger("uvicorn.access").setLevel(logging.WARNING)
+    logging.getLogger("aiokafka").setLevel(logging.WARNING)

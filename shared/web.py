@@ -1,0 +1,84 @@
+"""HTTP edge shared by the services: FHIR JSON responses and OperationOutcome errors."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from opentelemetry import trace
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from shared.fhir.envelope import InvalidMessage
+from shared.fhir.models import FHIR_JSON
+from shared.fhir.outcome import operation_outcome
+
+log = logging.getLogger(__name__)
+
+_ISSUE_CODE_BY_STATUS = {
+    400: "invalid",
+    401: "login",
+    403: "forbidden",
+    404: "not-found",
+    405: "not-supported",
+    409: "conflict",
+    415: "not-supported",
+    422: "processing",
+}
+
+
+class FhirResponse(JSONResponse):
+    media_type = FHIR_JSON
+
+
+def outcome_response(
+    status_code: int, diagnostics: str, *, code: str | None = None, expression: str | None = None
+) -> FhirResponse:
+    return FhirResponse(
+        operation_outcome(
+            diagnostics,
+            code=code or _ISSUE_CODE_BY_STATUS.get(status_code, "processing"),
+            severity="error" if status_code < 500 else "fatal",
+            expression=expression,
+        ),
+        status_code=status_code,
+    )
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Every error leaves as an OperationOutcome; internals never reach the client."""
+
+    @app.exception_handler(InvalidMessage)
+    async def invalid_message(_: Request, error: InvalidMessage) -> FhirResponse:
+        return outcome_response(
+            400, error.reason, code=error.issue_code, expression=error.expression
+        )
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(_: Request, error: RequestValidationError) -> FhirResponse:
+        problems = [
+            f"{'.'.join(str(p) for p in problem['loc'])}: {problem['msg']}"
+            for problem in error.errors()
+        ]
+        return outcome_response(422, "; ".join(problems) or "Invalid request", code="invalid")
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(_: Request, error: StarletteHTTPException) -> FhirResponse:
+        return outcome_response(error.status_code, str(error.detail))
+
+    @app.exception_handler(Exception)
+    async def unexpected(_: Request, error: Exception) -> FhirResponse:
+        log.exception("unhandled error")
+        trace_id = trace.get_current_span().get_span_context().trace_id
+        return outcome_response(
+            500,
+            f"Internal error; operators can find it under trace id {trace_id:032x}",
+            code="exception",
+        )
+
+
+async def read_json_body(request: Request) -> Any:
+    """The raw body, so the envelope parser can say precisely what is wrong with it."""
+    return await request.body()

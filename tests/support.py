@@ -1,0 +1,97 @@
+"""Helpers the integration and end-to-end tests share: the real stack, fresh messages, polling."""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+import json
+import os
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+ROOT = Path(__file__).resolve().parents[1]
+EXAMPLE_REFERRAL = ROOT / "examples" / "referral-requested.json"
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class TestStack:
+    """Ports of the test stack: separate from the development stack so both can run."""
+
+    state_dir: Path
+    kafka_port: int = 29092
+    kafka_controller_port: int = 29093
+    postgres_port: int = 25432
+
+    @property
+    def bootstrap_servers(self) -> str:
+        return f"127.0.0.1:{self.kafka_port}"
+
+    @property
+    def database_url(self) -> str:
+        return f"postgresql://fasttrack@127.0.0.1:{self.postgres_port}/fasttrack"
+
+    def env(self) -> dict[str, str]:
+        return {
+            **os.environ,
+            "FT_STATE_DIR": str(self.state_dir),
+            "FT_KAFKA_PORT": str(self.kafka_port),
+            "FT_KAFKA_CONTROLLER_PORT": str(self.kafka_controller_port),
+            "FT_PG_PORT": str(self.postgres_port),
+            "FT_KAFKA_BOOTSTRAP_SERVERS": self.bootstrap_servers,
+            "FT_DATABASE_URL": self.database_url,
+            "FT_ENVIRONMENT": "test",
+            "FT_PYTHON": sys.executable,
+        }
+
+    def run(self, *args: str) -> str:
+        result = subprocess.run(
+            args, cwd=ROOT, env=self.env(), capture_output=True, text=True, timeout=600
+        )
+        if result.returncode != 0:
+            raise RuntimeError(f"{' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
+        return result.stdout
+
+
+def referral_bundle(*, teleconsult: bool = True) -> tuple[dict[str, Any], str, str]:
+    """The example referral with fresh ids: (bundle, referral id, message id)."""
+    bundle = copy.deepcopy(json.loads(EXAMPLE_REFERRAL.read_text(encoding="utf-8")))
+    old_id = "example-referral-0001"
+    referral_id = f"ref-{uuid.uuid4()}"
+    message_id = str(uuid.uuid4())
+    text = json.dumps(bundle).replace(old_id, referral_id)
+    bundle = json.loads(text)
+    bundle["id"] = str(uuid.uuid4())
+    header = bundle["entry"][0]
+    header["resource"]["id"] = message_id
+    header["fullUrl"] = f"urn:uuid:{message_id}"
+    if not teleconsult:
+        bundle["entry"] = [
+            e
+            for e in bundle["entry"]
+            if not (
+                e["resource"]["resourceType"] == "ServiceRequest"
+                and e["resource"].get("category")
+            )
+        ]
+    return bundle, referral_id, message_id
+
+
+async def eventually(
+    probe: Callable[[], Awaitable[T | None]], *, timeout: float = 60.0, what: str = "condition"
+) -> T:
+    """Polls ``probe`` until it returns something truthy; fails with ``what`` after ``timeout``."""
+    deadline = time.monotonic() + timeout
+    last: T | None = None
+    while time.monotonic() < deadline:
+        last = await probe()
+        if last:
+            return last
+        await asyncio.sleep(0.2)
+    raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what} (last: {last!r})")

@@ -1,0 +1,110 @@
+"""The FHIR message envelope: what we emit parses, and bad input is refused with its reason."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from shared.fhir.codes import EVENT_SYSTEM, EventCode
+from shared.fhir.envelope import InvalidMessage, build_message, parse_message
+from shared.fhir.models import Bundle, Task
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
+EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "referral-requested.json"
+
+
+def _task() -> Task:
+    return Task.model_validate(
+        {"resourceType": "Task", "id": "r-1", "status": "requested", "intent": "order"}
+    )
+
+
+def test_built_message_has_header_first_with_event_sender_destination_and_focus() -> None:
+    message = build_message(
+        event=EventCode.REFERRAL_REQUESTED,
+        sender="Organization/sikao-hospital",
+        destinations=["Organization/trang-hospital"],
+        focus=[_task()],
+        source_endpoint="urn:test",
+    )
+    document = json.loads(message.to_json())
+    header = document["entry"][0]["resource"]
+    assert document["type"] == "message"
+    assert header["resourceType"] == "MessageHeader"
+    assert header["eventCoding"] == {
+        "system": EVENT_SYSTEM,
+        "code": "referral-requested",
+        "display": "Referral requested",
+    }
+    assert "eventUri" not in header
+    assert header["sender"] == {"reference": "Organization/sikao-hospital"}
+    assert header["destination"][0]["receiver"] == {"reference": "Organization/trang-hospital"}
+    assert header["focus"] == [{"reference": "Task/r-1"}]
+    assert message.focus_resource(Task) is not None
+    # Valid R4B, checked by fhir.resources independently of our parser.
+    Bundle.model_validate(document)
+
+
+def test_response_message_points_at_the_request() -> None:
+    response = build_message(
+        event=EventCode.REFERRAL_REQUESTED,
+        sender="Organization/trang-hospital",
+        destinations=["Organization/sikao-hospital"],
+        focus=[_task()],
+        source_endpoint="urn:test",
+        response_to=("request-header-id", "ok"),
+    )
+    assert response.response_to == "request-header-id"
+    assert response.header.response is not None
+    assert response.header.response.code == "ok"
+
+
+def test_example_referral_parses() -> None:
+    message = parse_message(EXAMPLE.read_bytes())
+    assert message.event is EventCode.REFERRAL_REQUESTED
+    assert message.sender == "Organization/sikao-hospital"
+    assert message.destinations == ("Organization/trang-hospital",)
+    assert message.focus == ("Task/example-referral-0001",)
+
+
+@pytest.mark.parametrize(
+    ("fixture", "reason"),
+    [
+        ("truncated.json", "Body is not valid JSON"),
+        ("not-fhir.json", "Not a FHIR resource"),
+        ("patient.json", "Expected a Bundle of type 'message', got a Patient"),
+        ("collection-bundle.json", "Bundle.type must be 'message', got 'collection'"),
+        ("no-message-header.json", "first entry of a message Bundle must be a MessageHeader"),
+        ("unknown-event.json", "Unknown event code 'patient-teleported'"),
+    ],
+)
+def test_bad_input_is_refused_with_a_reason(fixture: str, reason: str) -> None:
+    with pytest.raises(InvalidMessage) as refused:
+        parse_message((FIXTURES / "invalid" / fixture).read_bytes())
+    assert reason in refused.value.reason
+
+
+def test_structural_errors_name_the_element_but_never_echo_values() -> None:
+    document = json.loads(EXAMPLE.read_text(encoding="utf-8"))
+    patient = next(e for e in document["entry"] if e["resource"]["resourceType"] == "Patient")
+    patient["resource"]["birthDate"] = "SECRET-NOT-A-DATE"
+    with pytest.raises(InvalidMessage) as refused:
+        parse_message(json.dumps(document))
+    assert "birthDate" in refused.value.reason
+    assert "SECRET" not in refused.value.reason
+
+
+def test_focus_must_be_in_the_bundle() -> None:
+    document = json.loads(EXAMPLE.read_text(encoding="utf-8"))
+    document["entry"][0]["resource"]["focus"] = [{"reference": "Task/elsewhere"}]
+    with pytest.raises(InvalidMessage, match="not an entry of the Bundle"):
+        parse_message(json.dumps(document))
+
+
+def test_header_without_sender_is_refused() -> None:
+    document = json.loads(EXAMPLE.read_text(encoding="utf-8"))
+    del document["entry"][0]["resource"]["sender"]
+    with pytest.raises(InvalidMessage, match="sender is required"):
+        parse_message(json.dumps(document))
