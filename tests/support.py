@@ -22,6 +22,8 @@ T = TypeVar("T")
 
 @dataclass(frozen=True)
 class TestStack:
+    __test__ = False  # a fixture value, not a test class
+
     """Ports of the test stack: separate from the development stack so both can run."""
 
     state_dir: Path
@@ -76,15 +78,17 @@ def referral_bundle(*, teleconsult: bool = True) -> tuple[dict[str, Any], str, s
             e
             for e in bundle["entry"]
             if not (
-                e["resource"]["resourceType"] == "ServiceRequest"
-                and e["resource"].get("category")
+                e["resource"]["resourceType"] == "ServiceRequest" and e["resource"].get("category")
             )
         ]
     return bundle, referral_id, message_id
 
 
 async def eventually(
-    probe: Callable[[], Awaitable[T | None]], *, timeout: float = 60.0, what: str = "condition"
+    probe: Callable[[], Awaitable[T | None]],
+    *,
+    timeout: float = 60.0,  # noqa: ASYNC109 - a polling deadline, not a cancellation scope
+    what: str = "condition",
 ) -> T:
     """Polls ``probe`` until it returns something truthy; fails with ``what`` after ``timeout``."""
     deadline = time.monotonic() + timeout
@@ -95,3 +99,8 @@ async def eventually(
             return last
         await asyncio.sleep(0.2)
     raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what} (last: {last!r})")
+
+
+async def at_least(items: list[T], count: int = 1) -> list[T] | None:
+    """For ``eventually``: the items once there are ``count`` of them."""
+    return items if len(items) >= count else None

@@ -65,3 +65,17 @@ def run_migrations_in_schema() -> None:
         await engine.dispose()
 
     asyncio.run(main())
+
+
+def execute_script(sql: str) -> None:
+    """Runs a multi-statement SQL script inside the migration's transaction.
+
+    SQLAlchemy sends single prepared statements through asyncpg; a script (several statements, a
+    function body) needs asyncpg's simple-query protocol, reached through the driver connection.
+    """
+    from alembic import op
+    from sqlalchemy.util import await_only
+
+    driver_connection = op.get_bind().connection.driver_connection
+    assert driver_connection is not None
+    await_only(driver_connection.execute(sql))

@@ -18,6 +18,7 @@ from typing import Any
 import asyncpg
 from faststream.kafka import KafkaBroker
 from opentelemetry import propagate, trace
+from opentelemetry.instrumentation.utils import suppress_instrumentation
 
 from shared.db.pool import Connection
 from shared.fhir.envelope import FhirMessage
@@ -100,7 +101,8 @@ class OutboxRelay:
             # Only one instance of a service publishes, so a key's rows never race each other.
             channel = self._channel
             await leader.execute("SELECT pg_advisory_lock(hashtext($1))", channel)
-            await leader.add_listener(channel, self._on_notify)
+            with suppress_instrumentation():
+                await leader.add_listener(channel, self._on_notify)
             try:
                 while True:
                     while await self.publish_pending() == self._batch_size:
@@ -117,7 +119,15 @@ class OutboxRelay:
         self._wake.set()
 
     async def publish_pending(self) -> int:
-        """Publishes one batch of unsent rows; returns how many it published."""
+        """Publishes one batch of unsent rows; returns how many it published.
+
+        The relay's own queries are not traced (a poll would start a new trace every second);
+        each publication continues the trace of the change that wrote the row.
+        """
+        with suppress_instrumentation():
+            return await self._publish_batch()
+
+    async def _publish_batch(self) -> int:
         async with self._pool.acquire() as connection, connection.transaction():
             rows = await connection.fetch(
                 """

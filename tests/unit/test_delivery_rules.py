@@ -28,9 +28,15 @@ def _delivery() -> Delivery:
 
 
 def test_delivery_id_is_stable_per_request_recipient_and_channel() -> None:
-    first = Delivery.delivery_id(request_id="r", recipient="Organization/a", channel=Channel.WEBHOOK)
-    again = Delivery.delivery_id(request_id="r", recipient="Organization/a", channel=Channel.WEBHOOK)
-    other = Delivery.delivery_id(request_id="r", recipient="Organization/b", channel=Channel.WEBHOOK)
+    first = Delivery.delivery_id(
+        request_id="r", recipient="Organization/a", channel=Channel.WEBHOOK
+    )
+    again = Delivery.delivery_id(
+        request_id="r", recipient="Organization/a", channel=Channel.WEBHOOK
+    )
+    other = Delivery.delivery_id(
+        request_id="r", recipient="Organization/b", channel=Channel.WEBHOOK
+    )
     assert first == again != other
 
 

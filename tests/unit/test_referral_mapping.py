@@ -47,7 +47,9 @@ def test_example_becomes_a_request_with_clinical_facts() -> None:
 
 def test_round_trip_through_our_own_message() -> None:
     request = request_from_message(parse_message(_example()), now=NOW)
-    again = request_from_message(referral_requested_message(request, source_endpoint="urn:t"), now=NOW)
+    again = request_from_message(
+        referral_requested_message(request, source_endpoint="urn:t"), now=NOW
+    )
     assert again.patient_hn == request.patient_hn
     assert (again.nihss, again.last_known_well, again.suspected_lvo) == (
         request.nihss,
@@ -111,7 +113,8 @@ def test_stroke_team_alert_carries_the_minimum_and_local_clock_time() -> None:
     )
     communication = alert.focus_resource(CommunicationRequest)
     assert communication is not None
-    text = communication.payload[0].contentString
+    text = (communication.payload or [])[0].contentString
+    assert isinstance(text, str)
     # 08:40 in Bangkok (+07:00), whatever zone the server runs in.
     assert "LKW 08:40" in text
     assert "NIHSS 14" in text

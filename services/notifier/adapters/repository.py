@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import asyncpg
+from opentelemetry.instrumentation.utils import suppress_instrumentation
 
 from services.notifier.domain.model import Channel, Delivery, DeliveryStatus
 from shared.db.pool import Connection
@@ -31,21 +32,25 @@ async def insert_delivery(connection: Connection, *, delivery: Delivery) -> bool
 
 
 async def claim_due(pool: asyncpg.Pool, *, limit: int, lease_s: float) -> list[Delivery]:
-    """Leases due deliveries to this sender; a lease that expires (sender died) frees them."""
-    rows = await pool.fetch(
-        """
-        UPDATE delivery SET lease_until = now() + make_interval(secs => $2),
-                            attempts = attempts + 1
-        WHERE id IN (
-            SELECT id FROM delivery
-            WHERE status = 'pending' AND next_attempt_at <= now()
-              AND (lease_until IS NULL OR lease_until < now())
-            ORDER BY next_attempt_at LIMIT $1 FOR UPDATE SKIP LOCKED)
-        RETURNING *
-        """,
-        limit,
-        lease_s,
-    )
+    """Leases due deliveries to this sender; a lease that expires (sender died) frees them.
+
+    Not traced: it runs every poll; each delivery continues its request's trace instead.
+    """
+    with suppress_instrumentation():
+        rows = await pool.fetch(
+            """
+            UPDATE delivery SET lease_until = now() + make_interval(secs => $2),
+                                attempts = attempts + 1
+            WHERE id IN (
+                SELECT id FROM delivery
+                WHERE status = 'pending' AND next_attempt_at <= now()
+                  AND (lease_until IS NULL OR lease_until < now())
+                ORDER BY next_attempt_at LIMIT $1 FOR UPDATE SKIP LOCKED)
+            RETURNING *
+            """,
+            limit,
+            lease_s,
+        )
     return [_delivery(row) for row in rows]
 
 

@@ -4,9 +4,8 @@ Revision ID: 0001
 Revises:
 """
 
-from alembic import op
-
 from shared.db.ddl import DROP_OUTBOX_AND_INBOX, OUTBOX_AND_INBOX
+from shared.db.migrations import execute_script
 
 revision = "0001"
 down_revision = None
@@ -15,8 +14,8 @@ depends_on = None
 
 
 def upgrade() -> None:
-    op.execute(OUTBOX_AND_INBOX)
-    op.execute(
+    execute_script(OUTBOX_AND_INBOX)
+    execute_script(
         """
         CREATE TABLE organization (
             id           text PRIMARY KEY,
@@ -62,5 +61,5 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    op.execute("DROP TABLE timeline_entry; DROP TABLE referral; DROP TABLE organization;")
-    op.execute(DROP_OUTBOX_AND_INBOX)
+    execute_script("DROP TABLE timeline_entry; DROP TABLE referral; DROP TABLE organization;")
+    execute_script(DROP_OUTBOX_AND_INBOX)

@@ -1,0 +1,6 @@
+#!/usr/bin/env bash
+# The benchmark: its own Kafka + PostgreSQL (ports 39092/35432), the services, the baseline.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash deploy/local/ensure-tools.sh
+.venv/bin/python -m bench.e2e_latency "$@"

@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Installs what the local stack and the tests need and the machine lacks, then the Python
+# environment from the lock file. As root it uses apt-get; otherwise it says what to install.
+set -euo pipefail
+repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+cd "$repo"
+
+missing_packages=()
+command -v java >/dev/null 2>&1 || missing_packages+=(openjdk-17-jre-headless)
+command -v mvn >/dev/null 2>&1 || missing_packages+=(maven)
+{ command -v pg_config >/dev/null 2>&1 && [ -x "$(pg_config --bindir)/initdb" ]; } \
+  || missing_packages+=(postgresql)
+if [ "${FT_NEED_COMPOSE:-0}" = 1 ]; then
+  command -v docker-compose >/dev/null 2>&1 || missing_packages+=(docker-compose)
+fi
+
+if [ ${#missing_packages[@]} -gt 0 ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "installing: ${missing_packages[*]}"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing_packages[@]}" >/dev/null
+  else
+    echo "missing: ${missing_packages[*]}" >&2
+    echo "install them with: sudo apt-get install ${missing_packages[*]}" >&2
+    exit 1
+  fi
+fi
+
+python="${PYTHON:-python3}"
+if ! "$python" -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null; then
+  echo "Python 3.11 or newer is required (found: $("$python" --version 2>&1))" >&2
+  exit 1
+fi
+if ! command -v uv >/dev/null 2>&1; then
+  echo "installing uv"
+  "$python" -m pip install --quiet --disable-pip-version-check "uv==0.13.8"
+fi
+uv sync --frozen --quiet

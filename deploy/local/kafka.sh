@@ -1,0 +1,409 @@
+#!/usr/bin/env bash
+# Single-node Apache Kafka (KRaft, combined broker + controller, loopback only) for local
+# development and integration tests, run from the Maven Central jars: no Docker, no tarball.
+#
+# Usage: deploy/local/kafka.sh {install|start|stop|status}
+#
+# Environment (defaults in brackets):
+#   FT_STATE_DIR              state folder (config, data, log, pid) [<repo>/.local-stack]
+#   FT_KAFKA_PORT             PLAINTEXT listener on 127.0.0.1 [19092]
+#   FT_KAFKA_CONTROLLER_PORT  KRaft controller listener on 127.0.0.1 [19093]
+#   FT_CACHE_DIR              downloaded jars, shared by all checkouts
+#                             [${XDG_CACHE_HOME:-$HOME/.cache}/fast-track]
+#   FT_KAFKA_VERSION          override the kafka.version of deploy/local/pom.xml
+#   FT_KAFKA_START_TIMEOUT    seconds to wait for the broker to answer [90]
+#   FT_KAFKA_HEAP_OPTS        [-Xms256m -Xmx512m]
+#   FT_PYTHON                 Python with aiokafka, for the readiness probe [<repo>/.venv/bin/python]
+#
+# Needs Java 17+ and Maven (apt-get install openjdk-17-jre-headless maven), and the project's
+# virtualenv (uv sync) for the readiness probe.
+set -euo pipefail
+
+SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+REPO_DIR="$(cd "${SCRIPT_DIR}/../.." && pwd)"
+POM="${SCRIPT_DIR}/pom.xml"
+
+# Absolute: the broker and the server run from other working directories.
+STATE_DIR="$(realpath -m -- "${FT_STATE_DIR:-${REPO_DIR}/.local-stack}")"
+KAFKA_PORT="${FT_KAFKA_PORT:-19092}"
+CONTROLLER_PORT="${FT_KAFKA_CONTROLLER_PORT:-19093}"
+CACHE_DIR="${FT_CACHE_DIR:-${XDG_CACHE_HOME:-${HOME}/.cache}/fast-track}"
+START_TIMEOUT="${FT_KAFKA_START_TIMEOUT:-90}"
+HEAP_OPTS="${FT_KAFKA_HEAP_OPTS:--Xms256m -Xmx512m}"
+PYTHON="${FT_PYTHON:-${REPO_DIR}/.venv/bin/python}"
+
+pom_kafka_version() {
+    sed -n 's:.*<kafka\.version>\(.*\)</kafka\.version>.*:\1:p' "${POM}" | head -n 1
+}
+KAFKA_VERSION="${FT_KAFKA_VERSION:-$(pom_kafka_version)}"
+
+KAFKA_HOME="${CACHE_DIR}/kafka-${KAFKA_VERSION}"
+LIBS_DIR="${KAFKA_HOME}/libs"
+KAFKA_STATE="${STATE_DIR}/kafka"
+CONFIG="${KAFKA_STATE}/server.properties"
+DATA_DIR="${KAFKA_STATE}/data"
+LOG_FILE="${KAFKA_STATE}/kafka.log"
+PID_FILE="${KAFKA_STATE}/kafka.pid"
+CLUSTER_ID_FILE="${KAFKA_STATE}/cluster.id"
+BOOTSTRAP="127.0.0.1:${KAFKA_PORT}"
+
+# slf4j-simple (the binding added in pom.xml) writes to stderr, which goes to kafka.log.
+LOG_OPTS=(
+    -Dorg.slf4j.simpleLogger.defaultLogLevel=info
+    -Dorg.slf4j.simpleLogger.showDateTime=true
+    "-Dorg.slf4j.simpleLogger.dateTimeFormat=yyyy-MM-dd'T'HH:mm:ss.SSS"
+    -Dorg.slf4j.simpleLogger.showThreadName=false
+    -Dorg.slf4j.simpleLogger.showShortLogName=true
+)
+
+log() { printf 'kafka: %s\n' "$*"; }
+die() { printf 'kafka: error: %s\n' "$*" >&2; exit 1; }
+
+# --- prerequisites -------------------------------------------------------------------------
+
+java_major() {
+    # "openjdk version "17.0.15" ..." or "java version "1.8.0_..."" -> 17 / 8
+    local v
+    v="$(java -version 2>&1 | sed -n 's/.* version "\([^"]*\)".*/\1/p' | head -n 1)"
+    case "${v}" in
+        1.*) v="${v#1.}" ;;
+    esac
+    printf '%s\n' "${v%%[!0-9]*}"
+}
+
+check_java() {
+    if ! command -v java >/dev/null 2>&1; then
+        echo "kafka: missing: java (Java 17 or newer is needed to run the broker)" >&2
+        echo "kafka:   install it with: apt-get install openjdk-17-jre-headless" >&2
+        return 1
+    fi
+    local major
+    major="$(java_major)"
+    if [[ -z "${major}" || "${major}" -lt 17 ]]; then
+        echo "kafka: missing: Java 17 or newer (found: $(java -version 2>&1 | head -n 1))" >&2
+        echo "kafka:   install it with: apt-get install openjdk-17-jre-headless" >&2
+        echo "kafka:   (and put it first on PATH, or select it with update-alternatives --config java)" >&2
+        return 1
+    fi
+}
+
+check_prereqs() {
+    # $1 = "install" when the jars still have to be downloaded (Maven needed).
+    local missing=0
+    check_java || missing=1
+    if [[ "${1:-}" == install ]] && ! command -v mvn >/dev/null 2>&1; then
+        echo "kafka: missing: mvn (Maven downloads the Kafka jars from Maven Central once)" >&2
+        echo "kafka:   install it with: apt-get install maven" >&2
+        missing=1
+    fi
+    if [[ "${missing}" -ne 0 ]]; then
+        echo "kafka: on Debian/Ubuntu everything at once: apt-get install openjdk-17-jre-headless maven" >&2
+        exit 1
+    fi
+}
+
+# --- install -------------------------------------------------------------------------------
+
+pom_digest() { sha256sum "${POM}" | cut -d ' ' -f 1; }
+
+# The libs folder is complete when it holds the marker written after a successful download of
+# exactly this pom.xml (the folder is renamed into place only after that).
+libs_complete() {
+    [[ -f "${LIBS_DIR}/.complete" ]] \
+        && [[ "$(cat "${LIBS_DIR}/.complete")" == "$(pom_digest) ${KAFKA_VERSION}" ]]
+}
+
+install() {
+    if libs_complete; then
+        return 0
+    fi
+    check_prereqs install
+    mkdir -p "${KAFKA_HOME}"
+    # Serialise concurrent installs into the shared cache (flock is optional).
+    if command -v flock >/dev/null 2>&1; then
+        exec 9>"${KAFKA_HOME}/.install.lock"
+        flock 9
+        if libs_complete; then
+            return 0
+        fi
+    fi
+    # Leftovers of interrupted downloads (we hold the lock, or there is no flock).
+    rm -rf "${KAFKA_HOME}"/libs.tmp.*
+    INSTALL_TMP="$(mktemp -d "${KAFKA_HOME}/libs.tmp.XXXXXX")"
+    trap 'rm -rf "${INSTALL_TMP}"' EXIT
+    trap 'exit 130' INT TERM
+    local tmp="${INSTALL_TMP}"
+    log "downloading Kafka ${KAFKA_VERSION} jars from Maven Central into ${LIBS_DIR}"
+    # (sed: Debian's Maven 3.8 prints stray colour resets even with -B.)
+    if ! mvn -q -B -f "${POM}" dependency:copy-dependencies \
+        -Dkafka.version="${KAFKA_VERSION}" \
+        -DoutputDirectory="${tmp}" -DincludeScope=runtime 2>&1 \
+        | sed -e 's/\x1b\[[0-9;]*m//g' -e '/^$/d' >&2; then
+        die "Maven could not download the Kafka ${KAFKA_VERSION} jars (see the output above)"
+    fi
+    if ! compgen -G "${tmp}/kafka_2.13-${KAFKA_VERSION}.jar" >/dev/null; then
+        die "download finished without kafka_2.13-${KAFKA_VERSION}.jar"
+    fi
+    printf '%s %s\n' "$(pom_digest)" "${KAFKA_VERSION}" >"${tmp}/.complete"
+    rm -rf "${LIBS_DIR}"
+    mv -T "${tmp}" "${LIBS_DIR}"
+    trap - EXIT INT TERM
+    log "installed $(find "${LIBS_DIR}" -name '*.jar' | wc -l) jars in ${LIBS_DIR}"
+}
+
+# --- process helpers -----------------------------------------------------------------------
+
+# Is $1 a live broker process started with this state dir's server.properties?
+is_our_broker() {
+    local pid="$1" cmdline
+    [[ "${pid}" =~ ^[0-9]+$ ]] || return 1
+    kill -0 "${pid}" 2>/dev/null || return 1
+    [[ -d /proc/self ]] || return 0 # no /proc to check against: trust the pid file
+    cmdline="$(tr '\0' ' ' <"/proc/${pid}/cmdline" 2>/dev/null || true)"
+    [[ "${cmdline}" == *" kafka.Kafka ${CONFIG} " ]]
+}
+
+# Prints the pid of this state dir's broker, if one runs (from the pid file, else /proc).
+broker_pid() {
+    local pid
+    if [[ -f "${PID_FILE}" ]]; then
+        pid="$(cat "${PID_FILE}" 2>/dev/null || true)"
+        if is_our_broker "${pid}"; then
+            printf '%s\n' "${pid}"
+            return 0
+        fi
+    fi
+    # Pid file lost or stale: look for a broker using our config (unique per state dir).
+    [[ -d /proc/self ]] || return 1
+    local f
+    for f in /proc/[0-9]*/cmdline; do
+        pid="${f#/proc/}"
+        pid="${pid%/cmdline}"
+        if is_our_broker "${pid}" && [[ -r "${f}" ]]; then
+            printf '%s\n' "${pid}" >"${PID_FILE}"
+            printf '%s\n' "${pid}"
+            return 0
+        fi
+    done 2>/dev/null
+    return 1
+}
+
+port_answers() {
+    # A TCP connect to the listener, bounded to 1 s.
+    timeout 1 bash -c "exec 3<>/dev/tcp/127.0.0.1/$1" 2>/dev/null
+}
+
+check_python() {
+    if [[ ! -x "${PYTHON}" ]]; then
+        die "no Python for the readiness probe at ${PYTHON} (run 'uv sync' in ${REPO_DIR}, or set FT_PYTHON to a Python with aiokafka)"
+    fi
+}
+
+wait_ready() {
+    # $1 = broker pid
+    if ! "${PYTHON}" "${SCRIPT_DIR}/kafka_ready.py" --bootstrap "${BOOTSTRAP}" \
+        --timeout "${START_TIMEOUT}" --interval 0.5 --pid "$1" --quiet; then
+        echo "kafka: --- last lines of ${LOG_FILE} ---" >&2
+        tail -n 40 "${LOG_FILE}" >&2 || true
+        return 1
+    fi
+}
+
+# --- configuration -------------------------------------------------------------------------
+
+new_cluster_id() {
+    # 16 random bytes as unpadded base64url (22 chars), like `StorageTool random-uuid`;
+    # avoid a leading '-' (it would look like an option on a command line).
+    local id
+    while :; do
+        id="$(head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=\n')"
+        [[ "${id}" != -* ]] && break
+    done
+    printf '%s\n' "${id}"
+}
+
+cluster_id() {
+    if [[ ! -s "${CLUSTER_ID_FILE}" ]]; then
+        local id=""
+        # Storage formatted earlier but the id file lost: reuse the formatted id.
+        if [[ -f "${DATA_DIR}/meta.properties" ]]; then
+            id="$(sed -n 's/^cluster\.id=//p' "${DATA_DIR}/meta.properties")"
+        fi
+        [[ -n "${id}" ]] || id="$(new_cluster_id)"
+        printf '%s\n' "${id}" >"${CLUSTER_ID_FILE}"
+    fi
+    cat "${CLUSTER_ID_FILE}"
+}
+
+write_config() {
+    cat >"${CONFIG}.tmp" <<EOF
+# Written by deploy/local/kafka.sh on every start; edit the script, not this file.
+# Single node, KRaft, combined broker + controller, loopback only.
+process.roles=broker,controller
+node.id=1
+controller.quorum.voters=1@127.0.0.1:${CONTROLLER_PORT}
+listeners=PLAINTEXT://127.0.0.1:${KAFKA_PORT},CONTROLLER://127.0.0.1:${CONTROLLER_PORT}
+advertised.listeners=PLAINTEXT://127.0.0.1:${KAFKA_PORT}
+inter.broker.listener.name=PLAINTEXT
+controller.listener.names=CONTROLLER
+listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT
+log.dirs=${DATA_DIR}
+
+# One node: every replication factor and min ISR is 1.
+default.replication.factor=1
+min.insync.replicas=1
+offsets.topic.replication.factor=1
+offsets.topic.num.partitions=1
+transaction.state.log.replication.factor=1
+transaction.state.log.min.isr=1
+transaction.state.log.num.partitions=1
+share.coordinator.state.topic.replication.factor=1
+share.coordinator.state.topic.min.isr=1
+share.coordinator.state.topic.num.partitions=1
+
+# Tests: the first consumer group joins without waiting, topics are created explicitly.
+group.initial.rebalance.delay.ms=0
+auto.create.topics.enable=false
+num.partitions=1
+num.recovery.threads.per.data.dir=1
+EOF
+    mv -f "${CONFIG}.tmp" "${CONFIG}"
+}
+
+format_storage() {
+    # Once per state dir: skip the JVM start when the storage already holds meta.properties.
+    if [[ -f "${DATA_DIR}/meta.properties" ]]; then
+        return 0
+    fi
+    local id
+    id="$(cluster_id)"
+    log "formatting storage in ${DATA_DIR} (cluster id ${id})"
+    java "${LOG_OPTS[@]}" -cp "${LIBS_DIR}/*" kafka.tools.StorageTool format \
+        -t "${id}" -c "${CONFIG}" --ignore-formatted >>"${LOG_FILE}" 2>&1 \
+        || { tail -n 20 "${LOG_FILE}" >&2; die "formatting the storage failed"; }
+}
+
+# --- commands ------------------------------------------------------------------------------
+
+# One start/stop at a time per state folder (flock is optional). Fd 8 must not leak into the
+# broker, or the broker would hold the lock for its whole life.
+STATE_LOCKED=0
+lock_state() {
+    mkdir -p "${KAFKA_STATE}"
+    if ((STATE_LOCKED == 0)) && command -v flock >/dev/null 2>&1; then
+        STATE_LOCKED=1
+        exec 8>"${STATE_DIR}/.kafka.lock"
+        flock 8
+    fi
+}
+
+start() {
+    local pid
+    lock_state
+    # Keep the state folder out of git without touching the repository's .gitignore.
+    [[ -f "${STATE_DIR}/.gitignore" ]] || printf '*\n' >"${STATE_DIR}/.gitignore"
+
+    if pid="$(broker_pid)"; then
+        check_python
+        if port_answers "${KAFKA_PORT}"; then
+            # Listening; make sure it also answers metadata (it may still be starting).
+            wait_ready "${pid}" || die "broker (pid ${pid}) does not answer; try: $0 stop"
+            log "already running (pid ${pid}) on ${BOOTSTRAP}"
+            return 0
+        fi
+        log "process ${pid} is running but not answering yet; waiting"
+        wait_ready "${pid}" || die "broker (pid ${pid}) did not become ready; try: $0 stop"
+        log "ready on ${BOOTSTRAP} (pid ${pid})"
+        return 0
+    fi
+    rm -f "${PID_FILE}"
+
+    install
+    check_prereqs
+    check_python
+    local p
+    for p in "${KAFKA_PORT}" "${CONTROLLER_PORT}"; do
+        if port_answers "${p}"; then
+            die "port ${p} on 127.0.0.1 is taken by another process (set FT_KAFKA_PORT / FT_KAFKA_CONTROLLER_PORT)"
+        fi
+    done
+
+    write_config
+    cluster_id >/dev/null
+    if [[ -f "${LOG_FILE}" ]]; then
+        mv -f "${LOG_FILE}" "${LOG_FILE}.1"
+    fi
+    format_storage
+
+    local started_at=${SECONDS}
+    # shellcheck disable=SC2086 # HEAP_OPTS holds several options on purpose
+    nohup java ${HEAP_OPTS} -XX:+UseG1GC -XX:MaxGCPauseMillis=20 \
+        -Djava.awt.headless=true -Dkafka.logs.dir="${KAFKA_STATE}" "${LOG_OPTS[@]}" \
+        -cp "${LIBS_DIR}/*" kafka.Kafka "${CONFIG}" \
+        </dev/null >>"${LOG_FILE}" 2>&1 8>&- 9>&- &
+    pid=$!
+    printf '%s\n' "${pid}" >"${PID_FILE}"
+    log "starting Kafka ${KAFKA_VERSION} (pid ${pid}), log ${LOG_FILE}"
+
+    if ! wait_ready "${pid}"; then
+        stop >/dev/null 2>&1 || true
+        die "broker did not answer on ${BOOTSTRAP} within ${START_TIMEOUT}s (stopped it)"
+    fi
+    log "ready on ${BOOTSTRAP} after $((SECONDS - started_at))s (pid ${pid})"
+}
+
+stop() {
+    local pid
+    if [[ ! -d "${KAFKA_STATE}" ]]; then
+        log "not running"
+        return 0
+    fi
+    lock_state
+    if ! pid="$(broker_pid)"; then
+        rm -f "${PID_FILE}"
+        log "not running"
+        return 0
+    fi
+    log "stopping (pid ${pid})"
+    kill -TERM "${pid}" 2>/dev/null || true
+    local i
+    for ((i = 0; i < 150; i++)); do # 150 x 0.2 s = 30 s
+        kill -0 "${pid}" 2>/dev/null || break
+        sleep 0.2
+    done
+    if kill -0 "${pid}" 2>/dev/null; then
+        log "still running after 30s; sending SIGKILL"
+        kill -KILL "${pid}" 2>/dev/null || true
+        for ((i = 0; i < 50; i++)); do
+            kill -0 "${pid}" 2>/dev/null || break
+            sleep 0.1
+        done
+    fi
+    rm -f "${PID_FILE}"
+    log "stopped"
+}
+
+status() {
+    local pid
+    if pid="$(broker_pid)" && port_answers "${KAFKA_PORT}"; then
+        echo "kafka: running (pid ${pid}) on ${BOOTSTRAP}, state ${KAFKA_STATE}"
+        return 0
+    fi
+    if [[ -n "${pid:-}" ]]; then
+        echo "kafka: stopped (process ${pid} alive but ${BOOTSTRAP} does not answer)"
+    else
+        echo "kafka: stopped"
+    fi
+    return 3
+}
+
+case "${1:-}" in
+    install) install && log "Kafka ${KAFKA_VERSION} jars ready in ${LIBS_DIR}" ;;
+    start) start ;;
+    stop) stop ;;
+    status) status ;;
+    *)
+        echo "usage: $0 {install|start|stop|status}" >&2
+        exit 2
+        ;;
+esac

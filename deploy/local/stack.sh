@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# The local stack without Docker: PostgreSQL (postgres.sh) and a single-node Kafka (kafka.sh).
+#
+# Usage: deploy/local/stack.sh {up|down|status}
+#
+# Environment: FT_STATE_DIR, FT_PG_PORT, FT_KAFKA_PORT, FT_KAFKA_CONTROLLER_PORT, FT_CACHE_DIR
+# (see postgres.sh and kafka.sh). Two stacks run side by side with different state folders
+# and ports. `up` also writes $FT_STATE_DIR/stack.env (FT_KAFKA_BOOTSTRAP_SERVERS,
+# FT_DATABASE_URL) for `set -a; . .local-stack/stack.env; set +a`.
+set -euo pipefail
+
+SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+REPO_DIR="$(cd "${SCRIPT_DIR}/../.." && pwd)"
+# Absolute: the broker and the server run from other working directories.
+STATE_DIR="$(realpath -m -- "${FT_STATE_DIR:-${REPO_DIR}/.local-stack}")"
+BOOTSTRAP="127.0.0.1:${FT_KAFKA_PORT:-19092}"
+DATABASE_URL="postgresql://fasttrack@127.0.0.1:${FT_PG_PORT:-15432}/fasttrack"
+
+up() {
+    "${SCRIPT_DIR}/postgres.sh" start
+    "${SCRIPT_DIR}/kafka.sh" start
+    mkdir -p "${STATE_DIR}"
+    cat >"${STATE_DIR}/stack.env" <<EOF
+FT_KAFKA_BOOTSTRAP_SERVERS=${BOOTSTRAP}
+FT_DATABASE_URL=${DATABASE_URL}
+EOF
+    echo "stack: up"
+    echo "  Kafka bootstrap: ${BOOTSTRAP}"
+    echo "  Database URL:    ${DATABASE_URL}"
+    echo "  (also written to ${STATE_DIR}/stack.env)"
+}
+
+down() {
+    local rc=0
+    "${SCRIPT_DIR}/kafka.sh" stop || rc=1
+    "${SCRIPT_DIR}/postgres.sh" stop || rc=1
+    return "${rc}"
+}
+
+status() {
+    local rc=0
+    "${SCRIPT_DIR}/postgres.sh" status || rc=3
+    "${SCRIPT_DIR}/kafka.sh" status || rc=3
+    return "${rc}"
+}
+
+case "${1:-}" in
+    up) up ;;
+    down) down ;;
+    status) status ;;
+    *)
+        echo "usage: $0 {up|down|status}" >&2
+        exit 2
+        ;;
+esac

@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# The whole test suite from nothing: tools, Python environment, lint, types, then unit,
+# integration and end-to-end tests on a real Kafka broker and PostgreSQL (started by the tests).
+set -euo pipefail
+repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+cd "$repo"
+FT_NEED_COMPOSE=1 bash deploy/local/ensure-tools.sh
+export FT_STATE_DIR="$repo/.local-stack/test"
+stop_stack() {
+  FT_KAFKA_PORT=29092 FT_KAFKA_CONTROLLER_PORT=29093 FT_PG_PORT=25432 \
+    bash deploy/local/stack.sh down >/dev/null 2>&1 || true
+}
+[ "${FT_KEEP_TEST_STACK:-0}" = 1 ] || trap stop_stack EXIT
+.venv/bin/ruff check .
+.venv/bin/ruff format --check .
+.venv/bin/mypy shared services tests bench
+.venv/bin/python -m pytest "$@"

@@ -1,0 +1,42 @@
+"""Session fixtures for the end-to-end tests: a webhook receiver and the three services."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.e2e.harness import SERVICE_PORTS, ServiceProcesses, WebhookReceiver, serve_webhook
+from tests.support import TestStack
+
+
+@pytest.fixture(scope="session")
+async def webhook() -> AsyncIterator[WebhookReceiver]:
+    receiver = WebhookReceiver()
+    server, task = await serve_webhook(receiver)
+    yield receiver
+    for release in receiver.hang.values():
+        release.set()
+    server.should_exit = True
+    await task
+
+
+@pytest.fixture(scope="session")
+async def services(
+    stack: TestStack, webhook: WebhookReceiver, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[ServiceProcesses]:
+    processes = ServiceProcesses(stack, Path(tmp_path_factory.mktemp("services")))
+    for name in SERVICE_PORTS:
+        await processes.start(name)
+    yield processes
+    processes.stop_all()
+
+
+@pytest.fixture(scope="session")
+async def referral_api(services: ServiceProcesses) -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(
+        base_url=f"http://127.0.0.1:{SERVICE_PORTS['referral']}", timeout=30
+    ) as client:
+        yield client

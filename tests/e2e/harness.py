@@ -1,0 +1,172 @@
+"""End-to-end harness: the three services as OS processes, and a webhook receiver they call."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+import uvicorn
+from fastapi import FastAPI, Request, Response
+
+from tests.support import ROOT, TestStack
+
+SERVICE_PORTS = {"referral": 18001, "telemedicine": 18002, "notifier": 18003}
+WEBHOOK_PORT = 18099
+
+
+@dataclass
+class ReceivedNotification:
+    idempotency_key: str
+    body: dict[str, Any]
+    headers: dict[str, str]
+    received_at: float
+
+
+@dataclass
+class WebhookReceiver:
+    """A hospital system's webhook endpoint: records calls, can hang chosen ones."""
+
+    received: list[ReceivedNotification] = field(default_factory=list)
+    # Calls for these referral ids hang until the event is set (to catch a sender mid-send).
+    hang: dict[str, asyncio.Event] = field(default_factory=dict)
+    hanging_now: set[str] = field(default_factory=set)
+
+    def app(self) -> FastAPI:
+        app = FastAPI()
+
+        @app.post("/notify")
+        async def notify(request: Request) -> Response:
+            body = json.loads(await request.body())
+            release = self.hang.get(body["referral"])
+            if release is not None and not release.is_set():
+                self.hanging_now.add(body["referral"])
+                await release.wait()
+                return Response(status_code=503)  # the sender is gone by now anyway
+            self.received.append(
+                ReceivedNotification(
+                    idempotency_key=request.headers["idempotency-key"],
+                    body=body,
+                    headers=dict(request.headers),
+                    received_at=time.monotonic(),
+                )
+            )
+            return Response(status_code=204)
+
+        return app
+
+    def for_referral(self, referral_id: str) -> list[ReceivedNotification]:
+        return [n for n in self.received if n.body["referral"] == referral_id]
+
+
+class ServiceProcesses:
+    """Starts, kills and restarts the services; each writes its spans to a file."""
+
+    def __init__(
+        self,
+        stack: TestStack,
+        work_dir: Path,
+        *,
+        ports: dict[str, int] = SERVICE_PORTS,
+        webhook_port: int = WEBHOOK_PORT,
+    ) -> None:
+        self.stack = stack
+        self.work_dir = work_dir
+        self.ports = ports
+        self.webhook_port = webhook_port
+        self.processes: dict[str, subprocess.Popen[bytes]] = {}
+
+    def trace_file(self, name: str) -> Path:
+        return self.work_dir / f"{name}.spans.jsonl"
+
+    def log_file(self, name: str) -> Path:
+        return self.work_dir / f"{name}.log"
+
+    def env(self, name: str) -> dict[str, str]:
+        port = self.ports[name]
+        return {
+            **self.stack.env(),
+            f"FT_{name.upper()}_PORT": str(port),
+            f"FT_{name.upper()}_PUBLIC_URL": f"http://127.0.0.1:{port}",
+            "FT_TRACE_FILE": str(self.trace_file(name)),
+            "FT_NOTIFIER_WEBHOOK_URL": f"http://127.0.0.1:{self.webhook_port}/notify",
+            "FT_NOTIFIER_HTTP_TIMEOUT_S": "2",
+            "FT_NOTIFIER_DELIVERY_LEASE_S": "3",
+            "FT_NOTIFIER_BACKOFF_BASE_S": "0.2",
+            "FT_OUTBOX_POLL_INTERVAL_S": "0.5",
+            "FT_CONSUMER_RETRY_BACKOFF_S": "0.5",
+            # Spans reach the trace file within a fraction of a second.
+            "OTEL_BSP_SCHEDULE_DELAY": "100",
+        }
+
+    async def start(self, name: str) -> None:
+        log = self.log_file(name).open("ab")
+        self.processes[name] = subprocess.Popen(  # noqa: ASYNC220 - returns at once
+            [sys.executable, "-m", f"services.{name}"],
+            cwd=ROOT,
+            env=self.env(name),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        await self.wait_healthy(name)
+
+    async def wait_healthy(self, name: str, timeout: float = 60) -> None:  # noqa: ASYNC109
+        url = f"http://127.0.0.1:{self.ports[name]}/health"
+        deadline = time.monotonic() + timeout
+        async with httpx.AsyncClient() as client:
+            while time.monotonic() < deadline:
+                if self.processes[name].poll() is not None:
+                    raise RuntimeError(f"{name} exited:\n{self.log_file(name).read_text()[-3000:]}")
+                with contextlib.suppress(httpx.HTTPError):
+                    if (await client.get(url, timeout=2)).status_code == 200:
+                        return
+                await asyncio.sleep(0.2)
+        raise RuntimeError(f"{name} not healthy:\n{self.log_file(name).read_text()[-3000:]}")
+
+    def kill(self, name: str) -> None:
+        """SIGKILL: no shutdown hooks, no flush, no commit: a crash."""
+        process = self.processes.pop(name)
+        os.kill(process.pid, signal.SIGKILL)
+        process.wait(timeout=10)
+
+    def stop_all(self) -> None:
+        for process in self.processes.values():
+            process.send_signal(signal.SIGTERM)
+        for process in self.processes.values():
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+        self.processes.clear()
+
+    def spans(self, name: str) -> list[dict[str, Any]]:
+        path = self.trace_file(name)
+        if not path.exists():
+            return []
+        spans = []
+        for line in path.read_text(encoding="utf-8").splitlines():
+            with contextlib.suppress(json.JSONDecodeError):  # a line being written right now
+                spans.append(json.loads(line))
+        return spans
+
+
+async def serve_webhook(
+    receiver: WebhookReceiver, port: int = WEBHOOK_PORT
+) -> tuple[uvicorn.Server, asyncio.Task[None]]:
+    config = uvicorn.Config(
+        receiver.app(), host="127.0.0.1", port=port, log_level="warning", lifespan="off"
+    )
+    server = uvicorn.Server(config)
+    task = asyncio.create_task(server.serve())
+    while not server.started:  # noqa: ASYNC110 - uvicorn exposes a flag, not an event
+        await asyncio.sleep(0.05)
+    return server, task

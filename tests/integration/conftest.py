@@ -1,0 +1,36 @@
+"""Integration fixtures: a private schema and topic per test module on the real stack."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import AsyncIterator
+
+import asyncpg
+import pytest
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+
+from shared.db.ddl import OUTBOX_AND_INBOX
+from shared.messaging.topics import Topic
+from tests.support import TestStack
+
+
+@pytest.fixture(scope="module")
+async def scratch_schema(database: asyncpg.Pool) -> AsyncIterator[str]:
+    schema = f"itest_{secrets.token_hex(4)}"
+    async with database.acquire() as connection:
+        await connection.execute(f"CREATE SCHEMA {schema}; SET search_path TO {schema};")
+        await connection.execute(OUTBOX_AND_INBOX)
+        await connection.execute("RESET search_path")
+    yield schema
+    await database.execute(f"DROP SCHEMA {schema} CASCADE")
+
+
+@pytest.fixture(scope="module")
+async def scratch_topic(stack: TestStack) -> AsyncIterator[Topic]:
+    topic = Topic(f"fasttrack.itest.{secrets.token_hex(4)}", "integration test", partitions=3)
+    admin = AIOKafkaAdminClient(bootstrap_servers=stack.bootstrap_servers)
+    await admin.start()
+    await admin.create_topics([NewTopic(topic.name, topic.partitions, 1)])
+    yield topic
+    await admin.delete_topics([topic.name])
+    await admin.close()

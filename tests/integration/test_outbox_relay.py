@@ -1,0 +1,207 @@
+"""The outbox relay on the real broker and database: order per key, trace context, atomicity."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections import defaultdict
+from collections.abc import AsyncIterator
+
+import asyncpg
+import pytest
+from aiokafka import AIOKafkaConsumer
+from faststream.kafka import KafkaBroker
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+from shared.db.pool import create_pool
+from shared.fhir.codes import EventCode
+from shared.fhir.envelope import FhirMessage, build_message
+from shared.fhir.models import Task
+from shared.messaging import headers
+from shared.messaging.broker import create_broker
+from shared.messaging.outbox import OutboxRelay, add_to_outbox
+from shared.messaging.topics import Topic
+from shared.settings import PlatformSettings
+from tests.support import TestStack, eventually
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(scope="module")
+def tracing() -> tuple[TracerProvider, InMemorySpanExporter]:
+    exporter = InMemorySpanExporter()
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    return provider, exporter
+
+
+@pytest.fixture(scope="module")
+async def pool(stack: TestStack, scratch_schema: str) -> AsyncIterator[asyncpg.Pool]:
+    scratch_pool = await create_pool(stack.database_url, schema=scratch_schema, max_size=4)
+    yield scratch_pool
+    await scratch_pool.close()
+
+
+@pytest.fixture(scope="module")
+async def broker(
+    stack: TestStack, tracing: tuple[TracerProvider, InMemorySpanExporter]
+) -> AsyncIterator[KafkaBroker]:
+    settings = PlatformSettings(kafka_bootstrap_servers=stack.bootstrap_servers)
+    kafka = create_broker(settings, service_name="itest", tracer_provider=tracing[0])
+    await kafka.start()
+    yield kafka
+    await kafka.stop()
+
+
+def _event(key: str, n: int) -> FhirMessage:
+    task = Task.model_validate(
+        {
+            "resourceType": "Task",
+            "id": key,
+            "status": "requested",
+            "intent": "order",
+            "description": f"step {n}",
+        }
+    )
+    return build_message(
+        event=EventCode.CLINICAL_UPDATE,
+        sender="Organization/a",
+        destinations=["Organization/b"],
+        focus=[task],
+        source_endpoint="urn:itest",
+    )
+
+
+async def _consume(
+    stack: TestStack, topic: Topic, count: int
+) -> list[tuple[str, dict[str, bytes], bytes]]:
+    consumer = AIOKafkaConsumer(
+        topic.name,
+        bootstrap_servers=stack.bootstrap_servers,
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
+    )
+    await consumer.start()
+    got: list[tuple[str, dict[str, bytes], bytes]] = []
+    try:
+
+        async def enough() -> bool:
+            for records in (await consumer.getmany(timeout_ms=300)).values():
+                got.extend((r.key.decode(), dict(r.headers), r.value) for r in records)
+            return len(got) >= count
+
+        await eventually(enough, timeout=30, what=f"{count} records")
+    finally:
+        await consumer.stop()
+    return got
+
+
+def _relay(
+    pool: asyncpg.Pool,
+    broker: KafkaBroker,
+    schema: str,
+    tracer_provider: TracerProvider,
+    poll_interval_s: float = 30.0,
+) -> OutboxRelay:
+    return OutboxRelay(
+        pool=pool,
+        broker=broker,
+        producer_name="itest",
+        schema=schema,
+        tracer=tracer_provider.get_tracer("itest"),
+        poll_interval_s=poll_interval_s,
+        batch_size=100,
+    )
+
+
+async def test_rows_of_one_key_arrive_in_order_with_the_writers_trace(
+    stack: TestStack,
+    pool: asyncpg.Pool,
+    broker: KafkaBroker,
+    scratch_schema: str,
+    scratch_topic: Topic,
+    tracing: tuple[TracerProvider, InMemorySpanExporter],
+) -> None:
+    provider, _ = tracing
+    keys = ["referral-a", "referral-b", "referral-c"]
+    with provider.get_tracer("itest").start_as_current_span("clinician request") as span:
+        trace_id = f"{span.get_span_context().trace_id:032x}"
+        async with pool.acquire() as connection, connection.transaction():
+            for n in range(1, 6):
+                for key in keys:
+                    await add_to_outbox(
+                        connection,
+                        topic=scratch_topic,
+                        key=key,
+                        message=_event(key, n),
+                    )
+    published = await _relay(pool, broker, scratch_schema, provider).publish_pending()
+    assert published == 15
+
+    records = await _consume(stack, scratch_topic, 15)
+    by_key: dict[str, list[str]] = defaultdict(list)
+    for key, record_headers, value in records:
+        task = json.loads(value)["entry"][1]["resource"]
+        by_key[key].append(task["description"])
+        sequence = int(record_headers[headers.SEQUENCE])
+        assert task["description"] == f"step {sequence}"
+        assert record_headers[headers.EVENT_CODE] == b"clinical-update"
+        assert record_headers["traceparent"].decode().split("-")[1] == trace_id
+    assert {key: steps for key, steps in by_key.items()} == {
+        key: [f"step {n}" for n in range(1, 6)] for key in keys
+    }
+    assert await pool.fetchval("SELECT count(*) FROM outbox WHERE published_at IS NULL") == 0
+
+
+async def test_a_rolled_back_change_publishes_nothing(
+    pool: asyncpg.Pool,
+    broker: KafkaBroker,
+    scratch_schema: str,
+    scratch_topic: Topic,
+    tracing: tuple[TracerProvider, InMemorySpanExporter],
+) -> None:
+    with pytest.raises(RuntimeError):
+        async with pool.acquire() as connection, connection.transaction():
+            await add_to_outbox(
+                connection,
+                topic=scratch_topic,
+                key="referral-x",
+                message=_event("referral-x", 1),
+            )
+            raise RuntimeError("the state change failed")
+    assert await _relay(pool, broker, scratch_schema, tracing[0]).publish_pending() == 0
+
+
+async def test_a_commit_wakes_the_relay_without_waiting_for_its_poll(
+    stack: TestStack,
+    pool: asyncpg.Pool,
+    broker: KafkaBroker,
+    scratch_schema: str,
+    scratch_topic: Topic,
+    tracing: tuple[TracerProvider, InMemorySpanExporter],
+) -> None:
+    relay = _relay(pool, broker, scratch_schema, tracing[0], poll_interval_s=3600)
+    relay.start()
+    try:
+        await asyncio.sleep(0.5)  # the relay is listening
+        async with pool.acquire() as connection, connection.transaction():
+            await add_to_outbox(
+                connection,
+                topic=scratch_topic,
+                key="referral-n",
+                message=_event("referral-n", 1),
+            )
+
+        async def published() -> bool:
+            count: int = await pool.fetchval(
+                "SELECT count(*) FROM outbox WHERE message_key = 'referral-n' "
+                "AND published_at IS NOT NULL"
+            )
+            return count == 1
+
+        # Far sooner than the hour-long poll: only the NOTIFY can have woken it.
+        await eventually(published, timeout=10, what="the relay to publish on NOTIFY")
+    finally:
+        await relay.stop()
