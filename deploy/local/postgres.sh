@@ -32,6 +32,20 @@ DB_USER="fasttrack"
 DB_NAME="fasttrack"
 
 PG_STATE="${STATE_DIR}/postgres"
+# As root the server runs as the postgres user, who may not be able to reach the state folder
+# (a clone under a private home or mktemp folder). The cluster then lives under /var/tmp, one
+# folder per state folder, so CI in any checkout works without changing permissions.
+if [[ "$(id -u)" == 0 ]] && id -u "${PG_OS_USER}" >/dev/null 2>&1 \
+    && command -v runuser >/dev/null 2>&1; then
+    probe="${STATE_DIR}"
+    while [[ ! -e "${probe}" ]]; do probe="$(dirname "${probe}")"; done
+    if ! runuser -u "${PG_OS_USER}" -- test -x "${probe}" 2>/dev/null; then
+        PG_STATE="/var/tmp/fast-track-postgres/$(printf '%s' "${STATE_DIR}" | md5sum | cut -c1-12)"
+        mkdir -p "$(dirname "${PG_STATE}")"
+        chmod 0755 "$(dirname "${PG_STATE}")"
+    fi
+    unset probe
+fi
 DATA_DIR="${PG_STATE}/data"
 LOG_FILE="${PG_STATE}/postgres.log"
 SOCKET_DIR="${PG_STATE}"
