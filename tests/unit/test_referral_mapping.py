@@ -15,7 +15,7 @@ from services.referral.adapters.fhir_mapping import (
     stroke_team_alert,
 )
 from services.referral.domain.model import InvalidReferral, RequestReferral
-from shared.fhir.envelope import parse_message
+from shared.fhir.envelope import InvalidMessage, parse_message
 from shared.fhir.models import CommunicationRequest
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "referral-requested.json"
@@ -120,3 +120,20 @@ def test_stroke_team_alert_carries_the_minimum_and_local_clock_time() -> None:
     assert "NIHSS 14" in text
     assert "HN-6501234" not in text  # the hospital number stays behind the authenticated link
     assert text.endswith("https://ft.example/referrals/example-referral-0001")
+
+
+def test_clinical_request_time_is_the_senders_and_a_future_one_is_refused() -> None:
+    request = request_from_message(parse_message(_example()), now=NOW)
+    assert request.requested_at == datetime(2026, 11, 23, 2, 55, tzinfo=UTC)  # 09:55 +07:00
+    document = _example()
+    _resource(document, "Task")["authoredOn"] = "2026-11-23T11:00:00+07:00"  # 04:00Z > NOW
+    with pytest.raises(InvalidReferral, match="in the future"):
+        request_from_message(parse_message(document), now=NOW)
+
+
+def test_clinical_time_without_zone_is_refused_at_the_edge() -> None:
+    document = _example()
+    _resource(document, "Task")["authoredOn"] = "2026-11-23T09:55:00"
+    # FHIR itself requires a zone on a dateTime with a time; the envelope parser says where.
+    with pytest.raises(InvalidMessage, match="authoredOn"):
+        parse_message(document)

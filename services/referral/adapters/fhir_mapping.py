@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from fhir.resources.R4B.observation import Observation
@@ -18,6 +18,8 @@ from shared.fhir.models import CommunicationRequest, ServiceRequest, Task
 HN_SYSTEM = f"{codes.PROJECT_CANONICAL}/NamingSystem/hospital-number"
 # Clinicians read clock times in the province's own zone.
 LOCAL_ZONE = ZoneInfo("Asia/Bangkok")
+# Hospital clocks drift; a request stamped a little ahead of ours is still accepted.
+CLOCK_SKEW_ALLOWANCE = timedelta(minutes=5)
 
 
 def _org_id(reference: str | None, *, element: str) -> str:
@@ -85,6 +87,10 @@ def request_from_message(message: FhirMessage, *, now: datetime) -> RequestRefer
         for category in request.category or []
         for c in category.coding or []
     )
+    # Clinical time: when the sending hospital made the request (recorded time is the row's).
+    requested_at = _as_datetime(task.authoredOn) or now
+    if requested_at > now + CLOCK_SKEW_ALLOWANCE:
+        raise InvalidReferral("Task.authoredOn is in the future", expression="Task.authoredOn")
     return RequestReferral(
         referral_id=str(task.id) if task.id else str(uuid.uuid4()),
         request_message_id=message.message_id,
@@ -97,7 +103,7 @@ def request_from_message(message: FhirMessage, *, now: datetime) -> RequestRefer
         nihss=nihss,
         suspected_lvo=lvo,
         teleconsult_requested=teleconsult,
-        requested_at=now,
+        requested_at=requested_at,
     )
 
 
@@ -105,13 +111,15 @@ def _as_datetime(value: object) -> datetime | None:
     if value is None:
         return None
     if isinstance(value, datetime):
-        return value
-    try:
-        return datetime.fromisoformat(str(value))
-    except ValueError:
-        raise InvalidReferral(
-            "Last known well must be a full date and time", expression="Observation.effective"
-        ) from None
+        parsed = value
+    else:
+        try:
+            parsed = datetime.fromisoformat(str(value))
+        except ValueError:
+            raise InvalidReferral(f"{value!s:.40} is not a full date and time") from None
+    if parsed.tzinfo is None:
+        raise InvalidReferral("Clinical times need a time zone (e.g. +07:00)")
+    return parsed
 
 
 def referral_requested_message(

@@ -143,8 +143,9 @@ async def read_referral(referral_id: str, runtime: RuntimeDep) -> JSONResponse:
                 {
                     "event": step.event_code,
                     "display": EVENT_DISPLAY.get(EventCode(step.event_code), step.event_code),
-                    "occurred_at": step.occurred_at.isoformat(),
-                    "recorded_at": step.recorded_at.isoformat(),
+                    # Shown on the province's clock, with its offset (+07:00).
+                    "occurred_at": step.occurred_at.astimezone(LOCAL_ZONE).isoformat(),
+                    "recorded_at": step.recorded_at.astimezone(LOCAL_ZONE).isoformat(),
                     "source": step.source,
                     "detail": step.detail,
                 }

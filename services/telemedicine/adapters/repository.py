@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncpg
+
 from services.telemedicine.domain.model import Consult, ConsultStatus
 from shared.db.pool import Connection
 
@@ -23,13 +25,19 @@ async def insert_consult(connection: Connection, *, consult: Consult) -> bool:
 
 async def consults_for_referral(connection: Connection, *, referral_id: str) -> list[Consult]:
     rows = await connection.fetch("SELECT * FROM consult WHERE referral_id = $1", referral_id)
-    return [
-        Consult(
-            id=row["id"],
-            referral_id=row["referral_id"],
-            status=ConsultStatus(row["status"]),
-            requester_org=row["requester_org"],
-            consultant_org=row["consultant_org"],
-        )
-        for row in rows
-    ]
+    return [_consult(row) for row in rows]
+
+
+async def get_consult(connection: Connection, *, consult_id: str) -> Consult | None:
+    row = await connection.fetchrow("SELECT * FROM consult WHERE id = $1", consult_id)
+    return _consult(row) if row is not None else None
+
+
+def _consult(row: asyncpg.Record) -> Consult:
+    return Consult(
+        id=row["id"],
+        referral_id=row["referral_id"],
+        status=ConsultStatus(row["status"]),
+        requester_org=row["requester_org"],
+        consultant_org=row["consultant_org"],
+    )

@@ -2,28 +2,39 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Any
+
+from fastapi import APIRouter, HTTPException
 from fastapi.responses import JSONResponse
 
 from services.telemedicine.adapters import repository
+from services.telemedicine.domain.model import Consult
 from shared.runtime import RuntimeDep
 
 router = APIRouter()
+
+
+def _consult_json(consult: Consult) -> dict[str, Any]:
+    return {
+        "id": consult.id,
+        "referral": consult.referral_id,
+        "status": consult.status.value,
+        "requester": consult.requester_org,
+        "consultant": consult.consultant_org,
+    }
 
 
 @router.get("/consults", response_class=JSONResponse)
 async def list_consults(referral: str, runtime: RuntimeDep) -> JSONResponse:
     async with runtime.pool.acquire() as connection:
         consults = await repository.consults_for_referral(connection, referral_id=referral)
-    return JSONResponse(
-        [
-            {
-                "id": c.id,
-                "referral": c.referral_id,
-                "status": c.status.value,
-                "requester": c.requester_org,
-                "consultant": c.consultant_org,
-            }
-            for c in consults
-        ]
-    )
+    return JSONResponse([_consult_json(c) for c in consults])
+
+
+@router.get("/consults/{consult_id}", response_class=JSONResponse)
+async def read_consult(consult_id: str, runtime: RuntimeDep) -> JSONResponse:
+    async with runtime.pool.acquire() as connection:
+        consult = await repository.get_consult(connection, consult_id=consult_id)
+    if consult is None:
+        raise HTTPException(404, f"No consult {consult_id!r}")
+    return JSONResponse(_consult_json(consult))
