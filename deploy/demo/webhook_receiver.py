@@ -37,4 +37,8 @@ async def health() -> dict[str, str]:
 
 
 if __name__ == "__main__":
-    uvicorn.run(app, host="127.0.0.1", port=int(os.environ.get("FT_WEBHOOK_DEMO_PORT", "8099")))
+    uvicorn.run(
+        app,
+        host=os.environ.get("FT_WEBHOOK_DEMO_HOST", "127.0.0.1"),
+        port=int(os.environ.get("FT_WEBHOOK_DEMO_PORT", "8099")),
+    )

@@ -28,7 +28,7 @@ COMPOSE_FILE = REPO_ROOT / "docker-compose.yml"
 APP_PORTS = {"referral": 8001, "telemedicine": 8002, "notifier": 8003}
 APP_SERVICES = sorted(APP_PORTS)
 BUILT_SERVICES = [*APP_SERVICES, "setup"]
-DEFAULT_WEBHOOK_URL = "http://referral:8001/demo/webhook"
+DEFAULT_WEBHOOK_URL = "http://webhook-demo:8099/notify"
 
 INSTALL_HINT = (
     "the `docker-compose` binary is needed to validate docker-compose.yml "
@@ -187,7 +187,7 @@ def test_compose_file_has_no_version_key() -> None:
 
 
 def test_all_services_are_defined() -> None:
-    expected = {"kafka", "postgres", "jaeger", "setup", *APP_SERVICES}
+    expected = {"kafka", "postgres", "jaeger", "setup", "webhook-demo", *APP_SERVICES}
     assert expected <= set(_services())
 
 
