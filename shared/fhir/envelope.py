@@ -125,9 +125,11 @@ def build_message(
     source_endpoint: str,
     message_id: str | None = None,
     response_to: tuple[str, str] | None = None,
+    response_details: FHIRAbstractModel | None = None,
     timestamp: datetime | None = None,
 ) -> FhirMessage:
-    """Builds a message Bundle; ``response_to`` is (request MessageHeader.id, response code)."""
+    """Builds a message Bundle; ``response_to`` is (request MessageHeader.id, response code),
+    ``response_details`` the OperationOutcome of an error response."""
     header_id = message_id or str(uuid.uuid4())
     now = (timestamp or datetime.now(UTC)).isoformat()
     header: dict[str, Any] = {
@@ -153,7 +155,9 @@ def build_message(
     if response_to is not None:
         request_id, code = response_to
         header["response"] = {"identifier": request_id, "code": code}
-    resources = [*focus, *supporting]
+        if response_details is not None:
+            header["response"]["details"] = {"reference": reference_of(response_details)}
+    resources = [*focus, *supporting, *([response_details] if response_details else [])]
     bundle = {
         "resourceType": "Bundle",
         "id": str(uuid.uuid4()),

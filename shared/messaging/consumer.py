@@ -30,14 +30,20 @@ from shared.messaging.topics import Topic
 log = logging.getLogger(__name__)
 
 MessageHandler = Callable[[Connection, FhirMessage], Awaitable[None]]
+# Answers a message that was refused (e.g. with a fatal-error response), in its own transaction.
+RefusalHandler = Callable[[Connection, FhirMessage, "PermanentMessageError"], Awaitable[None]]
 
 
 class PermanentMessageError(Exception):
-    """A valid FHIR message that can never be applied; ``reason`` is safe to log and return."""
+    """A valid FHIR message that can never be applied; ``reason`` is safe to log and return.
 
-    def __init__(self, reason: str) -> None:
+    ``issue_code`` is the http://hl7.org/fhir/issue-type code for the sender's OperationOutcome.
+    """
+
+    def __init__(self, reason: str, *, issue_code: str = "processing") -> None:
         super().__init__(reason)
         self.reason = reason
+        self.issue_code = issue_code
 
 
 class FhirMessageConsumer:
@@ -51,6 +57,7 @@ class FhirMessageConsumer:
         handlers: Mapping[EventCode, MessageHandler],
         retry_backoff_s: float,
         after_commit: Callable[[FhirMessage], None] | None = None,
+        on_refused: RefusalHandler | None = None,
     ) -> None:
         self._broker = broker
         self._pool = pool
@@ -59,6 +66,7 @@ class FhirMessageConsumer:
         self._handlers = dict(handlers)
         self._retry_backoff_s = retry_backoff_s
         self._after_commit = after_commit
+        self._on_refused = on_refused
 
     def subscribe(self) -> None:
         @self._broker.subscriber(
@@ -96,7 +104,7 @@ class FhirMessageConsumer:
                     return
                 await handler(connection, message)
         except PermanentMessageError as refused:
-            await self.dead_letter(record, refused.reason)
+            await self._refuse(record, message, refused)
         except Exception:
             log.exception(
                 "transient failure on message %s (%s); it will be read again",
@@ -108,6 +116,27 @@ class FhirMessageConsumer:
         else:
             if self._after_commit is not None:
                 self._after_commit(message)
+
+    async def _refuse(
+        self,
+        record: ConsumerRecord[bytes, bytes],
+        message: FhirMessage,
+        refused: PermanentMessageError,
+    ) -> None:
+        """Answers the sender when this consumer knows how; dead-letters the message otherwise."""
+        if self._on_refused is None:
+            await self.dead_letter(record, refused.reason)
+            return
+        log.warning("refused message %s: %s", message.message_id, refused.reason)
+        async with self._pool.acquire() as connection, connection.transaction():
+            # The refusal is the message's effect: a redelivery is not answered twice.
+            if await claim_message(
+                connection,
+                message_id=message.message_id,
+                topic=self._topic.name,
+                event_code=message.event.value,
+            ):
+                await self._on_refused(connection, message, refused)
 
     async def dead_letter(self, record: ConsumerRecord[bytes, bytes], reason: str) -> None:
         log.warning(

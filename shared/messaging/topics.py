@@ -24,6 +24,11 @@ HOSPITAL_INBOUND = Topic(
     "fasttrack.hospital.inbound.v1",
     "Messages hospital systems send to the network (referral-requested, ...), keyed by Task id",
 )
+HOSPITAL_RESPONSES = Topic(
+    "fasttrack.hospital.responses.v1",
+    "Response messages (ok / fatal-error) to hospital systems' messages, keyed by Task id",
+    has_dead_letter=False,
+)
 REFERRAL_EVENTS = Topic(
     "fasttrack.referral.events.v1",
     "Referral lifecycle messages (referral-requested, accepted, declined, ...), keyed by Task id",
@@ -43,6 +48,7 @@ NOTIFICATION_OUTCOMES = Topic(
 
 CATALOGUE: tuple[Topic, ...] = (
     HOSPITAL_INBOUND,
+    HOSPITAL_RESPONSES,
     REFERRAL_EVENTS,
     TELEMEDICINE_EVENTS,
     NOTIFICATION_REQUESTS,

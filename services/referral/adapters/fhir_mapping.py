@@ -8,8 +8,11 @@ from zoneinfo import ZoneInfo
 
 from fhir.resources.R4B.observation import Observation
 from fhir.resources.R4B.patient import Patient
+from fhir.resources.R4B.provenance import Provenance
 
-from services.referral.domain.model import InvalidReferral, RequestReferral
+from services.referral.domain.lifecycle import ReferralChange
+from services.referral.domain.model import InvalidReferral, Referral, RequestReferral
+from services.referral.domain.task_state import TaskStatus
 from shared.fhir import codes
 from shared.fhir.codes import EventCode, organization_reference
 from shared.fhir.envelope import FhirMessage, build_message
@@ -300,5 +303,129 @@ def stroke_team_alert(
         sender=organization_reference(request.requester_org),
         destinations=[organization_reference(request.owner_org)],
         focus=[communication_request],
+        source_endpoint=source_endpoint,
+    )
+
+
+def change_from_message(message: FhirMessage, *, now: datetime) -> ReferralChange:
+    """Reads a lifecycle message (accepted, declined, departed, ...) about an existing referral."""
+    task = message.focus_resource(Task)
+    if task is None or not task.id:
+        raise InvalidReferral("The message's focus must be the referral Task", expression="focus")
+    try:
+        status = TaskStatus(task.status) if task.status else None
+    except ValueError:
+        raise InvalidReferral(
+            f"Unknown Task.status {task.status!r}", expression="Task.status"
+        ) from None
+    reason = task.statusReason.text if task.statusReason else None
+    if task.statusReason and not reason:
+        reason = next((c.display or c.code for c in task.statusReason.coding or []), None)
+    return ReferralChange(
+        referral_id=str(task.id),
+        event=message.event,
+        sender_org=message.sender.removeprefix("Organization/"),
+        message_id=message.message_id,
+        task_status=status,
+        status_reason=reason,
+        occurred_at=_as_datetime(task.lastModified) or now,
+    )
+
+
+def referral_task(
+    referral: Referral,
+    *,
+    status_reason: str | None = None,
+    business_status: str | None = None,
+    last_modified: datetime | None = None,
+) -> Task:
+    """The referral as a FHIR Task (BSeR): what the network and the REST API show."""
+    return Task.model_validate(
+        {
+            "resourceType": "Task",
+            "id": referral.id,
+            "status": referral.status.value,
+            **({"statusReason": {"text": status_reason}} if status_reason else {}),
+            **({"businessStatus": {"text": business_status}} if business_status else {}),
+            "intent": "order",
+            "priority": "stat",
+            "focus": {"reference": f"ServiceRequest/sr-{referral.id}"},
+            "for": {"reference": f"Patient/p-{referral.id}"},
+            "authoredOn": referral.created_at.isoformat(),
+            **({"lastModified": last_modified.isoformat()} if last_modified else {}),
+            "requester": {"reference": organization_reference(referral.requester_org)},
+            "owner": {"reference": organization_reference(referral.owner_org)},
+        }
+    )
+
+
+def referral_changed_message(
+    referral: Referral, change: ReferralChange, *, business_status: str | None, source_endpoint: str
+) -> FhirMessage:
+    """The canonical event for the network: the Task in its new state, with its Provenance."""
+    task = referral_task(
+        referral,
+        status_reason=change.status_reason,
+        business_status=business_status,
+        last_modified=change.occurred_at,
+    )
+    provenance = Provenance.model_validate(
+        {
+            "resourceType": "Provenance",
+            "id": f"prov-{change.message_id}",
+            "target": [{"reference": f"Task/{referral.id}"}],
+            "occurredDateTime": change.occurred_at.isoformat(),
+            "recorded": datetime.now(UTC).isoformat(),
+            "activity": {"coding": [{"system": codes.EVENT_SYSTEM, "code": change.event.value}]},
+            "agent": [{"who": {"reference": organization_reference(change.sender_org)}}],
+        }
+    )
+    other_party = (
+        referral.owner_org
+        if change.sender_org == referral.requester_org
+        else referral.requester_org
+    )
+    return build_message(
+        event=change.event,
+        sender=organization_reference(change.sender_org),
+        destinations=[organization_reference(other_party)],
+        focus=[task],
+        supporting=[provenance],
+        source_endpoint=source_endpoint,
+    )
+
+
+def status_notice(
+    referral: Referral, change: ReferralChange, *, referral_url: str, source_endpoint: str
+) -> FhirMessage:
+    """Tells the referring hospital that its referral was accepted or declined."""
+    verb = "accepted" if change.event is EventCode.REFERRAL_ACCEPTED else "declined"
+    text = f"Your stroke referral was {verb}"
+    if change.status_reason:
+        text += f" ({change.status_reason})"
+    request = CommunicationRequest.model_validate(
+        {
+            "resourceType": "CommunicationRequest",
+            "id": f"cr-{verb}-{change.message_id}",
+            "status": "active",
+            "priority": "stat",
+            "category": [
+                {
+                    "coding": [
+                        {"system": codes.NOTIFICATION_CATEGORY_SYSTEM, "code": "referral-status"}
+                    ]
+                }
+            ],
+            "about": [{"reference": f"Task/{referral.id}"}],
+            "recipient": [{"reference": organization_reference(referral.requester_org)}],
+            "authoredOn": datetime.now(UTC).isoformat(),
+            "payload": [{"contentString": f"{text}. Open: {referral_url}"}],
+        }
+    )
+    return build_message(
+        event=EventCode.NOTIFICATION_REQUESTED,
+        sender=organization_reference(referral.owner_org),
+        destinations=[organization_reference(referral.requester_org)],
+        focus=[request],
         source_endpoint=source_endpoint,
     )

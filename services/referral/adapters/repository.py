@@ -7,10 +7,10 @@ from typing import Any
 
 from services.referral.domain.model import (
     Referral,
-    ReferralStatus,
     RequestReferral,
     TimelineEntry,
 )
+from services.referral.domain.task_state import TaskStatus
 from shared.db.pool import Connection
 
 
@@ -25,7 +25,7 @@ async def insert_referral(connection: Connection, *, request: RequestReferral) -
         ON CONFLICT DO NOTHING
         """,
         request.referral_id,
-        ReferralStatus.REQUESTED.value,
+        TaskStatus.REQUESTED.value,
         request.requester_org,
         request.owner_org,
         request.patient_hn,
@@ -39,13 +39,18 @@ async def insert_referral(connection: Connection, *, request: RequestReferral) -
     return status.endswith(" 1")
 
 
-async def get_referral(connection: Connection, *, referral_id: str) -> Referral | None:
-    row = await connection.fetchrow("SELECT * FROM referral WHERE id = $1", referral_id)
+async def get_referral(
+    connection: Connection, *, referral_id: str, for_update: bool = False
+) -> Referral | None:
+    """``for_update`` locks the row: concurrent changes to one referral apply one at a time."""
+    row = await connection.fetchrow(
+        f"SELECT * FROM referral WHERE id = $1{' FOR UPDATE' if for_update else ''}", referral_id
+    )
     if row is None:
         return None
     return Referral(
         id=row["id"],
-        status=ReferralStatus(row["status"]),
+        status=TaskStatus(row["status"]),
         requester_org=row["requester_org"],
         owner_org=row["owner_org"],
         patient_hn=row["patient_hn"],
@@ -54,6 +59,14 @@ async def get_referral(connection: Connection, *, referral_id: str) -> Referral 
         suspected_lvo=row["suspected_lvo"],
         teleconsult_requested=row["teleconsult_requested"],
         created_at=row["created_at"],
+    )
+
+
+async def update_status(connection: Connection, *, referral_id: str, status: TaskStatus) -> None:
+    await connection.execute(
+        "UPDATE referral SET status = $2, updated_at = now() WHERE id = $1",
+        referral_id,
+        status.value,
     )
 
 

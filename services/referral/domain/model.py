@@ -4,22 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from enum import StrEnum
 from typing import Any
 
+from services.referral.domain.task_state import TaskStatus
+
 MAX_NIHSS = 42
-
-
-class ReferralStatus(StrEnum):
-    """FHIR Task states (http://hl7.org/fhir/task-status) a referral goes through."""
-
-    REQUESTED = "requested"
-    RECEIVED = "received"
-    ACCEPTED = "accepted"
-    REJECTED = "rejected"
-    CANCELLED = "cancelled"
-    IN_PROGRESS = "in-progress"
-    COMPLETED = "completed"
 
 
 class InvalidReferral(ValueError):
@@ -33,6 +22,14 @@ class InvalidReferral(ValueError):
 
 class ReferralNotFound(LookupError):
     pass
+
+
+class NotAParty(PermissionError):
+    """The sender is not the organization allowed to make this change."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -78,7 +75,7 @@ class RequestReferral:
 @dataclass(frozen=True, kw_only=True)
 class Referral:
     id: str
-    status: ReferralStatus
+    status: TaskStatus
     requester_org: str
     owner_org: str
     patient_hn: str

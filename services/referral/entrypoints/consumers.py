@@ -1,19 +1,34 @@
-"""Kafka entry points of the referral service: translate messages into use cases."""
+"""Kafka entry points of the referral service: translate messages into use cases.
+
+Hospital systems' messages (fasttrack.hospital.inbound.v1) are each answered with a response
+message on fasttrack.hospital.responses.v1: ``ok`` with the Task in its new state, or
+``fatal-error`` with an OperationOutcome saying why it was refused.
+"""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from services.referral.adapters.fhir_mapping import request_from_message
-from services.referral.domain.model import InvalidReferral
+from services.referral.adapters.fhir_mapping import (
+    referral_task,
+)
 from services.referral.service import handlers
-from services.referral.service.handlers import ReferralConflict, ReferralEndpoints
+from services.referral.service.handlers import ReferralEndpoints
 from shared.db.pool import Connection
-from shared.fhir.codes import EventCode
+from shared.fhir.codes import NETWORK_ORGANIZATION, EventCode
 from shared.fhir.envelope import FhirMessage
-from shared.messaging.consumer import FhirMessageConsumer, MessageHandler, PermanentMessageError
+from shared.fhir.models import Task
+from shared.fhir.responses import response_message
+from shared.messaging.consumer import (
+    FhirMessageConsumer,
+    MessageHandler,
+    PermanentMessageError,
+    RefusalHandler,
+)
+from shared.messaging.outbox import add_to_outbox
 from shared.messaging.topics import (
     HOSPITAL_INBOUND,
+    HOSPITAL_RESPONSES,
     NOTIFICATION_OUTCOMES,
     TELEMEDICINE_EVENTS,
     Topic,
@@ -21,22 +36,58 @@ from shared.messaging.topics import (
 from shared.runtime import ServiceRuntime
 
 
-def hospital_referral_handler(endpoints: ReferralEndpoints) -> MessageHandler:
+def hospital_message_handler(endpoints: ReferralEndpoints) -> MessageHandler:
     async def handle(connection: Connection, message: FhirMessage) -> None:
         try:
-            request = request_from_message(message, now=datetime.now(UTC))
-            await handlers.request_referral(connection, request=request, endpoints=endpoints)
-        except InvalidReferral as invalid:
-            raise PermanentMessageError(invalid.reason) from None
-        except ReferralConflict as conflict:
-            raise PermanentMessageError(f"Referral id {conflict} is already in use") from None
+            referral = await handlers.apply_hospital_message(
+                connection, message, endpoints=endpoints, now=datetime.now(UTC)
+            )
+        except handlers.REFUSAL_TYPES as refused:
+            _, issue_code, reason = handlers.describe_refusal(refused)
+            raise PermanentMessageError(reason, issue_code=issue_code) from None
+        await add_to_outbox(
+            connection,
+            topic=HOSPITAL_RESPONSES,
+            key=referral.id,
+            message=response_message(
+                message,
+                code="ok",
+                responder=NETWORK_ORGANIZATION,
+                source_endpoint=endpoints.source_endpoint,
+                focus=[referral_task(referral)],
+            ),
+        )
 
     return handle
 
 
+def refusal_responder(endpoints: ReferralEndpoints) -> RefusalHandler:
+    async def refuse(
+        connection: Connection, message: FhirMessage, refused: PermanentMessageError
+    ) -> None:
+        task = message.focus_resource(Task)
+        key = str(task.id) if task is not None and task.id else message.message_id
+        await add_to_outbox(
+            connection,
+            topic=HOSPITAL_RESPONSES,
+            key=key,
+            message=response_message(
+                message,
+                code="fatal-error",
+                responder=NETWORK_ORGANIZATION,
+                source_endpoint=endpoints.source_endpoint,
+                diagnostics=refused.reason,
+                issue_code=refused.issue_code,
+            ),
+        )
+
+    return refuse
+
+
 def wire_consumers(runtime: ServiceRuntime, endpoints: ReferralEndpoints) -> None:
+    hospital_events = {event: hospital_message_handler(endpoints) for event in EventCode}
     subscriptions: dict[Topic, dict[EventCode, MessageHandler]] = {
-        HOSPITAL_INBOUND: {EventCode.REFERRAL_REQUESTED: hospital_referral_handler(endpoints)},
+        HOSPITAL_INBOUND: hospital_events,
         TELEMEDICINE_EVENTS: {
             EventCode.TELECONSULT_REQUESTED: handlers.record_teleconsult_requested
         },
@@ -53,4 +104,5 @@ def wire_consumers(runtime: ServiceRuntime, endpoints: ReferralEndpoints) -> Non
             service_name=runtime.name,
             handlers=topic_handlers,
             retry_backoff_s=runtime.settings.consumer_retry_backoff_s,
+            on_refused=refusal_responder(endpoints) if topic is HOSPITAL_INBOUND else None,
         ).subscribe()

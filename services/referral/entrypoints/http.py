@@ -11,13 +11,21 @@ from fastapi import APIRouter, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 
 from services.referral.adapters import repository
-from services.referral.adapters.fhir_mapping import LOCAL_ZONE, request_from_message
-from services.referral.domain.model import InvalidReferral, RequestReferral
+from services.referral.adapters.fhir_mapping import LOCAL_ZONE, referral_task
+from services.referral.domain.model import (
+    InvalidReferral,
+    Referral,
+    ReferralNotFound,
+    RequestReferral,
+)
 from services.referral.service import handlers
-from services.referral.service.handlers import ReferralConflict, ReferralEndpoints
-from shared.fhir.codes import EVENT_DISPLAY, EventCode
-from shared.fhir.envelope import FhirMessage, build_message, parse_message
+from services.referral.service.handlers import ReferralEndpoints
+from shared.db.pool import Connection
+from shared.fhir.codes import EVENT_DISPLAY, NETWORK_ORGANIZATION, EventCode
+from shared.fhir.envelope import FhirMessage, parse_message
 from shared.fhir.models import Task
+from shared.fhir.responses import response_message
+from shared.messaging.inbox import claim_message
 from shared.runtime import RuntimeDep, ServiceRuntime
 from shared.web import FhirResponse, outcome_response
 
@@ -31,23 +39,59 @@ def endpoints_of(request: Request) -> ReferralEndpoints:
 
 @router.post("/fhir/$process-message", response_class=FhirResponse)
 async def process_message(request: Request, runtime: RuntimeDep) -> FhirResponse:
-    """FHIR messaging over REST for hospital systems that cannot speak Kafka."""
+    """FHIR messaging over REST, for hospital systems that cannot speak Kafka.
+
+    The same use cases as the Kafka inbound topic; the answer is the response message (``ok``,
+    the Task in its new state), or a 4xx OperationOutcome saying why the message was refused.
+    A message sent again (same MessageHeader.id) is answered without being applied twice.
+    """
     message = parse_message(await request.body())
-    if message.event is not EventCode.REFERRAL_REQUESTED:
-        return outcome_response(
-            422,
-            f"Event {message.event.value!r} is not accepted by $process-message yet",
-            code="not-supported",
-            expression="MessageHeader.eventCoding",
-        )
+    endpoints = endpoints_of(request)
     try:
-        referral_request = request_from_message(message, now=datetime.now(UTC))
-    except InvalidReferral as invalid:
-        return outcome_response(422, invalid.reason, expression=invalid.expression)
-    referral_id = await _store(runtime, referral_request, endpoints_of(request))
-    return FhirResponse(
-        _response_message(message, referral_id).bundle.model_dump(mode="json", exclude_none=True)
+        async with runtime.pool.acquire() as connection, connection.transaction():
+            first_time = await claim_message(
+                connection,
+                message_id=message.message_id,
+                topic=PROCESS_MESSAGE_INBOX,
+                event_code=message.event.value,
+            )
+            if first_time:
+                referral = await handlers.apply_hospital_message(
+                    connection, message, endpoints=endpoints, now=datetime.now(UTC)
+                )
+            else:
+                referral = await _referral_of(connection, message)
+    except handlers.REFUSAL_TYPES as refused:
+        status, issue_code, reason = handlers.describe_refusal(refused)
+        return outcome_response(
+            status, reason, code=issue_code, expression=getattr(refused, "expression", None)
+        )
+    answer = response_message(
+        message,
+        code="ok",
+        responder=NETWORK_ORGANIZATION,
+        source_endpoint=endpoints.source_endpoint,
+        focus=[referral_task(referral)],
     )
+    return FhirResponse(answer.bundle.model_dump(mode="json", exclude_none=True))
+
+
+# Inbox "topic" of messages received over REST: one de-duplication space with Kafka's ids.
+PROCESS_MESSAGE_INBOX = "http:$process-message"
+
+
+async def _referral_of(connection: Connection, message: FhirMessage) -> Referral:
+    """The referral a message already applied was about (for answering a repeat)."""
+    referral_id = await repository.referral_id_for_request(
+        connection, request_message_id=message.message_id
+    )
+    if referral_id is None:
+        task = message.focus_resource(Task)
+        referral_id = str(task.id) if task is not None else ""
+    referral = await repository.get_referral(connection, referral_id=referral_id)
+    if referral is None:
+        raise ReferralNotFound(referral_id)
+    return referral
 
 
 async def _store(
@@ -58,24 +102,9 @@ async def _store(
             return await handlers.request_referral(
                 connection, request=referral_request, endpoints=endpoints
             )
-    except InvalidReferral as invalid:
-        raise HTTPException(422, invalid.reason) from None
-    except ReferralConflict as conflict:
-        raise HTTPException(409, f"Referral id {conflict} is already in use") from None
-
-
-def _response_message(request: FhirMessage, referral_id: str) -> FhirMessage:
-    """The synchronous $process-message answer: response code ok, focus the referral Task."""
-    task = request.focus_resource(Task)
-    assert task is not None
-    return build_message(
-        event=request.event,
-        sender=request.destinations[0] if request.destinations else "Organization/fasttrack",
-        destinations=[request.sender],
-        focus=[task.model_copy(update={"id": referral_id})],
-        source_endpoint="urn:fasttrack:referral",
-        response_to=(request.message_id, "ok"),
-    )
+    except handlers.REFUSAL_TYPES as refused:
+        status, _, reason = handlers.describe_refusal(refused)
+        raise HTTPException(status, reason) from None
 
 
 @router.post("/referrals", response_class=HTMLResponse, status_code=303)

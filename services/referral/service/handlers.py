@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
 from services.referral.adapters import fhir_mapping, repository
-from services.referral.domain.model import InvalidReferral, RequestReferral
+from services.referral.domain import lifecycle
+from services.referral.domain.lifecycle import ReferralChange
+from services.referral.domain.model import (
+    InvalidReferral,
+    NotAParty,
+    Referral,
+    ReferralNotFound,
+    RequestReferral,
+)
+from services.referral.domain.task_state import TransitionRefused
 from shared.db.pool import Connection
 from shared.fhir.codes import EventCode
 from shared.fhir.envelope import FhirMessage
@@ -29,6 +38,55 @@ class ReferralEndpoints:
 
 class ReferralConflict(Exception):
     """A different request already used this referral id."""
+
+
+class UnsupportedEvent(Exception):
+    """Hospital systems cannot send this event to the referral service."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+# How each refusal is told to the sender: HTTP status and OperationOutcome issue type.
+REFUSALS: dict[type[Exception], tuple[int, str]] = {
+    InvalidReferral: (422, "invalid"),
+    UnsupportedEvent: (422, "not-supported"),
+    NotAParty: (403, "forbidden"),
+    ReferralNotFound: (404, "not-found"),
+    TransitionRefused: (409, "business-rule"),
+    ReferralConflict: (409, "duplicate"),
+}
+REFUSAL_TYPES = tuple(REFUSALS)
+
+
+def describe_refusal(error: Exception) -> tuple[int, str, str]:
+    """(HTTP status, issue type, reason for the sender) of a refused message."""
+    status, issue_code = REFUSALS[type(error)]
+    reason = getattr(error, "reason", None) or {
+        ReferralNotFound: f"Unknown referral {error}",
+        ReferralConflict: f"Referral id {error} is already in use",
+    }.get(type(error), str(error))
+    return status, issue_code, reason
+
+
+async def apply_hospital_message(
+    connection: Connection, message: FhirMessage, *, endpoints: ReferralEndpoints, now: datetime
+) -> Referral:
+    """Applies a hospital system's message (from Kafka or $process-message) in one transaction.
+
+    Raises one of REFUSAL_TYPES when the message cannot be applied.
+    """
+    if message.event is EventCode.REFERRAL_REQUESTED:
+        request = fhir_mapping.request_from_message(message, now=now)
+        referral_id = await request_referral(connection, request=request, endpoints=endpoints)
+        referral = await repository.get_referral(connection, referral_id=referral_id)
+        assert referral is not None
+        return referral
+    if message.event not in lifecycle.RULES:
+        raise UnsupportedEvent(f"Hospital systems cannot send {message.event.value!r}")
+    change = fhir_mapping.change_from_message(message, now=now)
+    return await change_referral(connection, change=change, endpoints=endpoints)
 
 
 async def request_referral(
@@ -90,6 +148,68 @@ async def request_referral(
         ),
     )
     return request.referral_id
+
+
+async def change_referral(
+    connection: Connection, *, change: ReferralChange, endpoints: ReferralEndpoints
+) -> Referral:
+    """Applies a lifecycle step from a hospital: state machine, timeline, event, notification.
+
+    Raises ReferralNotFound, NotAParty, TransitionRefused or InvalidReferral when refused.
+    """
+    referral = await repository.get_referral(
+        connection, referral_id=change.referral_id, for_update=True
+    )
+    if referral is None:
+        raise ReferralNotFound(change.referral_id)
+    new_status = lifecycle.apply(referral, change)
+    if new_status is not referral.status:
+        await repository.update_status(connection, referral_id=referral.id, status=new_status)
+        referral = replace(referral, status=new_status)
+    business_status = lifecycle.RULES[change.event].business_status
+    await repository.add_timeline_entry(
+        connection,
+        referral_id=referral.id,
+        event_code=change.event.value,
+        occurred_at=change.occurred_at,
+        source=f"Organization/{change.sender_org}",
+        message_id=change.message_id,
+        detail={
+            "status": new_status.value,
+            **({"reason": change.status_reason} if change.status_reason else {}),
+            **({"business_status": business_status} if business_status else {}),
+        },
+    )
+    await add_to_outbox(
+        connection,
+        topic=REFERRAL_EVENTS,
+        key=referral.id,
+        message=fhir_mapping.referral_changed_message(
+            referral,
+            change,
+            business_status=business_status,
+            source_endpoint=endpoints.source_endpoint,
+        ),
+    )
+    if change.event in TOLD_TO_THE_REFERRING_HOSPITAL:
+        await add_to_outbox(
+            connection,
+            topic=NOTIFICATION_REQUESTS,
+            key=referral.id,
+            message=fhir_mapping.status_notice(
+                referral,
+                change,
+                referral_url=endpoints.referral_url(referral.id),
+                source_endpoint=endpoints.source_endpoint,
+            ),
+        )
+    return referral
+
+
+# The referring clinician is waiting for these answers (DOMAIN.md: instant confirmation).
+TOLD_TO_THE_REFERRING_HOSPITAL = frozenset(
+    {EventCode.REFERRAL_ACCEPTED, EventCode.REFERRAL_DECLINED}
+)
 
 
 async def record_teleconsult_requested(connection: Connection, message: FhirMessage) -> None:
