@@ -104,3 +104,37 @@ async def eventually(
 async def at_least(items: list[T], count: int = 1) -> list[T] | None:
     """For ``eventually``: the items once there are ``count`` of them."""
     return items if len(items) >= count else None
+
+
+def hospital_message(
+    event: str,
+    *,
+    sender: str,
+    receiver: str,
+    referral_id: str,
+    status: str,
+    status_reason: str | None = None,
+) -> tuple[dict[str, Any], str]:
+    """A lifecycle message as a hospital system sends it: (bundle, MessageHeader.id)."""
+    from shared.fhir.codes import EventCode
+    from shared.fhir.envelope import build_message
+    from shared.fhir.models import Task
+
+    task = Task.model_validate(
+        {
+            "resourceType": "Task",
+            "id": referral_id,
+            "status": status,
+            "intent": "order",
+            **({"statusReason": {"text": status_reason}} if status_reason else {}),
+            "requester": {"reference": f"Organization/{sender}"},
+        }
+    )
+    message = build_message(
+        event=EventCode(event),
+        sender=f"Organization/{sender}",
+        destinations=[f"Organization/{receiver}"],
+        focus=[task],
+        source_endpoint=f"urn:test:{sender}",
+    )
+    return json.loads(message.to_json()), message.message_id

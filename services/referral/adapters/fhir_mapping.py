@@ -62,9 +62,12 @@ def request_from_message(message: FhirMessage, *, now: datetime) -> RequestRefer
         raise InvalidReferral(
             "Task.for must reference a Patient in the Bundle", expression="Task.for"
         )
+    prealert = message.event is EventCode.STROKE_PREALERT
     hn = next(
         (i.value for i in patient.identifier or [] if i.system == HN_SYSTEM and i.value), None
     )
+    if hn is None and prealert:
+        hn = ""  # EMS may not know it yet; the full referral brings it
     if hn is None:
         raise InvalidReferral(
             f"The Patient needs an identifier with system {HN_SYSTEM}",
@@ -107,6 +110,7 @@ def request_from_message(message: FhirMessage, *, now: datetime) -> RequestRefer
         suspected_lvo=lvo,
         teleconsult_requested=teleconsult,
         requested_at=requested_at,
+        prealert=prealert,
     )
 
 
@@ -135,7 +139,11 @@ def referral_requested_message(
         {
             "resourceType": "Patient",
             "id": patient_id,
-            "identifier": [{"system": HN_SYSTEM, "value": request.patient_hn}],
+            **(
+                {"identifier": [{"system": HN_SYSTEM, "value": request.patient_hn}]}
+                if request.patient_hn
+                else {}
+            ),
             **({"gender": request.patient_gender} if request.patient_gender else {}),
             **({"birthDate": request.patient_birth_date} if request.patient_birth_date else {}),
         }
@@ -201,7 +209,7 @@ def referral_requested_message(
         )
     supporting.extend(_observations(request, patient_id))
     return build_message(
-        event=EventCode.REFERRAL_REQUESTED,
+        event=EventCode.STROKE_PREALERT if request.prealert else EventCode.REFERRAL_REQUESTED,
         sender=organization_reference(request.requester_org),
         destinations=[organization_reference(request.owner_org)],
         focus=[task],
@@ -276,6 +284,7 @@ def stroke_team_alert(
     source_endpoint: str,
 ) -> FhirMessage:
     """notification-requested for the receiving hospital's stroke team (PDPA: minimum data)."""
+    kind = "Stroke pre-alert" if request.prealert else "Stroke referral"
     facts = [f"from {requester_name}"]
     if request.nihss is not None:
         facts.append(f"NIHSS {request.nihss}")
@@ -293,9 +302,7 @@ def stroke_team_alert(
             "about": [{"reference": f"Task/{request.referral_id}"}],
             "recipient": [{"reference": organization_reference(request.owner_org)}],
             "authoredOn": datetime.now(UTC).isoformat(),
-            "payload": [
-                {"contentString": f"Stroke referral {', '.join(facts)}. Open: {referral_url}"}
-            ],
+            "payload": [{"contentString": f"{kind} {', '.join(facts)}. Open: {referral_url}"}],
         }
     )
     return build_message(

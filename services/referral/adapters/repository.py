@@ -20,8 +20,8 @@ async def insert_referral(connection: Connection, *, request: RequestReferral) -
         """
         INSERT INTO referral (id, status, requester_org, owner_org, patient_hn, last_known_well,
                               nihss, suspected_lvo, teleconsult_requested, request_message_id,
-                              created_at)
-        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+                              created_at, prealert)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
         ON CONFLICT DO NOTHING
         """,
         request.referral_id,
@@ -35,8 +35,29 @@ async def insert_referral(connection: Connection, *, request: RequestReferral) -
         request.teleconsult_requested,
         request.request_message_id,
         request.requested_at,
+        request.prealert,
     )
     return status.endswith(" 1")
+
+
+async def complete_prealert(connection: Connection, *, request: RequestReferral) -> None:
+    """The full referral arrives for a pre-alerted patient: keep the id, fill in the facts."""
+    await connection.execute(
+        """
+        UPDATE referral SET patient_hn = $2, last_known_well = coalesce($3, last_known_well),
+            nihss = coalesce($4, nihss), suspected_lvo = coalesce($5, suspected_lvo),
+            teleconsult_requested = $6, request_message_id = $7, prealert = false,
+            updated_at = now()
+        WHERE id = $1 AND prealert
+        """,
+        request.referral_id,
+        request.patient_hn,
+        request.last_known_well,
+        request.nihss,
+        request.suspected_lvo,
+        request.teleconsult_requested,
+        request.request_message_id,
+    )
 
 
 async def get_referral(
@@ -59,6 +80,7 @@ async def get_referral(
         suspected_lvo=row["suspected_lvo"],
         teleconsult_requested=row["teleconsult_requested"],
         created_at=row["created_at"],
+        prealert=row["prealert"],
     )
 
 

@@ -48,6 +48,8 @@ class RequestReferral:
     suspected_lvo: bool | None = None
     teleconsult_requested: bool = False
     requested_at: datetime
+    # A pre-alert announces the patient before the full referral (hospital number may be unknown).
+    prealert: bool = False
 
     def __post_init__(self) -> None:
         if self.requester_org == self.owner_org:
@@ -68,7 +70,7 @@ class RequestReferral:
                     "Last known well cannot be after the request",
                     expression="Observation.effective",
                 )
-        if not self.patient_hn.strip():
+        if not self.prealert and not self.patient_hn.strip():
             raise InvalidReferral("The patient's hospital number is required")
 
 
@@ -84,6 +86,7 @@ class Referral:
     suspected_lvo: bool | None
     teleconsult_requested: bool
     created_at: datetime
+    prealert: bool = False
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -77,7 +77,7 @@ async def apply_hospital_message(
 
     Raises one of REFUSAL_TYPES when the message cannot be applied.
     """
-    if message.event is EventCode.REFERRAL_REQUESTED:
+    if message.event in (EventCode.REFERRAL_REQUESTED, EventCode.STROKE_PREALERT):
         request = fhir_mapping.request_from_message(message, now=now)
         referral_id = await request_referral(connection, request=request, endpoints=endpoints)
         referral = await repository.get_referral(connection, referral_id=referral_id)
@@ -113,12 +113,26 @@ async def request_referral(
         raise InvalidReferral(
             f"Unknown receiving organization {request.owner_org!r}", expression="Task.owner"
         )
+    announced = False
     if not await repository.insert_referral(connection, request=request):
-        raise ReferralConflict(request.referral_id)
+        prealerted = await repository.get_referral(
+            connection, referral_id=request.referral_id, for_update=True
+        )
+        if not (
+            prealerted is not None
+            and prealerted.prealert
+            and not request.prealert
+            and (prealerted.requester_org, prealerted.owner_org)
+            == (request.requester_org, request.owner_org)
+        ):
+            raise ReferralConflict(request.referral_id)
+        await repository.complete_prealert(connection, request=request)
+        announced = True  # the stroke team was paged by the pre-alert
+    event = EventCode.STROKE_PREALERT if request.prealert else EventCode.REFERRAL_REQUESTED
     await repository.add_timeline_entry(
         connection,
         referral_id=request.referral_id,
-        event_code=EventCode.REFERRAL_REQUESTED.value,
+        event_code=event.value,
         occurred_at=request.requested_at,
         source=f"Organization/{request.requester_org}",
         message_id=request.request_message_id,
@@ -136,6 +150,8 @@ async def request_referral(
             request, source_endpoint=endpoints.source_endpoint
         ),
     )
+    if announced:
+        return request.referral_id
     await add_to_outbox(
         connection,
         topic=NOTIFICATION_REQUESTS,

@@ -1,0 +1,206 @@
+"""A whole referral, pre-alert to loop closed, driven only by hospital systems' messages.
+
+On Kafka every message is answered on fasttrack.hospital.responses.v1 (ok or fatal-error with an
+OperationOutcome); over FHIR REST the same rules answer with the response message or a 4xx.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import httpx
+import pytest
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+
+from shared.messaging.topics import HOSPITAL_INBOUND, HOSPITAL_RESPONSES
+from tests.e2e.harness import WebhookReceiver
+from tests.support import TestStack, eventually, hospital_message, referral_bundle
+
+pytestmark = pytest.mark.e2e
+
+SPOKE, HUB = "sikao-hospital", "trang-hospital"
+FHIR_JSON = {"Content-Type": "application/fhir+json"}
+
+
+class HospitalSystem:
+    """Produces to the inbound topic and reads the responses addressed back."""
+
+    def __init__(self, stack: TestStack) -> None:
+        self.stack = stack
+        self.responses: dict[str, dict[str, Any]] = {}
+        self.producer = AIOKafkaProducer(
+            bootstrap_servers=stack.bootstrap_servers, enable_idempotence=True
+        )
+        self.consumer = AIOKafkaConsumer(
+            HOSPITAL_RESPONSES.name,
+            bootstrap_servers=stack.bootstrap_servers,
+            auto_offset_reset="earliest",
+            enable_auto_commit=False,
+        )
+
+    async def __aenter__(self) -> HospitalSystem:
+        await self.producer.start()
+        await self.consumer.start()
+        return self
+
+    async def __aexit__(self, *_: object) -> None:
+        await self.producer.stop()
+        await self.consumer.stop()
+
+    async def send(self, bundle: dict[str, Any], key: str) -> None:
+        await self.producer.send_and_wait(
+            HOSPITAL_INBOUND.name, json.dumps(bundle).encode(), key=key.encode()
+        )
+
+    async def answer_to(self, message_id: str) -> dict[str, Any]:
+        async def received() -> dict[str, Any] | None:
+            for records in (await self.consumer.getmany(timeout_ms=300)).values():
+                for record in records:
+                    bundle = json.loads(record.value)
+                    header = bundle["entry"][0]["resource"]
+                    self.responses[header["response"]["identifier"]] = bundle
+            return self.responses.get(message_id)
+
+        return await eventually(received, what=f"the response to {message_id}")
+
+
+def _code(response: dict[str, Any]) -> str:
+    code: str = response["entry"][0]["resource"]["response"]["code"]
+    return code
+
+
+def _diagnostics(response: dict[str, Any]) -> str:
+    outcome = next(
+        e["resource"]
+        for e in response["entry"]
+        if e["resource"]["resourceType"] == "OperationOutcome"
+    )
+    return f"{outcome['issue'][0]['code']}: {outcome['issue'][0]['diagnostics']}"
+
+
+async def test_prealert_to_loop_closed_over_kafka_with_every_message_answered(
+    stack: TestStack, referral_api: httpx.AsyncClient, webhook: WebhookReceiver
+) -> None:
+    bundle, referral_id, _ = referral_bundle(teleconsult=False)
+    prealert = json.loads(json.dumps(bundle).replace('"referral-requested"', '"stroke-prealert"'))
+    prealert["entry"][0]["resource"]["id"] = prealert_id = "pre-" + referral_id
+    prealert["entry"][0]["fullUrl"] = f"urn:uuid:{prealert_id}"
+
+    def step(
+        event: str, sender: str, status: str, reason: str | None = None
+    ) -> tuple[dict[str, Any], str]:
+        receiver = HUB if sender == SPOKE else SPOKE
+        return hospital_message(
+            event,
+            sender=sender,
+            receiver=receiver,
+            referral_id=referral_id,
+            status=status,
+            status_reason=reason,
+        )
+
+    async with HospitalSystem(stack) as his:
+        await his.send(prealert, referral_id)
+        assert _code(await his.answer_to(prealert_id)) == "ok"
+        await his.send(bundle, referral_id)
+        assert _code(await his.answer_to(bundle["entry"][0]["resource"]["id"])) == "ok"
+
+        expected = [
+            (step("referral-received", HUB, "received"), "ok", None),
+            (step("transfer-departed", HUB, "in-progress"), "fatal-error", "forbidden"),
+            (step("referral-accepted", HUB, "accepted"), "ok", None),
+            (step("referral-completed", HUB, "completed"), "fatal-error", "business-rule"),
+            (step("transfer-departed", SPOKE, "in-progress"), "ok", None),
+            (step("patient-arrived", HUB, "in-progress"), "ok", None),
+            (step("referral-completed", HUB, "completed"), "ok", None),
+        ]
+        for (message, message_id), code, issue in expected:
+            await his.send(message, referral_id)
+            answer = await his.answer_to(message_id)
+            assert _code(answer) == code, _diagnostics(answer) if code == "ok" else answer
+            if issue:
+                assert _diagnostics(answer).startswith(issue)
+            else:
+                task = answer["entry"][1]["resource"]
+                assert task["resourceType"] == "Task" and task["id"] == referral_id
+
+    detail = (await referral_api.get(f"/referrals/{referral_id}")).json()
+    assert detail["status"] == "completed"
+    assert [s["event"] for s in detail["timeline"] if s["event"] != "notification-sent"] == [
+        "stroke-prealert",
+        "referral-requested",
+        "referral-received",
+        "referral-accepted",
+        "transfer-departed",
+        "patient-arrived",
+        "referral-completed",
+    ]
+    # The referring hospital was told its referral was accepted.
+    await eventually(
+        lambda: _notified(webhook, referral_id, "Your stroke referral was accepted"),
+        what="the acceptance notice",
+    )
+
+
+async def _notified(webhook: WebhookReceiver, referral_id: str, text: str) -> bool:
+    return any(text in n.body["text"] for n in webhook.for_referral(referral_id))
+
+
+async def test_lifecycle_over_fhir_rest_with_refusals_as_operation_outcomes(
+    referral_api: httpx.AsyncClient,
+) -> None:
+    bundle, referral_id, _ = referral_bundle(teleconsult=False)
+    assert (
+        await referral_api.post("/fhir/$process-message", json=bundle, headers=FHIR_JSON)
+    ).status_code == 200
+
+    declined_without_reason, _ = hospital_message(
+        "referral-declined", sender=HUB, receiver=SPOKE, referral_id=referral_id, status="rejected"
+    )
+    response = await referral_api.post(
+        "/fhir/$process-message", json=declined_without_reason, headers=FHIR_JSON
+    )
+    assert response.status_code == 409
+    assert "statusReason is required" in response.json()["issue"][0]["diagnostics"]
+
+    cancelled_by_the_hub, _ = hospital_message(
+        "referral-cancelled",
+        sender=HUB,
+        receiver=SPOKE,
+        referral_id=referral_id,
+        status="cancelled",
+        status_reason="duplicate",
+    )
+    response = await referral_api.post(
+        "/fhir/$process-message", json=cancelled_by_the_hub, headers=FHIR_JSON
+    )
+    assert response.status_code == 403
+    assert response.json()["issue"][0]["code"] == "forbidden"
+
+    declined, declined_id = hospital_message(
+        "referral-declined",
+        sender=HUB,
+        receiver=SPOKE,
+        referral_id=referral_id,
+        status="rejected",
+        status_reason="CT scanner down",
+    )
+    first = await referral_api.post("/fhir/$process-message", json=declined, headers=FHIR_JSON)
+    again = await referral_api.post("/fhir/$process-message", json=declined, headers=FHIR_JSON)
+    assert first.status_code == again.status_code == 200
+    header = again.json()["entry"][0]["resource"]
+    assert header["response"] == {"identifier": declined_id, "code": "ok"}
+    detail = (await referral_api.get(f"/referrals/{referral_id}")).json()
+    assert detail["status"] == "rejected"
+    assert [s["event"] for s in detail["timeline"]].count("referral-declined") == 1
+
+    unknown, _ = hospital_message(
+        "referral-accepted",
+        sender=HUB,
+        receiver=SPOKE,
+        referral_id="no-such-referral",
+        status="accepted",
+    )
+    response = await referral_api.post("/fhir/$process-message", json=unknown, headers=FHIR_JSON)
+    assert response.status_code == 404
