@@ -31,7 +31,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
 from tests.e2e.harness import ServiceProcesses, WebhookReceiver, serve_webhook
-from tests.support import ROOT, TestStack, referral_bundle
+from tests.support import ROOT, TestStack, as_hospital, referral_bundle
 
 BENCH_PORTS = {"referral": 38001, "telemedicine": 38002, "notifier": 38003}
 BENCH_WEBHOOK_PORT = 38099
@@ -193,7 +193,9 @@ async def main(count: int, concurrency: int, warmup: int, latency_count: int) ->
         for name in BENCH_PORTS:
             await processes.start(name)
         async with httpx.AsyncClient(
-            base_url=f"http://127.0.0.1:{BENCH_PORTS['referral']}", timeout=60
+            base_url=f"http://127.0.0.1:{BENCH_PORTS['referral']}",
+            timeout=60,
+            headers=as_hospital("sikao-hospital"),
         ) as api:
             await fast_track_run(api, webhook, warmup, concurrency)  # joins groups, warms caches
             fast_track = combine(

@@ -18,6 +18,7 @@ from fastapi import APIRouter, Depends, FastAPI, Request
 from faststream.kafka import KafkaBroker
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 
+from shared.auth import ApiKeys
 from shared.db.pool import create_pool
 from shared.messaging.broker import create_broker
 from shared.messaging.outbox import OutboxRelay
@@ -96,6 +97,7 @@ def create_service_app(
             telemetry.shutdown()
 
     app = FastAPI(title=title, lifespan=lifespan, default_response_class=FhirResponse)
+    app.state.api_keys = ApiKeys(settings.api_keys)
     install_error_handlers(app)
     app.include_router(health_router)
     for router in routers:

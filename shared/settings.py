@@ -27,9 +27,15 @@ class PlatformSettings(BaseSettings):
     outbox_batch_size: int = Field(default=200, gt=0, le=5000)
     # Pause before a message whose handling failed for a transient reason is read again.
     consumer_retry_backoff_s: float = Field(default=1.0, ge=0)
+    # API keys of hospital systems: {"<key>": "<organization id>"} (JSON in FT_API_KEYS).
+    api_keys: dict[str, str] = Field(default_factory=dict)
 
     @model_validator(mode="after")
     def _refuse_development_defaults_in_production(self) -> PlatformSettings:
         if self.environment == "production" and "127.0.0.1" in self.database_url:
             raise ValueError("FT_DATABASE_URL must be set explicitly in production")
+        if self.environment == "production" and any(
+            key.startswith("demo-") for key in self.api_keys
+        ):
+            raise ValueError("FT_API_KEYS holds the demo keys; set real keys in production")
         return self

@@ -66,7 +66,9 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(_: Request, error: StarletteHTTPException) -> FhirResponse:
-        return outcome_response(error.status_code, str(error.detail))
+        response = outcome_response(error.status_code, str(error.detail))
+        response.headers.update(error.headers or {})
+        return response
 
     @app.exception_handler(Exception)
     async def unexpected(_: Request, error: Exception) -> FhirResponse:

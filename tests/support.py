@@ -50,6 +50,7 @@ class TestStack:
             "FT_DATABASE_URL": self.database_url,
             "FT_ENVIRONMENT": "test",
             "FT_PYTHON": sys.executable,
+            "FT_API_KEYS": (ROOT / "deploy" / "demo" / "api-keys.json").read_text(encoding="utf-8"),
         }
 
     def run(self, *args: str) -> str:
@@ -59,6 +60,11 @@ class TestStack:
         if result.returncode != 0:
             raise RuntimeError(f"{' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
         return result.stdout
+
+
+def as_hospital(organization_id: str) -> dict[str, str]:
+    """Request headers of a hospital system (the demo API keys of deploy/demo/api-keys.json)."""
+    return {"Authorization": f"Bearer demo-{organization_id}"}
 
 
 def referral_bundle(*, teleconsult: bool = True) -> tuple[dict[str, Any], str, str]:

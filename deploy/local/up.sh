@@ -19,6 +19,8 @@ fi
 echo "No Docker engine: provisioning Kafka and PostgreSQL locally (deploy/local)"
 bash deploy/local/ensure-tools.sh
 export FT_STATE_DIR="${FT_STATE_DIR:-$repo/.local-stack/dev}"
+# Demo API keys of the demo hospitals (deploy/demo/api-keys.json), unless real ones are set.
+export FT_API_KEYS="${FT_API_KEYS:-$(cat deploy/demo/api-keys.json)}"
 bash deploy/local/stack.sh up
 python="$repo/.venv/bin/python"
 "$python" -m shared.admin migrate
@@ -60,7 +62,8 @@ Fast Track is up.
   Health:               http://127.0.0.1:800{1,2,3}/health
   Logs:                 $logs
 Send the example referral:
-  curl -sS -H 'Content-Type: application/fhir+json' --data @examples/referral-requested.json \\
+  curl -sS -H 'Content-Type: application/fhir+json' -H 'Authorization: Bearer demo-sikao-hospital' \\
+       --data @examples/referral-requested.json \\
        http://127.0.0.1:8001/fhir/\\\$process-message
 Stop everything with: make down
 EOT

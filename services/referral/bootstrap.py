@@ -6,7 +6,7 @@ from fastapi import FastAPI
 
 from services.referral.config import SERVICE_NAME, ReferralSettings
 from services.referral.entrypoints.consumers import wire_consumers
-from services.referral.entrypoints.http import router
+from services.referral.entrypoints.http import form_router, router
 from services.referral.service.handlers import ReferralEndpoints
 from shared.runtime import ServiceRuntime, create_service_app
 
@@ -25,7 +25,7 @@ def create_app(settings: ReferralSettings | None = None) -> FastAPI:
     return create_service_app(
         name=SERVICE_NAME,
         settings=settings,
-        routers=[router],
+        routers=[router, *([form_router] if settings.form_enabled else [])],
         wire=wire,
         title="Fast Track referral service",
     )

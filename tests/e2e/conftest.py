@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from tests.e2e.harness import SERVICE_PORTS, ServiceProcesses, WebhookReceiver, serve_webhook
-from tests.support import TestStack
+from tests.support import TestStack, as_hospital
 
 
 @pytest.fixture(scope="session")
@@ -36,7 +36,10 @@ async def services(
 
 @pytest.fixture(scope="session")
 async def referral_api(services: ServiceProcesses) -> AsyncIterator[httpx.AsyncClient]:
+    """The referral service, called as the example's referring hospital (Sikao)."""
     async with httpx.AsyncClient(
-        base_url=f"http://127.0.0.1:{SERVICE_PORTS['referral']}", timeout=30
+        base_url=f"http://127.0.0.1:{SERVICE_PORTS['referral']}",
+        timeout=30,
+        headers=as_hospital("sikao-hospital"),
     ) as client:
         yield client

@@ -13,7 +13,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from shared.messaging import headers
 from shared.messaging.topics import HOSPITAL_INBOUND
 from tests.e2e.harness import WebhookReceiver
-from tests.support import TestStack, at_least, eventually, referral_bundle
+from tests.support import TestStack, as_hospital, at_least, eventually, referral_bundle
 
 pytestmark = pytest.mark.e2e
 
@@ -129,3 +129,34 @@ async def _dead_letter_reasons(stack: TestStack, topic: str, key: str) -> list[s
     finally:
         await consumer.stop()
     return reasons
+
+
+async def test_callers_must_authenticate_and_speak_for_themselves(
+    referral_api: httpx.AsyncClient,
+) -> None:
+    bundle, referral_id, _ = referral_bundle()
+    anonymous = await referral_api.post(
+        "/fhir/$process-message",
+        json=bundle,
+        headers={"Content-Type": "application/fhir+json", "Authorization": ""},
+    )
+    assert anonymous.status_code == 401
+    assert anonymous.headers["www-authenticate"] == "Bearer"
+    wrong_key = await referral_api.post(
+        "/fhir/$process-message",
+        json=bundle,
+        headers={"Content-Type": "application/fhir+json", "Authorization": "Bearer guessed"},
+    )
+    assert wrong_key.status_code == 401
+    # Trang's key cannot send a message in Sikao's name.
+    impersonation = await referral_api.post(
+        "/fhir/$process-message",
+        json=bundle,
+        headers={"Content-Type": "application/fhir+json", **as_hospital("trang-hospital")},
+    )
+    assert impersonation.status_code == 403
+    assert (
+        "MessageHeader.sender must be your organization"
+        in (impersonation.json()["issue"][0]["diagnostics"])
+    )
+    assert (await referral_api.get(f"/referrals/{referral_id}")).status_code == 404

@@ -15,12 +15,19 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
 from shared.messaging.topics import HOSPITAL_INBOUND, HOSPITAL_RESPONSES
 from tests.e2e.harness import WebhookReceiver
-from tests.support import TestStack, eventually, hospital_message, referral_bundle
+from tests.support import (
+    TestStack,
+    as_hospital,
+    eventually,
+    hospital_message,
+    referral_bundle,
+)
 
 pytestmark = pytest.mark.e2e
 
 SPOKE, HUB = "sikao-hospital", "trang-hospital"
 FHIR_JSON = {"Content-Type": "application/fhir+json"}
+AS_HUB = {**FHIR_JSON, **as_hospital(HUB)}
 
 
 class HospitalSystem:
@@ -159,7 +166,7 @@ async def test_lifecycle_over_fhir_rest_with_refusals_as_operation_outcomes(
         "referral-declined", sender=HUB, receiver=SPOKE, referral_id=referral_id, status="rejected"
     )
     response = await referral_api.post(
-        "/fhir/$process-message", json=declined_without_reason, headers=FHIR_JSON
+        "/fhir/$process-message", json=declined_without_reason, headers=AS_HUB
     )
     assert response.status_code == 409
     assert "statusReason is required" in response.json()["issue"][0]["diagnostics"]
@@ -173,7 +180,7 @@ async def test_lifecycle_over_fhir_rest_with_refusals_as_operation_outcomes(
         status_reason="duplicate",
     )
     response = await referral_api.post(
-        "/fhir/$process-message", json=cancelled_by_the_hub, headers=FHIR_JSON
+        "/fhir/$process-message", json=cancelled_by_the_hub, headers=AS_HUB
     )
     assert response.status_code == 403
     assert response.json()["issue"][0]["code"] == "forbidden"
@@ -186,8 +193,8 @@ async def test_lifecycle_over_fhir_rest_with_refusals_as_operation_outcomes(
         status="rejected",
         status_reason="CT scanner down",
     )
-    first = await referral_api.post("/fhir/$process-message", json=declined, headers=FHIR_JSON)
-    again = await referral_api.post("/fhir/$process-message", json=declined, headers=FHIR_JSON)
+    first = await referral_api.post("/fhir/$process-message", json=declined, headers=AS_HUB)
+    again = await referral_api.post("/fhir/$process-message", json=declined, headers=AS_HUB)
     assert first.status_code == again.status_code == 200
     header = again.json()["entry"][0]["resource"]
     assert header["response"] == {"identifier": declined_id, "code": "ok"}
@@ -202,5 +209,5 @@ async def test_lifecycle_over_fhir_rest_with_refusals_as_operation_outcomes(
         referral_id="no-such-referral",
         status="accepted",
     )
-    response = await referral_api.post("/fhir/$process-message", json=unknown, headers=FHIR_JSON)
+    response = await referral_api.post("/fhir/$process-message", json=unknown, headers=AS_HUB)
     assert response.status_code == 404

@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from tests.e2e.harness import ServiceProcesses, WebhookReceiver
-from tests.support import at_least, eventually, referral_bundle
+from tests.support import as_hospital, at_least, eventually, referral_bundle
 
 pytestmark = pytest.mark.e2e
 
@@ -96,8 +96,16 @@ async def test_referral_from_the_web_form_reaches_the_webhook(
     )
     assert "Kantang Hospital" in received[0].body["text"]
     assert "LKW 07:15" in received[0].body["text"]  # entered and shown in Bangkok time
-    detail = (await referral_api.get(f"/referrals/{referral_id}")).json()
-    assert detail["teleconsult_requested"] is False
+    detail = await referral_api.get(
+        f"/referrals/{referral_id}", headers=as_hospital("kantang-hospital")
+    )
+    assert detail.json()["teleconsult_requested"] is False
+    # Only the two hospitals of a referral see it.
+    other = await referral_api.get(
+        f"/referrals/{referral_id}", headers=as_hospital("palian-hospital")
+    )
+    assert other.status_code == 403
+    assert other.json()["issue"][0]["code"] == "forbidden"
 
 
 async def test_the_same_request_posted_twice_makes_one_referral(

@@ -20,8 +20,14 @@ from services.referral.domain.model import (
 )
 from services.referral.service import handlers
 from services.referral.service.handlers import ReferralEndpoints
+from shared.auth import CallerDep
 from shared.db.pool import Connection
-from shared.fhir.codes import EVENT_DISPLAY, NETWORK_ORGANIZATION, EventCode
+from shared.fhir.codes import (
+    EVENT_DISPLAY,
+    NETWORK_ORGANIZATION,
+    EventCode,
+    organization_reference,
+)
 from shared.fhir.envelope import FhirMessage, parse_message
 from shared.fhir.models import Task
 from shared.fhir.responses import response_message
@@ -30,6 +36,14 @@ from shared.runtime import RuntimeDep, ServiceRuntime
 from shared.web import FhirResponse, outcome_response
 
 router = APIRouter()
+# The unauthenticated development form; the clinicians' web app (with login) replaces it.
+form_router = APIRouter()
+
+
+def ensure_party(referral: Referral, caller: str) -> None:
+    """A hospital sees only the referrals it sends or receives."""
+    if caller not in (referral.requester_org, referral.owner_org):
+        raise HTTPException(403, "This referral is between other hospitals")
 
 
 def endpoints_of(request: Request) -> ReferralEndpoints:
@@ -38,7 +52,7 @@ def endpoints_of(request: Request) -> ReferralEndpoints:
 
 
 @router.post("/fhir/$process-message", response_class=FhirResponse)
-async def process_message(request: Request, runtime: RuntimeDep) -> FhirResponse:
+async def process_message(request: Request, runtime: RuntimeDep, caller: CallerDep) -> FhirResponse:
     """FHIR messaging over REST, for hospital systems that cannot speak Kafka.
 
     The same use cases as the Kafka inbound topic; the answer is the response message (``ok``,
@@ -46,6 +60,13 @@ async def process_message(request: Request, runtime: RuntimeDep) -> FhirResponse
     A message sent again (same MessageHeader.id) is answered without being applied twice.
     """
     message = parse_message(await request.body())
+    if message.sender != organization_reference(caller):
+        return outcome_response(
+            403,
+            f"MessageHeader.sender must be your organization (Organization/{caller})",
+            code="forbidden",
+            expression="MessageHeader.sender",
+        )
     endpoints = endpoints_of(request)
     try:
         async with runtime.pool.acquire() as connection, connection.transaction():
@@ -107,7 +128,7 @@ async def _store(
         raise HTTPException(status, reason) from None
 
 
-@router.post("/referrals", response_class=HTMLResponse, status_code=303)
+@form_router.post("/referrals", response_class=HTMLResponse, status_code=303)
 async def submit_referral_form(
     request: Request,
     runtime: RuntimeDep,
@@ -142,7 +163,7 @@ async def submit_referral_form(
     return RedirectResponse(f"/referrals/{referral_id}", status_code=303)
 
 
-@router.get("/referrals/new", response_class=HTMLResponse)
+@form_router.get("/referrals/new", response_class=HTMLResponse)
 async def referral_form(runtime: RuntimeDep) -> HTMLResponse:
     async with runtime.pool.acquire() as connection:
         organizations = await repository.list_organizations(connection)
@@ -155,11 +176,13 @@ async def referral_form(runtime: RuntimeDep) -> HTMLResponse:
 
 
 @router.get("/referrals/{referral_id}", response_class=JSONResponse)
-async def read_referral(referral_id: str, runtime: RuntimeDep) -> JSONResponse:
+async def read_referral(referral_id: str, runtime: RuntimeDep, caller: CallerDep) -> JSONResponse:
+    """The referral and its timeline, for the two hospitals it is between."""
     async with runtime.pool.acquire() as connection:
         referral = await repository.get_referral(connection, referral_id=referral_id)
         if referral is None:
             raise HTTPException(404, f"No referral {referral_id!r}")
+        ensure_party(referral, caller)
         steps = await repository.timeline(connection, referral_id=referral_id)
     return JSONResponse(
         {
