@@ -13,10 +13,9 @@ from fhir.resources.R4B.organization import Organization
 from services.referral.adapters import repository
 from services.referral.config import SERVICE_NAME, ReferralSettings
 from shared.db.pool import create_pool
-from shared.fhir.codes import PROJECT_CANONICAL
+from shared.fhir.codes import PROJECT_CANONICAL, STROKE_CAPABILITY_SYSTEM
 from shared.fhir.models import Bundle
 
-CAPABILITY_SYSTEM = f"{PROJECT_CANONICAL}/CodeSystem/stroke-capability"
 GEOLOCATION_URL = "http://hl7.org/fhir/StructureDefinition/geolocation"
 THAI_NAME_URL = f"{PROJECT_CANONICAL}/StructureDefinition/name-th"
 
@@ -26,7 +25,7 @@ def _organization_row(resource: Organization) -> dict[str, Any]:
         coding.code
         for concept in resource.type or []
         for coding in concept.coding or []
-        if coding.system == CAPABILITY_SYSTEM and coding.code
+        if coding.system == STROKE_CAPABILITY_SYSTEM and coding.code
     ]
     latitude = longitude = None
     name_th = None

@@ -22,6 +22,10 @@ LVO_SUSPECTED = "lvo-suspected"
 SERVICE_CATEGORY_SYSTEM = f"{PROJECT_CANONICAL}/CodeSystem/service-category"
 TELECONSULT = "teleconsult"
 NOTIFICATION_CATEGORY_SYSTEM = f"{PROJECT_CANONICAL}/CodeSystem/notification-category"
+STROKE_CAPABILITY_SYSTEM = f"{PROJECT_CANONICAL}/CodeSystem/stroke-capability"
+STROKE_CAPABILITIES = ("ct-24h", "thrombolysis", "thrombectomy", "stroke-unit", "teleconsult")
+# Organization extension (repeated valueCode): a capability out of service right now.
+UNAVAILABLE_CAPABILITY_URL = f"{PROJECT_CANONICAL}/StructureDefinition/unavailable-capability"
 
 
 class EventCode(StrEnum):
@@ -43,6 +47,7 @@ class EventCode(StrEnum):
     NOTIFICATION_SENT = "notification-sent"
     NOTIFICATION_FAILED = "notification-failed"
     MESSAGE_RESPONSE = "message-response"
+    AVAILABILITY_CHANGED = "availability-changed"
 
 
 EVENT_DISPLAY: dict[EventCode, str] = {
@@ -62,6 +67,7 @@ EVENT_DISPLAY: dict[EventCode, str] = {
     EventCode.NOTIFICATION_SENT: "Notification sent",
     EventCode.NOTIFICATION_FAILED: "Notification failed",
     EventCode.MESSAGE_RESPONSE: "Response to a message",
+    EventCode.AVAILABILITY_CHANGED: "Hospital availability changed (e.g. CT down)",
 }
 
 

@@ -211,3 +211,36 @@ async def test_lifecycle_over_fhir_rest_with_refusals_as_operation_outcomes(
     )
     response = await referral_api.post("/fhir/$process-message", json=unknown, headers=AS_HUB)
     assert response.status_code == 404
+
+
+async def test_hospitals_report_their_own_availability_over_rest_and_kafka(
+    stack: TestStack, referral_api: httpx.AsyncClient
+) -> None:
+    url = f"/directory/{HUB}/availability"
+    down = await referral_api.put(url, json={"unavailable": ["ct-24h"]}, headers=as_hospital(HUB))
+    assert down.status_code == 200
+    assert down.json() == {"id": HUB, "unavailable": ["ct-24h"]}
+    not_yours = await referral_api.put(url, json={"unavailable": []})  # as Sikao
+    assert not_yours.status_code == 403
+    unknown = await referral_api.put(
+        url, json={"unavailable": ["helipad"]}, headers=as_hospital(HUB)
+    )
+    assert unknown.status_code == 422
+    assert "Unknown capabilities ['helipad']" in unknown.json()["issue"][0]["diagnostics"]
+
+    from shared.fhir.codes import EventCode
+    from shared.fhir.envelope import build_message
+    from shared.fhir.models import Organization
+
+    back_up = build_message(
+        event=EventCode.AVAILABILITY_CHANGED,
+        sender=f"Organization/{HUB}",
+        destinations=[],
+        focus=[Organization.model_validate({"resourceType": "Organization", "id": HUB})],
+        source_endpoint="urn:test:trang",
+    )
+    async with HospitalSystem(stack) as his:
+        await his.send(json.loads(back_up.to_json()), HUB)
+        assert _code(await his.answer_to(back_up.message_id)) == "ok"
+    hub = next(h for h in (await referral_api.get("/directory")).json() if h["id"] == HUB)
+    assert hub["unavailable"] == []

@@ -11,12 +11,17 @@ from fhir.resources.R4B.patient import Patient
 from fhir.resources.R4B.provenance import Provenance
 
 from services.referral.domain.lifecycle import ReferralChange
-from services.referral.domain.model import InvalidReferral, Referral, RequestReferral
+from services.referral.domain.model import (
+    InvalidReferral,
+    InvalidRequest,
+    Referral,
+    RequestReferral,
+)
 from services.referral.domain.task_state import TaskStatus
 from shared.fhir import codes
 from shared.fhir.codes import EventCode, organization_reference
 from shared.fhir.envelope import FhirMessage, build_message
-from shared.fhir.models import CommunicationRequest, ServiceRequest, Task
+from shared.fhir.models import CommunicationRequest, Organization, ServiceRequest, Task
 
 HN_SYSTEM = f"{codes.PROJECT_CANONICAL}/NamingSystem/hospital-number"
 # Clinicians read clock times in the province's own zone.
@@ -435,4 +440,30 @@ def status_notice(
         destinations=[organization_reference(referral.requester_org)],
         focus=[request],
         source_endpoint=source_endpoint,
+    )
+
+
+def availability_from_message(message: FhirMessage) -> tuple[str, list[str]]:
+    """availability-changed: (organization id, capabilities out of service right now)."""
+    organization = message.focus_resource(Organization)
+    if organization is None or not organization.id:
+        raise InvalidRequest("availability-changed needs the Organization as its focus")
+    unavailable = [
+        str(extension.valueCode)
+        for extension in organization.extension or []
+        if extension.url == codes.UNAVAILABLE_CAPABILITY_URL and extension.valueCode
+    ]
+    return str(organization.id), unavailable
+
+
+def availability_organization(organization_id: str, unavailable: list[str]) -> Organization:
+    return Organization.model_validate(
+        {
+            "resourceType": "Organization",
+            "id": organization_id,
+            "extension": [
+                {"url": codes.UNAVAILABLE_CAPABILITY_URL, "valueCode": code}
+                for code in sorted(unavailable)
+            ],
+        }
     )

@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+import asyncpg
+
 from services.referral.domain.model import (
     Referral,
     RequestReferral,
@@ -185,3 +187,23 @@ async def list_organizations(connection: Connection) -> list[dict[str, Any]]:
         "SELECT id, name, name_th, capabilities, latitude, longitude FROM organization ORDER BY id"
     )
     return [dict(row) for row in rows]
+
+
+async def set_unavailable(
+    connection: Connection, *, organization_id: str, unavailable: list[str]
+) -> bool:
+    """Records which capabilities are out of service right now; False for an unknown hospital."""
+    status: str = await connection.execute(
+        "UPDATE organization SET unavailable = $2, updated_at = now() WHERE id = $1",
+        organization_id,
+        sorted(set(unavailable)),
+    )
+    return status.endswith(" 1")
+
+
+async def directory_rows(connection: Connection) -> list[asyncpg.Record]:
+    """Every hospital with its capabilities, live availability and coordinates (for routing)."""
+    rows: list[asyncpg.Record] = await connection.fetch(
+        "SELECT id, name, capabilities, unavailable, latitude, longitude FROM organization"
+    )
+    return rows

@@ -11,7 +11,16 @@ from services.referral.domain.task_state import TaskStatus
 MAX_NIHSS = 42
 
 
-class InvalidReferral(ValueError):
+class InvalidRequest(ValueError):
+    """A request the service cannot act on; ``reason`` says why, for the sender."""
+
+    def __init__(self, reason: str, *, expression: str | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.expression = expression
+
+
+class InvalidReferral(InvalidRequest):
     """The request cannot become a referral; ``reason`` says why, for the sender."""
 
     def __init__(self, reason: str, *, expression: str | None = None) -> None:

@@ -9,9 +9,6 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from services.referral.adapters.fhir_mapping import (
-    referral_task,
-)
 from services.referral.service import handlers
 from services.referral.service.handlers import ReferralEndpoints
 from shared.db.pool import Connection
@@ -39,7 +36,7 @@ from shared.runtime import ServiceRuntime
 def hospital_message_handler(endpoints: ReferralEndpoints) -> MessageHandler:
     async def handle(connection: Connection, message: FhirMessage) -> None:
         try:
-            referral = await handlers.apply_hospital_message(
+            focus = await handlers.apply_hospital_message(
                 connection, message, endpoints=endpoints, now=datetime.now(UTC)
             )
         except handlers.REFUSAL_TYPES as refused:
@@ -48,13 +45,13 @@ def hospital_message_handler(endpoints: ReferralEndpoints) -> MessageHandler:
         await add_to_outbox(
             connection,
             topic=HOSPITAL_RESPONSES,
-            key=referral.id,
+            key=str(focus.id),
             message=response_message(
                 message,
                 code="ok",
                 responder=NETWORK_ORGANIZATION,
                 source_endpoint=endpoints.source_endpoint,
-                focus=[referral_task(referral)],
+                focus=[focus],
             ),
         )
 

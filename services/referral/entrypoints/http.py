@@ -9,6 +9,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
+from pydantic import BaseModel
 
 from services.referral.adapters import repository
 from services.referral.adapters.fhir_mapping import LOCAL_ZONE, referral_task
@@ -77,11 +78,11 @@ async def process_message(request: Request, runtime: RuntimeDep, caller: CallerD
                 event_code=message.event.value,
             )
             if first_time:
-                referral = await handlers.apply_hospital_message(
+                focus = await handlers.apply_hospital_message(
                     connection, message, endpoints=endpoints, now=datetime.now(UTC)
                 )
             else:
-                referral = await _referral_of(connection, message)
+                focus = referral_task(await _referral_of(connection, message))
     except handlers.REFUSAL_TYPES as refused:
         status, issue_code, reason = handlers.describe_refusal(refused)
         return outcome_response(
@@ -92,9 +93,41 @@ async def process_message(request: Request, runtime: RuntimeDep, caller: CallerD
         code="ok",
         responder=NETWORK_ORGANIZATION,
         source_endpoint=endpoints.source_endpoint,
-        focus=[referral_task(referral)],
+        focus=[focus],
     )
     return FhirResponse(answer.bundle.model_dump(mode="json", exclude_none=True))
+
+
+class AvailabilityUpdate(BaseModel):
+    """What is out of service right now, e.g. ["ct-24h"] while the CT scanner is down."""
+
+    unavailable: list[str]
+
+
+@router.put("/directory/{organization_id}/availability", response_class=JSONResponse)
+async def update_availability(
+    organization_id: str, update: AvailabilityUpdate, runtime: RuntimeDep, caller: CallerDep
+) -> JSONResponse:
+    try:
+        async with runtime.pool.acquire() as connection, connection.transaction():
+            await handlers.set_availability(
+                connection,
+                organization_id=organization_id,
+                sender_org=caller,
+                unavailable=update.unavailable,
+            )
+    except handlers.REFUSAL_TYPES as refused:
+        status, issue_code, reason = handlers.describe_refusal(refused)
+        return outcome_response(status, reason, code=issue_code)
+    return JSONResponse({"id": organization_id, "unavailable": sorted(set(update.unavailable))})
+
+
+@router.get("/directory", response_class=JSONResponse)
+async def directory(runtime: RuntimeDep, caller: CallerDep) -> JSONResponse:
+    """The hospitals of the network with their capabilities and what is out of service now."""
+    async with runtime.pool.acquire() as connection:
+        rows = await repository.directory_rows(connection)
+    return JSONResponse([dict(row) for row in rows])
 
 
 # Inbox "topic" of messages received over REST: one de-duplication space with Kafka's ids.

@@ -5,11 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
+from fhir.resources.R4B.resource import Resource
+
 from services.referral.adapters import fhir_mapping, repository
 from services.referral.domain import lifecycle
 from services.referral.domain.lifecycle import ReferralChange
 from services.referral.domain.model import (
     InvalidReferral,
+    InvalidRequest,
     NotAParty,
     Referral,
     ReferralNotFound,
@@ -17,7 +20,7 @@ from services.referral.domain.model import (
 )
 from services.referral.domain.task_state import TransitionRefused
 from shared.db.pool import Connection
-from shared.fhir.codes import EventCode
+from shared.fhir.codes import STROKE_CAPABILITIES, EventCode
 from shared.fhir.envelope import FhirMessage
 from shared.fhir.models import Communication, Task
 from shared.messaging.consumer import PermanentMessageError
@@ -50,7 +53,7 @@ class UnsupportedEvent(Exception):
 
 # How each refusal is told to the sender: HTTP status and OperationOutcome issue type.
 REFUSALS: dict[type[Exception], tuple[int, str]] = {
-    InvalidReferral: (422, "invalid"),
+    InvalidRequest: (422, "invalid"),
     UnsupportedEvent: (422, "not-supported"),
     NotAParty: (403, "forbidden"),
     ReferralNotFound: (404, "not-found"),
@@ -62,7 +65,7 @@ REFUSAL_TYPES = tuple(REFUSALS)
 
 def describe_refusal(error: Exception) -> tuple[int, str, str]:
     """(HTTP status, issue type, reason for the sender) of a refused message."""
-    status, issue_code = REFUSALS[type(error)]
+    status, issue_code = next(v for kind, v in REFUSALS.items() if isinstance(error, kind))
     reason = getattr(error, "reason", None) or {
         ReferralNotFound: f"Unknown referral {error}",
         ReferralConflict: f"Referral id {error} is already in use",
@@ -72,21 +75,32 @@ def describe_refusal(error: Exception) -> tuple[int, str, str]:
 
 async def apply_hospital_message(
     connection: Connection, message: FhirMessage, *, endpoints: ReferralEndpoints, now: datetime
-) -> Referral:
-    """Applies a hospital system's message (from Kafka or $process-message) in one transaction.
+) -> Resource:
+    """Applies a hospital system's message (from Kafka or $process-message) in one transaction;
+    returns the resource the ``ok`` response carries (the Task, or the Organization).
 
     Raises one of REFUSAL_TYPES when the message cannot be applied.
     """
+    if message.event is EventCode.AVAILABILITY_CHANGED:
+        organization_id, unavailable = fhir_mapping.availability_from_message(message)
+        await set_availability(
+            connection,
+            organization_id=organization_id,
+            sender_org=message.sender.removeprefix("Organization/"),
+            unavailable=unavailable,
+        )
+        return fhir_mapping.availability_organization(organization_id, unavailable)
     if message.event in (EventCode.REFERRAL_REQUESTED, EventCode.STROKE_PREALERT):
         request = fhir_mapping.request_from_message(message, now=now)
         referral_id = await request_referral(connection, request=request, endpoints=endpoints)
         referral = await repository.get_referral(connection, referral_id=referral_id)
         assert referral is not None
-        return referral
+        return fhir_mapping.referral_task(referral)
     if message.event not in lifecycle.RULES:
         raise UnsupportedEvent(f"Hospital systems cannot send {message.event.value!r}")
     change = fhir_mapping.change_from_message(message, now=now)
-    return await change_referral(connection, change=change, endpoints=endpoints)
+    changed = await change_referral(connection, change=change, endpoints=endpoints)
+    return fhir_mapping.referral_task(changed)
 
 
 async def request_referral(
@@ -226,6 +240,23 @@ async def change_referral(
 TOLD_TO_THE_REFERRING_HOSPITAL = frozenset(
     {EventCode.REFERRAL_ACCEPTED, EventCode.REFERRAL_DECLINED}
 )
+
+
+async def set_availability(
+    connection: Connection, *, organization_id: str, sender_org: str, unavailable: list[str]
+) -> None:
+    """A hospital reports what is out of service (CT down, stroke unit full); routing uses it."""
+    if sender_org != organization_id:
+        raise NotAParty("A hospital reports only its own availability")
+    unknown = sorted(set(unavailable) - set(STROKE_CAPABILITIES))
+    if unknown:
+        raise InvalidRequest(
+            f"Unknown capabilities {unknown}; known: {', '.join(STROKE_CAPABILITIES)}"
+        )
+    if not await repository.set_unavailable(
+        connection, organization_id=organization_id, unavailable=unavailable
+    ):
+        raise InvalidRequest(f"Unknown organization {organization_id!r}")
 
 
 async def record_teleconsult_requested(connection: Connection, message: FhirMessage) -> None:
