@@ -4,13 +4,18 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
+from fhir.resources.R4B.encounter import Encounter
+from fhir.resources.R4B.imagingstudy import ImagingStudy
+from fhir.resources.R4B.medicationadministration import MedicationAdministration
 from fhir.resources.R4B.observation import Observation
 from fhir.resources.R4B.patient import Patient
+from fhir.resources.R4B.procedure import Procedure
 from fhir.resources.R4B.provenance import Provenance
 
-from services.referral.domain.lifecycle import ReferralChange
+from services.referral.domain.lifecycle import ReferralChange, ReportedTime
 from services.referral.domain.model import (
     InvalidReferral,
     InvalidRequest,
@@ -116,6 +121,7 @@ def request_from_message(message: FhirMessage, *, now: datetime) -> RequestRefer
         teleconsult_requested=teleconsult,
         requested_at=requested_at,
         prealert=prealert,
+        reported_times=reported_times(message),
     )
 
 
@@ -341,7 +347,52 @@ def change_from_message(message: FhirMessage, *, now: datetime) -> ReferralChang
         task_status=status,
         status_reason=reason,
         occurred_at=_as_datetime(task.lastModified) or now,
+        reported_times=reported_times(message),
     )
+
+
+TIME_UNCERTAIN_URL = f"{codes.PROJECT_CANONICAL}/StructureDefinition/time-uncertain"
+TIME_SOURCE_URL = f"{codes.PROJECT_CANONICAL}/StructureDefinition/time-source"
+
+
+def reported_times(message: FhirMessage) -> tuple[ReportedTime, ...]:
+    """Clinical times carried by a message: Encounter period (door-in/out), ImagingStudy
+    (CT), MedicationAdministration (needle), Procedure (groin puncture)."""
+    found: list[ReportedTime] = []
+
+    def add(kind: str, resource: Any, value: object) -> None:
+        occurred = _as_datetime(value)
+        if occurred is None:
+            return
+        uncertain, source = False, "recorded"
+        for extension in resource.extension or []:
+            if extension.url == TIME_UNCERTAIN_URL:
+                uncertain = bool(extension.valueBoolean)
+            elif extension.url == TIME_SOURCE_URL and extension.valueCode:
+                source = str(extension.valueCode)
+        if source == "estimated":
+            uncertain = True
+        found.append(
+            ReportedTime(kind=kind, occurred_at=occurred, source=source, uncertain=uncertain)
+        )
+
+    for encounter in message.resources(Encounter):
+        if encounter.period is not None:
+            add("door-in", encounter, encounter.period.start)
+            add("door-out", encounter, encounter.period.end)
+    for study in message.resources(ImagingStudy):
+        add("ct-started", study, study.started)
+    for administration in message.resources(MedicationAdministration):
+        start = administration.effectiveDateTime or (
+            administration.effectivePeriod.start if administration.effectivePeriod else None
+        )
+        add("needle", administration, start)
+    for procedure in message.resources(Procedure):
+        start = procedure.performedDateTime or (
+            procedure.performedPeriod.start if procedure.performedPeriod else None
+        )
+        add("groin-puncture", procedure, start)
+    return tuple(found)
 
 
 def referral_task(

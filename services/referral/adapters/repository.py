@@ -207,3 +207,37 @@ async def directory_rows(connection: Connection) -> list[asyncpg.Record]:
         "SELECT id, name, capabilities, unavailable, latitude, longitude FROM organization"
     )
     return rows
+
+
+async def record_milestone(
+    connection: Connection,
+    *,
+    referral_id: str,
+    code: str,
+    occurred_at: datetime,
+    source: str,
+    uncertain: bool,
+    reported_by: str,
+) -> None:
+    await connection.execute(
+        """
+        INSERT INTO milestone (referral_id, code, occurred_at, source, uncertain, reported_by)
+        VALUES ($1, $2, $3, $4, $5, $6)
+        ON CONFLICT (referral_id, code) DO UPDATE SET occurred_at = excluded.occurred_at,
+            source = excluded.source, uncertain = excluded.uncertain,
+            reported_by = excluded.reported_by, recorded_at = now()
+        """,
+        referral_id,
+        code,
+        occurred_at,
+        source,
+        uncertain,
+        reported_by,
+    )
+
+
+async def milestone_rows(connection: Connection, *, referral_id: str) -> list[asyncpg.Record]:
+    rows: list[asyncpg.Record] = await connection.fetch(
+        "SELECT * FROM milestone WHERE referral_id = $1 ORDER BY occurred_at", referral_id
+    )
+    return rows

@@ -38,6 +38,27 @@ RULES: dict[EventCode, EventRule] = {
 
 
 @dataclass(frozen=True, kw_only=True)
+class ReportedTime:
+    """A clinical time a hospital reports (from Encounter, ImagingStudy, ...), before we know
+    which milestone it is: a door-in is the first hospital's or the receiving one's."""
+
+    kind: str  # door-in | door-out | physician-seen | ct-started | needle | groin-puncture
+    occurred_at: datetime
+    source: str = "recorded"  # recorded | device | estimated
+    uncertain: bool = False
+
+
+# Milestone codes (DOMAIN.md section 2) that lifecycle events themselves stamp.
+EVENT_MILESTONES: dict[EventCode, str] = {
+    EventCode.REFERRAL_REQUESTED: "referral-requested",
+    EventCode.REFERRAL_ACCEPTED: "referral-accepted",
+    EventCode.TRANSFER_DEPARTED: "door-out-first",
+    EventCode.PATIENT_ARRIVED: "door-in-receiving",
+    EventCode.REFERRAL_COMPLETED: "loop-closed",
+}
+
+
+@dataclass(frozen=True, kw_only=True)
 class ReferralChange:
     """A hospital reports a step of a referral (the Task it sends carries the new state)."""
 
@@ -48,6 +69,28 @@ class ReferralChange:
     task_status: TaskStatus | None
     status_reason: str | None
     occurred_at: datetime
+    reported_times: tuple[ReportedTime, ...] = ()
+
+
+def milestones_of(referral: Referral, change: ReferralChange) -> list[tuple[str, ReportedTime]]:
+    """The milestones a change records: its own (accepted, departed, ...) and the clinical times
+    it reports, named by where they happened (the sender's hospital)."""
+    found: list[tuple[str, ReportedTime]] = []
+    own = EVENT_MILESTONES.get(change.event)
+    if own is not None:
+        found.append((own, ReportedTime(kind=own, occurred_at=change.occurred_at)))
+    at_first_hospital = change.sender_org == referral.requester_org
+    for reported in change.reported_times:
+        if reported.kind == "door-in":
+            code = "door-in-first" if at_first_hospital else "door-in-receiving"
+        elif reported.kind == "door-out":
+            if not at_first_hospital:
+                continue  # leaving the receiving hospital is not a stroke milestone
+            code = "door-out-first"
+        else:
+            code = reported.kind
+        found.append((code, reported))
+    return found
 
 
 def apply(referral: Referral, change: ReferralChange) -> TaskStatus:

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from services.referral.domain.task_state import TaskStatus
+
+if TYPE_CHECKING:
+    from services.referral.domain.lifecycle import ReportedTime
 
 MAX_NIHSS = 42
 
@@ -59,6 +62,8 @@ class RequestReferral:
     requested_at: datetime
     # A pre-alert announces the patient before the full referral (hospital number may be unknown).
     prealert: bool = False
+    # Clinical times the referring hospital reports with the request (e.g. its door-in).
+    reported_times: tuple[ReportedTime, ...] = ()
 
     def __post_init__(self) -> None:
         if self.requester_org == self.owner_org:

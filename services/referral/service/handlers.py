@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
@@ -9,7 +10,7 @@ from fhir.resources.R4B.resource import Resource
 
 from services.referral.adapters import fhir_mapping, repository
 from services.referral.domain import lifecycle
-from services.referral.domain.lifecycle import ReferralChange
+from services.referral.domain.lifecycle import ReferralChange, ReportedTime
 from services.referral.domain.model import (
     InvalidReferral,
     InvalidRequest,
@@ -164,6 +165,24 @@ async def request_referral(
             request, source_endpoint=endpoints.source_endpoint
         ),
     )
+    await _record_milestones(
+        connection,
+        referral_id=request.referral_id,
+        reported_by=request.requester_org,
+        milestones=[
+            ("referral-requested", ReportedTime(kind="", occurred_at=request.requested_at)),
+            *(
+                [("lkw", ReportedTime(kind="", occurred_at=request.last_known_well))]
+                if request.last_known_well
+                else []
+            ),
+            *(
+                ("door-in-first" if t.kind == "door-in" else t.kind, t)
+                for t in request.reported_times
+                if t.kind != "door-out"
+            ),
+        ],
+    )
     if announced:
         return request.referral_id
     await add_to_outbox(
@@ -197,6 +216,12 @@ async def change_referral(
         await repository.update_status(connection, referral_id=referral.id, status=new_status)
         referral = replace(referral, status=new_status)
     business_status = lifecycle.RULES[change.event].business_status
+    await _record_milestones(
+        connection,
+        referral_id=referral.id,
+        reported_by=change.sender_org,
+        milestones=lifecycle.milestones_of(referral, change),
+    )
     await repository.add_timeline_entry(
         connection,
         referral_id=referral.id,
@@ -257,6 +282,25 @@ async def set_availability(
         connection, organization_id=organization_id, unavailable=unavailable
     ):
         raise InvalidRequest(f"Unknown organization {organization_id!r}")
+
+
+async def _record_milestones(
+    connection: Connection,
+    *,
+    referral_id: str,
+    reported_by: str,
+    milestones: Iterable[tuple[str, ReportedTime]],
+) -> None:
+    for code, reported in milestones:
+        await repository.record_milestone(
+            connection,
+            referral_id=referral_id,
+            code=code,
+            occurred_at=reported.occurred_at,
+            source=reported.source,
+            uncertain=reported.uncertain,
+            reported_by=reported_by,
+        )
 
 
 async def record_teleconsult_requested(connection: Connection, message: FhirMessage) -> None:
