@@ -2,30 +2,57 @@
 
 from __future__ import annotations
 
+import json
+from datetime import timedelta
+from pathlib import Path
+
 from fastapi import FastAPI
 
 from services.referral.config import SERVICE_NAME, ReferralSettings
+from services.referral.domain.routing import TravelTimes
+from services.referral.entrypoints import fhir_api
 from services.referral.entrypoints.consumers import wire_consumers
 from services.referral.entrypoints.http import form_router, router
-from services.referral.service.handlers import ReferralEndpoints
+from services.referral.service.context import ReferralContext
+from services.referral.service.rerouting import DeadlineWatcher
 from shared.runtime import ServiceRuntime, create_service_app
+
+
+def load_travel_times(path: str | None) -> TravelTimes:
+    if path is None:
+        return TravelTimes()
+    return TravelTimes.from_json(json.loads(Path(path).read_text(encoding="utf-8")))
 
 
 def create_app(settings: ReferralSettings | None = None) -> FastAPI:
     settings = settings or ReferralSettings()
-    endpoints = ReferralEndpoints(
+    endpoints = ReferralContext(
         source_endpoint=f"{settings.referral_public_url.rstrip('/')}/fhir",
         public_url=settings.referral_public_url,
+        accept_within=timedelta(minutes=settings.referral_accept_within_min),
+        travel=load_travel_times(settings.referral_travel_times_file),
     )
 
     def wire(runtime: ServiceRuntime) -> None:
         runtime.components["endpoints"] = endpoints
+        runtime.workers.append(
+            DeadlineWatcher(
+                pool=runtime.pool,
+                context=endpoints,
+                poll_interval_s=settings.referral_deadline_poll_s,
+            )
+        )
         wire_consumers(runtime, endpoints)
 
     return create_service_app(
         name=SERVICE_NAME,
         settings=settings,
-        routers=[router, *([form_router] if settings.form_enabled else [])],
+        routers=[
+            router,
+            fhir_api.router,
+            fhir_api.docs_router,
+            *([form_router] if settings.form_enabled else []),
+        ],
         wire=wire,
         title="Fast Track referral service",
     )

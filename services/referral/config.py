@@ -1,5 +1,7 @@
 """Referral service settings (FT_ prefix, shared with the platform; see the README)."""
 
+from pydantic import Field
+
 from shared.settings import PlatformSettings
 
 SERVICE_NAME = "referral"
@@ -11,6 +13,12 @@ class ReferralSettings(PlatformSettings):
     referral_public_url: str = "http://127.0.0.1:8001"
     # The development referral form has no login: off in production unless asked for.
     referral_form_enabled: bool | None = None
+    # Minutes a receiving hospital has to accept before the referral is re-routed.
+    referral_accept_within_min: float = Field(default=10.0, gt=0)
+    # Road travel minutes between hospitals (JSON, see deploy/demo/travel-times.json).
+    referral_travel_times_file: str | None = "deploy/demo/travel-times.json"
+    # How often the deadline watcher looks for referrals past their accept-by deadline.
+    referral_deadline_poll_s: float = Field(default=5.0, gt=0)
 
     @property
     def form_enabled(self) -> bool:

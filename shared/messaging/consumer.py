@@ -3,8 +3,10 @@
 For each record: parse and check the FHIR message (dead-letter it with the reason if it is not
 one), skip it if no handler of this service wants its event, then, in one database transaction,
 record its id in the inbox and apply the handler (a redelivery finds the id and has no second
-effect). A handler raising ``PermanentMessageError`` dead-letters the message; any other error is
-treated as transient: the transaction rolls back and the record is read again after a pause.
+effect). A handler raising ``PermanentMessageError`` dead-letters the message (or answers the
+sender with a refusal). Any other error rolls the transaction back and the record is read again
+after a pause: indefinitely while the database or network is away, a few times otherwise (then
+it is dead-lettered with the error's type, so one bad record cannot block its partition).
 """
 
 from __future__ import annotations
@@ -28,6 +30,17 @@ from shared.messaging.inbox import claim_message
 from shared.messaging.topics import Topic
 
 log = logging.getLogger(__name__)
+
+MAX_PROCESSING_ATTEMPTS = 5
+# The database or the network is away: waiting is right, the message itself is fine.
+INFRASTRUCTURE_ERRORS: tuple[type[BaseException], ...] = (
+    OSError,
+    TimeoutError,
+    asyncpg.exceptions.PostgresConnectionError,
+    asyncpg.exceptions.CannotConnectNowError,
+    asyncpg.exceptions.TooManyConnectionsError,
+    asyncpg.exceptions.InterfaceError,
+)
 
 MessageHandler = Callable[[Connection, FhirMessage], Awaitable[None]]
 # Answers a message that was refused (e.g. with a fatal-error response), in its own transaction.
@@ -58,6 +71,7 @@ class FhirMessageConsumer:
         retry_backoff_s: float,
         after_commit: Callable[[FhirMessage], None] | None = None,
         on_refused: RefusalHandler | None = None,
+        include_in_schema: bool = True,
     ) -> None:
         self._broker = broker
         self._pool = pool
@@ -67,6 +81,11 @@ class FhirMessageConsumer:
         self._retry_backoff_s = retry_backoff_s
         self._after_commit = after_commit
         self._on_refused = on_refused
+        # Listed in the service's AsyncAPI document (GET /asyncapi.json)?
+        self._include_in_schema = include_in_schema
+        # Failed attempts per record position, for records that fail for other than
+        # infrastructure reasons (in memory: after a restart a record gets its attempts again).
+        self._attempts: dict[tuple[str, int, int], int] = {}
 
     def subscribe(self) -> None:
         @self._broker.subscriber(
@@ -77,6 +96,7 @@ class FhirMessageConsumer:
             auto_offset_reset="earliest",
             title=f"{self._group}:{self._topic.name}",
             description=self._topic.description,
+            include_in_schema=self._include_in_schema,
         )
         async def consume(message: KafkaMessage) -> None:
             await self.handle(message.raw_message)
@@ -105,9 +125,16 @@ class FhirMessageConsumer:
                 await handler(connection, message)
         except PermanentMessageError as refused:
             await self._refuse(record, message, refused)
-        except Exception:
+        except Exception as error:
+            if self._gives_up(record, error):
+                await self.dead_letter(
+                    record,
+                    f"processing failed {MAX_PROCESSING_ATTEMPTS} times "
+                    f"({type(error).__name__}); replay it once the cause is fixed",
+                )
+                return
             log.exception(
-                "transient failure on message %s (%s); it will be read again",
+                "failure on message %s (%s); it will be read again",
                 message.message_id,
                 message.event.value,
             )
@@ -116,6 +143,18 @@ class FhirMessageConsumer:
         else:
             if self._after_commit is not None:
                 self._after_commit(message)
+
+    def _gives_up(self, record: ConsumerRecord[bytes, bytes], error: Exception) -> bool:
+        """Infrastructure failures are retried for as long as they last; any other error (a
+        bug, data the code cannot handle) stops blocking the partition after a few attempts."""
+        if isinstance(error, INFRASTRUCTURE_ERRORS):
+            return False
+        position = (record.topic, record.partition, record.offset)
+        attempts = self._attempts.pop(position, 0) + 1
+        if attempts >= MAX_PROCESSING_ATTEMPTS:
+            return True
+        self._attempts[position] = attempts
+        return False
 
     async def _refuse(
         self,

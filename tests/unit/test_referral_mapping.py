@@ -62,7 +62,10 @@ def test_round_trip_through_our_own_message() -> None:
     ("mutate", "reason"),
     [
         (lambda d: _resource(d, "Task").update(status="accepted"), "must be 'requested'"),
-        (lambda d: _resource(d, "Task").pop("owner"), "Task.owner must reference an Organization"),
+        (
+            lambda d: _resource(d, "Task").update(owner={"reference": "Practitioner/dr-x"}),
+            "Task.owner must reference an Organization",
+        ),
         (lambda d: _resource(d, "Patient").pop("identifier"), "needs an identifier"),
         (
             lambda d: d["entry"][0]["resource"].update(sender={"reference": "Organization/x"}),

@@ -54,7 +54,8 @@ def request_from_message(message: FhirMessage, *, now: datetime) -> RequestRefer
     requester = _org_id(
         task.requester.reference if task.requester else None, element="Task.requester"
     )
-    owner = _org_id(task.owner.reference if task.owner else None, element="Task.owner")
+    # Without Task.owner the network routes the patient (routing advice picks the hospital).
+    owner = _org_id(task.owner.reference, element="Task.owner") if task.owner else ""
     if message.sender != organization_reference(requester):
         raise InvalidReferral(
             "MessageHeader.sender must be the requesting organization (Task.requester)",
@@ -121,6 +122,9 @@ def request_from_message(message: FhirMessage, *, now: datetime) -> RequestRefer
         teleconsult_requested=teleconsult,
         requested_at=requested_at,
         prealert=prealert,
+        accept_by=_as_datetime(
+            task.restriction.period.end if task.restriction and task.restriction.period else None
+        ),
         reported_times=reported_times(message),
     )
 
@@ -193,6 +197,11 @@ def referral_requested_message(
             "authoredOn": request.requested_at.isoformat(),
             "requester": {"reference": organization_reference(request.requester_org)},
             "owner": {"reference": organization_reference(request.owner_org)},
+            **(
+                {"restriction": {"period": {"end": request.accept_by.isoformat()}}}
+                if request.accept_by
+                else {}
+            ),
         }
     )
     supporting: list[object] = [referral_request, patient]
@@ -466,10 +475,23 @@ def status_notice(
     text = f"Your stroke referral was {verb}"
     if change.status_reason:
         text += f" ({change.status_reason})"
+    return requester_notice(
+        referral,
+        text=text,
+        notice_id=f"{verb}-{change.message_id}",
+        referral_url=referral_url,
+        source_endpoint=source_endpoint,
+    )
+
+
+def requester_notice(
+    referral: Referral, *, text: str, notice_id: str, referral_url: str, source_endpoint: str
+) -> FhirMessage:
+    """A notification-requested for the referring hospital (PDPA: no patient data)."""
     request = CommunicationRequest.model_validate(
         {
             "resourceType": "CommunicationRequest",
-            "id": f"cr-{verb}-{change.message_id}",
+            "id": f"cr-{notice_id}",
             "status": "active",
             "priority": "stat",
             "category": [
@@ -517,4 +539,23 @@ def availability_organization(organization_id: str, unavailable: list[str]) -> O
                 for code in sorted(unavailable)
             ],
         }
+    )
+
+
+def redirected_message(
+    old: Referral, new: Referral, *, reason: str, source_endpoint: str
+) -> FhirMessage:
+    """referral-redirected: the old Task (final) and the new one that replaces it."""
+    old_task = referral_task(old, status_reason=reason)
+    new_task = referral_task(new)
+    return build_message(
+        event=EventCode.REFERRAL_REDIRECTED,
+        sender=codes.NETWORK_ORGANIZATION,
+        destinations=[
+            organization_reference(old.requester_org),
+            organization_reference(old.owner_org),
+            organization_reference(new.owner_org),
+        ],
+        focus=[old_task, new_task],
+        source_endpoint=source_endpoint,
     )

@@ -22,8 +22,8 @@ async def insert_referral(connection: Connection, *, request: RequestReferral) -
         """
         INSERT INTO referral (id, status, requester_org, owner_org, patient_hn, last_known_well,
                               nihss, suspected_lvo, teleconsult_requested, request_message_id,
-                              created_at, prealert)
-        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+                              created_at, prealert, accept_by, replaces)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
         ON CONFLICT DO NOTHING
         """,
         request.referral_id,
@@ -38,6 +38,8 @@ async def insert_referral(connection: Connection, *, request: RequestReferral) -
         request.request_message_id,
         request.requested_at,
         request.prealert,
+        request.accept_by,
+        request.replaces,
     )
     return status.endswith(" 1")
 
@@ -83,6 +85,10 @@ async def get_referral(
         teleconsult_requested=row["teleconsult_requested"],
         created_at=row["created_at"],
         prealert=row["prealert"],
+        accept_by=row["accept_by"],
+        replaces=row["replaces"],
+        replaced_by=row["replaced_by"],
+        routing=row["routing"],
     )
 
 
@@ -241,3 +247,147 @@ async def milestone_rows(connection: Connection, *, referral_id: str) -> list[as
         "SELECT * FROM milestone WHERE referral_id = $1 ORDER BY occurred_at", referral_id
     )
     return rows
+
+
+async def set_routing(connection: Connection, *, referral_id: str, routing: dict[str, Any]) -> None:
+    await connection.execute("UPDATE referral SET routing = $2 WHERE id = $1", referral_id, routing)
+
+
+async def link_replacement(connection: Connection, *, old_id: str, new_id: str) -> None:
+    await connection.execute("UPDATE referral SET replaced_by = $2 WHERE id = $1", old_id, new_id)
+
+
+async def owners_in_chain(connection: Connection, *, referral_id: str) -> list[str]:
+    """The hospitals already asked for this patient: the referral and those it replaced."""
+    rows = await connection.fetch(
+        """
+        WITH RECURSIVE chain AS (
+            SELECT id, owner_org, replaces FROM referral WHERE id = $1
+            UNION ALL
+            SELECT r.id, r.owner_org, r.replaces FROM referral r JOIN chain c ON r.id = c.replaces
+        )
+        SELECT owner_org FROM chain
+        """,
+        referral_id,
+    )
+    return [row["owner_org"] for row in rows]
+
+
+async def next_overdue(connection: Connection, *, now: datetime) -> Referral | None:
+    """The most overdue referral still waiting for an answer, locked for this transaction."""
+    row = await connection.fetchrow(
+        """
+        SELECT id FROM referral
+        WHERE status IN ('requested', 'received') AND replaced_by IS NULL AND accept_by < $1
+        ORDER BY accept_by LIMIT 1 FOR UPDATE SKIP LOCKED
+        """,
+        now,
+    )
+    if row is None:
+        return None
+    return await get_referral(connection, referral_id=row["id"])
+
+
+# --- FHIR REST read and search (entrypoints/fhir_api.py) -------------------------------------
+
+# When the referral's Task last changed: its row (status, with any reason), or a business status
+# on its timeline (e.g. "arrived" changes the Task without changing the row).
+_LAST_UPDATED = (
+    "GREATEST(r.updated_at, (SELECT max(t.recorded_at) FROM timeline_entry t"
+    " WHERE t.referral_id = r.id AND t.detail ? 'business_status'))"
+)
+
+
+def referral_from_row(row: asyncpg.Record) -> Referral:
+    """A Referral from a row with the referral table's columns (and possibly more)."""
+    from dataclasses import fields
+
+    columns = set(row.keys())
+    values: dict[str, Any] = {f.name: row[f.name] for f in fields(Referral) if f.name in columns}
+    values["status"] = TaskStatus(row["status"])
+    return Referral(**values)
+
+
+async def search_referrals(
+    connection: Connection,
+    *,
+    party: str | None,
+    referral_ids: list[str] | None = None,
+    statuses: list[str] | None = None,
+    owners: list[str] | None = None,
+    requesters: list[str] | None = None,
+    last_updated: list[tuple[str, datetime, datetime]] | None = None,
+    limit: int | None = None,
+    offset: int = 0,
+) -> tuple[int, list[asyncpg.Record]]:
+    """Referrals for FHIR read and search, most recently updated first: (total, one page).
+
+    ``party``: only the referrals this organization sent or received. A list filter matches any
+    of its values (an empty list matches nothing). ``last_updated`` holds FHIR date comparisons
+    that must all hold: (prefix eq|ne|gt|ge|lt|le, start, end) with [start, end) the range the
+    searched value stands for at its precision. Rows have the referral's columns and
+    ``fhir_last_updated``, ``fhir_status_reason`` (of the latest change that gave a reason) and
+    ``fhir_business_status``.
+    """
+    conditions: list[str] = []
+    args: list[object] = []
+
+    def placeholder(value: object) -> str:
+        args.append(value)
+        return f"${len(args)}"
+
+    if party is not None:
+        party_arg = placeholder(party)
+        conditions.append(f"(r.requester_org = {party_arg} OR r.owner_org = {party_arg})")
+    for column, values in (
+        ("r.id", referral_ids),
+        ("r.status", statuses),
+        ("r.owner_org", owners),
+        ("r.requester_org", requesters),
+    ):
+        if values is not None:
+            conditions.append(f"{column} = ANY({placeholder(list(values))}::text[])")
+    for prefix, start, end in last_updated or []:
+        conditions.append(_date_condition(_LAST_UPDATED, prefix, start, end, placeholder))
+    where = " AND ".join(conditions) or "true"
+    total: int = await connection.fetchval(f"SELECT count(*) FROM referral r WHERE {where}", *args)
+    if total == 0 or limit == 0:
+        return total, []
+    rows: list[asyncpg.Record] = await connection.fetch(
+        f"""
+        SELECT r.*, {_LAST_UPDATED} AS fhir_last_updated,
+            (SELECT t.detail ->> 'reason' FROM timeline_entry t
+             WHERE t.referral_id = r.id AND t.detail ? 'reason'
+             ORDER BY t.recorded_at DESC, t.id DESC LIMIT 1) AS fhir_status_reason,
+            (SELECT t.detail ->> 'business_status' FROM timeline_entry t
+             WHERE t.referral_id = r.id AND t.detail ? 'business_status'
+             ORDER BY t.recorded_at DESC, t.id DESC LIMIT 1) AS fhir_business_status
+        FROM referral r WHERE {where}
+        ORDER BY fhir_last_updated DESC, r.id
+        LIMIT ${len(args) + 1} OFFSET ${len(args) + 2}
+        """,
+        *args,
+        limit,
+        offset,
+    )
+    return total, rows
+
+
+def _date_condition(
+    column: str, prefix: str, start: datetime, end: datetime, placeholder: Any
+) -> str:
+    """SQL for a FHIR date search prefix on a point in time; placeholders only for what is used
+    (PostgreSQL cannot type an unused parameter)."""
+    if prefix == "eq":
+        return f"({column} >= {placeholder(start)} AND {column} < {placeholder(end)})"
+    if prefix == "ne":
+        return f"NOT ({column} >= {placeholder(start)} AND {column} < {placeholder(end)})"
+    if prefix == "gt":
+        return f"{column} >= {placeholder(end)}"
+    if prefix == "ge":
+        return f"{column} >= {placeholder(start)}"
+    if prefix == "lt":
+        return f"{column} < {placeholder(start)}"
+    if prefix == "le":
+        return f"{column} < {placeholder(end)}"
+    raise ValueError(f"Unsupported date prefix {prefix!r}")

@@ -62,6 +62,11 @@ class RequestReferral:
     requested_at: datetime
     # A pre-alert announces the patient before the full referral (hospital number may be unknown).
     prealert: bool = False
+    # When the receiving hospital must have answered (Task.restriction.period.end), or None for
+    # the network's default response time.
+    accept_by: datetime | None = None
+    # The referral this one re-routes (declined, or not accepted in time).
+    replaces: str | None = None
     # Clinical times the referring hospital reports with the request (e.g. its door-in).
     reported_times: tuple[ReportedTime, ...] = ()
 
@@ -101,6 +106,10 @@ class Referral:
     teleconsult_requested: bool
     created_at: datetime
     prealert: bool = False
+    accept_by: datetime | None = None
+    replaces: str | None = None
+    replaced_by: str | None = None
+    routing: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from services.referral.service import handlers
-from services.referral.service.handlers import ReferralEndpoints
+from services.referral.service.context import ReferralContext
 from shared.db.pool import Connection
 from shared.fhir.codes import NETWORK_ORGANIZATION, EventCode
 from shared.fhir.envelope import FhirMessage
@@ -27,13 +27,14 @@ from shared.messaging.topics import (
     HOSPITAL_INBOUND,
     HOSPITAL_RESPONSES,
     NOTIFICATION_OUTCOMES,
+    REFERRAL_EVENTS,
     TELEMEDICINE_EVENTS,
     Topic,
 )
 from shared.runtime import ServiceRuntime
 
 
-def hospital_message_handler(endpoints: ReferralEndpoints) -> MessageHandler:
+def hospital_message_handler(endpoints: ReferralContext) -> MessageHandler:
     async def handle(connection: Connection, message: FhirMessage) -> None:
         try:
             focus = await handlers.apply_hospital_message(
@@ -58,7 +59,7 @@ def hospital_message_handler(endpoints: ReferralEndpoints) -> MessageHandler:
     return handle
 
 
-def refusal_responder(endpoints: ReferralEndpoints) -> RefusalHandler:
+def refusal_responder(endpoints: ReferralContext) -> RefusalHandler:
     async def refuse(
         connection: Connection, message: FhirMessage, refused: PermanentMessageError
     ) -> None:
@@ -81,7 +82,7 @@ def refusal_responder(endpoints: ReferralEndpoints) -> RefusalHandler:
     return refuse
 
 
-def wire_consumers(runtime: ServiceRuntime, endpoints: ReferralEndpoints) -> None:
+def wire_consumers(runtime: ServiceRuntime, endpoints: ReferralContext) -> None:
     hospital_events = {event: hospital_message_handler(endpoints) for event in EventCode}
     subscriptions: dict[Topic, dict[EventCode, MessageHandler]] = {
         HOSPITAL_INBOUND: hospital_events,
@@ -102,4 +103,9 @@ def wire_consumers(runtime: ServiceRuntime, endpoints: ReferralEndpoints) -> Non
             handlers=topic_handlers,
             retry_backoff_s=runtime.settings.consumer_retry_backoff_s,
             on_refused=refusal_responder(endpoints) if topic is HOSPITAL_INBOUND else None,
+            # The AsyncAPI document (GET /asyncapi.json) lists what hospital systems use.
+            include_in_schema=topic is HOSPITAL_INBOUND,
         ).subscribe()
+    # For the AsyncAPI document only: what hospital systems consume (the outbox relay publishes).
+    for topic in (HOSPITAL_RESPONSES, REFERRAL_EVENTS):
+        runtime.broker.publisher(topic.name, title=topic.name, description=topic.description)

@@ -19,8 +19,8 @@ from services.referral.domain.model import (
     ReferralNotFound,
     RequestReferral,
 )
-from services.referral.service import handlers
-from services.referral.service.handlers import ReferralEndpoints
+from services.referral.service import handlers, intake
+from services.referral.service.context import ReferralContext
 from shared.auth import CallerDep
 from shared.db.pool import Connection
 from shared.fhir.codes import (
@@ -47,8 +47,8 @@ def ensure_party(referral: Referral, caller: str) -> None:
         raise HTTPException(403, "This referral is between other hospitals")
 
 
-def endpoints_of(request: Request) -> ReferralEndpoints:
-    endpoints: ReferralEndpoints = request.app.state.runtime.components["endpoints"]
+def endpoints_of(request: Request) -> ReferralContext:
+    endpoints: ReferralContext = request.app.state.runtime.components["endpoints"]
     return endpoints
 
 
@@ -149,11 +149,11 @@ async def _referral_of(connection: Connection, message: FhirMessage) -> Referral
 
 
 async def _store(
-    runtime: ServiceRuntime, referral_request: RequestReferral, endpoints: ReferralEndpoints
+    runtime: ServiceRuntime, referral_request: RequestReferral, endpoints: ReferralContext
 ) -> str:
     try:
         async with runtime.pool.acquire() as connection, connection.transaction():
-            return await handlers.request_referral(
+            return await intake.request_referral(
                 connection, request=referral_request, endpoints=endpoints
             )
     except handlers.REFUSAL_TYPES as refused:
@@ -224,6 +224,14 @@ async def read_referral(referral_id: str, runtime: RuntimeDep, caller: CallerDep
             "requester": referral.requester_org,
             "owner": referral.owner_org,
             "teleconsult_requested": referral.teleconsult_requested,
+            "accept_by": (
+                referral.accept_by.astimezone(LOCAL_ZONE).isoformat()
+                if referral.accept_by
+                else None
+            ),
+            "routing": referral.routing,
+            "replaces": referral.replaces,
+            "replaced_by": referral.replaced_by,
             "timeline": [
                 {
                     "event": step.event_code,

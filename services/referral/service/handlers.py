@@ -2,24 +2,24 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import UTC, datetime
 
 from fhir.resources.R4B.resource import Resource
 
 from services.referral.adapters import fhir_mapping, repository
 from services.referral.domain import lifecycle
-from services.referral.domain.lifecycle import ReferralChange, ReportedTime
+from services.referral.domain.lifecycle import ReferralChange
 from services.referral.domain.model import (
-    InvalidReferral,
     InvalidRequest,
     NotAParty,
     Referral,
     ReferralNotFound,
-    RequestReferral,
 )
-from services.referral.domain.task_state import TransitionRefused
+from services.referral.domain.task_state import TaskStatus, TransitionRefused
+from services.referral.service import rerouting
+from services.referral.service.context import ReferralContext
+from services.referral.service.intake import ReferralConflict, record_milestones, request_referral
 from shared.db.pool import Connection
 from shared.fhir.codes import STROKE_CAPABILITIES, EventCode
 from shared.fhir.envelope import FhirMessage
@@ -27,21 +27,6 @@ from shared.fhir.models import Communication, Task
 from shared.messaging.consumer import PermanentMessageError
 from shared.messaging.outbox import add_to_outbox
 from shared.messaging.topics import NOTIFICATION_REQUESTS, REFERRAL_EVENTS
-
-
-@dataclass(frozen=True)
-class ReferralEndpoints:
-    """Where the service says messages come from, and where clinicians open a referral."""
-
-    source_endpoint: str
-    public_url: str
-
-    def referral_url(self, referral_id: str) -> str:
-        return f"{self.public_url.rstrip('/')}/referrals/{referral_id}"
-
-
-class ReferralConflict(Exception):
-    """A different request already used this referral id."""
 
 
 class UnsupportedEvent(Exception):
@@ -75,7 +60,7 @@ def describe_refusal(error: Exception) -> tuple[int, str, str]:
 
 
 async def apply_hospital_message(
-    connection: Connection, message: FhirMessage, *, endpoints: ReferralEndpoints, now: datetime
+    connection: Connection, message: FhirMessage, *, endpoints: ReferralContext, now: datetime
 ) -> Resource:
     """Applies a hospital system's message (from Kafka or $process-message) in one transaction;
     returns the resource the ``ok`` response carries (the Task, or the Organization).
@@ -104,103 +89,8 @@ async def apply_hospital_message(
     return fhir_mapping.referral_task(changed)
 
 
-async def request_referral(
-    connection: Connection, *, request: RequestReferral, endpoints: ReferralEndpoints
-) -> str:
-    """Stores the referral, its first timeline step and its events; returns the referral id.
-
-    Sending the same request message again returns the same referral and emits nothing new.
-    """
-    existing = await repository.referral_id_for_request(
-        connection, request_message_id=request.request_message_id
-    )
-    if existing is not None:
-        return existing
-    requester_name = await repository.organization_name(
-        connection, organization_id=request.requester_org
-    )
-    if requester_name is None:
-        raise InvalidReferral(
-            f"Unknown requesting organization {request.requester_org!r}",
-            expression="Task.requester",
-        )
-    if await repository.organization_name(connection, organization_id=request.owner_org) is None:
-        raise InvalidReferral(
-            f"Unknown receiving organization {request.owner_org!r}", expression="Task.owner"
-        )
-    announced = False
-    if not await repository.insert_referral(connection, request=request):
-        prealerted = await repository.get_referral(
-            connection, referral_id=request.referral_id, for_update=True
-        )
-        if not (
-            prealerted is not None
-            and prealerted.prealert
-            and not request.prealert
-            and (prealerted.requester_org, prealerted.owner_org)
-            == (request.requester_org, request.owner_org)
-        ):
-            raise ReferralConflict(request.referral_id)
-        await repository.complete_prealert(connection, request=request)
-        announced = True  # the stroke team was paged by the pre-alert
-    event = EventCode.STROKE_PREALERT if request.prealert else EventCode.REFERRAL_REQUESTED
-    await repository.add_timeline_entry(
-        connection,
-        referral_id=request.referral_id,
-        event_code=event.value,
-        occurred_at=request.requested_at,
-        source=f"Organization/{request.requester_org}",
-        message_id=request.request_message_id,
-        detail={
-            "requester": request.requester_org,
-            "owner": request.owner_org,
-            "teleconsult_requested": request.teleconsult_requested,
-        },
-    )
-    await add_to_outbox(
-        connection,
-        topic=REFERRAL_EVENTS,
-        key=request.referral_id,
-        message=fhir_mapping.referral_requested_message(
-            request, source_endpoint=endpoints.source_endpoint
-        ),
-    )
-    await _record_milestones(
-        connection,
-        referral_id=request.referral_id,
-        reported_by=request.requester_org,
-        milestones=[
-            ("referral-requested", ReportedTime(kind="", occurred_at=request.requested_at)),
-            *(
-                [("lkw", ReportedTime(kind="", occurred_at=request.last_known_well))]
-                if request.last_known_well
-                else []
-            ),
-            *(
-                ("door-in-first" if t.kind == "door-in" else t.kind, t)
-                for t in request.reported_times
-                if t.kind != "door-out"
-            ),
-        ],
-    )
-    if announced:
-        return request.referral_id
-    await add_to_outbox(
-        connection,
-        topic=NOTIFICATION_REQUESTS,
-        key=request.referral_id,
-        message=fhir_mapping.stroke_team_alert(
-            request,
-            requester_name=requester_name,
-            referral_url=endpoints.referral_url(request.referral_id),
-            source_endpoint=endpoints.source_endpoint,
-        ),
-    )
-    return request.referral_id
-
-
 async def change_referral(
-    connection: Connection, *, change: ReferralChange, endpoints: ReferralEndpoints
+    connection: Connection, *, change: ReferralChange, endpoints: ReferralContext
 ) -> Referral:
     """Applies a lifecycle step from a hospital: state machine, timeline, event, notification.
 
@@ -216,7 +106,7 @@ async def change_referral(
         await repository.update_status(connection, referral_id=referral.id, status=new_status)
         referral = replace(referral, status=new_status)
     business_status = lifecycle.RULES[change.event].business_status
-    await _record_milestones(
+    await record_milestones(
         connection,
         referral_id=referral.id,
         reported_by=change.sender_org,
@@ -246,6 +136,14 @@ async def change_referral(
             source_endpoint=endpoints.source_endpoint,
         ),
     )
+    if new_status is TaskStatus.REJECTED:
+        await rerouting.reroute(
+            connection,
+            referral=referral,
+            reason=f"declined by {referral.owner_org} ({change.status_reason})",
+            context=endpoints,
+            now=change.occurred_at,
+        )
     if change.event in TOLD_TO_THE_REFERRING_HOSPITAL:
         await add_to_outbox(
             connection,
@@ -282,25 +180,6 @@ async def set_availability(
         connection, organization_id=organization_id, unavailable=unavailable
     ):
         raise InvalidRequest(f"Unknown organization {organization_id!r}")
-
-
-async def _record_milestones(
-    connection: Connection,
-    *,
-    referral_id: str,
-    reported_by: str,
-    milestones: Iterable[tuple[str, ReportedTime]],
-) -> None:
-    for code, reported in milestones:
-        await repository.record_milestone(
-            connection,
-            referral_id=referral_id,
-            code=code,
-            occurred_at=reported.occurred_at,
-            source=reported.source,
-            uncertain=reported.uncertain,
-            reported_by=reported_by,
-        )
 
 
 async def record_teleconsult_requested(connection: Connection, message: FhirMessage) -> None:

@@ -1,0 +1,213 @@
+"""Intake: a referral (or pre-alert) arrives, is routed, stored, announced and its alert sent."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import asdict, replace
+from datetime import UTC, datetime
+from typing import Any
+
+from services.referral.adapters import fhir_mapping, repository
+from services.referral.domain.lifecycle import ReportedTime
+from services.referral.domain.model import InvalidReferral, RequestReferral
+from services.referral.domain.routing import (
+    Capability,
+    Hospital,
+    RoutingDecision,
+    RoutingRequest,
+    TravelTimes,
+    recommend,
+)
+from services.referral.service.context import ReferralContext
+from shared.db.pool import Connection
+from shared.fhir.codes import EventCode
+from shared.messaging.outbox import add_to_outbox
+from shared.messaging.topics import NOTIFICATION_REQUESTS, REFERRAL_EVENTS
+
+
+class ReferralConflict(Exception):
+    """A different request already used this referral id."""
+
+
+async def load_hospitals(connection: Connection) -> dict[str, Hospital]:
+    """The directory as routing sees it: capabilities minus what is out of service now."""
+    known = {c.value for c in Capability}
+    return {
+        row["id"]: Hospital(
+            id=row["id"],
+            name=row["name"],
+            latitude=row["latitude"],
+            longitude=row["longitude"],
+            capabilities=frozenset(Capability(c) for c in row["capabilities"] if c in known),
+            unavailable=frozenset(Capability(c) for c in row["unavailable"] if c in known),
+        )
+        for row in await repository.directory_rows(connection)
+    }
+
+
+async def advise(
+    connection: Connection,
+    *,
+    request: RequestReferral,
+    travel: TravelTimes,
+    excluded: frozenset[str] = frozenset(),
+) -> RoutingDecision:
+    """Routing advice for a request; kept with the referral, with its reasons."""
+    hospitals = await load_hospitals(connection)
+    if request.requester_org not in hospitals:
+        raise InvalidReferral(
+            f"Unknown requesting organization {request.requester_org!r}",
+            expression="Task.requester",
+        )
+    return recommend(
+        RoutingRequest(
+            origin_id=request.requester_org,
+            now=request.requested_at,
+            last_known_well=request.last_known_well,
+            nihss=request.nihss,
+            suspected_lvo=request.suspected_lvo,
+            excluded=excluded,
+        ),
+        hospitals,
+        travel,
+    )
+
+
+def decision_json(decision: RoutingDecision) -> dict[str, Any]:
+    document = asdict(decision)
+    document["care_model"] = decision.care_model.value if decision.care_model else None
+    document["reasons"] = list(decision.reasons)
+    document["alternatives"] = list(decision.alternatives)
+    return document
+
+
+async def request_referral(
+    connection: Connection, *, request: RequestReferral, endpoints: ReferralContext
+) -> str:
+    """Stores the referral, its first timeline step and its events; returns the referral id.
+
+    Sending the same request message again returns the same referral and emits nothing new.
+    """
+    existing = await repository.referral_id_for_request(
+        connection, request_message_id=request.request_message_id
+    )
+    if existing is not None:
+        return existing
+    requester_name = await repository.organization_name(
+        connection, organization_id=request.requester_org
+    )
+    if requester_name is None:
+        raise InvalidReferral(
+            f"Unknown requesting organization {request.requester_org!r}",
+            expression="Task.requester",
+        )
+    decision = await advise(connection, request=request, travel=endpoints.travel)
+    if not request.owner_org:
+        if decision.destination_id is None:
+            raise InvalidReferral(
+                "No hospital can take the patient now: " + "; ".join(decision.reasons),
+                expression="Task.owner",
+            )
+        request = replace(request, owner_org=decision.destination_id)
+    if await repository.organization_name(connection, organization_id=request.owner_org) is None:
+        raise InvalidReferral(
+            f"Unknown receiving organization {request.owner_org!r}", expression="Task.owner"
+        )
+    if request.accept_by is None:
+        # The answer is due a set time after the network received the request (a request
+        # stamped earlier, e.g. sent from a queue, still gets the full time to be answered).
+        received = max(request.requested_at, datetime.now(UTC))
+        request = replace(request, accept_by=received + endpoints.accept_within)
+    announced = False
+    if not await repository.insert_referral(connection, request=request):
+        prealerted = await repository.get_referral(
+            connection, referral_id=request.referral_id, for_update=True
+        )
+        if not (
+            prealerted is not None
+            and prealerted.prealert
+            and not request.prealert
+            and (prealerted.requester_org, prealerted.owner_org)
+            == (request.requester_org, request.owner_org)
+        ):
+            raise ReferralConflict(request.referral_id)
+        await repository.complete_prealert(connection, request=request)
+        announced = True  # the stroke team was paged by the pre-alert
+    await repository.set_routing(
+        connection, referral_id=request.referral_id, routing=decision_json(decision)
+    )
+    event = EventCode.STROKE_PREALERT if request.prealert else EventCode.REFERRAL_REQUESTED
+    await repository.add_timeline_entry(
+        connection,
+        referral_id=request.referral_id,
+        event_code=event.value,
+        occurred_at=request.requested_at,
+        source=f"Organization/{request.requester_org}",
+        message_id=request.request_message_id,
+        detail={
+            "requester": request.requester_org,
+            "owner": request.owner_org,
+            "teleconsult_requested": request.teleconsult_requested,
+            "care_model": decision.care_model.value if decision.care_model else None,
+            **({"replaces": request.replaces} if request.replaces else {}),
+        },
+    )
+    await add_to_outbox(
+        connection,
+        topic=REFERRAL_EVENTS,
+        key=request.referral_id,
+        message=fhir_mapping.referral_requested_message(
+            request, source_endpoint=endpoints.source_endpoint
+        ),
+    )
+    await record_milestones(
+        connection,
+        referral_id=request.referral_id,
+        reported_by=request.requester_org,
+        milestones=[
+            ("referral-requested", ReportedTime(kind="", occurred_at=request.requested_at)),
+            *(
+                [("lkw", ReportedTime(kind="", occurred_at=request.last_known_well))]
+                if request.last_known_well
+                else []
+            ),
+            *(
+                ("door-in-first" if t.kind == "door-in" else t.kind, t)
+                for t in request.reported_times
+                if t.kind != "door-out"
+            ),
+        ],
+    )
+    if announced:
+        return request.referral_id
+    await add_to_outbox(
+        connection,
+        topic=NOTIFICATION_REQUESTS,
+        key=request.referral_id,
+        message=fhir_mapping.stroke_team_alert(
+            request,
+            requester_name=requester_name,
+            referral_url=endpoints.referral_url(request.referral_id),
+            source_endpoint=endpoints.source_endpoint,
+        ),
+    )
+    return request.referral_id
+
+
+async def record_milestones(
+    connection: Connection,
+    *,
+    referral_id: str,
+    reported_by: str,
+    milestones: Iterable[tuple[str, ReportedTime]],
+) -> None:
+    for code, reported in milestones:
+        await repository.record_milestone(
+            connection,
+            referral_id=referral_id,
+            code=code,
+            occurred_at=reported.occurred_at,
+            source=reported.source,
+            uncertain=reported.uncertain,
+            reported_by=reported_by,
+        )

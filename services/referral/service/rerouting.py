@@ -1,0 +1,181 @@
+"""Automatic re-routing: when a hospital declines, or does not answer by its accept-by deadline,
+a new referral to the next candidate replaces the old one; both are linked and both sides told.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from dataclasses import replace
+from datetime import UTC, datetime
+
+import asyncpg
+from opentelemetry.instrumentation.utils import suppress_instrumentation
+
+from services.referral.adapters import fhir_mapping, repository
+from services.referral.domain.model import Referral, RequestReferral
+from services.referral.domain.task_state import TaskStatus, transition
+from services.referral.service.context import ReferralContext
+from services.referral.service.intake import advise, request_referral
+from shared.db.pool import Connection
+from shared.fhir.codes import NETWORK_ORGANIZATION, EventCode
+from shared.messaging.outbox import add_to_outbox
+from shared.messaging.topics import NOTIFICATION_REQUESTS, REFERRAL_EVENTS
+
+log = logging.getLogger(__name__)
+DEADLINE_REASON = "not accepted by its deadline"
+
+
+async def reroute(
+    connection: Connection,
+    *,
+    referral: Referral,
+    reason: str,
+    context: ReferralContext,
+    now: datetime,
+) -> Referral | None:
+    """Replaces ``referral`` (already declined or cancelled) by a new referral to the next
+    candidate; returns it, or None when no other hospital can take the patient."""
+    tried = await repository.owners_in_chain(connection, referral_id=referral.id)
+    # "<first id>.r<n>": still a valid FHIR id, and readable as "the n-th re-route".
+    root_id = referral.id.split(".r")[0]
+    request = RequestReferral(
+        referral_id=f"{root_id}.r{len(tried)}",
+        request_message_id=f"reroute:{referral.id}",
+        requester_org=referral.requester_org,
+        owner_org="",
+        patient_hn=referral.patient_hn,
+        last_known_well=referral.last_known_well,
+        nihss=referral.nihss,
+        suspected_lvo=referral.suspected_lvo,
+        teleconsult_requested=referral.teleconsult_requested,
+        requested_at=now,
+        replaces=referral.id,
+    )
+    decision = await advise(
+        connection, request=request, travel=context.travel, excluded=frozenset(tried)
+    )
+    destination = decision.destination_id
+    if destination is None or destination == referral.requester_org:
+        text = f"Referral {reason}; no other hospital can take the patient: call the hub"
+        await _tell_requester(connection, referral, text, referral.id, context)
+        await repository.add_timeline_entry(
+            connection,
+            referral_id=referral.id,
+            event_code=EventCode.REFERRAL_REDIRECTED.value,
+            occurred_at=now,
+            source=NETWORK_ORGANIZATION,
+            message_id=None,
+            detail={"reason": reason, "outcome": "no other hospital can take the patient"},
+        )
+        return None
+    new_id = await request_referral(
+        connection, request=replace(request, owner_org=destination), endpoints=context
+    )
+    await repository.link_replacement(connection, old_id=referral.id, new_id=new_id)
+    replacement = await repository.get_referral(connection, referral_id=new_id)
+    assert replacement is not None
+    detail = {"reason": reason, "from": referral.owner_org, "to": destination}
+    for referral_id in (referral.id, new_id):
+        await repository.add_timeline_entry(
+            connection,
+            referral_id=referral_id,
+            event_code=EventCode.REFERRAL_REDIRECTED.value,
+            occurred_at=now,
+            source=NETWORK_ORGANIZATION,
+            message_id=None,
+            detail={**detail, "replaces": referral.id, "replaced_by": new_id},
+        )
+    await add_to_outbox(
+        connection,
+        topic=REFERRAL_EVENTS,
+        key=referral.id,
+        message=fhir_mapping.redirected_message(
+            referral, replacement, reason=reason, source_endpoint=context.source_endpoint
+        ),
+    )
+    # The new hospital is told by its stroke alert (intake); the referring one here.
+    await _tell_requester(
+        connection, referral, f"Referral {reason}; re-routed to {destination}", new_id, context
+    )
+    return replacement
+
+
+async def _tell_requester(
+    connection: Connection,
+    referral: Referral,
+    text: str,
+    link_to: str,
+    context: ReferralContext,
+) -> None:
+    await add_to_outbox(
+        connection,
+        topic=NOTIFICATION_REQUESTS,
+        key=referral.id,
+        message=fhir_mapping.requester_notice(
+            referral,
+            text=text,
+            notice_id=f"reroute-{referral.id}",
+            referral_url=context.referral_url(link_to),
+            source_endpoint=context.source_endpoint,
+        ),
+    )
+
+
+class DeadlineWatcher:
+    """Cancels and re-routes referrals nobody accepted by their accept-by deadline."""
+
+    def __init__(
+        self, *, pool: asyncpg.Pool, context: ReferralContext, poll_interval_s: float
+    ) -> None:
+        self._pool = pool
+        self._context = context
+        self._poll_interval_s = poll_interval_s
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name="referral-deadline-watcher")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+    async def _run(self) -> None:
+        while True:
+            try:
+                while await self.reroute_one_overdue():
+                    pass
+            except Exception:
+                log.exception("deadline watcher failed; trying again")
+            await asyncio.sleep(self._poll_interval_s)
+
+    async def reroute_one_overdue(self) -> bool:
+        """Handles the most overdue referral, if any, in one transaction."""
+        now = datetime.now(UTC)
+        async with self._pool.acquire() as connection, connection.transaction():
+            with suppress_instrumentation():  # polled every few seconds: no trace of its own
+                overdue = await repository.next_overdue(connection, now=now)
+            if overdue is None:
+                return False
+            status = transition(overdue.status, TaskStatus.CANCELLED, status_reason=DEADLINE_REASON)
+            await repository.update_status(connection, referral_id=overdue.id, status=status)
+            await repository.add_timeline_entry(
+                connection,
+                referral_id=overdue.id,
+                event_code=EventCode.REFERRAL_CANCELLED.value,
+                occurred_at=now,
+                source=NETWORK_ORGANIZATION,
+                message_id=None,
+                detail={"status": status.value, "reason": DEADLINE_REASON},
+            )
+            await reroute(
+                connection,
+                referral=replace(overdue, status=status),
+                reason=DEADLINE_REASON,
+                context=self._context,
+                now=now,
+            )
+            return True
