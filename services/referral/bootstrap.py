@@ -13,6 +13,7 @@ from services.referral.domain.routing import TravelTimes
 from services.referral.entrypoints import fhir_api
 from services.referral.entrypoints.consumers import wire_consumers
 from services.referral.entrypoints.http import form_router, router
+from services.referral.service.alerts import AlertWatcher
 from services.referral.service.context import ReferralContext
 from services.referral.service.rerouting import DeadlineWatcher
 from shared.runtime import ServiceRuntime, create_service_app
@@ -35,12 +36,19 @@ def create_app(settings: ReferralSettings | None = None) -> FastAPI:
 
     def wire(runtime: ServiceRuntime) -> None:
         runtime.components["endpoints"] = endpoints
-        runtime.workers.append(
-            DeadlineWatcher(
-                pool=runtime.pool,
-                context=endpoints,
-                poll_interval_s=settings.referral_deadline_poll_s,
-            )
+        runtime.workers.extend(
+            [
+                DeadlineWatcher(
+                    pool=runtime.pool,
+                    context=endpoints,
+                    poll_interval_s=settings.referral_deadline_poll_s,
+                ),
+                AlertWatcher(
+                    pool=runtime.pool,
+                    context=endpoints,
+                    poll_interval_s=settings.referral_alert_poll_s,
+                ),
+            ]
         )
         wire_consumers(runtime, endpoints)
 

@@ -19,6 +19,8 @@ class ReferralSettings(PlatformSettings):
     referral_travel_times_file: str | None = "deploy/demo/travel-times.json"
     # How often the deadline watcher looks for referrals past their accept-by deadline.
     referral_deadline_poll_s: float = Field(default=5.0, gt=0)
+    # How often time-critical alerts (LKW + 3.5 h without needle, DIDO, ...) are looked for.
+    referral_alert_poll_s: float = Field(default=5.0, gt=0)
 
     @property
     def form_enabled(self) -> bool:

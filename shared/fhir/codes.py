@@ -48,6 +48,7 @@ class EventCode(StrEnum):
     NOTIFICATION_FAILED = "notification-failed"
     MESSAGE_RESPONSE = "message-response"
     AVAILABILITY_CHANGED = "availability-changed"
+    TIME_CRITICAL_ALERT = "time-critical-alert"
 
 
 EVENT_DISPLAY: dict[EventCode, str] = {
@@ -68,6 +69,7 @@ EVENT_DISPLAY: dict[EventCode, str] = {
     EventCode.NOTIFICATION_FAILED: "Notification failed",
     EventCode.MESSAGE_RESPONSE: "Response to a message",
     EventCode.AVAILABILITY_CHANGED: "Hospital availability changed (e.g. CT down)",
+    EventCode.TIME_CRITICAL_ALERT: "Time-critical alert (a window or target about to pass)",
 }
 
 

@@ -115,7 +115,9 @@ EVENT_THAI: Mapping[EventCode, str] = {
     EventCode.NOTIFICATION_FAILED: "ส่งการแจ้งเตือนไม่สำเร็จ",
     EventCode.MESSAGE_RESPONSE: "ตอบกลับข้อความ",
     EventCode.AVAILABILITY_CHANGED: "ความพร้อมของโรงพยาบาลเปลี่ยน (เช่น CT ใช้งานไม่ได้)",
+    EventCode.TIME_CRITICAL_ALERT: "แจ้งเตือนเวลาวิกฤต (ใกล้หมดช่วงเวลาการรักษา)",
 }
+# An event code added without a Thai designation is still published (English display only).
 
 EVENT = ProjectCodeSystem(
     id="event",
@@ -323,6 +325,7 @@ SERVICE_CATEGORY = ProjectCodeSystem(
 STROKE_ALERT = "stroke-alert"
 TELECONSULT_REQUEST = "teleconsult-request"
 REFERRAL_STATUS = "referral-status"
+TIME_ALERT = "time-alert"
 
 NOTIFICATION_CATEGORY = ProjectCodeSystem(
     id="notification-category",
@@ -351,6 +354,12 @@ NOTIFICATION_CATEGORY = ProjectCodeSystem(
             "Referral status",
             "สถานะการส่งต่อ",
             "Tell the referring hospital that its referral was accepted or declined.",
+        ),
+        Concept(
+            TIME_ALERT,
+            "Time-critical alert",
+            "แจ้งเตือนเวลาวิกฤต",
+            "A treatment window or a target is about to pass (e.g. LKW + 3.5 h without needle).",
         ),
     ),
 )

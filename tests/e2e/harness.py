@@ -105,6 +105,7 @@ class ServiceProcesses:
             "FT_OUTBOX_POLL_INTERVAL_S": "0.5",
             "FT_CONSUMER_RETRY_BACKOFF_S": "0.5",
             "FT_REFERRAL_DEADLINE_POLL_S": "0.5",
+            "FT_REFERRAL_ALERT_POLL_S": "0.5",
             # Spans reach the trace file within a fraction of a second.
             "OTEL_BSP_SCHEDULE_DELAY": "100",
         }

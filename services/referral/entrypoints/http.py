@@ -2,17 +2,26 @@
 
 from __future__ import annotations
 
+import contextlib
 import html
 import uuid
+from dataclasses import asdict
 from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Form, HTTPException, Request
-from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from pydantic import BaseModel
 
 from services.referral.adapters import repository
 from services.referral.adapters.fhir_mapping import LOCAL_ZONE, referral_task
+from services.referral.domain.metrics import (
+    ReferralOutcome,
+    compute_metrics,
+    kpi_csv,
+    kpi_report,
+    window_countdowns,
+)
 from services.referral.domain.model import (
     InvalidReferral,
     Referral,
@@ -20,6 +29,7 @@ from services.referral.domain.model import (
     RequestReferral,
 )
 from services.referral.service import handlers, intake
+from services.referral.service.alerts import referral_milestones
 from services.referral.service.context import ReferralContext
 from shared.auth import CallerDep
 from shared.db.pool import Connection
@@ -217,6 +227,8 @@ async def read_referral(referral_id: str, runtime: RuntimeDep, caller: CallerDep
             raise HTTPException(404, f"No referral {referral_id!r}")
         ensure_party(referral, caller)
         steps = await repository.timeline(connection, referral_id=referral_id)
+        milestones = await referral_milestones(connection, referral_id=referral_id)
+    now = datetime.now(UTC)
     return JSONResponse(
         {
             "id": referral.id,
@@ -232,6 +244,22 @@ async def read_referral(referral_id: str, runtime: RuntimeDep, caller: CallerDep
             "routing": referral.routing,
             "replaces": referral.replaces,
             "replaced_by": referral.replaced_by,
+            "milestones": [
+                {
+                    "code": m.code.value,
+                    "occurred_at": m.occurred_at.astimezone(LOCAL_ZONE).isoformat(),
+                    "source": m.source.value,
+                    "uncertain": m.doubtful,
+                }
+                for m in milestones
+            ],
+            "metrics": {
+                code: asdict(metric) for code, metric in compute_metrics(milestones).items()
+            },
+            "windows": [
+                {**asdict(w), "closes_at": w.closes_at.astimezone(LOCAL_ZONE).isoformat()}
+                for w in window_countdowns(milestones, now=now)
+            ],
             "timeline": [
                 {
                     "event": step.event_code,
@@ -267,3 +295,25 @@ _FORM = """<!doctype html>
 <button type="submit">Send referral / ส่งต่อ</button>
 </form></body></html>
 """
+
+
+@router.get("/reports/kpi", response_class=JSONResponse)
+async def kpi(
+    runtime: RuntimeDep, caller: CallerDep, month: str | None = None, format: str = "json"
+) -> Response:
+    """The caller's stroke KPIs per month: DTN and DIDO shares against targets, medians.
+
+    Counted for the referrals the hospital sent (its own door-in, needle and door-out times).
+    """
+    if format not in ("json", "csv"):
+        raise HTTPException(400, "format must be 'json' or 'csv'")
+    outcomes = []
+    async with runtime.pool.acquire() as connection:
+        for referral_id in await repository.referrals_from(connection, requester_org=caller):
+            milestones = await referral_milestones(connection, referral_id=referral_id)
+            with contextlib.suppress(ValueError):  # no door-in time yet: not countable
+                outcomes.append(ReferralOutcome.from_milestones(caller, milestones))
+    rows = [r for r in kpi_report(outcomes) if month is None or r["month"] == month]
+    if format == "csv":
+        return Response(kpi_csv(rows), media_type="text/csv; charset=utf-8")
+    return JSONResponse(rows)

@@ -1,0 +1,169 @@
+"""Time-critical alerts: raised before a window or target is breached, each once, as events the
+notifier delivers, and kept on the referral's timeline (DOMAIN.md section 2)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from datetime import UTC, datetime, timedelta
+
+import asyncpg
+from opentelemetry.instrumentation.utils import suppress_instrumentation
+
+from services.referral.adapters import fhir_mapping, repository
+from services.referral.domain.metrics import (
+    Alert,
+    AlertCode,
+    Milestone,
+    MilestoneCode,
+    TimeSource,
+    due_alerts,
+)
+from services.referral.domain.model import Referral
+from services.referral.domain.task_state import TaskStatus
+from services.referral.service.context import ReferralContext
+from shared.db.pool import Connection
+from shared.fhir.codes import NETWORK_ORGANIZATION, EventCode
+from shared.messaging.outbox import add_to_outbox
+from shared.messaging.topics import NOTIFICATION_REQUESTS
+
+log = logging.getLogger(__name__)
+# Alerts are about the first hours; older referrals are not watched.
+WATCHED_FOR = timedelta(hours=30)
+AWAITING_ANSWER = frozenset({TaskStatus.REQUESTED, TaskStatus.RECEIVED})
+# An alert warns ahead of a breach; once the breach itself is this far past (the window closed,
+# the target missed), paging people about it helps nobody and teaches them to ignore pages.
+STALE_AFTER: dict[AlertCode, timedelta] = {
+    AlertCode.LKW_3H30: timedelta(minutes=60),  # thrombolysis window closes at LKW + 4.5 h
+    AlertCode.LKW_4H: timedelta(minutes=30),
+    AlertCode.DIDO_APPROACHING: timedelta(minutes=15),  # DIDO 90 min
+    AlertCode.DIDO_120: timedelta(minutes=15),  # DIDO 120 min
+}
+
+
+_MILESTONE_CODES = {code.value for code in MilestoneCode}
+_TIME_SOURCES = {source.value for source in TimeSource}
+
+
+async def referral_milestones(connection: Connection, *, referral_id: str) -> list[Milestone]:
+    return [
+        Milestone(
+            code=MilestoneCode(row["code"]),
+            occurred_at=row["occurred_at"],
+            recorded_at=row["recorded_at"],
+            source=TimeSource(row["source"] if row["source"] in _TIME_SOURCES else "recorded"),
+            uncertain=row["uncertain"],
+        )
+        for row in await repository.milestone_rows(connection, referral_id=referral_id)
+        if row["code"] in _MILESTONE_CODES
+    ]
+
+
+def recipients(referral: Referral, alert: Alert) -> list[str]:
+    """Who must act: the sending hospital for its door-out, both for the treatment windows."""
+    if alert.code in (AlertCode.DIDO_APPROACHING, AlertCode.DIDO_120):
+        return [referral.requester_org]
+    return [referral.owner_org, referral.requester_org]
+
+
+async def raise_due_alerts(
+    connection: Connection, *, referral: Referral, context: ReferralContext, now: datetime
+) -> list[Alert]:
+    milestones = await referral_milestones(connection, referral_id=referral.id)
+    already = {
+        AlertCode(c) for c in await repository.raised_alerts(connection, referral_id=referral.id)
+    }
+    due = due_alerts(
+        milestones,
+        now=now,
+        accept_by=referral.accept_by if referral.status in AWAITING_ANSWER else None,
+        already_sent=already,
+    )
+    raised = []
+    for alert in due:
+        stale_after = STALE_AFTER.get(alert.code)
+        if stale_after is not None and now > alert.due_at + stale_after:
+            continue
+        if not await repository.raise_alert(connection, referral_id=referral.id, code=alert.code):
+            continue
+        raised.append(alert)
+        await repository.add_timeline_entry(
+            connection,
+            referral_id=referral.id,
+            event_code=EventCode.TIME_CRITICAL_ALERT.value,
+            occurred_at=alert.due_at,
+            source=NETWORK_ORGANIZATION,
+            message_id=None,
+            detail={"alert": alert.code.value, "uncertain": alert.uncertain},
+        )
+        await add_to_outbox(
+            connection,
+            topic=NOTIFICATION_REQUESTS,
+            key=referral.id,
+            message=fhir_mapping.time_alert(
+                referral,
+                code=alert.code.value,
+                text=alert.message,
+                recipients=recipients(referral, alert),
+                referral_url=context.referral_url(referral.id),
+                source_endpoint=context.source_endpoint,
+            ),
+        )
+    return raised
+
+
+class AlertWatcher:
+    """Looks at every referral in play every few seconds and raises what has fallen due."""
+
+    def __init__(
+        self, *, pool: asyncpg.Pool, context: ReferralContext, poll_interval_s: float
+    ) -> None:
+        self._pool = pool
+        self._context = context
+        self._poll_interval_s = poll_interval_s
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name="referral-alert-watcher")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+    async def _run(self) -> None:
+        while True:
+            try:
+                await self.sweep()
+            except Exception:
+                log.exception("alert watcher failed; trying again")
+            await asyncio.sleep(self._poll_interval_s)
+
+    async def sweep(self) -> int:
+        now = datetime.now(UTC)
+        raised = 0
+        with suppress_instrumentation():  # a poll: each alert's event is traced by the notifier
+            async with self._pool.acquire() as connection:
+                ids = await repository.active_referral_ids(connection, since=now - WATCHED_FOR)
+        for referral_id in ids:
+            try:
+                raised += await self._sweep_one(referral_id, now)
+            except Exception:
+                # One referral's bad data must not stop the alerts of all the others.
+                log.exception("alerts of referral %s failed", referral_id)
+        return raised
+
+    async def _sweep_one(self, referral_id: str, now: datetime) -> int:
+        async with self._pool.acquire() as connection, connection.transaction():
+            # The row lock makes two instances raise an alert once between them.
+            referral = await repository.get_referral(
+                connection, referral_id=referral_id, for_update=True
+            )
+            if referral is None:
+                return 0
+            raised = await raise_due_alerts(
+                connection, referral=referral, context=self._context, now=now
+            )
+            return len(raised)

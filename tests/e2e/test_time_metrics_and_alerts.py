@@ -1,0 +1,179 @@
+"""Milestones, metrics and time-critical alerts on the real stack."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import random
+from datetime import UTC, datetime, timedelta, timezone
+from typing import Any
+
+import httpx
+import pytest
+from fhir.resources.R4B.encounter import Encounter
+from fhir.resources.R4B.medicationadministration import MedicationAdministration
+
+from shared.fhir.codes import EventCode
+from shared.fhir.envelope import build_message
+from shared.fhir.models import Task
+from tests.e2e.harness import WebhookReceiver
+from tests.support import as_hospital, at_least, eventually, referral_bundle
+
+pytestmark = pytest.mark.e2e
+
+FHIR_JSON = {"Content-Type": "application/fhir+json"}
+SPOKE, HUB = "sikao-hospital", "trang-hospital"
+BANGKOK = timezone(timedelta(hours=7))
+
+
+def _resource(bundle: dict[str, Any], resource_type: str, id_prefix: str = "") -> dict[str, Any]:
+    found: dict[str, Any] = next(
+        e["resource"]
+        for e in bundle["entry"]
+        if e["resource"]["resourceType"] == resource_type
+        and e["resource"].get("id", "").startswith(id_prefix)
+    )
+    return found
+
+
+async def _post(api: httpx.AsyncClient, bundle: dict[str, Any], org: str = SPOKE) -> None:
+    response = await api.post(
+        "/fhir/$process-message", json=bundle, headers={**FHIR_JSON, **as_hospital(org)}
+    )
+    assert response.status_code == 200, response.text
+
+
+def _clinical_update(referral_id: str, *, door_in: datetime, needle: datetime) -> dict[str, Any]:
+    """What the spoke's HIS sends: its Encounter (door-in) and the thrombolysis (needle)."""
+    encounter = Encounter.model_validate(
+        {
+            "resourceType": "Encounter",
+            "id": f"enc-{referral_id}",
+            "status": "in-progress",
+            "class": {"system": "http://terminology.hl7.org/CodeSystem/v3-ActCode", "code": "EMER"},
+            "period": {"start": door_in.isoformat()},
+        }
+    )
+    needle_given = MedicationAdministration.model_validate(
+        {
+            "resourceType": "MedicationAdministration",
+            "id": f"rtpa-{referral_id}",
+            "status": "completed",
+            "medicationCodeableConcept": {"text": "alteplase"},
+            "subject": {"reference": f"Patient/p-{referral_id}"},
+            "effectiveDateTime": needle.isoformat(),
+        }
+    )
+    task = Task.model_validate(
+        {"resourceType": "Task", "id": referral_id, "status": "requested", "intent": "order"}
+    )
+    message = build_message(
+        event=EventCode.CLINICAL_UPDATE,
+        sender=f"Organization/{SPOKE}",
+        destinations=[f"Organization/{HUB}"],
+        focus=[task],
+        supporting=[encounter, needle_given],
+        source_endpoint="urn:test:sikao",
+    )
+    document: dict[str, Any] = json.loads(message.to_json())
+    return document
+
+
+async def test_clinical_times_give_metrics_and_the_monthly_kpi_report(
+    referral_api: httpx.AsyncClient,
+) -> None:
+    # A day of its own (a random month of the last century) so the KPI row is this referral's.
+    day = datetime(random.randint(1901, 1999), random.randint(1, 12), 10, 9, 0, tzinfo=BANGKOK)
+    bundle, referral_id, _ = referral_bundle(teleconsult=False)
+    _resource(bundle, "Observation", "lkw-")["effectiveDateTime"] = day.isoformat()
+    _resource(bundle, "Task")["authoredOn"] = (day + timedelta(minutes=50)).isoformat()
+    await _post(referral_api, bundle)
+    await _post(
+        referral_api,
+        _clinical_update(
+            referral_id,
+            door_in=day + timedelta(minutes=30),
+            needle=day + timedelta(minutes=70),
+        ),
+    )
+    detail = (await referral_api.get(f"/referrals/{referral_id}")).json()
+    metrics = detail["metrics"]
+    assert metrics["onset-to-door"]["minutes"] == 30
+    assert metrics["door-to-needle"] == {
+        "code": "door-to-needle",
+        "minutes": 40.0,
+        "target_minutes": 60.0,
+        "met": True,
+        "uncertain": False,
+    }
+    assert {m["code"] for m in detail["milestones"]} >= {"lkw", "door-in-first", "needle"}
+
+    month = f"{day.year}-{day.month:02d}"
+    rows = (await referral_api.get("/reports/kpi", params={"month": month})).json()
+    assert len(rows) == 1
+    row = rows[0]
+    assert (row["hospital_id"], row["referrals"], row["dtn_count"]) == (SPOKE, 1, 1)
+    assert (row["dtn_le_60_share"], row["dtn_le_45_share"], row["dtn_le_30_share"]) == (
+        1.0,
+        1.0,
+        0.0,
+    )
+    assert row["dtn_median_min"] == 40
+    csv = await referral_api.get("/reports/kpi", params={"month": month, "format": "csv"})
+    assert csv.headers["content-type"].startswith("text/csv")
+    header, line = csv.text.strip().splitlines()
+    assert header.startswith("hospital_id,month,referrals")
+    assert line.startswith(f"{SPOKE},{month},1,")
+    # Another hospital's report does not include Sikao's referrals.
+    other = await referral_api.get(
+        "/reports/kpi", params={"month": month}, headers=as_hospital("palian-hospital")
+    )
+    assert other.json() == []
+
+
+async def test_an_alert_is_raised_before_the_thrombolysis_window_closes(
+    referral_api: httpx.AsyncClient, webhook: WebhookReceiver
+) -> None:
+    bundle, referral_id, _ = referral_bundle(teleconsult=False)
+    # Last known well 3 h 29 min 57 s ago and no needle: the LKW + 3.5 h alert is 3 s away.
+    lkw = datetime.now(UTC) - timedelta(hours=3, minutes=29, seconds=57)
+    _resource(bundle, "Observation", "lkw-")["effectiveDateTime"] = lkw.astimezone(
+        BANGKOK
+    ).isoformat()
+    _resource(bundle, "Task")["authoredOn"] = datetime.now(UTC).isoformat()
+    await _post(referral_api, bundle)
+    assert not [n for n in webhook.for_referral(referral_id) if "lkw-3h30" in n.body["text"]]
+
+    async def alerted() -> list[str] | None:
+        found = sorted(
+            n.body["recipient"]
+            for n in webhook.for_referral(referral_id)
+            if "lkw-3h30-no-needle" in n.body["text"]
+        )
+        return found or None
+
+    recipients = await eventually(alerted, timeout=30, what="the LKW + 3.5 h alert")
+    assert recipients == [f"Organization/{SPOKE}", f"Organization/{HUB}"]
+    detail = (await referral_api.get(f"/referrals/{referral_id}")).json()
+    alerts = [
+        s["detail"]["alert"] for s in detail["timeline"] if s["event"] == "time-critical-alert"
+    ]
+    assert alerts == ["lkw-3h30-no-needle"]  # once, and the 4 h alert is not due yet
+    thrombolysis = next(w for w in detail["windows"] if w["code"] == "thrombolysis")
+    assert 55 < thrombolysis["minutes_left"] <= 60
+
+
+async def test_no_page_for_a_window_that_closed_long_ago(
+    referral_api: httpx.AsyncClient, webhook: WebhookReceiver
+) -> None:
+    bundle, referral_id, _ = referral_bundle(teleconsult=False)
+    lkw = datetime.now(UTC) - timedelta(hours=9)  # both LKW alerts' windows closed hours ago
+    _resource(bundle, "Observation", "lkw-")["effectiveDateTime"] = lkw.isoformat()
+    _resource(bundle, "Task")["authoredOn"] = datetime.now(UTC).isoformat()
+    await _post(referral_api, bundle)
+    await eventually(
+        lambda: at_least(webhook.for_referral(referral_id)), what="the stroke team alert"
+    )
+    await asyncio.sleep(2)  # four sweeps of the alert watcher
+    texts = [n.body["text"] for n in webhook.for_referral(referral_id)]
+    assert not [t for t in texts if "lkw-" in t], texts
