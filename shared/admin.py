@@ -1,17 +1,26 @@
-"""Operator commands: ``python -m shared.admin migrate | create-topics``."""
+"""Operator commands: ``python -m shared.admin migrate | create-topics | send FILE``.
+
+``send`` is what a hospital system does: it puts a FHIR message Bundle on the inbound topic
+(keyed by the focus Task id) and waits for the network's response message.
+"""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
 import contextlib
+import json
 import sys
+from pathlib import Path
 
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
 
 from shared.db.migrations import upgrade_all
-from shared.messaging.topics import CATALOGUE
+from shared.fhir.envelope import InvalidMessage, parse_message
+from shared.messaging import headers
+from shared.messaging.topics import CATALOGUE, HOSPITAL_INBOUND, HOSPITAL_RESPONSES
 from shared.settings import PlatformSettings
 
 
@@ -36,17 +45,67 @@ async def create_topics(bootstrap_servers: str) -> list[str]:
         await admin.close()
 
 
+async def send_and_wait(bootstrap_servers: str, document: bytes, timeout_s: float) -> str:
+    """Sends a message to the inbound topic; returns the response message (JSON) for it."""
+    message = parse_message(document)
+    key = (message.focus[0].split("/")[-1] if message.focus else message.message_id).encode()
+    consumer = AIOKafkaConsumer(
+        HOSPITAL_RESPONSES.name, bootstrap_servers=bootstrap_servers, enable_auto_commit=False
+    )
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap_servers, enable_idempotence=True)
+    await consumer.start()
+    await producer.start()
+    try:
+        # Read from the end as it is now, so only answers sent after ours are looked at.
+        await consumer.seek_to_end()
+        await producer.send_and_wait(
+            HOSPITAL_INBOUND.name,
+            document,
+            key=key,
+            headers=[(headers.MESSAGE_ID, message.message_id.encode())],
+        )
+        async with asyncio.timeout(timeout_s):
+            async for record in consumer:
+                response = parse_message(record.value or b"")
+                if response.response_to == message.message_id:
+                    return (record.value or b"").decode()
+    finally:
+        await producer.stop()
+        await consumer.stop()
+    raise TimeoutError  # the response topic ended without our answer
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m shared.admin")
-    parser.add_argument("command", choices=["migrate", "create-topics"])
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("migrate", help="apply every service's database migrations")
+    commands.add_parser("create-topics", help="create the catalogue's topics and dead letters")
+    send = commands.add_parser("send", help="send a FHIR message as a hospital system would")
+    send.add_argument("file", help="a FHIR message Bundle (JSON), e.g. examples/*.json")
+    send.add_argument("--timeout", type=float, default=30.0, help="seconds to wait for the answer")
     args = parser.parse_args(argv)
     settings = PlatformSettings()
     if args.command == "migrate":
         upgrade_all(settings.database_url)
         print("migrations applied")
-    else:
+    elif args.command == "create-topics":
         created = asyncio.run(create_topics(settings.kafka_bootstrap_servers))
         print(f"topics created: {', '.join(created) or 'none (all exist)'}")
+    else:
+        document = Path(args.file).read_bytes()
+        try:
+            answer = asyncio.run(
+                send_and_wait(settings.kafka_bootstrap_servers, document, args.timeout)
+            )
+        except InvalidMessage as invalid:
+            print(f"not sent: {invalid.reason}", file=sys.stderr)
+            return 2
+        except TimeoutError:
+            print(f"no response within {args.timeout:.0f} s", file=sys.stderr)
+            return 1
+        print(json.dumps(json.loads(answer), indent=2, ensure_ascii=False))
+        code = json.loads(answer)["entry"][0]["resource"]["response"]["code"]
+        return 0 if code == "ok" else 1
     return 0
 
 

@@ -6,7 +6,10 @@ OperationOutcome); over FHIR REST the same rules answer with the response messag
 
 from __future__ import annotations
 
+import asyncio
 import json
+import subprocess
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -16,6 +19,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from shared.messaging.topics import HOSPITAL_INBOUND, HOSPITAL_RESPONSES
 from tests.e2e.harness import WebhookReceiver
 from tests.support import (
+    ROOT,
     TestStack,
     as_hospital,
     eventually,
@@ -244,3 +248,25 @@ async def test_hospitals_report_their_own_availability_over_rest_and_kafka(
         assert _code(await his.answer_to(back_up.message_id)) == "ok"
     hub = next(h for h in (await referral_api.get("/directory")).json() if h["id"] == HUB)
     assert hub["unavailable"] == []
+
+
+async def test_the_send_command_of_the_readme_gets_the_answer(
+    stack: TestStack, tmp_path: Path
+) -> None:
+    bundle, referral_id, _ = referral_bundle(teleconsult=False)
+    message = tmp_path / "referral.json"
+    message.write_text(json.dumps(bundle), encoding="utf-8")
+    python = stack.env()["FT_PYTHON"]
+    result = await asyncio.to_thread(
+        subprocess.run,
+        [python, "-m", "shared.admin", "send", str(message)],
+        cwd=ROOT,
+        env=stack.env(),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    answer = json.loads(result.stdout)
+    assert answer["entry"][0]["resource"]["response"]["code"] == "ok"
+    assert answer["entry"][1]["resource"]["id"] == referral_id
