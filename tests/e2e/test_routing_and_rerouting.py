@@ -118,3 +118,51 @@ async def _received(webhook: WebhookReceiver, referral_id: str, org: str, text: 
         n.body["recipient"] == f"Organization/{org}" and text in n.body["text"]
         for n in webhook.for_referral(referral_id)
     )
+
+
+async def test_the_receiving_hospital_redirects_to_a_named_hospital(
+    referral_api: httpx.AsyncClient,
+) -> None:
+    from shared.fhir.codes import EventCode
+    from shared.fhir.envelope import build_message
+    from shared.fhir.models import Task
+
+    bundle, referral_id, _ = referral_bundle(teleconsult=False)
+    assert (
+        await referral_api.post("/fhir/$process-message", json=bundle, headers=FHIR_JSON)
+    ).status_code == 200
+    old = Task.model_validate(
+        {
+            "resourceType": "Task",
+            "id": referral_id,
+            "status": "rejected",
+            "statusReason": {"text": "no neurologist on call tonight"},
+            "intent": "order",
+        }
+    )
+    proposed = Task.model_validate(
+        {
+            "resourceType": "Task",
+            "id": f"proposal-{referral_id}",
+            "status": "requested",
+            "intent": "order",
+            "owner": {"reference": f"Organization/{CENTRE}"},
+        }
+    )
+    message = build_message(
+        event=EventCode.REFERRAL_REDIRECTED,
+        sender=f"Organization/{HUB}",
+        destinations=[f"Organization/{SPOKE}"],
+        focus=[old, proposed],
+        source_endpoint="urn:test:trang",
+    )
+    response = await referral_api.post(
+        "/fhir/$process-message",
+        content=message.to_json(),
+        headers={**FHIR_JSON, **as_hospital(HUB)},
+    )
+    assert response.status_code == 200, response.text
+    old_detail = await _detail(referral_api, referral_id)
+    assert old_detail["status"] == "rejected"
+    new_detail = await _detail(referral_api, old_detail["replaced_by"])
+    assert (new_detail["owner"], new_detail["replaces"]) == (CENTRE, referral_id)

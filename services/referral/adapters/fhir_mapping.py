@@ -358,7 +358,19 @@ def change_from_message(message: FhirMessage, *, now: datetime) -> ReferralChang
         status_reason=reason,
         occurred_at=_as_datetime(task.lastModified) or now,
         reported_times=reported_times(message),
+        redirect_to=_redirect_target(message, referral_id=str(task.id)),
     )
+
+
+def _redirect_target(message: FhirMessage, *, referral_id: str) -> str | None:
+    """For referral-redirected: the owner of the focus Task that is not the referral itself."""
+    for reference in message.focus:
+        if reference == f"Task/{referral_id}" or not reference.startswith("Task/"):
+            continue
+        other = next((t for t in message.resources(Task) if f"Task/{t.id}" == reference), None)
+        if other is not None and other.owner is not None and other.owner.reference:
+            return _org_id(other.owner.reference, element="Task.owner")
+    return None
 
 
 TIME_UNCERTAIN_URL = f"{codes.PROJECT_CANONICAL}/StructureDefinition/time-uncertain"

@@ -29,6 +29,9 @@ RULES: dict[EventCode, EventRule] = {
     EventCode.REFERRAL_RECEIVED: EventRule(TaskStatus.RECEIVED, Party.OWNER),
     EventCode.REFERRAL_ACCEPTED: EventRule(TaskStatus.ACCEPTED, Party.OWNER),
     EventCode.REFERRAL_DECLINED: EventRule(TaskStatus.REJECTED, Party.OWNER),
+    # The receiving hospital cannot take the patient but names who should: the old referral is
+    # rejected and a new one, to that hospital, replaces it.
+    EventCode.REFERRAL_REDIRECTED: EventRule(TaskStatus.REJECTED, Party.OWNER),
     EventCode.REFERRAL_CANCELLED: EventRule(TaskStatus.CANCELLED, Party.REQUESTER),
     EventCode.TRANSFER_DEPARTED: EventRule(TaskStatus.IN_PROGRESS, Party.REQUESTER, "in-transit"),
     EventCode.PATIENT_ARRIVED: EventRule(None, Party.OWNER, "arrived"),
@@ -70,6 +73,8 @@ class ReferralChange:
     status_reason: str | None
     occurred_at: datetime
     reported_times: tuple[ReportedTime, ...] = ()
+    # referral-redirected: the hospital the sender redirects the patient to.
+    redirect_to: str | None = None
 
 
 def milestones_of(referral: Referral, change: ReferralChange) -> list[tuple[str, ReportedTime]]:
@@ -114,6 +119,13 @@ def apply(referral: Referral, change: ReferralChange) -> TaskStatus:
                 f"{referral.status.value!r}"
             )
         return referral.status
+    if change.event is EventCode.REFERRAL_REDIRECTED and (
+        not change.redirect_to or change.redirect_to in (referral.owner_org, referral.requester_org)
+    ):
+        raise InvalidReferral(
+            "referral-redirected needs a second Task whose owner is the new hospital",
+            expression="MessageHeader.focus",
+        )
     if change.task_status is not None and change.task_status is not rule.status:
         raise InvalidReferral(
             f"{change.event.value!r} needs Task.status {rule.status.value!r}, "

@@ -143,6 +143,7 @@ async def change_referral(
             reason=f"declined by {referral.owner_org} ({change.status_reason})",
             context=endpoints,
             now=change.occurred_at,
+            destination=change.redirect_to,
         )
     if change.event in TOLD_TO_THE_REFERRING_HOSPITAL:
         await add_to_outbox(

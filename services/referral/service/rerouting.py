@@ -34,9 +34,11 @@ async def reroute(
     reason: str,
     context: ReferralContext,
     now: datetime,
+    destination: str | None = None,
 ) -> Referral | None:
-    """Replaces ``referral`` (already declined or cancelled) by a new referral to the next
-    candidate; returns it, or None when no other hospital can take the patient."""
+    """Replaces ``referral`` (already declined or cancelled) by a new referral to
+    ``destination`` (a hospital's redirect) or else to the next routing candidate; returns it,
+    or None when no other hospital can take the patient."""
     tried = await repository.owners_in_chain(connection, referral_id=referral.id)
     # "<first id>.r<n>": still a valid FHIR id, and readable as "the n-th re-route".
     root_id = referral.id.split(".r")[0]
@@ -53,10 +55,11 @@ async def reroute(
         requested_at=now,
         replaces=referral.id,
     )
-    decision = await advise(
-        connection, request=request, travel=context.travel, excluded=frozenset(tried)
-    )
-    destination = decision.destination_id
+    if destination is None:
+        decision = await advise(
+            connection, request=request, travel=context.travel, excluded=frozenset(tried)
+        )
+        destination = decision.destination_id
     if destination is None or destination == referral.requester_org:
         text = f"Referral {reason}; no other hospital can take the patient: call the hub"
         await _tell_requester(connection, referral, text, referral.id, context)
