@@ -25,6 +25,7 @@ from shared.fhir.envelope import FhirMessage
 from shared.fhir.models import FHIR_JSON, FHIR_VERSION
 from shared.messaging import headers
 from shared.messaging.topics import Topic
+from shared.workers import BackgroundTask
 
 log = logging.getLogger(__name__)
 
@@ -53,7 +54,7 @@ async def add_to_outbox(
     # The table's trigger sends NOTIFY outbox_<schema> at commit, waking the relay.
 
 
-class OutboxRelay:
+class OutboxRelay(BackgroundTask):
     """Publishes the outbox to Kafka; one active relay per service (a PostgreSQL advisory lock)."""
 
     def __init__(
@@ -67,6 +68,7 @@ class OutboxRelay:
         poll_interval_s: float = 1.0,
         batch_size: int = 200,
     ) -> None:
+        super().__init__()
         self._pool = pool
         self._broker = broker
         self._producer_name = producer_name
@@ -75,18 +77,9 @@ class OutboxRelay:
         self._poll_interval_s = poll_interval_s
         self._batch_size = batch_size
         self._wake = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
+        self.name = f"outbox-relay-{producer_name}"
 
-    def start(self) -> None:
-        self._task = asyncio.create_task(self._run(), name=f"outbox-relay-{self._producer_name}")
-
-    async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-
-    async def _run(self) -> None:
+    async def run(self) -> None:
         while True:
             try:
                 await self._lead()

@@ -19,6 +19,7 @@ from services.notifier.domain.model import (
 )
 from shared.messaging.outbox import add_to_outbox
 from shared.messaging.topics import NOTIFICATION_OUTCOMES
+from shared.workers import BackgroundTask
 
 log = logging.getLogger(__name__)
 
@@ -27,7 +28,9 @@ class DeliveryChannel(Protocol):
     async def send(self, delivery: Delivery) -> None: ...
 
 
-class DeliveryDispatcher:
+class DeliveryDispatcher(BackgroundTask):
+    name = "delivery-dispatcher"
+
     def __init__(
         self,
         *,
@@ -41,6 +44,7 @@ class DeliveryDispatcher:
         send_timeout_s: float,
         batch_size: int = 50,
     ) -> None:
+        super().__init__()
         self._pool = pool
         self._channel = channel
         self._retry_policy = retry_policy
@@ -52,23 +56,20 @@ class DeliveryDispatcher:
         self._batch_size = batch_size
         self._wake = asyncio.Event()
         self._in_flight: set[asyncio.Task[None]] = set()
-        self._loop_task: asyncio.Task[None] | None = None
 
     def wake(self) -> None:
         self._wake.set()
 
-    def start(self) -> None:
-        self._loop_task = asyncio.create_task(self._run(), name="delivery-dispatcher")
-
     async def stop(self) -> None:
-        tasks = [t for t in (self._loop_task, *self._in_flight) if t is not None]
-        for task in tasks:
+        await super().stop()
+        # Deliveries cut short are leased: another sender takes them up when the lease ends.
+        for task in list(self._in_flight):
             task.cancel()
-        for task in tasks:
+        for task in list(self._in_flight):
             with contextlib.suppress(asyncio.CancelledError):
                 await task
 
-    async def _run(self) -> None:
+    async def run(self) -> None:
         while True:
             try:
                 due = await repository.claim_due(

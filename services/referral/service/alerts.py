@@ -3,8 +3,6 @@ notifier delivers, and kept on the referral's timeline (DOMAIN.md section 2)."""
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 from datetime import UTC, datetime, timedelta
 
@@ -27,6 +25,7 @@ from shared.db.pool import Connection
 from shared.fhir.codes import NETWORK_ORGANIZATION, EventCode
 from shared.messaging.outbox import add_to_outbox
 from shared.messaging.topics import NOTIFICATION_REQUESTS
+from shared.workers import PeriodicTask
 
 log = logging.getLogger(__name__)
 # Alerts are about the first hours; older referrals are not watched.
@@ -113,33 +112,20 @@ async def raise_due_alerts(
     return raised
 
 
-class AlertWatcher:
+class AlertWatcher(PeriodicTask):
     """Looks at every referral in play every few seconds and raises what has fallen due."""
+
+    name = "referral-alert-watcher"
 
     def __init__(
         self, *, pool: asyncpg.Pool, context: ReferralContext, poll_interval_s: float
     ) -> None:
+        super().__init__(poll_interval_s=poll_interval_s)
         self._pool = pool
         self._context = context
-        self._poll_interval_s = poll_interval_s
-        self._task: asyncio.Task[None] | None = None
 
-    def start(self) -> None:
-        self._task = asyncio.create_task(self._run(), name="referral-alert-watcher")
-
-    async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-
-    async def _run(self) -> None:
-        while True:
-            try:
-                await self.sweep()
-            except Exception:
-                log.exception("alert watcher failed; trying again")
-            await asyncio.sleep(self._poll_interval_s)
+    async def tick(self) -> None:
+        await self.sweep()
 
     async def sweep(self) -> int:
         now = datetime.now(UTC)

@@ -4,8 +4,6 @@ a new referral to the next candidate replaces the old one; both are linked and b
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -22,6 +20,7 @@ from shared.db.pool import Connection
 from shared.fhir.codes import NETWORK_ORGANIZATION, EventCode
 from shared.messaging.outbox import add_to_outbox
 from shared.messaging.topics import NOTIFICATION_REQUESTS, REFERRAL_EVENTS
+from shared.workers import PeriodicTask
 
 log = logging.getLogger(__name__)
 DEADLINE_REASON = "not accepted by its deadline"
@@ -126,34 +125,21 @@ async def _tell_requester(
     )
 
 
-class DeadlineWatcher:
+class DeadlineWatcher(PeriodicTask):
     """Cancels and re-routes referrals nobody accepted by their accept-by deadline."""
+
+    name = "referral-deadline-watcher"
 
     def __init__(
         self, *, pool: asyncpg.Pool, context: ReferralContext, poll_interval_s: float
     ) -> None:
+        super().__init__(poll_interval_s=poll_interval_s)
         self._pool = pool
         self._context = context
-        self._poll_interval_s = poll_interval_s
-        self._task: asyncio.Task[None] | None = None
 
-    def start(self) -> None:
-        self._task = asyncio.create_task(self._run(), name="referral-deadline-watcher")
-
-    async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-
-    async def _run(self) -> None:
-        while True:
-            try:
-                while await self.reroute_one_overdue():
-                    pass
-            except Exception:
-                log.exception("deadline watcher failed; trying again")
-            await asyncio.sleep(self._poll_interval_s)
+    async def tick(self) -> None:
+        while await self.reroute_one_overdue():
+            pass
 
     async def reroute_one_overdue(self) -> bool:
         """Handles the most overdue referral, if any, in one transaction."""
