@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import httpx
 from fastapi import FastAPI
 
-from services.notifier.adapters.webhook import WebhookChannel
+from services.notifier.channels import build_channels
 from services.notifier.config import SERVICE_NAME, NotifierSettings
+from services.notifier.domain.contacts import ContactBook
 from services.notifier.domain.model import RetryPolicy
 from services.notifier.entrypoints.consumers import wire_consumers
 from services.notifier.entrypoints.http import router
@@ -27,18 +31,22 @@ class _HttpClientWorker:
         await self.client.aclose()
 
 
+def load_contacts(path: str | None) -> ContactBook:
+    if path is None:
+        return ContactBook()
+    return ContactBook.from_json(json.loads(Path(path).read_text(encoding="utf-8")))
+
+
 def create_app(settings: NotifierSettings | None = None) -> FastAPI:
     settings = settings or NotifierSettings()
+    contacts = load_contacts(settings.notifier_contacts_file)
 
     def wire(runtime: ServiceRuntime) -> None:
         client = httpx.AsyncClient(timeout=settings.notifier_http_timeout_s)
         dispatcher = DeliveryDispatcher(
             pool=runtime.pool,
-            channel=WebhookChannel(
-                client=client,
-                url=settings.notifier_webhook_url,
-                secret=settings.notifier_webhook_secret,
-            ),
+            channels=build_channels(settings, client),
+            contacts=contacts,
             retry_policy=RetryPolicy(
                 max_attempts=settings.notifier_max_attempts,
                 base_s=settings.notifier_backoff_base_s,
@@ -52,7 +60,9 @@ def create_app(settings: NotifierSettings | None = None) -> FastAPI:
         )
         # Stopped in reverse: the dispatcher first, then the client it sends through.
         runtime.workers.extend([_HttpClientWorker(client), dispatcher])
-        wire_consumers(runtime, dispatcher)
+        runtime.components["dispatcher"] = dispatcher
+        runtime.components["line_channel_secret"] = settings.notifier_line_channel_secret
+        wire_consumers(runtime, dispatcher, contacts)
 
     return create_service_app(
         name=SERVICE_NAME,

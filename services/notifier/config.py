@@ -1,5 +1,7 @@
 """Notifier settings (FT_ prefix)."""
 
+from typing import Literal
+
 from pydantic import Field
 
 from shared.settings import PlatformSettings
@@ -20,3 +22,23 @@ class NotifierSettings(PlatformSettings):
     notifier_backoff_base_s: float = Field(default=1.0, gt=0)
     notifier_backoff_cap_s: float = Field(default=300.0, gt=0)
     notifier_poll_interval_s: float = Field(default=0.5, gt=0)
+    # Each hospital's channels in order of preference (JSON, see deploy/demo/contacts.json);
+    # without it every hospital is reached through the webhook above.
+    notifier_contacts_file: str | None = None
+    # LINE Messaging API (push); the base URL is configurable so tests use a local server.
+    notifier_line_base_url: str = "https://api.line.me"
+    notifier_line_channel_token: str | None = None
+    notifier_line_channel_secret: str | None = None
+    # SMS gateway: "generic" (JSON over HTTP) or "thaibulksms".
+    notifier_sms_vendor: Literal["generic", "thaibulksms"] | None = None
+    notifier_sms_url: str | None = None
+    notifier_sms_api_key: str | None = None
+    notifier_sms_api_secret: str | None = None
+    notifier_sms_sender: str = "FastTrack"
+    # E-mail over SMTP.
+    notifier_smtp_host: str | None = None
+    notifier_smtp_port: int = 25
+    notifier_smtp_sender: str = "fasttrack@localhost"
+    notifier_smtp_username: str | None = None
+    notifier_smtp_password: str | None = None
+    notifier_smtp_starttls: bool = False

@@ -113,6 +113,7 @@ EVENT_THAI: Mapping[EventCode, str] = {
     EventCode.NOTIFICATION_REQUESTED: "ขอส่งการแจ้งเตือน",
     EventCode.NOTIFICATION_SENT: "ส่งการแจ้งเตือนแล้ว",
     EventCode.NOTIFICATION_FAILED: "ส่งการแจ้งเตือนไม่สำเร็จ",
+    EventCode.NOTIFICATION_ACKNOWLEDGED: "ผู้รับยืนยันรับทราบการแจ้งเตือนแล้ว",
     EventCode.MESSAGE_RESPONSE: "ตอบกลับข้อความ",
     EventCode.AVAILABILITY_CHANGED: "ความพร้อมของโรงพยาบาลเปลี่ยน (เช่น CT ใช้งานไม่ได้)",
     EventCode.TIME_CRITICAL_ALERT: "แจ้งเตือนเวลาวิกฤต (ใกล้หมดช่วงเวลาการรักษา)",

@@ -40,6 +40,8 @@ class WebhookReceiver:
     # Calls for these referral ids hang until the event is set (to catch a sender mid-send).
     hang: dict[str, asyncio.Event] = field(default_factory=dict)
     hanging_now: set[str] = field(default_factory=set)
+    # Calls for these referral ids are refused for good (410 Gone) while they are in the set.
+    refuse: set[str] = field(default_factory=set)
 
     def app(self) -> FastAPI:
         app = FastAPI()
@@ -47,6 +49,8 @@ class WebhookReceiver:
         @app.post("/notify")
         async def notify(request: Request) -> Response:
             body = json.loads(await request.body())
+            if body["referral"] in self.refuse:
+                return Response(status_code=410)
             release = self.hang.get(body["referral"])
             if release is not None and not release.is_set():
                 self.hanging_now.add(body["referral"])

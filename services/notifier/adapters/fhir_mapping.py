@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
+from typing import Any
 
-from services.notifier.domain.model import Channel, Delivery
+from services.notifier.domain.contacts import ContactBook, ContactPoint
+from services.notifier.domain.model import Delivery
 from shared.fhir import codes
 from shared.fhir.codes import EventCode
 from shared.fhir.envelope import FhirMessage, build_message
@@ -14,10 +17,15 @@ from shared.messaging.consumer import PermanentMessageError
 CHANNEL_SYSTEM = f"{codes.PROJECT_CANONICAL}/CodeSystem/notification-channel"
 
 
+# Alerts someone must confirm they saw (DOMAIN.md: stroke alerts); the rest are informative.
+NEEDS_ACKNOWLEDGEMENT = frozenset({"stroke-alert", "time-alert", "teleconsult-request"})
+_LINK = re.compile(r"Open: (\S+)$")
+
+
 def deliveries_from_request(
-    message: FhirMessage, *, trace_context: dict[str, str]
+    message: FhirMessage, *, contacts: ContactBook, trace_context: dict[str, str]
 ) -> list[Delivery]:
-    """One delivery per recipient (and channel) of the CommunicationRequest in focus."""
+    """One delivery per recipient and first contact point of the CommunicationRequest."""
     request = message.focus_resource(CommunicationRequest)
     if request is None:
         raise PermanentMessageError("notification-requested needs a CommunicationRequest focus")
@@ -35,27 +43,55 @@ def deliveries_from_request(
     if not recipients:
         raise PermanentMessageError("CommunicationRequest.recipient is empty")
     text = " ".join(p.contentString for p in request.payload or [] if p.contentString)
+    link = _LINK.search(text)
+    categories = {c.code for concept in request.category or [] for c in concept.coding or []}
     request_id = f"{message.message_id}/{request.id}"
     referral_id = referral.removeprefix("Task/")
+    body = {
+        "referral": referral_id,
+        "priority": request.priority or "routine",
+        "text": text,
+        "needs_ack": bool(categories & NEEDS_ACKNOWLEDGEMENT),
+        **({"link": link.group(1)} if link else {}),
+    }
     return [
-        Delivery(
-            id=Delivery.delivery_id(request_id=request_id, recipient=recipient, channel=channel),
+        delivery_for(
             request_id=request_id,
             referral_id=referral_id,
             recipient=recipient,
-            channel=channel,
+            contact=contact,
             priority=request.priority or "routine",
-            body={
-                "referral": referral_id,
-                "recipient": recipient,
-                "priority": request.priority or "routine",
-                "text": text,
-            },
+            body=body,
             trace_context=trace_context,
         )
         for recipient in recipients
-        for channel in (Channel.WEBHOOK,)
+        for contact in contacts.first_contacts(recipient)
     ]
+
+
+def delivery_for(
+    *,
+    request_id: str,
+    referral_id: str,
+    recipient: str,
+    contact: ContactPoint,
+    priority: str,
+    body: dict[str, Any],
+    trace_context: dict[str, str],
+) -> Delivery:
+    return Delivery(
+        id=Delivery.delivery_id(
+            request_id=request_id, recipient=recipient, channel=contact.channel
+        ),
+        request_id=request_id,
+        referral_id=referral_id,
+        recipient=recipient,
+        channel=contact.channel,
+        priority=priority,
+        body={**body, "recipient": recipient},
+        address=contact.address,
+        trace_context=trace_context,
+    )
 
 
 def outcome_message(
@@ -76,6 +112,31 @@ def outcome_message(
     )
     return build_message(
         event=EventCode.NOTIFICATION_SENT if sent else EventCode.NOTIFICATION_FAILED,
+        sender=codes.NETWORK_ORGANIZATION,
+        destinations=[],
+        focus=[communication],
+        source_endpoint=source_endpoint,
+    )
+
+
+def acknowledged_message(
+    delivery: Delivery, *, acknowledged_by: str, at: datetime, source_endpoint: str
+) -> FhirMessage:
+    """notification-acknowledged: who confirmed the alert, when, on which channel."""
+    communication = Communication.model_validate(
+        {
+            "resourceType": "Communication",
+            "id": f"ack-{delivery.id}",
+            "status": "completed",
+            "about": [{"reference": f"Task/{delivery.referral_id}"}],
+            "recipient": [{"reference": delivery.recipient}],
+            "medium": [{"coding": [{"system": CHANNEL_SYSTEM, "code": delivery.channel.value}]}],
+            "received": at.isoformat(),
+            "note": [{"text": f"acknowledged by {acknowledged_by}"}],
+        }
+    )
+    return build_message(
+        event=EventCode.NOTIFICATION_ACKNOWLEDGED,
         sender=codes.NETWORK_ORGANIZATION,
         destinations=[],
         focus=[communication],

@@ -15,8 +15,8 @@ async def insert_delivery(connection: Connection, *, delivery: Delivery) -> bool
     status: str = await connection.execute(
         """
         INSERT INTO delivery (id, request_id, referral_id, recipient, channel, priority, body,
-                              trace_context)
-        VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+                              trace_context, address)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
         ON CONFLICT DO NOTHING
         """,
         delivery.id,
@@ -27,6 +27,7 @@ async def insert_delivery(connection: Connection, *, delivery: Delivery) -> bool
         delivery.priority,
         delivery.body,
         delivery.trace_context,
+        delivery.address,
     )
     return status.endswith(" 1")
 
@@ -97,7 +98,8 @@ async def deliveries_for_referral(
 ) -> list[dict[str, Any]]:
     rows = await connection.fetch(
         """
-        SELECT id, recipient, channel, status, attempts, last_error, created_at, sent_at
+        SELECT id, recipient, channel, status, attempts, last_error, created_at, sent_at,
+               acknowledged_at, acknowledged_by
         FROM delivery WHERE referral_id = $1 ORDER BY created_at
         """,
         referral_id,
@@ -116,7 +118,38 @@ def _delivery(row: asyncpg.Record) -> Delivery:
         body=row["body"],
         attempts=row["attempts"],
         trace_context=row["trace_context"],
+        address=row["address"],
     )
+
+
+async def get_delivery(connection: Connection, *, delivery_id: str) -> Delivery | None:
+    row = await connection.fetchrow("SELECT * FROM delivery WHERE id = $1", delivery_id)
+    return _delivery(row) if row is not None else None
+
+
+async def dead_letters(connection: Connection, *, limit: int = 100) -> list[dict[str, Any]]:
+    """Deliveries that finally failed, newest first, with the reason: what operators replay."""
+    rows = await connection.fetch(
+        """
+        SELECT id, referral_id, recipient, channel, attempts, last_error, created_at
+        FROM delivery WHERE status = 'failed' ORDER BY created_at DESC LIMIT $1
+        """,
+        limit,
+    )
+    return [dict(row) for row in rows]
+
+
+async def replay(connection: Connection, *, delivery_id: str) -> bool:
+    """Puts a failed delivery back in the queue (same id, so the receiver can de-duplicate)."""
+    status: str = await connection.execute(
+        """
+        UPDATE delivery SET status = 'pending', attempts = 0, next_attempt_at = now(),
+                            lease_until = NULL
+        WHERE id = $1 AND status = 'failed'
+        """,
+        delivery_id,
+    )
+    return status.endswith(" 1")
 
 
 __all__ = ["DeliveryStatus"]

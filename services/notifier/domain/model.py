@@ -20,7 +20,10 @@ class DeliveryStatus(StrEnum):
 
 
 class Channel(StrEnum):
-    WEBHOOK = "webhook"
+    WEBHOOK = "webhook"  # a hospital system's endpoint (signed)
+    LINE = "line"  # LINE Messaging API push to a user or group id
+    SMS = "sms"  # an SMS gateway, to a phone number
+    EMAIL = "email"  # SMTP
 
 
 class TransientDeliveryError(Exception):
@@ -48,7 +51,12 @@ class Delivery:
     recipient: str
     channel: Channel
     priority: str
+    # The message as rendered for its recipient: "text" (in the recipient's language), "link"
+    # (the authenticated page), "needs_ack" (stroke alerts), "referral", "recipient", "priority".
     body: dict[str, Any]
+    # Where on the channel: LINE user/group id, phone number (E.164), e-mail address; the webhook
+    # channel has its URL in configuration.
+    address: str = ""
     attempts: int = 0
     trace_context: dict[str, str] = field(default_factory=dict)
 

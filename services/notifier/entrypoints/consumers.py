@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from services.notifier.domain.contacts import ContactBook
 from services.notifier.service.dispatcher import DeliveryDispatcher
 from services.notifier.service.handlers import accept_notification_request
 from shared.db.pool import Connection
@@ -12,9 +13,11 @@ from shared.messaging.topics import NOTIFICATION_REQUESTS
 from shared.runtime import ServiceRuntime
 
 
-def wire_consumers(runtime: ServiceRuntime, dispatcher: DeliveryDispatcher) -> None:
+def wire_consumers(
+    runtime: ServiceRuntime, dispatcher: DeliveryDispatcher, contacts: ContactBook
+) -> None:
     async def on_notification_requested(connection: Connection, message: FhirMessage) -> None:
-        await accept_notification_request(connection, message)
+        await accept_notification_request(connection, message, contacts=contacts)
 
     FhirMessageConsumer(
         broker=runtime.broker,

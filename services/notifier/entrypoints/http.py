@@ -2,18 +2,58 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from datetime import UTC, datetime
+
+from fastapi import APIRouter, HTTPException
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
 
 from services.notifier.adapters import repository
+from services.notifier.service.acknowledgements import UnknownDelivery, acknowledge
+from shared.auth import CallerDep
 from shared.runtime import RuntimeDep
 
 router = APIRouter()
 
 
 @router.get("/deliveries", response_class=JSONResponse)
-async def delivery_log(referral: str, runtime: RuntimeDep) -> JSONResponse:
+async def delivery_log(referral: str, runtime: RuntimeDep, caller: CallerDep) -> JSONResponse:
+    """Who was told what about a referral, on which channel, and who acknowledged."""
     async with runtime.pool.acquire() as connection:
         deliveries = await repository.deliveries_for_referral(connection, referral_id=referral)
     return JSONResponse(jsonable_encoder(deliveries))
+
+
+@router.get("/dead-letters", response_class=JSONResponse)
+async def list_dead_letters(runtime: RuntimeDep, caller: CallerDep) -> JSONResponse:
+    """Deliveries that finally failed, with the reason (operators replay them)."""
+    async with runtime.pool.acquire() as connection:
+        return JSONResponse(jsonable_encoder(await repository.dead_letters(connection)))
+
+
+@router.post("/deliveries/{delivery_id}/replay", response_class=JSONResponse)
+async def replay_delivery(delivery_id: str, runtime: RuntimeDep, caller: CallerDep) -> JSONResponse:
+    async with runtime.pool.acquire() as connection:
+        if not await repository.replay(connection, delivery_id=delivery_id):
+            raise HTTPException(409, f"Delivery {delivery_id!r} is not a failed delivery")
+    runtime.components["dispatcher"].wake()
+    return JSONResponse({"id": delivery_id, "status": "pending"})
+
+
+@router.post("/deliveries/{delivery_id}/acknowledge", response_class=JSONResponse)
+async def acknowledge_delivery(
+    delivery_id: str, runtime: RuntimeDep, caller: CallerDep
+) -> JSONResponse:
+    """Acknowledgement from the web page or a hospital system (LINE uses its own webhook)."""
+    try:
+        async with runtime.pool.acquire() as connection, connection.transaction():
+            first = await acknowledge(
+                connection,
+                delivery_id=delivery_id,
+                acknowledged_by=caller,
+                channel="web",
+                at=datetime.now(UTC),
+            )
+    except UnknownDelivery:
+        raise HTTPException(404, f"No delivery {delivery_id!r}") from None
+    return JSONResponse({"id": delivery_id, "acknowledged": True, "first": first})

@@ -5,18 +5,22 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Mapping
 from typing import Protocol
 
 import asyncpg
 from opentelemetry import propagate, trace
 
 from services.notifier.adapters import fhir_mapping, repository
+from services.notifier.domain.contacts import ContactBook, ContactPoint
 from services.notifier.domain.model import (
+    Channel,
     Delivery,
     PermanentDeliveryError,
     RetryPolicy,
     TransientDeliveryError,
 )
+from shared.db.pool import Connection
 from shared.messaging.outbox import add_to_outbox
 from shared.messaging.topics import NOTIFICATION_OUTCOMES
 from shared.workers import BackgroundTask
@@ -35,7 +39,8 @@ class DeliveryDispatcher(BackgroundTask):
         self,
         *,
         pool: asyncpg.Pool,
-        channel: DeliveryChannel,
+        channels: Mapping[Channel, DeliveryChannel],
+        contacts: ContactBook,
         retry_policy: RetryPolicy,
         tracer: trace.Tracer,
         source_endpoint: str,
@@ -46,7 +51,8 @@ class DeliveryDispatcher(BackgroundTask):
     ) -> None:
         super().__init__()
         self._pool = pool
-        self._channel = channel
+        self._channels = dict(channels)
+        self._contacts = contacts
         self._retry_policy = retry_policy
         self._tracer = tracer
         self._source_endpoint = source_endpoint
@@ -95,8 +101,11 @@ class DeliveryDispatcher(BackgroundTask):
             span.set_attribute("fasttrack.delivery.id", delivery.id)
             span.set_attribute("fasttrack.delivery.attempt", delivery.attempts)
             try:
+                channel = self._channels.get(delivery.channel)
+                if channel is None:
+                    raise PermanentDeliveryError(f"channel {delivery.channel.value} not configured")
                 async with asyncio.timeout(self._send_timeout_s):
-                    await self._channel.send(delivery)
+                    await channel.send(delivery)
             except TimeoutError:
                 await self._retry_or_fail(delivery, "send timed out", retry_after_s=None)
             except TransientDeliveryError as error:
@@ -132,6 +141,8 @@ class DeliveryDispatcher(BackgroundTask):
                 changed = await repository.mark_failed(
                     connection, delivery_id=delivery.id, reason=reason or "failed"
                 )
+            if changed and not sent:
+                await self._fall_back(connection, delivery)
             if changed:  # a concurrent sender may have finished it first
                 await add_to_outbox(
                     connection,
@@ -141,3 +152,24 @@ class DeliveryDispatcher(BackgroundTask):
                         delivery, sent=sent, reason=reason, source_endpoint=self._source_endpoint
                     ),
                 )
+
+    async def _fall_back(self, connection: Connection, failed: Delivery) -> None:
+        """LINE failed for good: try the hospital's next channel (e.g. SMS) in the same breath."""
+        following = self._contacts.fallback(
+            failed.recipient, ContactPoint(failed.channel, failed.address)
+        )
+        if following is None:
+            return
+        await repository.insert_delivery(
+            connection,
+            delivery=fhir_mapping.delivery_for(
+                request_id=failed.request_id,
+                referral_id=failed.referral_id,
+                recipient=failed.recipient,
+                contact=following,
+                priority=failed.priority,
+                body=failed.body,
+                trace_context=failed.trace_context,
+            ),
+        )
+        self.wake()

@@ -5,11 +5,14 @@ from __future__ import annotations
 from opentelemetry import propagate
 
 from services.notifier.adapters import fhir_mapping, repository
+from services.notifier.domain.contacts import ContactBook
 from shared.db.pool import Connection
 from shared.fhir.envelope import FhirMessage
 
 
-async def accept_notification_request(connection: Connection, message: FhirMessage) -> int:
+async def accept_notification_request(
+    connection: Connection, message: FhirMessage, *, contacts: ContactBook
+) -> int:
     """Records one pending delivery per recipient and channel; the dispatcher sends them.
 
     Recording first (in the inbox transaction) and sending afterwards is what makes a crash
@@ -18,6 +21,8 @@ async def accept_notification_request(connection: Connection, message: FhirMessa
     trace_context: dict[str, str] = {}
     propagate.inject(trace_context)
     created = 0
-    for delivery in fhir_mapping.deliveries_from_request(message, trace_context=trace_context):
+    for delivery in fhir_mapping.deliveries_from_request(
+        message, contacts=contacts, trace_context=trace_context
+    ):
         created += await repository.insert_delivery(connection, delivery=delivery)
     return created

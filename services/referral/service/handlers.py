@@ -209,7 +209,7 @@ async def record_notification_outcome(connection: Connection, message: FhirMessa
         connection,
         referral_id=referral_ref.removeprefix("Task/"),
         message=message,
-        occurred_at=_instant(communication.sent) or datetime.now(UTC),
+        occurred_at=_instant(communication.sent or communication.received) or datetime.now(UTC),
         detail={
             "recipient": [r.reference for r in communication.recipient or []],
             "channel": [

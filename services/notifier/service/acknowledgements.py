@@ -1,0 +1,57 @@
+"""Acknowledgements: a person confirms they saw an alert (LINE postback, link or web)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from services.notifier.adapters import fhir_mapping, repository
+from shared.db.pool import Connection
+from shared.messaging.outbox import add_to_outbox
+from shared.messaging.topics import NOTIFICATION_OUTCOMES
+
+
+class UnknownDelivery(LookupError):
+    pass
+
+
+async def acknowledge(
+    connection: Connection,
+    *,
+    delivery_id: str,
+    acknowledged_by: str,
+    channel: str,
+    at: datetime,
+) -> bool:
+    """Records the first acknowledgement of a delivery; False when it was already acknowledged.
+
+    Raises UnknownDelivery for an id the notifier never sent.
+    """
+    row = await connection.fetchrow(
+        """
+        UPDATE delivery SET acknowledged_at = $2, acknowledged_by = $3
+        WHERE id = $1 AND acknowledged_at IS NULL
+        RETURNING id
+        """,
+        delivery_id,
+        at,
+        f"{channel}:{acknowledged_by}",
+    )
+    if row is not None:
+        delivery = await repository.get_delivery(connection, delivery_id=delivery_id)
+        assert delivery is not None
+        # The referral's timeline shows who answered, and when.
+        await add_to_outbox(
+            connection,
+            topic=NOTIFICATION_OUTCOMES,
+            key=delivery.referral_id,
+            message=fhir_mapping.acknowledged_message(
+                delivery,
+                acknowledged_by=f"{channel}:{acknowledged_by}",
+                at=at,
+                source_endpoint="urn:fasttrack:notifier",
+            ),
+        )
+        return True
+    if await connection.fetchval("SELECT 1 FROM delivery WHERE id = $1", delivery_id) is None:
+        raise UnknownDelivery(delivery_id)
+    return False
