@@ -5,6 +5,12 @@ from __future__ import annotations
 
 import httpx
 
+from services.notifier.adapters.email import EmailChannel
+from services.notifier.adapters.sms import (
+    THAIBULKSMS_BASE_URL,
+    GenericSmsChannel,
+    ThaiBulkSmsChannel,
+)
 from services.notifier.adapters.webhook import WebhookChannel
 from services.notifier.config import NotifierSettings
 from services.notifier.domain.model import Channel
@@ -21,4 +27,33 @@ def build_channels(
             secret=settings.notifier_webhook_secret,
         )
     }
+    if settings.notifier_sms_vendor == "thaibulksms":
+        if not (settings.notifier_sms_api_key and settings.notifier_sms_api_secret):
+            raise ValueError("ThaiBulkSMS needs FT_NOTIFIER_SMS_API_KEY and _API_SECRET")
+        channels[Channel.SMS] = ThaiBulkSmsChannel(
+            client=client,
+            base_url=settings.notifier_sms_url or THAIBULKSMS_BASE_URL,
+            api_key=settings.notifier_sms_api_key,
+            api_secret=settings.notifier_sms_api_secret,
+            sender=settings.notifier_sms_sender,
+        )
+    elif settings.notifier_sms_vendor == "generic":
+        if not (settings.notifier_sms_url and settings.notifier_sms_api_key):
+            raise ValueError("the generic SMS gateway needs FT_NOTIFIER_SMS_URL and _API_KEY")
+        channels[Channel.SMS] = GenericSmsChannel(
+            client=client,
+            url=settings.notifier_sms_url,
+            api_key=settings.notifier_sms_api_key,
+            sender=settings.notifier_sms_sender,
+        )
+    if settings.notifier_smtp_host:
+        channels[Channel.EMAIL] = EmailChannel(
+            host=settings.notifier_smtp_host,
+            port=settings.notifier_smtp_port,
+            sender=settings.notifier_smtp_sender,
+            username=settings.notifier_smtp_username,
+            password=settings.notifier_smtp_password,
+            start_tls=settings.notifier_smtp_starttls,
+            timeout_s=settings.notifier_http_timeout_s,
+        )
     return channels

@@ -141,6 +141,7 @@ class FhirMessageConsumer:
             await asyncio.sleep(self._retry_backoff_s)
             raise
         else:
+            self._attempts.pop((record.topic, record.partition, record.offset), None)
             if self._after_commit is not None:
                 self._after_commit(message)
 

@@ -8,7 +8,16 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.e2e.harness import SERVICE_PORTS, ServiceProcesses, WebhookReceiver, serve_webhook
+from tests.e2e.harness import (
+    SERVICE_PORTS,
+    SMS_API_KEY,
+    SMS_GATEWAY_PORT,
+    ServiceProcesses,
+    WebhookReceiver,
+    serve_app,
+    serve_webhook,
+)
+from tests.fakes.sms_gateway import FakeSmsGateway, create_generic_sms_app
 from tests.support import TestStack, as_hospital
 
 
@@ -24,8 +33,23 @@ async def webhook() -> AsyncIterator[WebhookReceiver]:
 
 
 @pytest.fixture(scope="session")
+async def sms_gateway() -> AsyncIterator[FakeSmsGateway]:
+    """An SMS gateway speaking the generic contract, on loopback."""
+    gateway = FakeSmsGateway()
+    server, task = await serve_app(
+        create_generic_sms_app(gateway, api_key=SMS_API_KEY), SMS_GATEWAY_PORT
+    )
+    yield gateway
+    server.should_exit = True
+    await task
+
+
+@pytest.fixture(scope="session")
 async def services(
-    stack: TestStack, webhook: WebhookReceiver, tmp_path_factory: pytest.TempPathFactory
+    stack: TestStack,
+    webhook: WebhookReceiver,
+    sms_gateway: FakeSmsGateway,
+    tmp_path_factory: pytest.TempPathFactory,
 ) -> AsyncIterator[ServiceProcesses]:
     processes = ServiceProcesses(stack, Path(tmp_path_factory.mktemp("services")))
     for name in SERVICE_PORTS:

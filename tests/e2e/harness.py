@@ -22,6 +22,20 @@ from tests.support import ROOT, TestStack
 
 SERVICE_PORTS = {"referral": 18001, "telemedicine": 18002, "notifier": 18003}
 WEBHOOK_PORT = 18099
+SMS_GATEWAY_PORT = 18097
+SMS_API_KEY = "test-sms-key"
+# Hat Samran is reached on LINE first (not configured in the tests: it fails for good) and
+# falls back to SMS; every other hospital through the webhook.
+CONTACTS = {
+    "hospitals": {
+        "hat-samran-hospital": {
+            "channels": [
+                {"channel": "line", "address": "Uhat-samran-on-call"},
+                {"channel": "sms", "address": "0812345678"},
+            ]
+        }
+    }
+}
 
 
 @dataclass
@@ -87,6 +101,8 @@ class ServiceProcesses:
         self.work_dir = work_dir
         self.ports = ports
         self.webhook_port = webhook_port
+        self.contacts_file = work_dir / "contacts.json"
+        self.contacts_file.write_text(json.dumps(CONTACTS), encoding="utf-8")
         self.processes: dict[str, subprocess.Popen[bytes]] = {}
 
     def trace_file(self, name: str) -> Path:
@@ -103,6 +119,10 @@ class ServiceProcesses:
             f"FT_{name.upper()}_PUBLIC_URL": f"http://127.0.0.1:{port}",
             "FT_TRACE_FILE": str(self.trace_file(name)),
             "FT_NOTIFIER_WEBHOOK_URL": f"http://127.0.0.1:{self.webhook_port}/notify",
+            "FT_NOTIFIER_CONTACTS_FILE": str(self.contacts_file),
+            "FT_NOTIFIER_SMS_VENDOR": "generic",
+            "FT_NOTIFIER_SMS_URL": f"http://127.0.0.1:{SMS_GATEWAY_PORT}/sms",
+            "FT_NOTIFIER_SMS_API_KEY": SMS_API_KEY,
             "FT_NOTIFIER_HTTP_TIMEOUT_S": "2",
             "FT_NOTIFIER_DELIVERY_LEASE_S": "3",
             "FT_NOTIFIER_BACKOFF_BASE_S": "0.2",
@@ -168,9 +188,12 @@ class ServiceProcesses:
 async def serve_webhook(
     receiver: WebhookReceiver, port: int = WEBHOOK_PORT
 ) -> tuple[uvicorn.Server, asyncio.Task[None]]:
-    config = uvicorn.Config(
-        receiver.app(), host="127.0.0.1", port=port, log_level="warning", lifespan="off"
-    )
+    return await serve_app(receiver.app(), port)
+
+
+async def serve_app(app: FastAPI, port: int) -> tuple[uvicorn.Server, asyncio.Task[None]]:
+    """Serves ``app`` on loopback from the current event loop (a fake of an outside service)."""
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve())
     while not server.started:  # noqa: ASYNC110 - uvicorn exposes a flag, not an event

@@ -3,12 +3,14 @@ an acknowledgement reaches the referral's timeline."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import httpx
 import pytest
 
 from tests.e2e.harness import SERVICE_PORTS, WebhookReceiver
+from tests.fakes.sms_gateway import FakeSmsGateway
 from tests.support import as_hospital, at_least, eventually, referral_bundle
 
 pytestmark = pytest.mark.e2e
@@ -65,3 +67,36 @@ async def test_dead_letter_replay_and_acknowledgement(
     assert events.count("notification-failed") == 1
     assert events.count("notification-sent") == 1
     assert steps[0]["detail"]["recipient"] == [f"Organization/{HUB}"]
+
+
+async def test_a_channel_that_fails_for_good_falls_back_to_sms(
+    referral_api: httpx.AsyncClient, sms_gateway: FakeSmsGateway
+) -> None:
+    bundle, referral_id, _ = referral_bundle(teleconsult=False)
+    text = json.dumps(bundle).replace(
+        "Organization/trang-hospital", "Organization/hat-samran-hospital"
+    )
+    response = await referral_api.post(
+        "/fhir/$process-message", content=text, headers={"Content-Type": "application/fhir+json"}
+    )
+    assert response.status_code == 200, response.text
+
+    async def texted() -> list[dict[str, Any]] | None:
+        found = [m for m in sms_gateway.messages if referral_id in m["text"]]
+        return found or None
+
+    messages = await eventually(texted, what="the SMS after LINE failed")
+    assert messages[0]["to"] == "66812345678"
+    assert "Stroke referral from Sikao Hospital" in messages[0]["text"]
+    assert "HN-6501234" not in messages[0]["text"]
+
+    async def on_timeline() -> list[dict[str, Any]] | None:
+        steps = (await referral_api.get(f"/referrals/{referral_id}")).json()["timeline"]
+        outcomes = [s for s in steps if s["event"].startswith("notification-")]
+        return outcomes if len(outcomes) >= 2 else None
+
+    outcomes = await eventually(on_timeline, what="both outcomes on the timeline")
+    assert sorted((s["event"], s["detail"]["channel"][0]) for s in outcomes) == [
+        ("notification-failed", "line"),
+        ("notification-sent", "sms"),
+    ]
