@@ -12,9 +12,11 @@ from services.notifier.channels import build_channels
 from services.notifier.config import SERVICE_NAME, NotifierSettings
 from services.notifier.domain.contacts import ContactBook
 from services.notifier.domain.model import RetryPolicy
+from services.notifier.entrypoints import line_webhook
 from services.notifier.entrypoints.consumers import wire_consumers
 from services.notifier.entrypoints.http import router
 from services.notifier.service.dispatcher import DeliveryDispatcher
+from services.notifier.service.escalation import EscalationWatcher
 from shared.runtime import ServiceRuntime, create_service_app
 
 
@@ -59,7 +61,13 @@ def create_app(settings: NotifierSettings | None = None) -> FastAPI:
             send_timeout_s=settings.notifier_http_timeout_s,
         )
         # Stopped in reverse: the dispatcher first, then the client it sends through.
-        runtime.workers.extend([_HttpClientWorker(client), dispatcher])
+        escalation = EscalationWatcher(
+            pool=runtime.pool,
+            contacts=contacts,
+            source_endpoint="urn:fasttrack:notifier",
+            poll_interval_s=settings.notifier_escalation_poll_s,
+        )
+        runtime.workers.extend([_HttpClientWorker(client), dispatcher, escalation])
         runtime.components["dispatcher"] = dispatcher
         runtime.components["line_channel_secret"] = settings.notifier_line_channel_secret
         wire_consumers(runtime, dispatcher, contacts)
@@ -67,7 +75,7 @@ def create_app(settings: NotifierSettings | None = None) -> FastAPI:
     return create_service_app(
         name=SERVICE_NAME,
         settings=settings,
-        routers=[router],
+        routers=[router, line_webhook.router],
         wire=wire,
         title="Fast Track notifier",
     )

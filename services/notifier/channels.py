@@ -6,6 +6,7 @@ from __future__ import annotations
 import httpx
 
 from services.notifier.adapters.email import EmailChannel
+from services.notifier.adapters.line import LineChannel
 from services.notifier.adapters.sms import (
     THAIBULKSMS_BASE_URL,
     GenericSmsChannel,
@@ -27,6 +28,12 @@ def build_channels(
             secret=settings.notifier_webhook_secret,
         )
     }
+    if settings.notifier_line_channel_token:
+        channels[Channel.LINE] = LineChannel(
+            client=client,
+            base_url=settings.notifier_line_base_url,
+            channel_access_token=settings.notifier_line_channel_token,
+        )
     if settings.notifier_sms_vendor == "thaibulksms":
         if not (settings.notifier_sms_api_key and settings.notifier_sms_api_secret):
             raise ValueError("ThaiBulkSMS needs FT_NOTIFIER_SMS_API_KEY and _API_SECRET")

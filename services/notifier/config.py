@@ -22,6 +22,8 @@ class NotifierSettings(PlatformSettings):
     notifier_backoff_base_s: float = Field(default=1.0, gt=0)
     notifier_backoff_cap_s: float = Field(default=300.0, gt=0)
     notifier_poll_interval_s: float = Field(default=0.5, gt=0)
+    # How often unacknowledged alerts are looked for (the ladder is in the contacts file).
+    notifier_escalation_poll_s: float = Field(default=5.0, gt=0)
     # Each hospital's channels in order of preference (JSON, see deploy/demo/contacts.json);
     # without it every hospital is reached through the webhook above.
     notifier_contacts_file: str | None = None

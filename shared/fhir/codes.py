@@ -47,6 +47,7 @@ class EventCode(StrEnum):
     NOTIFICATION_SENT = "notification-sent"
     NOTIFICATION_FAILED = "notification-failed"
     NOTIFICATION_ACKNOWLEDGED = "notification-acknowledged"
+    NOTIFICATION_ESCALATED = "notification-escalated"
     MESSAGE_RESPONSE = "message-response"
     AVAILABILITY_CHANGED = "availability-changed"
     TIME_CRITICAL_ALERT = "time-critical-alert"
@@ -69,6 +70,7 @@ EVENT_DISPLAY: dict[EventCode, str] = {
     EventCode.NOTIFICATION_SENT: "Notification sent",
     EventCode.NOTIFICATION_FAILED: "Notification failed",
     EventCode.NOTIFICATION_ACKNOWLEDGED: "Notification acknowledged",
+    EventCode.NOTIFICATION_ESCALATED: "Unacknowledged alert escalated",
     EventCode.MESSAGE_RESPONSE: "Response to a message",
     EventCode.AVAILABILITY_CHANGED: "Hospital availability changed (e.g. CT down)",
     EventCode.TIME_CRITICAL_ALERT: "Time-critical alert (a window or target about to pass)",

@@ -9,14 +9,17 @@ import httpx
 import pytest
 
 from tests.e2e.harness import (
+    LINE_API_PORT,
+    LINE_TOKEN,
     SERVICE_PORTS,
     SMS_API_KEY,
     SMS_GATEWAY_PORT,
     ServiceProcesses,
     WebhookReceiver,
-    serve_app,
     serve_webhook,
 )
+from tests.fakes.line_server import FakeLineState, line_api
+from tests.fakes.server import serve_app, stop_app
 from tests.fakes.sms_gateway import FakeSmsGateway, create_generic_sms_app
 from tests.support import TestStack, as_hospital
 
@@ -45,10 +48,20 @@ async def sms_gateway() -> AsyncIterator[FakeSmsGateway]:
 
 
 @pytest.fixture(scope="session")
+async def line_platform() -> AsyncIterator[FakeLineState]:
+    """The LINE Messaging API as LINE documents it, on loopback."""
+    state = FakeLineState(channel_access_token=LINE_TOKEN)
+    server, task = await serve_app(line_api(state), LINE_API_PORT)
+    yield state
+    await stop_app(server, task)
+
+
+@pytest.fixture(scope="session")
 async def services(
     stack: TestStack,
     webhook: WebhookReceiver,
     sms_gateway: FakeSmsGateway,
+    line_platform: FakeLineState,
     tmp_path_factory: pytest.TempPathFactory,
 ) -> AsyncIterator[ServiceProcesses]:
     processes = ServiceProcesses(stack, Path(tmp_path_factory.mktemp("services")))

@@ -18,23 +18,33 @@ import httpx
 import uvicorn
 from fastapi import FastAPI, Request, Response
 
+from tests.fakes.server import serve_app
 from tests.support import ROOT, TestStack
 
 SERVICE_PORTS = {"referral": 18001, "telemedicine": 18002, "notifier": 18003}
 WEBHOOK_PORT = 18099
 SMS_GATEWAY_PORT = 18097
 SMS_API_KEY = "test-sms-key"
-# Hat Samran is reached on LINE first (not configured in the tests: it fails for good) and
-# falls back to SMS; every other hospital through the webhook.
+LINE_API_PORT = 18096
+LINE_TOKEN, LINE_SECRET = "test-line-token", "test-line-secret"
+# Hat Samran is reached by e-mail first (not configured in the tests: it fails for good) and
+# falls back to SMS; Wang Wiset on LINE; Ratsada by SMS, escalating to its group's phone; every
+# other hospital through the webhook. Unacknowledged alerts escalate after 2 s here.
 CONTACTS = {
     "hospitals": {
         "hat-samran-hospital": {
             "channels": [
-                {"channel": "line", "address": "Uhat-samran-on-call"},
+                {"channel": "email", "address": "stroke@hat-samran.example"},
                 {"channel": "sms", "address": "0812345678"},
             ]
-        }
-    }
+        },
+        "wang-wiset-hospital": {"channels": [{"channel": "line", "address": "Uwang-wiset-team"}]},
+        "ratsada-hospital": {
+            "channels": [{"channel": "sms", "address": "0811111111"}],
+            "group": {"channel": "sms", "address": "0822222222"},
+        },
+    },
+    "escalation": {"ack_within_s": 2, "ladder": ["repeat", "group"]},
 }
 
 
@@ -123,6 +133,10 @@ class ServiceProcesses:
             "FT_NOTIFIER_SMS_VENDOR": "generic",
             "FT_NOTIFIER_SMS_URL": f"http://127.0.0.1:{SMS_GATEWAY_PORT}/sms",
             "FT_NOTIFIER_SMS_API_KEY": SMS_API_KEY,
+            "FT_NOTIFIER_ESCALATION_POLL_S": "0.5",
+            "FT_NOTIFIER_LINE_BASE_URL": f"http://127.0.0.1:{LINE_API_PORT}",
+            "FT_NOTIFIER_LINE_CHANNEL_TOKEN": LINE_TOKEN,
+            "FT_NOTIFIER_LINE_CHANNEL_SECRET": LINE_SECRET,
             "FT_NOTIFIER_HTTP_TIMEOUT_S": "2",
             "FT_NOTIFIER_DELIVERY_LEASE_S": "3",
             "FT_NOTIFIER_BACKOFF_BASE_S": "0.2",
@@ -189,13 +203,3 @@ async def serve_webhook(
     receiver: WebhookReceiver, port: int = WEBHOOK_PORT
 ) -> tuple[uvicorn.Server, asyncio.Task[None]]:
     return await serve_app(receiver.app(), port)
-
-
-async def serve_app(app: FastAPI, port: int) -> tuple[uvicorn.Server, asyncio.Task[None]]:
-    """Serves ``app`` on loopback from the current event loop (a fake of an outside service)."""
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
-    server = uvicorn.Server(config)
-    task = asyncio.create_task(server.serve())
-    while not server.started:  # noqa: ASYNC110 - uvicorn exposes a flag, not an event
-        await asyncio.sleep(0.05)
-    return server, task

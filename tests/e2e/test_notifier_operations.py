@@ -3,13 +3,16 @@ an acknowledgement reaches the referral's timeline."""
 
 from __future__ import annotations
 
+import asyncio
 import json
+import time
 from typing import Any
 
 import httpx
 import pytest
 
-from tests.e2e.harness import SERVICE_PORTS, WebhookReceiver
+from tests.e2e.harness import LINE_SECRET, SERVICE_PORTS, WebhookReceiver
+from tests.fakes.line_server import FakeLineState, sign
 from tests.fakes.sms_gateway import FakeSmsGateway
 from tests.support import as_hospital, at_least, eventually, referral_bundle
 
@@ -85,7 +88,7 @@ async def test_a_channel_that_fails_for_good_falls_back_to_sms(
         found = [m for m in sms_gateway.messages if referral_id in m["text"]]
         return found or None
 
-    messages = await eventually(texted, what="the SMS after LINE failed")
+    messages = await eventually(texted, what="the SMS after e-mail failed")
     assert messages[0]["to"] == "66812345678"
     assert "Stroke referral from Sikao Hospital" in messages[0]["text"]
     assert "HN-6501234" not in messages[0]["text"]
@@ -96,7 +99,122 @@ async def test_a_channel_that_fails_for_good_falls_back_to_sms(
         return outcomes if len(outcomes) >= 2 else None
 
     outcomes = await eventually(on_timeline, what="both outcomes on the timeline")
-    assert sorted((s["event"], s["detail"]["channel"][0]) for s in outcomes) == [
-        ("notification-failed", "line"),
-        ("notification-sent", "sms"),
-    ]
+    seen = {(s["event"], s["detail"]["channel"][0]) for s in outcomes}
+    assert {("notification-failed", "email"), ("notification-sent", "sms")} <= seen
+
+
+async def _post_to(api: httpx.AsyncClient, hospital: str) -> str:
+    bundle, referral_id, _ = referral_bundle(teleconsult=False)
+    text = json.dumps(bundle).replace("Organization/trang-hospital", f"Organization/{hospital}")
+    response = await api.post(
+        "/fhir/$process-message", content=text, headers={"Content-Type": "application/fhir+json"}
+    )
+    assert response.status_code == 200, response.text
+    return referral_id
+
+
+def _texts_to(gateway: FakeSmsGateway, referral_id: str) -> list[str]:
+    return [m["to"] for m in gateway.messages if referral_id in m["text"]]
+
+
+async def test_an_unacknowledged_alert_escalates_up_the_ladder_on_time(
+    referral_api: httpx.AsyncClient, sms_gateway: FakeSmsGateway
+) -> None:
+    referral_id = await _post_to(referral_api, "ratsada-hospital")
+    await eventually(lambda: at_least(_texts_to(sms_gateway, referral_id)), what="the page")
+    paged_at = time.monotonic()
+
+    async def escalated_to_group() -> list[str] | None:
+        texts = _texts_to(sms_gateway, referral_id)
+        return texts if "66822222222" in texts else None
+
+    texts = await eventually(escalated_to_group, timeout=30, what="the escalation to the group")
+    # Paged, paged again after 2 s unanswered, then the group after 2 s more.
+    assert texts == ["66811111111", "66811111111", "66822222222"]
+    assert time.monotonic() - paged_at >= 4
+    steps = (await referral_api.get(f"/referrals/{referral_id}")).json()["timeline"]
+    assert [s["event"] for s in steps].count("notification-escalated") == 2
+
+
+async def test_an_acknowledged_alert_does_not_escalate(
+    referral_api: httpx.AsyncClient, sms_gateway: FakeSmsGateway
+) -> None:
+    referral_id = await _post_to(referral_api, "ratsada-hospital")
+    await eventually(lambda: at_least(_texts_to(sms_gateway, referral_id)), what="the page")
+    async with httpx.AsyncClient(
+        base_url=f"http://127.0.0.1:{SERVICE_PORTS['notifier']}",
+        headers=as_hospital("ratsada-hospital"),
+    ) as notifier:
+        log = (await notifier.get("/deliveries", params={"referral": referral_id})).json()
+        acknowledged = await notifier.post(f"/deliveries/{log[0]['id']}/acknowledge")
+        assert acknowledged.status_code == 200
+    await asyncio.sleep(4)  # two escalation periods
+    assert _texts_to(sms_gateway, referral_id) == ["66811111111"]
+
+
+async def test_a_line_alert_is_acknowledged_from_its_button(
+    referral_api: httpx.AsyncClient, line_platform: FakeLineState
+) -> None:
+    referral_id = await _post_to(referral_api, "wang-wiset-hospital")
+
+    async def pushed() -> list[Any] | None:
+        found = [p for p in line_platform.pushes if referral_id in json.dumps(p.messages)]
+        return found or None
+
+    push = (await eventually(pushed, what="the LINE push"))[0]
+    assert push.to == "Uwang-wiset-team"
+    postback = next(
+        action["data"] for action in _actions(push.messages) if action.get("type") == "postback"
+    )
+    # The stroke team taps "Acknowledge": LINE calls the notifier's webhook, signed.
+    event_body = json.dumps(
+        {
+            "destination": "Ubot",
+            "events": [
+                {
+                    "type": "postback",
+                    "timestamp": int(time.time() * 1000),
+                    "source": {"type": "user", "userId": "Udr-on-call"},
+                    "postback": {"data": postback},
+                    "mode": "active",
+                    "webhookEventId": "01HTEST",
+                    "deliveryContext": {"isRedelivery": False},
+                    "replyToken": "r",
+                }
+            ],
+        }
+    ).encode()
+    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{SERVICE_PORTS['notifier']}") as n:
+        forged = await n.post(
+            "/line/webhook", content=event_body, headers={"X-Line-Signature": "bm90IGl0"}
+        )
+        assert forged.status_code == 401
+        signed = await n.post(
+            "/line/webhook",
+            content=event_body,
+            headers={"X-Line-Signature": sign(event_body, LINE_SECRET)},
+        )
+        assert signed.status_code == 200
+
+    async def acknowledged() -> list[dict[str, Any]] | None:
+        steps = (await referral_api.get(f"/referrals/{referral_id}")).json()["timeline"]
+        found = [s for s in steps if s["event"] == "notification-acknowledged"]
+        return found or None
+
+    await eventually(acknowledged, what="the acknowledgement on the timeline")
+    await asyncio.sleep(3)  # past the escalation period: nothing escalates
+    assert len([p for p in line_platform.pushes if referral_id in json.dumps(p.messages)]) == 1
+
+
+def _actions(node: Any) -> list[dict[str, Any]]:
+    """Every action object in a Flex message."""
+    found: list[dict[str, Any]] = []
+    if isinstance(node, dict):
+        if isinstance(node.get("action"), dict):
+            found.append(node["action"])
+        for value in node.values():
+            found.extend(_actions(value))
+    elif isinstance(node, list):
+        for value in node:
+            found.extend(_actions(value))
+    return found

@@ -78,6 +78,7 @@ def delivery_for(
     priority: str,
     body: dict[str, Any],
     trace_context: dict[str, str],
+    escalation_step: int = 0,
 ) -> Delivery:
     return Delivery(
         id=Delivery.delivery_id(
@@ -90,6 +91,7 @@ def delivery_for(
         priority=priority,
         body={**body, "recipient": recipient},
         address=contact.address,
+        escalation_step=escalation_step,
         trace_context=trace_context,
     )
 
@@ -137,6 +139,30 @@ def acknowledged_message(
     )
     return build_message(
         event=EventCode.NOTIFICATION_ACKNOWLEDGED,
+        sender=codes.NETWORK_ORGANIZATION,
+        destinations=[],
+        focus=[communication],
+        source_endpoint=source_endpoint,
+    )
+
+
+def escalated_message(
+    unanswered: Delivery, escalation: Delivery, *, step: str, source_endpoint: str
+) -> FhirMessage:
+    """notification-escalated: nobody acknowledged ``unanswered``; ``escalation`` goes out."""
+    communication = Communication.model_validate(
+        {
+            "resourceType": "Communication",
+            "id": f"esc-{escalation.id}",
+            "status": "in-progress",
+            "about": [{"reference": f"Task/{unanswered.referral_id}"}],
+            "recipient": [{"reference": escalation.recipient}],
+            "medium": [{"coding": [{"system": CHANNEL_SYSTEM, "code": escalation.channel.value}]}],
+            "note": [{"text": f"escalation step {escalation.escalation_step}: {step}"}],
+        }
+    )
+    return build_message(
+        event=EventCode.NOTIFICATION_ESCALATED,
         sender=codes.NETWORK_ORGANIZATION,
         destinations=[],
         focus=[communication],

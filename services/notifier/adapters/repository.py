@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 import asyncpg
@@ -15,8 +16,8 @@ async def insert_delivery(connection: Connection, *, delivery: Delivery) -> bool
     status: str = await connection.execute(
         """
         INSERT INTO delivery (id, request_id, referral_id, recipient, channel, priority, body,
-                              trace_context, address)
-        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+                              trace_context, address, escalation_step)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
         ON CONFLICT DO NOTHING
         """,
         delivery.id,
@@ -28,6 +29,7 @@ async def insert_delivery(connection: Connection, *, delivery: Delivery) -> bool
         delivery.body,
         delivery.trace_context,
         delivery.address,
+        delivery.escalation_step,
     )
     return status.endswith(" 1")
 
@@ -119,6 +121,7 @@ def _delivery(row: asyncpg.Record) -> Delivery:
         attempts=row["attempts"],
         trace_context=row["trace_context"],
         address=row["address"],
+        escalation_step=row["escalation_step"],
     )
 
 
@@ -150,6 +153,41 @@ async def replay(connection: Connection, *, delivery_id: str) -> bool:
         delivery_id,
     )
     return status.endswith(" 1")
+
+
+async def unacknowledged_alerts(
+    connection: Connection, *, sent_before: datetime, limit: int = 100
+) -> list[Delivery]:
+    """Alerts sent to people before ``sent_before`` that nobody acknowledged or escalated yet."""
+    rows = await connection.fetch(
+        """
+        SELECT * FROM delivery
+        WHERE status = 'sent' AND acknowledged_at IS NULL AND escalated_at IS NULL
+          AND sent_at < $1 AND channel <> 'webhook' AND (body ->> 'needs_ack')::boolean
+        ORDER BY sent_at LIMIT $2 FOR UPDATE SKIP LOCKED
+        """,
+        sent_before,
+        limit,
+    )
+    return [_delivery(row) for row in rows]
+
+
+async def chain_acknowledged(connection: Connection, *, delivery: Delivery) -> bool:
+    """Whether anyone acknowledged this alert, on any delivery of its escalation chain."""
+    value = await connection.fetchval(
+        """
+        SELECT 1 FROM delivery
+        WHERE split_part(request_id, '#', 1) = split_part($1, '#', 1) AND recipient = $2
+          AND acknowledged_at IS NOT NULL LIMIT 1
+        """,
+        delivery.request_id,
+        delivery.recipient,
+    )
+    return value is not None
+
+
+async def mark_escalated(connection: Connection, *, delivery_id: str) -> None:
+    await connection.execute("UPDATE delivery SET escalated_at = now() WHERE id = $1", delivery_id)
 
 
 __all__ = ["DeliveryStatus"]

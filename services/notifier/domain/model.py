@@ -57,6 +57,8 @@ class Delivery:
     # Where on the channel: LINE user/group id, phone number (E.164), e-mail address; the webhook
     # channel has its URL in configuration.
     address: str = ""
+    # 0 for the first page; n for the n-th step up the escalation ladder.
+    escalation_step: int = 0
     attempts: int = 0
     trace_context: dict[str, str] = field(default_factory=dict)
 

@@ -93,6 +93,7 @@ def wire_consumers(runtime: ServiceRuntime, endpoints: ReferralContext) -> None:
             EventCode.NOTIFICATION_SENT: handlers.record_notification_outcome,
             EventCode.NOTIFICATION_FAILED: handlers.record_notification_outcome,
             EventCode.NOTIFICATION_ACKNOWLEDGED: handlers.record_notification_outcome,
+            EventCode.NOTIFICATION_ESCALATED: handlers.record_notification_outcome,
         },
     }
     for topic, topic_handlers in subscriptions.items():

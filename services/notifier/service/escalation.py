@@ -1,0 +1,97 @@
+"""Escalation: an alert nobody acknowledged in time goes one step up the ladder (page again,
+the team's group, the next channel, the supervisor), each step an event on the referral's
+timeline, until someone acknowledges or the ladder ends."""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+
+import asyncpg
+from opentelemetry.instrumentation.utils import suppress_instrumentation
+
+from services.notifier.adapters import fhir_mapping, repository
+from services.notifier.domain.contacts import ContactBook, ContactPoint
+from services.notifier.domain.model import Delivery
+from shared.db.pool import Connection
+from shared.messaging.outbox import add_to_outbox
+from shared.messaging.topics import NOTIFICATION_OUTCOMES
+from shared.workers import PeriodicTask
+
+log = logging.getLogger(__name__)
+
+
+async def escalate(
+    connection: Connection, *, unanswered: Delivery, contacts: ContactBook, source_endpoint: str
+) -> Delivery | None:
+    """Sends the next step for ``unanswered``; None when acknowledged or the ladder is done."""
+    await repository.mark_escalated(connection, delivery_id=unanswered.id)
+    if await repository.chain_acknowledged(connection, delivery=unanswered):
+        return None
+    ladder = contacts.escalation.ladder
+    first = ContactPoint(unanswered.channel, unanswered.address)
+    # Steps a hospital has not configured (no group, no supervisor) are passed over.
+    for number in range(unanswered.escalation_step, len(ladder)):
+        step = ladder[number]
+        target = contacts.escalation_target(unanswered.recipient, step=step, first=first)
+        if target is None:
+            continue
+        base_request = unanswered.request_id.split("#")[0]
+        escalation = fhir_mapping.delivery_for(
+            request_id=f"{base_request}#esc{number + 1}",
+            referral_id=unanswered.referral_id,
+            recipient=unanswered.recipient,
+            contact=target,
+            priority=unanswered.priority,
+            body=unanswered.body,
+            trace_context=unanswered.trace_context,
+            escalation_step=number + 1,
+        )
+        await repository.insert_delivery(connection, delivery=escalation)
+        await add_to_outbox(
+            connection,
+            topic=NOTIFICATION_OUTCOMES,
+            key=unanswered.referral_id,
+            message=fhir_mapping.escalated_message(
+                unanswered, escalation, step=step.value, source_endpoint=source_endpoint
+            ),
+        )
+        return escalation
+    return None
+
+
+class EscalationWatcher(PeriodicTask):
+    name = "escalation-watcher"
+
+    def __init__(
+        self,
+        *,
+        pool: asyncpg.Pool,
+        contacts: ContactBook,
+        source_endpoint: str,
+        poll_interval_s: float,
+    ) -> None:
+        super().__init__(poll_interval_s=poll_interval_s)
+        self._pool = pool
+        self._contacts = contacts
+        self._source_endpoint = source_endpoint
+
+    async def tick(self) -> None:
+        sent_before = datetime.now(UTC) - self._contacts.escalation.ack_within
+        async with self._pool.acquire() as connection, connection.transaction():
+            with suppress_instrumentation():  # a poll; each escalation is an event of its own
+                due = await repository.unacknowledged_alerts(connection, sent_before=sent_before)
+            for unanswered in due:
+                escalation = await escalate(
+                    connection,
+                    unanswered=unanswered,
+                    contacts=self._contacts,
+                    source_endpoint=self._source_endpoint,
+                )
+                if escalation is not None:
+                    log.warning(
+                        "alert %s not acknowledged: escalated (step %d, %s)",
+                        unanswered.id,
+                        escalation.escalation_step,
+                        escalation.channel.value,
+                    )
