@@ -7,9 +7,12 @@ import logging
 import sys
 from typing import IO, Any
 
-from opentelemetry import trace
+from opentelemetry import metrics, trace
+from opentelemetry.exporter.otlp.proto.http.metric_exporter import OTLPMetricExporter
 from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
 from opentelemetry.instrumentation.asyncpg import AsyncPGInstrumentor
+from opentelemetry.sdk.metrics import MeterProvider
+from opentelemetry.sdk.metrics.export import PeriodicExportingMetricReader
 from opentelemetry.sdk.resources import SERVICE_NAME, SERVICE_VERSION, Resource
 from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, ConsoleSpanExporter
@@ -36,6 +39,14 @@ class Telemetry:
             self.provider.add_span_processor(
                 BatchSpanProcessor(ConsoleSpanExporter(out=self._trace_file, formatter=_span_line))
             )
+        readers = []
+        if settings.otlp_endpoint:
+            readers.append(
+                PeriodicExportingMetricReader(
+                    OTLPMetricExporter(endpoint=f"{settings.otlp_endpoint.rstrip('/')}/v1/metrics")
+                )
+            )
+        self.meter_provider = MeterProvider(resource=self.provider.resource, metric_readers=readers)
         self._asyncpg = AsyncPGInstrumentor()  # type: ignore[no-untyped-call]
         self._asyncpg.instrument(tracer_provider=self.provider)
         configure_logging(service_name=service_name, level=settings.log_level)
@@ -43,9 +54,13 @@ class Telemetry:
     def tracer(self, name: str) -> trace.Tracer:
         return self.provider.get_tracer(name)
 
+    def meter(self, name: str) -> metrics.Meter:
+        return self.meter_provider.get_meter(name)
+
     def shutdown(self) -> None:
         self._asyncpg.uninstrument()
         self.provider.shutdown()
+        self.meter_provider.shutdown()
         if self._trace_file is not None:
             self._trace_file.close()
 

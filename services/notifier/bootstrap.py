@@ -15,6 +15,7 @@ from services.notifier.domain.model import RetryPolicy
 from services.notifier.entrypoints import line_webhook
 from services.notifier.entrypoints.consumers import wire_consumers
 from services.notifier.entrypoints.http import router
+from services.notifier.service.delivery_metrics import DeliveryMetrics
 from services.notifier.service.dispatcher import DeliveryDispatcher
 from services.notifier.service.escalation import EscalationWatcher
 from shared.runtime import ServiceRuntime, create_service_app
@@ -45,6 +46,8 @@ def create_app(settings: NotifierSettings | None = None) -> FastAPI:
 
     def wire(runtime: ServiceRuntime) -> None:
         client = httpx.AsyncClient(timeout=settings.notifier_http_timeout_s)
+        delivery_metrics = DeliveryMetrics(runtime.telemetry.meter("fasttrack.notifier"))
+        runtime.components["delivery_metrics"] = delivery_metrics
         dispatcher = DeliveryDispatcher(
             pool=runtime.pool,
             channels=build_channels(settings, client),
@@ -59,6 +62,7 @@ def create_app(settings: NotifierSettings | None = None) -> FastAPI:
             lease_s=settings.notifier_delivery_lease_s,
             poll_interval_s=settings.notifier_poll_interval_s,
             send_timeout_s=settings.notifier_http_timeout_s,
+            metrics=delivery_metrics,
         )
         # Stopped in reverse: the dispatcher first, then the client it sends through.
         escalation = EscalationWatcher(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 
 import asyncpg
 import httpx
@@ -197,3 +198,30 @@ async def _wait_until_consumed(
         await eventually(committed_past, what=f"{group} to commit past offset {offset}")
     finally:
         await admin.close()
+
+
+async def test_one_hanging_endpoint_does_not_delay_the_others(
+    referral_api: httpx.AsyncClient, webhook: WebhookReceiver
+) -> None:
+    stuck_bundle, stuck_id, _ = referral_bundle(teleconsult=False)
+    webhook.hang[stuck_id] = asyncio.Event()
+    try:
+        response = await referral_api.post(
+            "/fhir/$process-message", json=stuck_bundle, headers=FHIR_JSON
+        )
+        assert response.status_code == 200
+
+        async def stuck() -> bool:
+            return stuck_id in webhook.hanging_now
+
+        await eventually(stuck, what="the first delivery to hang")
+        started = time.monotonic()
+        other_id = await _post_referral(referral_api, teleconsult=False)
+        await eventually(
+            lambda: at_least(webhook.for_referral(other_id)), timeout=10, what="the other alert"
+        )
+        # Delivered while the first call still hangs (the send timeout is 2 s in the tests).
+        assert time.monotonic() - started < 2
+        assert stuck_id in webhook.hanging_now and not webhook.for_referral(stuck_id)
+    finally:
+        webhook.hang[stuck_id].set()

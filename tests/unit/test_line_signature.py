@@ -12,6 +12,8 @@ from typing import Any
 import httpx
 import pytest
 from fastapi import FastAPI
+from opentelemetry.sdk.metrics import MeterProvider
+from opentelemetry.sdk.metrics.export import InMemoryMetricReader
 
 from services.notifier.adapters.line import (
     LineAcknowledgement,
@@ -20,6 +22,7 @@ from services.notifier.adapters.line import (
 )
 from services.notifier.entrypoints import line_webhook
 from services.notifier.service.acknowledgements import UnknownDelivery
+from services.notifier.service.delivery_metrics import DeliveryMetrics
 from tests.fakes.line_server import sign
 
 SECRET = "8c570fa6dd201bb328f1c1eac23a96d8"
@@ -175,7 +178,11 @@ async def _post(
     pool = _Pool()
     app = FastAPI()
     app.include_router(line_webhook.router)
-    app.state.runtime = SimpleNamespace(components={"line_channel_secret": secret}, pool=pool)
+    reader = InMemoryMetricReader()
+    metrics = DeliveryMetrics(MeterProvider(metric_readers=[reader]).get_meter("test"))
+    app.state.runtime = SimpleNamespace(
+        components={"line_channel_secret": secret, "delivery_metrics": metrics}, pool=pool
+    )
     headers = {"Content-Type": "application/json"}
     if signature is not None:
         headers["X-Line-Signature"] = signature

@@ -56,4 +56,6 @@ async def acknowledge_delivery(
             )
     except UnknownDelivery:
         raise HTTPException(404, f"No delivery {delivery_id!r}") from None
+    if first:
+        runtime.components["delivery_metrics"].acknowledged(channel="web")
     return JSONResponse({"id": delivery_id, "acknowledged": True, "first": first})

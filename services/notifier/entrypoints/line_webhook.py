@@ -55,6 +55,8 @@ async def line_webhook(request: Request, runtime: RuntimeDep) -> Response:
                 except UnknownDelivery:
                     log.warning("LINE acknowledgement for unknown delivery %s", ack.delivery_id)
                     continue
+                if first:
+                    runtime.components["delivery_metrics"].acknowledged(channel="line")
                 log.info(
                     "delivery %s acknowledged on LINE (%s)",
                     ack.delivery_id,

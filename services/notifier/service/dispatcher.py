@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Mapping
 from typing import Protocol
 
@@ -20,6 +21,7 @@ from services.notifier.domain.model import (
     RetryPolicy,
     TransientDeliveryError,
 )
+from services.notifier.service.delivery_metrics import DeliveryMetrics
 from shared.db.pool import Connection
 from shared.messaging.outbox import add_to_outbox
 from shared.messaging.topics import NOTIFICATION_OUTCOMES
@@ -48,8 +50,10 @@ class DeliveryDispatcher(BackgroundTask):
         poll_interval_s: float,
         send_timeout_s: float,
         batch_size: int = 50,
+        metrics: DeliveryMetrics | None = None,
     ) -> None:
         super().__init__()
+        self._metrics = metrics
         self._pool = pool
         self._channels = dict(channels)
         self._contacts = contacts
@@ -100,6 +104,8 @@ class DeliveryDispatcher(BackgroundTask):
         ) as span:
             span.set_attribute("fasttrack.delivery.id", delivery.id)
             span.set_attribute("fasttrack.delivery.attempt", delivery.attempts)
+            started = time.monotonic()
+            outcome = "retry"
             try:
                 channel = self._channels.get(delivery.channel)
                 if channel is None:
@@ -111,12 +117,20 @@ class DeliveryDispatcher(BackgroundTask):
             except TransientDeliveryError as error:
                 await self._retry_or_fail(delivery, error.reason, error.retry_after_s)
             except PermanentDeliveryError as error:
+                outcome = "failed"
                 await self._finish(delivery, sent=False, reason=error.reason)
             except Exception:
                 log.exception("delivery %s failed unexpectedly", delivery.id)
                 await self._retry_or_fail(delivery, "internal error", retry_after_s=None)
             else:
+                outcome = "sent"
                 await self._finish(delivery, sent=True, reason=None)
+            if self._metrics is not None:
+                self._metrics.attempt(
+                    channel=delivery.channel.value,
+                    outcome=outcome,
+                    duration_ms=(time.monotonic() - started) * 1000,
+                )
 
     async def _retry_or_fail(
         self, delivery: Delivery, reason: str, retry_after_s: float | None
