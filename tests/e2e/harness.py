@@ -40,6 +40,7 @@ CONTACTS = {
         },
         "wang-wiset-hospital": {"channels": [{"channel": "line", "address": "Uwang-wiset-team"}]},
         "ratsada-hospital": {
+            "language": "th",
             "channels": [{"channel": "sms", "address": "0811111111"}],
             "group": {"channel": "sms", "address": "0822222222"},
         },

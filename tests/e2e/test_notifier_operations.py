@@ -129,6 +129,9 @@ async def test_an_unacknowledged_alert_escalates_up_the_ladder_on_time(
         return texts if "66822222222" in texts else None
 
     texts = await eventually(escalated_to_group, timeout=30, what="the escalation to the group")
+    # Ratsada reads its notifications in Thai.
+    message = next(m["text"] for m in sms_gateway.messages if referral_id in m["text"])
+    assert message.startswith("ส่งต่อผู้ป่วย stroke จาก Sikao Hospital NIHSS 14")
     # Paged, paged again after 2 s unanswered, then the group after 2 s more.
     assert texts == ["66811111111", "66811111111", "66822222222"]
     assert time.monotonic() - paged_at >= 4

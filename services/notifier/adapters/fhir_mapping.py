@@ -12,6 +12,7 @@ from shared.fhir import codes
 from shared.fhir.codes import EventCode
 from shared.fhir.envelope import FhirMessage, build_message
 from shared.fhir.models import Communication, CommunicationRequest
+from shared.fhir.notifications import payload_texts
 from shared.messaging.consumer import PermanentMessageError
 
 CHANNEL_SYSTEM = f"{codes.PROJECT_CANONICAL}/CodeSystem/notification-channel"
@@ -42,15 +43,16 @@ def deliveries_from_request(
     recipients = [r.reference for r in request.recipient or [] if r.reference]
     if not recipients:
         raise PermanentMessageError("CommunicationRequest.recipient is empty")
-    text = " ".join(p.contentString for p in request.payload or [] if p.contentString)
-    link = _LINK.search(text)
+    texts = payload_texts(request)
+    english = texts.get("en", "")
+    link = _LINK.search(english)
     categories = {c.code for concept in request.category or [] for c in concept.coding or []}
     request_id = f"{message.message_id}/{request.id}"
     referral_id = referral.removeprefix("Task/")
     body = {
         "referral": referral_id,
         "priority": request.priority or "routine",
-        "text": text,
+        "text": english,
         "needs_ack": bool(categories & NEEDS_ACKNOWLEDGEMENT),
         **({"link": link.group(1)} if link else {}),
     }
@@ -61,7 +63,8 @@ def deliveries_from_request(
             recipient=recipient,
             contact=contact,
             priority=request.priority or "routine",
-            body=body,
+            # In the hospital's language when the request carries it (Thai or English).
+            body={**body, "text": texts.get(contacts.language(recipient), english)},
             trace_context=trace_context,
         )
         for recipient in recipients

@@ -30,6 +30,8 @@ class HospitalContacts:
     # Escalation targets: the team's group (e.g. a LINE group) and the supervisor.
     group: ContactPoint | None = None
     supervisor: ContactPoint | None = None
+    # The language its people read notifications in ("th" or "en").
+    language: str = "en"
 
 
 class EscalationStep(StrEnum):
@@ -76,6 +78,7 @@ class ContactBook:
                     webhook=bool(entry.get("webhook", False)),
                     group=_point(entry["group"]) if "group" in entry else None,
                     supervisor=_point(entry["supervisor"]) if "supervisor" in entry else None,
+                    language=str(entry.get("language", "en")),
                 )
                 for organization, entry in document.get("hospitals", {}).items()
             },
@@ -102,6 +105,10 @@ class ContactBook:
         if step is EscalationStep.GROUP:
             return contacts.group
         return contacts.supervisor
+
+    def language(self, recipient: str) -> str:
+        contacts = self._hospitals.get(recipient.removeprefix("Organization/"), WEBHOOK_ONLY)
+        return contacts.language
 
     def first_contacts(self, recipient: str) -> list[ContactPoint]:
         """Where a new notification for ``recipient`` (Organization/<id>) goes first."""

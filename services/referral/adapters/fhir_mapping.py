@@ -28,6 +28,7 @@ from shared.fhir.codes import EventCode, organization_reference
 from shared.fhir.codesystems import TIME_ALERT
 from shared.fhir.envelope import FhirMessage, build_message
 from shared.fhir.models import CommunicationRequest, Organization, ServiceRequest, Task
+from shared.fhir.notifications import bilingual_payload
 
 HN_SYSTEM = f"{codes.PROJECT_CANONICAL}/NamingSystem/hospital-number"
 # Clinicians read clock times in the province's own zone.
@@ -306,11 +307,16 @@ def stroke_team_alert(
 ) -> FhirMessage:
     """notification-requested for the receiving hospital's stroke team (PDPA: minimum data)."""
     kind = "Stroke pre-alert" if request.prealert else "Stroke referral"
+    kind_th = "แจ้งเตือนล่วงหน้าผู้ป่วย stroke" if request.prealert else "ส่งต่อผู้ป่วย stroke"
     facts = [f"from {requester_name}"]
+    facts_th = [f"จาก {requester_name}"]
     if request.nihss is not None:
         facts.append(f"NIHSS {request.nihss}")
+        facts_th.append(f"NIHSS {request.nihss}")
     if request.last_known_well is not None:
-        facts.append(f"LKW {request.last_known_well.astimezone(LOCAL_ZONE).strftime('%H:%M')}")
+        clock = request.last_known_well.astimezone(LOCAL_ZONE).strftime("%H:%M")
+        facts.append(f"LKW {clock}")
+        facts_th.append(f"ปกติครั้งสุดท้าย {clock} น.")
     communication_request = CommunicationRequest.model_validate(
         {
             "resourceType": "CommunicationRequest",
@@ -323,7 +329,10 @@ def stroke_team_alert(
             "about": [{"reference": f"Task/{request.referral_id}"}],
             "recipient": [{"reference": organization_reference(request.owner_org)}],
             "authoredOn": datetime.now(UTC).isoformat(),
-            "payload": [{"contentString": f"{kind} {', '.join(facts)}. Open: {referral_url}"}],
+            "payload": bilingual_payload(
+                english=f"{kind} {', '.join(facts)}. Open: {referral_url}",
+                thai=f"{kind_th} {' '.join(facts_th)} เปิด: {referral_url}",
+            ),
         }
     )
     return build_message(
@@ -484,13 +493,17 @@ def status_notice(
     referral: Referral, change: ReferralChange, *, referral_url: str, source_endpoint: str
 ) -> FhirMessage:
     """Tells the referring hospital that its referral was accepted or declined."""
-    verb = "accepted" if change.event is EventCode.REFERRAL_ACCEPTED else "declined"
+    accepted = change.event is EventCode.REFERRAL_ACCEPTED
+    verb = "accepted" if accepted else "declined"
     text = f"Your stroke referral was {verb}"
+    thai = "โรงพยาบาลปลายทางตอบรับการส่งต่อแล้ว" if accepted else "โรงพยาบาลปลายทางปฏิเสธการส่งต่อ"
     if change.status_reason:
         text += f" ({change.status_reason})"
+        thai += f" ({change.status_reason})"
     return requester_notice(
         referral,
         text=text,
+        thai=thai,
         notice_id=f"{verb}-{change.message_id}",
         referral_url=referral_url,
         source_endpoint=source_endpoint,
@@ -498,7 +511,13 @@ def status_notice(
 
 
 def requester_notice(
-    referral: Referral, *, text: str, notice_id: str, referral_url: str, source_endpoint: str
+    referral: Referral,
+    *,
+    text: str,
+    thai: str,
+    notice_id: str,
+    referral_url: str,
+    source_endpoint: str,
 ) -> FhirMessage:
     """A notification-requested for the referring hospital (PDPA: no patient data)."""
     request = CommunicationRequest.model_validate(
@@ -517,7 +536,9 @@ def requester_notice(
             "about": [{"reference": f"Task/{referral.id}"}],
             "recipient": [{"reference": organization_reference(referral.requester_org)}],
             "authoredOn": datetime.now(UTC).isoformat(),
-            "payload": [{"contentString": f"{text}. Open: {referral_url}"}],
+            "payload": bilingual_payload(
+                english=f"{text}. Open: {referral_url}", thai=f"{thai} เปิด: {referral_url}"
+            ),
         }
     )
     return build_message(
@@ -596,7 +617,10 @@ def time_alert(
             "about": [{"reference": f"Task/{referral.id}"}],
             "recipient": [{"reference": organization_reference(org)} for org in recipients],
             "authoredOn": datetime.now(UTC).isoformat(),
-            "payload": [{"contentString": f"Stroke alert ({code}): {text} Open: {referral_url}"}],
+            "payload": bilingual_payload(
+                english=f"Stroke alert ({code}): {text} Open: {referral_url}",
+                thai=f"แจ้งเตือนเวลาวิกฤต ({code}): ใกล้หมดช่วงเวลาการรักษา เปิด: {referral_url}",
+            ),
         }
     )
     return build_message(

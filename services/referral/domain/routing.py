@@ -2,23 +2,24 @@
 
 Rules (DOMAIN.md section 2, AHA/ASA 2019 and the AHA prehospital algorithm): thrombolysis at the
 closest capable hospital; bypass to a thrombectomy centre (mothership) only when a large-vessel
-occlusion is suspected, the extra travel is short and thrombolysis is not lost; late LVO patients
-(6-24 h) go to a thrombectomy centre for evaluation.
+occlusion is suspected, the extra travel is short and thrombolysis is not lost; LVO patients past
+the thrombolysis window go to a thrombectomy centre (6-24 h: evaluation of selected patients).
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Any
+from typing import Any, NamedTuple
 
 THROMBOLYSIS_WINDOW = timedelta(hours=4.5)
 THROMBECTOMY_WINDOW = timedelta(hours=6)
-THROMBECTOMY_EXTENDED_WINDOW = timedelta(hours=24)
+THROMBECTOMY_EXTENDED_WINDOW = timedelta(hours=24)  # selected patients only (DAWN, DEFUSE 3)
 MAX_BYPASS_EXTRA_MINUTES = 30.0
+EARTH_RADIUS_KM = 6371.0
 
 
 class CareModel(StrEnum):
@@ -47,7 +48,15 @@ class Hospital:
     unavailable: frozenset[Capability] = frozenset()
 
     def can(self, *needed: Capability) -> bool:
+        """Has every capability in ``needed`` and none of them is out of service now."""
         return all(c in self.capabilities and c not in self.unavailable for c in needed)
+
+
+def haversine_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    phi1, phi2 = math.radians(lat1), math.radians(lat2)
+    d_phi, d_lambda = math.radians(lat2 - lat1), math.radians(lon2 - lon1)
+    a = math.sin(d_phi / 2) ** 2 + math.cos(phi1) * math.cos(phi2) * math.sin(d_lambda / 2) ** 2
+    return 2 * EARTH_RADIUS_KM * math.asin(math.sqrt(a))
 
 
 class TravelTimes:
@@ -62,8 +71,9 @@ class TravelTimes:
     ) -> None:
         self._matrix: dict[tuple[str, str], float] = {}
         for (a, b), minutes in (matrix or {}).items():
-            self._matrix[(a, b)] = minutes
-            self._matrix.setdefault((b, a), minutes)
+            self._matrix[(a, b)] = float(minutes)
+            # Symmetric unless both directions are given (one-way roads, ferries).
+            self._matrix.setdefault((b, a), float(minutes))
         self.road_factor = road_factor
         self.average_speed_kmh = average_speed_kmh
 
@@ -88,19 +98,11 @@ class TravelTimes:
         return km * self.road_factor / self.average_speed_kmh * 60
 
 
-def haversine_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
-    radius_km = 6371.0
-    phi1, phi2 = math.radians(lat1), math.radians(lat2)
-    d_phi, d_lambda = math.radians(lat2 - lat1), math.radians(lon2 - lon1)
-    a = math.sin(d_phi / 2) ** 2 + math.cos(phi1) * math.cos(phi2) * math.sin(d_lambda / 2) ** 2
-    return 2 * radius_km * math.asin(math.sqrt(a))
-
-
 @dataclass(frozen=True)
 class RoutingRequest:
     origin_id: str
-    now: datetime
-    last_known_well: datetime | None
+    now: datetime  # time-zone aware
+    last_known_well: datetime | None  # time-zone aware; None = unknown
     nihss: int | None
     suspected_lvo: bool | None
     # Hospitals that declined or missed their accept-by deadline.
@@ -113,8 +115,38 @@ class RoutingDecision:
     care_model: CareModel | None
     travel_minutes: float | None
     reasons: tuple[str, ...]
-    # The next candidates in order, for automatic re-routing.
-    alternatives: tuple[str, ...] = field(default=())
+    # The next candidates by travel time, for automatic re-routing.
+    alternatives: tuple[str, ...] = ()
+
+
+class _Option(NamedTuple):
+    minutes: float
+    hospital: Hospital
+
+
+def _duration(delta: timedelta) -> str:
+    total = int(delta.total_seconds() // 60)
+    return f"{total // 60} h {total % 60:02d} min" if total >= 0 else "in the future (check clocks)"
+
+
+def _stay_model(hospital: Hospital) -> CareModel:
+    # Without its own stroke team a hospital lyses on a hub neurologist's advice (telestroke);
+    # the team exists even when the stroke unit is full, hence `capabilities`, not `can`.
+    if Capability.STROKE_UNIT not in hospital.capabilities and hospital.can(Capability.TELECONSULT):
+        return CareModel.TELESTROKE_DRIP_AND_STAY
+    return CareModel.DRIP_AND_STAY
+
+
+def _origin_limits(origin: Hospital) -> str:
+    if not origin.can(Capability.CT_24H):
+        down = " (out of service)" if Capability.CT_24H in origin.capabilities else ""
+        return f"{origin.id} has no CT available{down}: transfer for imaging and thrombolysis"
+    if origin.can(Capability.TELECONSULT):
+        return (
+            f"{origin.id} has CT and teleconsult but no thrombolytic on site: "
+            "telestroke drip-and-stay not possible"
+        )
+    return f"{origin.id} cannot give thrombolysis"
 
 
 def recommend(
@@ -123,125 +155,140 @@ def recommend(
     origin = hospitals.get(request.origin_id)
     if origin is None:
         raise ValueError(f"Unknown origin hospital {request.origin_id!r}")
+    now, lkw = request.now, request.last_known_well
+    for label, moment in (("now", now), ("last_known_well", lkw)):
+        if moment is not None and moment.utcoffset() is None:
+            raise ValueError(f"RoutingRequest.{label} must be time-zone aware: {moment}")
+    lvo = request.suspected_lvo is True
     reasons: list[str] = []
-    elapsed = request.now - request.last_known_well if request.last_known_well else None
-    if elapsed is None:
-        reasons.append("last known well unknown: treated as possibly within the windows")
-    lvo = bool(request.suspected_lvo)
+    if lkw is None:
+        reasons.append("last known well unknown: thrombolysis window unknown, routed as eligible")
+    else:
+        reasons.append(f"last known well {_duration(now - lkw)} ago")
+    if request.suspected_lvo is None:
+        reasons.append("LVO suspicion not recorded: routed as no LVO suspected")
+    if request.excluded:
+        reasons.append(f"excluded (declined or no answer): {', '.join(sorted(request.excluded))}")
+    down = [
+        f"{h.id} ({', '.join(sorted(h.unavailable))})" for h in hospitals.values() if h.unavailable
+    ]
+    if down:
+        reasons.append(f"out of service now: {'; '.join(sorted(down))}")
 
-    def ranked(*needed: Capability) -> list[tuple[float, Hospital]]:
+    def ranked(needed: tuple[Capability, ...], deadline: timedelta | None) -> list[_Option]:
+        # Capable, not excluded, with a known travel time, reached before LKW + deadline.
         found = []
         for hospital in hospitals.values():
             if hospital.id in request.excluded or not hospital.can(*needed):
                 continue
             minutes = travel.minutes(origin, hospital)
-            if minutes is not None:
-                found.append((minutes, hospital))
-        return sorted(found, key=lambda pair: (pair[0], pair[1].id))
+            if minutes is None:
+                continue
+            if (
+                deadline is None
+                or lkw is None
+                or now + timedelta(minutes=minutes) <= lkw + deadline
+            ):
+                found.append(_Option(minutes, hospital))
+        return sorted(found, key=lambda o: (o.minutes, o.hospital.id))
+
+    lysis = ranked((Capability.CT_24H, Capability.THROMBOLYSIS), THROMBOLYSIS_WINDOW)
+    evt = ranked((Capability.CT_24H, Capability.THROMBECTOMY), THROMBECTOMY_EXTENDED_WINDOW)
+    evt = evt if lvo else []
+    lysis_open = lkw is None or now <= lkw + THROMBOLYSIS_WINDOW
 
     def decide(
-        model: CareModel | None,
-        chosen: tuple[float, Hospital],
-        pool: list[tuple[float, Hospital]],
-        why: str,
+        model: CareModel | None, chosen: _Option, why: str, *pools: list[_Option]
     ) -> RoutingDecision:
-        minutes, hospital = chosen
         reasons.append(why)
-        alternatives = tuple(h.id for _, h in pool if h.id != hospital.id)
-        return RoutingDecision(hospital.id, model, round(minutes, 1), tuple(reasons), alternatives)
+        others = {o.hospital.id: o for pool in (pools or (lysis, evt)) for o in pool}
+        skip = {chosen.hospital.id, origin.id}
+        ordered = sorted(others.values(), key=lambda o: (o.minutes, o.hospital.id))
+        alternatives = tuple(o.hospital.id for o in ordered if o.hospital.id not in skip)
+        minutes = round(chosen.minutes, 1)
+        return RoutingDecision(chosen.hospital.id, model, minutes, tuple(reasons), alternatives)
 
-    thrombolysis = ranked(Capability.CT_24H, Capability.THROMBOLYSIS)
-    thrombectomy = ranked(Capability.CT_24H, Capability.THROMBECTOMY)
-    lysis_open = elapsed is None or elapsed < THROMBOLYSIS_WINDOW
-    late_lvo = (
-        lvo
-        and elapsed is not None
-        and THROMBOLYSIS_WINDOW <= elapsed < THROMBECTOMY_EXTENDED_WINDOW
-    )
-
-    if elapsed is not None and (
-        elapsed >= THROMBECTOMY_EXTENDED_WINDOW or (not lvo and elapsed >= THROMBOLYSIS_WINDOW)
-    ):
-        reasons.append("outside treatment windows: admit to the nearest stroke unit")
-        units = ranked(Capability.STROKE_UNIT)
-        if not units:
-            return RoutingDecision(None, None, None, (*reasons, "no stroke unit available"))
-        return decide(
-            None, units[0], units, f"nearest stroke unit: {units[0][1].id} ({units[0][0]:.0f} min)"
-        )
-
-    if late_lvo:
-        reasons.append("suspected LVO past the thrombolysis window: thrombectomy evaluation")
-        if thrombectomy:
-            return decide(
-                CareModel.MOTHERSHIP,
-                thrombectomy[0],
-                thrombectomy,
-                f"closest thrombectomy centre: {thrombectomy[0][1].id} "
-                f"({thrombectomy[0][0]:.0f} min)",
+    # 1. The origin can thrombolyse itself: the closest capable facility is where the patient is.
+    on_site = next((o for o in lysis if o.hospital.id == origin.id), None)
+    if on_site is not None:
+        if evt and evt[0].hospital.id != origin.id:
+            centre = evt[0]
+            why = (
+                f"suspected LVO: thrombolysis at {origin.id}, then thrombectomy at "
+                f"{centre.hospital.id} ({centre.minutes:.0f} min)"
             )
-
-    if (
-        lysis_open
-        and origin.id not in request.excluded
-        and origin.can(Capability.CT_24H, Capability.THROMBOLYSIS)
-    ):
-        if lvo and thrombectomy and thrombectomy[0][1].id != origin.id:
-            return decide(
-                CareModel.DRIP_AND_SHIP,
-                thrombectomy[0],
-                thrombectomy,
-                f"thrombolysis at {origin.id}, then thrombectomy at {thrombectomy[0][1].id} "
-                f"({thrombectomy[0][0]:.0f} min)",
-            )
-        return decide(
-            CareModel.DRIP_AND_STAY,
-            (0.0, origin),
-            thrombolysis,
-            f"{origin.id} can give thrombolysis itself",
+            return decide(CareModel.DRIP_AND_SHIP, centre, why)
+        model = _stay_model(origin)
+        how = (
+            " on a neurologist's advice by telestroke"
+            if model is not CareModel.DRIP_AND_STAY
+            else ""
         )
+        return decide(model, on_site, f"{origin.id} can give thrombolysis itself{how}")
+    if lysis_open:
+        reasons.append(_origin_limits(origin))
 
-    if not thrombolysis:
-        if thrombectomy:
-            return decide(
-                CareModel.MOTHERSHIP,
-                thrombectomy[0],
-                thrombectomy,
-                "no thrombolysis hospital available; closest thrombectomy centre: "
-                f"{thrombectomy[0][1].id}",
+    # 2. Thrombolysis still reachable elsewhere: closest capable hospital, unless a short bypass.
+    if lysis:
+        nearest = lysis[0]
+        if evt:
+            # The nearest may itself do thrombectomy: then it is the bypass target, at 0 extra.
+            centre = next((o for o in evt if o.hospital.id == nearest.hospital.id), evt[0])
+            extra = centre.minutes - nearest.minutes
+            keeps_lysis = any(o.hospital.id == centre.hospital.id for o in lysis)
+            if keeps_lysis and extra <= MAX_BYPASS_EXTRA_MINUTES:
+                window = "window not checked (LKW unknown)" if lkw is None else "window kept"
+                why = (
+                    f"suspected LVO: thrombectomy centre {centre.hospital.id} ({centre.minutes:.0f} "
+                    f"min) adds {extra:.0f} min over {nearest.hospital.id}, within "
+                    f"{MAX_BYPASS_EXTRA_MINUTES:.0f} min; thrombolysis {window}"
+                )
+                return decide(CareModel.MOTHERSHIP, centre, why)
+            lost = "" if keeps_lysis else " and would arrive after the thrombolysis window"
+            reasons.append(
+                f"bypass to {centre.hospital.id} would add {extra:.0f} min{lost}: thrombolysis first"
             )
-        return RoutingDecision(
-            None, None, None, (*reasons, "no hospital can treat the patient now")
+            onward = travel.minutes(nearest.hospital, centre.hospital)
+            leg = "unknown travel time" if onward is None else f"{onward:.0f} min"
+            reasons.append(
+                f"next step: thrombectomy at {centre.hospital.id} ({leg} from {nearest.hospital.id})"
+            )
+        elif lvo:
+            reasons.append("suspected LVO but no thrombectomy centre reachable: thrombolysis only")
+        model = CareModel.DRIP_AND_SHIP if evt else _stay_model(nearest.hospital)
+        why = (
+            f"closest thrombolysis-capable hospital: {nearest.hospital.id} "
+            f"({nearest.minutes:.0f} min)"
         )
+        return decide(model, nearest, why)
 
-    nearest_minutes, nearest = thrombolysis[0]
-    if lvo and thrombectomy:
-        bypass_minutes, centre = thrombectomy[0]
-        extra = bypass_minutes - nearest_minutes
-        arrives_in_window = (
-            request.last_known_well is None
-            or request.now + timedelta(minutes=bypass_minutes)
-            <= request.last_known_well + THROMBOLYSIS_WINDOW
-        )
-        if centre.id == nearest.id or (extra <= MAX_BYPASS_EXTRA_MINUTES and arrives_in_window):
-            model = CareModel.MOTHERSHIP if centre.id != origin.id else CareModel.DRIP_AND_STAY
-            return decide(
-                model,
-                thrombectomy[0],
-                thrombectomy,
-                f"suspected LVO: thrombectomy centre {centre.id} is {extra:.0f} min further than "
-                f"{nearest.id}, within {MAX_BYPASS_EXTRA_MINUTES:.0f} min and the thrombolysis "
-                "window",
-            )
+    # 3. Thrombolysis lost or impossible, LVO suspected: thrombectomy while it is still possible.
+    if evt:
+        centre = evt[0]
         reasons.append(
-            f"bypass to {centre.id} would add {extra:.0f} min or lose the thrombolysis window: "
-            "thrombolysis first"
+            "no thrombolysis-capable hospital reachable in time"
+            if lysis_open
+            else "thrombolysis window (4.5 h) passed"
         )
-    # Thrombolysis at the destination; it ships the patient on only for a suspected LVO.
-    onward = lvo and not nearest.can(Capability.THROMBECTOMY)
-    return decide(
-        CareModel.DRIP_AND_SHIP if onward else CareModel.DRIP_AND_STAY,
-        thrombolysis[0],
-        thrombolysis,
-        f"closest thrombolysis-capable hospital: {nearest.id} ({nearest_minutes:.0f} min)",
-    )
+        arrival = now + timedelta(minutes=centre.minutes)
+        phase = (
+            "within the 6 h thrombectomy window"
+            if lkw is None or arrival <= lkw + THROMBECTOMY_WINDOW
+            else "arrives 6-24 h after last known well: thrombectomy evaluation (selected patients)"
+        )
+        why = f"suspected LVO, {phase}: {centre.hospital.id} ({centre.minutes:.0f} min)"
+        return decide(CareModel.MOTHERSHIP, centre, why)
+
+    # 4. Nothing time-critical left: admission to a stroke unit.
+    if lysis_open:
+        reasons.append("no thrombolysis-capable hospital reachable within the thrombolysis window")
+    elif lvo and lkw is not None and now <= lkw + THROMBECTOMY_EXTENDED_WINDOW:
+        reasons.append("no thrombectomy centre reachable within 24 h of last known well")
+    else:
+        late = "LVO suspected but past 24 h" if lvo else "past 4.5 h and no LVO suspected"
+        reasons.append(f"outside treatment windows: {late}")
+    units = ranked((Capability.STROKE_UNIT,), None)
+    if not units:
+        return RoutingDecision(None, None, None, (*reasons, "no stroke unit available"), ())
+    why = f"nearest stroke unit for admission: {units[0].hospital.id} ({units[0].minutes:.0f} min)"
+    return decide(None, units[0], why, units)

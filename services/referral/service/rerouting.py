@@ -61,7 +61,8 @@ async def reroute(
         destination = decision.destination_id
     if destination is None or destination == referral.requester_org:
         text = f"Referral {reason}; no other hospital can take the patient: call the hub"
-        await _tell_requester(connection, referral, text, referral.id, context)
+        thai = "ไม่มีโรงพยาบาลอื่นรับผู้ป่วยได้ในขณะนี้: โปรดโทรประสานโรงพยาบาลแม่ข่าย"
+        await _tell_requester(connection, referral, (text, thai), referral.id, context)
         await repository.add_timeline_entry(
             connection,
             referral_id=referral.id,
@@ -98,26 +99,30 @@ async def reroute(
         ),
     )
     # The new hospital is told by its stroke alert (intake); the referring one here.
-    await _tell_requester(
-        connection, referral, f"Referral {reason}; re-routed to {destination}", new_id, context
+    texts = (
+        f"Referral {reason}; re-routed to {destination}",
+        f"เปลี่ยนโรงพยาบาลปลายทางเป็น {destination} แล้ว",
     )
+    await _tell_requester(connection, referral, texts, new_id, context)
     return replacement
 
 
 async def _tell_requester(
     connection: Connection,
     referral: Referral,
-    text: str,
+    texts: tuple[str, str],
     link_to: str,
     context: ReferralContext,
 ) -> None:
+    """``texts``: the notice in English and in Thai."""
     await add_to_outbox(
         connection,
         topic=NOTIFICATION_REQUESTS,
         key=referral.id,
         message=fhir_mapping.requester_notice(
             referral,
-            text=text,
+            text=texts[0],
+            thai=texts[1],
             notice_id=f"reroute-{referral.id}",
             referral_url=context.referral_url(link_to),
             source_endpoint=context.source_endpoint,

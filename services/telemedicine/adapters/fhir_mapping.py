@@ -9,6 +9,7 @@ from shared.fhir import codes
 from shared.fhir.codes import EventCode, organization_reference
 from shared.fhir.envelope import FhirMessage, build_message
 from shared.fhir.models import CommunicationRequest, ServiceRequest, Task
+from shared.fhir.notifications import bilingual_payload
 
 
 def referral_parties(message: FhirMessage) -> tuple[str, str, str] | None:
@@ -75,7 +76,10 @@ def neurologist_alert(consult: Consult, *, consult_url: str, source_endpoint: st
             "about": [{"reference": f"Task/{consult.referral_id}"}],
             "recipient": [{"reference": organization_reference(consult.consultant_org)}],
             "authoredOn": datetime.now(UTC).isoformat(),
-            "payload": [{"contentString": f"Telestroke consult requested. Open: {consult_url}"}],
+            "payload": bilingual_payload(
+                english=f"Telestroke consult requested. Open: {consult_url}",
+                thai=f"ขอปรึกษาแพทย์ระบบประสาททางไกล (telestroke) เปิด: {consult_url}",
+            ),
         }
     )
     return build_message(

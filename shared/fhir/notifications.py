@@ -1,0 +1,42 @@
+"""Notification texts in Thai and English inside one CommunicationRequest.
+
+English travels as ``payload.contentString``; each other language as a text attachment with its
+``language`` (R4 has no language on a string), so the notifier picks the recipient's language.
+"""
+
+from __future__ import annotations
+
+import base64
+from typing import Any
+
+from shared.fhir.models import CommunicationRequest
+
+TEXT_PLAIN = "text/plain; charset=utf-8"
+
+
+def bilingual_payload(*, english: str, thai: str) -> list[dict[str, Any]]:
+    return [
+        {"contentString": english},
+        {
+            "contentAttachment": {
+                "contentType": TEXT_PLAIN,
+                "language": "th",
+                "data": base64.b64encode(thai.encode()).decode(),
+            }
+        },
+    ]
+
+
+def payload_texts(request: CommunicationRequest) -> dict[str, str]:
+    """The request's texts by language ("en" for the plain string)."""
+    texts: dict[str, str] = {}
+    for part in request.payload or []:
+        if part.contentString:
+            texts.setdefault("en", part.contentString)
+        attachment = part.contentAttachment
+        if attachment is not None and attachment.language and attachment.data:
+            # fhir.resources hands base64Binary over already decoded.
+            data = attachment.data
+            raw = data if isinstance(data, bytes) else base64.b64decode(data)
+            texts.setdefault(str(attachment.language), raw.decode())
+    return texts

@@ -1,0 +1,65 @@
+"""Notifications carry Thai and English; the notifier picks the hospital's language."""
+
+from __future__ import annotations
+
+import json
+
+from services.notifier.adapters.fhir_mapping import deliveries_from_request
+from services.notifier.domain.contacts import ContactBook
+from shared.fhir.codes import EventCode
+from shared.fhir.envelope import build_message, parse_message
+from shared.fhir.models import CommunicationRequest
+from shared.fhir.notifications import bilingual_payload, payload_texts
+
+
+def _request(recipient: str) -> CommunicationRequest:
+    return CommunicationRequest.model_validate(
+        {
+            "resourceType": "CommunicationRequest",
+            "id": "cr-1",
+            "status": "active",
+            "priority": "stat",
+            "about": [{"reference": "Task/r-1"}],
+            "recipient": [{"reference": recipient}],
+            "payload": bilingual_payload(
+                english="Stroke referral from Sikao Hospital. Open: https://ft.example/r/r-1",
+                thai="ส่งต่อผู้ป่วย stroke จาก Sikao Hospital เปิด: https://ft.example/r/r-1",
+            ),
+        }
+    )
+
+
+def test_texts_survive_the_wire_in_both_languages() -> None:
+    message = build_message(
+        event=EventCode.NOTIFICATION_REQUESTED,
+        sender="Organization/sikao-hospital",
+        destinations=["Organization/trang-hospital"],
+        focus=[_request("Organization/trang-hospital")],
+        source_endpoint="urn:test",
+    )
+    received = parse_message(json.loads(message.to_json()))
+    request = received.focus_resource(CommunicationRequest)
+    assert request is not None
+    texts = payload_texts(request)
+    assert texts["en"].startswith("Stroke referral")
+    assert texts["th"].startswith("ส่งต่อผู้ป่วย stroke")
+
+
+def test_each_hospital_gets_its_language_and_the_link() -> None:
+    book = ContactBook.from_json(
+        {"hospitals": {"ratsada-hospital": {"language": "th", "webhook": True}}}
+    )
+    for recipient, expected in (
+        ("Organization/ratsada-hospital", "ส่งต่อผู้ป่วย stroke"),
+        ("Organization/trang-hospital", "Stroke referral"),
+    ):
+        message = build_message(
+            event=EventCode.NOTIFICATION_REQUESTED,
+            sender="Organization/sikao-hospital",
+            destinations=[recipient],
+            focus=[_request(recipient)],
+            source_endpoint="urn:test",
+        )
+        (delivery,) = deliveries_from_request(message, contacts=book, trace_context={})
+        assert delivery.body["text"].startswith(expected)
+        assert delivery.body["link"] == "https://ft.example/r/r-1"
