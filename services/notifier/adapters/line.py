@@ -33,14 +33,13 @@ import hashlib
 import hmac
 import json
 import logging
-import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from email.utils import parsedate_to_datetime
 from typing import Any
 
 import httpx
 
+from services.notifier.adapters.http_status import is_retryable, retry_after_seconds
 from services.notifier.domain.model import (
     Delivery,
     PermanentDeliveryError,
@@ -56,7 +55,6 @@ ACK_PREFIX = "ack="
 ACK_LABEL = "Acknowledge / รับทราบ"
 ACK_DISPLAY_TEXT = "รับทราบ / Acknowledged"
 OPEN_LABEL = "Open / เปิด"
-_RETRYABLE_4XX = {408, 429}
 _REASON_MAX = 200
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
@@ -104,9 +102,9 @@ class LineChannel:
         line_message = _error_message(response)
         if line_message:
             reason = f"{reason}: {line_message}"
-        if status >= 500 or status in _RETRYABLE_4XX:
+        if is_retryable(status):
             raise TransientDeliveryError(
-                reason, retry_after_s=_retry_after_s(response.headers.get("Retry-After"))
+                reason, retry_after_s=retry_after_seconds(response.headers.get("Retry-After"))
             )
         raise PermanentDeliveryError(reason)
 
@@ -238,15 +236,3 @@ def _error_message(response: httpx.Response) -> str | None:
     if not isinstance(message, str) or not message.strip():
         return None
     return message.strip()[:_REASON_MAX]
-
-
-def _retry_after_s(value: str | None) -> float | None:
-    if not value:
-        return None
-    value = value.strip()
-    if value.isdigit():
-        return float(value)
-    try:
-        return max(parsedate_to_datetime(value).timestamp() - time.time(), 0.0)
-    except (TypeError, ValueError):
-        return None

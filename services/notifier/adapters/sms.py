@@ -36,14 +36,12 @@ timeout whose request did reach ThaiBulkSMS can send the SMS twice.
 from __future__ import annotations
 
 import re
-import time
 import unicodedata
-from email.utils import parsedate_to_datetime
 from typing import Any, Literal, NoReturn
 
 import httpx
 
-from services.notifier.adapters.webhook import RETRYABLE_STATUS
+from services.notifier.adapters.http_status import is_retryable, retry_after_seconds
 from services.notifier.domain.model import (
     Delivery,
     PermanentDeliveryError,
@@ -188,9 +186,9 @@ async def _post(label: str, client: httpx.AsyncClient, url: str, **kwargs: Any) 
 
 def _raise_for_failure(label: str, response: httpx.Response, *, detail: str | None) -> NoReturn:
     reason = f"{label} answered HTTP {response.status_code}" + (f" ({detail})" if detail else "")
-    if response.status_code in RETRYABLE_STATUS or response.status_code >= 500:
+    if is_retryable(response.status_code):
         raise TransientDeliveryError(
-            reason, retry_after_s=_retry_after(response.headers.get("Retry-After"))
+            reason, retry_after_s=retry_after_seconds(response.headers.get("Retry-After"))
         )
     raise PermanentDeliveryError(reason)
 
@@ -213,14 +211,3 @@ def _thaibulksms_error(body: dict[str, Any] | None) -> str | None:
 
 def _clip(text: str, limit: int = 160) -> str:
     return text if len(text) <= limit else text[: limit - 1] + ELLIPSIS
-
-
-def _retry_after(value: str | None) -> float | None:
-    if not value:
-        return None
-    if value.strip().isdigit():
-        return float(value)
-    try:
-        return max(parsedate_to_datetime(value).timestamp() - time.time(), 0.0)
-    except (TypeError, ValueError):
-        return None

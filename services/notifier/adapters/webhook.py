@@ -6,17 +6,15 @@ import hashlib
 import hmac
 import json
 import time
-from email.utils import parsedate_to_datetime
 
 import httpx
 
+from services.notifier.adapters.http_status import is_retryable, retry_after_seconds
 from services.notifier.domain.model import (
     Delivery,
     PermanentDeliveryError,
     TransientDeliveryError,
 )
-
-RETRYABLE_STATUS = {408, 425, 429, 500, 502, 503, 504}
 
 
 class WebhookChannel:
@@ -42,19 +40,8 @@ class WebhookChannel:
         if response.is_success:
             return
         reason = f"webhook answered HTTP {response.status_code}"
-        if response.status_code in RETRYABLE_STATUS:
+        if is_retryable(response.status_code):
             raise TransientDeliveryError(
-                reason, retry_after_s=_retry_after(response.headers.get("Retry-After"))
+                reason, retry_after_s=retry_after_seconds(response.headers.get("Retry-After"))
             )
         raise PermanentDeliveryError(reason)
-
-
-def _retry_after(value: str | None) -> float | None:
-    if not value:
-        return None
-    if value.strip().isdigit():
-        return float(value)
-    try:
-        return max(parsedate_to_datetime(value).timestamp() - time.time(), 0.0)
-    except (TypeError, ValueError):
-        return None
