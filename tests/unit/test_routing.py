@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
@@ -18,12 +18,14 @@ from services.referral.domain.routing import (
 )
 
 C = Capability
-NOW = datetime(2026, 11, 23, 3, 0, tzinfo=UTC)
+BANGKOK = timezone(timedelta(hours=7))
+NOW = datetime(2026, 11, 23, 3, 0, tzinfo=UTC)  # 10:00 in Thailand
 NETWORK = {
     h.id: h
     for h in (
         Hospital("spoke-no-ct", "Spoke without CT", 7.58, 99.35, frozenset({C.TELECONSULT})),
         Hospital("spoke-ct", "Spoke with CT", 7.79, 99.63, frozenset({C.CT_24H, C.TELECONSULT})),
+        # Has the drug but no stroke team: lyses on a hub neurologist's advice (telestroke).
         Hospital(
             "spoke-lysis",
             "Spoke that lyses",
@@ -47,189 +49,275 @@ NETWORK = {
         ),
     )
 }
-MATRIX = TravelTimes(
-    {
-        ("spoke-no-ct", "hub"): 35,
-        ("spoke-no-ct", "centre"): 150,
-        ("spoke-ct", "hub"): 40,
-        ("spoke-ct", "centre"): 160,
-        ("spoke-lysis", "hub"): 25,
-        ("spoke-lysis", "centre"): 140,
-        ("hub", "centre"): 120,
-    }
-)
+# Partial on purpose: spoke-to-spoke pairs fall back to coordinates (spoke-no-ct to spoke-lysis
+# is about 36 min, just behind the hub's 35).
+MINUTES: dict[tuple[str, str], float] = {
+    ("spoke-no-ct", "hub"): 35,
+    ("spoke-no-ct", "centre"): 150,
+    ("spoke-ct", "hub"): 40,
+    ("spoke-ct", "centre"): 160,
+    ("spoke-lysis", "hub"): 25,
+    ("spoke-lysis", "centre"): 140,
+    ("hub", "centre"): 120,
+}
+TRAVEL = TravelTimes(MINUTES)
 
 
 def _request(
-    origin: str, *, lkw_hours_ago: float | None, lvo: bool = False, **kw: object
+    origin: str,
+    hours_ago: float | None,
+    lvo: bool | None = False,
+    *,
+    excluded: frozenset[str] = frozenset(),
 ) -> RoutingRequest:
-    lkw = NOW - timedelta(hours=lkw_hours_ago) if lkw_hours_ago is not None else None
-    return RoutingRequest(origin, NOW, lkw, 12, lvo, **kw)  # type: ignore[arg-type]
+    lkw = None if hours_ago is None else NOW - timedelta(hours=hours_ago)
+    return RoutingRequest(origin, NOW, lkw, 12, lvo, excluded)
+
+
+@dataclass(frozen=True)
+class Case:
+    id: str
+    request: RoutingRequest
+    destination: str | None
+    model: CareModel | None
+    mentions: tuple[str, ...]  # the deciding facts, as the reasons must say them
+    down: dict[str, frozenset[Capability]] = field(default_factory=dict)
+    minutes: dict[tuple[str, str], float] = field(default_factory=dict)
 
 
 CASES = [
-    # id, request, network changes, expected destination, care model, a reason must mention
-    (
-        "lysis-capable-origin-stays",
-        _request("spoke-lysis", lkw_hours_ago=1),
-        {},
-        "spoke-lysis",
-        CareModel.DRIP_AND_STAY,
-        "can give thrombolysis itself",
-    ),
-    (
-        "no-ct-spoke-to-nearest-hub",
-        _request("spoke-no-ct", lkw_hours_ago=1),
-        {},
+    Case(
+        "drip-and-stay-at-capable-origin",
+        _request("hub", 1),
         "hub",
         CareModel.DRIP_AND_STAY,
-        "closest thrombolysis-capable hospital: hub",
+        ("hub can give thrombolysis itself", "last known well 1 h 00 min ago"),
     ),
-    (
-        "no-ct-spoke-lvo-long-bypass-lyse-first",
-        _request("spoke-no-ct", lkw_hours_ago=1, lvo=True),
-        {},
+    Case(
+        "telestroke-drip-and-stay-at-spoke-with-drug",
+        _request("spoke-lysis", 1),
+        "spoke-lysis",
+        CareModel.TELESTROKE_DRIP_AND_STAY,
+        ("spoke-lysis can give thrombolysis itself on a neurologist's advice by telestroke",),
+    ),
+    Case(
+        "ct-and-teleconsult-without-drug-is-no-telestroke",
+        _request("spoke-ct", 1),
+        "hub",
+        CareModel.DRIP_AND_STAY,
+        ("no thrombolytic on site: no telestroke", "closest thrombolysis-capable hospital: hub"),
+    ),
+    Case(
+        "no-ct-spoke-to-nearest-thrombolysis-hub",
+        _request("spoke-no-ct", 1),
+        "hub",
+        CareModel.DRIP_AND_STAY,
+        ("spoke-no-ct has no CT available", "closest thrombolysis-capable hospital: hub (35 min)"),
+    ),
+    Case(
+        "no-ct-spoke-lvo-long-bypass-drip-and-ship-via-hub",
+        _request("spoke-no-ct", 1, lvo=True),
         "hub",
         CareModel.DRIP_AND_SHIP,
-        "would add 115 min",
+        ("would add 115 min: lyse first", "next step: thrombectomy at centre (120 min) from hub"),
     ),
-    (
-        "lysis-origin-lvo-drip-and-ship",
-        _request("spoke-lysis", lkw_hours_ago=1, lvo=True),
-        {},
+    Case(
+        "capable-origin-lvo-lyses-then-ships",
+        _request("spoke-lysis", 1, lvo=True),
         "centre",
         CareModel.DRIP_AND_SHIP,
-        "thrombolysis at spoke-lysis, then thrombectomy at centre",
+        ("thrombolysis at spoke-lysis, then thrombectomy at centre (140 min)",),
     ),
-    (
+    Case(
         "lvo-short-bypass-mothership",
-        _request("spoke-ct", lkw_hours_ago=1, lvo=True),
-        {"matrix": {("spoke-ct", "centre"): 60}},
+        _request("spoke-ct", 1, lvo=True),
         "centre",
         CareModel.MOTHERSHIP,
-        "within 30 min and the thrombolysis window",
+        ("adds 20 min (<= 30) over hub (40 min); thrombolysis kept",),
+        minutes={("spoke-ct", "centre"): 60},
     ),
-    (
-        "lvo-bypass-would-lose-lysis-window",
-        _request("spoke-ct", lkw_hours_ago=3.8, lvo=True),
-        {"matrix": {("spoke-ct", "centre"): 60}},
+    Case(
+        "lvo-short-bypass-would-lose-thrombolysis-hub-first",
+        _request("spoke-ct", 3.8, lvo=True),  # hub at 4 h 26 min, centre at 4 h 48 min
         "hub",
         CareModel.DRIP_AND_SHIP,
-        "lose the thrombolysis window",
+        ("would add 20 min and lose thrombolysis",),
+        minutes={("spoke-ct", "centre"): 60},
     ),
-    (
-        "late-lvo-thrombectomy-evaluation",
-        _request("spoke-ct", lkw_hours_ago=8, lvo=True),
-        {},
+    Case(
+        "lvo-4-to-6h-mothership-within-thrombectomy-window",
+        _request("spoke-ct", 4.6, lvo=True),
         "centre",
         CareModel.MOTHERSHIP,
-        "thrombectomy evaluation",
+        ("thrombolysis not possible: window passed", "within the 6 h thrombectomy window"),
+        minutes={("spoke-ct", "centre"): 60},
     ),
-    (
-        "outside-windows-stroke-unit",
-        _request("spoke-ct", lkw_hours_ago=6, lvo=False),
-        {},
+    Case(
+        "lvo-6-to-24h-thrombectomy-evaluation",
+        _request("spoke-ct", 8, lvo=True),
+        "centre",
+        CareModel.MOTHERSHIP,
+        ("thrombectomy evaluation (selected patients): centre (160 min)",),
+    ),
+    Case(
+        "late-lvo-without-thrombectomy-centre-admitted",
+        _request("spoke-ct", 8, lvo=True),
         "hub",
         None,
-        "outside treatment windows",
+        ("no thrombectomy centre reachable", "out of service now: centre (thrombectomy)"),
+        down={"centre": frozenset({C.THROMBECTOMY})},
     ),
-    (
-        "beyond-24h-even-with-lvo",
-        _request("spoke-ct", lkw_hours_ago=30, lvo=True),
-        {},
+    Case(
+        "would-arrive-after-thrombolysis-window",
+        _request("spoke-no-ct", 4.2),  # the hub is 35 min away: 4 h 47 min on arrival
         "hub",
         None,
-        "outside treatment windows",
+        ("no thrombolysis-capable hospital reachable within the thrombolysis window",),
     ),
-    (
-        "unknown-lkw-still-routed",
-        _request("spoke-no-ct", lkw_hours_ago=None),
-        {},
+    Case(
+        "outside-windows-no-lvo",
+        _request("spoke-ct", 6),
+        "hub",
+        None,
+        ("outside treatment windows: past 4.5 h and no LVO suspected",),
+    ),
+    Case(
+        "outside-windows-lvo-past-24h",
+        _request("spoke-ct", 30, lvo=True),
+        "hub",
+        None,
+        ("outside treatment windows: LVO suspected but past 24 h",),
+    ),
+    Case(
+        "unknown-lkw-routed-as-eligible",
+        _request("spoke-no-ct", None, lvo=None),
         "hub",
         CareModel.DRIP_AND_STAY,
-        "last known well unknown",
+        ("last known well unknown", "LVO suspicion not recorded"),
     ),
-    (
+    Case(
+        "unknown-lkw-lvo-bypass-says-window-not-checked",
+        _request("spoke-ct", None, lvo=True),
+        "centre",
+        CareModel.MOTHERSHIP,
+        ("last known well unknown", "thrombolysis not checked (LKW unknown)"),
+        minutes={("spoke-ct", "centre"): 60},
+    ),
+    Case(
         "hub-ct-down-next-hospital",
-        _request("spoke-no-ct", lkw_hours_ago=1),
-        {"unavailable": {"hub": {C.CT_24H}}},
+        _request("spoke-no-ct", 1),
         "spoke-lysis",
-        CareModel.DRIP_AND_STAY,
-        "closest thrombolysis-capable hospital: spoke-lysis",
+        CareModel.TELESTROKE_DRIP_AND_STAY,
+        ("out of service now: hub (ct-24h)", "closest thrombolysis-capable hospital: spoke-lysis"),
+        down={"hub": frozenset({C.CT_24H})},
     ),
-    (
-        "declined-hub-excluded",
-        _request("spoke-no-ct", lkw_hours_ago=1, excluded=frozenset({"hub"})),
-        {},
+    Case(
+        "declined-hub-excluded-next-alternative",
+        _request("spoke-no-ct", 1, excluded=frozenset({"hub"})),
         "spoke-lysis",
+        CareModel.TELESTROKE_DRIP_AND_STAY,
+        ("excluded (declined or no answer): hub", "closest thrombolysis-capable hospital: spoke"),
+    ),
+    Case(
+        "time-zones-lkw-bangkok-now-utc",
+        # 05:40 +07:00 is 22:40Z: 4 h 20 min before NOW (03:00Z), inside the 4.5 h window.
+        replace(
+            _request("hub", None), last_known_well=datetime(2026, 11, 23, 5, 40, tzinfo=BANGKOK)
+        ),
+        "hub",
         CareModel.DRIP_AND_STAY,
-        "spoke-lysis",
+        ("last known well 4 h 20 min ago",),
+    ),
+    Case(
+        "time-zones-lkw-bangkok-past-window",
+        # 05:20 +07:00 is 22:20Z: 4 h 40 min before NOW (03:00Z), just past the 4.5 h window.
+        replace(
+            _request("hub", None), last_known_well=datetime(2026, 11, 23, 5, 20, tzinfo=BANGKOK)
+        ),
+        "hub",
+        None,
+        ("last known well 4 h 40 min ago", "outside treatment windows"),
     ),
 ]
 
 
-@pytest.mark.parametrize(
-    ("request_", "changes", "destination", "model", "reason"),
-    [case[1:] for case in CASES],
-    ids=[case[0] for case in CASES],
-)
-def test_clinical_cases(
-    request_: RoutingRequest,
-    changes: dict[str, dict[object, object]],
-    destination: str,
-    model: CareModel | None,
-    reason: str,
-) -> None:
-    network = dict(NETWORK)
-    for hospital_id, down in changes.get("unavailable", {}).items():
-        h = network[str(hospital_id)]
-        network[h.id] = replace(h, unavailable=frozenset(down))  # type: ignore[call-overload]
-    matrix = dict(MATRIX._matrix)
-    matrix.update(changes.get("matrix", {}))  # type: ignore[arg-type]
-    decision = recommend(request_, network, TravelTimes(matrix))
-    assert (decision.destination_id, decision.care_model) == (destination, model), decision.reasons
-    assert any(reason in r for r in decision.reasons), decision.reasons
-    assert destination not in decision.alternatives
-    assert not set(decision.alternatives) & request_.excluded
+@pytest.mark.parametrize("case", CASES, ids=[case.id for case in CASES])
+def test_clinical_cases(case: Case) -> None:
+    network = {
+        hospital_id: replace(hospital, unavailable=case.down.get(hospital_id, frozenset()))
+        for hospital_id, hospital in NETWORK.items()
+    }
+    decision = recommend(case.request, network, TravelTimes({**MINUTES, **case.minutes}))
+    assert (decision.destination_id, decision.care_model) == (case.destination, case.model), (
+        decision.reasons
+    )
+    for fact in case.mentions:
+        assert any(fact in reason for reason in decision.reasons), (fact, decision.reasons)
+    assert decision.destination_id not in case.request.excluded
+    assert decision.destination_id not in decision.alternatives
+    assert not set(decision.alternatives) & (case.request.excluded | {case.request.origin_id})
 
 
 def test_alternatives_are_the_next_candidates_by_travel_time() -> None:
-    decision = recommend(_request("spoke-no-ct", lkw_hours_ago=1), NETWORK, MATRIX)
-    assert decision.alternatives[0] == "spoke-lysis"
-    assert "centre" in decision.alternatives
+    decision = recommend(_request("spoke-no-ct", 1, lvo=True), NETWORK, TRAVEL)
+    assert decision.destination_id == "hub"
+    assert decision.alternatives == ("spoke-lysis", "centre")  # 36 min, then 150 min
+    assert decision.travel_minutes == 35
+
+
+def test_haversine_matches_known_distances() -> None:
+    # One degree along a meridian on a 6,371 km sphere is 111.19 km; Trang to Hat Yai ~115 km.
+    assert haversine_km(0, 100, 1, 100) == pytest.approx(111.19, abs=0.01)
+    assert haversine_km(7.5563, 99.6114, 7.0067, 100.4998) == pytest.approx(115, abs=3)
 
 
 def test_travel_time_falls_back_to_coordinates() -> None:
-    # Trang to Hat Yai is about 120 km in a straight line.
-    assert haversine_km(7.5563, 99.6114, 7.0067, 100.4998) == pytest.approx(115, abs=10)
-    travel = TravelTimes(road_factor=1.4, average_speed_kmh=60)
-    minutes = travel.minutes(NETWORK["spoke-no-ct"], NETWORK["spoke-ct"])
-    straight_km = haversine_km(7.58, 99.35, 7.79, 99.63)
-    assert 37 < straight_km < 40
-    assert minutes == pytest.approx(straight_km * 1.4)  # at 60 km/h a km takes a minute
+    travel = TravelTimes(MINUTES, road_factor=1.4, average_speed_kmh=60)
+    straight_km = haversine_km(7.58, 99.35, 7.41, 99.51)
+    assert 25 < straight_km < 27
+    # Not in the matrix: km x road factor at 60 km/h (a km a minute).
+    minutes = travel.minutes(NETWORK["spoke-no-ct"], NETWORK["spoke-lysis"])
+    assert minutes == pytest.approx(straight_km * 1.4)
+    # In the matrix: the matrix wins over coordinates.
+    assert travel.minutes(NETWORK["spoke-no-ct"], NETWORK["hub"]) == 35
     nowhere = Hospital("x", "No coordinates", None, None, frozenset())
     assert travel.minutes(NETWORK["hub"], nowhere) is None
+    assert travel.minutes(nowhere, nowhere) == 0
 
 
-def test_matrix_is_symmetric_and_read_from_json() -> None:
-    travel = TravelTimes.from_json({"minutes": [{"from": "hub", "to": "centre", "minutes": 99}]})
+def test_matrix_is_symmetric_unless_both_directions_given() -> None:
+    travel = TravelTimes.from_json(
+        {
+            "minutes": [
+                {"from": "hub", "to": "centre", "minutes": 99},
+                {"from": "spoke-ct", "to": "hub", "minutes": 40},
+                {"from": "hub", "to": "spoke-ct", "minutes": 45},
+            ],
+            "road_factor": 2.0,
+            "average_speed_kmh": 30,
+        }
+    )
     assert travel.minutes(NETWORK["centre"], NETWORK["hub"]) == 99
+    assert travel.minutes(NETWORK["hub"], NETWORK["spoke-ct"]) == 45
+    assert travel.minutes(NETWORK["spoke-ct"], NETWORK["hub"]) == 40
+    km = haversine_km(7.58, 99.35, 7.79, 99.63)
+    minutes = travel.minutes(NETWORK["spoke-no-ct"], NETWORK["spoke-ct"])
+    assert minutes == pytest.approx(km * 2.0 / 30 * 60)
 
 
-def test_windows_are_computed_across_time_zones() -> None:
-    bangkok = timezone(timedelta(hours=7))
-    # 05:40 +07:00 is 22:40Z the day before NOW (03:00Z): 4 h 20 min, inside the 4.5 h window.
-    inside = RoutingRequest(
-        "spoke-lysis", NOW, datetime(2026, 11, 23, 5, 40, tzinfo=bangkok), 8, False
-    )
-    assert recommend(inside, NETWORK, MATRIX).care_model is CareModel.DRIP_AND_STAY
-    # 04:20 +07:00 is 4 h 40 min before NOW: past it, and no LVO suspected.
-    late = RoutingRequest(
-        "spoke-lysis", NOW, datetime(2026, 11, 23, 4, 20, tzinfo=bangkok), 8, False
-    )
-    assert recommend(late, NETWORK, MATRIX).care_model is None
+def test_no_stroke_unit_anywhere_gives_no_destination() -> None:
+    network = {"spoke-ct": NETWORK["spoke-ct"]}
+    decision = recommend(_request("spoke-ct", 10), network, TRAVEL)
+    assert (decision.destination_id, decision.care_model, decision.alternatives) == (None, None, ())
+    assert "no stroke unit available" in decision.reasons
 
 
 def test_unknown_origin_is_a_clear_error() -> None:
     with pytest.raises(ValueError, match="Unknown origin hospital 'nowhere'"):
-        recommend(_request("nowhere", lkw_hours_ago=1), NETWORK, MATRIX)
+        recommend(_request("nowhere", 1), NETWORK, TRAVEL)
+
+
+def test_naive_times_are_a_clear_error() -> None:
+    naive = replace(_request("hub", 1), now=datetime(2026, 11, 23, 10, 0))
+    with pytest.raises(ValueError, match="now must be time-zone aware"):
+        recommend(naive, NETWORK, TRAVEL)

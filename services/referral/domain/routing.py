@@ -119,9 +119,16 @@ class RoutingDecision:
     alternatives: tuple[str, ...] = ()
 
 
+LYSIS_NEEDS = (Capability.CT_24H, Capability.THROMBOLYSIS)
+THROMBECTOMY_NEEDS = (Capability.CT_24H, Capability.THROMBECTOMY)
+
+
 class _Option(NamedTuple):
     minutes: float
     hospital: Hospital
+
+    def __str__(self) -> str:  # as reasons name a candidate
+        return f"{self.hospital.id} ({self.minutes:.0f} min)"
 
 
 def _duration(delta: timedelta) -> str:
@@ -142,10 +149,7 @@ def _origin_limits(origin: Hospital) -> str:
         down = " (out of service)" if Capability.CT_24H in origin.capabilities else ""
         return f"{origin.id} has no CT available{down}: transfer for imaging and thrombolysis"
     if origin.can(Capability.TELECONSULT):
-        return (
-            f"{origin.id} has CT and teleconsult but no thrombolytic on site: "
-            "telestroke drip-and-stay not possible"
-        )
+        return f"{origin.id} has CT and teleconsult but no thrombolytic on site: no telestroke"
     return f"{origin.id} cannot give thrombolysis"
 
 
@@ -169,32 +173,25 @@ def recommend(
         reasons.append("LVO suspicion not recorded: routed as no LVO suspected")
     if request.excluded:
         reasons.append(f"excluded (declined or no answer): {', '.join(sorted(request.excluded))}")
-    down = [
+    down = sorted(
         f"{h.id} ({', '.join(sorted(h.unavailable))})" for h in hospitals.values() if h.unavailable
-    ]
+    )
     if down:
-        reasons.append(f"out of service now: {'; '.join(sorted(down))}")
+        reasons.append(f"out of service now: {'; '.join(down)}")
 
-    def ranked(needed: tuple[Capability, ...], deadline: timedelta | None) -> list[_Option]:
-        # Capable, not excluded, with a known travel time, reached before LKW + deadline.
+    def ranked(needed: tuple[Capability, ...], window: timedelta | None) -> list[_Option]:
+        # Capable, not excluded, with a known travel time, reached before LKW + window.
         found = []
         for hospital in hospitals.values():
-            if hospital.id in request.excluded or not hospital.can(*needed):
-                continue
             minutes = travel.minutes(origin, hospital)
-            if minutes is None:
+            if hospital.id in request.excluded or not hospital.can(*needed) or minutes is None:
                 continue
-            if (
-                deadline is None
-                or lkw is None
-                or now + timedelta(minutes=minutes) <= lkw + deadline
-            ):
+            if window is None or lkw is None or now + timedelta(minutes=minutes) <= lkw + window:
                 found.append(_Option(minutes, hospital))
         return sorted(found, key=lambda o: (o.minutes, o.hospital.id))
 
-    lysis = ranked((Capability.CT_24H, Capability.THROMBOLYSIS), THROMBOLYSIS_WINDOW)
-    evt = ranked((Capability.CT_24H, Capability.THROMBECTOMY), THROMBECTOMY_EXTENDED_WINDOW)
-    evt = evt if lvo else []
+    lysis = ranked(LYSIS_NEEDS, THROMBOLYSIS_WINDOW)
+    evt = ranked(THROMBECTOMY_NEEDS, THROMBECTOMY_EXTENDED_WINDOW) if lvo else []
     lysis_open = lkw is None or now <= lkw + THROMBOLYSIS_WINDOW
 
     def decide(
@@ -202,84 +199,65 @@ def recommend(
     ) -> RoutingDecision:
         reasons.append(why)
         others = {o.hospital.id: o for pool in (pools or (lysis, evt)) for o in pool}
-        skip = {chosen.hospital.id, origin.id}
         ordered = sorted(others.values(), key=lambda o: (o.minutes, o.hospital.id))
+        skip = {chosen.hospital.id, origin.id}
         alternatives = tuple(o.hospital.id for o in ordered if o.hospital.id not in skip)
         minutes = round(chosen.minutes, 1)
         return RoutingDecision(chosen.hospital.id, model, minutes, tuple(reasons), alternatives)
 
-    # 1. The origin can thrombolyse itself: the closest capable facility is where the patient is.
+    # 1. The origin can thrombolyse: the closest capable facility is where the patient is.
     on_site = next((o for o in lysis if o.hospital.id == origin.id), None)
     if on_site is not None:
         if evt and evt[0].hospital.id != origin.id:
-            centre = evt[0]
-            why = (
-                f"suspected LVO: thrombolysis at {origin.id}, then thrombectomy at "
-                f"{centre.hospital.id} ({centre.minutes:.0f} min)"
-            )
-            return decide(CareModel.DRIP_AND_SHIP, centre, why)
+            why = f"suspected LVO: thrombolysis at {origin.id}, then thrombectomy at {evt[0]}"
+            return decide(CareModel.DRIP_AND_SHIP, evt[0], why)
         model = _stay_model(origin)
-        how = (
-            " on a neurologist's advice by telestroke"
-            if model is not CareModel.DRIP_AND_STAY
-            else ""
+        tele = (
+            "" if model == CareModel.DRIP_AND_STAY else " on a neurologist's advice by telestroke"
         )
-        return decide(model, on_site, f"{origin.id} can give thrombolysis itself{how}")
+        return decide(model, on_site, f"{origin.id} can give thrombolysis itself{tele}")
     if lysis_open:
         reasons.append(_origin_limits(origin))
 
-    # 2. Thrombolysis still reachable elsewhere: closest capable hospital, unless a short bypass.
+    # 2. Thrombolysis reachable elsewhere: the closest capable hospital, unless a short bypass.
     if lysis:
         nearest = lysis[0]
         if evt:
-            # The nearest may itself do thrombectomy: then it is the bypass target, at 0 extra.
+            # The nearest may itself do thrombectomy: then it is the bypass target, 0 min extra.
             centre = next((o for o in evt if o.hospital.id == nearest.hospital.id), evt[0])
             extra = centre.minutes - nearest.minutes
-            keeps_lysis = any(o.hospital.id == centre.hospital.id for o in lysis)
+            keeps_lysis = centre in lysis  # can lyse, and arrival is within the window
             if keeps_lysis and extra <= MAX_BYPASS_EXTRA_MINUTES:
-                window = "window not checked (LKW unknown)" if lkw is None else "window kept"
+                kept = "not checked (LKW unknown)" if lkw is None else "kept"
                 why = (
-                    f"suspected LVO: thrombectomy centre {centre.hospital.id} ({centre.minutes:.0f} "
-                    f"min) adds {extra:.0f} min over {nearest.hospital.id}, within "
-                    f"{MAX_BYPASS_EXTRA_MINUTES:.0f} min; thrombolysis {window}"
+                    f"suspected LVO: bypass to thrombectomy centre {centre} adds {extra:.0f} min"
+                    f" (<= {MAX_BYPASS_EXTRA_MINUTES:.0f}) over {nearest}; thrombolysis {kept}"
                 )
                 return decide(CareModel.MOTHERSHIP, centre, why)
-            lost = "" if keeps_lysis else " and would arrive after the thrombolysis window"
-            reasons.append(
-                f"bypass to {centre.hospital.id} would add {extra:.0f} min{lost}: thrombolysis first"
-            )
-            onward = travel.minutes(nearest.hospital, centre.hospital)
-            leg = "unknown travel time" if onward is None else f"{onward:.0f} min"
-            reasons.append(
-                f"next step: thrombectomy at {centre.hospital.id} ({leg} from {nearest.hospital.id})"
-            )
+            lost = "" if keeps_lysis else " and lose thrombolysis"
+            reasons.append(f"bypass to {centre} would add {extra:.0f} min{lost}: lyse first")
+            leg = travel.minutes(nearest.hospital, centre.hospital)
+            onward = centre.hospital.id if leg is None else _Option(leg, centre.hospital)
+            reasons.append(f"next step: thrombectomy at {onward} from {nearest.hospital.id}")
         elif lvo:
             reasons.append("suspected LVO but no thrombectomy centre reachable: thrombolysis only")
         model = CareModel.DRIP_AND_SHIP if evt else _stay_model(nearest.hospital)
-        why = (
-            f"closest thrombolysis-capable hospital: {nearest.hospital.id} "
-            f"({nearest.minutes:.0f} min)"
-        )
-        return decide(model, nearest, why)
+        return decide(model, nearest, f"closest thrombolysis-capable hospital: {nearest}")
 
-    # 3. Thrombolysis lost or impossible, LVO suspected: thrombectomy while it is still possible.
+    # 3. Thrombolysis lost or impossible, LVO suspected: thrombectomy while still possible.
     if evt:
         centre = evt[0]
-        reasons.append(
-            "no thrombolysis-capable hospital reachable in time"
-            if lysis_open
-            else "thrombolysis window (4.5 h) passed"
-        )
+        lost = "no thrombolysis hospital reachable in time" if lysis_open else "window passed"
+        reasons.append(f"thrombolysis not possible: {lost}")
         arrival = now + timedelta(minutes=centre.minutes)
         phase = (
             "within the 6 h thrombectomy window"
             if lkw is None or arrival <= lkw + THROMBECTOMY_WINDOW
             else "arrives 6-24 h after last known well: thrombectomy evaluation (selected patients)"
         )
-        why = f"suspected LVO, {phase}: {centre.hospital.id} ({centre.minutes:.0f} min)"
-        return decide(CareModel.MOTHERSHIP, centre, why)
+        return decide(CareModel.MOTHERSHIP, centre, f"suspected LVO, {phase}: {centre}")
 
-    # 4. Nothing time-critical left: admission to a stroke unit.
+    # 4. Nothing time-critical left: admission to the nearest stroke unit.
     if lysis_open:
         reasons.append("no thrombolysis-capable hospital reachable within the thrombolysis window")
     elif lvo and lkw is not None and now <= lkw + THROMBECTOMY_EXTENDED_WINDOW:
@@ -290,5 +268,4 @@ def recommend(
     units = ranked((Capability.STROKE_UNIT,), None)
     if not units:
         return RoutingDecision(None, None, None, (*reasons, "no stroke unit available"), ())
-    why = f"nearest stroke unit for admission: {units[0].hospital.id} ({units[0].minutes:.0f} min)"
-    return decide(None, units[0], why, units)
+    return decide(None, units[0], f"nearest stroke unit for admission: {units[0]}", units)
