@@ -120,6 +120,7 @@ def hospital_message(
     referral_id: str,
     status: str,
     status_reason: str | None = None,
+    outcome: str | None = None,
 ) -> tuple[dict[str, Any], str]:
     """A lifecycle message as a hospital system sends it: (bundle, MessageHeader.id)."""
     from shared.fhir.codes import EventCode
@@ -133,6 +134,11 @@ def hospital_message(
             "status": status,
             "intent": "order",
             **({"statusReason": {"text": status_reason}} if status_reason else {}),
+            **(
+                {"output": [{"type": {"text": "outcome"}, "valueString": outcome}]}
+                if outcome
+                else {}
+            ),
             "requester": {"reference": f"Organization/{sender}"},
         }
     )

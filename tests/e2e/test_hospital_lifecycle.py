@@ -117,6 +117,14 @@ async def test_prealert_to_loop_closed_over_kafka_with_every_message_answered(
         await his.send(bundle, referral_id)
         assert _code(await his.answer_to(bundle["entry"][0]["resource"]["id"])) == "ok"
 
+        completed = hospital_message(
+            "referral-completed",
+            sender=HUB,
+            receiver=SPOKE,
+            referral_id=referral_id,
+            status="completed",
+            outcome="thrombectomy TICI 3, discharged mRS 1",
+        )
         expected = [
             (step("referral-received", HUB, "received"), "ok", None),
             (step("transfer-departed", HUB, "in-progress"), "fatal-error", "forbidden"),
@@ -124,7 +132,7 @@ async def test_prealert_to_loop_closed_over_kafka_with_every_message_answered(
             (step("referral-completed", HUB, "completed"), "fatal-error", "business-rule"),
             (step("transfer-departed", SPOKE, "in-progress"), "ok", None),
             (step("patient-arrived", HUB, "in-progress"), "ok", None),
-            (step("referral-completed", HUB, "completed"), "ok", None),
+            (completed, "ok", None),
         ]
         for (message, message_id), code, issue in expected:
             await his.send(message, referral_id)
@@ -138,6 +146,8 @@ async def test_prealert_to_loop_closed_over_kafka_with_every_message_answered(
 
     detail = (await referral_api.get(f"/referrals/{referral_id}")).json()
     assert detail["status"] == "completed"
+    closed = next(s for s in detail["timeline"] if s["event"] == "referral-completed")
+    assert closed["detail"]["outcome"] == "thrombectomy TICI 3, discharged mRS 1"
     assert [s["event"] for s in detail["timeline"] if s["event"] != "notification-sent"] == [
         "stroke-prealert",
         "referral-requested",

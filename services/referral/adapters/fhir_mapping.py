@@ -365,10 +365,24 @@ def change_from_message(message: FhirMessage, *, now: datetime) -> ReferralChang
         message_id=message.message_id,
         task_status=status,
         status_reason=reason,
+        outcome=_outcome(task),
         occurred_at=_as_datetime(task.lastModified) or now,
         reported_times=reported_times(message),
         redirect_to=_redirect_target(message, referral_id=str(task.id)),
     )
+
+
+def _outcome(task: Task) -> str | None:
+    """Task.output as text: a string, or a CodeableConcept's text or first display."""
+    for output in task.output or []:
+        if output.valueString:
+            return str(output.valueString)
+        concept = output.valueCodeableConcept
+        if concept is not None:
+            return concept.text or next(
+                (c.display or c.code for c in concept.coding or [] if c.display or c.code), None
+            )
+    return None
 
 
 def _redirect_target(message: FhirMessage, *, referral_id: str) -> str | None:

@@ -75,6 +75,9 @@ class ReferralChange:
     reported_times: tuple[ReportedTime, ...] = ()
     # referral-redirected: the hospital the sender redirects the patient to.
     redirect_to: str | None = None
+    # referral-completed: the outcome the receiving hospital returns (Task.output), which
+    # closes the loop for the referring hospital.
+    outcome: str | None = None
 
 
 def milestones_of(referral: Referral, change: ReferralChange) -> list[tuple[str, ReportedTime]]:

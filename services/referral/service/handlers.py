@@ -123,6 +123,7 @@ async def change_referral(
             "status": new_status.value,
             **({"reason": change.status_reason} if change.status_reason else {}),
             **({"business_status": business_status} if business_status else {}),
+            **({"outcome": change.outcome} if change.outcome else {}),
         },
     )
     await add_to_outbox(
