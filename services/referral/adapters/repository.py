@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import asyncpg
@@ -393,15 +393,36 @@ def _date_condition(
     raise ValueError(f"Unsupported date prefix {prefix!r}")
 
 
-async def active_referral_ids(connection: Connection, *, since: datetime) -> list[str]:
-    """Referrals still in play (not final, not replaced), for the alert watcher."""
+async def referrals_in_alert_windows(
+    connection: Connection,
+    *,
+    now: datetime,
+    lkw_window: tuple[timedelta, timedelta],
+    dido_window: tuple[timedelta, timedelta],
+) -> list[str]:
+    """Referrals in play that may have an alert due now: the only ones the watcher examines,
+    so its work does not grow with the number of referrals (each window is from the earliest
+    alert to the moment its alert goes stale)."""
     rows = await connection.fetch(
         """
-        SELECT id FROM referral
-        WHERE status NOT IN ('rejected', 'cancelled', 'failed', 'completed', 'entered-in-error')
-          AND replaced_by IS NULL AND created_at >= $1
+        SELECT r.id FROM referral r
+        WHERE r.status NOT IN ('rejected', 'cancelled', 'failed', 'completed', 'entered-in-error')
+          AND r.replaced_by IS NULL
+          AND (
+            (r.status IN ('requested', 'received') AND r.accept_by <= $1)
+            OR EXISTS (
+                SELECT 1 FROM milestone m WHERE m.referral_id = r.id AND m.code = 'lkw'
+                  AND m.occurred_at BETWEEN $1 - $3::interval AND $1 - $2::interval)
+            OR EXISTS (
+                SELECT 1 FROM milestone m WHERE m.referral_id = r.id AND m.code = 'door-in-first'
+                  AND m.occurred_at BETWEEN $1 - $5::interval AND $1 - $4::interval)
+          )
         """,
-        since,
+        now,
+        lkw_window[0],
+        lkw_window[1],
+        dido_window[0],
+        dido_window[1],
     )
     return [row["id"] for row in rows]
 

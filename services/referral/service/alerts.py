@@ -28,8 +28,6 @@ from shared.messaging.topics import NOTIFICATION_REQUESTS
 from shared.workers import PeriodicTask
 
 log = logging.getLogger(__name__)
-# Alerts are about the first hours; older referrals are not watched.
-WATCHED_FOR = timedelta(hours=30)
 AWAITING_ANSWER = frozenset({TaskStatus.REQUESTED, TaskStatus.RECEIVED})
 # An alert warns ahead of a breach; once the breach itself is this far past (the window closed,
 # the target missed), paging people about it helps nobody and teaches them to ignore pages.
@@ -39,6 +37,10 @@ STALE_AFTER: dict[AlertCode, timedelta] = {
     AlertCode.DIDO_APPROACHING: timedelta(minutes=15),  # DIDO 90 min
     AlertCode.DIDO_120: timedelta(minutes=15),  # DIDO 120 min
 }
+# From the first alert's due time (metrics: LKW + 3.5 h; door-in + 75 min) to the last one's
+# going stale (LKW + 4 h + 30 min; door-in + 105 min + 15 min): when a referral can have one.
+LKW_ALERT_WINDOW = (timedelta(hours=3, minutes=30), timedelta(hours=4, minutes=30))
+DIDO_ALERT_WINDOW = (timedelta(minutes=75), timedelta(minutes=120))
 
 
 _MILESTONE_CODES = {code.value for code in MilestoneCode}
@@ -132,7 +134,9 @@ class AlertWatcher(PeriodicTask):
         raised = 0
         with suppress_instrumentation():  # a poll: each alert's event is traced by the notifier
             async with self._pool.acquire() as connection:
-                ids = await repository.active_referral_ids(connection, since=now - WATCHED_FOR)
+                ids = await repository.referrals_in_alert_windows(
+                    connection, now=now, lkw_window=LKW_ALERT_WINDOW, dido_window=DIDO_ALERT_WINDOW
+                )
         for referral_id in ids:
             try:
                 raised += await self._sweep_one(referral_id, now)
