@@ -190,6 +190,19 @@ def _clock(moment: datetime) -> str:
     return f"{moment.astimezone(BANGKOK):%H:%M} (UTC+7)"
 
 
+# When the alerts fall due (DOMAIN.md section 2): after last known well without a needle, and
+# a lead time before each door-in-door-out target (the lead is a local choice).
+LKW_ALERTS: tuple[tuple[AlertCode, timedelta], ...] = (
+    (AlertCode.LKW_3H30, timedelta(hours=3.5)),
+    (AlertCode.LKW_4H, timedelta(hours=4)),
+)
+DIDO_LIMITS: tuple[tuple[AlertCode, timedelta], ...] = (
+    (AlertCode.DIDO_APPROACHING, timedelta(minutes=90)),
+    (AlertCode.DIDO_120, timedelta(minutes=120)),
+)
+DIDO_WARNING_LEAD = timedelta(minutes=15)
+
+
 def _pending(
     got: Mapping[MilestoneCode, Milestone], accept_by: datetime | None, eta: datetime | None
 ) -> list[Alert]:
@@ -199,20 +212,22 @@ def _pending(
     if lkw is not None and M.NEEDLE not in got:
         # AHA/ASA 2019 window of 4.5 h; warn at 3.5 h and 4 h (DOMAIN.md section 2).
         closes = _clock(lkw.occurred_at + WINDOWS[0][1])
-        for code, hours in ((AlertCode.LKW_3H30, 3.5), (AlertCode.LKW_4H, 4.0)):
+        for code, after in LKW_ALERTS:
+            hours = after / timedelta(hours=1)
             text = (
                 f"{hours:g} h since last known well, no thrombolytic given; window closes {closes}."
             )
-            out.append(Alert(code, lkw.occurred_at + timedelta(hours=hours), text, lkw.doubtful))
+            out.append(Alert(code, lkw.occurred_at + after, text, lkw.doubtful))
     door = got.get(M.DOOR_IN_FIRST)
     if door is not None and M.DOOR_OUT_FIRST not in got:
         # 15 min warning before the 90 and 120 min DIDO targets (the lead time is a local choice).
-        for code, limit in ((AlertCode.DIDO_APPROACHING, 90), (AlertCode.DIDO_120, 120)):
-            reached = door.occurred_at + timedelta(minutes=limit)
+        for code, limit in DIDO_LIMITS:
+            reached = door.occurred_at + limit
+            minutes = int(limit / timedelta(minutes=1))
             text = (
-                f"Door-in-door-out reaches {limit} min at {_clock(reached)}; patient not yet out."
+                f"Door-in-door-out reaches {minutes} min at {_clock(reached)}; patient not yet out."
             )
-            out.append(Alert(code, reached - timedelta(minutes=15), text, door.doubtful))
+            out.append(Alert(code, reached - DIDO_WARNING_LEAD, text, door.doubtful))
     if accept_by is not None and M.REFERRAL_REQUESTED in got and M.REFERRAL_ACCEPTED not in got:
         _require_aware("accept_by", accept_by)
         text = f"Referral not accepted by its deadline {_clock(accept_by)}; consider re-routing."

@@ -11,6 +11,10 @@ from opentelemetry.instrumentation.utils import suppress_instrumentation
 
 from services.referral.adapters import fhir_mapping, repository
 from services.referral.domain.metrics import (
+    DIDO_LIMITS,
+    DIDO_WARNING_LEAD,
+    LKW_ALERTS,
+    WINDOWS,
     Alert,
     AlertCode,
     Milestone,
@@ -29,18 +33,20 @@ from shared.workers import PeriodicTask
 
 log = logging.getLogger(__name__)
 AWAITING_ANSWER = frozenset({TaskStatus.REQUESTED, TaskStatus.RECEIVED})
-# An alert warns ahead of a breach; once the breach itself is this far past (the window closed,
-# the target missed), paging people about it helps nobody and teaches them to ignore pages.
+# An alert warns ahead of a breach; once the breach itself is past (the thrombolysis window
+# closed, the DIDO target missed), paging people about it helps nobody and teaches them to
+# ignore pages. An alert goes stale at its breach.
+THROMBOLYSIS_CLOSES = dict(WINDOWS)["thrombolysis"]
 STALE_AFTER: dict[AlertCode, timedelta] = {
-    AlertCode.LKW_3H30: timedelta(minutes=60),  # thrombolysis window closes at LKW + 4.5 h
-    AlertCode.LKW_4H: timedelta(minutes=30),
-    AlertCode.DIDO_APPROACHING: timedelta(minutes=15),  # DIDO 90 min
-    AlertCode.DIDO_120: timedelta(minutes=15),  # DIDO 120 min
+    **{code: THROMBOLYSIS_CLOSES - after for code, after in LKW_ALERTS},
+    **{code: DIDO_WARNING_LEAD for code, _ in DIDO_LIMITS},
 }
-# From the first alert's due time (metrics: LKW + 3.5 h; door-in + 75 min) to the last one's
-# going stale (LKW + 4 h + 30 min; door-in + 105 min + 15 min): when a referral can have one.
-LKW_ALERT_WINDOW = (timedelta(hours=3, minutes=30), timedelta(hours=4, minutes=30))
-DIDO_ALERT_WINDOW = (timedelta(minutes=75), timedelta(minutes=120))
+# When a referral can have an alert due: from the first alert to the last one going stale.
+LKW_ALERT_WINDOW = (min(after for _, after in LKW_ALERTS), THROMBOLYSIS_CLOSES)
+DIDO_ALERT_WINDOW = (
+    min(limit for _, limit in DIDO_LIMITS) - DIDO_WARNING_LEAD,
+    max(limit for _, limit in DIDO_LIMITS),
+)
 
 
 _MILESTONE_CODES = {code.value for code in MilestoneCode}
