@@ -7,8 +7,12 @@ English travels as ``payload.contentString``; each other language as a text atta
 from __future__ import annotations
 
 import base64
+from collections.abc import Sequence
+from datetime import UTC, datetime
 from typing import Any
 
+from shared.fhir.codes import NOTIFICATION_CATEGORY_SYSTEM, EventCode, organization_reference
+from shared.fhir.envelope import FhirMessage, build_message
 from shared.fhir.models import CommunicationRequest
 
 TEXT_PLAIN = "text/plain; charset=utf-8"
@@ -40,3 +44,38 @@ def payload_texts(request: CommunicationRequest) -> dict[str, str]:
             raw = data if isinstance(data, bytes) else base64.b64decode(data)
             texts.setdefault(str(attachment.language), raw.decode())
     return texts
+
+
+def notification_request_message(
+    *,
+    request_id: str,
+    category: str,
+    referral_id: str,
+    recipients: Sequence[str],
+    english: str,
+    thai: str,
+    sender: str,
+    source_endpoint: str,
+) -> FhirMessage:
+    """notification-requested: a stat CommunicationRequest about a referral, in both languages,
+    for the given organizations (PDPA: the texts carry the minimum, the link the rest)."""
+    request = CommunicationRequest.model_validate(
+        {
+            "resourceType": "CommunicationRequest",
+            "id": request_id,
+            "status": "active",
+            "priority": "stat",
+            "category": [{"coding": [{"system": NOTIFICATION_CATEGORY_SYSTEM, "code": category}]}],
+            "about": [{"reference": f"Task/{referral_id}"}],
+            "recipient": [{"reference": organization_reference(org)} for org in recipients],
+            "authoredOn": datetime.now(UTC).isoformat(),
+            "payload": bilingual_payload(english=english, thai=thai),
+        }
+    )
+    return build_message(
+        event=EventCode.NOTIFICATION_REQUESTED,
+        sender=sender,
+        destinations=[organization_reference(org) for org in recipients],
+        focus=[request],
+        source_endpoint=source_endpoint,
+    )

@@ -102,24 +102,16 @@ def delivery_for(
 def outcome_message(
     delivery: Delivery, *, sent: bool, reason: str | None, source_endpoint: str
 ) -> FhirMessage:
-    communication = Communication.model_validate(
-        {
-            "resourceType": "Communication",
-            "id": f"com-{delivery.id}",
-            "status": "completed" if sent else "not-done",
+    return _communication_event(
+        EventCode.NOTIFICATION_SENT if sent else EventCode.NOTIFICATION_FAILED,
+        delivery,
+        communication_id=f"com-{delivery.id}",
+        status="completed" if sent else "not-done",
+        details={
             **({"statusReason": {"text": reason}} if reason else {}),
-            "about": [{"reference": f"Task/{delivery.referral_id}"}],
-            "recipient": [{"reference": delivery.recipient}],
-            "medium": [{"coding": [{"system": CHANNEL_SYSTEM, "code": delivery.channel.value}]}],
             "priority": delivery.priority,
             **({"sent": datetime.now(UTC).isoformat()} if sent else {}),
-        }
-    )
-    return build_message(
-        event=EventCode.NOTIFICATION_SENT if sent else EventCode.NOTIFICATION_FAILED,
-        sender=codes.NETWORK_ORGANIZATION,
-        destinations=[],
-        focus=[communication],
+        },
         source_endpoint=source_endpoint,
     )
 
@@ -128,44 +120,55 @@ def acknowledged_message(
     delivery: Delivery, *, acknowledged_by: str, at: datetime, source_endpoint: str
 ) -> FhirMessage:
     """notification-acknowledged: who confirmed the alert, when, on which channel."""
-    communication = Communication.model_validate(
-        {
-            "resourceType": "Communication",
-            "id": f"ack-{delivery.id}",
-            "status": "completed",
-            "about": [{"reference": f"Task/{delivery.referral_id}"}],
-            "recipient": [{"reference": delivery.recipient}],
-            "medium": [{"coding": [{"system": CHANNEL_SYSTEM, "code": delivery.channel.value}]}],
+    return _communication_event(
+        EventCode.NOTIFICATION_ACKNOWLEDGED,
+        delivery,
+        communication_id=f"ack-{delivery.id}",
+        status="completed",
+        details={
             "received": at.isoformat(),
             "note": [{"text": f"acknowledged by {acknowledged_by}"}],
-        }
-    )
-    return build_message(
-        event=EventCode.NOTIFICATION_ACKNOWLEDGED,
-        sender=codes.NETWORK_ORGANIZATION,
-        destinations=[],
-        focus=[communication],
+        },
         source_endpoint=source_endpoint,
     )
 
 
-def escalated_message(
-    unanswered: Delivery, escalation: Delivery, *, step: str, source_endpoint: str
+def escalated_message(escalation: Delivery, *, step: str, source_endpoint: str) -> FhirMessage:
+    """notification-escalated: nobody acknowledged an alert; ``escalation`` goes out."""
+    return _communication_event(
+        EventCode.NOTIFICATION_ESCALATED,
+        escalation,
+        communication_id=f"esc-{escalation.id}",
+        status="in-progress",
+        details={"note": [{"text": f"escalation step {escalation.escalation_step}: {step}"}]},
+        source_endpoint=source_endpoint,
+    )
+
+
+def _communication_event(
+    event: EventCode,
+    delivery: Delivery,
+    *,
+    communication_id: str,
+    status: str,
+    details: dict[str, Any],
+    source_endpoint: str,
 ) -> FhirMessage:
-    """notification-escalated: nobody acknowledged ``unanswered``; ``escalation`` goes out."""
+    """A Communication about the delivery's referral, to its recipient on its channel: how the
+    referral's timeline learns who was told, and who answered."""
     communication = Communication.model_validate(
         {
             "resourceType": "Communication",
-            "id": f"esc-{escalation.id}",
-            "status": "in-progress",
-            "about": [{"reference": f"Task/{unanswered.referral_id}"}],
-            "recipient": [{"reference": escalation.recipient}],
-            "medium": [{"coding": [{"system": CHANNEL_SYSTEM, "code": escalation.channel.value}]}],
-            "note": [{"text": f"escalation step {escalation.escalation_step}: {step}"}],
+            "id": communication_id,
+            "status": status,
+            "about": [{"reference": f"Task/{delivery.referral_id}"}],
+            "recipient": [{"reference": delivery.recipient}],
+            "medium": [{"coding": [{"system": CHANNEL_SYSTEM, "code": delivery.channel.value}]}],
+            **details,
         }
     )
     return build_message(
-        event=EventCode.NOTIFICATION_ESCALATED,
+        event=event,
         sender=codes.NETWORK_ORGANIZATION,
         destinations=[],
         focus=[communication],

@@ -53,7 +53,7 @@ async def escalate(
             topic=NOTIFICATION_OUTCOMES,
             key=unanswered.referral_id,
             message=fhir_mapping.escalated_message(
-                unanswered, escalation, step=step.value, source_endpoint=source_endpoint
+                escalation, step=step.value, source_endpoint=source_endpoint
             ),
         )
         return escalation

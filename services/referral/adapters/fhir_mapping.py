@@ -27,8 +27,8 @@ from shared.fhir import codes
 from shared.fhir.codes import EventCode, organization_reference
 from shared.fhir.codesystems import TIME_ALERT
 from shared.fhir.envelope import FhirMessage, build_message
-from shared.fhir.models import CommunicationRequest, Organization, ServiceRequest, Task
-from shared.fhir.notifications import bilingual_payload
+from shared.fhir.models import Organization, ServiceRequest, Task
+from shared.fhir.notifications import notification_request_message
 
 HN_SYSTEM = f"{codes.PROJECT_CANONICAL}/NamingSystem/hospital-number"
 # Clinicians read clock times in the province's own zone.
@@ -317,29 +317,14 @@ def stroke_team_alert(
         clock = request.last_known_well.astimezone(LOCAL_ZONE).strftime("%H:%M")
         facts.append(f"LKW {clock}")
         facts_th.append(f"ปกติครั้งสุดท้าย {clock} น.")
-    communication_request = CommunicationRequest.model_validate(
-        {
-            "resourceType": "CommunicationRequest",
-            "id": f"cr-stroke-team-{request.referral_id}",
-            "status": "active",
-            "priority": "stat",
-            "category": [
-                {"coding": [{"system": codes.NOTIFICATION_CATEGORY_SYSTEM, "code": "stroke-alert"}]}
-            ],
-            "about": [{"reference": f"Task/{request.referral_id}"}],
-            "recipient": [{"reference": organization_reference(request.owner_org)}],
-            "authoredOn": datetime.now(UTC).isoformat(),
-            "payload": bilingual_payload(
-                english=f"{kind} {', '.join(facts)}. Open: {referral_url}",
-                thai=f"{kind_th} {' '.join(facts_th)} เปิด: {referral_url}",
-            ),
-        }
-    )
-    return build_message(
-        event=EventCode.NOTIFICATION_REQUESTED,
+    return notification_request_message(
+        request_id=f"cr-stroke-team-{request.referral_id}",
+        category="stroke-alert",
+        referral_id=request.referral_id,
+        recipients=[request.owner_org],
+        english=f"{kind} {', '.join(facts)}. Open: {referral_url}",
+        thai=f"{kind_th} {' '.join(facts_th)} เปิด: {referral_url}",
         sender=organization_reference(request.requester_org),
-        destinations=[organization_reference(request.owner_org)],
-        focus=[communication_request],
         source_endpoint=source_endpoint,
     )
 
@@ -534,32 +519,14 @@ def requester_notice(
     source_endpoint: str,
 ) -> FhirMessage:
     """A notification-requested for the referring hospital (PDPA: no patient data)."""
-    request = CommunicationRequest.model_validate(
-        {
-            "resourceType": "CommunicationRequest",
-            "id": f"cr-{notice_id}",
-            "status": "active",
-            "priority": "stat",
-            "category": [
-                {
-                    "coding": [
-                        {"system": codes.NOTIFICATION_CATEGORY_SYSTEM, "code": "referral-status"}
-                    ]
-                }
-            ],
-            "about": [{"reference": f"Task/{referral.id}"}],
-            "recipient": [{"reference": organization_reference(referral.requester_org)}],
-            "authoredOn": datetime.now(UTC).isoformat(),
-            "payload": bilingual_payload(
-                english=f"{text}. Open: {referral_url}", thai=f"{thai} เปิด: {referral_url}"
-            ),
-        }
-    )
-    return build_message(
-        event=EventCode.NOTIFICATION_REQUESTED,
+    return notification_request_message(
+        request_id=f"cr-{notice_id}",
+        category="referral-status",
+        referral_id=referral.id,
+        recipients=[referral.requester_org],
+        english=f"{text}. Open: {referral_url}",
+        thai=f"{thai} เปิด: {referral_url}",
         sender=organization_reference(referral.owner_org),
-        destinations=[organization_reference(referral.requester_org)],
-        focus=[request],
         source_endpoint=source_endpoint,
     )
 
@@ -619,28 +586,13 @@ def time_alert(
     source_endpoint: str,
 ) -> FhirMessage:
     """A time-critical alert for the stroke teams (needs acknowledgement: priority stat)."""
-    request = CommunicationRequest.model_validate(
-        {
-            "resourceType": "CommunicationRequest",
-            "id": f"cr-alert-{code}-{referral.id}",
-            "status": "active",
-            "priority": "stat",
-            "category": [
-                {"coding": [{"system": codes.NOTIFICATION_CATEGORY_SYSTEM, "code": TIME_ALERT}]}
-            ],
-            "about": [{"reference": f"Task/{referral.id}"}],
-            "recipient": [{"reference": organization_reference(org)} for org in recipients],
-            "authoredOn": datetime.now(UTC).isoformat(),
-            "payload": bilingual_payload(
-                english=f"Stroke alert ({code}): {text} Open: {referral_url}",
-                thai=f"แจ้งเตือนเวลาวิกฤต ({code}): ใกล้หมดช่วงเวลาการรักษา เปิด: {referral_url}",
-            ),
-        }
-    )
-    return build_message(
-        event=EventCode.NOTIFICATION_REQUESTED,
+    return notification_request_message(
+        request_id=f"cr-alert-{code}-{referral.id}",
+        category=TIME_ALERT,
+        referral_id=referral.id,
+        recipients=recipients,
+        english=f"Stroke alert ({code}): {text} Open: {referral_url}",
+        thai=f"แจ้งเตือนเวลาวิกฤต ({code}): ใกล้หมดช่วงเวลาการรักษา เปิด: {referral_url}",
         sender=codes.NETWORK_ORGANIZATION,
-        destinations=[organization_reference(org) for org in recipients],
-        focus=[request],
         source_endpoint=source_endpoint,
     )

@@ -8,8 +8,8 @@ from services.telemedicine.domain.model import Consult
 from shared.fhir import codes
 from shared.fhir.codes import EventCode, organization_reference
 from shared.fhir.envelope import FhirMessage, build_message
-from shared.fhir.models import CommunicationRequest, ServiceRequest, Task
-from shared.fhir.notifications import bilingual_payload
+from shared.fhir.models import ServiceRequest, Task
+from shared.fhir.notifications import notification_request_message
 
 
 def referral_parties(message: FhirMessage) -> tuple[str, str, str] | None:
@@ -57,35 +57,13 @@ def teleconsult_requested_message(consult: Consult, *, source_endpoint: str) -> 
 
 def neurologist_alert(consult: Consult, *, consult_url: str, source_endpoint: str) -> FhirMessage:
     """Pages the consultant hospital's on-call neurologist; no patient data beyond the link."""
-    request = CommunicationRequest.model_validate(
-        {
-            "resourceType": "CommunicationRequest",
-            "id": f"cr-{consult.id}",
-            "status": "active",
-            "priority": "stat",
-            "category": [
-                {
-                    "coding": [
-                        {
-                            "system": codes.NOTIFICATION_CATEGORY_SYSTEM,
-                            "code": "teleconsult-request",
-                        }
-                    ]
-                }
-            ],
-            "about": [{"reference": f"Task/{consult.referral_id}"}],
-            "recipient": [{"reference": organization_reference(consult.consultant_org)}],
-            "authoredOn": datetime.now(UTC).isoformat(),
-            "payload": bilingual_payload(
-                english=f"Telestroke consult requested. Open: {consult_url}",
-                thai=f"ขอปรึกษาแพทย์ระบบประสาททางไกล (telestroke) เปิด: {consult_url}",
-            ),
-        }
-    )
-    return build_message(
-        event=EventCode.NOTIFICATION_REQUESTED,
+    return notification_request_message(
+        request_id=f"cr-{consult.id}",
+        category="teleconsult-request",
+        referral_id=consult.referral_id,
+        recipients=[consult.consultant_org],
+        english=f"Telestroke consult requested. Open: {consult_url}",
+        thai=f"ขอปรึกษาแพทย์ระบบประสาททางไกล (telestroke) เปิด: {consult_url}",
         sender=organization_reference(consult.requester_org),
-        destinations=[organization_reference(consult.consultant_org)],
-        focus=[request],
         source_endpoint=source_endpoint,
     )
