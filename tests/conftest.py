@@ -1,13 +1,30 @@
-"""Session fixtures: the real Kafka broker and PostgreSQL, provisioned by the deploy scripts."""
+"""Session fixtures: the real Kafka broker and PostgreSQL, provisioned by the deploy scripts; and
+for the end-to-end and browser tests, the three services as processes with the outside servers
+they call (a hospital webhook, an SMS gateway, the LINE platform) on loopback."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 
 import asyncpg
+import httpx
 import pytest
 
-from tests.support import ROOT, TestStack
+from tests.e2e.harness import (
+    LINE_API_PORT,
+    LINE_TOKEN,
+    SERVICE_PORTS,
+    SMS_API_KEY,
+    SMS_GATEWAY_PORT,
+    ServiceProcesses,
+    WebhookReceiver,
+    serve_webhook,
+)
+from tests.fakes.line_server import FakeLineState, line_api
+from tests.fakes.server import serve_app, stop_app
+from tests.fakes.sms_gateway import FakeSmsGateway, create_generic_sms_app
+from tests.support import ROOT, TestStack, as_hospital
 
 
 @pytest.fixture(scope="session")
@@ -28,3 +45,61 @@ async def database(stack: TestStack) -> AsyncIterator[asyncpg.Pool]:
     assert pool is not None
     yield pool
     await pool.close()
+
+
+@pytest.fixture(scope="session")
+async def webhook() -> AsyncIterator[WebhookReceiver]:
+    receiver = WebhookReceiver()
+    server, task = await serve_webhook(receiver)
+    yield receiver
+    for release in receiver.hang.values():
+        release.set()
+    server.should_exit = True
+    await task
+
+
+@pytest.fixture(scope="session")
+async def sms_gateway() -> AsyncIterator[FakeSmsGateway]:
+    """An SMS gateway speaking the generic contract, on loopback."""
+    gateway = FakeSmsGateway()
+    server, task = await serve_app(
+        create_generic_sms_app(gateway, api_key=SMS_API_KEY), SMS_GATEWAY_PORT
+    )
+    yield gateway
+    server.should_exit = True
+    await task
+
+
+@pytest.fixture(scope="session")
+async def line_platform() -> AsyncIterator[FakeLineState]:
+    """The LINE Messaging API as LINE documents it, on loopback."""
+    state = FakeLineState(channel_access_token=LINE_TOKEN)
+    server, task = await serve_app(line_api(state), LINE_API_PORT)
+    yield state
+    await stop_app(server, task)
+
+
+@pytest.fixture(scope="session")
+async def services(
+    stack: TestStack,
+    webhook: WebhookReceiver,
+    sms_gateway: FakeSmsGateway,
+    line_platform: FakeLineState,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> AsyncIterator[ServiceProcesses]:
+    processes = ServiceProcesses(stack, Path(tmp_path_factory.mktemp("services")))
+    for name in SERVICE_PORTS:
+        await processes.start(name)
+    yield processes
+    processes.stop_all()
+
+
+@pytest.fixture(scope="session")
+async def referral_api(services: ServiceProcesses) -> AsyncIterator[httpx.AsyncClient]:
+    """The referral service, called as the example's referring hospital (Sikao)."""
+    async with httpx.AsyncClient(
+        base_url=f"http://127.0.0.1:{SERVICE_PORTS['referral']}",
+        timeout=30,
+        headers=as_hospital("sikao-hospital"),
+    ) as client:
+        yield client

@@ -13,6 +13,10 @@ command -v mvn >/dev/null 2>&1 || missing_packages+=(maven)
 if [ "${FT_NEED_COMPOSE:-0}" = 1 ]; then
   command -v docker-compose >/dev/null 2>&1 || missing_packages+=(docker-compose)
 fi
+# The browser tests drive Debian's Chromium (Playwright's own browser download is not used).
+if [ "${FT_NEED_BROWSER:-0}" = 1 ]; then
+  command -v chromium >/dev/null 2>&1 || missing_packages+=(chromium)
+fi
 
 if [ ${#missing_packages[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then

@@ -4,7 +4,7 @@
 set -euo pipefail
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "$repo"
-FT_NEED_COMPOSE=1 bash deploy/local/ensure-tools.sh
+FT_NEED_COMPOSE=1 FT_NEED_BROWSER=1 bash deploy/local/ensure-tools.sh
 export FT_STATE_DIR="$repo/.local-stack/test"
 stop_stack() {
   FT_KAFKA_PORT=29092 FT_KAFKA_CONTROLLER_PORT=29093 FT_PG_PORT=25432 \

@@ -52,6 +52,8 @@ start webhook-demo deploy.demo.webhook_receiver 8099
 start referral services.referral 8001
 start telemedicine services.telemedicine 8002
 start notifier services.notifier 8003
+# The live alerts page of the hub hospital (a ticket from its demo API key).
+live_page="$("$python" -c "import json,urllib.request; r=urllib.request.Request('http://127.0.0.1:8003/live/tickets', method='POST', headers={'Authorization': 'Bearer demo-trang-hospital'}); print(json.load(urllib.request.urlopen(r, timeout=5))['page'])" 2>/dev/null || echo "(POST /live/tickets with a hospital's API key)")"
 
 cat <<EOT
 
@@ -59,6 +61,7 @@ Fast Track is up.
   Referral form:        http://127.0.0.1:8001/referrals/new
   FHIR \$process-message: http://127.0.0.1:8001/fhir/\$process-message
   Notifications sent:   http://127.0.0.1:8099/received   (demo webhook receiver)
+  Live alerts (Trang):  $live_page
   Health:               http://127.0.0.1:800{1,2,3}/health
   Logs:                 $logs
 Send the example referral:

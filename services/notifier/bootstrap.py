@@ -2,22 +2,23 @@
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-
 import httpx
 from fastapi import FastAPI
 
+from services.notifier.adapters.contacts_file import ContactsFileWatcher, read_contacts
+from services.notifier.adapters.in_app import InAppChannel
 from services.notifier.channels import build_channels
 from services.notifier.config import SERVICE_NAME, NotifierSettings
 from services.notifier.domain.contacts import ContactBook
-from services.notifier.domain.model import RetryPolicy
-from services.notifier.entrypoints import line_webhook
+from services.notifier.domain.model import Channel, RetryPolicy
+from services.notifier.entrypoints import acknowledgement_links, line_webhook, live
 from services.notifier.entrypoints.consumers import wire_consumers
 from services.notifier.entrypoints.http import router
 from services.notifier.service.delivery_metrics import DeliveryMetrics
 from services.notifier.service.dispatcher import DeliveryDispatcher
 from services.notifier.service.escalation import EscalationWatcher
+from services.notifier.service.links import AcknowledgementLinks, LiveTickets
+from services.notifier.service.live_feed import LiveFeed
 from shared.runtime import ServiceRuntime, create_service_app
 
 
@@ -34,23 +35,36 @@ class _HttpClientWorker:
         await self.client.aclose()
 
 
-def load_contacts(path: str | None) -> ContactBook:
-    if path is None:
-        return ContactBook()
-    return ContactBook.from_json(json.loads(Path(path).read_text(encoding="utf-8")))
-
-
 def create_app(settings: NotifierSettings | None = None) -> FastAPI:
     settings = settings or NotifierSettings()
-    contacts = load_contacts(settings.notifier_contacts_file)
+    contacts_path = settings.notifier_contacts_file
+    contacts = read_contacts(contacts_path) if contacts_path else ContactBook()
+
+    secret = settings.notifier_link_secret.get_secret_value()
+    public_url = settings.notifier_public_url.rstrip("/")
+    acknowledgement_links_ = AcknowledgementLinks(
+        public_url=public_url, secret=secret, max_age_s=settings.notifier_ack_link_ttl_s
+    )
 
     def wire(runtime: ServiceRuntime) -> None:
         client = httpx.AsyncClient(timeout=settings.notifier_http_timeout_s)
         delivery_metrics = DeliveryMetrics(runtime.telemetry.meter("fasttrack.notifier"))
         runtime.components["delivery_metrics"] = delivery_metrics
+        runtime.components["acknowledgement_links"] = acknowledgement_links_
+        runtime.components["live_tickets"] = LiveTickets(
+            secret=secret, max_age_s=settings.notifier_live_ticket_ttl_s
+        )
+        runtime.components["public_url"] = public_url
+        runtime.components["live_ticket_ttl_s"] = settings.notifier_live_ticket_ttl_s
+        runtime.components["live_backlog_s"] = settings.notifier_live_backlog_s
+        live_feed = LiveFeed(pool=runtime.pool)
+        runtime.components["live_feed"] = live_feed
         dispatcher = DeliveryDispatcher(
             pool=runtime.pool,
-            channels=build_channels(settings, client),
+            channels={
+                **build_channels(settings, client),
+                Channel.IN_APP: InAppChannel(pool=runtime.pool),
+            },
             contacts=contacts,
             retry_policy=RetryPolicy(
                 max_attempts=settings.notifier_max_attempts,
@@ -63,6 +77,7 @@ def create_app(settings: NotifierSettings | None = None) -> FastAPI:
             poll_interval_s=settings.notifier_poll_interval_s,
             send_timeout_s=settings.notifier_http_timeout_s,
             metrics=delivery_metrics,
+            acknowledgement_links=acknowledgement_links_,
         )
         # Stopped in reverse: the dispatcher first, then the client it sends through.
         escalation = EscalationWatcher(
@@ -71,7 +86,15 @@ def create_app(settings: NotifierSettings | None = None) -> FastAPI:
             source_endpoint="urn:fasttrack:notifier",
             poll_interval_s=settings.notifier_escalation_poll_s,
         )
-        runtime.workers.extend([_HttpClientWorker(client), dispatcher, escalation])
+        runtime.workers.extend([_HttpClientWorker(client), dispatcher, escalation, live_feed])
+        if contacts_path:
+            runtime.workers.append(
+                ContactsFileWatcher(
+                    path=contacts_path,
+                    book=contacts,
+                    poll_interval_s=settings.notifier_contacts_reload_s,
+                )
+            )
         runtime.components["dispatcher"] = dispatcher
         runtime.components["line_channel_secret"] = settings.notifier_line_channel_secret
         wire_consumers(runtime, dispatcher, contacts)
@@ -79,7 +102,7 @@ def create_app(settings: NotifierSettings | None = None) -> FastAPI:
     return create_service_app(
         name=SERVICE_NAME,
         settings=settings,
-        routers=[router, line_webhook.router],
+        routers=[router, line_webhook.router, live.router, acknowledgement_links.router],
         wire=wire,
         title="Fast Track notifier",
     )

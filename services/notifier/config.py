@@ -1,16 +1,29 @@
 """Notifier settings (FT_ prefix)."""
 
+from __future__ import annotations
+
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, SecretStr, model_validator
 
 from shared.settings import PlatformSettings
 
 SERVICE_NAME = "notifier"
+DEVELOPMENT_LINK_SECRET = "development-only-link-secret"
 
 
 class NotifierSettings(PlatformSettings):
     notifier_port: int = 8003
+    # Where people's browsers reach the notifier (acknowledgement links, live feed pages).
+    notifier_public_url: str = "http://127.0.0.1:8003"
+    # Signs acknowledgement links and live-feed tickets; must be set (and kept) in production.
+    notifier_link_secret: SecretStr = SecretStr(DEVELOPMENT_LINK_SECRET)
+    # An acknowledgement link works this long after the alert was sent.
+    notifier_ack_link_ttl_s: float = Field(default=24 * 3600, gt=0)
+    # A live-feed ticket (e.g. a ward screen's URL) works this long: about a shift.
+    notifier_live_ticket_ttl_s: float = Field(default=12 * 3600, gt=0)
+    # A web page connecting without Last-Event-ID is first sent the events of this past window.
+    notifier_live_backlog_s: float = Field(default=3600, ge=0)
     # Where webhook notifications go (a hospital system, or the demo receiver in the local stack).
     notifier_webhook_url: str = "http://127.0.0.1:8099/notify"
     # When set, every webhook call is signed (HMAC-SHA256 over "<timestamp>.<body>").
@@ -24,9 +37,11 @@ class NotifierSettings(PlatformSettings):
     notifier_poll_interval_s: float = Field(default=0.5, gt=0)
     # How often unacknowledged alerts are looked for (the ladder is in the contacts file).
     notifier_escalation_poll_s: float = Field(default=5.0, gt=0)
-    # Each hospital's channels in order of preference (JSON, see deploy/demo/contacts.json);
-    # without it every hospital is reached through the webhook above.
+    # The directory: people, hospitals, on-call rosters, escalation (JSON, see
+    # deploy/demo/contacts.example.json); without it, hospitals get webhooks and live events.
     notifier_contacts_file: str | None = None
+    # How often the contacts file is checked for edits (rosters change every shift).
+    notifier_contacts_reload_s: float = Field(default=10.0, gt=0)
     # LINE Messaging API (push); the base URL is configurable so tests use a local server.
     notifier_line_base_url: str = "https://api.line.me"
     notifier_line_channel_token: str | None = None
@@ -44,3 +59,12 @@ class NotifierSettings(PlatformSettings):
     notifier_smtp_username: str | None = None
     notifier_smtp_password: str | None = None
     notifier_smtp_starttls: bool = False
+
+    @model_validator(mode="after")
+    def _refuse_development_secret_in_production(self) -> NotifierSettings:
+        if (
+            self.environment == "production"
+            and self.notifier_link_secret.get_secret_value() == DEVELOPMENT_LINK_SECRET
+        ):
+            raise ValueError("FT_NOTIFIER_LINK_SECRET must be set in production")
+        return self

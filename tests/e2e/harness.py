@@ -19,19 +19,49 @@ import uvicorn
 from fastapi import FastAPI, Request, Response
 
 from tests.fakes.server import serve_app
-from tests.support import ROOT, TestStack
+from tests.fakes.sms_gateway import FakeSmsGateway
+from tests.support import ROOT, TestStack, as_hospital, referral_bundle
 
 SERVICE_PORTS = {"referral": 18001, "telemedicine": 18002, "notifier": 18003}
+NOTIFIER_URL = f"http://127.0.0.1:{SERVICE_PORTS['notifier']}"
 WEBHOOK_PORT = 18099
 SMS_GATEWAY_PORT = 18097
 SMS_API_KEY = "test-sms-key"
 LINE_API_PORT = 18096
 LINE_TOKEN, LINE_SECRET = "test-line-token", "test-line-secret"
 # Hat Samran is reached by e-mail first (not configured in the tests: it fails for good) and
-# falls back to SMS; Wang Wiset on LINE; Ratsada by SMS, escalating to its group's phone; every
-# other hospital through the webhook. Unacknowledged alerts escalate after 2 s here.
+# falls back to SMS; Wang Wiset on LINE; Ratsada by SMS, escalating to its group's phone; Kantang
+# pages its on-call stroke neurologist (a 24-hour shift every day), with a group and a backup;
+# every other hospital through the webhook. Unacknowledged alerts escalate after 2 s here.
+EVERY_DAY = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+ON_CALL_PHONE, GROUP_PHONE, BACKUP_PHONE = "0844444444", "0855555555", "0866666666"
 CONTACTS = {
+    "people": {
+        "dr-on-call": {
+            "language": "en",
+            "channels": [{"channel": "sms", "address": ON_CALL_PHONE}],
+        },
+        "dr-backup": {"language": "th", "channels": [{"channel": "sms", "address": BACKUP_PHONE}]},
+    },
     "hospitals": {
+        "kantang-hospital": {
+            "language": "th",
+            "group": {"channel": "sms", "address": GROUP_PHONE},
+            "roles": {
+                "stroke-neurologist": {
+                    "shifts": [
+                        {
+                            "person": "dr-on-call",
+                            "days": EVERY_DAY,
+                            "start": "00:00",
+                            "end": "00:00",
+                        }
+                    ],
+                    "backup": "dr-backup",
+                }
+            },
+            "on_call": {"*": "stroke-neurologist"},
+        },
         "hat-samran-hospital": {
             "channels": [
                 {"channel": "email", "address": "stroke@hat-samran.example"},
@@ -45,7 +75,7 @@ CONTACTS = {
             "group": {"channel": "sms", "address": "0822222222"},
         },
     },
-    "escalation": {"ack_within_s": 2, "ladder": ["repeat", "group"]},
+    "escalation": {"ack_within_s": 2, "ladder": ["repeat", "group", "backup"]},
 }
 
 
@@ -204,3 +234,30 @@ async def serve_webhook(
     receiver: WebhookReceiver, port: int = WEBHOOK_PORT
 ) -> tuple[uvicorn.Server, asyncio.Task[None]]:
     return await serve_app(receiver.app(), port)
+
+
+async def post_referral_to(api: httpx.AsyncClient, hospital: str) -> str:
+    """The example referral (no teleconsult), sent to ``hospital``; returns its id."""
+    bundle, referral_id, _ = referral_bundle(teleconsult=False)
+    text = json.dumps(bundle).replace("Organization/trang-hospital", f"Organization/{hospital}")
+    response = await api.post(
+        "/fhir/$process-message", content=text, headers={"Content-Type": "application/fhir+json"}
+    )
+    assert response.status_code == 200, response.text
+    return referral_id
+
+
+async def texts_about(gateway: FakeSmsGateway, referral_id: str) -> list[dict[str, Any]]:
+    """The SMS sent about a referral: the gateway's reference is the delivery id, and an alert's
+    text carries its acknowledgement link rather than the referral's."""
+    async with httpx.AsyncClient(
+        base_url=f"http://127.0.0.1:{SERVICE_PORTS['notifier']}",
+        headers=as_hospital("trang-hospital"),
+    ) as notifier:
+        log = (await notifier.get("/deliveries", params={"referral": referral_id})).json()
+    ids = {delivery["id"] for delivery in log}
+    return [m for m in gateway.messages if m["reference"] in ids]
+
+
+async def texts_to(gateway: FakeSmsGateway, referral_id: str) -> list[str]:
+    return [m["to"] for m in await texts_about(gateway, referral_id)]

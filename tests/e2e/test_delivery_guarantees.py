@@ -163,20 +163,31 @@ async def test_notifier_killed_mid_send_delivers_once_in_effect_after_restart(
         what="the delivery after the restart",
     )
 
-    async def on_timeline() -> list[str] | None:
+    async def on_timeline() -> list[tuple[str, str]] | None:
         steps = (await referral_api.get(f"/referrals/{referral_id}")).json()["timeline"]
-        events = [s["event"] for s in steps]
-        return events if "notification-sent" in events else None
+        events = [(s["event"], (s["detail"].get("channel") or [""])[0]) for s in steps]
+        return events if ("notification-sent", "webhook") in events else None
 
     events = await eventually(on_timeline, what="the delivery on the timeline")
     await asyncio.sleep(1.0)
     assert len({n.idempotency_key for n in webhook.for_referral(referral_id)}) == 1
     assert len(received) >= 1
-    assert events.count("notification-sent") == 1
+    assert events.count(("notification-sent", "webhook")) == 1
     assert (
         await _count(
             database,
-            "SELECT count(*) FROM notifier.delivery WHERE referral_id=$1 AND status='sent'",
+            "SELECT count(*) FROM notifier.delivery"
+            " WHERE referral_id=$1 AND status='sent' AND channel='webhook'",
+            referral_id,
+        )
+        == 1
+    )
+    # The hospital's web pages were shown the alert once.
+    assert (
+        await _count(
+            database,
+            "SELECT count(*) FROM notifier.live_event"
+            " WHERE payload->>'referral' = $1 AND kind = 'notification'",
             referral_id,
         )
         == 1

@@ -60,6 +60,9 @@ def test_each_hospital_gets_its_language_and_the_link() -> None:
             focus=[_request(recipient)],
             source_endpoint="urn:test",
         )
-        (delivery,) = deliveries_from_request(message, contacts=book, trace_context={})
-        assert delivery.body["text"].startswith(expected)
-        assert delivery.body["link"] == "https://ft.example/r/r-1"
+        # The hospital system's webhook copy and the live event on the hospital's web pages.
+        deliveries = deliveries_from_request(message, contacts=book, trace_context={})
+        assert {d.channel.value for d in deliveries} == {"webhook", "in-app"}
+        for delivery in deliveries:
+            assert delivery.body["text"].startswith(expected)
+            assert delivery.body["link"] == "https://ft.example/r/r-1"

@@ -21,6 +21,7 @@ from services.notifier.domain.model import (
 )
 
 DEFAULT_SUBJECT = "Fast Track notification"
+ACKNOWLEDGE_LABEL = "Acknowledge / รับทราบ"
 
 # A bare address: no display name, no whitespace or control characters, a dotted domain.
 _ADDRESS = re.compile(
@@ -61,7 +62,9 @@ class EmailChannel:
             raise PermanentDeliveryError("invalid e-mail address")
         text = str(delivery.body.get("text") or "").strip()
         link = str(delivery.body.get("link") or "").strip()
-        content = "\n\n".join(part for part in (text, link) if part)
+        ack_link = str(delivery.body.get("ack_link") or "").strip()
+        acknowledge = f"{ACKNOWLEDGE_LABEL}: {ack_link}" if ack_link else ""
+        content = "\n\n".join(part for part in (text, link, acknowledge) if part)
         if not content:
             raise PermanentDeliveryError("nothing to send: empty text and no link")
         # Header values must not carry line breaks (header injection; the email package refuses).

@@ -6,8 +6,8 @@ import re
 from datetime import UTC, datetime
 from typing import Any
 
-from services.notifier.domain.contacts import ContactBook, ContactPoint
-from services.notifier.domain.model import Delivery
+from services.notifier.domain.contacts import ContactBook, ContactPoint, Recipient
+from services.notifier.domain.model import Channel, Delivery
 from shared.fhir import codes
 from shared.fhir.codes import EventCode
 from shared.fhir.envelope import FhirMessage, build_message
@@ -24,9 +24,15 @@ _LINK = re.compile(r"Open: (\S+)$")
 
 
 def deliveries_from_request(
-    message: FhirMessage, *, contacts: ContactBook, trace_context: dict[str, str]
+    message: FhirMessage,
+    *,
+    contacts: ContactBook,
+    trace_context: dict[str, str],
+    at: datetime | None = None,
 ) -> list[Delivery]:
-    """One delivery per recipient and first contact point of the CommunicationRequest."""
+    """One delivery per person (or team channel) each recipient resolves to, on their first
+    channel; plus, for a hospital, a webhook copy (when its system takes them) and a live event
+    for its web pages. Two recipients that resolve to one person give that person one message."""
     request = message.focus_resource(CommunicationRequest)
     if request is None:
         raise PermanentMessageError("notification-requested needs a CommunicationRequest focus")
@@ -40,36 +46,69 @@ def deliveries_from_request(
     )
     if referral is None:
         raise PermanentMessageError("CommunicationRequest.about must reference the referral Task")
-    recipients = [r.reference for r in request.recipient or [] if r.reference]
-    if not recipients:
+    addressed = [r.reference for r in request.recipient or [] if r.reference]
+    if not addressed:
         raise PermanentMessageError("CommunicationRequest.recipient is empty")
     texts = payload_texts(request)
     english = texts.get("en", "")
     link = _LINK.search(english)
-    categories = {c.code for concept in request.category or [] for c in concept.coding or []}
+    categories = [c.code for concept in request.category or [] for c in concept.coding or []]
+    category = next((str(code) for code in categories if code), "")
     request_id = f"{message.message_id}/{request.id}"
     referral_id = referral.removeprefix("Task/")
+    priority = request.priority or "routine"
     body = {
         "referral": referral_id,
-        "priority": request.priority or "routine",
+        "priority": priority,
+        "category": category,
         "text": english,
-        "needs_ack": bool(categories & NEEDS_ACKNOWLEDGEMENT),
+        # Every language the request carries, so an escalation to someone else can switch.
+        "texts": texts,
+        "needs_ack": category in NEEDS_ACKNOWLEDGEMENT,
         **({"link": link.group(1)} if link else {}),
     }
-    return [
-        delivery_for(
-            request_id=request_id,
-            referral_id=referral_id,
-            recipient=recipient,
-            contact=contact,
-            priority=request.priority or "routine",
-            # In the hospital's language when the request carries it (Thai or English).
-            body={**body, "text": texts.get(contacts.language(recipient), english)},
-            trace_context=trace_context,
-        )
-        for recipient in recipients
-        for contact in contacts.first_contacts(recipient)
-    ]
+    moment = at or datetime.now(UTC)
+    deliveries: dict[str, Delivery] = {}
+    for reference in addressed:
+        reached = [
+            (recipient, recipient.channels[0], recipient.language)
+            for recipient in contacts.resolve(reference, category=category, at=moment)
+            if recipient.channels
+        ]
+        organization = contacts.hospital_of(reference)
+        if organization is not None:
+            # The hospital's systems and screens get a copy of what is addressed to its people.
+            hospital = Recipient(
+                f"Organization/{organization}", (), contacts.language(reference), organization
+            )
+            if contacts.takes_webhooks(organization):
+                reached.append((hospital, ContactPoint(Channel.WEBHOOK), hospital.language))
+            reached.append((hospital, ContactPoint(Channel.IN_APP), hospital.language))
+        if not reached:
+            raise PermanentMessageError(
+                f"recipient {reference} reaches nobody: not in the notifier's directory"
+            )
+        for recipient, contact, language in reached:
+            delivery = delivery_for(
+                request_id=request_id,
+                referral_id=referral_id,
+                recipient=recipient.reference,
+                contact=contact,
+                priority=priority,
+                body=in_language(body, language),
+                trace_context=trace_context,
+                addressed_to=reference,
+                hospital=recipient.hospital,
+                role=recipient.role,
+            )
+            deliveries.setdefault(delivery.id, delivery)
+    return list(deliveries.values())
+
+
+def in_language(body: dict[str, Any], language: str) -> dict[str, Any]:
+    """The body with its text in ``language`` when the request carried it, else in English."""
+    texts: dict[str, str] = body.get("texts") or {}
+    return {**body, "text": texts.get(language) or texts.get("en") or body.get("text", "")}
 
 
 def delivery_for(
@@ -81,6 +120,9 @@ def delivery_for(
     priority: str,
     body: dict[str, Any],
     trace_context: dict[str, str],
+    addressed_to: str,
+    hospital: str,
+    role: str = "",
     escalation_step: int = 0,
 ) -> Delivery:
     return Delivery(
@@ -96,6 +138,9 @@ def delivery_for(
         address=contact.address,
         escalation_step=escalation_step,
         trace_context=trace_context,
+        addressed_to=addressed_to,
+        hospital=hospital,
+        role=role,
     )
 
 
@@ -162,7 +207,12 @@ def _communication_event(
             "id": communication_id,
             "status": status,
             "about": [{"reference": f"Task/{delivery.referral_id}"}],
-            "recipient": [{"reference": delivery.recipient}],
+            # Who was reached, then whom the request named (the hospital or role) when different.
+            "recipient": [
+                {"reference": reference}
+                for reference in dict.fromkeys([delivery.recipient, delivery.addressed_to])
+                if reference
+            ],
             "medium": [{"coding": [{"system": CHANNEL_SYSTEM, "code": delivery.channel.value}]}],
             **details,
         }

@@ -16,8 +16,9 @@ async def insert_delivery(connection: Connection, *, delivery: Delivery) -> bool
     status: str = await connection.execute(
         """
         INSERT INTO delivery (id, request_id, referral_id, recipient, channel, priority, body,
-                              trace_context, address, escalation_step)
-        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+                              trace_context, address, escalation_step, addressed_to, hospital,
+                              role)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
         ON CONFLICT DO NOTHING
         """,
         delivery.id,
@@ -30,6 +31,9 @@ async def insert_delivery(connection: Connection, *, delivery: Delivery) -> bool
         delivery.trace_context,
         delivery.address,
         delivery.escalation_step,
+        delivery.addressed_to,
+        delivery.hospital,
+        delivery.role,
     )
     return status.endswith(" 1")
 
@@ -100,8 +104,8 @@ async def deliveries_for_referral(
 ) -> list[dict[str, Any]]:
     rows = await connection.fetch(
         """
-        SELECT id, recipient, channel, status, attempts, last_error, created_at, sent_at,
-               acknowledged_at, acknowledged_by
+        SELECT id, addressed_to, recipient, channel, status, attempts, last_error,
+               escalation_step, created_at, sent_at, acknowledged_at, acknowledged_by
         FROM delivery WHERE referral_id = $1 ORDER BY created_at
         """,
         referral_id,
@@ -122,12 +126,27 @@ def _delivery(row: asyncpg.Record) -> Delivery:
         trace_context=row["trace_context"],
         address=row["address"],
         escalation_step=row["escalation_step"],
+        addressed_to=row["addressed_to"],
+        hospital=row["hospital"],
+        role=row["role"],
     )
 
 
 async def get_delivery(connection: Connection, *, delivery_id: str) -> Delivery | None:
     row = await connection.fetchrow("SELECT * FROM delivery WHERE id = $1", delivery_id)
     return _delivery(row) if row is not None else None
+
+
+async def acknowledgement_of(
+    connection: Connection, *, delivery_id: str
+) -> tuple[datetime, str] | None:
+    """When and by whom a delivery was acknowledged; None while it is not."""
+    row = await connection.fetchrow(
+        "SELECT acknowledged_at, acknowledged_by FROM delivery WHERE id = $1", delivery_id
+    )
+    if row is None or row["acknowledged_at"] is None:
+        return None
+    return row["acknowledged_at"], row["acknowledged_by"]
 
 
 async def dead_letters(connection: Connection, *, limit: int = 100) -> list[dict[str, Any]]:
@@ -163,7 +182,8 @@ async def unacknowledged_alerts(
         """
         SELECT * FROM delivery
         WHERE status = 'sent' AND acknowledged_at IS NULL AND escalated_at IS NULL
-          AND sent_at < $1 AND channel <> 'webhook' AND (body ->> 'needs_ack')::boolean
+          AND sent_at < $1 AND channel NOT IN ('webhook', 'in-app')
+          AND (body ->> 'needs_ack')::boolean
         ORDER BY sent_at LIMIT $2 FOR UPDATE SKIP LOCKED
         """,
         sent_before,
@@ -173,15 +193,16 @@ async def unacknowledged_alerts(
 
 
 async def chain_acknowledged(connection: Connection, *, delivery: Delivery) -> bool:
-    """Whether anyone acknowledged this alert, on any delivery of its escalation chain."""
+    """Whether anyone acknowledged this alert for whom it was addressed to: on any delivery of
+    its escalation chain, or its live event on the hospital's web page."""
     value = await connection.fetchval(
         """
         SELECT 1 FROM delivery
-        WHERE split_part(request_id, '#', 1) = split_part($1, '#', 1) AND recipient = $2
+        WHERE split_part(request_id, '#', 1) = split_part($1, '#', 1) AND addressed_to = $2
           AND acknowledged_at IS NOT NULL LIMIT 1
         """,
         delivery.request_id,
-        delivery.recipient,
+        delivery.addressed_to,
     )
     return value is not None
 

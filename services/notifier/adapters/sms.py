@@ -1,11 +1,11 @@
 """The SMS channel: a generic HTTP gateway and the ThaiBulkSMS API, behind one interface.
 
 Both adapters take a Delivery whose `address` is a Thai mobile number (`0812345678`,
-`+66812345678`, `66812345678`; spaces and dashes are ignored), send `body["text"]` plus
-`body.get("link")` cut to three concatenated UCS-2 segments (201 characters, the link always
-kept whole), and raise TransientDeliveryError (5xx, 408, 429, timeouts, connection failures)
-or PermanentDeliveryError (other 4xx, an invalid or rejected number). An invalid number is
-refused before any request, and the reason never echoes the number.
+`+66812345678`, `66812345678`; spaces and dashes are ignored), send `body["text"]` plus one
+link (an alert's `ack_link`, else `link`) cut to three concatenated UCS-2 segments (201
+characters, the link always kept whole), and raise TransientDeliveryError (5xx, 408, 429,
+timeouts, connection failures) or PermanentDeliveryError (other 4xx, an invalid or rejected
+number). An invalid number is refused before any request, and the reason never echoes the number.
 
 Generic gateway (our own contract, for a gateway fronted by a hospital or a test double):
 `POST {url}` with JSON `{"to": "66812345678", "from": sender, "text": ..., "reference":
@@ -94,7 +94,9 @@ def _cut(text: str, room: int) -> str:
 
 
 def _sms_text(delivery: Delivery) -> str:
-    link = delivery.body.get("link")
+    # An alert carries its acknowledgement link, whose page also opens the referral: one link
+    # leaves the most room for the text.
+    link = delivery.body.get("ack_link") or delivery.body.get("link")
     message = compose_sms_text(str(delivery.body.get("text") or ""), str(link) if link else None)
     if not message:
         raise PermanentDeliveryError("nothing to send: empty text and no link")

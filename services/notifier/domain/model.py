@@ -24,6 +24,12 @@ class Channel(StrEnum):
     LINE = "line"  # LINE Messaging API push to a user or group id
     SMS = "sms"  # an SMS gateway, to a phone number
     EMAIL = "email"  # SMTP
+    IN_APP = "in-app"  # a live event for the hospital's web pages
+
+
+# Channels that reach systems and screens rather than a person: they get a copy of what is
+# addressed to a hospital, take no part in fallback, and are never escalated from.
+BROADCAST_CHANNELS = frozenset({Channel.WEBHOOK, Channel.IN_APP})
 
 
 class TransientDeliveryError(Exception):
@@ -59,6 +65,11 @@ class Delivery:
     address: str = ""
     # 0 for the first page; n for the n-th step up the escalation ladder.
     escalation_step: int = 0
+    # Whom the request named (Organization/..., PractitionerRole/..., Practitioner/...) when the
+    # directory resolved it to ``recipient``; and the hospital and on-call role it went through.
+    addressed_to: str = ""
+    hospital: str = ""
+    role: str = ""
     attempts: int = 0
     trace_context: dict[str, str] = field(default_factory=dict)
 

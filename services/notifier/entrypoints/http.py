@@ -44,9 +44,15 @@ async def replay_delivery(delivery_id: str, runtime: RuntimeDep, caller: CallerD
 async def acknowledge_delivery(
     delivery_id: str, runtime: RuntimeDep, caller: CallerDep
 ) -> JSONResponse:
-    """Acknowledgement from the web page or a hospital system (LINE uses its own webhook)."""
+    """Acknowledgement from the web page or a hospital system (LINE uses its own webhook);
+    a hospital acknowledges only what was sent to it."""
     try:
         async with runtime.pool.acquire() as connection, connection.transaction():
+            delivery = await repository.get_delivery(connection, delivery_id=delivery_id)
+            if delivery is None:
+                raise UnknownDelivery(delivery_id)
+            if delivery.hospital != caller:
+                raise HTTPException(403, "This alert was not sent to your hospital")
             first = await acknowledge(
                 connection,
                 delivery_id=delivery_id,

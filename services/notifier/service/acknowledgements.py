@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from services.notifier.adapters import fhir_mapping, repository
+from services.notifier.adapters import fhir_mapping, live_events, repository
+from services.notifier.adapters.in_app import ACKNOWLEDGED, alert_of
 from shared.db.pool import Connection
 from shared.messaging.outbox import add_to_outbox
 from shared.messaging.topics import NOTIFICATION_OUTCOMES
@@ -39,6 +40,20 @@ async def acknowledge(
     if row is not None:
         delivery = await repository.get_delivery(connection, delivery_id=delivery_id)
         assert delivery is not None
+        if delivery.hospital:
+            # The hospital's open pages show the alert as answered, and by whom.
+            await live_events.publish(
+                connection,
+                organization=delivery.hospital,
+                kind=ACKNOWLEDGED,
+                delivery_id=delivery.id,
+                payload={
+                    "alert": alert_of(delivery),
+                    "referral": delivery.referral_id,
+                    "acknowledged_by": f"{channel}:{acknowledged_by}",
+                    "at": at.isoformat(),
+                },
+            )
         # The referral's timeline shows who answered, and when.
         await add_to_outbox(
             connection,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 import time
 from collections.abc import Mapping
@@ -22,6 +23,7 @@ from services.notifier.domain.model import (
     TransientDeliveryError,
 )
 from services.notifier.service.delivery_metrics import DeliveryMetrics
+from services.notifier.service.links import AcknowledgementLinks
 from shared.db.pool import Connection
 from shared.messaging.outbox import add_to_outbox
 from shared.messaging.topics import NOTIFICATION_OUTCOMES
@@ -51,8 +53,10 @@ class DeliveryDispatcher(BackgroundTask):
         send_timeout_s: float,
         batch_size: int = 50,
         metrics: DeliveryMetrics | None = None,
+        acknowledgement_links: AcknowledgementLinks | None = None,
     ) -> None:
         super().__init__()
+        self._acknowledgement_links = acknowledgement_links
         self._metrics = metrics
         self._pool = pool
         self._channels = dict(channels)
@@ -111,7 +115,7 @@ class DeliveryDispatcher(BackgroundTask):
                 if channel is None:
                     raise PermanentDeliveryError(f"channel {delivery.channel.value} not configured")
                 async with asyncio.timeout(self._send_timeout_s):
-                    await channel.send(delivery)
+                    await channel.send(self._with_acknowledgement_link(delivery))
             except TimeoutError:
                 await self._retry_or_fail(delivery, "send timed out", retry_after_s=None)
             except TransientDeliveryError as error:
@@ -131,6 +135,18 @@ class DeliveryDispatcher(BackgroundTask):
                     outcome=outcome,
                     duration_ms=(time.monotonic() - started) * 1000,
                 )
+
+    def _with_acknowledgement_link(self, delivery: Delivery) -> Delivery:
+        """An alert to a person (or a page) carries its one-tap acknowledgement link; made at
+        send time, so it is never stored and a replayed alert gets a fresh one."""
+        if (
+            self._acknowledgement_links is None
+            or not delivery.body.get("needs_ack")
+            or delivery.channel is Channel.WEBHOOK
+        ):
+            return delivery
+        link = self._acknowledgement_links.link_for(delivery.id)
+        return dataclasses.replace(delivery, body={**delivery.body, "ack_link": link})
 
     async def _retry_or_fail(
         self, delivery: Delivery, reason: str, retry_after_s: float | None
@@ -168,7 +184,7 @@ class DeliveryDispatcher(BackgroundTask):
                 )
 
     async def _fall_back(self, connection: Connection, failed: Delivery) -> None:
-        """LINE failed for good: try the hospital's next channel (e.g. SMS) in the same breath."""
+        """LINE failed for good: try the recipient's next channel (e.g. SMS) in the same breath."""
         following = self._contacts.fallback(
             failed.recipient, ContactPoint(failed.channel, failed.address)
         )
@@ -184,6 +200,10 @@ class DeliveryDispatcher(BackgroundTask):
                 priority=failed.priority,
                 body=failed.body,
                 trace_context=failed.trace_context,
+                addressed_to=failed.addressed_to,
+                hospital=failed.hospital,
+                role=failed.role,
+                escalation_step=failed.escalation_step,
             ),
         )
         self.wake()

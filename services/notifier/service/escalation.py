@@ -33,18 +33,28 @@ async def escalate(
     # Steps a hospital has not configured (no group, no supervisor) are passed over.
     for number in range(unanswered.escalation_step, len(ladder)):
         step = ladder[number]
-        target = contacts.escalation_target(unanswered.recipient, step=step, first=first)
+        target = contacts.escalation_target(
+            step=step,
+            recipient=unanswered.recipient,
+            first=first,
+            hospital=unanswered.hospital,
+            role=unanswered.role,
+        )
         if target is None:
             continue
+        recipient, contact = target
         base_request = unanswered.request_id.split("#")[0]
         escalation = fhir_mapping.delivery_for(
             request_id=f"{base_request}#esc{number + 1}",
             referral_id=unanswered.referral_id,
-            recipient=unanswered.recipient,
-            contact=target,
+            recipient=recipient,
+            contact=contact,
             priority=unanswered.priority,
-            body=unanswered.body,
+            body=fhir_mapping.in_language(unanswered.body, contacts.language(recipient)),
             trace_context=unanswered.trace_context,
+            addressed_to=unanswered.addressed_to,
+            hospital=unanswered.hospital,
+            role=unanswered.role,
             escalation_step=number + 1,
         )
         await repository.insert_delivery(connection, delivery=escalation)

@@ -1,0 +1,48 @@
+"""The in-app channel: a notification becomes a live event on its hospital's web pages.
+
+"Sent" means recorded in the hospital's feed (and announced with NOTIFY); every open page of
+that hospital shows it at once, and a page opened or reconnected later catches up from the feed.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import asyncpg
+
+from services.notifier.adapters import live_events
+from services.notifier.domain.model import Delivery, PermanentDeliveryError
+
+NOTIFICATION = "notification"
+ACKNOWLEDGED = "acknowledged"
+
+# What a page shows: the same minimum as every other channel (DOMAIN.md section 5).
+_SHOWN = ("referral", "category", "priority", "text", "link", "needs_ack", "ack_link")
+
+
+class InAppChannel:
+    def __init__(self, *, pool: asyncpg.Pool) -> None:
+        self._pool = pool
+
+    async def send(self, delivery: Delivery) -> None:
+        if not delivery.hospital:
+            raise PermanentDeliveryError("in-app notifications go to a hospital's pages")
+        payload = {key: delivery.body[key] for key in _SHOWN if key in delivery.body}
+        async with self._pool.acquire() as connection, connection.transaction():
+            await live_events.publish(
+                connection,
+                organization=delivery.hospital,
+                kind=NOTIFICATION,
+                delivery_id=delivery.id,
+                payload={
+                    **payload,
+                    "delivery": delivery.id,
+                    "alert": alert_of(delivery),
+                    "at": datetime.now(UTC).isoformat(),
+                },
+            )
+
+
+def alert_of(delivery: Delivery) -> str:
+    """What ties an alert's deliveries (first page, escalations, copies) together on a page."""
+    return delivery.request_id.split("#")[0]

@@ -1,0 +1,80 @@
+"""SQL for live events (schema ``notifier``): the feed of a hospital's web pages.
+
+Events of one hospital are numbered in commit order (an advisory lock per hospital is held from
+the insert to the commit), so a page that has seen event n has seen every event before it and
+resumes after n (SSE ``Last-Event-ID``) without a gap.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from opentelemetry.instrumentation.utils import suppress_instrumentation
+
+from shared.db.pool import Connection
+
+# NOTIFY channel; the payload is the hospital whose feed has something new.
+LIVE_EVENT_CHANNEL = "notifier_live"
+
+
+@dataclass(frozen=True)
+class LiveEvent:
+    id: int
+    kind: str
+    payload: dict[str, Any]
+
+
+async def publish(
+    connection: Connection,
+    *,
+    organization: str,
+    kind: str,
+    delivery_id: str,
+    payload: dict[str, Any],
+) -> bool:
+    """Adds an event to the hospital's feed (inside the caller's transaction); False when this
+    delivery's event of this kind is already there."""
+    await connection.execute("SELECT pg_advisory_xact_lock(hashtext('live:' || $1))", organization)
+    inserted = await connection.fetchval(
+        """
+        INSERT INTO live_event (organization, kind, delivery_id, payload)
+        VALUES ($1, $2, $3, $4)
+        ON CONFLICT (delivery_id, kind) DO NOTHING
+        RETURNING id
+        """,
+        organization,
+        kind,
+        delivery_id,
+        payload,
+    )
+    if inserted is not None:
+        await connection.execute("SELECT pg_notify($1, $2)", LIVE_EVENT_CHANNEL, organization)
+    return inserted is not None
+
+
+async def events_after(
+    connection: Connection, *, organization: str, after_id: int, limit: int = 100
+) -> list[LiveEvent]:
+    with suppress_instrumentation():  # polled by every open page
+        rows = await connection.fetch(
+            """
+            SELECT id, kind, payload FROM live_event
+            WHERE organization = $1 AND id > $2 ORDER BY id LIMIT $3
+            """,
+            organization,
+            after_id,
+            limit,
+        )
+    return [LiveEvent(row["id"], row["kind"], row["payload"]) for row in rows]
+
+
+async def last_id_before(connection: Connection, *, organization: str, before: datetime) -> int:
+    """Where a page that connects fresh starts: after the last event older than its backlog."""
+    value = await connection.fetchval(
+        "SELECT max(id) FROM live_event WHERE organization = $1 AND created_at < $2",
+        organization,
+        before,
+    )
+    return int(value or 0)

@@ -1,0 +1,190 @@
+"""In-app live events for the hospitals' web pages (Server-Sent Events).
+
+A hospital system (or, later, the clinicians' web app) asks for a ticket with its API key;
+the ticket opens that hospital's feed from a browser, where EventSource cannot send headers.
+Events carry ids: a page that reconnects sends ``Last-Event-ID`` and gets what it missed.
+``/live?ticket=...`` is a plain page showing the feed (e.g. on the emergency room's screen),
+where alerts are acknowledged with one tap.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Header, HTTPException, Request
+from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.sse import EventSourceResponse, ServerSentEvent
+
+from services.notifier.adapters import live_events
+from services.notifier.service.links import LiveTickets
+from services.notifier.service.live_feed import LiveFeed
+from shared.auth import CallerDep, caller_organization
+from shared.runtime import RuntimeDep
+from shared.signed_links import ExpiredLink, InvalidLink
+
+router = APIRouter()
+_BATCH = 100
+
+
+def feed_organization(request: Request, runtime: RuntimeDep, ticket: str | None = None) -> str:
+    """The hospital whose feed is asked for: from the ticket, else from the API key."""
+    if ticket is None:
+        return caller_organization(request)
+    tickets: LiveTickets = runtime.components["live_tickets"]
+    try:
+        return tickets.organization_of(ticket)
+    except ExpiredLink:
+        raise HTTPException(401, "The live-feed ticket has expired: ask for a new one") from None
+    except InvalidLink:
+        raise HTTPException(401, "The live-feed ticket is not valid") from None
+
+
+FeedOrganization = Annotated[str, Depends(feed_organization)]
+
+
+@router.post("/live/tickets", response_class=JSONResponse)
+async def issue_ticket(runtime: RuntimeDep, caller: CallerDep) -> JSONResponse:
+    """A ticket for the caller's own hospital feed, and the URL of the page that shows it."""
+    tickets: LiveTickets = runtime.components["live_tickets"]
+    ticket = tickets.issue(caller)
+    public_url: str = runtime.components["public_url"]
+    return JSONResponse(
+        {
+            "ticket": ticket,
+            "events": f"{public_url}/live/events?ticket={ticket}",
+            "page": f"{public_url}/live?ticket={ticket}",
+            "expires_in_s": runtime.components["live_ticket_ttl_s"],
+        }
+    )
+
+
+@router.get("/live/events", response_class=EventSourceResponse)
+async def live_event_stream(
+    request: Request,
+    runtime: RuntimeDep,
+    organization: FeedOrganization,
+    last_event_id: Annotated[str | None, Header()] = None,
+) -> AsyncIterator[ServerSentEvent]:
+    """The hospital's notifications and acknowledgements as they happen: events
+    ``notification`` and ``acknowledged``, JSON data, ids to resume from."""
+    feed: LiveFeed = runtime.components["live_feed"]
+    after = _event_id(last_event_id)
+    if after is None:
+        backlog = timedelta(seconds=runtime.components["live_backlog_s"])
+        async with runtime.pool.acquire() as connection:
+            after = await live_events.last_id_before(
+                connection, organization=organization, before=datetime.now(UTC) - backlog
+            )
+    # Sent at once, so the page knows it is connected; and how soon to come back if cut off.
+    yield ServerSentEvent(comment="connected", retry=3000)
+    with feed.subscribe(organization) as changed:
+        while not await request.is_disconnected():
+            changed.clear()  # before reading: a publication during the read wakes us again
+            async with runtime.pool.acquire() as connection:
+                events = await live_events.events_after(
+                    connection, organization=organization, after_id=after, limit=_BATCH
+                )
+            for event in events:
+                yield ServerSentEvent(data=event.payload, event=event.kind, id=str(event.id))
+                after = event.id
+            if len(events) < _BATCH:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(changed.wait(), feed.recheck_s)
+
+
+def _event_id(value: str | None) -> int | None:
+    if value is None or not value.strip().isdigit():
+        return None
+    return int(value)
+
+
+@router.get("/live", response_class=HTMLResponse, include_in_schema=False)
+async def live_page(organization: FeedOrganization) -> HTMLResponse:
+    # The ticket is checked here too, so a stale screen URL says so instead of staying blank.
+    return HTMLResponse(_LIVE_PAGE)
+
+
+_LIVE_PAGE = """<!doctype html>
+<html lang="th"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="referrer" content="no-referrer">
+<title>Stroke Fast Track: live alerts</title>
+<style>
+body{font-family:sans-serif;margin:1rem}
+#status{color:#555}#status.offline{color:#991b1b;font-weight:bold}
+li{border:1px solid #ccc;border-radius:.4rem;padding:.6rem;margin:.4rem 0;list-style:none}
+li.stat{border-color:#b91c1c;border-width:2px}li.acknowledged{opacity:.6}
+button{font-size:1.1rem;padding:.4rem 1rem}
+</style></head><body>
+<h1>การแจ้งเตือน / Alerts</h1>
+<p id="status" role="status">กำลังเชื่อมต่อ / Connecting…</p>
+<ul id="alerts"></ul>
+<script>
+"use strict";
+const ticket = new URLSearchParams(location.search).get("ticket") || "";
+const list = document.getElementById("alerts");
+const status = document.getElementById("status");
+const items = new Map();
+
+function show(alert) {
+  if (items.has(alert.alert)) return;
+  const item = document.createElement("li");
+  item.dataset.alert = alert.alert;
+  if (alert.priority === "stat") item.classList.add("stat");
+  const text = document.createElement("p");
+  text.className = "text";
+  text.textContent = alert.text;
+  item.append(text);
+  if (alert.link) {
+    const open = document.createElement("a");
+    open.href = alert.link;
+    open.textContent = "เปิด / Open";
+    item.append(open, " ");
+  }
+  const state = document.createElement("span");
+  state.className = "state";
+  if (alert.needs_ack && alert.ack_link) {
+    const button = document.createElement("button");
+    button.textContent = "รับทราบ / Acknowledge";
+    button.addEventListener("click", async () => {
+      button.disabled = true;
+      const answer = await fetch(
+        alert.ack_link, {method: "POST", headers: {Accept: "application/json"}});
+      if (!answer.ok) {
+        button.disabled = false;
+        state.textContent = "ไม่สำเร็จ / Failed, try again";
+      }
+    });
+    item.append(button);
+  }
+  item.append(" ", state);
+  list.prepend(item);
+  items.set(alert.alert, item);
+}
+
+function acknowledged(event) {
+  const item = items.get(event.alert);
+  if (!item) return;
+  item.classList.add("acknowledged");
+  item.querySelector("button")?.remove();
+  const when = new Date(event.at).toLocaleTimeString("th-TH", {timeZone: "Asia/Bangkok"});
+  item.querySelector(".state").textContent = "รับทราบแล้ว / Acknowledged " + when;
+}
+
+const source = new EventSource("/live/events?ticket=" + encodeURIComponent(ticket));
+source.onopen = () => {
+  status.textContent = "ออนไลน์ / Live";
+  status.className = "";
+};
+source.onerror = () => {
+  status.textContent = "ขาดการเชื่อมต่อ / Offline: reconnecting…";
+  status.className = "offline";
+};
+source.addEventListener("notification", (e) => show(JSON.parse(e.data)));
+source.addEventListener("acknowledged", (e) => acknowledged(JSON.parse(e.data)));
+</script></body></html>
+"""

@@ -1,0 +1,76 @@
+"""Live feeds of the hospitals' web pages: one LISTEN connection per notifier process wakes the
+open pages of the hospital an event was published for; each page then reads the feed from where
+it is. NOTIFY only says "look now": a page also looks every ``recheck_s`` on its own, so an
+event published while the listener was reconnecting is shown anyway, only later."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections import defaultdict
+from collections.abc import Iterator
+from typing import Any
+
+import asyncpg
+from opentelemetry.instrumentation.utils import suppress_instrumentation
+
+from services.notifier.adapters.live_events import LIVE_EVENT_CHANNEL
+from shared.workers import BackgroundTask
+
+log = logging.getLogger(__name__)
+
+
+class LiveFeed(BackgroundTask):
+    name = "live-feed"
+
+    def __init__(self, *, pool: asyncpg.Pool, recheck_s: float = 15.0) -> None:
+        super().__init__()
+        self._pool = pool
+        self.recheck_s = recheck_s
+        self._pages: dict[str, set[asyncio.Event]] = defaultdict(set)
+
+    @contextlib.contextmanager
+    def subscribe(self, organization: str) -> Iterator[asyncio.Event]:
+        """An event set whenever the hospital's feed may have something new."""
+        changed = asyncio.Event()
+        self._pages[organization].add(changed)
+        try:
+            yield changed
+        finally:
+            self._pages[organization].discard(changed)
+            if not self._pages[organization]:
+                del self._pages[organization]
+
+    async def run(self) -> None:
+        while True:
+            try:
+                await self._listen()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("live feed listener lost; reconnecting")
+            await asyncio.sleep(1.0)
+
+    async def _listen(self) -> None:
+        async with self._pool.acquire() as connection:
+            with suppress_instrumentation():
+                await connection.add_listener(LIVE_EVENT_CHANNEL, self._on_notify)
+            try:
+                self._wake_all()  # whatever happened while no one was listening
+                while not connection.is_closed():
+                    await asyncio.sleep(self.recheck_s)
+                    with suppress_instrumentation():
+                        await connection.execute("SELECT 1")  # notices a dead connection
+            finally:
+                with contextlib.suppress(Exception):
+                    await connection.remove_listener(LIVE_EVENT_CHANNEL, self._on_notify)
+
+    def _on_notify(self, _connection: Any, _pid: int, _channel: str, organization: object) -> None:
+        for changed in self._pages.get(str(organization), ()):
+            changed.set()
+
+    def _wake_all(self) -> None:
+        for pages in self._pages.values():
+            for changed in pages:
+                changed.set()
