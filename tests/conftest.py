@@ -16,6 +16,7 @@ from tests.e2e.harness import (
     LINE_TOKEN,
     SERVICE_PORTS,
     SMS_API_KEY,
+    SMS_CALLBACK_TOKEN,
     SMS_GATEWAY_PORT,
     ServiceProcesses,
     WebhookReceiver,
@@ -63,7 +64,8 @@ async def sms_gateway() -> AsyncIterator[FakeSmsGateway]:
     """An SMS gateway speaking the generic contract, on loopback."""
     gateway = FakeSmsGateway()
     server, task = await serve_app(
-        create_generic_sms_app(gateway, api_key=SMS_API_KEY), SMS_GATEWAY_PORT
+        create_generic_sms_app(gateway, api_key=SMS_API_KEY, callback_token=SMS_CALLBACK_TOKEN),
+        SMS_GATEWAY_PORT,
     )
     yield gateway
     server.should_exit = True

@@ -11,7 +11,7 @@ from services.notifier.channels import build_channels
 from services.notifier.config import SERVICE_NAME, NotifierSettings
 from services.notifier.domain.contacts import ContactBook
 from services.notifier.domain.model import Channel, RetryPolicy
-from services.notifier.entrypoints import acknowledgement_links, line_webhook, live
+from services.notifier.entrypoints import acknowledgement_links, line_webhook, live, sms_reports
 from services.notifier.entrypoints.consumers import wire_consumers
 from services.notifier.entrypoints.http import router
 from services.notifier.service.delivery_metrics import DeliveryMetrics
@@ -55,6 +55,11 @@ def create_app(settings: NotifierSettings | None = None) -> FastAPI:
             secret=secret, max_age_s=settings.notifier_live_ticket_ttl_s
         )
         runtime.components["public_url"] = public_url
+        runtime.components["contacts"] = contacts
+        callback_token = settings.notifier_sms_callback_token
+        runtime.components["sms_callback_token"] = (
+            callback_token.get_secret_value() if callback_token else None
+        )
         runtime.components["live_ticket_ttl_s"] = settings.notifier_live_ticket_ttl_s
         runtime.components["live_backlog_s"] = settings.notifier_live_backlog_s
         live_feed = LiveFeed(pool=runtime.pool)
@@ -102,7 +107,13 @@ def create_app(settings: NotifierSettings | None = None) -> FastAPI:
     return create_service_app(
         name=SERVICE_NAME,
         settings=settings,
-        routers=[router, line_webhook.router, live.router, acknowledgement_links.router],
+        routers=[
+            router,
+            line_webhook.router,
+            live.router,
+            acknowledgement_links.router,
+            sms_reports.router,
+        ],
         wire=wire,
         title="Fast Track notifier",
     )

@@ -52,6 +52,11 @@ def build_channels(
             url=settings.notifier_sms_url,
             api_key=settings.notifier_sms_api_key,
             sender=settings.notifier_sms_sender,
+            callback_url=(
+                f"{settings.notifier_public_url.rstrip('/')}/sms/delivery-reports"
+                if settings.notifier_sms_callback_token
+                else None
+            ),
         )
     if settings.notifier_smtp_host:
         channels[Channel.EMAIL] = EmailChannel(

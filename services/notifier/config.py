@@ -52,6 +52,8 @@ class NotifierSettings(PlatformSettings):
     notifier_sms_api_key: str | None = None
     notifier_sms_api_secret: str | None = None
     notifier_sms_sender: str = "FastTrack"
+    # The generic gateway reports delivery to {public URL}/sms/delivery-reports with this token.
+    notifier_sms_callback_token: SecretStr | None = None
     # E-mail over SMTP.
     notifier_smtp_host: str | None = None
     notifier_smtp_port: int = 25

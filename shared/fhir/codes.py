@@ -45,6 +45,7 @@ class EventCode(StrEnum):
     TELECONSULT_REQUESTED = "teleconsult-requested"
     NOTIFICATION_REQUESTED = "notification-requested"
     NOTIFICATION_SENT = "notification-sent"
+    NOTIFICATION_DELIVERED = "notification-delivered"
     NOTIFICATION_FAILED = "notification-failed"
     NOTIFICATION_ACKNOWLEDGED = "notification-acknowledged"
     NOTIFICATION_ESCALATED = "notification-escalated"
@@ -68,6 +69,7 @@ EVENT_DISPLAY: dict[EventCode, str] = {
     EventCode.TELECONSULT_REQUESTED: "Teleconsult requested",
     EventCode.NOTIFICATION_REQUESTED: "Notification requested",
     EventCode.NOTIFICATION_SENT: "Notification sent",
+    EventCode.NOTIFICATION_DELIVERED: "Notification delivered to the recipient's device or page",
     EventCode.NOTIFICATION_FAILED: "Notification failed",
     EventCode.NOTIFICATION_ACKNOWLEDGED: "Notification acknowledged",
     EventCode.NOTIFICATION_ESCALATED: "Unacknowledged alert escalated",

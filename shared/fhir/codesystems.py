@@ -113,6 +113,7 @@ EVENT_THAI: Mapping[EventCode, str] = {
     EventCode.NOTIFICATION_REQUESTED: "ขอส่งการแจ้งเตือน",
     EventCode.NOTIFICATION_SENT: "ส่งการแจ้งเตือนแล้ว",
     EventCode.NOTIFICATION_FAILED: "ส่งการแจ้งเตือนไม่สำเร็จ",
+    EventCode.NOTIFICATION_DELIVERED: "การแจ้งเตือนถึงอุปกรณ์หรือหน้าจอของผู้รับแล้ว",
     EventCode.NOTIFICATION_ACKNOWLEDGED: "ผู้รับยืนยันรับทราบการแจ้งเตือนแล้ว",
     EventCode.NOTIFICATION_ESCALATED: "ยกระดับการแจ้งเตือนที่ยังไม่มีผู้รับทราบ",
     EventCode.MESSAGE_RESPONSE: "ตอบกลับข้อความ",

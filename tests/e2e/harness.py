@@ -27,6 +27,7 @@ NOTIFIER_URL = f"http://127.0.0.1:{SERVICE_PORTS['notifier']}"
 WEBHOOK_PORT = 18099
 SMS_GATEWAY_PORT = 18097
 SMS_API_KEY = "test-sms-key"
+SMS_CALLBACK_TOKEN = "test-sms-callback-token"
 LINE_API_PORT = 18096
 LINE_TOKEN, LINE_SECRET = "test-line-token", "test-line-secret"
 # Hat Samran is reached by e-mail first (not configured in the tests: it fails for good) and
@@ -35,6 +36,8 @@ LINE_TOKEN, LINE_SECRET = "test-line-token", "test-line-secret"
 # every other hospital through the webhook. Unacknowledged alerts escalate after 2 s here.
 EVERY_DAY = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 ON_CALL_PHONE, GROUP_PHONE, BACKUP_PHONE = "0844444444", "0855555555", "0866666666"
+# Dr Far-away's phone is off (the SMS gateway reports it undelivered); LINE reaches them.
+FAR_AWAY_PHONE, FAR_AWAY_LINE = "0877777777", "Ufar-away"
 CONTACTS = {
     "people": {
         "dr-on-call": {
@@ -42,6 +45,13 @@ CONTACTS = {
             "channels": [{"channel": "sms", "address": ON_CALL_PHONE}],
         },
         "dr-backup": {"language": "th", "channels": [{"channel": "sms", "address": BACKUP_PHONE}]},
+        "dr-far-away": {
+            "language": "en",
+            "channels": [
+                {"channel": "sms", "address": FAR_AWAY_PHONE},
+                {"channel": "line", "address": FAR_AWAY_LINE},
+            ],
+        },
     },
     "hospitals": {
         "kantang-hospital": {
@@ -164,6 +174,7 @@ class ServiceProcesses:
             "FT_NOTIFIER_SMS_VENDOR": "generic",
             "FT_NOTIFIER_SMS_URL": f"http://127.0.0.1:{SMS_GATEWAY_PORT}/sms",
             "FT_NOTIFIER_SMS_API_KEY": SMS_API_KEY,
+            "FT_NOTIFIER_SMS_CALLBACK_TOKEN": SMS_CALLBACK_TOKEN,
             "FT_NOTIFIER_ESCALATION_POLL_S": "0.5",
             "FT_NOTIFIER_LINE_BASE_URL": f"http://127.0.0.1:{LINE_API_PORT}",
             "FT_NOTIFIER_LINE_CHANNEL_TOKEN": LINE_TOKEN,

@@ -199,6 +199,19 @@ async def test_the_hospital_pages_get_alerts_live_and_catch_up_after_a_reconnect
             assert alert.data["text"].startswith("ส่งต่อผู้ป่วย stroke")  # Kantang reads Thai
             assert "HN-6501234" not in json.dumps(alert.data, ensure_ascii=False)
 
+            # Shown on an open page: the in-app notification is delivered.
+            async def shown() -> list[dict[str, Any]] | None:
+                log = (
+                    await notifier.get(
+                        "/deliveries",
+                        params={"referral": referral_id},
+                        headers=as_hospital(HOSPITAL),
+                    )
+                ).json()
+                return [d for d in log if d["channel"] == "in-app" and d["delivered_at"]] or None
+
+            await eventually(shown, what="the in-app receipt")
+
             # Acknowledged from the page: every open page of the hospital shows it.
             answered = await notifier.post(
                 alert.data["ack_link"], headers={"Accept": "application/json"}
@@ -229,3 +242,7 @@ async def test_the_hospital_pages_get_alerts_live_and_catch_up_after_a_reconnect
 
     (step,) = await eventually(on_timeline, what="the web acknowledgement on the timeline")
     assert step["detail"]["channel"] == ["in-app"]
+    steps = await _timeline(referral_api, referral_id)
+    assert ("notification-delivered", ["in-app"]) in [
+        (s["event"], s["detail"].get("channel")) for s in steps
+    ]

@@ -6,6 +6,8 @@ requests, `retry_after` is sent as `Retry-After` with those failures, `delay_s` 
 answer back (to provoke client timeouts), and `rejected_numbers` are numbers the ThaiBulkSMS
 fake lists in `bad_phone_number_list`. The contracts are the ones described in
 `services/notifier/adapters/sms.py`; error names in the ThaiBulkSMS fake are illustrative.
+The generic fake also sends delivery reports to a message's `callback_url` (with
+`callback_token`): "delivered", unless `undeliverable` lists the number.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qs
 
+import httpx
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
@@ -35,6 +38,8 @@ class FakeSmsGateway:
     delay_s: float = 0.0
     rejected_numbers: set[str] = field(default_factory=set)
     seen_idempotency_keys: dict[str, dict[str, Any]] = field(default_factory=dict)
+    undeliverable: set[str] = field(default_factory=set)
+    reports: list[tuple[str, int]] = field(default_factory=list)  # (reference, our answer)
 
     def reset(self) -> None:
         self.messages.clear()
@@ -44,6 +49,8 @@ class FakeSmsGateway:
         self.delay_s = 0.0
         self.rejected_numbers.clear()
         self.seen_idempotency_keys.clear()
+        self.undeliverable.clear()
+        self.reports.clear()
 
     async def _begin(self) -> JSONResponse | None:
         """Counts the request, waits if asked to, and answers a scripted failure if one is due."""
@@ -61,9 +68,27 @@ class FakeSmsGateway:
         )
 
 
-def create_generic_sms_app(gateway: FakeSmsGateway, *, api_key: str) -> FastAPI:
-    """`POST /sms`, JSON {to, from, text, reference}, Bearer auth, Idempotency-Key required."""
+def create_generic_sms_app(
+    gateway: FakeSmsGateway, *, api_key: str, callback_token: str | None = None
+) -> FastAPI:
+    """`POST /sms`, JSON {to, from, text, reference, callback_url?}, Bearer auth,
+    Idempotency-Key required; delivery reports to the callback URL afterwards."""
     app = FastAPI()
+    report_tasks: set[asyncio.Task[None]] = set()
+
+    async def report(callback_url: str, message: dict[str, Any]) -> None:
+        await asyncio.sleep(0.1)  # the handset answers after the gateway accepted
+        undeliverable = message["to"] in gateway.undeliverable
+        body = {
+            "reference": message["reference"],
+            "status": "undelivered" if undeliverable else "delivered",
+            **({"reason": "absent subscriber"} if undeliverable else {}),
+        }
+        async with httpx.AsyncClient(timeout=10) as client:
+            answer = await client.post(
+                callback_url, json=body, headers={"Authorization": f"Bearer {callback_token}"}
+            )
+        gateway.reports.append((message["reference"], answer.status_code))
 
     @app.post("/sms")
     async def send_sms(request: Request) -> JSONResponse:
@@ -88,6 +113,11 @@ def create_generic_sms_app(gateway: FakeSmsGateway, *, api_key: str) -> FastAPI:
             return JSONResponse({"error": f"required: {', '.join(fields)}"}, status_code=422)
         message = {name: payload[name] for name in fields} | {"idempotency_key": key}
         gateway.messages.append(message)
+        callback_url = payload.get("callback_url")
+        if isinstance(callback_url, str) and callback_token is not None:
+            task = asyncio.create_task(report(callback_url, message))
+            report_tasks.add(task)
+            task.add_done_callback(report_tasks.discard)
         answer = {"id": secrets.token_hex(8), "status": "queued"}
         gateway.seen_idempotency_keys[key] = answer
         return JSONResponse(answer, status_code=202)

@@ -405,6 +405,28 @@ async def test_email_is_delivered_as_utf8_with_subject_and_message_id(mailbox: M
     assert message.get_content() == f"{LONG_THAI_TEXT}\n\n{LINK}\n"  # the full text, uncut
 
 
+async def test_an_alert_by_email_ends_with_its_acknowledgement_link(mailbox: Mailbox) -> None:
+    ack_link = "https://fasttrack.example/ack/token"
+    body = {"text": "Stroke alert", "link": LINK, "needs_ack": True, "ack_link": ack_link}
+    await _mail_channel().send(_delivery(Channel.EMAIL, "a@b.example", body))
+    [envelope] = mailbox.envelopes
+    assert isinstance(envelope.content, bytes)
+    message = email.message_from_bytes(envelope.content, policy=email.policy.default)
+    assert isinstance(message, EmailMessage)
+    content = message.get_content()
+    assert content == f"Stroke alert\n\n{LINK}\n\nAcknowledge / รับทราบ: {ack_link}\n"
+
+
+async def test_an_alert_by_sms_carries_its_acknowledgement_link_instead_of_the_page_link(
+    generic_gateway: tuple[FakeSmsGateway, str], gateway: FakeSmsGateway, http: httpx.AsyncClient
+) -> None:
+    ack_link = "https://fasttrack.example/ack/token"
+    body = {"text": "Stroke alert", "link": LINK, "needs_ack": True, "ack_link": ack_link}
+    await _generic(http, generic_gateway[1]).send(_delivery(Channel.SMS, "0812345678", body))
+    [message] = gateway.messages
+    assert message["text"] == f"Stroke alert\n{ack_link}"
+
+
 async def test_email_without_title_gets_the_default_subject(mailbox: Mailbox) -> None:
     await _mail_channel().send(_delivery(Channel.EMAIL, "a@b.example", {"text": "สวัสดี"}))
     [envelope] = mailbox.envelopes

@@ -161,6 +161,18 @@ def outcome_message(
     )
 
 
+def delivered_message(delivery: Delivery, *, at: datetime, source_endpoint: str) -> FhirMessage:
+    """notification-delivered: the message reached the recipient's phone or an open page."""
+    return _communication_event(
+        EventCode.NOTIFICATION_DELIVERED,
+        delivery,
+        communication_id=f"rcv-{delivery.id}",
+        status="completed",
+        details={"received": at.isoformat(), "priority": delivery.priority},
+        source_endpoint=source_endpoint,
+    )
+
+
 def acknowledged_message(
     delivery: Delivery, *, acknowledged_by: str, at: datetime, source_endpoint: str
 ) -> FhirMessage:

@@ -84,6 +84,34 @@ async def mark_failed(connection: Connection, *, delivery_id: str, reason: str) 
     return status.endswith(" 1")
 
 
+async def mark_delivered(connection: Connection, *, delivery_id: str, at: datetime) -> bool:
+    """Records the first receipt of a delivery; False for a repeated or unknown one. A receipt
+    may beat the sender's own bookkeeping (a page shows a live event the moment it is
+    committed, before the dispatcher marks it sent), so a pending delivery takes it too."""
+    status: str = await connection.execute(
+        """
+        UPDATE delivery SET delivered_at = $2
+        WHERE id = $1 AND status IN ('pending', 'sent') AND delivered_at IS NULL
+        """,
+        delivery_id,
+        at,
+    )
+    return status.endswith(" 1")
+
+
+async def mark_undelivered(connection: Connection, *, delivery_id: str, reason: str) -> bool:
+    """A sent message the gateway could not deliver after all: failed, as if refused at once."""
+    status: str = await connection.execute(
+        """
+        UPDATE delivery SET status = 'failed', last_error = $2
+        WHERE id = $1 AND status = 'sent' AND delivered_at IS NULL
+        """,
+        delivery_id,
+        reason,
+    )
+    return status.endswith(" 1")
+
+
 async def reschedule(
     connection: Connection, *, delivery_id: str, delay_s: float, reason: str
 ) -> None:
@@ -105,7 +133,8 @@ async def deliveries_for_referral(
     rows = await connection.fetch(
         """
         SELECT id, addressed_to, recipient, channel, status, attempts, last_error,
-               escalation_step, created_at, sent_at, acknowledged_at, acknowledged_by
+               escalation_step, created_at, sent_at, delivered_at, acknowledged_at,
+               acknowledged_by
         FROM delivery WHERE referral_id = $1 ORDER BY created_at
         """,
         referral_id,

@@ -9,7 +9,10 @@ number). An invalid number is refused before any request, and the reason never e
 
 Generic gateway (our own contract, for a gateway fronted by a hospital or a test double):
 `POST {url}` with JSON `{"to": "66812345678", "from": sender, "text": ..., "reference":
-delivery.id}`, `Authorization: Bearer {api_key}` and `Idempotency-Key: {delivery.id}`.
+delivery.id}`, `Authorization: Bearer {api_key}` and `Idempotency-Key: {delivery.id}`. With a
+callback token configured, the body also carries `"callback_url"`: the gateway then reports the
+outcome with `POST {callback_url}`, `Authorization: Bearer {callback token}`, JSON
+`{"reference": delivery.id, "status": "delivered" | "undelivered", "reason": ...}`.
 
 ThaiBulkSMS (API v2). Vendor documentation lives at developer.thaibulksms.com, which could not
 be read directly; the contract below is what the vendor's own client (github.com/thaibulksms/tbs,
@@ -111,11 +114,20 @@ def _msisdn(delivery: Delivery) -> str:
 
 
 class GenericSmsChannel:
-    def __init__(self, *, client: httpx.AsyncClient, url: str, api_key: str, sender: str) -> None:
+    def __init__(
+        self,
+        *,
+        client: httpx.AsyncClient,
+        url: str,
+        api_key: str,
+        sender: str,
+        callback_url: str | None = None,
+    ) -> None:
         self._client = client
         self._url = url
         self._api_key = api_key
         self._sender = sender
+        self._callback_url = callback_url
 
     async def send(self, delivery: Delivery) -> None:
         payload = {
@@ -123,6 +135,7 @@ class GenericSmsChannel:
             "from": self._sender,
             "text": _sms_text(delivery),
             "reference": delivery.id,
+            **({"callback_url": self._callback_url} if self._callback_url else {}),
         }
         headers = {
             "Authorization": f"Bearer {self._api_key}",

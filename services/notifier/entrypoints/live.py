@@ -20,10 +20,12 @@ from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.sse import EventSourceResponse, ServerSentEvent
 
 from services.notifier.adapters import live_events
+from services.notifier.adapters.in_app import NOTIFICATION
 from services.notifier.service.links import LiveTickets
 from services.notifier.service.live_feed import LiveFeed
+from services.notifier.service.outcomes import UnknownReceipt, record_delivered
 from shared.auth import CallerDep, caller_organization
-from shared.runtime import RuntimeDep
+from shared.runtime import RuntimeDep, ServiceRuntime
 from shared.signed_links import ExpiredLink, InvalidLink
 
 router = APIRouter()
@@ -91,9 +93,18 @@ async def live_event_stream(
             for event in events:
                 yield ServerSentEvent(data=event.payload, event=event.kind, id=str(event.id))
                 after = event.id
+                if event.kind == NOTIFICATION:
+                    await _shown(runtime, delivery_id=str(event.payload["delivery"]))
             if len(events) < _BATCH:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(changed.wait(), feed.recheck_s)
+
+
+async def _shown(runtime: ServiceRuntime, *, delivery_id: str) -> None:
+    """An open page was sent the alert: the in-app notification is delivered (once)."""
+    async with runtime.pool.acquire() as connection, connection.transaction():
+        with contextlib.suppress(UnknownReceipt):
+            await record_delivered(connection, delivery_id=delivery_id, at=datetime.now(UTC))
 
 
 def _event_id(value: str | None) -> int | None:

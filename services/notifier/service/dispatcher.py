@@ -14,7 +14,7 @@ import asyncpg
 from opentelemetry import propagate, trace
 
 from services.notifier.adapters import fhir_mapping, repository
-from services.notifier.domain.contacts import ContactBook, ContactPoint
+from services.notifier.domain.contacts import ContactBook
 from services.notifier.domain.model import (
     Channel,
     Delivery,
@@ -24,7 +24,7 @@ from services.notifier.domain.model import (
 )
 from services.notifier.service.delivery_metrics import DeliveryMetrics
 from services.notifier.service.links import AcknowledgementLinks
-from shared.db.pool import Connection
+from services.notifier.service.outcomes import fall_back
 from shared.messaging.outbox import add_to_outbox
 from shared.messaging.topics import NOTIFICATION_OUTCOMES
 from shared.workers import BackgroundTask
@@ -164,6 +164,7 @@ class DeliveryDispatcher(BackgroundTask):
             )
 
     async def _finish(self, delivery: Delivery, *, sent: bool, reason: str | None) -> None:
+        retry = None
         async with self._pool.acquire() as connection, connection.transaction():
             if sent:
                 changed = await repository.mark_sent(connection, delivery_id=delivery.id)
@@ -172,7 +173,7 @@ class DeliveryDispatcher(BackgroundTask):
                     connection, delivery_id=delivery.id, reason=reason or "failed"
                 )
             if changed and not sent:
-                await self._fall_back(connection, delivery)
+                retry = await fall_back(connection, failed=delivery, contacts=self._contacts)
             if changed:  # a concurrent sender may have finished it first
                 await add_to_outbox(
                     connection,
@@ -182,28 +183,5 @@ class DeliveryDispatcher(BackgroundTask):
                         delivery, sent=sent, reason=reason, source_endpoint=self._source_endpoint
                     ),
                 )
-
-    async def _fall_back(self, connection: Connection, failed: Delivery) -> None:
-        """LINE failed for good: try the recipient's next channel (e.g. SMS) in the same breath."""
-        following = self._contacts.fallback(
-            failed.recipient, ContactPoint(failed.channel, failed.address)
-        )
-        if following is None:
-            return
-        await repository.insert_delivery(
-            connection,
-            delivery=fhir_mapping.delivery_for(
-                request_id=failed.request_id,
-                referral_id=failed.referral_id,
-                recipient=failed.recipient,
-                contact=following,
-                priority=failed.priority,
-                body=failed.body,
-                trace_context=failed.trace_context,
-                addressed_to=failed.addressed_to,
-                hospital=failed.hospital,
-                role=failed.role,
-                escalation_step=failed.escalation_step,
-            ),
-        )
-        self.wake()
+        if retry is not None:  # committed: the next channel can be claimed now
+            self.wake()

@@ -92,6 +92,7 @@ def wire_consumers(runtime: ServiceRuntime, endpoints: ReferralContext) -> None:
         NOTIFICATION_OUTCOMES: {
             EventCode.NOTIFICATION_SENT: handlers.record_notification_outcome,
             EventCode.NOTIFICATION_FAILED: handlers.record_notification_outcome,
+            EventCode.NOTIFICATION_DELIVERED: handlers.record_notification_outcome,
             EventCode.NOTIFICATION_ACKNOWLEDGED: handlers.record_notification_outcome,
             EventCode.NOTIFICATION_ESCALATED: handlers.record_notification_outcome,
         },
