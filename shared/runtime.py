@@ -17,6 +17,7 @@ import asyncpg
 from fastapi import APIRouter, Depends, FastAPI, Request
 from faststream.kafka import KafkaBroker
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
+from opentelemetry.trace import Span
 
 from shared.auth import ApiKeys
 from shared.db.pool import create_pool
@@ -56,7 +57,10 @@ def create_service_app(
     routers: Sequence[APIRouter],
     wire: Wiring,
     title: str,
+    capability_paths: Sequence[str] = (),
 ) -> FastAPI:
+    """``capability_paths``: path prefixes whose next segment is a secret (a signed link), kept
+    out of span attributes."""
     telemetry = Telemetry(service_name=name, settings=settings)
 
     @contextlib.asynccontextmanager
@@ -103,9 +107,30 @@ def create_service_app(
     for router in routers:
         app.include_router(router)
     FastAPIInstrumentor.instrument_app(
-        app, tracer_provider=telemetry.provider, excluded_urls="health"
+        app,
+        tracer_provider=telemetry.provider,
+        excluded_urls="health",
+        server_request_hook=url_redactor(capability_paths),
     )
     return app
+
+
+def url_redactor(capability_paths: Sequence[str]) -> Callable[[Span, dict[str, Any]], None]:
+    """Rewrites a request span's URL attributes without the query string (FHIR searches can hold
+    patient identifiers; tickets travel there) and without the secret of a signed-link path."""
+
+    def redact(span: Span, scope: dict[str, Any]) -> None:
+        if span is None or not span.is_recording() or scope.get("type") != "http":
+            return
+        path = str(scope.get("path", ""))
+        for prefix in capability_paths:
+            if path.startswith(prefix) and len(path) > len(prefix):
+                path = f"{prefix}{{redacted}}"
+        span.set_attribute("http.target", path)
+        host = dict(scope.get("headers") or []).get(b"host", b"").decode("latin-1")
+        span.set_attribute("http.url", f"{scope.get('scheme', 'http')}://{host}{path}")
+
+    return redact
 
 
 def get_runtime(request: Request) -> ServiceRuntime:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import httpx
 from fastapi import FastAPI
 
@@ -18,7 +20,7 @@ from services.notifier.service.delivery_metrics import DeliveryMetrics
 from services.notifier.service.dispatcher import DeliveryDispatcher
 from services.notifier.service.escalation import EscalationWatcher
 from services.notifier.service.links import AcknowledgementLinks, LiveTickets
-from services.notifier.service.live_feed import LiveFeed
+from services.notifier.service.live_feed import LiveFeed, LiveFeedRetention
 from shared.runtime import ServiceRuntime, create_service_app
 
 
@@ -91,7 +93,14 @@ def create_app(settings: NotifierSettings | None = None) -> FastAPI:
             source_endpoint="urn:fasttrack:notifier",
             poll_interval_s=settings.notifier_escalation_poll_s,
         )
-        runtime.workers.extend([_HttpClientWorker(client), dispatcher, escalation, live_feed])
+        retention = LiveFeedRetention(
+            pool=runtime.pool,
+            keep=timedelta(seconds=settings.notifier_live_retention_s),
+            poll_interval_s=3600,
+        )
+        runtime.workers.extend(
+            [_HttpClientWorker(client), dispatcher, escalation, live_feed, retention]
+        )
         if contacts_path:
             runtime.workers.append(
                 ContactsFileWatcher(
@@ -116,4 +125,6 @@ def create_app(settings: NotifierSettings | None = None) -> FastAPI:
         ],
         wire=wire,
         title="Fast Track notifier",
+        # An acknowledgement link is its own proof of receipt: never written to a span.
+        capability_paths=["/ack/"],
     )

@@ -24,6 +24,8 @@ class NotifierSettings(PlatformSettings):
     notifier_live_ticket_ttl_s: float = Field(default=12 * 3600, gt=0)
     # A web page connecting without Last-Event-ID is first sent the events of this past window.
     notifier_live_backlog_s: float = Field(default=3600, ge=0)
+    # Live events older than this are dropped (the delivery log keeps the record).
+    notifier_live_retention_s: float = Field(default=7 * 24 * 3600, gt=0)
     # Where webhook notifications go (a hospital system, or the demo receiver in the local stack).
     notifier_webhook_url: str = "http://127.0.0.1:8099/notify"
     # When set, every webhook call is signed (HMAC-SHA256 over "<timestamp>.<body>").

@@ -21,6 +21,7 @@ from tests.e2e.harness import (
     GROUP_PHONE,
     NOTIFIER_URL,
     ON_CALL_PHONE,
+    ServiceProcesses,
     post_referral_to,
     texts_about,
     texts_to,
@@ -43,8 +44,18 @@ async def _timeline(api: httpx.AsyncClient, referral_id: str) -> list[dict[str, 
     return timeline
 
 
+def _secret_in_spans(services: ServiceProcesses, secret: str) -> bool:
+    return secret in json.dumps(services.spans("notifier"))
+
+
+async def _request_spans(services: ServiceProcesses, route: str) -> list[dict[str, Any]]:
+    return [
+        s for s in services.spans("notifier") if s.get("attributes", {}).get("http.route") == route
+    ]
+
+
 async def test_the_on_call_person_is_paged_and_acknowledges_with_the_link_in_the_sms(
-    referral_api: httpx.AsyncClient, sms_gateway: FakeSmsGateway
+    referral_api: httpx.AsyncClient, sms_gateway: FakeSmsGateway, services: ServiceProcesses
 ) -> None:
     referral_id = await post_referral_to(referral_api, HOSPITAL)
     (page,) = await eventually(lambda: texts_about(sms_gateway, referral_id), what="the page")
@@ -83,6 +94,10 @@ async def test_the_on_call_person_is_paged_and_acknowledges_with_the_link_in_the
     assert step["detail"]["channel"] == ["sms"]
     await asyncio.sleep(4.5)  # two escalation periods: nobody else is paged
     assert await texts_to(sms_gateway, referral_id) == [msisdn(ON_CALL_PHONE)]
+    # The link is a secret: traced requests show the route, never the token.
+    spans = await eventually(lambda: _request_spans(services, "/ack/{token}"), what="spans")
+    assert spans[0]["attributes"]["http.target"] == "/ack/{redacted}"
+    assert not _secret_in_spans(services, link.rsplit("/", 1)[1])
 
 
 async def test_an_unanswered_alert_climbs_to_the_group_then_the_backup(
@@ -177,7 +192,7 @@ async def live_stream(
 
 
 async def test_the_hospital_pages_get_alerts_live_and_catch_up_after_a_reconnect(
-    referral_api: httpx.AsyncClient,
+    referral_api: httpx.AsyncClient, services: ServiceProcesses
 ) -> None:
     async with httpx.AsyncClient(base_url=NOTIFIER_URL, timeout=30) as notifier:
         assert (await notifier.get("/live/events")).status_code == 401
@@ -242,6 +257,8 @@ async def test_the_hospital_pages_get_alerts_live_and_catch_up_after_a_reconnect
 
     (step,) = await eventually(on_timeline, what="the web acknowledgement on the timeline")
     assert step["detail"]["channel"] == ["in-app"]
+    await eventually(lambda: _request_spans(services, "/live/events"), what="spans")
+    assert not _secret_in_spans(services, ticket)
     steps = await _timeline(referral_api, referral_id)
     assert ("notification-delivered", ["in-app"]) in [
         (s["event"], s["detail"].get("channel")) for s in steps

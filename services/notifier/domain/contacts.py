@@ -121,8 +121,9 @@ class Recipient:
 
 
 class EscalationStep(StrEnum):
-    REPEAT = "repeat"  # page the same person again
-    NEXT_CHANNEL = "next-channel"  # the same person on their next channel (e.g. SMS)
+    # These two page again whoever the previous step paged (at first, the person on call).
+    REPEAT = "repeat"  # on the same channel
+    NEXT_CHANNEL = "next-channel"  # on their next channel (e.g. SMS)
     GROUP = "group"  # the whole team
     BACKUP = "backup"  # the role's backup person
     SUPERVISOR = "supervisor"

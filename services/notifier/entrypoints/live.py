@@ -192,7 +192,10 @@ source.onopen = () => {
   status.className = "";
 };
 source.onerror = () => {
-  status.textContent = "ขาดการเชื่อมต่อ / Offline: reconnecting…";
+  // A refused ticket (expired) closes the stream for good; anything else is retried.
+  status.textContent = source.readyState === EventSource.CLOSED
+    ? "ลิงก์หมดอายุ กรุณาขอลิงก์ใหม่ / This page's link has expired: ask for a new one"
+    : "ขาดการเชื่อมต่อ / Offline: reconnecting…";
   status.className = "offline";
 };
 source.addEventListener("notification", (e) => show(JSON.parse(e.data)));

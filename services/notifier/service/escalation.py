@@ -57,7 +57,9 @@ async def escalate(
             role=unanswered.role,
             escalation_step=number + 1,
         )
-        await repository.insert_delivery(connection, delivery=escalation)
+        if not await repository.insert_delivery(connection, delivery=escalation):
+            # Two people on call, both silent: the group is paged once, and one chain goes on.
+            return None
         await add_to_outbox(
             connection,
             topic=NOTIFICATION_OUTCOMES,

@@ -10,13 +10,15 @@ import contextlib
 import logging
 from collections import defaultdict
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import asyncpg
 from opentelemetry.instrumentation.utils import suppress_instrumentation
 
+from services.notifier.adapters import live_events
 from services.notifier.adapters.live_events import LIVE_EVENT_CHANNEL
-from shared.workers import BackgroundTask
+from shared.workers import BackgroundTask, PeriodicTask
 
 log = logging.getLogger(__name__)
 
@@ -74,3 +76,23 @@ class LiveFeed(BackgroundTask):
         for pages in self._pages.values():
             for changed in pages:
                 changed.set()
+
+
+class LiveFeedRetention(PeriodicTask):
+    """Keeps the feeds short: a page catches up on hours, not months."""
+
+    name = "live-feed-retention"
+
+    def __init__(self, *, pool: asyncpg.Pool, keep: timedelta, poll_interval_s: float) -> None:
+        super().__init__(poll_interval_s=poll_interval_s)
+        self._pool = pool
+        self._keep = keep
+
+    async def tick(self) -> None:
+        async with self._pool.acquire() as connection:
+            with suppress_instrumentation():
+                forgotten = await live_events.forget_older_than(
+                    connection, before=datetime.now(UTC) - self._keep
+                )
+        if forgotten:
+            log.info("forgot %d live events older than %s", forgotten, self._keep)

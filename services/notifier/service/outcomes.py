@@ -47,12 +47,10 @@ class UnknownReceipt(LookupError):
 
 async def record_delivered(connection: Connection, *, delivery_id: str, at: datetime) -> bool:
     """The first receipt of a sent message; False for a repeat (receipts are redelivered)."""
-    if not await repository.mark_delivered(connection, delivery_id=delivery_id, at=at):
-        if await repository.get_delivery(connection, delivery_id=delivery_id) is None:
-            raise UnknownReceipt(delivery_id)
+    changed = await repository.mark_delivered(connection, delivery_id=delivery_id, at=at)
+    delivery = await _receipted(connection, delivery_id=delivery_id, changed=changed)
+    if delivery is None:
         return False
-    delivery = await repository.get_delivery(connection, delivery_id=delivery_id)
-    assert delivery is not None
     await add_to_outbox(
         connection,
         topic=NOTIFICATION_OUTCOMES,
@@ -67,12 +65,10 @@ async def record_undelivered(
 ) -> tuple[bool, Delivery | None]:
     """The gateway accepted the message but could not deliver it: it fails, and the next
     channel is tried. Returns whether this report was new, and the next channel's delivery."""
-    if not await repository.mark_undelivered(connection, delivery_id=delivery_id, reason=reason):
-        if await repository.get_delivery(connection, delivery_id=delivery_id) is None:
-            raise UnknownReceipt(delivery_id)
+    changed = await repository.mark_undelivered(connection, delivery_id=delivery_id, reason=reason)
+    delivery = await _receipted(connection, delivery_id=delivery_id, changed=changed)
+    if delivery is None:
         return False, None
-    delivery = await repository.get_delivery(connection, delivery_id=delivery_id)
-    assert delivery is not None
     await add_to_outbox(
         connection,
         topic=NOTIFICATION_OUTCOMES,
@@ -82,3 +78,11 @@ async def record_undelivered(
         ),
     )
     return True, await fall_back(connection, failed=delivery, contacts=contacts)
+
+
+async def _receipted(connection: Connection, *, delivery_id: str, changed: bool) -> Delivery | None:
+    """The delivery a receipt changed; None for a repeat; UnknownReceipt for a stranger's."""
+    delivery = await repository.get_delivery(connection, delivery_id=delivery_id)
+    if delivery is None:
+        raise UnknownReceipt(delivery_id)
+    return delivery if changed else None
