@@ -33,9 +33,15 @@ log = logging.getLogger(__name__)
 async def add_to_outbox(
     connection: Connection, *, topic: Topic, key: str, message: FhirMessage
 ) -> None:
-    """Queues ``message`` for publication; must run inside the caller's transaction."""
+    """Queues ``message`` for publication; must run inside the caller's transaction.
+
+    Writers for one key take turns (a transaction-scoped advisory lock on the key), so two
+    transactions writing about one referral at once number its events one after the other
+    instead of colliding on the same sequence number.
+    """
     trace_context: dict[str, str] = {}
     propagate.inject(trace_context)
+    await connection.execute("SELECT pg_advisory_xact_lock(hashtext('outbox:' || $1))", key)
     await connection.execute(
         """
         INSERT INTO outbox (message_id, topic, message_key, event_code, sequence, payload,

@@ -195,6 +195,12 @@ async def test_the_hospital_pages_get_alerts_live_and_catch_up_after_a_reconnect
     referral_api: httpx.AsyncClient, services: ServiceProcesses
 ) -> None:
     async with httpx.AsyncClient(base_url=NOTIFIER_URL, timeout=30) as notifier:
+        # The hospital can check whom its alerts page now.
+        roster = (await notifier.get("/on-call", headers=as_hospital(HOSPITAL))).json()
+        assert roster["roles"]["stroke-neurologist"] == {
+            "on_call": ["Practitioner/dr-on-call"],
+            "backup": "Practitioner/dr-backup",
+        }
         assert (await notifier.get("/live/events")).status_code == 401
         assert (await notifier.get("/live/events", params={"ticket": "forged"})).status_code == 401
         assert (await notifier.get("/live", params={"ticket": "forged"})).status_code == 401

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import secrets
 from collections import defaultdict
 from collections.abc import AsyncIterator
 
@@ -205,3 +206,21 @@ async def test_a_commit_wakes_the_relay_without_waiting_for_its_poll(
         await eventually(published, timeout=10, what="the relay to publish on NOTIFY")
     finally:
         await relay.stop()
+
+
+async def test_writers_of_one_key_at_once_take_turns_instead_of_colliding(
+    pool: asyncpg.Pool, scratch_topic: Topic
+) -> None:
+    """Two deliveries of one referral finishing together each add an event about it."""
+    key = f"referral-{secrets.token_hex(4)}"
+
+    async def writer(n: int) -> None:
+        async with pool.acquire() as connection, connection.transaction():
+            await add_to_outbox(connection, topic=scratch_topic, key=key, message=_event(key, n))
+            await asyncio.sleep(0.05)  # both transactions open at once
+
+    await asyncio.gather(*(writer(n) for n in range(4)))
+    sequences = await pool.fetch(
+        "SELECT sequence FROM outbox WHERE message_key = $1 ORDER BY sequence", key
+    )
+    assert [row["sequence"] for row in sequences] == [1, 2, 3, 4]

@@ -315,3 +315,15 @@ def test_the_example_directory_reads_and_pages_tonights_neurologist() -> None:
     )
     assert recipient.reference == "Practitioner/dr-busaba"
     assert recipient.channels[0].channel is Channel.LINE
+
+
+def test_a_hospital_can_see_who_it_pages_now() -> None:
+    roster = BOOK.roster_now("trang-hospital", at=at("2026-11-23T22:00"))
+    assert roster["at"] == "2026-11-23T22:00:00+07:00"
+    assert roster["roles"] == {
+        "stroke-neurologist": {
+            "on_call": ["Practitioner/dr-busaba"],
+            "backup": "Practitioner/dr-chai",
+        }
+    }
+    assert roster["paged_for"]["stroke-alert"] == "stroke-neurologist"

@@ -253,6 +253,22 @@ class ContactBook:
             return []
         return [Recipient(reference, channels, hospital.language, organization)]
 
+    def roster_now(self, organization: str, *, at: datetime) -> dict[str, Any]:
+        """Who each of the hospital's roles pages at ``at`` (for the hospital to check)."""
+        hospital = self._hospital(organization)
+        local = at.astimezone(self.timezone)
+        return {
+            "at": local.isoformat(),
+            "roles": {
+                name: {
+                    "on_call": [f"Practitioner/{p}" for p in role.on_call(local)],
+                    "backup": f"Practitioner/{role.backup}" if role.backup else None,
+                }
+                for name, role in hospital.roles.items()
+            },
+            "paged_for": dict(hospital.on_call),
+        }
+
     def _on_call(self, organization: str, role_name: str, *, at: datetime) -> list[Recipient]:
         role = self._hospital(organization).roles.get(role_name)
         if role is None:

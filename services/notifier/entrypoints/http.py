@@ -9,6 +9,7 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
 
 from services.notifier.adapters import repository
+from services.notifier.domain.contacts import ContactBook
 from services.notifier.service.acknowledgements import UnknownDelivery, acknowledge
 from shared.auth import CallerDep
 from shared.runtime import RuntimeDep
@@ -22,6 +23,13 @@ async def delivery_log(referral: str, runtime: RuntimeDep, caller: CallerDep) ->
     async with runtime.pool.acquire() as connection:
         deliveries = await repository.deliveries_for_referral(connection, referral_id=referral)
     return JSONResponse(jsonable_encoder(deliveries))
+
+
+@router.get("/on-call", response_class=JSONResponse)
+async def on_call_now(runtime: RuntimeDep, caller: CallerDep) -> JSONResponse:
+    """Who the caller's hospital pages right now, role by role, and for which alerts."""
+    contacts: ContactBook = runtime.components["contacts"]
+    return JSONResponse({"hospital": caller, **contacts.roster_now(caller, at=datetime.now(UTC))})
 
 
 @router.get("/dead-letters", response_class=JSONResponse)

@@ -7,7 +7,8 @@ import contextlib
 import dataclasses
 import logging
 import time
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
+from functools import partial
 from typing import Protocol
 
 import asyncpg
@@ -30,6 +31,7 @@ from shared.messaging.topics import NOTIFICATION_OUTCOMES
 from shared.workers import BackgroundTask
 
 log = logging.getLogger(__name__)
+_SETTLE_ATTEMPTS = 5
 
 
 class DeliveryChannel(Protocol):
@@ -110,6 +112,7 @@ class DeliveryDispatcher(BackgroundTask):
             span.set_attribute("fasttrack.delivery.attempt", delivery.attempts)
             started = time.monotonic()
             outcome = "retry"
+            settle: Callable[[], Awaitable[None]]
             try:
                 channel = self._channels.get(delivery.channel)
                 if channel is None:
@@ -117,24 +120,39 @@ class DeliveryDispatcher(BackgroundTask):
                 async with asyncio.timeout(self._send_timeout_s):
                     await channel.send(self._with_acknowledgement_link(delivery))
             except TimeoutError:
-                await self._retry_or_fail(delivery, "send timed out", retry_after_s=None)
+                settle = partial(self._retry_or_fail, delivery, "send timed out", None)
             except TransientDeliveryError as error:
-                await self._retry_or_fail(delivery, error.reason, error.retry_after_s)
+                settle = partial(self._retry_or_fail, delivery, error.reason, error.retry_after_s)
             except PermanentDeliveryError as error:
                 outcome = "failed"
-                await self._finish(delivery, sent=False, reason=error.reason)
+                settle = partial(self._finish, delivery, sent=False, reason=error.reason)
             except Exception:
                 log.exception("delivery %s failed unexpectedly", delivery.id)
-                await self._retry_or_fail(delivery, "internal error", retry_after_s=None)
+                settle = partial(self._retry_or_fail, delivery, "internal error", None)
             else:
                 outcome = "sent"
-                await self._finish(delivery, sent=True, reason=None)
+                settle = partial(self._finish, delivery, sent=True, reason=None)
+            await self._settle(delivery, settle)
             if self._metrics is not None:
                 self._metrics.attempt(
                     channel=delivery.channel.value,
                     outcome=outcome,
                     duration_ms=(time.monotonic() - started) * 1000,
                 )
+
+    async def _settle(self, delivery: Delivery, settle: Callable[[], Awaitable[None]]) -> None:
+        """Records what the attempt came to. A database hiccup is tried again at once: a sent
+        message left unrecorded would be sent a second time when its lease runs out."""
+        for attempt in range(1, _SETTLE_ATTEMPTS + 1):
+            try:
+                await settle()
+                return
+            except Exception:
+                if attempt == _SETTLE_ATTEMPTS:
+                    log.exception("delivery %s: outcome not recorded", delivery.id)
+                    return
+                log.warning("delivery %s: recording the outcome failed; again", delivery.id)
+                await asyncio.sleep(0.1 * 2**attempt)
 
     def _with_acknowledgement_link(self, delivery: Delivery) -> Delivery:
         """An alert to a person (or a page) carries its one-tap acknowledgement link; made at
@@ -174,7 +192,10 @@ class DeliveryDispatcher(BackgroundTask):
                 )
             if changed and not sent:
                 retry = await fall_back(connection, failed=delivery, contacts=self._contacts)
-            if changed:  # a concurrent sender may have finished it first
+            # A live event published to the hospital's feed has told nobody yet: the timeline
+            # hears of it when an open page shows it (notification-delivered), or if it fails.
+            published_only = sent and delivery.channel is Channel.IN_APP
+            if changed and not published_only:  # a concurrent sender may have finished it first
                 await add_to_outbox(
                     connection,
                     topic=NOTIFICATION_OUTCOMES,
