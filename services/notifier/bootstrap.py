@@ -21,6 +21,7 @@ from services.notifier.service.dispatcher import DeliveryDispatcher
 from services.notifier.service.escalation import EscalationWatcher
 from services.notifier.service.links import AcknowledgementLinks, LiveTickets
 from services.notifier.service.live_feed import LiveFeed, LiveFeedRetention
+from services.notifier.service.outcomes import SOURCE_ENDPOINT
 from shared.runtime import ServiceRuntime, create_service_app
 
 
@@ -79,7 +80,7 @@ def create_app(settings: NotifierSettings | None = None) -> FastAPI:
                 cap_s=settings.notifier_backoff_cap_s,
             ),
             tracer=runtime.telemetry.tracer("fasttrack.notifier"),
-            source_endpoint="urn:fasttrack:notifier",
+            source_endpoint=SOURCE_ENDPOINT,
             lease_s=settings.notifier_delivery_lease_s,
             poll_interval_s=settings.notifier_poll_interval_s,
             send_timeout_s=settings.notifier_http_timeout_s,
@@ -90,7 +91,7 @@ def create_app(settings: NotifierSettings | None = None) -> FastAPI:
         escalation = EscalationWatcher(
             pool=runtime.pool,
             contacts=contacts,
-            source_endpoint="urn:fasttrack:notifier",
+            source_endpoint=SOURCE_ENDPOINT,
             poll_interval_s=settings.notifier_escalation_poll_s,
         )
         retention = LiveFeedRetention(

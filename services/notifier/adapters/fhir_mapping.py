@@ -144,6 +144,32 @@ def delivery_for(
     )
 
 
+def follow_up(
+    previous: Delivery,
+    *,
+    contact: ContactPoint,
+    recipient: str | None = None,
+    request_id: str | None = None,
+    body: dict[str, Any] | None = None,
+    escalation_step: int | None = None,
+) -> Delivery:
+    """A further delivery of the same alert (the next channel after a failure, a step up the
+    ladder): same referral, priority, trace, and whom the request named through which role."""
+    return delivery_for(
+        request_id=request_id or previous.request_id,
+        referral_id=previous.referral_id,
+        recipient=recipient or previous.recipient,
+        contact=contact,
+        priority=previous.priority,
+        body=previous.body if body is None else body,
+        trace_context=previous.trace_context,
+        addressed_to=previous.addressed_to,
+        hospital=previous.hospital,
+        role=previous.role,
+        escalation_step=previous.escalation_step if escalation_step is None else escalation_step,
+    )
+
+
 def outcome_message(
     delivery: Delivery, *, sent: bool, reason: str | None, source_endpoint: str
 ) -> FhirMessage:

@@ -84,32 +84,57 @@ async def mark_failed(connection: Connection, *, delivery_id: str, reason: str) 
     return status.endswith(" 1")
 
 
-async def mark_delivered(connection: Connection, *, delivery_id: str, at: datetime) -> bool:
-    """Records the first receipt of a delivery; False for a repeated or unknown one. A receipt
-    may beat the sender's own bookkeeping (a page shows a live event the moment it is
-    committed, before the dispatcher marks it sent), so a pending delivery takes it too."""
-    status: str = await connection.execute(
+async def mark_delivered(
+    connection: Connection, *, delivery_id: str, at: datetime
+) -> Delivery | None:
+    """Records the first receipt of a delivery and returns it; None for a repeated or unknown
+    one. A receipt may beat the sender's own bookkeeping (a page shows a live event the moment
+    it is committed, before the dispatcher marks it sent), so a pending delivery takes it too."""
+    row = await connection.fetchrow(
         """
         UPDATE delivery SET delivered_at = $2
         WHERE id = $1 AND status IN ('pending', 'sent') AND delivered_at IS NULL
+        RETURNING *
         """,
         delivery_id,
         at,
     )
-    return status.endswith(" 1")
+    return _delivery(row) if row is not None else None
 
 
-async def mark_undelivered(connection: Connection, *, delivery_id: str, reason: str) -> bool:
-    """A sent message the gateway could not deliver after all: failed, as if refused at once."""
-    status: str = await connection.execute(
+async def mark_undelivered(
+    connection: Connection, *, delivery_id: str, reason: str
+) -> Delivery | None:
+    """A sent message the gateway could not deliver after all: failed, as if refused at once.
+    Returns it; None for a repeated or unknown report."""
+    row = await connection.fetchrow(
         """
         UPDATE delivery SET status = 'failed', last_error = $2
         WHERE id = $1 AND status = 'sent' AND delivered_at IS NULL
+        RETURNING *
         """,
         delivery_id,
         reason,
     )
-    return status.endswith(" 1")
+    return _delivery(row) if row is not None else None
+
+
+async def mark_acknowledged(
+    connection: Connection, *, delivery_id: str, at: datetime, by: str
+) -> Delivery | None:
+    """Records the first acknowledgement and returns the delivery; None when it already had
+    one, or is unknown."""
+    row = await connection.fetchrow(
+        """
+        UPDATE delivery SET acknowledged_at = $2, acknowledged_by = $3
+        WHERE id = $1 AND acknowledged_at IS NULL
+        RETURNING *
+        """,
+        delivery_id,
+        at,
+        by,
+    )
+    return _delivery(row) if row is not None else None
 
 
 async def reschedule(

@@ -6,6 +6,7 @@ from datetime import datetime
 
 from services.notifier.adapters import fhir_mapping, live_events, repository
 from services.notifier.adapters.in_app import ACKNOWLEDGED, alert_of
+from services.notifier.service.outcomes import SOURCE_ENDPOINT
 from shared.db.pool import Connection
 from shared.messaging.outbox import add_to_outbox
 from shared.messaging.topics import NOTIFICATION_OUTCOMES
@@ -27,19 +28,10 @@ async def acknowledge(
 
     Raises UnknownDelivery for an id the notifier never sent.
     """
-    row = await connection.fetchrow(
-        """
-        UPDATE delivery SET acknowledged_at = $2, acknowledged_by = $3
-        WHERE id = $1 AND acknowledged_at IS NULL
-        RETURNING id
-        """,
-        delivery_id,
-        at,
-        f"{channel}:{acknowledged_by}",
+    delivery = await repository.mark_acknowledged(
+        connection, delivery_id=delivery_id, at=at, by=f"{channel}:{acknowledged_by}"
     )
-    if row is not None:
-        delivery = await repository.get_delivery(connection, delivery_id=delivery_id)
-        assert delivery is not None
+    if delivery is not None:
         if delivery.hospital:
             # The hospital's open pages show the alert as answered, and by whom.
             await live_events.publish(
@@ -63,10 +55,10 @@ async def acknowledge(
                 delivery,
                 acknowledged_by=f"{channel}:{acknowledged_by}",
                 at=at,
-                source_endpoint="urn:fasttrack:notifier",
+                source_endpoint=SOURCE_ENDPOINT,
             ),
         )
         return True
-    if await connection.fetchval("SELECT 1 FROM delivery WHERE id = $1", delivery_id) is None:
+    if await repository.get_delivery(connection, delivery_id=delivery_id) is None:
         raise UnknownDelivery(delivery_id)
     return False

@@ -44,17 +44,12 @@ async def escalate(
             continue
         recipient, contact = target
         base_request = unanswered.request_id.split("#")[0]
-        escalation = fhir_mapping.delivery_for(
-            request_id=f"{base_request}#esc{number + 1}",
-            referral_id=unanswered.referral_id,
-            recipient=recipient,
+        escalation = fhir_mapping.follow_up(
+            unanswered,
             contact=contact,
-            priority=unanswered.priority,
+            recipient=recipient,
+            request_id=f"{base_request}#esc{number + 1}",
             body=fhir_mapping.in_language(unanswered.body, contacts.language(recipient)),
-            trace_context=unanswered.trace_context,
-            addressed_to=unanswered.addressed_to,
-            hospital=unanswered.hospital,
-            role=unanswered.role,
             escalation_step=number + 1,
         )
         if not await repository.insert_delivery(connection, delivery=escalation):

@@ -24,19 +24,7 @@ async def fall_back(
     following = contacts.fallback(failed.recipient, ContactPoint(failed.channel, failed.address))
     if following is None:
         return None
-    retry = fhir_mapping.delivery_for(
-        request_id=failed.request_id,
-        referral_id=failed.referral_id,
-        recipient=failed.recipient,
-        contact=following,
-        priority=failed.priority,
-        body=failed.body,
-        trace_context=failed.trace_context,
-        addressed_to=failed.addressed_to,
-        hospital=failed.hospital,
-        role=failed.role,
-        escalation_step=failed.escalation_step,
-    )
+    retry = fhir_mapping.follow_up(failed, contact=following)
     await repository.insert_delivery(connection, delivery=retry)
     return retry
 
@@ -47,9 +35,9 @@ class UnknownReceipt(LookupError):
 
 async def record_delivered(connection: Connection, *, delivery_id: str, at: datetime) -> bool:
     """The first receipt of a sent message; False for a repeat (receipts are redelivered)."""
-    changed = await repository.mark_delivered(connection, delivery_id=delivery_id, at=at)
-    delivery = await _receipted(connection, delivery_id=delivery_id, changed=changed)
+    delivery = await repository.mark_delivered(connection, delivery_id=delivery_id, at=at)
     if delivery is None:
+        await _known(connection, delivery_id=delivery_id)
         return False
     await add_to_outbox(
         connection,
@@ -65,9 +53,9 @@ async def record_undelivered(
 ) -> tuple[bool, Delivery | None]:
     """The gateway accepted the message but could not deliver it: it fails, and the next
     channel is tried. Returns whether this report was new, and the next channel's delivery."""
-    changed = await repository.mark_undelivered(connection, delivery_id=delivery_id, reason=reason)
-    delivery = await _receipted(connection, delivery_id=delivery_id, changed=changed)
+    delivery = await repository.mark_undelivered(connection, delivery_id=delivery_id, reason=reason)
     if delivery is None:
+        await _known(connection, delivery_id=delivery_id)
         return False, None
     await add_to_outbox(
         connection,
@@ -80,9 +68,7 @@ async def record_undelivered(
     return True, await fall_back(connection, failed=delivery, contacts=contacts)
 
 
-async def _receipted(connection: Connection, *, delivery_id: str, changed: bool) -> Delivery | None:
-    """The delivery a receipt changed; None for a repeat; UnknownReceipt for a stranger's."""
-    delivery = await repository.get_delivery(connection, delivery_id=delivery_id)
-    if delivery is None:
+async def _known(connection: Connection, *, delivery_id: str) -> None:
+    """A repeated receipt is fine; one for a message we never sent is not."""
+    if await repository.get_delivery(connection, delivery_id=delivery_id) is None:
         raise UnknownReceipt(delivery_id)
-    return delivery if changed else None
