@@ -13,6 +13,10 @@ ORGANIZATION_ID_SYSTEM = f"{PROJECT_CANONICAL}/NamingSystem/organization"
 RESPONSE_CODE_SYSTEM = "http://hl7.org/fhir/response-code"
 SNOMED = "http://snomed.info/sct"
 SNOMED_PATIENT_REFERRAL = "3457005"
+# ServiceRequest.code of every referral (what is asked for).
+PATIENT_REFERRAL_CODE = {
+    "coding": [{"system": SNOMED, "code": SNOMED_PATIENT_REFERRAL, "display": "Patient referral"}]
+}
 LOINC = "http://loinc.org"
 LOINC_NIHSS_TOTAL = "72089-6"
 # No standard codes exist for these: the project publishes them (DOMAIN.md section 3).

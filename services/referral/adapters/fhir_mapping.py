@@ -172,15 +172,7 @@ def referral_requested_message(
             "status": "active",
             "intent": "order",
             "priority": "stat",
-            "code": {
-                "coding": [
-                    {
-                        "system": codes.SNOMED,
-                        "code": codes.SNOMED_PATIENT_REFERRAL,
-                        "display": "Patient referral",
-                    }
-                ]
-            },
+            "code": codes.PATIENT_REFERRAL_CODE,
             "subject": {"reference": f"Patient/{patient_id}"},
             "authoredOn": request.requested_at.isoformat(),
             "requester": {"reference": organization_reference(request.requester_org)},

@@ -306,15 +306,7 @@ def service_request_json(row: asyncpg.Record) -> dict[str, Any]:
         "status": SERVICE_REQUEST_STATUS[referral.status],
         "intent": "order",
         "priority": "stat",
-        "code": {
-            "coding": [
-                {
-                    "system": codes.SNOMED,
-                    "code": codes.SNOMED_PATIENT_REFERRAL,
-                    "display": "Patient referral",
-                }
-            ]
-        },
+        "code": codes.PATIENT_REFERRAL_CODE,
         "subject": {"reference": f"Patient/{PATIENT_PREFIX}{referral.id}"},
         "authoredOn": _instant(referral.created_at),
         "requester": {"reference": organization_reference(referral.requester_org)},

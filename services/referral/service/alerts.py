@@ -6,7 +6,6 @@ from __future__ import annotations
 import logging
 from datetime import UTC, datetime, timedelta
 
-import asyncpg
 from opentelemetry.instrumentation.utils import suppress_instrumentation
 
 from services.referral.adapters import fhir_mapping, repository
@@ -25,11 +24,11 @@ from services.referral.domain.metrics import (
 from services.referral.domain.model import Referral
 from services.referral.domain.task_state import TaskStatus
 from services.referral.service.context import ReferralContext
+from services.referral.service.watcher import ReferralWatcher
 from shared.db.pool import Connection
 from shared.fhir.codes import NETWORK_ORGANIZATION, EventCode
 from shared.messaging.outbox import add_to_outbox
 from shared.messaging.topics import NOTIFICATION_REQUESTS
-from shared.workers import PeriodicTask
 
 log = logging.getLogger(__name__)
 AWAITING_ANSWER = frozenset({TaskStatus.REQUESTED, TaskStatus.RECEIVED})
@@ -120,17 +119,10 @@ async def raise_due_alerts(
     return raised
 
 
-class AlertWatcher(PeriodicTask):
+class AlertWatcher(ReferralWatcher):
     """Looks at every referral in play every few seconds and raises what has fallen due."""
 
     name = "referral-alert-watcher"
-
-    def __init__(
-        self, *, pool: asyncpg.Pool, context: ReferralContext, poll_interval_s: float
-    ) -> None:
-        super().__init__(poll_interval_s=poll_interval_s)
-        self._pool = pool
-        self._context = context
 
     async def tick(self) -> None:
         await self.sweep()

@@ -8,7 +8,6 @@ import logging
 from dataclasses import replace
 from datetime import UTC, datetime
 
-import asyncpg
 from opentelemetry.instrumentation.utils import suppress_instrumentation
 
 from services.referral.adapters import fhir_mapping, repository
@@ -16,11 +15,11 @@ from services.referral.domain.model import Referral, RequestReferral
 from services.referral.domain.task_state import TaskStatus, transition
 from services.referral.service.context import ReferralContext
 from services.referral.service.intake import advise, request_referral
+from services.referral.service.watcher import ReferralWatcher
 from shared.db.pool import Connection
 from shared.fhir.codes import NETWORK_ORGANIZATION, EventCode
 from shared.messaging.outbox import add_to_outbox
 from shared.messaging.topics import NOTIFICATION_REQUESTS, REFERRAL_EVENTS
-from shared.workers import PeriodicTask
 
 log = logging.getLogger(__name__)
 DEADLINE_REASON = "not accepted by its deadline"
@@ -130,17 +129,10 @@ async def _tell_requester(
     )
 
 
-class DeadlineWatcher(PeriodicTask):
+class DeadlineWatcher(ReferralWatcher):
     """Cancels and re-routes referrals nobody accepted by their accept-by deadline."""
 
     name = "referral-deadline-watcher"
-
-    def __init__(
-        self, *, pool: asyncpg.Pool, context: ReferralContext, poll_interval_s: float
-    ) -> None:
-        super().__init__(poll_interval_s=poll_interval_s)
-        self._pool = pool
-        self._context = context
 
     async def tick(self) -> None:
         while await self.reroute_one_overdue():
