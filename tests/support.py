@@ -16,6 +16,15 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 ROOT = Path(__file__).resolve().parents[1]
+# Every port the tests open is shifted by this much, so two checkouts can run the suite at once.
+PORT_OFFSET = int(os.environ.get("FT_TEST_PORT_OFFSET", "0"))
+
+
+def shifted_port(base: int) -> int:
+    """A loopback port of the test suite, shifted by FT_TEST_PORT_OFFSET."""
+    return base + PORT_OFFSET
+
+
 EXAMPLE_REFERRAL = ROOT / "examples" / "referral-requested.json"
 T = TypeVar("T")
 
@@ -27,9 +36,9 @@ class TestStack:
     """Ports of the test stack: separate from the development stack so both can run."""
 
     state_dir: Path
-    kafka_port: int = 29092
-    kafka_controller_port: int = 29093
-    postgres_port: int = 25432
+    kafka_port: int = shifted_port(29092)
+    kafka_controller_port: int = shifted_port(29093)
+    postgres_port: int = shifted_port(25432)
 
     @property
     def bootstrap_servers(self) -> str:

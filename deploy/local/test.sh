@@ -6,8 +6,11 @@ repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "$repo"
 FT_NEED_COMPOSE=1 FT_NEED_BROWSER=1 bash deploy/local/ensure-tools.sh
 export FT_STATE_DIR="$repo/.local-stack/test"
+# FT_TEST_PORT_OFFSET shifts every test port (tests/support.py) so two checkouts can test at once.
+offset="${FT_TEST_PORT_OFFSET:-0}"
 stop_stack() {
-  FT_KAFKA_PORT=29092 FT_KAFKA_CONTROLLER_PORT=29093 FT_PG_PORT=25432 \
+  FT_KAFKA_PORT=$((29092 + offset)) FT_KAFKA_CONTROLLER_PORT=$((29093 + offset)) \
+    FT_PG_PORT=$((25432 + offset)) \
     bash deploy/local/stack.sh down >/dev/null 2>&1 || true
 }
 [ "${FT_KEEP_TEST_STACK:-0}" = 1 ] || trap stop_stack EXIT

@@ -20,15 +20,19 @@ from fastapi import FastAPI, Request, Response
 
 from tests.fakes.server import serve_app
 from tests.fakes.sms_gateway import FakeSmsGateway
-from tests.support import ROOT, TestStack, as_hospital, referral_bundle
+from tests.support import ROOT, TestStack, as_hospital, referral_bundle, shifted_port
 
-SERVICE_PORTS = {"referral": 18001, "telemedicine": 18002, "notifier": 18003}
+SERVICE_PORTS = {
+    "referral": shifted_port(18001),
+    "telemedicine": shifted_port(18002),
+    "notifier": shifted_port(18003),
+}
 NOTIFIER_URL = f"http://127.0.0.1:{SERVICE_PORTS['notifier']}"
-WEBHOOK_PORT = 18099
-SMS_GATEWAY_PORT = 18097
+WEBHOOK_PORT = shifted_port(18099)
+SMS_GATEWAY_PORT = shifted_port(18097)
 SMS_API_KEY = "test-sms-key"
 SMS_CALLBACK_TOKEN = "test-sms-callback-token"
-LINE_API_PORT = 18096
+LINE_API_PORT = shifted_port(18096)
 LINE_TOKEN, LINE_SECRET = "test-line-token", "test-line-secret"
 # Hat Samran is reached by e-mail first (not configured in the tests: it fails for good) and
 # falls back to SMS; Wang Wiset on LINE; Ratsada by SMS, escalating to its group's phone; Kantang

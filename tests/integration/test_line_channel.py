@@ -25,10 +25,11 @@ from services.notifier.domain.model import (
 )
 from tests.fakes.line_server import FakeLineState, line_api
 from tests.fakes.server import serve_app, stop_app
+from tests.support import shifted_port
 
 pytestmark = pytest.mark.integration
 
-PORTS = range(18201, 18210)
+PORTS = range(shifted_port(18201), shifted_port(18210))
 TOKEN = "test-channel-access-token"
 LINE_USER = "U4af4980629a0c1b9f5e3a2d7c8b61e02"
 LINK = "https://fasttrack.example/r/ref-7f3a"

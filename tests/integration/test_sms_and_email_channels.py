@@ -39,14 +39,15 @@ from tests.fakes.sms_gateway import (
     create_generic_sms_app,
     create_thaibulksms_app,
 )
+from tests.support import shifted_port
 
 pytestmark = pytest.mark.integration
 
-GENERIC_PORT = 18211
-THAIBULKSMS_PORT = 18212
-CLOSED_HTTP_PORT = 18218  # nothing listens here
-SMTP_PORT = 18225
-CLOSED_SMTP_PORT = 18219  # nothing listens here
+GENERIC_PORT = shifted_port(18211)
+THAIBULKSMS_PORT = shifted_port(18212)
+CLOSED_HTTP_PORT = shifted_port(18218)  # nothing listens here
+SMTP_PORT = shifted_port(18225)
+CLOSED_SMTP_PORT = shifted_port(18219)  # nothing listens here
 
 API_KEY = "generic-key"
 TBS_KEY = "tbs-key"
