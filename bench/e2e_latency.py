@@ -175,6 +175,7 @@ async def main(count: int, concurrency: int, warmup: int, latency_count: int) ->
         state_dir=ROOT / ".local-stack" / "bench",
         kafka_port=39092,
         kafka_controller_port=39093,
+        kafka_hospital_port=39094,
         postgres_port=35432,
     )
     python = stack.env()["FT_PYTHON"]

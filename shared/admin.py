@@ -20,18 +20,24 @@ from aiokafka.errors import TopicAlreadyExistsError
 from shared.db.migrations import upgrade_all
 from shared.fhir.envelope import InvalidMessage, parse_message
 from shared.messaging import headers
-from shared.messaging.topics import CATALOGUE, HOSPITAL_INBOUND, HOSPITAL_RESPONSES
+from shared.messaging.topics import (
+    CATALOGUE,
+    HOSPITAL_INBOUND,
+    HOSPITAL_RESPONSES,
+    Topic,
+    hospital_responses,
+)
 from shared.settings import PlatformSettings
 
 
-async def create_topics(bootstrap_servers: str) -> list[str]:
-    """Creates every catalogue topic (and its dead-letter twin) that does not exist yet."""
+async def create_topics(bootstrap_servers: str, topics: tuple[Topic, ...] = CATALOGUE) -> list[str]:
+    """Creates every given topic (and its dead-letter twin) that does not exist yet."""
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers)
     await admin.start()
     try:
         existing = set(await admin.list_topics())
         wanted = []
-        for topic in CATALOGUE:
+        for topic in topics:
             wanted.append(NewTopic(topic.name, topic.partitions, 1))
             if topic.has_dead_letter:
                 wanted.append(NewTopic(topic.dead_letter, 1, 1))
@@ -49,8 +55,13 @@ async def send_and_wait(bootstrap_servers: str, document: bytes, timeout_s: floa
     """Sends a message to the inbound topic; returns the response message (JSON) for it."""
     message = parse_message(document)
     key = (message.focus[0].split("/")[-1] if message.focus else message.message_id).encode()
+    # The answer is on the sender's own topic, or the shared one if it is not in the directory.
+    sender = message.sender.removeprefix("Organization/")
     consumer = AIOKafkaConsumer(
-        HOSPITAL_RESPONSES.name, bootstrap_servers=bootstrap_servers, enable_auto_commit=False
+        HOSPITAL_RESPONSES.name,
+        hospital_responses(sender).name,
+        bootstrap_servers=bootstrap_servers,
+        enable_auto_commit=False,
     )
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap_servers, enable_idempotence=True)
     await consumer.start()

@@ -38,6 +38,8 @@ class TestStack:
     state_dir: Path
     kafka_port: int = shifted_port(29092)
     kafka_controller_port: int = shifted_port(29093)
+    # The SASL_SSL listener for hospital systems (deploy/local/kafka.sh).
+    kafka_hospital_port: int = shifted_port(29094)
     postgres_port: int = shifted_port(25432)
 
     @property
@@ -54,6 +56,7 @@ class TestStack:
             "FT_STATE_DIR": str(self.state_dir),
             "FT_KAFKA_PORT": str(self.kafka_port),
             "FT_KAFKA_CONTROLLER_PORT": str(self.kafka_controller_port),
+            "FT_KAFKA_HOSPITAL_PORT": str(self.kafka_hospital_port),
             "FT_PG_PORT": str(self.postgres_port),
             "FT_KAFKA_BOOTSTRAP_SERVERS": self.bootstrap_servers,
             "FT_DATABASE_URL": self.database_url,

@@ -3,11 +3,23 @@
 # development and integration tests, run from the Maven Central jars: no Docker, no tarball.
 #
 # Usage: deploy/local/kafka.sh {install|start|stop|status}
+#        deploy/local/kafka.sh grant-hospital ORGANIZATION_ID PASSWORD
+#
+# Two listeners for clients: PLAINTEXT (the network's own services, loopback, no credentials) and
+# HOSPITAL (SASL_SSL, SCRAM-SHA-512) for hospital systems. The HOSPITAL listener's certificate is
+# signed by a test CA made with openssl once per state folder ($FT_STATE_DIR/kafka/tls/ca.pem is
+# what a client trusts). Authorization is Kafka's StandardAuthorizer: the services' listener
+# (principal ANONYMOUS) is a super user; a hospital user may do only what grant-hospital allows:
+# write fasttrack.hospital.inbound.v1, read fasttrack.hospital.responses.v1.<its id> with
+# consumer groups named "<its id>.*". grant-hospital creates or replaces the user's SCRAM
+# credentials and adds those ACLs (Kafka's ConfigCommand and AclCommand; the kafka-tools jar is
+# downloaded from Maven Central on first use).
 #
 # Environment (defaults in brackets):
 #   FT_STATE_DIR              state folder (config, data, log, pid) [<repo>/.local-stack]
 #   FT_KAFKA_PORT             PLAINTEXT listener on 127.0.0.1 [19092]
 #   FT_KAFKA_CONTROLLER_PORT  KRaft controller listener on 127.0.0.1 [19093]
+#   FT_KAFKA_HOSPITAL_PORT    SASL_SSL listener for hospital systems on 127.0.0.1 [19094]
 #   FT_CACHE_DIR              downloaded jars, shared by all checkouts
 #                             [${XDG_CACHE_HOME:-$HOME/.cache}/fast-track]
 #   FT_KAFKA_VERSION          override the kafka.version of deploy/local/pom.xml
@@ -27,6 +39,7 @@ POM="${SCRIPT_DIR}/pom.xml"
 STATE_DIR="$(realpath -m -- "${FT_STATE_DIR:-${REPO_DIR}/.local-stack}")"
 KAFKA_PORT="${FT_KAFKA_PORT:-19092}"
 CONTROLLER_PORT="${FT_KAFKA_CONTROLLER_PORT:-19093}"
+HOSPITAL_PORT="${FT_KAFKA_HOSPITAL_PORT:-19094}"
 CACHE_DIR="${FT_CACHE_DIR:-${XDG_CACHE_HOME:-${HOME}/.cache}/fast-track}"
 START_TIMEOUT="${FT_KAFKA_START_TIMEOUT:-90}"
 HEAP_OPTS="${FT_KAFKA_HEAP_OPTS:--Xms256m -Xmx512m}"
@@ -39,12 +52,15 @@ KAFKA_VERSION="${FT_KAFKA_VERSION:-$(pom_kafka_version)}"
 
 KAFKA_HOME="${CACHE_DIR}/kafka-${KAFKA_VERSION}"
 LIBS_DIR="${KAFKA_HOME}/libs"
+# The CLI tools (AclCommand) live in kafka-tools, not in the broker's class path.
+TOOLS_DIR="${KAFKA_HOME}/tools"
 KAFKA_STATE="${STATE_DIR}/kafka"
 CONFIG="${KAFKA_STATE}/server.properties"
 DATA_DIR="${KAFKA_STATE}/data"
 LOG_FILE="${KAFKA_STATE}/kafka.log"
 PID_FILE="${KAFKA_STATE}/kafka.pid"
 CLUSTER_ID_FILE="${KAFKA_STATE}/cluster.id"
+TLS_DIR="${KAFKA_STATE}/tls"
 BOOTSTRAP="127.0.0.1:${KAFKA_PORT}"
 
 # slf4j-simple (the binding added in pom.xml) writes to stderr, which goes to kafka.log.
@@ -235,6 +251,37 @@ cluster_id() {
     cat "${CLUSTER_ID_FILE}"
 }
 
+# A test CA and a certificate for 127.0.0.1/localhost signed by it, once per state folder
+# (a few milliseconds with EC keys). Kafka reads the key and chain as PEM (ssl.keystore.type=PEM).
+ensure_certificates() {
+    if [[ -s "${TLS_DIR}/broker.pem" && -s "${TLS_DIR}/ca.pem" ]]; then
+        return 0
+    fi
+    command -v openssl >/dev/null 2>&1 \
+        || die "missing: openssl (for the hospital listener's test certificates; apt-get install openssl)"
+    rm -rf "${TLS_DIR}.tmp"
+    mkdir -p "${TLS_DIR}.tmp"
+    local d="${TLS_DIR}.tmp"
+    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -sha256 \
+        -days 3650 -subj "/CN=Fast Track local test CA" \
+        -keyout "${d}/ca.key" -out "${d}/ca.pem" 2>/dev/null
+    openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -sha256 \
+        -subj "/CN=localhost" -keyout "${d}/broker.key" -out "${d}/broker.csr" 2>/dev/null
+    printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n' \
+        >"${d}/broker.ext"
+    openssl x509 -req -in "${d}/broker.csr" -CA "${d}/ca.pem" -CAkey "${d}/ca.key" \
+        -CAcreateserial -days 3650 -sha256 -extfile "${d}/broker.ext" \
+        -out "${d}/broker.crt" 2>/dev/null
+    # PKCS#8 key, then the chain: the layout Kafka's PEM key store expects.
+    openssl pkcs8 -topk8 -nocrypt -in "${d}/broker.key" -out "${d}/broker.pk8"
+    cat "${d}/broker.pk8" "${d}/broker.crt" "${d}/ca.pem" >"${d}/broker.pem"
+    rm -f "${d}/broker.csr" "${d}/broker.ext" "${d}/broker.key" "${d}/ca.srl"
+    chmod 600 "${d}/ca.key" "${d}/broker.pk8" "${d}/broker.pem"
+    rm -rf "${TLS_DIR}"
+    mv -T "${d}" "${TLS_DIR}"
+    log "made a test CA and broker certificate in ${TLS_DIR} (clients trust ca.pem)"
+}
+
 write_config() {
     cat >"${CONFIG}.tmp" <<EOF
 # Written by deploy/local/kafka.sh on every start; edit the script, not this file.
@@ -242,12 +289,25 @@ write_config() {
 process.roles=broker,controller
 node.id=1
 controller.quorum.voters=1@127.0.0.1:${CONTROLLER_PORT}
-listeners=PLAINTEXT://127.0.0.1:${KAFKA_PORT},CONTROLLER://127.0.0.1:${CONTROLLER_PORT}
-advertised.listeners=PLAINTEXT://127.0.0.1:${KAFKA_PORT}
+listeners=PLAINTEXT://127.0.0.1:${KAFKA_PORT},CONTROLLER://127.0.0.1:${CONTROLLER_PORT},HOSPITAL://127.0.0.1:${HOSPITAL_PORT}
+advertised.listeners=PLAINTEXT://127.0.0.1:${KAFKA_PORT},HOSPITAL://127.0.0.1:${HOSPITAL_PORT}
 inter.broker.listener.name=PLAINTEXT
 controller.listener.names=CONTROLLER
-listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT
+listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT,HOSPITAL:SASL_SSL
 log.dirs=${DATA_DIR}
+
+# Hospital systems: TLS with the test CA's certificate, SCRAM-SHA-512 users (grant-hospital).
+listener.name.hospital.sasl.enabled.mechanisms=SCRAM-SHA-512
+listener.name.hospital.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;
+listener.name.hospital.ssl.keystore.type=PEM
+listener.name.hospital.ssl.keystore.location=${TLS_DIR}/broker.pem
+
+# ACLs decide what a hospital user may do; nothing is allowed without one. The loopback
+# PLAINTEXT and controller listeners (the network's services, the broker itself) authenticate
+# nobody, so their principal, ANONYMOUS, is a super user: never expose them beyond loopback.
+authorizer.class.name=org.apache.kafka.metadata.authorizer.StandardAuthorizer
+allow.everyone.if.no.acl.found=false
+super.users=User:ANONYMOUS
 
 # One node: every replication factor and min ISR is 1.
 default.replication.factor=1
@@ -322,12 +382,13 @@ start() {
     check_prereqs
     check_python
     local p
-    for p in "${KAFKA_PORT}" "${CONTROLLER_PORT}"; do
+    for p in "${KAFKA_PORT}" "${CONTROLLER_PORT}" "${HOSPITAL_PORT}"; do
         if port_answers "${p}"; then
-            die "port ${p} on 127.0.0.1 is taken by another process (set FT_KAFKA_PORT / FT_KAFKA_CONTROLLER_PORT)"
+            die "port ${p} on 127.0.0.1 is taken by another process (set FT_KAFKA_PORT / FT_KAFKA_CONTROLLER_PORT / FT_KAFKA_HOSPITAL_PORT)"
         fi
     done
 
+    ensure_certificates
     write_config
     cluster_id >/dev/null
     if [[ -f "${LOG_FILE}" ]]; then
@@ -383,6 +444,77 @@ stop() {
     log "stopped"
 }
 
+# --- hospital access ----------------------------------------------------------------------
+
+install_tools() {
+    if compgen -G "${TOOLS_DIR}/kafka-tools-${KAFKA_VERSION}.jar" >/dev/null; then
+        return 0
+    fi
+    command -v mvn >/dev/null 2>&1 || die "missing: mvn (to download kafka-tools once)"
+    mkdir -p "${KAFKA_HOME}"
+    local tmp
+    tmp="$(mktemp -d "${KAFKA_HOME}/tools.tmp.XXXXXX")"
+    # Its dependencies are the broker's own jars (libs/), so the one jar is enough.
+    if ! mvn -q -B -f "${POM}" dependency:copy \
+        -Dartifact="org.apache.kafka:kafka-tools:${KAFKA_VERSION}" \
+        -DoutputDirectory="${tmp}" 2>&1 | sed -e 's/\x1b\[[0-9;]*m//g' -e '/^$/d' >&2; then
+        rm -rf "${tmp}"
+        die "Maven could not download kafka-tools ${KAFKA_VERSION}"
+    fi
+    rm -rf "${TOOLS_DIR}"
+    mv -T "${tmp}" "${TOOLS_DIR}" 2>/dev/null || rm -rf "${tmp}" # another checkout was faster
+}
+
+kafka_tool() {
+    # $1 = main class, then its arguments; output only when it fails.
+    local out
+    if ! out="$(java -Xms32m -Xmx256m -XX:TieredStopAtLevel=1 -XX:+UseSerialGC "${LOG_OPTS[@]}" \
+        -Dorg.slf4j.simpleLogger.defaultLogLevel=warn \
+        -cp "${LIBS_DIR}/*:${TOOLS_DIR}/*" "$@" 2>&1)"; then
+        printf '%s\n' "${out}" >&2
+        return 1
+    fi
+}
+
+grant_hospital() {
+    local organization="${1:-}" password="${2:-}"
+    # A FHIR id (what the directory uses) is also a valid topic name part and SCRAM user name.
+    [[ "${organization}" =~ ^[A-Za-z0-9.-]{1,64}$ ]] \
+        || die "usage: $0 grant-hospital ORGANIZATION_ID PASSWORD (the directory's Organization.id)"
+    # ConfigCommand reads the password inside [...] with ',' and ']' as separators.
+    [[ "${password}" =~ ^[A-Za-z0-9._~+/=-]{12,}$ ]] \
+        || die "the password needs at least 12 characters of A-Z a-z 0-9 . _ ~ + / = -"
+    broker_pid >/dev/null || die "the broker is not running (start it first)"
+    install
+    install_tools
+    local responses="fasttrack.hospital.responses.v1.${organization}" principal="User:${organization}"
+    local acl=(org.apache.kafka.tools.AclCommand --bootstrap-server "${BOOTSTRAP}" --add
+        --allow-principal "${principal}")
+    # Four JVMs at once: a few seconds instead of four times that.
+    local pids=()
+    kafka_tool kafka.admin.ConfigCommand --bootstrap-server "${BOOTSTRAP}" --alter \
+        --add-config "SCRAM-SHA-512=[iterations=8192,password=${password}]" \
+        --entity-type users --entity-name "${organization}" &
+    pids+=($!)
+    # Write (and Describe, for metadata) the inbound topic; Write implies idempotent producing.
+    kafka_tool "${acl[@]}" --operation Write --operation Describe \
+        --topic fasttrack.hospital.inbound.v1 &
+    pids+=($!)
+    kafka_tool "${acl[@]}" --operation Read --operation Describe --topic "${responses}" &
+    pids+=($!)
+    # Consumer groups named "<id>." and anything after it; no other hospital's id starts so.
+    kafka_tool "${acl[@]}" --operation Read --operation Describe \
+        --resource-pattern-type prefixed --group "${organization}." &
+    pids+=($!)
+    local pid failed=0
+    for pid in "${pids[@]}"; do
+        wait "${pid}" || failed=1
+    done
+    ((failed == 0)) || die "granting ${organization} failed (see above)"
+    log "${organization}: SCRAM-SHA-512 user on 127.0.0.1:${HOSPITAL_PORT} (SASL_SSL, CA ${TLS_DIR}/ca.pem);" \
+        "may write fasttrack.hospital.inbound.v1, read ${responses} in groups '${organization}.*'"
+}
+
 status() {
     local pid
     if pid="$(broker_pid)" && port_answers "${KAFKA_PORT}"; then
@@ -402,8 +534,9 @@ case "${1:-}" in
     start) start ;;
     stop) stop ;;
     status) status ;;
+    grant-hospital) grant_hospital "${@:2}" ;;
     *)
-        echo "usage: $0 {install|start|stop|status}" >&2
+        echo "usage: $0 {install|start|stop|status|grant-hospital ORGANIZATION_ID PASSWORD}" >&2
         exit 2
         ;;
 esac

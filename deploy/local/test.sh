@@ -10,6 +10,7 @@ export FT_STATE_DIR="$repo/.local-stack/test"
 offset="${FT_TEST_PORT_OFFSET:-0}"
 stop_stack() {
   FT_KAFKA_PORT=$((29092 + offset)) FT_KAFKA_CONTROLLER_PORT=$((29093 + offset)) \
+    FT_KAFKA_HOSPITAL_PORT=$((29094 + offset)) \
     FT_PG_PORT=$((25432 + offset)) \
     bash deploy/local/stack.sh down >/dev/null 2>&1 || true
 }

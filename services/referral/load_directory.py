@@ -12,9 +12,11 @@ from fhir.resources.R4B.organization import Organization
 
 from services.referral.adapters import repository
 from services.referral.config import SERVICE_NAME, ReferralSettings
+from shared.admin import create_topics
 from shared.db.pool import create_pool
 from shared.fhir.codes import PROJECT_CANONICAL, STROKE_CAPABILITY_SYSTEM
 from shared.fhir.models import Bundle
+from shared.messaging.topics import hospital_responses
 
 GEOLOCATION_URL = "http://hl7.org/fhir/StructureDefinition/geolocation"
 THAI_NAME_URL = f"{PROJECT_CANONICAL}/StructureDefinition/name-th"
@@ -49,10 +51,16 @@ def _organization_row(resource: Organization) -> dict[str, Any]:
     }
 
 
-async def load(document: str, database_url: str) -> int:
+async def load(document: str, settings: ReferralSettings) -> int:
+    """Stores the directory's Organizations and creates each one's response topic (first: the
+    referral service answers a directory hospital's Kafka messages on it)."""
     bundle = Bundle.model_validate(json.loads(document))
     organizations = [e.resource for e in bundle.entry or [] if isinstance(e.resource, Organization)]
-    pool = await create_pool(database_url, schema=SERVICE_NAME, max_size=1)
+    await create_topics(
+        settings.kafka_bootstrap_servers,
+        tuple(hospital_responses(str(organization.id)) for organization in organizations),
+    )
+    pool = await create_pool(settings.database_url, schema=SERVICE_NAME, max_size=1)
     try:
         async with pool.acquire() as connection, connection.transaction():
             for organization in organizations:
@@ -66,5 +74,5 @@ if __name__ == "__main__":
     if len(sys.argv) != 2:
         sys.exit("usage: python -m services.referral.load_directory DIRECTORY_BUNDLE.json")
     document = Path(sys.argv[1]).read_text(encoding="utf-8")
-    count = asyncio.run(load(document, ReferralSettings().database_url))
+    count = asyncio.run(load(document, ReferralSettings()))
     print(f"{count} organizations loaded")

@@ -26,7 +26,7 @@ HOSPITAL_INBOUND = Topic(
 )
 HOSPITAL_RESPONSES = Topic(
     "fasttrack.hospital.responses.v1",
-    "Response messages (ok / fatal-error) to hospital systems' messages, keyed by Task id",
+    "Response messages to messages whose sender is not in the directory, keyed by Task id",
     has_dead_letter=False,
 )
 REFERRAL_EVENTS = Topic(
@@ -54,6 +54,17 @@ CATALOGUE: tuple[Topic, ...] = (
     NOTIFICATION_REQUESTS,
     NOTIFICATION_OUTCOMES,
 )
+
+
+def hospital_responses(organization_id: str) -> Topic:
+    """A directory hospital's own response topic: Kafka ACLs let it read this one and no other
+    hospital's (a shared topic would show every hospital the others' Tasks)."""
+    return Topic(
+        f"{HOSPITAL_RESPONSES.name}.{organization_id}",
+        f"Response messages (ok / fatal-error) to {organization_id}'s messages, keyed by Task id",
+        partitions=1,
+        has_dead_letter=False,
+    )
 
 
 def all_topic_names() -> list[str]:

@@ -1,7 +1,8 @@
 """A whole referral, pre-alert to loop closed, driven only by hospital systems' messages.
 
-On Kafka every message is answered on fasttrack.hospital.responses.v1 (ok or fatal-error with an
-OperationOutcome); over FHIR REST the same rules answer with the response message or a 4xx.
+On Kafka every message is answered on the sender's own response topic,
+fasttrack.hospital.responses.v1.<organization id> (ok or fatal-error with an OperationOutcome);
+over FHIR REST the same rules answer with the response message or a 4xx.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import httpx
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
-from shared.messaging.topics import HOSPITAL_INBOUND, HOSPITAL_RESPONSES
+from shared.messaging.topics import HOSPITAL_INBOUND, hospital_responses
 from tests.e2e.harness import WebhookReceiver
 from tests.support import (
     ROOT,
@@ -44,7 +45,8 @@ class HospitalSystem:
             bootstrap_servers=stack.bootstrap_servers, enable_idempotence=True
         )
         self.consumer = AIOKafkaConsumer(
-            HOSPITAL_RESPONSES.name,
+            hospital_responses(SPOKE).name,
+            hospital_responses(HUB).name,
             bootstrap_servers=stack.bootstrap_servers,
             auto_offset_reset="earliest",
             enable_auto_commit=False,

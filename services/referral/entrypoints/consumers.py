@@ -1,14 +1,16 @@
 """Kafka entry points of the referral service: translate messages into use cases.
 
 Hospital systems' messages (fasttrack.hospital.inbound.v1) are each answered with a response
-message on fasttrack.hospital.responses.v1: ``ok`` with the Task in its new state, or
-``fatal-error`` with an OperationOutcome saying why it was refused.
+message on the sender's own topic, fasttrack.hospital.responses.v1.<organization id> (the shared
+fasttrack.hospital.responses.v1 if the sender is not in the directory): ``ok`` with the Task in
+its new state, or ``fatal-error`` with an OperationOutcome saying why it was refused.
 """
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from services.referral.adapters import repository
 from services.referral.service import handlers
 from services.referral.service.context import ReferralContext
 from shared.db.pool import Connection
@@ -30,8 +32,18 @@ from shared.messaging.topics import (
     REFERRAL_EVENTS,
     TELEMEDICINE_EVENTS,
     Topic,
+    hospital_responses,
 )
 from shared.runtime import ServiceRuntime
+
+
+async def response_topic(connection: Connection, message: FhirMessage) -> Topic:
+    """Where the answer to ``message`` goes: the sender's own topic if it is in the directory
+    (its topic exists: the directory loader creates it), else the shared one."""
+    sender = message.sender.removeprefix("Organization/")
+    if await repository.organization_name(connection, organization_id=sender) is None:
+        return HOSPITAL_RESPONSES
+    return hospital_responses(sender)
 
 
 def hospital_message_handler(endpoints: ReferralContext) -> MessageHandler:
@@ -45,7 +57,7 @@ def hospital_message_handler(endpoints: ReferralContext) -> MessageHandler:
             raise PermanentMessageError(reason, issue_code=issue_code) from None
         await add_to_outbox(
             connection,
-            topic=HOSPITAL_RESPONSES,
+            topic=await response_topic(connection, message),
             key=str(focus.id),
             message=response_message(
                 message,
@@ -67,7 +79,7 @@ def refusal_responder(endpoints: ReferralContext) -> RefusalHandler:
         key = str(task.id) if task is not None and task.id else message.message_id
         await add_to_outbox(
             connection,
-            topic=HOSPITAL_RESPONSES,
+            topic=await response_topic(connection, message),
             key=key,
             message=response_message(
                 message,

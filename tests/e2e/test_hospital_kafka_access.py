@@ -1,0 +1,150 @@
+"""A hospital system on Kafka: SCRAM-SHA-512 over TLS, and ACLs that let it write only the
+inbound topic and read only its own responses (deploy/local/kafka.sh grant-hospital)."""
+
+from __future__ import annotations
+
+import json
+import secrets
+import ssl
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka.errors import KafkaConnectionError, TopicAuthorizationFailedError
+from aiokafka.helpers import create_ssl_context
+
+from shared.messaging.topics import HOSPITAL_INBOUND, REFERRAL_EVENTS, hospital_responses
+from tests.e2e.harness import ServiceProcesses
+from tests.support import TestStack, eventually, referral_bundle
+
+pytestmark = pytest.mark.e2e
+
+SPOKE, HUB = "sikao-hospital", "trang-hospital"
+
+
+@dataclass(frozen=True)
+class HospitalLogin:
+    """What a hospital integrator is given: the listener, the CA to trust, a user and password."""
+
+    bootstrap_servers: str
+    ssl_context: ssl.SSLContext
+    username: str
+    password: str
+
+    def client_options(self, *, password: str | None = None) -> dict[str, Any]:
+        return {
+            "bootstrap_servers": self.bootstrap_servers,
+            "security_protocol": "SASL_SSL",
+            "sasl_mechanism": "SCRAM-SHA-512",
+            "sasl_plain_username": self.username,
+            "sasl_plain_password": self.password if password is None else password,
+            "ssl_context": self.ssl_context,
+        }
+
+    def consumer(self, topic: str) -> AIOKafkaConsumer:
+        return AIOKafkaConsumer(
+            topic,
+            group_id=f"{self.username}.responses",
+            auto_offset_reset="earliest",
+            enable_auto_commit=False,
+            **self.client_options(),
+        )
+
+
+@pytest.fixture(scope="module")
+def logins(stack: TestStack) -> dict[str, HospitalLogin]:
+    """SCRAM users and ACLs for two directory hospitals, with fresh passwords."""
+    ssl_context = create_ssl_context(cafile=str(stack.state_dir / "kafka" / "tls" / "ca.pem"))
+    granted = {}
+    for hospital in (SPOKE, HUB):
+        password = secrets.token_urlsafe(24)
+        stack.run("bash", "deploy/local/kafka.sh", "grant-hospital", hospital, password)
+        granted[hospital] = HospitalLogin(
+            bootstrap_servers=f"127.0.0.1:{stack.kafka_hospital_port}",
+            ssl_context=ssl_context,
+            username=hospital,
+            password=password,
+        )
+    return granted
+
+
+@pytest.fixture
+async def spoke_producer(logins: dict[str, HospitalLogin]) -> AsyncIterator[AIOKafkaProducer]:
+    producer = AIOKafkaProducer(enable_idempotence=True, **logins[SPOKE].client_options())
+    await producer.start()
+    yield producer
+    await producer.stop()
+
+
+async def test_a_hospital_sends_a_referral_over_tls_and_reads_the_answer_on_its_own_topic(
+    logins: dict[str, HospitalLogin],
+    spoke_producer: AIOKafkaProducer,
+    services: ServiceProcesses,
+) -> None:
+    bundle, referral_id, message_id = referral_bundle(teleconsult=False)
+    await spoke_producer.send_and_wait(
+        HOSPITAL_INBOUND.name, json.dumps(bundle).encode(), key=referral_id.encode()
+    )
+
+    consumer = logins[SPOKE].consumer(hospital_responses(SPOKE).name)
+    await consumer.start()
+    try:
+
+        async def answer() -> dict[str, Any] | None:
+            for records in (await consumer.getmany(timeout_ms=500)).values():
+                for record in records:
+                    header: dict[str, Any] = json.loads(record.value or b"{}")["entry"][0][
+                        "resource"
+                    ]
+                    if header["response"]["identifier"] == message_id:
+                        return header
+            return None
+
+        header = await eventually(answer, what="the answer on sikao-hospital's response topic")
+    finally:
+        await consumer.stop()
+    assert header["response"]["code"] == "ok"
+    assert header["focus"][0]["reference"] == f"Task/{referral_id}"
+
+
+async def test_a_hospital_may_not_write_any_topic_but_the_inbound_one(
+    spoke_producer: AIOKafkaProducer,
+) -> None:
+    for topic in (REFERRAL_EVENTS.name, hospital_responses(HUB).name):
+        with pytest.raises(TopicAuthorizationFailedError):
+            await spoke_producer.send_and_wait(topic, b"{}", key=b"forged")
+
+
+async def test_a_hospital_may_not_read_another_hospitals_responses_nor_the_internal_events(
+    logins: dict[str, HospitalLogin],
+) -> None:
+    for topic in (hospital_responses(HUB).name, REFERRAL_EVENTS.name):
+        consumer = logins[SPOKE].consumer(topic)
+        try:
+            with pytest.raises(TopicAuthorizationFailedError):
+                await consumer.start()  # refused here, when it looks the topic up
+                await consumer.getmany(timeout_ms=5000)
+        finally:
+            await consumer.stop()
+
+
+async def test_a_wrong_password_is_refused(logins: dict[str, HospitalLogin]) -> None:
+    producer = AIOKafkaProducer(**logins[SPOKE].client_options(password="not-the-password"))
+    try:
+        with pytest.raises(KafkaConnectionError):
+            await producer.start()
+    finally:
+        await producer.stop()
+
+
+async def test_the_hospital_listener_speaks_only_tls(logins: dict[str, HospitalLogin]) -> None:
+    options = logins[SPOKE].client_options()
+    options.update(security_protocol="SASL_PLAINTEXT", ssl_context=None)
+    producer = AIOKafkaProducer(request_timeout_ms=5000, **options)
+    try:
+        with pytest.raises(KafkaConnectionError):
+            await producer.start()
+    finally:
+        await producer.stop()
