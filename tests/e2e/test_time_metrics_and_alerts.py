@@ -43,7 +43,9 @@ async def _post(api: httpx.AsyncClient, bundle: dict[str, Any], org: str = SPOKE
     assert response.status_code == 200, response.text
 
 
-def _clinical_update(referral_id: str, *, door_in: datetime, needle: datetime) -> dict[str, Any]:
+def _clinical_update(
+    referral_id: str, *, door_in: datetime, needle: datetime | None
+) -> dict[str, Any]:
     """What the spoke's HIS sends: its Encounter (door-in) and the thrombolysis (needle)."""
     encounter = Encounter.model_validate(
         {
@@ -61,7 +63,7 @@ def _clinical_update(referral_id: str, *, door_in: datetime, needle: datetime) -
             "status": "completed",
             "medicationCodeableConcept": {"text": "alteplase"},
             "subject": {"reference": f"Patient/p-{referral_id}"},
-            "effectiveDateTime": needle.isoformat(),
+            "effectiveDateTime": (needle or door_in).isoformat(),
         }
     )
     task = Task.model_validate(
@@ -72,7 +74,7 @@ def _clinical_update(referral_id: str, *, door_in: datetime, needle: datetime) -
         sender=f"Organization/{SPOKE}",
         destinations=[f"Organization/{HUB}"],
         focus=[task],
-        supporting=[encounter, needle_given],
+        supporting=[encounter, *([needle_given] if needle else [])],
         source_endpoint="urn:test:sikao",
     )
     document: dict[str, Any] = json.loads(message.to_json())
@@ -178,3 +180,50 @@ async def test_no_page_for_a_window_that_closed_long_ago(
     await asyncio.sleep(2)  # four sweeps of the alert watcher
     texts = [n.body["text"] for n in webhook.for_referral(referral_id)]
     assert not [t for t in texts if "lkw-" in t], texts
+
+
+WAKE_UP = [
+    {
+        "url": "https://fasttrack.example.org/fhir/StructureDefinition/time-uncertain",
+        "valueBoolean": True,
+    },
+    {
+        "url": "https://fasttrack.example.org/fhir/StructureDefinition/time-source",
+        "valueCode": "estimated",
+    },
+]
+
+
+async def test_a_wake_up_strokes_windows_and_alerts_say_they_are_estimated(
+    referral_api: httpx.AsyncClient, webhook: WebhookReceiver
+) -> None:
+    bundle, referral_id, _ = referral_bundle(teleconsult=False)
+    # Found on waking: last seen well at bedtime, an estimate, 3 h 29 min 57 s ago.
+    lkw = datetime.now(UTC) - timedelta(hours=3, minutes=29, seconds=57)
+    observation = _resource(bundle, "Observation", "lkw-")
+    observation["effectiveDateTime"] = lkw.astimezone(BANGKOK).isoformat()
+    observation["extension"] = WAKE_UP
+    _resource(bundle, "Task")["authoredOn"] = datetime.now(UTC).isoformat()
+    await _post(referral_api, bundle)
+    await _post(
+        referral_api,
+        _clinical_update(referral_id, door_in=lkw + timedelta(minutes=100), needle=None),
+    )
+
+    async def alerted() -> str | None:
+        return next(
+            (
+                n.body["text"]
+                for n in webhook.for_referral(referral_id)
+                if "lkw-3h30-no-needle" in n.body["text"]
+            ),
+            None,
+        )
+
+    text = await eventually(alerted, timeout=30, what="the LKW + 3.5 h alert")
+    assert "(estimated)" in text and "closes about" in text and "if LKW is right" in text
+    detail = (await referral_api.get(f"/referrals/{referral_id}")).json()
+    lkw_milestone = next(m for m in detail["milestones"] if m["code"] == "lkw")
+    assert (lkw_milestone["source"], lkw_milestone["uncertain"]) == ("estimated", True)
+    assert [w["uncertain"] for w in detail["windows"]] == [True, True, True]
+    assert detail["metrics"]["onset-to-door"]["uncertain"] is True

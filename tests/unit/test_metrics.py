@@ -393,7 +393,25 @@ def test_due_alerts_come_earliest_first_and_name_no_patient() -> None:
     milestones = [ms(M.LAST_KNOWN_WELL, -120), ms(M.DOOR_IN_FIRST, 0)]
     alerts = due_alerts(milestones, now=at(200))
     assert [a.code for a in alerts] == [A.DIDO_APPROACHING, A.LKW_3H30, A.DIDO_120, A.LKW_4H]
-    assert "window closes 10:30 (UTC+7)" in alerts[1].message  # LKW 06:00 + 4.5 h, Bangkok
+    # LKW 06:00 + 4.5 h, Bangkok, with its date.
+    assert "window closes at 10:30 on 10 Mar 2026 (Bangkok time)" in alerts[1].message
+    assert "10 มี.ค. 2569 เวลา 10:30 น." in alerts[1].message_th
+
+
+def test_a_wake_up_strokes_alerts_say_the_window_is_estimated_in_both_languages() -> None:
+    # LKW estimated at 21:56 on 31 Jan: the window closes about 02:26 on 1 February.
+    lkw = datetime(2026, 1, 31, 21, 56, tzinfo=BKK)
+    estimated = Milestone(M.LAST_KNOWN_WELL, lkw, lkw, TimeSource.ESTIMATED, True)
+    alerts = due_alerts([estimated], now=lkw + timedelta(hours=4))
+    assert [a.code for a in alerts] == [A.LKW_3H30, A.LKW_4H]
+    assert all(a.uncertain for a in alerts)
+    assert alerts[0].message == (
+        "3.5 h since last known well (estimated), no thrombolytic given; window closes about "
+        "02:26 on 1 Feb 2026 (Bangkok time) if LKW is right."
+    )
+    assert "ประมาณ 1 ก.พ. 2569 เวลา 02:26 น." in alerts[0].message_th
+    assert "หากเวลาที่ปกติครั้งสุดท้ายถูกต้อง" in alerts[0].message_th
+    assert "(เวลาโดยประมาณ)" in alerts[0].message_th
 
 
 @pytest.mark.parametrize(

@@ -4,18 +4,19 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime, timedelta
-from typing import Any
 from zoneinfo import ZoneInfo
 
-from fhir.resources.R4B.encounter import Encounter
-from fhir.resources.R4B.imagingstudy import ImagingStudy
-from fhir.resources.R4B.medicationadministration import MedicationAdministration
 from fhir.resources.R4B.observation import Observation
 from fhir.resources.R4B.patient import Patient
-from fhir.resources.R4B.procedure import Procedure
 from fhir.resources.R4B.provenance import Provenance
 
-from services.referral.domain.lifecycle import ReferralChange, ReportedTime
+from services.referral.adapters.clinical_times import (
+    as_datetime,
+    last_known_well,
+    quality_extensions,
+    reported_times,
+)
+from services.referral.domain.lifecycle import ReferralChange
 from services.referral.domain.model import (
     InvalidReferral,
     InvalidRequest,
@@ -86,7 +87,6 @@ def request_from_message(message: FhirMessage, *, now: datetime) -> RequestRefer
             f"The Patient needs an identifier with system {HN_SYSTEM}",
             expression="Patient.identifier",
         )
-    lkw: datetime | None = None
     nihss: int | None = None
     lvo: bool | None = None
     for observation in message.resources(Observation):
@@ -96,10 +96,9 @@ def request_from_message(message: FhirMessage, *, now: datetime) -> RequestRefer
             if nihss is None and observation.valueQuantity is not None:
                 assert observation.valueQuantity.value is not None
                 nihss = int(observation.valueQuantity.value)
-        elif (codes.STROKE_OBSERVATION_SYSTEM, codes.LAST_KNOWN_WELL) in coding:
-            lkw = _as_datetime(observation.effectiveDateTime)
         elif (codes.STROKE_OBSERVATION_SYSTEM, codes.LVO_SUSPECTED) in coding:
             lvo = observation.valueBoolean
+    lkw = last_known_well(message)
     teleconsult = any(
         (c.system, c.code) == (codes.SERVICE_CATEGORY_SYSTEM, codes.TELECONSULT)
         for request in message.resources(ServiceRequest)
@@ -107,7 +106,7 @@ def request_from_message(message: FhirMessage, *, now: datetime) -> RequestRefer
         for c in category.coding or []
     )
     # Clinical time: when the sending hospital made the request (recorded time is the row's).
-    requested_at = _as_datetime(task.authoredOn) or now
+    requested_at = as_datetime(task.authoredOn) or now
     if requested_at > now + CLOCK_SKEW_ALLOWANCE:
         raise InvalidReferral("Task.authoredOn is in the future", expression="Task.authoredOn")
     return RequestReferral(
@@ -118,32 +117,19 @@ def request_from_message(message: FhirMessage, *, now: datetime) -> RequestRefer
         patient_hn=hn,
         patient_gender=patient.gender,
         patient_birth_date=str(patient.birthDate) if patient.birthDate else None,
-        last_known_well=lkw,
+        last_known_well=lkw.occurred_at if lkw else None,
+        lkw_source=lkw.source if lkw else "recorded",
+        lkw_uncertain=lkw.uncertain if lkw else False,
         nihss=nihss,
         suspected_lvo=lvo,
         teleconsult_requested=teleconsult,
         requested_at=requested_at,
         prealert=prealert,
-        accept_by=_as_datetime(
+        accept_by=as_datetime(
             task.restriction.period.end if task.restriction and task.restriction.period else None
         ),
         reported_times=reported_times(message),
     )
-
-
-def _as_datetime(value: object) -> datetime | None:
-    if value is None:
-        return None
-    if isinstance(value, datetime):
-        parsed = value
-    else:
-        try:
-            parsed = datetime.fromisoformat(str(value))
-        except ValueError:
-            raise InvalidReferral(f"{value!s:.40} is not a full date and time") from None
-    if parsed.tzinfo is None:
-        raise InvalidReferral("Clinical times need a time zone (e.g. +07:00)")
-    return parsed
 
 
 def referral_requested_message(
@@ -267,6 +253,15 @@ def _observations(request: RequestReferral, patient_id: str) -> list[Observation
                     },
                     "subject": subject,
                     "effectiveDateTime": request.last_known_well.isoformat(),
+                    **(
+                        {"extension": extensions}
+                        if (
+                            extensions := quality_extensions(
+                                source=request.lkw_source, uncertain=request.lkw_uncertain
+                            )
+                        )
+                        else {}
+                    ),
                 }
             )
         )
@@ -307,8 +302,12 @@ def stroke_team_alert(
         facts_th.append(f"NIHSS {request.nihss}")
     if request.last_known_well is not None:
         clock = request.last_known_well.astimezone(LOCAL_ZONE).strftime("%H:%M")
-        facts.append(f"LKW {clock}")
-        facts_th.append(f"ปกติครั้งสุดท้าย {clock} น.")
+        if request.lkw_uncertain:
+            facts.append(f"LKW about {clock} (estimated)")
+            facts_th.append(f"ปกติครั้งสุดท้ายประมาณ {clock} น. (เวลาโดยประมาณ)")
+        else:
+            facts.append(f"LKW {clock}")
+            facts_th.append(f"ปกติครั้งสุดท้าย {clock} น.")
     return notification_request_message(
         request_id=f"cr-stroke-team-{request.referral_id}",
         category="stroke-alert",
@@ -343,7 +342,7 @@ def change_from_message(message: FhirMessage, *, now: datetime) -> ReferralChang
         task_status=status,
         status_reason=reason,
         outcome=_outcome(task),
-        occurred_at=_as_datetime(task.lastModified) or now,
+        occurred_at=as_datetime(task.lastModified) or now,
         reported_times=reported_times(message),
         redirect_to=_redirect_target(message, referral_id=str(task.id)),
     )
@@ -371,50 +370,6 @@ def _redirect_target(message: FhirMessage, *, referral_id: str) -> str | None:
         if other is not None and other.owner is not None and other.owner.reference:
             return _org_id(other.owner.reference, element="Task.owner")
     return None
-
-
-TIME_UNCERTAIN_URL = f"{codes.PROJECT_CANONICAL}/StructureDefinition/time-uncertain"
-TIME_SOURCE_URL = f"{codes.PROJECT_CANONICAL}/StructureDefinition/time-source"
-
-
-def reported_times(message: FhirMessage) -> tuple[ReportedTime, ...]:
-    """Clinical times carried by a message: Encounter period (door-in/out), ImagingStudy
-    (CT), MedicationAdministration (needle), Procedure (groin puncture)."""
-    found: list[ReportedTime] = []
-
-    def add(kind: str, resource: Any, value: object) -> None:
-        occurred = _as_datetime(value)
-        if occurred is None:
-            return
-        uncertain, source = False, "recorded"
-        for extension in resource.extension or []:
-            if extension.url == TIME_UNCERTAIN_URL:
-                uncertain = bool(extension.valueBoolean)
-            elif extension.url == TIME_SOURCE_URL and extension.valueCode:
-                source = str(extension.valueCode)
-        if source == "estimated":
-            uncertain = True
-        found.append(
-            ReportedTime(kind=kind, occurred_at=occurred, source=source, uncertain=uncertain)
-        )
-
-    for encounter in message.resources(Encounter):
-        if encounter.period is not None:
-            add("door-in", encounter, encounter.period.start)
-            add("door-out", encounter, encounter.period.end)
-    for study in message.resources(ImagingStudy):
-        add("ct-started", study, study.started)
-    for administration in message.resources(MedicationAdministration):
-        start = administration.effectiveDateTime or (
-            administration.effectivePeriod.start if administration.effectivePeriod else None
-        )
-        add("needle", administration, start)
-    for procedure in message.resources(Procedure):
-        start = procedure.performedDateTime or (
-            procedure.performedPeriod.start if procedure.performedPeriod else None
-        )
-        add("groin-puncture", procedure, start)
-    return tuple(found)
 
 
 def referral_task(
@@ -573,6 +528,7 @@ def time_alert(
     *,
     code: str,
     text: str,
+    thai: str,
     recipients: list[str],
     referral_url: str,
     source_endpoint: str,
@@ -584,7 +540,7 @@ def time_alert(
         referral_id=referral.id,
         recipients=recipients,
         english=f"Stroke alert ({code}): {text} Open: {referral_url}",
-        thai=f"แจ้งเตือนเวลาวิกฤต ({code}): ใกล้หมดช่วงเวลาการรักษา เปิด: {referral_url}",
+        thai=f"แจ้งเตือนเวลาวิกฤต ({code}): {thai} เปิด: {referral_url}",
         sender=codes.NETWORK_ORGANIZATION,
         source_endpoint=source_endpoint,
     )

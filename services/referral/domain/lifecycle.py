@@ -49,6 +49,8 @@ class ReportedTime:
     occurred_at: datetime
     source: str = "recorded"  # recorded | device | estimated
     uncertain: bool = False
+    # Where it happened, when the resource says (location, performer); else the sender's.
+    hospital: str | None = None
 
 
 # Milestone codes (DOMAIN.md section 2) that lifecycle events themselves stamp.

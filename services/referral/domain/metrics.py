@@ -13,15 +13,10 @@ import re
 import statistics
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone, tzinfo
+from datetime import datetime, timedelta
 from enum import StrEnum
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-try:
-    BANGKOK: tzinfo = ZoneInfo("Asia/Bangkok")
-except ZoneInfoNotFoundError:
-    # Slim images may lack tzdata; Bangkok has kept +07:00, without DST, since 1920.
-    BANGKOK = timezone(timedelta(hours=7), "Asia/Bangkok")
+from services.referral.domain.readable_time import BANGKOK, english_moment, thai_moment
 
 
 class MilestoneCode(StrEnum):
@@ -182,12 +177,38 @@ class AlertCode(StrEnum):
 class Alert:
     code: AlertCode
     due_at: datetime
-    message: str  # English, no patient data (PDPA: the link to the authenticated page says more)
+    # English and Thai, no patient data (PDPA: the link to the authenticated page says more).
+    message: str
     uncertain: bool
+    message_th: str = ""
 
 
-def _clock(moment: datetime) -> str:
-    return f"{moment.astimezone(BANGKOK):%H:%M} (UTC+7)"
+def _lkw_texts(after: timedelta, closes: datetime, uncertain: bool) -> tuple[str, str]:
+    hours = f"{after / timedelta(hours=1):g}"
+    if uncertain:
+        return (
+            f"{hours} h since last known well (estimated), no thrombolytic given; window "
+            f"closes about {english_moment(closes)} if LKW is right.",
+            f"ผ่านไป {hours} ชั่วโมงนับจากเวลาที่ปกติครั้งสุดท้าย (เวลาโดยประมาณ) "
+            f"ยังไม่ได้ให้ยาละลายลิ่มเลือด ช่วงเวลาให้ยาจะสิ้นสุดประมาณ {thai_moment(closes)} "
+            "หากเวลาที่ปกติครั้งสุดท้ายถูกต้อง",
+        )
+    return (
+        f"{hours} h since last known well, no thrombolytic given; window closes at "
+        f"{english_moment(closes)}.",
+        f"ผ่านไป {hours} ชั่วโมงนับจากเวลาที่ปกติครั้งสุดท้าย ยังไม่ได้ให้ยาละลายลิ่มเลือด "
+        f"ช่วงเวลาให้ยาจะสิ้นสุด {thai_moment(closes)}",
+    )
+
+
+def _dido_texts(minutes: int, reached: datetime, uncertain: bool) -> tuple[str, str]:
+    about, about_th = ("about ", "ประมาณ ") if uncertain else ("", "")
+    return (
+        f"Door-in-door-out reaches {minutes} min at {about}{english_moment(reached)}; "
+        "patient not yet out.",
+        f"ผู้ป่วยจะอยู่ในโรงพยาบาลครบ {minutes} นาที (door-in-door-out) {about_th}"
+        f"{thai_moment(reached)} ยังไม่ได้ส่งตัวออก",
+    )
 
 
 # When the alerts fall due (DOMAIN.md section 2): after last known well without a needle, and
@@ -211,31 +232,31 @@ def _pending(
     lkw = got.get(M.LAST_KNOWN_WELL)
     if lkw is not None and M.NEEDLE not in got:
         # AHA/ASA 2019 window of 4.5 h; warn at 3.5 h and 4 h (DOMAIN.md section 2).
-        closes = _clock(lkw.occurred_at + WINDOWS[0][1])
+        closes = lkw.occurred_at + WINDOWS[0][1]
         for code, after in LKW_ALERTS:
-            hours = after / timedelta(hours=1)
-            text = (
-                f"{hours:g} h since last known well, no thrombolytic given; window closes {closes}."
-            )
-            out.append(Alert(code, lkw.occurred_at + after, text, lkw.doubtful))
+            text, thai = _lkw_texts(after, closes, lkw.doubtful)
+            out.append(Alert(code, lkw.occurred_at + after, text, lkw.doubtful, thai))
     door = got.get(M.DOOR_IN_FIRST)
     if door is not None and M.DOOR_OUT_FIRST not in got:
         # 15 min warning before the 90 and 120 min DIDO targets (the lead time is a local choice).
         for code, limit in DIDO_LIMITS:
             reached = door.occurred_at + limit
             minutes = int(limit / timedelta(minutes=1))
-            text = (
-                f"Door-in-door-out reaches {minutes} min at {_clock(reached)}; patient not yet out."
-            )
-            out.append(Alert(code, reached - DIDO_WARNING_LEAD, text, door.doubtful))
+            text, thai = _dido_texts(minutes, reached, door.doubtful)
+            out.append(Alert(code, reached - DIDO_WARNING_LEAD, text, door.doubtful, thai))
     if accept_by is not None and M.REFERRAL_REQUESTED in got and M.REFERRAL_ACCEPTED not in got:
         _require_aware("accept_by", accept_by)
-        text = f"Referral not accepted by its deadline {_clock(accept_by)}; consider re-routing."
-        out.append(Alert(AlertCode.REFERRAL_NOT_ACCEPTED, accept_by, text, False))
+        text = (
+            f"Referral not accepted by its deadline, {english_moment(accept_by)}; "
+            "consider re-routing."
+        )
+        thai = f"ยังไม่มีการตอบรับการส่งต่อภายใน {thai_moment(accept_by)} โปรดพิจารณาส่งต่อโรงพยาบาลอื่น"
+        out.append(Alert(AlertCode.REFERRAL_NOT_ACCEPTED, accept_by, text, False, thai))
     if eta is not None and M.DOOR_IN_RECEIVING not in got:
         _require_aware("eta", eta)
-        text = f"Patient not arrived at the receiving hospital by the ETA {_clock(eta)}."
-        out.append(Alert(AlertCode.LATER_THAN_ETA, eta, text, False))
+        text = f"Patient not arrived at the receiving hospital by the ETA, {english_moment(eta)}."
+        thai = f"ผู้ป่วยยังไม่ถึงโรงพยาบาลปลายทางตามเวลาที่คาดไว้ {thai_moment(eta)}"
+        out.append(Alert(AlertCode.LATER_THAN_ETA, eta, text, False, thai))
     return out
 
 

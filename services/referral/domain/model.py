@@ -56,6 +56,9 @@ class RequestReferral:
     patient_gender: str | None = None
     patient_birth_date: str | None = None
     last_known_well: datetime | None = None
+    # How sure the LKW is: recorded | device | estimated, and uncertain (a wake-up stroke).
+    lkw_source: str = "recorded"
+    lkw_uncertain: bool = False
     nihss: int | None = None
     suspected_lvo: bool | None = None
     teleconsult_requested: bool = False

@@ -111,6 +111,7 @@ async def raise_due_alerts(
                 referral,
                 code=alert.code.value,
                 text=alert.message,
+                thai=alert.message_th,
                 recipients=recipients(referral, alert),
                 referral_url=context.referral_url(referral.id),
                 source_endpoint=context.source_endpoint,

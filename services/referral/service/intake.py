@@ -167,7 +167,17 @@ async def request_referral(
         milestones=[
             ("referral-requested", ReportedTime(kind="", occurred_at=request.requested_at)),
             *(
-                [("lkw", ReportedTime(kind="", occurred_at=request.last_known_well))]
+                [
+                    (
+                        "lkw",
+                        ReportedTime(
+                            kind="lkw",
+                            occurred_at=request.last_known_well,
+                            source=request.lkw_source,
+                            uncertain=request.lkw_uncertain,
+                        ),
+                    )
+                ]
                 if request.last_known_well
                 else []
             ),

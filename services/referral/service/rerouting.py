@@ -40,6 +40,14 @@ async def reroute(
     tried = await repository.owners_in_chain(connection, referral_id=referral.id)
     # "<first id>.r<n>": still a valid FHIR id, and readable as "the n-th re-route".
     root_id = referral.id.split(".r")[0]
+    lkw = next(
+        (
+            row
+            for row in await repository.milestone_rows(connection, referral_id=referral.id)
+            if row["code"] == "lkw"
+        ),
+        None,
+    )
     request = RequestReferral(
         referral_id=f"{root_id}.r{len(tried)}",
         request_message_id=f"reroute:{referral.id}",
@@ -47,6 +55,9 @@ async def reroute(
         owner_org="",
         patient_hn=referral.patient_hn,
         last_known_well=referral.last_known_well,
+        # The new hospital is told how sure the LKW is, as the first one was.
+        lkw_source=lkw["source"] if lkw else "recorded",
+        lkw_uncertain=lkw["uncertain"] if lkw else False,
         nihss=referral.nihss,
         suspected_lvo=referral.suspected_lvo,
         teleconsult_requested=referral.teleconsult_requested,
