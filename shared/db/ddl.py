@@ -37,4 +37,22 @@ CREATE TABLE inbox (
 );
 """
 
+# A message id is its sender's: the inbox key becomes (sender, message id), with a digest of the
+# content to tell a repeat from a reused id (see shared/messaging/inbox.py). Existing rows keep an
+# empty sender and no digest; the inbox still counts a redelivery of one of them as a repeat.
+SENDER_SCOPED_INBOX = """
+ALTER TABLE inbox ADD COLUMN sender text NOT NULL DEFAULT '';
+ALTER TABLE inbox ADD COLUMN content_digest text;
+ALTER TABLE inbox DROP CONSTRAINT inbox_pkey;
+ALTER TABLE inbox ADD PRIMARY KEY (sender, message_id);
+ALTER TABLE inbox ALTER COLUMN sender DROP DEFAULT;
+"""
+UNSCOPED_INBOX = """
+DELETE FROM inbox a USING inbox b WHERE a.message_id = b.message_id AND a.ctid > b.ctid;
+ALTER TABLE inbox DROP CONSTRAINT inbox_pkey;
+ALTER TABLE inbox ADD PRIMARY KEY (message_id);
+ALTER TABLE inbox DROP COLUMN content_digest;
+ALTER TABLE inbox DROP COLUMN sender;
+"""
+
 DROP_OUTBOX_AND_INBOX = "DROP TABLE inbox; DROP TABLE outbox; DROP FUNCTION outbox_notify();"

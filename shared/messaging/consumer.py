@@ -2,11 +2,12 @@
 
 For each record: parse and check the FHIR message (dead-letter it with the reason if it is not
 one), skip it if no handler of this service wants its event, then, in one database transaction,
-record its id in the inbox and apply the handler (a redelivery finds the id and has no second
-effect). A handler raising ``PermanentMessageError`` dead-letters the message (or answers the
-sender with a refusal). Any other error rolls the transaction back and the record is read again
-after a pause: indefinitely while the database or network is away, a few times otherwise (then
-it is dead-lettered with the error's type, so one bad record cannot block its partition).
+record it in the inbox and apply the handler (a redelivery finds it and has no second effect; a
+sender's id reused for other content is refused). A handler raising ``PermanentMessageError``
+dead-letters the message (or answers the sender with a refusal). Any other error rolls the
+transaction back and the record is read again after a pause: indefinitely while the database or
+network is away, a few times otherwise (then it is dead-lettered with the error's type, so one
+bad record cannot block its partition).
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from shared.fhir.codes import EventCode
 from shared.fhir.envelope import FhirMessage, InvalidMessage, parse_message
 from shared.messaging import headers
 from shared.messaging.broker import CLINICAL_ACK_POLICY, consumer_group
-from shared.messaging.inbox import claim_message
+from shared.messaging.inbox import Claim, claim_message, reused_id_reason
 from shared.messaging.topics import Topic
 
 log = logging.getLogger(__name__)
@@ -113,13 +114,10 @@ class FhirMessageConsumer:
             return  # another service's event on a shared topic: not ours to apply
         try:
             async with self._pool.acquire() as connection, connection.transaction():
-                first_time = await claim_message(
-                    connection,
-                    message_id=message.message_id,
-                    topic=self._topic.name,
-                    event_code=message.event.value,
-                )
-                if not first_time:
+                claim = await claim_message(connection, message=message, topic=self._topic.name)
+                if claim is Claim.REUSED_ID:
+                    raise PermanentMessageError(reused_id_reason(message), issue_code="duplicate")
+                if claim is Claim.REPEAT:
                     log.info("duplicate message %s skipped", message.message_id)
                     return
                 await handler(connection, message)
@@ -169,13 +167,10 @@ class FhirMessageConsumer:
             return
         log.warning("refused message %s: %s", message.message_id, refused.reason)
         async with self._pool.acquire() as connection, connection.transaction():
-            # The refusal is the message's effect: a redelivery is not answered twice.
-            if await claim_message(
-                connection,
-                message_id=message.message_id,
-                topic=self._topic.name,
-                event_code=message.event.value,
-            ):
+            # The refusal is the message's effect: a redelivery is not answered twice. A reused
+            # id is answered every time: the id's own message keeps its place in the inbox.
+            claim = await claim_message(connection, message=message, topic=self._topic.name)
+            if claim is not Claim.REPEAT:
                 await self._on_refused(connection, message, refused)
 
     async def dead_letter(self, record: ConsumerRecord[bytes, bytes], reason: str) -> None:

@@ -1,21 +1,72 @@
-"""Inbox: the consumed message id is recorded in the same transaction as the message's effect."""
+"""Inbox: the consumed message is recorded in the same transaction as the message's effect.
+
+A message is the same message when the same sender sends the same MessageHeader.id with the
+same content. The id is scoped to its sender, so one hospital can never reach another's message
+(or its stored answer) by reusing its id; and the content is compared by a digest, so a sender
+that reuses one of its own ids for different content is told so instead of being answered with
+the old message's result while the new content is dropped.
+"""
 
 from __future__ import annotations
 
+import enum
+import hashlib
+import json
+
 from shared.db.pool import Connection
+from shared.fhir.envelope import FhirMessage
 
 
-async def claim_message(
-    connection: Connection, *, message_id: str, topic: str, event_code: str
-) -> bool:
-    """True the first time a message id is seen; False for a redelivery (skip its effect)."""
-    status: str = await connection.execute(
-        """
-        INSERT INTO inbox (message_id, topic, event_code) VALUES ($1, $2, $3)
-        ON CONFLICT (message_id) DO NOTHING
-        """,
-        message_id,
-        topic,
-        event_code,
+class Claim(enum.Enum):
+    FIRST = "first"  # never seen: apply it
+    REPEAT = "repeat"  # the same message again: do not apply it twice
+    REUSED_ID = "reused-id"  # the sender's id of another message: refuse it
+
+
+def content_digest(message: FhirMessage) -> str:
+    """SHA-256 of the message's entries in canonical JSON.
+
+    Bundle.id, Bundle.timestamp and Bundle.meta are left out: a sender that rebuilds the
+    envelope around the same message when it retries is sending the same message.
+    """
+    entries = message.bundle.model_dump(mode="json", exclude_none=True).get("entry", [])
+    canonical = json.dumps(entries, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def reused_id_reason(message: FhirMessage) -> str:
+    return (
+        f"MessageHeader.id {message.message_id[:80]!r} was already used by this sender for a "
+        "message with different content; give every new message a new id (a retry must resend "
+        "the same message unchanged)"
     )
-    return status.endswith(" 1")
+
+
+async def claim_message(connection: Connection, *, message: FhirMessage, topic: str) -> Claim:
+    """Records the message in the inbox; says whether it is new, a repeat or a reused id."""
+    digest = content_digest(message)
+    for _ in range(2):  # a concurrent first claim commits between the two statements: look again
+        stored = await connection.fetchrow(
+            # Rows recorded before ids were scoped to senders have an empty sender and no digest.
+            "SELECT content_digest FROM inbox WHERE message_id = $2 AND sender IN ($1, '')",
+            message.sender,
+            message.message_id,
+        )
+        if stored is not None:
+            same = stored["content_digest"] in (None, digest)
+            return Claim.REPEAT if same else Claim.REUSED_ID
+        status: str = await connection.execute(
+            """
+            INSERT INTO inbox (sender, message_id, topic, event_code, content_digest)
+            VALUES ($1, $2, $3, $4, $5)
+            ON CONFLICT (sender, message_id) DO NOTHING
+            """,
+            message.sender,
+            message.message_id,
+            topic,
+            message.event.value,
+            digest,
+        )
+        if status.endswith(" 1"):
+            return Claim.FIRST
+    return Claim.REPEAT

@@ -61,7 +61,6 @@ async def test_form_with_an_impossible_nihss_is_refused(referral_api: httpx.Asyn
     response = await referral_api.post(
         "/referrals",
         data={
-            "requester": "kantang-hospital",
             "owner": "trang-hospital",
             "hospital_number": "1",
             "nihss": "99",

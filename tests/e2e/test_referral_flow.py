@@ -81,8 +81,8 @@ async def test_referral_from_the_web_form_reaches_the_webhook(
 ) -> None:
     response = await referral_api.post(
         "/referrals",
+        headers=as_hospital("kantang-hospital"),
         data={
-            "requester": "kantang-hospital",
             "owner": "trang-hospital",
             "hospital_number": "HN-FORM-1",
             "nihss": "9",

@@ -157,7 +157,7 @@ async def deliveries_for_referral(
 ) -> list[dict[str, Any]]:
     rows = await connection.fetch(
         """
-        SELECT id, addressed_to, recipient, channel, status, attempts, last_error,
+        SELECT id, addressed_to, recipient, hospital, channel, status, attempts, last_error,
                escalation_step, created_at, sent_at, delivered_at, acknowledged_at,
                acknowledged_by
         FROM delivery WHERE referral_id = $1 ORDER BY created_at

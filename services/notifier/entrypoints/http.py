@@ -19,9 +19,15 @@ router = APIRouter()
 
 @router.get("/deliveries", response_class=JSONResponse)
 async def delivery_log(referral: str, runtime: RuntimeDep, caller: CallerDep) -> JSONResponse:
-    """Who was told what about a referral, on which channel, and who acknowledged."""
+    """Who was told what about a referral, on which channel, and who acknowledged.
+
+    For the hospitals of the referral as the notifier knows them: those its alerts about the
+    referral were sent to (the notifier has no other record of a referral's parties).
+    """
     async with runtime.pool.acquire() as connection:
         deliveries = await repository.deliveries_for_referral(connection, referral_id=referral)
+    if deliveries and all(delivery["hospital"] != caller for delivery in deliveries):
+        raise HTTPException(403, "This referral's alerts were not sent to your hospital")
     return JSONResponse(jsonable_encoder(deliveries))
 
 

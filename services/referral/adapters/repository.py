@@ -100,9 +100,14 @@ async def update_status(connection: Connection, *, referral_id: str, status: Tas
     )
 
 
-async def referral_id_for_request(connection: Connection, *, request_message_id: str) -> str | None:
+async def referral_id_for_request(
+    connection: Connection, *, requester_org: str, request_message_id: str
+) -> str | None:
+    """The referral a hospital's request message made (message ids are the sender's own)."""
     value: str | None = await connection.fetchval(
-        "SELECT id FROM referral WHERE request_message_id = $1", request_message_id
+        "SELECT id FROM referral WHERE requester_org = $1 AND request_message_id = $2",
+        requester_org,
+        request_message_id,
     )
     return value
 

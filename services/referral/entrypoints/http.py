@@ -24,6 +24,7 @@ from services.referral.domain.metrics import (
 )
 from services.referral.domain.model import (
     InvalidReferral,
+    NotAParty,
     Referral,
     ReferralNotFound,
     RequestReferral,
@@ -31,7 +32,7 @@ from services.referral.domain.model import (
 from services.referral.service import handlers, intake
 from services.referral.service.alerts import referral_milestones
 from services.referral.service.context import ReferralContext
-from shared.auth import CallerDep
+from shared.auth import CallerDep, FormCallerDep
 from shared.db.pool import Connection
 from shared.fhir.codes import (
     EVENT_DISPLAY,
@@ -42,12 +43,13 @@ from shared.fhir.codes import (
 from shared.fhir.envelope import FhirMessage, parse_message
 from shared.fhir.models import Task
 from shared.fhir.responses import response_message
-from shared.messaging.inbox import claim_message
+from shared.messaging.inbox import Claim, claim_message, reused_id_reason
 from shared.runtime import RuntimeDep, ServiceRuntime
 from shared.web import FhirResponse, outcome_response
 
 router = APIRouter()
-# The unauthenticated development form; the clinicians' web app (with login) replaces it.
+# The development form, for a hospital's API key (a browser asks for it: HTTP Basic, the key as
+# the password); the clinicians' web app, with its own login, replaces it.
 form_router = APIRouter()
 
 
@@ -68,7 +70,8 @@ async def process_message(request: Request, runtime: RuntimeDep, caller: CallerD
 
     The same use cases as the Kafka inbound topic; the answer is the response message (``ok``,
     the Task in its new state), or a 4xx OperationOutcome saying why the message was refused.
-    A message sent again (same MessageHeader.id) is answered without being applied twice.
+    A message sent again (same sender, MessageHeader.id and content) is answered without being
+    applied twice; the sender's id reused for other content is refused (409).
     """
     message = parse_message(await request.body())
     if message.sender != organization_reference(caller):
@@ -81,18 +84,20 @@ async def process_message(request: Request, runtime: RuntimeDep, caller: CallerD
     endpoints = endpoints_of(request)
     try:
         async with runtime.pool.acquire() as connection, connection.transaction():
-            first_time = await claim_message(
-                connection,
-                message_id=message.message_id,
-                topic=PROCESS_MESSAGE_INBOX,
-                event_code=message.event.value,
-            )
-            if first_time:
+            claim = await claim_message(connection, message=message, topic=PROCESS_MESSAGE_INBOX)
+            if claim is Claim.REUSED_ID:
+                return outcome_response(
+                    409,
+                    reused_id_reason(message),
+                    code="duplicate",
+                    expression="MessageHeader.id",
+                )
+            if claim is Claim.FIRST:
                 focus = await handlers.apply_hospital_message(
                     connection, message, endpoints=endpoints, now=datetime.now(UTC)
                 )
             else:
-                focus = referral_task(await _referral_of(connection, message))
+                focus = referral_task(await _referral_of(connection, message, caller))
     except handlers.REFUSAL_TYPES as refused:
         status, issue_code, reason = handlers.describe_refusal(refused)
         return outcome_response(
@@ -144,10 +149,10 @@ async def directory(runtime: RuntimeDep, caller: CallerDep) -> JSONResponse:
 PROCESS_MESSAGE_INBOX = "http:$process-message"
 
 
-async def _referral_of(connection: Connection, message: FhirMessage) -> Referral:
-    """The referral a message already applied was about (for answering a repeat)."""
+async def _referral_of(connection: Connection, message: FhirMessage, caller: str) -> Referral:
+    """The referral a message the caller sent before was about (for answering a repeat)."""
     referral_id = await repository.referral_id_for_request(
-        connection, request_message_id=message.message_id
+        connection, requester_org=caller, request_message_id=message.message_id
     )
     if referral_id is None:
         task = message.focus_resource(Task)
@@ -155,6 +160,8 @@ async def _referral_of(connection: Connection, message: FhirMessage) -> Referral
     referral = await repository.get_referral(connection, referral_id=referral_id)
     if referral is None:
         raise ReferralNotFound(referral_id)
+    if caller not in (referral.requester_org, referral.owner_org):
+        raise NotAParty("This referral is between other hospitals")
     return referral
 
 
@@ -175,15 +182,19 @@ async def _store(
 async def submit_referral_form(
     request: Request,
     runtime: RuntimeDep,
-    requester: Annotated[str, Form(min_length=1)],
+    caller: FormCallerDep,
     owner: Annotated[str, Form(min_length=1)],
     hospital_number: Annotated[str, Form(min_length=1, max_length=32)],
     nihss: Annotated[int | None, Form(ge=0, le=42)] = None,
     last_known_well: Annotated[datetime | None, Form()] = None,
     suspected_lvo: Annotated[bool, Form()] = False,
     teleconsult: Annotated[bool, Form()] = False,
+    requester: Annotated[str | None, Form()] = None,
 ) -> RedirectResponse:
-    """The clinicians' form: the same use case as the FHIR path, from form fields."""
+    """The clinicians' form: the same use case as the FHIR path, from form fields, in the name
+    of the caller's hospital only."""
+    if requester not in (None, caller):
+        raise HTTPException(403, f"A referral from your hospital only ({caller})")
     if last_known_well is not None and last_known_well.tzinfo is None:
         # A datetime-local field has no zone: the clinician means the province's clock.
         last_known_well = last_known_well.replace(tzinfo=LOCAL_ZONE)
@@ -191,7 +202,7 @@ async def submit_referral_form(
         referral_request = RequestReferral(
             referral_id=str(uuid.uuid4()),
             request_message_id=str(uuid.uuid4()),
-            requester_org=requester,
+            requester_org=caller,
             owner_org=owner,
             patient_hn=hospital_number,
             last_known_well=last_known_well,
@@ -207,15 +218,18 @@ async def submit_referral_form(
 
 
 @form_router.get("/referrals/new", response_class=HTMLResponse)
-async def referral_form(runtime: RuntimeDep) -> HTMLResponse:
+async def referral_form(runtime: RuntimeDep, caller: FormCallerDep) -> HTMLResponse:
     async with runtime.pool.acquire() as connection:
         organizations = await repository.list_organizations(connection)
+    names = {o["id"]: o["name"] for o in organizations}
     options = "".join(
         f'<option value="{html.escape(o["id"])}">{html.escape(o["name"])}'
         f"{' / ' + html.escape(o['name_th']) if o['name_th'] else ''}</option>"
         for o in organizations
     )
-    return HTMLResponse(_FORM.format(options=options))
+    return HTMLResponse(
+        _FORM.format(options=options, requester=html.escape(names.get(caller, caller)))
+    )
 
 
 @router.get("/referrals/{referral_id}", response_class=JSONResponse)
@@ -282,7 +296,7 @@ _FORM = """<!doctype html>
 <title>Stroke Fast Track referral / ส่งต่อผู้ป่วยโรคหลอดเลือดสมอง</title></head>
 <body><h1>Stroke referral / ส่งต่อผู้ป่วย Stroke Fast Track</h1>
 <form method="post" action="/referrals">
-<label>From / โรงพยาบาลต้นทาง <select name="requester" required>{options}</select></label><br>
+<p>From / โรงพยาบาลต้นทาง: {requester}</p>
 <label>To / โรงพยาบาลปลายทาง <select name="owner" required>{options}</select></label><br>
 <label>Hospital number / HN <input name="hospital_number" required maxlength="32"></label><br>
 <label>Last known well / เวลาที่ปกติครั้งสุดท้าย

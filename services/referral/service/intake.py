@@ -89,7 +89,9 @@ async def request_referral(
     Sending the same request message again returns the same referral and emits nothing new.
     """
     existing = await repository.referral_id_for_request(
-        connection, request_message_id=request.request_message_id
+        connection,
+        requester_org=request.requester_org,
+        request_message_id=request.request_message_id,
     )
     if existing is not None:
         return existing
