@@ -251,6 +251,11 @@ async def serve_webhook(
     return await serve_app(receiver.app(), port)
 
 
+# The hospital each referral of post_referral_to went to: a referral's delivery log is read with
+# that hospital's key (the notifier shows it only to the hospitals its alerts went to).
+_SENT_TO: dict[str, str] = {}
+
+
 async def post_referral_to(api: httpx.AsyncClient, hospital: str) -> str:
     """The example referral (no teleconsult), sent to ``hospital``; returns its id."""
     bundle, referral_id, _ = referral_bundle(teleconsult=False)
@@ -259,6 +264,7 @@ async def post_referral_to(api: httpx.AsyncClient, hospital: str) -> str:
         "/fhir/$process-message", content=text, headers={"Content-Type": "application/fhir+json"}
     )
     assert response.status_code == 200, response.text
+    _SENT_TO[referral_id] = hospital
     return referral_id
 
 
@@ -267,7 +273,7 @@ async def texts_about(gateway: FakeSmsGateway, referral_id: str) -> list[dict[st
     text carries its acknowledgement link rather than the referral's."""
     async with httpx.AsyncClient(
         base_url=f"http://127.0.0.1:{SERVICE_PORTS['notifier']}",
-        headers=as_hospital("trang-hospital"),
+        headers=as_hospital(_SENT_TO.get(referral_id, "trang-hospital")),
     ) as notifier:
         log = (await notifier.get("/deliveries", params={"referral": referral_id})).json()
     ids = {delivery["id"] for delivery in log}

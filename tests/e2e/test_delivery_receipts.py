@@ -102,7 +102,9 @@ async def test_a_text_the_phone_never_got_falls_back_to_line(
         return seen if wanted <= seen else None
 
     await eventually(failed_then_sent, what="the failure and the fallback on the timeline")
-    async with httpx.AsyncClient(base_url=NOTIFIER_URL, headers=as_hospital("trang-hospital")) as n:
+    async with httpx.AsyncClient(
+        base_url=NOTIFIER_URL, headers=as_hospital("yan-ta-khao-hospital")
+    ) as n:
         log = (await n.get("/deliveries", params={"referral": referral_id})).json()
     (sms,) = [d for d in log if d["channel"] == "sms"]
     assert sms["recipient"] == "Practitioner/dr-far-away"

@@ -85,14 +85,7 @@ async def test_dead_letter_replay_and_acknowledgement(
 async def test_a_channel_that_fails_for_good_falls_back_to_sms(
     referral_api: httpx.AsyncClient, sms_gateway: FakeSmsGateway
 ) -> None:
-    bundle, referral_id, _ = referral_bundle(teleconsult=False)
-    text = json.dumps(bundle).replace(
-        "Organization/trang-hospital", "Organization/hat-samran-hospital"
-    )
-    response = await referral_api.post(
-        "/fhir/$process-message", content=text, headers={"Content-Type": "application/fhir+json"}
-    )
-    assert response.status_code == 200, response.text
+    referral_id = await post_referral_to(referral_api, "hat-samran-hospital")
 
     async def texted() -> list[dict[str, Any]] | None:
         return await texts_about(sms_gateway, referral_id) or None
