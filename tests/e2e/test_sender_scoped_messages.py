@@ -12,7 +12,7 @@ import httpx
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
-from shared.messaging.topics import HOSPITAL_INBOUND, HOSPITAL_RESPONSES
+from shared.messaging.topics import HOSPITAL_INBOUND, hospital_responses
 from tests.e2e.harness import NOTIFIER_URL, WebhookReceiver, post_referral_to
 from tests.support import TestStack, as_hospital, at_least, eventually, referral_bundle
 
@@ -98,7 +98,7 @@ async def test_a_reused_message_id_over_kafka_is_answered_with_a_refusal(
     second, second_referral, _ = referral_bundle(teleconsult=False)
     second = _with_message_id(second, message_id)
     consumer = AIOKafkaConsumer(
-        HOSPITAL_RESPONSES.name,
+        hospital_responses(SPOKE).name,
         bootstrap_servers=stack.bootstrap_servers,
         auto_offset_reset="earliest",
         enable_auto_commit=False,
