@@ -21,6 +21,7 @@ from opentelemetry.trace import Span
 
 from shared.auth import ApiKeys
 from shared.db.pool import create_pool
+from shared.http_limits import InputLimitsMiddleware
 from shared.messaging.broker import create_broker
 from shared.messaging.outbox import OutboxRelay
 from shared.settings import PlatformSettings
@@ -102,6 +103,11 @@ def create_service_app(
 
     app = FastAPI(title=title, lifespan=lifespan, default_response_class=FhirResponse)
     app.state.api_keys = ApiKeys(settings.api_keys)
+    app.add_middleware(
+        InputLimitsMiddleware,
+        max_body_bytes=settings.http_max_body_bytes,
+        max_header_bytes=settings.http_max_header_bytes,
+    )
     install_error_handlers(app)
     app.include_router(health_router)
     for router in routers:

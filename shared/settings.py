@@ -29,6 +29,14 @@ class PlatformSettings(BaseSettings):
     consumer_retry_backoff_s: float = Field(default=1.0, ge=0)
     # API keys of hospital systems: {"<key>": "<organization id>"} (JSON in FT_API_KEYS).
     api_keys: dict[str, str] = Field(default_factory=dict)
+    # Input limits (README, "Reliability and security"): what a caller may send at most.
+    http_max_body_bytes: int = Field(default=1_048_576, gt=0)
+    http_max_header_bytes: int = Field(default=16_384, ge=1024)
+    json_max_depth: int = Field(default=32, gt=0, le=500)
+    json_max_number_chars: int = Field(default=32, gt=0, le=4000)
+    bundle_max_entries: int = Field(default=100, gt=0)
+    max_identifier_chars: int = Field(default=64, gt=0)
+    max_text_chars: int = Field(default=4096, gt=0)
 
     @model_validator(mode="after")
     def _refuse_development_defaults_in_production(self) -> PlatformSettings:

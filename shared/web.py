@@ -24,6 +24,8 @@ _ISSUE_CODE_BY_STATUS = {
     404: "not-found",
     405: "not-supported",
     409: "conflict",
+    413: "too-costly",
+    431: "too-costly",
     415: "not-supported",
     422: "processing",
 }
@@ -62,7 +64,14 @@ def install_error_handlers(app: FastAPI) -> None:
             f"{'.'.join(str(p) for p in problem['loc'])}: {problem['msg']}"
             for problem in error.errors()
         ]
-        return outcome_response(422, "; ".join(problems) or "Invalid request", code="invalid")
+        # The first offending field, without its place ("body", "query"): e.g. hospital_number.
+        first = error.errors()[0]["loc"][1:] if error.errors() else ()
+        return outcome_response(
+            422,
+            "; ".join(problems) or "Invalid request",
+            code="invalid",
+            expression=".".join(str(p) for p in first) or None,
+        )
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(_: Request, error: StarletteHTTPException) -> FhirResponse:

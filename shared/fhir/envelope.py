@@ -25,6 +25,8 @@ from shared.fhir.codes import (
     EventCode,
 )
 from shared.fhir.models import Bundle, MessageHeader
+from shared.fhir.strict import StrictnessViolation, check_message_json
+from shared.limits import DEFAULT_LIMITS, InputLimits, InputTooLarge, load_json
 
 SOFTWARE_NAME = "Fast Track"
 SOFTWARE_VERSION = "0.1.0"
@@ -178,9 +180,11 @@ def build_message(
     return parse_message(bundle)
 
 
-def parse_message(payload: bytes | str | dict[str, Any]) -> FhirMessage:
+def parse_message(
+    payload: bytes | str | dict[str, Any], limits: InputLimits = DEFAULT_LIMITS
+) -> FhirMessage:
     """Parses and checks a message Bundle; raises InvalidMessage with a reason for the sender."""
-    document = _load_json(payload)
+    document = _load_json(payload, limits)
     resource_type = document.get("resourceType")
     if not isinstance(resource_type, str):
         raise InvalidMessage(
@@ -198,6 +202,12 @@ def parse_message(payload: bytes | str | dict[str, Any]) -> FhirMessage:
             issue_code="structure",
             expression="Bundle.type",
         )
+    try:
+        check_message_json(document, limits)
+    except StrictnessViolation as violation:
+        raise InvalidMessage(
+            violation.reason, issue_code=violation.issue_code, expression=violation.expression
+        ) from None
     try:
         bundle = Bundle.model_validate(document)
     except ValidationError as error:
@@ -264,11 +274,13 @@ def _check_header(header: MessageHeader) -> None:
         )
 
 
-def _load_json(payload: bytes | str | dict[str, Any]) -> dict[str, Any]:
+def _load_json(payload: bytes | str | dict[str, Any], limits: InputLimits) -> dict[str, Any]:
     if isinstance(payload, dict):
         return payload
     try:
-        document = json.loads(payload)
+        document = load_json(payload, limits)
+    except InputTooLarge as too_large:
+        raise InvalidMessage(too_large.reason, issue_code="too-costly") from None
     except (UnicodeDecodeError, json.JSONDecodeError) as error:
         raise InvalidMessage(f"Body is not valid JSON: {error}", issue_code="structure") from None
     if not isinstance(document, dict):

@@ -31,18 +31,24 @@ def bilingual_payload(*, english: str, thai: str) -> list[dict[str, Any]]:
     ]
 
 
+# Unicode bidirectional embeddings, overrides and isolates (LRE..RLO, LRI..PDI): in a text a
+# person reads they can make it show other than what it says ("Trojan Source"); no alert needs one.
+_BIDI_CONTROLS = dict.fromkeys([*range(0x202A, 0x202F), *range(0x2066, 0x206A)])
+
+
 def payload_texts(request: CommunicationRequest) -> dict[str, str]:
-    """The request's texts by language ("en" for the plain string)."""
+    """The request's texts by language ("en" for the plain string), bidirectional controls
+    removed: these are the texts people are shown."""
     texts: dict[str, str] = {}
     for part in request.payload or []:
         if part.contentString:
-            texts.setdefault("en", part.contentString)
+            texts.setdefault("en", part.contentString.translate(_BIDI_CONTROLS))
         attachment = part.contentAttachment
         if attachment is not None and attachment.language and attachment.data:
             # fhir.resources hands base64Binary over already decoded.
             data = attachment.data
             raw = data if isinstance(data, bytes) else base64.b64decode(data)
-            texts.setdefault(str(attachment.language), raw.decode())
+            texts.setdefault(str(attachment.language), raw.decode().translate(_BIDI_CONTROLS))
     return texts
 
 

@@ -66,3 +66,18 @@ def test_each_hospital_gets_its_language_and_the_link() -> None:
         for delivery in deliveries:
             assert delivery.body["text"].startswith(expected)
             assert delivery.body["link"] == "https://ft.example/r/r-1"
+
+
+def test_bidirectional_overrides_in_a_decline_reason_never_reach_a_person() -> None:
+    # "Declined (RLO)kcab llac(PDF)": shown as "call back" reversed into something else.
+    hidden = "Declined: \u202ekcab llac\u202c, no CT \u2066today\u2069"
+    request = CommunicationRequest.model_validate(
+        {
+            "resourceType": "CommunicationRequest",
+            "id": "cr-bidi",
+            "status": "active",
+            "payload": bilingual_payload(english=hidden, thai=hidden),
+        }
+    )
+    texts = payload_texts(request)
+    assert texts == {"en": "Declined: kcab llac, no CT today", "th": texts["en"]}

@@ -261,12 +261,10 @@ def parse_search(
 
 
 def _non_negative(name: str, value: str) -> int:
-    try:
-        number = int(value)
-    except ValueError:
-        number = -1
+    # At most 9 digits: a larger offset is no page of anything, and overflows PostgreSQL's bigint.
+    number = int(value) if value.isascii() and value.isdigit() and len(value) <= 9 else -1
     if number < 0:
-        raise BadSearch(f"{name} must be a whole number, 0 or more", issue_code="value")
+        raise BadSearch(f"{name} must be a whole number from 0 to 999999999", issue_code="value")
     return number
 
 

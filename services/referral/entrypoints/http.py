@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import html
 import uuid
@@ -43,6 +44,7 @@ from shared.fhir.codes import (
 from shared.fhir.envelope import FhirMessage, parse_message
 from shared.fhir.models import Task
 from shared.fhir.responses import response_message
+from shared.limits import NO_CONTROLS, InputLimits, month_problem
 from shared.messaging.inbox import Claim, claim_message, reused_id_reason
 from shared.runtime import RuntimeDep, ServiceRuntime
 from shared.web import FhirResponse, outcome_response
@@ -73,7 +75,10 @@ async def process_message(request: Request, runtime: RuntimeDep, caller: CallerD
     A message sent again (same sender, MessageHeader.id and content) is answered without being
     applied twice; the sender's id reused for other content is refused (409).
     """
-    message = parse_message(await request.body())
+    # Off the event loop: the largest accepted message still takes milliseconds of CPU, and
+    # /health, the consumers and every other request keep being served meanwhile.
+    limits = InputLimits.from_settings(runtime.settings)
+    message = await asyncio.to_thread(parse_message, await request.body(), limits)
     if message.sender != organization_reference(caller):
         return outcome_response(
             403,
@@ -183,13 +188,13 @@ async def submit_referral_form(
     request: Request,
     runtime: RuntimeDep,
     caller: FormCallerDep,
-    owner: Annotated[str, Form(min_length=1)],
-    hospital_number: Annotated[str, Form(min_length=1, max_length=32)],
+    owner: Annotated[str, Form(min_length=1, max_length=64, pattern=NO_CONTROLS)],
+    hospital_number: Annotated[str, Form(min_length=1, max_length=32, pattern=NO_CONTROLS)],
     nihss: Annotated[int | None, Form(ge=0, le=42)] = None,
     last_known_well: Annotated[datetime | None, Form()] = None,
     suspected_lvo: Annotated[bool, Form()] = False,
     teleconsult: Annotated[bool, Form()] = False,
-    requester: Annotated[str | None, Form()] = None,
+    requester: Annotated[str | None, Form(max_length=64)] = None,
 ) -> RedirectResponse:
     """The clinicians' form: the same use case as the FHIR path, from form fields, in the name
     of the caller's hospital only."""
@@ -320,7 +325,12 @@ async def kpi(
     Counted for the referrals the hospital sent (its own door-in, needle and door-out times).
     """
     if format not in ("json", "csv"):
-        raise HTTPException(400, "format must be 'json' or 'csv'")
+        return outcome_response(
+            400, "format must be 'json' or 'csv'", code="value", expression="format"
+        )
+    problem = month_problem(month) if month is not None else None
+    if problem is not None:
+        return outcome_response(400, problem, code="value", expression="month")
     outcomes = []
     async with runtime.pool.acquire() as connection:
         for referral_id in await repository.referrals_from(connection, requester_org=caller):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import asdict, replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from services.referral.adapters import fhir_mapping, repository
@@ -23,6 +23,9 @@ from shared.db.pool import Connection
 from shared.fhir.codes import EventCode
 from shared.messaging.outbox import add_to_outbox
 from shared.messaging.topics import NOTIFICATION_REQUESTS, REFERRAL_EVENTS
+
+# The latest accept-by deadline (Task.restriction.period.end) a referring hospital may set.
+ACCEPT_BY_AT_MOST = timedelta(hours=24)
 
 
 class ReferralConflict(Exception):
@@ -114,6 +117,14 @@ async def request_referral(
     if await repository.organization_name(connection, organization_id=request.owner_org) is None:
         raise InvalidReferral(
             f"Unknown receiving organization {request.owner_org!r}", expression="Task.owner"
+        )
+    if request.accept_by is not None and request.accept_by > datetime.now(UTC) + ACCEPT_BY_AT_MOST:
+        # A deadline that far ahead would keep the patient waiting on a hospital that does not
+        # answer: re-routing is what the deadline is for.
+        raise InvalidReferral(
+            f"Task.restriction.period.end is more than {ACCEPT_BY_AT_MOST} ahead; an acute "
+            "referral needs an answer within minutes",
+            expression="Task.restriction.period.end",
         )
     if request.accept_by is None:
         # The answer is due a set time after the network received the request (a request
