@@ -25,6 +25,7 @@ from tests.e2e.harness import (
 from tests.fakes.line_server import FakeLineState, line_api
 from tests.fakes.server import serve_app, stop_app
 from tests.fakes.sms_gateway import FakeSmsGateway, create_generic_sms_app
+from tests.fhir_validator import FhirValidator
 from tests.support import ROOT, TestStack, as_hospital
 
 
@@ -38,6 +39,14 @@ def stack() -> Iterator[TestStack]:
     test_stack.run(python, "-m", "shared.admin", "create-topics")
     test_stack.run(python, "-m", "services.referral.load_directory", "deploy/demo/directory.json")
     yield test_stack
+
+
+@pytest.fixture(scope="session")
+def fhir_validator() -> Iterator[FhirValidator]:
+    """HAPI FHIR's R4B instance validator, one JVM for the whole session."""
+    validator = FhirValidator()
+    yield validator
+    validator.close()
 
 
 @pytest.fixture(scope="session")

@@ -7,6 +7,8 @@ cd "$repo"
 
 missing_packages=()
 command -v java >/dev/null 2>&1 || missing_packages+=(openjdk-17-jre-headless)
+# The test suite's FHIR validator is compiled once (deploy/local/fhir-validator.sh): a JDK.
+command -v javac >/dev/null 2>&1 || missing_packages+=(openjdk-17-jdk-headless)
 command -v mvn >/dev/null 2>&1 || missing_packages+=(maven)
 { command -v pg_config >/dev/null 2>&1 && [ -x "$(pg_config --bindir)/initdb" ]; } \
   || missing_packages+=(postgresql)

@@ -28,6 +28,9 @@ TELECONSULT = "teleconsult"
 NOTIFICATION_CATEGORY_SYSTEM = f"{PROJECT_CANONICAL}/CodeSystem/notification-category"
 STROKE_CAPABILITY_SYSTEM = f"{PROJECT_CANONICAL}/CodeSystem/stroke-capability"
 STROKE_CAPABILITIES = ("ct-24h", "thrombolysis", "thrombectomy", "stroke-unit", "teleconsult")
+# Organization extension (valueUri) in the directory: the hospital's own patient identifier
+# system (its hospital numbers), accepted in referrals besides the project's.
+PATIENT_IDENTIFIER_SYSTEM_URL = f"{PROJECT_CANONICAL}/StructureDefinition/patient-identifier-system"
 # Organization extension (repeated valueCode): a capability out of service right now.
 UNAVAILABLE_CAPABILITY_URL = f"{PROJECT_CANONICAL}/StructureDefinition/unavailable-capability"
 

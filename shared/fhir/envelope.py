@@ -3,6 +3,11 @@
 A message is a Bundle of type ``message`` whose first entry is a MessageHeader carrying the event
 code (``eventCoding`` from the project's CodeSystem), the sender, the destinations and the focus.
 ``build_message`` makes one; ``parse_message`` checks one and says precisely what is wrong.
+
+Every message the project builds uses one fullUrl scheme: ``<PROJECT_CANONICAL>/<type>/<id>`` for
+every entry, the MessageHeader included, so the relative references inside (``Task/x``) resolve by
+the R4B Bundle rules. Messages from hospital systems are read by those rules too, liberally
+(see shared.fhir.references): relative, absolute and ``urn:uuid`` references all resolve.
 """
 
 from __future__ import annotations
@@ -24,7 +29,9 @@ from shared.fhir.codes import (
     RESPONSE_CODE_SYSTEM,
     EventCode,
 )
+from shared.fhir.ids import is_valid_id
 from shared.fhir.models import Bundle, MessageHeader
+from shared.fhir.references import Entry, resolve
 from shared.fhir.strict import StrictnessViolation, check_message_json
 from shared.limits import DEFAULT_LIMITS, InputLimits, InputTooLarge, load_json
 
@@ -85,6 +92,28 @@ class FhirMessage:
         response = self.header.response
         return str(response.identifier) if response is not None else None
 
+    @property
+    def entries(self) -> list[Entry]:
+        return [
+            Entry(full_url=e.fullUrl, resource=e.resource)
+            for e in self.bundle.entry or []
+            if e.resource is not None
+        ]
+
+    def full_url_of(self, resource: FHIRAbstractModel) -> str | None:
+        return next((e.full_url for e in self.entries if e.resource is resource), None)
+
+    def resolve(
+        self, reference: str | None, model: type[R], *, within: FHIRAbstractModel | None = None
+    ) -> R | None:
+        """The entry of type ``model`` that ``reference``, written in ``within`` (by default the
+        MessageHeader), names by the Bundle's rules; None when there is none."""
+        if not reference:
+            return None
+        origin = self.full_url_of(within if within is not None else self.header)
+        found = resolve(reference, self.entries, from_url=origin)
+        return found if isinstance(found, model) else None
+
     def resources(self, model: type[R]) -> list[R]:
         return [e.resource for e in (self.bundle.entry or [])[1:] if isinstance(e.resource, model)]
 
@@ -95,26 +124,22 @@ class FhirMessage:
     def focus_resource(self, model: type[R]) -> R | None:
         """The first focus resource of the given type."""
         for reference in self.focus:
-            resource = self._resolve(reference)
-            if isinstance(resource, model):
+            resource = self.resolve(reference, model)
+            if resource is not None:
                 return resource
         return None
 
     def to_json(self) -> bytes:
         return self.bundle.model_dump_json(exclude_none=True).encode()
 
-    def _resolve(self, reference: str) -> FHIRAbstractModel | None:
-        for entry in self.bundle.entry or []:
-            resource = entry.resource
-            if resource is None:
-                continue
-            if reference in (f"{resource.get_resource_type()}/{resource.id}", entry.fullUrl):
-                return resource
-        return None
-
 
 def reference_of(resource: FHIRAbstractModel) -> str:
     return f"{resource.get_resource_type()}/{resource.id}"
+
+
+def full_url(resource_type: str, resource_id: str) -> str:
+    """The fullUrl of an entry in every message the project builds."""
+    return f"{PROJECT_CANONICAL}/{resource_type}/{resource_id}"
 
 
 def build_message(
@@ -160,16 +185,19 @@ def build_message(
         if response_details is not None:
             header["response"]["details"] = {"reference": reference_of(response_details)}
     resources = [*focus, *supporting, *([response_details] if response_details else [])]
+    for resource in resources:
+        if not is_valid_id(str(resource.id)):
+            raise ValueError(f"{reference_of(resource)[:80]} has no valid FHIR id (1-64 chars)")
     bundle = {
         "resourceType": "Bundle",
         "id": str(uuid.uuid4()),
         "type": "message",
         "timestamp": now,
         "entry": [
-            {"fullUrl": f"urn:uuid:{header_id}", "resource": header},
+            {"fullUrl": full_url("MessageHeader", header_id), "resource": header},
             *(
                 {
-                    "fullUrl": f"{PROJECT_CANONICAL}/{reference_of(r)}",
+                    "fullUrl": full_url(r.get_resource_type(), str(r.id)),
                     "resource": r.model_dump(mode="json", exclude_none=True),
                 }
                 for r in resources
@@ -225,7 +253,7 @@ def parse_message(
     _check_header(header)
     message = FhirMessage(bundle=bundle, header=header)
     for reference in message.focus:
-        if message._resolve(reference) is None:
+        if message.resolve(reference, FHIRAbstractModel) is None:
             raise InvalidMessage(
                 f"MessageHeader.focus {reference!r} is not an entry of the Bundle",
                 expression="MessageHeader.focus",

@@ -29,12 +29,16 @@ def response_message(
     focus: Sequence[Resource] = (),
     diagnostics: str | None = None,
     issue_code: str = "processing",
+    expression: str | None = None,
 ) -> FhirMessage:
     """The answer to ``request``, addressed to its sender."""
     details = None
     if diagnostics is not None:
         outcome = operation_outcome(
-            diagnostics, code=issue_code, severity="error" if code != "ok" else "information"
+            diagnostics,
+            code=issue_code,
+            severity="error" if code != "ok" else "information",
+            expression=expression,
         )
         details = OperationOutcome.model_validate({**outcome, "id": str(uuid.uuid4())})
     return build_message(

@@ -51,13 +51,17 @@ RefusalHandler = Callable[[Connection, FhirMessage, "PermanentMessageError"], Aw
 class PermanentMessageError(Exception):
     """A valid FHIR message that can never be applied; ``reason`` is safe to log and return.
 
-    ``issue_code`` is the http://hl7.org/fhir/issue-type code for the sender's OperationOutcome.
+    ``issue_code`` is the http://hl7.org/fhir/issue-type code for the sender's OperationOutcome,
+    ``expression`` the FHIRPath of the element at fault (the same issue $process-message gives).
     """
 
-    def __init__(self, reason: str, *, issue_code: str = "processing") -> None:
+    def __init__(
+        self, reason: str, *, issue_code: str = "processing", expression: str | None = None
+    ) -> None:
         super().__init__(reason)
         self.reason = reason
         self.issue_code = issue_code
+        self.expression = expression
 
 
 class FhirMessageConsumer:

@@ -10,10 +10,9 @@ from typing import Any
 
 import pytest
 
+from services.referral.adapters.fhir_inbound import change_from_message, request_from_message
 from services.referral.adapters.fhir_mapping import (
-    change_from_message,
     referral_requested_message,
-    request_from_message,
     stroke_team_alert,
 )
 from services.referral.domain.lifecycle import ReportedTime

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+import uuid
 from pathlib import Path
 
 import pytest
 
-from shared.fhir.codes import EVENT_SYSTEM, EventCode
+from shared.fhir.codes import EVENT_SYSTEM, PROJECT_CANONICAL, EventCode
 from shared.fhir.envelope import InvalidMessage, build_message, parse_message
+from shared.fhir.ids import derived_id, is_valid_id
 from shared.fhir.models import Bundle, Task
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
@@ -108,3 +110,58 @@ def test_header_without_sender_is_refused() -> None:
     del document["entry"][0]["resource"]["sender"]
     with pytest.raises(InvalidMessage, match="sender is required"):
         parse_message(json.dumps(document))
+
+
+def test_every_entry_has_a_restful_full_url_so_relative_references_resolve_by_the_r4b_rules() -> (
+    None
+):
+    message = build_message(
+        event=EventCode.REFERRAL_REQUESTED,
+        sender="Organization/sikao-hospital",
+        destinations=["Organization/trang-hospital"],
+        focus=[_task()],
+        source_endpoint="urn:test",
+    )
+    entries = json.loads(message.to_json())["entry"]
+    for entry in entries:
+        resource = entry["resource"]
+        assert (
+            entry["fullUrl"] == f"{PROJECT_CANONICAL}/{resource['resourceType']}/{resource['id']}"
+        )
+    header_base = entries[0]["fullUrl"].rsplit("/", 2)[0]
+    focus = entries[0]["resource"]["focus"][0]["reference"]
+    assert f"{header_base}/{focus}" == entries[1]["fullUrl"]
+
+
+def test_a_resource_without_a_valid_fhir_id_is_never_emitted() -> None:
+    task = _task().model_copy(update={"id": "x" * 65})
+    with pytest.raises(ValueError, match="valid FHIR id"):
+        build_message(
+            event=EventCode.REFERRAL_REQUESTED,
+            sender="Organization/sikao-hospital",
+            destinations=["Organization/trang-hospital"],
+            focus=[task],
+            source_endpoint="urn:test",
+        )
+
+
+@pytest.mark.parametrize(
+    ("prefix", "base", "expected"),
+    [
+        ("sr-", "example-referral-0001", "sr-example-referral-0001"),
+        ("cr-alert-referral-not-accepted-", str(uuid.UUID(int=0)), None),
+        ("p-", "r" * 64, None),
+        ("prov-", "a message id with spaces", None),
+    ],
+)
+def test_derived_ids_stay_valid_fhir_ids_and_stable(
+    prefix: str, base: str, expected: str | None
+) -> None:
+    derived = derived_id(prefix, base)
+    assert is_valid_id(derived)
+    assert derived == derived_id(prefix, base)
+    if expected is not None:
+        assert derived == expected
+    else:
+        assert derived.startswith(prefix[:10]) and len(derived) <= 64
+        assert derived != derived_id(prefix, base + "x")

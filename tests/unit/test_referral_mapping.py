@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
+from services.referral.adapters.fhir_inbound import request_from_message
 from services.referral.adapters.fhir_mapping import (
     referral_requested_message,
-    request_from_message,
     stroke_team_alert,
 )
 from services.referral.domain.model import InvalidReferral, RequestReferral
@@ -66,7 +66,7 @@ def test_round_trip_through_our_own_message() -> None:
             lambda d: _resource(d, "Task").update(owner={"reference": "Practitioner/dr-x"}),
             "Task.owner must reference an Organization",
         ),
-        (lambda d: _resource(d, "Patient").pop("identifier"), "needs an identifier"),
+        (lambda d: _resource(d, "Patient").pop("identifier"), "needs its hospital number"),
         (
             lambda d: d["entry"][0]["resource"].update(sender={"reference": "Organization/x"}),
             "sender must be the requesting organization",

@@ -53,6 +53,8 @@ class RequestReferral:
     requester_org: str
     owner_org: str
     patient_hn: str
+    # The hospital number's identifier system, when not the project's own.
+    patient_hn_system: str | None = None
     patient_gender: str | None = None
     patient_birth_date: str | None = None
     last_known_well: datetime | None = None

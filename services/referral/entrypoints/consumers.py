@@ -54,7 +54,9 @@ def hospital_message_handler(endpoints: ReferralContext) -> MessageHandler:
             )
         except handlers.REFUSAL_TYPES as refused:
             _, issue_code, reason = handlers.describe_refusal(refused)
-            raise PermanentMessageError(reason, issue_code=issue_code) from None
+            raise PermanentMessageError(
+                reason, issue_code=issue_code, expression=handlers.refusal_expression(refused)
+            ) from None
         await add_to_outbox(
             connection,
             topic=await response_topic(connection, message),
@@ -88,6 +90,7 @@ def refusal_responder(endpoints: ReferralContext) -> RefusalHandler:
                 source_endpoint=endpoints.source_endpoint,
                 diagnostics=refused.reason,
                 issue_code=refused.issue_code,
+                expression=refused.expression,
             ),
         )
 

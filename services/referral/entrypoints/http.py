@@ -106,7 +106,7 @@ async def process_message(request: Request, runtime: RuntimeDep, caller: CallerD
     except handlers.REFUSAL_TYPES as refused:
         status, issue_code, reason = handlers.describe_refusal(refused)
         return outcome_response(
-            status, reason, code=issue_code, expression=getattr(refused, "expression", None)
+            status, reason, code=issue_code, expression=handlers.refusal_expression(refused)
         )
     answer = response_message(
         message,

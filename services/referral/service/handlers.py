@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 from fhir.resources.R4B.resource import Resource
 
-from services.referral.adapters import fhir_mapping, repository
+from services.referral.adapters import directory, fhir_inbound, fhir_mapping, repository
 from services.referral.domain import lifecycle
 from services.referral.domain.lifecycle import ReferralChange
 from services.referral.domain.model import (
@@ -59,6 +59,12 @@ def describe_refusal(error: Exception) -> tuple[int, str, str]:
     return status, issue_code, reason
 
 
+def refusal_expression(error: Exception) -> str | None:
+    """The FHIRPath of the element at fault, when the refusal names one."""
+    expression = getattr(error, "expression", None)
+    return str(expression) if expression else None
+
+
 async def apply_hospital_message(
     connection: Connection, message: FhirMessage, *, endpoints: ReferralContext, now: datetime
 ) -> Resource:
@@ -77,14 +83,16 @@ async def apply_hospital_message(
         )
         return fhir_mapping.availability_organization(organization_id, unavailable)
     if message.event in (EventCode.REFERRAL_REQUESTED, EventCode.STROKE_PREALERT):
-        request = fhir_mapping.request_from_message(message, now=now)
+        request = fhir_inbound.request_from_message(
+            message, now=now, patient_systems=await directory.patient_identifier_systems(connection)
+        )
         referral_id = await request_referral(connection, request=request, endpoints=endpoints)
         referral = await repository.get_referral(connection, referral_id=referral_id)
         assert referral is not None
         return fhir_mapping.referral_task(referral)
     if message.event not in lifecycle.RULES:
         raise UnsupportedEvent(f"Hospital systems cannot send {message.event.value!r}")
-    change = fhir_mapping.change_from_message(message, now=now)
+    change = fhir_inbound.change_from_message(message, now=now)
     changed = await change_referral(connection, change=change, endpoints=endpoints)
     return fhir_mapping.referral_task(changed)
 

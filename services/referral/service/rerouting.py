@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 
 from opentelemetry.instrumentation.utils import suppress_instrumentation
 
-from services.referral.adapters import fhir_mapping, repository
+from services.referral.adapters import directory, fhir_mapping, repository
 from services.referral.domain.model import Referral, RequestReferral
 from services.referral.domain.task_state import TaskStatus, transition
 from services.referral.service.context import ReferralContext
@@ -54,6 +54,9 @@ async def reroute(
         requester_org=referral.requester_org,
         owner_org="",
         patient_hn=referral.patient_hn,
+        patient_hn_system=(await directory.patient_identifier_systems(connection)).get(
+            referral.requester_org
+        ),
         last_known_well=referral.last_known_well,
         # The new hospital is told how sure the LKW is, as the first one was.
         lkw_source=lkw["source"] if lkw else "recorded",

@@ -8,6 +8,7 @@ from services.telemedicine.domain.model import Consult
 from shared.fhir import codes
 from shared.fhir.codes import EventCode, organization_reference
 from shared.fhir.envelope import FhirMessage, build_message
+from shared.fhir.ids import derived_id
 from shared.fhir.models import ServiceRequest, Task
 from shared.fhir.notifications import notification_request_message
 
@@ -58,7 +59,7 @@ def teleconsult_requested_message(consult: Consult, *, source_endpoint: str) -> 
 def neurologist_alert(consult: Consult, *, consult_url: str, source_endpoint: str) -> FhirMessage:
     """Pages the consultant hospital's on-call neurologist; no patient data beyond the link."""
     return notification_request_message(
-        request_id=f"cr-{consult.id}",
+        request_id=derived_id("cr-", consult.id),
         category="teleconsult-request",
         referral_id=consult.referral_id,
         recipients=[consult.consultant_org],

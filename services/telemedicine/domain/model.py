@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
+from shared.fhir.ids import derived_id
+
 
 class ConsultStatus(StrEnum):
     REQUESTED = "requested"
@@ -23,7 +25,7 @@ class Consult:
     def for_referral(*, referral_id: str, requester_org: str, consultant_org: str) -> Consult:
         # Deterministic id: the consult of a referral is the same whoever computes it.
         return Consult(
-            id=f"tc-{referral_id}",
+            id=derived_id("tc-", referral_id),
             referral_id=referral_id,
             status=ConsultStatus.REQUESTED,
             requester_org=requester_org,

@@ -1,0 +1,220 @@
+"""Reading hospital systems' messages into the domain, liberally and correctly.
+
+What a referral must contain (also in the README and the AsyncAPI document):
+- the focus Task (status ``requested``; ``requester`` the sending Organization, ``owner`` the
+  receiving one or none to let the network route), whose ``for`` names a Patient of the Bundle;
+- a Patient identifier: the hospital number, in the project's system (``HN_SYSTEM``) or in the
+  sending hospital's own system as the directory declares it (Organization extension
+  ``codes.PATIENT_IDENTIFIER_SYSTEM_URL``); without either, an identifier typed ``MR``
+  (v2-0203), else the only identifier the Patient has;
+- last known well, as ``Condition.onsetDateTime`` of the stroke Condition or as the
+  ``stroke-observation#lkw`` Observation's ``effectiveDateTime`` (the Observation wins when both
+  are there); required for a ``stroke-prealert`` (its purpose is to start the clock), optional
+  for ``referral-requested``;
+- optionally NIHSS (LOINC 72089-6), suspected LVO and a teleconsult ServiceRequest.
+
+References may be relative, absolute or ``urn:uuid`` (resolved through the entries' fullUrl).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from datetime import datetime
+
+from fhir.resources.R4B.observation import Observation
+from fhir.resources.R4B.patient import Patient
+
+from services.referral.adapters.clinical_times import (
+    as_datetime,
+    last_known_well,
+    reported_times,
+)
+from services.referral.adapters.fhir_mapping import CLOCK_SKEW_ALLOWANCE, HN_SYSTEM
+from services.referral.domain.lifecycle import ReferralChange
+from services.referral.domain.model import InvalidReferral, RequestReferral
+from services.referral.domain.task_state import TaskStatus
+from shared.fhir import codes
+from shared.fhir.codes import EventCode
+from shared.fhir.envelope import FhirMessage
+from shared.fhir.models import ServiceRequest, Task
+from shared.fhir.references import split_reference
+
+V2_IDENTIFIER_TYPE = "http://terminology.hl7.org/CodeSystem/v2-0203"
+MEDICAL_RECORD_NUMBER = "MR"
+# Events that exist to start the clock: refused without last known well.
+LKW_REQUIRED = frozenset({EventCode.STROKE_PREALERT})
+LKW_EXPRESSION = "Condition.onset"
+
+
+def org_id(reference: str | None, *, element: str) -> str:
+    """The Organization id of a reference (relative or absolute)."""
+    parts = split_reference(reference or "")
+    if parts is None or parts[1] != "Organization":
+        raise InvalidReferral(f"{element} must reference an Organization", expression=element)
+    return parts[2]
+
+
+def request_from_message(
+    message: FhirMessage, *, now: datetime, patient_systems: Mapping[str, str] | None = None
+) -> RequestReferral:
+    """Reads a referral-requested or stroke-prealert message; raises InvalidReferral saying what
+    is missing. ``patient_systems``: each hospital's own patient identifier system."""
+    task = message.focus_resource(Task)
+    if task is None:
+        raise InvalidReferral("The message's focus must be the referral Task", expression="focus")
+    if task.status != "requested":
+        raise InvalidReferral(
+            f"A new referral's Task.status must be 'requested', got {task.status!r}",
+            expression="Task.status",
+        )
+    requester = org_id(
+        task.requester.reference if task.requester else None, element="Task.requester"
+    )
+    # Without Task.owner the network routes the patient (routing advice picks the hospital).
+    owner = org_id(task.owner.reference, element="Task.owner") if task.owner else ""
+    if org_id(message.sender, element="MessageHeader.sender") != requester:
+        raise InvalidReferral(
+            "MessageHeader.sender must be the requesting organization (Task.requester)",
+            expression="MessageHeader.sender",
+        )
+    patient_reference = task.for_fhir.reference if task.for_fhir else None
+    patient = message.resolve(patient_reference, Patient, within=task)
+    if patient is None:
+        raise InvalidReferral(
+            "Task.for must reference a Patient in the Bundle", expression="Task.for"
+        )
+    prealert = message.event is EventCode.STROKE_PREALERT
+    own_system = (patient_systems or {}).get(requester)
+    found = patient_identifier(patient, own_system=own_system)
+    if found is None and not prealert:  # EMS may not know it yet; the full referral brings it
+        accepted = " or ".join(s for s in (HN_SYSTEM, own_system) if s)
+        raise InvalidReferral(
+            f"The Patient needs its hospital number: an identifier with system {accepted}, "
+            "or one typed MR",
+            expression="Patient.identifier",
+        )
+    hn, hn_system = found or ("", None)
+    lkw = last_known_well(message)
+    if lkw is None and message.event in LKW_REQUIRED:
+        raise InvalidReferral(
+            f"A {message.event.value} needs last known well: Condition.onsetDateTime or an "
+            f"Observation {codes.STROKE_OBSERVATION_SYSTEM}#{codes.LAST_KNOWN_WELL}",
+            expression=LKW_EXPRESSION,
+        )
+    nihss, lvo = _nihss_and_lvo(message)
+    teleconsult = any(
+        (c.system, c.code) == (codes.SERVICE_CATEGORY_SYSTEM, codes.TELECONSULT)
+        for request in message.resources(ServiceRequest)
+        for category in request.category or []
+        for c in category.coding or []
+    )
+    # Clinical time: when the sending hospital made the request (recorded time is the row's).
+    requested_at = as_datetime(task.authoredOn) or now
+    if requested_at > now + CLOCK_SKEW_ALLOWANCE:
+        raise InvalidReferral("Task.authoredOn is in the future", expression="Task.authoredOn")
+    return RequestReferral(
+        referral_id=str(task.id) if task.id else str(uuid.uuid4()),
+        request_message_id=message.message_id,
+        requester_org=requester,
+        owner_org=owner,
+        patient_hn=hn,
+        patient_hn_system=hn_system,
+        patient_gender=patient.gender,
+        patient_birth_date=str(patient.birthDate) if patient.birthDate else None,
+        last_known_well=lkw.occurred_at if lkw else None,
+        lkw_source=lkw.source if lkw else "recorded",
+        lkw_uncertain=lkw.uncertain if lkw else False,
+        nihss=nihss,
+        suspected_lvo=lvo,
+        teleconsult_requested=teleconsult,
+        requested_at=requested_at,
+        prealert=prealert,
+        accept_by=as_datetime(
+            task.restriction.period.end if task.restriction and task.restriction.period else None
+        ),
+        reported_times=reported_times(message),
+    )
+
+
+def patient_identifier(patient: Patient, *, own_system: str | None) -> tuple[str, str] | None:
+    """(value, system) of the Patient's hospital number, by the preference documented above."""
+    identifiers = [i for i in patient.identifier or [] if i.value and i.system]
+    for system in (HN_SYSTEM, own_system):
+        for identifier in identifiers:
+            if system and identifier.system == system:
+                return str(identifier.value), system
+    for identifier in identifiers:
+        typed = identifier.type.coding or [] if identifier.type else []
+        if any((c.system, c.code) == (V2_IDENTIFIER_TYPE, MEDICAL_RECORD_NUMBER) for c in typed):
+            return str(identifier.value), str(identifier.system)
+    if len(identifiers) == 1:
+        return str(identifiers[0].value), str(identifiers[0].system)
+    return None
+
+
+def _nihss_and_lvo(message: FhirMessage) -> tuple[int | None, bool | None]:
+    nihss: int | None = None
+    lvo: bool | None = None
+    for observation in message.resources(Observation):
+        coding = {(c.system, c.code) for c in observation.code.coding or []}
+        if (codes.LOINC, codes.LOINC_NIHSS_TOTAL) in coding:
+            nihss = observation.valueInteger
+            if nihss is None and observation.valueQuantity is not None:
+                assert observation.valueQuantity.value is not None
+                nihss = int(observation.valueQuantity.value)
+        elif (codes.STROKE_OBSERVATION_SYSTEM, codes.LVO_SUSPECTED) in coding:
+            lvo = observation.valueBoolean
+    return nihss, lvo
+
+
+def change_from_message(message: FhirMessage, *, now: datetime) -> ReferralChange:
+    """Reads a lifecycle message (accepted, declined, departed, ...) about an existing referral."""
+    task = message.focus_resource(Task)
+    if task is None or not task.id:
+        raise InvalidReferral("The message's focus must be the referral Task", expression="focus")
+    try:
+        status = TaskStatus(task.status) if task.status else None
+    except ValueError:
+        raise InvalidReferral(
+            f"Unknown Task.status {task.status!r}", expression="Task.status"
+        ) from None
+    reason = task.statusReason.text if task.statusReason else None
+    if task.statusReason and not reason:
+        reason = next((c.display or c.code for c in task.statusReason.coding or []), None)
+    return ReferralChange(
+        referral_id=str(task.id),
+        event=message.event,
+        sender_org=org_id(message.sender, element="MessageHeader.sender"),
+        message_id=message.message_id,
+        task_status=status,
+        status_reason=reason,
+        outcome=_outcome(task),
+        occurred_at=as_datetime(task.lastModified) or now,
+        reported_times=reported_times(message),
+        redirect_to=_redirect_target(message, referral=task),
+    )
+
+
+def _outcome(task: Task) -> str | None:
+    """Task.output as text: a string, or a CodeableConcept's text or first display."""
+    for output in task.output or []:
+        if output.valueString:
+            return str(output.valueString)
+        concept = output.valueCodeableConcept
+        if concept is not None:
+            return concept.text or next(
+                (c.display or c.code for c in concept.coding or [] if c.display or c.code), None
+            )
+    return None
+
+
+def _redirect_target(message: FhirMessage, *, referral: Task) -> str | None:
+    """For referral-redirected: the owner of the focus Task that is not the referral itself."""
+    for reference in message.focus:
+        other = message.resolve(reference, Task)
+        if other is None or other is referral:
+            continue
+        if other.owner is not None and other.owner.reference:
+            return org_id(other.owner.reference, element="Task.owner")
+    return None

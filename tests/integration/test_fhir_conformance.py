@@ -1,0 +1,34 @@
+"""An independent validator (HAPI FHIR's R4B instance validator) finds no error in what the
+project publishes: the examples of the README and the conformance resources under /fhir."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from shared.fhir.conformance.catalogue import conformance_resources
+from tests.fhir_validator import FhirValidator
+from tests.support import ROOT
+
+EXAMPLES = sorted((ROOT / "examples").glob("*.json"))
+
+
+@pytest.mark.parametrize("example", EXAMPLES, ids=[path.name for path in EXAMPLES])
+def test_every_example_validates_with_no_error(
+    fhir_validator: FhirValidator, example: Path
+) -> None:
+    document = json.loads(example.read_text(encoding="utf-8"))
+    errors = fhir_validator.errors(document)
+    assert not errors, "\n".join(map(str, errors))
+
+
+def test_every_published_conformance_resource_validates_with_no_error(
+    fhir_validator: FhirValidator,
+) -> None:
+    found = {
+        f"{resource['resourceType']}/{resource['id']}": fhir_validator.errors(resource)
+        for resource in conformance_resources()
+    }
+    assert not any(found.values()), {key: list(map(str, e)) for key, e in found.items() if e}
