@@ -12,6 +12,7 @@ import time
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -88,6 +89,7 @@ def referral_bundle(*, teleconsult: bool = True) -> tuple[dict[str, Any], str, s
     text = json.dumps(bundle).replace(old_id, referral_id)
     bundle = json.loads(text)
     bundle["id"] = str(uuid.uuid4())
+    _asked_now(bundle)
     header = bundle["entry"][0]
     header["resource"]["id"] = message_id
     header["fullUrl"] = f"urn:uuid:{message_id}"
@@ -100,6 +102,25 @@ def referral_bundle(*, teleconsult: bool = True) -> tuple[dict[str, Any], str, s
             )
         ]
     return bundle, referral_id, message_id
+
+
+def _asked_now(bundle: dict[str, Any]) -> None:
+    """Moves the example's clinical times so the referral is asked now (its accept-by deadline
+    counts from Task.authoredOn), keeping LKW as long before the request as in the example."""
+    task = next(e["resource"] for e in bundle["entry"] if e["resource"]["resourceType"] == "Task")
+    asked = datetime.fromisoformat(task["authoredOn"])
+    now = datetime.now(asked.tzinfo).replace(microsecond=0)
+    shift = now - asked
+
+    def moved(value: str) -> str:
+        return (datetime.fromisoformat(value) + shift).isoformat()
+
+    bundle["timestamp"] = moved(bundle["timestamp"])
+    for entry in bundle["entry"]:
+        resource = entry["resource"]
+        for element in ("authoredOn", "effectiveDateTime"):
+            if element in resource:
+                resource[element] = moved(resource[element])
 
 
 async def eventually(

@@ -58,7 +58,8 @@ async def test_referral_reaches_the_webhook_with_every_step_on_its_timeline_in_o
     assert events[0] == "referral-requested"
     first_step = (await referral_api.get(f"/referrals/{referral_id}")).json()["timeline"][0]
     # The clinical time the hospital gave, on the province's clock; recorded time is ours.
-    assert first_step["occurred_at"] == "2026-11-23T09:55:00+07:00"
+    asked = next(e["resource"] for e in bundle["entry"] if e["resource"]["resourceType"] == "Task")
+    assert first_step["occurred_at"] == asked["authoredOn"]
     assert first_step["recorded_at"].endswith("+07:00")
     assert "teleconsult-requested" in events
 

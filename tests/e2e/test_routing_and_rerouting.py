@@ -39,7 +39,7 @@ async def test_a_referral_without_destination_is_routed_with_its_reasons(
     response = await referral_api.post("/fhir/$process-message", json=bundle, headers=FHIR_JSON)
     assert response.status_code == 200, response.text
     detail = await _detail(referral_api, referral_id)
-    # LKW 08:40, request 09:55 (+07:00); LVO suspected; Sikao has no CT: the hub is 35 min away,
+    # LKW 75 min before the request; LVO suspected; Sikao has no CT: the hub is 35 min away,
     # the thrombectomy centre far more, so thrombolysis first at the hub, then ship.
     assert detail["owner"] == HUB
     assert detail["routing"]["care_model"] == "drip-and-ship"

@@ -103,10 +103,12 @@ async def test_clinical_times_give_metrics_and_the_monthly_kpi_report(
     assert metrics["onset-to-door"]["minutes"] == 30
     assert metrics["door-to-needle"] == {
         "code": "door-to-needle",
-        "minutes": 40.0,
-        "target_minutes": 60.0,
+        "minutes": 40,
+        "target_minutes": 60,
         "met": True,
         "uncertain": False,
+        "hospital": SPOKE,
+        "duration": "0:40",
     }
     assert {m["code"] for m in detail["milestones"]} >= {"lkw", "door-in-first", "needle"}
 
@@ -114,18 +116,18 @@ async def test_clinical_times_give_metrics_and_the_monthly_kpi_report(
     rows = (await referral_api.get("/reports/kpi", params={"month": month})).json()
     assert len(rows) == 1
     row = rows[0]
-    assert (row["hospital_id"], row["referrals"], row["dtn_count"]) == (SPOKE, 1, 1)
-    assert (row["dtn_le_60_share"], row["dtn_le_45_share"], row["dtn_le_30_share"]) == (
-        1.0,
-        1.0,
+    assert (row["hospital_id"], row["patients"], row["dtn_count"]) == (SPOKE, 1, 1)
+    assert (row["dtn_le_60_pct"], row["dtn_le_45_pct"], row["dtn_le_30_pct"]) == (
+        100.0,
+        100.0,
         0.0,
     )
     assert row["dtn_median_min"] == 40
     csv = await referral_api.get("/reports/kpi", params={"month": month, "format": "csv"})
     assert csv.headers["content-type"].startswith("text/csv")
     header, line = csv.text.strip().splitlines()
-    assert header.startswith("hospital_id,month,referrals")
-    assert line.startswith(f"{SPOKE},{month},1,")
+    assert header.startswith("hospital_id,month,patients,dtn_count,dtn_le_60_pct")
+    assert line.startswith(f"{SPOKE},{month},1,1,100.0,100.0,0.0,40.0,")
     # Another hospital's report does not include Sikao's referrals.
     other = await referral_api.get(
         "/reports/kpi", params={"month": month}, headers=as_hospital("palian-hospital")

@@ -117,7 +117,7 @@ def test_decline_reasons_and_observation_codes() -> None:
 
 
 def test_published_milestones_are_the_ones_the_metrics_compute() -> None:
-    from services.referral.domain.metrics import MilestoneCode
+    from services.referral.domain.clock import MilestoneCode
     from shared.fhir.codesystems import MILESTONES
 
     assert set(MILESTONES) == {code.value for code in MilestoneCode}

@@ -9,22 +9,19 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from services.referral.domain.metrics import (
+from services.referral.domain.alerts import Alert, AlertCode, due_alerts, next_alert_at
+from services.referral.domain.clock import Milestone, MilestoneCode, TimeSource, bangkok_month
+from services.referral.domain.kpi import (
     KPI_COLUMNS,
-    Alert,
-    AlertCode,
-    Metric,
-    Milestone,
-    MilestoneCode,
-    ReferralOutcome,
-    TimeSource,
-    WindowCountdown,
-    bangkok_month,
-    compute_metrics,
-    due_alerts,
+    HospitalOutcome,
     kpi_csv,
     kpi_report,
-    next_alert_at,
+    outcomes_of,
+)
+from services.referral.domain.metrics import (
+    Metric,
+    WindowCountdown,
+    compute_metrics,
     window_countdowns,
 )
 
@@ -46,14 +43,15 @@ def ms(
     *,
     source: TimeSource = TimeSource.RECORDED,
     uncertain: bool = False,
+    hospital: str | None = None,
 ) -> Milestone:
     moment = at(minutes)
-    return Milestone(code, moment, moment + timedelta(minutes=1), source, uncertain)
+    return Milestone(code, moment, moment + timedelta(minutes=1), source, uncertain, hospital)
 
 
 # The targets written out by hand from DOMAIN.md section 2, independent of the module's table:
 # metric -> (from, to, target minutes or None).
-SPANS: dict[str, tuple[MilestoneCode, MilestoneCode, float | None]] = {
+SPANS: dict[str, tuple[MilestoneCode, MilestoneCode, int | None]] = {
     "onset-to-door": (M.LAST_KNOWN_WELL, M.DOOR_IN_FIRST, 120),
     "door-to-physician": (M.DOOR_IN_FIRST, M.PHYSICIAN_SEEN, 10),
     "door-to-ct": (M.DOOR_IN_FIRST, M.CT_STARTED, 25),
@@ -71,10 +69,10 @@ def span_cases() -> list[object]:
     """For every metric: on target, one minute over, each milestone missing, doubtful inputs."""
     cases: list[object] = []
     for code, (start, end, target) in SPANS.items():
-        on = target if target is not None else 37.0
+        on = target if target is not None else 37
         ok = None if target is None else True
         estimated, device = TimeSource.ESTIMATED, TimeSource.DEVICE
-        table: list[tuple[str, list[Milestone], float | None, bool | None, bool]] = [
+        table: list[tuple[str, list[Milestone], int | None, bool | None, bool]] = [
             ("on-target", [ms(start, 0), ms(end, on)], on, ok, False),
             ("missing-start", [ms(end, on)], None, None, False),
             ("missing-end", [ms(start, 0)], None, None, False),
@@ -99,8 +97,8 @@ def span_cases() -> list[object]:
 def test_metric(
     code: str,
     milestones: list[Milestone],
-    minutes: float | None,
-    target: float | None,
+    minutes: int | None,
+    target: int | None,
     met: bool | None,
     uncertain: bool,
 ) -> None:
@@ -222,7 +220,10 @@ def test_mixed_time_zones() -> None:
             id="door",
         ),
         pytest.param(
-            [ms(M.DOOR_IN_RECEIVING, 30), ms(M.GROIN_PUNCTURE, 29)],
+            [
+                ms(M.DOOR_IN_RECEIVING, 30, hospital="hub"),
+                ms(M.GROIN_PUNCTURE, 29, hospital="hub"),
+            ],
             "groin-puncture .* before door-in-receiving",
             id="device",
         ),
@@ -252,9 +253,12 @@ def test_a_later_record_of_a_milestone_corrects_the_earlier() -> None:
         pytest.param(240, (30, 120, 1200), id="4h-all-open"),
         pytest.param(300, (-30, 60, 1140), id="5h-thrombolysis-closed"),
         pytest.param(1500, (-1230, -1140, -60), id="25h-all-closed"),
+        # Whole minutes, rounded down: 29 min 40 s left is 29, never 30.
+        pytest.param(240 + 1 / 3, (29, 119, 1199), id="seconds-rounded-down"),
+        pytest.param(300 + 1 / 12, (-31, 59, 1139), id="closed-5-s-past-the-half-hour"),
     ],
 )
-def test_window_countdowns(now_minutes: float, left: tuple[float, float, float]) -> None:
+def test_window_countdowns(now_minutes: float, left: tuple[int, int, int]) -> None:
     countdowns = window_countdowns([ms(M.LAST_KNOWN_WELL, 0)], now=at(now_minutes))
     assert countdowns == [
         WindowCountdown("thrombolysis", at(270), left[0], False),
@@ -431,13 +435,14 @@ def test_bangkok_month(moment: datetime, month: str) -> None:
 
 def referral(
     hospital: str, door: datetime, dtn: float | None, dido: float | None, ct: float | None
-) -> ReferralOutcome:
-    milestones = [Milestone(M.DOOR_IN_FIRST, door, door)]
+) -> HospitalOutcome:
+    milestones = [Milestone(M.DOOR_IN_FIRST, door, door, hospital=hospital)]
     for code, minutes in ((M.NEEDLE, dtn), (M.DOOR_OUT_FIRST, dido), (M.CT_STARTED, ct)):
         if minutes is not None:
             moment = door + timedelta(minutes=minutes)
-            milestones.append(Milestone(code, moment, moment))
-    return ReferralOutcome.from_milestones(hospital, milestones)
+            milestones.append(Milestone(code, moment, moment, hospital=hospital))
+    (outcome,) = outcomes_of(milestones)
+    return outcome
 
 
 OCT = datetime(2026, 10, 15, 3, 0, tzinfo=UTC)
@@ -450,51 +455,65 @@ OUTCOMES = [
     referral("hosp-a", OCT + timedelta(days=3), None, None, None),
     referral("hosp-a", NOV_IN_BANGKOK, 40, None, None),
 ]
+NOTHING = {"dtn_uncertain_count": 0, "dido_uncertain_count": 0, "lkw_uncertain_count": 0}
+NO_DEVICE = {"door_to_device_count": 0, "door_to_device_median_min": None}
 EXPECTED_ROWS: list[dict[str, object]] = [
     {
         "hospital_id": "hosp-a",
         "month": "2026-10",
-        "referrals": 4,
+        "patients": 4,
         "dtn_count": 3,
-        "dtn_le_60_share": 0.667,
-        "dtn_le_45_share": 0.333,
-        "dtn_le_30_share": 0.333,
+        "dtn_le_60_pct": 66.7,
+        "dtn_le_45_pct": 33.3,
+        "dtn_le_30_pct": 33.3,
         "dtn_median_min": 50.0,
         "dido_count": 3,
-        "dido_le_120_share": 0.667,
-        "dido_le_90_share": 0.333,
+        "dido_le_120_pct": 66.7,
+        "dido_le_90_pct": 33.3,
         "dido_median_min": 100.0,
+        "door_to_ct_count": 3,
+        "door_to_ct_le_25_pct": 66.7,
         "door_to_ct_median_min": 22.0,
+        **NO_DEVICE,
+        **NOTHING,
     },
     {
         "hospital_id": "hosp-a",
         "month": "2026-11",
-        "referrals": 1,
+        "patients": 1,
         "dtn_count": 1,
-        "dtn_le_60_share": 1.0,
-        "dtn_le_45_share": 1.0,
-        "dtn_le_30_share": 0.0,
+        "dtn_le_60_pct": 100.0,
+        "dtn_le_45_pct": 100.0,
+        "dtn_le_30_pct": 0.0,
         "dtn_median_min": 40.0,
         "dido_count": 0,
-        "dido_le_120_share": None,
-        "dido_le_90_share": None,
+        "dido_le_120_pct": None,
+        "dido_le_90_pct": None,
         "dido_median_min": None,
+        "door_to_ct_count": 0,
+        "door_to_ct_le_25_pct": None,
         "door_to_ct_median_min": None,
+        **NO_DEVICE,
+        **NOTHING,
     },
     {
         "hospital_id": "hosp-b",
         "month": "2026-10",
-        "referrals": 1,
+        "patients": 1,
         "dtn_count": 1,
-        "dtn_le_60_share": 1.0,
-        "dtn_le_45_share": 0.0,
-        "dtn_le_30_share": 0.0,
+        "dtn_le_60_pct": 100.0,
+        "dtn_le_45_pct": 0.0,
+        "dtn_le_30_pct": 0.0,
         "dtn_median_min": 50.0,
         "dido_count": 0,
-        "dido_le_120_share": None,
-        "dido_le_90_share": None,
+        "dido_le_120_pct": None,
+        "dido_le_90_pct": None,
         "dido_median_min": None,
+        "door_to_ct_count": 1,
+        "door_to_ct_le_25_pct": 0.0,
         "door_to_ct_median_min": 30.0,
+        **NO_DEVICE,
+        **NOTHING,
     },
 ]
 
@@ -502,7 +521,7 @@ EXPECTED_ROWS: list[dict[str, object]] = [
 def test_kpi_report_groups_by_hospital_and_bangkok_month() -> None:
     rows = kpi_report(OUTCOMES)
     assert rows == EXPECTED_ROWS
-    assert all(tuple(row) == KPI_COLUMNS for row in rows)
+    assert [tuple(row) for row in rows] == [KPI_COLUMNS] * 3
 
 
 def test_kpi_report_of_nothing_is_empty() -> None:
@@ -510,12 +529,14 @@ def test_kpi_report_of_nothing_is_empty() -> None:
     assert kpi_csv([]).splitlines() == [",".join(KPI_COLUMNS)]
 
 
-def test_kpi_csv() -> None:
+def test_kpi_csv_gives_shares_as_percentages() -> None:
     text = kpi_csv(kpi_report(OUTCOMES))
     lines = text.splitlines()
     assert lines[0] == ",".join(KPI_COLUMNS)
-    assert lines[1] == "hosp-a,2026-10,4,3,0.667,0.333,0.333,50.0,3,0.667,0.333,100.0,22.0"
-    assert lines[2] == "hosp-a,2026-11,1,1,1.0,1.0,0.0,40.0,0,,,,"
+    assert lines[1] == (
+        "hosp-a,2026-10,4,3,66.7,33.3,33.3,50.0,0,3,66.7,33.3,100.0,0,3,66.7,22.0,0,,0"
+    )
+    assert lines[2] == "hosp-a,2026-11,1,1,100.0,100.0,0.0,40.0,0,0,,,,0,0,,,0,,0"
     parsed = list(csv.DictReader(io.StringIO(text)))
     assert [(r["hospital_id"], r["month"]) for r in parsed] == [
         ("hosp-a", "2026-10"),
@@ -527,9 +548,8 @@ def test_kpi_csv() -> None:
 @pytest.mark.parametrize("month", ["2026-13", "26-10", "2026-1", ""])
 def test_outcome_month_must_be_yyyy_mm(month: str) -> None:
     with pytest.raises(ValueError, match="YYYY-MM"):
-        ReferralOutcome("hosp-a", month, {})
+        HospitalOutcome("hosp-a", month, {})
 
 
-def test_outcome_needs_door_in_first() -> None:
-    with pytest.raises(ValueError, match="door-in-first"):
-        ReferralOutcome.from_milestones("hosp-a", [ms(M.NEEDLE, 0)])
+def test_a_patient_without_a_door_in_is_not_placed_in_any_month() -> None:
+    assert outcomes_of([ms(M.NEEDLE, 0)]) == []

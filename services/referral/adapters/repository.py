@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 import asyncpg
@@ -22,8 +22,10 @@ async def insert_referral(connection: Connection, *, request: RequestReferral) -
         """
         INSERT INTO referral (id, status, requester_org, owner_org, patient_hn, last_known_well,
                               nihss, suspected_lvo, teleconsult_requested, request_message_id,
-                              created_at, prealert, accept_by, replaces)
-        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
+                              created_at, prealert, accept_by, replaces, clock_id)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14,
+                -- a re-routed referral keeps its patient's clock
+                coalesce((SELECT clock_id FROM referral WHERE id = $14), $1))
         ON CONFLICT DO NOTHING
         """,
         request.referral_id,
@@ -220,40 +222,6 @@ async def directory_rows(connection: Connection) -> list[asyncpg.Record]:
     return rows
 
 
-async def record_milestone(
-    connection: Connection,
-    *,
-    referral_id: str,
-    code: str,
-    occurred_at: datetime,
-    source: str,
-    uncertain: bool,
-    reported_by: str,
-) -> None:
-    await connection.execute(
-        """
-        INSERT INTO milestone (referral_id, code, occurred_at, source, uncertain, reported_by)
-        VALUES ($1, $2, $3, $4, $5, $6)
-        ON CONFLICT (referral_id, code) DO UPDATE SET occurred_at = excluded.occurred_at,
-            source = excluded.source, uncertain = excluded.uncertain,
-            reported_by = excluded.reported_by, recorded_at = now()
-        """,
-        referral_id,
-        code,
-        occurred_at,
-        source,
-        uncertain,
-        reported_by,
-    )
-
-
-async def milestone_rows(connection: Connection, *, referral_id: str) -> list[asyncpg.Record]:
-    rows: list[asyncpg.Record] = await connection.fetch(
-        "SELECT * FROM milestone WHERE referral_id = $1 ORDER BY occurred_at", referral_id
-    )
-    return rows
-
-
 async def set_routing(connection: Connection, *, referral_id: str, routing: dict[str, Any]) -> None:
     await connection.execute("UPDATE referral SET routing = $2 WHERE id = $1", referral_id, routing)
 
@@ -396,61 +364,3 @@ def _date_condition(
     if prefix == "le":
         return f"{column} < {placeholder(end)}"
     raise ValueError(f"Unsupported date prefix {prefix!r}")
-
-
-async def referrals_in_alert_windows(
-    connection: Connection,
-    *,
-    now: datetime,
-    lkw_window: tuple[timedelta, timedelta],
-    dido_window: tuple[timedelta, timedelta],
-) -> list[str]:
-    """Referrals in play that may have an alert due now: the only ones the watcher examines,
-    so its work does not grow with the number of referrals (each window is from the earliest
-    alert to the moment its alert goes stale)."""
-    rows = await connection.fetch(
-        """
-        SELECT r.id FROM referral r
-        WHERE r.status NOT IN ('rejected', 'cancelled', 'failed', 'completed', 'entered-in-error')
-          AND r.replaced_by IS NULL
-          AND (
-            (r.status IN ('requested', 'received') AND r.accept_by <= $1)
-            OR EXISTS (
-                SELECT 1 FROM milestone m WHERE m.referral_id = r.id AND m.code = 'lkw'
-                  AND m.occurred_at BETWEEN $1 - $3::interval AND $1 - $2::interval)
-            OR EXISTS (
-                SELECT 1 FROM milestone m WHERE m.referral_id = r.id AND m.code = 'door-in-first'
-                  AND m.occurred_at BETWEEN $1 - $5::interval AND $1 - $4::interval)
-          )
-        """,
-        now,
-        lkw_window[0],
-        lkw_window[1],
-        dido_window[0],
-        dido_window[1],
-    )
-    return [row["id"] for row in rows]
-
-
-async def raised_alerts(connection: Connection, *, referral_id: str) -> list[str]:
-    rows = await connection.fetch(
-        "SELECT code FROM referral_alert WHERE referral_id = $1", referral_id
-    )
-    return [row["code"] for row in rows]
-
-
-async def raise_alert(connection: Connection, *, referral_id: str, code: str) -> bool:
-    """False when this alert was already raised for the referral (raised once, ever)."""
-    status: str = await connection.execute(
-        "INSERT INTO referral_alert (referral_id, code) VALUES ($1, $2) ON CONFLICT DO NOTHING",
-        referral_id,
-        code,
-    )
-    return status.endswith(" 1")
-
-
-async def referrals_from(connection: Connection, *, requester_org: str) -> list[str]:
-    rows = await connection.fetch(
-        "SELECT id FROM referral WHERE requester_org = $1 AND replaces IS NULL", requester_org
-    )
-    return [row["id"] for row in rows]

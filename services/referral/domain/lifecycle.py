@@ -82,24 +82,32 @@ class ReferralChange:
     outcome: str | None = None
 
 
+def milestone_code(reported: ReportedTime, *, hospital: str, first_hospital: str) -> str | None:
+    """The milestone a reported time is, by where it happened: a door-in is the first
+    hospital's or the receiving one's; leaving the receiving hospital is no stroke milestone."""
+    at_first_hospital = hospital == first_hospital
+    if reported.kind == "door-in":
+        return "door-in-first" if at_first_hospital else "door-in-receiving"
+    if reported.kind == "door-out":
+        return "door-out-first" if at_first_hospital else None
+    return reported.kind
+
+
 def milestones_of(referral: Referral, change: ReferralChange) -> list[tuple[str, ReportedTime]]:
     """The milestones a change records: its own (accepted, departed, ...) and the clinical times
-    it reports, named by where they happened (the sender's hospital)."""
+    it reports, named by where they happened (the resource's hospital, else the sender's)."""
     found: list[tuple[str, ReportedTime]] = []
     own = EVENT_MILESTONES.get(change.event)
     if own is not None:
         found.append((own, ReportedTime(kind=own, occurred_at=change.occurred_at)))
-    at_first_hospital = change.sender_org == referral.requester_org
     for reported in change.reported_times:
-        if reported.kind == "door-in":
-            code = "door-in-first" if at_first_hospital else "door-in-receiving"
-        elif reported.kind == "door-out":
-            if not at_first_hospital:
-                continue  # leaving the receiving hospital is not a stroke milestone
-            code = "door-out-first"
-        else:
-            code = reported.kind
-        found.append((code, reported))
+        code = milestone_code(
+            reported,
+            hospital=reported.hospital or change.sender_org,
+            first_hospital=referral.requester_org,
+        )
+        if code is not None:
+            found.append((code, reported))
     return found
 
 

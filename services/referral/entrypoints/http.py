@@ -3,26 +3,17 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import html
 import uuid
-from dataclasses import asdict
 from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Form, HTTPException, Request
-from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 from pydantic import BaseModel
 
 from services.referral.adapters import repository
 from services.referral.adapters.fhir_mapping import LOCAL_ZONE, referral_task
-from services.referral.domain.metrics import (
-    ReferralOutcome,
-    compute_metrics,
-    kpi_csv,
-    kpi_report,
-    window_countdowns,
-)
 from services.referral.domain.model import (
     InvalidReferral,
     NotAParty,
@@ -31,20 +22,17 @@ from services.referral.domain.model import (
     RequestReferral,
 )
 from services.referral.service import handlers, intake
-from services.referral.service.alerts import referral_milestones
 from services.referral.service.context import ReferralContext
 from shared.auth import CallerDep, FormCallerDep
 from shared.db.pool import Connection
 from shared.fhir.codes import (
-    EVENT_DISPLAY,
     NETWORK_ORGANIZATION,
-    EventCode,
     organization_reference,
 )
 from shared.fhir.envelope import FhirMessage, parse_message
 from shared.fhir.models import Task
 from shared.fhir.responses import response_message
-from shared.limits import NO_CONTROLS, InputLimits, month_problem
+from shared.limits import NO_CONTROLS, InputLimits
 from shared.messaging.inbox import Claim, claim_message, reused_id_reason
 from shared.runtime import RuntimeDep, ServiceRuntime
 from shared.web import FhirResponse, outcome_response
@@ -237,64 +225,6 @@ async def referral_form(runtime: RuntimeDep, caller: FormCallerDep) -> HTMLRespo
     )
 
 
-@router.get("/referrals/{referral_id}", response_class=JSONResponse)
-async def read_referral(referral_id: str, runtime: RuntimeDep, caller: CallerDep) -> JSONResponse:
-    """The referral and its timeline, for the two hospitals it is between."""
-    async with runtime.pool.acquire() as connection:
-        referral = await repository.get_referral(connection, referral_id=referral_id)
-        if referral is None:
-            raise HTTPException(404, f"No referral {referral_id!r}")
-        ensure_party(referral, caller)
-        steps = await repository.timeline(connection, referral_id=referral_id)
-        milestones = await referral_milestones(connection, referral_id=referral_id)
-    now = datetime.now(UTC)
-    return JSONResponse(
-        {
-            "id": referral.id,
-            "status": referral.status.value,
-            "requester": referral.requester_org,
-            "owner": referral.owner_org,
-            "teleconsult_requested": referral.teleconsult_requested,
-            "accept_by": (
-                referral.accept_by.astimezone(LOCAL_ZONE).isoformat()
-                if referral.accept_by
-                else None
-            ),
-            "routing": referral.routing,
-            "replaces": referral.replaces,
-            "replaced_by": referral.replaced_by,
-            "milestones": [
-                {
-                    "code": m.code.value,
-                    "occurred_at": m.occurred_at.astimezone(LOCAL_ZONE).isoformat(),
-                    "source": m.source.value,
-                    "uncertain": m.doubtful,
-                }
-                for m in milestones
-            ],
-            "metrics": {
-                code: asdict(metric) for code, metric in compute_metrics(milestones).items()
-            },
-            "windows": [
-                {**asdict(w), "closes_at": w.closes_at.astimezone(LOCAL_ZONE).isoformat()}
-                for w in window_countdowns(milestones, now=now)
-            ],
-            "timeline": [
-                {
-                    "event": step.event_code,
-                    "display": EVENT_DISPLAY.get(EventCode(step.event_code), step.event_code),
-                    # Shown on the province's clock, with its offset (+07:00).
-                    "occurred_at": step.occurred_at.astimezone(LOCAL_ZONE).isoformat(),
-                    "recorded_at": step.recorded_at.astimezone(LOCAL_ZONE).isoformat(),
-                    "source": step.source,
-                    "detail": step.detail,
-                }
-                for step in steps
-            ],
-        }
-    )
-
-
 _FORM = """<!doctype html>
 <html lang="th"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
@@ -314,30 +244,3 @@ _FORM = """<!doctype html>
 <button type="submit">Send referral / ส่งต่อ</button>
 </form></body></html>
 """
-
-
-@router.get("/reports/kpi", response_class=JSONResponse)
-async def kpi(
-    runtime: RuntimeDep, caller: CallerDep, month: str | None = None, format: str = "json"
-) -> Response:
-    """The caller's stroke KPIs per month: DTN and DIDO shares against targets, medians.
-
-    Counted for the referrals the hospital sent (its own door-in, needle and door-out times).
-    """
-    if format not in ("json", "csv"):
-        return outcome_response(
-            400, "format must be 'json' or 'csv'", code="value", expression="format"
-        )
-    problem = month_problem(month) if month is not None else None
-    if problem is not None:
-        return outcome_response(400, problem, code="value", expression="month")
-    outcomes = []
-    async with runtime.pool.acquire() as connection:
-        for referral_id in await repository.referrals_from(connection, requester_org=caller):
-            milestones = await referral_milestones(connection, referral_id=referral_id)
-            with contextlib.suppress(ValueError):  # no door-in time yet: not countable
-                outcomes.append(ReferralOutcome.from_milestones(caller, milestones))
-    rows = [r for r in kpi_report(outcomes) if month is None or r["month"] == month]
-    if format == "csv":
-        return Response(kpi_csv(rows), media_type="text/csv; charset=utf-8")
-    return JSONResponse(rows)

@@ -8,22 +8,20 @@ from datetime import UTC, datetime, timedelta
 
 from opentelemetry.instrumentation.utils import suppress_instrumentation
 
-from services.referral.adapters import fhir_mapping, repository
-from services.referral.domain.metrics import (
+from services.referral.adapters import clock_repository, fhir_mapping, repository
+from services.referral.domain.alerts import (
     DIDO_LIMITS,
     DIDO_WARNING_LEAD,
     LKW_ALERTS,
-    WINDOWS,
     Alert,
     AlertCode,
-    Milestone,
-    MilestoneCode,
-    TimeSource,
     due_alerts,
 )
+from services.referral.domain.metrics import WINDOWS
 from services.referral.domain.model import Referral
 from services.referral.domain.task_state import TaskStatus
 from services.referral.service.context import ReferralContext
+from services.referral.service.patient_clock import patient_milestones
 from services.referral.service.watcher import ReferralWatcher
 from shared.db.pool import Connection
 from shared.fhir.codes import NETWORK_ORGANIZATION, EventCode
@@ -48,24 +46,6 @@ DIDO_ALERT_WINDOW = (
 )
 
 
-_MILESTONE_CODES = {code.value for code in MilestoneCode}
-_TIME_SOURCES = {source.value for source in TimeSource}
-
-
-async def referral_milestones(connection: Connection, *, referral_id: str) -> list[Milestone]:
-    return [
-        Milestone(
-            code=MilestoneCode(row["code"]),
-            occurred_at=row["occurred_at"],
-            recorded_at=row["recorded_at"],
-            source=TimeSource(row["source"] if row["source"] in _TIME_SOURCES else "recorded"),
-            uncertain=row["uncertain"],
-        )
-        for row in await repository.milestone_rows(connection, referral_id=referral_id)
-        if row["code"] in _MILESTONE_CODES
-    ]
-
-
 def recipients(referral: Referral, alert: Alert) -> list[str]:
     """Who must act: the sending hospital for its door-out, both for the treatment windows."""
     if alert.code in (AlertCode.DIDO_APPROACHING, AlertCode.DIDO_120):
@@ -76,9 +56,10 @@ def recipients(referral: Referral, alert: Alert) -> list[str]:
 async def raise_due_alerts(
     connection: Connection, *, referral: Referral, context: ReferralContext, now: datetime
 ) -> list[Alert]:
-    milestones = await referral_milestones(connection, referral_id=referral.id)
+    milestones = await patient_milestones(connection, referral_id=referral.id)
     already = {
-        AlertCode(c) for c in await repository.raised_alerts(connection, referral_id=referral.id)
+        AlertCode(c)
+        for c in await clock_repository.raised_alerts(connection, referral_id=referral.id)
     }
     due = due_alerts(
         milestones,
@@ -91,7 +72,9 @@ async def raise_due_alerts(
         stale_after = STALE_AFTER.get(alert.code)
         if stale_after is not None and now > alert.due_at + stale_after:
             continue
-        if not await repository.raise_alert(connection, referral_id=referral.id, code=alert.code):
+        if not await clock_repository.raise_alert(
+            connection, referral_id=referral.id, code=alert.code
+        ):
             continue
         raised.append(alert)
         await repository.add_timeline_entry(
@@ -133,7 +116,7 @@ class AlertWatcher(ReferralWatcher):
         raised = 0
         with suppress_instrumentation():  # a poll: each alert's event is traced by the notifier
             async with self._pool.acquire() as connection:
-                ids = await repository.referrals_in_alert_windows(
+                ids = await clock_repository.referrals_in_alert_windows(
                     connection, now=now, lkw_window=LKW_ALERT_WINDOW, dido_window=DIDO_ALERT_WINDOW
                 )
         for referral_id in ids:

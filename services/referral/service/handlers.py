@@ -19,7 +19,8 @@ from services.referral.domain.model import (
 from services.referral.domain.task_state import TaskStatus, TransitionRefused
 from services.referral.service import rerouting
 from services.referral.service.context import ReferralContext
-from services.referral.service.intake import ReferralConflict, record_milestones, request_referral
+from services.referral.service.intake import ReferralConflict, request_referral
+from services.referral.service.patient_clock import record_milestones
 from shared.db.pool import Connection
 from shared.fhir.codes import STROKE_CAPABILITIES, EventCode
 from shared.fhir.envelope import FhirMessage
@@ -114,26 +115,43 @@ async def change_referral(
         await repository.update_status(connection, referral_id=referral.id, status=new_status)
         referral = replace(referral, status=new_status)
     business_status = lifecycle.RULES[change.event].business_status
+    milestones = lifecycle.milestones_of(referral, change)
     await record_milestones(
-        connection,
-        referral_id=referral.id,
-        reported_by=change.sender_org,
-        milestones=lifecycle.milestones_of(referral, change),
+        connection, referral_id=referral.id, reported_by=change.sender_org, milestones=milestones
     )
-    await repository.add_timeline_entry(
-        connection,
-        referral_id=referral.id,
-        event_code=change.event.value,
-        occurred_at=change.occurred_at,
-        source=f"Organization/{change.sender_org}",
-        message_id=change.message_id,
-        detail={
-            "status": new_status.value,
-            **({"reason": change.status_reason} if change.status_reason else {}),
-            **({"business_status": business_status} if business_status else {}),
-            **({"outcome": change.outcome} if change.outcome else {}),
-        },
-    )
+    detail: dict[str, object] = {
+        "status": new_status.value,
+        **({"reason": change.status_reason} if change.status_reason else {}),
+        **({"business_status": business_status} if business_status else {}),
+        **({"outcome": change.outcome} if change.outcome else {}),
+    }
+    # A clinical update shows each time it carries at that clinical time (the needle at
+    # 21:10, not when the message came); the entry's recorded time says when it came.
+    steps = [(change.occurred_at, detail)]
+    if change.event is EventCode.CLINICAL_UPDATE and milestones:
+        steps = [
+            (
+                reported.occurred_at,
+                {
+                    **detail,
+                    "milestone": code,
+                    "hospital": reported.hospital or change.sender_org,
+                    "time_source": reported.source,
+                    "uncertain": reported.uncertain or reported.source == "estimated",
+                },
+            )
+            for code, reported in milestones
+        ]
+    for occurred_at, step_detail in steps:
+        await repository.add_timeline_entry(
+            connection,
+            referral_id=referral.id,
+            event_code=change.event.value,
+            occurred_at=occurred_at,
+            source=f"Organization/{change.sender_org}",
+            message_id=change.message_id,
+            detail=step_detail,
+        )
     await add_to_outbox(
         connection,
         topic=REFERRAL_EVENTS,
@@ -151,7 +169,9 @@ async def change_referral(
             referral=referral,
             reason=f"declined by {referral.owner_org} ({change.status_reason})",
             context=endpoints,
-            now=change.occurred_at,
+            # The new referral is asked now, when the network re-routes, not at the decline's
+            # clinical time (which the declining hospital's clock stamped).
+            now=datetime.now(UTC),
             destination=change.redirect_to,
         )
     if change.event in TOLD_TO_THE_REFERRING_HOSPITAL:

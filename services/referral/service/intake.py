@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import asdict, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from services.referral.adapters import fhir_mapping, repository
-from services.referral.domain.lifecycle import ReportedTime
+from services.referral.domain.lifecycle import ReportedTime, milestone_code
 from services.referral.domain.model import InvalidReferral, RequestReferral
 from services.referral.domain.routing import (
     Capability,
@@ -19,6 +18,7 @@ from services.referral.domain.routing import (
     recommend,
 )
 from services.referral.service.context import ReferralContext
+from services.referral.service.patient_clock import record_milestones
 from shared.db.pool import Connection
 from shared.fhir.codes import EventCode
 from shared.messaging.outbox import add_to_outbox
@@ -127,10 +127,10 @@ async def request_referral(
             expression="Task.restriction.period.end",
         )
     if request.accept_by is None:
-        # The answer is due a set time after the network received the request (a request
-        # stamped earlier, e.g. sent from a queue, still gets the full time to be answered).
-        received = max(request.requested_at, datetime.now(UTC))
-        request = replace(request, accept_by=received + endpoints.accept_within)
+        # The answer is due a set time after the referring hospital asked (Task.authoredOn),
+        # never counted from later than the network received it (a clock a little ahead).
+        asked = min(request.requested_at, datetime.now(UTC))
+        request = replace(request, accept_by=asked + endpoints.accept_within)
     announced = False
     if not await repository.insert_referral(connection, request=request):
         prealerted = await repository.get_referral(
@@ -173,34 +173,13 @@ async def request_referral(
             request, source_endpoint=endpoints.source_endpoint
         ),
     )
-    await record_milestones(
-        connection,
-        referral_id=request.referral_id,
-        reported_by=request.requester_org,
-        milestones=[
-            ("referral-requested", ReportedTime(kind="", occurred_at=request.requested_at)),
-            *(
-                [
-                    (
-                        "lkw",
-                        ReportedTime(
-                            kind="lkw",
-                            occurred_at=request.last_known_well,
-                            source=request.lkw_source,
-                            uncertain=request.lkw_uncertain,
-                        ),
-                    )
-                ]
-                if request.last_known_well
-                else []
-            ),
-            *(
-                ("door-in-first" if t.kind == "door-in" else t.kind, t)
-                for t in request.reported_times
-                if t.kind != "door-out"
-            ),
-        ],
-    )
+    if request.replaces is None:  # a re-routed referral keeps its patient's clock
+        await record_milestones(
+            connection,
+            referral_id=request.referral_id,
+            reported_by=request.requester_org,
+            milestones=_first_milestones(request),
+        )
     if announced:
         return request.referral_id
     await add_to_outbox(
@@ -217,20 +196,24 @@ async def request_referral(
     return request.referral_id
 
 
-async def record_milestones(
-    connection: Connection,
-    *,
-    referral_id: str,
-    reported_by: str,
-    milestones: Iterable[tuple[str, ReportedTime]],
-) -> None:
-    for code, reported in milestones:
-        await repository.record_milestone(
-            connection,
-            referral_id=referral_id,
-            code=code,
-            occurred_at=reported.occurred_at,
-            source=reported.source,
-            uncertain=reported.uncertain,
-            reported_by=reported_by,
+def _first_milestones(request: RequestReferral) -> list[tuple[str, ReportedTime]]:
+    """What a new referral puts on the patient's clock: the request, LKW (how sure it is) and
+    the clinical times the referring hospital sent with it."""
+    found = [("referral-requested", ReportedTime(kind="", occurred_at=request.requested_at))]
+    if request.last_known_well is not None:
+        lkw = ReportedTime(
+            kind="lkw",
+            occurred_at=request.last_known_well,
+            source=request.lkw_source,
+            uncertain=request.lkw_uncertain,
         )
+        found.append(("lkw", lkw))
+    for reported in request.reported_times:
+        code = milestone_code(
+            reported,
+            hospital=reported.hospital or request.requester_org,
+            first_hospital=request.requester_org,
+        )
+        if code is not None:
+            found.append((code, reported))
+    return found

@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 
 from opentelemetry.instrumentation.utils import suppress_instrumentation
 
-from services.referral.adapters import directory, fhir_mapping, repository
+from services.referral.adapters import clock_repository, directory, fhir_mapping, repository
 from services.referral.domain.model import Referral, RequestReferral
 from services.referral.domain.task_state import TaskStatus, transition
 from services.referral.service.context import ReferralContext
@@ -43,7 +43,7 @@ async def reroute(
     lkw = next(
         (
             row
-            for row in await repository.milestone_rows(connection, referral_id=referral.id)
+            for row in await clock_repository.milestone_rows(connection, referral_id=referral.id)
             if row["code"] == "lkw"
         ),
         None,

@@ -1,0 +1,145 @@
+"""SQL for a patient's clock: the milestones every referral of one patient shares (a re-routed
+referral keeps its first referral's ``clock_id``), and the time-critical alerts raised on it."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import asyncpg
+
+from shared.db.pool import Connection
+
+# Alerts about one referral's own deadline; every other alert is about the patient's clock,
+# and raised once for the patient whatever referral it is on.
+PER_REFERRAL_ALERTS = ("referral-not-accepted",)
+
+
+async def record_milestone(
+    connection: Connection,
+    *,
+    referral_id: str,
+    code: str,
+    occurred_at: datetime,
+    source: str,
+    uncertain: bool,
+    reported_by: str,
+    hospital: str,
+) -> None:
+    """On the clock of ``referral_id``; a later report of the same step at the same hospital
+    corrects the earlier one."""
+    await connection.execute(
+        """
+        INSERT INTO milestone (referral_id, code, occurred_at, source, uncertain, reported_by,
+                               hospital)
+        SELECT clock_id, $2, $3, $4, $5, $6, $7 FROM referral WHERE id = $1
+        ON CONFLICT (referral_id, code, hospital) DO UPDATE SET
+            occurred_at = excluded.occurred_at, source = excluded.source,
+            uncertain = excluded.uncertain, reported_by = excluded.reported_by,
+            recorded_at = now()
+        """,
+        referral_id,
+        code,
+        occurred_at,
+        source,
+        uncertain,
+        reported_by,
+        hospital,
+    )
+
+
+async def milestone_rows(connection: Connection, *, referral_id: str) -> list[asyncpg.Record]:
+    """Every milestone of the patient the referral is about (all its referrals)."""
+    rows: list[asyncpg.Record] = await connection.fetch(
+        """
+        SELECT m.* FROM milestone m
+        WHERE m.referral_id = (SELECT clock_id FROM referral WHERE id = $1)
+        ORDER BY m.occurred_at
+        """,
+        referral_id,
+    )
+    return rows
+
+
+async def patient_referrals(connection: Connection, *, referral_id: str) -> list[asyncpg.Record]:
+    """Every referral of the patient the referral is about, first to latest."""
+    rows: list[asyncpg.Record] = await connection.fetch(
+        """
+        SELECT id, status, requester_org, owner_org, created_at, replaces, replaced_by
+        FROM referral WHERE clock_id = (SELECT clock_id FROM referral WHERE id = $1)
+        ORDER BY created_at, id
+        """,
+        referral_id,
+    )
+    return rows
+
+
+async def clocks_of(connection: Connection, *, organization_id: str) -> list[str]:
+    """The patients (clocks) the hospital sent or received, each once."""
+    rows = await connection.fetch(
+        """
+        SELECT DISTINCT clock_id FROM referral WHERE requester_org = $1 OR owner_org = $1
+        ORDER BY clock_id
+        """,
+        organization_id,
+    )
+    return [row["clock_id"] for row in rows]
+
+
+async def referrals_in_alert_windows(
+    connection: Connection,
+    *,
+    now: datetime,
+    lkw_window: tuple[timedelta, timedelta],
+    dido_window: tuple[timedelta, timedelta],
+) -> list[str]:
+    """Referrals in play that may have an alert due now: the only ones the watcher examines,
+    so its work does not grow with the number of referrals (each window is from the earliest
+    alert to the moment its alert goes stale)."""
+    rows = await connection.fetch(
+        """
+        SELECT r.id FROM referral r
+        WHERE r.status NOT IN ('rejected', 'cancelled', 'failed', 'completed', 'entered-in-error')
+          AND r.replaced_by IS NULL
+          AND (
+            (r.status IN ('requested', 'received') AND r.accept_by <= $1)
+            OR EXISTS (
+                SELECT 1 FROM milestone m WHERE m.referral_id = r.clock_id AND m.code = 'lkw'
+                  AND m.occurred_at BETWEEN $1 - $3::interval AND $1 - $2::interval)
+            OR EXISTS (
+                SELECT 1 FROM milestone m
+                WHERE m.referral_id = r.clock_id AND m.code = 'door-in-first'
+                  AND m.occurred_at BETWEEN $1 - $5::interval AND $1 - $4::interval)
+          )
+        """,
+        now,
+        lkw_window[0],
+        lkw_window[1],
+        dido_window[0],
+        dido_window[1],
+    )
+    return [row["id"] for row in rows]
+
+
+async def raised_alerts(connection: Connection, *, referral_id: str) -> list[str]:
+    """Alerts already raised: this referral's own, and the patient's on any of its referrals
+    (a re-routed patient is not paged twice for one window)."""
+    rows = await connection.fetch(
+        """
+        SELECT a.code FROM referral_alert a JOIN referral r ON r.id = a.referral_id
+        WHERE r.clock_id = (SELECT clock_id FROM referral WHERE id = $1)
+          AND (a.referral_id = $1 OR a.code <> ALL($2::text[]))
+        """,
+        referral_id,
+        list(PER_REFERRAL_ALERTS),
+    )
+    return [row["code"] for row in rows]
+
+
+async def raise_alert(connection: Connection, *, referral_id: str, code: str) -> bool:
+    """False when this alert was already raised for the referral (raised once, ever)."""
+    status: str = await connection.execute(
+        "INSERT INTO referral_alert (referral_id, code) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+        referral_id,
+        code,
+    )
+    return status.endswith(" 1")

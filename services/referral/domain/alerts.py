@@ -1,0 +1,151 @@
+"""Time-critical alerts of a patient's clock: due before a window or target is breached, each
+with its text in English and Thai (Bangkok date and time, "about ... if LKW is right" when the
+anchor is uncertain). Pure functions; lead times are documented in the README."""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from services.referral.domain.clock import Clock, Milestone, MilestoneCode, require_aware
+from services.referral.domain.metrics import WINDOWS
+from services.referral.domain.readable_time import english_moment, thai_moment
+
+M = MilestoneCode
+
+
+class AlertCode(StrEnum):
+    LKW_3H30 = "lkw-3h30-no-needle"
+    LKW_4H = "lkw-4h-no-needle"
+    DIDO_APPROACHING = "dido-approaching-90"
+    DIDO_120 = "dido-approaching-120"
+    REFERRAL_NOT_ACCEPTED = "referral-not-accepted"
+    LATER_THAN_ETA = "later-than-eta"
+
+
+@dataclass(frozen=True)
+class Alert:
+    code: AlertCode
+    due_at: datetime
+    # English and Thai, no patient data (PDPA: the link to the authenticated page says more).
+    message: str
+    uncertain: bool
+    message_th: str = ""
+
+
+def _lkw_texts(after: timedelta, closes: datetime, uncertain: bool) -> tuple[str, str]:
+    hours = f"{after / timedelta(hours=1):g}"
+    if uncertain:
+        return (
+            f"{hours} h since last known well (estimated), no thrombolytic given; window "
+            f"closes about {english_moment(closes)} if LKW is right.",
+            f"ผ่านไป {hours} ชั่วโมงนับจากเวลาที่ปกติครั้งสุดท้าย (เวลาโดยประมาณ) "
+            f"ยังไม่ได้ให้ยาละลายลิ่มเลือด ช่วงเวลาให้ยาจะสิ้นสุดประมาณ {thai_moment(closes)} "
+            "หากเวลาที่ปกติครั้งสุดท้ายถูกต้อง",
+        )
+    return (
+        f"{hours} h since last known well, no thrombolytic given; window closes at "
+        f"{english_moment(closes)}.",
+        f"ผ่านไป {hours} ชั่วโมงนับจากเวลาที่ปกติครั้งสุดท้าย ยังไม่ได้ให้ยาละลายลิ่มเลือด "
+        f"ช่วงเวลาให้ยาจะสิ้นสุด {thai_moment(closes)}",
+    )
+
+
+def _dido_texts(minutes: int, reached: datetime, uncertain: bool) -> tuple[str, str]:
+    about, about_th = ("about ", "ประมาณ ") if uncertain else ("", "")
+    return (
+        f"Door-in-door-out reaches {minutes} min at {about}{english_moment(reached)}; "
+        "patient not yet out.",
+        f"ผู้ป่วยจะอยู่ในโรงพยาบาลครบ {minutes} นาที (door-in-door-out) {about_th}"
+        f"{thai_moment(reached)} ยังไม่ได้ส่งตัวออก",
+    )
+
+
+# When the alerts fall due (DOMAIN.md section 2): after last known well without a needle, and
+# a lead time before each door-in-door-out target (the lead is a local choice).
+LKW_ALERTS: tuple[tuple[AlertCode, timedelta], ...] = (
+    (AlertCode.LKW_3H30, timedelta(hours=3.5)),
+    (AlertCode.LKW_4H, timedelta(hours=4)),
+)
+DIDO_LIMITS: tuple[tuple[AlertCode, timedelta], ...] = (
+    (AlertCode.DIDO_APPROACHING, timedelta(minutes=90)),
+    (AlertCode.DIDO_120, timedelta(minutes=120)),
+)
+DIDO_WARNING_LEAD = timedelta(minutes=15)
+
+
+def _pending(
+    milestones: Collection[Milestone], accept_by: datetime | None, eta: datetime | None
+) -> list[Alert]:
+    """Every alert still to come or overdue, ignoring what was already sent."""
+    got = Clock(milestones).latest  # a needle anywhere ends the thrombolysis alerts
+    out: list[Alert] = []
+    lkw = got.get(M.LAST_KNOWN_WELL)
+    if lkw is not None and M.NEEDLE not in got:
+        # AHA/ASA 2019 window of 4.5 h; warn at 3.5 h and 4 h (DOMAIN.md section 2).
+        closes = lkw.occurred_at + WINDOWS[0][1]
+        for code, after in LKW_ALERTS:
+            text, thai = _lkw_texts(after, closes, lkw.doubtful)
+            out.append(Alert(code, lkw.occurred_at + after, text, lkw.doubtful, thai))
+    door = got.get(M.DOOR_IN_FIRST)
+    if door is not None and M.DOOR_OUT_FIRST not in got:
+        # 15 min warning before the 90 and 120 min DIDO targets (the lead time is a local choice).
+        for code, limit in DIDO_LIMITS:
+            reached = door.occurred_at + limit
+            minutes = int(limit / timedelta(minutes=1))
+            text, thai = _dido_texts(minutes, reached, door.doubtful)
+            out.append(Alert(code, reached - DIDO_WARNING_LEAD, text, door.doubtful, thai))
+    if accept_by is not None and M.REFERRAL_REQUESTED in got and M.REFERRAL_ACCEPTED not in got:
+        require_aware("accept_by", accept_by)
+        text = (
+            f"Referral not accepted by its deadline, {english_moment(accept_by)}; "
+            "consider re-routing."
+        )
+        thai = f"ยังไม่มีการตอบรับการส่งต่อภายใน {thai_moment(accept_by)} โปรดพิจารณาส่งต่อโรงพยาบาลอื่น"
+        out.append(Alert(AlertCode.REFERRAL_NOT_ACCEPTED, accept_by, text, False, thai))
+    if eta is not None and M.DOOR_IN_RECEIVING not in got:
+        require_aware("eta", eta)
+        text = f"Patient not arrived at the receiving hospital by the ETA, {english_moment(eta)}."
+        thai = f"ผู้ป่วยยังไม่ถึงโรงพยาบาลปลายทางตามเวลาที่คาดไว้ {thai_moment(eta)}"
+        out.append(Alert(AlertCode.LATER_THAN_ETA, eta, text, False, thai))
+    return out
+
+
+def due_alerts(
+    milestones: Collection[Milestone],
+    *,
+    now: datetime,
+    accept_by: datetime | None = None,
+    eta: datetime | None = None,
+    already_sent: Collection[AlertCode] = (),
+) -> list[Alert]:
+    """Alerts due by ``now`` and not sent yet, earliest first."""
+    require_aware("now", now)
+    due = [
+        alert
+        for alert in _pending(list(milestones), accept_by, eta)
+        if alert.due_at <= now and alert.code not in already_sent
+    ]
+    return sorted(due, key=lambda alert: (alert.due_at, alert.code.value))
+
+
+def next_alert_at(
+    milestones: Collection[Milestone],
+    *,
+    accept_by: datetime | None = None,
+    eta: datetime | None = None,
+    already_sent: Collection[AlertCode] = (),
+    now: datetime | None = None,
+) -> datetime | None:
+    """When a scheduler should wake: the earliest unsent alert's due time (after ``now`` if
+    given; without ``now`` an overdue alert's past time is returned, meaning "wake now")."""
+    if now is not None:
+        require_aware("now", now)
+    times = [
+        alert.due_at
+        for alert in _pending(list(milestones), accept_by, eta)
+        if alert.code not in already_sent and (now is None or alert.due_at > now)
+    ]
+    return min(times, default=None)

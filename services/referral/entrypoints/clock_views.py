@@ -1,0 +1,134 @@
+"""What clinicians and the quality team read: a referral with its patient's clock (milestones,
+metrics, treatment windows, timeline), and the monthly KPI report. Times on the Bangkok clock
+to the second; durations in whole minutes (and H:MM)."""
+
+from __future__ import annotations
+
+import contextlib
+from dataclasses import asdict
+from datetime import UTC, datetime
+from typing import Any
+
+from fastapi import APIRouter, HTTPException
+from fastapi.responses import JSONResponse, Response
+
+from services.referral.adapters import clock_repository, repository
+from services.referral.domain.clock import Milestone
+from services.referral.domain.kpi import HospitalOutcome, kpi_csv, kpi_report, outcomes_of
+from services.referral.domain.metrics import Metric, compute_metrics, window_countdowns
+from services.referral.domain.readable_time import h_mm, local_iso
+from services.referral.entrypoints.http import ensure_party
+from services.referral.service.patient_clock import patient_milestones
+from shared.auth import CallerDep
+from shared.fhir.codes import EVENT_DISPLAY, EventCode
+from shared.limits import month_problem
+from shared.runtime import RuntimeDep
+from shared.web import outcome_response
+
+router = APIRouter()
+
+
+def _metric(metric: Metric) -> dict[str, Any]:
+    return {**asdict(metric), "duration": h_mm(metric.minutes)}
+
+
+def _milestone(milestone: Milestone) -> dict[str, Any]:
+    return {
+        "code": milestone.code.value,
+        "occurred_at": local_iso(milestone.occurred_at),
+        "recorded_at": local_iso(milestone.recorded_at),
+        "source": milestone.source.value,
+        "uncertain": milestone.doubtful,
+        "hospital": milestone.hospital,
+    }
+
+
+def _metrics(milestones: list[Milestone]) -> tuple[dict[str, Any], str | None]:
+    """The metrics, or none and the reason when two times contradict each other."""
+    try:
+        return {c: _metric(m) for c, m in compute_metrics(milestones).items()}, None
+    except ValueError as contradiction:
+        return {}, str(contradiction)
+
+
+@router.get("/referrals/{referral_id}", response_class=JSONResponse)
+async def read_referral(referral_id: str, runtime: RuntimeDep, caller: CallerDep) -> JSONResponse:
+    """The referral and its timeline, for the two hospitals it is between; milestones, metrics
+    and windows are the patient's, across every referral it took (``patient_referrals``)."""
+    async with runtime.pool.acquire() as connection:
+        referral = await repository.get_referral(connection, referral_id=referral_id)
+        if referral is None:
+            raise HTTPException(404, f"No referral {referral_id!r}")
+        ensure_party(referral, caller)
+        steps = await repository.timeline(connection, referral_id=referral_id)
+        milestones = await patient_milestones(connection, referral_id=referral_id)
+        chain = await clock_repository.patient_referrals(connection, referral_id=referral_id)
+    metrics, clock_error = _metrics(milestones)
+    return JSONResponse(
+        {
+            "id": referral.id,
+            "status": referral.status.value,
+            "requester": referral.requester_org,
+            "owner": referral.owner_org,
+            "teleconsult_requested": referral.teleconsult_requested,
+            "accept_by": local_iso(referral.accept_by) if referral.accept_by else None,
+            "routing": referral.routing,
+            "replaces": referral.replaces,
+            "replaced_by": referral.replaced_by,
+            "patient_referrals": [
+                {
+                    "id": row["id"],
+                    "status": row["status"],
+                    "owner": row["owner_org"],
+                    "requested_at": local_iso(row["created_at"]),
+                    "replaces": row["replaces"],
+                    "replaced_by": row["replaced_by"],
+                }
+                for row in chain
+            ],
+            "milestones": [_milestone(m) for m in milestones],
+            "metrics": metrics,
+            **({"clock_error": clock_error} if clock_error else {}),
+            "windows": [
+                {**asdict(w), "closes_at": local_iso(w.closes_at)}
+                for w in window_countdowns(milestones, now=datetime.now(UTC))
+            ],
+            "timeline": [
+                {
+                    "event": step.event_code,
+                    "display": EVENT_DISPLAY.get(EventCode(step.event_code), step.event_code),
+                    # When it happened clinically, and apart from it when it was recorded.
+                    "occurred_at": local_iso(step.occurred_at),
+                    "recorded_at": local_iso(step.recorded_at),
+                    "source": step.source,
+                    "detail": step.detail,
+                }
+                for step in steps
+            ],
+        }
+    )
+
+
+@router.get("/reports/kpi", response_class=JSONResponse)
+async def kpi(
+    runtime: RuntimeDep, caller: CallerDep, month: str | None = None, format: str = "json"
+) -> Response:
+    """The caller's stroke KPIs per month (docs/clinical-metrics.md): each patient it sent or
+    received counted once, on the times that happened at the caller's hospital."""
+    if format not in ("json", "csv"):
+        return outcome_response(
+            400, "format must be 'json' or 'csv'", code="value", expression="format"
+        )
+    problem = month_problem(month) if month is not None else None
+    if problem is not None:
+        return outcome_response(400, problem, code="value", expression="month")
+    outcomes: list[HospitalOutcome] = []
+    async with runtime.pool.acquire() as connection:
+        for clock_id in await clock_repository.clocks_of(connection, organization_id=caller):
+            milestones = await patient_milestones(connection, referral_id=clock_id)
+            with contextlib.suppress(ValueError):  # two times contradict: not countable
+                outcomes.extend(o for o in outcomes_of(milestones) if o.hospital_id == caller)
+    rows = [r for r in kpi_report(outcomes) if month is None or r["month"] == month]
+    if format == "csv":
+        return Response(kpi_csv(rows), media_type="text/csv; charset=utf-8")
+    return JSONResponse(rows)
