@@ -203,14 +203,19 @@ async def acknowledgement_of(
     return row["acknowledged_at"], row["acknowledged_by"]
 
 
-async def dead_letters(connection: Connection, *, limit: int = 100) -> list[dict[str, Any]]:
-    """Deliveries that finally failed, newest first, with the reason: what operators replay."""
+async def dead_letters(
+    connection: Connection, *, hospital: str | None = None, limit: int = 100
+) -> list[dict[str, Any]]:
+    """Deliveries that finally failed (of one hospital, or all), newest first, with the reason:
+    what operators replay."""
     rows = await connection.fetch(
         """
         SELECT id, referral_id, recipient, channel, attempts, last_error, created_at
-        FROM delivery WHERE status = 'failed' ORDER BY created_at DESC LIMIT $1
+        FROM delivery WHERE status = 'failed' AND ($2::text IS NULL OR hospital = $2)
+        ORDER BY created_at DESC LIMIT $1
         """,
         limit,
+        hospital,
     )
     return [dict(row) for row in rows]
 

@@ -40,14 +40,22 @@ async def on_call_now(runtime: RuntimeDep, caller: CallerDep) -> JSONResponse:
 
 @router.get("/dead-letters", response_class=JSONResponse)
 async def list_dead_letters(runtime: RuntimeDep, caller: CallerDep) -> JSONResponse:
-    """Deliveries that finally failed, with the reason (operators replay them)."""
+    """The caller's hospital's deliveries that finally failed, with the reason, to replay
+    (operators see every hospital's with ``python -m services.notifier.replay``)."""
     async with runtime.pool.acquire() as connection:
-        return JSONResponse(jsonable_encoder(await repository.dead_letters(connection)))
+        failed = await repository.dead_letters(connection, hospital=caller)
+    return JSONResponse(jsonable_encoder(failed))
 
 
 @router.post("/deliveries/{delivery_id}/replay", response_class=JSONResponse)
 async def replay_delivery(delivery_id: str, runtime: RuntimeDep, caller: CallerDep) -> JSONResponse:
+    """Sends one of the caller's hospital's failed deliveries again."""
     async with runtime.pool.acquire() as connection:
+        delivery = await repository.get_delivery(connection, delivery_id=delivery_id)
+        if delivery is None:
+            raise HTTPException(404, f"No delivery {delivery_id[:80]!r}")
+        if delivery.hospital != caller:
+            raise HTTPException(403, "This alert was not sent to your hospital")
         if not await repository.replay(connection, delivery_id=delivery_id):
             raise HTTPException(409, f"Delivery {delivery_id!r} is not a failed delivery")
     runtime.components["dispatcher"].wake()

@@ -1,0 +1,321 @@
+"""Who may do what: every HTTP route of the three services, and every message a hospital system
+sends (Kafka inbound or $process-message, one code path), for every kind of caller: the referring
+hospital's system, the receiving hospital's, a third hospital's, and a caller without
+credentials. The routes are found by walking the apps, so a new route without a policy here
+fails the test. Operators have no HTTP role: they use the command line (shared.admin,
+services.notifier.replay) on the servers."""
+
+from __future__ import annotations
+
+import enum
+import json
+from collections.abc import AsyncIterator, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import pytest
+from fastapi import FastAPI
+
+from services.notifier.bootstrap import create_app as notifier_app
+from services.referral.bootstrap import create_app as referral_app
+from services.referral.domain import lifecycle
+from services.telemedicine.bootstrap import create_app as telemedicine_app
+from shared.fhir.codes import EventCode
+from tests.e2e.harness import SERVICE_PORTS
+from tests.support import (
+    TestStack,
+    as_hospital,
+    eventually,
+    hospital_message,
+    referral_bundle,
+)
+
+pytestmark = pytest.mark.e2e
+
+REQUESTER, OWNER, THIRD, ANONYMOUS = "requester", "owner", "third", "anonymous"
+ROLES = (REQUESTER, OWNER, THIRD, ANONYMOUS)
+HOSPITAL_OF = {REQUESTER: "sikao-hospital", OWNER: "trang-hospital", THIRD: "palian-hospital"}
+FHIR_JSON = {"Content-Type": "application/fhir+json"}
+
+
+class Policy(enum.Enum):
+    PUBLIC = "anyone"
+    HOSPITAL = "any hospital's system, for itself"
+    PARTIES = "the two hospitals of the referral"
+    ALERTED = "the hospital the alert went to"
+    SELF = "only the hospital named in the path"
+    SECRET = "only with the route's own secret (signature, token, ticket), never an API key"
+
+
+def allowed(policy: Policy, role: str) -> bool:
+    return {
+        Policy.PUBLIC: True,
+        Policy.HOSPITAL: role != ANONYMOUS,
+        Policy.PARTIES: role in (REQUESTER, OWNER),
+        Policy.ALERTED: role == OWNER,
+        Policy.SELF: role == REQUESTER,
+        Policy.SECRET: False,
+    }[policy]
+
+
+POLICIES: dict[tuple[str, str, str], Policy] = {
+    **{
+        (service, "GET", path): Policy.PUBLIC
+        for service in SERVICE_PORTS
+        for path in ("/health", "/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc")
+    },
+    ("referral", "POST", "/fhir/$process-message"): Policy.HOSPITAL,
+    ("referral", "PUT", "/directory/{organization_id}/availability"): Policy.SELF,
+    ("referral", "GET", "/directory"): Policy.HOSPITAL,
+    ("referral", "GET", "/referrals/{referral_id}"): Policy.PARTIES,
+    ("referral", "GET", "/reports/kpi"): Policy.HOSPITAL,
+    ("referral", "GET", "/fhir/Task/{task_id}"): Policy.PARTIES,
+    ("referral", "GET", "/fhir/Task"): Policy.HOSPITAL,
+    ("referral", "GET", "/fhir/ServiceRequest/{request_id}"): Policy.PARTIES,
+    ("referral", "GET", "/fhir/ServiceRequest"): Policy.HOSPITAL,
+    ("referral", "GET", "/fhir/CodeSystem/{name}"): Policy.PUBLIC,
+    ("referral", "GET", "/fhir/CodeSystem"): Policy.PUBLIC,
+    ("referral", "GET", "/fhir/metadata"): Policy.PUBLIC,
+    ("referral", "GET", "/asyncapi.json"): Policy.PUBLIC,
+    ("referral", "GET", "/asyncapi"): Policy.PUBLIC,
+    ("referral", "POST", "/referrals"): Policy.HOSPITAL,
+    ("referral", "GET", "/referrals/new"): Policy.HOSPITAL,
+    ("notifier", "GET", "/deliveries"): Policy.PARTIES,
+    ("notifier", "GET", "/on-call"): Policy.HOSPITAL,
+    ("notifier", "GET", "/dead-letters"): Policy.HOSPITAL,
+    ("notifier", "POST", "/deliveries/{delivery_id}/replay"): Policy.ALERTED,
+    ("notifier", "POST", "/deliveries/{delivery_id}/acknowledge"): Policy.ALERTED,
+    ("notifier", "POST", "/line/webhook"): Policy.SECRET,
+    ("notifier", "POST", "/live/tickets"): Policy.HOSPITAL,
+    ("notifier", "GET", "/live/events"): Policy.HOSPITAL,
+    ("notifier", "GET", "/live"): Policy.HOSPITAL,
+    ("notifier", "GET", "/ack/{token}"): Policy.SECRET,
+    ("notifier", "POST", "/ack/{token}"): Policy.SECRET,
+    ("notifier", "POST", "/sms/delivery-reports"): Policy.SECRET,
+    ("telemedicine", "GET", "/consults"): Policy.PARTIES,
+    ("telemedicine", "GET", "/consults/{consult_id}"): Policy.PARTIES,
+}
+
+
+def _routes(routes: Iterable[Any], prefix: str = "") -> Iterable[tuple[str, str]]:
+    for route in routes:
+        methods = getattr(route, "methods", None)
+        if methods is not None:
+            for method in sorted(set(methods) - {"HEAD"}):
+                yield method, prefix + route.path
+        else:  # an included router (FastAPI keeps them unflattened)
+            inner = getattr(route, "router", None) or getattr(route, "original_router", None)
+            assert inner is not None, f"unknown kind of route: {route!r}"
+            yield from _routes(inner.routes, prefix + (getattr(route, "prefix", "") or ""))
+
+
+def test_every_route_of_every_service_has_an_authorization_policy() -> None:
+    apps: dict[str, FastAPI] = {
+        "referral": referral_app(),
+        "notifier": notifier_app(),
+        "telemedicine": telemedicine_app(),
+    }
+    found = {
+        (service, method, path)
+        for service, app in apps.items()
+        for method, path in _routes(app.router.routes)
+    }
+    assert found == set(POLICIES), (
+        f"routes without a policy: {sorted(found - set(POLICIES))}; "
+        f"policies without a route: {sorted(set(POLICIES) - found)}"
+    )
+
+
+@dataclass(frozen=True)
+class Referral:
+    """A referral from REQUESTER to OWNER with a teleconsult, accepted, so both hospitals have
+    been alerted about it."""
+
+    id: str
+    consult_id: str
+    owner_delivery_id: str
+
+
+@pytest.fixture(scope="module")
+async def referral(referral_api: httpx.AsyncClient) -> Referral:
+    bundle, referral_id, _ = referral_bundle(teleconsult=True)
+    sent = await referral_api.post("/fhir/$process-message", json=bundle, headers=FHIR_JSON)
+    assert sent.status_code == 200, sent.text
+    accept, _ = hospital_message(
+        "referral-accepted",
+        sender=HOSPITAL_OF[OWNER],
+        receiver=HOSPITAL_OF[REQUESTER],
+        referral_id=referral_id,
+        status="accepted",
+    )
+    accepted = await referral_api.post(
+        "/fhir/$process-message",
+        json=accept,
+        headers={**FHIR_JSON, **as_hospital("trang-hospital")},
+    )
+    assert accepted.status_code == 200, accepted.text
+    base = "http://127.0.0.1:{}"
+    async with httpx.AsyncClient(headers=as_hospital(HOSPITAL_OF[OWNER])) as client:
+
+        async def both_alerted() -> list[dict[str, Any]] | None:
+            response = await client.get(
+                base.format(SERVICE_PORTS["notifier"]) + "/deliveries",
+                params={"referral": referral_id},
+            )
+            log: list[dict[str, Any]] = response.json()
+            hospitals = {d["hospital"] for d in log}
+            return log if {HOSPITAL_OF[OWNER], HOSPITAL_OF[REQUESTER]} <= hospitals else None
+
+        log = await eventually(both_alerted, what="alerts to both hospitals")
+
+        async def consult() -> list[dict[str, Any]] | None:
+            response = await client.get(
+                base.format(SERVICE_PORTS["telemedicine"]) + "/consults",
+                params={"referral": referral_id},
+            )
+            found: list[dict[str, Any]] = response.json()
+            return found or None
+
+        (teleconsult,) = await eventually(consult, what="the teleconsult")
+    owner_delivery = next(d for d in log if d["hospital"] == HOSPITAL_OF[OWNER])
+    return Referral(referral_id, teleconsult["id"], owner_delivery["id"])
+
+
+def _request(service: str, method: str, path: str, referral: Referral, role: str) -> dict[str, Any]:
+    """A concrete, otherwise well-formed request for the route, made by ``role``."""
+    values = {
+        "referral_id": referral.id,
+        "task_id": referral.id,
+        "request_id": f"sr-{referral.id}",
+        "consult_id": referral.consult_id,
+        "delivery_id": referral.owner_delivery_id,
+        "organization_id": HOSPITAL_OF[REQUESTER],
+        "name": "event",
+        "token": "not-a-signed-token",
+    }
+    request: dict[str, Any] = {"method": method, "url": path.format(**values)}
+    if path in ("/deliveries", "/consults"):
+        request["params"] = {"referral": referral.id}
+    if path == "/fhir/$process-message":
+        sender = HOSPITAL_OF.get(role, HOSPITAL_OF[REQUESTER])
+        bundle, _, _ = referral_bundle(teleconsult=False)
+        text = json.dumps(bundle).replace("Organization/sikao-hospital", f"Organization/{sender}")
+        request.update(content=text, headers=FHIR_JSON)
+    elif path == "/directory/{organization_id}/availability":
+        request["json"] = {"unavailable": []}
+    elif path == "/referrals" and method == "POST":
+        request["data"] = {"owner": HOSPITAL_OF[OWNER], "hospital_number": "HN-MATRIX"}
+    elif path == "/sms/delivery-reports":
+        request["json"] = {"reference": referral.owner_delivery_id, "status": "delivered"}
+    elif path == "/line/webhook":
+        request["content"] = b'{"destination": "x", "events": []}'
+    headers = {**request.get("headers", {}), **as_hospital(HOSPITAL_OF.get(role, ""))}
+    if role == ANONYMOUS:
+        headers.pop("Authorization")
+    request["headers"] = headers
+    return request
+
+
+async def _status(client: httpx.AsyncClient, request: dict[str, Any]) -> int:
+    async with client.stream(**request) as response:  # live streams answer with headers first
+        return response.status_code
+
+
+MATRIX = [
+    pytest.param(service, method, path, role, id=f"{service}:{method}:{path}:{role}")
+    for (service, method, path) in POLICIES
+    for role in ROLES
+]
+
+
+@pytest.fixture(scope="module")
+async def clients() -> AsyncIterator[dict[str, httpx.AsyncClient]]:
+    clients = {
+        service: httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=30)
+        for service, port in SERVICE_PORTS.items()
+    }
+    yield clients
+    for client in clients.values():
+        await client.aclose()
+
+
+@pytest.mark.parametrize(("service", "method", "path", "role"), MATRIX)
+async def test_each_route_allows_or_denies_each_kind_of_caller(
+    clients: dict[str, httpx.AsyncClient],
+    referral: Referral,
+    service: str,
+    method: str,
+    path: str,
+    role: str,
+) -> None:
+    policy = POLICIES[(service, method, path)]
+    status = await _status(clients[service], _request(service, method, path, referral, role))
+    if allowed(policy, role):
+        assert status not in (401, 403), f"{policy.value}: {role} was refused ({status})"
+        assert status < 500
+    elif policy is Policy.SECRET:
+        assert 400 <= status < 500, f"{policy.value}: {role} got {status}"
+    else:
+        assert status == (401 if role == ANONYMOUS else 403), f"{policy.value}: {role} got {status}"
+
+
+# Who may send each lifecycle message about a referral (HL7 BSeR / IHE 360X roles).
+SENDERS: dict[EventCode, tuple[str, ...]] = {
+    EventCode.REFERRAL_RECEIVED: (OWNER,),
+    EventCode.REFERRAL_ACCEPTED: (OWNER,),
+    EventCode.REFERRAL_DECLINED: (OWNER,),
+    EventCode.REFERRAL_REDIRECTED: (OWNER,),
+    EventCode.REFERRAL_CANCELLED: (REQUESTER,),
+    EventCode.TRANSFER_DEPARTED: (REQUESTER,),
+    EventCode.PATIENT_ARRIVED: (OWNER,),
+    EventCode.CLINICAL_UPDATE: (REQUESTER, OWNER),
+    EventCode.REFERRAL_COMPLETED: (OWNER,),
+}
+TASK_STATUS = {
+    EventCode.REFERRAL_RECEIVED: "received",
+    EventCode.REFERRAL_ACCEPTED: "accepted",
+    EventCode.REFERRAL_DECLINED: "rejected",
+    EventCode.REFERRAL_REDIRECTED: "rejected",
+    EventCode.REFERRAL_CANCELLED: "cancelled",
+    EventCode.TRANSFER_DEPARTED: "in-progress",
+    EventCode.PATIENT_ARRIVED: "in-progress",
+    EventCode.CLINICAL_UPDATE: "accepted",
+    EventCode.REFERRAL_COMPLETED: "completed",
+}
+
+
+def test_every_lifecycle_message_has_a_sender_policy() -> None:
+    assert set(SENDERS) == set(lifecycle.RULES)
+
+
+@pytest.mark.parametrize("event", SENDERS, ids=[e.value for e in SENDERS])
+async def test_each_lifecycle_message_is_taken_only_from_its_sender(
+    referral_api: httpx.AsyncClient, stack: TestStack, event: EventCode
+) -> None:
+    bundle, referral_id, _ = referral_bundle(teleconsult=False)
+    assert (
+        await referral_api.post("/fhir/$process-message", json=bundle, headers=FHIR_JSON)
+    ).status_code == 200
+    # Refusals first (they change nothing), then each allowed sender.
+    for role in sorted((REQUESTER, OWNER, THIRD), key=lambda r: r in SENDERS[event]):
+        other = HOSPITAL_OF[OWNER if role != OWNER else REQUESTER]
+        message, _ = hospital_message(
+            event.value,
+            sender=HOSPITAL_OF[role],
+            receiver=other,
+            referral_id=referral_id,
+            status=TASK_STATUS[event],
+            status_reason="no bed" if TASK_STATUS[event] == "rejected" else None,
+        )
+        response = await referral_api.post(
+            "/fhir/$process-message",
+            json=message,
+            headers={**FHIR_JSON, **as_hospital(HOSPITAL_OF[role])},
+        )
+        if role in SENDERS[event]:
+            assert response.status_code not in (401, 403), (role, response.text)
+            assert response.status_code < 500
+        else:
+            assert response.status_code == 403, (role, response.text)
+            assert response.json()["issue"][0]["code"] == "forbidden"
