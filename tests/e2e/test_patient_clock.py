@@ -4,21 +4,14 @@ spoke's; the timeline shows clinical times; accept-by counts from when the spoke
 
 from __future__ import annotations
 
-import json
 import random
-import uuid
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import httpx
 import pytest
-from fhir.resources.R4B.encounter import Encounter
-from fhir.resources.R4B.imagingstudy import ImagingStudy
-from fhir.resources.R4B.medicationadministration import MedicationAdministration
 
-from shared.fhir.codes import EventCode
-from shared.fhir.envelope import build_message
-from shared.fhir.models import Task
+from tests.e2e.clinical_updates import clinical_update, ct, encounter, needle
 from tests.support import as_hospital, hospital_message, referral_bundle
 
 pytestmark = pytest.mark.e2e
@@ -58,63 +51,6 @@ async def _kpi(api: httpx.AsyncClient, org: str, month: str) -> list[dict[str, A
     return rows
 
 
-def _encounter(start: datetime | None = None, end: datetime | None = None) -> Encounter:
-    period = {
-        **({"start": start.isoformat()} if start else {}),
-        **({"end": end.isoformat()} if end else {}),
-    }
-    return Encounter.model_validate(
-        {
-            "resourceType": "Encounter",
-            "id": f"enc-{uuid.uuid4()}",
-            "status": "in-progress",
-            "class": {"system": "http://terminology.hl7.org/CodeSystem/v3-ActCode", "code": "EMER"},
-            "period": period,
-        }
-    )
-
-
-def _ct(started: datetime) -> ImagingStudy:
-    return ImagingStudy.model_validate(
-        {
-            "resourceType": "ImagingStudy",
-            "id": f"ct-{uuid.uuid4()}",
-            "status": "available",
-            "subject": {"reference": "Patient/p"},
-            "started": started.isoformat(),
-        }
-    )
-
-
-def _needle(given: datetime, at_hospital: str) -> MedicationAdministration:
-    return MedicationAdministration.model_validate(
-        {
-            "resourceType": "MedicationAdministration",
-            "id": f"rtpa-{uuid.uuid4()}",
-            "status": "completed",
-            "medicationCodeableConcept": {"text": "alteplase"},
-            "subject": {"reference": "Patient/p"},
-            "effectiveDateTime": given.isoformat(),
-            "performer": [{"actor": {"reference": f"Organization/{at_hospital}"}}],
-        }
-    )
-
-
-def _clinical_update(referral_id: str, sender: str, receiver: str, *resources: Any) -> Any:
-    task = Task.model_validate(
-        {"resourceType": "Task", "id": referral_id, "status": "requested", "intent": "order"}
-    )
-    message = build_message(
-        event=EventCode.CLINICAL_UPDATE,
-        sender=f"Organization/{sender}",
-        destinations=[f"Organization/{receiver}"],
-        focus=[task],
-        supporting=list(resources),
-        source_endpoint=f"urn:test:{sender}",
-    )
-    return json.loads(message.to_json())
-
-
 def _new_referral(lkw: datetime | None = None) -> tuple[dict[str, Any], str]:
     bundle, referral_id, _ = referral_bundle(teleconsult=False)
     if lkw is not None:
@@ -134,12 +70,12 @@ async def test_a_rerouted_patients_dtn_and_dido_reach_the_kpi_exactly_once(
     # Door-in 09:30 and CT 09:45 at Sikao, before Trang declines.
     await _post(
         referral_api,
-        _clinical_update(
+        clinical_update(
             first_id,
             SPOKE,
             HUB,
-            _encounter(start=day + timedelta(minutes=30)),
-            _ct(day + timedelta(minutes=45)),
+            encounter(start=day + timedelta(minutes=30)),
+            ct(day + timedelta(minutes=45)),
         ),
         SPOKE,
     )
@@ -161,19 +97,17 @@ async def test_a_rerouted_patients_dtn_and_dido_reach_the_kpi_exactly_once(
     # Sikao goes on reporting on the referral it knows; Songklanagarind on its own.
     await _post(
         referral_api,
-        _clinical_update(first_id, SPOKE, HUB, _needle(day + timedelta(minutes=80), SPOKE)),
+        clinical_update(first_id, SPOKE, HUB, needle(day + timedelta(minutes=80), SPOKE)),
         SPOKE,
     )
     await _post(
         referral_api,
-        _clinical_update(rerouted_id, SPOKE, CENTRE, _encounter(end=day + timedelta(minutes=130))),
+        clinical_update(rerouted_id, SPOKE, CENTRE, encounter(end=day + timedelta(minutes=130))),
         SPOKE,
     )
     await _post(
         referral_api,
-        _clinical_update(
-            rerouted_id, CENTRE, SPOKE, _encounter(start=day + timedelta(minutes=210))
-        ),
+        clinical_update(rerouted_id, CENTRE, SPOKE, encounter(start=day + timedelta(minutes=210))),
         CENTRE,
     )
 
@@ -217,22 +151,22 @@ async def test_a_needle_given_at_the_hub_is_the_hubs_door_to_needle_never_the_sp
     # Sikao: door-in 09:20, no needle, door-out 10:35. Trang: arrival 11:00, alteplase 11:20.
     await _post(
         referral_api,
-        _clinical_update(
+        clinical_update(
             referral_id,
             SPOKE,
             HUB,
-            _encounter(start=day + timedelta(minutes=20), end=day + timedelta(minutes=95)),
+            encounter(start=day + timedelta(minutes=20), end=day + timedelta(minutes=95)),
         ),
         SPOKE,
     )
     await _post(
         referral_api,
-        _clinical_update(
+        clinical_update(
             referral_id,
             HUB,
             SPOKE,
-            _encounter(start=day + timedelta(minutes=120)),
-            _needle(day + timedelta(minutes=140), HUB),
+            encounter(start=day + timedelta(minutes=120)),
+            needle(day + timedelta(minutes=140), HUB),
         ),
         HUB,
     )

@@ -3,19 +3,14 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import random
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import httpx
 import pytest
-from fhir.resources.R4B.encounter import Encounter
-from fhir.resources.R4B.medicationadministration import MedicationAdministration
 
-from shared.fhir.codes import EventCode
-from shared.fhir.envelope import build_message
-from shared.fhir.models import Task
+from tests.e2e.clinical_updates import clinical_update, encounter, needle
 from tests.e2e.harness import WebhookReceiver
 from tests.support import as_hospital, at_least, eventually, referral_bundle
 
@@ -44,41 +39,11 @@ async def _post(api: httpx.AsyncClient, bundle: dict[str, Any], org: str = SPOKE
 
 
 def _clinical_update(
-    referral_id: str, *, door_in: datetime, needle: datetime | None
+    referral_id: str, *, door_in: datetime, needle_at: datetime | None
 ) -> dict[str, Any]:
     """What the spoke's HIS sends: its Encounter (door-in) and the thrombolysis (needle)."""
-    encounter = Encounter.model_validate(
-        {
-            "resourceType": "Encounter",
-            "id": f"enc-{referral_id}",
-            "status": "in-progress",
-            "class": {"system": "http://terminology.hl7.org/CodeSystem/v3-ActCode", "code": "EMER"},
-            "period": {"start": door_in.isoformat()},
-        }
-    )
-    needle_given = MedicationAdministration.model_validate(
-        {
-            "resourceType": "MedicationAdministration",
-            "id": f"rtpa-{referral_id}",
-            "status": "completed",
-            "medicationCodeableConcept": {"text": "alteplase"},
-            "subject": {"reference": f"Patient/p-{referral_id}"},
-            "effectiveDateTime": (needle or door_in).isoformat(),
-        }
-    )
-    task = Task.model_validate(
-        {"resourceType": "Task", "id": referral_id, "status": "requested", "intent": "order"}
-    )
-    message = build_message(
-        event=EventCode.CLINICAL_UPDATE,
-        sender=f"Organization/{SPOKE}",
-        destinations=[f"Organization/{HUB}"],
-        focus=[task],
-        supporting=[encounter, *([needle_given] if needle else [])],
-        source_endpoint="urn:test:sikao",
-    )
-    document: dict[str, Any] = json.loads(message.to_json())
-    return document
+    given = [needle(needle_at, SPOKE)] if needle_at else []
+    return clinical_update(referral_id, SPOKE, HUB, encounter(start=door_in), *given)
 
 
 async def test_clinical_times_give_metrics_and_the_monthly_kpi_report(
@@ -95,7 +60,7 @@ async def test_clinical_times_give_metrics_and_the_monthly_kpi_report(
         _clinical_update(
             referral_id,
             door_in=day + timedelta(minutes=30),
-            needle=day + timedelta(minutes=70),
+            needle_at=day + timedelta(minutes=70),
         ),
     )
     detail = (await referral_api.get(f"/referrals/{referral_id}")).json()
@@ -209,7 +174,7 @@ async def test_a_wake_up_strokes_windows_and_alerts_say_they_are_estimated(
     await _post(referral_api, bundle)
     await _post(
         referral_api,
-        _clinical_update(referral_id, door_in=lkw + timedelta(minutes=100), needle=None),
+        _clinical_update(referral_id, door_in=lkw + timedelta(minutes=100), needle_at=None),
     )
 
     async def alerted() -> str | None:

@@ -217,3 +217,23 @@ def test_an_estimated_needle_time_on_its_element_is_uncertain() -> None:
     needle = {**NEEDLE, "_effectiveDateTime": {"extension": [ESTIMATED]}}
     (time,) = _times(needle)
     assert (time.kind, time.source, time.uncertain) == ("needle", "estimated", True)
+
+
+def test_a_groin_puncture_period_starts_at_its_hospitals_location_and_keeps_its_doubt() -> None:
+    angio_suite = {
+        "resourceType": "Location",
+        "id": "angio",
+        "managingOrganization": {"reference": "Organization/songkla"},
+    }
+    puncture = {
+        "resourceType": "Procedure",
+        "id": "evt",
+        "status": "in-progress",
+        "subject": {"reference": "Patient/p"},
+        "performedPeriod": {"start": "2026-11-23T12:05:00+07:00"},
+        "location": {"reference": "Location/angio"},
+        "extension": [UNCERTAIN],
+    }
+    (time,) = _times(angio_suite, puncture)
+    assert (time.kind, time.hospital, time.uncertain) == ("groin-puncture", "songkla", True)
+    assert time.occurred_at == datetime(2026, 11, 23, 5, 5, tzinfo=UTC)

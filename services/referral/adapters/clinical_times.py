@@ -170,20 +170,7 @@ def reported_times(message: FhirMessage) -> tuple[ReportedTime, ...]:
         found.append(_reported("ct-started", study, "started", study.started, hospital))
     for administration in message.resources(MedicationAdministration):
         hospital = _organization(_actors(administration.performer), locations)
-        if administration.effectiveDateTime is not None:
-            found.append(
-                _reported(
-                    "needle",
-                    administration,
-                    "effectiveDateTime",
-                    administration.effectiveDateTime,
-                    hospital,
-                )
-            )
-        elif administration.effectivePeriod is not None:
-            found.append(
-                _period_edge("needle", administration, "effectivePeriod", "start", hospital)
-            )
+        found.append(_started("needle", administration, "effective", hospital))
     for procedure in message.resources(Procedure):
         hospital = _organization(
             [
@@ -192,21 +179,18 @@ def reported_times(message: FhirMessage) -> tuple[ReportedTime, ...]:
             ],
             locations,
         )
-        if procedure.performedDateTime is not None:
-            found.append(
-                _reported(
-                    "groin-puncture",
-                    procedure,
-                    "performedDateTime",
-                    procedure.performedDateTime,
-                    hospital,
-                )
-            )
-        elif procedure.performedPeriod is not None:
-            found.append(
-                _period_edge("groin-puncture", procedure, "performedPeriod", "start", hospital)
-            )
+        found.append(_started("groin-puncture", procedure, "performed", hospital))
     return tuple(time for time in found if time is not None)
+
+
+def _started(kind: str, resource: Any, choice: str, hospital: str | None) -> ReportedTime | None:
+    """When a ``<choice>[x]`` element (dateTime or Period) started."""
+    moment = getattr(resource, f"{choice}DateTime")
+    if moment is not None:
+        return _reported(kind, resource, f"{choice}DateTime", moment, hospital)
+    if getattr(resource, f"{choice}Period") is not None:
+        return _period_edge(kind, resource, f"{choice}Period", "start", hospital)
+    return None
 
 
 def _period_edge(

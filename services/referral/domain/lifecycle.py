@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from enum import Enum
@@ -100,11 +101,23 @@ def milestones_of(referral: Referral, change: ReferralChange) -> list[tuple[str,
     own = EVENT_MILESTONES.get(change.event)
     if own is not None:
         found.append((own, ReportedTime(kind=own, occurred_at=change.occurred_at)))
-    for reported in change.reported_times:
+    found.extend(
+        named_milestones(
+            change.reported_times, sender=change.sender_org, first_hospital=referral.requester_org
+        )
+    )
+    return found
+
+
+def named_milestones(
+    times: Iterable[ReportedTime], *, sender: str, first_hospital: str
+) -> list[tuple[str, ReportedTime]]:
+    """Reported clinical times as milestones, each named by the hospital where it happened
+    (the resource's, else the sender's)."""
+    found: list[tuple[str, ReportedTime]] = []
+    for reported in times:
         code = milestone_code(
-            reported,
-            hospital=reported.hospital or change.sender_org,
-            first_hospital=referral.requester_org,
+            reported, hospital=reported.hospital or sender, first_hospital=first_hospital
         )
         if code is not None:
             found.append((code, reported))

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from services.referral.adapters import fhir_mapping, repository
-from services.referral.domain.lifecycle import ReportedTime, milestone_code
+from services.referral.domain.lifecycle import ReportedTime, named_milestones
 from services.referral.domain.model import InvalidReferral, RequestReferral
 from services.referral.domain.routing import (
     Capability,
@@ -208,12 +208,11 @@ def _first_milestones(request: RequestReferral) -> list[tuple[str, ReportedTime]
             uncertain=request.lkw_uncertain,
         )
         found.append(("lkw", lkw))
-    for reported in request.reported_times:
-        code = milestone_code(
-            reported,
-            hospital=reported.hospital or request.requester_org,
+    found.extend(
+        named_milestones(
+            request.reported_times,
+            sender=request.requester_org,
             first_hospital=request.requester_org,
         )
-        if code is not None:
-            found.append((code, reported))
+    )
     return found
