@@ -124,6 +124,16 @@ async def test_a_rerouted_patients_dtn_and_dido_reach_the_kpi_exactly_once(
     assert needle_step["recorded_at"] > needle_step["occurred_at"]
     assert needle_step["detail"]["hospital"] == SPOKE
 
+    # Trang, which declined, sees the clock as it was when it let the patient go.
+    declined_view = await _detail(referral_api, first_id, HUB)
+    assert {m["code"] for m in declined_view["milestones"]} == {
+        "referral-requested",
+        "lkw",
+        "door-in-first",
+        "ct-started",
+    }
+    assert [r["id"] for r in declined_view["patient_referrals"]] == [first_id]
+
     month = _month(day)
     (spoke_row,) = await _kpi(referral_api, SPOKE, month)
     assert (spoke_row["patients"], spoke_row["dtn_count"], spoke_row["dtn_median_min"]) == (

@@ -128,8 +128,8 @@ def test_an_estimated_lkw_travels_on_to_the_next_hospital_and_into_the_stroke_pa
         request, requester_name="Sikao", referral_url="https://x/r", source_endpoint="urn:t"
     )
     texts = payload_texts(page.focus_resource(CommunicationRequest))  # type: ignore[arg-type]
-    assert "LKW about 08:40 (estimated)" in texts["en"]
-    assert "ประมาณ 08:40" in texts["th"]
+    assert "LKW about 08:40 on 23 Nov 2026 (Bangkok time), estimated" in texts["en"]
+    assert "ปกติครั้งสุดท้ายประมาณ 23 พ.ย. 2569 เวลา 08:40 น. (เวลาโดยประมาณ)" in texts["th"]
 
 
 def _update(*resources: dict[str, Any]) -> dict[str, Any]:

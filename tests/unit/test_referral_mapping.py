@@ -118,8 +118,8 @@ def test_stroke_team_alert_carries_the_minimum_and_local_clock_time() -> None:
     assert communication is not None
     text = (communication.payload or [])[0].contentString
     assert isinstance(text, str)
-    # 08:40 in Bangkok (+07:00), whatever zone the server runs in.
-    assert "LKW 08:40" in text
+    # 08:40 in Bangkok (+07:00), whatever zone the server runs in, with its date.
+    assert "LKW 08:40 on 23 Nov 2026 (Bangkok time)" in text
     assert "NIHSS 14" in text
     assert "HN-6501234" not in text  # the hospital number stays behind the authenticated link
     assert text.endswith("https://ft.example/referrals/example-referral-0001")

@@ -18,6 +18,7 @@ from services.referral.domain.model import (
     Referral,
     RequestReferral,
 )
+from services.referral.domain.readable_time import english_moment, thai_moment
 from shared.fhir import codes
 from shared.fhir.codes import EventCode, organization_reference
 from shared.fhir.codesystems import TIME_ALERT
@@ -221,13 +222,17 @@ def stroke_team_alert(
         facts.append(f"NIHSS {request.nihss}")
         facts_th.append(f"NIHSS {request.nihss}")
     if request.last_known_well is not None:
-        clock = request.last_known_well.astimezone(LOCAL_ZONE).strftime("%H:%M")
+        # With its date: an LKW of 23:50 read after midnight must not pass for today's.
+        english, thai = (
+            english_moment(request.last_known_well),
+            thai_moment(request.last_known_well),
+        )
         if request.lkw_uncertain:
-            facts.append(f"LKW about {clock} (estimated)")
-            facts_th.append(f"ปกติครั้งสุดท้ายประมาณ {clock} น. (เวลาโดยประมาณ)")
+            facts.append(f"LKW about {english}, estimated")
+            facts_th.append(f"ปกติครั้งสุดท้ายประมาณ {thai} (เวลาโดยประมาณ)")
         else:
-            facts.append(f"LKW {clock}")
-            facts_th.append(f"ปกติครั้งสุดท้าย {clock} น.")
+            facts.append(f"LKW {english}")
+            facts_th.append(f"ปกติครั้งสุดท้าย {thai}")
     return notification_request_message(
         request_id=derived_id("cr-stroke-team-", request.referral_id),
         category="stroke-alert",

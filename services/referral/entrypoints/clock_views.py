@@ -63,6 +63,12 @@ async def read_referral(referral_id: str, runtime: RuntimeDep, caller: CallerDep
         steps = await repository.timeline(connection, referral_id=referral_id)
         milestones = await patient_milestones(connection, referral_id=referral_id)
         chain = await clock_repository.patient_referrals(connection, referral_id=referral_id)
+    if caller == referral.owner_org and referral.replaced_by is not None:
+        # A hospital that declined sees the patient's clock as it was when it let go, not the
+        # care that followed elsewhere (PDPA: the minimum).
+        let_go = next(row["created_at"] for row in chain if row["id"] == referral.replaced_by)
+        milestones = [m for m in milestones if m.recorded_at <= let_go]
+        chain = [row for row in chain if row["created_at"] < let_go]
     metrics, clock_error = _metrics(milestones)
     return JSONResponse(
         {
