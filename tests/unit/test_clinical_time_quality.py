@@ -4,17 +4,20 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from services.referral.adapters.clinical_resources import reported_from_clock
 from services.referral.adapters.fhir_inbound import change_from_message, request_from_message
 from services.referral.adapters.fhir_mapping import (
     referral_requested_message,
     stroke_team_alert,
 )
+from services.referral.domain.clock import Milestone, MilestoneCode, TimeSource
 from services.referral.domain.lifecycle import ReportedTime
 from services.referral.domain.model import InvalidReferral
 from shared.fhir.envelope import parse_message
@@ -237,3 +240,29 @@ def test_a_groin_puncture_period_starts_at_its_hospitals_location_and_keeps_its_
     (time,) = _times(angio_suite, puncture)
     assert (time.kind, time.hospital, time.uncertain) == ("groin-puncture", "songkla", True)
     assert time.occurred_at == datetime(2026, 11, 23, 5, 5, tzinfo=UTC)
+
+
+def test_a_rerouted_referral_tells_the_next_hospital_every_time_so_far_as_it_was_sent() -> None:
+    def at(minute: int) -> datetime:
+        return datetime(2026, 11, 23, 2, minute, tzinfo=UTC)
+
+    clock = [
+        Milestone(MilestoneCode.DOOR_IN_FIRST, at(0), at(1), TimeSource.ESTIMATED, True, "sikao"),
+        Milestone(MilestoneCode.CT_STARTED, at(15), at(16), hospital="sikao"),
+        Milestone(MilestoneCode.NEEDLE, at(40), at(41), TimeSource.DEVICE, hospital="sikao"),
+        Milestone(MilestoneCode.DOOR_OUT_FIRST, at(55), at(56), hospital="sikao"),
+        Milestone(MilestoneCode.LAST_KNOWN_WELL, at(0), at(1), hospital="sikao"),
+    ]
+    request = request_from_message(parse_message(_example()), now=NOW)
+    rerouted = replace(request, reported_times=reported_from_clock(clock))
+    heard = request_from_message(
+        referral_requested_message(rerouted, source_endpoint="urn:t"), now=NOW
+    )
+    by_kind = {t.kind: t for t in heard.reported_times}
+    assert set(by_kind) == {"door-in", "door-out", "ct-started", "needle"}
+    assert (by_kind["door-in"].occurred_at, by_kind["door-in"].uncertain) == (at(0), True)
+    assert by_kind["door-in"].source == "estimated"
+    assert (by_kind["needle"].source, by_kind["needle"].uncertain) == ("device", False)
+    assert {t.hospital for t in heard.reported_times} == {"sikao"}
+    assert by_kind["door-out"].occurred_at == at(55)
+    assert by_kind["ct-started"].occurred_at == at(15)

@@ -9,6 +9,7 @@ from fhir.resources.R4B.observation import Observation
 from fhir.resources.R4B.patient import Patient
 from fhir.resources.R4B.provenance import Provenance
 
+from services.referral.adapters.clinical_resources import clinical_time_resources
 from services.referral.adapters.clinical_times import (
     quality_extensions,
 )
@@ -129,6 +130,11 @@ def referral_requested_message(
             )
         )
     supporting.extend(_observations(request, patient_ref))
+    supporting.extend(
+        clinical_time_resources(
+            request.reported_times, referral_id=request.referral_id, patient_ref=patient_ref
+        )
+    )
     return build_message(
         event=EventCode.STROKE_PREALERT if request.prealert else EventCode.REFERRAL_REQUESTED,
         sender=organization_reference(request.requester_org),

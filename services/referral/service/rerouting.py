@@ -10,11 +10,14 @@ from datetime import UTC, datetime
 
 from opentelemetry.instrumentation.utils import suppress_instrumentation
 
-from services.referral.adapters import clock_repository, directory, fhir_mapping, repository
+from services.referral.adapters import directory, fhir_mapping, repository
+from services.referral.adapters.clinical_resources import reported_from_clock
+from services.referral.domain.clock import Clock, MilestoneCode
 from services.referral.domain.model import Referral, RequestReferral
 from services.referral.domain.task_state import TaskStatus, transition
 from services.referral.service.context import ReferralContext
 from services.referral.service.intake import advise, request_referral
+from services.referral.service.patient_clock import patient_milestones
 from services.referral.service.watcher import ReferralWatcher
 from shared.db.pool import Connection
 from shared.fhir.codes import NETWORK_ORGANIZATION, EventCode
@@ -40,14 +43,8 @@ async def reroute(
     tried = await repository.owners_in_chain(connection, referral_id=referral.id)
     # "<first id>.r<n>": still a valid FHIR id, and readable as "the n-th re-route".
     root_id = referral.id.split(".r")[0]
-    lkw = next(
-        (
-            row
-            for row in await clock_repository.milestone_rows(connection, referral_id=referral.id)
-            if row["code"] == "lkw"
-        ),
-        None,
-    )
+    clock = Clock(await patient_milestones(connection, referral_id=referral.id))
+    lkw = clock.get(MilestoneCode.LAST_KNOWN_WELL)
     request = RequestReferral(
         referral_id=f"{root_id}.r{len(tried)}",
         request_message_id=f"reroute:{referral.id}",
@@ -59,13 +56,15 @@ async def reroute(
         ),
         last_known_well=referral.last_known_well,
         # The new hospital is told how sure the LKW is, as the first one was.
-        lkw_source=lkw["source"] if lkw else "recorded",
-        lkw_uncertain=lkw["uncertain"] if lkw else False,
+        lkw_source=lkw.source.value if lkw else "recorded",
+        lkw_uncertain=lkw.doubtful if lkw else False,
         nihss=referral.nihss,
         suspected_lvo=referral.suspected_lvo,
         teleconsult_requested=referral.teleconsult_requested,
         requested_at=now,
         replaces=referral.id,
+        # The new hospital learns the patient's times so far (door-in, CT, needle ...).
+        reported_times=reported_from_clock(clock.milestones),
     )
     if destination is None:
         decision = await advise(
