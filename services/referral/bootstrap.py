@@ -10,7 +10,7 @@ from fastapi import FastAPI
 
 from services.referral.config import SERVICE_NAME, ReferralSettings
 from services.referral.domain.routing import TravelTimes
-from services.referral.entrypoints import clock_views, fhir_api
+from services.referral.entrypoints import asyncapi_doc, clock_views, conformance_api, fhir_api
 from services.referral.entrypoints.consumers import wire_consumers
 from services.referral.entrypoints.http import form_router, router
 from services.referral.service.alerts import AlertWatcher
@@ -59,7 +59,8 @@ def create_app(settings: ReferralSettings | None = None) -> FastAPI:
             router,
             clock_views.router,
             fhir_api.router,
-            fhir_api.docs_router,
+            conformance_api.router,
+            asyncapi_doc.docs_router,
             *([form_router] if settings.form_enabled else []),
         ],
         wire=wire,

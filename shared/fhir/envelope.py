@@ -29,6 +29,7 @@ from shared.fhir.codes import (
     RESPONSE_CODE_SYSTEM,
     EventCode,
 )
+from shared.fhir.conformance.profiles import with_profile
 from shared.fhir.ids import is_valid_id
 from shared.fhir.models import Bundle, MessageHeader
 from shared.fhir.references import Entry, resolve
@@ -194,11 +195,11 @@ def build_message(
         "type": "message",
         "timestamp": now,
         "entry": [
-            {"fullUrl": full_url("MessageHeader", header_id), "resource": header},
+            {"fullUrl": full_url("MessageHeader", header_id), "resource": with_profile(header)},
             *(
                 {
                     "fullUrl": full_url(r.get_resource_type(), str(r.id)),
-                    "resource": r.model_dump(mode="json", exclude_none=True),
+                    "resource": with_profile(r.model_dump(mode="json", exclude_none=True)),
                 }
                 for r in resources
             ),

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from shared.fhir.conformance.catalogue import conformance_resources
+from shared.fhir.conformance.profiles import profile_for
 from tests.fhir_validator import FhirValidator
 from tests.support import ROOT
 
@@ -32,3 +33,19 @@ def test_every_published_conformance_resource_validates_with_no_error(
         for resource in conformance_resources()
     }
     assert not any(found.values()), {key: list(map(str, e)) for key, e in found.items() if e}
+
+
+def test_the_profiles_catch_what_the_network_would_refuse(fhir_validator: FhirValidator) -> None:
+    """The validator really checks the project's profiles: an NIHSS of 57 is valid R4B but not
+    a valid Fast Track NIHSS observation, and a Task without requester not a referral Task."""
+    document = json.loads((ROOT / "examples" / "referral-requested.json").read_text("utf-8"))
+    for entry in document["entry"]:
+        resource = entry["resource"]
+        if resource["id"].startswith("nihss-"):
+            resource["valueInteger"] = 57
+        if resource["resourceType"] == "Task":
+            del resource["requester"]
+        resource["meta"] = {"profile": [profile.url]} if (profile := profile_for(resource)) else {}
+    errors = fhir_validator.errors(document)
+    assert any("42" in issue.message for issue in errors), "\n".join(map(str, errors))
+    assert any("Task.requester" in issue.message for issue in errors), "\n".join(map(str, errors))

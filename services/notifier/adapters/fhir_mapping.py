@@ -10,12 +10,13 @@ from services.notifier.domain.contacts import ContactBook, ContactPoint, Recipie
 from services.notifier.domain.model import Channel, Delivery
 from shared.fhir import codes
 from shared.fhir.codes import EventCode
+from shared.fhir.conformance.notification_channel import NOTIFICATION_CHANNEL_SYSTEM
 from shared.fhir.envelope import FhirMessage, build_message
 from shared.fhir.models import Communication, CommunicationRequest
 from shared.fhir.notifications import payload_texts
 from shared.messaging.consumer import PermanentMessageError
 
-CHANNEL_SYSTEM = f"{codes.PROJECT_CANONICAL}/CodeSystem/notification-channel"
+CHANNEL_SYSTEM = NOTIFICATION_CHANNEL_SYSTEM
 
 
 # Alerts someone must confirm they saw (DOMAIN.md: stroke alerts); the rest are informative.

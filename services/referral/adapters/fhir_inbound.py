@@ -1,19 +1,7 @@
 """Reading hospital systems' messages into the domain, liberally and correctly.
 
-What a referral must contain (also in the README and the AsyncAPI document):
-- the focus Task (status ``requested``; ``requester`` the sending Organization, ``owner`` the
-  receiving one or none to let the network route), whose ``for`` names a Patient of the Bundle;
-- a Patient identifier: the hospital number, in the project's system (``HN_SYSTEM``) or in the
-  sending hospital's own system as the directory declares it (Organization extension
-  ``codes.PATIENT_IDENTIFIER_SYSTEM_URL``); without either, an identifier typed ``MR``
-  (v2-0203), else the only identifier the Patient has;
-- last known well, as ``Condition.onsetDateTime`` of the stroke Condition or as the
-  ``stroke-observation#lkw`` Observation's ``effectiveDateTime`` (the Observation wins when both
-  are there); required for a ``stroke-prealert`` (its purpose is to start the clock), optional
-  for ``referral-requested``;
-- optionally NIHSS (LOINC 72089-6), suspected LVO and a teleconsult ServiceRequest.
-
-References may be relative, absolute or ``urn:uuid`` (resolved through the entries' fullUrl).
+What a referral must contain is REFERRAL_REQUIREMENTS, published in the README and the AsyncAPI
+document; ``request_from_message`` is its reading.
 """
 
 from __future__ import annotations
@@ -42,6 +30,33 @@ from shared.fhir.references import split_reference
 
 V2_IDENTIFIER_TYPE = "http://terminology.hl7.org/CodeSystem/v2-0203"
 MEDICAL_RECORD_NUMBER = "MR"
+# Published in the AsyncAPI document (and, in the same words, the README).
+REFERRAL_REQUIREMENTS = """\
+What a referral (`referral-requested`, or `stroke-prealert`) must contain:
+
+- the MessageHeader first, `focus` = the referral Task; `sender` = your Organization;
+- the Task: `status` `requested`, `intent` `order`, `requester` = your Organization, `owner` =
+  the receiving Organization (leave it out and the network routes the patient), `for` = the
+  Patient;
+- the Patient with its hospital number as an `identifier`: in the system
+  `https://fasttrack.example.org/fhir/NamingSystem/hospital-number`, or in your hospital's own
+  system (declared in the directory: Organization extension
+  `https://fasttrack.example.org/fhir/StructureDefinition/patient-identifier-system`, valueUri),
+  or typed `MR` (http://terminology.hl7.org/CodeSystem/v2-0203), or the Patient's only
+  identifier (a pre-alert may leave it out);
+- last known well, as `Condition.onsetDateTime` of the stroke Condition, or as an Observation
+  coded `https://fasttrack.example.org/fhir/CodeSystem/stroke-observation#lkw` with
+  `effectiveDateTime` (the Observation wins when both are there), with a time zone; required for a
+  `stroke-prealert`, optional (but it drives the windows and alerts) for `referral-requested`;
+- optionally NIHSS (LOINC 72089-6, valueInteger 0-42), `stroke-observation#lvo-suspected`
+  (valueBoolean) and a teleconsult ServiceRequest (category `service-category#teleconsult`).
+
+References may be relative (`Patient/p1`), absolute (`https://his.example/fhir/Patient/p1`) or
+`urn:uuid:` (resolved through the entries' `fullUrl`, by the FHIR R4B Bundle rules). Check a
+message before sending it with `POST /fhir/Bundle/$validate`: the answer is the OperationOutcome
+the real send would give. Profiles: `/fhir/StructureDefinition`; one MessageDefinition per event:
+`/fhir/MessageDefinition`.
+"""
 # Events that exist to start the clock: refused without last known well.
 LKW_REQUIRED = frozenset({EventCode.STROKE_PREALERT})
 LKW_EXPRESSION = "Condition.onset"
@@ -53,6 +68,16 @@ def org_id(reference: str | None, *, element: str) -> str:
     if parts is None or parts[1] != "Organization":
         raise InvalidReferral(f"{element} must reference an Organization", expression=element)
     return parts[2]
+
+
+def sent_by(message: FhirMessage, organization_id: str) -> bool:
+    """Is MessageHeader.sender (relative or absolute) this Organization?"""
+    parts = split_reference(message.sender)
+    return parts is not None and parts[1:] == ("Organization", organization_id)
+
+
+def sender_mismatch(organization_id: str) -> str:
+    return f"MessageHeader.sender must be your organization (Organization/{organization_id})"
 
 
 def request_from_message(

@@ -375,6 +375,8 @@ def availability_organization(organization_id: str, unavailable: list[str]) -> O
         {
             "resourceType": "Organization",
             "id": organization_id,
+            # org-1: an Organization has a name or an identifier.
+            "identifier": [{"system": codes.ORGANIZATION_ID_SYSTEM, "value": organization_id}],
             "extension": [
                 {"url": codes.UNAVAILABLE_CAPABILITY_URL, "valueCode": code}
                 for code in sorted(unavailable)

@@ -12,7 +12,7 @@ from fastapi import APIRouter, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 from pydantic import BaseModel
 
-from services.referral.adapters import repository
+from services.referral.adapters import fhir_inbound, repository
 from services.referral.adapters.fhir_mapping import LOCAL_ZONE, referral_task
 from services.referral.domain.model import (
     InvalidReferral,
@@ -27,7 +27,6 @@ from shared.auth import CallerDep, FormCallerDep
 from shared.db.pool import Connection
 from shared.fhir.codes import (
     NETWORK_ORGANIZATION,
-    organization_reference,
 )
 from shared.fhir.envelope import FhirMessage, parse_message
 from shared.fhir.models import Task
@@ -67,10 +66,10 @@ async def process_message(request: Request, runtime: RuntimeDep, caller: CallerD
     # /health, the consumers and every other request keep being served meanwhile.
     limits = InputLimits.from_settings(runtime.settings)
     message = await asyncio.to_thread(parse_message, await request.body(), limits)
-    if message.sender != organization_reference(caller):
+    if not fhir_inbound.sent_by(message, caller):
         return outcome_response(
             403,
-            f"MessageHeader.sender must be your organization (Organization/{caller})",
+            fhir_inbound.sender_mismatch(caller),
             code="forbidden",
             expression="MessageHeader.sender",
         )

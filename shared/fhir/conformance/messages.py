@@ -1,0 +1,117 @@
+"""A MessageDefinition per event code: what the message's focus is and what else it carries."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from fhir.resources.R4B.messagedefinition import MessageDefinition
+
+from shared.fhir.codes import (
+    CODESYSTEM_VERSION,
+    EVENT_DISPLAY,
+    EVENT_SYSTEM,
+    PROJECT_CANONICAL,
+    EventCode,
+)
+from shared.fhir.codesystems import CODESYSTEM_DATE, PUBLISHER
+from shared.fhir.conformance.profiles import NOTIFICATION_REQUEST, TASK
+
+E = EventCode
+_REFERRAL = "Task (focus), ServiceRequest, Patient, Observations (NIHSS, last known well, LVO)"
+_LIFECYCLE = "the referral Task in its new state (statusReason when declined or cancelled)"
+_CLINICAL = (
+    "the referral Task; Encounter (door-in/out), ImagingStudy (CT), MedicationAdministration "
+    "(needle), Procedure (groin puncture)"
+)
+# event -> (focus type, focus profile, min, max, what the message carries)
+FOCUS: Mapping[EventCode, tuple[str, str | None, int, str, str]] = {
+    E.STROKE_PREALERT: (
+        "Task",
+        TASK.url,
+        1,
+        "1",
+        f"{_REFERRAL}; the Patient's hospital number may be missing; last known well required",
+    ),
+    E.REFERRAL_REQUESTED: ("Task", TASK.url, 1, "1", f"{_REFERRAL}, optionally a teleconsult"),
+    E.REFERRAL_RECEIVED: ("Task", TASK.url, 1, "1", _LIFECYCLE),
+    E.REFERRAL_ACCEPTED: ("Task", TASK.url, 1, "1", _LIFECYCLE),
+    E.REFERRAL_DECLINED: ("Task", TASK.url, 1, "1", _LIFECYCLE),
+    E.REFERRAL_CANCELLED: ("Task", TASK.url, 1, "1", _LIFECYCLE),
+    E.REFERRAL_REDIRECTED: ("Task", TASK.url, 2, "2", "the old Task and the one replacing it"),
+    E.REFERRAL_COMPLETED: ("Task", TASK.url, 1, "1", f"{_LIFECYCLE}; Task.output the outcome"),
+    E.CLINICAL_UPDATE: ("Task", TASK.url, 1, "1", _CLINICAL),
+    E.TRANSFER_DEPARTED: ("Task", TASK.url, 1, "1", _CLINICAL),
+    E.PATIENT_ARRIVED: ("Task", TASK.url, 1, "1", _CLINICAL),
+    E.TELECONSULT_REQUESTED: (
+        "Task",
+        TASK.url,
+        1,
+        "1",
+        "the teleconsult Task, partOf the referral",
+    ),
+    E.NOTIFICATION_REQUESTED: (
+        "CommunicationRequest",
+        NOTIFICATION_REQUEST.url,
+        1,
+        "1",
+        "the CommunicationRequest (English and Thai texts)",
+    ),
+    E.NOTIFICATION_SENT: ("Communication", None, 1, "1", "the Communication (status, medium)"),
+    E.NOTIFICATION_DELIVERED: ("Communication", None, 1, "1", "the Communication (received)"),
+    E.NOTIFICATION_FAILED: ("Communication", None, 1, "1", "the Communication (statusReason)"),
+    E.NOTIFICATION_ACKNOWLEDGED: ("Communication", None, 1, "1", "the Communication"),
+    E.NOTIFICATION_ESCALATED: ("Communication", None, 1, "1", "the Communication"),
+    E.MESSAGE_RESPONSE: ("Task", TASK.url, 0, "*", "the Task in its new state"),
+    E.AVAILABILITY_CHANGED: (
+        "Organization",
+        None,
+        1,
+        "1",
+        "the Organization with an unavailable-capability extension per capability out of service",
+    ),
+    E.TIME_CRITICAL_ALERT: (
+        "CommunicationRequest",
+        NOTIFICATION_REQUEST.url,
+        1,
+        "1",
+        "the CommunicationRequest of the alert",
+    ),
+}
+
+
+def message_definition_url(event: EventCode) -> str:
+    return f"{PROJECT_CANONICAL}/MessageDefinition/{event.value}"
+
+
+def message_definition(event: EventCode, *, answered: bool) -> dict[str, Any]:
+    """``answered``: hospital systems send this event, and each one gets a response message."""
+    kind, profile, least, most, carries = FOCUS[event]
+    data = {
+        "resourceType": "MessageDefinition",
+        "id": event.value,
+        "url": message_definition_url(event),
+        "version": CODESYSTEM_VERSION,
+        "name": "".join(part.capitalize() for part in event.value.split("-")),
+        "title": EVENT_DISPLAY[event],
+        "status": "active",
+        "experimental": False,
+        "date": CODESYSTEM_DATE,
+        "publisher": PUBLISHER,
+        "description": f"{EVENT_DISPLAY[event]}. Carries {carries}.",
+        "eventCoding": {"system": EVENT_SYSTEM, "code": event.value},
+        "category": "notification",
+        "focus": [
+            {
+                "code": kind,
+                **({"profile": profile} if profile else {}),
+                "min": least,
+                "max": most,
+            }
+        ],
+        "responseRequired": "always" if answered else "never",
+    }
+    dumped: dict[str, Any] = MessageDefinition.model_validate(data).model_dump(
+        mode="json", exclude_none=True
+    )
+    return dumped
