@@ -74,8 +74,12 @@ POLICIES: dict[tuple[str, str, str], Policy] = {
     ("referral", "GET", "/fhir/Task"): Policy.HOSPITAL,
     ("referral", "GET", "/fhir/ServiceRequest/{request_id}"): Policy.PARTIES,
     ("referral", "GET", "/fhir/ServiceRequest"): Policy.HOSPITAL,
-    ("referral", "GET", "/fhir/CodeSystem/{name}"): Policy.PUBLIC,
-    ("referral", "GET", "/fhir/CodeSystem"): Policy.PUBLIC,
+    **{
+        ("referral", "GET", path): Policy.PUBLIC
+        for kind in ("CodeSystem", "ValueSet", "StructureDefinition", "MessageDefinition")
+        for path in (f"/fhir/{kind}", f"/fhir/{kind}/{{resource_id}}")
+    },
+    ("referral", "POST", "/fhir/Bundle/$validate"): Policy.HOSPITAL,
     ("referral", "GET", "/fhir/metadata"): Policy.PUBLIC,
     ("referral", "GET", "/asyncapi.json"): Policy.PUBLIC,
     ("referral", "GET", "/asyncapi"): Policy.PUBLIC,
@@ -192,12 +196,13 @@ def _request(service: str, method: str, path: str, referral: Referral, role: str
         "delivery_id": referral.owner_delivery_id,
         "organization_id": HOSPITAL_OF[REQUESTER],
         "name": "event",
+        "resource_id": "event",  # a CodeSystem and ValueSet id; other conformance types: 404
         "token": "not-a-signed-token",
     }
     request: dict[str, Any] = {"method": method, "url": path.format(**values)}
     if path in ("/deliveries", "/consults"):
         request["params"] = {"referral": referral.id}
-    if path == "/fhir/$process-message":
+    if path in ("/fhir/$process-message", "/fhir/Bundle/$validate"):
         sender = HOSPITAL_OF.get(role, HOSPITAL_OF[REQUESTER])
         bundle, _, _ = referral_bundle(teleconsult=False)
         text = json.dumps(bundle).replace("Organization/sikao-hospital", f"Organization/{sender}")

@@ -363,7 +363,7 @@ async def test_search_pages_with_count_and_next_links(
         ({"status:not": "accepted"}, "'status:not'"),
         ({"_sort": "-_lastUpdated"}, "'_sort'"),
         ({"status": "bogus"}, "'bogus'"),
-        ({"_lastUpdated": "2026-11-23"}, "_lastUpdated"),
+        ({"_lastUpdated": "2026-11-31"}, "_lastUpdated"),
         ({"_lastUpdated": "xx2026-11-23T10:00:00Z"}, "_lastUpdated"),
         ({"_count": "many"}, "_count"),
     ],
@@ -438,7 +438,7 @@ async def test_metadata_is_a_capability_statement(anonymous: httpx.AsyncClient) 
     ):
         assert {i.code for i in resources[kind].interaction or []} == {"read", "search-type"}
         assert {p.name for p in resources[kind].searchParam or []} == params
-    assert [o.name for o in rest.operation or []] == ["process-message"]
+    assert [o.name for o in rest.operation or []] == ["validate", "process-message"]
     supported = {
         str(m.definition).rsplit("/", 1)[-1]
         for m in statement.messaging[0].supportedMessage or []  # type: ignore[index]
@@ -472,6 +472,7 @@ async def test_code_systems_are_served_at_stable_urls(anonymous: httpx.AsyncClie
         "stroke-observation",
         "service-category",
         "notification-category",
+        "notification-channel",
         "stroke-capability",
     }
     for entry in everything.entry or []:

@@ -12,9 +12,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from fhir.resources.R4B.patient import Patient
 
 from services.referral.adapters.fhir_inbound import request_from_message
-from services.referral.adapters.fhir_mapping import HN_SYSTEM
+from services.referral.adapters.fhir_mapping import HN_SYSTEM, referral_requested_message
 from services.referral.domain.model import InvalidReferral
 from shared.fhir.envelope import parse_message
 
@@ -211,3 +212,14 @@ def test_a_referral_without_last_known_well_is_accepted_but_a_prealert_is_refuse
         request_from_message(parse_message(document), now=NOW)
     assert refused.value.expression == "Condition.onset"
     assert "last known well" in refused.value.reason
+
+
+def test_the_hospitals_own_identifier_system_goes_on_in_the_networks_message() -> None:
+    document = _example()
+    _patient(document)["identifier"] = [{"system": SIKAO_HN, "value": "0099"}]
+    request = request_from_message(
+        parse_message(document), now=NOW, patient_systems={"sikao-hospital": SIKAO_HN}
+    )
+    emitted = referral_requested_message(request, source_endpoint="urn:test")
+    patient = emitted.resources(Patient)[0]
+    assert [(i.system, i.value) for i in patient.identifier or []] == [(SIKAO_HN, "0099")]

@@ -259,6 +259,10 @@ def referral_task(
     last_modified: datetime | None = None,
 ) -> Task:
     """The referral as a FHIR Task (BSeR): what the network and the REST API show."""
+    if last_modified is not None:
+        # Task inv-1: never before authoredOn (a change reported with an earlier clinical time,
+        # or a re-routed referral's first step; the clinical time stays in the Provenance).
+        last_modified = max(last_modified, referral.created_at)
     return Task.model_validate(
         {
             "resourceType": "Task",

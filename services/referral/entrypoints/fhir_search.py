@@ -243,7 +243,10 @@ def _bounds(match: re.Match[str]) -> tuple[datetime, datetime]:
 
 def last_updated_parameter(now: Callable[[], datetime]) -> Parameter:
     def parse(query: ReferralQuery, value: str, base: str) -> None:
-        query.last_updated.append(date_range(value, now=now()))
+        try:
+            query.last_updated.append(date_range(value, now=now()))
+        except BadSearch as bad:
+            raise BadSearch(f"_lastUpdated: {bad.reason}", issue_code=bad.issue_code) from None
 
     return parse
 

@@ -8,13 +8,12 @@ from typing import Any
 from fhir.resources.R4B.messagedefinition import MessageDefinition
 
 from shared.fhir.codes import (
-    CODESYSTEM_VERSION,
     EVENT_DISPLAY,
     EVENT_SYSTEM,
     PROJECT_CANONICAL,
     EventCode,
 )
-from shared.fhir.codesystems import CODESYSTEM_DATE, PUBLISHER
+from shared.fhir.conformance.metadata import canonical_header
 from shared.fhir.conformance.profiles import NOTIFICATION_REQUEST, TASK
 
 E = EventCode
@@ -88,17 +87,13 @@ def message_definition(event: EventCode, *, answered: bool) -> dict[str, Any]:
     """``answered``: hospital systems send this event, and each one gets a response message."""
     kind, profile, least, most, carries = FOCUS[event]
     data = {
-        "resourceType": "MessageDefinition",
-        "id": event.value,
-        "url": message_definition_url(event),
-        "version": CODESYSTEM_VERSION,
-        "name": "".join(part.capitalize() for part in event.value.split("-")),
-        "title": EVENT_DISPLAY[event],
-        "status": "active",
-        "experimental": False,
-        "date": CODESYSTEM_DATE,
-        "publisher": PUBLISHER,
-        "description": f"{EVENT_DISPLAY[event]}. Carries {carries}.",
+        **canonical_header(
+            "MessageDefinition",
+            id=event.value,
+            name="".join(part.capitalize() for part in event.value.split("-")),
+            title=EVENT_DISPLAY[event],
+            description=f"{EVENT_DISPLAY[event]}. Carries {carries}.",
+        ),
         "eventCoding": {"system": EVENT_SYSTEM, "code": event.value},
         "category": "notification",
         "focus": [

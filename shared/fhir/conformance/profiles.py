@@ -15,8 +15,8 @@ from typing import Any
 from fhir.resources.R4B.structuredefinition import StructureDefinition
 
 from shared.fhir import codes
-from shared.fhir.codes import CODESYSTEM_VERSION, PROJECT_CANONICAL
-from shared.fhir.codesystems import CODESYSTEM_DATE, PUBLISHER
+from shared.fhir.codes import PROJECT_CANONICAL
+from shared.fhir.conformance.metadata import canonical_header
 from shared.fhir.conformance.valuesets import value_set_url
 from shared.fhir.models import FHIR_VERSION
 
@@ -49,17 +49,13 @@ class Profile:
             full = f"{self.type}.{path}"
             element.append({"id": full, "path": full, **constraints})
         data = {
-            "resourceType": "StructureDefinition",
-            "id": self.id,
-            "url": self.url,
-            "version": CODESYSTEM_VERSION,
-            "name": "".join(part.capitalize() for part in self.id.split("-")),
-            "title": self.title,
-            "status": "active",
-            "experimental": False,
-            "date": CODESYSTEM_DATE,
-            "publisher": PUBLISHER,
-            "description": self.description,
+            **canonical_header(
+                "StructureDefinition",
+                id=self.id,
+                name="".join(part.capitalize() for part in self.id.split("-")),
+                title=self.title,
+                description=self.description,
+            ),
             "fhirVersion": FHIR_VERSION,
             "kind": "resource",
             "abstract": False,
@@ -85,7 +81,8 @@ MESSAGE_HEADER = Profile(
     description=(
         "The first entry of every Fast Track message: the event from the project's event "
         "CodeSystem (eventCoding; eventUri is not accepted), the sending Organization and the "
-        "focus (the referral Task, or what the event is about)."
+        "focus (the referral Task, or what the event is about; a fatal-error response to a "
+        "message that could not be read may have none)."
     ),
     elements=(
         (
@@ -96,7 +93,6 @@ MESSAGE_HEADER = Profile(
             },
         ),
         ("sender", {"min": 1, "type": _reference("Organization")}),
-        ("focus", {"min": 1}),
     ),
 )
 TASK = Profile(

@@ -6,8 +6,9 @@ from typing import Any
 
 from fhir.resources.R4B.valueset import ValueSet
 
-from shared.fhir.codes import CODESYSTEM_VERSION, PROJECT_CANONICAL
-from shared.fhir.codesystems import CODESYSTEM_DATE, PUBLISHER, ProjectCodeSystem
+from shared.fhir.codes import PROJECT_CANONICAL
+from shared.fhir.codesystems import ProjectCodeSystem
+from shared.fhir.conformance.metadata import canonical_header
 
 
 def value_set_url(code_system_id: str) -> str:
@@ -17,17 +18,13 @@ def value_set_url(code_system_id: str) -> str:
 def value_set(code_system: ProjectCodeSystem) -> dict[str, Any]:
     """Every code of ``code_system``, as a ValueSet with the same id (validated with R4B)."""
     data = {
-        "resourceType": "ValueSet",
-        "id": code_system.id,
-        "url": value_set_url(code_system.id),
-        "version": CODESYSTEM_VERSION,
-        "name": f"{code_system.name}Codes",
-        "title": code_system.title,
-        "status": "active",
-        "experimental": False,
-        "date": CODESYSTEM_DATE,
-        "publisher": PUBLISHER,
-        "description": f"All codes of {code_system.url}.",
+        **canonical_header(
+            "ValueSet",
+            id=code_system.id,
+            name=f"{code_system.name}Codes",
+            title=code_system.title,
+            description=f"All codes of {code_system.url}.",
+        ),
         "immutable": False,
         "compose": {"include": [{"system": code_system.url}]},
     }
