@@ -37,7 +37,9 @@ def upgrade() -> None:
         ALTER TABLE milestone ADD PRIMARY KEY (referral_id, code, hospital);
 
         -- Milestones reported for a re-routed referral move to the patient's clock (the
-        -- latest report of a step at a hospital wins, as it always did).
+        -- latest report of a step at a hospital wins, as it always did). Its LKW and request
+        -- time were the network's own copies when it re-routed (the LKW without its
+        -- uncertainty, the request at the decline's time): the first referral's stay.
         INSERT INTO milestone (referral_id, code, occurred_at, recorded_at, source, uncertain,
                                reported_by, hospital)
         SELECT DISTINCT ON (r.clock_id, m.code, m.hospital)
@@ -45,6 +47,9 @@ def upgrade() -> None:
                m.reported_by, m.hospital
         FROM milestone m JOIN referral r ON r.id = m.referral_id
         WHERE r.clock_id <> r.id
+          AND NOT (m.code IN ('lkw', 'referral-requested') AND EXISTS (
+              SELECT 1 FROM milestone first WHERE first.referral_id = r.clock_id
+                AND first.code = m.code))
         ORDER BY r.clock_id, m.code, m.hospital, m.recorded_at DESC
         ON CONFLICT (referral_id, code, hospital) DO UPDATE SET
             occurred_at = excluded.occurred_at, recorded_at = excluded.recorded_at,
