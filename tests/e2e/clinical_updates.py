@@ -1,12 +1,16 @@
-"""Clinical updates as a hospital system sends them: its Encounter (door-in/out), CT, needle."""
+"""Clinical updates as a hospital system sends them (its Encounter for door-in/out, CT, needle),
+and days for KPI tests that no other test counted."""
 
 from __future__ import annotations
 
 import json
+import random
 import uuid
-from datetime import datetime
+from collections.abc import Iterable
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
+import httpx
 from fhir.resources.R4B.encounter import Encounter
 from fhir.resources.R4B.imagingstudy import ImagingStudy
 from fhir.resources.R4B.medicationadministration import MedicationAdministration
@@ -14,6 +18,9 @@ from fhir.resources.R4B.medicationadministration import MedicationAdministration
 from shared.fhir.codes import EventCode
 from shared.fhir.envelope import build_message
 from shared.fhir.models import Task
+from tests.support import as_hospital
+
+BANGKOK = timezone(timedelta(hours=7))
 
 
 def encounter(start: datetime | None = None, end: datetime | None = None) -> Encounter:
@@ -74,3 +81,18 @@ def clinical_update(
     )
     document: dict[str, Any] = json.loads(message.to_json())
     return document
+
+
+async def a_day_of_its_own(api: httpx.AsyncClient, hospitals: Iterable[str]) -> datetime:
+    """09:00 on a day in a month of the last century that no earlier test counted for these
+    hospitals (the test database keeps every run's referrals), so the KPI rows are this test's.
+    From 1921: Bangkok's clock has been +07:00 since 1920, local mean time before."""
+    while True:
+        day = datetime(random.randint(1921, 1999), random.randint(1, 12), 10, 9, 0, tzinfo=BANGKOK)
+        month = f"{day.year}-{day.month:02d}"
+        rows = [
+            await api.get("/reports/kpi", params={"month": month}, headers=as_hospital(org))
+            for org in hospitals
+        ]
+        if all(r.status_code == 200 and r.json() == [] for r in rows):
+            return day

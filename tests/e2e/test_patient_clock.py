@@ -4,27 +4,19 @@ spoke's; the timeline shows clinical times; accept-by counts from when the spoke
 
 from __future__ import annotations
 
-import random
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
 import pytest
 
-from tests.e2e.clinical_updates import clinical_update, ct, encounter, needle
+from tests.e2e.clinical_updates import a_day_of_its_own, clinical_update, ct, encounter, needle
 from tests.support import as_hospital, hospital_message, referral_bundle
 
 pytestmark = pytest.mark.e2e
 
 FHIR_JSON = {"Content-Type": "application/fhir+json"}
 SPOKE, HUB, CENTRE = "sikao-hospital", "trang-hospital", "songklanagarind-hospital"
-BANGKOK = timezone(timedelta(hours=7))
-
-
-def _a_day_of_its_own() -> datetime:
-    """09:00 on a day of a random month of the last century, so the KPI rows are this test's
-    (from 1921: Bangkok's clock has been +07:00 since 1920, local mean time before)."""
-    return datetime(random.randint(1921, 1999), random.randint(1, 12), 10, 9, 0, tzinfo=BANGKOK)
 
 
 def _month(day: datetime) -> str:
@@ -65,7 +57,7 @@ def _new_referral(lkw: datetime | None = None) -> tuple[dict[str, Any], str]:
 async def test_a_rerouted_patients_dtn_and_dido_reach_the_kpi_exactly_once(
     referral_api: httpx.AsyncClient,
 ) -> None:
-    day = _a_day_of_its_own()
+    day = await a_day_of_its_own(referral_api, (SPOKE, HUB, CENTRE))
     bundle, first_id = _new_referral(lkw=day)
     await _post(referral_api, bundle, SPOKE)
     # Door-in 09:30 and CT 09:45 at Sikao, before Trang declines.
@@ -152,7 +144,7 @@ async def test_a_rerouted_patients_dtn_and_dido_reach_the_kpi_exactly_once(
 async def test_a_needle_given_at_the_hub_is_the_hubs_door_to_needle_never_the_spokes(
     referral_api: httpx.AsyncClient,
 ) -> None:
-    day = _a_day_of_its_own()
+    day = await a_day_of_its_own(referral_api, (SPOKE, HUB))
     bundle, referral_id = _new_referral(lkw=day)
     await _post(referral_api, bundle, SPOKE)
     accepted, _ = hospital_message(

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-import random
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import httpx
 import pytest
 
-from tests.e2e.clinical_updates import clinical_update, encounter, needle
+from tests.e2e.clinical_updates import a_day_of_its_own, clinical_update, encounter, needle
 from tests.e2e.harness import WebhookReceiver
 from tests.support import as_hospital, at_least, eventually, referral_bundle
 
@@ -49,8 +48,7 @@ def _clinical_update(
 async def test_clinical_times_give_metrics_and_the_monthly_kpi_report(
     referral_api: httpx.AsyncClient,
 ) -> None:
-    # A day of its own (a random month of the last century) so the KPI row is this referral's.
-    day = datetime(random.randint(1901, 1999), random.randint(1, 12), 10, 9, 0, tzinfo=BANGKOK)
+    day = await a_day_of_its_own(referral_api, (SPOKE, "palian-hospital"))
     bundle, referral_id, _ = referral_bundle(teleconsult=False)
     _resource(bundle, "Observation", "lkw-")["effectiveDateTime"] = day.isoformat()
     _resource(bundle, "Task")["authoredOn"] = (day + timedelta(minutes=50)).isoformat()
