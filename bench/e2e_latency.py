@@ -177,6 +177,7 @@ async def main(count: int, concurrency: int, warmup: int, latency_count: int) ->
         kafka_controller_port=39093,
         kafka_hospital_port=39094,
         postgres_port=35432,
+        durable=True,
     )
     python = stack.env()["FT_PYTHON"]
     stack.run("bash", "deploy/local/stack.sh", "up")

@@ -1,8 +1,12 @@
 """Composition root shared by the services: builds everything in the app's lifespan.
 
 Nothing connects at import time. ``create_service_app`` makes the FastAPI app (instrumented for
-tracing); its lifespan opens the pool, builds the broker, lets the service wire its consumers and
-background workers, starts the outbox relay, and tears it all down in reverse order.
+tracing); its lifespan builds the pool, the broker and the outbox relay, lets the service wire
+its consumers and background workers, and returns at once so the service answers ``/health/live``
+within a second or two of starting. The connections are made in the background
+(``shared.startup``: the database and Kafka are waited for, never a reason to exit) and reported
+by ``/health/ready``. Every resource goes onto one ``AsyncExitStack`` as soon as it exists, so
+shutdown releases each one in reverse order, whatever fails on the way.
 """
 
 from __future__ import annotations
@@ -11,7 +15,7 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Annotated, Any, Protocol
+from typing import Annotated, Any
 
 import asyncpg
 from fastapi import APIRouter, Depends, FastAPI, Request
@@ -19,20 +23,18 @@ from faststream.kafka import KafkaBroker
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 from opentelemetry.trace import Span
 
+from shared import health
 from shared.auth import ApiKeys
 from shared.db.pool import create_pool
 from shared.http_limits import InputLimitsMiddleware
-from shared.messaging.broker import create_broker
+from shared.messaging.broker import consumer_group, create_broker
+from shared.messaging.guard import ConsumerGuard
 from shared.messaging.outbox import OutboxRelay
+from shared.messaging.progress import PartitionProgress
 from shared.settings import PlatformSettings
+from shared.startup import BackgroundWorker, StartupState, connect_everything
 from shared.telemetry import Telemetry
 from shared.web import FhirResponse, install_error_handlers
-
-
-class BackgroundWorker(Protocol):
-    def start(self) -> None: ...
-
-    async def stop(self) -> None: ...
 
 
 @dataclass
@@ -43,6 +45,8 @@ class ServiceRuntime:
     pool: asyncpg.Pool
     broker: KafkaBroker
     relay: OutboxRelay
+    guard: ConsumerGuard
+    startup: StartupState = field(default_factory=StartupState)
     workers: list[BackgroundWorker] = field(default_factory=list)
     # Service-specific collaborators (e.g. the notifier's channel), by name.
     components: dict[str, Any] = field(default_factory=dict)
@@ -66,8 +70,43 @@ def create_service_app(
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        async with contextlib.AsyncExitStack() as stack:
+            stack.callback(telemetry.shutdown)
+            runtime = await build_runtime(stack)
+            app.state.runtime = runtime
+            connecting = asyncio.create_task(
+                connect_everything(
+                    state=runtime.startup,
+                    stack=stack,
+                    pool=runtime.pool,
+                    broker=runtime.broker,
+                    # The relay first: it is stopped last, after the workers that feed it.
+                    workers=[runtime.relay, *runtime.workers],
+                ),
+                name=f"{name}-connect",
+            )
+            try:
+                yield
+            finally:
+                # Stop connecting before the stack releases what was connected so far.
+                connecting.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await connecting
+
+    async def build_runtime(stack: contextlib.AsyncExitStack) -> ServiceRuntime:
+        """Builds every object without connecting (the pool opens connections on first use)."""
         pool = await create_pool(settings.database_url, schema=name)
-        broker = create_broker(settings, service_name=name, tracer_provider=telemetry.provider)
+        stack.push_async_callback(pool.close)
+        guard = ConsumerGuard(
+            group=consumer_group(name),
+            max_attempts=settings.consumer_max_attempts,
+            retry_backoff_s=settings.consumer_retry_backoff_s,
+            progress=PartitionProgress(stall_after_s=settings.consumer_stall_after_s),
+        )
+        broker = create_broker(
+            settings, service_name=name, tracer_provider=telemetry.provider, guard=guard
+        )
+        guard.bind(broker)
         relay = OutboxRelay(
             pool=pool,
             broker=broker,
@@ -84,22 +123,10 @@ def create_service_app(
             pool=pool,
             broker=broker,
             relay=relay,
+            guard=guard,
         )
         wire(runtime)
-        await broker.start()
-        relay.start()
-        for worker in runtime.workers:
-            worker.start()
-        app.state.runtime = runtime
-        try:
-            yield
-        finally:
-            for worker in reversed(runtime.workers):
-                await worker.stop()
-            await relay.stop()
-            await broker.stop()
-            await pool.close()
-            telemetry.shutdown()
+        return runtime
 
     app = FastAPI(title=title, lifespan=lifespan, default_response_class=FhirResponse)
     app.state.api_keys = ApiKeys(settings.api_keys)
@@ -109,7 +136,7 @@ def create_service_app(
         max_header_bytes=settings.http_max_header_bytes,
     )
     install_error_handlers(app)
-    app.include_router(health_router)
+    app.include_router(health.router)
     for router in routers:
         app.include_router(router)
     FastAPIInstrumentor.instrument_app(
@@ -145,26 +172,6 @@ def get_runtime(request: Request) -> ServiceRuntime:
 
 
 RuntimeDep = Annotated[ServiceRuntime, Depends(get_runtime)]
-
-health_router = APIRouter()
-
-
-@health_router.get("/health", response_class=FhirResponse)
-async def health(runtime: RuntimeDep) -> FhirResponse:
-    """Ready when the database answers and the Kafka cluster answers a metadata request."""
-    checks: dict[str, str] = {}
-    try:
-        async with asyncio.timeout(2):
-            await runtime.pool.fetchval("SELECT 1")
-        checks["database"] = "ok"
-    except Exception:
-        checks["database"] = "unavailable"
-    checks["kafka"] = "ok" if await runtime.broker.ping(timeout=2) else "unavailable"
-    healthy = all(value == "ok" for value in checks.values())
-    return FhirResponse(
-        {"status": "ok" if healthy else "degraded", "service": runtime.name, **checks},
-        status_code=200 if healthy else 503,
-    )
 
 
 def serve(app_factory: str, *, port: int) -> None:

@@ -27,6 +27,10 @@ class PlatformSettings(BaseSettings):
     outbox_batch_size: int = Field(default=200, gt=0, le=5000)
     # Pause before a message whose handling failed for a transient reason is read again.
     consumer_retry_backoff_s: float = Field(default=1.0, ge=0)
+    # A record that fails for other reasons than an outage is dead-lettered after this many.
+    consumer_max_attempts: int = Field(default=5, ge=1)
+    # Readiness fails when a consumed partition has not moved for this long.
+    consumer_stall_after_s: float = Field(default=30.0, gt=0)
     # API keys of hospital systems: {"<key>": "<organization id>"} (JSON in FT_API_KEYS).
     api_keys: dict[str, str] = Field(default_factory=dict)
     # Input limits (README, "Reliability and security"): what a caller may send at most.

@@ -14,6 +14,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from shared.fhir.envelope import InvalidMessage
 from shared.fhir.models import FHIR_JSON
 from shared.fhir.outcome import operation_outcome
+from shared.infrastructure import INFRASTRUCTURE_ERRORS, RETRY_AFTER_S
 
 log = logging.getLogger(__name__)
 
@@ -28,6 +29,7 @@ _ISSUE_CODE_BY_STATUS = {
     431: "too-costly",
     415: "not-supported",
     422: "processing",
+    503: "transient",
 }
 
 
@@ -78,6 +80,20 @@ def install_error_handlers(app: FastAPI) -> None:
         response = outcome_response(error.status_code, str(error.detail))
         response.headers.update(error.headers or {})
         return response
+
+    async def unavailable(_: Request, error: Exception) -> FhirResponse:
+        # Not the sender's fault and not a bug: the same request will work once we are back.
+        log.warning("service unavailable: %s", type(error).__name__)
+        response = outcome_response(
+            503,
+            "The service cannot reach its database or message broker right now. Send the "
+            f"same request again in {RETRY_AFTER_S} s (a message sent twice is applied once).",
+        )
+        response.headers["Retry-After"] = str(RETRY_AFTER_S)
+        return response
+
+    for infrastructure_error in INFRASTRUCTURE_ERRORS:
+        app.add_exception_handler(infrastructure_error, unavailable)
 
     @app.exception_handler(Exception)
     async def unexpected(_: Request, error: Exception) -> FhirResponse:

@@ -42,6 +42,9 @@ class TestStack:
     # The SASL_SSL listener for hospital systems (deploy/local/kafka.sh).
     kafka_hospital_port: int = shifted_port(29094)
     postgres_port: int = shifted_port(25432)
+    # The suite's throwaway cluster trades durability for speed (an explicit opt-in of
+    # deploy/local/postgres.sh); the benchmark and fault tests that crash PostgreSQL run durable.
+    durable: bool = False
 
     @property
     def bootstrap_servers(self) -> str:
@@ -59,6 +62,7 @@ class TestStack:
             "FT_KAFKA_CONTROLLER_PORT": str(self.kafka_controller_port),
             "FT_KAFKA_HOSPITAL_PORT": str(self.kafka_hospital_port),
             "FT_PG_PORT": str(self.postgres_port),
+            "FT_PG_DURABILITY": "on" if self.durable else "off",
             "FT_KAFKA_BOOTSTRAP_SERVERS": self.bootstrap_servers,
             "FT_DATABASE_URL": self.database_url,
             "FT_ENVIRONMENT": "test",

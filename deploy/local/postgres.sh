@@ -3,18 +3,22 @@
 # run from the distribution's server binaries (Debian: apt-get install postgresql): no Docker,
 # no system service.
 #
-# Usage: deploy/local/postgres.sh {start|stop|status}
+# Usage: deploy/local/postgres.sh {start|stop|crash|status}
+#   crash: pg_ctl stop -m immediate, what a power cut or an OOM kill does (for fault tests)
 #
 # Environment (defaults in brackets):
 #   FT_STATE_DIR   state folder [<repo>/.local-stack]; the cluster lives in $FT_STATE_DIR/postgres
 #   FT_PG_PORT     TCP port on 127.0.0.1 [15432]
 #   FT_PG_BINDIR   server binaries [`pg_config --bindir`, else the newest /usr/lib/postgresql/*/bin]
 #   FT_PG_OS_USER  OS user that runs the server when this script runs as root [postgres]
+#   FT_PG_DURABILITY  on: PostgreSQL's own defaults (fsync, synchronous_commit and
+#                  full_page_writes on), so a commit that was answered survives a crash [on];
+#                  off: all three off, for throwaway test clusters only (the test suite opts in)
 #
 # The cluster: superuser "fasttrack", trust authentication (it listens on 127.0.0.1 only, plus a
-# Unix socket in the state folder), database "fasttrack". Durability is traded for speed
-# (fsync=off, synchronous_commit=off, full_page_writes=off): a crash of the machine can lose the
-# cluster; delete $FT_STATE_DIR/postgres to start over.
+# Unix socket in the state folder), database "fasttrack". With FT_PG_DURABILITY=off a stop with
+# -m immediate (a power cut, an OOM kill) loses commits that were already acknowledged, and a
+# crash of the machine can lose the cluster; delete $FT_STATE_DIR/postgres to start over.
 #
 # PostgreSQL refuses to run as root. As root the script runs initdb and pg_ctl as the postgres
 # user (runuser) and gives that user the $FT_STATE_DIR/postgres folder; every folder above it
@@ -54,8 +58,19 @@ if ((${#SOCKET_DIR} + ${#PG_PORT} + 10 > 100)); then
     SOCKET_DIR=""
 fi
 
-# Test cluster: durability off for speed (see the header).
-SPEED_OPTS="-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+# Durable unless the caller opts out for a throwaway cluster (see the header).
+case "${FT_PG_DURABILITY:-on}" in
+    on) DURABILITY_OPTS="" INITDB_SYNC="" ;;
+    off)
+        DURABILITY_OPTS="-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+        INITDB_SYNC="--no-sync"
+        ;;
+    *)
+        printf 'postgres: error: FT_PG_DURABILITY must be on or off, not %s\n' \
+            "${FT_PG_DURABILITY}" >&2
+        exit 2
+        ;;
+esac
 
 log() { printf 'postgres: %s\n' "$*"; }
 die() { printf 'postgres: error: %s\n' "$*" >&2; exit 1; }
@@ -179,7 +194,7 @@ init_cluster() {
     local tmp="${PG_STATE}/data.initdb"
     rm -rf "${tmp}"
     if ! as_pg "${BINDIR}/initdb" -D "${tmp}" -U "${DB_USER}" -A trust -E UTF8 \
-        --locale=C --no-sync >"${PG_STATE}/initdb.log" 2>&1; then
+        --locale=C ${INITDB_SYNC} >"${PG_STATE}/initdb.log" 2>&1; then
         cat "${PG_STATE}/initdb.log" >&2
         rm -rf "${tmp}"
         die "initdb failed"
@@ -207,6 +222,7 @@ start() {
     if cluster_running; then
         if accepting; then
             ensure_database
+            warn_if_not_durable
             log "already running on 127.0.0.1:${PG_PORT}"
             return 0
         fi
@@ -218,14 +234,36 @@ start() {
     init_cluster
     local started_at=${SECONDS}
     if ! as_pg "${BINDIR}/pg_ctl" -D "${DATA_DIR}" -l "${LOG_FILE}" -w -t 60 \
-        -o "-p ${PG_PORT} -k '${SOCKET_DIR}' -c listen_addresses=127.0.0.1 ${SPEED_OPTS}" \
+        -o "-p ${PG_PORT} -k '${SOCKET_DIR}' -c listen_addresses=127.0.0.1 ${DURABILITY_OPTS}" \
         start >/dev/null 8>&-; then
         echo "postgres: --- last lines of ${LOG_FILE} ---" >&2
         tail -n 30 "${LOG_FILE}" >&2 || true
         die "pg_ctl start failed"
     fi
     ensure_database
-    log "ready on 127.0.0.1:${PG_PORT} after $((SECONDS - started_at))s, log ${LOG_FILE}"
+    log "ready on 127.0.0.1:${PG_PORT} after $((SECONDS - started_at))s (durability ${FT_PG_DURABILITY:-on}), log ${LOG_FILE}"
+}
+
+# A cluster started before durability was the default keeps its settings until restarted.
+warn_if_not_durable() {
+    [[ "${FT_PG_DURABILITY:-on}" == on ]] || return 0
+    local fsync
+    fsync="$("${BINDIR}/psql" -X -q -h 127.0.0.1 -p "${PG_PORT}" -U "${DB_USER}" -d postgres \
+        -tAc "show fsync" 2>/dev/null || true)"
+    if [[ "${fsync}" == off ]]; then
+        log "warning: this cluster runs with fsync=off (started without durability);"
+        log "  stop and start it again ($0 stop; $0 start) to make commits durable"
+    fi
+}
+
+crash() {
+    check_binaries
+    if ! cluster_running; then
+        log "not running"
+        return 0
+    fi
+    as_pg "${BINDIR}/pg_ctl" -D "${DATA_DIR}" -m immediate -w stop >/dev/null
+    log "stopped immediately (crash)"
 }
 
 stop() {
@@ -258,9 +296,10 @@ status() {
 case "${1:-}" in
     start) start ;;
     stop) stop ;;
+    crash) crash ;;
     status) status ;;
     *)
-        echo "usage: $0 {start|stop|status}" >&2
+        echo "usage: $0 {start|stop|crash|status}" >&2
         exit 2
         ;;
 esac

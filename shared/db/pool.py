@@ -15,9 +15,11 @@ async def _init_connection(connection: asyncpg.Connection) -> None:
 
 
 async def create_pool(database_url: str, *, schema: str, max_size: int = 10) -> asyncpg.Pool:
+    """Connects nothing yet (``min_size=0``): a service starts while the database is away and
+    opens connections on first use."""
     pool = await asyncpg.create_pool(
         database_url,
-        min_size=1,
+        min_size=0,
         max_size=max_size,
         init=_init_connection,
         server_settings={"search_path": schema, "application_name": f"fasttrack-{schema}"},

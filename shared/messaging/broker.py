@@ -9,12 +9,18 @@ from faststream.kafka import KafkaBroker
 from faststream.kafka.opentelemetry import KafkaTelemetryMiddleware
 from opentelemetry.trace import TracerProvider
 
+from shared.messaging.guard import ConsumerGuard
 from shared.settings import PlatformSettings
 
 
 def create_broker(
-    settings: PlatformSettings, *, service_name: str, tracer_provider: TracerProvider
+    settings: PlatformSettings,
+    *,
+    service_name: str,
+    tracer_provider: TracerProvider,
+    guard: ConsumerGuard | None = None,
 ) -> KafkaBroker:
+    """``guard`` goes outermost, so it sees failures of the telemetry middleware too."""
     return KafkaBroker(
         settings.kafka_bootstrap_servers,
         client_id=f"fasttrack-{service_name}",
@@ -22,7 +28,10 @@ def create_broker(
         enable_idempotence=True,
         # Topics are created explicitly (python -m shared.admin create-topics), never by accident.
         allow_auto_create_topics=False,
-        middlewares=[KafkaTelemetryMiddleware(tracer_provider=tracer_provider)],
+        middlewares=[
+            *([guard] if guard is not None else []),
+            KafkaTelemetryMiddleware(tracer_provider=tracer_provider),
+        ],
         logger=logging.getLogger(f"fasttrack.{service_name}.kafka"),
         log_level=logging.DEBUG,
     )

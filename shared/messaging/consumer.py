@@ -1,47 +1,43 @@
 """Turns FHIR message handlers into Kafka subscribers with the platform's delivery guarantees.
 
-For each record: parse and check the FHIR message (dead-letter it with the reason if it is not
-one), skip it if no handler of this service wants its event, then, in one database transaction,
-record it in the inbox and apply the handler (a redelivery finds it and has no second effect; a
-sender's id reused for other content is refused). A handler raising ``PermanentMessageError``
-dead-letters the message (or answers the sender with a refusal). Any other error rolls the
-transaction back and the record is read again after a pause: indefinitely while the database or
-network is away, a few times otherwise (then it is dead-lettered with the error's type, so one
-bad record cannot block its partition).
+For each record: check its size and JSON depth from the raw bytes, parse and check the FHIR
+message (dead-letter it with the reason if it breaks a limit or is not one), skip it if no
+handler of this service wants its event, then, in one database transaction, record it in the
+inbox and apply the handler (a redelivery finds it and has no second effect; a sender's id
+reused for other content is refused). A handler raising ``PermanentMessageError`` dead-letters
+the message (or answers the sender with a refusal). Any other error rolls the transaction back
+and propagates to the service's ``ConsumerGuard`` (shared/messaging/guard.py): read again while
+the database or broker is away, a few times otherwise, then dead-lettered, so one bad record
+cannot block its partition.
+
+FastStream is told to leave the bytes alone (``raw_body``) and to read headers that are not
+UTF-8 without failing (``tolerant_parser``): everything that can be wrong with a record is
+judged here, where it can be dead-lettered with a reason.
 """
 
 from __future__ import annotations
 
-import asyncio
+import dataclasses
 import logging
 from collections.abc import Awaitable, Callable, Mapping
+from typing import Any
 
 import asyncpg
 from aiokafka import ConsumerRecord
 from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
-from opentelemetry import trace
+from faststream.message import StreamMessage
 
 from shared.db.pool import Connection
 from shared.fhir.codes import EventCode
 from shared.fhir.envelope import FhirMessage, InvalidMessage, parse_message
-from shared.messaging import headers
 from shared.messaging.broker import CLINICAL_ACK_POLICY, consumer_group
+from shared.messaging.dead_letters import publish_dead_letter
 from shared.messaging.inbox import Claim, claim_message, reused_id_reason
+from shared.messaging.limits import MAX_JSON_DEPTH, MAX_RECORD_BYTES, check_record_limits
 from shared.messaging.topics import Topic
 
 log = logging.getLogger(__name__)
-
-MAX_PROCESSING_ATTEMPTS = 5
-# The database or the network is away: waiting is right, the message itself is fine.
-INFRASTRUCTURE_ERRORS: tuple[type[BaseException], ...] = (
-    OSError,
-    TimeoutError,
-    asyncpg.exceptions.PostgresConnectionError,
-    asyncpg.exceptions.CannotConnectNowError,
-    asyncpg.exceptions.TooManyConnectionsError,
-    asyncpg.exceptions.InterfaceError,
-)
 
 MessageHandler = Callable[[Connection, FhirMessage], Awaitable[None]]
 # Answers a message that was refused (e.g. with a fatal-error response), in its own transaction.
@@ -73,7 +69,6 @@ class FhirMessageConsumer:
         topic: Topic,
         service_name: str,
         handlers: Mapping[EventCode, MessageHandler],
-        retry_backoff_s: float,
         after_commit: Callable[[FhirMessage], None] | None = None,
         on_refused: RefusalHandler | None = None,
         include_in_schema: bool = True,
@@ -83,14 +78,10 @@ class FhirMessageConsumer:
         self._topic = topic
         self._group = consumer_group(service_name)
         self._handlers = dict(handlers)
-        self._retry_backoff_s = retry_backoff_s
         self._after_commit = after_commit
         self._on_refused = on_refused
         # Listed in the service's AsyncAPI document (GET /asyncapi.json)?
         self._include_in_schema = include_in_schema
-        # Failed attempts per record position, for records that fail for other than
-        # infrastructure reasons (in memory: after a restart a record gets its attempts again).
-        self._attempts: dict[tuple[str, int, int], int] = {}
 
     def subscribe(self) -> None:
         @self._broker.subscriber(
@@ -102,6 +93,8 @@ class FhirMessageConsumer:
             title=f"{self._group}:{self._topic.name}",
             description=self._topic.description,
             include_in_schema=self._include_in_schema,
+            parser=tolerant_parser,
+            decoder=raw_body,
         )
         async def consume(message: KafkaMessage) -> None:
             await self.handle(message.raw_message)
@@ -109,9 +102,16 @@ class FhirMessageConsumer:
     async def handle(self, record: ConsumerRecord[bytes, bytes]) -> None:
         value = record.value or b""
         try:
+            check_record_limits(value, max_bytes=MAX_RECORD_BYTES, max_depth=MAX_JSON_DEPTH)
             message = parse_message(value)
         except InvalidMessage as invalid:
             await self.dead_letter(record, invalid.reason)
+            return
+        except (ValueError, RecursionError) as unreadable:
+            # e.g. an integer of more digits than Python converts (4,300).
+            await self.dead_letter(
+                record, f"Body is not readable JSON: {type(unreadable).__name__}: {unreadable}"
+            )
             return
         handler = self._handlers.get(message.event)
         if handler is None:
@@ -127,37 +127,11 @@ class FhirMessageConsumer:
                 await handler(connection, message)
         except PermanentMessageError as refused:
             await self._refuse(record, message, refused)
-        except Exception as error:
-            if self._gives_up(record, error):
-                await self.dead_letter(
-                    record,
-                    f"processing failed {MAX_PROCESSING_ATTEMPTS} times "
-                    f"({type(error).__name__}); replay it once the cause is fixed",
-                )
-                return
-            log.exception(
-                "failure on message %s (%s); it will be read again",
-                message.message_id,
-                message.event.value,
-            )
-            await asyncio.sleep(self._retry_backoff_s)
-            raise
+        # Any other error goes on to the ConsumerGuard, which reads the record again or
+        # dead-letters it.
         else:
-            self._attempts.pop((record.topic, record.partition, record.offset), None)
             if self._after_commit is not None:
                 self._after_commit(message)
-
-    def _gives_up(self, record: ConsumerRecord[bytes, bytes], error: Exception) -> bool:
-        """Infrastructure failures are retried for as long as they last; any other error (a
-        bug, data the code cannot handle) stops blocking the partition after a few attempts."""
-        if isinstance(error, INFRASTRUCTURE_ERRORS):
-            return False
-        position = (record.topic, record.partition, record.offset)
-        attempts = self._attempts.pop(position, 0) + 1
-        if attempts >= MAX_PROCESSING_ATTEMPTS:
-            return True
-        self._attempts[position] = attempts
-        return False
 
     async def _refuse(
         self,
@@ -178,21 +152,26 @@ class FhirMessageConsumer:
                 await self._on_refused(connection, message, refused)
 
     async def dead_letter(self, record: ConsumerRecord[bytes, bytes], reason: str) -> None:
-        log.warning(
-            "dead-lettering %s[%s]@%s: %s", record.topic, record.partition, record.offset, reason
-        )
-        trace.get_current_span().add_event("dead-lettered", {"reason": reason})
-        original = {name: value.decode(errors="replace") for name, value in record.headers or ()}
-        original.pop("traceparent", None)
-        original.pop("tracestate", None)
-        await self._broker.publish(
-            record.value or b"",
-            self._topic.dead_letter,
-            key=record.key,
-            headers={
-                **original,
-                headers.DEAD_LETTER_REASON: reason,
-                headers.DEAD_LETTER_SOURCE: f"{record.topic}/{record.partition}/{record.offset}",
-                headers.DEAD_LETTER_CONSUMER: self._group,
-            },
-        )
+        await publish_dead_letter(self._broker, record, reason=reason, group=self._group)
+
+
+async def tolerant_parser(
+    record: ConsumerRecord[bytes, bytes],
+    original: Callable[[ConsumerRecord[bytes, bytes]], Awaitable[StreamMessage[Any]]],
+) -> StreamMessage[Any]:
+    """FastStream's own parser, except that a header value that is not UTF-8 (which makes it
+    raise before any handler runs) is read with replacement characters."""
+    try:
+        return await original(record)
+    except UnicodeDecodeError:
+        readable = [
+            (name, value.decode(errors="replace").encode()) for name, value in record.headers
+        ]
+        return await original(dataclasses.replace(record, headers=readable))
+
+
+async def raw_body(message: StreamMessage[Any]) -> bytes:
+    """The record's bytes as they are: FastStream's JSON decoding (which fails on JSON nested
+    too deep or an integer too long) never runs; ``parse_message`` judges the body."""
+    body: bytes = message.body
+    return body

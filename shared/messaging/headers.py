@@ -10,3 +10,5 @@ CONTENT_TYPE = "content-type"
 DEAD_LETTER_REASON = "dead-letter-reason"
 DEAD_LETTER_SOURCE = "dead-letter-source"  # topic/partition/offset of the original
 DEAD_LETTER_CONSUMER = "dead-letter-consumer-group"
+# Set (to the body's size in bytes) when the original was too large to copy to the dead letter.
+DEAD_LETTER_BODY_OMITTED = "dead-letter-body-omitted"

@@ -194,15 +194,19 @@ class ServiceProcesses:
             "OTEL_BSP_SCHEDULE_DELAY": "100",
         }
 
-    async def start(self, name: str) -> None:
+    def spawn(self, name: str, **env: str) -> None:
+        """Starts the service's process and returns at once; ``env`` overrides settings."""
         log = self.log_file(name).open("ab")
-        self.processes[name] = subprocess.Popen(  # noqa: ASYNC220 - returns at once
+        self.processes[name] = subprocess.Popen(
             [sys.executable, "-m", f"services.{name}"],
             cwd=ROOT,
-            env=self.env(name),
+            env={**self.env(name), **env},
             stdout=log,
             stderr=subprocess.STDOUT,
         )
+
+    async def start(self, name: str) -> None:
+        self.spawn(name)
         await self.wait_healthy(name)
 
     async def wait_healthy(self, name: str, timeout: float = 60) -> None:  # noqa: ASYNC109

@@ -6,17 +6,21 @@ the real broker in tests/integration and tests/e2e.
 
 from __future__ import annotations
 
-import contextlib
 from pathlib import Path
 from typing import Any
 
+import asyncpg
 import pytest
+from aiokafka.errors import KafkaConnectionError
 from faststream.kafka import KafkaBroker, TestKafkaBroker
 from faststream.kafka.annotations import KafkaMessage
 
 from shared.fhir.codes import EventCode
 from shared.messaging import headers
 from shared.messaging.consumer import FhirMessageConsumer
+from shared.messaging.guard import ConsumerGuard
+from shared.messaging.headers import DEAD_LETTER_REASON
+from shared.messaging.progress import PartitionProgress
 from shared.messaging.topics import HOSPITAL_INBOUND
 
 
@@ -46,7 +50,6 @@ async def test_invalid_message_is_dead_lettered_with_reason(payload: bytes, reas
         topic=HOSPITAL_INBOUND,
         service_name="unit",
         handlers={EventCode.REFERRAL_REQUESTED: never_called},
-        retry_backoff_s=0,
     ).subscribe()
 
     @broker.subscriber(HOSPITAL_INBOUND.dead_letter)
@@ -62,16 +65,6 @@ async def test_invalid_message_is_dead_lettered_with_reason(payload: bytes, reas
     assert reason in dead_headers[headers.DEAD_LETTER_REASON]
     assert dead_headers[headers.DEAD_LETTER_CONSUMER] == "fasttrack-unit"
     assert dead_headers[headers.DEAD_LETTER_SOURCE].startswith(HOSPITAL_INBOUND.name)
-
-
-class _FailingPool:
-    """A pool whose every use fails with the given error."""
-
-    def __init__(self, error: Exception) -> None:
-        self.error = error
-
-    def acquire(self) -> Any:
-        raise self.error
 
 
 def _record() -> Any:
@@ -96,38 +89,54 @@ def _record() -> Any:
     )
 
 
-async def _attempts_until_dead_letter(error: Exception, tries: int) -> list[str]:
-    async def handler(*_: Any) -> None:
-        return None
+class _Publications:
+    """Stands in for the broker: records what is published where."""
 
-    consumer = FhirMessageConsumer(
-        broker=KafkaBroker(),
-        pool=_FailingPool(error),  # type: ignore[arg-type]
-        topic=HOSPITAL_INBOUND,
-        service_name="unit",
-        handlers={EventCode.REFERRAL_REQUESTED: handler},
+    def __init__(self) -> None:
+        self.sent: list[tuple[str, bytes, dict[str, str]]] = []
+
+    async def publish(
+        self, body: bytes, topic: str, *, key: bytes | None, headers: dict[str, str]
+    ) -> None:
+        self.sent.append((topic, body, headers))
+
+
+async def _attempts_until_dead_letter(error: Exception, tries: int) -> tuple[int, list[str]]:
+    """Feeds the guard the same failing record until it dead-letters it; (attempts, reasons)."""
+    publications = _Publications()
+    guard = ConsumerGuard(
+        group="fasttrack-unit",
+        max_attempts=5,
         retry_backoff_s=0,
+        progress=PartitionProgress(stall_after_s=30),
     )
-    reasons: list[str] = []
-
-    async def record_dead_letter(_: Any, reason: str) -> None:
-        reasons.append(reason)
-
-    consumer.dead_letter = record_dead_letter  # type: ignore[method-assign, assignment]
+    guard.bind(publications)  # type: ignore[arg-type]
     record = _record()
-    for _ in range(tries):
-        # The wrapper re-raises so the record is read again; the next call is that re-read.
-        with contextlib.suppress(Exception):
-            await consumer.handle(record)
-        if reasons:
-            break
-    return reasons
+    for attempt in range(1, tries + 1):
+        if await guard.settle_failure(record, error):
+            return attempt, [headers_[DEAD_LETTER_REASON] for _, _, headers_ in publications.sent]
+    return tries, []
 
 
 async def test_a_record_that_keeps_failing_is_dead_lettered_after_five_attempts() -> None:
-    reasons = await _attempts_until_dead_letter(ValueError("bug"), tries=10)
-    assert reasons == ["processing failed 5 times (ValueError); replay it once the cause is fixed"]
+    attempts, reasons = await _attempts_until_dead_letter(ValueError("bug"), tries=10)
+    assert attempts == 5
+    assert reasons == [
+        "processing failed 5 times (ValueError: bug); replay it once the cause is fixed"
+    ]
 
 
-async def test_infrastructure_failures_are_retried_for_as_long_as_they_last() -> None:
-    assert await _attempts_until_dead_letter(ConnectionRefusedError(), tries=20) == []
+@pytest.mark.parametrize(
+    "outage",
+    [
+        ConnectionRefusedError(),
+        OSError("Multiple exceptions: [Errno 111] Connect call failed"),
+        asyncpg.exceptions.CannotConnectNowError("the database system is shutting down"),
+        asyncpg.exceptions.ConnectionDoesNotExistError("connection was closed"),
+        KafkaConnectionError("Unable to bootstrap from 127.0.0.1:9092"),
+    ],
+)
+async def test_infrastructure_failures_are_retried_for_as_long_as_they_last(
+    outage: Exception,
+) -> None:
+    assert await _attempts_until_dead_letter(outage, tries=20) == (20, [])

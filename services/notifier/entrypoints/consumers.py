@@ -25,7 +25,6 @@ def wire_consumers(
         topic=NOTIFICATION_REQUESTS,
         service_name=runtime.name,
         handlers={EventCode.NOTIFICATION_REQUESTED: on_notification_requested},
-        retry_backoff_s=runtime.settings.consumer_retry_backoff_s,
         # Send at once rather than at the dispatcher's next poll.
         after_commit=lambda _: dispatcher.wake(),
     ).subscribe()

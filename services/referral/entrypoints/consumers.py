@@ -119,7 +119,6 @@ def wire_consumers(runtime: ServiceRuntime, endpoints: ReferralContext) -> None:
             topic=topic,
             service_name=runtime.name,
             handlers=topic_handlers,
-            retry_backoff_s=runtime.settings.consumer_retry_backoff_s,
             on_refused=refusal_responder(endpoints) if topic is HOSPITAL_INBOUND else None,
             # The AsyncAPI document (GET /asyncapi.json) lists what hospital systems use.
             include_in_schema=topic is HOSPITAL_INBOUND,

@@ -24,5 +24,4 @@ def wire_consumers(runtime: ServiceRuntime, endpoints: TelemedicineEndpoints) ->
         topic=REFERRAL_EVENTS,
         service_name=runtime.name,
         handlers={EventCode.REFERRAL_REQUESTED: on_referral_requested},
-        retry_backoff_s=runtime.settings.consumer_retry_backoff_s,
     ).subscribe()
