@@ -83,6 +83,7 @@ def create_app(settings: NotifierSettings | None = None) -> FastAPI:
             source_endpoint=SOURCE_ENDPOINT,
             lease_s=settings.notifier_delivery_lease_s,
             poll_interval_s=settings.notifier_poll_interval_s,
+            max_in_flight=settings.notifier_max_in_flight,
             send_timeout_s=settings.notifier_http_timeout_s,
             metrics=delivery_metrics,
             acknowledgement_links=acknowledgement_links_,

@@ -107,12 +107,6 @@ class FhirMessageConsumer:
         except InvalidMessage as invalid:
             await self.dead_letter(record, invalid.reason)
             return
-        except (ValueError, RecursionError) as unreadable:
-            # e.g. an integer of more digits than Python converts (4,300).
-            await self.dead_letter(
-                record, f"Body is not readable JSON: {type(unreadable).__name__}: {unreadable}"
-            )
-            return
         handler = self._handlers.get(message.event)
         if handler is None:
             return  # another service's event on a shared topic: not ours to apply

@@ -1,8 +1,10 @@
 """Limits a Kafka record must meet before anyone parses it.
 
-A record of JSON nested thousands of levels deep makes ``json.loads`` raise RecursionError; a
-very large record costs seconds of CPU on the event loop. Both are refused here, from the raw
-bytes, so the record is dead-lettered with a reason instead of blocking its partition.
+A record of JSON nested thousands of levels deep makes ``json.loads`` recurse until it raises
+RecursionError; a very large record costs seconds of CPU on the event loop. Both are refused
+here, from the raw bytes, so the record is dead-lettered with a reason instead of blocking its
+partition. What the parser then checks (number length, entries, strings) is ``shared.limits``,
+the same for Kafka and HTTP.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 import re
 
 from shared.fhir.envelope import InvalidMessage
+from shared.limits import DEFAULT_LIMITS
 
 # A JSON string (skipped whole, so brackets inside text do not count) or a bracket.
 _STRING_OR_BRACKET = re.compile(rb'"(?:[^"\\]|\\.)*"|[\[\]{}]')
@@ -39,14 +42,14 @@ def check_record_limits(value: bytes, *, max_bytes: int, max_depth: int) -> None
     if len(value) > max_bytes:
         raise InvalidMessage(
             f"Message is {len(value)} bytes; the limit is {max_bytes} bytes",
-            issue_code="too-long",
+            issue_code="too-costly",
         )
     if json_depth_exceeds(value, max_depth):
-        raise InvalidMessage(f"JSON nests deeper than {max_depth} levels", issue_code="too-long")
+        raise InvalidMessage(f"JSON nests deeper than {max_depth} levels", issue_code="too-costly")
 
 
 # Defaults for every consumer. A referral message is a few kilobytes; the broker itself takes
 # records up to about 1 MB, so a record refused here still fits its dead-letter topic.
 MAX_RECORD_BYTES = 512 * 1024
-# A FHIR message Bundle nests about 10 levels (Bundle.entry.resource.extension.valueX...).
-MAX_JSON_DEPTH = 64
+# The same depth as over HTTP (a FHIR message Bundle nests about ten levels).
+MAX_JSON_DEPTH = DEFAULT_LIMITS.max_json_depth

@@ -57,7 +57,7 @@ POISON: list[tuple[str, bytes, list[tuple[str, bytes]], str]] = [
         "an integer of 5,000 digits",
         b'{"resourceType": "Bundle", "type": "message", "total": ' + b"9" * 5_000 + b"}",
         [],
-        "digits",
+        "number is written with more than",
     ),
     (
         "a JSON content-type on a body that is not JSON",

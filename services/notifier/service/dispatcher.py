@@ -1,4 +1,9 @@
-"""Sends pending deliveries; each in its own task, so one slow endpoint delays no other."""
+"""Sends pending deliveries; each in its own task, so one slow endpoint delays no other.
+
+At most ``max_in_flight`` sends run at once, and the dispatcher claims (leases) only as many
+deliveries as it can start now: a delivery leased but left waiting for a free database
+connection would see its lease run out and be claimed, and sent, a second time.
+"""
 
 from __future__ import annotations
 
@@ -54,6 +59,7 @@ class DeliveryDispatcher(BackgroundTask):
         poll_interval_s: float,
         send_timeout_s: float,
         batch_size: int = 50,
+        max_in_flight: int = 8,
         metrics: DeliveryMetrics | None = None,
         acknowledgement_links: AcknowledgementLinks | None = None,
     ) -> None:
@@ -70,6 +76,7 @@ class DeliveryDispatcher(BackgroundTask):
         self._poll_interval_s = poll_interval_s
         self._send_timeout_s = send_timeout_s
         self._batch_size = batch_size
+        self._max_in_flight = max_in_flight
         self._wake = asyncio.Event()
         self._in_flight: set[asyncio.Task[None]] = set()
 
@@ -87,10 +94,14 @@ class DeliveryDispatcher(BackgroundTask):
 
     async def run(self) -> None:
         while True:
+            free = self._max_in_flight - len(self._in_flight)
+            if free <= 0:
+                # Full: the next claim waits for a send to finish.
+                await asyncio.wait(set(self._in_flight), return_when=asyncio.FIRST_COMPLETED)
+                continue
+            limit = min(self._batch_size, free)
             try:
-                due = await repository.claim_due(
-                    self._pool, limit=self._batch_size, lease_s=self._lease_s
-                )
+                due = await repository.claim_due(self._pool, limit=limit, lease_s=self._lease_s)
             except Exception:
                 log.exception("could not claim deliveries")
                 due = []
@@ -98,7 +109,7 @@ class DeliveryDispatcher(BackgroundTask):
                 task = asyncio.create_task(self._deliver(delivery), name=f"deliver-{delivery.id}")
                 self._in_flight.add(task)
                 task.add_done_callback(self._in_flight.discard)
-            if len(due) < self._batch_size:
+            if len(due) < limit:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), self._poll_interval_s)
                 self._wake.clear()
