@@ -210,14 +210,20 @@ class ServiceProcesses:
         await self.wait_healthy(name)
 
     async def wait_healthy(self, name: str, timeout: float = 60) -> None:  # noqa: ASYNC109
-        url = f"http://127.0.0.1:{self.ports[name]}/health"
+        """Until the service is ready and its consumers have joined their group (readiness
+        does not wait for the join; the tests want the whole system consuming)."""
+        url = f"http://127.0.0.1:{self.ports[name]}/health/ready"
         deadline = time.monotonic() + timeout
         async with httpx.AsyncClient() as client:
             while time.monotonic() < deadline:
                 if self.processes[name].poll() is not None:
                     raise RuntimeError(f"{name} exited:\n{self.log_file(name).read_text()[-3000:]}")
                 with contextlib.suppress(httpx.HTTPError):
-                    if (await client.get(url, timeout=2)).status_code == 200:
+                    response = await client.get(url, timeout=2)
+                    if (
+                        response.status_code == 200
+                        and response.json()["consumers"]["status"] == "ok"
+                    ):
                         return
                 await asyncio.sleep(0.2)
         raise RuntimeError(f"{name} not healthy:\n{self.log_file(name).read_text()[-3000:]}")
