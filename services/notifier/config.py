@@ -37,9 +37,10 @@ class NotifierSettings(PlatformSettings):
     notifier_backoff_base_s: float = Field(default=1.0, gt=0)
     notifier_backoff_cap_s: float = Field(default=300.0, gt=0)
     notifier_poll_interval_s: float = Field(default=0.5, gt=0)
-    # Sends at once. The service's pool has 10 connections; the outbox relay's leader and the
-    # consumer keep two, so eight sends can each record their outcome without waiting.
-    notifier_max_in_flight: int = Field(default=8, ge=1)
+    # Sends at once (and deliveries leased at most). A send holds one of the pool's 10
+    # connections only to record its outcome, for milliseconds: 32 sends finishing together
+    # wait well under a second for a connection, far from the 30 s lease.
+    notifier_max_in_flight: int = Field(default=32, ge=1)
     # How often unacknowledged alerts are looked for (the ladder is in the contacts file).
     notifier_escalation_poll_s: float = Field(default=5.0, gt=0)
     # The directory: people, hospitals, on-call rosters, escalation (JSON, see

@@ -59,7 +59,7 @@ class DeliveryDispatcher(BackgroundTask):
         poll_interval_s: float,
         send_timeout_s: float,
         batch_size: int = 50,
-        max_in_flight: int = 8,
+        max_in_flight: int = 32,
         metrics: DeliveryMetrics | None = None,
         acknowledgement_links: AcknowledgementLinks | None = None,
     ) -> None:
