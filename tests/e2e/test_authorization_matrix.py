@@ -63,7 +63,10 @@ POLICIES: dict[tuple[str, str, str], Policy] = {
     **{
         (service, "GET", path): Policy.PUBLIC
         for service in SERVICE_PORTS
-        for path in ("/health", "/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc")
+        for path in (
+            *("/health", "/health/live", "/health/ready"),
+            *("/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc"),
+        )
     },
     ("referral", "POST", "/fhir/$process-message"): Policy.HOSPITAL,
     ("referral", "PUT", "/directory/{organization_id}/availability"): Policy.SELF,
