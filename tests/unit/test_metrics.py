@@ -307,6 +307,9 @@ def test_alert_is_due_exactly_at_its_time(code: AlertCode) -> None:
     assert alert.due_at == at(due)
     assert alert.uncertain is False
     assert alert.message and "\n" not in alert.message
+    # Dated in both languages (Buddhist Era in Thai), so a time after midnight is not misread.
+    assert "Mar 2026 (Bangkok time)" in alert.message
+    assert "มี.ค. 2569 เวลา" in alert.message_th
 
 
 @pytest.mark.parametrize("code", ALERTS, ids=ALERT_IDS)

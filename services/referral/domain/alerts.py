@@ -32,7 +32,7 @@ class Alert:
     # English and Thai, no patient data (PDPA: the link to the authenticated page says more).
     message: str
     uncertain: bool
-    message_th: str = ""
+    message_th: str
 
 
 def _lkw_texts(after: timedelta, closes: datetime, uncertain: bool) -> tuple[str, str]:
