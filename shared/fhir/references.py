@@ -41,6 +41,12 @@ def split_reference(reference: str) -> tuple[str, str, str] | None:
     return match["base"].rstrip("/"), match["type"], match["id"]
 
 
+def organization_id(reference: str | None) -> str | None:
+    """The id of an Organization reference, relative or absolute; None for anything else."""
+    parts = split_reference(reference or "")
+    return parts[2] if parts is not None and parts[1] == "Organization" else None
+
+
 def resolve(reference: str, entries: Sequence[Entry], *, from_url: str | None) -> Resource | None:
     """The resource ``reference`` names, written in the entry whose fullUrl is ``from_url``."""
     if not reference or reference.startswith("#"):

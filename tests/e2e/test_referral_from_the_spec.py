@@ -13,7 +13,8 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.support import referral_bundle
+from tests.e2e.test_hospital_lifecycle import HospitalSystem
+from tests.support import TestStack, referral_bundle
 
 pytestmark = pytest.mark.e2e
 
@@ -74,3 +75,19 @@ async def test_a_referral_from_the_spec_is_accepted_and_its_lkw_drives_the_windo
     detail = (await referral_api.get(f"/referrals/{referral_id}")).json()
     thrombolysis = next(w for w in detail["windows"] if w["code"] == "thrombolysis")
     assert THROMBOLYSIS_MINUTES - 32 < thrombolysis["minutes_left"] <= THROMBOLYSIS_MINUTES - 29
+
+
+async def test_over_kafka_a_sender_given_by_absolute_url_gets_its_answer_on_its_own_topic(
+    stack: TestStack,
+) -> None:
+    bundle, referral_id = _from_the_spec(
+        datetime.now(UTC) - timedelta(minutes=20), source="observation"
+    )
+    text = json.dumps(bundle).replace(
+        '"Organization/', '"https://fasttrack.example.org/fhir/Organization/'
+    )
+    message_id = bundle["entry"][0]["resource"]["id"]
+    async with HospitalSystem(stack) as his:
+        await his.send(json.loads(text), referral_id)
+        answer = await his.answer_to(message_id)
+    assert answer["entry"][0]["resource"]["response"]["code"] == "ok"

@@ -26,7 +26,7 @@ from shared.fhir import codes
 from shared.fhir.codes import EventCode
 from shared.fhir.envelope import FhirMessage
 from shared.fhir.models import ServiceRequest, Task
-from shared.fhir.references import split_reference
+from shared.fhir.references import organization_id
 
 V2_IDENTIFIER_TYPE = "http://terminology.hl7.org/CodeSystem/v2-0203"
 MEDICAL_RECORD_NUMBER = "MR"
@@ -64,16 +64,15 @@ LKW_EXPRESSION = "Condition.onset"
 
 def org_id(reference: str | None, *, element: str) -> str:
     """The Organization id of a reference (relative or absolute)."""
-    parts = split_reference(reference or "")
-    if parts is None or parts[1] != "Organization":
+    found = organization_id(reference)
+    if found is None:
         raise InvalidReferral(f"{element} must reference an Organization", expression=element)
-    return parts[2]
+    return found
 
 
-def sent_by(message: FhirMessage, organization_id: str) -> bool:
+def sent_by(message: FhirMessage, organization: str) -> bool:
     """Is MessageHeader.sender (relative or absolute) this Organization?"""
-    parts = split_reference(message.sender)
-    return parts is not None and parts[1:] == ("Organization", organization_id)
+    return organization_id(message.sender) == organization
 
 
 def sender_mismatch(organization_id: str) -> str:

@@ -17,6 +17,7 @@ from shared.db.pool import Connection
 from shared.fhir.codes import NETWORK_ORGANIZATION, EventCode
 from shared.fhir.envelope import FhirMessage
 from shared.fhir.models import Task
+from shared.fhir.references import organization_id
 from shared.fhir.responses import response_message
 from shared.messaging.consumer import (
     FhirMessageConsumer,
@@ -40,8 +41,11 @@ from shared.runtime import ServiceRuntime
 async def response_topic(connection: Connection, message: FhirMessage) -> Topic:
     """Where the answer to ``message`` goes: the sender's own topic if it is in the directory
     (its topic exists: the directory loader creates it), else the shared one."""
-    sender = message.sender.removeprefix("Organization/")
-    if await repository.organization_name(connection, organization_id=sender) is None:
+    sender = organization_id(message.sender)
+    if (
+        sender is None
+        or await repository.organization_name(connection, organization_id=sender) is None
+    ):
         return HOSPITAL_RESPONSES
     return hospital_responses(sender)
 

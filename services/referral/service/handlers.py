@@ -22,6 +22,7 @@ from services.referral.service.context import ReferralContext
 from services.referral.service.intake import ReferralConflict, request_referral
 from services.referral.service.patient_clock import record_milestones
 from shared.db.pool import Connection
+from shared.fhir import references
 from shared.fhir.codes import STROKE_CAPABILITIES, EventCode
 from shared.fhir.envelope import FhirMessage
 from shared.fhir.models import Communication, Task
@@ -79,7 +80,7 @@ async def apply_hospital_message(
         await set_availability(
             connection,
             organization_id=organization_id,
-            sender_org=message.sender.removeprefix("Organization/"),
+            sender_org=references.organization_id(message.sender) or message.sender,
             unavailable=unavailable,
         )
         return fhir_mapping.availability_organization(organization_id, unavailable)
