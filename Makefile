@@ -1,5 +1,5 @@
 # Fast Track: `make up` runs the whole system locally, `make test` runs every test from nothing.
-.PHONY: up down status test lint bench
+.PHONY: up down status test lint bench chaos
 
 up:
 	bash deploy/local/up.sh
@@ -18,3 +18,8 @@ lint:
 
 bench:
 	bash bench/run.sh
+
+# The long chaos run (102 kills, 3 broker restarts, 10 immediate PostgreSQL stops; about half an
+# hour on 2 cores): figures to bench/results/chaos.json. `make test` runs the short form.
+chaos:
+	bash deploy/local/ensure-tools.sh && .venv/bin/python -m bench.chaos --long
