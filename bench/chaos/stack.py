@@ -155,18 +155,25 @@ class ChaosStack:
         return Recovery(f"kill {name}", started, back, time.monotonic() - started)
 
     async def restart_broker(self) -> Recovery:
-        started = time.monotonic()
-        await self.script("bash", "deploy/local/kafka.sh", "stop")
-        await self.script("bash", "deploy/local/kafka.sh", "start")
-        back = time.monotonic() - started
-        await self.all_healthy()
-        return Recovery("restart broker", started, back, time.monotonic() - started)
+        return await self._outage(
+            "restart broker",
+            ("deploy/local/kafka.sh", "stop"),
+            ("deploy/local/kafka.sh", "start"),
+        )
 
     async def stop_postgres_immediately(self) -> Recovery:
         """``pg_ctl stop -m immediate``: what a power cut or an OOM kill does; then a start."""
+        return await self._outage(
+            "stop postgres -m immediate",
+            ("deploy/local/postgres.sh", "crash"),
+            ("deploy/local/postgres.sh", "start"),
+        )
+
+    async def _outage(self, fault: str, *scripts: tuple[str, str]) -> Recovery:
+        """Runs the deploy scripts that take a part down and bring it back; the services stay."""
         started = time.monotonic()
-        await self.script("bash", "deploy/local/postgres.sh", "crash")
-        await self.script("bash", "deploy/local/postgres.sh", "start")
+        for script, command in scripts:
+            await self.script("bash", script, command)
         back = time.monotonic() - started
         await self.all_healthy()
-        return Recovery("stop postgres -m immediate", started, back, time.monotonic() - started)
+        return Recovery(fault, started, back, time.monotonic() - started)
