@@ -114,6 +114,15 @@ async def run(plan: Plan, work_dir: Path, *, seed: int | None = None) -> dict[st
             "answers": sender.answers(),
         },
         "recovery_s": recovery_figures(recoveries, sender),
+        "faults_in_order": [
+            {
+                "fault": r.fault,
+                "at_s": round(r.started_at - began, 1),
+                "back_s": round(r.outage_s, 1),
+                "healthy_s": round(r.healthy_s, 1),
+            }
+            for r in recoveries
+        ],
         "quiet": {
             "reached": quiet.reached,
             "after_s": round(quiet_after_s, 1),
