@@ -199,3 +199,29 @@ async def test_accept_by_counts_from_when_the_spoke_asked(referral_api: httpx.As
     detail = await _detail(referral_api, referral_id, SPOKE)
     assert datetime.fromisoformat(detail["accept_by"]) == asked + timedelta(minutes=10)
     assert detail["accept_by"].endswith("+07:00") and "." not in detail["accept_by"]
+
+
+async def test_a_rerouted_referral_is_asked_when_the_network_reroutes_not_at_the_decline(
+    referral_api: httpx.AsyncClient,
+) -> None:
+    bundle, first_id = _new_referral()
+    await _post(referral_api, bundle, SPOKE)
+    declined, _ = hospital_message(
+        "referral-declined",
+        sender=HUB,
+        receiver=SPOKE,
+        referral_id=first_id,
+        status="rejected",
+        status_reason="no neurologist",
+    )
+    # The declining hospital's clock says the decline was an hour ago.
+    task = next(e["resource"] for e in declined["entry"] if e["resource"]["resourceType"] == "Task")
+    task["lastModified"] = (datetime.now(UTC) - timedelta(hours=1)).isoformat()
+    await _post(referral_api, declined, HUB)
+    rerouted = await _detail(referral_api, f"{first_id}.r1", SPOKE)
+    now = datetime.now(UTC)
+    asked = datetime.fromisoformat(rerouted["timeline"][0]["occurred_at"])
+    assert rerouted["timeline"][0]["event"] == "referral-requested"
+    assert now - timedelta(minutes=2) < asked <= now
+    accept_by = datetime.fromisoformat(rerouted["accept_by"])
+    assert accept_by - asked == timedelta(minutes=10)
