@@ -99,5 +99,7 @@ def _url_problem(scope: Scope) -> tuple[str, str | None] | None:
     query = bytes(scope.get("query_string", b"")).decode("latin-1")
     for name, value in parse_qsl(query, keep_blank_values=True, errors="replace"):
         if _CONTROL.search(name) or _CONTROL.search(value):
-            return f"Search parameter {name[:60]!r} holds a control character", name[:60]
+            # The name without its control characters: an OperationOutcome cannot carry them.
+            printable = _CONTROL.sub("", name)[:60].strip()
+            return f"Search parameter {name[:60]!r} holds a control character", printable or None
     return None

@@ -243,6 +243,13 @@ def parse_message(
         raise InvalidMessage(
             f"Bundle does not conform to FHIR R4B: {_describe(error)}", issue_code="structure"
         ) from None
+    except (TypeError, ValueError, KeyError, AttributeError) as error:
+        # The models' own code trips over some shapes instead of reporting them (found by
+        # tests/unit/test_message_fuzz.py); the input is still what is wrong.
+        raise InvalidMessage(
+            f"Bundle does not conform to FHIR R4B ({type(error).__name__})",
+            issue_code="structure",
+        ) from None
     entries = bundle.entry or []
     header = entries[0].resource if entries else None
     if not isinstance(header, MessageHeader):

@@ -80,10 +80,17 @@ def check_message_json(document: dict[str, Any], limits: InputLimits = DEFAULT_L
 
 
 def _check_resource(value: dict[str, Any], path: str, limits: InputLimits) -> None:
+    resource_type = value.get("resourceType")
     try:
-        model = get_fhir_model_class(str(value.get("resourceType")))
+        model = get_fhir_model_class(resource_type) if isinstance(resource_type, str) else None
     except (KeyError, ValueError):
-        return  # the models refuse an unknown resource type with their own message
+        model = None
+    if model is None:
+        raise StrictnessViolation(
+            f"{path}.resourceType must name a FHIR R4B resource",
+            expression=f"{path}.resourceType",
+            issue_code="structure",
+        )
     _check_object(value, model, path, limits)
 
 
@@ -208,6 +215,10 @@ def _kind_of(annotation: Any) -> tuple[bool, Kind | None]:
         if markers & {"DateTime", "Instant", "Date"}:
             return repeated, DATE
         annotation = base
+        if typing.get_origin(base) in (typing.Union, types.UnionType) and str in typing.get_args(
+            base
+        ):
+            return repeated, STRING  # url, canonical: a URL object or the string itself
     primitive = {bool: BOOLEAN, int: INTEGER, Decimal: DECIMAL, float: DECIMAL, str: STRING}
     if annotation in primitive:
         return repeated, primitive[annotation]
