@@ -99,7 +99,10 @@ def last_known_well(message: FhirMessage) -> ReportedTime | None:
     """The LKW Observation's effective time, else the stroke Condition's onsetDateTime, with
     how sure it is (a wake-up stroke's LKW is estimated)."""
     for observation in message.resources(Observation):
-        coding = {(c.system, c.code) for c in observation.code.coding or []}
+        coding = {
+            (c.system, c.code)
+            for c in (observation.code.coding if observation.code else None) or []
+        }
         if (codes.STROKE_OBSERVATION_SYSTEM, codes.LAST_KNOWN_WELL) not in coding:
             continue
         if observation.effectivePeriod is not None and observation.effectiveDateTime is None:

@@ -181,7 +181,10 @@ def _nihss_and_lvo(message: FhirMessage) -> tuple[int | None, bool | None]:
     nihss: int | None = None
     lvo: bool | None = None
     for observation in message.resources(Observation):
-        coding = {(c.system, c.code) for c in observation.code.coding or []}
+        coding = {
+            (c.system, c.code)
+            for c in (observation.code.coding if observation.code else None) or []
+        }
         if (codes.LOINC, codes.LOINC_NIHSS_TOTAL) in coding:
             nihss = observation.valueInteger
             if nihss is None and observation.valueQuantity is not None:
