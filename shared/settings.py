@@ -41,6 +41,10 @@ class PlatformSettings(BaseSettings):
     bundle_max_entries: int = Field(default=100, gt=0)
     max_identifier_chars: int = Field(default=64, gt=0)
     max_text_chars: int = Field(default=4096, gt=0)
+    # Personal data (hospital numbers, free text, alert texts and addresses, sent messages) is
+    # erased this long after a referral closed (shared/retention.py), checked this often.
+    personal_data_retention_days: float = Field(default=180, gt=0)
+    purge_interval_s: float = Field(default=3600, gt=0)
 
     @model_validator(mode="after")
     def _refuse_development_defaults_in_production(self) -> PlatformSettings:

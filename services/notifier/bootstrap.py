@@ -7,6 +7,7 @@ from datetime import timedelta
 import httpx
 from fastapi import FastAPI
 
+from services.notifier.adapters import retention as personal_data
 from services.notifier.adapters.contacts_file import ContactsFileWatcher, read_contacts
 from services.notifier.adapters.in_app import InAppChannel
 from services.notifier.channels import build_channels
@@ -22,6 +23,7 @@ from services.notifier.service.escalation import EscalationWatcher
 from services.notifier.service.links import AcknowledgementLinks, LiveTickets
 from services.notifier.service.live_feed import LiveFeed, LiveFeedRetention
 from services.notifier.service.outcomes import SOURCE_ENDPOINT
+from shared.retention import purge_job
 from shared.runtime import ServiceRuntime, create_service_app
 
 
@@ -101,7 +103,14 @@ def create_app(settings: NotifierSettings | None = None) -> FastAPI:
             poll_interval_s=3600,
         )
         runtime.workers.extend(
-            [_HttpClientWorker(client), dispatcher, escalation, live_feed, retention]
+            [
+                _HttpClientWorker(client),
+                dispatcher,
+                escalation,
+                live_feed,
+                retention,
+                purge_job(runtime.pool, settings, personal_data.PERSONAL_DATA),
+            ]
         )
         if contacts_path:
             runtime.workers.append(

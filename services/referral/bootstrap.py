@@ -8,6 +8,7 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
+from services.referral.adapters import retention
 from services.referral.config import SERVICE_NAME, ReferralSettings
 from services.referral.domain.routing import TravelTimes
 from services.referral.entrypoints import asyncapi_doc, clock_views, conformance_api, fhir_api
@@ -16,6 +17,7 @@ from services.referral.entrypoints.http import form_router, router
 from services.referral.service.alerts import AlertWatcher
 from services.referral.service.context import ReferralContext
 from services.referral.service.rerouting import DeadlineWatcher
+from shared.retention import purge_job
 from shared.runtime import ServiceRuntime, create_service_app
 
 
@@ -48,6 +50,7 @@ def create_app(settings: ReferralSettings | None = None) -> FastAPI:
                     context=endpoints,
                     poll_interval_s=settings.referral_alert_poll_s,
                 ),
+                purge_job(runtime.pool, settings, retention.PERSONAL_DATA),
             ]
         )
         wire_consumers(runtime, endpoints)

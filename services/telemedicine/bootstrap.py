@@ -8,6 +8,7 @@ from services.telemedicine.config import SERVICE_NAME, TelemedicineSettings
 from services.telemedicine.entrypoints.consumers import wire_consumers
 from services.telemedicine.entrypoints.http import router
 from services.telemedicine.service.handlers import TelemedicineEndpoints
+from shared.retention import purge_job
 from shared.runtime import ServiceRuntime, create_service_app
 
 
@@ -19,6 +20,8 @@ def create_app(settings: TelemedicineSettings | None = None) -> FastAPI:
     )
 
     def wire(runtime: ServiceRuntime) -> None:
+        # What it keeps of a patient is in the messages it sent (the outbox): nothing else.
+        runtime.workers.append(purge_job(runtime.pool, settings, ()))
         wire_consumers(runtime, endpoints)
 
     return create_service_app(

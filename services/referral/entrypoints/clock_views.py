@@ -12,7 +12,7 @@ from typing import Any
 from fastapi import APIRouter, HTTPException
 from fastapi.responses import JSONResponse, Response
 
-from services.referral.adapters import clock_repository, repository
+from services.referral.adapters import audit, clock_repository, repository
 from services.referral.domain.clock import Milestone
 from services.referral.domain.kpi import HospitalOutcome, kpi_csv, kpi_report, outcomes_of
 from services.referral.domain.metrics import Metric, compute_metrics, window_countdowns
@@ -60,6 +60,13 @@ async def read_referral(referral_id: str, runtime: RuntimeDep, caller: CallerDep
         if referral is None:
             raise HTTPException(404, f"No referral {referral_id!r}")
         ensure_party(referral, caller)
+        await audit.record_reads(
+            connection,
+            caller=caller,
+            referral_ids=[referral_id],
+            action=audit.READ,
+            via="GET /referrals/{referral_id}",
+        )
         steps = await repository.timeline(connection, referral_id=referral_id)
         milestones = await patient_milestones(connection, referral_id=referral_id)
         chain = await clock_repository.patient_referrals(connection, referral_id=referral_id)

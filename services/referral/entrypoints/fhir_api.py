@@ -16,7 +16,7 @@ from urllib.parse import urlencode
 import asyncpg
 from fastapi import APIRouter, HTTPException, Request
 
-from services.referral.adapters import repository
+from services.referral.adapters import audit, repository
 from services.referral.adapters.fhir_mapping import patient_id, referral_task, service_request_id
 from services.referral.domain.model import Referral
 from services.referral.domain.task_state import REASON_REQUIRED
@@ -153,14 +153,17 @@ def base_url(request: Request) -> str:
 # --- Task and ServiceRequest ------------------------------------------------------------------
 
 
-async def _read(runtime: ServiceRuntime, referral_id: str, caller: str) -> asyncpg.Record | None:
+async def _read(runtime: ServiceRuntime, referral_id: str, caller: str, via: str) -> Any:
     async with runtime.pool.acquire() as connection:
         _, rows = await repository.search_referrals(
             connection, party=None, referral_ids=[referral_id], limit=1
         )
-    if not rows:
-        return None
-    ensure_party(repository.referral_from_row(rows[0]), caller)
+        if not rows:
+            return None
+        ensure_party(repository.referral_from_row(rows[0]), caller)
+        await audit.record_reads(
+            connection, caller=caller, referral_ids=[referral_id], action=audit.READ, via=via
+        )
     return rows[0]
 
 
@@ -199,6 +202,11 @@ async def _search(
             limit=query.count,
             offset=query.offset,
         )
+        ids = [row["id"] for row in rows]
+        via = f"GET /fhir/{resource_type}"
+        await audit.record_reads(
+            connection, caller=caller, referral_ids=ids, action=audit.SEARCH, via=via
+        )
     bundle = searchset(
         request,
         base=base,
@@ -213,7 +221,7 @@ async def _search(
 @router.get("/Task/{task_id}", response_class=FhirResponse)
 async def read_task(task_id: str, runtime: RuntimeDep, caller: CallerDep) -> FhirResponse:
     """The referral Task, for the two hospitals it is between."""
-    row = await _read(runtime, task_id, caller)
+    row = await _read(runtime, task_id, caller, "GET /fhir/Task/{task_id}")
     if row is None:
         raise HTTPException(404, f"Unknown Task {task_id[:80]!r}")
     return FhirResponse(task_json(row))
@@ -239,7 +247,8 @@ async def read_service_request(
     """The referral's ServiceRequest (``sr-<referral id>``)."""
     row = None
     if request_id.startswith(SERVICE_REQUEST_PREFIX):
-        row = await _read(runtime, request_id.removeprefix(SERVICE_REQUEST_PREFIX), caller)
+        referral_id = request_id.removeprefix(SERVICE_REQUEST_PREFIX)
+        row = await _read(runtime, referral_id, caller, "GET /fhir/ServiceRequest/{request_id}")
     if row is None:
         raise HTTPException(404, f"Unknown ServiceRequest {request_id[:80]!r}")
     return FhirResponse(service_request_json(row))
