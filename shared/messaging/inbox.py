@@ -42,9 +42,12 @@ def reused_id_reason(message: FhirMessage) -> str:
     )
 
 
-async def claim_message(connection: Connection, *, message: FhirMessage, topic: str) -> Claim:
-    """Records the message in the inbox; says whether it is new, a repeat or a reused id."""
-    digest = content_digest(message)
+async def claim_message(
+    connection: Connection, *, message: FhirMessage, topic: str, digest: str | None = None
+) -> Claim:
+    """Records the message in the inbox; says whether it is new, a repeat or a reused id.
+    ``digest``: the message's content_digest when the caller has it already."""
+    digest = digest or content_digest(message)
     for _ in range(2):  # a concurrent first claim commits between the two statements: look again
         stored = await connection.fetchrow(
             # Rows recorded before ids were scoped to senders have an empty sender and no digest.

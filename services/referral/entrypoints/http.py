@@ -32,7 +32,7 @@ from shared.fhir.envelope import FhirMessage, parse_message
 from shared.fhir.models import Task
 from shared.fhir.responses import response_message
 from shared.limits import NO_CONTROLS, InputLimits
-from shared.messaging.inbox import Claim, claim_message, reused_id_reason
+from shared.messaging.inbox import Claim, claim_message, content_digest, reused_id_reason
 from shared.runtime import RuntimeDep, ServiceRuntime
 from shared.web import FhirResponse, outcome_response
 
@@ -53,6 +53,17 @@ def endpoints_of(request: Request) -> ReferralContext:
     return endpoints
 
 
+# One message parsed at a time, in a worker thread: the event loop competes for the interpreter
+# with one parser at most, so /health and the consumers keep their turn (see
+# bench/health_under_input.py); the others wait their turn off the loop.
+_PARSING = asyncio.Semaphore(1)
+
+
+def _parse_and_digest(body: bytes, limits: InputLimits) -> tuple[FhirMessage, str]:
+    message = parse_message(body, limits)
+    return message, content_digest(message)
+
+
 @router.post("/fhir/$process-message", response_class=FhirResponse)
 async def process_message(request: Request, runtime: RuntimeDep, caller: CallerDep) -> FhirResponse:
     """FHIR messaging over REST, for hospital systems that cannot speak Kafka.
@@ -65,7 +76,8 @@ async def process_message(request: Request, runtime: RuntimeDep, caller: CallerD
     # Off the event loop: the largest accepted message still takes milliseconds of CPU, and
     # /health, the consumers and every other request keep being served meanwhile.
     limits = InputLimits.from_settings(runtime.settings)
-    message = await asyncio.to_thread(parse_message, await request.body(), limits)
+    async with _PARSING:
+        message, digest = await asyncio.to_thread(_parse_and_digest, await request.body(), limits)
     if not fhir_inbound.sent_by(message, caller):
         return outcome_response(
             403,
@@ -76,7 +88,9 @@ async def process_message(request: Request, runtime: RuntimeDep, caller: CallerD
     endpoints = endpoints_of(request)
     try:
         async with runtime.pool.acquire() as connection, connection.transaction():
-            claim = await claim_message(connection, message=message, topic=PROCESS_MESSAGE_INBOX)
+            claim = await claim_message(
+                connection, message=message, topic=PROCESS_MESSAGE_INBOX, digest=digest
+            )
             if claim is Claim.REUSED_ID:
                 return outcome_response(
                     409,
