@@ -34,8 +34,8 @@ class Plan:
     concurrency: int = 3
 
 
-# `make test`: each service killed at least once, one broker restart, one immediate stop.
-SHORT = Plan(service_kills=4, broker_restarts=1, postgres_stops=1)
+# `make test`: each service killed once, one broker restart, one immediate stop.
+SHORT = Plan(service_kills=3, broker_restarts=1, postgres_stops=1, pause_s=(1.0, 2.5))
 # Issue 8's "done when": at least 100 kills, 3 broker restarts and 10 immediate stops.
 LONG = Plan(service_kills=102, broker_restarts=3, postgres_stops=10, rate_per_s=2.0)
 
