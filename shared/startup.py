@@ -122,8 +122,8 @@ def _start_together(broker: KafkaBroker) -> Callable[[], Awaitable[None]]:
     """``broker.start()``, with the subscribers started at once instead of one after another.
 
     Each subscriber is a member of the service's one consumer group and aiokafka's start waits
-    for the member's group join: started in turn, the referral service's four subscribers went
-    through four rebalances (16 s after a SIGKILL); started together they share one.
+    for the member's group join: started in turn, the referral service's three subscribers went
+    through three rebalances (16 s after a SIGKILL); started together they share one.
     """
 
     async def start() -> None:
