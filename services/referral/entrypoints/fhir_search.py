@@ -69,9 +69,11 @@ class BadSearch(Exception):
         super().__init__(reason)
         self.reason = reason
         self.issue_code = issue_code
+        # The search parameter at fault (set by parse_search).
+        self.expression: str | None = None
 
     def response(self) -> FhirResponse:
-        return outcome_response(400, self.reason, code=self.issue_code)
+        return outcome_response(400, self.reason, code=self.issue_code, expression=self.expression)
 
 
 @dataclass
@@ -282,22 +284,38 @@ def parse_search(
     ``lenient``: then unknown parameters are ignored)."""
     query = ReferralQuery()
     for name, value in items:
-        if name in RESULT_PARAMETERS:
-            _result_parameter(query, name, value)
-            continue
-        parse = parameters.get(name)
-        if parse is None:
-            if lenient:
-                continue
-            supported = ", ".join([*parameters, *RESULT_PARAMETERS])
-            raise BadSearch(
-                f"Unknown search parameter {name[:60]!r}; supported: {supported}",
-                issue_code="not-supported",
-            )
-        if value.strip():  # an empty parameter is ignored (FHIR search)
-            parse(query, value, base)
-        query.applied.append((name, value))
+        try:
+            _parse_parameter(query, name, value, parameters, base=base, lenient=lenient)
+        except BadSearch as bad:
+            bad.expression = bad.expression or name[:60]
+            raise
     return query
+
+
+def _parse_parameter(
+    query: ReferralQuery,
+    name: str,
+    value: str,
+    parameters: Mapping[str, Parameter],
+    *,
+    base: str,
+    lenient: bool,
+) -> None:
+    if name in RESULT_PARAMETERS:
+        _result_parameter(query, name, value)
+        return
+    parse = parameters.get(name)
+    if parse is None:
+        if lenient:
+            return
+        supported = ", ".join([*parameters, *RESULT_PARAMETERS])
+        raise BadSearch(
+            f"Unknown search parameter {name[:60]!r}; supported: {supported}",
+            issue_code="not-supported",
+        )
+    if value.strip():  # an empty parameter is ignored (FHIR search)
+        parse(query, value, base)
+    query.applied.append((name, value))
 
 
 def _result_parameter(query: ReferralQuery, name: str, value: str) -> None:
