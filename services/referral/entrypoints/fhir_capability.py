@@ -70,6 +70,22 @@ _VALIDATE_OPERATION = {
 }
 
 
+def _referral_resource(
+    kind: str, profile: str, documentation: str, search_params: list[dict[str, str]]
+) -> dict[str, Any]:
+    """Task or ServiceRequest: read and search, no versions, no writes over REST."""
+    return {
+        "type": kind,
+        "profile": profile,
+        "documentation": documentation,
+        "interaction": [{"code": "read"}, {"code": "search-type"}],
+        "versioning": "no-version",
+        "readHistory": False,
+        "updateCreate": False,
+        "searchParam": search_params,
+    }
+
+
 def _message_profiles() -> dict[str, list[str]]:
     """The project's profiles of resources only carried in messages, by resource type."""
     found: dict[str, list[str]] = {}
@@ -125,15 +141,11 @@ def capability_statement(base: str, public_url: str) -> dict[str, Any]:
                     ),
                 },
                 "resource": [
-                    {
-                        "type": "Task",
-                        "profile": TASK.url,
-                        "documentation": "The referral's state of fulfilment (HL7 BSeR, IHE 360X).",
-                        "interaction": read_search,
-                        "versioning": "no-version",
-                        "readHistory": False,
-                        "updateCreate": False,
-                        "searchParam": [
+                    _referral_resource(
+                        "Task",
+                        TASK.url,
+                        "The referral's state of fulfilment (HL7 BSeR, IHE 360X).",
+                        [
                             _search_param(
                                 "status",
                                 "Task-status",
@@ -149,19 +161,13 @@ def capability_statement(base: str, public_url: str) -> dict[str, Any]:
                             ),
                             _LAST_UPDATED_PARAM,
                         ],
-                    },
-                    {
-                        "type": "ServiceRequest",
-                        "profile": SERVICE_REQUEST.url,
-                        "documentation": (
-                            "What the referral asks for (sr-<referral id>); its status follows "
-                            "the Task: active, completed, revoked or entered-in-error."
-                        ),
-                        "interaction": read_search,
-                        "versioning": "no-version",
-                        "readHistory": False,
-                        "updateCreate": False,
-                        "searchParam": [
+                    ),
+                    _referral_resource(
+                        "ServiceRequest",
+                        SERVICE_REQUEST.url,
+                        "What the referral asks for (sr-<referral id>); its status follows "
+                        "the Task: active, completed, revoked or entered-in-error.",
+                        [
                             _search_param(
                                 "status",
                                 "ServiceRequest-status",
@@ -185,7 +191,7 @@ def capability_statement(base: str, public_url: str) -> dict[str, Any]:
                             ),
                             _LAST_UPDATED_PARAM,
                         ],
-                    },
+                    ),
                     *(
                         {
                             "type": kind,
