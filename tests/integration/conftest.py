@@ -28,6 +28,19 @@ async def scratch_schema(database: asyncpg.Pool) -> AsyncIterator[str]:
 
 
 @pytest.fixture(scope="module")
+async def one_partition_topic(stack: TestStack) -> AsyncIterator[Topic]:
+    """A topic of one partition (every record in order behind the one before) and its
+    dead-letter twin, per test module."""
+    topic = Topic(f"fasttrack.itest.{secrets.token_hex(4)}", "consumer test", partitions=1)
+    admin = AIOKafkaAdminClient(bootstrap_servers=stack.bootstrap_servers)
+    await admin.start()
+    await admin.create_topics([NewTopic(topic.name, 1, 1), NewTopic(topic.dead_letter, 1, 1)])
+    yield topic
+    await admin.delete_topics([topic.name, topic.dead_letter])
+    await admin.close()
+
+
+@pytest.fixture(scope="module")
 async def scratch_topic(stack: TestStack) -> AsyncIterator[Topic]:
     topic = Topic(f"fasttrack.itest.{secrets.token_hex(4)}", "integration test", partitions=3)
     admin = AIOKafkaAdminClient(bootstrap_servers=stack.bootstrap_servers)

@@ -12,7 +12,6 @@ from dataclasses import dataclass, field
 
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
-from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from faststream import BaseMiddleware
 from faststream.kafka import KafkaBroker
 from opentelemetry.sdk.trace import TracerProvider
@@ -85,14 +84,8 @@ class _Consumed:
 
 
 @pytest.fixture(scope="module")
-async def topic(stack: TestStack) -> AsyncIterator[Topic]:
-    topic = Topic(f"fasttrack.itest.poison.{secrets.token_hex(4)}", "poison test", partitions=1)
-    admin = AIOKafkaAdminClient(bootstrap_servers=stack.bootstrap_servers)
-    await admin.start()
-    await admin.create_topics([NewTopic(topic.name, 1, 1), NewTopic(topic.dead_letter, 1, 1)])
-    yield topic
-    await admin.delete_topics([topic.name, topic.dead_letter])
-    await admin.close()
+def topic(one_partition_topic: Topic) -> Topic:
+    return one_partition_topic
 
 
 @pytest.fixture(scope="module")

@@ -6,12 +6,10 @@ from __future__ import annotations
 import json
 import secrets
 import time
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
 from aiokafka import AIOKafkaProducer
-from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from faststream.kafka import KafkaBroker
 from opentelemetry.sdk.trace import TracerProvider
 
@@ -33,15 +31,9 @@ pytestmark = pytest.mark.integration
 STALL_AFTER_S = 2.0
 
 
-@pytest.fixture
-async def topic(stack: TestStack) -> AsyncIterator[Topic]:
-    topic = Topic(f"fasttrack.itest.stall.{secrets.token_hex(4)}", "stall test", partitions=1)
-    admin = AIOKafkaAdminClient(bootstrap_servers=stack.bootstrap_servers)
-    await admin.start()
-    await admin.create_topics([NewTopic(topic.name, 1, 1), NewTopic(topic.dead_letter, 1, 1)])
-    yield topic
-    await admin.delete_topics([topic.name, topic.dead_letter])
-    await admin.close()
+@pytest.fixture(scope="module")
+def topic(one_partition_topic: Topic) -> Topic:
+    return one_partition_topic
 
 
 async def test_a_partition_whose_record_meets_an_outage_is_reported_stalled(
