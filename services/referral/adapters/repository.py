@@ -246,15 +246,26 @@ async def owners_in_chain(connection: Connection, *, referral_id: str) -> list[s
     return [row["owner_org"] for row in rows]
 
 
-async def next_overdue(connection: Connection, *, now: datetime) -> Referral | None:
-    """The most overdue referral still waiting for an answer, locked for this transaction."""
+_AWAITING_ANSWER = "status IN ('requested', 'received') AND replaced_by IS NULL AND accept_by < $1"
+
+
+async def overdue_referral_ids(connection: Connection, *, now: datetime) -> list[str]:
+    """Referrals still waiting for an answer past their accept-by deadline, most overdue first."""
+    rows = await connection.fetch(
+        f"SELECT id FROM referral WHERE {_AWAITING_ANSWER} ORDER BY accept_by", now
+    )
+    return [row["id"] for row in rows]
+
+
+async def lock_if_overdue(
+    connection: Connection, *, referral_id: str, now: datetime
+) -> Referral | None:
+    """The referral, locked for this transaction, if it is still waiting past its deadline and
+    no other transaction holds it."""
     row = await connection.fetchrow(
-        """
-        SELECT id FROM referral
-        WHERE status IN ('requested', 'received') AND replaced_by IS NULL AND accept_by < $1
-        ORDER BY accept_by LIMIT 1 FOR UPDATE SKIP LOCKED
-        """,
+        f"SELECT id FROM referral WHERE {_AWAITING_ANSWER} AND id = $2 FOR UPDATE SKIP LOCKED",
         now,
+        referral_id,
     )
     if row is None:
         return None

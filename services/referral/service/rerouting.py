@@ -148,15 +148,26 @@ class DeadlineWatcher(ReferralWatcher):
     name = "referral-deadline-watcher"
 
     async def tick(self) -> None:
-        while await self.reroute_one_overdue():
-            pass
-
-    async def reroute_one_overdue(self) -> bool:
-        """Handles the most overdue referral, if any, in one transaction."""
         now = datetime.now(UTC)
-        async with self._pool.acquire() as connection, connection.transaction():
+        for referral_id in await self.overdue_referral_ids(now):
+            try:
+                await self.reroute_if_overdue(referral_id, now)
+            except Exception:
+                # One referral that cannot be re-routed (bad data, a bug) must not hold back the
+                # others behind it: it is logged and tried again on the next round.
+                log.exception("re-routing overdue referral %s failed", referral_id)
+
+    async def overdue_referral_ids(self, now: datetime) -> list[str]:
+        """Referrals past their accept-by deadline, most overdue first."""
+        async with self._pool.acquire() as connection:
             with suppress_instrumentation():  # polled every few seconds: no trace of its own
-                overdue = await repository.next_overdue(connection, now=now)
+                return await repository.overdue_referral_ids(connection, now=now)
+
+    async def reroute_if_overdue(self, referral_id: str, now: datetime) -> bool:
+        """Cancels and re-routes ``referral_id`` in one transaction, if it is still overdue and
+        no other instance holds it."""
+        async with self._pool.acquire() as connection, connection.transaction():
+            overdue = await repository.lock_if_overdue(connection, referral_id=referral_id, now=now)
             if overdue is None:
                 return False
             status = transition(overdue.status, TaskStatus.CANCELLED, status_reason=DEADLINE_REASON)
