@@ -19,7 +19,7 @@ PATIENT_REFERRAL_CODE = {
 }
 LOINC = "http://loinc.org"
 LOINC_NIHSS_TOTAL = "72089-6"
-# No standard codes exist for these: the project publishes them (DOMAIN.md section 3).
+# No standard codes exist for these: the project publishes them (LKW, LVO suspicion).
 STROKE_OBSERVATION_SYSTEM = f"{PROJECT_CANONICAL}/CodeSystem/stroke-observation"
 LAST_KNOWN_WELL = "lkw"
 LVO_SUSPECTED = "lvo-suspected"

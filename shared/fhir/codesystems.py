@@ -1,4 +1,4 @@
-"""The project's own CodeSystems, published at their canonical URLs (DOMAIN.md section 3).
+"""The project's own CodeSystems, published at their canonical URLs (events, milestones, reasons).
 
 No standard codes exist for these (stroke milestones, decline reasons, last known well, ...), so
 the project publishes them: each at ``{PROJECT_CANONICAL}/CodeSystem/<id>`` with the version
@@ -138,7 +138,7 @@ EVENT = ProjectCodeSystem(
     ),
 )
 
-# --- milestone: the clocks of DOMAIN.md section 2 -------------------------------------------
+# --- milestone: the clocks of docs/clinical-metrics.md --------------------------------------
 
 LKW_MILESTONE = "lkw"
 DOOR_IN_FIRST = "door-in-first"

@@ -1,4 +1,4 @@
-"""Fast-track clocks (DOMAIN.md section 2): metrics, windows, pre-breach alerts and KPI report."""
+"""Fast-track clocks (docs/clinical-metrics.md): metrics, windows, pre-breach alerts, KPIs."""
 
 from __future__ import annotations
 
@@ -49,7 +49,7 @@ def ms(
     return Milestone(code, moment, moment + timedelta(minutes=1), source, uncertain, hospital)
 
 
-# The targets written out by hand from DOMAIN.md section 2, independent of the module's table:
+# The targets written out by hand from docs/clinical-metrics.md, independent of the module's table:
 # metric -> (from, to, target minutes or None).
 SPANS: dict[str, tuple[MilestoneCode, MilestoneCode, int | None]] = {
     "onset-to-door": (M.LAST_KNOWN_WELL, M.DOOR_IN_FIRST, 120),

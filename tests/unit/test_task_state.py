@@ -16,7 +16,7 @@ from services.referral.domain.task_state import (
 
 S = TaskStatus
 
-# The state machine written out by hand (DOMAIN.md section 3), independent of the module's table.
+# The state machine written out by hand (FHIR task-status, IHE 360X), apart from the module.
 EXPECTED = {
     (S.DRAFT, S.REQUESTED),
     (S.REQUESTED, S.RECEIVED),

@@ -19,7 +19,7 @@ from shared.messaging.consumer import PermanentMessageError
 CHANNEL_SYSTEM = NOTIFICATION_CHANNEL_SYSTEM
 
 
-# Alerts someone must confirm they saw (DOMAIN.md: stroke alerts); the rest are informative.
+# Alerts someone must confirm they saw (stroke and time alerts); the rest are informative.
 NEEDS_ACKNOWLEDGEMENT = frozenset({"stroke-alert", "time-alert", "teleconsult-request"})
 _LINK = re.compile(r"Open: (\S+)$")
 

@@ -16,7 +16,7 @@ from services.notifier.domain.model import Delivery, PermanentDeliveryError
 NOTIFICATION = "notification"
 ACKNOWLEDGED = "acknowledged"
 
-# What a page shows: the same minimum as every other channel (DOMAIN.md section 5).
+# What a page shows: the same minimum as every other channel (PDPA: no name, no national id).
 _SHOWN = ("referral", "category", "priority", "text", "link", "needs_ack", "ack_link")
 
 

@@ -132,7 +132,7 @@ class EscalationStep(StrEnum):
 @dataclass(frozen=True)
 class EscalationPolicy:
     """An alert that needs acknowledgement and has none after ``ack_within`` goes one step up
-    the ladder, and again after each further ``ack_within`` (DOMAIN.md: local choice)."""
+    the ladder, and again after each further ``ack_within`` (a local choice)."""
 
     ack_within: timedelta = timedelta(minutes=5)
     ladder: tuple[EscalationStep, ...] = (
@@ -346,7 +346,7 @@ class ContactBook:
             if backup is None or backup == recipient.removeprefix("Practitioner/"):
                 return None
             channels = self._people[backup].channels
-            # "SMS the backup" (DOMAIN.md): a text is seen when LINE is not; else their first.
+            # "SMS the backup" (the ladder): a text is seen when LINE is not; else their first.
             texted = [point for point in channels if point.channel is Channel.SMS]
             preferred = texted or list(channels)
             return (f"Practitioner/{backup}", preferred[0]) if preferred else None

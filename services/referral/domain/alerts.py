@@ -63,7 +63,7 @@ def _dido_texts(minutes: int, reached: datetime, uncertain: bool) -> tuple[str, 
     )
 
 
-# When the alerts fall due (DOMAIN.md section 2): after last known well without a needle, and
+# When the alerts fall due (docs/clinical-metrics.md): after last known well without a needle, and
 # a lead time before each door-in-door-out target (the lead is a local choice).
 LKW_ALERTS: tuple[tuple[AlertCode, timedelta], ...] = (
     (AlertCode.LKW_3H30, timedelta(hours=3.5)),
@@ -84,7 +84,7 @@ def _pending(
     out: list[Alert] = []
     lkw = got.get(M.LAST_KNOWN_WELL)
     if lkw is not None and M.NEEDLE not in got:
-        # AHA/ASA 2019 window of 4.5 h; warn at 3.5 h and 4 h (DOMAIN.md section 2).
+        # AHA/ASA 2019 window of 4.5 h; warn at 3.5 h and 4 h (docs/clinical-metrics.md).
         closes = lkw.occurred_at + WINDOWS[0][1]
         for code, after in LKW_ALERTS:
             text, thai = _lkw_texts(after, closes, lkw.doubtful)

@@ -1,4 +1,4 @@
-"""A patient's stroke clock: the milestones (DOMAIN.md section 2), each with its clinical and
+"""A patient's stroke clock: the milestones (docs/clinical-metrics.md), each with its clinical and
 recorded time, how sure it is, and the hospital where it happened.
 
 One patient has one clock, whatever the referrals it took to find a hospital (a re-routed

@@ -54,7 +54,7 @@ class ReportedTime:
     hospital: str | None = None
 
 
-# Milestone codes (DOMAIN.md section 2) that lifecycle events themselves stamp.
+# Milestone codes (docs/clinical-metrics.md) that lifecycle events themselves stamp.
 EVENT_MILESTONES: dict[EventCode, str] = {
     EventCode.REFERRAL_REQUESTED: "referral-requested",
     EventCode.REFERRAL_ACCEPTED: "referral-accepted",

@@ -1,6 +1,6 @@
 """Where a suspected stroke patient should go, and under which care model. Pure function.
 
-Rules (DOMAIN.md section 2, AHA/ASA 2019 and the AHA prehospital algorithm): thrombolysis at the
+Rules (AHA/ASA 2019 guideline and the AHA prehospital algorithm): thrombolysis at the
 closest capable hospital; bypass to a thrombectomy centre (mothership) only when a large-vessel
 occlusion is suspected, the extra travel is short and thrombolysis is not lost; LVO patients past
 the thrombolysis window go to a thrombectomy centre (6-24 h: evaluation of selected patients).

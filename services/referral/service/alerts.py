@@ -1,5 +1,5 @@
 """Time-critical alerts: raised before a window or target is breached, each once, as events the
-notifier delivers, and kept on the referral's timeline (DOMAIN.md section 2)."""
+notifier delivers, and kept on the referral's timeline (docs/clinical-metrics.md)."""
 
 from __future__ import annotations
 

@@ -15,7 +15,7 @@ class ReferralContext:
 
     source_endpoint: str
     public_url: str
-    # Local SLA (DOMAIN.md: referral response, e.g. 10 min), then re-route.
+    # Local SLA (a local choice: no published standard), then re-route.
     accept_within: timedelta = timedelta(minutes=10)
     # Road minutes between hospitals, for routing (a matrix, with a fallback from coordinates).
     travel: TravelTimes = field(default_factory=TravelTimes)

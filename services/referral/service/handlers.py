@@ -190,7 +190,7 @@ async def change_referral(
     return referral
 
 
-# The referring clinician is waiting for these answers (DOMAIN.md: instant confirmation).
+# The referring clinician is waiting for these answers (instant confirmation).
 TOLD_TO_THE_REFERRING_HOSPITAL = frozenset(
     {EventCode.REFERRAL_ACCEPTED, EventCode.REFERRAL_DECLINED}
 )
