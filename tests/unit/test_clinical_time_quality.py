@@ -13,10 +13,8 @@ import pytest
 
 from services.referral.adapters.clinical_resources import reported_from_clock
 from services.referral.adapters.fhir_inbound import change_from_message, request_from_message
-from services.referral.adapters.fhir_mapping import (
-    referral_requested_message,
-    stroke_team_alert,
-)
+from services.referral.adapters.fhir_mapping import referral_requested_message
+from services.referral.adapters.notification_texts import stroke_team_alert
 from services.referral.domain.clock import Milestone, MilestoneCode, TimeSource
 from services.referral.domain.lifecycle import ReportedTime
 from services.referral.domain.model import InvalidReferral

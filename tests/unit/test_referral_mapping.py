@@ -10,10 +10,8 @@ from typing import Any
 import pytest
 
 from services.referral.adapters.fhir_inbound import request_from_message
-from services.referral.adapters.fhir_mapping import (
-    referral_requested_message,
-    stroke_team_alert,
-)
+from services.referral.adapters.fhir_mapping import referral_requested_message
+from services.referral.adapters.notification_texts import stroke_team_alert
 from services.referral.domain.model import InvalidReferral, RequestReferral
 from shared.fhir.envelope import InvalidMessage, parse_message
 from shared.fhir.models import CommunicationRequest

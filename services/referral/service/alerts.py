@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 from opentelemetry.instrumentation.utils import suppress_instrumentation
 
-from services.referral.adapters import clock_repository, fhir_mapping, repository
+from services.referral.adapters import clock_repository, notification_texts, repository
 from services.referral.domain.alerts import (
     DIDO_LIMITS,
     DIDO_WARNING_LEAD,
@@ -90,7 +90,7 @@ async def raise_due_alerts(
             connection,
             topic=NOTIFICATION_REQUESTS,
             key=referral.id,
-            message=fhir_mapping.time_alert(
+            message=notification_texts.time_alert(
                 referral,
                 code=alert.code.value,
                 text=alert.message,

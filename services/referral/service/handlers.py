@@ -7,7 +7,13 @@ from datetime import UTC, datetime
 
 from fhir.resources.R4B.resource import Resource
 
-from services.referral.adapters import directory, fhir_inbound, fhir_mapping, repository
+from services.referral.adapters import (
+    directory,
+    fhir_inbound,
+    fhir_mapping,
+    notification_texts,
+    repository,
+)
 from services.referral.domain import lifecycle
 from services.referral.domain.lifecycle import ReferralChange
 from services.referral.domain.model import (
@@ -180,7 +186,7 @@ async def change_referral(
             connection,
             topic=NOTIFICATION_REQUESTS,
             key=referral.id,
-            message=fhir_mapping.status_notice(
+            message=notification_texts.status_notice(
                 referral,
                 change,
                 referral_url=endpoints.referral_url(referral.id),

@@ -6,7 +6,7 @@ from dataclasses import asdict, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from services.referral.adapters import fhir_mapping, repository
+from services.referral.adapters import fhir_mapping, notification_texts, repository
 from services.referral.domain.lifecycle import ReportedTime, named_milestones
 from services.referral.domain.model import InvalidReferral, RequestReferral
 from services.referral.domain.routing import (
@@ -186,7 +186,7 @@ async def request_referral(
         connection,
         topic=NOTIFICATION_REQUESTS,
         key=request.referral_id,
-        message=fhir_mapping.stroke_team_alert(
+        message=notification_texts.stroke_team_alert(
             request,
             requester_name=requester_name,
             referral_url=endpoints.referral_url(request.referral_id),

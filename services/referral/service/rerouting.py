@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 
 from opentelemetry.instrumentation.utils import suppress_instrumentation
 
-from services.referral.adapters import directory, fhir_mapping, repository
+from services.referral.adapters import directory, fhir_mapping, notification_texts, repository
 from services.referral.adapters.clinical_resources import reported_from_clock
 from services.referral.domain.clock import Clock, MilestoneCode
 from services.referral.domain.model import Referral, RequestReferral
@@ -131,7 +131,7 @@ async def _tell_requester(
         connection,
         topic=NOTIFICATION_REQUESTS,
         key=referral.id,
-        message=fhir_mapping.requester_notice(
+        message=notification_texts.requester_notice(
             referral,
             text=texts[0],
             thai=texts[1],
