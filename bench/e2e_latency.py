@@ -20,7 +20,6 @@ import asyncio
 import json
 import platform
 import secrets
-import statistics
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -30,6 +29,7 @@ import httpx
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
+from bench.latency import latency_percentiles
 from tests.e2e.harness import ServiceProcesses, WebhookReceiver, serve_webhook
 from tests.support import ROOT, TestStack, as_hospital, referral_bundle
 
@@ -39,15 +39,9 @@ RESULTS = ROOT / "bench" / "results" / "e2e_latency.json"
 
 
 def summarize(latencies_s: list[float], wall_s: float) -> dict[str, float]:
-    ordered = sorted(latencies_s)
-    quantiles = statistics.quantiles(ordered, n=100, method="inclusive")
     return {
-        "count": len(ordered),
-        "p50_ms": round(quantiles[49] * 1000, 1),
-        "p95_ms": round(quantiles[94] * 1000, 1),
-        "p99_ms": round(quantiles[98] * 1000, 1),
-        "max_ms": round(ordered[-1] * 1000, 1),
-        "throughput_per_s": round(len(ordered) / wall_s, 1),
+        **latency_percentiles(latencies_s),
+        "throughput_per_s": round(len(latencies_s) / wall_s, 1),
     }
 
 

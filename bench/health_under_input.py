@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import statistics
 import tempfile
 import time
 from pathlib import Path
@@ -25,6 +24,7 @@ from typing import Any
 
 import httpx
 
+from bench.latency import latency_percentiles
 from shared.limits import InputLimits
 from tests.e2e.harness import ServiceProcesses
 from tests.support import ROOT, TestStack, as_hospital, referral_bundle, shifted_port
@@ -65,17 +65,6 @@ def thirty_thousand_entries() -> bytes:
     bundle, _, _ = referral_bundle(teleconsult=False)
     bundle["entry"] = [bundle["entry"][0], *[bundle["entry"][-1]] * 29_999]
     return json.dumps(bundle, separators=(",", ":")).encode()
-
-
-def _summary(latencies_s: list[float]) -> dict[str, float]:
-    ordered = sorted(latencies_s)
-    quantiles = statistics.quantiles(ordered, n=100, method="inclusive")
-    return {
-        "count": len(ordered),
-        "p50_ms": round(quantiles[49] * 1000, 1),
-        "p99_ms": round(quantiles[98] * 1000, 1),
-        "max_ms": round(ordered[-1] * 1000, 1),
-    }
 
 
 async def main(rounds: int) -> dict[str, Any]:
@@ -123,8 +112,8 @@ async def main(rounds: int) -> dict[str, Any]:
     finally:
         processes.stop_all()
     result = {
-        "health_live_idle": _summary(health[:idle]),
-        "health_live_during_load": _summary(health[idle:]),
+        "health_live_idle": latency_percentiles(health[:idle]),
+        "health_live_during_load": latency_percentiles(health[idle:]),
         "posts": posts,
     }
     RESULTS.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
