@@ -19,6 +19,7 @@ from aiokafka.errors import TopicAlreadyExistsError
 
 from shared.db.migrations import upgrade_all
 from shared.fhir.envelope import InvalidMessage, parse_message
+from shared.fhir.references import organization_id
 from shared.messaging import headers
 from shared.messaging.topics import (
     CATALOGUE,
@@ -56,10 +57,10 @@ async def send_and_wait(bootstrap_servers: str, document: bytes, timeout_s: floa
     message = parse_message(document)
     key = (message.focus[0].split("/")[-1] if message.focus else message.message_id).encode()
     # The answer is on the sender's own topic, or the shared one if it is not in the directory.
-    sender = message.sender.removeprefix("Organization/")
+    sender = organization_id(message.sender)
+    topics = [HOSPITAL_RESPONSES.name] + ([hospital_responses(sender).name] if sender else [])
     consumer = AIOKafkaConsumer(
-        HOSPITAL_RESPONSES.name,
-        hospital_responses(sender).name,
+        *topics,
         bootstrap_servers=bootstrap_servers,
         enable_auto_commit=False,
     )

@@ -189,6 +189,12 @@ def test_a_needle_names_the_hospital_that_gave_it_and_otherwise_leaves_it_to_the
     assert [t.hospital for t in _times(NEEDLE)] == [None]
 
 
+def test_a_hospital_named_by_an_absolute_reference_is_the_same_hospital() -> None:
+    absolute = "https://his.sikao.example/fhir/Organization/sikao"
+    given_at_sikao = {**NEEDLE, "performer": [{"actor": {"reference": absolute}}]}
+    assert [t.hospital for t in _times(given_at_sikao)] == ["sikao"]
+
+
 def test_a_door_in_names_its_hospital_by_service_provider_or_location() -> None:
     ward = {
         "resourceType": "Location",

@@ -27,6 +27,7 @@ from services.referral.domain.lifecycle import ReportedTime
 from services.referral.domain.model import InvalidReferral
 from shared.fhir import codes
 from shared.fhir.envelope import FhirMessage
+from shared.fhir.references import organization_id
 
 TIME_UNCERTAIN_URL = f"{codes.PROJECT_CANONICAL}/StructureDefinition/time-uncertain"
 TIME_SOURCE_URL = f"{codes.PROJECT_CANONICAL}/StructureDefinition/time-source"
@@ -125,13 +126,14 @@ def _organization(references: Iterable[str | None], locations: dict[str, Locatio
     for reference in references:
         if not reference:
             continue
-        if reference.startswith("Organization/"):
-            return reference.removeprefix("Organization/")
+        named = organization_id(reference)
+        if named is not None:
+            return named
         location = locations.get(reference)
         if location is not None and location.managingOrganization is not None:
-            managing = location.managingOrganization.reference or ""
-            if managing.startswith("Organization/"):
-                return managing.removeprefix("Organization/")
+            managing = organization_id(location.managingOrganization.reference)
+            if managing is not None:
+                return managing
     return None
 
 
