@@ -19,7 +19,6 @@ from fhir.resources.R4B.resource import Resource
 from fhir.resources.R4B.servicerequest import ServiceRequest
 from fhir.resources.R4B.task import Task
 
-from services.referral.domain.task_state import TaskStatus
 from services.referral.entrypoints.fhir_search import SERVICE_REQUEST_STATUS
 from shared.fhir.codes import CODESYSTEM_VERSION, EVENT_SYSTEM, PROJECT_CANONICAL
 from shared.messaging.topics import (
@@ -30,6 +29,7 @@ from shared.messaging.topics import (
     REFERRAL_EVENTS,
     TELEMEDICINE_EVENTS,
 )
+from shared.workflow.task_state import TaskStatus
 from tests.support import as_hospital, hospital_message, referral_bundle
 
 pytestmark = pytest.mark.e2e

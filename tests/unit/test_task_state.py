@@ -1,4 +1,4 @@
-"""The referral Task state machine, exhaustively: every pair of states, with and without reason."""
+"""The FHIR Task state machine, exhaustively: every pair of states, with and without reason."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import itertools
 
 import pytest
 
-from services.referral.domain.task_state import (
+from shared.workflow.task_state import (
     ALLOWED_TRANSITIONS,
     REASON_REQUIRED,
     TaskStatus,

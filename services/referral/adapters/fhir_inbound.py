@@ -21,12 +21,12 @@ from services.referral.adapters.clinical_times import (
 from services.referral.adapters.fhir_mapping import CLOCK_SKEW_ALLOWANCE, HN_SYSTEM
 from services.referral.domain.lifecycle import ReferralChange
 from services.referral.domain.model import InvalidReferral, RequestReferral
-from services.referral.domain.task_state import TaskStatus
 from shared.fhir import codes
 from shared.fhir.codes import EventCode
 from shared.fhir.envelope import FhirMessage
 from shared.fhir.models import ServiceRequest, Task
 from shared.fhir.references import organization_id
+from shared.workflow.task_state import TaskStatus
 
 V2_IDENTIFIER_TYPE = "http://terminology.hl7.org/CodeSystem/v2-0203"
 MEDICAL_RECORD_NUMBER = "MR"

@@ -12,8 +12,8 @@ from services.referral.domain.model import (
     RequestReferral,
     TimelineEntry,
 )
-from services.referral.domain.task_state import TaskStatus
 from shared.db.pool import Connection
+from shared.workflow.task_state import TaskStatus
 
 
 async def insert_referral(connection: Connection, *, request: RequestReferral) -> bool:

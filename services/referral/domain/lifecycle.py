@@ -8,8 +8,8 @@ from datetime import datetime
 from enum import Enum
 
 from services.referral.domain.model import InvalidReferral, NotAParty, Referral
-from services.referral.domain.task_state import TaskStatus, transition
 from shared.fhir.codes import EventCode
+from shared.workflow.task_state import TaskStatus, transition
 
 
 class Party(Enum):

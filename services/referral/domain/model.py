@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from services.referral.domain.task_state import TaskStatus
+from shared.workflow.task_state import TaskStatus
 
 if TYPE_CHECKING:
     from services.referral.domain.lifecycle import ReportedTime

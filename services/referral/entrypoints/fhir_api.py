@@ -19,7 +19,6 @@ from fastapi import APIRouter, HTTPException, Request
 from services.referral.adapters import audit, repository
 from services.referral.adapters.fhir_mapping import patient_id, referral_task, service_request_id
 from services.referral.domain.model import Referral
-from services.referral.domain.task_state import REASON_REQUIRED
 from services.referral.entrypoints.fhir_search import (
     SERVICE_REQUEST_STATUS,
     BadSearch,
@@ -37,6 +36,7 @@ from shared.fhir.conformance.profiles import with_profile
 from shared.fhir.models import Bundle, ServiceRequest, Task
 from shared.runtime import RuntimeDep, ServiceRuntime
 from shared.web import FhirResponse
+from shared.workflow.task_state import REASON_REQUIRED
 
 router = APIRouter(prefix="/fhir")
 SERVICE_REQUEST_PREFIX = "sr-"

@@ -23,8 +23,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, tzinfo
 from zoneinfo import ZoneInfo
 
-from services.referral.domain.task_state import TaskStatus
 from shared.web import FhirResponse, outcome_response
+from shared.workflow.task_state import TaskStatus
 
 DEFAULT_COUNT = 50
 MAX_COUNT = 200

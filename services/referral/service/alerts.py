@@ -19,7 +19,6 @@ from services.referral.domain.alerts import (
 )
 from services.referral.domain.metrics import WINDOWS
 from services.referral.domain.model import Referral
-from services.referral.domain.task_state import TaskStatus
 from services.referral.service.context import ReferralContext
 from services.referral.service.patient_clock import patient_milestones
 from services.referral.service.watcher import ReferralWatcher
@@ -27,6 +26,7 @@ from shared.db.pool import Connection
 from shared.fhir.codes import NETWORK_ORGANIZATION, EventCode
 from shared.messaging.outbox import add_to_outbox
 from shared.messaging.topics import NOTIFICATION_REQUESTS
+from shared.workflow.task_state import TaskStatus
 
 log = logging.getLogger(__name__)
 AWAITING_ANSWER = frozenset({TaskStatus.REQUESTED, TaskStatus.RECEIVED})

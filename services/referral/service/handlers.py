@@ -22,7 +22,6 @@ from services.referral.domain.model import (
     Referral,
     ReferralNotFound,
 )
-from services.referral.domain.task_state import TaskStatus, TransitionRefused
 from services.referral.service import rerouting
 from services.referral.service.context import ReferralContext
 from services.referral.service.intake import ReferralConflict, request_referral
@@ -35,6 +34,7 @@ from shared.fhir.models import Communication, Task
 from shared.messaging.consumer import PermanentMessageError
 from shared.messaging.outbox import add_to_outbox
 from shared.messaging.topics import NOTIFICATION_REQUESTS, REFERRAL_EVENTS
+from shared.workflow.task_state import TaskStatus, TransitionRefused
 
 
 class UnsupportedEvent(Exception):

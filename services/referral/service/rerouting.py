@@ -14,7 +14,6 @@ from services.referral.adapters import directory, fhir_mapping, notification_tex
 from services.referral.adapters.clinical_resources import reported_from_clock
 from services.referral.domain.clock import Clock, MilestoneCode
 from services.referral.domain.model import Referral, RequestReferral
-from services.referral.domain.task_state import TaskStatus, transition
 from services.referral.service.context import ReferralContext
 from services.referral.service.intake import advise, request_referral
 from services.referral.service.patient_clock import patient_milestones
@@ -23,6 +22,7 @@ from shared.db.pool import Connection
 from shared.fhir.codes import NETWORK_ORGANIZATION, EventCode
 from shared.messaging.outbox import add_to_outbox
 from shared.messaging.topics import NOTIFICATION_REQUESTS, REFERRAL_EVENTS
+from shared.workflow.task_state import TaskStatus, transition
 
 log = logging.getLogger(__name__)
 DEADLINE_REASON = "not accepted by its deadline"

@@ -1,7 +1,8 @@
-"""The referral Task's state machine (FHIR task-status, as used by IHE 360X and HL7 BSeR).
+"""The FHIR Task state machine (task-status, as used by IHE 360X and HL7 BSeR).
 
 Pure rules: which status may follow which, and when a statusReason is required. Enforced here
-because fhir.resources checks structure only (it accepts ``Task.status = "bogus"``).
+because fhir.resources checks structure only (it accepts ``Task.status = "bogus"``). It lives in
+shared/ because every Task-driven workflow follows it: the referral today, the teleconsult next.
 """
 
 from __future__ import annotations
