@@ -15,7 +15,7 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 import asyncpg
 from fastapi import APIRouter, Depends, FastAPI, Request
@@ -48,11 +48,16 @@ class ServiceRuntime:
     guard: ConsumerGuard
     startup: StartupState = field(default_factory=StartupState)
     workers: list[BackgroundWorker] = field(default_factory=list)
-    # Service-specific collaborators (e.g. the notifier's channel), by name.
+    # The notifier's collaborators by name, until it has its typed container like the others.
     components: dict[str, Any] = field(default_factory=dict)
 
 
-Wiring = Callable[[ServiceRuntime], None]
+# The service's own collaborators, in one dataclass of its own (built by its bootstrap.py).
+Container = TypeVar("Container")
+
+# Subscribes the service's consumers, adds its background workers to the runtime and returns
+# its container, which the app keeps for the entry points (``container_dependency``).
+Wiring = Callable[[ServiceRuntime], Container]
 
 
 def create_service_app(
@@ -60,7 +65,7 @@ def create_service_app(
     name: str,
     settings: PlatformSettings,
     routers: Sequence[APIRouter],
-    wire: Wiring,
+    wire: Wiring[Container],
     title: str,
     capability_paths: Sequence[str] = (),
 ) -> FastAPI:
@@ -74,6 +79,7 @@ def create_service_app(
             stack.callback(telemetry.shutdown)
             runtime = await build_runtime(stack)
             app.state.runtime = runtime
+            app.state.container = wire(runtime)
             connecting = asyncio.create_task(
                 connect_everything(
                     state=runtime.startup,
@@ -125,7 +131,6 @@ def create_service_app(
             relay=relay,
             guard=guard,
         )
-        wire(runtime)
         return runtime
 
     app = FastAPI(title=title, lifespan=lifespan, default_response_class=FhirResponse)
@@ -172,6 +177,21 @@ def get_runtime(request: Request) -> ServiceRuntime:
 
 
 RuntimeDep = Annotated[ServiceRuntime, Depends(get_runtime)]
+
+
+def container_dependency(kind: type[Container]) -> Callable[[Request], Container]:
+    """The FastAPI dependency giving a service's entry points its container, typed: each service
+    declares ``Annotated[Its Container, Depends(container_dependency(ItsContainer))]`` once (its
+    ``entrypoints/deps.py``), and mypy sees every collaborator read from it."""
+
+    def get_container(request: Request) -> Container:
+        container = request.app.state.container
+        if not isinstance(container, kind):
+            # A wiring mistake (a router mounted in another service's app), not a request's.
+            raise TypeError(f"This app's container is {type(container).__name__}, not {kind}")
+        return container
+
+    return get_container
 
 
 def serve(app_factory: str, *, port: int) -> None:

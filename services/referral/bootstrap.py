@@ -10,6 +10,7 @@ from fastapi import FastAPI
 
 from services.referral.adapters import retention
 from services.referral.config import SERVICE_NAME, ReferralSettings
+from services.referral.container import ReferralContainer
 from services.referral.domain.routing import TravelTimes
 from services.referral.entrypoints import asyncapi_doc, clock_views, conformance_api, fhir_api
 from services.referral.entrypoints.consumers import wire_consumers
@@ -29,31 +30,31 @@ def load_travel_times(path: str | None) -> TravelTimes:
 
 def create_app(settings: ReferralSettings | None = None) -> FastAPI:
     settings = settings or ReferralSettings()
-    endpoints = ReferralContext(
+    context = ReferralContext(
         source_endpoint=f"{settings.referral_public_url.rstrip('/')}/fhir",
         public_url=settings.referral_public_url,
         accept_within=timedelta(minutes=settings.referral_accept_within_min),
         travel=load_travel_times(settings.referral_travel_times_file),
     )
 
-    def wire(runtime: ServiceRuntime) -> None:
-        runtime.components["endpoints"] = endpoints
+    def wire(runtime: ServiceRuntime) -> ReferralContainer:
         runtime.workers.extend(
             [
                 DeadlineWatcher(
                     pool=runtime.pool,
-                    context=endpoints,
+                    context=context,
                     poll_interval_s=settings.referral_deadline_poll_s,
                 ),
                 AlertWatcher(
                     pool=runtime.pool,
-                    context=endpoints,
+                    context=context,
                     poll_interval_s=settings.referral_alert_poll_s,
                 ),
                 purge_job(runtime.pool, settings, retention.PERSONAL_DATA),
             ]
         )
-        wire_consumers(runtime, endpoints)
+        wire_consumers(runtime, context)
+        return ReferralContainer(context=context)
 
     return create_service_app(
         name=SERVICE_NAME,

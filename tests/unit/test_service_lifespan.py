@@ -4,6 +4,7 @@ released, in reverse order, whatever fails (fakes for the pool and the broker, n
 from __future__ import annotations
 
 import asyncio
+from dataclasses import dataclass
 from typing import Any
 
 import pytest
@@ -81,6 +82,11 @@ class _Worker:
             raise RuntimeError(f"{self.name} failed to stop")
 
 
+@dataclass(frozen=True)
+class _Container:
+    service: str
+
+
 def _app(
     monkeypatch: pytest.MonkeyPatch,
     events: _Events,
@@ -97,7 +103,7 @@ def _app(
     monkeypatch.setattr(shared.runtime, "create_pool", create_pool)
     monkeypatch.setattr(shared.runtime, "create_broker", lambda *_, **__: broker)
 
-    def wire(runtime: ServiceRuntime) -> None:
+    def wire(runtime: ServiceRuntime) -> _Container:
         runtime.relay = _Worker(events, "relay")  # type: ignore[assignment]
         runtime.workers.extend(
             [
@@ -105,6 +111,7 @@ def _app(
                 _Worker(events, "dispatcher"),
             ]
         )
+        return _Container(service=runtime.name)
 
     return create_service_app(
         name="unit", settings=PlatformSettings(), routers=[], wire=wire, title="unit"
@@ -173,3 +180,11 @@ def test_while_starting_live_answers_and_ready_says_starting(
             response = client.get(path)
             assert response.status_code == 503
             assert response.json()["status"] == "starting"
+
+
+async def test_the_container_the_wiring_returns_is_kept_for_the_entry_points(
+    monkeypatch: pytest.MonkeyPatch, events: _Events
+) -> None:
+    app = _app(monkeypatch, events, reachable=True)
+    async with app.router.lifespan_context(app):
+        assert app.state.container == _Container(service="unit")

@@ -17,7 +17,7 @@ from services.referral.domain.clock import Milestone
 from services.referral.domain.kpi import HospitalOutcome, kpi_csv, kpi_report, outcomes_of
 from services.referral.domain.metrics import Metric, compute_metrics, window_countdowns
 from services.referral.domain.readable_time import h_mm, local_iso
-from services.referral.entrypoints.http import ensure_party
+from services.referral.entrypoints.deps import ensure_party
 from services.referral.service.patient_clock import patient_milestones
 from shared.auth import CallerDep
 from shared.fhir.codes import EVENT_DISPLAY, EventCode

@@ -17,10 +17,10 @@ from typing import Any
 from fastapi import APIRouter, HTTPException, Request
 
 from services.referral.adapters.fhir_inbound import sender_mismatch, sent_by
-from services.referral.entrypoints.fhir_api import base_url, searchset
+from services.referral.entrypoints.deps import ContextDep, fhir_base_url
+from services.referral.entrypoints.fhir_api import searchset
 from services.referral.entrypoints.fhir_capability import HOSPITAL_EVENTS, capability_statement
 from services.referral.entrypoints.fhir_search import BadSearch
-from services.referral.entrypoints.http import endpoints_of
 from services.referral.service import handlers
 from shared.auth import CallerDep
 from shared.fhir.conformance.catalogue import published
@@ -47,7 +47,7 @@ def _read(resource_type: str, resource_id: str) -> FhirResponse:
     return FhirResponse(found)
 
 
-def _search(request: Request, resource_type: str) -> FhirResponse:
+def _search(request: Request, base: str, resource_type: str) -> FhirResponse:
     urls: set[str] | None = None
     for name, value in request.query_params.multi_items():
         if name != "url":
@@ -62,7 +62,7 @@ def _search(request: Request, resource_type: str) -> FhirResponse:
     return FhirResponse(
         searchset(
             request,
-            base=base_url(request),
+            base=base,
             resource_type=resource_type,
             resources=found,
             total=len(found),
@@ -76,8 +76,8 @@ def _add_routes(resource_type: str) -> None:
         return _read(resource_type, resource_id)
 
     @router.get(f"/{resource_type}", response_class=FhirResponse)
-    async def search(request: Request) -> FhirResponse:
-        return _search(request, resource_type)
+    async def search(request: Request, context: ContextDep) -> FhirResponse:
+        return _search(request, fhir_base_url(context), resource_type)
 
     read.__doc__ = f"One of the project's {resource_type}s (no API key needed)."
     search.__doc__ = f"The project's {resource_type}s; ``url`` finds one by its canonical URL."
@@ -88,10 +88,10 @@ for _type in CONFORMANCE_TYPES:
 
 
 @router.get("/metadata", response_class=FhirResponse)
-async def metadata(request: Request) -> FhirResponse:
+async def metadata(context: ContextDep) -> FhirResponse:
     """The CapabilityStatement (no API key needed)."""
-    public_url = endpoints_of(request).public_url.rstrip("/")
-    return FhirResponse(capability_statement(base_url(request), public_url))
+    public_url = context.public_url.rstrip("/")
+    return FhirResponse(capability_statement(fhir_base_url(context), public_url))
 
 
 class _DryRun(Exception):
@@ -109,7 +109,7 @@ def sender_refusal(message: FhirMessage, caller: str) -> dict[str, Any] | None:
 
 @router.post("/Bundle/$validate", response_class=FhirResponse)
 async def validate_message(
-    request: Request, runtime: RuntimeDep, caller: CallerDep
+    request: Request, runtime: RuntimeDep, context: ContextDep, caller: CallerDep
 ) -> FhirResponse:
     """Validates a hospital system's message as the real send would: the answer is the same
     OperationOutcome ($process-message's 4xx body, or the fatal-error response's details on
@@ -129,7 +129,7 @@ async def validate_message(
     try:
         async with runtime.pool.acquire() as connection, connection.transaction():
             await handlers.apply_hospital_message(
-                connection, message, endpoints=endpoints_of(request), now=datetime.now(UTC)
+                connection, message, context=context, now=datetime.now(UTC)
             )
             raise _DryRun
     except _DryRun:

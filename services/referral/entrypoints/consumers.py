@@ -50,11 +50,11 @@ async def response_topic(connection: Connection, message: FhirMessage) -> Topic:
     return hospital_responses(sender)
 
 
-def hospital_message_handler(endpoints: ReferralContext) -> MessageHandler:
+def hospital_message_handler(context: ReferralContext) -> MessageHandler:
     async def handle(connection: Connection, message: FhirMessage) -> None:
         try:
             focus = await handlers.apply_hospital_message(
-                connection, message, endpoints=endpoints, now=datetime.now(UTC)
+                connection, message, context=context, now=datetime.now(UTC)
             )
         except handlers.REFUSAL_TYPES as refused:
             _, issue_code, reason = handlers.describe_refusal(refused)
@@ -69,7 +69,7 @@ def hospital_message_handler(endpoints: ReferralContext) -> MessageHandler:
                 message,
                 code="ok",
                 responder=NETWORK_ORGANIZATION,
-                source_endpoint=endpoints.source_endpoint,
+                source_endpoint=context.source_endpoint,
                 focus=[focus],
             ),
         )
@@ -77,7 +77,7 @@ def hospital_message_handler(endpoints: ReferralContext) -> MessageHandler:
     return handle
 
 
-def refusal_responder(endpoints: ReferralContext) -> RefusalHandler:
+def refusal_responder(context: ReferralContext) -> RefusalHandler:
     async def refuse(
         connection: Connection, message: FhirMessage, refused: PermanentMessageError
     ) -> None:
@@ -91,7 +91,7 @@ def refusal_responder(endpoints: ReferralContext) -> RefusalHandler:
                 message,
                 code="fatal-error",
                 responder=NETWORK_ORGANIZATION,
-                source_endpoint=endpoints.source_endpoint,
+                source_endpoint=context.source_endpoint,
                 diagnostics=refused.reason,
                 issue_code=refused.issue_code,
                 expression=refused.expression,
@@ -101,8 +101,8 @@ def refusal_responder(endpoints: ReferralContext) -> RefusalHandler:
     return refuse
 
 
-def wire_consumers(runtime: ServiceRuntime, endpoints: ReferralContext) -> None:
-    hospital_events = {event: hospital_message_handler(endpoints) for event in EventCode}
+def wire_consumers(runtime: ServiceRuntime, context: ReferralContext) -> None:
+    hospital_events = {event: hospital_message_handler(context) for event in EventCode}
     subscriptions: dict[Topic, dict[EventCode, MessageHandler]] = {
         HOSPITAL_INBOUND: hospital_events,
         TELEMEDICINE_EVENTS: {
@@ -123,7 +123,7 @@ def wire_consumers(runtime: ServiceRuntime, endpoints: ReferralContext) -> None:
             topic=topic,
             service_name=runtime.name,
             handlers=topic_handlers,
-            on_refused=refusal_responder(endpoints) if topic is HOSPITAL_INBOUND else None,
+            on_refused=refusal_responder(context) if topic is HOSPITAL_INBOUND else None,
             # The AsyncAPI document (GET /asyncapi.json) lists what hospital systems use.
             include_in_schema=topic is HOSPITAL_INBOUND,
         ).subscribe()

@@ -19,6 +19,7 @@ from fastapi import APIRouter, HTTPException, Request
 from services.referral.adapters import audit, repository
 from services.referral.adapters.fhir_mapping import patient_id, referral_task, service_request_id
 from services.referral.domain.model import Referral
+from services.referral.entrypoints.deps import ContextDep, ensure_party, fhir_base_url
 from services.referral.entrypoints.fhir_search import (
     SERVICE_REQUEST_STATUS,
     BadSearch,
@@ -28,7 +29,6 @@ from services.referral.entrypoints.fhir_search import (
     search_parameters,
     wants_lenient,
 )
-from services.referral.entrypoints.http import endpoints_of, ensure_party
 from shared.auth import CallerDep
 from shared.fhir import codes
 from shared.fhir.codes import organization_reference
@@ -145,11 +145,6 @@ def _url(path: str, query: str) -> str:
     return f"{path}?{query}" if query else path
 
 
-def base_url(request: Request) -> str:
-    """The FHIR base URL the network publishes (FT_REFERRAL_PUBLIC_URL + /fhir)."""
-    return endpoints_of(request).source_endpoint.rstrip("/")
-
-
 # --- Task and ServiceRequest ------------------------------------------------------------------
 
 
@@ -170,13 +165,13 @@ async def _read(runtime: ServiceRuntime, referral_id: str, caller: str, via: str
 async def _search(
     request: Request,
     runtime: ServiceRuntime,
+    base: str,
     caller: str,
     *,
     resource_type: str,
     parameters: Mapping[str, Parameter],
     to_json: Callable[[asyncpg.Record], dict[str, Any]],
 ) -> FhirResponse:
-    base = base_url(request)
     try:
         query = parse_search(
             request.query_params.multi_items(),
@@ -228,11 +223,14 @@ async def read_task(task_id: str, runtime: RuntimeDep, caller: CallerDep) -> Fhi
 
 
 @router.get("/Task", response_class=FhirResponse)
-async def search_tasks(request: Request, runtime: RuntimeDep, caller: CallerDep) -> FhirResponse:
+async def search_tasks(
+    request: Request, runtime: RuntimeDep, context: ContextDep, caller: CallerDep
+) -> FhirResponse:
     """Search the caller's referral Tasks: status, owner, requester, patient, _lastUpdated."""
     return await _search(
         request,
         runtime,
+        fhir_base_url(context),
         caller,
         resource_type="Task",
         parameters=TASK_SEARCH,
@@ -256,13 +254,14 @@ async def read_service_request(
 
 @router.get("/ServiceRequest", response_class=FhirResponse)
 async def search_service_requests(
-    request: Request, runtime: RuntimeDep, caller: CallerDep
+    request: Request, runtime: RuntimeDep, context: ContextDep, caller: CallerDep
 ) -> FhirResponse:
     """Search the caller's referral ServiceRequests: status, requester, performer, patient,
     _lastUpdated."""
     return await _search(
         request,
         runtime,
+        fhir_base_url(context),
         caller,
         resource_type="ServiceRequest",
         parameters=SERVICE_REQUEST_SEARCH,

@@ -21,6 +21,7 @@ from services.referral.domain.model import (
     ReferralNotFound,
     RequestReferral,
 )
+from services.referral.entrypoints.deps import ContextDep
 from services.referral.service import handlers, intake
 from services.referral.service.context import ReferralContext
 from shared.auth import CallerDep, FormCallerDep
@@ -42,17 +43,6 @@ router = APIRouter()
 form_router = APIRouter()
 
 
-def ensure_party(referral: Referral, caller: str) -> None:
-    """A hospital sees only the referrals it sends or receives."""
-    if caller not in (referral.requester_org, referral.owner_org):
-        raise HTTPException(403, "This referral is between other hospitals")
-
-
-def endpoints_of(request: Request) -> ReferralContext:
-    endpoints: ReferralContext = request.app.state.runtime.components["endpoints"]
-    return endpoints
-
-
 # One message parsed at a time, in a worker thread: the event loop competes for the interpreter
 # with one parser at most, so /health and the consumers keep their turn (see
 # bench/health_under_input.py); the others wait their turn off the loop.
@@ -65,7 +55,9 @@ def _parse_and_digest(body: bytes, limits: InputLimits) -> tuple[FhirMessage, st
 
 
 @router.post("/fhir/$process-message", response_class=FhirResponse)
-async def process_message(request: Request, runtime: RuntimeDep, caller: CallerDep) -> FhirResponse:
+async def process_message(
+    request: Request, runtime: RuntimeDep, context: ContextDep, caller: CallerDep
+) -> FhirResponse:
     """FHIR messaging over REST, for hospital systems that cannot speak Kafka.
 
     The same use cases as the Kafka inbound topic; the answer is the response message (``ok``,
@@ -85,7 +77,6 @@ async def process_message(request: Request, runtime: RuntimeDep, caller: CallerD
             code="forbidden",
             expression="MessageHeader.sender",
         )
-    endpoints = endpoints_of(request)
     try:
         async with runtime.pool.acquire() as connection, connection.transaction():
             claim = await claim_message(
@@ -100,7 +91,7 @@ async def process_message(request: Request, runtime: RuntimeDep, caller: CallerD
                 )
             if claim is Claim.FIRST:
                 focus = await handlers.apply_hospital_message(
-                    connection, message, endpoints=endpoints, now=datetime.now(UTC)
+                    connection, message, context=context, now=datetime.now(UTC)
                 )
             else:
                 focus = referral_task(await _referral_of(connection, message, caller))
@@ -113,7 +104,7 @@ async def process_message(request: Request, runtime: RuntimeDep, caller: CallerD
         message,
         code="ok",
         responder=NETWORK_ORGANIZATION,
-        source_endpoint=endpoints.source_endpoint,
+        source_endpoint=context.source_endpoint,
         focus=[focus],
     )
     return FhirResponse(answer.bundle.model_dump(mode="json", exclude_none=True))
@@ -172,12 +163,12 @@ async def _referral_of(connection: Connection, message: FhirMessage, caller: str
 
 
 async def _store(
-    runtime: ServiceRuntime, referral_request: RequestReferral, endpoints: ReferralContext
+    runtime: ServiceRuntime, referral_request: RequestReferral, context: ReferralContext
 ) -> str:
     try:
         async with runtime.pool.acquire() as connection, connection.transaction():
             return await intake.request_referral(
-                connection, request=referral_request, endpoints=endpoints
+                connection, request=referral_request, context=context
             )
     except handlers.REFUSAL_TYPES as refused:
         status, _, reason = handlers.describe_refusal(refused)
@@ -186,8 +177,8 @@ async def _store(
 
 @form_router.post("/referrals", response_class=HTMLResponse, status_code=303)
 async def submit_referral_form(
-    request: Request,
     runtime: RuntimeDep,
+    context: ContextDep,
     caller: FormCallerDep,
     owner: Annotated[str, Form(min_length=1, max_length=64, pattern=NO_CONTROLS)],
     hospital_number: Annotated[str, Form(min_length=1, max_length=32, pattern=NO_CONTROLS)],
@@ -219,7 +210,7 @@ async def submit_referral_form(
         )
     except InvalidReferral as invalid:
         raise HTTPException(422, invalid.reason) from None
-    referral_id = await _store(runtime, referral_request, endpoints_of(request))
+    referral_id = await _store(runtime, referral_request, context)
     return RedirectResponse(f"/referrals/{referral_id}", status_code=303)
 
 

@@ -74,7 +74,7 @@ def refusal_expression(error: Exception) -> str | None:
 
 
 async def apply_hospital_message(
-    connection: Connection, message: FhirMessage, *, endpoints: ReferralContext, now: datetime
+    connection: Connection, message: FhirMessage, *, context: ReferralContext, now: datetime
 ) -> Resource:
     """Applies a hospital system's message (from Kafka or $process-message) in one transaction;
     returns the resource the ``ok`` response carries (the Task, or the Organization).
@@ -94,19 +94,19 @@ async def apply_hospital_message(
         request = fhir_inbound.request_from_message(
             message, now=now, patient_systems=await directory.patient_identifier_systems(connection)
         )
-        referral_id = await request_referral(connection, request=request, endpoints=endpoints)
+        referral_id = await request_referral(connection, request=request, context=context)
         referral = await repository.get_referral(connection, referral_id=referral_id)
         assert referral is not None
         return fhir_mapping.referral_task(referral)
     if message.event not in lifecycle.RULES:
         raise UnsupportedEvent(f"Hospital systems cannot send {message.event.value!r}")
     change = fhir_inbound.change_from_message(message, now=now)
-    changed = await change_referral(connection, change=change, endpoints=endpoints)
+    changed = await change_referral(connection, change=change, context=context)
     return fhir_mapping.referral_task(changed)
 
 
 async def change_referral(
-    connection: Connection, *, change: ReferralChange, endpoints: ReferralContext
+    connection: Connection, *, change: ReferralChange, context: ReferralContext
 ) -> Referral:
     """Applies a lifecycle step from a hospital: state machine, timeline, event, notification.
 
@@ -167,7 +167,7 @@ async def change_referral(
             referral,
             change,
             business_status=business_status,
-            source_endpoint=endpoints.source_endpoint,
+            source_endpoint=context.source_endpoint,
         ),
     )
     if new_status is TaskStatus.REJECTED:
@@ -175,7 +175,7 @@ async def change_referral(
             connection,
             referral=referral,
             reason=f"declined by {referral.owner_org} ({change.status_reason})",
-            context=endpoints,
+            context=context,
             # The new referral is asked now, when the network re-routes, not at the decline's
             # clinical time (which the declining hospital's clock stamped).
             now=datetime.now(UTC),
@@ -189,8 +189,8 @@ async def change_referral(
             message=notification_texts.status_notice(
                 referral,
                 change,
-                referral_url=endpoints.referral_url(referral.id),
-                source_endpoint=endpoints.source_endpoint,
+                referral_url=context.referral_url(referral.id),
+                source_endpoint=context.source_endpoint,
             ),
         )
     return referral

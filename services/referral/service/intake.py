@@ -85,7 +85,7 @@ def decision_json(decision: RoutingDecision) -> dict[str, Any]:
 
 
 async def request_referral(
-    connection: Connection, *, request: RequestReferral, endpoints: ReferralContext
+    connection: Connection, *, request: RequestReferral, context: ReferralContext
 ) -> str:
     """Stores the referral, its first timeline step and its events; returns the referral id.
 
@@ -106,7 +106,7 @@ async def request_referral(
             f"Unknown requesting organization {request.requester_org!r}",
             expression="Task.requester",
         )
-    decision = await advise(connection, request=request, travel=endpoints.travel)
+    decision = await advise(connection, request=request, travel=context.travel)
     if not request.owner_org:
         if decision.destination_id is None:
             raise InvalidReferral(
@@ -130,7 +130,7 @@ async def request_referral(
         # The answer is due a set time after the referring hospital asked (Task.authoredOn),
         # never counted from later than the network received it (a clock a little ahead).
         asked = min(request.requested_at, datetime.now(UTC))
-        request = replace(request, accept_by=asked + endpoints.accept_within)
+        request = replace(request, accept_by=asked + context.accept_within)
     announced = False
     if not await repository.insert_referral(connection, request=request):
         prealerted = await repository.get_referral(
@@ -170,7 +170,7 @@ async def request_referral(
         topic=REFERRAL_EVENTS,
         key=request.referral_id,
         message=fhir_mapping.referral_requested_message(
-            request, source_endpoint=endpoints.source_endpoint
+            request, source_endpoint=context.source_endpoint
         ),
     )
     if request.replaces is None:  # a re-routed referral keeps its patient's clock
@@ -189,8 +189,8 @@ async def request_referral(
         message=notification_texts.stroke_team_alert(
             request,
             requester_name=requester_name,
-            referral_url=endpoints.referral_url(request.referral_id),
-            source_endpoint=endpoints.source_endpoint,
+            referral_url=context.referral_url(request.referral_id),
+            source_endpoint=context.source_endpoint,
         ),
     )
     return request.referral_id

@@ -86,7 +86,7 @@ async def reroute(
         )
         return None
     new_id = await request_referral(
-        connection, request=replace(request, owner_org=destination), endpoints=context
+        connection, request=replace(request, owner_org=destination), context=context
     )
     await repository.link_replacement(connection, old_id=referral.id, new_id=new_id)
     replacement = await repository.get_referral(connection, referral_id=new_id)

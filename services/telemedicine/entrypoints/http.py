@@ -9,6 +9,7 @@ from fastapi.responses import JSONResponse
 
 from services.telemedicine.adapters import repository
 from services.telemedicine.domain.model import Consult
+from services.telemedicine.entrypoints.deps import ensure_party
 from shared.auth import CallerDep
 from shared.runtime import RuntimeDep
 
@@ -25,19 +26,13 @@ def _consult_json(consult: Consult) -> dict[str, Any]:
     }
 
 
-def _ensure_party(consult: Consult, caller: str) -> None:
-    """A hospital sees only the consults it asked for or gives."""
-    if caller not in (consult.requester_org, consult.consultant_org):
-        raise HTTPException(403, "This consult is between other hospitals")
-
-
 @router.get("/consults", response_class=JSONResponse)
 async def list_consults(referral: str, runtime: RuntimeDep, caller: CallerDep) -> JSONResponse:
     """The teleconsults of a referral, for the two hospitals of each."""
     async with runtime.pool.acquire() as connection:
         consults = await repository.consults_for_referral(connection, referral_id=referral)
     for consult in consults:
-        _ensure_party(consult, caller)
+        ensure_party(consult, caller)
     return JSONResponse([_consult_json(c) for c in consults])
 
 
@@ -47,5 +42,5 @@ async def read_consult(consult_id: str, runtime: RuntimeDep, caller: CallerDep) 
         consult = await repository.get_consult(connection, consult_id=consult_id)
     if consult is None:
         raise HTTPException(404, f"No consult {consult_id[:80]!r}")
-    _ensure_party(consult, caller)
+    ensure_party(consult, caller)
     return JSONResponse(_consult_json(consult))

@@ -2,27 +2,17 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from services.telemedicine.adapters import fhir_mapping, repository
 from services.telemedicine.domain.model import Consult
+from services.telemedicine.service.context import TelemedicineContext
 from shared.db.pool import Connection
 from shared.fhir.envelope import FhirMessage
 from shared.messaging.outbox import add_to_outbox
 from shared.messaging.topics import NOTIFICATION_REQUESTS, TELEMEDICINE_EVENTS
 
 
-@dataclass(frozen=True)
-class TelemedicineEndpoints:
-    source_endpoint: str
-    public_url: str
-
-    def consult_url(self, consult_id: str) -> str:
-        return f"{self.public_url.rstrip('/')}/consults/{consult_id}"
-
-
 async def open_consult_if_requested(
-    connection: Connection, message: FhirMessage, *, endpoints: TelemedicineEndpoints
+    connection: Connection, message: FhirMessage, *, context: TelemedicineContext
 ) -> Consult | None:
     """On referral-requested: opens a teleconsult when the referral asks for one."""
     parties = fhir_mapping.referral_parties(message)
@@ -39,7 +29,7 @@ async def open_consult_if_requested(
         topic=TELEMEDICINE_EVENTS,
         key=referral_id,
         message=fhir_mapping.teleconsult_requested_message(
-            consult, source_endpoint=endpoints.source_endpoint
+            consult, source_endpoint=context.source_endpoint
         ),
     )
     await add_to_outbox(
@@ -48,8 +38,8 @@ async def open_consult_if_requested(
         key=referral_id,
         message=fhir_mapping.neurologist_alert(
             consult,
-            consult_url=endpoints.consult_url(consult.id),
-            source_endpoint=endpoints.source_endpoint,
+            consult_url=context.consult_url(consult.id),
+            source_endpoint=context.source_endpoint,
         ),
     )
     return consult

@@ -1,0 +1,16 @@
+"""The referral service's collaborators, in one typed container built by ``bootstrap.py``.
+
+Entry points receive it (or one of its parts) through the ``Annotated`` dependencies of
+``entrypoints/deps.py``; consumers and workers receive their parts when they are wired.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from services.referral.service.context import ReferralContext
+
+
+@dataclass(frozen=True)
+class ReferralContainer:
+    context: ReferralContext

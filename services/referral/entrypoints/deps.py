@@ -1,0 +1,35 @@
+"""What the referral service's routes depend on: typed ``Annotated`` dependencies and the checks
+every route shares. Route modules import this module, never one another."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, HTTPException
+
+from services.referral.container import ReferralContainer
+from services.referral.domain.model import Referral
+from services.referral.service.context import ReferralContext
+from shared.runtime import container_dependency
+
+ReferralContainerDep = Annotated[
+    ReferralContainer, Depends(container_dependency(ReferralContainer))
+]
+
+
+def get_context(container: ReferralContainerDep) -> ReferralContext:
+    return container.context
+
+
+ContextDep = Annotated[ReferralContext, Depends(get_context)]
+
+
+def fhir_base_url(context: ReferralContext) -> str:
+    """The FHIR base URL the network publishes (FT_REFERRAL_PUBLIC_URL + /fhir)."""
+    return context.source_endpoint.rstrip("/")
+
+
+def ensure_party(referral: Referral, caller: str) -> None:
+    """A hospital sees only the referrals it sends or receives."""
+    if caller not in (referral.requester_org, referral.owner_org):
+        raise HTTPException(403, "This referral is between other hospitals")

@@ -1,0 +1,13 @@
+"""The telemedicine service's collaborators, in one typed container built by ``bootstrap.py``
+(entry points receive it through ``entrypoints/deps.py``)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from services.telemedicine.service.context import TelemedicineContext
+
+
+@dataclass(frozen=True)
+class TelemedicineContainer:
+    context: TelemedicineContext
