@@ -18,7 +18,8 @@ WORKDIR /app
 
 # Dependencies first, so that code changes do not invalidate this layer.
 COPY pyproject.toml uv.lock ./
-RUN uv sync --frozen --no-dev
+# --locked: the build fails if uv.lock drifted from pyproject.toml.
+RUN uv sync --locked --no-dev
 
 # The code is run in place from /app (the project is not installed as a package).
 COPY shared/ ./shared/

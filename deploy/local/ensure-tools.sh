@@ -41,4 +41,5 @@ if ! command -v uv >/dev/null 2>&1; then
   echo "installing uv"
   "$python" -m pip install --quiet --disable-pip-version-check "uv==0.13.8"
 fi
-uv sync --frozen --quiet
+# --locked: a uv.lock that no longer matches pyproject.toml is refused, not silently re-resolved.
+uv sync --locked --quiet
