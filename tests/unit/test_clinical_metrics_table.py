@@ -7,16 +7,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
 
 import pytest
 
 from services.referral.domain.clock import Milestone, MilestoneCode, TimeSource
 from services.referral.domain.kpi import kpi_report, outcomes_of
 from services.referral.domain.metrics import compute_metrics
+from shared.province_time import PROVINCE_ZONE
 
 M = MilestoneCode
-BKK = ZoneInfo("Asia/Bangkok")
+BKK = PROVINCE_ZONE
 SPOKE, HUB, DECLINED = "sikao", "trang", "palian"
 EST = TimeSource.ESTIMATED
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -23,9 +22,10 @@ from shared.fhir.envelope import build_message
 from shared.fhir.models import CommunicationRequest
 from shared.fhir.notifications import bilingual_payload
 from shared.messaging.consumer import PermanentMessageError
+from shared.province_time import PROVINCE_ZONE
 from tests.support import ROOT
 
-BANGKOK = ZoneInfo("Asia/Bangkok")
+BANGKOK = PROVINCE_ZONE
 LINE_ANAN = ContactPoint(Channel.LINE, "Uanan")
 SMS_ANAN = ContactPoint(Channel.SMS, "0811111111")
 SMS_BUSABA = ContactPoint(Channel.SMS, "0822222222")

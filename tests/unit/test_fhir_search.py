@@ -4,7 +4,6 @@ result parameters, unknown parameters strict or lenient (Prefer: handling=lenien
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta, tzinfo
-from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -16,9 +15,10 @@ from services.referral.entrypoints.fhir_search import (
     search_parameters,
     wants_lenient,
 )
+from shared.province_time import PROVINCE_ZONE
 
 NOW = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
-BANGKOK = ZoneInfo("Asia/Bangkok")
+BANGKOK = PROVINCE_ZONE
 TASK, _ = search_parameters(lambda: NOW)
 
 

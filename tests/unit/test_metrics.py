@@ -5,7 +5,6 @@ from __future__ import annotations
 import csv
 import io
 from datetime import UTC, datetime, timedelta, timezone
-from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -24,10 +23,11 @@ from services.referral.domain.metrics import (
     compute_metrics,
     window_countdowns,
 )
+from shared.province_time import PROVINCE_ZONE
 
 M = MilestoneCode
 A = AlertCode
-BKK = ZoneInfo("Asia/Bangkok")
+BKK = PROVINCE_ZONE
 PLUS7 = timezone(timedelta(hours=7))
 T0 = datetime(2026, 3, 10, 8, 0, tzinfo=BKK)
 SECOND = timedelta(seconds=1)
@@ -236,7 +236,7 @@ def test_negative_duration_is_a_clock_error(milestones: list[Milestone], message
 
 def test_naive_times_are_refused() -> None:
     with pytest.raises(ValueError, match="time zone"):
-        Milestone(M.NEEDLE, datetime(2026, 3, 10, 8, 0), T0)
+        Milestone(M.NEEDLE, T0.replace(tzinfo=None), T0)
 
 
 def test_a_later_record_of_a_milestone_corrects_the_earlier() -> None:
@@ -306,7 +306,8 @@ def test_alert_is_due_exactly_at_its_time(code: AlertCode) -> None:
     alert = next(a for a in on_time if a.code is code)
     assert alert.due_at == at(due)
     assert alert.uncertain is False
-    assert alert.message and "\n" not in alert.message
+    assert alert.message
+    assert "\n" not in alert.message
     # Dated in both languages (Buddhist Era in Thai), so a time after midnight is not misread.
     assert "Mar 2026 (Bangkok time)" in alert.message
     assert "มี.ค. 2569 เวลา" in alert.message_th

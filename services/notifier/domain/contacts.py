@@ -25,6 +25,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from services.notifier.domain.model import Channel
+from shared.province_time import PROVINCE_ZONE_NAME
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 # Notifications whose category has no role of its own go to the role listed under this key.
@@ -154,7 +155,7 @@ class ContactBook:
         escalation: EscalationPolicy | None = None,
         *,
         people: Mapping[str, Person] | None = None,
-        timezone: str = "Asia/Bangkok",
+        timezone: str = PROVINCE_ZONE_NAME,
     ) -> None:
         self._hospitals = dict(hospitals or {})
         self._people = dict(people or {})
@@ -196,7 +197,7 @@ class ContactBook:
                     )
                     for person_id, entry in document.get("people", {}).items()
                 },
-                timezone=str(document.get("timezone", "Asia/Bangkok")),
+                timezone=str(document.get("timezone", PROVINCE_ZONE_NAME)),
             )
         except DirectoryError:
             raise

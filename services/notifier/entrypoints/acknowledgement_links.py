@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import html
 from datetime import UTC, datetime
-from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
@@ -19,6 +18,7 @@ from services.notifier.adapters import repository
 from services.notifier.domain.model import Channel, Delivery
 from services.notifier.service.acknowledgements import acknowledge
 from services.notifier.service.links import AcknowledgementLinks
+from shared.province_time import PROVINCE_ZONE
 from shared.runtime import RuntimeDep, ServiceRuntime
 from shared.signed_links import ExpiredLink, InvalidLink
 
@@ -60,7 +60,8 @@ async def acknowledge_by_link(token: str, request: Request, runtime: RuntimeDep)
         state = await repository.acknowledgement_of(connection, delivery_id=delivery.id)
     if first:
         runtime.components["delivery_metrics"].acknowledged(channel=channel)
-    assert state is not None
+    if state is None:
+        raise LookupError(f"delivery {delivery.id} has no acknowledgement after acknowledging")
     at, acknowledged_by = state
     if "application/json" in request.headers.get("accept", ""):
         return JSONResponse(
@@ -95,7 +96,7 @@ async def _delivery_of(token: str, runtime: ServiceRuntime) -> Delivery | Respon
 
 
 def _acknowledged_text(at: datetime, acknowledged_by: str) -> str:
-    local = at.astimezone(_BANGKOK).strftime("%H:%M, %d %b %Y")
+    local = at.astimezone(PROVINCE_ZONE).strftime("%H:%M, %d %b %Y")
     return (
         f'<p class="done" role="status">รับทราบแล้ว / Acknowledged ({html.escape(local)}, '
         f"{html.escape(acknowledged_by)})</p>"
@@ -119,8 +120,6 @@ def _error(status_code: int, message: str) -> HTMLResponse:
         status_code=status_code,
     )
 
-
-_BANGKOK = ZoneInfo("Asia/Bangkok")
 
 _PAGE = """<!doctype html>
 <html lang="th"><head><meta charset="utf-8">

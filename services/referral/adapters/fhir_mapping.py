@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from zoneinfo import ZoneInfo
 
 from fhir.resources.R4B.observation import Observation
 from fhir.resources.R4B.patient import Patient
@@ -38,8 +37,6 @@ def service_request_id(referral_id: str) -> str:
     return derived_id("sr-", referral_id)
 
 
-# Clinicians read clock times in the province's own zone.
-LOCAL_ZONE = ZoneInfo("Asia/Bangkok")
 # Hospital clocks drift; a request stamped a little ahead of ours is still accepted.
 CLOCK_SKEW_ALLOWANCE = timedelta(minutes=5)
 

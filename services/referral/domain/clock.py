@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-from services.referral.domain.readable_time import BANGKOK
+from shared.province_time import PROVINCE_ZONE
 
 
 class MilestoneCode(StrEnum):
@@ -137,4 +137,4 @@ class Clock:
 def bangkok_month(moment: datetime) -> str:
     """The "YYYY-MM" of ``moment`` on a Bangkok calendar (KPIs are reported by local month)."""
     require_aware("moment", moment)
-    return f"{moment.astimezone(BANGKOK):%Y-%m}"
+    return f"{moment.astimezone(PROVINCE_ZONE):%Y-%m}"

@@ -3,14 +3,9 @@ H:MM. Pure functions; every datetime must be time-zone aware."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone, tzinfo
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from datetime import datetime, timedelta
 
-try:
-    BANGKOK: tzinfo = ZoneInfo("Asia/Bangkok")
-except ZoneInfoNotFoundError:
-    # Slim images may lack tzdata; Bangkok has kept +07:00, without DST, since 1920.
-    BANGKOK = timezone(timedelta(hours=7), "Asia/Bangkok")
+from shared.province_time import PROVINCE_ZONE
 
 _THAI_MONTHS = (
     "ม.ค.",
@@ -66,18 +61,18 @@ def h_mm(minutes: int) -> str:
 def english_moment(moment: datetime) -> str:
     """ "23:26 on 30 Nov 2026 (Bangkok time)": a date, so a time past midnight is not read
     as today's."""
-    local = moment.astimezone(BANGKOK)
+    local = moment.astimezone(PROVINCE_ZONE)
     month = _ENGLISH_MONTHS[local.month - 1]
     return f"{local:%H:%M} on {local.day} {month} {local.year} (Bangkok time)"
 
 
 def thai_moment(moment: datetime) -> str:
     """ "30 พ.ย. 2569 เวลา 23:26 น.": day, month, Buddhist Era year, 24-hour clock."""
-    local = moment.astimezone(BANGKOK)
+    local = moment.astimezone(PROVINCE_ZONE)
     month = _THAI_MONTHS[local.month - 1]
     return f"{local.day} {month} {local.year + BUDDHIST_ERA_OFFSET} เวลา {local:%H:%M} น."
 
 
 def local_iso(moment: datetime) -> str:
     """ISO 8601 on the Bangkok clock, to the second: "2026-11-30T23:26:05+07:00"."""
-    return moment.astimezone(BANGKOK).isoformat(timespec="seconds")
+    return moment.astimezone(PROVINCE_ZONE).isoformat(timespec="seconds")

@@ -21,15 +21,13 @@ from calendar import monthrange
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, tzinfo
-from zoneinfo import ZoneInfo
 
+from shared.province_time import PROVINCE_ZONE
 from shared.web import FhirResponse, outcome_response
 from shared.workflow.task_state import TaskStatus
 
 DEFAULT_COUNT = 50
 MAX_COUNT = 200
-# A date or dateTime without a zone is read in the province's own zone.
-SEARCH_ZONE = ZoneInfo("Asia/Bangkok")
 TOTAL_MODES = ("none", "estimate", "accurate")
 JSON_FORMATS = ("json", "application/json", "application/fhir+json")
 RESULT_PARAMETERS = ("_count", "_offset", "_total", "_format")
@@ -200,11 +198,12 @@ def date_range(value: str, *, now: datetime) -> tuple[str, datetime, datetime]:
 def _zone(written: str | None) -> tzinfo:
     """The value's zone: Z, +hh:mm / -hh:mm, or none (the province's zone)."""
     if written is None:
-        return SEARCH_ZONE
+        return PROVINCE_ZONE
     if written == "Z":
         return UTC
     found = datetime.fromisoformat(f"2000-01-01T00:00{written}").tzinfo
-    assert found is not None
+    if found is None:
+        raise ValueError(f"not a time zone offset: {written!r}")
     return found
 
 

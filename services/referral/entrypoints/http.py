@@ -13,7 +13,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 from pydantic import BaseModel
 
 from services.referral.adapters import fhir_inbound, repository
-from services.referral.adapters.fhir_mapping import LOCAL_ZONE, referral_task
+from services.referral.adapters.fhir_mapping import referral_task
 from services.referral.domain.model import (
     InvalidReferral,
     NotAParty,
@@ -34,6 +34,7 @@ from shared.fhir.models import Task
 from shared.fhir.responses import response_message
 from shared.limits import NO_CONTROLS, InputLimits
 from shared.messaging.inbox import Claim, claim_message, content_digest, reused_id_reason
+from shared.province_time import PROVINCE_ZONE
 from shared.runtime import RuntimeDep, ServiceRuntime
 from shared.web import FhirResponse, outcome_response
 
@@ -194,7 +195,7 @@ async def submit_referral_form(
         raise HTTPException(403, f"A referral from your hospital only ({caller})")
     if last_known_well is not None and last_known_well.tzinfo is None:
         # A datetime-local field has no zone: the clinician means the province's clock.
-        last_known_well = last_known_well.replace(tzinfo=LOCAL_ZONE)
+        last_known_well = last_known_well.replace(tzinfo=PROVINCE_ZONE)
     try:
         referral_request = RequestReferral(
             referral_id=str(uuid.uuid4()),
