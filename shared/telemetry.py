@@ -73,7 +73,8 @@ def _span_line(span: ReadableSpan) -> str:
     """One span as a JSON line. Not ``span.to_json()``: it fails on bytes attributes (Kafka keys)
     and a failing span makes the whole export batch be dropped."""
     context = span.get_span_context()
-    assert context is not None
+    if context is None:  # the SDK types it Optional; a finished span has one
+        raise ValueError(f"span {span.name!r} has no span context")
     document = {
         "name": span.name,
         "context": {

@@ -30,7 +30,7 @@ from tests.support import ROOT, TestStack, as_hospital
 
 
 @pytest.fixture(scope="session")
-def stack() -> Iterator[TestStack]:
+def stack() -> TestStack:
     """Starts (if needed) the test stack, migrates, creates topics, loads the demo directory."""
     test_stack = TestStack(state_dir=ROOT / ".local-stack" / "test")
     test_stack.run("bash", "deploy/local/stack.sh", "up")
@@ -38,7 +38,7 @@ def stack() -> Iterator[TestStack]:
     test_stack.run(python, "-m", "shared.admin", "migrate")
     test_stack.run(python, "-m", "shared.admin", "create-topics")
     test_stack.run(python, "-m", "services.referral.load_directory", "deploy/demo/directory.json")
-    yield test_stack
+    return test_stack
 
 
 @pytest.fixture(scope="session")

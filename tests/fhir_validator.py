@@ -63,7 +63,8 @@ class FhirValidator:
             text=True,
             encoding="utf-8",
         )
-        assert self._process.stdin is not None and self._process.stdout is not None
+        assert self._process.stdin is not None
+        assert self._process.stdout is not None
         self._in, self._out = self._process.stdin, self._process.stdout
         ready = self._out.readline().strip()
         if ready != "READY":

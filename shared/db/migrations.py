@@ -44,7 +44,8 @@ def run_migrations_in_schema() -> None:
     config = context.config
     schema: str = config.attributes["schema"]
     url = config.get_main_option("sqlalchemy.url")
-    assert url is not None
+    if url is None:
+        raise RuntimeError("alembic config has no sqlalchemy.url (run_migrations sets it)")
 
     def run(connection: Connection) -> None:
         connection.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{schema}"'))
@@ -77,5 +78,6 @@ def execute_script(sql: str) -> None:
     from sqlalchemy.util import await_only
 
     driver_connection = op.get_bind().connection.driver_connection
-    assert driver_connection is not None
+    if driver_connection is None:
+        raise RuntimeError("the migration's connection has no asyncpg connection under it")
     await_only(driver_connection.execute(sql))

@@ -24,7 +24,8 @@ async def create_pool(database_url: str, *, schema: str, max_size: int = 10) -> 
         init=_init_connection,
         server_settings={"search_path": schema, "application_name": f"fasttrack-{schema}"},
     )
-    assert pool is not None
+    if pool is None:  # typed Optional by asyncpg-stubs; an awaited create_pool returns a pool
+        raise RuntimeError(f"asyncpg returned no pool for schema {schema}")
     return pool
 
 

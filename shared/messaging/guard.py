@@ -86,7 +86,8 @@ class ConsumerGuard:
             )
             await asyncio.sleep(self.retry_backoff_s)
             return False
-        assert self._broker is not None, "ConsumerGuard.bind was not called"
+        if self._broker is None:
+            raise RuntimeError("ConsumerGuard.bind was not called")
         await publish_dead_letter(
             self._broker,
             record,

@@ -30,7 +30,8 @@ async def test_no_referral_effect_is_lost_or_doubled_through_kills_and_outages(
     assert sum(result["faults"].values()) == (
         SHORT.service_kills + SHORT.broker_restarts + SHORT.postgres_stops
     ), report
-    assert referrals["accepted"] > 0 and referrals["accepted"] == referrals["offered"], report
+    assert referrals["accepted"] > 0, report
+    assert referrals["accepted"] == referrals["offered"], report
     assert referrals["refused_4xx"] == [], report
     assert found["lost_total"] == 0, report
     assert found["duplicated_total"] == 0, report

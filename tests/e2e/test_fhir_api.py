@@ -57,7 +57,8 @@ def fhir(response: httpx.Response, model: type[R], status: int = 200) -> R:
 def outcome(response: httpx.Response, status: int) -> str:
     """The diagnostics of an OperationOutcome answer."""
     parsed = fhir(response, OperationOutcome, status)
-    assert parsed.issue and parsed.issue[0].diagnostics
+    assert parsed.issue
+    assert parsed.issue[0].diagnostics
     return str(parsed.issue[0].diagnostics)
 
 
@@ -66,11 +67,11 @@ def searchset(response: httpx.Response) -> Bundle:
     assert bundle.type == "searchset"
     assert bundle.total is not None
     for entry in bundle.entry or []:
-        assert entry.search is not None and entry.search.mode == "match"
+        assert entry.search is not None
+        assert entry.search.mode == "match"
         assert entry.resource is not None
-        assert entry.fullUrl and entry.fullUrl.endswith(
-            f"/{entry.resource.get_resource_type()}/{entry.resource.id}"
-        )
+        assert entry.fullUrl
+        assert entry.fullUrl.endswith(f"/{entry.resource.get_resource_type()}/{entry.resource.id}")
     return bundle
 
 
@@ -161,7 +162,8 @@ async def referrals(referral_api: httpx.AsyncClient) -> Referrals:
     last_updated = {}
     for referral_id in (requested, accepted, cancelled):
         task = fhir(await referral_api.get(f"/fhir/Task/{referral_id}"), Task)
-        assert task.meta is not None and task.meta.lastUpdated is not None
+        assert task.meta is not None
+        assert task.meta.lastUpdated is not None
         last_updated[referral_id] = task.model_dump(mode="json")["meta"]["lastUpdated"]
     return Referrals(requested, accepted, cancelled, other, last_updated)
 
@@ -305,7 +307,8 @@ async def test_task_search_by_patient_and_by_a_stranger(
     strangers = searchset(
         await referral_api.get("/fhir/Task", params=patient, headers=as_hospital(STRANGER))
     )
-    assert strangers.total == 0 and not strangers.entry
+    assert strangers.total == 0
+    assert not strangers.entry
 
 
 async def test_task_search_by_last_updated(
@@ -343,7 +346,8 @@ async def test_search_pages_with_count_and_next_links(
     first = searchset(
         await referral_api.get("/fhir/Task", params={"patient": patients, "_count": "1"})
     )
-    assert first.total == 2 and len(first.entry or []) == 1
+    assert first.total == 2
+    assert len(first.entry or []) == 1
     next_url = next(link.url for link in first.link or [] if link.relation == "next")
     second = searchset(await referral_api.get(str(next_url)))
     assert len(second.entry or []) == 1
@@ -353,7 +357,8 @@ async def test_search_pages_with_count_and_next_links(
     counted = searchset(
         await referral_api.get("/fhir/Task", params={"patient": patients, "_count": "0"})
     )
-    assert counted.total == 2 and not counted.entry
+    assert counted.total == 2
+    assert not counted.entry
 
 
 @pytest.mark.parametrize(
@@ -427,8 +432,10 @@ async def anonymous(referral_api: httpx.AsyncClient) -> AsyncIterator[httpx.Asyn
 async def test_metadata_is_a_capability_statement(anonymous: httpx.AsyncClient) -> None:
     statement = fhir(await anonymous.get("/fhir/metadata"), CapabilityStatement)
     assert statement.fhirVersion == "4.3.0"
-    assert statement.status == "active" and statement.kind == "instance"
-    assert statement.format and "json" in statement.format
+    assert statement.status == "active"
+    assert statement.kind == "instance"
+    assert statement.format
+    assert "json" in statement.format
     rest = statement.rest[0]  # type: ignore[index]
     assert rest.mode == "server"
     resources = {r.type: r for r in rest.resource or []}

@@ -144,7 +144,8 @@ async def test_prealert_to_loop_closed_over_kafka_with_every_message_answered(
                 assert _diagnostics(answer).startswith(issue)
             else:
                 task = answer["entry"][1]["resource"]
-                assert task["resourceType"] == "Task" and task["id"] == referral_id
+                assert task["resourceType"] == "Task"
+                assert task["id"] == referral_id
 
     detail = (await referral_api.get(f"/referrals/{referral_id}")).json()
     assert detail["status"] == "completed"

@@ -71,11 +71,13 @@ async def test_the_on_call_person_is_paged_and_acknowledges_with_the_link_in_the
         # Opening the link (a preview does the same) acknowledges nothing: it asks.
         opened = await browser.get(link)
         assert opened.status_code == 200
-        assert "Acknowledge" in opened.text and '<form method="post">' in opened.text
+        assert "Acknowledge" in opened.text
+        assert '<form method="post">' in opened.text
         assert "HN-6501234" not in opened.text
         pressed = await browser.post(link)
         assert pressed.status_code == 200
-        assert "Acknowledged" in pressed.text and "Practitioner/dr-on-call" in pressed.text
+        assert "Acknowledged" in pressed.text
+        assert "Practitioner/dr-on-call" in pressed.text
         # The page says so from then on; a pressed-again link changes nothing.
         assert "Acknowledged" in (await browser.get(link)).text
         assert (await browser.post(link)).status_code == 200

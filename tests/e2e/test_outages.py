@@ -66,7 +66,8 @@ async def test_a_service_started_while_kafka_and_postgresql_are_away_waits_for_t
     await asyncio.sleep(3)  # long enough for a start that gives up to have exited
     assert process.poll() is None, own_services.log_file("telemedicine").read_text()[-3000:]
     waiting = await _get(f"{base}/health/ready")
-    assert waiting is not None and waiting.status_code == 503
+    assert waiting is not None
+    assert waiting.status_code == 503
     assert waiting.json()["status"] == "starting"
     assert (await _get(f"{base}/health")).status_code == 503  # type: ignore[union-attr]
 
@@ -78,7 +79,8 @@ async def test_a_service_started_while_kafka_and_postgresql_are_away_waits_for_t
         return response.json() if response is not None and response.status_code == 200 else None
 
     report = await eventually(ready, timeout=60, what="ready once Kafka and PostgreSQL are back")
-    assert report["database"] == "ok" and report["kafka"] == "ok"
+    assert report["database"] == "ok"
+    assert report["kafka"] == "ok"
     assert process.poll() is None
 
 

@@ -198,7 +198,8 @@ async def test_accept_by_counts_from_when_the_spoke_asked(referral_api: httpx.As
     await _post(referral_api, bundle, SPOKE)
     detail = await _detail(referral_api, referral_id, SPOKE)
     assert datetime.fromisoformat(detail["accept_by"]) == asked + timedelta(minutes=10)
-    assert detail["accept_by"].endswith("+07:00") and "." not in detail["accept_by"]
+    assert detail["accept_by"].endswith("+07:00")
+    assert "." not in detail["accept_by"]
 
 
 async def test_a_rerouted_referral_is_asked_when_the_network_reroutes_not_at_the_decline(

@@ -214,7 +214,8 @@ async def test_the_purge_erases_a_closed_referrals_personal_data_after_retention
     details = await referral_db.fetch(
         "SELECT detail FROM timeline_entry WHERE referral_id = $1", referral_id
     )
-    assert details and not any(reason in json.dumps(row["detail"]) for row in details)
+    assert details
+    assert not any(reason in json.dumps(row["detail"]) for row in details)
     assert (
         await referral_db.fetchval(
             "SELECT count(*) FROM outbox WHERE message_key = $1", referral_id

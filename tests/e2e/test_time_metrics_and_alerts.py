@@ -186,7 +186,9 @@ async def test_a_wake_up_strokes_windows_and_alerts_say_they_are_estimated(
         )
 
     text = await eventually(alerted, timeout=30, what="the LKW + 3.5 h alert")
-    assert "(estimated)" in text and "closes about" in text and "if LKW is right" in text
+    assert "(estimated)" in text
+    assert "closes about" in text
+    assert "if LKW is right" in text
     detail = (await referral_api.get(f"/referrals/{referral_id}")).json()
     lkw_milestone = next(m for m in detail["milestones"] if m["code"] == "lkw")
     assert (lkw_milestone["source"], lkw_milestone["uncertain"]) == ("estimated", True)

@@ -163,7 +163,8 @@ async def test_a_rolled_back_change_publishes_nothing(
     scratch_topic: Topic,
     tracing: tuple[TracerProvider, InMemorySpanExporter],
 ) -> None:
-    with pytest.raises(RuntimeError):
+
+    async def change_that_fails_after_writing_the_outbox() -> None:
         async with pool.acquire() as connection, connection.transaction():
             await add_to_outbox(
                 connection,
@@ -172,6 +173,9 @@ async def test_a_rolled_back_change_publishes_nothing(
                 message=_event("referral-x", 1),
             )
             raise RuntimeError("the state change failed")
+
+    with pytest.raises(RuntimeError, match="the state change failed"):
+        await change_that_fails_after_writing_the_outbox()
     assert await _relay(pool, broker, scratch_schema, tracing[0]).publish_pending() == 0
 
 

@@ -158,11 +158,11 @@ def tbs(thaibulksms: tuple[FakeSmsGateway, str]) -> Iterator[FakeSmsGateway]:
 
 
 @pytest.fixture
-def mailbox(smtp_server: Mailbox) -> Iterator[Mailbox]:
+def mailbox(smtp_server: Mailbox) -> Mailbox:
     smtp_server.envelopes.clear()
     smtp_server.unknown.clear()
     smtp_server.busy.clear()
-    yield smtp_server
+    return smtp_server
 
 
 def _delivery(

@@ -105,7 +105,8 @@ def test_milestones_are_those_of_the_domain_and_those_the_service_records() -> N
 
 
 def test_decline_reasons_and_observation_codes() -> None:
-    assert "no-bed" in DECLINE_REASONS and "other" in DECLINE_REASONS
+    assert "no-bed" in DECLINE_REASONS
+    assert "other" in DECLINE_REASONS
     assert concept_codes(CODE_SYSTEMS["stroke-observation"].to_json()) == [
         codes.LAST_KNOWN_WELL,
         codes.LVO_SUSPECTED,

@@ -163,5 +163,6 @@ def test_derived_ids_stay_valid_fhir_ids_and_stable(
     if expected is not None:
         assert derived == expected
     else:
-        assert derived.startswith(prefix[:10]) and len(derived) <= 64
+        assert derived.startswith(prefix[:10])
+        assert len(derived) <= 64
         assert derived != derived_id(prefix, base + "x")

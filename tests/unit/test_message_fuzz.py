@@ -122,9 +122,12 @@ def _parse_and_consume(payload: bytes) -> None:
     try:
         message = parse_message(payload)
     except InvalidMessage as refused:
-        assert refused.reason  # dead-lettered with a reason
-        return
-    _consume(message)
+        refusal: InvalidMessage | None = refused
+    else:
+        refusal = None
+        _consume(message)
+    if refusal is not None:
+        assert refusal.reason  # dead-lettered with a reason
 
 
 @FUZZ

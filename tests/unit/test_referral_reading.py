@@ -223,3 +223,21 @@ def test_the_hospitals_own_identifier_system_goes_on_in_the_networks_message() -
     emitted = referral_requested_message(request, source_endpoint="urn:test")
     patient = emitted.resources(Patient)[0]
     assert [(i.system, i.value) for i in patient.identifier or []] == [(SIKAO_HN, "0099")]
+
+
+def test_an_nihss_given_as_a_quantity_without_a_value_is_refused_naming_the_element() -> None:
+    document = _example()
+    nihss = next(e["resource"] for e in document["entry"] if "valueInteger" in e["resource"])
+    del nihss["valueInteger"]
+    nihss["valueQuantity"] = {"unit": "{score}"}
+    with pytest.raises(InvalidReferral) as refused:
+        request_from_message(parse_message(document), now=NOW)
+    assert refused.value.expression == "Observation.valueQuantity.value"
+
+
+def test_an_nihss_given_as_a_quantity_is_read_as_a_whole_score() -> None:
+    document = _example()
+    nihss = next(e["resource"] for e in document["entry"] if "valueInteger" in e["resource"])
+    del nihss["valueInteger"]
+    nihss["valueQuantity"] = {"value": 9, "unit": "{score}"}
+    assert request_from_message(parse_message(document), now=NOW).nihss == 9

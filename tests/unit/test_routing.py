@@ -318,6 +318,6 @@ def test_unknown_origin_is_a_clear_error() -> None:
 
 
 def test_naive_times_are_a_clear_error() -> None:
-    naive = replace(_request("hub", 1), now=datetime(2026, 11, 23, 10, 0))
+    naive = replace(_request("hub", 1), now=NOW.replace(tzinfo=None))
     with pytest.raises(ValueError, match="now must be time-zone aware"):
         recommend(naive, NETWORK, TRAVEL)

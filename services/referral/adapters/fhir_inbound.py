@@ -188,7 +188,11 @@ def _nihss_and_lvo(message: FhirMessage) -> tuple[int | None, bool | None]:
         if (codes.LOINC, codes.LOINC_NIHSS_TOTAL) in coding:
             nihss = observation.valueInteger
             if nihss is None and observation.valueQuantity is not None:
-                assert observation.valueQuantity.value is not None
+                if observation.valueQuantity.value is None:
+                    raise InvalidReferral(
+                        "The NIHSS Observation's valueQuantity has no value",
+                        expression="Observation.valueQuantity.value",
+                    )
                 nihss = int(observation.valueQuantity.value)
         elif (codes.STROKE_OBSERVATION_SYSTEM, codes.LVO_SUSPECTED) in coding:
             lvo = observation.valueBoolean

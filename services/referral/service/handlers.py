@@ -96,7 +96,8 @@ async def apply_hospital_message(
         )
         referral_id = await request_referral(connection, request=request, context=context)
         referral = await repository.get_referral(connection, referral_id=referral_id)
-        assert referral is not None
+        if referral is None:
+            raise LookupError(f"referral {referral_id} is missing right after it was stored")
         return fhir_mapping.referral_task(referral)
     if message.event not in lifecycle.RULES:
         raise UnsupportedEvent(f"Hospital systems cannot send {message.event.value!r}")

@@ -90,7 +90,8 @@ async def reroute(
     )
     await repository.link_replacement(connection, old_id=referral.id, new_id=new_id)
     replacement = await repository.get_referral(connection, referral_id=new_id)
-    assert replacement is not None
+    if replacement is None:
+        raise LookupError(f"replacement referral {new_id} is missing right after it was stored")
     detail = {"reason": reason, "from": referral.owner_org, "to": destination}
     for referral_id in (referral.id, new_id):
         await repository.add_timeline_entry(
