@@ -1,7 +1,7 @@
 """Operator commands: ``python -m shared.admin migrate | create-topics | send FILE``.
 
-``send`` is what a hospital system does: it puts a FHIR message Bundle on the inbound topic
-(keyed by the focus Task id) and waits for the network's response message.
+``send`` is what a hospital system does: it puts a FHIR message Bundle on its sender's own inbound
+topic (keyed by the focus Task id) and waits for the network's response message.
 """
 
 from __future__ import annotations
@@ -23,20 +23,32 @@ from shared.fhir.references import organization_id
 from shared.messaging import headers
 from shared.messaging.topics import (
     CATALOGUE,
-    HOSPITAL_INBOUND,
     HOSPITAL_RESPONSES,
     Topic,
-    hospital_responses,
+    hospital_topics,
 )
 from shared.settings import PlatformSettings
 
 
-async def create_topics(bootstrap_servers: str, topics: tuple[Topic, ...] = CATALOGUE) -> list[str]:
-    """Creates every given topic (and its dead-letter twin) that does not exist yet."""
+class MissingTopic(LookupError):
+    """The topic a command needs does not exist (topics are never created by accident)."""
+
+
+async def existing_topics(bootstrap_servers: str) -> set[str]:
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers)
     await admin.start()
     try:
-        existing = set(await admin.list_topics())
+        return set(await admin.list_topics())
+    finally:
+        await admin.close()
+
+
+async def create_topics(bootstrap_servers: str, topics: tuple[Topic, ...] = CATALOGUE) -> list[str]:
+    """Creates every given topic (and its dead-letter twin) that does not exist yet."""
+    existing = await existing_topics(bootstrap_servers)
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers)
+    await admin.start()
+    try:
         wanted = []
         for topic in topics:
             wanted.append(NewTopic(topic.name, topic.partitions, 1))
@@ -53,14 +65,25 @@ async def create_topics(bootstrap_servers: str, topics: tuple[Topic, ...] = CATA
 
 
 async def send_and_wait(bootstrap_servers: str, document: bytes, timeout_s: float) -> str:
-    """Sends a message to the inbound topic; returns the response message (JSON) for it."""
+    """Sends a message to its sender's inbound topic; returns the response message (JSON) for
+    it. Raises InvalidMessage when the message names no hospital that can have a topic, and
+    MissingTopic when its hospital has none yet."""
     message = parse_message(document)
     key = (message.focus[0].split("/")[-1] if message.focus else message.message_id).encode()
+    try:
+        inbound, responses = hospital_topics(organization_id(message.sender) or "")
+    except ValueError:
+        raise InvalidMessage(
+            f"MessageHeader.sender {message.sender[:80]!r} names no hospital with a topic "
+            "(expected Organization/<id>)"
+        ) from None
+    existing = await existing_topics(bootstrap_servers)
+    if inbound.name not in existing:
+        raise MissingTopic(inbound.name)
     # The answer is on the sender's own topic, or the shared one if it is not in the directory.
-    sender = organization_id(message.sender)
-    topics = [HOSPITAL_RESPONSES.name] + ([hospital_responses(sender).name] if sender else [])
+    answers = [t for t in (HOSPITAL_RESPONSES.name, responses.name) if t in existing]
     consumer = AIOKafkaConsumer(
-        *topics,
+        *answers,
         bootstrap_servers=bootstrap_servers,
         enable_auto_commit=False,
     )
@@ -71,7 +94,7 @@ async def send_and_wait(bootstrap_servers: str, document: bytes, timeout_s: floa
         # Read from the end as it is now, so only answers sent after ours are looked at.
         await consumer.seek_to_end()
         await producer.send_and_wait(
-            HOSPITAL_INBOUND.name,
+            inbound.name,
             document,
             key=key,
             headers=[(headers.MESSAGE_ID, message.message_id.encode())],
@@ -91,7 +114,15 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m shared.admin")
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("migrate", help="apply every service's database migrations")
-    commands.add_parser("create-topics", help="create the catalogue's topics and dead letters")
+    create = commands.add_parser(
+        "create-topics", help="create the catalogue's topics and dead letters"
+    )
+    create.add_argument(
+        "--hospital",
+        action="append",
+        metavar="ORGANIZATION_ID",
+        help="create only this hospital's own inbound and response topics (repeatable)",
+    )
     send = commands.add_parser("send", help="send a FHIR message as a hospital system would")
     send.add_argument("file", help="a FHIR message Bundle (JSON), e.g. examples/*.json")
     send.add_argument("--timeout", type=float, default=30.0, help="seconds to wait for the answer")
@@ -101,7 +132,16 @@ def main(argv: list[str] | None = None) -> int:
         upgrade_all(settings.database_url)
         print("migrations applied")
     elif args.command == "create-topics":
-        created = asyncio.run(create_topics(settings.kafka_bootstrap_servers))
+        try:
+            topics = (
+                tuple(t for hospital in args.hospital for t in hospital_topics(hospital))
+                if args.hospital
+                else CATALOGUE
+            )
+        except ValueError as invalid:
+            print(f"not created: {invalid}", file=sys.stderr)
+            return 2
+        created = asyncio.run(create_topics(settings.kafka_bootstrap_servers, topics))
         print(f"topics created: {', '.join(created) or 'none (all exist)'}")
     else:
         document = Path(args.file).read_bytes()
@@ -111,6 +151,13 @@ def main(argv: list[str] | None = None) -> int:
             )
         except InvalidMessage as invalid:
             print(f"not sent: {invalid.reason}", file=sys.stderr)
+            return 2
+        except MissingTopic as missing:
+            print(
+                f"not sent: there is no topic {missing} yet (python -m shared.admin "
+                "create-topics --hospital <the sender's id>, or kafka.sh grant-hospital)",
+                file=sys.stderr,
+            )
             return 2
         except TimeoutError:
             print(f"no response within {args.timeout:.0f} s", file=sys.stderr)

@@ -10,9 +10,11 @@
 # signed by a test CA made with openssl once per state folder ($FT_STATE_DIR/kafka/tls/ca.pem is
 # what a client trusts). Authorization is Kafka's StandardAuthorizer: the services' listener
 # (principal ANONYMOUS) is a super user; a hospital user may do only what grant-hospital allows:
-# write fasttrack.hospital.inbound.v1, read fasttrack.hospital.responses.v1.<its id> with
-# consumer groups named "<its id>.*". grant-hospital creates or replaces the user's SCRAM
-# credentials and adds those ACLs (Kafka's ConfigCommand and AclCommand; the kafka-tools jar is
+# write fasttrack.hospital.inbound.v1.<its id>, read fasttrack.hospital.responses.v1.<its id>
+# with consumer groups named "<its id>.*". grant-hospital creates the hospital's two topics
+# (python -m shared.admin create-topics --hospital), creates or replaces the user's SCRAM
+# credentials, adds those ACLs and removes a Write on the shared fasttrack.hospital.inbound.v1
+# that an older grant gave (Kafka's ConfigCommand and AclCommand; the kafka-tools jar is
 # downloaded from Maven Central on first use).
 #
 # Environment (defaults in brackets):
@@ -481,24 +483,31 @@ grant_hospital() {
     # A FHIR id (what the directory uses) is also a valid topic name part and SCRAM user name.
     [[ "${organization}" =~ ^[A-Za-z0-9.-]{1,64}$ ]] \
         || die "usage: $0 grant-hospital ORGANIZATION_ID PASSWORD (the directory's Organization.id)"
+    # "<inbound topic>.x.dlq" would be read as the dead-letter twin of hospital "x"'s topic.
+    [[ "${organization}" != *.dlq ]] || die "a hospital id may not end in .dlq"
     # ConfigCommand reads the password inside [...] with ',' and ']' as separators.
     [[ "${password}" =~ ^[A-Za-z0-9._~+/=-]{12,}$ ]] \
         || die "the password needs at least 12 characters of A-Z a-z 0-9 . _ ~ + / = -"
     broker_pid >/dev/null || die "the broker is not running (start it first)"
     install
     install_tools
+    check_python
+    local inbound="fasttrack.hospital.inbound.v1.${organization}"
     local responses="fasttrack.hospital.responses.v1.${organization}" principal="User:${organization}"
     local acl=(org.apache.kafka.tools.AclCommand --bootstrap-server "${BOOTSTRAP}" --add
         --allow-principal "${principal}")
-    # Four JVMs at once: a few seconds instead of four times that.
+    # Five JVMs and the topics at once: a few seconds instead of six times that.
     local pids=()
+    (cd "${REPO_DIR}" && FT_KAFKA_BOOTSTRAP_SERVERS="${BOOTSTRAP}" \
+        "${PYTHON}" -m shared.admin create-topics --hospital "${organization}" >/dev/null) &
+    pids+=($!)
     kafka_tool kafka.admin.ConfigCommand --bootstrap-server "${BOOTSTRAP}" --alter \
         --add-config "SCRAM-SHA-512=[iterations=8192,password=${password}]" \
         --entity-type users --entity-name "${organization}" &
     pids+=($!)
-    # Write (and Describe, for metadata) the inbound topic; Write implies idempotent producing.
-    kafka_tool "${acl[@]}" --operation Write --operation Describe \
-        --topic fasttrack.hospital.inbound.v1 &
+    # Write (and Describe, for metadata) its own inbound topic and no other: a message read there
+    # was written by this hospital. Write implies idempotent producing.
+    kafka_tool "${acl[@]}" --operation Write --operation Describe --topic "${inbound}" &
     pids+=($!)
     kafka_tool "${acl[@]}" --operation Read --operation Describe --topic "${responses}" &
     pids+=($!)
@@ -506,13 +515,19 @@ grant_hospital() {
     kafka_tool "${acl[@]}" --operation Read --operation Describe \
         --resource-pattern-type prefixed --group "${organization}." &
     pids+=($!)
+    # Grants before per-hospital topics allowed writing the shared inbound topic, where the
+    # referral service trusts MessageHeader.sender: take that back (nothing to do if absent).
+    kafka_tool org.apache.kafka.tools.AclCommand --bootstrap-server "${BOOTSTRAP}" --remove --force \
+        --allow-principal "${principal}" --operation Write --operation Describe \
+        --topic fasttrack.hospital.inbound.v1 &
+    pids+=($!)
     local pid failed=0
     for pid in "${pids[@]}"; do
         wait "${pid}" || failed=1
     done
     ((failed == 0)) || die "granting ${organization} failed (see above)"
     log "${organization}: SCRAM-SHA-512 user on 127.0.0.1:${HOSPITAL_PORT} (SASL_SSL, CA ${TLS_DIR}/ca.pem);" \
-        "may write fasttrack.hospital.inbound.v1, read ${responses} in groups '${organization}.*'"
+        "may write ${inbound}, read ${responses} in groups '${organization}.*'"
 }
 
 status() {

@@ -16,7 +16,7 @@ from shared.admin import create_topics
 from shared.db.pool import create_pool
 from shared.fhir.codes import PROJECT_CANONICAL, STROKE_CAPABILITY_SYSTEM
 from shared.fhir.models import Bundle
-from shared.messaging.topics import hospital_responses
+from shared.messaging.topics import hospital_topics
 
 GEOLOCATION_URL = "http://hl7.org/fhir/StructureDefinition/geolocation"
 THAI_NAME_URL = f"{PROJECT_CANONICAL}/StructureDefinition/name-th"
@@ -52,13 +52,17 @@ def _organization_row(resource: Organization) -> dict[str, Any]:
 
 
 async def load(document: str, settings: ReferralSettings) -> int:
-    """Stores the directory's Organizations and creates each one's response topic (first: the
-    referral service answers a directory hospital's Kafka messages on it)."""
+    """Stores the directory's Organizations and creates each one's inbound and response topics
+    (first: the referral service answers a directory hospital's Kafka messages on its own)."""
     bundle = Bundle.model_validate(json.loads(document))
     organizations = [e.resource for e in bundle.entry or [] if isinstance(e.resource, Organization)]
     await create_topics(
         settings.kafka_bootstrap_servers,
-        tuple(hospital_responses(str(organization.id)) for organization in organizations),
+        tuple(
+            topic
+            for organization in organizations
+            for topic in hospital_topics(str(organization.id))
+        ),
     )
     pool = await create_pool(settings.database_url, schema=SERVICE_NAME, max_size=1)
     try:

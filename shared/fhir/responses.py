@@ -30,8 +30,10 @@ def response_message(
     diagnostics: str | None = None,
     issue_code: str = "processing",
     expression: str | None = None,
+    destination: str | None = None,
 ) -> FhirMessage:
-    """The answer to ``request``, addressed to its sender."""
+    """The answer to ``request``, addressed to its sender (or to ``destination``, a hospital
+    that sent it in another's name)."""
     details = None
     if diagnostics is not None:
         outcome = operation_outcome(
@@ -44,7 +46,7 @@ def response_message(
     return build_message(
         event=request.event,  # a response carries the event it answers
         sender=responder,
-        destinations=[request.sender],
+        destinations=[destination or request.sender],
         focus=focus,
         source_endpoint=source_endpoint,
         response_to=(request.message_id, code),

@@ -12,6 +12,10 @@ from opentelemetry.trace import TracerProvider
 from shared.messaging.guard import ConsumerGuard
 from shared.settings import PlatformSettings
 
+# How soon a subscriber by pattern finds a topic created after it started (a hospital granted
+# access while the services run): Kafka clients look at the topic list this often (default 5 min).
+METADATA_MAX_AGE_MS = 30_000
+
 
 def create_broker(
     settings: PlatformSettings,
@@ -28,6 +32,7 @@ def create_broker(
         enable_idempotence=True,
         # Topics are created explicitly (python -m shared.admin create-topics), never by accident.
         allow_auto_create_topics=False,
+        metadata_max_age_ms=METADATA_MAX_AGE_MS,
         middlewares=[
             *([guard] if guard is not None else []),
             KafkaTelemetryMiddleware(tracer_provider=tracer_provider),

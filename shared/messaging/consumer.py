@@ -10,6 +10,12 @@ and propagates to the service's ``ConsumerGuard`` (shared/messaging/guard.py): r
 the database or broker is away, a few times otherwise, then dead-lettered, so one bad record
 cannot block its partition.
 
+On a hospital's own topic (``PerHospitalTopics``, subscribed by pattern) the message must be
+sent in that hospital's name: only its Kafka user may write the topic, so a ``MessageHeader.sender``
+naming anyone else is an impersonation. It is refused before the inbox sees it (the named
+hospital's message ids stay its own): dead-lettered with the reason and answered to the hospital
+that wrote it.
+
 FastStream is told to leave the bytes alone (``raw_body``) and to read headers that are not
 UTF-8 without failing (``tolerant_parser``): everything that can be wrong with a record is
 judged here, where it can be dead-lettered with a reason.
@@ -31,11 +37,12 @@ from faststream.message import StreamMessage
 from shared.db.pool import Connection
 from shared.fhir.codes import EventCode
 from shared.fhir.envelope import FhirMessage, InvalidMessage, parse_message
+from shared.fhir.references import organization_id
 from shared.messaging.broker import CLINICAL_ACK_POLICY, consumer_group
 from shared.messaging.dead_letters import publish_dead_letter
 from shared.messaging.inbox import Claim, claim_message, reused_id_reason
 from shared.messaging.limits import MAX_JSON_DEPTH, MAX_RECORD_BYTES, check_record_limits
-from shared.messaging.topics import Topic
+from shared.messaging.topics import PerHospitalTopics, Topic
 
 log = logging.getLogger(__name__)
 
@@ -49,15 +56,34 @@ class PermanentMessageError(Exception):
 
     ``issue_code`` is the http://hl7.org/fhir/issue-type code for the sender's OperationOutcome,
     ``expression`` the FHIRPath of the element at fault (the same issue $process-message gives).
+    ``answer_to``: the Organization id to answer when it is not the message's sender (the
+    hospital that really wrote a message sent in another's name).
     """
 
     def __init__(
-        self, reason: str, *, issue_code: str = "processing", expression: str | None = None
+        self,
+        reason: str,
+        *,
+        issue_code: str = "processing",
+        expression: str | None = None,
+        answer_to: str | None = None,
     ) -> None:
         super().__init__(reason)
         self.reason = reason
         self.issue_code = issue_code
         self.expression = expression
+        self.answer_to = answer_to
+
+
+def impersonation(message: FhirMessage, *, writer: str, topic: str) -> PermanentMessageError:
+    """The refusal of a message that ``writer``'s topic carried in someone else's name."""
+    return PermanentMessageError(
+        f"MessageHeader.sender {message.sender[:80]!r} is not Organization/{writer}, the only "
+        f"hospital that may write {topic}: a hospital sends only in its own name (not applied)",
+        issue_code="forbidden",
+        expression="Bundle.entry[0].resource.sender",
+        answer_to=writer,
+    )
 
 
 class FhirMessageConsumer:
@@ -66,7 +92,7 @@ class FhirMessageConsumer:
         *,
         broker: KafkaBroker,
         pool: asyncpg.Pool,
-        topic: Topic,
+        topic: Topic | PerHospitalTopics,
         service_name: str,
         handlers: Mapping[EventCode, MessageHandler],
         after_commit: Callable[[FhirMessage], None] | None = None,
@@ -84,13 +110,24 @@ class FhirMessageConsumer:
         self._include_in_schema = include_in_schema
 
     def subscribe(self) -> None:
+        if isinstance(self._topic, PerHospitalTopics):
+            # Every hospital's topic, those created later too (found when the metadata is
+            # next refreshed: shared.messaging.broker.METADATA_MAX_AGE_MS).
+            topics: tuple[str, ...] = ()
+            pattern: str | None = self._topic.pattern
+            address = self._topic.address
+        else:
+            topics, pattern, address = (self._topic.name,), None, self._topic.name
+
         @self._broker.subscriber(
-            self._topic.name,
+            *topics,
+            pattern=pattern,
             group_id=self._group,
             ack_policy=CLINICAL_ACK_POLICY,
-            # A new service reads what was published before it first joined.
+            # A new service reads what was published before it first joined (and a hospital's
+            # new topic from its first message).
             auto_offset_reset="earliest",
-            title=f"{self._group}:{self._topic.name}",
+            title=f"{self._group}:{address}",
             description=self._topic.description,
             include_in_schema=self._include_in_schema,
             parser=tolerant_parser,
@@ -107,12 +144,18 @@ class FhirMessageConsumer:
         except InvalidMessage as invalid:
             await self.dead_letter(record, invalid.reason)
             return
+        writer = self._writer(record.topic)
+        if writer is not None and organization_id(message.sender) != writer:
+            await self._refuse_impersonation(
+                record, message, impersonation(message, writer=writer, topic=record.topic)
+            )
+            return
         handler = self._handlers.get(message.event)
         if handler is None:
             return  # another service's event on a shared topic: not ours to apply
         try:
             async with self._pool.acquire() as connection, connection.transaction():
-                claim = await claim_message(connection, message=message, topic=self._topic.name)
+                claim = await claim_message(connection, message=message, topic=record.topic)
                 if claim is Claim.REUSED_ID:
                     raise PermanentMessageError(reused_id_reason(message), issue_code="duplicate")
                 if claim is Claim.REPEAT:
@@ -141,8 +184,27 @@ class FhirMessageConsumer:
         async with self._pool.acquire() as connection, connection.transaction():
             # The refusal is the message's effect: a redelivery is not answered twice. A reused
             # id is answered every time: the id's own message keeps its place in the inbox.
-            claim = await claim_message(connection, message=message, topic=self._topic.name)
+            claim = await claim_message(connection, message=message, topic=record.topic)
             if claim is not Claim.REPEAT:
+                await self._on_refused(connection, message, refused)
+
+    def _writer(self, topic: str) -> str | None:
+        """The hospital whose own topic ``topic`` is (the only one its ACL lets write it)."""
+        if isinstance(self._topic, PerHospitalTopics):
+            return self._topic.organization(topic)
+        return None
+
+    async def _refuse_impersonation(
+        self,
+        record: ConsumerRecord[bytes, bytes],
+        message: FhirMessage,
+        refused: PermanentMessageError,
+    ) -> None:
+        """Dead-letters a message sent in another's name and answers the hospital that wrote it.
+        The inbox is not asked: the id belongs to the named sender, who did not send this."""
+        await self.dead_letter(record, refused.reason)
+        if self._on_refused is not None:
+            async with self._pool.acquire() as connection, connection.transaction():
                 await self._on_refused(connection, message, refused)
 
     async def dead_letter(self, record: ConsumerRecord[bytes, bytes], reason: str) -> None:

@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import TypeVar
+from urllib.parse import unquote
 
 import httpx
 import pytest
@@ -22,8 +23,8 @@ from fhir.resources.R4B.task import Task
 from services.referral.entrypoints.fhir_search import SERVICE_REQUEST_STATUS
 from shared.fhir.codes import CODESYSTEM_VERSION, EVENT_SYSTEM, PROJECT_CANONICAL
 from shared.messaging.topics import (
-    HOSPITAL_INBOUND,
-    HOSPITAL_RESPONSES,
+    HOSPITAL_INBOUND_TOPICS,
+    HOSPITAL_RESPONSE_TOPICS,
     NOTIFICATION_OUTCOMES,
     NOTIFICATION_REQUESTS,
     REFERRAL_EVENTS,
@@ -498,17 +499,21 @@ async def test_asyncapi_lists_the_topics_hospital_systems_use(
     document = response.json()
     assert document["asyncapi"] == "3.0.0"
     addresses = {channel["address"] for channel in document["channels"].values()}
-    assert addresses == {HOSPITAL_INBOUND.name, HOSPITAL_RESPONSES.name, REFERRAL_EVENTS.name}
+    # Each hospital's own topics, named with its id: the only ones its Kafka user may use.
+    assert addresses == {HOSPITAL_INBOUND_TOPICS.address, HOSPITAL_RESPONSE_TOPICS.address}
+    for channel in document["channels"].values():
+        assert set(channel["parameters"]) == {"organizationId"}
     for internal in (NOTIFICATION_REQUESTS, NOTIFICATION_OUTCOMES, TELEMEDICINE_EVENTS):
         assert internal.name not in response.text
-    actions = {
-        document["channels"][op["channel"]["$ref"].rsplit("/", 1)[-1]]["address"]: op["action"]
-        for op in document["operations"].values()
-    }
+    assert f'"{REFERRAL_EVENTS.name}"' not in response.text  # hospitals may not read it
+    # A $ref is a URI fragment: the channel key's braces are percent-encoded (RFC 6901, 6).
+    actions: dict[str, str] = {}
+    for operation in document["operations"].values():
+        channel = unquote(operation["channel"]["$ref"].rsplit("/", 1)[-1])
+        actions[document["channels"][channel]["address"]] = operation["action"]
     assert actions == {
-        HOSPITAL_INBOUND.name: "receive",
-        HOSPITAL_RESPONSES.name: "send",
-        REFERRAL_EVENTS.name: "send",
+        HOSPITAL_INBOUND_TOPICS.address: "receive",
+        HOSPITAL_RESPONSE_TOPICS.address: "send",
     }
     for message in document["components"]["messages"].values():
         assert message["contentType"] == "application/fhir+json"

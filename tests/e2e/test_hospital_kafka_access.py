@@ -1,5 +1,6 @@
-"""A hospital system on Kafka: SCRAM-SHA-512 over TLS, and ACLs that let it write only the
-inbound topic and read only its own responses (deploy/local/kafka.sh grant-hospital)."""
+"""A hospital system on Kafka: SCRAM-SHA-512 over TLS, and ACLs that let it write only its own
+inbound topic and read only its own responses (deploy/local/kafka.sh grant-hospital); a message
+on its topic in another hospital's name is refused (the referral service's sender check)."""
 
 from __future__ import annotations
 
@@ -10,12 +11,19 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
+import httpx
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.errors import KafkaConnectionError, TopicAuthorizationFailedError
 from aiokafka.helpers import create_ssl_context
 
-from shared.messaging.topics import HOSPITAL_INBOUND, REFERRAL_EVENTS, hospital_responses
+from shared.messaging import headers
+from shared.messaging.topics import (
+    HOSPITAL_INBOUND,
+    REFERRAL_EVENTS,
+    hospital_inbound,
+    hospital_responses,
+)
 from tests.e2e.harness import ServiceProcesses
 from tests.support import TestStack, eventually, referral_bundle
 
@@ -70,12 +78,67 @@ def logins(stack: TestStack) -> dict[str, HospitalLogin]:
     return granted
 
 
-@pytest.fixture
-async def spoke_producer(logins: dict[str, HospitalLogin]) -> AsyncIterator[AIOKafkaProducer]:
-    producer = AIOKafkaProducer(enable_idempotence=True, **logins[SPOKE].client_options())
+async def producer_of(login: HospitalLogin) -> AsyncIterator[AIOKafkaProducer]:
+    producer = AIOKafkaProducer(enable_idempotence=True, **login.client_options())
     await producer.start()
     yield producer
     await producer.stop()
+
+
+@pytest.fixture
+async def spoke_producer(logins: dict[str, HospitalLogin]) -> AsyncIterator[AIOKafkaProducer]:
+    async for producer in producer_of(logins[SPOKE]):
+        yield producer
+
+
+@pytest.fixture
+async def hub_producer(logins: dict[str, HospitalLogin]) -> AsyncIterator[AIOKafkaProducer]:
+    async for producer in producer_of(logins[HUB]):
+        yield producer
+
+
+async def answer_on_own_topic(login: HospitalLogin, message_id: str) -> dict[str, Any]:
+    """The network's answer (a response message Bundle) to ``message_id``, read as the hospital
+    does."""
+    consumer = login.consumer(hospital_responses(login.username).name)
+    await consumer.start()
+    try:
+
+        async def answer() -> dict[str, Any] | None:
+            for records in (await consumer.getmany(timeout_ms=500)).values():
+                for record in records:
+                    bundle: dict[str, Any] = json.loads(record.value or b"{}")
+                    if bundle["entry"][0]["resource"]["response"]["identifier"] == message_id:
+                        return bundle
+            return None
+
+        return await eventually(answer, what=f"the answer on {login.username}'s response topic")
+    finally:
+        await consumer.stop()
+
+
+async def dead_letter_reason(stack: TestStack, topic: str, key: str) -> str:
+    """The reason of the dead letter keyed ``key`` on ``topic``'s twin (read as an operator)."""
+    consumer = AIOKafkaConsumer(
+        f"{topic}.dlq",
+        bootstrap_servers=stack.bootstrap_servers,
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
+    )
+    await consumer.start()
+    try:
+
+        async def reason() -> str | None:
+            for records in (await consumer.getmany(timeout_ms=500)).values():
+                for record in records:
+                    if record.key == key.encode():
+                        found: bytes = dict(record.headers)[headers.DEAD_LETTER_REASON]
+                        return found.decode()
+            return None
+
+        return await eventually(reason, what=f"the dead letter of {key} on {topic}.dlq")
+    finally:
+        await consumer.stop()
 
 
 async def test_a_hospital_sends_a_referral_over_tls_and_reads_the_answer_on_its_own_topic(
@@ -85,34 +148,50 @@ async def test_a_hospital_sends_a_referral_over_tls_and_reads_the_answer_on_its_
 ) -> None:
     bundle, referral_id, message_id = referral_bundle(teleconsult=False)
     await spoke_producer.send_and_wait(
-        HOSPITAL_INBOUND.name, json.dumps(bundle).encode(), key=referral_id.encode()
+        hospital_inbound(SPOKE).name, json.dumps(bundle).encode(), key=referral_id.encode()
     )
 
-    consumer = logins[SPOKE].consumer(hospital_responses(SPOKE).name)
-    await consumer.start()
-    try:
-
-        async def answer() -> dict[str, Any] | None:
-            for records in (await consumer.getmany(timeout_ms=500)).values():
-                for record in records:
-                    header: dict[str, Any] = json.loads(record.value or b"{}")["entry"][0][
-                        "resource"
-                    ]
-                    if header["response"]["identifier"] == message_id:
-                        return header
-            return None
-
-        header = await eventually(answer, what="the answer on sikao-hospital's response topic")
-    finally:
-        await consumer.stop()
+    header = (await answer_on_own_topic(logins[SPOKE], message_id))["entry"][0]["resource"]
     assert header["response"]["code"] == "ok"
     assert header["focus"][0]["reference"] == f"Task/{referral_id}"
 
 
-async def test_a_hospital_may_not_write_any_topic_but_the_inbound_one(
+async def test_a_message_in_another_hospitals_name_is_dead_lettered_and_refused_to_its_writer(
+    stack: TestStack,
+    logins: dict[str, HospitalLogin],
+    hub_producer: AIOKafkaProducer,
+    referral_api: httpx.AsyncClient,
+) -> None:
+    # The hub writes, on its own topic, a referral that names Sikao as its sender.
+    bundle, referral_id, message_id = referral_bundle(teleconsult=False)
+    await hub_producer.send_and_wait(
+        hospital_inbound(HUB).name, json.dumps(bundle).encode(), key=referral_id.encode()
+    )
+
+    reason = await dead_letter_reason(stack, hospital_inbound(HUB).name, referral_id)
+    assert "Organization/sikao-hospital" in reason
+    assert f"is not Organization/{HUB}" in reason
+    answer = await answer_on_own_topic(logins[HUB], message_id)
+    header = answer["entry"][0]["resource"]
+    assert header["response"]["code"] == "fatal-error"
+    assert header["destination"][0]["receiver"]["reference"] == f"Organization/{HUB}"
+    resources = [entry["resource"] for entry in answer["entry"]]
+    outcome = next(r for r in resources if r["resourceType"] == "OperationOutcome")
+    assert outcome["issue"][0]["code"] == "forbidden"
+    assert outcome["issue"][0]["expression"] == ["Bundle.entry[0].resource.sender"]
+    # Never applied: Sikao, whose name it used, has no such referral.
+    assert (await referral_api.get(f"/fhir/Task/{referral_id}")).status_code == 404
+
+
+async def test_a_hospital_may_not_write_any_topic_but_its_own_inbound_one(
     spoke_producer: AIOKafkaProducer,
 ) -> None:
-    for topic in (REFERRAL_EVENTS.name, hospital_responses(HUB).name):
+    for topic in (
+        hospital_inbound(HUB).name,  # another hospital's: Kafka itself refuses it
+        HOSPITAL_INBOUND.name,  # the shared one, for the network's own producers only
+        REFERRAL_EVENTS.name,
+        hospital_responses(HUB).name,
+    ):
         with pytest.raises(TopicAuthorizationFailedError):
             await spoke_producer.send_and_wait(topic, b"{}", key=b"forged")
 

@@ -18,7 +18,7 @@ import pytest
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 
-from shared.messaging.topics import DEAD_LETTER_SUFFIX, HOSPITAL_INBOUND
+from shared.messaging.topics import DEAD_LETTER_SUFFIX, HOSPITAL_INBOUND, HOSPITAL_INBOUND_TOPICS
 from tests.e2e.harness import WebhookReceiver
 from tests.e2e.test_hospital_lifecycle import HospitalSystem
 from tests.fhir_validator import FhirValidator, Issue
@@ -40,6 +40,7 @@ def _emitted_by_the_services(topic: str) -> bool:
         topic.startswith("fasttrack.")
         and not topic.startswith("fasttrack.itest.")
         and topic != HOSPITAL_INBOUND.name
+        and HOSPITAL_INBOUND_TOPICS.organization(topic) is None
         and not topic.endswith(DEAD_LETTER_SUFFIX)
     )
 

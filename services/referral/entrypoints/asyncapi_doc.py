@@ -15,6 +15,11 @@ from shared.fhir.codes import EVENT_SYSTEM, EventCode
 from shared.fhir.envelope import SOFTWARE_VERSION
 from shared.fhir.models import FHIR_JSON, FHIR_VERSION
 from shared.messaging import headers
+from shared.messaging.topics import (
+    HOSPITAL_INBOUND_TOPICS,
+    HOSPITAL_RESPONSE_TOPICS,
+    PerHospitalTopics,
+)
 from shared.runtime import RuntimeDep, ServiceRuntime
 
 # Documents outside the FHIR base: the AsyncAPI description of the Kafka topics.
@@ -24,11 +29,14 @@ ASYNCAPI_TITLE = "Fast Track: Kafka topics for hospital systems"
 ASYNCAPI_DESCRIPTION = f"""\
 What a hospital system produces to and consumes from the Fast Track network on Kafka.
 
-Operations are described from the network's side: it **receives** what hospital systems produce
-on `fasttrack.hospital.inbound.v1`, and **sends** on `fasttrack.hospital.responses.v1` (the
-answer to each message: `ok` with the Task, or `fatal-error` with an OperationOutcome) and
-`fasttrack.referral.events.v1` (referral lifecycle), which hospital systems consume with their own
-consumer group.
+Operations are described from the network's side. Every hospital has two topics of its own,
+named with its directory id (`organizationId`, e.g. `sikao-hospital`): the network **receives**
+what the hospital produces on `fasttrack.hospital.inbound.v1.{{organizationId}}` and **sends** the
+answer to each message (`ok` with the Task, or `fatal-error` with an OperationOutcome) on
+`fasttrack.hospital.responses.v1.{{organizationId}}`. Kafka's ACLs let a hospital's user write
+only its own inbound topic and read only its own response topic (consumer groups named
+`<organizationId>.*`); a message on a hospital's inbound topic must name that hospital as
+`MessageHeader.sender`, or it is refused (`fatal-error`, issue `forbidden`) and dead-lettered.
 
 Every value is a FHIR R4B ({FHIR_VERSION}) message Bundle: first entry a MessageHeader with
 `eventCoding` from {EVENT_SYSTEM}, `sender`, `destination`, `source` and `focus` (the Task). The
@@ -129,12 +137,29 @@ def asyncapi_document(runtime: ServiceRuntime) -> dict[str, Any]:
                 "bindingVersion": "0.4.0",
             }
         }
+    for channel in document.get("channels", {}).values():
+        _name_the_hospital_parameter(channel)
     # FastStream's payload schemas describe the Python handlers, not the FHIR messages.
     components["schemas"] = {
         "FhirMessageBundle": FHIR_MESSAGE_SCHEMA,
         "KafkaHeaders": KAFKA_HEADERS_SCHEMA,
     }
     return document
+
+
+def _name_the_hospital_parameter(channel: dict[str, Any]) -> None:
+    """A per-hospital channel gets its address with the ``organizationId`` parameter (FastStream
+    shows the subscriber's regular expression) and no single Kafka topic in its binding."""
+    for topics in (HOSPITAL_INBOUND_TOPICS, HOSPITAL_RESPONSE_TOPICS):
+        if channel.get("address") in (topics.pattern, topics.address):
+            channel["address"] = topics.address
+            channel["parameters"] = {
+                PerHospitalTopics.PARAMETER: {
+                    "description": "The hospital's Organization.id in the network's directory "
+                    "(GET /directory), e.g. sikao-hospital; also its Kafka user name",
+                }
+            }
+            channel.get("bindings", {}).get("kafka", {}).pop("topic", None)
 
 
 @dataclass(frozen=True)

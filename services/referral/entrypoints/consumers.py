@@ -1,7 +1,10 @@
 """Kafka entry points of the referral service: translate messages into use cases.
 
-Hospital systems' messages (fasttrack.hospital.inbound.v1) are each answered with a response
-message on the sender's own topic, fasttrack.hospital.responses.v1.<organization id> (the shared
+Hospital systems write their messages to their own topic, fasttrack.hospital.inbound.v1.<id>
+(only their Kafka user may: a message there in another hospital's name is refused, see
+shared/messaging/consumer.py); the network's own producers may also use the shared
+fasttrack.hospital.inbound.v1. Each message is answered with a response message on the sender's
+own topic, fasttrack.hospital.responses.v1.<organization id> (the shared
 fasttrack.hospital.responses.v1 if the sender is not in the directory): ``ok`` with the Task in
 its new state, or ``fatal-error`` with an OperationOutcome saying why it was refused.
 """
@@ -28,20 +31,21 @@ from shared.messaging.consumer import (
 from shared.messaging.outbox import add_to_outbox
 from shared.messaging.topics import (
     HOSPITAL_INBOUND,
+    HOSPITAL_INBOUND_TOPICS,
+    HOSPITAL_RESPONSE_TOPICS,
     HOSPITAL_RESPONSES,
     NOTIFICATION_OUTCOMES,
-    REFERRAL_EVENTS,
     TELEMEDICINE_EVENTS,
+    PerHospitalTopics,
     Topic,
     hospital_responses,
 )
 from shared.runtime import ServiceRuntime
 
 
-async def response_topic(connection: Connection, message: FhirMessage) -> Topic:
-    """Where the answer to ``message`` goes: the sender's own topic if it is in the directory
-    (its topic exists: the directory loader creates it), else the shared one."""
-    sender = organization_id(message.sender)
+async def response_topic(connection: Connection, sender: str | None) -> Topic:
+    """Where the answer to the Organization ``sender`` goes: its own topic if it is in the
+    directory (its topic exists: the directory loader creates it), else the shared one."""
     if (
         sender is None
         or await repository.organization_name(connection, organization_id=sender) is None
@@ -63,7 +67,7 @@ def hospital_message_handler(context: ReferralContext) -> MessageHandler:
             ) from None
         await add_to_outbox(
             connection,
-            topic=await response_topic(connection, message),
+            topic=await response_topic(connection, organization_id(message.sender)),
             key=str(focus.id),
             message=response_message(
                 message,
@@ -83,9 +87,11 @@ def refusal_responder(context: ReferralContext) -> RefusalHandler:
     ) -> None:
         task = message.focus_resource(Task)
         key = str(task.id) if task is not None and task.id else message.message_id
+        # Sent in another's name: the hospital that wrote it is told, not the one it named.
+        answer_to = refused.answer_to or organization_id(message.sender)
         await add_to_outbox(
             connection,
-            topic=await response_topic(connection, message),
+            topic=await response_topic(connection, answer_to),
             key=key,
             message=response_message(
                 message,
@@ -95,6 +101,7 @@ def refusal_responder(context: ReferralContext) -> RefusalHandler:
                 diagnostics=refused.reason,
                 issue_code=refused.issue_code,
                 expression=refused.expression,
+                destination=f"Organization/{refused.answer_to}" if refused.answer_to else None,
             ),
         )
 
@@ -103,7 +110,8 @@ def refusal_responder(context: ReferralContext) -> RefusalHandler:
 
 def wire_consumers(runtime: ServiceRuntime, context: ReferralContext) -> None:
     hospital_events = {event: hospital_message_handler(context) for event in EventCode}
-    subscriptions: dict[Topic, dict[EventCode, MessageHandler]] = {
+    subscriptions: dict[Topic | PerHospitalTopics, dict[EventCode, MessageHandler]] = {
+        HOSPITAL_INBOUND_TOPICS: hospital_events,
         HOSPITAL_INBOUND: hospital_events,
         TELEMEDICINE_EVENTS: {
             EventCode.TELECONSULT_REQUESTED: handlers.record_teleconsult_requested
@@ -116,6 +124,7 @@ def wire_consumers(runtime: ServiceRuntime, context: ReferralContext) -> None:
             EventCode.NOTIFICATION_ESCALATED: handlers.record_notification_outcome,
         },
     }
+    from_hospitals = (HOSPITAL_INBOUND_TOPICS, HOSPITAL_INBOUND)
     for topic, topic_handlers in subscriptions.items():
         FhirMessageConsumer(
             broker=runtime.broker,
@@ -123,10 +132,13 @@ def wire_consumers(runtime: ServiceRuntime, context: ReferralContext) -> None:
             topic=topic,
             service_name=runtime.name,
             handlers=topic_handlers,
-            on_refused=refusal_responder(context) if topic is HOSPITAL_INBOUND else None,
+            on_refused=refusal_responder(context) if topic in from_hospitals else None,
             # The AsyncAPI document (GET /asyncapi.json) lists what hospital systems use.
-            include_in_schema=topic is HOSPITAL_INBOUND,
+            include_in_schema=topic is HOSPITAL_INBOUND_TOPICS,
         ).subscribe()
     # For the AsyncAPI document only: what hospital systems consume (the outbox relay publishes).
-    for topic in (HOSPITAL_RESPONSES, REFERRAL_EVENTS):
-        runtime.broker.publisher(topic.name, title=topic.name, description=topic.description)
+    runtime.broker.publisher(
+        HOSPITAL_RESPONSE_TOPICS.address,
+        title=HOSPITAL_RESPONSE_TOPICS.address,
+        description=HOSPITAL_RESPONSE_TOPICS.description,
+    )

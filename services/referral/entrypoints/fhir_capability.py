@@ -243,8 +243,9 @@ def capability_statement(base: str, public_url: str) -> dict[str, Any]:
                 ],
                 "documentation": (
                     f"Events are codes of {EVENT_SYSTEM}. The same messages travel on Kafka "
-                    "(fasttrack.hospital.inbound.v1 in; fasttrack.hospital.responses.v1 and "
-                    f"fasttrack.referral.events.v1 out): see {public_url}/asyncapi.json."
+                    "(each hospital's own fasttrack.hospital.inbound.v1.<id> in, "
+                    "fasttrack.hospital.responses.v1.<id> out): see "
+                    f"{public_url}/asyncapi.json."
                 ),
                 "supportedMessage": [
                     {
