@@ -13,11 +13,14 @@ from collections.abc import Mapping
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request
+from pydantic import SecretStr
 
 
 class ApiKeys:
-    def __init__(self, keys: Mapping[str, str]) -> None:
-        self._organization_by_digest = {_digest(key): org for key, org in keys.items()}
+    def __init__(self, keys: Mapping[SecretStr, str]) -> None:
+        self._organization_by_digest = {
+            _digest(key.get_secret_value()): org for key, org in keys.items()
+        }
 
     def organization(self, key: str) -> str | None:
         return self._organization_by_digest.get(_digest(key))

@@ -48,8 +48,6 @@ class ServiceRuntime:
     guard: ConsumerGuard
     startup: StartupState = field(default_factory=StartupState)
     workers: list[BackgroundWorker] = field(default_factory=list)
-    # The notifier's collaborators by name, until it has its typed container like the others.
-    components: dict[str, Any] = field(default_factory=dict)
 
 
 # The service's own collaborators, in one dataclass of its own (built by its bootstrap.py).

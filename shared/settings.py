@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -31,8 +31,9 @@ class PlatformSettings(BaseSettings):
     consumer_max_attempts: int = Field(default=5, ge=1)
     # Readiness fails when a consumed partition has not moved for this long.
     consumer_stall_after_s: float = Field(default=30.0, gt=0)
-    # API keys of hospital systems: {"<key>": "<organization id>"} (JSON in FT_API_KEYS).
-    api_keys: dict[str, str] = Field(default_factory=dict)
+    # API keys of hospital systems: {"<key>": "<organization id>"} (JSON in FT_API_KEYS); the
+    # keys are secrets, shown as stars when the settings are printed or logged.
+    api_keys: dict[SecretStr, str] = Field(default_factory=dict)
     # Input limits (README, "Reliability and security"): what a caller may send at most.
     http_max_body_bytes: int = Field(default=1_048_576, gt=0)
     http_max_header_bytes: int = Field(default=16_384, ge=1024)
@@ -51,7 +52,7 @@ class PlatformSettings(BaseSettings):
         if self.environment == "production" and "127.0.0.1" in self.database_url:
             raise ValueError("FT_DATABASE_URL must be set explicitly in production")
         if self.environment == "production" and any(
-            key.startswith("demo-") for key in self.api_keys
+            key.get_secret_value().startswith("demo-") for key in self.api_keys
         ):
             raise ValueError("FT_API_KEYS holds the demo keys; set real keys in production")
         return self

@@ -12,6 +12,7 @@ from services.notifier.adapters.contacts_file import ContactsFileWatcher, read_c
 from services.notifier.adapters.in_app import InAppChannel
 from services.notifier.channels import build_channels
 from services.notifier.config import SERVICE_NAME, NotifierSettings
+from services.notifier.container import InboundSecrets, LivePages, NotifierContainer
 from services.notifier.domain.contacts import ContactBook
 from services.notifier.domain.model import Channel, RetryPolicy
 from services.notifier.entrypoints import acknowledgement_links, line_webhook, live, sms_reports
@@ -51,24 +52,10 @@ def create_app(settings: NotifierSettings | None = None) -> FastAPI:
         public_url=public_url, secret=secret, max_age_s=settings.notifier_ack_link_ttl_s
     )
 
-    def wire(runtime: ServiceRuntime) -> None:
+    def wire(runtime: ServiceRuntime) -> NotifierContainer:
         client = httpx.AsyncClient(timeout=settings.notifier_http_timeout_s)
         delivery_metrics = DeliveryMetrics(runtime.telemetry.meter("fasttrack.notifier"))
-        runtime.components["delivery_metrics"] = delivery_metrics
-        runtime.components["acknowledgement_links"] = acknowledgement_links_
-        runtime.components["live_tickets"] = LiveTickets(
-            secret=secret, max_age_s=settings.notifier_live_ticket_ttl_s
-        )
-        runtime.components["public_url"] = public_url
-        runtime.components["contacts"] = contacts
-        callback_token = settings.notifier_sms_callback_token
-        runtime.components["sms_callback_token"] = (
-            callback_token.get_secret_value() if callback_token else None
-        )
-        runtime.components["live_ticket_ttl_s"] = settings.notifier_live_ticket_ttl_s
-        runtime.components["live_backlog_s"] = settings.notifier_live_backlog_s
         live_feed = LiveFeed(pool=runtime.pool)
-        runtime.components["live_feed"] = live_feed
         dispatcher = DeliveryDispatcher(
             pool=runtime.pool,
             channels={
@@ -90,7 +77,6 @@ def create_app(settings: NotifierSettings | None = None) -> FastAPI:
             metrics=delivery_metrics,
             acknowledgement_links=acknowledgement_links_,
         )
-        # Stopped in reverse: the dispatcher first, then the client it sends through.
         escalation = EscalationWatcher(
             pool=runtime.pool,
             contacts=contacts,
@@ -102,6 +88,7 @@ def create_app(settings: NotifierSettings | None = None) -> FastAPI:
             keep=timedelta(seconds=settings.notifier_live_retention_s),
             poll_interval_s=3600,
         )
+        # Stopped in reverse: the dispatcher first, then the client it sends through.
         runtime.workers.extend(
             [
                 _HttpClientWorker(client),
@@ -120,9 +107,24 @@ def create_app(settings: NotifierSettings | None = None) -> FastAPI:
                     poll_interval_s=settings.notifier_contacts_reload_s,
                 )
             )
-        runtime.components["dispatcher"] = dispatcher
-        runtime.components["line_channel_secret"] = settings.notifier_line_channel_secret
         wire_consumers(runtime, dispatcher, contacts)
+        return NotifierContainer(
+            contacts=contacts,
+            dispatcher=dispatcher,
+            delivery_metrics=delivery_metrics,
+            acknowledgement_links=acknowledgement_links_,
+            live=LivePages(
+                tickets=LiveTickets(secret=secret, max_age_s=settings.notifier_live_ticket_ttl_s),
+                feed=live_feed,
+                public_url=public_url,
+                ticket_ttl_s=settings.notifier_live_ticket_ttl_s,
+                backlog=timedelta(seconds=settings.notifier_live_backlog_s),
+            ),
+            secrets=InboundSecrets(
+                line_channel_secret=settings.notifier_line_channel_secret,
+                sms_callback_token=settings.notifier_sms_callback_token,
+            ),
+        )
 
     return create_service_app(
         name=SERVICE_NAME,

@@ -13,7 +13,7 @@ from services.notifier.adapters.sms import (
     ThaiBulkSmsChannel,
 )
 from services.notifier.adapters.webhook import WebhookChannel
-from services.notifier.config import NotifierSettings
+from services.notifier.config import NotifierSettings, revealed
 from services.notifier.domain.model import Channel
 from services.notifier.service.dispatcher import DeliveryChannel
 
@@ -21,40 +21,43 @@ from services.notifier.service.dispatcher import DeliveryChannel
 def build_channels(
     settings: NotifierSettings, client: httpx.AsyncClient
 ) -> dict[Channel, DeliveryChannel]:
+    sms_api_key = revealed(settings.notifier_sms_api_key)
+    sms_api_secret = revealed(settings.notifier_sms_api_secret)
+    line_token = revealed(settings.notifier_line_channel_token)
     channels: dict[Channel, DeliveryChannel] = {
         Channel.WEBHOOK: WebhookChannel(
             client=client,
             url=settings.notifier_webhook_url,
-            secret=settings.notifier_webhook_secret,
+            secret=revealed(settings.notifier_webhook_secret),
         )
     }
-    if settings.notifier_line_channel_token:
+    if line_token:
         channels[Channel.LINE] = LineChannel(
             client=client,
             base_url=settings.notifier_line_base_url,
-            channel_access_token=settings.notifier_line_channel_token,
+            channel_access_token=line_token,
         )
     if settings.notifier_sms_vendor == "thaibulksms":
-        if not (settings.notifier_sms_api_key and settings.notifier_sms_api_secret):
+        if not (sms_api_key and sms_api_secret):
             raise ValueError("ThaiBulkSMS needs FT_NOTIFIER_SMS_API_KEY and _API_SECRET")
         channels[Channel.SMS] = ThaiBulkSmsChannel(
             client=client,
             base_url=settings.notifier_sms_url or THAIBULKSMS_BASE_URL,
-            api_key=settings.notifier_sms_api_key,
-            api_secret=settings.notifier_sms_api_secret,
+            api_key=sms_api_key,
+            api_secret=sms_api_secret,
             sender=settings.notifier_sms_sender,
         )
     elif settings.notifier_sms_vendor == "generic":
-        if not (settings.notifier_sms_url and settings.notifier_sms_api_key):
+        if not (settings.notifier_sms_url and sms_api_key):
             raise ValueError("the generic SMS gateway needs FT_NOTIFIER_SMS_URL and _API_KEY")
         channels[Channel.SMS] = GenericSmsChannel(
             client=client,
             url=settings.notifier_sms_url,
-            api_key=settings.notifier_sms_api_key,
+            api_key=sms_api_key,
             sender=settings.notifier_sms_sender,
             callback_url=(
                 f"{settings.notifier_public_url.rstrip('/')}/sms/delivery-reports"
-                if settings.notifier_sms_callback_token
+                if revealed(settings.notifier_sms_callback_token)
                 else None
             ),
         )
@@ -64,7 +67,7 @@ def build_channels(
             port=settings.notifier_smtp_port,
             sender=settings.notifier_smtp_sender,
             username=settings.notifier_smtp_username,
-            password=settings.notifier_smtp_password,
+            password=revealed(settings.notifier_smtp_password),
             start_tls=settings.notifier_smtp_starttls,
             timeout_s=settings.notifier_http_timeout_s,
         )

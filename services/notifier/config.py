@@ -13,6 +13,9 @@ DEVELOPMENT_LINK_SECRET = "development-only-link-secret"
 
 
 class NotifierSettings(PlatformSettings):
+    """Secrets are ``SecretStr``: shown as ``**********`` wherever the settings are printed or
+    logged; only the adapter that uses one reads its value (``channels.py``)."""
+
     notifier_port: int = 8003
     # Where people's browsers reach the notifier (acknowledgement links, live feed pages).
     notifier_public_url: str = "http://127.0.0.1:8003"
@@ -29,7 +32,7 @@ class NotifierSettings(PlatformSettings):
     # Where webhook notifications go (a hospital system, or the demo receiver in the local stack).
     notifier_webhook_url: str = "http://127.0.0.1:8099/notify"
     # When set, every webhook call is signed (HMAC-SHA256 over "<timestamp>.<body>").
-    notifier_webhook_secret: str | None = None
+    notifier_webhook_secret: SecretStr | None = None
     notifier_http_timeout_s: float = Field(default=10.0, gt=0)
     # A claimed delivery whose sender died is taken up again after this long; > the HTTP timeout.
     notifier_delivery_lease_s: float = Field(default=30.0, gt=0)
@@ -50,13 +53,13 @@ class NotifierSettings(PlatformSettings):
     notifier_contacts_reload_s: float = Field(default=10.0, gt=0)
     # LINE Messaging API (push); the base URL is configurable so tests use a local server.
     notifier_line_base_url: str = "https://api.line.me"
-    notifier_line_channel_token: str | None = None
-    notifier_line_channel_secret: str | None = None
+    notifier_line_channel_token: SecretStr | None = None
+    notifier_line_channel_secret: SecretStr | None = None
     # SMS gateway: "generic" (JSON over HTTP) or "thaibulksms".
     notifier_sms_vendor: Literal["generic", "thaibulksms"] | None = None
     notifier_sms_url: str | None = None
-    notifier_sms_api_key: str | None = None
-    notifier_sms_api_secret: str | None = None
+    notifier_sms_api_key: SecretStr | None = None
+    notifier_sms_api_secret: SecretStr | None = None
     notifier_sms_sender: str = "FastTrack"
     # The generic gateway reports delivery to {public URL}/sms/delivery-reports with this token.
     notifier_sms_callback_token: SecretStr | None = None
@@ -65,7 +68,7 @@ class NotifierSettings(PlatformSettings):
     notifier_smtp_port: int = 25
     notifier_smtp_sender: str = "fasttrack@localhost"
     notifier_smtp_username: str | None = None
-    notifier_smtp_password: str | None = None
+    notifier_smtp_password: SecretStr | None = None
     notifier_smtp_starttls: bool = False
 
     @model_validator(mode="after")
@@ -76,3 +79,9 @@ class NotifierSettings(PlatformSettings):
         ):
             raise ValueError("FT_NOTIFIER_LINK_SECRET must be set in production")
         return self
+
+
+def revealed(secret: SecretStr | None) -> str | None:
+    """A secret's value, for the one adapter or check that uses it; None when unset or empty."""
+    value = secret.get_secret_value() if secret is not None else ""
+    return value or None

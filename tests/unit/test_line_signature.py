@@ -14,13 +14,16 @@ import pytest
 from fastapi import FastAPI
 from opentelemetry.sdk.metrics import MeterProvider
 from opentelemetry.sdk.metrics.export import InMemoryMetricReader
+from pydantic import SecretStr
 
 from services.notifier.adapters.line import (
     LineAcknowledgement,
     acknowledgements_in,
     verify_signature,
 )
+from services.notifier.container import InboundSecrets
 from services.notifier.entrypoints import line_webhook
+from services.notifier.entrypoints.deps import get_delivery_metrics, get_inbound_secrets
 from services.notifier.service.acknowledgements import UnknownDelivery
 from services.notifier.service.delivery_metrics import DeliveryMetrics
 from tests.fakes.line_server import sign
@@ -180,9 +183,12 @@ async def _post(
     app.include_router(line_webhook.router)
     reader = InMemoryMetricReader()
     metrics = DeliveryMetrics(MeterProvider(metric_readers=[reader]).get_meter("test"))
-    app.state.runtime = SimpleNamespace(
-        components={"line_channel_secret": secret, "delivery_metrics": metrics}, pool=pool
+    app.state.runtime = SimpleNamespace(pool=pool)
+    app.dependency_overrides[get_inbound_secrets] = lambda: InboundSecrets(
+        line_channel_secret=SecretStr(secret) if secret is not None else None,
+        sms_callback_token=None,
     )
+    app.dependency_overrides[get_delivery_metrics] = lambda: metrics
     headers = {"Content-Type": "application/json"}
     if signature is not None:
         headers["X-Line-Signature"] = signature

@@ -16,6 +16,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from services.notifier.adapters import repository
 from services.notifier.domain.model import Channel, Delivery
+from services.notifier.entrypoints.deps import AcknowledgementLinksDep, DeliveryMetricsDep
 from services.notifier.service.acknowledgements import acknowledge
 from services.notifier.service.links import AcknowledgementLinks
 from shared.province_time import PROVINCE_ZONE
@@ -26,8 +27,10 @@ router = APIRouter(include_in_schema=False)
 
 
 @router.get("/ack/{token}", response_class=HTMLResponse)
-async def acknowledgement_page(token: str, runtime: RuntimeDep) -> Response:
-    delivery = await _delivery_of(token, runtime)
+async def acknowledgement_page(
+    token: str, runtime: RuntimeDep, links: AcknowledgementLinksDep
+) -> Response:
+    delivery = await _delivery_of(token, runtime, links)
     if isinstance(delivery, Response):
         return delivery
     async with runtime.pool.acquire() as connection:
@@ -42,8 +45,14 @@ async def acknowledgement_page(token: str, runtime: RuntimeDep) -> Response:
 
 
 @router.post("/ack/{token}")
-async def acknowledge_by_link(token: str, request: Request, runtime: RuntimeDep) -> Response:
-    delivery = await _delivery_of(token, runtime)
+async def acknowledge_by_link(
+    token: str,
+    request: Request,
+    runtime: RuntimeDep,
+    links: AcknowledgementLinksDep,
+    metrics: DeliveryMetricsDep,
+) -> Response:
+    delivery = await _delivery_of(token, runtime, links)
     if isinstance(delivery, Response):
         return delivery
     # From a live page the hospital's web page acknowledged; from an SMS or e-mail, the link's
@@ -59,7 +68,7 @@ async def acknowledge_by_link(token: str, request: Request, runtime: RuntimeDep)
         )
         state = await repository.acknowledgement_of(connection, delivery_id=delivery.id)
     if first:
-        runtime.components["delivery_metrics"].acknowledged(channel=channel)
+        metrics.acknowledged(channel=channel)
     if state is None:
         raise LookupError(f"delivery {delivery.id} has no acknowledgement after acknowledging")
     at, acknowledged_by = state
@@ -76,8 +85,9 @@ async def acknowledge_by_link(token: str, request: Request, runtime: RuntimeDep)
     return _page(_acknowledged_text(at, acknowledged_by), delivery)
 
 
-async def _delivery_of(token: str, runtime: ServiceRuntime) -> Delivery | Response:
-    links: AcknowledgementLinks = runtime.components["acknowledgement_links"]
+async def _delivery_of(
+    token: str, runtime: ServiceRuntime, links: AcknowledgementLinks
+) -> Delivery | Response:
     try:
         delivery_id = links.delivery_of(token)
     except ExpiredLink:

@@ -9,7 +9,7 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
 
 from services.notifier.adapters import repository
-from services.notifier.domain.contacts import ContactBook
+from services.notifier.entrypoints.deps import ContactsDep, DeliveryMetricsDep, DispatcherDep
 from services.notifier.service.acknowledgements import UnknownDelivery, acknowledge
 from shared.auth import CallerDep
 from shared.runtime import RuntimeDep
@@ -32,9 +32,8 @@ async def delivery_log(referral: str, runtime: RuntimeDep, caller: CallerDep) ->
 
 
 @router.get("/on-call", response_class=JSONResponse)
-async def on_call_now(runtime: RuntimeDep, caller: CallerDep) -> JSONResponse:
+async def on_call_now(contacts: ContactsDep, caller: CallerDep) -> JSONResponse:
     """Who the caller's hospital pages right now, role by role, and for which alerts."""
-    contacts: ContactBook = runtime.components["contacts"]
     return JSONResponse({"hospital": caller, **contacts.roster_now(caller, at=datetime.now(UTC))})
 
 
@@ -48,7 +47,9 @@ async def list_dead_letters(runtime: RuntimeDep, caller: CallerDep) -> JSONRespo
 
 
 @router.post("/deliveries/{delivery_id}/replay", response_class=JSONResponse)
-async def replay_delivery(delivery_id: str, runtime: RuntimeDep, caller: CallerDep) -> JSONResponse:
+async def replay_delivery(
+    delivery_id: str, runtime: RuntimeDep, dispatcher: DispatcherDep, caller: CallerDep
+) -> JSONResponse:
     """Sends one of the caller's hospital's failed deliveries again."""
     async with runtime.pool.acquire() as connection:
         delivery = await repository.get_delivery(connection, delivery_id=delivery_id)
@@ -58,13 +59,13 @@ async def replay_delivery(delivery_id: str, runtime: RuntimeDep, caller: CallerD
             raise HTTPException(403, "This alert was not sent to your hospital")
         if not await repository.replay(connection, delivery_id=delivery_id):
             raise HTTPException(409, f"Delivery {delivery_id!r} is not a failed delivery")
-    runtime.components["dispatcher"].wake()
+    dispatcher.wake()
     return JSONResponse({"id": delivery_id, "status": "pending"})
 
 
 @router.post("/deliveries/{delivery_id}/acknowledge", response_class=JSONResponse)
 async def acknowledge_delivery(
-    delivery_id: str, runtime: RuntimeDep, caller: CallerDep
+    delivery_id: str, runtime: RuntimeDep, metrics: DeliveryMetricsDep, caller: CallerDep
 ) -> JSONResponse:
     """Acknowledgement from the web page or a hospital system (LINE uses its own webhook);
     a hospital acknowledges only what was sent to it."""
@@ -85,5 +86,5 @@ async def acknowledge_delivery(
     except UnknownDelivery:
         raise HTTPException(404, f"No delivery {delivery_id!r}") from None
     if first:
-        runtime.components["delivery_metrics"].acknowledged(channel="web")
+        metrics.acknowledged(channel="web")
     return JSONResponse({"id": delivery_id, "acknowledged": True, "first": first})

@@ -15,6 +15,8 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 
 from services.notifier.adapters.line import acknowledgements_in, verify_signature
+from services.notifier.config import revealed
+from services.notifier.entrypoints.deps import DeliveryMetricsDep, InboundSecretsDep
 from services.notifier.service.acknowledgements import UnknownDelivery, acknowledge
 from shared.runtime import RuntimeDep
 from shared.web import outcome_response
@@ -25,9 +27,14 @@ router = APIRouter()
 
 
 @router.post("/line/webhook", response_class=JSONResponse)
-async def line_webhook(request: Request, runtime: RuntimeDep) -> Response:
-    secret = runtime.components.get("line_channel_secret")
-    if not isinstance(secret, str) or not secret:
+async def line_webhook(
+    request: Request,
+    runtime: RuntimeDep,
+    secrets: InboundSecretsDep,
+    metrics: DeliveryMetricsDep,
+) -> Response:
+    secret = revealed(secrets.line_channel_secret)
+    if secret is None:
         return outcome_response(503, "LINE is not configured")
     signature = request.headers.get("X-Line-Signature")
     body = await request.body()
@@ -56,7 +63,7 @@ async def line_webhook(request: Request, runtime: RuntimeDep) -> Response:
                     log.warning("LINE acknowledgement for unknown delivery %s", ack.delivery_id)
                     continue
                 if first:
-                    runtime.components["delivery_metrics"].acknowledged(channel="line")
+                    metrics.acknowledged(channel="line")
                 log.info(
                     "delivery %s acknowledged on LINE (%s)",
                     ack.delivery_id,

@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, HTTPException, Request
@@ -21,8 +21,7 @@ from fastapi.sse import EventSourceResponse, ServerSentEvent
 
 from services.notifier.adapters import live_events
 from services.notifier.adapters.in_app import NOTIFICATION
-from services.notifier.service.links import LiveTickets
-from services.notifier.service.live_feed import LiveFeed
+from services.notifier.entrypoints.deps import LivePagesDep
 from services.notifier.service.outcomes import UnknownReceipt, record_delivered
 from shared.auth import CallerDep, caller_organization
 from shared.runtime import RuntimeDep, ServiceRuntime
@@ -32,13 +31,12 @@ router = APIRouter()
 _BATCH = 100
 
 
-def feed_organization(request: Request, runtime: RuntimeDep, ticket: str | None = None) -> str:
+def feed_organization(request: Request, live: LivePagesDep, ticket: str | None = None) -> str:
     """The hospital whose feed is asked for: from the ticket, else from the API key."""
     if ticket is None:
         return caller_organization(request)
-    tickets: LiveTickets = runtime.components["live_tickets"]
     try:
-        return tickets.organization_of(ticket)
+        return live.tickets.organization_of(ticket)
     except ExpiredLink:
         raise HTTPException(401, "The live-feed ticket has expired: ask for a new one") from None
     except InvalidLink:
@@ -49,17 +47,15 @@ FeedOrganization = Annotated[str, Depends(feed_organization)]
 
 
 @router.post("/live/tickets", response_class=JSONResponse)
-async def issue_ticket(runtime: RuntimeDep, caller: CallerDep) -> JSONResponse:
+async def issue_ticket(live: LivePagesDep, caller: CallerDep) -> JSONResponse:
     """A ticket for the caller's own hospital feed, and the URL of the page that shows it."""
-    tickets: LiveTickets = runtime.components["live_tickets"]
-    ticket = tickets.issue(caller)
-    public_url: str = runtime.components["public_url"]
+    ticket = live.tickets.issue(caller)
     return JSONResponse(
         {
             "ticket": ticket,
-            "events": f"{public_url}/live/events?ticket={ticket}",
-            "page": f"{public_url}/live?ticket={ticket}",
-            "expires_in_s": runtime.components["live_ticket_ttl_s"],
+            "events": f"{live.public_url}/live/events?ticket={ticket}",
+            "page": f"{live.public_url}/live?ticket={ticket}",
+            "expires_in_s": live.ticket_ttl_s,
         }
     )
 
@@ -68,18 +64,18 @@ async def issue_ticket(runtime: RuntimeDep, caller: CallerDep) -> JSONResponse:
 async def live_event_stream(
     request: Request,
     runtime: RuntimeDep,
+    live: LivePagesDep,
     organization: FeedOrganization,
     last_event_id: Annotated[str | None, Header()] = None,
 ) -> AsyncIterator[ServerSentEvent]:
     """The hospital's notifications and acknowledgements as they happen: events
     ``notification`` and ``acknowledged``, JSON data, ids to resume from."""
-    feed: LiveFeed = runtime.components["live_feed"]
+    feed = live.feed
     after = _event_id(last_event_id)
     if after is None:
-        backlog = timedelta(seconds=runtime.components["live_backlog_s"])
         async with runtime.pool.acquire() as connection:
             after = await live_events.last_id_before(
-                connection, organization=organization, before=datetime.now(UTC) - backlog
+                connection, organization=organization, before=datetime.now(UTC) - live.backlog
             )
     # Sent at once, so the page knows it is connected; and how soon to come back if cut off.
     yield ServerSentEvent(comment="connected", retry=3000)

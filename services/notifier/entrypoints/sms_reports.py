@@ -13,6 +13,8 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 
+from services.notifier.config import revealed
+from services.notifier.entrypoints.deps import ContactsDep, DispatcherDep, InboundSecretsDep
 from services.notifier.service.outcomes import (
     UnknownReceipt,
     record_delivered,
@@ -34,10 +36,15 @@ class DeliveryReport(BaseModel):
 
 @router.post("/sms/delivery-reports", response_class=JSONResponse)
 async def sms_delivery_report(
-    report: DeliveryReport, request: Request, runtime: RuntimeDep
+    report: DeliveryReport,
+    request: Request,
+    runtime: RuntimeDep,
+    secrets: InboundSecretsDep,
+    contacts: ContactsDep,
+    dispatcher: DispatcherDep,
 ) -> Response:
-    token: str | None = runtime.components.get("sms_callback_token")
-    if not token:
+    token = revealed(secrets.sms_callback_token)
+    if token is None:
         return outcome_response(503, "SMS delivery reports are not configured")
     offered = request.headers.get("authorization", "")
     if not hmac.compare_digest(offered.encode(), f"Bearer {token}".encode()):
@@ -54,10 +61,10 @@ async def sms_delivery_report(
                     connection,
                     delivery_id=report.reference,
                     reason=f"SMS gateway: {report.reason or 'undelivered'}",
-                    contacts=runtime.components["contacts"],
+                    contacts=contacts,
                 )
     except UnknownReceipt:
         return outcome_response(404, f"No SMS was sent with reference {report.reference!r}")
     if retry is not None:
-        runtime.components["dispatcher"].wake()
+        dispatcher.wake()
     return JSONResponse({"reference": report.reference, "recorded": first})
