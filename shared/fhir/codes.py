@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from enum import StrEnum
+
+from shared.vocabulary.terms import Term
 
 PROJECT_CANONICAL = "https://fasttrack.example.org/fhir"
 EVENT_SYSTEM = f"{PROJECT_CANONICAL}/CodeSystem/event"
@@ -27,7 +30,6 @@ SERVICE_CATEGORY_SYSTEM = f"{PROJECT_CANONICAL}/CodeSystem/service-category"
 TELECONSULT = "teleconsult"
 NOTIFICATION_CATEGORY_SYSTEM = f"{PROJECT_CANONICAL}/CodeSystem/notification-category"
 STROKE_CAPABILITY_SYSTEM = f"{PROJECT_CANONICAL}/CodeSystem/stroke-capability"
-STROKE_CAPABILITIES = ("ct-24h", "thrombolysis", "thrombectomy", "stroke-unit", "teleconsult")
 # Organization extension (valueUri) in the directory: the hospital's own patient identifier
 # system (its hospital numbers), accepted in referrals besides the project's.
 PATIENT_IDENTIFIER_SYSTEM_URL = f"{PROJECT_CANONICAL}/StructureDefinition/patient-identifier-system"
@@ -61,28 +63,41 @@ class EventCode(StrEnum):
     TIME_CRITICAL_ALERT = "time-critical-alert"
 
 
-EVENT_DISPLAY: dict[EventCode, str] = {
-    EventCode.STROKE_PREALERT: "Stroke pre-alert",
-    EventCode.REFERRAL_REQUESTED: "Referral requested",
-    EventCode.REFERRAL_RECEIVED: "Referral received",
-    EventCode.REFERRAL_ACCEPTED: "Referral accepted",
-    EventCode.REFERRAL_DECLINED: "Referral declined",
-    EventCode.REFERRAL_CANCELLED: "Referral cancelled",
-    EventCode.REFERRAL_REDIRECTED: "Referral redirected",
-    EventCode.REFERRAL_COMPLETED: "Referral completed (loop closed)",
-    EventCode.CLINICAL_UPDATE: "Clinical update",
-    EventCode.TRANSFER_DEPARTED: "Transfer departed",
-    EventCode.PATIENT_ARRIVED: "Patient arrived",
-    EventCode.TELECONSULT_REQUESTED: "Teleconsult requested",
-    EventCode.NOTIFICATION_REQUESTED: "Notification requested",
-    EventCode.NOTIFICATION_SENT: "Notification sent",
-    EventCode.NOTIFICATION_DELIVERED: "Notification delivered to the recipient's device or page",
-    EventCode.NOTIFICATION_FAILED: "Notification failed",
-    EventCode.NOTIFICATION_ACKNOWLEDGED: "Notification acknowledged",
-    EventCode.NOTIFICATION_ESCALATED: "Unacknowledged alert escalated",
-    EventCode.MESSAGE_RESPONSE: "Response to a message",
-    EventCode.AVAILABILITY_CHANGED: "Hospital availability changed (e.g. CT down)",
-    EventCode.TIME_CRITICAL_ALERT: "Time-critical alert (a window or target about to pass)",
+E = EventCode
+# How each event reads (MessageHeader.eventCoding.display, and the event CodeSystem's Thai).
+EVENT_TERMS: Mapping[EventCode, Term] = {
+    E.STROKE_PREALERT: Term("Stroke pre-alert", "แจ้งเตือนล่วงหน้าผู้ป่วยโรคหลอดเลือดสมอง"),
+    E.REFERRAL_REQUESTED: Term("Referral requested", "ขอส่งต่อผู้ป่วย"),
+    E.REFERRAL_RECEIVED: Term("Referral received", "รับทราบคำขอส่งต่อ"),
+    E.REFERRAL_ACCEPTED: Term("Referral accepted", "ตอบรับการส่งต่อ"),
+    E.REFERRAL_DECLINED: Term("Referral declined", "ปฏิเสธการส่งต่อ"),
+    E.REFERRAL_CANCELLED: Term("Referral cancelled", "ยกเลิกการส่งต่อ"),
+    E.REFERRAL_REDIRECTED: Term("Referral redirected", "เปลี่ยนโรงพยาบาลปลายทาง"),
+    E.REFERRAL_COMPLETED: Term("Referral completed (loop closed)", "ปิดการส่งต่อ (แจ้งผลการรักษากลับ)"),
+    E.CLINICAL_UPDATE: Term("Clinical update", "ข้อมูลทางคลินิกเพิ่มเติม"),
+    E.TRANSFER_DEPARTED: Term("Transfer departed", "ผู้ป่วยออกเดินทางจากโรงพยาบาลต้นทาง"),
+    E.PATIENT_ARRIVED: Term("Patient arrived", "ผู้ป่วยถึงโรงพยาบาลปลายทาง"),
+    E.TELECONSULT_REQUESTED: Term("Teleconsult requested", "ขอปรึกษาแพทย์ทางไกล"),
+    E.NOTIFICATION_REQUESTED: Term("Notification requested", "ขอส่งการแจ้งเตือน"),
+    E.NOTIFICATION_SENT: Term("Notification sent", "ส่งการแจ้งเตือนแล้ว"),
+    E.NOTIFICATION_DELIVERED: Term(
+        "Notification delivered to the recipient's device or page",
+        "การแจ้งเตือนถึงอุปกรณ์หรือหน้าจอของผู้รับแล้ว",
+    ),
+    E.NOTIFICATION_FAILED: Term("Notification failed", "ส่งการแจ้งเตือนไม่สำเร็จ"),
+    E.NOTIFICATION_ACKNOWLEDGED: Term("Notification acknowledged", "ผู้รับยืนยันรับทราบการแจ้งเตือนแล้ว"),
+    E.NOTIFICATION_ESCALATED: Term(
+        "Unacknowledged alert escalated", "ยกระดับการแจ้งเตือนที่ยังไม่มีผู้รับทราบ"
+    ),
+    E.MESSAGE_RESPONSE: Term("Response to a message", "ตอบกลับข้อความ"),
+    E.AVAILABILITY_CHANGED: Term(
+        "Hospital availability changed (e.g. CT down)",
+        "ความพร้อมของโรงพยาบาลเปลี่ยน (เช่น CT ใช้งานไม่ได้)",
+    ),
+    E.TIME_CRITICAL_ALERT: Term(
+        "Time-critical alert (a window or target about to pass)",
+        "แจ้งเตือนเวลาวิกฤต (ใกล้หมดช่วงเวลาการรักษา)",
+    ),
 }
 
 

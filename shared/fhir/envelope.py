@@ -23,8 +23,8 @@ from fhir.resources.R4B.resource import Resource as FHIRAbstractModel
 from pydantic import ValidationError
 
 from shared.fhir.codes import (
-    EVENT_DISPLAY,
     EVENT_SYSTEM,
+    EVENT_TERMS,
     PROJECT_CANONICAL,
     RESPONSE_CODE_SYSTEM,
     EventCode,
@@ -166,7 +166,7 @@ def build_message(
         "eventCoding": {
             "system": EVENT_SYSTEM,
             "code": event.value,
-            "display": EVENT_DISPLAY[event],
+            "display": EVENT_TERMS[event].english,
         },
         "sender": {"reference": sender},
         "destination": [

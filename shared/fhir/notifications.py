@@ -14,6 +14,7 @@ from typing import Any
 from shared.fhir.codes import NOTIFICATION_CATEGORY_SYSTEM, EventCode, organization_reference
 from shared.fhir.envelope import FhirMessage, build_message
 from shared.fhir.models import CommunicationRequest
+from shared.vocabulary.notification_categories import NotificationCategory
 
 TEXT_PLAIN = "text/plain; charset=utf-8"
 
@@ -55,7 +56,7 @@ def payload_texts(request: CommunicationRequest) -> dict[str, str]:
 def notification_request_message(
     *,
     request_id: str,
-    category: str,
+    category: NotificationCategory,
     referral_id: str,
     recipients: Sequence[str],
     english: str,
@@ -71,7 +72,9 @@ def notification_request_message(
             "id": request_id,
             "status": "active",
             "priority": "stat",
-            "category": [{"coding": [{"system": NOTIFICATION_CATEGORY_SYSTEM, "code": category}]}],
+            "category": [
+                {"coding": [{"system": NOTIFICATION_CATEGORY_SYSTEM, "code": category.value}]}
+            ],
             "about": [{"reference": f"Task/{referral_id}"}],
             "recipient": [{"reference": organization_reference(org)} for org in recipients],
             "authoredOn": datetime.now(UTC).isoformat(),

@@ -50,6 +50,15 @@ REASON_REQUIRED = frozenset({S.REJECTED, S.CANCELLED, S.FAILED, S.ON_HOLD})
 TERMINAL = frozenset(
     s for s, targets in ALLOWED_TRANSITIONS.items() if targets <= {S.ENTERED_IN_ERROR}
 )
+# Still waiting for the owner's answer: it may yet accept or reject.
+AWAITING_ANSWER = frozenset(
+    s for s, targets in ALLOWED_TRANSITIONS.items() if {S.ACCEPTED, S.REJECTED} <= targets
+)
+
+
+def status_codes(statuses: frozenset[TaskStatus]) -> list[str]:
+    """A set of states as SQL takes it (``status = ANY($n::text[])``), in a stable order."""
+    return sorted(status.value for status in statuses)
 
 
 class TransitionRefused(ValueError):

@@ -13,6 +13,7 @@ from aiokafka import AIOKafkaProducer
 
 from shared.fhir.notifications import notification_request_message
 from shared.messaging.topics import NOTIFICATION_REQUESTS
+from shared.vocabulary.notification_categories import NotificationCategory
 from tests.e2e.harness import (
     FAR_AWAY_LINE,
     FAR_AWAY_PHONE,
@@ -67,7 +68,7 @@ async def test_a_text_the_phone_never_got_falls_back_to_line(
     sms_gateway.undeliverable.add(f"66{FAR_AWAY_PHONE[1:]}")
     message = notification_request_message(
         request_id=f"far-away-{referral_id}",
-        category="stroke-alert",
+        category=NotificationCategory.STROKE_ALERT,
         referral_id=referral_id,
         recipients=[],
         english="Stroke alert: please call the hub.",

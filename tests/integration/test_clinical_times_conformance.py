@@ -10,8 +10,9 @@ from datetime import UTC, datetime
 from services.referral.adapters.clinical_resources import reported_from_clock
 from services.referral.adapters.fhir_inbound import request_from_message
 from services.referral.adapters.fhir_mapping import referral_requested_message
-from services.referral.domain.clock import Milestone, MilestoneCode, TimeSource
+from services.referral.domain.clock import Milestone, TimeSource
 from shared.fhir.envelope import parse_message
+from shared.vocabulary.milestones import MilestoneCode
 from tests.fhir_validator import FhirValidator
 from tests.support import EXAMPLE_REFERRAL
 

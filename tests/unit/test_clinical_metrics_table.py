@@ -10,10 +10,11 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from services.referral.domain.clock import Milestone, MilestoneCode, TimeSource
+from services.referral.domain.clock import Milestone, TimeSource
 from services.referral.domain.kpi import kpi_report, outcomes_of
 from services.referral.domain.metrics import compute_metrics
 from shared.province_time import PROVINCE_ZONE
+from shared.vocabulary.milestones import MilestoneCode
 
 M = MilestoneCode
 BKK = PROVINCE_ZONE

@@ -15,12 +15,13 @@ from services.referral.adapters.clinical_resources import reported_from_clock
 from services.referral.adapters.fhir_inbound import change_from_message, request_from_message
 from services.referral.adapters.fhir_mapping import referral_requested_message
 from services.referral.adapters.notification_texts import stroke_team_alert
-from services.referral.domain.clock import Milestone, MilestoneCode, TimeSource
+from services.referral.domain.clock import Milestone, TimeSource
 from services.referral.domain.lifecycle import ReportedTime
 from services.referral.domain.model import InvalidReferral
 from shared.fhir.envelope import parse_message
 from shared.fhir.models import CommunicationRequest
 from shared.fhir.notifications import payload_texts
+from shared.vocabulary.milestones import MilestoneCode
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "referral-requested.json"
 NOW = datetime(2026, 11, 23, 3, 0, tzinfo=UTC)

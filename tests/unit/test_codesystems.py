@@ -1,13 +1,34 @@
-"""The project's CodeSystems: valid R4B, at their canonical URLs, covering the codes in use."""
+"""The project's CodeSystems: valid R4B, at their canonical URLs, generated from the vocabularies
+the services use (every code of each enum, worded in English and Thai)."""
 
 from __future__ import annotations
+
+from collections.abc import Mapping
+from enum import StrEnum
+from typing import Any
 
 import pytest
 from fhir.resources.R4B.codesystem import CodeSystem
 
-from services.referral.domain.lifecycle import EVENT_MILESTONES
 from shared.fhir import codes
-from shared.fhir.codesystems import CODE_SYSTEMS, DECLINE_REASONS, MILESTONES, ProjectCodeSystem
+from shared.fhir.codesystems import CODE_SYSTEMS, ProjectCodeSystem
+from shared.vocabulary.capabilities import CAPABILITY_TERMS, StrokeCapability
+from shared.vocabulary.decline_reasons import DECLINE_REASON_TERMS, DeclineReason
+from shared.vocabulary.milestones import MILESTONE_TERMS, MilestoneCode
+from shared.vocabulary.notification_categories import (
+    NOTIFICATION_CATEGORY_TERMS,
+    NotificationCategory,
+)
+from shared.vocabulary.terms import Term
+
+# Each published vocabulary: its CodeSystem id, its codes and their words.
+VOCABULARIES: list[tuple[str, type[StrEnum], Mapping[Any, Term]]] = [
+    ("event", codes.EventCode, codes.EVENT_TERMS),
+    ("milestone", MilestoneCode, MILESTONE_TERMS),
+    ("decline-reason", DeclineReason, DECLINE_REASON_TERMS),
+    ("notification-category", NotificationCategory, NOTIFICATION_CATEGORY_TERMS),
+    ("stroke-capability", StrokeCapability, CAPABILITY_TERMS),
+]
 
 
 def concept_codes(code_system: dict[str, object]) -> list[str]:
@@ -56,39 +77,31 @@ def test_urls_are_the_constants_the_messages_use() -> None:
     assert CODE_SYSTEMS["stroke-capability"].url == codes.STROKE_CAPABILITY_SYSTEM
 
 
-def test_event_code_system_covers_every_event_code_with_its_display() -> None:
-    data = CODE_SYSTEMS["event"].to_json()
-    displays = {concept["code"]: concept["display"] for concept in data["concept"]}
-    assert set(displays) == {event.value for event in codes.EventCode}
-    for event in codes.EventCode:
-        assert displays[event.value] == codes.EVENT_DISPLAY[event]
+@pytest.mark.parametrize(("system_id", "vocabulary", "terms"), VOCABULARIES, ids=lambda v: str(v))
+def test_every_code_of_each_vocabulary_is_published_in_english_and_thai(
+    system_id: str, vocabulary: type[StrEnum], terms: Mapping[Any, Term]
+) -> None:
+    published = {c["code"]: c for c in CODE_SYSTEMS[system_id].to_json()["concept"]}
+    assert list(published) == [code.value for code in vocabulary]
+    for code in vocabulary:
+        assert terms[code].english.strip(), code
+        assert terms[code].thai.strip(), code
+        assert published[code.value]["display"] == terms[code].english
+        assert published[code.value]["designation"] == [
+            {"language": "th", "value": terms[code].thai}
+        ]
 
 
-def test_concepts_carry_a_thai_designation() -> None:
+def test_every_concept_carries_a_thai_designation() -> None:
     for code_system in CODE_SYSTEMS.values():
         for concept in code_system.to_json()["concept"]:
-            # New event codes may arrive before their translation; every other code has one.
-            designations = concept.get("designation", [] if code_system.id == "event" else None)
-            assert designations is not None, f"{code_system.id}#{concept['code']}"
+            designations = concept.get("designation")
+            assert designations, f"{code_system.id}#{concept['code']}"
             assert all(d["language"] == "th" and d["value"] for d in designations)
 
 
-def test_the_events_of_the_referral_lifecycle_have_thai_names() -> None:
-    data = CODE_SYSTEMS["event"].to_json()
-    named = {c["code"] for c in data["concept"] if c.get("designation")}
-    assert {
-        "stroke-prealert",
-        "referral-requested",
-        "referral-accepted",
-        "referral-declined",
-        "referral-completed",
-        "transfer-departed",
-        "patient-arrived",
-    } <= named
-
-
-def test_milestones_are_those_of_the_domain_and_those_the_service_records() -> None:
-    assert MILESTONES == (
+def test_the_milestones_are_published_in_the_order_of_the_clock() -> None:
+    assert concept_codes(CODE_SYSTEMS["milestone"].to_json()) == [
         "lkw",
         "door-in-first",
         "physician-seen",
@@ -100,32 +113,15 @@ def test_milestones_are_those_of_the_domain_and_those_the_service_records() -> N
         "door-in-receiving",
         "groin-puncture",
         "loop-closed",
-    )
-    assert set(EVENT_MILESTONES.values()) <= set(MILESTONES)
+    ]
 
 
 def test_decline_reasons_and_observation_codes() -> None:
-    assert "no-bed" in DECLINE_REASONS
-    assert "other" in DECLINE_REASONS
+    declined = set(concept_codes(CODE_SYSTEMS["decline-reason"].to_json()))
+    assert "no-bed" in declined
+    assert "other" in declined
     assert concept_codes(CODE_SYSTEMS["stroke-observation"].to_json()) == [
         codes.LAST_KNOWN_WELL,
         codes.LVO_SUSPECTED,
     ]
-    assert concept_codes(CODE_SYSTEMS["stroke-capability"].to_json()) == list(
-        codes.STROKE_CAPABILITIES
-    )
     assert concept_codes(CODE_SYSTEMS["service-category"].to_json()) == [codes.TELECONSULT]
-
-
-def test_published_milestones_are_the_ones_the_metrics_compute() -> None:
-    from services.referral.domain.clock import MilestoneCode
-    from shared.fhir.codesystems import MILESTONES
-
-    assert set(MILESTONES) == {code.value for code in MilestoneCode}
-
-
-def test_published_capabilities_are_the_ones_routing_knows() -> None:
-    from services.referral.domain.routing import Capability
-    from shared.fhir.codes import STROKE_CAPABILITIES
-
-    assert set(STROKE_CAPABILITIES) == {c.value for c in Capability}

@@ -26,6 +26,7 @@ from shared.fhir.codes import EventCode
 from shared.fhir.envelope import FhirMessage, InvalidMessage, parse_message
 from shared.fhir.notifications import notification_request_message
 from shared.messaging.consumer import PermanentMessageError
+from shared.vocabulary.notification_categories import NotificationCategory
 from tests.support import EXAMPLE_REFERRAL, hospital_message
 
 NOW = datetime(2026, 11, 23, 3, 0, tzinfo=UTC)
@@ -48,7 +49,7 @@ SEEDS: list[dict[str, Any]] = [
     json.loads(
         notification_request_message(
             request_id="n-1",
-            category="stroke-alert",
+            category=NotificationCategory.STROKE_ALERT,
             referral_id="r-1",
             recipients=["trang-hospital"],
             english="Stroke alert",

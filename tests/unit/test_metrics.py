@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 
 from services.referral.domain.alerts import Alert, AlertCode, due_alerts, next_alert_at
-from services.referral.domain.clock import Milestone, MilestoneCode, TimeSource, bangkok_month
+from services.referral.domain.clock import Milestone, TimeSource, bangkok_month
 from services.referral.domain.kpi import (
     KPI_COLUMNS,
     HospitalOutcome,
@@ -23,7 +23,9 @@ from services.referral.domain.metrics import (
     compute_metrics,
     window_countdowns,
 )
+from services.referral.domain.windows import TreatmentWindow
 from shared.province_time import PROVINCE_ZONE
+from shared.vocabulary.milestones import MilestoneCode
 
 M = MilestoneCode
 A = AlertCode
@@ -261,9 +263,9 @@ def test_a_later_record_of_a_milestone_corrects_the_earlier() -> None:
 def test_window_countdowns(now_minutes: float, left: tuple[int, int, int]) -> None:
     countdowns = window_countdowns([ms(M.LAST_KNOWN_WELL, 0)], now=at(now_minutes))
     assert countdowns == [
-        WindowCountdown("thrombolysis", at(270), left[0], False),
-        WindowCountdown("thrombectomy", at(360), left[1], False),
-        WindowCountdown("thrombectomy-extended", at(1440), left[2], False),
+        WindowCountdown(TreatmentWindow.THROMBOLYSIS, at(270), left[0], False),
+        WindowCountdown(TreatmentWindow.THROMBECTOMY, at(360), left[1], False),
+        WindowCountdown(TreatmentWindow.THROMBECTOMY_EXTENDED, at(1440), left[2], False),
     ]
 
 

@@ -8,7 +8,6 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 
 from services.referral.domain.routing import (
-    Capability,
     CareModel,
     Hospital,
     RoutingRequest,
@@ -16,8 +15,9 @@ from services.referral.domain.routing import (
     haversine_km,
     recommend,
 )
+from shared.vocabulary.capabilities import StrokeCapability
 
-C = Capability
+C = StrokeCapability
 BANGKOK = timezone(timedelta(hours=7))
 NOW = datetime(2026, 11, 23, 3, 0, tzinfo=UTC)  # 10:00 in Thailand
 NETWORK = {
@@ -81,7 +81,7 @@ class Case:
     destination: str | None
     model: CareModel | None
     mentions: tuple[str, ...]  # the deciding facts, as the reasons must say them
-    down: dict[str, frozenset[Capability]] = field(default_factory=dict)
+    down: dict[str, frozenset[StrokeCapability]] = field(default_factory=dict)
     minutes: dict[tuple[str, str], float] = field(default_factory=dict)
 
 

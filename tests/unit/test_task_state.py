@@ -8,7 +8,9 @@ import pytest
 
 from shared.workflow.task_state import (
     ALLOWED_TRANSITIONS,
+    AWAITING_ANSWER,
     REASON_REQUIRED,
+    TERMINAL,
     TaskStatus,
     TransitionRefused,
     transition,
@@ -77,3 +79,8 @@ def test_states_that_need_a_reason_refuse_to_go_without_one(target: TaskStatus) 
 def test_a_reason_is_refused_where_the_state_does_not_take_one() -> None:
     with pytest.raises(TransitionRefused, match="statusReason is not allowed for 'accepted'"):
         transition(S.REQUESTED, S.ACCEPTED, status_reason="why not")
+
+
+def test_the_named_sets_of_states_are_those_of_the_table() -> None:
+    assert {S.REJECTED, S.CANCELLED, S.FAILED, S.COMPLETED, S.ENTERED_IN_ERROR} == TERMINAL
+    assert {S.REQUESTED, S.RECEIVED} == AWAITING_ANSWER

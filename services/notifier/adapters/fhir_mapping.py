@@ -15,12 +15,19 @@ from shared.fhir.envelope import FhirMessage, build_message
 from shared.fhir.models import Communication, CommunicationRequest
 from shared.fhir.notifications import payload_texts
 from shared.messaging.consumer import PermanentMessageError
+from shared.vocabulary.notification_categories import NotificationCategory
 
 CHANNEL_SYSTEM = NOTIFICATION_CHANNEL_SYSTEM
 
 
 # Alerts someone must confirm they saw (stroke and time alerts); the rest are informative.
-NEEDS_ACKNOWLEDGEMENT = frozenset({"stroke-alert", "time-alert", "teleconsult-request"})
+NEEDS_ACKNOWLEDGEMENT = frozenset(
+    {
+        NotificationCategory.STROKE_ALERT,
+        NotificationCategory.TIME_ALERT,
+        NotificationCategory.TELECONSULT_REQUEST,
+    }
+)
 _LINK = re.compile(r"Open: (\S+)$")
 
 

@@ -16,10 +16,11 @@ from fhir.resources.R4B.procedure import Procedure
 from fhir.resources.R4B.resource import Resource
 
 from services.referral.adapters.clinical_times import quality_extensions
-from services.referral.domain.clock import Milestone, MilestoneCode
+from services.referral.domain.clock import Milestone
 from services.referral.domain.lifecycle import ReportedTime
 from shared.fhir.codes import organization_reference
 from shared.fhir.ids import derived_id
+from shared.vocabulary.milestones import MilestoneCode
 
 M = MilestoneCode
 # Clock milestones as the clinical times a hospital reports (where they happened is kept).

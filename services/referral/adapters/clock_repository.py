@@ -7,18 +7,21 @@ from datetime import datetime, timedelta
 
 import asyncpg
 
+from services.referral.domain.alerts import AlertCode
 from shared.db.pool import Connection
+from shared.vocabulary.milestones import MilestoneCode
+from shared.workflow.task_state import AWAITING_ANSWER, TERMINAL, status_codes
 
 # Alerts about one referral's own deadline; every other alert is about the patient's clock,
 # and raised once for the patient whatever referral it is on.
-PER_REFERRAL_ALERTS = ("referral-not-accepted",)
+PER_REFERRAL_ALERTS = (AlertCode.REFERRAL_NOT_ACCEPTED.value,)
 
 
 async def record_milestone(
     connection: Connection,
     *,
     referral_id: str,
-    code: str,
+    code: MilestoneCode,
     occurred_at: datetime,
     source: str,
     uncertain: bool,
@@ -38,7 +41,7 @@ async def record_milestone(
             recorded_at = now()
         """,
         referral_id,
-        code,
+        code.value,
         occurred_at,
         source,
         uncertain,
@@ -98,16 +101,16 @@ async def referrals_in_alert_windows(
     rows = await connection.fetch(
         """
         SELECT r.id FROM referral r
-        WHERE r.status NOT IN ('rejected', 'cancelled', 'failed', 'completed', 'entered-in-error')
+        WHERE r.status <> ALL($6::text[])
           AND r.replaced_by IS NULL
           AND (
-            (r.status IN ('requested', 'received') AND r.accept_by <= $1)
+            (r.status = ANY($7::text[]) AND r.accept_by <= $1)
             OR EXISTS (
-                SELECT 1 FROM milestone m WHERE m.referral_id = r.clock_id AND m.code = 'lkw'
+                SELECT 1 FROM milestone m WHERE m.referral_id = r.clock_id AND m.code = $8
                   AND m.occurred_at BETWEEN $1 - $3::interval AND $1 - $2::interval)
             OR EXISTS (
                 SELECT 1 FROM milestone m
-                WHERE m.referral_id = r.clock_id AND m.code = 'door-in-first'
+                WHERE m.referral_id = r.clock_id AND m.code = $9
                   AND m.occurred_at BETWEEN $1 - $5::interval AND $1 - $4::interval)
           )
         """,
@@ -116,6 +119,10 @@ async def referrals_in_alert_windows(
         lkw_window[1],
         dido_window[0],
         dido_window[1],
+        status_codes(TERMINAL),
+        status_codes(AWAITING_ANSWER),
+        MilestoneCode.LAST_KNOWN_WELL.value,
+        MilestoneCode.DOOR_IN_FIRST.value,
     )
     return [row["id"] for row in rows]
 

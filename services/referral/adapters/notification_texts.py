@@ -8,10 +8,10 @@ from services.referral.domain.model import Referral, RequestReferral
 from services.referral.domain.readable_time import english_moment, thai_moment
 from shared.fhir import codes
 from shared.fhir.codes import EventCode, organization_reference
-from shared.fhir.codesystems import TIME_ALERT
 from shared.fhir.envelope import FhirMessage
 from shared.fhir.ids import derived_id
 from shared.fhir.notifications import notification_request_message
+from shared.vocabulary.notification_categories import NotificationCategory
 
 
 def stroke_team_alert(
@@ -43,7 +43,7 @@ def stroke_team_alert(
             facts_th.append(f"ปกติครั้งสุดท้าย {thai}")
     return notification_request_message(
         request_id=derived_id("cr-stroke-team-", request.referral_id),
-        category="stroke-alert",
+        category=NotificationCategory.STROKE_ALERT,
         referral_id=request.referral_id,
         recipients=[request.owner_org],
         english=f"{kind} {', '.join(facts)}. Open: {referral_url}",
@@ -86,7 +86,7 @@ def requester_notice(
     """A notification-requested for the referring hospital (PDPA: no patient data)."""
     return notification_request_message(
         request_id=derived_id("cr-", notice_id),
-        category="referral-status",
+        category=NotificationCategory.REFERRAL_STATUS,
         referral_id=referral.id,
         recipients=[referral.requester_org],
         english=f"{text}. Open: {referral_url}",
@@ -109,7 +109,7 @@ def time_alert(
     """A time-critical alert for the stroke teams (needs acknowledgement: priority stat)."""
     return notification_request_message(
         request_id=derived_id(f"cr-alert-{code}-", referral.id),
-        category=TIME_ALERT,
+        category=NotificationCategory.TIME_ALERT,
         referral_id=referral.id,
         recipients=recipients,
         english=f"Stroke alert ({code}): {text} Open: {referral_url}",

@@ -13,7 +13,7 @@ from services.referral.domain.model import (
     TimelineEntry,
 )
 from shared.db.pool import Connection
-from shared.workflow.task_state import TaskStatus
+from shared.workflow.task_state import AWAITING_ANSWER, TaskStatus, status_codes
 
 
 async def insert_referral(connection: Connection, *, request: RequestReferral) -> bool:
@@ -246,13 +246,16 @@ async def owners_in_chain(connection: Connection, *, referral_id: str) -> list[s
     return [row["owner_org"] for row in rows]
 
 
-_AWAITING_ANSWER = "status IN ('requested', 'received') AND replaced_by IS NULL AND accept_by < $1"
+# $1: now, $2: the states awaiting an answer.
+_AWAITING_ANSWER = "status = ANY($2::text[]) AND replaced_by IS NULL AND accept_by < $1"
 
 
 async def overdue_referral_ids(connection: Connection, *, now: datetime) -> list[str]:
     """Referrals still waiting for an answer past their accept-by deadline, most overdue first."""
     rows = await connection.fetch(
-        f"SELECT id FROM referral WHERE {_AWAITING_ANSWER} ORDER BY accept_by", now
+        f"SELECT id FROM referral WHERE {_AWAITING_ANSWER} ORDER BY accept_by",
+        now,
+        status_codes(AWAITING_ANSWER),
     )
     return [row["id"] for row in rows]
 
@@ -263,8 +266,9 @@ async def lock_if_overdue(
     """The referral, locked for this transaction, if it is still waiting past its deadline and
     no other transaction holds it."""
     row = await connection.fetchrow(
-        f"SELECT id FROM referral WHERE {_AWAITING_ANSWER} AND id = $2 FOR UPDATE SKIP LOCKED",
+        f"SELECT id FROM referral WHERE {_AWAITING_ANSWER} AND id = $3 FOR UPDATE SKIP LOCKED",
         now,
+        status_codes(AWAITING_ANSWER),
         referral_id,
     )
     if row is None:

@@ -2,7 +2,11 @@
 period (shared/retention.py): the hospital number, and the free text of the timeline (decline
 reasons, outcomes). Ids, states, times, hospitals and milestones stay for the figures."""
 
-CLOSED = "('completed', 'rejected', 'cancelled', 'failed', 'entered-in-error')"
+from shared.workflow.task_state import TERMINAL, status_codes
+
+# The statements take one parameter, the cutoff (shared/retention.py); the closed states are
+# written in from the state machine's own set (constant codes, never input).
+CLOSED = "(" + ", ".join(f"'{code}'" for code in status_codes(TERMINAL)) + ")"
 
 PERSONAL_DATA = (
     f"""

@@ -9,9 +9,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from services.referral.domain.clock import Clock, Milestone, MilestoneCode, require_aware
-from services.referral.domain.metrics import WINDOWS
+from services.referral.domain.clock import Clock, Milestone, require_aware
 from services.referral.domain.readable_time import english_moment, thai_moment
+from services.referral.domain.windows import TreatmentWindow
+from shared.vocabulary.milestones import MilestoneCode
 
 M = MilestoneCode
 
@@ -85,7 +86,7 @@ def _pending(
     lkw = got.get(M.LAST_KNOWN_WELL)
     if lkw is not None and M.NEEDLE not in got:
         # AHA/ASA 2019 window of 4.5 h; warn at 3.5 h and 4 h (docs/clinical-metrics.md).
-        closes = lkw.occurred_at + WINDOWS[0][1]
+        closes = lkw.occurred_at + TreatmentWindow.THROMBOLYSIS.length
         for code, after in LKW_ALERTS:
             text, thai = _lkw_texts(after, closes, lkw.doubtful)
             out.append(Alert(code, lkw.occurred_at + after, text, lkw.doubtful, thai))

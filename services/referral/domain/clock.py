@@ -14,20 +14,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from shared.province_time import PROVINCE_ZONE
-
-
-class MilestoneCode(StrEnum):
-    LAST_KNOWN_WELL = "lkw"
-    DOOR_IN_FIRST = "door-in-first"
-    PHYSICIAN_SEEN = "physician-seen"
-    CT_STARTED = "ct-started"
-    REFERRAL_REQUESTED = "referral-requested"  # milestone 5 is a pair: requested -> accepted
-    REFERRAL_ACCEPTED = "referral-accepted"
-    NEEDLE = "needle"
-    DOOR_OUT_FIRST = "door-out-first"
-    DOOR_IN_RECEIVING = "door-in-receiving"
-    GROIN_PUNCTURE = "groin-puncture"
-    LOOP_CLOSED = "loop-closed"
+from shared.vocabulary.milestones import MilestoneCode
 
 
 class TimeSource(StrEnum):

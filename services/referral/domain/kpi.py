@@ -13,8 +13,9 @@ import statistics
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from services.referral.domain.clock import Clock, Milestone, MilestoneCode, bangkok_month
+from services.referral.domain.clock import Clock, Milestone, bangkok_month
 from services.referral.domain.metrics import Metric, compute_metrics
+from shared.vocabulary.milestones import MilestoneCode
 
 M = MilestoneCode
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from enum import Enum
@@ -54,16 +53,6 @@ class ReportedTime:
     hospital: str | None = None
 
 
-# Milestone codes (docs/clinical-metrics.md) that lifecycle events themselves stamp.
-EVENT_MILESTONES: dict[EventCode, str] = {
-    EventCode.REFERRAL_REQUESTED: "referral-requested",
-    EventCode.REFERRAL_ACCEPTED: "referral-accepted",
-    EventCode.TRANSFER_DEPARTED: "door-out-first",
-    EventCode.PATIENT_ARRIVED: "door-in-receiving",
-    EventCode.REFERRAL_COMPLETED: "loop-closed",
-}
-
-
 @dataclass(frozen=True, kw_only=True)
 class ReferralChange:
     """A hospital reports a step of a referral (the Task it sends carries the new state)."""
@@ -81,47 +70,6 @@ class ReferralChange:
     # referral-completed: the outcome the receiving hospital returns (Task.output), which
     # closes the loop for the referring hospital.
     outcome: str | None = None
-
-
-def milestone_code(reported: ReportedTime, *, hospital: str, first_hospital: str) -> str | None:
-    """The milestone a reported time is, by where it happened: a door-in is the first
-    hospital's or the receiving one's; leaving the receiving hospital is no stroke milestone."""
-    at_first_hospital = hospital == first_hospital
-    if reported.kind == "door-in":
-        return "door-in-first" if at_first_hospital else "door-in-receiving"
-    if reported.kind == "door-out":
-        return "door-out-first" if at_first_hospital else None
-    return reported.kind
-
-
-def milestones_of(referral: Referral, change: ReferralChange) -> list[tuple[str, ReportedTime]]:
-    """The milestones a change records: its own (accepted, departed, ...) and the clinical times
-    it reports, named by where they happened (the resource's hospital, else the sender's)."""
-    found: list[tuple[str, ReportedTime]] = []
-    own = EVENT_MILESTONES.get(change.event)
-    if own is not None:
-        found.append((own, ReportedTime(kind=own, occurred_at=change.occurred_at)))
-    found.extend(
-        named_milestones(
-            change.reported_times, sender=change.sender_org, first_hospital=referral.requester_org
-        )
-    )
-    return found
-
-
-def named_milestones(
-    times: Iterable[ReportedTime], *, sender: str, first_hospital: str
-) -> list[tuple[str, ReportedTime]]:
-    """Reported clinical times as milestones, each named by the hospital where it happened
-    (the resource's, else the sender's)."""
-    found: list[tuple[str, ReportedTime]] = []
-    for reported in times:
-        code = milestone_code(
-            reported, hospital=reported.hospital or sender, first_hospital=first_hospital
-        )
-        if code is not None:
-            found.append((code, reported))
-    return found
 
 
 def apply(referral: Referral, change: ReferralChange) -> TaskStatus:

@@ -11,16 +11,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
-from services.referral.domain.clock import (
-    Clock,
-    Milestone,
-    MilestoneCode,
-    Place,
-    require_aware,
-)
+from services.referral.domain.clock import Clock, Milestone, Place, require_aware
 from services.referral.domain.readable_time import minutes_left, whole_minutes
+from services.referral.domain.windows import TreatmentWindow
+from shared.vocabulary.milestones import MilestoneCode
 
 
 @dataclass(frozen=True)
@@ -55,12 +51,6 @@ _SPANS: tuple[_Span, ...] = (
 # (AHA Target: Stroke III): 60 min for a transferred patient, 90 min for one who came directly.
 DEVICE_TARGET_TRANSFER = 60
 DEVICE_TARGET_DIRECT = 90
-# Windows from LKW (AHA/ASA 2019): thrombolysis 4.5 h, thrombectomy 6 h, selected up to 24 h.
-WINDOWS: tuple[tuple[str, timedelta], ...] = (
-    ("thrombolysis", timedelta(hours=4.5)),
-    ("thrombectomy", timedelta(hours=6)),
-    ("thrombectomy-extended", timedelta(hours=24)),
-)
 
 
 def _span(
@@ -124,7 +114,7 @@ def _door_to_device(clock: Clock) -> Metric | None:
 
 @dataclass(frozen=True)
 class WindowCountdown:
-    code: str  # thrombolysis | thrombectomy | thrombectomy-extended
+    code: TreatmentWindow
     closes_at: datetime
     minutes_left: int  # whole minutes, rounded down; negative once closed
     uncertain: bool
@@ -137,10 +127,10 @@ def window_countdowns(milestones: Iterable[Milestone], *, now: datetime) -> list
         return []
     return [
         WindowCountdown(
-            code,
-            lkw.occurred_at + span,
-            minutes_left(lkw.occurred_at + span - now),
+            window,
+            lkw.occurred_at + window.length,
+            minutes_left(lkw.occurred_at + window.length - now),
             lkw.doubtful,
         )
-        for code, span in WINDOWS
+        for window in TreatmentWindow
     ]

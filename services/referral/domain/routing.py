@@ -15,9 +15,9 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any, NamedTuple
 
-THROMBOLYSIS_WINDOW = timedelta(hours=4.5)
-THROMBECTOMY_WINDOW = timedelta(hours=6)
-THROMBECTOMY_EXTENDED_WINDOW = timedelta(hours=24)  # selected patients only (DAWN, DEFUSE 3)
+from services.referral.domain.windows import TreatmentWindow
+from shared.vocabulary.capabilities import StrokeCapability
+
 MAX_BYPASS_EXTRA_MINUTES = 30.0
 EARTH_RADIUS_KM = 6371.0
 
@@ -29,25 +29,17 @@ class CareModel(StrEnum):
     TELESTROKE_DRIP_AND_STAY = "telestroke-drip-and-stay"
 
 
-class Capability(StrEnum):
-    CT_24H = "ct-24h"
-    THROMBOLYSIS = "thrombolysis"
-    THROMBECTOMY = "thrombectomy"
-    STROKE_UNIT = "stroke-unit"
-    TELECONSULT = "teleconsult"
-
-
 @dataclass(frozen=True)
 class Hospital:
     id: str
     name: str
     latitude: float | None
     longitude: float | None
-    capabilities: frozenset[Capability]
+    capabilities: frozenset[StrokeCapability]
     # Live availability: what is out of service right now (CT down, stroke unit full).
-    unavailable: frozenset[Capability] = frozenset()
+    unavailable: frozenset[StrokeCapability] = frozenset()
 
-    def can(self, *needed: Capability) -> bool:
+    def can(self, *needed: StrokeCapability) -> bool:
         """Has every capability in ``needed`` and none of them is out of service now."""
         return all(c in self.capabilities and c not in self.unavailable for c in needed)
 
@@ -119,8 +111,8 @@ class RoutingDecision:
     alternatives: tuple[str, ...] = ()
 
 
-LYSIS_NEEDS = (Capability.CT_24H, Capability.THROMBOLYSIS)
-THROMBECTOMY_NEEDS = (Capability.CT_24H, Capability.THROMBECTOMY)
+LYSIS_NEEDS = (StrokeCapability.CT_24H, StrokeCapability.THROMBOLYSIS)
+THROMBECTOMY_NEEDS = (StrokeCapability.CT_24H, StrokeCapability.THROMBECTOMY)
 
 
 class _Option(NamedTuple):
@@ -139,16 +131,18 @@ def _duration(delta: timedelta) -> str:
 def _stay_model(hospital: Hospital) -> CareModel:
     # Without its own stroke team a hospital lyses on a hub neurologist's advice (telestroke);
     # the team exists even when the stroke unit is full, hence `capabilities`, not `can`.
-    if Capability.STROKE_UNIT not in hospital.capabilities and hospital.can(Capability.TELECONSULT):
+    if StrokeCapability.STROKE_UNIT not in hospital.capabilities and hospital.can(
+        StrokeCapability.TELECONSULT
+    ):
         return CareModel.TELESTROKE_DRIP_AND_STAY
     return CareModel.DRIP_AND_STAY
 
 
 def _origin_limits(origin: Hospital) -> str:
-    if not origin.can(Capability.CT_24H):
-        down = " (out of service)" if Capability.CT_24H in origin.capabilities else ""
+    if not origin.can(StrokeCapability.CT_24H):
+        down = " (out of service)" if StrokeCapability.CT_24H in origin.capabilities else ""
         return f"{origin.id} has no CT available{down}: transfer for imaging and thrombolysis"
-    if origin.can(Capability.TELECONSULT):
+    if origin.can(StrokeCapability.TELECONSULT):
         return f"{origin.id} has CT and teleconsult but no thrombolytic on site: no telestroke"
     return f"{origin.id} cannot give thrombolysis"
 
@@ -179,7 +173,7 @@ def recommend(
     if down:
         reasons.append(f"out of service now: {'; '.join(down)}")
 
-    def ranked(needed: tuple[Capability, ...], window: timedelta | None) -> list[_Option]:
+    def ranked(needed: tuple[StrokeCapability, ...], window: timedelta | None) -> list[_Option]:
         # Capable, not excluded, with a known travel time, reached before LKW + window.
         found = []
         for hospital in hospitals.values():
@@ -190,9 +184,9 @@ def recommend(
                 found.append(_Option(minutes, hospital))
         return sorted(found, key=lambda o: (o.minutes, o.hospital.id))
 
-    lysis = ranked(LYSIS_NEEDS, THROMBOLYSIS_WINDOW)
-    evt = ranked(THROMBECTOMY_NEEDS, THROMBECTOMY_EXTENDED_WINDOW) if lvo else []
-    lysis_open = lkw is None or now <= lkw + THROMBOLYSIS_WINDOW
+    lysis = ranked(LYSIS_NEEDS, TreatmentWindow.THROMBOLYSIS.length)
+    evt = ranked(THROMBECTOMY_NEEDS, TreatmentWindow.THROMBECTOMY_EXTENDED.length) if lvo else []
+    lysis_open = lkw is None or now <= lkw + TreatmentWindow.THROMBOLYSIS.length
 
     def decide(
         model: CareModel | None, chosen: _Option, why: str, *pools: list[_Option]
@@ -252,7 +246,7 @@ def recommend(
         arrival = now + timedelta(minutes=centre.minutes)
         phase = (
             "within the 6 h thrombectomy window"
-            if lkw is None or arrival <= lkw + THROMBECTOMY_WINDOW
+            if lkw is None or arrival <= lkw + TreatmentWindow.THROMBECTOMY.length
             else "arrives 6-24 h after last known well: thrombectomy evaluation (selected patients)"
         )
         return decide(CareModel.MOTHERSHIP, centre, f"suspected LVO, {phase}: {centre}")
@@ -260,12 +254,12 @@ def recommend(
     # 4. Nothing time-critical left: admission to the nearest stroke unit.
     if lysis_open:
         reasons.append("no thrombolysis-capable hospital reachable within the thrombolysis window")
-    elif lvo and lkw is not None and now <= lkw + THROMBECTOMY_EXTENDED_WINDOW:
+    elif lvo and lkw is not None and now <= lkw + TreatmentWindow.THROMBECTOMY_EXTENDED.length:
         reasons.append("no thrombectomy centre reachable within 24 h of last known well")
     else:
         late = "LVO suspected but past 24 h" if lvo else "past 4.5 h and no LVO suspected"
         reasons.append(f"outside treatment windows: {late}")
-    units = ranked((Capability.STROKE_UNIT,), None)
+    units = ranked((StrokeCapability.STROKE_UNIT,), None)
     if not units:
         return RoutingDecision(None, None, None, (*reasons, "no stroke unit available"), ())
     return decide(None, units[0], f"nearest stroke unit for admission: {units[0]}", units)

@@ -20,7 +20,7 @@ from services.referral.domain.readable_time import h_mm, local_iso
 from services.referral.entrypoints.deps import ensure_party
 from services.referral.service.patient_clock import patient_milestones
 from shared.auth import CallerDep
-from shared.fhir.codes import EVENT_DISPLAY, EventCode
+from shared.fhir.codes import EVENT_TERMS, EventCode
 from shared.limits import month_problem
 from shared.runtime import RuntimeDep
 from shared.web import outcome_response
@@ -109,7 +109,7 @@ async def read_referral(referral_id: str, runtime: RuntimeDep, caller: CallerDep
             "timeline": [
                 {
                     "event": step.event_code,
-                    "display": EVENT_DISPLAY.get(EventCode(step.event_code), step.event_code),
+                    "display": EVENT_TERMS[EventCode(step.event_code)].english,
                     # When it happened clinically, and apart from it when it was recorded.
                     "occurred_at": local_iso(step.occurred_at),
                     "recorded_at": local_iso(step.recorded_at),

@@ -17,8 +17,8 @@ from services.referral.domain.alerts import (
     AlertCode,
     due_alerts,
 )
-from services.referral.domain.metrics import WINDOWS
 from services.referral.domain.model import Referral
+from services.referral.domain.windows import TreatmentWindow
 from services.referral.service.context import ReferralContext
 from services.referral.service.patient_clock import patient_milestones
 from services.referral.service.watcher import ReferralWatcher
@@ -26,14 +26,13 @@ from shared.db.pool import Connection
 from shared.fhir.codes import NETWORK_ORGANIZATION, EventCode
 from shared.messaging.outbox import add_to_outbox
 from shared.messaging.topics import NOTIFICATION_REQUESTS
-from shared.workflow.task_state import TaskStatus
+from shared.workflow.task_state import AWAITING_ANSWER
 
 log = logging.getLogger(__name__)
-AWAITING_ANSWER = frozenset({TaskStatus.REQUESTED, TaskStatus.RECEIVED})
 # An alert warns ahead of a breach; once the breach itself is past (the thrombolysis window
 # closed, the DIDO target missed), paging people about it helps nobody and teaches them to
 # ignore pages. An alert goes stale at its breach.
-THROMBOLYSIS_CLOSES = dict(WINDOWS)["thrombolysis"]
+THROMBOLYSIS_CLOSES = TreatmentWindow.THROMBOLYSIS.length
 STALE_AFTER: dict[AlertCode, timedelta] = {
     **{code: THROMBOLYSIS_CLOSES - after for code, after in LKW_ALERTS},
     **{code: DIDO_WARNING_LEAD for code, _ in DIDO_LIMITS},

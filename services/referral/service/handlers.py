@@ -16,6 +16,7 @@ from services.referral.adapters import (
 )
 from services.referral.domain import lifecycle
 from services.referral.domain.lifecycle import ReferralChange
+from services.referral.domain.milestone_naming import milestones_of
 from services.referral.domain.model import (
     InvalidRequest,
     NotAParty,
@@ -28,12 +29,13 @@ from services.referral.service.intake import ReferralConflict, request_referral
 from services.referral.service.patient_clock import record_milestones
 from shared.db.pool import Connection
 from shared.fhir import references
-from shared.fhir.codes import STROKE_CAPABILITIES, EventCode
+from shared.fhir.codes import EventCode
 from shared.fhir.envelope import FhirMessage
 from shared.fhir.models import Communication, Task
 from shared.messaging.consumer import PermanentMessageError
 from shared.messaging.outbox import add_to_outbox
 from shared.messaging.topics import NOTIFICATION_REQUESTS, REFERRAL_EVENTS
+from shared.vocabulary.capabilities import StrokeCapability
 from shared.workflow.task_state import TaskStatus, TransitionRefused
 
 
@@ -123,7 +125,7 @@ async def change_referral(
         await repository.update_status(connection, referral_id=referral.id, status=new_status)
         referral = replace(referral, status=new_status)
     business_status = lifecycle.RULES[change.event].business_status
-    milestones = lifecycle.milestones_of(referral, change)
+    milestones = milestones_of(referral, change)
     await record_milestones(
         connection, referral_id=referral.id, reported_by=change.sender_org, milestones=milestones
     )
@@ -209,11 +211,10 @@ async def set_availability(
     """A hospital reports what is out of service (CT down, stroke unit full); routing uses it."""
     if sender_org != organization_id:
         raise NotAParty("A hospital reports only its own availability")
-    unknown = sorted(set(unavailable) - set(STROKE_CAPABILITIES))
+    known = [capability.value for capability in StrokeCapability]
+    unknown = sorted(set(unavailable) - set(known))
     if unknown:
-        raise InvalidRequest(
-            f"Unknown capabilities {unknown}; known: {', '.join(STROKE_CAPABILITIES)}"
-        )
+        raise InvalidRequest(f"Unknown capabilities {unknown}; known: {', '.join(known)}")
     if not await repository.set_unavailable(
         connection, organization_id=organization_id, unavailable=unavailable
     ):

@@ -7,10 +7,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from services.referral.adapters import fhir_mapping, notification_texts, repository
-from services.referral.domain.lifecycle import ReportedTime, named_milestones
+from services.referral.domain.milestone_naming import milestones_of_request
 from services.referral.domain.model import InvalidReferral, RequestReferral
 from services.referral.domain.routing import (
-    Capability,
     Hospital,
     RoutingDecision,
     RoutingRequest,
@@ -23,6 +22,7 @@ from shared.db.pool import Connection
 from shared.fhir.codes import EventCode
 from shared.messaging.outbox import add_to_outbox
 from shared.messaging.topics import NOTIFICATION_REQUESTS, REFERRAL_EVENTS
+from shared.vocabulary.capabilities import StrokeCapability
 
 # The latest accept-by deadline (Task.restriction.period.end) a referring hospital may set.
 ACCEPT_BY_AT_MOST = timedelta(hours=24)
@@ -34,15 +34,15 @@ class ReferralConflict(Exception):
 
 async def load_hospitals(connection: Connection) -> dict[str, Hospital]:
     """The directory as routing sees it: capabilities minus what is out of service now."""
-    known = {c.value for c in Capability}
+    known = {c.value for c in StrokeCapability}
     return {
         row["id"]: Hospital(
             id=row["id"],
             name=row["name"],
             latitude=row["latitude"],
             longitude=row["longitude"],
-            capabilities=frozenset(Capability(c) for c in row["capabilities"] if c in known),
-            unavailable=frozenset(Capability(c) for c in row["unavailable"] if c in known),
+            capabilities=frozenset(StrokeCapability(c) for c in row["capabilities"] if c in known),
+            unavailable=frozenset(StrokeCapability(c) for c in row["unavailable"] if c in known),
         )
         for row in await repository.directory_rows(connection)
     }
@@ -178,7 +178,7 @@ async def request_referral(
             connection,
             referral_id=request.referral_id,
             reported_by=request.requester_org,
-            milestones=_first_milestones(request),
+            milestones=milestones_of_request(request),
         )
     if announced:
         return request.referral_id
@@ -194,25 +194,3 @@ async def request_referral(
         ),
     )
     return request.referral_id
-
-
-def _first_milestones(request: RequestReferral) -> list[tuple[str, ReportedTime]]:
-    """What a new referral puts on the patient's clock: the request, LKW (how sure it is) and
-    the clinical times the referring hospital sent with it."""
-    found = [("referral-requested", ReportedTime(kind="", occurred_at=request.requested_at))]
-    if request.last_known_well is not None:
-        lkw = ReportedTime(
-            kind="lkw",
-            occurred_at=request.last_known_well,
-            source=request.lkw_source,
-            uncertain=request.lkw_uncertain,
-        )
-        found.append(("lkw", lkw))
-    found.extend(
-        named_milestones(
-            request.reported_times,
-            sender=request.requester_org,
-            first_hospital=request.requester_org,
-        )
-    )
-    return found

@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from services.referral.adapters import clock_repository
-from services.referral.domain.clock import Milestone, MilestoneCode, TimeSource
+from services.referral.domain.clock import Milestone, TimeSource
 from services.referral.domain.lifecycle import ReportedTime
 from shared.db.pool import Connection
+from shared.vocabulary.milestones import MilestoneCode
 
 _MILESTONE_CODES = {code.value for code in MilestoneCode}
 _TIME_SOURCES = {source.value for source in TimeSource}
@@ -34,7 +35,7 @@ async def record_milestones(
     *,
     referral_id: str,
     reported_by: str,
-    milestones: Iterable[tuple[str, ReportedTime]],
+    milestones: Iterable[tuple[MilestoneCode, ReportedTime]],
 ) -> None:
     """On the patient's clock; each at the hospital its resource names, else the sender's."""
     for code, reported in milestones:

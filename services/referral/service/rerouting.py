@@ -12,7 +12,7 @@ from opentelemetry.instrumentation.utils import suppress_instrumentation
 
 from services.referral.adapters import directory, fhir_mapping, notification_texts, repository
 from services.referral.adapters.clinical_resources import reported_from_clock
-from services.referral.domain.clock import Clock, MilestoneCode
+from services.referral.domain.clock import Clock
 from services.referral.domain.model import Referral, RequestReferral
 from services.referral.service.context import ReferralContext
 from services.referral.service.intake import advise, request_referral
@@ -22,6 +22,7 @@ from shared.db.pool import Connection
 from shared.fhir.codes import NETWORK_ORGANIZATION, EventCode
 from shared.messaging.outbox import add_to_outbox
 from shared.messaging.topics import NOTIFICATION_REQUESTS, REFERRAL_EVENTS
+from shared.vocabulary.milestones import MilestoneCode
 from shared.workflow.task_state import TaskStatus, transition
 
 log = logging.getLogger(__name__)

@@ -11,6 +11,7 @@ from shared.fhir.envelope import FhirMessage, build_message
 from shared.fhir.ids import derived_id
 from shared.fhir.models import ServiceRequest, Task
 from shared.fhir.notifications import notification_request_message
+from shared.vocabulary.notification_categories import NotificationCategory
 
 
 def referral_parties(message: FhirMessage) -> tuple[str, str, str] | None:
@@ -60,7 +61,7 @@ def neurologist_alert(consult: Consult, *, consult_url: str, source_endpoint: st
     """Pages the consultant hospital's on-call neurologist; no patient data beyond the link."""
     return notification_request_message(
         request_id=derived_id("cr-", consult.id),
-        category="teleconsult-request",
+        category=NotificationCategory.TELECONSULT_REQUEST,
         referral_id=consult.referral_id,
         recipients=[consult.consultant_org],
         english=f"Telestroke consult requested. Open: {consult_url}",

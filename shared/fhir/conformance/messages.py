@@ -8,8 +8,8 @@ from typing import Any
 from fhir.resources.R4B.messagedefinition import MessageDefinition
 
 from shared.fhir.codes import (
-    EVENT_DISPLAY,
     EVENT_SYSTEM,
+    EVENT_TERMS,
     PROJECT_CANONICAL,
     EventCode,
 )
@@ -91,8 +91,8 @@ def message_definition(event: EventCode, *, answered: bool) -> dict[str, Any]:
             "MessageDefinition",
             id=event.value,
             name="".join(part.capitalize() for part in event.value.split("-")),
-            title=EVENT_DISPLAY[event],
-            description=f"{EVENT_DISPLAY[event]}. Carries {carries}.",
+            title=EVENT_TERMS[event].english,
+            description=f"{EVENT_TERMS[event].english}. Carries {carries}.",
         ),
         "eventCoding": {"system": EVENT_SYSTEM, "code": event.value},
         "category": "notification",

@@ -1,0 +1,41 @@
+"""What a notification is about (CommunicationRequest.category): the producers set it, the
+notifier routes, words and escalates by it."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from enum import StrEnum
+
+from shared.vocabulary.terms import Term
+
+
+class NotificationCategory(StrEnum):
+    STROKE_ALERT = "stroke-alert"
+    TELECONSULT_REQUEST = "teleconsult-request"
+    REFERRAL_STATUS = "referral-status"
+    TIME_ALERT = "time-alert"
+
+
+C = NotificationCategory
+NOTIFICATION_CATEGORY_TERMS: Mapping[NotificationCategory, Term] = {
+    C.STROKE_ALERT: Term(
+        "Stroke alert",
+        "แจ้งเตือนทีม stroke",
+        "A stroke patient is coming: page the receiving hospital's stroke team.",
+    ),
+    C.TELECONSULT_REQUEST: Term(
+        "Teleconsult request",
+        "ขอปรึกษาแพทย์ทางไกล",
+        "Page the on-call neurologist for a teleconsult.",
+    ),
+    C.REFERRAL_STATUS: Term(
+        "Referral status",
+        "สถานะการส่งต่อ",
+        "Tell the referring hospital that its referral was accepted or declined.",
+    ),
+    C.TIME_ALERT: Term(
+        "Time-critical alert",
+        "แจ้งเตือนเวลาวิกฤต",
+        "A treatment window or a target is about to pass (e.g. LKW + 3.5 h without needle).",
+    ),
+}
