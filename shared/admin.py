@@ -1,7 +1,8 @@
 """Operator commands: ``python -m shared.admin migrate | create-topics | send FILE``.
 
 ``send`` is what a hospital system does: it puts a FHIR message Bundle on its sender's own inbound
-topic (keyed by the focus Task id) and waits for the network's response message.
+topic (keyed by the focus Task id) and waits for the network's response message; with
+``FT_KAFKA_SASL_USERNAME`` set it logs in as that hospital (shared/messaging/hospital_login.py).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from shared.db.migrations import upgrade_all
 from shared.fhir.envelope import InvalidMessage, parse_message
 from shared.fhir.references import organization_id
 from shared.messaging import headers
+from shared.messaging.hospital_login import HospitalLogin
 from shared.messaging.topics import (
     CATALOGUE,
     HOSPITAL_RESPONSES,
@@ -34,8 +36,10 @@ class MissingTopic(LookupError):
     """The topic a command needs does not exist (topics are never created by accident)."""
 
 
-async def existing_topics(bootstrap_servers: str) -> set[str]:
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers)
+async def existing_topics(bootstrap_servers: str, login: HospitalLogin | None = None) -> set[str]:
+    """The topics there are (as a hospital: those its ACLs let it see)."""
+    options = login.client_options() if login else {}
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers, **options)
     await admin.start()
     try:
         return set(await admin.list_topics())
@@ -64,10 +68,16 @@ async def create_topics(bootstrap_servers: str, topics: tuple[Topic, ...] = CATA
         await admin.close()
 
 
-async def send_and_wait(bootstrap_servers: str, document: bytes, timeout_s: float) -> str:
-    """Sends a message to its sender's inbound topic; returns the response message (JSON) for
-    it. Raises InvalidMessage when the message names no hospital that can have a topic, and
-    MissingTopic when its hospital has none yet."""
+async def send_and_wait(
+    bootstrap_servers: str,
+    document: bytes,
+    timeout_s: float,
+    login: HospitalLogin | None = None,
+) -> str:
+    """Sends a message to its sender's inbound topic, logged in as ``login`` if given; returns
+    the response message (JSON) for it. Raises InvalidMessage when the message names no hospital
+    that can have a topic, or another hospital than the login, and MissingTopic when its
+    hospital has none yet (or the login may not see it)."""
     message = parse_message(document)
     key = (message.focus[0].split("/")[-1] if message.focus else message.message_id).encode()
     try:
@@ -77,7 +87,14 @@ async def send_and_wait(bootstrap_servers: str, document: bytes, timeout_s: floa
             f"MessageHeader.sender {message.sender[:80]!r} names no hospital with a topic "
             "(expected Organization/<id>)"
         ) from None
-    existing = await existing_topics(bootstrap_servers)
+    user = login.sasl_username if login else None
+    if user is not None and organization_id(message.sender) != user:
+        raise InvalidMessage(
+            f"MessageHeader.sender {message.sender[:80]!r} is not Organization/{user}, the "
+            "hospital you log in as: a hospital sends only in its own name"
+        )
+    options = login.client_options() if login else {}
+    existing = await existing_topics(bootstrap_servers, login)
     if inbound.name not in existing:
         raise MissingTopic(inbound.name)
     # The answer is on the sender's own topic, or the shared one if it is not in the directory.
@@ -86,8 +103,11 @@ async def send_and_wait(bootstrap_servers: str, document: bytes, timeout_s: floa
         *answers,
         bootstrap_servers=bootstrap_servers,
         enable_auto_commit=False,
+        **options,
     )
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap_servers, enable_idempotence=True)
+    producer = AIOKafkaProducer(
+        bootstrap_servers=bootstrap_servers, enable_idempotence=True, **options
+    )
     await consumer.start()
     await producer.start()
     try:
@@ -147,15 +167,18 @@ def main(argv: list[str] | None = None) -> int:
         document = Path(args.file).read_bytes()
         try:
             answer = asyncio.run(
-                send_and_wait(settings.kafka_bootstrap_servers, document, args.timeout)
+                send_and_wait(
+                    settings.kafka_bootstrap_servers, document, args.timeout, HospitalLogin()
+                )
             )
         except InvalidMessage as invalid:
             print(f"not sent: {invalid.reason}", file=sys.stderr)
             return 2
         except MissingTopic as missing:
             print(
-                f"not sent: there is no topic {missing} yet (python -m shared.admin "
-                "create-topics --hospital <the sender's id>, or kafka.sh grant-hospital)",
+                f"not sent: no topic {missing} that this login may use (an operator creates "
+                "it with kafka.sh grant-hospital or python -m shared.admin create-topics "
+                "--hospital <the sender's id>)",
                 file=sys.stderr,
             )
             return 2

@@ -4,11 +4,14 @@ on its topic in another hospital's name is refused (the referral service's sende
 
 from __future__ import annotations
 
+import asyncio
 import json
 import secrets
 import ssl
+import subprocess
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -25,7 +28,7 @@ from shared.messaging.topics import (
     hospital_responses,
 )
 from tests.e2e.harness import ServiceProcesses
-from tests.support import TestStack, eventually, referral_bundle
+from tests.support import ROOT, TestStack, eventually, referral_bundle
 
 pytestmark = pytest.mark.e2e
 
@@ -181,6 +184,53 @@ async def test_a_message_in_another_hospitals_name_is_dead_lettered_and_refused_
     assert outcome["issue"][0]["expression"] == ["Bundle.entry[0].resource.sender"]
     # Never applied: Sikao, whose name it used, has no such referral.
     assert (await referral_api.get(f"/fhir/Task/{referral_id}")).status_code == 404
+
+
+async def send_command(
+    stack: TestStack, login: HospitalLogin, bundle: dict[str, Any], tmp_path: Path
+) -> subprocess.CompletedProcess[str]:
+    """``python -m shared.admin send`` run as the README tells a hospital integrator to."""
+    message = tmp_path / "message.json"
+    message.write_text(json.dumps(bundle), encoding="utf-8")
+    env = {
+        **stack.env(),
+        "FT_KAFKA_BOOTSTRAP_SERVERS": login.bootstrap_servers,
+        "FT_KAFKA_SASL_USERNAME": login.username,
+        "FT_KAFKA_SASL_PASSWORD": login.password,
+        "FT_KAFKA_SSL_CAFILE": str(stack.state_dir / "kafka" / "tls" / "ca.pem"),
+    }
+    return await asyncio.to_thread(
+        subprocess.run,
+        [env["FT_PYTHON"], "-m", "shared.admin", "send", str(message)],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+async def test_the_send_command_logs_in_as_the_hospital_and_gets_the_answer(
+    stack: TestStack,
+    logins: dict[str, HospitalLogin],
+    services: ServiceProcesses,
+    tmp_path: Path,
+) -> None:
+    bundle, referral_id, _ = referral_bundle(teleconsult=False)
+    result = await send_command(stack, logins[SPOKE], bundle, tmp_path)
+    assert result.returncode == 0, result.stderr
+    answer = json.loads(result.stdout)
+    assert answer["entry"][0]["resource"]["response"]["code"] == "ok"
+    assert answer["entry"][1]["resource"]["id"] == referral_id
+
+
+async def test_the_send_command_will_not_send_in_another_hospitals_name(
+    stack: TestStack, logins: dict[str, HospitalLogin], tmp_path: Path
+) -> None:
+    bundle, _, _ = referral_bundle(teleconsult=False)  # Sikao's referral, sent by the hub
+    result = await send_command(stack, logins[HUB], bundle, tmp_path)
+    assert result.returncode == 2
+    assert "a hospital sends only in its own name" in result.stderr
 
 
 async def test_a_hospital_may_not_write_any_topic_but_its_own_inbound_one(
