@@ -15,6 +15,7 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
 import asyncpg
@@ -31,6 +32,7 @@ from shared.messaging.broker import consumer_group, create_broker
 from shared.messaging.guard import ConsumerGuard
 from shared.messaging.outbox import OutboxRelay
 from shared.messaging.progress import PartitionProgress
+from shared.pages import mount_static
 from shared.settings import PlatformSettings
 from shared.startup import BackgroundWorker, StartupState, connect_everything
 from shared.telemetry import Telemetry
@@ -66,9 +68,11 @@ def create_service_app(
     wire: Wiring[Container],
     title: str,
     capability_paths: Sequence[str] = (),
+    static_dir: Path | None = None,
 ) -> FastAPI:
     """``capability_paths``: path prefixes whose next segment is a secret (a signed link), kept
-    out of span attributes."""
+    out of span attributes. ``static_dir``: the service's page assets, served at /static
+    (``shared.pages``)."""
     telemetry = Telemetry(service_name=name, settings=settings)
 
     @contextlib.asynccontextmanager
@@ -142,6 +146,8 @@ def create_service_app(
     app.include_router(health.router)
     for router in routers:
         app.include_router(router)
+    if static_dir is not None:
+        mount_static(app, static_dir)
     FastAPIInstrumentor.instrument_app(
         app,
         tracer_provider=telemetry.provider,

@@ -18,8 +18,11 @@ from services.referral.entrypoints.http import form_router, router
 from services.referral.service.alerts import AlertWatcher
 from services.referral.service.context import ReferralContext
 from services.referral.service.rerouting import DeadlineWatcher
+from shared.pages import page_templates
 from shared.retention import purge_job
 from shared.runtime import ServiceRuntime, create_service_app
+
+SERVICE_DIR = Path(__file__).parent
 
 
 def load_travel_times(path: str | None) -> TravelTimes:
@@ -54,19 +57,21 @@ def create_app(settings: ReferralSettings | None = None) -> FastAPI:
             ]
         )
         wire_consumers(runtime, context)
-        return ReferralContainer(context=context)
+        return ReferralContainer(context=context, pages=page_templates(SERVICE_DIR / "templates"))
 
     return create_service_app(
         name=SERVICE_NAME,
         settings=settings,
         routers=[
+            # Before the referral views: /referrals/new is the form, not a referral's id.
+            *([form_router] if settings.form_enabled else []),
             router,
             clock_views.router,
             fhir_api.router,
             conformance_api.router,
             asyncapi_doc.docs_router,
-            *([form_router] if settings.form_enabled else []),
         ],
         wire=wire,
         title="Fast Track referral service",
+        static_dir=SERVICE_DIR / "static",
     )

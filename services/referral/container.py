@@ -8,9 +8,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from fastapi.templating import Jinja2Templates
+
 from services.referral.service.context import ReferralContext
 
 
 @dataclass(frozen=True)
 class ReferralContainer:
     context: ReferralContext
+    # The service's HTML pages (templates/; their assets in static/).
+    pages: Jinja2Templates

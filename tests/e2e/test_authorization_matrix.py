@@ -16,6 +16,8 @@ from typing import Any
 import httpx
 import pytest
 from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+from starlette.routing import Mount
 
 from services.notifier.bootstrap import create_app as notifier_app
 from services.referral.bootstrap import create_app as referral_app
@@ -88,6 +90,7 @@ POLICIES: dict[tuple[str, str, str], Policy] = {
     ("referral", "GET", "/asyncapi"): Policy.PUBLIC,
     ("referral", "POST", "/referrals"): Policy.HOSPITAL,
     ("referral", "GET", "/referrals/new"): Policy.HOSPITAL,
+    ("referral", "GET", "/static/{path}"): Policy.PUBLIC,
     ("notifier", "GET", "/deliveries"): Policy.PARTIES,
     ("notifier", "GET", "/on-call"): Policy.HOSPITAL,
     ("notifier", "GET", "/dead-letters"): Policy.HOSPITAL,
@@ -108,7 +111,9 @@ POLICIES: dict[tuple[str, str, str], Policy] = {
 def _routes(routes: Iterable[Any], prefix: str = "") -> Iterable[tuple[str, str]]:
     for route in routes:
         methods = getattr(route, "methods", None)
-        if methods is not None:
+        if isinstance(route, Mount) and isinstance(route.app, StaticFiles):
+            yield "GET", f"{prefix}{route.path}/{{path}}"  # a page's assets (no patient data)
+        elif methods is not None:
             for method in sorted(set(methods) - {"HEAD"}):
                 yield method, prefix + route.path
         else:  # an included router (FastAPI keeps them unflattened)
@@ -201,6 +206,7 @@ def _request(service: str, method: str, path: str, referral: Referral, role: str
         "name": "event",
         "resource_id": "event",  # a CodeSystem and ValueSet id; other conformance types: 404
         "token": "not-a-signed-token",
+        "path": "pages.css",
     }
     request: dict[str, Any] = {"method": method, "url": path.format(**values)}
     if path in ("/deliveries", "/consults"):

@@ -14,7 +14,9 @@ from fastapi.testclient import TestClient
 from services.referral.container import ReferralContainer
 from services.referral.entrypoints.deps import ContextDep
 from services.referral.service.context import ReferralContext
+from shared.pages import page_templates
 from shared.runtime import container_dependency
+from tests.support import ROOT
 
 
 @dataclass(frozen=True)
@@ -40,7 +42,8 @@ def _app_holding(container: object) -> TestClient:
 
 def test_a_route_receives_the_context_from_the_container_the_wiring_returned() -> None:
     context = ReferralContext(source_endpoint="https://ft.example/fhir", public_url="https://ft")
-    client = _app_holding(ReferralContainer(context=context))
+    pages = page_templates(ROOT / "services" / "referral" / "templates")
+    client = _app_holding(ReferralContainer(context=context, pages=pages))
     assert client.get("/source").json() == {"source": "https://ft.example/fhir"}
 
 

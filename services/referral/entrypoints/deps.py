@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import Depends, HTTPException
+from fastapi.templating import Jinja2Templates
 
 from services.referral.container import ReferralContainer
 from services.referral.domain.model import Referral
@@ -22,6 +23,13 @@ def get_context(container: ReferralContainerDep) -> ReferralContext:
 
 
 ContextDep = Annotated[ReferralContext, Depends(get_context)]
+
+
+def get_pages(container: ReferralContainerDep) -> Jinja2Templates:
+    return container.pages
+
+
+PagesDep = Annotated[Jinja2Templates, Depends(get_pages)]
 
 
 def fhir_base_url(context: ReferralContext) -> str:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import html
 import uuid
 from datetime import UTC, datetime
 from typing import Annotated
@@ -21,7 +20,7 @@ from services.referral.domain.model import (
     ReferralNotFound,
     RequestReferral,
 )
-from services.referral.entrypoints.deps import ContextDep
+from services.referral.entrypoints.deps import ContextDep, PagesDep
 from services.referral.service import handlers, intake
 from services.referral.service.context import ReferralContext
 from shared.auth import CallerDep, FormCallerDep
@@ -216,36 +215,12 @@ async def submit_referral_form(
 
 
 @form_router.get("/referrals/new", response_class=HTMLResponse)
-async def referral_form(runtime: RuntimeDep, caller: FormCallerDep) -> HTMLResponse:
+async def referral_form(
+    request: Request, runtime: RuntimeDep, pages: PagesDep, caller: FormCallerDep
+) -> HTMLResponse:
     async with runtime.pool.acquire() as connection:
-        organizations = await repository.list_organizations(connection)
-    names = {o["id"]: o["name"] for o in organizations}
-    options = "".join(
-        f'<option value="{html.escape(o["id"])}">{html.escape(o["name"])}'
-        f"{' / ' + html.escape(o['name_th']) if o['name_th'] else ''}</option>"
-        for o in organizations
+        hospitals = await repository.list_organizations(connection)
+    requester = next((h["name"] for h in hospitals if h["id"] == caller), caller)
+    return pages.TemplateResponse(
+        request, "referral_form.html", {"hospitals": hospitals, "requester": requester}
     )
-    return HTMLResponse(
-        _FORM.format(options=options, requester=html.escape(names.get(caller, caller)))
-    )
-
-
-_FORM = """<!doctype html>
-<html lang="th"><head><meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Stroke Fast Track referral / ส่งต่อผู้ป่วยโรคหลอดเลือดสมอง</title></head>
-<body><h1>Stroke referral / ส่งต่อผู้ป่วย Stroke Fast Track</h1>
-<form method="post" action="/referrals">
-<p>From / โรงพยาบาลต้นทาง: {requester}</p>
-<label>To / โรงพยาบาลปลายทาง <select name="owner" required>{options}</select></label><br>
-<label>Hospital number / HN <input name="hospital_number" required maxlength="32"></label><br>
-<label>Last known well / เวลาที่ปกติครั้งสุดท้าย
-<input type="datetime-local" name="last_known_well"></label><br>
-<label>NIHSS <input type="number" name="nihss" min="0" max="42"></label><br>
-<label><input type="checkbox" name="suspected_lvo" value="true">
- Suspected LVO / สงสัย LVO</label><br>
-<label><input type="checkbox" name="teleconsult" value="true">
- Teleconsult / ขอปรึกษาทางไกล</label><br>
-<button type="submit">Send referral / ส่งต่อ</button>
-</form></body></html>
-"""

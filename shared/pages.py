@@ -1,0 +1,41 @@
+"""HTML pages of a service: Jinja2 templates and the service's own static assets.
+
+Each service that serves pages keeps them beside its code: ``templates/`` (Jinja2, autoescaped,
+so a hospital or patient value can never become markup) and ``static/`` (stylesheets, scripts,
+images), mounted at ``/static``. Every asset is served by the service itself: hospital networks
+often have no internet, so no page may load anything from elsewhere.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import jinja2
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+
+STATIC_PATH = "/static"
+
+
+def static_url(path: str) -> str:
+    """A root-relative link to one of the service's static assets (right behind any proxy)."""
+    return f"{STATIC_PATH}/{path.lstrip('/')}"
+
+
+def page_templates(directory: Path) -> Jinja2Templates:
+    """The service's templates: every value escaped, and an unknown name in a template an
+    error (not an empty string on a clinician's page). Templates link assets with
+    ``{{ static('name.css') }}``."""
+    environment = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(directory),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+    )
+    environment.globals["static"] = static_url
+    return Jinja2Templates(env=environment)
+
+
+def mount_static(app: FastAPI, directory: Path) -> None:
+    """Serves ``directory`` at /static (no API key: assets hold no patient data)."""
+    app.mount(STATIC_PATH, StaticFiles(directory=directory), name="static")

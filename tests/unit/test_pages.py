@@ -1,0 +1,78 @@
+"""Pages from templates: every value a hospital or a clinician wrote is escaped, an unknown name
+in a template fails instead of showing an empty field, and no page of any service loads anything
+from the internet (hospital networks often have none)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import jinja2
+import pytest
+
+from shared.pages import page_templates
+from tests.support import ROOT
+
+REFERRAL_TEMPLATES = ROOT / "services" / "referral" / "templates"
+# src/href/url() pointing at another host, or a protocol-relative URL.
+OUTSIDE = re.compile(
+    r"""(?:src|href|action)\s*=\s*["']?\s*(?:https?:)?//|url\(\s*["']?(?:https?:)?//"""
+)
+
+
+def _service_page_files() -> list[Path]:
+    return sorted(
+        path
+        for folder in ("templates", "static")
+        for path in (ROOT / "services").glob(f"*/{folder}/**/*")
+        if path.is_file()
+    )
+
+
+def test_the_referral_form_escapes_hospital_names() -> None:
+    pages = page_templates(REFERRAL_TEMPLATES)
+    page = pages.get_template("referral_form.html").render(
+        hospitals=[{"id": "h<1>", "name": "<script>alert(1)</script>", "name_th": "ทดสอบ & co"}],
+        requester='Sikao "Hospital"',
+    )
+    assert "<script>alert(1)</script>" not in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    assert 'value="h&lt;1&gt;"' in page
+    assert "ทดสอบ &amp; co" in page
+    assert "Sikao &#34;Hospital&#34;" in page
+
+
+def test_the_referral_form_links_its_stylesheet_on_the_service_itself() -> None:
+    pages = page_templates(REFERRAL_TEMPLATES)
+    page = pages.get_template("referral_form.html").render(hospitals=[], requester="x")
+    assert '<link rel="stylesheet" href="/static/pages.css">' in page
+    assert (ROOT / "services" / "referral" / "static" / "pages.css").is_file()
+
+
+def test_a_name_missing_from_a_page_fails_instead_of_rendering_empty() -> None:
+    pages = page_templates(REFERRAL_TEMPLATES)
+    with pytest.raises(jinja2.UndefinedError):
+        pages.get_template("referral_form.html").render(hospitals=[])
+
+
+def test_no_page_or_asset_of_any_service_loads_from_another_host() -> None:
+    files = _service_page_files()
+    assert files, "no templates or static files found"
+    offending = [
+        f"{path.relative_to(ROOT)}: {match.group(0)}"
+        for path in files
+        for match in OUTSIDE.finditer(path.read_text(encoding="utf-8"))
+    ]
+    assert offending == []
+
+
+@pytest.mark.parametrize(
+    "markup",
+    [
+        '<script src="https://cdn.example/x.js">',
+        "<link href='//fonts.example/css'>",
+        "body { background: url(https://img.example/a.png) }",
+    ],
+)
+def test_the_outside_asset_check_can_fail(markup: str) -> None:
+    assert OUTSIDE.search(markup)
