@@ -12,9 +12,16 @@ from services.referral.adapters import retention
 from services.referral.config import SERVICE_NAME, ReferralSettings
 from services.referral.container import ReferralContainer
 from services.referral.domain.routing import TravelTimes
-from services.referral.entrypoints import asyncapi_doc, clock_views, conformance_api, fhir_api
+from services.referral.entrypoints import (
+    asyncapi_api,
+    clock_views,
+    conformance_api,
+    directory_api,
+    fhir_api,
+    messaging_api,
+    referral_form,
+)
 from services.referral.entrypoints.consumers import wire_consumers
-from services.referral.entrypoints.http import form_router, router
 from services.referral.service.alerts import AlertWatcher
 from services.referral.service.context import ReferralContext
 from services.referral.service.rerouting import DeadlineWatcher
@@ -64,12 +71,13 @@ def create_app(settings: ReferralSettings | None = None) -> FastAPI:
         settings=settings,
         routers=[
             # Before the referral views: /referrals/new is the form, not a referral's id.
-            *([form_router] if settings.form_enabled else []),
-            router,
+            *([referral_form.router] if settings.form_enabled else []),
+            messaging_api.router,
+            directory_api.router,
             clock_views.router,
             fhir_api.router,
             conformance_api.router,
-            asyncapi_doc.docs_router,
+            asyncapi_api.router,
         ],
         wire=wire,
         title="Fast Track referral service",

@@ -20,7 +20,7 @@ from fhir.resources.R4B.resource import Resource
 from fhir.resources.R4B.servicerequest import ServiceRequest
 from fhir.resources.R4B.task import Task
 
-from services.referral.entrypoints.fhir_search import SERVICE_REQUEST_STATUS
+from services.referral.adapters.fhir_search import SERVICE_REQUEST_STATUS
 from shared.fhir.codes import CODESYSTEM_VERSION, EVENT_SYSTEM, PROJECT_CANONICAL
 from shared.messaging.topics import (
     HOSPITAL_INBOUND_TOPICS,

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta, tzinfo
 
 import pytest
 
-from services.referral.entrypoints.fhir_search import (
+from services.referral.adapters.fhir_search import (
     MAX_COUNT,
     BadSearch,
     date_range,

@@ -16,11 +16,11 @@ from typing import Any
 
 from fastapi import APIRouter, HTTPException, Request
 
+from services.referral.adapters.fhir_capability import HOSPITAL_EVENTS, capability_statement
 from services.referral.adapters.fhir_inbound import sender_mismatch, sent_by
-from services.referral.entrypoints.deps import ContextDep, fhir_base_url
-from services.referral.entrypoints.fhir_api import searchset
-from services.referral.entrypoints.fhir_capability import HOSPITAL_EVENTS, capability_statement
-from services.referral.entrypoints.fhir_search import BadSearch
+from services.referral.adapters.fhir_resources import searchset
+from services.referral.adapters.fhir_search import BadSearch
+from services.referral.entrypoints.deps import ContextDep, fhir_base_url, refused_search
 from services.referral.service import handlers
 from shared.auth import CallerDep
 from shared.fhir.conformance.catalogue import published
@@ -51,21 +51,23 @@ def _search(request: Request, base: str, resource_type: str) -> FhirResponse:
     urls: set[str] | None = None
     for name, value in request.query_params.multi_items():
         if name != "url":
-            return BadSearch(
-                f"Unknown search parameter {name[:60]!r}; supported: url",
-                issue_code="not-supported",
-            ).response()
+            return refused_search(
+                BadSearch(
+                    f"Unknown search parameter {name[:60]!r}; supported: url",
+                    issue_code="not-supported",
+                )
+            )
         if value.strip():
             wanted = {value.strip().split("|")[0]}
             urls = wanted if urls is None else urls & wanted
     found = [r for r in _catalogue()[resource_type].values() if urls is None or r["url"] in urls]
     return FhirResponse(
         searchset(
-            request,
             base=base,
             resource_type=resource_type,
             resources=found,
             total=len(found),
+            asked=request.url.query,
         )
     )
 

@@ -8,10 +8,12 @@ from typing import Annotated
 from fastapi import Depends, HTTPException
 from fastapi.templating import Jinja2Templates
 
+from services.referral.adapters.fhir_search import BadSearch
 from services.referral.container import ReferralContainer
 from services.referral.domain.model import Referral
 from services.referral.service.context import ReferralContext
 from shared.runtime import container_dependency
+from shared.web import FhirResponse, outcome_response
 
 ReferralContainerDep = Annotated[
     ReferralContainer, Depends(container_dependency(ReferralContainer))
@@ -41,3 +43,8 @@ def ensure_party(referral: Referral, caller: str) -> None:
     """A hospital sees only the referrals it sends or receives."""
     if caller not in (referral.requester_org, referral.owner_org):
         raise HTTPException(403, "This referral is between other hospitals")
+
+
+def refused_search(bad: BadSearch) -> FhirResponse:
+    """A search the server will not run: 400 with the OperationOutcome naming the parameter."""
+    return outcome_response(400, bad.reason, code=bad.issue_code, expression=bad.expression)

@@ -6,8 +6,8 @@ from typing import Any
 
 from fhir.resources.R4B.capabilitystatement import CapabilityStatement
 
+from services.referral.adapters.fhir_search import DEFAULT_COUNT, MAX_COUNT
 from services.referral.domain import lifecycle
-from services.referral.entrypoints.fhir_search import DEFAULT_COUNT, MAX_COUNT
 from shared.fhir.codes import EVENT_SYSTEM, PROJECT_CANONICAL, EventCode
 from shared.fhir.codesystems import PUBLISHER
 from shared.fhir.conformance.profiles import PROFILES, SERVICE_REQUEST, TASK

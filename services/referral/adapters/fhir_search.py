@@ -23,7 +23,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, tzinfo
 
 from shared.province_time import PROVINCE_ZONE
-from shared.web import FhirResponse, outcome_response
 from shared.workflow.task_state import TaskStatus
 
 DEFAULT_COUNT = 50
@@ -69,9 +68,6 @@ class BadSearch(Exception):
         self.issue_code = issue_code
         # The search parameter at fault (set by parse_search).
         self.expression: str | None = None
-
-    def response(self) -> FhirResponse:
-        return outcome_response(400, self.reason, code=self.issue_code, expression=self.expression)
 
 
 @dataclass

@@ -1,0 +1,48 @@
+"""The network's directory over REST: the hospitals with their capabilities, and what is out of
+service at a hospital right now (set by that hospital only)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+
+from services.referral.adapters import repository
+from services.referral.service import handlers
+from shared.auth import CallerDep
+from shared.runtime import RuntimeDep
+from shared.web import outcome_response
+
+router = APIRouter()
+
+
+class AvailabilityUpdate(BaseModel):
+    """What is out of service right now, e.g. ["ct-24h"] while the CT scanner is down."""
+
+    unavailable: list[str]
+
+
+@router.put("/directory/{organization_id}/availability", response_class=JSONResponse)
+async def update_availability(
+    organization_id: str, update: AvailabilityUpdate, runtime: RuntimeDep, caller: CallerDep
+) -> JSONResponse:
+    try:
+        async with runtime.pool.acquire() as connection, connection.transaction():
+            await handlers.set_availability(
+                connection,
+                organization_id=organization_id,
+                sender_org=caller,
+                unavailable=update.unavailable,
+            )
+    except handlers.REFUSAL_TYPES as refused:
+        status, issue_code, reason = handlers.describe_refusal(refused)
+        return outcome_response(status, reason, code=issue_code)
+    return JSONResponse({"id": organization_id, "unavailable": sorted(set(update.unavailable))})
+
+
+@router.get("/directory", response_class=JSONResponse)
+async def directory(runtime: RuntimeDep, caller: CallerDep) -> JSONResponse:
+    """The hospitals of the network with their capabilities and what is out of service now."""
+    async with runtime.pool.acquire() as connection:
+        rows = await repository.directory_rows(connection)
+    return JSONResponse([dict(row) for row in rows])

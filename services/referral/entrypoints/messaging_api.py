@@ -1,0 +1,119 @@
+"""FHIR messaging over REST (POST /fhir/$process-message), for hospital systems that cannot
+speak Kafka: the same use cases as the Kafka inbound topic, answered with the response message."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime
+
+from fastapi import APIRouter, Request
+
+from services.referral.adapters import fhir_inbound, repository
+from services.referral.adapters.fhir_mapping import referral_task
+from services.referral.domain.model import (
+    NotAParty,
+    Referral,
+    ReferralNotFound,
+)
+from services.referral.entrypoints.deps import ContextDep
+from services.referral.service import handlers
+from shared.auth import CallerDep
+from shared.db.pool import Connection
+from shared.fhir.codes import (
+    NETWORK_ORGANIZATION,
+)
+from shared.fhir.envelope import FhirMessage, parse_message
+from shared.fhir.models import Task
+from shared.fhir.responses import response_message
+from shared.limits import InputLimits
+from shared.messaging.inbox import Claim, claim_message, content_digest, reused_id_reason
+from shared.runtime import RuntimeDep
+from shared.web import FhirResponse, outcome_response
+
+router = APIRouter()
+
+# Inbox "topic" of messages received over REST: one de-duplication space with Kafka's ids.
+PROCESS_MESSAGE_INBOX = "http:$process-message"
+
+
+async def _referral_of(connection: Connection, message: FhirMessage, caller: str) -> Referral:
+    """The referral a message the caller sent before was about (for answering a repeat)."""
+    referral_id = await repository.referral_id_for_request(
+        connection, requester_org=caller, request_message_id=message.message_id
+    )
+    if referral_id is None:
+        task = message.focus_resource(Task)
+        referral_id = str(task.id) if task is not None else ""
+    referral = await repository.get_referral(connection, referral_id=referral_id)
+    if referral is None:
+        raise ReferralNotFound(referral_id)
+    if caller not in (referral.requester_org, referral.owner_org):
+        raise NotAParty("This referral is between other hospitals")
+    return referral
+
+
+# One message parsed at a time, in a worker thread: the event loop competes for the interpreter
+# with one parser at most, so /health and the consumers keep their turn (see
+# bench/health_under_input.py); the others wait their turn off the loop.
+_PARSING = asyncio.Semaphore(1)
+
+
+def _parse_and_digest(body: bytes, limits: InputLimits) -> tuple[FhirMessage, str]:
+    message = parse_message(body, limits)
+    return message, content_digest(message)
+
+
+@router.post("/fhir/$process-message", response_class=FhirResponse)
+async def process_message(
+    request: Request, runtime: RuntimeDep, context: ContextDep, caller: CallerDep
+) -> FhirResponse:
+    """FHIR messaging over REST, for hospital systems that cannot speak Kafka.
+
+    The same use cases as the Kafka inbound topic; the answer is the response message (``ok``,
+    the Task in its new state), or a 4xx OperationOutcome saying why the message was refused.
+    A message sent again (same sender, MessageHeader.id and content) is answered without being
+    applied twice; the sender's id reused for other content is refused (409).
+    """
+    # Off the event loop: the largest accepted message still takes milliseconds of CPU, and
+    # /health, the consumers and every other request keep being served meanwhile.
+    limits = InputLimits.from_settings(runtime.settings)
+    async with _PARSING:
+        message, digest = await asyncio.to_thread(_parse_and_digest, await request.body(), limits)
+    if not fhir_inbound.sent_by(message, caller):
+        return outcome_response(
+            403,
+            fhir_inbound.sender_mismatch(caller),
+            code="forbidden",
+            expression="MessageHeader.sender",
+        )
+    try:
+        async with runtime.pool.acquire() as connection, connection.transaction():
+            claim = await claim_message(
+                connection, message=message, topic=PROCESS_MESSAGE_INBOX, digest=digest
+            )
+            if claim is Claim.REUSED_ID:
+                return outcome_response(
+                    409,
+                    reused_id_reason(message),
+                    code="duplicate",
+                    expression="MessageHeader.id",
+                )
+            if claim is Claim.FIRST:
+                focus = await handlers.apply_hospital_message(
+                    connection, message, context=context, now=datetime.now(UTC)
+                )
+            else:
+                focus = referral_task(await _referral_of(connection, message, caller))
+    except handlers.REFUSAL_TYPES as refused:
+        status, issue_code, reason = handlers.describe_refusal(refused)
+        return outcome_response(
+            status, reason, code=issue_code, expression=handlers.refusal_expression(refused)
+        )
+    answer = response_message(
+        message,
+        code="ok",
+        responder=NETWORK_ORGANIZATION,
+        source_endpoint=context.source_endpoint,
+        focus=[focus],
+    )
+    return FhirResponse(answer.bundle.model_dump(mode="json", exclude_none=True))
