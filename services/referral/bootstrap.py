@@ -22,9 +22,9 @@ from services.referral.entrypoints import (
     referral_form,
 )
 from services.referral.entrypoints.consumers import wire_consumers
-from services.referral.service.alerts import AlertWatcher
 from services.referral.service.context import ReferralContext
-from services.referral.service.rerouting import DeadlineWatcher
+from services.referral.workers.alerts import AlertWatcher
+from services.referral.workers.deadlines import DeadlineWatcher
 from shared.pages import page_templates
 from shared.retention import purge_job
 from shared.runtime import ServiceRuntime, create_service_app

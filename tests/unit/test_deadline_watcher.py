@@ -9,7 +9,7 @@ from typing import cast
 import asyncpg
 
 from services.referral.service.context import ReferralContext
-from services.referral.service.rerouting import DeadlineWatcher
+from services.referral.workers.deadlines import DeadlineWatcher
 
 
 class WatcherWithOneBrokenReferral(DeadlineWatcher):

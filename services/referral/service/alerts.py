@@ -3,10 +3,7 @@ notifier delivers, and kept on the referral's timeline (docs/clinical-metrics.md
 
 from __future__ import annotations
 
-import logging
-from datetime import UTC, datetime, timedelta
-
-from opentelemetry.instrumentation.utils import suppress_instrumentation
+from datetime import datetime, timedelta
 
 from services.referral.adapters import clock_repository, notification_texts, repository
 from services.referral.domain.alerts import (
@@ -21,14 +18,12 @@ from services.referral.domain.model import Referral
 from services.referral.domain.windows import TreatmentWindow
 from services.referral.service.context import ReferralContext
 from services.referral.service.patient_clock import patient_milestones
-from services.referral.service.watcher import ReferralWatcher
 from shared.db.pool import Connection
 from shared.fhir.codes import NETWORK_ORGANIZATION, EventCode
 from shared.messaging.outbox import add_to_outbox
 from shared.messaging.topics import NOTIFICATION_REQUESTS
 from shared.workflow.task_state import AWAITING_ANSWER
 
-log = logging.getLogger(__name__)
 # An alert warns ahead of a breach; once the breach itself is past (the thrombolysis window
 # closed, the DIDO target missed), paging people about it helps nobody and teaches them to
 # ignore pages. An alert goes stale at its breach.
@@ -102,39 +97,19 @@ async def raise_due_alerts(
     return raised
 
 
-class AlertWatcher(ReferralWatcher):
-    """Looks at every referral in play every few seconds and raises what has fallen due."""
+async def referrals_with_alerts_in_reach(connection: Connection, *, now: datetime) -> list[str]:
+    """The referrals that can have an alert due now (inside an alert window)."""
+    return await clock_repository.referrals_in_alert_windows(
+        connection, now=now, lkw_window=LKW_ALERT_WINDOW, dido_window=DIDO_ALERT_WINDOW
+    )
 
-    name = "referral-alert-watcher"
 
-    async def tick(self) -> None:
-        await self.sweep()
-
-    async def sweep(self) -> int:
-        now = datetime.now(UTC)
-        raised = 0
-        with suppress_instrumentation():  # a poll: each alert's event is traced by the notifier
-            async with self._pool.acquire() as connection:
-                ids = await clock_repository.referrals_in_alert_windows(
-                    connection, now=now, lkw_window=LKW_ALERT_WINDOW, dido_window=DIDO_ALERT_WINDOW
-                )
-        for referral_id in ids:
-            try:
-                raised += await self._sweep_one(referral_id, now)
-            except Exception:
-                # One referral's bad data must not stop the alerts of all the others.
-                log.exception("alerts of referral %s failed", referral_id)
-        return raised
-
-    async def _sweep_one(self, referral_id: str, now: datetime) -> int:
-        async with self._pool.acquire() as connection, connection.transaction():
-            # The row lock makes two instances raise an alert once between them.
-            referral = await repository.get_referral(
-                connection, referral_id=referral_id, for_update=True
-            )
-            if referral is None:
-                return 0
-            raised = await raise_due_alerts(
-                connection, referral=referral, context=self._context, now=now
-            )
-            return len(raised)
+async def raise_due_alerts_of(
+    connection: Connection, *, referral_id: str, context: ReferralContext, now: datetime
+) -> int:
+    """Raises what has fallen due for one referral; the row lock makes two instances raise an
+    alert once between them. Returns how many were raised."""
+    referral = await repository.get_referral(connection, referral_id=referral_id, for_update=True)
+    if referral is None:
+        return 0
+    return len(await raise_due_alerts(connection, referral=referral, context=context, now=now))

@@ -4,11 +4,8 @@ a new referral to the next candidate replaces the old one; both are linked and b
 
 from __future__ import annotations
 
-import logging
 from dataclasses import replace
-from datetime import UTC, datetime
-
-from opentelemetry.instrumentation.utils import suppress_instrumentation
+from datetime import datetime
 
 from services.referral.adapters import directory, fhir_mapping, notification_texts, repository
 from services.referral.adapters.clinical_resources import reported_from_clock
@@ -17,7 +14,6 @@ from services.referral.domain.model import Referral, RequestReferral
 from services.referral.service.context import ReferralContext
 from services.referral.service.intake import advise, request_referral
 from services.referral.service.patient_clock import patient_milestones
-from services.referral.service.watcher import ReferralWatcher
 from shared.db.pool import Connection
 from shared.fhir.codes import NETWORK_ORGANIZATION, EventCode
 from shared.messaging.outbox import add_to_outbox
@@ -25,7 +21,6 @@ from shared.messaging.topics import NOTIFICATION_REQUESTS, REFERRAL_EVENTS
 from shared.vocabulary.milestones import MilestoneCode
 from shared.workflow.task_state import TaskStatus, transition
 
-log = logging.getLogger(__name__)
 DEADLINE_REASON = "not accepted by its deadline"
 
 
@@ -144,50 +139,30 @@ async def _tell_requester(
     )
 
 
-class DeadlineWatcher(ReferralWatcher):
-    """Cancels and re-routes referrals nobody accepted by their accept-by deadline."""
-
-    name = "referral-deadline-watcher"
-
-    async def tick(self) -> None:
-        now = datetime.now(UTC)
-        for referral_id in await self.overdue_referral_ids(now):
-            try:
-                await self.reroute_if_overdue(referral_id, now)
-            except Exception:
-                # One referral that cannot be re-routed (bad data, a bug) must not hold back the
-                # others behind it: it is logged and tried again on the next round.
-                log.exception("re-routing overdue referral %s failed", referral_id)
-
-    async def overdue_referral_ids(self, now: datetime) -> list[str]:
-        """Referrals past their accept-by deadline, most overdue first."""
-        async with self._pool.acquire() as connection:
-            with suppress_instrumentation():  # polled every few seconds: no trace of its own
-                return await repository.overdue_referral_ids(connection, now=now)
-
-    async def reroute_if_overdue(self, referral_id: str, now: datetime) -> bool:
-        """Cancels and re-routes ``referral_id`` in one transaction, if it is still overdue and
-        no other instance holds it."""
-        async with self._pool.acquire() as connection, connection.transaction():
-            overdue = await repository.lock_if_overdue(connection, referral_id=referral_id, now=now)
-            if overdue is None:
-                return False
-            status = transition(overdue.status, TaskStatus.CANCELLED, status_reason=DEADLINE_REASON)
-            await repository.update_status(connection, referral_id=overdue.id, status=status)
-            await repository.add_timeline_entry(
-                connection,
-                referral_id=overdue.id,
-                event_code=EventCode.REFERRAL_CANCELLED.value,
-                occurred_at=now,
-                source=NETWORK_ORGANIZATION,
-                message_id=None,
-                detail={"status": status.value, "reason": DEADLINE_REASON},
-            )
-            await reroute(
-                connection,
-                referral=replace(overdue, status=status),
-                reason=DEADLINE_REASON,
-                context=self._context,
-                now=now,
-            )
-            return True
+async def reroute_if_overdue(
+    connection: Connection, *, referral_id: str, context: ReferralContext, now: datetime
+) -> bool:
+    """Cancels and re-routes ``referral_id`` if it is still past its accept-by deadline and no
+    other instance holds it (a row lock, inside the caller's transaction)."""
+    overdue = await repository.lock_if_overdue(connection, referral_id=referral_id, now=now)
+    if overdue is None:
+        return False
+    status = transition(overdue.status, TaskStatus.CANCELLED, status_reason=DEADLINE_REASON)
+    await repository.update_status(connection, referral_id=overdue.id, status=status)
+    await repository.add_timeline_entry(
+        connection,
+        referral_id=overdue.id,
+        event_code=EventCode.REFERRAL_CANCELLED.value,
+        occurred_at=now,
+        source=NETWORK_ORGANIZATION,
+        message_id=None,
+        detail={"status": status.value, "reason": DEADLINE_REASON},
+    )
+    await reroute(
+        connection,
+        referral=replace(overdue, status=status),
+        reason=DEADLINE_REASON,
+        context=context,
+        now=now,
+    )
+    return True

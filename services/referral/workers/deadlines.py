@@ -1,0 +1,44 @@
+"""The accept-by deadline watcher: re-routes referrals nobody accepted in time
+(service/rerouting.py does the cancelling and re-routing)."""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+
+from opentelemetry.instrumentation.utils import suppress_instrumentation
+
+from services.referral.adapters import repository
+from services.referral.service import rerouting
+from services.referral.workers.referral_watcher import ReferralWatcher
+
+log = logging.getLogger(__name__)
+
+
+class DeadlineWatcher(ReferralWatcher):
+    """Cancels and re-routes referrals nobody accepted by their accept-by deadline."""
+
+    name = "referral-deadline-watcher"
+
+    async def tick(self) -> None:
+        now = datetime.now(UTC)
+        for referral_id in await self.overdue_referral_ids(now):
+            try:
+                await self.reroute_if_overdue(referral_id, now)
+            except Exception:
+                # One referral that cannot be re-routed (bad data, a bug) must not hold back the
+                # others behind it: it is logged and tried again on the next round.
+                log.exception("re-routing overdue referral %s failed", referral_id)
+
+    async def overdue_referral_ids(self, now: datetime) -> list[str]:
+        """Referrals past their accept-by deadline, most overdue first."""
+        async with self._pool.acquire() as connection:
+            with suppress_instrumentation():  # polled every few seconds: no trace of its own
+                return await repository.overdue_referral_ids(connection, now=now)
+
+    async def reroute_if_overdue(self, referral_id: str, now: datetime) -> bool:
+        """One overdue referral, in its own transaction."""
+        async with self._pool.acquire() as connection, connection.transaction():
+            return await rerouting.reroute_if_overdue(
+                connection, referral_id=referral_id, context=self._context, now=now
+            )
