@@ -21,11 +21,14 @@ OUTSIDE = re.compile(
 
 
 def _service_page_files() -> list[Path]:
+    """The services' own templates and assets. Vendored library bundles (static/vendor/) are
+    minified code whose URLs are identifiers and documentation links: a browser test records
+    every request the page using them makes instead (tests/browser/test_asyncapi_page.py)."""
     return sorted(
         path
         for folder in ("templates", "static")
         for path in (ROOT / "services").glob(f"*/{folder}/**/*")
-        if path.is_file()
+        if path.is_file() and "vendor" not in path.relative_to(ROOT).parts
     )
 
 

@@ -3,10 +3,15 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse
 
-from services.referral.adapters.asyncapi_document import asyncapi_document, asyncapi_page
+from services.referral.adapters.asyncapi_document import (
+    ASYNCAPI_TITLE,
+    asyncapi_document,
+    asyncapi_page_props,
+)
+from services.referral.entrypoints.deps import PagesDep
 from shared.runtime import RuntimeDep
 
 router = APIRouter()
@@ -19,6 +24,10 @@ async def asyncapi_json(runtime: RuntimeDep) -> JSONResponse:
 
 
 @router.get("/asyncapi", response_class=HTMLResponse)
-async def asyncapi_html(runtime: RuntimeDep) -> HTMLResponse:
-    """The same document, rendered by the AsyncAPI web component."""
-    return HTMLResponse(asyncapi_page(asyncapi_document(runtime.broker)))
+async def asyncapi_html(request: Request, runtime: RuntimeDep, pages: PagesDep) -> HTMLResponse:
+    """The same document, rendered by the AsyncAPI web component (served by this service: the
+    page loads nothing from the internet)."""
+    props = asyncapi_page_props(asyncapi_document(runtime.broker))
+    return pages.TemplateResponse(
+        request, "asyncapi.html", {"title": ASYNCAPI_TITLE, "props": props}
+    )
