@@ -17,7 +17,17 @@ stop_stack() {
     bash deploy/local/stack.sh down >/dev/null 2>&1 || true
 }
 [ "${FT_KEEP_TEST_STACK:-0}" = 1 ] || trap stop_stack EXIT
+# The quality gates (the same list as `make lint` and .pre-commit-config.yaml); ensure-tools.sh's
+# `uv sync --locked` above has already refused a uv.lock that drifted from pyproject.toml.
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .
 .venv/bin/mypy shared services tests bench
-.venv/bin/python -m pytest "$@"
+.venv/bin/lint-imports --no-cache
+.venv/bin/deptry .
+.venv/bin/python deploy/local/dependency_audit.py
+if [ $# -eq 0 ]; then
+  # The whole suite, measured: under the floor of [tool.coverage.report] fail_under it fails.
+  .venv/bin/python -m pytest --cov --cov-report=term
+else
+  .venv/bin/python -m pytest "$@"
+fi
