@@ -96,7 +96,7 @@ EVENT_TERMS: Mapping[EventCode, Term] = {
     ),
     E.TIME_CRITICAL_ALERT: Term(
         "Time-critical alert (a window or target about to pass)",
-        "แจ้งเตือนเวลาวิกฤต (ใกล้หมดช่วงเวลาการรักษา)",
+        "แจ้งเตือนเวลาวิกฤต (ช่วงเวลาการรักษาหรือเป้าหมายเวลาใกล้ครบ)",
     ),
 }
 

@@ -38,12 +38,12 @@ from shared.vocabulary.notification_categories import (
     NOTIFICATION_CATEGORY_TERMS,
     NotificationCategory,
 )
-from shared.vocabulary.terms import Term
+from shared.vocabulary.terms import Language, Term
 
 PUBLISHER = "Fast Track stroke referral network"
 # When the CodeSystems' content last changed (with CODESYSTEM_VERSION).
 CODESYSTEM_DATE = "2026-11-23"
-THAI = "th"
+THAI = Language.THAI.value
 
 MILESTONE_SYSTEM = f"{PROJECT_CANONICAL}/CodeSystem/milestone"
 DECLINE_REASON_SYSTEM = f"{PROJECT_CANONICAL}/CodeSystem/decline-reason"

@@ -1,7 +1,10 @@
-"""Notification texts in Thai and English inside one CommunicationRequest.
+"""Notification texts in Thai and English, and the link to the page they are about, inside one
+CommunicationRequest.
 
 English travels as ``payload.contentString``; each other language as a text attachment with its
 ``language`` (R4 has no language on a string), so the notifier picks the recipient's language.
+The link travels on its own, as an attachment with only a ``url`` (``payload.contentAttachment
+.url``): the texts never carry it, and nobody reads it back out of a text.
 """
 
 from __future__ import annotations
@@ -15,21 +18,34 @@ from shared.fhir.codes import NOTIFICATION_CATEGORY_SYSTEM, EventCode, organizat
 from shared.fhir.envelope import FhirMessage, build_message
 from shared.fhir.models import CommunicationRequest
 from shared.vocabulary.notification_categories import NotificationCategory
+from shared.vocabulary.terms import Language
 
 TEXT_PLAIN = "text/plain; charset=utf-8"
+# What the link opens, for a reader of the raw resource.
+LINK_TITLE = "Open / เปิด"
 
 
-def bilingual_payload(*, english: str, thai: str) -> list[dict[str, Any]]:
+def bilingual_payload(*, english: str, thai: str, link: str | None = None) -> list[dict[str, Any]]:
     return [
         {"contentString": english},
         {
             "contentAttachment": {
                 "contentType": TEXT_PLAIN,
-                "language": "th",
+                "language": Language.THAI.value,
                 "data": base64.b64encode(thai.encode()).decode(),
             }
         },
+        *([{"contentAttachment": {"url": link, "title": LINK_TITLE}}] if link else []),
     ]
+
+
+def payload_link(request: CommunicationRequest) -> str | None:
+    """The link the request carries (the attachment with a url and no data), if any."""
+    for part in request.payload or []:
+        attachment = part.contentAttachment
+        if attachment is not None and attachment.url and not attachment.data:
+            return str(attachment.url)
+    return None
 
 
 # Unicode bidirectional embeddings, overrides and isolates (LRE..RLO, LRI..PDI): in a text a
@@ -61,11 +77,12 @@ def notification_request_message(
     recipients: Sequence[str],
     english: str,
     thai: str,
+    link: str,
     sender: str,
     source_endpoint: str,
 ) -> FhirMessage:
     """notification-requested: a stat CommunicationRequest about a referral, in both languages,
-    for the given organizations (PDPA: the texts carry the minimum, the link the rest)."""
+    for the given organizations (PDPA: the texts carry the minimum, ``link`` opens the rest)."""
     request = CommunicationRequest.model_validate(
         {
             "resourceType": "CommunicationRequest",
@@ -78,7 +95,7 @@ def notification_request_message(
             "about": [{"reference": f"Task/{referral_id}"}],
             "recipient": [{"reference": organization_reference(org)} for org in recipients],
             "authoredOn": datetime.now(UTC).isoformat(),
-            "payload": bilingual_payload(english=english, thai=thai),
+            "payload": bilingual_payload(english=english, thai=thai, link=link),
         }
     )
     return build_message(

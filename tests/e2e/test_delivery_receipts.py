@@ -73,6 +73,7 @@ async def test_a_text_the_phone_never_got_falls_back_to_line(
         recipients=[],
         english="Stroke alert: please call the hub.",
         thai="แจ้งเตือน stroke: กรุณาโทรกลับโรงพยาบาลแม่ข่าย",
+        link="https://ft.example/r/far-away",
         sender="Organization/trang-hospital",
         source_endpoint="urn:test",
     )

@@ -54,6 +54,7 @@ SEEDS: list[dict[str, Any]] = [
             recipients=["trang-hospital"],
             english="Stroke alert",
             thai="แจ้งเตือน",
+            link="https://ft.example/r/r-1",
             sender="Organization/fasttrack-network",
             source_endpoint="urn:test",
         ).to_json()

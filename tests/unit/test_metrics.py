@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
+from services.referral.adapters.wording import alert_text
 from services.referral.domain.alerts import Alert, AlertCode, due_alerts, next_alert_at
 from services.referral.domain.clock import Milestone, TimeSource, bangkok_month
 from services.referral.domain.kpi import (
@@ -26,6 +27,7 @@ from services.referral.domain.metrics import (
 from services.referral.domain.windows import TreatmentWindow
 from shared.province_time import PROVINCE_ZONE
 from shared.vocabulary.milestones import MilestoneCode
+from shared.vocabulary.terms import Language
 
 M = MilestoneCode
 A = AlertCode
@@ -308,11 +310,12 @@ def test_alert_is_due_exactly_at_its_time(code: AlertCode) -> None:
     alert = next(a for a in on_time if a.code is code)
     assert alert.due_at == at(due)
     assert alert.uncertain is False
-    assert alert.message
-    assert "\n" not in alert.message
+    english, thai = alert_text(alert, Language.ENGLISH), alert_text(alert, Language.THAI)
+    assert english
+    assert "\n" not in english
     # Dated in both languages (Buddhist Era in Thai), so a time after midnight is not misread.
-    assert "Mar 2026 (Bangkok time)" in alert.message
-    assert "มี.ค. 2569 เวลา" in alert.message_th
+    assert "Mar 2026 (Bangkok time)" in english
+    assert "มี.ค. 2569 เวลา" in thai
 
 
 @pytest.mark.parametrize("code", ALERTS, ids=ALERT_IDS)
@@ -404,8 +407,9 @@ def test_due_alerts_come_earliest_first_and_name_no_patient() -> None:
     alerts = due_alerts(milestones, now=at(200))
     assert [a.code for a in alerts] == [A.DIDO_APPROACHING, A.LKW_3H30, A.DIDO_120, A.LKW_4H]
     # LKW 06:00 + 4.5 h, Bangkok, with its date.
-    assert "window closes at 10:30 on 10 Mar 2026 (Bangkok time)" in alerts[1].message
-    assert "10 มี.ค. 2569 เวลา 10:30 น." in alerts[1].message_th
+    english, thai = alert_text(alerts[1], Language.ENGLISH), alert_text(alerts[1], Language.THAI)
+    assert "window closes at 10:30 on 10 Mar 2026 (Bangkok time)" in english
+    assert "10 มี.ค. 2569 เวลา 10:30 น." in thai
 
 
 def test_a_wake_up_strokes_alerts_say_the_window_is_estimated_in_both_languages() -> None:
@@ -415,13 +419,14 @@ def test_a_wake_up_strokes_alerts_say_the_window_is_estimated_in_both_languages(
     alerts = due_alerts([estimated], now=lkw + timedelta(hours=4))
     assert [a.code for a in alerts] == [A.LKW_3H30, A.LKW_4H]
     assert all(a.uncertain for a in alerts)
-    assert alerts[0].message == (
+    english, thai = alert_text(alerts[0], Language.ENGLISH), alert_text(alerts[0], Language.THAI)
+    assert english.endswith(
         "3.5 h since last known well (estimated), no thrombolytic given; window closes about "
         "02:26 on 1 Feb 2026 (Bangkok time) if LKW is right."
     )
-    assert "ประมาณ 1 ก.พ. 2569 เวลา 02:26 น." in alerts[0].message_th
-    assert "หากเวลาที่ปกติครั้งสุดท้ายถูกต้อง" in alerts[0].message_th
-    assert "(เวลาโดยประมาณ)" in alerts[0].message_th
+    assert "ประมาณ 1 ก.พ. 2569 เวลา 02:26 น." in thai
+    assert "หากเวลาที่ปกติครั้งสุดท้ายถูกต้อง" in thai
+    assert "(เวลาโดยประมาณ)" in thai
 
 
 @pytest.mark.parametrize(

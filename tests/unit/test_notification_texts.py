@@ -1,4 +1,5 @@
-"""Notifications carry Thai and English; the notifier picks the hospital's language."""
+"""Notifications carry Thai and English and, apart from both, the link; the notifier picks the
+hospital's language and passes the link on as it came."""
 
 from __future__ import annotations
 
@@ -22,8 +23,9 @@ def _request(recipient: str) -> CommunicationRequest:
             "about": [{"reference": "Task/r-1"}],
             "recipient": [{"reference": recipient}],
             "payload": bilingual_payload(
-                english="Stroke referral from Sikao Hospital. Open: https://ft.example/r/r-1",
-                thai="ส่งต่อผู้ป่วย stroke จาก Sikao Hospital เปิด: https://ft.example/r/r-1",
+                english="Stroke referral from Sikao Hospital.",
+                thai="ส่งต่อผู้ป่วย stroke จาก Sikao Hospital",
+                link="https://ft.example/r/r-1",
             ),
         }
     )
@@ -81,3 +83,29 @@ def test_bidirectional_overrides_in_a_decline_reason_never_reach_a_person() -> N
     )
     texts = payload_texts(request)
     assert texts == {"en": "Declined: kcab llac, no CT today", "th": texts["en"]}
+
+
+def test_a_link_written_in_the_text_is_never_taken_for_the_link() -> None:
+    request = CommunicationRequest.model_validate(
+        {
+            "resourceType": "CommunicationRequest",
+            "id": "cr-text-link",
+            "status": "active",
+            "about": [{"reference": "Task/r-1"}],
+            "recipient": [{"reference": "Organization/trang-hospital"}],
+            "payload": bilingual_payload(
+                english="Stroke referral. Open: https://elsewhere.example/x", thai="ส่งต่อ"
+            ),
+        }
+    )
+    message = build_message(
+        event=EventCode.NOTIFICATION_REQUESTED,
+        sender="Organization/sikao-hospital",
+        destinations=["Organization/trang-hospital"],
+        focus=[request],
+        source_endpoint="urn:test",
+    )
+    book = ContactBook.from_json({"hospitals": {}})
+    deliveries = deliveries_from_request(message, contacts=book, trace_context={})
+    assert deliveries
+    assert all("link" not in d.body for d in deliveries)

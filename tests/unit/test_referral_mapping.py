@@ -15,6 +15,7 @@ from services.referral.adapters.notification_texts import stroke_team_alert
 from services.referral.domain.model import InvalidReferral, RequestReferral
 from shared.fhir.envelope import InvalidMessage, parse_message
 from shared.fhir.models import CommunicationRequest
+from shared.fhir.notifications import payload_link
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "referral-requested.json"
 NOW = datetime(2026, 11, 23, 3, 0, tzinfo=UTC)
@@ -120,7 +121,9 @@ def test_stroke_team_alert_carries_the_minimum_and_local_clock_time() -> None:
     assert "LKW 08:40 on 23 Nov 2026 (Bangkok time)" in text
     assert "NIHSS 14" in text
     assert "HN-6501234" not in text  # the hospital number stays behind the authenticated link
-    assert text.endswith("https://ft.example/referrals/example-referral-0001")
+    # The link travels beside the text, never inside it.
+    assert "https://" not in text
+    assert payload_link(communication) == "https://ft.example/referrals/example-referral-0001"
 
 
 def test_clinical_request_time_is_the_senders_and_a_future_one_is_refused() -> None:

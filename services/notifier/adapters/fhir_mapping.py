@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from datetime import UTC, datetime
 from typing import Any
 
@@ -13,7 +12,7 @@ from shared.fhir.codes import EventCode
 from shared.fhir.conformance.notification_channel import NOTIFICATION_CHANNEL_SYSTEM
 from shared.fhir.envelope import FhirMessage, build_message
 from shared.fhir.models import Communication, CommunicationRequest
-from shared.fhir.notifications import payload_texts
+from shared.fhir.notifications import payload_link, payload_texts
 from shared.messaging.consumer import PermanentMessageError
 from shared.vocabulary.notification_categories import NotificationCategory
 
@@ -28,7 +27,6 @@ NEEDS_ACKNOWLEDGEMENT = frozenset(
         NotificationCategory.TELECONSULT_REQUEST,
     }
 )
-_LINK = re.compile(r"Open: (\S+)$")
 
 
 def deliveries_from_request(
@@ -59,7 +57,7 @@ def deliveries_from_request(
         raise PermanentMessageError("CommunicationRequest.recipient is empty")
     texts = payload_texts(request)
     english = texts.get("en", "")
-    link = _LINK.search(english)
+    link = payload_link(request)
     categories = [c.code for concept in request.category or [] for c in concept.coding or []]
     category = next((str(code) for code in categories if code), "")
     request_id = f"{message.message_id}/{request.id}"
@@ -73,7 +71,7 @@ def deliveries_from_request(
         # Every language the request carries, so an escalation to someone else can switch.
         "texts": texts,
         "needs_ack": category in NEEDS_ACKNOWLEDGEMENT,
-        **({"link": link.group(1)} if link else {}),
+        **({"link": link} if link else {}),
     }
     moment = at or datetime.now(UTC)
     deliveries: dict[str, Delivery] = {}

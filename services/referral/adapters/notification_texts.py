@@ -1,17 +1,30 @@
-"""The notifications the referral service asks the notifier for (notification-requested), with
-their texts in English and Thai. PDPA: the minimum a recipient needs, and a link to the referral."""
+"""The notifications the referral service asks the notifier for (notification-requested): whom,
+about what, the link to the referral, and the text in both languages (adapters/wording.py).
+PDPA: the minimum a recipient needs; the link opens the rest."""
 
 from __future__ import annotations
 
+from services.referral.adapters.wording import (
+    FACTS,
+    NOTICES,
+    SEPARATOR,
+    Fact,
+    Notice,
+    alert_text,
+    render,
+)
+from services.referral.domain.alerts import Alert
 from services.referral.domain.lifecycle import ReferralChange
 from services.referral.domain.model import Referral, RequestReferral
-from services.referral.domain.readable_time import english_moment, thai_moment
 from shared.fhir import codes
 from shared.fhir.codes import EventCode, organization_reference
 from shared.fhir.envelope import FhirMessage
 from shared.fhir.ids import derived_id
 from shared.fhir.notifications import notification_request_message
 from shared.vocabulary.notification_categories import NotificationCategory
+from shared.vocabulary.terms import Language, Term
+
+EN, TH = Language.ENGLISH, Language.THAI
 
 
 def stroke_team_alert(
@@ -22,32 +35,26 @@ def stroke_team_alert(
     source_endpoint: str,
 ) -> FhirMessage:
     """notification-requested for the receiving hospital's stroke team (PDPA: minimum data)."""
-    kind = "Stroke pre-alert" if request.prealert else "Stroke referral"
-    kind_th = "แจ้งเตือนล่วงหน้าผู้ป่วย stroke" if request.prealert else "ส่งต่อผู้ป่วย stroke"
-    facts = [f"from {requester_name}"]
-    facts_th = [f"จาก {requester_name}"]
+    facts: list[tuple[Term, dict[str, object]]] = [(FACTS[Fact.FROM], {"name": requester_name})]
     if request.nihss is not None:
-        facts.append(f"NIHSS {request.nihss}")
-        facts_th.append(f"NIHSS {request.nihss}")
+        facts.append((FACTS[Fact.NIHSS], {"score": request.nihss}))
     if request.last_known_well is not None:
-        # With its date: an LKW of 23:50 read after midnight must not pass for today's.
-        english, thai = (
-            english_moment(request.last_known_well),
-            thai_moment(request.last_known_well),
-        )
-        if request.lkw_uncertain:
-            facts.append(f"LKW about {english}, estimated")
-            facts_th.append(f"ปกติครั้งสุดท้ายประมาณ {thai} (เวลาโดยประมาณ)")
-        else:
-            facts.append(f"LKW {english}")
-            facts_th.append(f"ปกติครั้งสุดท้าย {thai}")
+        lkw = FACTS[Fact.LKW_ESTIMATED if request.lkw_uncertain else Fact.LKW]
+        facts.append((lkw, {"at": request.last_known_well}))
+
+    def text(language: Language) -> str:
+        listed = SEPARATOR[language].join(render(t, language, **f) for t, f in facts)
+        notice = Notice.STROKE_PREALERT if request.prealert else Notice.STROKE_REFERRAL
+        return render(NOTICES[notice], language, facts=listed)
+
     return notification_request_message(
         request_id=derived_id("cr-stroke-team-", request.referral_id),
         category=NotificationCategory.STROKE_ALERT,
         referral_id=request.referral_id,
         recipients=[request.owner_org],
-        english=f"{kind} {', '.join(facts)}. Open: {referral_url}",
-        thai=f"{kind_th} {' '.join(facts_th)} เปิด: {referral_url}",
+        english=text(EN),
+        thai=text(TH),
+        link=referral_url,
         sender=organization_reference(request.requester_org),
         source_endpoint=source_endpoint,
     )
@@ -58,17 +65,37 @@ def status_notice(
 ) -> FhirMessage:
     """Tells the referring hospital that its referral was accepted or declined."""
     accepted = change.event is EventCode.REFERRAL_ACCEPTED
-    verb = "accepted" if accepted else "declined"
-    text = f"Your stroke referral was {verb}"
-    thai = "โรงพยาบาลปลายทางตอบรับการส่งต่อแล้ว" if accepted else "โรงพยาบาลปลายทางปฏิเสธการส่งต่อ"
-    if change.status_reason:
-        text += f" ({change.status_reason})"
-        thai += f" ({change.status_reason})"
+    notice = NOTICES[Notice.ACCEPTED if accepted else Notice.DECLINED]
+
+    def reason(language: Language) -> str:
+        given = change.status_reason
+        return render(FACTS[Fact.REASON], language, reason=given) if given else ""
+
     return requester_notice(
         referral,
-        text=text,
-        thai=thai,
-        notice_id=f"{verb}-{change.message_id}",
+        english=render(notice, EN, reason=reason(EN)),
+        thai=render(notice, TH, reason=reason(TH)),
+        notice_id=f"{'accepted' if accepted else 'declined'}-{change.message_id}",
+        referral_url=referral_url,
+        source_endpoint=source_endpoint,
+    )
+
+
+def rerouted_notice(
+    referral: Referral,
+    *,
+    why: str,
+    destination: str | None,
+    referral_url: str,
+    source_endpoint: str,
+) -> FhirMessage:
+    """Tells the referring hospital its patient now goes to ``destination`` (None: nowhere)."""
+    notice = NOTICES[Notice.REROUTED if destination else Notice.NOT_REROUTED]
+    return requester_notice(
+        referral,
+        english=render(notice, EN, why=why, destination=destination),
+        thai=render(notice, TH, why=why, destination=destination),
+        notice_id=f"reroute-{referral.id}",
         referral_url=referral_url,
         source_endpoint=source_endpoint,
     )
@@ -77,7 +104,7 @@ def status_notice(
 def requester_notice(
     referral: Referral,
     *,
-    text: str,
+    english: str,
     thai: str,
     notice_id: str,
     referral_url: str,
@@ -89,8 +116,9 @@ def requester_notice(
         category=NotificationCategory.REFERRAL_STATUS,
         referral_id=referral.id,
         recipients=[referral.requester_org],
-        english=f"{text}. Open: {referral_url}",
-        thai=f"{thai} เปิด: {referral_url}",
+        english=english,
+        thai=thai,
+        link=referral_url,
         sender=organization_reference(referral.owner_org),
         source_endpoint=source_endpoint,
     )
@@ -99,21 +127,20 @@ def requester_notice(
 def time_alert(
     referral: Referral,
     *,
-    code: str,
-    text: str,
-    thai: str,
+    alert: Alert,
     recipients: list[str],
     referral_url: str,
     source_endpoint: str,
 ) -> FhirMessage:
     """A time-critical alert for the stroke teams (needs acknowledgement: priority stat)."""
     return notification_request_message(
-        request_id=derived_id(f"cr-alert-{code}-", referral.id),
+        request_id=derived_id(f"cr-alert-{alert.code.value}-", referral.id),
         category=NotificationCategory.TIME_ALERT,
         referral_id=referral.id,
         recipients=recipients,
-        english=f"Stroke alert ({code}): {text} Open: {referral_url}",
-        thai=f"แจ้งเตือนเวลาวิกฤต ({code}): {thai} เปิด: {referral_url}",
+        english=alert_text(alert, EN),
+        thai=alert_text(alert, TH),
+        link=referral_url,
         sender=codes.NETWORK_ORGANIZATION,
         source_endpoint=source_endpoint,
     )

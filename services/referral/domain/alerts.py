@@ -1,6 +1,6 @@
 """Time-critical alerts of a patient's clock: due before a window or target is breached, each
-with its text in English and Thai (Bangkok date and time, "about ... if LKW is right" when the
-anchor is uncertain). Pure functions; lead times are documented in the README."""
+with the moment it warns of (how it is worded, in Thai and English, is the adapters' wording).
+Pure functions; lead times are documented in the README."""
 
 from __future__ import annotations
 
@@ -10,7 +10,6 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 from services.referral.domain.clock import Clock, Milestone, require_aware
-from services.referral.domain.readable_time import english_moment, thai_moment
 from services.referral.domain.windows import TreatmentWindow
 from shared.vocabulary.milestones import MilestoneCode
 
@@ -30,38 +29,9 @@ class AlertCode(StrEnum):
 class Alert:
     code: AlertCode
     due_at: datetime
-    # English and Thai, no patient data (PDPA: the link to the authenticated page says more).
-    message: str
-    uncertain: bool
-    message_th: str
-
-
-def _lkw_texts(after: timedelta, closes: datetime, uncertain: bool) -> tuple[str, str]:
-    hours = f"{after / timedelta(hours=1):g}"
-    if uncertain:
-        return (
-            f"{hours} h since last known well (estimated), no thrombolytic given; window "
-            f"closes about {english_moment(closes)} if LKW is right.",
-            f"ผ่านไป {hours} ชั่วโมงนับจากเวลาที่ปกติครั้งสุดท้าย (เวลาโดยประมาณ) "
-            f"ยังไม่ได้ให้ยาละลายลิ่มเลือด ช่วงเวลาให้ยาจะสิ้นสุดประมาณ {thai_moment(closes)} "
-            "หากเวลาที่ปกติครั้งสุดท้ายถูกต้อง",
-        )
-    return (
-        f"{hours} h since last known well, no thrombolytic given; window closes at "
-        f"{english_moment(closes)}.",
-        f"ผ่านไป {hours} ชั่วโมงนับจากเวลาที่ปกติครั้งสุดท้าย ยังไม่ได้ให้ยาละลายลิ่มเลือด "
-        f"ช่วงเวลาให้ยาจะสิ้นสุด {thai_moment(closes)}",
-    )
-
-
-def _dido_texts(minutes: int, reached: datetime, uncertain: bool) -> tuple[str, str]:
-    about, about_th = ("about ", "ประมาณ ") if uncertain else ("", "")
-    return (
-        f"Door-in-door-out reaches {minutes} min at {about}{english_moment(reached)}; "
-        "patient not yet out.",
-        f"ผู้ป่วยจะอยู่ในโรงพยาบาลครบ {minutes} นาที (door-in-door-out) {about_th}"
-        f"{thai_moment(reached)} ยังไม่ได้ส่งตัวออก",
-    )
+    uncertain: bool  # the time it counts from is estimated
+    # What it warns of: the window closing, the target reached, the deadline, the ETA.
+    breach_at: datetime
 
 
 # When the alerts fall due (docs/clinical-metrics.md): after last known well without a needle, and
@@ -88,29 +58,19 @@ def _pending(
         # AHA/ASA 2019 window of 4.5 h; warn at 3.5 h and 4 h (docs/clinical-metrics.md).
         closes = lkw.occurred_at + TreatmentWindow.THROMBOLYSIS.length
         for code, after in LKW_ALERTS:
-            text, thai = _lkw_texts(after, closes, lkw.doubtful)
-            out.append(Alert(code, lkw.occurred_at + after, text, lkw.doubtful, thai))
+            out.append(Alert(code, lkw.occurred_at + after, lkw.doubtful, closes))
     door = got.get(M.DOOR_IN_FIRST)
     if door is not None and M.DOOR_OUT_FIRST not in got:
         # 15 min warning before the 90 and 120 min DIDO targets (the lead time is a local choice).
         for code, limit in DIDO_LIMITS:
             reached = door.occurred_at + limit
-            minutes = int(limit / timedelta(minutes=1))
-            text, thai = _dido_texts(minutes, reached, door.doubtful)
-            out.append(Alert(code, reached - DIDO_WARNING_LEAD, text, door.doubtful, thai))
+            out.append(Alert(code, reached - DIDO_WARNING_LEAD, door.doubtful, reached))
     if accept_by is not None and M.REFERRAL_REQUESTED in got and M.REFERRAL_ACCEPTED not in got:
         require_aware("accept_by", accept_by)
-        text = (
-            f"Referral not accepted by its deadline, {english_moment(accept_by)}; "
-            "consider re-routing."
-        )
-        thai = f"ยังไม่มีการตอบรับการส่งต่อภายใน {thai_moment(accept_by)} โปรดพิจารณาส่งต่อโรงพยาบาลอื่น"
-        out.append(Alert(AlertCode.REFERRAL_NOT_ACCEPTED, accept_by, text, False, thai))
+        out.append(Alert(AlertCode.REFERRAL_NOT_ACCEPTED, accept_by, False, accept_by))
     if eta is not None and M.DOOR_IN_RECEIVING not in got:
         require_aware("eta", eta)
-        text = f"Patient not arrived at the receiving hospital by the ETA, {english_moment(eta)}."
-        thai = f"ผู้ป่วยยังไม่ถึงโรงพยาบาลปลายทางตามเวลาที่คาดไว้ {thai_moment(eta)}"
-        out.append(Alert(AlertCode.LATER_THAN_ETA, eta, text, False, thai))
+        out.append(Alert(AlertCode.LATER_THAN_ETA, eta, False, eta))
     return out
 
 

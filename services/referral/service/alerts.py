@@ -86,9 +86,7 @@ async def raise_due_alerts(
             key=referral.id,
             message=notification_texts.time_alert(
                 referral,
-                code=alert.code.value,
-                text=alert.message,
-                thai=alert.message_th,
+                alert=alert,
                 recipients=recipients(referral, alert),
                 referral_url=context.referral_url(referral.id),
                 source_endpoint=context.source_endpoint,

@@ -68,9 +68,7 @@ async def reroute(
         )
         destination = decision.destination_id
     if destination is None or destination == referral.requester_org:
-        text = f"Referral {reason}; no other hospital can take the patient: call the hub"
-        thai = "ไม่มีโรงพยาบาลอื่นรับผู้ป่วยได้ในขณะนี้: โปรดโทรประสานโรงพยาบาลแม่ข่าย"
-        await _tell_requester(connection, referral, (text, thai), referral.id, context)
+        await _tell_requester(connection, referral, reason, None, referral.id, context)
         await repository.add_timeline_entry(
             connection,
             referral_id=referral.id,
@@ -108,31 +106,27 @@ async def reroute(
         ),
     )
     # The new hospital is told by its stroke alert (intake); the referring one here.
-    texts = (
-        f"Referral {reason}; re-routed to {destination}",
-        f"เปลี่ยนโรงพยาบาลปลายทางเป็น {destination} แล้ว",
-    )
-    await _tell_requester(connection, referral, texts, new_id, context)
+    await _tell_requester(connection, referral, reason, destination, new_id, context)
     return replacement
 
 
 async def _tell_requester(
     connection: Connection,
     referral: Referral,
-    texts: tuple[str, str],
+    why: str,
+    destination: str | None,
     link_to: str,
     context: ReferralContext,
 ) -> None:
-    """``texts``: the notice in English and in Thai."""
+    """Where the patient now goes (None: nowhere), with the link to ``link_to``."""
     await add_to_outbox(
         connection,
         topic=NOTIFICATION_REQUESTS,
         key=referral.id,
-        message=notification_texts.requester_notice(
+        message=notification_texts.rerouted_notice(
             referral,
-            text=texts[0],
-            thai=texts[1],
-            notice_id=f"reroute-{referral.id}",
+            why=why,
+            destination=destination,
             referral_url=context.referral_url(link_to),
             source_endpoint=context.source_endpoint,
         ),

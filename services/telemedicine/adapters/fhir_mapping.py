@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from services.telemedicine.adapters.wording import NOTICES, Notice
 from services.telemedicine.domain.model import Consult
 from shared.fhir import codes
 from shared.fhir.codes import EventCode, organization_reference
@@ -12,6 +13,7 @@ from shared.fhir.ids import derived_id
 from shared.fhir.models import ServiceRequest, Task
 from shared.fhir.notifications import notification_request_message
 from shared.vocabulary.notification_categories import NotificationCategory
+from shared.vocabulary.terms import Language
 
 
 def referral_parties(message: FhirMessage) -> tuple[str, str, str] | None:
@@ -39,7 +41,7 @@ def teleconsult_requested_message(consult: Consult, *, source_endpoint: str) -> 
         {
             "resourceType": "Task",
             "id": consult.id,
-            "status": "requested",
+            "status": consult.status.value,
             "intent": "order",
             "priority": "stat",
             "partOf": [{"reference": f"Task/{consult.referral_id}"}],
@@ -64,8 +66,9 @@ def neurologist_alert(consult: Consult, *, consult_url: str, source_endpoint: st
         category=NotificationCategory.TELECONSULT_REQUEST,
         referral_id=consult.referral_id,
         recipients=[consult.consultant_org],
-        english=f"Telestroke consult requested. Open: {consult_url}",
-        thai=f"ขอปรึกษาแพทย์ระบบประสาททางไกล (telestroke) เปิด: {consult_url}",
+        english=NOTICES[Notice.CONSULT_REQUESTED].text(Language.ENGLISH),
+        thai=NOTICES[Notice.CONSULT_REQUESTED].text(Language.THAI),
+        link=consult_url,
         sender=organization_reference(consult.requester_org),
         source_endpoint=source_endpoint,
     )

@@ -176,7 +176,8 @@ NOTIFICATION_REQUEST = Profile(
     description=(
         "What the notifier delivers: a category from the notification-category CodeSystem, about "
         "the referral Task, for Organizations (or people, roles, groups) of the network, with the "
-        "text in English (contentString) and Thai (a text attachment with language th)."
+        "text in English (contentString) and Thai (a text attachment with language th), and "
+        "the link to the page it is about as an attachment with only a url."
     ),
     elements=(
         (
