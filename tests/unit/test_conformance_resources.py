@@ -12,9 +12,10 @@ from shared.fhir.conformance.notification_channel import NOTIFICATION_CHANNEL
 from shared.fhir.conformance.profiles import PROFILES, with_profile
 
 
-def test_every_notification_channel_is_a_code_of_the_published_code_system() -> None:
-    codes = {concept.code for concept in NOTIFICATION_CHANNEL.concepts}
-    assert codes == {channel.value for channel in Channel}
+def test_every_notification_channel_is_published_in_english_and_thai() -> None:
+    concepts = {concept.code: concept for concept in NOTIFICATION_CHANNEL.concepts}
+    assert list(concepts) == [channel.value for channel in Channel]
+    assert all(concept.display and concept.thai for concept in concepts.values())
     assert "notification-channel" in PUBLISHED_CODE_SYSTEMS
 
 

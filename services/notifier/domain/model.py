@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from shared.vocabulary.notification_channels import NotificationChannel
+
 # Delivery ids are derived from what makes a delivery unique, so a redelivered request maps to
 # the same row and the same idempotency key.
 _DELIVERY_NAMESPACE = uuid.UUID("6f0a3c1e-9a57-4c61-8d8e-2b8f0d1f5a10")
@@ -19,12 +21,8 @@ class DeliveryStatus(StrEnum):
     FAILED = "failed"
 
 
-class Channel(StrEnum):
-    WEBHOOK = "webhook"  # a hospital system's endpoint (signed)
-    LINE = "line"  # LINE Messaging API push to a user or group id
-    SMS = "sms"  # an SMS gateway, to a phone number
-    EMAIL = "email"  # SMTP
-    IN_APP = "in-app"  # a live event for the hospital's web pages
+# The channels travel on Kafka (Communication.medium): one vocabulary, defined in shared/.
+Channel = NotificationChannel
 
 
 # Channels that reach systems and screens rather than a person: they get a copy of what is

@@ -87,9 +87,10 @@ def request_from_message(
     task = message.focus_resource(Task)
     if task is None:
         raise InvalidReferral("The message's focus must be the referral Task", expression="focus")
-    if task.status != "requested":
+    if task.status != TaskStatus.REQUESTED:
         raise InvalidReferral(
-            f"A new referral's Task.status must be 'requested', got {task.status!r}",
+            f"A new referral's Task.status must be {TaskStatus.REQUESTED.value!r}, "
+            f"got {task.status!r}",
             expression="Task.status",
         )
     requester = org_id(

@@ -23,6 +23,7 @@ from shared.fhir.codes import EventCode, organization_reference
 from shared.fhir.envelope import FhirMessage, build_message
 from shared.fhir.ids import derived_id
 from shared.fhir.models import Organization, ServiceRequest, Task
+from shared.workflow.task_state import TaskStatus
 
 HN_SYSTEM = f"{codes.PROJECT_CANONICAL}/NamingSystem/hospital-number"
 
@@ -85,7 +86,7 @@ def referral_requested_message(
         {
             "resourceType": "Task",
             "id": request.referral_id,
-            "status": "requested",
+            "status": TaskStatus.REQUESTED.value,
             "intent": "order",
             "priority": "stat",
             "focus": {"reference": f"ServiceRequest/{request_ref}"},

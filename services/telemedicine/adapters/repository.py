@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import asyncpg
 
-from services.telemedicine.domain.model import Consult, ConsultStatus
+from services.telemedicine.domain.model import Consult
 from shared.db.pool import Connection
+from shared.workflow.task_state import TaskStatus
 
 
 async def insert_consult(connection: Connection, *, consult: Consult) -> bool:
@@ -37,7 +38,7 @@ def _consult(row: asyncpg.Record) -> Consult:
     return Consult(
         id=row["id"],
         referral_id=row["referral_id"],
-        status=ConsultStatus(row["status"]),
+        status=TaskStatus(row["status"]),
         requester_org=row["requester_org"],
         consultant_org=row["consultant_org"],
     )

@@ -3,20 +3,17 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import StrEnum
 
 from shared.fhir.ids import derived_id
-
-
-class ConsultStatus(StrEnum):
-    REQUESTED = "requested"
+from shared.workflow.task_state import TaskStatus
 
 
 @dataclass(frozen=True, kw_only=True)
 class Consult:
     id: str
     referral_id: str
-    status: ConsultStatus
+    # The teleconsult is a FHIR Task: it follows the shared Task state machine.
+    status: TaskStatus
     requester_org: str
     # The hub hospital whose on-call neurologist answers.
     consultant_org: str
@@ -27,7 +24,7 @@ class Consult:
         return Consult(
             id=derived_id("tc-", referral_id),
             referral_id=referral_id,
-            status=ConsultStatus.REQUESTED,
+            status=TaskStatus.REQUESTED,
             requester_org=requester_org,
             consultant_org=consultant_org,
         )
