@@ -8,14 +8,10 @@ from typing import Any
 
 import pytest
 
+from services.notifier.adapters.contacts_document import directory_from
 from services.notifier.adapters.contacts_file import read_contacts
 from services.notifier.adapters.fhir_mapping import deliveries_from_request
-from services.notifier.domain.contacts import (
-    ContactBook,
-    ContactPoint,
-    DirectoryError,
-    EscalationStep,
-)
+from services.notifier.domain.directory import ContactPoint, DirectoryError, EscalationStep
 from services.notifier.domain.model import Channel, Delivery
 from shared.fhir.codes import EventCode
 from shared.fhir.envelope import build_message
@@ -93,7 +89,7 @@ DIRECTORY: dict[str, Any] = {
         "palian-hospital": {"group": {"channel": "line", "address": "Cpalian"}},
     },
 }
-BOOK = ContactBook.from_json(DIRECTORY)
+BOOK = directory_from(DIRECTORY)
 
 
 def at(text: str) -> datetime:
@@ -149,7 +145,7 @@ def test_people_groups_and_unknowns() -> None:
 
 
 def test_a_role_with_nobody_on_call_and_no_backup_falls_to_the_hospital_team() -> None:
-    book = ContactBook.from_json(
+    book = directory_from(
         {
             "people": {"dr-anan": {"channels": [{"channel": "sms", "address": "0811111111"}]}},
             "hospitals": {
@@ -245,7 +241,7 @@ def test_an_inconsistent_directory_is_refused_with_the_reason(
     hospital = {**DIRECTORY["hospitals"]["trang-hospital"]}
     hospital["roles"] = {"stroke-neurologist": {**{"shifts": []}, **change}}
     with pytest.raises(DirectoryError, match=complaint):
-        ContactBook.from_json({**DIRECTORY, "hospitals": {"trang-hospital": hospital}})
+        directory_from({**DIRECTORY, "hospitals": {"trang-hospital": hospital}})
 
 
 def _deliveries(*recipients: str, moment: str = "2026-11-23T09:30") -> list[Delivery]:

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import json
 
+from services.notifier.adapters.contacts_document import directory_from
 from services.notifier.adapters.fhir_mapping import deliveries_from_request
-from services.notifier.domain.contacts import ContactBook
 from shared.fhir.codes import EventCode
 from shared.fhir.envelope import build_message, parse_message
 from shared.fhir.models import CommunicationRequest
@@ -48,9 +48,7 @@ def test_texts_survive_the_wire_in_both_languages() -> None:
 
 
 def test_each_hospital_gets_its_language_and_the_link() -> None:
-    book = ContactBook.from_json(
-        {"hospitals": {"ratsada-hospital": {"language": "th", "webhook": True}}}
-    )
+    book = directory_from({"hospitals": {"ratsada-hospital": {"language": "th", "webhook": True}}})
     for recipient, expected in (
         ("Organization/ratsada-hospital", "ส่งต่อผู้ป่วย stroke"),
         ("Organization/trang-hospital", "Stroke referral"),

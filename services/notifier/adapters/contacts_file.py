@@ -9,21 +9,27 @@ import logging
 import os
 from pathlib import Path
 
-from services.notifier.domain.contacts import ContactBook, DirectoryError
+from services.notifier.adapters.contacts_document import directory_from
+from services.notifier.domain.contacts import ContactBook
+from services.notifier.domain.directory import DirectoryError
 from shared.workers import PeriodicTask
 
 log = logging.getLogger(__name__)
 
 
 def read_contacts(path: str | os.PathLike[str]) -> ContactBook:
-    """Raises DirectoryError naming what is wrong (unreadable, not JSON, inconsistent)."""
+    """Raises DirectoryError naming what is wrong (unreadable, not JSON, an entry that is
+    malformed or inconsistent, by its path in the document)."""
     try:
         document = json.loads(Path(path).read_text(encoding="utf-8"))
     except (OSError, ValueError) as error:
         raise DirectoryError(f"cannot read the contacts directory {path}: {error}") from error
     if not isinstance(document, dict):
         raise DirectoryError(f"the contacts directory {path} is not a JSON object")
-    return ContactBook.from_json(document)
+    try:
+        return directory_from(document)
+    except DirectoryError as error:
+        raise DirectoryError(f"{path}: {error}") from None
 
 
 class ContactsFileWatcher(PeriodicTask):

@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from services.notifier.domain.contacts import ContactBook, ContactPoint, Recipient
+from services.notifier.domain.contacts import ContactBook
+from services.notifier.domain.directory import ContactPoint, Recipient
 from services.notifier.domain.model import Channel, Delivery
 from shared.fhir import codes
 from shared.fhir.codes import EventCode

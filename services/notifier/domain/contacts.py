@@ -18,134 +18,23 @@ recipient's next channel is tried (LINE -> SMS).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
-from enum import StrEnum
+from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from services.notifier.domain.directory import (
+    ANY_CATEGORY,
+    WEBHOOK_ONLY,
+    ContactPoint,
+    DirectoryError,
+    EscalationPolicy,
+    EscalationStep,
+    HospitalContacts,
+    Person,
+    Recipient,
+)
 from services.notifier.domain.model import Channel
 from shared.province_time import PROVINCE_ZONE_NAME
-
-WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-# Notifications whose category has no role of its own go to the role listed under this key.
-ANY_CATEGORY = "*"
-
-
-class DirectoryError(ValueError):
-    """The directory document is inconsistent (an unknown person, a bad shift)."""
-
-
-@dataclass(frozen=True)
-class ContactPoint:
-    channel: Channel
-    address: str = ""
-
-
-@dataclass(frozen=True)
-class Person:
-    id: str
-    # Tried in order: the first, then the next when one finally fails.
-    channels: tuple[ContactPoint, ...] = ()
-    language: str = "th"
-
-
-@dataclass(frozen=True)
-class Shift:
-    """One person on call from ``start`` to ``end`` (local time) on the given weekdays, or on one
-    date. A shift that ends at or before its start runs past midnight into the next day."""
-
-    person: str
-    start: time
-    end: time
-    weekdays: frozenset[int] = frozenset()
-    on_date: date | None = None
-
-    def covers(self, moment: datetime) -> bool:
-        """Whether ``moment`` (local time) falls in this shift, started today or yesterday."""
-        today = moment.date()
-        return any(self._covers_from(day, moment) for day in (today, today - timedelta(days=1)))
-
-    def _covers_from(self, day: date, moment: datetime) -> bool:
-        if self.on_date is not None:
-            if day != self.on_date:
-                return False
-        elif day.weekday() not in self.weekdays:
-            return False
-        begins = datetime.combine(day, self.start, moment.tzinfo)
-        ends = datetime.combine(day, self.end, moment.tzinfo)
-        if ends <= begins:
-            ends += timedelta(days=1)
-        return begins <= moment < ends
-
-
-@dataclass(frozen=True)
-class OnCallRole:
-    shifts: tuple[Shift, ...] = ()
-    # Paged when nobody is on call, and by the ladder's "backup" step.
-    backup: str | None = None
-
-    def on_call(self, moment: datetime) -> list[str]:
-        """Who is on call at ``moment``: a shift for that date replaces the weekly roster."""
-        dated = [s.person for s in self.shifts if s.on_date is not None and s.covers(moment)]
-        if dated:
-            return list(dict.fromkeys(dated))
-        weekly = [s.person for s in self.shifts if s.on_date is None and s.covers(moment)]
-        return list(dict.fromkeys(weekly))
-
-
-@dataclass(frozen=True)
-class HospitalContacts:
-    # The hospital's own channels (a ward phone, a team e-mail), tried in order.
-    channels: tuple[ContactPoint, ...] = ()
-    webhook: bool = False
-    # Escalation targets: the team's group (e.g. a LINE group) and the supervisor.
-    group: ContactPoint | None = None
-    supervisor: ContactPoint | None = None
-    # The language its people read notifications in ("th" or "en").
-    language: str = "en"
-    roles: Mapping[str, OnCallRole] = field(default_factory=dict)
-    # Notification category -> the role paged for it when the hospital is addressed.
-    on_call: Mapping[str, str] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class Recipient:
-    """Someone a notification reaches: what they are called on the timeline, their channels,
-    and the hospital and role they were reached through (what escalation climbs from)."""
-
-    reference: str
-    channels: tuple[ContactPoint, ...]
-    language: str
-    hospital: str = ""
-    role: str = ""
-
-
-class EscalationStep(StrEnum):
-    # These two page again whoever the previous step paged (at first, the person on call).
-    REPEAT = "repeat"  # on the same channel
-    NEXT_CHANNEL = "next-channel"  # on their next channel (e.g. SMS)
-    GROUP = "group"  # the whole team
-    BACKUP = "backup"  # the role's backup person
-    SUPERVISOR = "supervisor"
-
-
-@dataclass(frozen=True)
-class EscalationPolicy:
-    """An alert that needs acknowledgement and has none after ``ack_within`` goes one step up
-    the ladder, and again after each further ``ack_within`` (a local choice)."""
-
-    ack_within: timedelta = timedelta(minutes=5)
-    ladder: tuple[EscalationStep, ...] = (
-        EscalationStep.REPEAT,
-        EscalationStep.GROUP,
-        EscalationStep.BACKUP,
-        EscalationStep.SUPERVISOR,
-    )
-
-
-# Without a contacts file every hospital is reached through the configured webhook.
-WEBHOOK_ONLY = HospitalContacts(webhook=True)
 
 
 class ContactBook:
@@ -168,55 +57,25 @@ class ContactBook:
         self._hospitals, self._people = other._hospitals, other._people
         self.escalation, self.timezone = other.escalation, other.timezone
 
-    @classmethod
-    def from_json(cls, document: Mapping[str, Any]) -> ContactBook:
-        """Reads the directory document (see deploy/demo/contacts.example.json).
-
-        Raises DirectoryError (a ValueError) naming what is wrong."""
-        try:
-            escalation = document.get("escalation", {})
-            return cls(
-                {
-                    organization: _hospital(entry)
-                    for organization, entry in document.get("hospitals", {}).items()
-                },
-                EscalationPolicy(
-                    ack_within=timedelta(seconds=float(escalation.get("ack_within_s", 300))),
-                    ladder=tuple(
-                        EscalationStep(step)
-                        for step in escalation.get(
-                            "ladder", [s.value for s in EscalationPolicy().ladder]
-                        )
-                    ),
-                ),
-                people={
-                    person_id: Person(
-                        id=person_id,
-                        channels=tuple(_point(p) for p in entry.get("channels", [])),
-                        language=str(entry.get("language", "th")),
-                    )
-                    for person_id, entry in document.get("people", {}).items()
-                },
-                timezone=str(document.get("timezone", PROVINCE_ZONE_NAME)),
-            )
-        except DirectoryError:
-            raise
-        except (KeyError, TypeError, ValueError, AttributeError) as error:
-            raise DirectoryError(f"invalid contacts directory: {error!r}") from error
-
     def _check(self) -> None:
+        """Every person a roster names is in the directory, and every role a hospital pages is
+        defined; a refusal names the entry as its path in the directory document."""
         for organization, hospital in self._hospitals.items():
+            entry = f"hospitals.{organization}"
             for role_name, role in hospital.roles.items():
-                named = [s.person for s in role.shifts] + ([role.backup] if role.backup else [])
-                for person in named:
+                named = [
+                    (shift.person, f"shifts.{number}.person")
+                    for number, shift in enumerate(role.shifts)
+                ] + ([(role.backup, "backup")] if role.backup else [])
+                for person, field in named:
                     if person not in self._people:
                         raise DirectoryError(
-                            f"{organization} role {role_name}: unknown person {person!r}"
+                            f"{entry}.roles.{role_name}.{field}: unknown person {person!r}"
                         )
             for category, role_name in hospital.on_call.items():
                 if role_name not in hospital.roles:
                     raise DirectoryError(
-                        f"{organization} pages unknown role {role_name!r} for {category!r}"
+                        f"{entry}.on_call.{category}: pages unknown role {role_name!r}"
                     )
 
     # -- resolution -------------------------------------------------------------------------
@@ -354,42 +213,3 @@ class ContactBook:
         if contacts.supervisor is None:
             return None
         return f"Organization/{hospital}", contacts.supervisor
-
-
-def _hospital(entry: Mapping[str, Any]) -> HospitalContacts:
-    return HospitalContacts(
-        channels=tuple(_point(point) for point in entry.get("channels", [])),
-        webhook=bool(entry.get("webhook", False)),
-        group=_point(entry["group"]) if "group" in entry else None,
-        supervisor=_point(entry["supervisor"]) if "supervisor" in entry else None,
-        language=str(entry.get("language", "en")),
-        roles={
-            name: OnCallRole(
-                shifts=tuple(_shift(shift) for shift in role.get("shifts", [])),
-                backup=role.get("backup"),
-            )
-            for name, role in entry.get("roles", {}).items()
-        },
-        on_call={str(category): str(role) for category, role in entry.get("on_call", {}).items()},
-    )
-
-
-def _shift(document: Mapping[str, Any]) -> Shift:
-    days = document.get("days", [])
-    on_date = document.get("date")
-    if bool(days) == bool(on_date):
-        raise DirectoryError(f"a shift needs either 'days' or 'date': {dict(document)}")
-    unknown = [day for day in days if day not in WEEKDAYS]
-    if unknown:
-        raise DirectoryError(f"unknown weekday(s) {unknown}; use {', '.join(WEEKDAYS)}")
-    return Shift(
-        person=str(document["person"]),
-        start=time.fromisoformat(document["start"]),
-        end=time.fromisoformat(document["end"]),
-        weekdays=frozenset(WEEKDAYS.index(day) for day in days),
-        on_date=date.fromisoformat(on_date) if on_date else None,
-    )
-
-
-def _point(document: Mapping[str, Any]) -> ContactPoint:
-    return ContactPoint(Channel(document["channel"]), document.get("address", ""))

@@ -7,7 +7,8 @@ from __future__ import annotations
 from datetime import datetime
 
 from services.notifier.adapters import fhir_mapping, repository
-from services.notifier.domain.contacts import ContactBook, ContactPoint
+from services.notifier.domain.contacts import ContactBook
+from services.notifier.domain.directory import ContactPoint
 from services.notifier.domain.model import Delivery
 from shared.db.pool import Connection
 from shared.messaging.outbox import add_to_outbox
