@@ -8,7 +8,7 @@ import httpx
 from fastapi import FastAPI
 
 from services.notifier.adapters import retention as personal_data
-from services.notifier.adapters.contacts_file import ContactsFileWatcher, read_contacts
+from services.notifier.adapters.contacts_file import read_contacts
 from services.notifier.adapters.in_app import InAppChannel
 from services.notifier.channels import build_channels
 from services.notifier.config import SERVICE_NAME, NotifierSettings
@@ -19,11 +19,12 @@ from services.notifier.entrypoints import acknowledgement_links, line_webhook, l
 from services.notifier.entrypoints.consumers import wire_consumers
 from services.notifier.entrypoints.http import router
 from services.notifier.service.delivery_metrics import DeliveryMetrics
-from services.notifier.service.dispatcher import DeliveryDispatcher
-from services.notifier.service.escalation import EscalationWatcher
 from services.notifier.service.links import AcknowledgementLinks, LiveTickets
-from services.notifier.service.live_feed import LiveFeed, LiveFeedRetention
 from services.notifier.service.outcomes import SOURCE_ENDPOINT
+from services.notifier.workers.contacts_reload import ContactsFileWatcher
+from services.notifier.workers.dispatcher import DeliveryDispatcher
+from services.notifier.workers.escalation import EscalationWatcher
+from services.notifier.workers.live_feed import LiveFeed, LiveFeedRetention
 from shared.retention import purge_job
 from shared.runtime import ServiceRuntime, create_service_app
 

@@ -15,7 +15,7 @@ from services.notifier.adapters.sms import (
 from services.notifier.adapters.webhook import WebhookChannel
 from services.notifier.config import NotifierSettings, revealed
 from services.notifier.domain.model import Channel
-from services.notifier.service.dispatcher import DeliveryChannel
+from services.notifier.service.dispatch import DeliveryChannel
 
 
 def build_channels(

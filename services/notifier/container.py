@@ -13,9 +13,9 @@ from pydantic import SecretStr
 
 from services.notifier.domain.contacts import ContactBook
 from services.notifier.service.delivery_metrics import DeliveryMetrics
-from services.notifier.service.dispatcher import DeliveryDispatcher
 from services.notifier.service.links import AcknowledgementLinks, LiveTickets
-from services.notifier.service.live_feed import LiveFeed
+from services.notifier.workers.dispatcher import DeliveryDispatcher
+from services.notifier.workers.live_feed import LiveFeed
 
 
 @dataclass(frozen=True)

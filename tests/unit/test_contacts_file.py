@@ -12,8 +12,9 @@ from typing import Any
 
 import pytest
 
-from services.notifier.adapters.contacts_file import ContactsFileWatcher, read_contacts
+from services.notifier.adapters.contacts_file import read_contacts
 from services.notifier.domain.directory import DirectoryError
+from services.notifier.workers.contacts_reload import ContactsFileWatcher
 
 EVERY_DAY = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 

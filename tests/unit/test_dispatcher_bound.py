@@ -14,7 +14,7 @@ from opentelemetry import trace
 from services.notifier.adapters import repository
 from services.notifier.domain.contacts import ContactBook
 from services.notifier.domain.model import Channel, Delivery, RetryPolicy
-from services.notifier.service.dispatcher import DeliveryDispatcher
+from services.notifier.workers.dispatcher import DeliveryDispatcher
 from tests.support import eventually
 
 BACKLOG = 60

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from services.notifier.domain.contacts import ContactBook
-from services.notifier.service.dispatcher import DeliveryDispatcher
 from services.notifier.service.handlers import accept_notification_request
+from services.notifier.workers.dispatcher import DeliveryDispatcher
 from shared.db.pool import Connection
 from shared.fhir.codes import EventCode
 from shared.fhir.envelope import FhirMessage

@@ -10,8 +10,8 @@ from fastapi import Depends
 from services.notifier.container import InboundSecrets, LivePages, NotifierContainer
 from services.notifier.domain.contacts import ContactBook
 from services.notifier.service.delivery_metrics import DeliveryMetrics
-from services.notifier.service.dispatcher import DeliveryDispatcher
 from services.notifier.service.links import AcknowledgementLinks
+from services.notifier.workers.dispatcher import DeliveryDispatcher
 from shared.runtime import container_dependency
 
 NotifierContainerDep = Annotated[

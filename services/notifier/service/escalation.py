@@ -4,10 +4,8 @@ timeline, until someone acknowledges or the ladder ends."""
 
 from __future__ import annotations
 
-import logging
-from datetime import UTC, datetime
+from datetime import datetime
 
-import asyncpg
 from opentelemetry.instrumentation.utils import suppress_instrumentation
 
 from services.notifier.adapters import fhir_mapping, repository
@@ -17,9 +15,6 @@ from services.notifier.domain.model import Delivery
 from shared.db.pool import Connection
 from shared.messaging.outbox import add_to_outbox
 from shared.messaging.topics import NOTIFICATION_OUTCOMES
-from shared.workers import PeriodicTask
-
-log = logging.getLogger(__name__)
 
 
 async def escalate(
@@ -68,38 +63,20 @@ async def escalate(
     return None
 
 
-class EscalationWatcher(PeriodicTask):
-    name = "escalation-watcher"
-
-    def __init__(
-        self,
-        *,
-        pool: asyncpg.Pool,
-        contacts: ContactBook,
-        source_endpoint: str,
-        poll_interval_s: float,
-    ) -> None:
-        super().__init__(poll_interval_s=poll_interval_s)
-        self._pool = pool
-        self._contacts = contacts
-        self._source_endpoint = source_endpoint
-
-    async def tick(self) -> None:
-        sent_before = datetime.now(UTC) - self._contacts.escalation.ack_within
-        async with self._pool.acquire() as connection, connection.transaction():
-            with suppress_instrumentation():  # a poll; each escalation is an event of its own
-                due = await repository.unacknowledged_alerts(connection, sent_before=sent_before)
-            for unanswered in due:
-                escalation = await escalate(
-                    connection,
-                    unanswered=unanswered,
-                    contacts=self._contacts,
-                    source_endpoint=self._source_endpoint,
-                )
-                if escalation is not None:
-                    log.warning(
-                        "alert %s not acknowledged: escalated (step %d, %s)",
-                        unanswered.id,
-                        escalation.escalation_step,
-                        escalation.channel.value,
-                    )
+async def escalate_overdue(
+    connection: Connection, *, contacts: ContactBook, now: datetime, source_endpoint: str
+) -> list[tuple[Delivery, Delivery]]:
+    """Every alert sent before ``now`` minus the directory's ``ack_within`` that nobody has
+    acknowledged goes one step up (in the caller's transaction; concurrent watchers skip the
+    alerts another holds). Returns each unanswered alert with the delivery that escalated it."""
+    sent_before = now - contacts.escalation.ack_within
+    with suppress_instrumentation():  # a poll; each escalation is an event of its own
+        due = await repository.unacknowledged_alerts(connection, sent_before=sent_before)
+    escalated = []
+    for unanswered in due:
+        escalation = await escalate(
+            connection, unanswered=unanswered, contacts=contacts, source_endpoint=source_endpoint
+        )
+        if escalation is not None:
+            escalated.append((unanswered, escalation))
+    return escalated

@@ -1,0 +1,161 @@
+"""Dispatch: one attempt to send a delivery on its channel, and what the attempt comes to.
+
+``send`` makes the attempt and says how it went (sent, worth retrying, failed for good);
+``record_attempt`` writes that down in the caller's transaction: the delivery's new state, the
+recipient's next channel after a final failure, and the outcome event on the referral's
+timeline (outbox). The dispatcher worker (``workers/dispatcher.py``) claims deliveries and runs
+the two; each is tested here without it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Protocol
+
+from services.notifier.adapters import fhir_mapping, repository
+from services.notifier.domain.contacts import ContactBook
+from services.notifier.domain.model import (
+    Channel,
+    Delivery,
+    PermanentDeliveryError,
+    RetryPolicy,
+    TransientDeliveryError,
+)
+from services.notifier.service.links import AcknowledgementLinks
+from services.notifier.service.outcomes import fall_back
+from shared.db.pool import Connection
+from shared.messaging.outbox import add_to_outbox
+from shared.messaging.topics import NOTIFICATION_OUTCOMES
+
+log = logging.getLogger(__name__)
+
+
+class DeliveryChannel(Protocol):
+    async def send(self, delivery: Delivery) -> None: ...
+
+
+class Outcome(StrEnum):
+    SENT = "sent"
+    RETRY = "retry"
+    FAILED = "failed"
+
+
+@dataclass(frozen=True)
+class Attempt:
+    outcome: Outcome
+    reason: str | None = None
+    # A server's Retry-After: the next attempt waits at least this long.
+    retry_after_s: float | None = None
+
+
+async def send(
+    delivery: Delivery,
+    *,
+    channels: Mapping[Channel, DeliveryChannel],
+    timeout_s: float,
+    acknowledgement_links: AcknowledgementLinks | None = None,
+) -> Attempt:
+    """Sends ``delivery`` once; never raises (a failure is an Attempt saying why)."""
+    channel = channels.get(delivery.channel)
+    if channel is None:
+        return Attempt(Outcome.FAILED, f"channel {delivery.channel.value} not configured")
+    try:
+        async with asyncio.timeout(timeout_s):
+            await channel.send(with_acknowledgement_link(delivery, acknowledgement_links))
+    except TimeoutError:
+        return Attempt(Outcome.RETRY, "send timed out")
+    except TransientDeliveryError as error:
+        return Attempt(Outcome.RETRY, error.reason, error.retry_after_s)
+    except PermanentDeliveryError as error:
+        return Attempt(Outcome.FAILED, error.reason)
+    except Exception:
+        log.exception("delivery %s failed unexpectedly", delivery.id)
+        return Attempt(Outcome.RETRY, "internal error")
+    return Attempt(Outcome.SENT)
+
+
+def with_acknowledgement_link(delivery: Delivery, links: AcknowledgementLinks | None) -> Delivery:
+    """An alert to a person (or a page) carries its one-tap acknowledgement link; made at send
+    time, so it is never stored and a replayed alert gets a fresh one."""
+    if links is None or not delivery.body.get("needs_ack") or delivery.channel is Channel.WEBHOOK:
+        return delivery
+    return dataclasses.replace(
+        delivery, body={**delivery.body, "ack_link": links.link_for(delivery.id)}
+    )
+
+
+async def record_attempt(
+    connection: Connection,
+    delivery: Delivery,
+    attempt: Attempt,
+    *,
+    retry_policy: RetryPolicy,
+    contacts: ContactBook,
+    source_endpoint: str,
+) -> Delivery | None:
+    """Writes down what ``attempt`` came to (in the caller's transaction). Returns the delivery
+    on the recipient's next channel when this one failed for good and another is left."""
+    if attempt.outcome is Outcome.SENT:
+        return await _finish(
+            connection,
+            delivery,
+            sent=True,
+            reason=None,
+            contacts=contacts,
+            source_endpoint=source_endpoint,
+        )
+    reason = attempt.reason or "failed"
+    if attempt.outcome is Outcome.RETRY:
+        if not retry_policy.gives_up_after(delivery.attempts):
+            delay = retry_policy.delay_after(delivery.attempts, retry_after_s=attempt.retry_after_s)
+            log.warning("delivery %s: %s; retry in %.1f s", delivery.id, reason, delay)
+            await repository.reschedule(
+                connection, delivery_id=delivery.id, delay_s=delay, reason=reason
+            )
+            return None
+        reason = f"{reason} (gave up after {delivery.attempts})"
+    return await _finish(
+        connection,
+        delivery,
+        sent=False,
+        reason=reason,
+        contacts=contacts,
+        source_endpoint=source_endpoint,
+    )
+
+
+async def _finish(
+    connection: Connection,
+    delivery: Delivery,
+    *,
+    sent: bool,
+    reason: str | None,
+    contacts: ContactBook,
+    source_endpoint: str,
+) -> Delivery | None:
+    if sent:
+        changed = await repository.mark_sent(connection, delivery_id=delivery.id)
+    else:
+        changed = await repository.mark_failed(
+            connection, delivery_id=delivery.id, reason=reason or "failed"
+        )
+    if not changed:  # a concurrent sender finished it first: it wrote the outcome
+        return None
+    following = None if sent else await fall_back(connection, failed=delivery, contacts=contacts)
+    # A live event published to the hospital's feed has told nobody yet: the timeline hears of
+    # it when an open page shows it (notification-delivered), or if it fails.
+    if not (sent and delivery.channel is Channel.IN_APP):
+        await add_to_outbox(
+            connection,
+            topic=NOTIFICATION_OUTCOMES,
+            key=delivery.referral_id,
+            message=fhir_mapping.outcome_message(
+                delivery, sent=sent, reason=reason, source_endpoint=source_endpoint
+            ),
+        )
+    return following

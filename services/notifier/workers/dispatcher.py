@@ -1,0 +1,148 @@
+"""The dispatcher: sends pending deliveries, each in its own task, so one slow endpoint delays
+no other. What one send is and what it comes to are the use cases of ``service/dispatch.py``.
+
+At most ``max_in_flight`` sends run at once, and the dispatcher claims (leases) only as many
+deliveries as it can start now: a delivery leased but left waiting for a free database
+connection would see its lease run out and be claimed, and sent, a second time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Mapping
+
+import asyncpg
+from opentelemetry import propagate, trace
+
+from services.notifier.adapters import repository
+from services.notifier.domain.contacts import ContactBook
+from services.notifier.domain.model import Channel, Delivery, RetryPolicy
+from services.notifier.service.delivery_metrics import DeliveryMetrics
+from services.notifier.service.dispatch import Attempt, DeliveryChannel, record_attempt, send
+from services.notifier.service.links import AcknowledgementLinks
+from shared.workers import BackgroundTask
+
+log = logging.getLogger(__name__)
+_SETTLE_ATTEMPTS = 5
+
+
+class DeliveryDispatcher(BackgroundTask):
+    name = "delivery-dispatcher"
+
+    def __init__(
+        self,
+        *,
+        pool: asyncpg.Pool,
+        channels: Mapping[Channel, DeliveryChannel],
+        contacts: ContactBook,
+        retry_policy: RetryPolicy,
+        tracer: trace.Tracer,
+        source_endpoint: str,
+        lease_s: float,
+        poll_interval_s: float,
+        send_timeout_s: float,
+        batch_size: int = 50,
+        max_in_flight: int = 32,
+        metrics: DeliveryMetrics | None = None,
+        acknowledgement_links: AcknowledgementLinks | None = None,
+    ) -> None:
+        super().__init__()
+        self._acknowledgement_links = acknowledgement_links
+        self._metrics = metrics
+        self._pool = pool
+        self._channels = dict(channels)
+        self._contacts = contacts
+        self._retry_policy = retry_policy
+        self._tracer = tracer
+        self._source_endpoint = source_endpoint
+        self._lease_s = lease_s
+        self._poll_interval_s = poll_interval_s
+        self._send_timeout_s = send_timeout_s
+        self._batch_size = batch_size
+        self._max_in_flight = max_in_flight
+        self._wake = asyncio.Event()
+        self._in_flight: set[asyncio.Task[None]] = set()
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    async def stop(self) -> None:
+        await super().stop()
+        # Deliveries cut short are leased: another sender takes them up when the lease ends.
+        for task in list(self._in_flight):
+            task.cancel()
+        for task in list(self._in_flight):
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    async def run(self) -> None:
+        while True:
+            free = self._max_in_flight - len(self._in_flight)
+            if free <= 0:
+                # Full: the next claim waits for a send to finish.
+                await asyncio.wait(set(self._in_flight), return_when=asyncio.FIRST_COMPLETED)
+                continue
+            limit = min(self._batch_size, free)
+            try:
+                due = await repository.claim_due(self._pool, limit=limit, lease_s=self._lease_s)
+            except Exception:
+                log.exception("could not claim deliveries")
+                due = []
+            for delivery in due:
+                task = asyncio.create_task(self._deliver(delivery), name=f"deliver-{delivery.id}")
+                self._in_flight.add(task)
+                task.add_done_callback(self._in_flight.discard)
+            if len(due) < limit:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), self._poll_interval_s)
+                self._wake.clear()
+
+    async def _deliver(self, delivery: Delivery) -> None:
+        parent = propagate.extract(delivery.trace_context)
+        with self._tracer.start_as_current_span(
+            f"deliver {delivery.channel.value}", context=parent, kind=trace.SpanKind.CLIENT
+        ) as span:
+            span.set_attribute("fasttrack.delivery.id", delivery.id)
+            span.set_attribute("fasttrack.delivery.attempt", delivery.attempts)
+            started = time.monotonic()
+            attempt = await send(
+                delivery,
+                channels=self._channels,
+                timeout_s=self._send_timeout_s,
+                acknowledgement_links=self._acknowledgement_links,
+            )
+            await self._settle(delivery, attempt)
+            if self._metrics is not None:
+                self._metrics.attempt(
+                    channel=delivery.channel.value,
+                    outcome=attempt.outcome.value,
+                    duration_ms=(time.monotonic() - started) * 1000,
+                )
+
+    async def _settle(self, delivery: Delivery, attempt: Attempt) -> None:
+        """Records what the attempt came to. A database hiccup is tried again at once: a sent
+        message left unrecorded would be sent a second time when its lease runs out."""
+        for number in range(1, _SETTLE_ATTEMPTS + 1):
+            try:
+                async with self._pool.acquire() as connection, connection.transaction():
+                    following = await record_attempt(
+                        connection,
+                        delivery,
+                        attempt,
+                        retry_policy=self._retry_policy,
+                        contacts=self._contacts,
+                        source_endpoint=self._source_endpoint,
+                    )
+            except Exception:
+                if number == _SETTLE_ATTEMPTS:
+                    log.exception("delivery %s: outcome not recorded", delivery.id)
+                    return
+                log.warning("delivery %s: recording the outcome failed; again", delivery.id)
+                await asyncio.sleep(0.1 * 2**number)
+                continue
+            if following is not None:  # committed: the next channel can be claimed now
+                self.wake()
+            return
