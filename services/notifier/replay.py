@@ -5,8 +5,9 @@ from __future__ import annotations
 import asyncio
 import sys
 
-from services.notifier.adapters import repository
 from services.notifier.config import SERVICE_NAME, NotifierSettings
+from services.notifier.domain.errors import NotAFailedDelivery, UnknownDelivery
+from services.notifier.service.replay import replay
 from shared.db.pool import create_pool
 
 
@@ -17,7 +18,9 @@ async def replay_all(database_url: str, delivery_ids: list[str]) -> list[str]:
     try:
         async with pool.acquire() as connection:
             for delivery_id in delivery_ids:
-                if not await repository.replay(connection, delivery_id=delivery_id):
+                try:
+                    await replay(connection, delivery_id=delivery_id, hospital=None)
+                except (UnknownDelivery, NotAFailedDelivery):
                     refused.append(delivery_id)
     finally:
         await pool.close()

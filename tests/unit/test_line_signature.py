@@ -22,9 +22,9 @@ from services.notifier.adapters.line import (
     verify_signature,
 )
 from services.notifier.container import InboundSecrets
+from services.notifier.domain.errors import UnknownDelivery
 from services.notifier.entrypoints import line_webhook
 from services.notifier.entrypoints.deps import get_delivery_metrics, get_inbound_secrets
-from services.notifier.service.acknowledgements import UnknownDelivery
 from services.notifier.service.delivery_metrics import DeliveryMetrics
 from tests.fakes.line_server import sign
 

@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 import asyncpg
 from opentelemetry.instrumentation.utils import suppress_instrumentation
 
-from services.notifier.domain.model import Channel, Delivery, DeliveryStatus
+from services.notifier.domain.model import (
+    Acknowledgement,
+    Channel,
+    DeadLetter,
+    Delivery,
+    DeliveryLogEntry,
+    DeliveryStatus,
+)
 from shared.db.pool import Connection
 
 
@@ -154,7 +160,7 @@ async def reschedule(
 
 async def deliveries_for_referral(
     connection: Connection, *, referral_id: str
-) -> list[dict[str, Any]]:
+) -> list[DeliveryLogEntry]:
     rows = await connection.fetch(
         """
         SELECT id, addressed_to, recipient, hospital, channel, status, attempts, last_error,
@@ -164,7 +170,25 @@ async def deliveries_for_referral(
         """,
         referral_id,
     )
-    return [dict(row) for row in rows]
+    return [
+        DeliveryLogEntry(
+            id=row["id"],
+            addressed_to=row["addressed_to"],
+            recipient=row["recipient"],
+            hospital=row["hospital"],
+            channel=Channel(row["channel"]),
+            status=DeliveryStatus(row["status"]),
+            attempts=row["attempts"],
+            last_error=row["last_error"],
+            escalation_step=row["escalation_step"],
+            created_at=row["created_at"],
+            sent_at=row["sent_at"],
+            delivered_at=row["delivered_at"],
+            acknowledged_at=row["acknowledged_at"],
+            acknowledged_by=row["acknowledged_by"],
+        )
+        for row in rows
+    ]
 
 
 def _delivery(row: asyncpg.Record) -> Delivery:
@@ -191,21 +215,19 @@ async def get_delivery(connection: Connection, *, delivery_id: str) -> Delivery 
     return _delivery(row) if row is not None else None
 
 
-async def acknowledgement_of(
-    connection: Connection, *, delivery_id: str
-) -> tuple[datetime, str] | None:
+async def acknowledgement_of(connection: Connection, *, delivery_id: str) -> Acknowledgement | None:
     """When and by whom a delivery was acknowledged; None while it is not."""
     row = await connection.fetchrow(
         "SELECT acknowledged_at, acknowledged_by FROM delivery WHERE id = $1", delivery_id
     )
     if row is None or row["acknowledged_at"] is None:
         return None
-    return row["acknowledged_at"], row["acknowledged_by"]
+    return Acknowledgement(row["acknowledged_at"], row["acknowledged_by"])
 
 
 async def dead_letters(
     connection: Connection, *, hospital: str | None = None, limit: int = 100
-) -> list[dict[str, Any]]:
+) -> list[DeadLetter]:
     """Deliveries that finally failed (of one hospital, or all), newest first, with the reason:
     what operators replay."""
     rows = await connection.fetch(
@@ -217,7 +239,18 @@ async def dead_letters(
         limit,
         hospital,
     )
-    return [dict(row) for row in rows]
+    return [
+        DeadLetter(
+            id=row["id"],
+            referral_id=row["referral_id"],
+            recipient=row["recipient"],
+            channel=Channel(row["channel"]),
+            attempts=row["attempts"],
+            last_error=row["last_error"],
+            created_at=row["created_at"],
+        )
+        for row in rows
+    ]
 
 
 async def replay(connection: Connection, *, delivery_id: str) -> bool:
@@ -268,6 +301,3 @@ async def chain_acknowledged(connection: Connection, *, delivery: Delivery) -> b
 
 async def mark_escalated(connection: Connection, *, delivery_id: str) -> None:
     await connection.execute("UPDATE delivery SET escalated_at = now() WHERE id = $1", delivery_id)
-
-
-__all__ = ["DeliveryStatus"]

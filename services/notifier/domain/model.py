@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 import uuid
 from dataclasses import dataclass, field
+from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
@@ -74,6 +75,47 @@ class Delivery:
     @staticmethod
     def delivery_id(*, request_id: str, recipient: str, channel: Channel) -> str:
         return str(uuid.uuid5(_DELIVERY_NAMESPACE, f"{request_id}|{recipient}|{channel.value}"))
+
+
+@dataclass(frozen=True, kw_only=True)
+class DeliveryLogEntry:
+    """One line of a referral's delivery log: who was told, on which channel, what became of
+    it, and who acknowledged (the message text and the address are not shown)."""
+
+    id: str
+    addressed_to: str
+    recipient: str
+    hospital: str
+    channel: Channel
+    status: DeliveryStatus
+    attempts: int
+    last_error: str | None
+    escalation_step: int
+    created_at: datetime
+    sent_at: datetime | None
+    delivered_at: datetime | None
+    acknowledged_at: datetime | None
+    acknowledged_by: str | None
+
+
+@dataclass(frozen=True, kw_only=True)
+class DeadLetter:
+    """A delivery that finally failed, with the reason: what an operator replays."""
+
+    id: str
+    referral_id: str
+    recipient: str
+    channel: Channel
+    attempts: int
+    last_error: str | None
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class Acknowledgement:
+    at: datetime
+    # "<channel>:<who>", e.g. "line:U4af49...", "link:Practitioner/dr-anan", "web:Organization/x".
+    by: str
 
 
 @dataclass(frozen=True)

@@ -36,7 +36,7 @@ async def acknowledgement_page(
     async with runtime.pool.acquire() as connection:
         state = await repository.acknowledgement_of(connection, delivery_id=delivery.id)
     if state is not None:
-        return _page(_acknowledged_text(*state), delivery)
+        return _page(_acknowledged_text(state.at, state.by), delivery)
     return _page(
         '<form method="post"><button type="submit" class="ack">'
         "รับทราบ / Acknowledge</button></form>",
@@ -71,7 +71,7 @@ async def acknowledge_by_link(
         metrics.acknowledged(channel=channel)
     if state is None:
         raise LookupError(f"delivery {delivery.id} has no acknowledgement after acknowledging")
-    at, acknowledged_by = state
+    at, acknowledged_by = state.at, state.by
     if "application/json" in request.headers.get("accept", ""):
         return JSONResponse(
             {

@@ -9,8 +9,14 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
 
 from services.notifier.adapters import repository
-from services.notifier.entrypoints.deps import ContactsDep, DeliveryMetricsDep, DispatcherDep
-from services.notifier.service.acknowledgements import UnknownDelivery, acknowledge
+from services.notifier.entrypoints.deps import (
+    ContactsDep,
+    DeliveryMetricsDep,
+    DispatcherDep,
+    refusals_answered,
+)
+from services.notifier.service.acknowledgements import acknowledge
+from services.notifier.service.replay import replay
 from shared.auth import CallerDep
 from shared.runtime import RuntimeDep
 
@@ -26,7 +32,7 @@ async def delivery_log(referral: str, runtime: RuntimeDep, caller: CallerDep) ->
     """
     async with runtime.pool.acquire() as connection:
         deliveries = await repository.deliveries_for_referral(connection, referral_id=referral)
-    if deliveries and all(delivery["hospital"] != caller for delivery in deliveries):
+    if deliveries and all(delivery.hospital != caller for delivery in deliveries):
         raise HTTPException(403, "This referral's alerts were not sent to your hospital")
     return JSONResponse(jsonable_encoder(deliveries))
 
@@ -51,14 +57,9 @@ async def replay_delivery(
     delivery_id: str, runtime: RuntimeDep, dispatcher: DispatcherDep, caller: CallerDep
 ) -> JSONResponse:
     """Sends one of the caller's hospital's failed deliveries again."""
-    async with runtime.pool.acquire() as connection:
-        delivery = await repository.get_delivery(connection, delivery_id=delivery_id)
-        if delivery is None:
-            raise HTTPException(404, f"No delivery {delivery_id[:80]!r}")
-        if delivery.hospital != caller:
-            raise HTTPException(403, "This alert was not sent to your hospital")
-        if not await repository.replay(connection, delivery_id=delivery_id):
-            raise HTTPException(409, f"Delivery {delivery_id!r} is not a failed delivery")
+    with refusals_answered(delivery_id):
+        async with runtime.pool.acquire() as connection:
+            await replay(connection, delivery_id=delivery_id, hospital=caller)
     dispatcher.wake()
     return JSONResponse({"id": delivery_id, "status": "pending"})
 
@@ -69,22 +70,16 @@ async def acknowledge_delivery(
 ) -> JSONResponse:
     """Acknowledgement from the web page or a hospital system (LINE uses its own webhook);
     a hospital acknowledges only what was sent to it."""
-    try:
+    with refusals_answered(delivery_id):
         async with runtime.pool.acquire() as connection, connection.transaction():
-            delivery = await repository.get_delivery(connection, delivery_id=delivery_id)
-            if delivery is None:
-                raise UnknownDelivery(delivery_id)
-            if delivery.hospital != caller:
-                raise HTTPException(403, "This alert was not sent to your hospital")
             first = await acknowledge(
                 connection,
                 delivery_id=delivery_id,
                 acknowledged_by=caller,
                 channel="web",
                 at=datetime.now(UTC),
+                hospital=caller,
             )
-    except UnknownDelivery:
-        raise HTTPException(404, f"No delivery {delivery_id!r}") from None
     if first:
         metrics.acknowledged(channel="web")
     return JSONResponse({"id": delivery_id, "acknowledged": True, "first": first})

@@ -16,8 +16,9 @@ from fastapi.responses import JSONResponse, Response
 
 from services.notifier.adapters.line import acknowledgements_in, verify_signature
 from services.notifier.config import revealed
+from services.notifier.domain.errors import UnknownDelivery
 from services.notifier.entrypoints.deps import DeliveryMetricsDep, InboundSecretsDep
-from services.notifier.service.acknowledgements import UnknownDelivery, acknowledge
+from services.notifier.service.acknowledgements import acknowledge
 from shared.runtime import RuntimeDep
 from shared.web import outcome_response
 

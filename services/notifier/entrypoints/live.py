@@ -21,8 +21,9 @@ from fastapi.sse import EventSourceResponse, ServerSentEvent
 
 from services.notifier.adapters import live_events
 from services.notifier.adapters.in_app import NOTIFICATION
+from services.notifier.domain.errors import UnknownReceipt
 from services.notifier.entrypoints.deps import LivePagesDep
-from services.notifier.service.outcomes import UnknownReceipt, record_delivered
+from services.notifier.service.outcomes import record_delivered
 from shared.auth import CallerDep, caller_organization
 from shared.runtime import RuntimeDep, ServiceRuntime
 from shared.signed_links import ExpiredLink, InvalidLink

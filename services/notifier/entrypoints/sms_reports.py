@@ -14,12 +14,9 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 
 from services.notifier.config import revealed
+from services.notifier.domain.errors import UnknownReceipt
 from services.notifier.entrypoints.deps import ContactsDep, DispatcherDep, InboundSecretsDep
-from services.notifier.service.outcomes import (
-    UnknownReceipt,
-    record_delivered,
-    record_undelivered,
-)
+from services.notifier.service.outcomes import record_delivered, record_undelivered
 from shared.runtime import RuntimeDep
 from shared.web import outcome_response
 

@@ -6,14 +6,11 @@ from datetime import datetime
 
 from services.notifier.adapters import fhir_mapping, live_events, repository
 from services.notifier.adapters.in_app import ACKNOWLEDGED, alert_of
+from services.notifier.domain.errors import NotYourDelivery, UnknownDelivery
 from services.notifier.service.outcomes import SOURCE_ENDPOINT
 from shared.db.pool import Connection
 from shared.messaging.outbox import add_to_outbox
 from shared.messaging.topics import NOTIFICATION_OUTCOMES
-
-
-class UnknownDelivery(LookupError):
-    pass
 
 
 async def acknowledge(
@@ -23,11 +20,20 @@ async def acknowledge(
     acknowledged_by: str,
     channel: str,
     at: datetime,
+    hospital: str | None = None,
 ) -> bool:
     """Records the first acknowledgement of a delivery; False when it was already acknowledged.
 
-    Raises UnknownDelivery for an id the notifier never sent.
+    ``hospital``: the hospital acknowledging from its web page or system, which acknowledges
+    only what was sent to it (NotYourDelivery); None for a LINE user or a signed link's
+    recipient, proven by the channel. Raises UnknownDelivery for an id the notifier never sent.
     """
+    if hospital is not None:
+        sent = await repository.get_delivery(connection, delivery_id=delivery_id)
+        if sent is None:
+            raise UnknownDelivery(delivery_id)
+        if sent.hospital != hospital:
+            raise NotYourDelivery(delivery_id)
     delivery = await repository.mark_acknowledged(
         connection, delivery_id=delivery_id, at=at, by=f"{channel}:{acknowledged_by}"
     )

@@ -9,6 +9,7 @@ from datetime import datetime
 from services.notifier.adapters import fhir_mapping, repository
 from services.notifier.domain.contacts import ContactBook
 from services.notifier.domain.directory import ContactPoint
+from services.notifier.domain.errors import UnknownReceipt
 from services.notifier.domain.model import Delivery
 from shared.db.pool import Connection
 from shared.messaging.outbox import add_to_outbox
@@ -28,10 +29,6 @@ async def fall_back(
     retry = fhir_mapping.follow_up(failed, contact=following)
     await repository.insert_delivery(connection, delivery=retry)
     return retry
-
-
-class UnknownReceipt(LookupError):
-    """A receipt for a message the notifier never sent."""
 
 
 async def record_delivered(connection: Connection, *, delivery_id: str, at: datetime) -> bool:
