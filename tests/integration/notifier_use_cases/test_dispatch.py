@@ -1,0 +1,137 @@
+"""Dispatch: a notification request becomes deliveries, and each send's outcome is recorded with
+what the referral's timeline hears of it."""
+
+from __future__ import annotations
+
+import dataclasses
+
+from services.notifier.adapters import repository
+from services.notifier.domain.model import Channel
+from services.notifier.service.dispatch import Outcome
+from services.notifier.service.handlers import accept_notification_request
+from shared.db.pool import Connection
+from shared.fhir.codes import EventCode
+from tests.integration.notifier_use_cases.support import (
+    CONTACTS,
+    HOSPITAL,
+    alert_queued,
+    delivery_on,
+    events,
+    new_referral,
+    recorded,
+    stroke_alert,
+    summary,
+)
+
+ON_CALL = "Practitioner/dr-anan"
+THE_HOSPITAL = f"Organization/{HOSPITAL}"
+
+
+async def test_a_stroke_alert_to_a_hospital_queues_its_on_call_doctor_its_system_and_its_pages(
+    connection: Connection,
+) -> None:
+    referral_id = new_referral()
+    created = await accept_notification_request(
+        connection, stroke_alert(referral_id), contacts=CONTACTS
+    )
+    log = await repository.deliveries_for_referral(connection, referral_id=referral_id)
+    assert created == 3
+    assert summary(log) == [
+        (THE_HOSPITAL, "in-app", "pending"),
+        (THE_HOSPITAL, "webhook", "pending"),
+        (ON_CALL, "line", "pending"),
+    ]
+    line = await delivery_on(connection, referral_id, Channel.LINE)
+    assert line.body["text"].startswith("ส่งต่อผู้ป่วย stroke")  # the hospital reads Thai
+    assert line.body["needs_ack"] is True
+    assert await events(connection, referral_id) == []  # nothing sent yet
+
+
+async def test_the_same_request_delivered_twice_queues_nothing_more(connection: Connection) -> None:
+    referral_id = new_referral()
+    message = stroke_alert(referral_id)
+    await accept_notification_request(connection, message, contacts=CONTACTS)
+    again = await accept_notification_request(connection, message, contacts=CONTACTS)
+    assert again == 0
+    assert len(await repository.deliveries_for_referral(connection, referral_id=referral_id)) == 3
+
+
+async def test_a_sent_message_is_recorded_and_told_to_the_referral_timeline(
+    connection: Connection,
+) -> None:
+    referral_id = await alert_queued(connection)
+    line = await delivery_on(connection, referral_id, Channel.LINE)
+    assert await recorded(connection, line, Outcome.SENT) is None
+    assert (await delivery_on(connection, referral_id, Channel.LINE)).id == line.id
+    log = await repository.deliveries_for_referral(connection, referral_id=referral_id)
+    assert (ON_CALL, "line", "sent") in summary(log)
+    assert await events(connection, referral_id) == [EventCode.NOTIFICATION_SENT]
+
+
+async def test_an_outcome_another_sender_recorded_first_is_not_told_twice(
+    connection: Connection,
+) -> None:
+    referral_id = await alert_queued(connection)
+    line = await delivery_on(connection, referral_id, Channel.LINE)
+    await recorded(connection, line, Outcome.SENT)
+    await recorded(connection, line, Outcome.SENT)
+    assert await events(connection, referral_id) == [EventCode.NOTIFICATION_SENT]
+
+
+async def test_a_live_event_published_is_not_yet_news_for_the_timeline(
+    connection: Connection,
+) -> None:
+    """Published to the hospital's feed has told nobody: the timeline hears of it when an
+    open page shows it (notification-delivered)."""
+    referral_id = await alert_queued(connection)
+    await recorded(
+        connection, await delivery_on(connection, referral_id, Channel.IN_APP), Outcome.SENT
+    )
+    log = await repository.deliveries_for_referral(connection, referral_id=referral_id)
+    assert (THE_HOSPITAL, "in-app", "sent") in summary(log)
+    assert await events(connection, referral_id) == []
+
+
+async def test_a_passing_failure_is_tried_again_later_without_news(connection: Connection) -> None:
+    referral_id = await alert_queued(connection)
+    line = await delivery_on(connection, referral_id, Channel.LINE)
+    await recorded(connection, dataclasses.replace(line, attempts=1), Outcome.RETRY, "HTTP 503")
+    (entry,) = [
+        e
+        for e in await repository.deliveries_for_referral(connection, referral_id=referral_id)
+        if e.id == line.id
+    ]
+    assert entry.status.value == "pending"
+    assert entry.last_error == "HTTP 503"
+    later = await connection.fetchval(
+        "SELECT next_attempt_at > now() FROM delivery WHERE id = $1", line.id
+    )
+    assert later is True
+    assert await events(connection, referral_id) == []
+
+
+async def test_a_final_failure_is_told_and_falls_back_to_the_doctors_next_channel(
+    connection: Connection,
+) -> None:
+    referral_id = await alert_queued(connection)
+    line = await delivery_on(connection, referral_id, Channel.LINE)
+    following = await recorded(connection, line, Outcome.FAILED, "LINE user blocked us")
+    assert following is not None
+    assert following.channel is Channel.SMS
+    assert following.address == "0811111111"
+    log = await repository.deliveries_for_referral(connection, referral_id=referral_id)
+    assert (ON_CALL, "line", "failed") in summary(log)
+    assert (ON_CALL, "sms", "pending") in summary(log)
+    assert await events(connection, referral_id) == [EventCode.NOTIFICATION_FAILED]
+
+
+async def test_retries_end_after_the_policys_attempts_as_a_final_failure(
+    connection: Connection,
+) -> None:
+    referral_id = await alert_queued(connection)
+    line = dataclasses.replace(await delivery_on(connection, referral_id, Channel.LINE), attempts=3)
+    following = await recorded(connection, line, Outcome.RETRY, "send timed out")
+    assert following is not None  # the SMS
+    failed = [e for e in await repository.dead_letters(connection) if e.id == line.id]
+    assert [e.last_error for e in failed] == ["send timed out (gave up after 3)"]
+    assert await events(connection, referral_id) == [EventCode.NOTIFICATION_FAILED]

@@ -1,0 +1,86 @@
+"""Escalation: an alert nobody acknowledged in time climbs the ladder, one step per overdue
+round, each step on the referral's timeline; an acknowledged alert stays where it is."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from services.notifier.domain.model import Channel
+from services.notifier.service.acknowledgements import acknowledge
+from services.notifier.service.dispatch import Outcome
+from services.notifier.service.escalation import escalate_overdue
+from shared.db.pool import Connection
+from shared.fhir.codes import EventCode
+from tests.integration.notifier_use_cases.support import (
+    CONTACTS,
+    SOURCE,
+    alert_queued,
+    delivery_on,
+    events,
+    recorded,
+)
+
+ACK_WITHIN = CONTACTS.escalation.ack_within
+
+
+def minutes_from_now(minutes: float) -> datetime:
+    return datetime.now(UTC) + timedelta(minutes=minutes)
+
+
+async def _overdue(connection: Connection, *, at: datetime) -> list[tuple[str, str, int]]:
+    """(recipient, channel, step) of each escalation the round at ``at`` sent."""
+    escalated = await escalate_overdue(
+        connection, contacts=CONTACTS, now=at, source_endpoint=SOURCE
+    )
+    return [(e.recipient, e.channel.value, e.escalation_step) for _, e in escalated]
+
+
+async def _sent_alert(connection: Connection) -> str:
+    referral_id = await alert_queued(connection)
+    await recorded(
+        connection, await delivery_on(connection, referral_id, Channel.LINE), Outcome.SENT
+    )
+    return referral_id
+
+
+async def test_an_alert_not_yet_overdue_stays(connection: Connection) -> None:
+    await _sent_alert(connection)
+    assert await _overdue(connection, at=minutes_from_now(1)) == []
+
+
+async def test_an_unanswered_alert_pages_again_then_the_team_then_the_backup_by_sms(
+    connection: Connection,
+) -> None:
+    referral_id = await _sent_alert(connection)
+    assert await _overdue(connection, at=minutes_from_now(6)) == [
+        ("Practitioner/dr-anan", "line", 1)
+    ]
+    # The same round again finds nothing more: the alert was escalated once.
+    assert await _overdue(connection, at=minutes_from_now(6)) == []
+    await recorded(
+        connection, await delivery_on(connection, referral_id, Channel.LINE, step=1), Outcome.SENT
+    )
+    assert await _overdue(connection, at=minutes_from_now(12)) == [
+        ("Group/uc-stroke-centre", "line", 2)
+    ]
+    await recorded(
+        connection, await delivery_on(connection, referral_id, Channel.LINE, step=2), Outcome.SENT
+    )
+    assert await _overdue(connection, at=minutes_from_now(18)) == [
+        ("Practitioner/dr-busaba", "sms", 3)
+    ]
+    assert (await events(connection, referral_id)).count(EventCode.NOTIFICATION_ESCALATED) == 3
+
+
+async def test_an_acknowledged_alert_is_not_escalated(connection: Connection) -> None:
+    referral_id = await _sent_alert(connection)
+    line = await delivery_on(connection, referral_id, Channel.LINE)
+    await acknowledge(
+        connection,
+        delivery_id=line.id,
+        acknowledged_by="Uanan",
+        channel="line",
+        at=datetime.now(UTC),
+    )
+    assert await _overdue(connection, at=minutes_from_now(6)) == []
+    assert EventCode.NOTIFICATION_ESCALATED not in await events(connection, referral_id)

@@ -1,0 +1,71 @@
+"""Replay: a delivery that finally failed goes back in the queue, by its hospital or by an
+operator; anything else is refused with the reason."""
+
+from __future__ import annotations
+
+import pytest
+
+from services.notifier.adapters import repository
+from services.notifier.domain.errors import NotAFailedDelivery, NotYourDelivery, UnknownDelivery
+from services.notifier.domain.model import Channel, DeliveryStatus
+from services.notifier.service.dispatch import Outcome
+from services.notifier.service.replay import replay
+from shared.db.pool import Connection
+from tests.integration.notifier_use_cases.support import (
+    HOSPITAL,
+    OTHER_HOSPITAL,
+    alert_queued,
+    delivery_on,
+    recorded,
+)
+
+
+async def _failed_webhook(connection: Connection) -> str:
+    """The hospital system's copy of an alert, refused for good (e.g. HTTP 400)."""
+    referral_id = await alert_queued(connection)
+    webhook = await delivery_on(connection, referral_id, Channel.WEBHOOK)
+    await recorded(connection, webhook, Outcome.FAILED, "webhook answered HTTP 400")
+    return webhook.id
+
+
+async def _status(connection: Connection, delivery_id: str) -> str | None:
+    status: str | None = await connection.fetchval(
+        "SELECT status FROM delivery WHERE id = $1", delivery_id
+    )
+    return status
+
+
+@pytest.mark.parametrize("by", [HOSPITAL, None], ids=["its hospital", "an operator"])
+async def test_a_failed_delivery_is_queued_again_with_its_attempts_reset(
+    connection: Connection, by: str | None
+) -> None:
+    delivery_id = await _failed_webhook(connection)
+    assert delivery_id in [
+        d.id for d in await repository.dead_letters(connection, hospital=HOSPITAL)
+    ]
+    await replay(connection, delivery_id=delivery_id, hospital=by)
+    assert await _status(connection, delivery_id) == DeliveryStatus.PENDING
+    assert (
+        await connection.fetchval("SELECT attempts FROM delivery WHERE id = $1", delivery_id) == 0
+    )
+    assert delivery_id not in [d.id for d in await repository.dead_letters(connection)]
+
+
+async def test_another_hospitals_delivery_is_refused(connection: Connection) -> None:
+    delivery_id = await _failed_webhook(connection)
+    with pytest.raises(NotYourDelivery):
+        await replay(connection, delivery_id=delivery_id, hospital=OTHER_HOSPITAL)
+    assert await _status(connection, delivery_id) == DeliveryStatus.FAILED
+
+
+async def test_a_delivery_not_failed_is_refused(connection: Connection) -> None:
+    referral_id = await alert_queued(connection)
+    pending = await delivery_on(connection, referral_id, Channel.WEBHOOK)
+    with pytest.raises(NotAFailedDelivery):
+        await replay(connection, delivery_id=pending.id, hospital=HOSPITAL)
+
+
+@pytest.mark.parametrize("by", [HOSPITAL, None], ids=["a hospital", "an operator"])
+async def test_an_unknown_delivery_is_refused(connection: Connection, by: str | None) -> None:
+    with pytest.raises(UnknownDelivery):
+        await replay(connection, delivery_id="00000000-0000-5000-8000-000000000000", hospital=by)
