@@ -103,7 +103,7 @@ def test_a_link_written_in_the_text_is_never_taken_for_the_link() -> None:
         focus=[request],
         source_endpoint="urn:test",
     )
-    book = ContactBook.from_json({"hospitals": {}})
+    book = directory_from({"hospitals": {}})
     deliveries = deliveries_from_request(message, contacts=book, trace_context={})
     assert deliveries
     assert all("link" not in d.body for d in deliveries)

@@ -71,6 +71,7 @@ def stroke_alert(referral_id: str, *, to: str = HOSPITAL) -> FhirMessage:
         recipients=[to],
         english="Stroke referral: patient on the way",
         thai="ส่งต่อผู้ป่วย stroke กำลังเดินทาง",
+        link=f"https://fasttrack.test/referrals/{referral_id}",
         sender="Organization/uc-community",
         source_endpoint="urn:fasttrack:referral",
     )

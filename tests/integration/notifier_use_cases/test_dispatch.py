@@ -44,6 +44,7 @@ async def test_a_stroke_alert_to_a_hospital_queues_its_on_call_doctor_its_system
     line = await delivery_on(connection, referral_id, Channel.LINE)
     assert line.body["text"].startswith("ส่งต่อผู้ป่วย stroke")  # the hospital reads Thai
     assert line.body["needs_ack"] is True
+    assert line.body["link"] == f"https://fasttrack.test/referrals/{referral_id}"
     assert await events(connection, referral_id) == []  # nothing sent yet
 
 
