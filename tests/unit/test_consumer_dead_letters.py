@@ -21,12 +21,48 @@ from shared.messaging.consumer import FhirMessageConsumer
 from shared.messaging.guard import ConsumerGuard
 from shared.messaging.headers import DEAD_LETTER_REASON
 from shared.messaging.progress import PartitionProgress
-from shared.messaging.topics import HOSPITAL_INBOUND
+from shared.messaging.topics import (
+    HOSPITAL_INBOUND,
+    HOSPITAL_INBOUND_TOPICS,
+    PerHospitalTopics,
+    Topic,
+    hospital_inbound,
+)
+
+EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "referral-requested.json"
 
 
 class _NoDatabase:
     def acquire(self) -> Any:
         raise AssertionError("invalid messages must be dead-lettered before any database work")
+
+
+async def _dead_letters(
+    consumed: Topic | PerHospitalTopics, written: Topic, payload: bytes
+) -> list[tuple[bytes, dict[str, str]]]:
+    """What a consumer of ``consumed`` dead-letters when ``payload`` is written to ``written``
+    (its handler must never run)."""
+    broker = KafkaBroker()
+    dead_letters: list[tuple[bytes, dict[str, str]]] = []
+
+    async def never_called(*_: Any) -> None:
+        raise AssertionError("the handler must not run for a refused message")
+
+    FhirMessageConsumer(
+        broker=broker,
+        pool=_NoDatabase(),  # type: ignore[arg-type]
+        topic=consumed,
+        service_name="unit",
+        handlers={EventCode.REFERRAL_REQUESTED: never_called},
+    ).subscribe()
+
+    @broker.subscriber(written.dead_letter)
+    async def collect(message: KafkaMessage) -> None:
+        dead_letters.append((message.body, dict(message.headers)))
+
+    async with TestKafkaBroker(broker) as test_broker:
+        await test_broker.publish(payload, written.name, key=b"k-1")
+    return dead_letters
 
 
 @pytest.mark.parametrize(
@@ -38,26 +74,7 @@ class _NoDatabase:
     ],
 )
 async def test_invalid_message_is_dead_lettered_with_reason(payload: bytes, reason: str) -> None:
-    broker = KafkaBroker()
-    dead_letters: list[tuple[bytes, dict[str, str]]] = []
-
-    async def never_called(*_: Any) -> None:
-        raise AssertionError("handler must not run for an invalid message")
-
-    FhirMessageConsumer(
-        broker=broker,
-        pool=_NoDatabase(),  # type: ignore[arg-type]
-        topic=HOSPITAL_INBOUND,
-        service_name="unit",
-        handlers={EventCode.REFERRAL_REQUESTED: never_called},
-    ).subscribe()
-
-    @broker.subscriber(HOSPITAL_INBOUND.dead_letter)
-    async def collect(message: KafkaMessage) -> None:
-        dead_letters.append((message.body, dict(message.headers)))
-
-    async with TestKafkaBroker(broker) as test_broker:
-        await test_broker.publish(payload, HOSPITAL_INBOUND.name, key=b"k-1")
+    dead_letters = await _dead_letters(HOSPITAL_INBOUND, HOSPITAL_INBOUND, payload)
 
     assert len(dead_letters) == 1
     body, dead_headers = dead_letters[0]
@@ -67,13 +84,24 @@ async def test_invalid_message_is_dead_lettered_with_reason(payload: bytes, reas
     assert dead_headers[headers.DEAD_LETTER_SOURCE].startswith(HOSPITAL_INBOUND.name)
 
 
+async def test_a_message_in_another_hospitals_name_on_a_hospitals_topic_is_dead_lettered() -> None:
+    # The example is Sikao's referral; the hub's own topic carries it.
+    hub_topic = hospital_inbound("trang-hospital")
+
+    dead_letters = await _dead_letters(HOSPITAL_INBOUND_TOPICS, hub_topic, EXAMPLE.read_bytes())
+
+    assert len(dead_letters) == 1
+    reason = dead_letters[0][1][headers.DEAD_LETTER_REASON]
+    assert "'Organization/sikao-hospital' is not Organization/trang-hospital" in reason
+    assert "the only hospital that may write fasttrack.hospital.inbound.v1.trang-hospital" in reason
+
+
 def _record() -> Any:
     from aiokafka import ConsumerRecord
 
     from shared.fhir.envelope import parse_message
 
-    example = Path(__file__).resolve().parents[2] / "examples" / "referral-requested.json"
-    value = parse_message(example.read_bytes()).to_json()
+    value = parse_message(EXAMPLE.read_bytes()).to_json()
     return ConsumerRecord(
         topic=HOSPITAL_INBOUND.name,
         partition=0,
