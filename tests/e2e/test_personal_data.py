@@ -231,4 +231,6 @@ async def test_the_purge_erases_a_closed_referrals_personal_data_after_retention
     # The referral itself, its states and times stay (the network's figures need them).
     kept = (await referral_api.get(f"/referrals/{referral_id}")).json()
     assert kept["status"] == "rejected"
-    assert [s["event"] for s in kept["timeline"]][:2] == ["referral-requested", "referral-declined"]
+    # (A notification-sent may come between them: the page can go out before the decline.)
+    steps = [s["event"] for s in kept["timeline"] if s["event"].startswith("referral-")]
+    assert steps[:2] == ["referral-requested", "referral-declined"]
