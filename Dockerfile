@@ -1,6 +1,13 @@
 # One image for all Fast Track services and one-shot admin commands.
 # The command decides what runs, e.g. `python -m services.telemedicine`
 # or `python -m shared.admin migrate` (see docker-compose.yml).
+# Third-party browser assets, fetched from the npm registry and checked against their pinned
+# sha512 (deploy/web-assets.sh); only the unpacked files go into the image.
+FROM node:20-slim AS web-assets
+WORKDIR /app
+COPY deploy/web-assets.sh ./deploy/
+RUN bash deploy/web-assets.sh /app
+
 FROM python:3.11-slim
 
 ENV PYTHONUNBUFFERED=1 \
@@ -24,6 +31,7 @@ RUN uv sync --locked --no-dev
 # The code is run in place from /app (the project is not installed as a package).
 COPY shared/ ./shared/
 COPY services/ ./services/
+COPY --from=web-assets /app/services/ ./services/
 COPY deploy/ ./deploy/
 
 RUN useradd --system --uid 10001 --user-group --no-create-home --home-dir /app fasttrack

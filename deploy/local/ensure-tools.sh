@@ -10,6 +10,8 @@ command -v java >/dev/null 2>&1 || missing_packages+=(openjdk-17-jre-headless)
 # The test suite's FHIR validator is compiled once (deploy/local/fhir-validator.sh): a JDK.
 command -v javac >/dev/null 2>&1 || missing_packages+=(openjdk-17-jdk-headless)
 command -v mvn >/dev/null 2>&1 || missing_packages+=(maven)
+# Third-party browser assets (deploy/web-assets.sh) come from the npm registry.
+command -v npm >/dev/null 2>&1 || missing_packages+=(npm)
 { command -v pg_config >/dev/null 2>&1 && [ -x "$(pg_config --bindir)/initdb" ]; } \
   || missing_packages+=(postgresql)
 if [ "${FT_NEED_COMPOSE:-0}" = 1 ]; then
@@ -43,3 +45,4 @@ if ! command -v uv >/dev/null 2>&1; then
 fi
 # --locked: a uv.lock that no longer matches pyproject.toml is refused, not silently re-resolved.
 uv sync --locked --quiet
+bash "$repo/deploy/web-assets.sh" "$repo"

@@ -21,9 +21,10 @@ OUTSIDE = re.compile(
 
 
 def _service_page_files() -> list[Path]:
-    """The services' own templates and assets. Vendored library bundles (static/vendor/) are
-    minified code whose URLs are identifiers and documentation links: a browser test records
-    every request the page using them makes instead (tests/browser/test_asyncapi_page.py)."""
+    """The services' own templates and assets. Third-party bundles (static/vendor/, fetched by
+    deploy/web-assets.sh) are minified code whose URLs are identifiers and documentation links:
+    a browser test records every request the page using them makes instead
+    (tests/browser/test_asyncapi_page.py)."""
     return sorted(
         path
         for folder in ("templates", "static")
@@ -79,3 +80,24 @@ def test_no_page_or_asset_of_any_service_loads_from_another_host() -> None:
 )
 def test_the_outside_asset_check_can_fail(markup: str) -> None:
     assert OUTSIDE.search(markup)
+
+
+def test_every_vendored_asset_a_page_loads_is_pinned_by_the_web_assets_script() -> None:
+    """Third-party assets are not committed: deploy/web-assets.sh fetches them at install time,
+    checked against a pinned sha512. A page naming a vendor folder the script does not fetch
+    would load nothing on a fresh machine."""
+    script = (ROOT / "deploy" / "web-assets.sh").read_text()
+    pinned = set(re.findall(r"\|(services/[\w/.-]+/static/vendor/[\w.-]+)\|", script))
+    referenced = {
+        f"{template.relative_to(ROOT).parts[0]}/{template.relative_to(ROOT).parts[1]}"
+        f"/static/vendor/{folder}"
+        for template in (ROOT / "services").glob("*/templates/**/*.html")
+        for folder in re.findall(r"static\(\s*'vendor/([\w.-]+)/", template.read_text())
+    }
+    assert referenced, "no page loads a vendored asset: this test has nothing to check"
+    assert referenced <= pinned
+    assert all(
+        re.search(r"sha512-[A-Za-z0-9+/=]{88}", line)
+        for line in script.splitlines()
+        if "static/vendor/" in line and line.strip().startswith('"')
+    )

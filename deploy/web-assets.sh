@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Fetches the third-party browser assets the pages serve (today: the AsyncAPI React component
+# behind /asyncapi) from the npm registry, checks each tarball against the version and sha512
+# pinned below (our lock for them), and unpacks the files the pages need into the service's
+# static/vendor/. They are not committed: the pages load nothing from the internet, and the
+# repository holds only our own code. Needs npm (and its node). Idempotent.
+# Usage: deploy/web-assets.sh [repository root]   (the Dockerfile runs it in a node stage)
+set -euo pipefail
+root="${1:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}"
+
+# name@version | integrity (npm view <name>@<version> dist.integrity) | vendor folder | files
+assets=(
+  "@asyncapi/react-component@3.1.5|sha512-Aq4I++uX6lOWxgBn+D7ly/GXasHjVcORz8eIGii8RgFjZ0i8mDth6LjFHb/yHVr3ANxLFLodXUgwEBhcSvfV/Q==|services/referral/static/vendor/asyncapi-react-component-3.1.5|LICENSE styles/default.min.css browser/standalone/index.js browser/standalone/index.js.LICENSE.txt"
+)
+
+for asset in "${assets[@]}"; do
+  IFS='|' read -r spec integrity folder files <<<"$asset"
+  target="$root/$folder"
+  if [ -f "$target/.integrity" ] && [ "$(cat "$target/.integrity")" = "$integrity" ]; then
+    continue
+  fi
+  work="$(mktemp -d)"
+  trap 'rm -rf "$work"' EXIT
+  tarball="$(cd "$work" && npm pack "$spec" --silent)"
+  actual="sha512-$(node -e '
+    const crypto = require("crypto"), fs = require("fs");
+    process.stdout.write(crypto.createHash("sha512").update(fs.readFileSync(process.argv[1])).digest("base64"));
+  ' "$work/$tarball")"
+  if [ "$actual" != "$integrity" ]; then
+    echo "web-assets: $spec does not match its pinned sha512 (got $actual): refused" >&2
+    exit 1
+  fi
+  members=()
+  for file in $files; do members+=("package/$file"); done
+  tar -xzf "$work/$tarball" -C "$work" "${members[@]}"
+  rm -rf "$target" && mkdir -p "$target"
+  for file in $files; do cp "$work/package/$file" "$target/$(basename "$file")"; done
+  echo "$integrity" >"$target/.integrity"
+  echo "web-assets: $spec -> $folder"
+  rm -rf "$work"
+  trap - EXIT
+done
