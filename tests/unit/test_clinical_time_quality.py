@@ -263,7 +263,7 @@ def test_a_rerouted_referral_tells_the_next_hospital_every_time_so_far_as_it_was
     heard = request_from_message(
         referral_requested_message(rerouted, source_endpoint="urn:t"), now=NOW
     )
-    by_kind = {t.kind: t for t in heard.reported_times}
+    by_kind = {str(t.kind): t for t in heard.reported_times}
     assert set(by_kind) == {"door-in", "door-out", "ct-started", "needle"}
     assert (by_kind["door-in"].occurred_at, by_kind["door-in"].uncertain) == (at(0), True)
     assert by_kind["door-in"].source == "estimated"

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from services.referral.domain.lifecycle import ReferralChange, ReportedTime
+from services.referral.domain.lifecycle import ClinicalTime, ReferralChange, ReportedTime
 from services.referral.domain.milestone_naming import milestones_of, milestones_of_request
 from services.referral.domain.model import Referral, RequestReferral
 from shared.fhir.codes import EventCode
@@ -17,11 +17,12 @@ from shared.vocabulary.milestones import MilestoneCode
 from shared.workflow.task_state import TaskStatus
 
 M = MilestoneCode
+K = ClinicalTime
 T0 = datetime(2026, 3, 10, 6, 0, tzinfo=UTC)
 SPOKE, HUB = "sikao", "trang"
 
 
-def time(kind: str, minutes: int, hospital: str | None) -> ReportedTime:
+def time(kind: ClinicalTime, minutes: int, hospital: str | None) -> ReportedTime:
     return ReportedTime(kind=kind, occurred_at=T0 + timedelta(minutes=minutes), hospital=hospital)
 
 
@@ -66,16 +67,16 @@ def change(sender: str, event: EventCode, *times: ReportedTime) -> ReferralChang
 
 # (reported time, who reports it, the milestone it is: the same whichever message carries it)
 CASES = [
-    pytest.param(time("door-in", 0, None), SPOKE, M.DOOR_IN_FIRST, id="door-in-at-the-spoke"),
-    pytest.param(time("door-out", 80, None), SPOKE, M.DOOR_OUT_FIRST, id="door-out-at-the-spoke"),
+    pytest.param(time(K.DOOR_IN, 0, None), SPOKE, M.DOOR_IN_FIRST, id="door-in-at-the-spoke"),
+    pytest.param(time(K.DOOR_OUT, 80, None), SPOKE, M.DOOR_OUT_FIRST, id="door-out-at-the-spoke"),
     pytest.param(
-        time("door-out", 80, SPOKE), HUB, M.DOOR_OUT_FIRST, id="spoke-door-out-reported-by-hub"
+        time(K.DOOR_OUT, 80, SPOKE), HUB, M.DOOR_OUT_FIRST, id="spoke-door-out-reported-by-hub"
     ),
-    pytest.param(time("door-out", 80, HUB), HUB, None, id="door-out-at-the-hub-is-no-milestone"),
-    pytest.param(time("door-out", 80, HUB), SPOKE, None, id="hub-door-out-reported-by-spoke"),
-    pytest.param(time("door-in", 120, HUB), SPOKE, M.DOOR_IN_RECEIVING, id="door-in-at-the-hub"),
-    pytest.param(time("needle", 40, None), SPOKE, M.NEEDLE, id="needle-anywhere"),
-    pytest.param(time("bogus", 40, None), SPOKE, None, id="an-unknown-kind-is-no-milestone"),
+    pytest.param(time(K.DOOR_OUT, 80, HUB), HUB, None, id="door-out-at-the-hub-is-no-milestone"),
+    pytest.param(time(K.DOOR_OUT, 80, HUB), SPOKE, None, id="hub-door-out-reported-by-spoke"),
+    pytest.param(time(K.DOOR_IN, 120, HUB), SPOKE, M.DOOR_IN_RECEIVING, id="door-in-at-the-hub"),
+    pytest.param(time(K.NEEDLE, 40, None), SPOKE, M.NEEDLE, id="needle-anywhere"),
+    pytest.param(time(K.LAST_KNOWN_WELL, -60, None), SPOKE, M.LAST_KNOWN_WELL, id="lkw-anywhere"),
 ]
 
 

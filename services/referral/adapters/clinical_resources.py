@@ -17,20 +17,21 @@ from fhir.resources.R4B.resource import Resource
 
 from services.referral.adapters.clinical_times import quality_extensions
 from services.referral.domain.clock import Milestone
-from services.referral.domain.lifecycle import ReportedTime
+from services.referral.domain.lifecycle import ClinicalTime, ReportedTime
 from shared.fhir.codes import organization_reference
 from shared.fhir.ids import derived_id
 from shared.vocabulary.milestones import MilestoneCode
 
 M = MilestoneCode
+K = ClinicalTime
 # Clock milestones as the clinical times a hospital reports (where they happened is kept).
 _REPORTED_KIND = {
-    M.DOOR_IN_FIRST: "door-in",
-    M.DOOR_IN_RECEIVING: "door-in",
-    M.DOOR_OUT_FIRST: "door-out",
-    M.CT_STARTED: "ct-started",
-    M.NEEDLE: "needle",
-    M.GROIN_PUNCTURE: "groin-puncture",
+    M.DOOR_IN_FIRST: K.DOOR_IN,
+    M.DOOR_IN_RECEIVING: K.DOOR_IN,
+    M.DOOR_OUT_FIRST: K.DOOR_OUT,
+    M.CT_STARTED: K.CT_STARTED,
+    M.NEEDLE: K.NEEDLE,
+    M.GROIN_PUNCTURE: K.GROIN_PUNCTURE,
 }
 _EMERGENCY = {"system": "http://terminology.hl7.org/CodeSystem/v3-ActCode", "code": "EMER"}
 
@@ -76,7 +77,7 @@ def clinical_time_resources(
         at = time.hospital
         actor = [{"actor": {"reference": organization_reference(at)}}] if at else []
         resource_id = derived_id(f"t{n}-", referral_id)
-        if time.kind in ("door-in", "door-out"):
+        if time.kind in (K.DOOR_IN, K.DOOR_OUT):
             encounter = encounters.setdefault(
                 at,
                 {
@@ -91,14 +92,14 @@ def clinical_time_resources(
                     "period": {},
                 },
             )
-            edge = "start" if time.kind == "door-in" else "end"
+            edge = "start" if time.kind is K.DOOR_IN else "end"
             encounter["period"][edge] = time.occurred_at.isoformat()
-            if time.kind == "door-out":
+            if time.kind is K.DOOR_OUT:
                 encounter["status"] = "finished"
             quality = _quality(time)
             if quality:
                 encounter["period"][f"_{edge}"] = quality
-        elif time.kind == "ct-started":
+        elif time.kind is K.CT_STARTED:
             found.append(
                 ImagingStudy.model_validate(
                     {
@@ -112,7 +113,7 @@ def clinical_time_resources(
                     }
                 )
             )
-        elif time.kind == "needle":
+        elif time.kind is K.NEEDLE:
             found.append(
                 MedicationAdministration.model_validate(
                     {
@@ -127,7 +128,7 @@ def clinical_time_resources(
                     }
                 )
             )
-        elif time.kind == "groin-puncture":
+        elif time.kind is K.GROIN_PUNCTURE:
             found.append(
                 Procedure.model_validate(
                     {

@@ -23,7 +23,7 @@ from fhir.resources.R4B.medicationadministration import MedicationAdministration
 from fhir.resources.R4B.observation import Observation
 from fhir.resources.R4B.procedure import Procedure
 
-from services.referral.domain.lifecycle import ReportedTime
+from services.referral.domain.lifecycle import ClinicalTime, ReportedTime
 from services.referral.domain.model import InvalidReferral
 from shared.fhir import codes
 from shared.fhir.envelope import FhirMessage
@@ -32,6 +32,7 @@ from shared.fhir.references import organization_id
 TIME_UNCERTAIN_URL = f"{codes.PROJECT_CANONICAL}/StructureDefinition/time-uncertain"
 TIME_SOURCE_URL = f"{codes.PROJECT_CANONICAL}/StructureDefinition/time-source"
 TIME_SOURCES = ("recorded", "device", "estimated")
+K = ClinicalTime
 
 
 def as_datetime(value: object, *, element: str | None = None) -> datetime | None:
@@ -85,7 +86,7 @@ def quality_extensions(*, source: str, uncertain: bool) -> list[dict[str, object
 
 
 def _reported(
-    kind: str, resource: Any, element: str, value: object, hospital: str | None
+    kind: ClinicalTime, resource: Any, element: str, value: object, hospital: str | None
 ) -> ReportedTime | None:
     occurred = as_datetime(value, element=f"{resource.get_resource_type()}.{element}")
     if occurred is None:
@@ -107,17 +108,19 @@ def last_known_well(message: FhirMessage) -> ReportedTime | None:
         if (codes.STROKE_OBSERVATION_SYSTEM, codes.LAST_KNOWN_WELL) not in coding:
             continue
         if observation.effectivePeriod is not None and observation.effectiveDateTime is None:
-            found = _period_edge("lkw", observation, "effectivePeriod", "start", None)
+            found = _period_edge(K.LAST_KNOWN_WELL, observation, "effectivePeriod", "start", None)
             if found is not None and observation.effectivePeriod.end is not None:
                 # Well until somewhere in a span (asleep from 22:00 to 06:00): not a known time.
                 return replace(found, uncertain=True)
             return found
         return _reported(
-            "lkw", observation, "effectiveDateTime", observation.effectiveDateTime, None
+            K.LAST_KNOWN_WELL, observation, "effectiveDateTime", observation.effectiveDateTime, None
         )
     for condition in message.resources(Condition):
         if condition.onsetDateTime is not None:
-            return _reported("lkw", condition, "onsetDateTime", condition.onsetDateTime, None)
+            return _reported(
+                K.LAST_KNOWN_WELL, condition, "onsetDateTime", condition.onsetDateTime, None
+            )
     return None
 
 
@@ -162,8 +165,8 @@ def reported_times(message: FhirMessage) -> tuple[ReportedTime, ...]:
             ],
             locations,
         )
-        found.append(_period_edge("door-in", encounter, "period", "start", hospital))
-        found.append(_period_edge("door-out", encounter, "period", "end", hospital))
+        found.append(_period_edge(K.DOOR_IN, encounter, "period", "start", hospital))
+        found.append(_period_edge(K.DOOR_OUT, encounter, "period", "end", hospital))
     for study in message.resources(ImagingStudy):
         hospital = _organization(
             [
@@ -172,10 +175,10 @@ def reported_times(message: FhirMessage) -> tuple[ReportedTime, ...]:
             ],
             locations,
         )
-        found.append(_reported("ct-started", study, "started", study.started, hospital))
+        found.append(_reported(K.CT_STARTED, study, "started", study.started, hospital))
     for administration in message.resources(MedicationAdministration):
         hospital = _organization(_actors(administration.performer), locations)
-        found.append(_started("needle", administration, "effective", hospital))
+        found.append(_started(K.NEEDLE, administration, "effective", hospital))
     for procedure in message.resources(Procedure):
         hospital = _organization(
             [
@@ -184,11 +187,13 @@ def reported_times(message: FhirMessage) -> tuple[ReportedTime, ...]:
             ],
             locations,
         )
-        found.append(_started("groin-puncture", procedure, "performed", hospital))
+        found.append(_started(K.GROIN_PUNCTURE, procedure, "performed", hospital))
     return tuple(time for time in found if time is not None)
 
 
-def _started(kind: str, resource: Any, choice: str, hospital: str | None) -> ReportedTime | None:
+def _started(
+    kind: ClinicalTime, resource: Any, choice: str, hospital: str | None
+) -> ReportedTime | None:
     """When a ``<choice>[x]`` element (dateTime or Period) started."""
     moment = getattr(resource, f"{choice}DateTime")
     if moment is not None:
@@ -199,7 +204,7 @@ def _started(kind: str, resource: Any, choice: str, hospital: str | None) -> Rep
 
 
 def _period_edge(
-    kind: str, resource: Any, element: str, edge: str, hospital: str | None
+    kind: ClinicalTime, resource: Any, element: str, edge: str, hospital: str | None
 ) -> ReportedTime | None:
     """One end of a Period element; how sure it is from the resource, the period or the end."""
     period = getattr(resource, element)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from enum import Enum
+from enum import Enum, StrEnum
 
 from services.referral.domain.model import InvalidReferral, NotAParty, Referral
 from shared.fhir.codes import EventCode
@@ -40,12 +40,25 @@ RULES: dict[EventCode, EventRule] = {
 }
 
 
+class ClinicalTime(StrEnum):
+    """What a clinical time a hospital reports is, before we know where it happened."""
+
+    LAST_KNOWN_WELL = "lkw"
+    DOOR_IN = "door-in"
+    DOOR_OUT = "door-out"
+    PHYSICIAN_SEEN = "physician-seen"
+    CT_STARTED = "ct-started"
+    NEEDLE = "needle"
+    GROIN_PUNCTURE = "groin-puncture"
+
+
 @dataclass(frozen=True, kw_only=True)
 class ReportedTime:
     """A clinical time a hospital reports (from Encounter, ImagingStudy, ...), before we know
     which milestone it is: a door-in is the first hospital's or the receiving one's."""
 
-    kind: str  # door-in | door-out | physician-seen | ct-started | needle | groin-puncture
+    # None: a time the network stamps itself (the event's own milestone, the request).
+    kind: ClinicalTime | None
     occurred_at: datetime
     source: str = "recorded"  # recorded | device | estimated
     uncertain: bool = False

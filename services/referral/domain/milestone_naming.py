@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
-from services.referral.domain.lifecycle import ReferralChange, ReportedTime
+from services.referral.domain.lifecycle import ClinicalTime, ReferralChange, ReportedTime
 from services.referral.domain.model import Referral, RequestReferral
 from shared.fhir.codes import EventCode
 from shared.vocabulary.milestones import MilestoneCode
@@ -22,8 +22,12 @@ EVENT_MILESTONES: Mapping[EventCode, MilestoneCode] = {
     EventCode.REFERRAL_COMPLETED: M.LOOP_CLOSED,
 }
 # Reported times that are the same milestone wherever they happened.
-_SAME_EVERYWHERE = {
-    code.value: code for code in (M.PHYSICIAN_SEEN, M.CT_STARTED, M.NEEDLE, M.GROIN_PUNCTURE)
+_SAME_EVERYWHERE: Mapping[ClinicalTime | None, MilestoneCode] = {
+    ClinicalTime.LAST_KNOWN_WELL: M.LAST_KNOWN_WELL,
+    ClinicalTime.PHYSICIAN_SEEN: M.PHYSICIAN_SEEN,
+    ClinicalTime.CT_STARTED: M.CT_STARTED,
+    ClinicalTime.NEEDLE: M.NEEDLE,
+    ClinicalTime.GROIN_PUNCTURE: M.GROIN_PUNCTURE,
 }
 
 Named = list[tuple[MilestoneCode, ReportedTime]]
@@ -34,9 +38,9 @@ def milestone_code(
 ) -> MilestoneCode | None:
     """The milestone a reported time is, by where it happened."""
     at_first_hospital = hospital == first_hospital
-    if reported.kind == "door-in":
+    if reported.kind is ClinicalTime.DOOR_IN:
         return M.DOOR_IN_FIRST if at_first_hospital else M.DOOR_IN_RECEIVING
-    if reported.kind == "door-out":
+    if reported.kind is ClinicalTime.DOOR_OUT:
         return M.DOOR_OUT_FIRST if at_first_hospital else None
     return _SAME_EVERYWHERE.get(reported.kind)
 
@@ -57,10 +61,12 @@ def named_milestones(times: Iterable[ReportedTime], *, sender: str, first_hospit
 def milestones_of_request(request: RequestReferral) -> Named:
     """What a new referral puts on the patient's clock: the request, LKW (how sure it is) and
     the clinical times the referring hospital, the first hospital, sent with it."""
-    found: Named = [(M.REFERRAL_REQUESTED, ReportedTime(kind="", occurred_at=request.requested_at))]
+    found: Named = [
+        (M.REFERRAL_REQUESTED, ReportedTime(kind=None, occurred_at=request.requested_at))
+    ]
     if request.last_known_well is not None:
         lkw = ReportedTime(
-            kind="",
+            kind=ClinicalTime.LAST_KNOWN_WELL,
             occurred_at=request.last_known_well,
             source=request.lkw_source,
             uncertain=request.lkw_uncertain,
@@ -82,7 +88,7 @@ def milestones_of(referral: Referral, change: ReferralChange) -> Named:
     found: Named = []
     own = EVENT_MILESTONES.get(change.event)
     if own is not None:
-        found.append((own, ReportedTime(kind="", occurred_at=change.occurred_at)))
+        found.append((own, ReportedTime(kind=None, occurred_at=change.occurred_at)))
     found.extend(
         named_milestones(
             change.reported_times, sender=change.sender_org, first_hospital=referral.requester_org
