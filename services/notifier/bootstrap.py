@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from pathlib import Path
 
 import httpx
 from fastapi import FastAPI
@@ -25,8 +26,11 @@ from services.notifier.workers.contacts_reload import ContactsFileWatcher
 from services.notifier.workers.dispatcher import DeliveryDispatcher
 from services.notifier.workers.escalation import EscalationWatcher
 from services.notifier.workers.live_feed import LiveFeed, LiveFeedRetention
+from shared.pages import page_templates
 from shared.retention import purge_job
 from shared.runtime import ServiceRuntime, create_service_app
+
+SERVICE_DIR = Path(__file__).parent
 
 
 class _HttpClientWorker:
@@ -121,6 +125,7 @@ def create_app(settings: NotifierSettings | None = None) -> FastAPI:
                 ticket_ttl_s=settings.notifier_live_ticket_ttl_s,
                 backlog=timedelta(seconds=settings.notifier_live_backlog_s),
             ),
+            pages=page_templates(SERVICE_DIR / "templates"),
             secrets=InboundSecrets(
                 line_channel_secret=settings.notifier_line_channel_secret,
                 sms_callback_token=settings.notifier_sms_callback_token,
@@ -141,4 +146,5 @@ def create_app(settings: NotifierSettings | None = None) -> FastAPI:
         title="Fast Track notifier",
         # An acknowledgement link is its own proof of receipt: never written to a span.
         capability_paths=["/ack/"],
+        static_dir=SERVICE_DIR / "static",
     )

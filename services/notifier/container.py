@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
+from fastapi.templating import Jinja2Templates
 from pydantic import SecretStr
 
 from services.notifier.domain.contacts import ContactBook
@@ -48,3 +49,5 @@ class NotifierContainer:
     acknowledgement_links: AcknowledgementLinks
     live: LivePages
     secrets: InboundSecrets
+    # The service's HTML pages (templates/; their assets in static/).
+    pages: Jinja2Templates

@@ -103,6 +103,7 @@ POLICIES: dict[tuple[str, str, str], Policy] = {
     ("notifier", "GET", "/ack/{token}"): Policy.SECRET,
     ("notifier", "POST", "/ack/{token}"): Policy.SECRET,
     ("notifier", "POST", "/sms/delivery-reports"): Policy.SECRET,
+    ("notifier", "GET", "/static/{path}"): Policy.PUBLIC,
     ("telemedicine", "GET", "/consults"): Policy.PARTIES,
     ("telemedicine", "GET", "/consults/{consult_id}"): Policy.PARTIES,
 }

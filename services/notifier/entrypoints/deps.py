@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from typing import Annotated
 
 from fastapi import Depends, HTTPException
+from fastapi.templating import Jinja2Templates
 
 from services.notifier.container import InboundSecrets, LivePages, NotifierContainer
 from services.notifier.domain.contacts import ContactBook
@@ -46,12 +47,17 @@ def get_inbound_secrets(container: NotifierContainerDep) -> InboundSecrets:
     return container.secrets
 
 
+def get_pages(container: NotifierContainerDep) -> Jinja2Templates:
+    return container.pages
+
+
 ContactsDep = Annotated[ContactBook, Depends(get_contacts)]
 DispatcherDep = Annotated[DeliveryDispatcher, Depends(get_dispatcher)]
 DeliveryMetricsDep = Annotated[DeliveryMetrics, Depends(get_delivery_metrics)]
 AcknowledgementLinksDep = Annotated[AcknowledgementLinks, Depends(get_acknowledgement_links)]
 LivePagesDep = Annotated[LivePages, Depends(get_live_pages)]
 InboundSecretsDep = Annotated[InboundSecrets, Depends(get_inbound_secrets)]
+PagesDep = Annotated[Jinja2Templates, Depends(get_pages)]
 
 
 @contextlib.contextmanager

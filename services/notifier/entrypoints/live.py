@@ -4,7 +4,7 @@ A hospital system (or, later, the clinicians' web app) asks for a ticket with it
 the ticket opens that hospital's feed from a browser, where EventSource cannot send headers.
 Events carry ids: a page that reconnects sends ``Last-Event-ID`` and gets what it missed.
 ``/live?ticket=...`` is a plain page showing the feed (e.g. on the emergency room's screen),
-where alerts are acknowledged with one tap.
+where alerts are acknowledged with one tap (templates/live.html with static/live.js).
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from fastapi.sse import EventSourceResponse, ServerSentEvent
 from services.notifier.adapters import live_events
 from services.notifier.adapters.in_app import NOTIFICATION
 from services.notifier.domain.errors import UnknownReceipt
-from services.notifier.entrypoints.deps import LivePagesDep
+from services.notifier.entrypoints.deps import LivePagesDep, PagesDep
 from services.notifier.service.outcomes import record_delivered
 from shared.auth import CallerDep, caller_organization
 from shared.runtime import RuntimeDep, ServiceRuntime
@@ -111,91 +111,8 @@ def _event_id(value: str | None) -> int | None:
 
 
 @router.get("/live", response_class=HTMLResponse, include_in_schema=False)
-async def live_page(organization: FeedOrganization) -> HTMLResponse:
+async def live_page(
+    request: Request, organization: FeedOrganization, pages: PagesDep
+) -> HTMLResponse:
     # The ticket is checked here too, so a stale screen URL says so instead of staying blank.
-    return HTMLResponse(_LIVE_PAGE)
-
-
-_LIVE_PAGE = """<!doctype html>
-<html lang="th"><head><meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="referrer" content="no-referrer">
-<title>Stroke Fast Track: live alerts</title>
-<style>
-body{font-family:sans-serif;margin:1rem}
-#status{color:#555}#status.offline{color:#991b1b;font-weight:bold}
-li{border:1px solid #ccc;border-radius:.4rem;padding:.6rem;margin:.4rem 0;list-style:none}
-li.stat{border-color:#b91c1c;border-width:2px}li.acknowledged{opacity:.6}
-button{font-size:1.1rem;padding:.4rem 1rem}
-</style></head><body>
-<h1>การแจ้งเตือน / Alerts</h1>
-<p id="status" role="status">กำลังเชื่อมต่อ / Connecting…</p>
-<ul id="alerts"></ul>
-<script>
-"use strict";
-const ticket = new URLSearchParams(location.search).get("ticket") || "";
-const list = document.getElementById("alerts");
-const status = document.getElementById("status");
-const items = new Map();
-
-function show(alert) {
-  if (items.has(alert.alert)) return;
-  const item = document.createElement("li");
-  item.dataset.alert = alert.alert;
-  if (alert.priority === "stat") item.classList.add("stat");
-  const text = document.createElement("p");
-  text.className = "text";
-  text.textContent = alert.text;
-  item.append(text);
-  if (alert.link) {
-    const open = document.createElement("a");
-    open.href = alert.link;
-    open.textContent = "เปิด / Open";
-    item.append(open, " ");
-  }
-  const state = document.createElement("span");
-  state.className = "state";
-  if (alert.needs_ack && alert.ack_link) {
-    const button = document.createElement("button");
-    button.textContent = "รับทราบ / Acknowledge";
-    button.addEventListener("click", async () => {
-      button.disabled = true;
-      const answer = await fetch(
-        alert.ack_link, {method: "POST", headers: {Accept: "application/json"}});
-      if (!answer.ok) {
-        button.disabled = false;
-        state.textContent = "ไม่สำเร็จ / Failed, try again";
-      }
-    });
-    item.append(button);
-  }
-  item.append(" ", state);
-  list.prepend(item);
-  items.set(alert.alert, item);
-}
-
-function acknowledged(event) {
-  const item = items.get(event.alert);
-  if (!item) return;
-  item.classList.add("acknowledged");
-  item.querySelector("button")?.remove();
-  const when = new Date(event.at).toLocaleTimeString("th-TH", {timeZone: "Asia/Bangkok"});
-  item.querySelector(".state").textContent = "รับทราบแล้ว / Acknowledged " + when;
-}
-
-const source = new EventSource("/live/events?ticket=" + encodeURIComponent(ticket));
-source.onopen = () => {
-  status.textContent = "ออนไลน์ / Live";
-  status.className = "";
-};
-source.onerror = () => {
-  // A refused ticket (expired) closes the stream for good; anything else is retried.
-  status.textContent = source.readyState === EventSource.CLOSED
-    ? "ลิงก์หมดอายุ กรุณาขอลิงก์ใหม่ / This page's link has expired: ask for a new one"
-    : "ขาดการเชื่อมต่อ / Offline: reconnecting…";
-  status.className = "offline";
-};
-source.addEventListener("notification", (e) => show(JSON.parse(e.data)));
-source.addEventListener("acknowledged", (e) => acknowledged(JSON.parse(e.data)));
-</script></body></html>
-"""
+    return pages.TemplateResponse(request, "live.html", {})

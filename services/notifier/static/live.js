@@ -1,0 +1,67 @@
+// The live alerts page (templates/live.html): shows the hospital's notifications as they arrive
+// on its feed (Server-Sent Events, resumed with Last-Event-ID) and acknowledges with one tap.
+"use strict";
+const ticket = new URLSearchParams(location.search).get("ticket") || "";
+const list = document.getElementById("alerts");
+const status = document.getElementById("status");
+const items = new Map();
+
+function show(alert) {
+  if (items.has(alert.alert)) return;
+  const item = document.createElement("li");
+  item.dataset.alert = alert.alert;
+  if (alert.priority === "stat") item.classList.add("stat");
+  const text = document.createElement("p");
+  text.className = "text";
+  text.textContent = alert.text;
+  item.append(text);
+  if (alert.link) {
+    const open = document.createElement("a");
+    open.href = alert.link;
+    open.textContent = "เปิด / Open";
+    item.append(open, " ");
+  }
+  const state = document.createElement("span");
+  state.className = "state";
+  if (alert.needs_ack && alert.ack_link) {
+    const button = document.createElement("button");
+    button.textContent = "รับทราบ / Acknowledge";
+    button.addEventListener("click", async () => {
+      button.disabled = true;
+      const answer = await fetch(
+        alert.ack_link, {method: "POST", headers: {Accept: "application/json"}});
+      if (!answer.ok) {
+        button.disabled = false;
+        state.textContent = "ไม่สำเร็จ / Failed, try again";
+      }
+    });
+    item.append(button);
+  }
+  item.append(" ", state);
+  list.prepend(item);
+  items.set(alert.alert, item);
+}
+
+function acknowledged(event) {
+  const item = items.get(event.alert);
+  if (!item) return;
+  item.classList.add("acknowledged");
+  item.querySelector("button")?.remove();
+  const when = new Date(event.at).toLocaleTimeString("th-TH", {timeZone: "Asia/Bangkok"});
+  item.querySelector(".state").textContent = "รับทราบแล้ว / Acknowledged " + when;
+}
+
+const source = new EventSource("/live/events?ticket=" + encodeURIComponent(ticket));
+source.onopen = () => {
+  status.textContent = "ออนไลน์ / Live";
+  status.className = "";
+};
+source.onerror = () => {
+  // A refused ticket (expired) closes the stream for good; anything else is retried.
+  status.textContent = source.readyState === EventSource.CLOSED
+    ? "ลิงก์หมดอายุ กรุณาขอลิงก์ใหม่ / This page's link has expired: ask for a new one"
+    : "ขาดการเชื่อมต่อ / Offline: reconnecting…";
+  status.className = "offline";
+};
+source.addEventListener("notification", (e) => show(JSON.parse(e.data)));
+source.addEventListener("acknowledged", (e) => acknowledged(JSON.parse(e.data)));
