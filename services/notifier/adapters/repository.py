@@ -7,14 +7,7 @@ from datetime import datetime
 import asyncpg
 from opentelemetry.instrumentation.utils import suppress_instrumentation
 
-from services.notifier.domain.model import (
-    Acknowledgement,
-    Channel,
-    DeadLetter,
-    Delivery,
-    DeliveryLogEntry,
-    DeliveryStatus,
-)
+from services.notifier.domain.model import Channel, Delivery
 from shared.db.pool import Connection
 
 
@@ -158,39 +151,6 @@ async def reschedule(
     )
 
 
-async def deliveries_for_referral(
-    connection: Connection, *, referral_id: str
-) -> list[DeliveryLogEntry]:
-    rows = await connection.fetch(
-        """
-        SELECT id, addressed_to, recipient, hospital, channel, status, attempts, last_error,
-               escalation_step, created_at, sent_at, delivered_at, acknowledged_at,
-               acknowledged_by
-        FROM delivery WHERE referral_id = $1 ORDER BY created_at
-        """,
-        referral_id,
-    )
-    return [
-        DeliveryLogEntry(
-            id=row["id"],
-            addressed_to=row["addressed_to"],
-            recipient=row["recipient"],
-            hospital=row["hospital"],
-            channel=Channel(row["channel"]),
-            status=DeliveryStatus(row["status"]),
-            attempts=row["attempts"],
-            last_error=row["last_error"],
-            escalation_step=row["escalation_step"],
-            created_at=row["created_at"],
-            sent_at=row["sent_at"],
-            delivered_at=row["delivered_at"],
-            acknowledged_at=row["acknowledged_at"],
-            acknowledged_by=row["acknowledged_by"],
-        )
-        for row in rows
-    ]
-
-
 def _delivery(row: asyncpg.Record) -> Delivery:
     return Delivery(
         id=row["id"],
@@ -213,44 +173,6 @@ def _delivery(row: asyncpg.Record) -> Delivery:
 async def get_delivery(connection: Connection, *, delivery_id: str) -> Delivery | None:
     row = await connection.fetchrow("SELECT * FROM delivery WHERE id = $1", delivery_id)
     return _delivery(row) if row is not None else None
-
-
-async def acknowledgement_of(connection: Connection, *, delivery_id: str) -> Acknowledgement | None:
-    """When and by whom a delivery was acknowledged; None while it is not."""
-    row = await connection.fetchrow(
-        "SELECT acknowledged_at, acknowledged_by FROM delivery WHERE id = $1", delivery_id
-    )
-    if row is None or row["acknowledged_at"] is None:
-        return None
-    return Acknowledgement(row["acknowledged_at"], row["acknowledged_by"])
-
-
-async def dead_letters(
-    connection: Connection, *, hospital: str | None = None, limit: int = 100
-) -> list[DeadLetter]:
-    """Deliveries that finally failed (of one hospital, or all), newest first, with the reason:
-    what operators replay."""
-    rows = await connection.fetch(
-        """
-        SELECT id, referral_id, recipient, channel, attempts, last_error, created_at
-        FROM delivery WHERE status = 'failed' AND ($2::text IS NULL OR hospital = $2)
-        ORDER BY created_at DESC LIMIT $1
-        """,
-        limit,
-        hospital,
-    )
-    return [
-        DeadLetter(
-            id=row["id"],
-            referral_id=row["referral_id"],
-            recipient=row["recipient"],
-            channel=Channel(row["channel"]),
-            attempts=row["attempts"],
-            last_error=row["last_error"],
-            created_at=row["created_at"],
-        )
-        for row in rows
-    ]
 
 
 async def replay(connection: Connection, *, delivery_id: str) -> bool:

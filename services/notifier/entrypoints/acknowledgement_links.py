@@ -16,7 +16,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.templating import Jinja2Templates
 
-from services.notifier.adapters import repository
+from services.notifier.adapters import delivery_views, repository
 from services.notifier.domain.model import Acknowledgement, Channel, Delivery
 from services.notifier.entrypoints.deps import (
     AcknowledgementLinksDep,
@@ -52,7 +52,7 @@ async def acknowledgement_page(
     except _LinkRefused as refused:
         return _error_page(pages, request, refused)
     async with runtime.pool.acquire() as connection:
-        state = await repository.acknowledgement_of(connection, delivery_id=delivery.id)
+        state = await delivery_views.acknowledgement_of(connection, delivery_id=delivery.id)
     return _page(pages, request, delivery, state)
 
 
@@ -80,7 +80,7 @@ async def acknowledge_by_link(
             channel=channel,
             at=datetime.now(UTC),
         )
-        state = await repository.acknowledgement_of(connection, delivery_id=delivery.id)
+        state = await delivery_views.acknowledgement_of(connection, delivery_id=delivery.id)
     if first:
         metrics.acknowledged(channel=channel)
     if state is None:

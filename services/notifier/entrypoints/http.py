@@ -8,7 +8,7 @@ from fastapi import APIRouter, HTTPException
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
 
-from services.notifier.adapters import repository
+from services.notifier.adapters import delivery_views
 from services.notifier.entrypoints.deps import (
     ContactsDep,
     DeliveryMetricsDep,
@@ -31,7 +31,7 @@ async def delivery_log(referral: str, runtime: RuntimeDep, caller: CallerDep) ->
     referral were sent to (the notifier has no other record of a referral's parties).
     """
     async with runtime.pool.acquire() as connection:
-        deliveries = await repository.deliveries_for_referral(connection, referral_id=referral)
+        deliveries = await delivery_views.deliveries_for_referral(connection, referral_id=referral)
     if deliveries and all(delivery.hospital != caller for delivery in deliveries):
         raise HTTPException(403, "This referral's alerts were not sent to your hospital")
     return JSONResponse(jsonable_encoder(deliveries))
@@ -48,7 +48,7 @@ async def list_dead_letters(runtime: RuntimeDep, caller: CallerDep) -> JSONRespo
     """The caller's hospital's deliveries that finally failed, with the reason, to replay
     (operators see every hospital's with ``python -m services.notifier.replay``)."""
     async with runtime.pool.acquire() as connection:
-        failed = await repository.dead_letters(connection, hospital=caller)
+        failed = await delivery_views.dead_letters(connection, hospital=caller)
     return JSONResponse(jsonable_encoder(failed))
 
 

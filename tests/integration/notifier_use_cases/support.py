@@ -6,7 +6,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from services.notifier.adapters import repository
+from services.notifier.adapters import delivery_views, repository
 from services.notifier.adapters.contacts_document import directory_from
 from services.notifier.domain.model import Channel, Delivery, RetryPolicy
 from services.notifier.service.dispatch import Attempt, Outcome, record_attempt
@@ -96,7 +96,7 @@ async def delivery_on(
     """The referral's delivery on ``channel`` (at escalation ``step``)."""
     (entry,) = [
         e
-        for e in await repository.deliveries_for_referral(connection, referral_id=referral_id)
+        for e in await delivery_views.deliveries_for_referral(connection, referral_id=referral_id)
         if e.channel is channel and e.escalation_step == step
     ]
     delivery = await repository.get_delivery(connection, delivery_id=entry.id)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from services.notifier.adapters import repository
+from services.notifier.adapters import delivery_views
 from services.notifier.domain.errors import NotAFailedDelivery, NotYourDelivery, UnknownDelivery
 from services.notifier.domain.model import Channel, DeliveryStatus
 from services.notifier.service.dispatch import Outcome
@@ -41,14 +41,14 @@ async def test_a_failed_delivery_is_queued_again_with_its_attempts_reset(
 ) -> None:
     delivery_id = await _failed_webhook(connection)
     assert delivery_id in [
-        d.id for d in await repository.dead_letters(connection, hospital=HOSPITAL)
+        d.id for d in await delivery_views.dead_letters(connection, hospital=HOSPITAL)
     ]
     await replay(connection, delivery_id=delivery_id, hospital=by)
     assert await _status(connection, delivery_id) == DeliveryStatus.PENDING
     assert (
         await connection.fetchval("SELECT attempts FROM delivery WHERE id = $1", delivery_id) == 0
     )
-    assert delivery_id not in [d.id for d in await repository.dead_letters(connection)]
+    assert delivery_id not in [d.id for d in await delivery_views.dead_letters(connection)]
 
 
 async def test_another_hospitals_delivery_is_refused(connection: Connection) -> None:
