@@ -6,7 +6,8 @@ from datetime import datetime
 
 from services.notifier.adapters import fhir_mapping, live_events, repository
 from services.notifier.adapters.in_app import ACKNOWLEDGED, alert_of
-from services.notifier.domain.errors import NotYourDelivery, UnknownDelivery
+from services.notifier.domain.errors import UnknownDelivery
+from services.notifier.service.deliveries import sent_to
 from services.notifier.service.outcomes import SOURCE_ENDPOINT
 from shared.db.pool import Connection
 from shared.messaging.outbox import add_to_outbox
@@ -29,11 +30,7 @@ async def acknowledge(
     recipient, proven by the channel. Raises UnknownDelivery for an id the notifier never sent.
     """
     if hospital is not None:
-        sent = await repository.get_delivery(connection, delivery_id=delivery_id)
-        if sent is None:
-            raise UnknownDelivery(delivery_id)
-        if sent.hospital != hospital:
-            raise NotYourDelivery(delivery_id)
+        await sent_to(connection, delivery_id=delivery_id, hospital=hospital)
     delivery = await repository.mark_acknowledged(
         connection, delivery_id=delivery_id, at=at, by=f"{channel}:{acknowledged_by}"
     )

@@ -5,7 +5,8 @@ de-duplicate), by the hospital it was for (``POST /deliveries/{id}/replay``) or 
 from __future__ import annotations
 
 from services.notifier.adapters import repository
-from services.notifier.domain.errors import NotAFailedDelivery, NotYourDelivery, UnknownDelivery
+from services.notifier.domain.errors import NotAFailedDelivery, UnknownDelivery
+from services.notifier.service.deliveries import sent_to
 from shared.db.pool import Connection
 
 
@@ -13,11 +14,7 @@ async def replay(connection: Connection, *, delivery_id: str, hospital: str | No
     """Puts the failed delivery back in the queue; ``hospital`` None: an operator, any
     hospital's. The dispatcher sends it at its next poll (or at once when woken)."""
     if hospital is not None:
-        delivery = await repository.get_delivery(connection, delivery_id=delivery_id)
-        if delivery is None:
-            raise UnknownDelivery(delivery_id)
-        if delivery.hospital != hospital:
-            raise NotYourDelivery(delivery_id)
+        await sent_to(connection, delivery_id=delivery_id, hospital=hospital)
     if not await repository.replay(connection, delivery_id=delivery_id):
         if await repository.get_delivery(connection, delivery_id=delivery_id) is None:
             raise UnknownDelivery(delivery_id)
