@@ -23,6 +23,7 @@ from fhir.resources.R4B.medicationadministration import MedicationAdministration
 from fhir.resources.R4B.observation import Observation
 from fhir.resources.R4B.procedure import Procedure
 
+from services.referral.domain.clock import TimeSource
 from services.referral.domain.lifecycle import ClinicalTime, ReportedTime
 from services.referral.domain.model import InvalidReferral
 from shared.fhir import codes
@@ -31,7 +32,7 @@ from shared.fhir.references import organization_id
 
 TIME_UNCERTAIN_URL = f"{codes.PROJECT_CANONICAL}/StructureDefinition/time-uncertain"
 TIME_SOURCE_URL = f"{codes.PROJECT_CANONICAL}/StructureDefinition/time-source"
-TIME_SOURCES = ("recorded", "device", "estimated")
+TIME_SOURCES = tuple(source.value for source in TimeSource)
 K = ClinicalTime
 
 
@@ -56,7 +57,7 @@ def as_datetime(value: object, *, element: str | None = None) -> datetime | None
 def time_quality(resource: Any, element: str) -> tuple[str, bool]:
     """(source, uncertain) of ``resource.<element>``: its own extensions win over the
     resource's. An unknown source code is refused rather than taken as recorded."""
-    source, uncertain = "recorded", False
+    source, uncertain = TimeSource.RECORDED.value, False
     primitive = getattr(resource, f"{element}__ext", None)
     extensions = [
         *(getattr(resource, "extension", None) or []),
@@ -72,7 +73,7 @@ def time_quality(resource: Any, element: str) -> tuple[str, bool]:
                     f"time-source must be one of {', '.join(TIME_SOURCES)}, got {source!r}",
                     expression=f"{resource.get_resource_type()}.{element}",
                 )
-    return source, uncertain or source == "estimated"
+    return source, uncertain or source == TimeSource.ESTIMATED
 
 
 def quality_extensions(*, source: str, uncertain: bool) -> list[dict[str, object]]:
@@ -80,7 +81,7 @@ def quality_extensions(*, source: str, uncertain: bool) -> list[dict[str, object
     found: list[dict[str, object]] = []
     if uncertain:
         found.append({"url": TIME_UNCERTAIN_URL, "valueBoolean": True})
-    if source != "recorded":
+    if source != TimeSource.RECORDED:
         found.append({"url": TIME_SOURCE_URL, "valueCode": source})
     return found
 
@@ -214,6 +215,6 @@ def _period_edge(
     source, uncertain = time_quality(resource, element)
     return replace(
         found,
-        source=found.source if found.source != "recorded" else source,
+        source=found.source if found.source != TimeSource.RECORDED else source,
         uncertain=found.uncertain or uncertain,
     )
