@@ -6,8 +6,8 @@ from fastapi import FastAPI
 
 from services.telemedicine.config import SERVICE_NAME, TelemedicineSettings
 from services.telemedicine.container import TelemedicineContainer
+from services.telemedicine.entrypoints import consults_api
 from services.telemedicine.entrypoints.consumers import wire_consumers
-from services.telemedicine.entrypoints.http import router
 from services.telemedicine.service.context import TelemedicineContext
 from shared.retention import purge_job
 from shared.runtime import ServiceRuntime, create_service_app
@@ -29,7 +29,7 @@ def create_app(settings: TelemedicineSettings | None = None) -> FastAPI:
     return create_service_app(
         name=SERVICE_NAME,
         settings=settings,
-        routers=[router],
+        routers=[consults_api.router],
         wire=wire,
         title="Fast Track telemedicine service",
     )

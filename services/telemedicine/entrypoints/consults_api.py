@@ -1,4 +1,5 @@
-"""HTTP entry points of the telemedicine service."""
+"""The teleconsults over REST, for the two hospitals of each (the caller authenticated with its
+API key, as on the referral API)."""
 
 from __future__ import annotations
 
