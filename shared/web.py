@@ -1,4 +1,8 @@
-"""HTTP edge shared by the services: FHIR JSON responses and OperationOutcome errors."""
+"""HTTP edge shared by the services: FHIR JSON responses and OperationOutcome errors.
+
+Domain errors (shared/errors.py) are answered here, once for every service: the HTTP status
+follows the kind of refusal (``HTTP_STATUS_BY_ISSUE``), the OperationOutcome says why and where.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +15,7 @@ from fastapi.responses import JSONResponse
 from opentelemetry import trace
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from shared.errors import DomainError
 from shared.fhir.envelope import InvalidMessage
 from shared.fhir.models import FHIR_JSON
 from shared.fhir.outcome import operation_outcome
@@ -33,8 +38,34 @@ _ISSUE_CODE_BY_STATUS = {
 }
 
 
+# The one mapping of a refusal to HTTP: by its kind (issue type). 422, not 400: the request is
+# well-formed FHIR that the service cannot act on.
+HTTP_STATUS_BY_ISSUE = {
+    "invalid": 422,
+    "not-supported": 422,
+    "processing": 422,
+    "forbidden": 403,
+    "not-found": 404,
+    "business-rule": 409,
+    "duplicate": 409,
+}
+
+
 class FhirResponse(JSONResponse):
     media_type = FHIR_JSON
+
+
+def refusal_status(error: DomainError) -> int:
+    return HTTP_STATUS_BY_ISSUE.get(error.issue_code, 422)
+
+
+def refusal_outcome(error: DomainError) -> dict[str, Any]:
+    """The OperationOutcome that tells the sender why (and where) ``error`` refused it."""
+    return operation_outcome(error.reason, code=error.issue_code, expression=error.expression)
+
+
+def refusal_response(error: DomainError) -> FhirResponse:
+    return FhirResponse(refusal_outcome(error), status_code=refusal_status(error))
 
 
 def outcome_response(
@@ -59,6 +90,10 @@ def install_error_handlers(app: FastAPI) -> None:
         return outcome_response(
             400, error.reason, code=error.issue_code, expression=error.expression
         )
+
+    @app.exception_handler(DomainError)
+    async def refused(_: Request, error: DomainError) -> FhirResponse:
+        return refusal_response(error)
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(_: Request, error: RequestValidationError) -> FhirResponse:

@@ -4,11 +4,11 @@ For each record: check its size and JSON depth from the raw bytes, parse and che
 message (dead-letter it with the reason if it breaks a limit or is not one), skip it if no
 handler of this service wants its event, then, in one database transaction, record it in the
 inbox and apply the handler (a redelivery finds it and has no second effect; a sender's id
-reused for other content is refused). A handler raising ``PermanentMessageError`` dead-letters
-the message (or answers the sender with a refusal). Any other error rolls the transaction back
-and propagates to the service's ``ConsumerGuard`` (shared/messaging/guard.py): read again while
-the database or broker is away, a few times otherwise, then dead-lettered, so one bad record
-cannot block its partition.
+reused for other content is refused). A handler raising a ``DomainError`` (shared/errors.py,
+e.g. ``PermanentMessageError``) dead-letters the message (or answers the sender with a
+refusal). Any other error rolls the transaction back and propagates to the service's
+``ConsumerGuard`` (shared/messaging/guard.py): read again while the database or broker is away,
+a few times otherwise, then dead-lettered, so one bad record cannot block its partition.
 
 On a hospital's own topic (``PerHospitalTopics``, subscribed by pattern) the message must be
 sent in that hospital's name: only its Kafka user may write the topic, so a ``MessageHeader.sender``
@@ -35,6 +35,7 @@ from faststream.kafka.annotations import KafkaMessage
 from faststream.message import StreamMessage
 
 from shared.db.pool import Connection
+from shared.errors import DomainError
 from shared.fhir.codes import EventCode
 from shared.fhir.envelope import FhirMessage, InvalidMessage, parse_message
 from shared.fhir.references import organization_id
@@ -51,7 +52,7 @@ MessageHandler = Callable[[Connection, FhirMessage], Awaitable[None]]
 RefusalHandler = Callable[[Connection, FhirMessage, "PermanentMessageError"], Awaitable[None]]
 
 
-class PermanentMessageError(Exception):
+class PermanentMessageError(DomainError):
     """A valid FHIR message that can never be applied; ``reason`` is safe to log and return.
 
     ``issue_code`` is the http://hl7.org/fhir/issue-type code for the sender's OperationOutcome,
@@ -68,11 +69,16 @@ class PermanentMessageError(Exception):
         expression: str | None = None,
         answer_to: str | None = None,
     ) -> None:
-        super().__init__(reason)
-        self.reason = reason
+        super().__init__(reason, expression=expression)
         self.issue_code = issue_code
-        self.expression = expression
         self.answer_to = answer_to
+
+    @classmethod
+    def of(cls, error: DomainError) -> PermanentMessageError:
+        """A handler's refusal, as the message's: same reason, issue type and element."""
+        if isinstance(error, cls):
+            return error
+        return cls(error.reason, issue_code=error.issue_code, expression=error.expression)
 
 
 def impersonation(message: FhirMessage, *, writer: str, topic: str) -> PermanentMessageError:
@@ -162,8 +168,8 @@ class FhirMessageConsumer:
                     log.info("duplicate message %s skipped", message.message_id)
                     return
                 await handler(connection, message)
-        except PermanentMessageError as refused:
-            await self._refuse(record, message, refused)
+        except DomainError as refused:
+            await self._refuse(record, message, PermanentMessageError.of(refused))
         # Any other error goes on to the ConsumerGuard, which reads the record again or
         # dead-letters it.
         else:

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+from shared.errors import RuleBroken
+
 
 class TaskStatus(StrEnum):
     DRAFT = "draft"
@@ -61,12 +63,8 @@ def status_codes(statuses: frozenset[TaskStatus]) -> list[str]:
     return sorted(status.value for status in statuses)
 
 
-class TransitionRefused(ValueError):
+class TransitionRefused(RuleBroken):
     """The requested status change is not allowed; ``reason`` says why, for the sender."""
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
 
 
 def transition(current: TaskStatus, target: TaskStatus, *, status_reason: str | None) -> TaskStatus:

@@ -16,8 +16,8 @@ from services.referral.adapters.fhir_inbound import change_from_message, request
 from services.referral.adapters.fhir_mapping import referral_requested_message
 from services.referral.adapters.notification_texts import stroke_team_alert
 from services.referral.domain.clock import Milestone, TimeSource
-from services.referral.domain.lifecycle import ReportedTime
-from services.referral.domain.model import InvalidReferral
+from services.referral.domain.commands import ReportedTime
+from services.referral.domain.errors import InvalidReferral
 from shared.fhir.envelope import parse_message
 from shared.fhir.models import CommunicationRequest
 from shared.fhir.notifications import payload_texts

@@ -20,7 +20,7 @@ from services.notifier.adapters.fhir_mapping import deliveries_from_request
 from services.notifier.domain.contacts import ContactBook
 from services.referral.adapters import fhir_inbound, fhir_mapping
 from services.referral.domain import lifecycle
-from services.referral.domain.model import InvalidRequest
+from services.referral.domain.errors import InvalidRequest
 from services.telemedicine.adapters.fhir_mapping import referral_parties
 from shared.fhir.codes import EventCode
 from shared.fhir.envelope import FhirMessage, InvalidMessage, parse_message

@@ -9,9 +9,14 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from services.referral.domain.lifecycle import ClinicalTime, ReferralChange, ReportedTime
+from services.referral.domain.commands import (
+    ClinicalTime,
+    ReferralChange,
+    ReportedTime,
+    RequestReferral,
+)
 from services.referral.domain.milestone_naming import milestones_of, milestones_of_request
-from services.referral.domain.model import Referral, RequestReferral
+from services.referral.domain.model import Referral
 from shared.fhir.codes import EventCode
 from shared.vocabulary.milestones import MilestoneCode
 from shared.workflow.task_state import TaskStatus

@@ -12,7 +12,8 @@ import pytest
 from services.referral.adapters.fhir_inbound import request_from_message
 from services.referral.adapters.fhir_mapping import referral_requested_message
 from services.referral.adapters.notification_texts import stroke_team_alert
-from services.referral.domain.model import InvalidReferral, RequestReferral
+from services.referral.domain.commands import RequestReferral
+from services.referral.domain.errors import InvalidReferral
 from shared.fhir.envelope import InvalidMessage, parse_message
 from shared.fhir.models import CommunicationRequest
 from shared.fhir.notifications import payload_link

@@ -16,7 +16,7 @@ from fhir.resources.R4B.patient import Patient
 
 from services.referral.adapters.fhir_inbound import request_from_message
 from services.referral.adapters.fhir_mapping import HN_SYSTEM, referral_requested_message
-from services.referral.domain.model import InvalidReferral
+from services.referral.domain.errors import InvalidReferral
 from shared.fhir.envelope import parse_message
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "referral-requested.json"

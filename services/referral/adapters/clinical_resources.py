@@ -17,7 +17,7 @@ from fhir.resources.R4B.resource import Resource
 
 from services.referral.adapters.clinical_times import quality_extensions
 from services.referral.domain.clock import Milestone
-from services.referral.domain.lifecycle import ClinicalTime, ReportedTime
+from services.referral.domain.commands import ClinicalTime, ReportedTime
 from shared.fhir.codes import organization_reference
 from shared.fhir.ids import derived_id
 from shared.vocabulary.milestones import MilestoneCode

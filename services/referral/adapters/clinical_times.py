@@ -24,8 +24,8 @@ from fhir.resources.R4B.observation import Observation
 from fhir.resources.R4B.procedure import Procedure
 
 from services.referral.domain.clock import TimeSource
-from services.referral.domain.lifecycle import ClinicalTime, ReportedTime
-from services.referral.domain.model import InvalidReferral
+from services.referral.domain.commands import ClinicalTime, ReportedTime
+from services.referral.domain.errors import InvalidReferral
 from shared.fhir import codes
 from shared.fhir.envelope import FhirMessage
 from shared.fhir.references import organization_id

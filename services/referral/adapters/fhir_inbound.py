@@ -19,8 +19,8 @@ from services.referral.adapters.clinical_times import (
     reported_times,
 )
 from services.referral.adapters.fhir_mapping import CLOCK_SKEW_ALLOWANCE, HN_SYSTEM
-from services.referral.domain.lifecycle import ReferralChange
-from services.referral.domain.model import InvalidReferral, RequestReferral
+from services.referral.domain.commands import ReferralChange, RequestReferral
+from services.referral.domain.errors import InvalidReferral
 from shared.fhir import codes
 from shared.fhir.codes import EventCode
 from shared.fhir.envelope import FhirMessage

@@ -12,12 +12,9 @@ from services.referral.adapters.clinical_resources import clinical_time_resource
 from services.referral.adapters.clinical_times import (
     quality_extensions,
 )
-from services.referral.domain.lifecycle import ReferralChange
-from services.referral.domain.model import (
-    InvalidRequest,
-    Referral,
-    RequestReferral,
-)
+from services.referral.domain.commands import ReferralChange, RequestReferral
+from services.referral.domain.errors import InvalidRequest
+from services.referral.domain.model import Availability, Referral
 from shared.fhir import codes
 from shared.fhir.codes import EventCode, organization_reference
 from shared.fhir.envelope import FhirMessage, build_message
@@ -287,7 +284,8 @@ def availability_from_message(message: FhirMessage) -> tuple[str, list[str]]:
     return str(organization.id), unavailable
 
 
-def availability_organization(organization_id: str, unavailable: list[str]) -> Organization:
+def availability_organization(availability: Availability) -> Organization:
+    organization_id = availability.organization_id
     return Organization.model_validate(
         {
             "resourceType": "Organization",
@@ -296,10 +294,18 @@ def availability_organization(organization_id: str, unavailable: list[str]) -> O
             "identifier": [{"system": codes.ORGANIZATION_ID_SYSTEM, "value": organization_id}],
             "extension": [
                 {"url": codes.UNAVAILABLE_CAPABILITY_URL, "valueCode": code}
-                for code in sorted(unavailable)
+                for code in sorted(availability.unavailable)
             ],
         }
     )
+
+
+def answer_focus(result: Referral | Availability) -> Task | Organization:
+    """What the ``ok`` answer to a hospital's message carries: the referral Task in its new
+    state, or the Organization with what it has out of service."""
+    if isinstance(result, Availability):
+        return availability_organization(result)
+    return referral_task(result)
 
 
 def redirected_message(

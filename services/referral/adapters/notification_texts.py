@@ -14,8 +14,8 @@ from services.referral.adapters.wording import (
     render,
 )
 from services.referral.domain.alerts import Alert
-from services.referral.domain.lifecycle import ReferralChange
-from services.referral.domain.model import Referral, RequestReferral
+from services.referral.domain.commands import ReferralChange, RequestReferral
+from services.referral.domain.model import Referral
 from shared.fhir import codes
 from shared.fhir.codes import EventCode, organization_reference
 from shared.fhir.envelope import FhirMessage

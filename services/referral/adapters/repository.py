@@ -7,11 +7,8 @@ from typing import Any
 
 import asyncpg
 
-from services.referral.domain.model import (
-    Referral,
-    RequestReferral,
-    TimelineEntry,
-)
+from services.referral.domain.commands import RequestReferral
+from services.referral.domain.model import Referral, TimelineEntry
 from shared.db.pool import Connection
 from shared.workflow.task_state import AWAITING_ANSWER, TaskStatus, status_codes
 

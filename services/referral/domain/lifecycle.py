@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
-from enum import Enum, StrEnum
+from enum import Enum
 
-from services.referral.domain.model import InvalidReferral, NotAParty, Referral
+from services.referral.domain.commands import ReferralChange
+from services.referral.domain.errors import InvalidReferral, NotAParty
+from services.referral.domain.model import Referral
 from shared.fhir.codes import EventCode
 from shared.workflow.task_state import TaskStatus, transition
 
@@ -38,51 +39,6 @@ RULES: dict[EventCode, EventRule] = {
     EventCode.CLINICAL_UPDATE: EventRule(None, Party.EITHER),
     EventCode.REFERRAL_COMPLETED: EventRule(TaskStatus.COMPLETED, Party.OWNER, "loop-closed"),
 }
-
-
-class ClinicalTime(StrEnum):
-    """What a clinical time a hospital reports is, before we know where it happened."""
-
-    LAST_KNOWN_WELL = "lkw"
-    DOOR_IN = "door-in"
-    DOOR_OUT = "door-out"
-    PHYSICIAN_SEEN = "physician-seen"
-    CT_STARTED = "ct-started"
-    NEEDLE = "needle"
-    GROIN_PUNCTURE = "groin-puncture"
-
-
-@dataclass(frozen=True, kw_only=True)
-class ReportedTime:
-    """A clinical time a hospital reports (from Encounter, ImagingStudy, ...), before we know
-    which milestone it is: a door-in is the first hospital's or the receiving one's."""
-
-    # None: a time the network stamps itself (the event's own milestone, the request).
-    kind: ClinicalTime | None
-    occurred_at: datetime
-    source: str = "recorded"  # recorded | device | estimated
-    uncertain: bool = False
-    # Where it happened, when the resource says (location, performer); else the sender's.
-    hospital: str | None = None
-
-
-@dataclass(frozen=True, kw_only=True)
-class ReferralChange:
-    """A hospital reports a step of a referral (the Task it sends carries the new state)."""
-
-    referral_id: str
-    event: EventCode
-    sender_org: str
-    message_id: str
-    task_status: TaskStatus | None
-    status_reason: str | None
-    occurred_at: datetime
-    reported_times: tuple[ReportedTime, ...] = ()
-    # referral-redirected: the hospital the sender redirects the patient to.
-    redirect_to: str | None = None
-    # referral-completed: the outcome the receiving hospital returns (Task.output), which
-    # closes the loop for the referring hospital.
-    outcome: str | None = None
 
 
 def apply(referral: Referral, change: ReferralChange) -> TaskStatus:

@@ -7,8 +7,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
-from services.referral.domain.lifecycle import ClinicalTime, ReferralChange, ReportedTime
-from services.referral.domain.model import Referral, RequestReferral
+from services.referral.domain.commands import (
+    ClinicalTime,
+    ReferralChange,
+    ReportedTime,
+    RequestReferral,
+)
+from services.referral.domain.model import Referral
 from shared.fhir.codes import EventCode
 from shared.vocabulary.milestones import MilestoneCode
 

@@ -23,11 +23,12 @@ from services.referral.adapters.fhir_search import BadSearch
 from services.referral.entrypoints.deps import ContextDep, fhir_base_url, refused_search
 from services.referral.service import handlers
 from shared.auth import CallerDep
+from shared.errors import DomainError
 from shared.fhir.conformance.catalogue import published
 from shared.fhir.envelope import FhirMessage, InvalidMessage, parse_message
 from shared.fhir.outcome import operation_outcome
 from shared.runtime import RuntimeDep
-from shared.web import FhirResponse
+from shared.web import FhirResponse, refusal_outcome
 
 router = APIRouter(prefix="/fhir")
 
@@ -136,10 +137,5 @@ async def validate_message(
             raise _DryRun
     except _DryRun:
         return FhirResponse(operation_outcome(VALID, code="informational", severity="information"))
-    except handlers.REFUSAL_TYPES as refused:
-        _, issue_code, reason = handlers.describe_refusal(refused)
-        return FhirResponse(
-            operation_outcome(
-                reason, code=issue_code, expression=handlers.refusal_expression(refused)
-            )
-        )
+    except DomainError as refused:
+        return FhirResponse(refusal_outcome(refused))

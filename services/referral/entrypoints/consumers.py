@@ -14,6 +14,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from services.referral.adapters import repository
+from services.referral.adapters.fhir_mapping import answer_focus
 from services.referral.service import handlers
 from services.referral.service.context import ReferralContext
 from shared.db.pool import Connection
@@ -56,15 +57,12 @@ async def response_topic(connection: Connection, sender: str | None) -> Topic:
 
 def hospital_message_handler(context: ReferralContext) -> MessageHandler:
     async def handle(connection: Connection, message: FhirMessage) -> None:
-        try:
-            focus = await handlers.apply_hospital_message(
+        # A refusal (a DomainError) is answered with a fatal-error response (``refuse``).
+        focus = answer_focus(
+            await handlers.apply_hospital_message(
                 connection, message, context=context, now=datetime.now(UTC)
             )
-        except handlers.REFUSAL_TYPES as refused:
-            _, issue_code, reason = handlers.describe_refusal(refused)
-            raise PermanentMessageError(
-                reason, issue_code=issue_code, expression=handlers.refusal_expression(refused)
-            ) from None
+        )
         await add_to_outbox(
             connection,
             topic=await response_topic(connection, organization_id(message.sender)),

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, HTTPException
+from fastapi import Depends
 from fastapi.templating import Jinja2Templates
 
 from services.referral.adapters.fhir_search import BadSearch
 from services.referral.container import ReferralContainer
+from services.referral.domain.errors import NotAParty
 from services.referral.domain.model import Referral
 from services.referral.service.context import ReferralContext
 from shared.runtime import container_dependency
@@ -42,7 +43,7 @@ def fhir_base_url(context: ReferralContext) -> str:
 def ensure_party(referral: Referral, caller: str) -> None:
     """A hospital sees only the referrals it sends or receives."""
     if caller not in (referral.requester_org, referral.owner_org):
-        raise HTTPException(403, "This referral is between other hospitals")
+        raise NotAParty("This referral is between other hospitals")
 
 
 def refused_search(bad: BadSearch) -> FhirResponse:

@@ -11,7 +11,6 @@ from services.referral.adapters import repository
 from services.referral.service import handlers
 from shared.auth import CallerDep
 from shared.runtime import RuntimeDep
-from shared.web import outcome_response
 
 router = APIRouter()
 
@@ -26,17 +25,13 @@ class AvailabilityUpdate(BaseModel):
 async def update_availability(
     organization_id: str, update: AvailabilityUpdate, runtime: RuntimeDep, caller: CallerDep
 ) -> JSONResponse:
-    try:
-        async with runtime.pool.acquire() as connection, connection.transaction():
-            await handlers.set_availability(
-                connection,
-                organization_id=organization_id,
-                sender_org=caller,
-                unavailable=update.unavailable,
-            )
-    except handlers.REFUSAL_TYPES as refused:
-        status, issue_code, reason = handlers.describe_refusal(refused)
-        return outcome_response(status, reason, code=issue_code)
+    async with runtime.pool.acquire() as connection, connection.transaction():
+        await handlers.set_availability(
+            connection,
+            organization_id=organization_id,
+            sender_org=caller,
+            unavailable=update.unavailable,
+        )
     return JSONResponse({"id": organization_id, "unavailable": sorted(set(update.unavailable))})
 
 

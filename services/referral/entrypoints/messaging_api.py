@@ -9,13 +9,10 @@ from datetime import UTC, datetime
 from fastapi import APIRouter, Request
 
 from services.referral.adapters import fhir_inbound, repository
-from services.referral.adapters.fhir_mapping import referral_task
-from services.referral.domain.model import (
-    NotAParty,
-    Referral,
-    ReferralNotFound,
-)
-from services.referral.entrypoints.deps import ContextDep
+from services.referral.adapters.fhir_mapping import answer_focus
+from services.referral.domain.errors import ReferralNotFound
+from services.referral.domain.model import Referral
+from services.referral.entrypoints.deps import ContextDep, ensure_party
 from services.referral.service import handlers
 from shared.auth import CallerDep
 from shared.db.pool import Connection
@@ -47,8 +44,7 @@ async def _referral_of(connection: Connection, message: FhirMessage, caller: str
     referral = await repository.get_referral(connection, referral_id=referral_id)
     if referral is None:
         raise ReferralNotFound(referral_id)
-    if caller not in (referral.requester_org, referral.owner_org):
-        raise NotAParty("This referral is between other hospitals")
+    ensure_party(referral, caller)
     return referral
 
 
@@ -86,34 +82,29 @@ async def process_message(
             code="forbidden",
             expression="MessageHeader.sender",
         )
-    try:
-        async with runtime.pool.acquire() as connection, connection.transaction():
-            claim = await claim_message(
-                connection, message=message, topic=PROCESS_MESSAGE_INBOX, digest=digest
-            )
-            if claim is Claim.REUSED_ID:
-                return outcome_response(
-                    409,
-                    reused_id_reason(message),
-                    code="duplicate",
-                    expression="MessageHeader.id",
-                )
-            if claim is Claim.FIRST:
-                focus = await handlers.apply_hospital_message(
-                    connection, message, context=context, now=datetime.now(UTC)
-                )
-            else:
-                focus = referral_task(await _referral_of(connection, message, caller))
-    except handlers.REFUSAL_TYPES as refused:
-        status, issue_code, reason = handlers.describe_refusal(refused)
-        return outcome_response(
-            status, reason, code=issue_code, expression=handlers.refusal_expression(refused)
+    # A refusal (a DomainError) rolls the transaction back and is answered by shared/web.py.
+    async with runtime.pool.acquire() as connection, connection.transaction():
+        claim = await claim_message(
+            connection, message=message, topic=PROCESS_MESSAGE_INBOX, digest=digest
         )
+        if claim is Claim.REUSED_ID:
+            return outcome_response(
+                409,
+                reused_id_reason(message),
+                code="duplicate",
+                expression="MessageHeader.id",
+            )
+        if claim is Claim.FIRST:
+            result = await handlers.apply_hospital_message(
+                connection, message, context=context, now=datetime.now(UTC)
+            )
+        else:
+            result = await _referral_of(connection, message, caller)
     answer = response_message(
         message,
         code="ok",
         responder=NETWORK_ORGANIZATION,
         source_endpoint=context.source_endpoint,
-        focus=[focus],
+        focus=[answer_focus(result)],
     )
     return FhirResponse(answer.bundle.model_dump(mode="json", exclude_none=True))

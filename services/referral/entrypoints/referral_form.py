@@ -12,12 +12,9 @@ from fastapi import APIRouter, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from services.referral.adapters import repository
-from services.referral.domain.model import (
-    InvalidReferral,
-    RequestReferral,
-)
+from services.referral.domain.commands import RequestReferral
 from services.referral.entrypoints.deps import ContextDep, PagesDep
-from services.referral.service import handlers, intake
+from services.referral.service import intake
 from services.referral.service.context import ReferralContext
 from shared.auth import FormCallerDep
 from shared.limits import NO_CONTROLS
@@ -30,14 +27,8 @@ router = APIRouter()
 async def _store(
     runtime: ServiceRuntime, referral_request: RequestReferral, context: ReferralContext
 ) -> str:
-    try:
-        async with runtime.pool.acquire() as connection, connection.transaction():
-            return await intake.request_referral(
-                connection, request=referral_request, context=context
-            )
-    except handlers.REFUSAL_TYPES as refused:
-        status, _, reason = handlers.describe_refusal(refused)
-        raise HTTPException(status, reason) from None
+    async with runtime.pool.acquire() as connection, connection.transaction():
+        return await intake.request_referral(connection, request=referral_request, context=context)
 
 
 @router.post("/referrals", response_class=HTMLResponse, status_code=303)
@@ -60,21 +51,18 @@ async def submit_referral_form(
     if last_known_well is not None and last_known_well.tzinfo is None:
         # A datetime-local field has no zone: the clinician means the province's clock.
         last_known_well = last_known_well.replace(tzinfo=PROVINCE_ZONE)
-    try:
-        referral_request = RequestReferral(
-            referral_id=str(uuid.uuid4()),
-            request_message_id=str(uuid.uuid4()),
-            requester_org=caller,
-            owner_org=owner,
-            patient_hn=hospital_number,
-            last_known_well=last_known_well,
-            nihss=nihss,
-            suspected_lvo=suspected_lvo,
-            teleconsult_requested=teleconsult,
-            requested_at=datetime.now(UTC),
-        )
-    except InvalidReferral as invalid:
-        raise HTTPException(422, invalid.reason) from None
+    referral_request = RequestReferral(
+        referral_id=str(uuid.uuid4()),
+        request_message_id=str(uuid.uuid4()),
+        requester_org=caller,
+        owner_org=owner,
+        patient_hn=hospital_number,
+        last_known_well=last_known_well,
+        nihss=nihss,
+        suspected_lvo=suspected_lvo,
+        teleconsult_requested=teleconsult,
+        requested_at=datetime.now(UTC),
+    )
     referral_id = await _store(runtime, referral_request, context)
     return RedirectResponse(f"/referrals/{referral_id}", status_code=303)
 

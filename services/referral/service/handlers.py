@@ -5,93 +5,55 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import UTC, datetime
 
-from fhir.resources.R4B.resource import Resource
-
 from services.referral.adapters import (
     directory,
     fhir_inbound,
     fhir_mapping,
+    fhir_steps,
     notification_texts,
     repository,
 )
 from services.referral.domain import lifecycle
-from services.referral.domain.lifecycle import ReferralChange
-from services.referral.domain.milestone_naming import milestones_of
-from services.referral.domain.model import (
+from services.referral.domain.commands import RecordStep, ReferralChange
+from services.referral.domain.errors import (
     InvalidRequest,
     NotAParty,
-    Referral,
     ReferralNotFound,
+    UnsupportedEvent,
 )
+from services.referral.domain.milestone_naming import milestones_of
+from services.referral.domain.model import Availability, Referral
 from services.referral.service import rerouting
 from services.referral.service.context import ReferralContext
-from services.referral.service.intake import ReferralConflict, request_referral
+from services.referral.service.intake import request_referral
 from services.referral.service.patient_clock import record_milestones
 from shared.db.pool import Connection
 from shared.fhir import references
 from shared.fhir.codes import EventCode
 from shared.fhir.envelope import FhirMessage
-from shared.fhir.models import Communication, Task
-from shared.messaging.consumer import PermanentMessageError
 from shared.messaging.outbox import add_to_outbox
 from shared.messaging.topics import NOTIFICATION_REQUESTS, REFERRAL_EVENTS
 from shared.vocabulary.capabilities import StrokeCapability
-from shared.workflow.task_state import TaskStatus, TransitionRefused
-
-
-class UnsupportedEvent(Exception):
-    """Hospital systems cannot send this event to the referral service."""
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
-
-
-# How each refusal is told to the sender: HTTP status and OperationOutcome issue type.
-REFUSALS: dict[type[Exception], tuple[int, str]] = {
-    InvalidRequest: (422, "invalid"),
-    UnsupportedEvent: (422, "not-supported"),
-    NotAParty: (403, "forbidden"),
-    ReferralNotFound: (404, "not-found"),
-    TransitionRefused: (409, "business-rule"),
-    ReferralConflict: (409, "duplicate"),
-}
-REFUSAL_TYPES = tuple(REFUSALS)
-
-
-def describe_refusal(error: Exception) -> tuple[int, str, str]:
-    """(HTTP status, issue type, reason for the sender) of a refused message."""
-    status, issue_code = next(v for kind, v in REFUSALS.items() if isinstance(error, kind))
-    reason = getattr(error, "reason", None) or {
-        ReferralNotFound: f"Unknown referral {error}",
-        ReferralConflict: f"Referral id {error} is already in use",
-    }.get(type(error), str(error))
-    return status, issue_code, reason
-
-
-def refusal_expression(error: Exception) -> str | None:
-    """The FHIRPath of the element at fault, when the refusal names one."""
-    expression = getattr(error, "expression", None)
-    return str(expression) if expression else None
+from shared.workflow.task_state import TaskStatus
 
 
 async def apply_hospital_message(
     connection: Connection, message: FhirMessage, *, context: ReferralContext, now: datetime
-) -> Resource:
+) -> Referral | Availability:
     """Applies a hospital system's message (from Kafka or $process-message) in one transaction;
-    returns the resource the ``ok`` response carries (the Task, or the Organization).
+    returns what the ``ok`` answer shows (the referral in its new state, or the hospital's
+    availability: ``fhir_mapping.answer_focus`` renders it).
 
-    Raises one of REFUSAL_TYPES when the message cannot be applied.
+    Raises a DomainError (services/referral/domain/errors.py) when the message is refused.
     """
     if message.event is EventCode.AVAILABILITY_CHANGED:
         organization_id, unavailable = fhir_mapping.availability_from_message(message)
-        await set_availability(
+        return await set_availability(
             connection,
             organization_id=organization_id,
             sender_org=references.organization_id(message.sender) or message.sender,
             unavailable=unavailable,
         )
-        return fhir_mapping.availability_organization(organization_id, unavailable)
     if message.event in (EventCode.REFERRAL_REQUESTED, EventCode.STROKE_PREALERT):
         request = fhir_inbound.request_from_message(
             message, now=now, patient_systems=await directory.patient_identifier_systems(connection)
@@ -100,12 +62,11 @@ async def apply_hospital_message(
         referral = await repository.get_referral(connection, referral_id=referral_id)
         if referral is None:
             raise LookupError(f"referral {referral_id} is missing right after it was stored")
-        return fhir_mapping.referral_task(referral)
+        return referral
     if message.event not in lifecycle.RULES:
         raise UnsupportedEvent(f"Hospital systems cannot send {message.event.value!r}")
     change = fhir_inbound.change_from_message(message, now=now)
-    changed = await change_referral(connection, change=change, context=context)
-    return fhir_mapping.referral_task(changed)
+    return await change_referral(connection, change=change, context=context)
 
 
 async def change_referral(
@@ -207,7 +168,7 @@ TOLD_TO_THE_REFERRING_HOSPITAL = frozenset(
 
 async def set_availability(
     connection: Connection, *, organization_id: str, sender_org: str, unavailable: list[str]
-) -> None:
+) -> Availability:
     """A hospital reports what is out of service (CT down, stroke unit full); routing uses it."""
     if sender_org != organization_id:
         raise NotAParty("A hospital reports only its own availability")
@@ -219,67 +180,27 @@ async def set_availability(
         connection, organization_id=organization_id, unavailable=unavailable
     ):
         raise InvalidRequest(f"Unknown organization {organization_id!r}")
+    return Availability(organization_id, frozenset(unavailable))
 
 
 async def record_teleconsult_requested(connection: Connection, message: FhirMessage) -> None:
-    consult = message.focus_resource(Task)
-    parent = consult.partOf[0].reference if consult and consult.partOf else None
-    if consult is None or parent is None or not parent.startswith("Task/"):
-        raise PermanentMessageError("teleconsult-requested needs a Task partOf the referral Task")
-    await _add_step(
-        connection,
-        referral_id=parent.removeprefix("Task/"),
-        message=message,
-        occurred_at=_instant(consult.authoredOn) or datetime.now(UTC),
-        detail={"consult": str(consult.id)},
-    )
+    await record_step(connection, step=fhir_steps.teleconsult_step(message))
 
 
 async def record_notification_outcome(connection: Connection, message: FhirMessage) -> None:
-    communication = message.focus_resource(Communication)
-    about = (
-        [a.reference for a in (communication.about or []) if a.reference] if communication else []
-    )
-    referral_ref = next((ref for ref in about if ref.startswith("Task/")), None)
-    if communication is None or referral_ref is None:
-        raise PermanentMessageError("notification outcome needs a Communication about a Task")
-    await _add_step(
-        connection,
-        referral_id=referral_ref.removeprefix("Task/"),
-        message=message,
-        occurred_at=_instant(communication.sent or communication.received) or datetime.now(UTC),
-        detail={
-            "recipient": [r.reference for r in communication.recipient or []],
-            "channel": [
-                c.code for medium in communication.medium or [] for c in medium.coding or []
-            ],
-            "status": communication.status,
-        },
-    )
+    await record_step(connection, step=fhir_steps.notification_outcome_step(message))
 
 
-async def _add_step(
-    connection: Connection,
-    *,
-    referral_id: str,
-    message: FhirMessage,
-    occurred_at: datetime,
-    detail: dict[str, object],
-) -> None:
-    if await repository.get_referral(connection, referral_id=referral_id) is None:
-        raise PermanentMessageError(f"Unknown referral {referral_id!r}")
+async def record_step(connection: Connection, *, step: RecordStep) -> None:
+    """Another service's step on the referral's timeline (the referral itself unchanged)."""
+    if await repository.get_referral(connection, referral_id=step.referral_id) is None:
+        raise ReferralNotFound(step.referral_id)
     await repository.add_timeline_entry(
         connection,
-        referral_id=referral_id,
-        event_code=message.event.value,
-        occurred_at=occurred_at,
-        source=message.sender,
-        message_id=message.message_id,
-        detail=detail,
+        referral_id=step.referral_id,
+        event_code=step.event.value,
+        occurred_at=step.occurred_at,
+        source=step.source,
+        message_id=step.message_id,
+        detail=step.detail,
     )
-
-
-def _instant(value: object) -> datetime | None:
-    if isinstance(value, datetime):
-        return value
-    return datetime.fromisoformat(str(value)) if value else None

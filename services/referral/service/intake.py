@@ -7,8 +7,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from services.referral.adapters import fhir_mapping, notification_texts, repository
+from services.referral.domain.commands import RequestReferral
+from services.referral.domain.errors import InvalidReferral, ReferralConflict
 from services.referral.domain.milestone_naming import milestones_of_request
-from services.referral.domain.model import InvalidReferral, RequestReferral
 from services.referral.domain.routing import (
     Hospital,
     RoutingDecision,
@@ -26,10 +27,6 @@ from shared.vocabulary.capabilities import StrokeCapability
 
 # The latest accept-by deadline (Task.restriction.period.end) a referring hospital may set.
 ACCEPT_BY_AT_MOST = timedelta(hours=24)
-
-
-class ReferralConflict(Exception):
-    """A different request already used this referral id."""
 
 
 async def load_hospitals(connection: Connection) -> dict[str, Hospital]:

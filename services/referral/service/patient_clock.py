@@ -6,7 +6,7 @@ from collections.abc import Iterable
 
 from services.referral.adapters import clock_repository
 from services.referral.domain.clock import Milestone, TimeSource
-from services.referral.domain.lifecycle import ReportedTime
+from services.referral.domain.commands import ReportedTime
 from shared.db.pool import Connection
 from shared.vocabulary.milestones import MilestoneCode
 

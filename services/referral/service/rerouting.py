@@ -10,7 +10,8 @@ from datetime import datetime
 from services.referral.adapters import directory, fhir_mapping, notification_texts, repository
 from services.referral.adapters.clinical_resources import reported_from_clock
 from services.referral.domain.clock import Clock
-from services.referral.domain.model import Referral, RequestReferral
+from services.referral.domain.commands import RequestReferral
+from services.referral.domain.model import Referral
 from services.referral.service.context import ReferralContext
 from services.referral.service.intake import advise, request_referral
 from services.referral.service.patient_clock import patient_milestones

@@ -1,0 +1,66 @@
+"""Steps other services report about a referral, read from their FHIR messages: a teleconsult
+asked for (telemedicine's Task partOf the referral Task) and what became of a notification
+(the notifier's Communication about the referral Task)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from services.referral.domain.commands import RecordStep
+from services.referral.domain.errors import InvalidRequest
+from shared.fhir.envelope import FhirMessage
+from shared.fhir.models import Communication, Task
+
+
+def teleconsult_step(message: FhirMessage) -> RecordStep:
+    consult = message.focus_resource(Task)
+    parent = consult.partOf[0].reference if consult and consult.partOf else None
+    if consult is None or parent is None or not parent.startswith("Task/"):
+        raise InvalidRequest("teleconsult-requested needs a Task partOf the referral Task")
+    return _step(
+        message,
+        referral_id=parent.removeprefix("Task/"),
+        occurred_at=_instant(consult.authoredOn) or datetime.now(UTC),
+        detail={"consult": str(consult.id)},
+    )
+
+
+def notification_outcome_step(message: FhirMessage) -> RecordStep:
+    communication = message.focus_resource(Communication)
+    about = (
+        [a.reference for a in (communication.about or []) if a.reference] if communication else []
+    )
+    referral_ref = next((ref for ref in about if ref.startswith("Task/")), None)
+    if communication is None or referral_ref is None:
+        raise InvalidRequest("notification outcome needs a Communication about a Task")
+    return _step(
+        message,
+        referral_id=referral_ref.removeprefix("Task/"),
+        occurred_at=_instant(communication.sent or communication.received) or datetime.now(UTC),
+        detail={
+            "recipient": [r.reference for r in communication.recipient or []],
+            "channel": [
+                c.code for medium in communication.medium or [] for c in medium.coding or []
+            ],
+            "status": communication.status,
+        },
+    )
+
+
+def _step(
+    message: FhirMessage, *, referral_id: str, occurred_at: datetime, detail: dict[str, object]
+) -> RecordStep:
+    return RecordStep(
+        referral_id=referral_id,
+        event=message.event,
+        source=message.sender,
+        message_id=message.message_id,
+        occurred_at=occurred_at,
+        detail=detail,
+    )
+
+
+def _instant(value: object) -> datetime | None:
+    if isinstance(value, datetime):
+        return value
+    return datetime.fromisoformat(str(value)) if value else None
