@@ -1,0 +1,115 @@
+"""What the referral use-case tests share: a small directory, the use cases' context, command
+builders and a reading of the outbox (what the service would publish)."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from services.referral.domain.commands import ReferralChange, RequestReferral
+from services.referral.domain.routing import Hospital
+from services.referral.service.context import ReferralContext
+from shared.db.pool import Connection
+from shared.fhir.codes import EventCode
+from shared.fhir.envelope import FhirMessage, parse_message
+from shared.fhir.models import CommunicationRequest
+from shared.messaging.topics import NOTIFICATION_REQUESTS, REFERRAL_EVENTS
+from shared.vocabulary.capabilities import StrokeCapability
+from shared.workflow.task_state import TaskStatus
+
+C = StrokeCapability
+_STROKE_CENTRE = frozenset({C.CT_24H, C.THROMBOLYSIS, C.STROKE_UNIT})
+# A community hospital without CT, the nearest stroke centre, and a farther thrombectomy centre.
+COMMUNITY = "uc-community"
+NEAR_CENTRE = "uc-near-centre"
+FAR_CENTRE = "uc-far-centre"
+TEST_HOSPITALS = (
+    Hospital(COMMUNITY, "Community Hospital", 7.40, 99.55, frozenset({C.TELECONSULT})),
+    Hospital(NEAR_CENTRE, "Near Stroke Centre", 7.45, 99.60, _STROKE_CENTRE),
+    Hospital(FAR_CENTRE, "Far Thrombectomy Centre", 7.90, 99.95, _STROKE_CENTRE | {C.THROMBECTOMY}),
+)
+CONTEXT = ReferralContext(
+    source_endpoint="https://fasttrack.test/fhir", public_url="https://fasttrack.test"
+)
+
+
+def referral_request(**overrides: Any) -> RequestReferral:
+    """A referral from the community hospital to the near centre, asked a minute ago."""
+    now = datetime.now(UTC)
+    fields: dict[str, Any] = {
+        "referral_id": f"uc-{uuid.uuid4()}",
+        "request_message_id": str(uuid.uuid4()),
+        "requester_org": COMMUNITY,
+        "owner_org": NEAR_CENTRE,
+        "patient_hn": "HN-0001",
+        "last_known_well": now - timedelta(hours=1),
+        "nihss": 8,
+        "suspected_lvo": False,
+        "requested_at": now - timedelta(minutes=1),
+    }
+    return RequestReferral(**{**fields, **overrides})
+
+
+def referral_change(
+    referral_id: str,
+    event: EventCode,
+    *,
+    sender: str,
+    status: TaskStatus | None = None,
+    reason: str | None = None,
+    **overrides: Any,
+) -> ReferralChange:
+    fields: dict[str, Any] = {
+        "referral_id": referral_id,
+        "event": event,
+        "sender_org": sender,
+        "message_id": str(uuid.uuid4()),
+        "task_status": status,
+        "status_reason": reason,
+        "occurred_at": datetime.now(UTC),
+    }
+    return ReferralChange(**{**fields, **overrides})
+
+
+@dataclass(frozen=True)
+class Published:
+    """An outbox row: what the relay will publish, on which topic."""
+
+    topic: str
+    message: FhirMessage
+
+    @property
+    def event(self) -> EventCode:
+        return self.message.event
+
+    @property
+    def recipients(self) -> list[str]:
+        """For a notification request: the organizations it is for."""
+        request = self.message.focus_resource(CommunicationRequest)
+        assert request is not None
+        return [str(r.reference).removeprefix("Organization/") for r in request.recipient or []]
+
+    @property
+    def category(self) -> str:
+        request = self.message.focus_resource(CommunicationRequest)
+        assert request is not None
+        return str(request.category[0].coding[0].code)  # type: ignore[index]
+
+
+async def outbox_messages(connection: Connection, *, key: str) -> list[Published]:
+    """What the use cases queued for Kafka about one referral, in order."""
+    rows = await connection.fetch(
+        "SELECT topic, payload FROM outbox WHERE message_key = $1 ORDER BY sequence", key
+    )
+    return [Published(row["topic"], parse_message(bytes(row["payload"]))) for row in rows]
+
+
+def events(published: list[Published]) -> list[tuple[str, EventCode]]:
+    """(topic, event) of each queued message, in order."""
+    return [(p.topic, p.event) for p in published]
+
+
+REFERRAL_EVENTS_TOPIC = REFERRAL_EVENTS.name
+NOTIFICATIONS_TOPIC = NOTIFICATION_REQUESTS.name
