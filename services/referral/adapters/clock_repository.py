@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-import asyncpg
-
+from services.referral.adapters.repository import referral_from_row
 from services.referral.domain.alerts import AlertCode
+from services.referral.domain.clock import Milestone, TimeSource
+from services.referral.domain.model import Referral
 from shared.db.pool import Connection
 from shared.vocabulary.milestones import MilestoneCode
 from shared.workflow.task_state import AWAITING_ANSWER, TERMINAL, status_codes
@@ -15,6 +16,8 @@ from shared.workflow.task_state import AWAITING_ANSWER, TERMINAL, status_codes
 # Alerts about one referral's own deadline; every other alert is about the patient's clock,
 # and raised once for the patient whatever referral it is on.
 PER_REFERRAL_ALERTS = (AlertCode.REFERRAL_NOT_ACCEPTED.value,)
+_MILESTONE_CODES = {code.value for code in MilestoneCode}
+_TIME_SOURCES = {source.value for source in TimeSource}
 
 
 async def record_milestone(
@@ -50,9 +53,9 @@ async def record_milestone(
     )
 
 
-async def milestone_rows(connection: Connection, *, referral_id: str) -> list[asyncpg.Record]:
+async def milestones(connection: Connection, *, referral_id: str) -> list[Milestone]:
     """Every milestone of the patient the referral is about (all its referrals)."""
-    rows: list[asyncpg.Record] = await connection.fetch(
+    rows = await connection.fetch(
         """
         SELECT m.* FROM milestone m
         WHERE m.referral_id = (SELECT clock_id FROM referral WHERE id = $1)
@@ -60,20 +63,30 @@ async def milestone_rows(connection: Connection, *, referral_id: str) -> list[as
         """,
         referral_id,
     )
-    return rows
+    return [
+        Milestone(
+            code=MilestoneCode(row["code"]),
+            occurred_at=row["occurred_at"],
+            recorded_at=row["recorded_at"],
+            source=TimeSource(row["source"] if row["source"] in _TIME_SOURCES else "recorded"),
+            uncertain=row["uncertain"],
+            hospital=row["hospital"],
+        )
+        for row in rows
+        if row["code"] in _MILESTONE_CODES
+    ]
 
 
-async def patient_referrals(connection: Connection, *, referral_id: str) -> list[asyncpg.Record]:
+async def patient_referrals(connection: Connection, *, referral_id: str) -> list[Referral]:
     """Every referral of the patient the referral is about, first to latest."""
-    rows: list[asyncpg.Record] = await connection.fetch(
+    rows = await connection.fetch(
         """
-        SELECT id, status, requester_org, owner_org, created_at, replaces, replaced_by
-        FROM referral WHERE clock_id = (SELECT clock_id FROM referral WHERE id = $1)
+        SELECT * FROM referral WHERE clock_id = (SELECT clock_id FROM referral WHERE id = $1)
         ORDER BY created_at, id
         """,
         referral_id,
     )
-    return rows
+    return [referral_from_row(row) for row in rows]
 
 
 async def clocks_of(connection: Connection, *, organization_id: str) -> list[str]:

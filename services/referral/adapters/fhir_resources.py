@@ -9,12 +9,9 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlencode
 
-import asyncpg
-
-from services.referral.adapters import repository
 from services.referral.adapters.fhir_mapping import patient_id, referral_task, service_request_id
 from services.referral.adapters.fhir_search import SERVICE_REQUEST_STATUS, ReferralQuery
-from services.referral.domain.model import Referral
+from services.referral.domain.model import ReferralSnapshot
 from shared.fhir import codes
 from shared.fhir.codes import organization_reference
 from shared.fhir.conformance.profiles import with_profile
@@ -28,14 +25,14 @@ def _instant(value: datetime) -> str:
     return value.astimezone(UTC).isoformat()
 
 
-def task_json(row: asyncpg.Record) -> dict[str, Any]:
+def task_json(snapshot: ReferralSnapshot) -> dict[str, Any]:
     """The referral Task as the network shows it, with meta.lastUpdated (R4B-validated)."""
-    referral = repository.referral_from_row(row)
-    last_updated: datetime = row["fhir_last_updated"]
-    business_status = row["fhir_business_status"] or ("prealert" if referral.prealert else None)
+    referral = snapshot.referral
+    last_updated = snapshot.last_updated
+    business_status = snapshot.business_status or ("prealert" if referral.prealert else None)
     task = referral_task(
         referral,
-        status_reason=row["fhir_status_reason"] if referral.status in REASON_REQUIRED else None,
+        status_reason=snapshot.status_reason if referral.status in REASON_REQUIRED else None,
         business_status=business_status,
         last_modified=last_updated,
     )
@@ -46,13 +43,13 @@ def task_json(row: asyncpg.Record) -> dict[str, Any]:
     return _validated(Task, with_profile(data))
 
 
-def service_request_json(row: asyncpg.Record) -> dict[str, Any]:
+def service_request_json(snapshot: ReferralSnapshot) -> dict[str, Any]:
     """The referral's ServiceRequest (what is asked: SNOMED 3457005 Patient referral)."""
-    referral: Referral = repository.referral_from_row(row)
+    referral = snapshot.referral
     data = {
         "resourceType": "ServiceRequest",
         "id": service_request_id(referral.id),
-        "meta": {"lastUpdated": _instant(row["fhir_last_updated"])},
+        "meta": {"lastUpdated": _instant(snapshot.last_updated)},
         "status": SERVICE_REQUEST_STATUS[referral.status],
         "intent": "order",
         "priority": "stat",

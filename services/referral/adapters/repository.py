@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import fields
 from datetime import datetime
 from typing import Any
 
 import asyncpg
 
 from services.referral.domain.commands import RequestReferral
+from services.referral.domain.directory import DirectoryEntry
 from services.referral.domain.model import Referral, TimelineEntry
 from shared.db.pool import Connection
 from shared.workflow.task_state import AWAITING_ANSWER, TaskStatus, status_codes
@@ -70,25 +72,17 @@ async def get_referral(
     row = await connection.fetchrow(
         f"SELECT * FROM referral WHERE id = $1{' FOR UPDATE' if for_update else ''}", referral_id
     )
-    if row is None:
-        return None
+    return None if row is None else referral_from_row(row)
+
+
+def referral_from_row(row: asyncpg.Record) -> Referral:
+    """The one reading of a referral row (the referral table's columns, and possibly more)."""
     return Referral(
-        id=row["id"],
-        status=TaskStatus(row["status"]),
-        requester_org=row["requester_org"],
-        owner_org=row["owner_org"],
-        patient_hn=row["patient_hn"],
-        last_known_well=row["last_known_well"],
-        nihss=row["nihss"],
-        suspected_lvo=row["suspected_lvo"],
-        teleconsult_requested=row["teleconsult_requested"],
-        created_at=row["created_at"],
-        prealert=row["prealert"],
-        accept_by=row["accept_by"],
-        replaces=row["replaces"],
-        replaced_by=row["replaced_by"],
-        routing=row["routing"],
+        **{name: row[name] for name in _REFERRAL_FIELDS}, status=TaskStatus(row["status"])
     )
+
+
+_REFERRAL_FIELDS = tuple(f.name for f in fields(Referral) if f.name != "status")
 
 
 async def update_status(connection: Connection, *, referral_id: str, status: TaskStatus) -> None:
@@ -192,11 +186,26 @@ async def upsert_organization(
     )
 
 
-async def list_organizations(connection: Connection) -> list[dict[str, Any]]:
+async def directory(connection: Connection) -> list[DirectoryEntry]:
+    """Every hospital with its capabilities, live availability and coordinates, by id."""
     rows = await connection.fetch(
-        "SELECT id, name, name_th, capabilities, latitude, longitude FROM organization ORDER BY id"
+        """
+        SELECT id, name, name_th, capabilities, unavailable, latitude, longitude
+        FROM organization ORDER BY id
+        """
     )
-    return [dict(row) for row in rows]
+    return [
+        DirectoryEntry(
+            id=row["id"],
+            name=row["name"],
+            name_th=row["name_th"],
+            capabilities=tuple(row["capabilities"]),
+            unavailable=tuple(row["unavailable"]),
+            latitude=row["latitude"],
+            longitude=row["longitude"],
+        )
+        for row in rows
+    ]
 
 
 async def set_unavailable(
@@ -209,14 +218,6 @@ async def set_unavailable(
         sorted(set(unavailable)),
     )
     return status.endswith(" 1")
-
-
-async def directory_rows(connection: Connection) -> list[asyncpg.Record]:
-    """Every hospital with its capabilities, live availability and coordinates (for routing)."""
-    rows: list[asyncpg.Record] = await connection.fetch(
-        "SELECT id, name, capabilities, unavailable, latitude, longitude FROM organization"
-    )
-    return rows
 
 
 async def set_routing(connection: Connection, *, referral_id: str, routing: dict[str, Any]) -> None:
@@ -271,108 +272,3 @@ async def lock_if_overdue(
     if row is None:
         return None
     return await get_referral(connection, referral_id=row["id"])
-
-
-# --- FHIR REST read and search (entrypoints/fhir_api.py) -------------------------------------
-
-# When the referral's Task last changed: its row (status, with any reason), or a business status
-# on its timeline (e.g. "arrived" changes the Task without changing the row).
-_LAST_UPDATED = (
-    "GREATEST(r.updated_at, (SELECT max(t.recorded_at) FROM timeline_entry t"
-    " WHERE t.referral_id = r.id AND t.detail ? 'business_status'))"
-)
-
-
-def referral_from_row(row: asyncpg.Record) -> Referral:
-    """A Referral from a row with the referral table's columns (and possibly more)."""
-    from dataclasses import fields
-
-    columns = set(row.keys())
-    values: dict[str, Any] = {f.name: row[f.name] for f in fields(Referral) if f.name in columns}
-    values["status"] = TaskStatus(row["status"])
-    return Referral(**values)
-
-
-async def search_referrals(
-    connection: Connection,
-    *,
-    party: str | None,
-    referral_ids: list[str] | None = None,
-    statuses: list[str] | None = None,
-    owners: list[str] | None = None,
-    requesters: list[str] | None = None,
-    last_updated: list[tuple[str, datetime, datetime]] | None = None,
-    limit: int | None = None,
-    offset: int = 0,
-) -> tuple[int, list[asyncpg.Record]]:
-    """Referrals for FHIR read and search, most recently updated first: (total, one page).
-
-    ``party``: only the referrals this organization sent or received. A list filter matches any
-    of its values (an empty list matches nothing). ``last_updated`` holds FHIR date comparisons
-    that must all hold: (prefix eq|ne|gt|ge|lt|le, start, end) with [start, end) the range the
-    searched value stands for at its precision. Rows have the referral's columns and
-    ``fhir_last_updated``, ``fhir_status_reason`` (of the latest change that gave a reason) and
-    ``fhir_business_status``.
-    """
-    conditions: list[str] = []
-    args: list[object] = []
-
-    def placeholder(value: object) -> str:
-        args.append(value)
-        return f"${len(args)}"
-
-    if party is not None:
-        party_arg = placeholder(party)
-        conditions.append(f"(r.requester_org = {party_arg} OR r.owner_org = {party_arg})")
-    for column, values in (
-        ("r.id", referral_ids),
-        ("r.status", statuses),
-        ("r.owner_org", owners),
-        ("r.requester_org", requesters),
-    ):
-        if values is not None:
-            conditions.append(f"{column} = ANY({placeholder(list(values))}::text[])")
-    for prefix, start, end in last_updated or []:
-        conditions.append(_date_condition(_LAST_UPDATED, prefix, start, end, placeholder))
-    where = " AND ".join(conditions) or "true"
-    total: int = await connection.fetchval(f"SELECT count(*) FROM referral r WHERE {where}", *args)
-    if total == 0 or limit == 0:
-        return total, []
-    rows: list[asyncpg.Record] = await connection.fetch(
-        f"""
-        SELECT r.*, {_LAST_UPDATED} AS fhir_last_updated,
-            (SELECT t.detail ->> 'reason' FROM timeline_entry t
-             WHERE t.referral_id = r.id AND t.detail ? 'reason'
-             ORDER BY t.recorded_at DESC, t.id DESC LIMIT 1) AS fhir_status_reason,
-            (SELECT t.detail ->> 'business_status' FROM timeline_entry t
-             WHERE t.referral_id = r.id AND t.detail ? 'business_status'
-             ORDER BY t.recorded_at DESC, t.id DESC LIMIT 1) AS fhir_business_status
-        FROM referral r WHERE {where}
-        ORDER BY fhir_last_updated DESC, r.id
-        LIMIT ${len(args) + 1} OFFSET ${len(args) + 2}
-        """,
-        *args,
-        limit,
-        offset,
-    )
-    return total, rows
-
-
-def _date_condition(
-    column: str, prefix: str, start: datetime, end: datetime, placeholder: Any
-) -> str:
-    """SQL for a FHIR date search prefix on a point in time; placeholders only for what is used
-    (PostgreSQL cannot type an unused parameter)."""
-    if prefix == "eq":
-        return f"({column} >= {placeholder(start)} AND {column} < {placeholder(end)})"
-    if prefix == "ne":
-        return f"NOT ({column} >= {placeholder(start)} AND {column} < {placeholder(end)})"
-    if prefix == "gt":
-        return f"{column} >= {placeholder(end)}"
-    if prefix == "ge":
-        return f"{column} >= {placeholder(start)}"
-    if prefix == "lt":
-        return f"{column} < {placeholder(start)}"
-    if prefix == "le":
-        return f"{column} < {placeholder(end)}"
-    raise ValueError(f"Unsupported date prefix {prefix!r}")

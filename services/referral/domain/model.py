@@ -45,3 +45,14 @@ class Availability:
 
     organization_id: str
     unavailable: frozenset[str]
+
+
+@dataclass(frozen=True, kw_only=True)
+class ReferralSnapshot:
+    """A referral as hospitals read it (FHIR read and search): when its Task last changed, and
+    the latest statusReason and businessStatus its timeline gave."""
+
+    referral: Referral
+    last_updated: datetime
+    status_reason: str | None
+    business_status: str | None

@@ -73,9 +73,9 @@ async def read_referral(referral_id: str, runtime: RuntimeDep, caller: CallerDep
     if caller == referral.owner_org and referral.replaced_by is not None:
         # A hospital that declined sees the patient's clock as it was when it let go, not the
         # care that followed elsewhere (PDPA: the minimum).
-        let_go = next(row["created_at"] for row in chain if row["id"] == referral.replaced_by)
+        let_go = next(r.created_at for r in chain if r.id == referral.replaced_by)
         milestones = [m for m in milestones if m.recorded_at <= let_go]
-        chain = [row for row in chain if row["created_at"] < let_go]
+        chain = [r for r in chain if r.created_at < let_go]
     metrics, clock_error = _metrics(milestones)
     return JSONResponse(
         {
@@ -90,14 +90,14 @@ async def read_referral(referral_id: str, runtime: RuntimeDep, caller: CallerDep
             "replaced_by": referral.replaced_by,
             "patient_referrals": [
                 {
-                    "id": row["id"],
-                    "status": row["status"],
-                    "owner": row["owner_org"],
-                    "requested_at": local_iso(row["created_at"]),
-                    "replaces": row["replaces"],
-                    "replaced_by": row["replaced_by"],
+                    "id": link.id,
+                    "status": link.status.value,
+                    "owner": link.owner_org,
+                    "requested_at": local_iso(link.created_at),
+                    "replaces": link.replaces,
+                    "replaced_by": link.replaced_by,
                 }
-                for row in chain
+                for link in chain
             ],
             "milestones": [_milestone(m) for m in milestones],
             "metrics": metrics,

@@ -39,5 +39,17 @@ async def update_availability(
 async def directory(runtime: RuntimeDep, caller: CallerDep) -> JSONResponse:
     """The hospitals of the network with their capabilities and what is out of service now."""
     async with runtime.pool.acquire() as connection:
-        rows = await repository.directory_rows(connection)
-    return JSONResponse([dict(row) for row in rows])
+        entries = await repository.directory(connection)
+    return JSONResponse(
+        [
+            {
+                "id": entry.id,
+                "name": entry.name,
+                "capabilities": list(entry.capabilities),
+                "unavailable": list(entry.unavailable),
+                "latitude": entry.latitude,
+                "longitude": entry.longitude,
+            }
+            for entry in entries
+        ]
+    )

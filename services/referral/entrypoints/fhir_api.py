@@ -11,10 +11,9 @@ from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-import asyncpg
 from fastapi import APIRouter, HTTPException, Request
 
-from services.referral.adapters import audit, repository
+from services.referral.adapters import audit, referral_search
 from services.referral.adapters.fhir_resources import (
     SERVICE_REQUEST_PREFIX,
     searchset,
@@ -28,6 +27,7 @@ from services.referral.adapters.fhir_search import (
     search_parameters,
     wants_lenient,
 )
+from services.referral.domain.model import ReferralSnapshot
 from services.referral.entrypoints.deps import (
     ContextDep,
     ensure_party,
@@ -42,18 +42,20 @@ router = APIRouter(prefix="/fhir")
 TASK_SEARCH, SERVICE_REQUEST_SEARCH = search_parameters(lambda: datetime.now(UTC))
 
 
-async def _read(runtime: ServiceRuntime, referral_id: str, caller: str, via: str) -> Any:
+async def _read(
+    runtime: ServiceRuntime, referral_id: str, caller: str, via: str
+) -> ReferralSnapshot | None:
     async with runtime.pool.acquire() as connection:
-        _, rows = await repository.search_referrals(
+        _, found = await referral_search.search_referrals(
             connection, party=None, referral_ids=[referral_id], limit=1
         )
-        if not rows:
+        if not found:
             return None
-        ensure_party(repository.referral_from_row(rows[0]), caller)
+        ensure_party(found[0].referral, caller)
         await audit.record_reads(
             connection, caller=caller, referral_ids=[referral_id], action=audit.READ, via=via
         )
-    return rows[0]
+    return found[0]
 
 
 async def _search(
@@ -64,7 +66,7 @@ async def _search(
     *,
     resource_type: str,
     parameters: Mapping[str, Parameter],
-    to_json: Callable[[asyncpg.Record], dict[str, Any]],
+    to_json: Callable[[ReferralSnapshot], dict[str, Any]],
 ) -> FhirResponse:
     try:
         query = parse_search(
@@ -80,7 +82,7 @@ async def _search(
         return sorted(values) if values is not None else None
 
     async with runtime.pool.acquire() as connection:
-        total, rows = await repository.search_referrals(
+        total, found = await referral_search.search_referrals(
             connection,
             party=caller,
             referral_ids=listed(query.referral_ids),
@@ -91,7 +93,7 @@ async def _search(
             limit=query.count,
             offset=query.offset,
         )
-        ids = [row["id"] for row in rows]
+        ids = [snapshot.referral.id for snapshot in found]
         via = f"GET /fhir/{resource_type}"
         await audit.record_reads(
             connection, caller=caller, referral_ids=ids, action=audit.SEARCH, via=via
@@ -99,7 +101,7 @@ async def _search(
     bundle = searchset(
         base=base,
         resource_type=resource_type,
-        resources=[to_json(row) for row in rows],
+        resources=[to_json(snapshot) for snapshot in found],
         total=total,
         query=query,
     )
@@ -109,10 +111,10 @@ async def _search(
 @router.get("/Task/{task_id}", response_class=FhirResponse)
 async def read_task(task_id: str, runtime: RuntimeDep, caller: CallerDep) -> FhirResponse:
     """The referral Task, for the two hospitals it is between."""
-    row = await _read(runtime, task_id, caller, "GET /fhir/Task/{task_id}")
-    if row is None:
+    snapshot = await _read(runtime, task_id, caller, "GET /fhir/Task/{task_id}")
+    if snapshot is None:
         raise HTTPException(404, f"Unknown Task {task_id[:80]!r}")
-    return FhirResponse(task_json(row))
+    return FhirResponse(task_json(snapshot))
 
 
 @router.get("/Task", response_class=FhirResponse)
@@ -136,13 +138,15 @@ async def read_service_request(
     request_id: str, runtime: RuntimeDep, caller: CallerDep
 ) -> FhirResponse:
     """The referral's ServiceRequest (``sr-<referral id>``)."""
-    row = None
+    snapshot = None
     if request_id.startswith(SERVICE_REQUEST_PREFIX):
         referral_id = request_id.removeprefix(SERVICE_REQUEST_PREFIX)
-        row = await _read(runtime, referral_id, caller, "GET /fhir/ServiceRequest/{request_id}")
-    if row is None:
+        snapshot = await _read(
+            runtime, referral_id, caller, "GET /fhir/ServiceRequest/{request_id}"
+        )
+    if snapshot is None:
         raise HTTPException(404, f"Unknown ServiceRequest {request_id[:80]!r}")
-    return FhirResponse(service_request_json(row))
+    return FhirResponse(service_request_json(snapshot))
 
 
 @router.get("/ServiceRequest", response_class=FhirResponse)

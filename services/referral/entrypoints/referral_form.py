@@ -72,8 +72,8 @@ async def referral_form(
     request: Request, runtime: RuntimeDep, pages: PagesDep, caller: FormCallerDep
 ) -> HTMLResponse:
     async with runtime.pool.acquire() as connection:
-        hospitals = await repository.list_organizations(connection)
-    requester = next((h["name"] for h in hospitals if h["id"] == caller), caller)
+        hospitals = await repository.directory(connection)
+    requester = next((h.name for h in hospitals if h.id == caller), caller)
     return pages.TemplateResponse(
         request, "referral_form.html", {"hospitals": hospitals, "requester": requester}
     )

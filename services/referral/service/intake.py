@@ -23,7 +23,6 @@ from shared.db.pool import Connection
 from shared.fhir.codes import EventCode
 from shared.messaging.outbox import add_to_outbox
 from shared.messaging.topics import NOTIFICATION_REQUESTS, REFERRAL_EVENTS
-from shared.vocabulary.capabilities import StrokeCapability
 
 # The latest accept-by deadline (Task.restriction.period.end) a referring hospital may set.
 ACCEPT_BY_AT_MOST = timedelta(hours=24)
@@ -31,18 +30,7 @@ ACCEPT_BY_AT_MOST = timedelta(hours=24)
 
 async def load_hospitals(connection: Connection) -> dict[str, Hospital]:
     """The directory as routing sees it: capabilities minus what is out of service now."""
-    known = {c.value for c in StrokeCapability}
-    return {
-        row["id"]: Hospital(
-            id=row["id"],
-            name=row["name"],
-            latitude=row["latitude"],
-            longitude=row["longitude"],
-            capabilities=frozenset(StrokeCapability(c) for c in row["capabilities"] if c in known),
-            unavailable=frozenset(StrokeCapability(c) for c in row["unavailable"] if c in known),
-        )
-        for row in await repository.directory_rows(connection)
-    }
+    return {entry.id: entry.for_routing() for entry in await repository.directory(connection)}
 
 
 async def advise(
