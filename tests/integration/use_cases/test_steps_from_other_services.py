@@ -1,0 +1,46 @@
+"""Steps other services report (a teleconsult asked for, a notification delivered) go on the
+referral's timeline; a step about a referral the service does not know is refused."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from services.referral.adapters import repository
+from services.referral.domain.commands import RecordStep
+from services.referral.domain.errors import ReferralNotFound
+from services.referral.service.handlers import record_step
+from services.referral.service.intake import request_referral
+from shared.db.pool import Connection
+from shared.fhir.codes import EventCode
+from tests.integration.use_cases.support import CONTEXT, referral_request
+
+
+def _delivered(referral_id: str) -> RecordStep:
+    return RecordStep(
+        referral_id=referral_id,
+        event=EventCode.NOTIFICATION_DELIVERED,
+        source="https://fasttrack.test/notifier",
+        message_id="m-delivered",
+        occurred_at=datetime.now(UTC) - timedelta(seconds=30),
+        detail={"status": "completed"},
+    )
+
+
+async def test_a_delivered_notification_is_on_the_referrals_timeline_when_it_happened(
+    connection: Connection,
+) -> None:
+    referral_id = await request_referral(connection, request=referral_request(), context=CONTEXT)
+    step = _delivered(referral_id)
+
+    await record_step(connection, step=step)
+
+    steps = await repository.timeline(connection, referral_id=referral_id)
+    delivered = [s for s in steps if s.event_code == EventCode.NOTIFICATION_DELIVERED.value]
+    assert [(s.occurred_at, s.detail) for s in delivered] == [(step.occurred_at, step.detail)]
+
+
+async def test_a_step_about_an_unknown_referral_is_refused(connection: Connection) -> None:
+    with pytest.raises(ReferralNotFound, match="Unknown referral uc-nobody"):
+        await record_step(connection, step=_delivered("uc-nobody"))
