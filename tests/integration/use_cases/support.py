@@ -8,7 +8,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from services.referral.adapters import repository
 from services.referral.domain.commands import ReferralChange, RequestReferral
+from services.referral.domain.model import Referral
 from services.referral.domain.routing import Hospital
 from services.referral.service.context import ReferralContext
 from shared.db.pool import Connection
@@ -71,6 +73,13 @@ def referral_change(
         "occurred_at": datetime.now(UTC),
     }
     return ReferralChange(**{**fields, **overrides})
+
+
+async def stored(connection: Connection, referral_id: str) -> Referral:
+    """The referral as the database holds it now (it must exist)."""
+    referral = await repository.get_referral(connection, referral_id=referral_id)
+    assert referral is not None, f"no referral {referral_id}"
+    return referral
 
 
 @dataclass(frozen=True)

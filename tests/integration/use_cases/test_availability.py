@@ -16,6 +16,7 @@ from tests.integration.use_cases.support import (
     FAR_CENTRE,
     NEAR_CENTRE,
     referral_request,
+    stored,
 )
 
 
@@ -30,8 +31,7 @@ async def test_a_centre_with_its_ct_down_is_passed_over_by_routing(connection: C
     referral_id = await request_referral(
         connection, request=referral_request(owner_org=""), context=CONTEXT
     )
-    referral = await repository.get_referral(connection, referral_id=referral_id)
-    assert referral is not None
+    referral = await stored(connection, referral_id)
     assert referral.owner_org == FAR_CENTRE
 
 

@@ -24,6 +24,7 @@ from tests.integration.use_cases.support import (
     events,
     outbox_messages,
     referral_request,
+    stored,
 )
 
 
@@ -34,8 +35,7 @@ async def test_a_referral_is_stored_announced_and_the_stroke_team_alerted(
 
     referral_id = await request_referral(connection, request=request, context=CONTEXT)
 
-    referral = await repository.get_referral(connection, referral_id=referral_id)
-    assert referral is not None
+    referral = await stored(connection, referral_id)
     assert (referral.status, referral.requester_org, referral.owner_org) == (
         TaskStatus.REQUESTED,
         COMMUNITY,
@@ -59,8 +59,7 @@ async def test_the_answer_is_due_the_network_response_time_after_the_request(
 
     referral_id = await request_referral(connection, request=request, context=CONTEXT)
 
-    referral = await repository.get_referral(connection, referral_id=referral_id)
-    assert referral is not None
+    referral = await stored(connection, referral_id)
     assert referral.accept_by == request.requested_at + CONTEXT.accept_within
 
 
@@ -97,8 +96,7 @@ async def test_a_referral_without_a_receiving_hospital_goes_to_the_nearest_capab
         connection, request=referral_request(owner_org=""), context=CONTEXT
     )
 
-    referral = await repository.get_referral(connection, referral_id=referral_id)
-    assert referral is not None
+    referral = await stored(connection, referral_id)
     assert referral.owner_org == NEAR_CENTRE
     assert referral.routing is not None
     assert referral.routing["destination_id"] == NEAR_CENTRE
@@ -150,8 +148,7 @@ async def test_the_full_referral_completes_a_prealert_without_paging_the_team_tw
     )
     assert await request_referral(connection, request=full, context=CONTEXT) == referral_id
 
-    referral = await repository.get_referral(connection, referral_id=referral_id)
-    assert referral is not None
+    referral = await stored(connection, referral_id)
     assert (referral.prealert, referral.patient_hn) == (False, "HN-0003")
     assert events(await outbox_messages(connection, key=referral_id)) == [
         (REFERRAL_EVENTS_TOPIC, EventCode.STROKE_PREALERT),

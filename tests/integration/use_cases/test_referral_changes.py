@@ -11,7 +11,6 @@ import pytest
 from services.referral.adapters import repository
 from services.referral.domain.commands import ClinicalTime, ReferralChange, ReportedTime
 from services.referral.domain.errors import NotAParty, ReferralNotFound
-from services.referral.domain.model import Referral
 from services.referral.service.handlers import change_referral
 from services.referral.service.intake import request_referral
 from services.referral.service.patient_clock import patient_milestones
@@ -30,6 +29,7 @@ from tests.integration.use_cases.support import (
     outbox_messages,
     referral_change,
     referral_request,
+    stored,
 )
 
 E = EventCode
@@ -37,12 +37,6 @@ E = EventCode
 
 async def _requested(connection: Connection) -> str:
     return await request_referral(connection, request=referral_request(), context=CONTEXT)
-
-
-async def _stored(connection: Connection, referral_id: str) -> Referral:
-    referral = await repository.get_referral(connection, referral_id=referral_id)
-    assert referral is not None
-    return referral
 
 
 async def test_an_accepted_referral_is_announced_and_the_referring_hospital_told(
@@ -60,7 +54,7 @@ async def test_an_accepted_referral_is_announced_and_the_referring_hospital_told
     )
 
     assert changed.status is TaskStatus.ACCEPTED
-    assert (await _stored(connection, referral_id)).status is TaskStatus.ACCEPTED
+    assert (await stored(connection, referral_id)).status is TaskStatus.ACCEPTED
     published = (await outbox_messages(connection, key=referral_id))[queued:]
     assert events(published) == [
         (REFERRAL_EVENTS_TOPIC, E.REFERRAL_ACCEPTED),
@@ -82,7 +76,7 @@ async def test_a_departure_puts_the_transfer_in_progress_and_stamps_door_out(
     departed = referral_change(referral_id, E.TRANSFER_DEPARTED, sender=COMMUNITY)
     await change_referral(connection, change=departed, context=CONTEXT)
 
-    assert (await _stored(connection, referral_id)).status is TaskStatus.IN_PROGRESS
+    assert (await stored(connection, referral_id)).status is TaskStatus.IN_PROGRESS
     # Nobody waits for this answer: the event, no notification.
     published = (await outbox_messages(connection, key=referral_id))[queued:]
     assert events(published) == [(REFERRAL_EVENTS_TOPIC, E.TRANSFER_DEPARTED)]
@@ -134,7 +128,7 @@ async def test_a_hospital_that_may_not_send_the_event_is_refused_and_nothing_cha
             context=CONTEXT,
         )
 
-    assert (await _stored(connection, referral_id)).status is TaskStatus.REQUESTED
+    assert (await stored(connection, referral_id)).status is TaskStatus.REQUESTED
     assert len(await outbox_messages(connection, key=referral_id)) == queued
 
 
@@ -174,4 +168,4 @@ async def test_a_change_the_referral_cannot_take_is_refused_with_its_kind(
         await change_referral(connection, change=change, context=CONTEXT)
 
     assert refused.value.issue_code == issue_code
-    assert (await _stored(connection, referral_id)).status is TaskStatus.REQUESTED
+    assert (await stored(connection, referral_id)).status is TaskStatus.REQUESTED

@@ -6,7 +6,6 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from services.referral.adapters import repository
-from services.referral.domain.model import Referral
 from services.referral.service.handlers import change_referral
 from services.referral.service.intake import request_referral
 from services.referral.service.patient_clock import patient_milestones
@@ -25,15 +24,10 @@ from tests.integration.use_cases.support import (
     outbox_messages,
     referral_change,
     referral_request,
+    stored,
 )
 
 E = EventCode
-
-
-async def _stored(connection: Connection, referral_id: str) -> Referral:
-    referral = await repository.get_referral(connection, referral_id=referral_id)
-    assert referral is not None
-    return referral
 
 
 async def _declined(connection: Connection, referral_id: str, *, by: str) -> None:
@@ -50,10 +44,10 @@ async def test_a_declined_referral_is_replaced_by_one_to_the_next_hospital(
 
     await _declined(connection, first, by=NEAR_CENTRE)
 
-    old = await _stored(connection, first)
+    old = await stored(connection, first)
     assert old.status is TaskStatus.REJECTED
     assert old.replaced_by == f"{first}.r1"
-    new = await _stored(connection, f"{first}.r1")
+    new = await stored(connection, f"{first}.r1")
     assert (new.owner_org, new.requester_org, new.replaces) == (FAR_CENTRE, COMMUNITY, first)
     assert events(await outbox_messages(connection, key=first)) == [
         (REFERRAL_EVENTS_TOPIC, E.REFERRAL_REQUESTED),
@@ -91,7 +85,7 @@ async def test_when_no_other_hospital_can_take_the_patient_the_referring_one_is_
 
     await _declined(connection, second, by=FAR_CENTRE)
 
-    assert (await _stored(connection, second)).replaced_by is None
+    assert (await stored(connection, second)).replaced_by is None
     published = await outbox_messages(connection, key=second)
     assert events(published)[-3:] == [
         (REFERRAL_EVENTS_TOPIC, E.REFERRAL_DECLINED),
@@ -121,7 +115,7 @@ async def test_a_redirect_sends_the_patient_to_the_hospital_the_receiver_names(
 
     await change_referral(connection, change=redirect, context=CONTEXT)
 
-    assert (await _stored(connection, f"{first}.r1")).owner_org == NEAR_CENTRE
+    assert (await stored(connection, f"{first}.r1")).owner_org == NEAR_CENTRE
 
 
 async def test_a_referral_nobody_accepted_by_its_deadline_is_cancelled_and_re_routed(
@@ -136,9 +130,9 @@ async def test_a_referral_nobody_accepted_by_its_deadline_is_cancelled_and_re_ro
         connection, referral_id=first, now=datetime.now(UTC), context=CONTEXT
     )
 
-    old = await _stored(connection, first)
+    old = await stored(connection, first)
     assert old.status is TaskStatus.CANCELLED
-    assert (await _stored(connection, f"{first}.r1")).owner_org == FAR_CENTRE
+    assert (await stored(connection, f"{first}.r1")).owner_org == FAR_CENTRE
     steps = await repository.timeline(connection, referral_id=first)
     cancelled = next(s for s in steps if s.event_code == E.REFERRAL_CANCELLED.value)
     assert cancelled.detail["reason"] == "not accepted by its deadline"
@@ -151,4 +145,4 @@ async def test_a_referral_still_within_its_deadline_is_left_alone(connection: Co
         connection, referral_id=first, now=datetime.now(UTC), context=CONTEXT
     )
 
-    assert (await _stored(connection, first)).status is TaskStatus.REQUESTED
+    assert (await stored(connection, first)).status is TaskStatus.REQUESTED

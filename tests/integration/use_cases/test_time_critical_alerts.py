@@ -24,6 +24,7 @@ from tests.integration.use_cases.support import (
     outbox_messages,
     referral_change,
     referral_request,
+    stored,
 )
 
 
@@ -31,8 +32,7 @@ async def _referral(connection: Connection, **overrides: object) -> Referral:
     referral_id = await request_referral(
         connection, request=referral_request(**overrides), context=CONTEXT
     )
-    referral = await repository.get_referral(connection, referral_id=referral_id)
-    assert referral is not None
+    referral = await stored(connection, referral_id)
     return referral
 
 
