@@ -1,18 +1,16 @@
 """What the notifier's routes depend on: typed ``Annotated`` dependencies on its container's
-parts. Route modules import this module, never one another."""
+parts. Route modules import this module, never one another. The use cases' refusals
+(domain/errors.py) are answered by the shared handler (shared/web.py), not here."""
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Iterator
 from typing import Annotated
 
-from fastapi import Depends, HTTPException
+from fastapi import Depends
 from fastapi.templating import Jinja2Templates
 
 from services.notifier.container import InboundSecrets, LivePages, NotifierContainer
 from services.notifier.domain.contacts import ContactBook
-from services.notifier.domain.errors import NotAFailedDelivery, NotYourDelivery, UnknownDelivery
 from services.notifier.service.delivery_metrics import DeliveryMetrics
 from services.notifier.service.links import AcknowledgementLinks
 from services.notifier.workers.dispatcher import DeliveryDispatcher
@@ -58,17 +56,3 @@ AcknowledgementLinksDep = Annotated[AcknowledgementLinks, Depends(get_acknowledg
 LivePagesDep = Annotated[LivePages, Depends(get_live_pages)]
 InboundSecretsDep = Annotated[InboundSecrets, Depends(get_inbound_secrets)]
 PagesDep = Annotated[Jinja2Templates, Depends(get_pages)]
-
-
-@contextlib.contextmanager
-def refusals_answered(delivery_id: str) -> Iterator[None]:
-    """A use case's refusal about a delivery as the HTTP answer a hospital system reads."""
-    try:
-        yield
-    except UnknownDelivery:
-        raise HTTPException(404, f"No delivery {delivery_id[:80]!r}") from None
-    except NotYourDelivery:
-        raise HTTPException(403, "This alert was not sent to your hospital") from None
-    except NotAFailedDelivery:
-        reason = f"Delivery {delivery_id[:80]!r} is not a failed delivery"
-        raise HTTPException(409, reason) from None

@@ -13,7 +13,6 @@ from services.notifier.entrypoints.deps import (
     ContactsDep,
     DeliveryMetricsDep,
     DispatcherDep,
-    refusals_answered,
 )
 from services.notifier.service.acknowledgements import acknowledge
 from services.notifier.service.replay import replay
@@ -57,9 +56,8 @@ async def replay_delivery(
     delivery_id: str, runtime: RuntimeDep, dispatcher: DispatcherDep, caller: CallerDep
 ) -> JSONResponse:
     """Sends one of the caller's hospital's failed deliveries again."""
-    with refusals_answered(delivery_id):
-        async with runtime.pool.acquire() as connection:
-            await replay(connection, delivery_id=delivery_id, hospital=caller)
+    async with runtime.pool.acquire() as connection:
+        await replay(connection, delivery_id=delivery_id, hospital=caller)
     dispatcher.wake()
     return JSONResponse({"id": delivery_id, "status": "pending"})
 
@@ -70,16 +68,15 @@ async def acknowledge_delivery(
 ) -> JSONResponse:
     """Acknowledgement from the web page or a hospital system (LINE uses its own webhook);
     a hospital acknowledges only what was sent to it."""
-    with refusals_answered(delivery_id):
-        async with runtime.pool.acquire() as connection, connection.transaction():
-            first = await acknowledge(
-                connection,
-                delivery_id=delivery_id,
-                acknowledged_by=caller,
-                channel="web",
-                at=datetime.now(UTC),
-                hospital=caller,
-            )
+    async with runtime.pool.acquire() as connection, connection.transaction():
+        first = await acknowledge(
+            connection,
+            delivery_id=delivery_id,
+            acknowledged_by=caller,
+            channel="web",
+            at=datetime.now(UTC),
+            hospital=caller,
+        )
     if first:
         metrics.acknowledged(channel="web")
     return JSONResponse({"id": delivery_id, "acknowledged": True, "first": first})

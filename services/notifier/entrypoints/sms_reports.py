@@ -14,7 +14,6 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 
 from services.notifier.config import revealed
-from services.notifier.domain.errors import UnknownReceipt
 from services.notifier.entrypoints.deps import ContactsDep, DispatcherDep, InboundSecretsDep
 from services.notifier.service.outcomes import record_delivered, record_undelivered
 from shared.runtime import RuntimeDep
@@ -46,22 +45,20 @@ async def sms_delivery_report(
     offered = request.headers.get("authorization", "")
     if not hmac.compare_digest(offered.encode(), f"Bearer {token}".encode()):
         return outcome_response(401, "Missing or invalid callback token")
-    try:
-        async with runtime.pool.acquire() as connection, connection.transaction():
-            if report.status == "delivered":
-                first = await record_delivered(
-                    connection, delivery_id=report.reference, at=report.at or datetime.now(UTC)
-                )
-                retry = None
-            else:
-                first, retry = await record_undelivered(
-                    connection,
-                    delivery_id=report.reference,
-                    reason=f"SMS gateway: {report.reason or 'undelivered'}",
-                    contacts=contacts,
-                )
-    except UnknownReceipt:
-        return outcome_response(404, f"No SMS was sent with reference {report.reference!r}")
+    # A report for a message never sent is refused (UnknownReceipt: 404, shared/web.py).
+    async with runtime.pool.acquire() as connection, connection.transaction():
+        if report.status == "delivered":
+            first = await record_delivered(
+                connection, delivery_id=report.reference, at=report.at or datetime.now(UTC)
+            )
+            retry = None
+        else:
+            first, retry = await record_undelivered(
+                connection,
+                delivery_id=report.reference,
+                reason=f"SMS gateway: {report.reason or 'undelivered'}",
+                contacts=contacts,
+            )
     if retry is not None:
         dispatcher.wake()
     return JSONResponse({"reference": report.reference, "recorded": first})
