@@ -15,6 +15,8 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
+from shared.province_time import PROVINCE_ZONE_NAME
+
 STATIC_PATH = "/static"
 
 
@@ -26,13 +28,15 @@ def static_url(path: str) -> str:
 def page_templates(directory: Path) -> Jinja2Templates:
     """The service's templates: every value escaped, and an unknown name in a template an
     error (not an empty string on a clinician's page). Templates link assets with
-    ``{{ static('name.css') }}``."""
+    ``{{ static('name.css') }}``; a script that shows times reads the province's zone from the
+    page (``{{ province_zone }}``) rather than naming it again."""
     environment = jinja2.Environment(
         loader=jinja2.FileSystemLoader(directory),
         autoescape=True,
         undefined=jinja2.StrictUndefined,
     )
     environment.globals["static"] = static_url
+    environment.globals["province_zone"] = PROVINCE_ZONE_NAME
     return Jinja2Templates(env=environment)
 
 

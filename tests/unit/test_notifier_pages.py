@@ -11,6 +11,7 @@ from services.notifier.bootstrap import SERVICE_DIR
 from services.notifier.domain.model import Acknowledgement, Channel, Delivery
 from services.notifier.entrypoints.acknowledgement_links import page_context
 from shared.pages import page_templates
+from shared.province_time import PROVINCE_ZONE_NAME
 
 PAGES = page_templates(SERVICE_DIR / "templates")
 
@@ -71,3 +72,11 @@ def test_the_live_page_loads_its_script_and_style_from_the_service_itself() -> N
     assert '<script src="/static/live.js"></script>' in page
     assert '<link rel="stylesheet" href="/static/pages.css">' in page
     assert (SERVICE_DIR / "static" / "live.js").is_file()
+
+
+def test_the_live_page_tells_its_script_the_province_zone_defined_once_on_the_server() -> None:
+    page = PAGES.get_template("live.html").render()
+    assert f'data-zone="{PROVINCE_ZONE_NAME}"' in page
+    script = (SERVICE_DIR / "static" / "live.js").read_text()
+    assert PROVINCE_ZONE_NAME not in script
+    assert "timeZone: zone" in script

@@ -5,6 +5,8 @@ const ticket = new URLSearchParams(location.search).get("ticket") || "";
 const list = document.getElementById("alerts");
 const status = document.getElementById("status");
 const items = new Map();
+// The province's zone, from the page (shared.province_time): defined once, on the server.
+const zone = document.querySelector("main.live").dataset.zone;
 
 function show(alert) {
   if (items.has(alert.alert)) return;
@@ -47,7 +49,7 @@ function acknowledged(event) {
   if (!item) return;
   item.classList.add("acknowledged");
   item.querySelector("button")?.remove();
-  const when = new Date(event.at).toLocaleTimeString("th-TH", {timeZone: "Asia/Bangkok"});
+  const when = new Date(event.at).toLocaleTimeString("th-TH", {timeZone: zone});
   item.querySelector(".state").textContent = "รับทราบแล้ว / Acknowledged " + when;
 }
 
