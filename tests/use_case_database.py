@@ -1,0 +1,57 @@
+"""The database under the use-case tests (tests/integration/*use_cases/): the test stack's real
+PostgreSQL, a private schema migrated by the service's own Alembic history, and one transaction
+per test rolled back at its end. No Kafka and no service process: what would go to Kafka is
+asserted as outbox rows."""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import asyncpg
+from alembic import command
+
+from shared.db.migrations import alembic_config
+from shared.db.pool import Connection, create_pool
+from tests.support import ROOT, TestStack
+
+
+def stack_postgres_url() -> str:
+    """The test stack's PostgreSQL (started if it is not running); Kafka is not needed."""
+    stack = TestStack(state_dir=ROOT / ".local-stack" / "test")
+    stack.run("bash", "deploy/local/postgres.sh", "start")
+    return stack.database_url
+
+
+@asynccontextmanager
+async def migrated_schema(database_url: str, *, service: str) -> AsyncIterator[asyncpg.Pool]:
+    """A pool on a private schema holding ``service``'s tables; the schema is dropped after."""
+    schema = f"{service}_uc_{secrets.token_hex(4)}"
+    config = alembic_config(service, database_url)
+    config.attributes["schema"] = schema
+    # Alembic runs its own event loop (shared/db/migrations.py): off this one.
+    await asyncio.to_thread(command.upgrade, config, "head")
+    pool = await create_pool(database_url, schema=schema, max_size=2)
+    try:
+        yield pool
+    finally:
+        await pool.close()
+        admin = await asyncpg.connect(database_url)
+        try:
+            await admin.execute(f"DROP SCHEMA {schema} CASCADE")
+        finally:
+            await admin.close()
+
+
+@asynccontextmanager
+async def rolled_back(pool: asyncpg.Pool) -> AsyncIterator[Connection]:
+    """One transaction for the test, rolled back at its end: nothing a test writes stays."""
+    async with pool.acquire() as connection:
+        transaction = connection.transaction()
+        await transaction.start()
+        try:
+            yield connection
+        finally:
+            await transaction.rollback()
