@@ -1,7 +1,10 @@
-"""Who is calling: hospital systems authenticate with an API key that names their organization.
+"""Who is calling: hospital systems authenticate with an API key that names their organization;
+operators' tools with an operator key; people with the identity the web app signs
+(shared/web_identity.py), which the proxy passes on.
 
-Keys are configured as ``FT_API_KEYS`` (JSON: {"<key>": "<organization id>"}). Only their
-SHA-256 digests are kept in memory, and a lookup by digest does not reveal a key by timing.
+Keys are configured as ``FT_API_KEYS`` (JSON: {"<key>": "<organization id>"}) and
+``FT_OPERATOR_API_KEYS`` (JSON: {"<key>": "<operator name>"}). Only their SHA-256 digests are
+kept in memory, and a lookup by digest does not reveal a key by timing.
 """
 
 from __future__ import annotations
@@ -10,10 +13,13 @@ import base64
 import binascii
 import hashlib
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request
 from pydantic import SecretStr
+
+from shared.web_identity import person_identity
 
 
 class ApiKeys:
@@ -23,6 +29,7 @@ class ApiKeys:
         }
 
     def organization(self, key: str) -> str | None:
+        """Whom the key was given to (an organization id; for operator keys, an operator)."""
         return self._organization_by_digest.get(_digest(key))
 
 
@@ -69,3 +76,47 @@ def form_caller_organization(request: Request) -> str:
 
 CallerDep = Annotated[str, Depends(caller_organization)]
 FormCallerDep = Annotated[str, Depends(form_caller_organization)]
+
+
+@dataclass(frozen=True)
+class Caller:
+    """A hospital's system or person, or an operator, on routes both may use."""
+
+    # Who, for an audit: "operator:<name>" (a tool's key), "user:<id>" (a person of the web
+    # app), or the organization id of a hospital system.
+    who: str
+    # Whose data the caller may see; None for an operator, who sees every hospital's.
+    hospital: str | None
+
+    @property
+    def is_operator(self) -> bool:
+        return self.hospital is None
+
+
+def operator_or_hospital(request: Request) -> Caller:
+    """A signed-in person (through the proxy), an operator key or a hospital key; 401 without
+    any valid one."""
+    person = person_identity(request)
+    if person is not None:
+        return Caller(
+            who=f"user:{person.user_id}",
+            hospital=None if person.is_operator else person.hospital_id,
+        )
+    scheme, _, key = request.headers.get("authorization", "").partition(" ")
+    operator_keys: ApiKeys = request.app.state.operator_keys
+    operator = operator_keys.organization(key.strip()) if scheme.lower() == "bearer" else None
+    if operator is not None:
+        return Caller(who=f"operator:{operator}", hospital=None)
+    organization = caller_organization(request)
+    return Caller(who=organization, hospital=organization)
+
+
+def operator(caller: Annotated[Caller, Depends(operator_or_hospital)]) -> Caller:
+    """An operator; 403 for a hospital's system or person (401 without credentials)."""
+    if not caller.is_operator:
+        raise HTTPException(403, "For operators only: hospitals' keys and staff may not use this")
+    return caller
+
+
+CallerOrOperatorDep = Annotated[Caller, Depends(operator_or_hospital)]
+OperatorDep = Annotated[Caller, Depends(operator)]

@@ -37,6 +37,7 @@ from shared.settings import PlatformSettings
 from shared.startup import BackgroundWorker, StartupState, connect_everything
 from shared.telemetry import Telemetry
 from shared.web import FhirResponse, install_error_handlers
+from shared.web_identity import IdentitySigner
 
 
 @dataclass
@@ -137,6 +138,10 @@ def create_service_app(
 
     app = FastAPI(title=title, lifespan=lifespan, default_response_class=FhirResponse)
     app.state.api_keys = ApiKeys(settings.api_keys)
+    app.state.operator_keys = ApiKeys(settings.operator_api_keys)
+    app.state.identity_signer = IdentitySigner(
+        secret=settings.web_identity_secret.get_secret_value()
+    )
     app.add_middleware(
         InputLimitsMiddleware,
         max_body_bytes=settings.http_max_body_bytes,

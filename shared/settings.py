@@ -7,6 +7,8 @@ from typing import Literal
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from shared.web_identity import DEVELOPMENT_IDENTITY_SECRET
+
 
 class PlatformSettings(BaseSettings):
     """Environment variables with the ``FT_`` prefix (see the README's configuration table)."""
@@ -34,6 +36,13 @@ class PlatformSettings(BaseSettings):
     # API keys of hospital systems: {"<key>": "<organization id>"} (JSON in FT_API_KEYS); the
     # keys are secrets, shown as stars when the settings are printed or logged.
     api_keys: dict[SecretStr, str] = Field(default_factory=dict)
+    # API keys of operators' tools (the province's IT and quality team): {"<key>": "<operator>"}
+    # (JSON in FT_OPERATOR_API_KEYS), apart from the hospitals': an operator sees every
+    # hospital's deliveries and dead letters and replays them; the name goes in the audit.
+    operator_api_keys: dict[SecretStr, str] = Field(default_factory=dict)
+    # Signs the identity of a signed-in person that the web app hands the other services through
+    # the proxy (shared/web_identity.py); the same value in every service; set in production.
+    web_identity_secret: SecretStr = SecretStr(DEVELOPMENT_IDENTITY_SECRET)
     # Input limits (README, "Reliability and security"): what a caller may send at most.
     http_max_body_bytes: int = Field(default=1_048_576, gt=0)
     http_max_header_bytes: int = Field(default=16_384, ge=1024)
@@ -55,4 +64,13 @@ class PlatformSettings(BaseSettings):
             key.get_secret_value().startswith("demo-") for key in self.api_keys
         ):
             raise ValueError("FT_API_KEYS holds the demo keys; set real keys in production")
+        if self.environment == "production" and any(
+            key.get_secret_value().startswith("demo-") for key in self.operator_api_keys
+        ):
+            raise ValueError("FT_OPERATOR_API_KEYS holds demo keys; set real keys in production")
+        if (
+            self.environment == "production"
+            and self.web_identity_secret.get_secret_value() == DEVELOPMENT_IDENTITY_SECRET
+        ):
+            raise ValueError("FT_WEB_IDENTITY_SECRET must be set in production")
         return self

@@ -26,6 +26,8 @@ def shifted_port(base: int) -> int:
     return base + PORT_OFFSET
 
 
+# The services of the test stack share it; tests sign people's identities with it.
+WEB_IDENTITY_SECRET = "test-web-identity-secret"
 EXAMPLE_REFERRAL = ROOT / "examples" / "referral-requested.json"
 T = TypeVar("T")
 
@@ -68,6 +70,10 @@ class TestStack:
             "FT_ENVIRONMENT": "test",
             "FT_PYTHON": sys.executable,
             "FT_API_KEYS": (ROOT / "deploy" / "demo" / "api-keys.json").read_text(encoding="utf-8"),
+            "FT_OPERATOR_API_KEYS": (ROOT / "deploy" / "demo" / "operator-keys.json").read_text(
+                encoding="utf-8"
+            ),
+            "FT_WEB_IDENTITY_SECRET": WEB_IDENTITY_SECRET,
         }
 
     def run(self, *args: str) -> str:
@@ -77,6 +83,11 @@ class TestStack:
         if result.returncode != 0:
             raise RuntimeError(f"{' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
         return result.stdout
+
+
+def as_operator() -> dict[str, str]:
+    """Request headers of an operators' tool (deploy/demo/operator-keys.json)."""
+    return {"Authorization": "Bearer demo-operator-console"}
 
 
 def as_hospital(organization_id: str) -> dict[str, str]:

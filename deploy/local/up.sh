@@ -21,6 +21,8 @@ bash deploy/local/ensure-tools.sh
 export FT_STATE_DIR="${FT_STATE_DIR:-$repo/.local-stack/dev}"
 # Demo API keys of the demo hospitals (deploy/demo/api-keys.json), unless real ones are set.
 export FT_API_KEYS="${FT_API_KEYS:-$(cat deploy/demo/api-keys.json)}"
+# The demo operators' key (deploy/demo/operator-keys.json): dead letters, replay, any delivery log.
+export FT_OPERATOR_API_KEYS="${FT_OPERATOR_API_KEYS:-$(cat deploy/demo/operator-keys.json)}"
 bash deploy/local/stack.sh up
 python="$repo/.venv/bin/python"
 "$python" -m shared.admin migrate

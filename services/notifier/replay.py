@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import getpass
 import sys
 
 from services.notifier.config import SERVICE_NAME, NotifierSettings
@@ -12,14 +13,16 @@ from shared.db.pool import create_pool
 
 
 async def replay_all(database_url: str, delivery_ids: list[str]) -> list[str]:
-    """Returns the ids that were not failed deliveries (nothing to replay)."""
+    """Returns the ids that were not failed deliveries (nothing to replay). The audit names
+    the operating-system user who ran the command."""
+    replayed_by = f"command-line:{getpass.getuser()}"
     pool = await create_pool(database_url, schema=SERVICE_NAME, max_size=1)
     refused = []
     try:
         async with pool.acquire() as connection:
             for delivery_id in delivery_ids:
                 try:
-                    await replay(connection, delivery_id=delivery_id, hospital=None)
+                    await replay(connection, delivery_id=delivery_id, by=replayed_by)
                 except (UnknownDelivery, NotAFailedDelivery):
                     refused.append(delivery_id)
     finally:

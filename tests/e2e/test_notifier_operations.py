@@ -1,5 +1,6 @@
-"""A permanently failing delivery is dead-lettered with its reason and a replay delivers it;
-an acknowledgement reaches the referral's timeline."""
+"""A permanently failing delivery is dead-lettered with its reason and an operator's replay
+delivers it (audited; hospitals are refused); an acknowledgement reaches the referral's
+timeline."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import json
 import time
 from typing import Any
 
+import asyncpg
 import httpx
 import pytest
 
@@ -21,7 +23,7 @@ from tests.e2e.harness import (
 )
 from tests.fakes.line_server import FakeLineState, sign
 from tests.fakes.sms_gateway import FakeSmsGateway
-from tests.support import as_hospital, at_least, eventually, referral_bundle
+from tests.support import TestStack, as_hospital, as_operator, at_least, eventually, referral_bundle
 
 pytestmark = pytest.mark.e2e
 
@@ -29,7 +31,7 @@ HUB = "trang-hospital"
 
 
 async def test_dead_letter_replay_and_acknowledgement(
-    referral_api: httpx.AsyncClient, webhook: WebhookReceiver
+    referral_api: httpx.AsyncClient, webhook: WebhookReceiver, stack: TestStack
 ) -> None:
     bundle, referral_id, _ = referral_bundle(teleconsult=False)
     webhook.refuse.add(referral_id)
@@ -37,32 +39,42 @@ async def test_dead_letter_replay_and_acknowledgement(
         "/fhir/$process-message", json=bundle, headers={"Content-Type": "application/fhir+json"}
     )
     assert response.status_code == 200
-    async with httpx.AsyncClient(
-        base_url=f"http://127.0.0.1:{SERVICE_PORTS['notifier']}",
-        headers=as_hospital(HUB),
-        timeout=30,
-    ) as notifier:
+    notifier_url = f"http://127.0.0.1:{SERVICE_PORTS['notifier']}"
+    async with (
+        httpx.AsyncClient(base_url=notifier_url, headers=as_operator(), timeout=30) as operator,
+        httpx.AsyncClient(base_url=notifier_url, headers=as_hospital(HUB), timeout=30) as hub,
+    ):
 
         async def dead_lettered() -> dict[str, Any] | None:
-            letters = (await notifier.get("/dead-letters")).json()
+            letters = (await operator.get("/dead-letters")).json()
             return next((d for d in letters if d["referral_id"] == referral_id), None)
 
         letter = await eventually(dead_lettered, what="the dead letter")
         assert letter["last_error"] == "webhook answered HTTP 410"
         assert letter["attempts"] == 1  # a permanent failure is not retried
         assert webhook.for_referral(referral_id) == []
+        # The hospital the alert was for may neither list dead letters nor replay them.
+        for refused in (
+            await hub.get("/dead-letters"),
+            await hub.post(f"/deliveries/{letter['id']}/replay"),
+        ):
+            assert refused.status_code == 403
+            assert refused.json()["resourceType"] == "OperationOutcome"
+            assert refused.json()["issue"][0]["code"] == "forbidden"
 
         webhook.refuse.discard(referral_id)
-        replayed = await notifier.post(f"/deliveries/{letter['id']}/replay")
+        replayed = await operator.post(f"/deliveries/{letter['id']}/replay")
         assert replayed.status_code == 200
         delivered = await eventually(
             lambda: at_least(webhook.for_referral(referral_id)), what="the replayed delivery"
         )
         assert delivered[0].idempotency_key == letter["id"]  # the same delivery, not a new one
-        again = await notifier.post(f"/deliveries/{letter['id']}/replay")
+        again = await operator.post(f"/deliveries/{letter['id']}/replay")
         assert again.status_code == 409  # only failed deliveries are replayed
+        audit = await _replay_audit(stack, letter["id"])
+        assert audit == [(referral_id, "operator:demo-operator")]
 
-        acknowledged = await notifier.post(f"/deliveries/{letter['id']}/acknowledge")
+        acknowledged = await hub.post(f"/deliveries/{letter['id']}/acknowledge")
         assert acknowledged.json() == {"id": letter["id"], "acknowledged": True, "first": True}
 
     async def on_timeline() -> list[dict[str, Any]] | None:
@@ -198,6 +210,49 @@ async def test_a_line_alert_is_acknowledged_from_its_button(
     await eventually(acknowledged, what="the acknowledgement on the timeline")
     await asyncio.sleep(3)  # past the escalation period: nothing escalates
     assert len([p for p in line_platform.pushes if referral_id in json.dumps(p.messages)]) == 1
+
+
+async def _replay_audit(stack: TestStack, delivery_id: str) -> list[tuple[str, str]]:
+    """(referral, who) of each replay of the delivery, as the notifier audited it."""
+    connection = await asyncpg.connect(stack.database_url)
+    try:
+        rows = await connection.fetch(
+            "SELECT referral_id, replayed_by FROM notifier.replay_audit WHERE delivery_id = $1",
+            delivery_id,
+        )
+    finally:
+        await connection.close()
+    return [(row["referral_id"], row["replayed_by"]) for row in rows]
+
+
+async def test_the_referring_hospital_reads_the_delivery_log_a_third_hospital_is_refused(
+    referral_api: httpx.AsyncClient,
+) -> None:
+    bundle, referral_id, _ = referral_bundle(teleconsult=False)
+    response = await referral_api.post(
+        "/fhir/$process-message", json=bundle, headers={"Content-Type": "application/fhir+json"}
+    )
+    assert response.status_code == 200
+    notifier_url = f"http://127.0.0.1:{SERVICE_PORTS['notifier']}"
+    async with httpx.AsyncClient(base_url=notifier_url, timeout=30) as notifier:
+
+        async def read_by(headers: dict[str, str]) -> httpx.Response:
+            return await notifier.get(
+                "/deliveries", params={"referral": referral_id}, headers=headers
+            )
+
+        async def hub_alerted() -> list[dict[str, Any]] | None:
+            log: list[dict[str, Any]] = (await read_by(as_operator())).json()
+            return log or None
+
+        log = await eventually(hub_alerted, what="the hub's alerts")
+        assert HUB in {d["hospital"] for d in log}
+        # Sikao asked for the alert: it sees whom it reached; Palian takes no part.
+        seen_by_sikao = (await read_by(as_hospital("sikao-hospital"))).json()
+        assert {d["id"] for d in log} <= {d["id"] for d in seen_by_sikao}
+        refused = await read_by(as_hospital("palian-hospital"))
+        assert refused.status_code == 403
+        assert refused.json()["issue"][0]["code"] == "forbidden"
 
 
 def _actions(node: Any) -> list[dict[str, Any]]:

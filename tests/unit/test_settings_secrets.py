@@ -10,6 +10,7 @@ import pytest
 from pydantic import SecretStr
 
 from services.notifier.config import NotifierSettings, revealed
+from shared.web_identity import DEVELOPMENT_IDENTITY_SECRET
 
 SECRET_LIKE = ("secret", "token", "password", "api_key")
 SECRETS = {
@@ -21,21 +22,29 @@ SECRETS = {
     "notifier_sms_api_secret": "sms-secret-61aa",
     "notifier_sms_callback_token": "sms-callback-2b8c",
     "notifier_smtp_password": "smtp-password-d409",
+    "web_identity_secret": "identity-secret-8d3a",
 }
 API_KEY = "hospital-api-key-5e6f"
+OPERATOR_KEY = "operator-api-key-71c2"
+KEYS = [API_KEY, OPERATOR_KEY]
 
 
 def _settings() -> NotifierSettings:
-    return NotifierSettings(**SECRETS, api_keys={API_KEY: "trang-hospital"})  # type: ignore[arg-type]
+    return NotifierSettings(
+        **SECRETS,  # type: ignore[arg-type]
+        api_keys={API_KEY: "trang-hospital"},
+        operator_api_keys={OPERATOR_KEY: "night-shift"},
+    )
 
 
 def test_every_secret_like_setting_is_a_secret_str() -> None:
     hints = typing.get_type_hints(NotifierSettings)
     secret_like = [name for name in hints if any(word in name for word in SECRET_LIKE)]
-    assert sorted(secret_like) == sorted([*SECRETS, "api_keys"])
+    assert sorted(secret_like) == sorted([*SECRETS, "api_keys", "operator_api_keys"])
     for name in SECRETS:
         assert SecretStr in (hints[name], *typing.get_args(hints[name])), name
-    assert typing.get_args(hints["api_keys"])[0] is SecretStr  # the keys, not the hospitals
+    for name in ("api_keys", "operator_api_keys"):
+        assert typing.get_args(hints[name])[0] is SecretStr  # the keys, not their holders
 
 
 @pytest.mark.parametrize(
@@ -45,15 +54,16 @@ def test_every_secret_like_setting_is_a_secret_str() -> None:
 )
 def test_printed_settings_show_no_secret(shown: typing.Callable[[NotifierSettings], str]) -> None:
     text = shown(_settings())
-    for value in [*SECRETS.values(), API_KEY]:
+    for value in [*SECRETS.values(), *KEYS]:
         assert value not in text
     assert "trang-hospital" in text  # the rest is still readable
+    assert "night-shift" in text
 
 
 def test_logged_settings_show_no_secret(caplog: pytest.LogCaptureFixture) -> None:
     with caplog.at_level(logging.INFO):
         logging.getLogger("test").info("settings: %s", _settings())
-    for value in [*SECRETS.values(), API_KEY]:
+    for value in [*SECRETS.values(), *KEYS]:
         assert value not in caplog.text
 
 
@@ -71,3 +81,25 @@ def test_production_still_refuses_the_demo_api_keys() -> None:
             notifier_link_secret=SecretStr("a-real-link-secret"),
             api_keys={SecretStr("demo-trang-hospital"): "trang-hospital"},
         )
+
+
+@pytest.mark.parametrize(
+    ("setting", "refusal"),
+    [
+        ({"operator_api_keys": {SecretStr("demo-operator-console"): "x"}}, "demo keys"),
+        ({"web_identity_secret": SecretStr(DEVELOPMENT_IDENTITY_SECRET)}, "WEB_IDENTITY"),
+    ],
+    ids=["demo operator keys", "development identity secret"],
+)
+def test_production_refuses_demo_operator_keys_and_the_development_identity_secret(
+    setting: dict[str, typing.Any], refusal: str
+) -> None:
+    production: dict[str, typing.Any] = {
+        "environment": "production",
+        "database_url": "postgresql://fasttrack@db.internal/fasttrack",
+        "notifier_link_secret": SecretStr("a-real-link-secret"),
+        "web_identity_secret": SecretStr("a-real-identity-secret"),
+    }
+    NotifierSettings(**production)  # the rest is acceptable
+    with pytest.raises(ValueError, match=refusal):
+        NotifierSettings(**{**production, **setting})

@@ -15,16 +15,24 @@ from shared.db.pool import Connection
 
 
 async def deliveries_for_referral(
-    connection: Connection, *, referral_id: str
+    connection: Connection, *, referral_id: str, hospital: str | None
 ) -> list[DeliveryLogEntry]:
+    """The referral's delivery log, for one of its hospitals (``hospital``), or for an operator
+    (None); empty for any other hospital."""
     rows = await connection.fetch(
         """
         SELECT id, addressed_to, recipient, hospital, channel, status, attempts, last_error,
                escalation_step, created_at, sent_at, delivered_at, acknowledged_at,
                acknowledged_by
-        FROM delivery WHERE referral_id = $1 ORDER BY created_at
+        FROM delivery
+        WHERE referral_id = $1
+          AND ($2::text IS NULL OR EXISTS (
+                SELECT 1 FROM referral_hospital AS party
+                WHERE party.referral_id = $1 AND party.hospital = $2))
+        ORDER BY created_at
         """,
         referral_id,
+        hospital,
     )
     return [
         DeliveryLogEntry(

@@ -1,4 +1,6 @@
-"""HTTP entry points of the notifier: the delivery log of a referral."""
+"""HTTP entry points of the notifier: the delivery log of a referral, for its hospitals and
+operators; dead letters and their replay, for operators only (shared/auth.py: operator keys,
+or a signed-in operator through the proxy); a hospital's key there is answered 403."""
 
 from __future__ import annotations
 
@@ -8,7 +10,7 @@ from fastapi import APIRouter, HTTPException
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
 
-from services.notifier.adapters import delivery_views
+from services.notifier.adapters import delivery_views, operator_access
 from services.notifier.entrypoints.deps import (
     ContactsDep,
     DeliveryMetricsDep,
@@ -16,23 +18,31 @@ from services.notifier.entrypoints.deps import (
 )
 from services.notifier.service.acknowledgements import acknowledge
 from services.notifier.service.replay import replay
-from shared.auth import CallerDep
+from shared.auth import CallerDep, CallerOrOperatorDep, OperatorDep
 from shared.runtime import RuntimeDep
 
 router = APIRouter()
 
 
 @router.get("/deliveries", response_class=JSONResponse)
-async def delivery_log(referral: str, runtime: RuntimeDep, caller: CallerDep) -> JSONResponse:
+async def delivery_log(
+    referral: str, runtime: RuntimeDep, caller: CallerOrOperatorDep
+) -> JSONResponse:
     """Who was told what about a referral, on which channel, and who acknowledged.
 
-    For the hospitals of the referral as the notifier knows them: those its alerts about the
-    referral were sent to (the notifier has no other record of a referral's parties).
+    For operators, and for the hospitals of the referral as the notifier knows them: the one
+    that asked for its notifications and those they were sent to (scoped in the query).
     """
     async with runtime.pool.acquire() as connection:
-        deliveries = await delivery_views.deliveries_for_referral(connection, referral_id=referral)
-    if deliveries and all(delivery.hospital != caller for delivery in deliveries):
-        raise HTTPException(403, "This referral's alerts were not sent to your hospital")
+        deliveries = await delivery_views.deliveries_for_referral(
+            connection, referral_id=referral, hospital=caller.hospital
+        )
+        if (
+            not deliveries
+            and not caller.is_operator
+            and await operator_access.referral_known(connection, referral_id=referral)
+        ):
+            raise HTTPException(403, "Your hospital takes no part in this referral")
     return JSONResponse(jsonable_encoder(deliveries))
 
 
@@ -43,21 +53,23 @@ async def on_call_now(contacts: ContactsDep, caller: CallerDep) -> JSONResponse:
 
 
 @router.get("/dead-letters", response_class=JSONResponse)
-async def list_dead_letters(runtime: RuntimeDep, caller: CallerDep) -> JSONResponse:
-    """The caller's hospital's deliveries that finally failed, with the reason, to replay
-    (operators see every hospital's with ``python -m services.notifier.replay``)."""
+async def list_dead_letters(
+    runtime: RuntimeDep, _: OperatorDep, hospital: str | None = None
+) -> JSONResponse:
+    """Every hospital's deliveries that finally failed (or one ``hospital``'s), newest first,
+    with the reason, to replay."""
     async with runtime.pool.acquire() as connection:
-        failed = await delivery_views.dead_letters(connection, hospital=caller)
+        failed = await delivery_views.dead_letters(connection, hospital=hospital)
     return JSONResponse(jsonable_encoder(failed))
 
 
 @router.post("/deliveries/{delivery_id}/replay", response_class=JSONResponse)
 async def replay_delivery(
-    delivery_id: str, runtime: RuntimeDep, dispatcher: DispatcherDep, caller: CallerDep
+    delivery_id: str, runtime: RuntimeDep, dispatcher: DispatcherDep, operator: OperatorDep
 ) -> JSONResponse:
-    """Sends one of the caller's hospital's failed deliveries again."""
+    """Sends a failed delivery again; the audit records who, when and which."""
     async with runtime.pool.acquire() as connection:
-        await replay(connection, delivery_id=delivery_id, hospital=caller)
+        await replay(connection, delivery_id=delivery_id, by=operator.who)
     dispatcher.wake()
     return JSONResponse({"id": delivery_id, "status": "pending"})
 

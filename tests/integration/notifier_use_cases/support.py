@@ -96,7 +96,9 @@ async def delivery_on(
     """The referral's delivery on ``channel`` (at escalation ``step``)."""
     (entry,) = [
         e
-        for e in await delivery_views.deliveries_for_referral(connection, referral_id=referral_id)
+        for e in await delivery_views.deliveries_for_referral(
+            connection, referral_id=referral_id, hospital=None
+        )
         if e.channel is channel and e.escalation_step == step
     ]
     delivery = await repository.get_delivery(connection, delivery_id=entry.id)

@@ -34,7 +34,9 @@ async def test_a_stroke_alert_to_a_hospital_queues_its_on_call_doctor_its_system
     created = await accept_notification_request(
         connection, stroke_alert(referral_id), contacts=CONTACTS
     )
-    log = await delivery_views.deliveries_for_referral(connection, referral_id=referral_id)
+    log = await delivery_views.deliveries_for_referral(
+        connection, referral_id=referral_id, hospital=None
+    )
     assert created == 3
     assert summary(log) == [
         (THE_HOSPITAL, "in-app", "pending"),
@@ -55,7 +57,12 @@ async def test_the_same_request_delivered_twice_queues_nothing_more(connection: 
     again = await accept_notification_request(connection, message, contacts=CONTACTS)
     assert again == 0
     assert (
-        len(await delivery_views.deliveries_for_referral(connection, referral_id=referral_id)) == 3
+        len(
+            await delivery_views.deliveries_for_referral(
+                connection, referral_id=referral_id, hospital=None
+            )
+        )
+        == 3
     )
 
 
@@ -66,7 +73,9 @@ async def test_a_sent_message_is_recorded_and_told_to_the_referral_timeline(
     line = await delivery_on(connection, referral_id, Channel.LINE)
     assert await recorded(connection, line, Outcome.SENT) is None
     assert (await delivery_on(connection, referral_id, Channel.LINE)).id == line.id
-    log = await delivery_views.deliveries_for_referral(connection, referral_id=referral_id)
+    log = await delivery_views.deliveries_for_referral(
+        connection, referral_id=referral_id, hospital=None
+    )
     assert (ON_CALL, "line", "sent") in summary(log)
     assert await events(connection, referral_id) == [EventCode.NOTIFICATION_SENT]
 
@@ -90,7 +99,9 @@ async def test_a_live_event_published_is_not_yet_news_for_the_timeline(
     await recorded(
         connection, await delivery_on(connection, referral_id, Channel.IN_APP), Outcome.SENT
     )
-    log = await delivery_views.deliveries_for_referral(connection, referral_id=referral_id)
+    log = await delivery_views.deliveries_for_referral(
+        connection, referral_id=referral_id, hospital=None
+    )
     assert (THE_HOSPITAL, "in-app", "sent") in summary(log)
     assert await events(connection, referral_id) == []
 
@@ -101,7 +112,9 @@ async def test_a_passing_failure_is_tried_again_later_without_news(connection: C
     await recorded(connection, dataclasses.replace(line, attempts=1), Outcome.RETRY, "HTTP 503")
     (entry,) = [
         e
-        for e in await delivery_views.deliveries_for_referral(connection, referral_id=referral_id)
+        for e in await delivery_views.deliveries_for_referral(
+            connection, referral_id=referral_id, hospital=None
+        )
         if e.id == line.id
     ]
     assert entry.status.value == "pending"
@@ -122,7 +135,9 @@ async def test_a_final_failure_is_told_and_falls_back_to_the_doctors_next_channe
     assert following is not None
     assert following.channel is Channel.SMS
     assert following.address == "0811111111"
-    log = await delivery_views.deliveries_for_referral(connection, referral_id=referral_id)
+    log = await delivery_views.deliveries_for_referral(
+        connection, referral_id=referral_id, hospital=None
+    )
     assert (ON_CALL, "line", "failed") in summary(log)
     assert (ON_CALL, "sms", "pending") in summary(log)
     assert await events(connection, referral_id) == [EventCode.NOTIFICATION_FAILED]
