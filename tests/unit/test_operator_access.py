@@ -3,6 +3,8 @@ delivery log: every kind of credential, against a table written out by hand."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
@@ -16,25 +18,22 @@ SECRET = "unit-test-identity-secret"
 SIGNER = IdentitySigner(secret=SECRET)
 
 
-def _person(role: str, hospital: str = "trang-hospital") -> dict[str, str]:
-    return {IDENTITY_HEADER: SIGNER.sign(PersonIdentity(hospital, f"u-{role}", role, "th"))}
+def _person(role: str, *, signer: IdentitySigner = SIGNER) -> dict[str, str]:
+    return {IDENTITY_HEADER: signer.sign(PersonIdentity("trang-hospital", f"u-{role}", role, "th"))}
 
 
-CREDENTIALS: dict[str, dict[str, str]] = {
-    "nobody": {},
-    "a hospital's key": {"Authorization": "Bearer hospital-key"},
-    "an operator's key": {"Authorization": "Bearer operator-key"},
-    "an unknown key": {"Authorization": "Bearer not-a-key"},
-    "a hospital's doctor": _person("doctor"),
-    "a hospital's admin": _person("hospital_admin"),
-    "a signed-in operator": _person("operator"),
-    "a forged identity": {
-        IDENTITY_HEADER: IdentitySigner(secret="x").sign(
-            PersonIdentity("trang-hospital", "u-1", "operator", "th")
-        )
-    },
+# Signed when the test runs (an identity lives a minute: never at collection time).
+CREDENTIALS: dict[str, Callable[[], dict[str, str]]] = {
+    "nobody": dict,
+    "a hospital's key": lambda: {"Authorization": "Bearer hospital-key"},
+    "an operator's key": lambda: {"Authorization": "Bearer operator-key"},
+    "an unknown key": lambda: {"Authorization": "Bearer not-a-key"},
+    "a hospital's doctor": lambda: _person("doctor"),
+    "a hospital's admin": lambda: _person("hospital_admin"),
+    "a signed-in operator": lambda: _person("operator"),
+    "a forged identity": lambda: _person("operator", signer=IdentitySigner(secret="x")),
     # A valid operator key does not rescue a forged identity: the identity is checked first.
-    "a forged identity with an operator key": {
+    "a forged identity with an operator key": lambda: {
         IDENTITY_HEADER: "forged",
         "Authorization": "Bearer operator-key",
     },
@@ -81,7 +80,7 @@ def test_every_credential_has_an_expectation() -> None:
 def test_operators_routes_take_operators_only_and_refuse_with_an_operation_outcome(
     client: TestClient, credential: str
 ) -> None:
-    response = client.get("/operators", headers=CREDENTIALS[credential])
+    response = client.get("/operators", headers=CREDENTIALS[credential]())
     assert response.status_code == EXPECTED[credential][0]
     if response.status_code != 200:
         assert response.json()["resourceType"] == "OperationOutcome"
@@ -93,7 +92,7 @@ def test_operators_routes_take_operators_only_and_refuse_with_an_operation_outco
 def test_a_shared_route_knows_whose_data_the_caller_may_see(
     client: TestClient, credential: str
 ) -> None:
-    response = client.get("/shared", headers=CREDENTIALS[credential])
+    response = client.get("/shared", headers=CREDENTIALS[credential]())
     expected = EXPECTED[credential][1]
     if isinstance(expected, int):
         assert response.status_code == expected
