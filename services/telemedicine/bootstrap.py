@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from fastapi import FastAPI
 
+from services.telemedicine.adapters.video_tokens import VideoTokens
 from services.telemedicine.config import SERVICE_NAME, TelemedicineSettings
 from services.telemedicine.container import TelemedicineContainer
-from services.telemedicine.entrypoints import consults_api
+from services.telemedicine.domain.escalation import EscalationLadder
+from services.telemedicine.entrypoints import consults_api, video_api
 from services.telemedicine.entrypoints.consumers import wire_consumers
 from services.telemedicine.service.context import TelemedicineContext
+from services.telemedicine.workers.escalation import ConsultEscalation
 from shared.retention import purge_job
 from shared.runtime import ServiceRuntime, create_service_app
 
@@ -18,18 +23,45 @@ def create_app(settings: TelemedicineSettings | None = None) -> FastAPI:
     context = TelemedicineContext(
         source_endpoint=f"{settings.telemedicine_public_url.rstrip('/')}/fhir",
         public_url=settings.telemedicine_public_url,
+        ladder=EscalationLadder(
+            consultant_role=settings.telemedicine_consultant_role,
+            stroke_lead_role=settings.telemedicine_stroke_lead_role,
+            backup_after=timedelta(seconds=settings.telemedicine_backup_after_s),
+            stroke_lead_after=timedelta(seconds=settings.telemedicine_stroke_lead_after_s),
+            fail_after=timedelta(seconds=settings.telemedicine_fail_after_s),
+            by_hub={
+                hub: (timedelta(seconds=b), timedelta(seconds=s), timedelta(seconds=f))
+                for hub, (b, s, f) in settings.telemedicine_ladder_by_hub.items()
+            },
+        ),
+        hub_phones=dict(settings.telemedicine_hub_phones),
     )
 
     def wire(runtime: ServiceRuntime) -> TelemedicineContainer:
         # What it keeps of a patient is in the messages it sent (the outbox): nothing else.
         runtime.workers.append(purge_job(runtime.pool, settings, ()))
+        runtime.workers.append(
+            ConsultEscalation(
+                pool=runtime.pool,
+                context=context,
+                poll_interval_s=settings.telemedicine_escalation_poll_s,
+            )
+        )
         wire_consumers(runtime, context)
-        return TelemedicineContainer(context=context)
+        return TelemedicineContainer(
+            context=context,
+            video_tokens=VideoTokens(
+                base_url=settings.telemedicine_video_base_url,
+                app_id=settings.telemedicine_video_app_id,
+                secret=settings.telemedicine_video_secret,
+                lifetime=timedelta(seconds=settings.telemedicine_video_token_ttl_s),
+            ),
+        )
 
     return create_service_app(
         name=SERVICE_NAME,
         settings=settings,
-        routers=[consults_api.router],
+        routers=[consults_api.router, video_api.router],
         wire=wire,
         title="Fast Track telemedicine service",
     )

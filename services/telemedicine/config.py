@@ -1,10 +1,65 @@
 """Telemedicine service settings (FT_ prefix)."""
 
+from __future__ import annotations
+
+from pydantic import Field, SecretStr, model_validator
+
 from shared.settings import PlatformSettings
 
 SERVICE_NAME = "telemedicine"
+# Signs the video rooms' join tokens in development and tests only; refused in production.
+DEVELOPMENT_VIDEO_SECRET = "development-only-jitsi-secret-change-me"  # noqa: S105
 
 
 class TelemedicineSettings(PlatformSettings):
     telemedicine_port: int = 8002
     telemedicine_public_url: str = "http://127.0.0.1:8002"
+    # The consultant hospital's roles in the notifier's directory: the on-call consultant
+    # (neurologist or internist) and the hub's stroke lead (the last rung before failing).
+    telemedicine_consultant_role: str = "stroke-neurologist"
+    telemedicine_stroke_lead_role: str = "stroke-lead"
+    # The escalation ladder, counted from the first page: no acknowledgement after the first ->
+    # the backup; after the second -> the stroke lead and an alert to the spoke; after the
+    # third -> failed to connect (the spoke is told the hub's phone number).
+    telemedicine_backup_after_s: float = Field(default=300, gt=0)
+    telemedicine_stroke_lead_after_s: float = Field(default=600, gt=0)
+    telemedicine_fail_after_s: float = Field(default=900, gt=0)
+    # A hub that runs its own ladder: {"<organization id>": [backup, stroke lead, fail] in
+    # seconds} (JSON in FT_TELEMEDICINE_LADDER_BY_HUB).
+    telemedicine_ladder_by_hub: dict[str, tuple[float, float, float]] = Field(default_factory=dict)
+    telemedicine_escalation_poll_s: float = Field(default=5.0, gt=0)
+    # The spoke is alerted when door-in to the consult request took longer than this.
+    telemedicine_door_to_request_alert_s: float = Field(default=900, gt=0)
+    # The phone number the spoke is advised to call when a consult fails to connect, by hub
+    # (JSON in FT_TELEMEDICINE_HUB_PHONES: {"<organization id>": "<phone>"}).
+    telemedicine_hub_phones: dict[str, str] = Field(default_factory=dict)
+    # The self-hosted Jitsi Meet: its base URL, and the JWT app id and secret it shares with us.
+    telemedicine_video_base_url: str = "https://meet.fasttrack.example"
+    telemedicine_video_app_id: str = "fasttrack"
+    telemedicine_video_secret: SecretStr = SecretStr(DEVELOPMENT_VIDEO_SECRET)
+    telemedicine_video_token_ttl_s: float = Field(default=3600, gt=0, le=86400)
+
+    @model_validator(mode="after")
+    def _ladder_in_order_and_no_development_secret_in_production(self) -> TelemedicineSettings:
+        ladders = [
+            (
+                self.telemedicine_backup_after_s,
+                self.telemedicine_stroke_lead_after_s,
+                self.telemedicine_fail_after_s,
+            ),
+            *self.telemedicine_ladder_by_hub.values(),
+        ]
+        if not all(0 < backup < lead < fail for backup, lead, fail in ladders):
+            raise ValueError(
+                "An escalation ladder needs 0 < backup < stroke lead < fail (seconds): "
+                "FT_TELEMEDICINE_BACKUP_AFTER_S, _STROKE_LEAD_AFTER_S, _FAIL_AFTER_S and each "
+                "hub's in FT_TELEMEDICINE_LADDER_BY_HUB"
+            )
+        if (
+            self.environment == "production"
+            and self.telemedicine_video_secret.get_secret_value() == DEVELOPMENT_VIDEO_SECRET
+        ):
+            raise ValueError(
+                "FT_TELEMEDICINE_VIDEO_SECRET must be set to a real secret in production"
+            )
+        return self

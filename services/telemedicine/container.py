@@ -5,9 +5,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from services.telemedicine.adapters.video_tokens import VideoTokens
 from services.telemedicine.service.context import TelemedicineContext
 
 
 @dataclass(frozen=True)
 class TelemedicineContainer:
     context: TelemedicineContext
+    video_tokens: VideoTokens

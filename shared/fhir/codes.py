@@ -52,6 +52,9 @@ class EventCode(StrEnum):
     TRANSFER_DEPARTED = "transfer-departed"
     PATIENT_ARRIVED = "patient-arrived"
     TELECONSULT_REQUESTED = "teleconsult-requested"
+    # Every later step of a consult (paged, escalated, accepted, video, failed...).
+    TELECONSULT_UPDATED = "teleconsult-updated"
+    TELECONSULT_RECOMMENDED = "teleconsult-recommended"
     NOTIFICATION_REQUESTED = "notification-requested"
     NOTIFICATION_SENT = "notification-sent"
     NOTIFICATION_DELIVERED = "notification-delivered"
@@ -78,6 +81,13 @@ EVENT_TERMS: Mapping[EventCode, Term] = {
     E.TRANSFER_DEPARTED: Term("Transfer departed", "ผู้ป่วยออกเดินทางจากโรงพยาบาลต้นทาง"),
     E.PATIENT_ARRIVED: Term("Patient arrived", "ผู้ป่วยถึงโรงพยาบาลปลายทาง"),
     E.TELECONSULT_REQUESTED: Term("Teleconsult requested", "ขอปรึกษาแพทย์ทางไกล"),
+    E.TELECONSULT_UPDATED: Term(
+        "Teleconsult step (paged, escalated, accepted, video, failed)",
+        "ความคืบหน้าการปรึกษาแพทย์ทางไกล",
+    ),
+    E.TELECONSULT_RECOMMENDED: Term(
+        "Teleconsult recommendation signed", "แพทย์ที่ปรึกษาลงนามคำแนะนำการรักษาแล้ว"
+    ),
     E.NOTIFICATION_REQUESTED: Term("Notification requested", "ขอส่งการแจ้งเตือน"),
     E.NOTIFICATION_SENT: Term("Notification sent", "ส่งการแจ้งเตือนแล้ว"),
     E.NOTIFICATION_DELIVERED: Term(

@@ -80,9 +80,13 @@ def notification_request_message(
     link: str,
     sender: str,
     source_endpoint: str,
+    people: Sequence[str] = (),
 ) -> FhirMessage:
     """notification-requested: a stat CommunicationRequest about a referral, in both languages,
-    for the given organizations (PDPA: the texts carry the minimum, ``link`` opens the rest)."""
+    for the given organizations and ``people`` (references as the notifier's directory names
+    them, e.g. ``PractitionerRole/<hospital>.<role>``) (PDPA: the texts carry the minimum,
+    ``link`` opens the rest)."""
+    addressed = [*(organization_reference(org) for org in recipients), *people]
     request = CommunicationRequest.model_validate(
         {
             "resourceType": "CommunicationRequest",
@@ -93,7 +97,7 @@ def notification_request_message(
                 {"coding": [{"system": NOTIFICATION_CATEGORY_SYSTEM, "code": category.value}]}
             ],
             "about": [{"reference": f"Task/{referral_id}"}],
-            "recipient": [{"reference": organization_reference(org)} for org in recipients],
+            "recipient": [{"reference": reference} for reference in addressed],
             "authoredOn": datetime.now(UTC).isoformat(),
             "payload": bilingual_payload(english=english, thai=thai, link=link),
         }

@@ -42,7 +42,10 @@ REFERRAL_EVENTS = Topic(
 )
 TELEMEDICINE_EVENTS = Topic(
     "fasttrack.telemedicine.events.v1",
-    "Teleconsult messages (teleconsult-requested, ...), keyed by the referral Task id",
+    "Teleconsult messages, keyed by the referral Task id: teleconsult-requested, "
+    "teleconsult-updated (each step: paging, escalated, accepted, declined, in-video, "
+    "cancelled, failed, as the Task's businessStatus with its time as lastModified) and "
+    "teleconsult-recommended (the signed recommendation)",
 )
 NOTIFICATION_REQUESTS = Topic(
     "fasttrack.notification.requests.v1",

@@ -40,6 +40,11 @@ LINE_TOKEN, LINE_SECRET = "test-line-token", "test-line-secret"
 # every other hospital through the webhook. Unacknowledged alerts escalate after 2 s here.
 EVERY_DAY = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 ON_CALL_PHONE, GROUP_PHONE, BACKUP_PHONE = "0844444444", "0855555555", "0866666666"
+# Kantang's stroke lead: the teleconsult ladder's last rung (after the backup).
+STROKE_LEAD_PHONE = "0888888888"
+# Kantang's teleconsult ladder runs in seconds here: backup, stroke lead, failed to connect.
+KANTANG_LADDER_S = (4.0, 8.0, 12.0)
+KANTANG_PHONE = "075-251-100"
 # Dr Far-away's phone is off (the SMS gateway reports it undelivered); LINE reaches them.
 FAR_AWAY_PHONE, FAR_AWAY_LINE = "0877777777", "Ufar-away"
 CONTACTS = {
@@ -49,6 +54,10 @@ CONTACTS = {
             "channels": [{"channel": "sms", "address": ON_CALL_PHONE}],
         },
         "dr-backup": {"language": "th", "channels": [{"channel": "sms", "address": BACKUP_PHONE}]},
+        "dr-lead": {
+            "language": "en",
+            "channels": [{"channel": "sms", "address": STROKE_LEAD_PHONE}],
+        },
         "dr-far-away": {
             "language": "en",
             "channels": [
@@ -72,7 +81,12 @@ CONTACTS = {
                         }
                     ],
                     "backup": "dr-backup",
-                }
+                },
+                "stroke-lead": {
+                    "shifts": [
+                        {"person": "dr-lead", "days": EVERY_DAY, "start": "00:00", "end": "00:00"}
+                    ]
+                },
             },
             "on_call": {"*": "stroke-neurologist"},
         },
@@ -190,6 +204,9 @@ class ServiceProcesses:
             "FT_CONSUMER_RETRY_BACKOFF_S": "0.5",
             "FT_REFERRAL_DEADLINE_POLL_S": "0.5",
             "FT_REFERRAL_ALERT_POLL_S": "0.5",
+            "FT_TELEMEDICINE_ESCALATION_POLL_S": "0.5",
+            "FT_TELEMEDICINE_LADDER_BY_HUB": json.dumps({"kantang-hospital": KANTANG_LADDER_S}),
+            "FT_TELEMEDICINE_HUB_PHONES": json.dumps({"kantang-hospital": KANTANG_PHONE}),
             # Spans reach the trace file within a fraction of a second.
             "OTEL_BSP_SCHEDULE_DELAY": "100",
         }

@@ -49,6 +49,9 @@ class Policy(enum.Enum):
     PARTIES = "the two hospitals of the referral"
     PARTIES_OR_OPERATOR = "the two hospitals of the referral, and operators"
     OPERATOR = "operators only"
+    # The query itself keeps a third hospital out: it is told 404 (or shown an empty list),
+    # as for something that does not exist.
+    PARTIES_UNSEEN = "the two hospitals of the consult; the rest find nothing"
     ALERTED = "the hospital the alert went to"
     SELF = "only the hospital named in the path"
     SECRET = "only with the route's own secret (signature, token, ticket), never an API key"
@@ -61,6 +64,7 @@ def allowed(policy: Policy, role: str) -> bool:
         Policy.PARTIES: role in (REQUESTER, OWNER),
         Policy.PARTIES_OR_OPERATOR: role in (REQUESTER, OWNER, OPERATOR),
         Policy.OPERATOR: role == OPERATOR,
+        Policy.PARTIES_UNSEEN: role in (REQUESTER, OWNER),
         Policy.ALERTED: role == OWNER,
         Policy.SELF: role == REQUESTER,
         Policy.SECRET: False,
@@ -110,8 +114,10 @@ POLICIES: dict[tuple[str, str, str], Policy] = {
     ("notifier", "POST", "/ack/{token}"): Policy.SECRET,
     ("notifier", "POST", "/sms/delivery-reports"): Policy.SECRET,
     ("notifier", "GET", "/static/{path}"): Policy.PUBLIC,
-    ("telemedicine", "GET", "/consults"): Policy.PARTIES,
-    ("telemedicine", "GET", "/consults/{consult_id}"): Policy.PARTIES,
+    ("telemedicine", "GET", "/consults"): Policy.PARTIES_UNSEEN,
+    ("telemedicine", "GET", "/consults/{consult_id}"): Policy.PARTIES_UNSEEN,
+    ("telemedicine", "POST", "/consults/{consult_id}/steps"): Policy.PARTIES_UNSEEN,
+    ("telemedicine", "POST", "/consults/{consult_id}/join"): Policy.PARTIES_UNSEEN,
 }
 
 
@@ -242,6 +248,9 @@ def _request(service: str, method: str, path: str, referral: Referral, role: str
 
 async def _status(client: httpx.AsyncClient, request: dict[str, Any]) -> int:
     async with client.stream(**request) as response:  # live streams answer with headers first
+        if response.status_code == 200 and request["url"] == "/consults":
+            # A list that shows a caller nothing tells it no more than a 404 would.
+            return 404 if json.loads(await response.aread()) == [] else 200
         return response.status_code
 
 
@@ -279,6 +288,10 @@ async def test_each_route_allows_or_denies_each_kind_of_caller(
         assert status < 500
     elif policy is Policy.SECRET:
         assert 400 <= status < 500, f"{policy.value}: {role} got {status}"
+    elif policy is Policy.PARTIES_UNSEEN:
+        # An operator's key is no hospital's: the telemedicine API does not know it (401).
+        unseen = 401 if role in (ANONYMOUS, OPERATOR) else 404
+        assert status == unseen, f"{policy.value}: {role} got {status}"
     else:
         # An operator's key is no hospital's: routes for hospital systems do not know it (401).
         refused = 401 if role in (ANONYMOUS, OPERATOR) else 403

@@ -81,8 +81,8 @@ async def test_a_redelivered_message_has_no_second_effect(
             "SELECT count(*) FROM telemedicine.outbox WHERE message_key=$1",
             referral_id,
         )
-        == 2
-    )  # teleconsult-requested + the neurologist's page, once each
+        == 3
+    )  # teleconsult-requested, teleconsult-updated (paging) and the consultant's page, once each
     await asyncio.sleep(1.0)
     assert len({n.idempotency_key for n in webhook.for_referral(referral_id)}) == 2
 

@@ -144,6 +144,18 @@ def test_people_groups_and_unknowns() -> None:
     assert reached("PractitionerRole/nowhere.stroke-neurologist", "2026-11-23T09:30") == []
 
 
+def test_a_roles_backup_is_reached_by_name_whoever_is_on_call() -> None:
+    # A teleconsult nobody acknowledged pages the role's backup next (telemedicine's ladder).
+    backup = "PractitionerRole/trang-hospital.stroke-neurologist.backup"
+    assert reached(backup, "2026-11-23T09:30") == ["Practitioner/dr-chai"]
+    (recipient,) = BOOK.resolve(backup, category="teleconsult-request", at=at("2026-11-23T09:30"))
+    assert (recipient.hospital, recipient.role) == ("trang-hospital", "stroke-neurologist")
+    # A hospital without that role is reached through its team, as for any unknown role.
+    assert reached(
+        "PractitionerRole/palian-hospital.stroke-neurologist.backup", "2026-11-23T09:30"
+    ) == ["Group/palian-hospital"]
+
+
 def test_a_role_with_nobody_on_call_and_no_backup_falls_to_the_hospital_team() -> None:
     book = directory_from(
         {

@@ -251,6 +251,8 @@ def _communication_event(
             "resourceType": "Communication",
             "id": communication_id,
             "status": status,
+            # The request it answers: how its producer (e.g. telemedicine) tells its pages apart.
+            "basedOn": [{"reference": f"CommunicationRequest/{_request_resource_id(delivery)}"}],
             "about": [{"reference": f"Task/{delivery.referral_id}"}],
             # Who was reached, then whom the request named (the hospital or role) when different.
             "recipient": [
@@ -269,3 +271,9 @@ def _communication_event(
         focus=[communication],
         source_endpoint=source_endpoint,
     )
+
+
+def _request_resource_id(delivery: Delivery) -> str:
+    """The CommunicationRequest's id inside a delivery's request id ``<message id>/<request id>``,
+    with an escalation's ``#esc<n>`` removed (the ladder re-sends the same request)."""
+    return delivery.request_id.split("#")[0].rpartition("/")[2]

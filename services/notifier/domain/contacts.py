@@ -6,6 +6,8 @@ A notification names its recipients as FHIR references, resolved here:
 - ``Practitioner/<person>``: that person, on their channels in order of preference;
 - ``PractitionerRole/<hospital>.<role>``: whoever is on call for that role at that hospital now
   (the roster's shifts, in the directory's time zone), or the role's backup when nobody is;
+- ``PractitionerRole/<hospital>.<role>.backup``: that role's backup person (a teleconsult nobody
+  acknowledged pages the backup next);
 - ``Group/<hospital>``: the hospital's team group (e.g. the stroke team's LINE group);
 - ``Organization/<hospital>``: the person on call for the role the hospital pages for that kind
   of notification (``on_call``), else the hospital's own channels (a ward phone, a team group).
@@ -35,6 +37,9 @@ from services.notifier.domain.directory import (
 )
 from services.notifier.domain.model import Channel
 from shared.province_time import PROVINCE_ZONE_NAME
+
+# ``PractitionerRole/<hospital>.<role><BACKUP_SUFFIX>`` names the role's backup person.
+BACKUP_SUFFIX = ".backup"
 
 
 class ContactBook:
@@ -88,6 +93,9 @@ class ContactBook:
             return [self._person(person)] if person is not None else []
         if kind == "PractitionerRole":
             organization, _, role = identifier.partition(".")
+            if role.endswith(BACKUP_SUFFIX) and role not in self._hospital(organization).roles:
+                backup = self._backup(organization, role.removesuffix(BACKUP_SUFFIX))
+                return backup or self._team(organization)
             # A gap in the roster must not swallow an alert: the hospital's team instead.
             return self._on_call(organization, role, at=at) or self._team(organization)
         if kind == "Group":
@@ -140,6 +148,12 @@ class ContactBook:
             self._person(self._people[person], hospital=organization, role=role_name)
             for person in people
         ]
+
+    def _backup(self, organization: str, role_name: str) -> list[Recipient]:
+        role = self._hospital(organization).roles.get(role_name)
+        if role is None or role.backup is None:
+            return []
+        return [self._person(self._people[role.backup], hospital=organization, role=role_name)]
 
     def _person(self, person: Person, *, hospital: str = "", role: str = "") -> Recipient:
         return Recipient(

@@ -41,7 +41,19 @@ header (= MessageHeader.id) is the de-duplication key. The same messages can be 
 `POST /fhir/$process-message`; read and search the referrals at `/fhir/Task` (see
 `/fhir/metadata`).
 
-{REFERRAL_REQUIREMENTS}"""
+{REFERRAL_REQUIREMENTS}
+
+**Teleconsults.** The telemedicine service publishes every step of a consult on
+`fasttrack.telemedicine.events.v1` (keyed by the referral's Task id): the consult is a Task
+`partOf` the referral Task whose `businessStatus` is its stage (`paging`, `accepted`,
+`declined`, `in-video`, `recommendation-pending`, `recommended`, `cancelled`, `failed`) and whose
+`lastModified` is when the step happened; the video session is an Encounter of class `VR`. A
+hospital system answers a consult over REST on the telemedicine service, with its API key: `POST
+/consults/{{consultId}}/steps` with `{{"stage": "accepted" | "declined" | "in-video" |
+"cancelled", "reason": "...", "by": "Practitioner/<id>"}}` (the consultant hospital accepts,
+declines or starts the video; the requesting hospital cancels; a reason is required to decline
+or cancel); `GET /consults/{{consultId}}` reads it, for the two hospitals only. A consultant
+paged through the notifier accepts by acknowledging the page (its link or LINE button)."""
 
 FHIR_MESSAGE_SCHEMA: dict[str, Any] = {
     "title": "FHIR message Bundle",

@@ -13,15 +13,25 @@ from shared.fhir.models import Communication, Task
 
 
 def teleconsult_step(message: FhirMessage) -> RecordStep:
+    """A step of a teleconsult (requested, paged, accepted, video, recommended...): its stage
+    (businessStatus), why (statusReason) and who owns it now, at the step's time."""
     consult = message.focus_resource(Task)
     parent = consult.partOf[0].reference if consult and consult.partOf else None
     if consult is None or parent is None or not parent.startswith("Task/"):
-        raise InvalidRequest("teleconsult-requested needs a Task partOf the referral Task")
+        raise InvalidRequest(f"{message.event.value} needs a Task partOf the referral Task")
+    stage = consult.businessStatus.text if consult.businessStatus else None
+    reason = consult.statusReason.text if consult.statusReason else None
     return _step(
         message,
         referral_id=parent.removeprefix("Task/"),
-        occurred_at=_instant(consult.authoredOn) or datetime.now(UTC),
-        detail={"consult": str(consult.id)},
+        occurred_at=_instant(consult.lastModified or consult.authoredOn) or datetime.now(UTC),
+        detail={
+            "consult": str(consult.id),
+            "status": consult.status,
+            **({"stage": stage} if stage else {}),
+            **({"reason": reason} if reason else {}),
+            **({"owner": consult.owner.reference} if consult.owner else {}),
+        },
     )
 
 

@@ -112,7 +112,12 @@ def wire_consumers(runtime: ServiceRuntime, context: ReferralContext) -> None:
         HOSPITAL_INBOUND_TOPICS: hospital_events,
         HOSPITAL_INBOUND: hospital_events,
         TELEMEDICINE_EVENTS: {
-            EventCode.TELECONSULT_REQUESTED: handlers.record_teleconsult_requested
+            event: handlers.record_teleconsult_step
+            for event in (
+                EventCode.TELECONSULT_REQUESTED,
+                EventCode.TELECONSULT_UPDATED,
+                EventCode.TELECONSULT_RECOMMENDED,
+            )
         },
         NOTIFICATION_OUTCOMES: {
             EventCode.NOTIFICATION_SENT: handlers.record_notification_outcome,
@@ -139,4 +144,9 @@ def wire_consumers(runtime: ServiceRuntime, context: ReferralContext) -> None:
         HOSPITAL_RESPONSE_TOPICS.address,
         title=HOSPITAL_RESPONSE_TOPICS.address,
         description=HOSPITAL_RESPONSE_TOPICS.description,
+    )
+    runtime.broker.publisher(
+        TELEMEDICINE_EVENTS.name,
+        title=TELEMEDICINE_EVENTS.name,
+        description=TELEMEDICINE_EVENTS.description,
     )

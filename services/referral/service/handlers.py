@@ -183,7 +183,7 @@ async def set_availability(
     return Availability(organization_id, frozenset(unavailable))
 
 
-async def record_teleconsult_requested(connection: Connection, message: FhirMessage) -> None:
+async def record_teleconsult_step(connection: Connection, message: FhirMessage) -> None:
     await record_step(connection, step=fhir_steps.teleconsult_step(message))
 
 

@@ -1,19 +1,27 @@
-"""Teleconsult <-> FHIR R4B: a consult Task partOf the referral Task, and the neurologist's page."""
+"""Teleconsult <-> FHIR R4B: a consult Task partOf the referral Task, its steps, and the pages
+it sends through the notifier."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from typing import Any
 
 from services.telemedicine.adapters.wording import NOTICES, Notice
-from services.telemedicine.domain.model import Consult
+from services.telemedicine.domain.model import Consult, ConsultStep
 from shared.fhir import codes
 from shared.fhir.codes import EventCode, organization_reference
 from shared.fhir.envelope import FhirMessage, build_message
 from shared.fhir.ids import derived_id
-from shared.fhir.models import ServiceRequest, Task
+from shared.fhir.models import Communication, ServiceRequest, Task, get_fhir_model_class
 from shared.fhir.notifications import notification_request_message
 from shared.vocabulary.notification_categories import NotificationCategory
 from shared.vocabulary.terms import Language
+from shared.workflow.consult_state import ConsultStage
+
+VIRTUAL_ENCOUNTER = {
+    "system": "http://terminology.hl7.org/CodeSystem/v3-ActCode",
+    "code": "VR",
+    "display": "virtual",
+}
 
 
 def referral_parties(message: FhirMessage) -> tuple[str, str, str] | None:
@@ -36,39 +44,136 @@ def referral_parties(message: FhirMessage) -> tuple[str, str, str] | None:
     )
 
 
-def teleconsult_requested_message(consult: Consult, *, source_endpoint: str) -> FhirMessage:
-    task = Task.model_validate(
+def consult_task(consult: Consult, *, step: ConsultStep | None = None) -> Task:
+    """The consult as a FHIR Task: its stage as businessStatus, the step's time as
+    lastModified, the accepting consultant as owner."""
+    owner = consult.consultant or organization_reference(consult.consultant_org)
+    return Task.model_validate(
         {
             "resourceType": "Task",
             "id": consult.id,
             "status": consult.status.value,
+            "businessStatus": {"text": consult.stage.value},
+            **({"statusReason": {"text": consult.status_reason}} if consult.status_reason else {}),
             "intent": "order",
             "priority": "stat",
             "partOf": [{"reference": f"Task/{consult.referral_id}"}],
-            "authoredOn": datetime.now(UTC).isoformat(),
+            "authoredOn": consult.requested_at.isoformat(),
+            **({"lastModified": step.occurred_at.isoformat()} if step is not None else {}),
             "requester": {"reference": organization_reference(consult.requester_org)},
-            "owner": {"reference": organization_reference(consult.consultant_org)},
+            "owner": {"reference": owner},
         }
     )
+
+
+def teleconsult_requested_message(consult: Consult, *, source_endpoint: str) -> FhirMessage:
     return build_message(
         event=EventCode.TELECONSULT_REQUESTED,
         sender=organization_reference(consult.requester_org),
         destinations=[organization_reference(consult.consultant_org)],
-        focus=[task],
+        focus=[consult_task(consult)],
         source_endpoint=source_endpoint,
+        timestamp=consult.requested_at,
     )
 
 
-def neurologist_alert(consult: Consult, *, consult_url: str, source_endpoint: str) -> FhirMessage:
-    """Pages the consultant hospital's on-call neurologist; no patient data beyond the link."""
+def consult_step_message(
+    consult: Consult, *, step: ConsultStep, source_endpoint: str
+) -> FhirMessage:
+    """teleconsult-updated: one step of the consult, with its time; the video session's
+    Encounter (class VR) when the video starts."""
+    supporting = [video_encounter(consult)] if step.stage is ConsultStage.IN_VIDEO else []
+    return build_message(
+        event=EventCode.TELECONSULT_UPDATED,
+        sender=organization_reference(consult.consultant_org),
+        destinations=[
+            organization_reference(consult.requester_org),
+            organization_reference(consult.consultant_org),
+        ],
+        focus=[consult_task(consult, step=step)],
+        supporting=supporting,
+        source_endpoint=source_endpoint,
+        timestamp=step.occurred_at,
+    )
+
+
+def video_encounter(consult: Consult) -> Any:
+    encounter_model = get_fhir_model_class("Encounter")
+    return encounter_model.model_validate(
+        {
+            "resourceType": "Encounter",
+            "id": derived_id("vr-", consult.id),
+            "status": "in-progress",
+            "class": VIRTUAL_ENCOUNTER,
+            "basedOn": [{"reference": f"Task/{consult.id}"}],
+            "period": {"start": (consult.video_at or consult.requested_at).isoformat()},
+            "serviceProvider": {"reference": organization_reference(consult.consultant_org)},
+        }
+    )
+
+
+def page_request_id(consult: Consult, rung: int) -> str:
+    return derived_id(f"cp{rung}-", consult.id)
+
+
+def consultant_page(
+    consult: Consult, *, rung: int, paged: str, consult_url: str, source_endpoint: str
+) -> FhirMessage:
+    """Pages one rung of the ladder (a PractitionerRole the notifier resolves from its rosters);
+    no patient data beyond the link."""
     return notification_request_message(
-        request_id=derived_id("cr-", consult.id),
+        request_id=page_request_id(consult, rung),
         category=NotificationCategory.TELECONSULT_REQUEST,
         referral_id=consult.referral_id,
-        recipients=[consult.consultant_org],
+        recipients=[],
+        people=[paged],
         english=NOTICES[Notice.CONSULT_REQUESTED].text(Language.ENGLISH),
         thai=NOTICES[Notice.CONSULT_REQUESTED].text(Language.THAI),
         link=consult_url,
         sender=organization_reference(consult.requester_org),
         source_endpoint=source_endpoint,
     )
+
+
+def spoke_alert(
+    consult: Consult, *, notice: Notice, consult_url: str, source_endpoint: str, extra: str = ""
+) -> FhirMessage:
+    """Tells the spoke how its consult fares (the stroke lead paged, failed to connect)."""
+    return notification_request_message(
+        request_id=derived_id(f"cs-{notice.value}-", consult.id),
+        category=NotificationCategory.TIME_ALERT,
+        referral_id=consult.referral_id,
+        recipients=[consult.requester_org],
+        english=f"{NOTICES[notice].text(Language.ENGLISH)} {extra}".strip(),
+        thai=f"{NOTICES[notice].text(Language.THAI)} {extra}".strip(),
+        link=consult_url,
+        sender=organization_reference(consult.consultant_org),
+        source_endpoint=source_endpoint,
+    )
+
+
+def acknowledged_page(message: FhirMessage) -> tuple[str, str | None] | None:
+    """(the page's CommunicationRequest id, the person who acknowledged it) from the
+    notifier's notification-acknowledged; None when it answers no request."""
+    communication = message.focus_resource(Communication)
+    if communication is None:
+        return None
+    request = next(
+        (
+            str(based.reference).removeprefix("CommunicationRequest/")
+            for based in communication.basedOn or []
+            if based.reference and based.reference.startswith("CommunicationRequest/")
+        ),
+        None,
+    )
+    if request is None:
+        return None
+    person = next(
+        (
+            str(r.reference)
+            for r in communication.recipient or []
+            if r.reference and r.reference.startswith("Practitioner/")
+        ),
+        None,
+    )
+    return request, person

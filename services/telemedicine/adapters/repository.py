@@ -1,44 +1,175 @@
-"""SQL for teleconsults (schema ``telemedicine``)."""
+"""SQL for teleconsults (schema ``telemedicine``); returns domain objects only."""
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import asyncpg
 
-from services.telemedicine.domain.model import Consult
+from services.telemedicine.domain.model import Consult, ConsultStep
 from shared.db.pool import Connection
-from shared.workflow.task_state import TaskStatus
+from shared.workflow.consult_state import AWAITING_CONSULTANT, ConsultStage
+
+_AWAITING = sorted(stage.value for stage in AWAITING_CONSULTANT)
+_CONSULT = """
+    SELECT * FROM consult
+     WHERE id = $1 AND ($2::text IS NULL OR $2 IN (requester_org, consultant_org))
+"""
+_CONSULT_FOR_UPDATE = _CONSULT + " FOR UPDATE"
 
 
 async def insert_consult(connection: Connection, *, consult: Consult) -> bool:
     status: str = await connection.execute(
         """
-        INSERT INTO consult (id, referral_id, status, requester_org, consultant_org)
-        VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING
+        INSERT INTO consult (id, referral_id, status, stage, requester_org, consultant_org,
+                             requested_at, room)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING
         """,
         consult.id,
         consult.referral_id,
         consult.status.value,
+        consult.stage.value,
         consult.requester_org,
         consult.consultant_org,
+        consult.requested_at,
+        consult.room,
     )
     return status.endswith(" 1")
 
 
-async def consults_for_referral(connection: Connection, *, referral_id: str) -> list[Consult]:
-    rows = await connection.fetch("SELECT * FROM consult WHERE referral_id = $1", referral_id)
+async def save_consult(connection: Connection, *, consult: Consult) -> None:
+    await connection.execute(
+        """
+        UPDATE consult SET status = $2, stage = $3, rung = $4, next_deadline = $5,
+               consultant = $6, accepted_at = $7, video_at = $8, decided_at = $9,
+               status_reason = $10
+         WHERE id = $1
+        """,
+        consult.id,
+        consult.status.value,
+        consult.stage.value,
+        consult.rung,
+        consult.next_deadline,
+        consult.consultant,
+        consult.accepted_at,
+        consult.video_at,
+        consult.decided_at,
+        consult.status_reason,
+    )
+
+
+async def add_step(connection: Connection, *, step: ConsultStep) -> None:
+    await connection.execute(
+        """
+        INSERT INTO consult_step (consult_id, stage, rung, occurred_at, reason, actor)
+        VALUES ($1, $2, $3, $4, $5, $6)
+        """,
+        step.consult_id,
+        step.stage.value,
+        step.rung,
+        step.occurred_at,
+        step.reason,
+        step.actor,
+    )
+
+
+async def steps_of(connection: Connection, *, consult_id: str) -> list[ConsultStep]:
+    rows = await connection.fetch(
+        "SELECT * FROM consult_step WHERE consult_id = $1 ORDER BY id", consult_id
+    )
+    return [
+        ConsultStep(
+            consult_id=row["consult_id"],
+            stage=ConsultStage(row["stage"]),
+            occurred_at=row["occurred_at"],
+            rung=row["rung"],
+            reason=row["reason"],
+            actor=row["actor"],
+        )
+        for row in rows
+    ]
+
+
+async def add_page(
+    connection: Connection, *, request_id: str, consult_id: str, rung: int, paged: str, at: datetime
+) -> None:
+    await connection.execute(
+        """
+        INSERT INTO consult_page (request_id, consult_id, rung, paged, paged_at)
+        VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING
+        """,
+        request_id,
+        consult_id,
+        rung,
+        paged,
+        at,
+    )
+
+
+async def consult_paged_by(connection: Connection, *, request_id: str) -> str | None:
+    """The consult a page (CommunicationRequest id) was sent for; None when it is not ours."""
+    consult_id: str | None = await connection.fetchval(
+        "SELECT consult_id FROM consult_page WHERE request_id = $1", request_id
+    )
+    return consult_id
+
+
+async def consults_for_referral(
+    connection: Connection, *, referral_id: str, party: str
+) -> list[Consult]:
+    """The referral's consults between ``party`` and another hospital (none for a third)."""
+    rows = await connection.fetch(
+        """
+        SELECT * FROM consult
+         WHERE referral_id = $1 AND $2 IN (requester_org, consultant_org)
+        """,
+        referral_id,
+        party,
+    )
     return [_consult(row) for row in rows]
 
 
-async def get_consult(connection: Connection, *, consult_id: str) -> Consult | None:
-    row = await connection.fetchrow("SELECT * FROM consult WHERE id = $1", consult_id)
+async def get_consult(
+    connection: Connection, *, consult_id: str, party: str | None = None, for_update: bool = False
+) -> Consult | None:
+    """The consult; with ``party``, only when that hospital is one of its two (else None, as
+    if it did not exist: a third hospital learns nothing, not even that it exists)."""
+    row = await connection.fetchrow(
+        _CONSULT_FOR_UPDATE if for_update else _CONSULT,
+        consult_id,
+        party,
+    )
     return _consult(row) if row is not None else None
+
+
+async def overdue_consult_ids(connection: Connection, *, now: datetime) -> list[str]:
+    """Consults still waiting for a consultant whose rung has had its time, most overdue first."""
+    rows = await connection.fetch(
+        """
+        SELECT id FROM consult
+         WHERE next_deadline <= $1 AND stage = ANY($2::text[])
+         ORDER BY next_deadline LIMIT 100
+        """,
+        now,
+        _AWAITING,
+    )
+    return [row["id"] for row in rows]
 
 
 def _consult(row: asyncpg.Record) -> Consult:
     return Consult(
         id=row["id"],
         referral_id=row["referral_id"],
-        status=TaskStatus(row["status"]),
+        stage=ConsultStage(row["stage"]),
         requester_org=row["requester_org"],
         consultant_org=row["consultant_org"],
+        requested_at=row["requested_at"],
+        room=row["room"],
+        rung=row["rung"],
+        next_deadline=row["next_deadline"],
+        consultant=row["consultant"],
+        accepted_at=row["accepted_at"],
+        video_at=row["video_at"],
+        decided_at=row["decided_at"],
+        status_reason=row["status_reason"],
     )

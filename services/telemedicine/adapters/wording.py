@@ -12,13 +12,25 @@ from shared.vocabulary.terms import Term
 
 
 class Notice(StrEnum):
-    """What the service tells people; each is named by the event it follows."""
+    """What the service tells people; each is named by the event or step it follows."""
 
     CONSULT_REQUESTED = EventCode.TELECONSULT_REQUESTED.value
+    # To the spoke: nobody at the hub answered yet, the stroke lead is being paged.
+    STROKE_LEAD_PAGED = "stroke-lead-paged"
+    # To the spoke: nobody answered; call the hub (its number follows the text).
+    FAILED_TO_CONNECT = "failed-to-connect"
 
 
 NOTICES: Mapping[Notice, Term] = {
     Notice.CONSULT_REQUESTED: Term(
         "Telestroke consult requested.", "ขอปรึกษาแพทย์ระบบประสาททางไกล (telestroke)"
+    ),
+    Notice.STROKE_LEAD_PAGED: Term(
+        "Teleconsult not answered yet: the hub's stroke lead is being paged.",
+        "ยังไม่มีแพทย์ที่ปรึกษาตอบรับ กำลังตามหัวหน้าทีม stroke ของโรงพยาบาลแม่ข่าย",
+    ),
+    Notice.FAILED_TO_CONNECT: Term(
+        "Teleconsult failed to connect: nobody answered. Call the hub:",
+        "ติดต่อแพทย์ที่ปรึกษาทางไกลไม่สำเร็จ กรุณาโทรหาโรงพยาบาลแม่ข่าย:",
     ),
 }

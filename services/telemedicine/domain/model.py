@@ -1,10 +1,14 @@
-"""Teleconsults: a neurologist's opinion requested for a referral. Plain data, no I/O."""
+"""Teleconsults: a consultant's opinion requested for a referral. Plain data, no I/O."""
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
+from datetime import datetime
 
+from services.telemedicine.domain.video import new_room_name
 from shared.fhir.ids import derived_id
+from shared.workflow.consult_state import TASK_STATUS, ConsultStage, consult_transition
 from shared.workflow.task_state import TaskStatus
 
 
@@ -12,19 +16,91 @@ from shared.workflow.task_state import TaskStatus
 class Consult:
     id: str
     referral_id: str
-    # The teleconsult is a FHIR Task: it follows the shared Task state machine.
-    status: TaskStatus
+    # The teleconsult is a FHIR Task: its stage (shared/workflow/consult_state.py) gives its
+    # Task.status.
+    stage: ConsultStage
     requester_org: str
-    # The hub hospital whose on-call neurologist answers.
+    # The hub hospital whose on-call consultant answers.
     consultant_org: str
+    requested_at: datetime
+    # The video room's name (domain/video.py): random, nobody can guess it.
+    room: str
+    # Which rung of the escalation ladder was paged last (domain/escalation.py), and when the
+    # next one is due; None once nobody is being paged.
+    rung: int = 0
+    next_deadline: datetime | None = None
+    # The person who accepted (a Practitioner reference), and the clock of the consult.
+    consultant: str | None = None
+    accepted_at: datetime | None = None
+    video_at: datetime | None = None
+    decided_at: datetime | None = None
+    status_reason: str | None = None
+
+    @property
+    def status(self) -> TaskStatus:
+        return TASK_STATUS[self.stage]
 
     @staticmethod
-    def for_referral(*, referral_id: str, requester_org: str, consultant_org: str) -> Consult:
+    def for_referral(
+        *, referral_id: str, requester_org: str, consultant_org: str, at: datetime
+    ) -> Consult:
         # Deterministic id: the consult of a referral is the same whoever computes it.
         return Consult(
             id=derived_id("tc-", referral_id),
             referral_id=referral_id,
-            status=TaskStatus.REQUESTED,
+            stage=ConsultStage.REQUESTED,
             requester_org=requester_org,
             consultant_org=consultant_org,
+            requested_at=at,
+            room=new_room_name(),
         )
+
+    def moved_to(
+        self,
+        stage: ConsultStage,
+        *,
+        at: datetime,
+        reason: str | None = None,
+        rung: int | None = None,
+        next_deadline: datetime | None = None,
+        consultant: str | None = None,
+    ) -> Consult:
+        """The consult after one step of its workflow (refused by ``consult_transition``).
+        ``rung`` and ``next_deadline``: the ladder's rung now paged and when it has had its
+        time (paging only; any other stage stops the clock)."""
+        consult_transition(self.stage, stage, reason=reason)
+        return dataclasses.replace(
+            self,
+            stage=stage,
+            status_reason=reason,
+            rung=self.rung if rung is None else rung,
+            next_deadline=next_deadline if stage is ConsultStage.PAGING else None,
+            consultant=consultant or self.consultant,
+            accepted_at=at if stage is ConsultStage.ACCEPTED else self.accepted_at,
+            video_at=at if stage is ConsultStage.IN_VIDEO else self.video_at,
+            decided_at=at if stage is ConsultStage.RECOMMENDED else self.decided_at,
+        )
+
+
+@dataclass(frozen=True, kw_only=True)
+class ConsultStep:
+    """One step of a consult, as its timeline and its event show it."""
+
+    consult_id: str
+    stage: ConsultStage
+    occurred_at: datetime
+    rung: int
+    reason: str | None = None
+    # Who took the step: a Practitioner or Organization reference; None for the service itself.
+    actor: str | None = None
+
+
+def step_of(consult: Consult, *, at: datetime, actor: str | None = None) -> ConsultStep:
+    return ConsultStep(
+        consult_id=consult.id,
+        stage=consult.stage,
+        occurred_at=at,
+        rung=consult.rung,
+        reason=consult.status_reason,
+        actor=actor,
+    )

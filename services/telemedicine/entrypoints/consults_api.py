@@ -1,47 +1,150 @@
 """The teleconsults over REST, for the two hospitals of each (the caller authenticated with its
-API key, as on the referral API)."""
+API key, as on the referral API): read a consult, and take its steps from a hospital system
+(the consultant hospital accepts, declines or starts the video; the spoke cancels).
+
+A third hospital is kept out by the query itself: it is told 404, as for a consult that does
+not exist, and a referral's list shows it nothing."""
 
 from __future__ import annotations
 
-from typing import Any
+from datetime import UTC, datetime
+from typing import Any, Literal
 
-from fastapi import APIRouter, HTTPException
+from fastapi import APIRouter, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field, ValidationError
 
 from services.telemedicine.adapters import repository
-from services.telemedicine.domain.model import Consult
-from services.telemedicine.entrypoints.deps import ensure_party
+from services.telemedicine.domain.errors import ConsultNotFound, NotTheirStep
+from services.telemedicine.domain.model import Consult, ConsultStep
+from services.telemedicine.entrypoints.deps import ContextDep
+from services.telemedicine.service import handlers
 from shared.auth import CallerDep
 from shared.runtime import RuntimeDep
+from shared.workflow.consult_state import ConsultStage
 
 router = APIRouter()
 
+# Which of the consult's two hospitals may take each step from its system.
+_CONSULTANT_STEPS = {ConsultStage.ACCEPTED, ConsultStage.DECLINED, ConsultStage.IN_VIDEO}
+_REQUESTER_STEPS = {ConsultStage.CANCELLED}
 
-def _consult_json(consult: Consult) -> dict[str, Any]:
+
+class StepRequest(BaseModel):
+    stage: Literal["accepted", "declined", "in-video", "cancelled"]
+    # Required to decline or cancel; at most a line (it is shown on the timeline).
+    reason: str | None = Field(default=None, max_length=200)
+    # Who took the step in the hospital's system: a Practitioner reference.
+    by: str | None = Field(default=None, pattern=r"^Practitioner/[A-Za-z0-9\-\.]{1,64}$")
+
+
+def consult_json(consult: Consult, steps: list[ConsultStep] | None = None) -> dict[str, Any]:
+    def when(moment: datetime | None) -> str | None:
+        return moment.isoformat() if moment is not None else None
+
     return {
         "id": consult.id,
         "referral": consult.referral_id,
         "status": consult.status.value,
+        "stage": consult.stage.value,
+        "status_reason": consult.status_reason,
         "requester": consult.requester_org,
-        "consultant": consult.consultant_org,
+        "consultant_hospital": consult.consultant_org,
+        "consultant": consult.consultant,
+        "rung": consult.rung,
+        "requested_at": when(consult.requested_at),
+        "accepted_at": when(consult.accepted_at),
+        "video_at": when(consult.video_at),
+        "decided_at": when(consult.decided_at),
+        **(
+            {
+                "steps": [
+                    {
+                        "stage": step.stage.value,
+                        "at": when(step.occurred_at),
+                        "rung": step.rung,
+                        "reason": step.reason,
+                        "by": step.actor,
+                    }
+                    for step in steps
+                ]
+            }
+            if steps is not None
+            else {}
+        ),
     }
+
+
+async def _step_request(request: Request) -> StepRequest:
+    try:
+        return StepRequest.model_validate_json(await request.body())
+    except ValidationError as invalid:
+        raise RequestValidationError(
+            [{**error, "loc": ("body", *error["loc"])} for error in invalid.errors()]
+        ) from None
 
 
 @router.get("/consults", response_class=JSONResponse)
 async def list_consults(referral: str, runtime: RuntimeDep, caller: CallerDep) -> JSONResponse:
-    """The teleconsults of a referral, for the two hospitals of each."""
+    """The teleconsults of a referral that are between the caller's hospital and another."""
     async with runtime.pool.acquire() as connection:
-        consults = await repository.consults_for_referral(connection, referral_id=referral)
-    for consult in consults:
-        ensure_party(consult, caller)
-    return JSONResponse([_consult_json(c) for c in consults])
+        consults = await repository.consults_for_referral(
+            connection, referral_id=referral, party=caller
+        )
+    return JSONResponse([consult_json(c) for c in consults])
 
 
 @router.get("/consults/{consult_id}", response_class=JSONResponse)
 async def read_consult(consult_id: str, runtime: RuntimeDep, caller: CallerDep) -> JSONResponse:
+    """The consult and every step it took, with its time."""
     async with runtime.pool.acquire() as connection:
-        consult = await repository.get_consult(connection, consult_id=consult_id)
-    if consult is None:
-        raise HTTPException(404, f"No consult {consult_id[:80]!r}")
-    ensure_party(consult, caller)
-    return JSONResponse(_consult_json(consult))
+        consult = await repository.get_consult(connection, consult_id=consult_id, party=caller)
+        if consult is None:
+            raise ConsultNotFound(consult_id)
+        steps = await repository.steps_of(connection, consult_id=consult_id)
+    return JSONResponse(consult_json(consult, steps))
+
+
+@router.post(
+    "/consults/{consult_id}/steps",
+    response_class=JSONResponse,
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {"application/json": {"schema": StepRequest.model_json_schema()}},
+        }
+    },
+)
+async def take_step(
+    consult_id: str,
+    request: Request,
+    runtime: RuntimeDep,
+    context: ContextDep,
+    caller: CallerDep,
+) -> JSONResponse:
+    """A hospital system moves the consult on: the consultant hospital accepts, declines (the
+    next on the ladder is paged) or starts the video; the spoke cancels."""
+    async with runtime.pool.acquire() as connection, connection.transaction():
+        consult = await repository.get_consult(connection, consult_id=consult_id, party=caller)
+        if consult is None:
+            raise ConsultNotFound(consult_id)
+        # Read only now: a hospital that is not a party learns nothing, not even what to send.
+        step = await _step_request(request)
+        stage = ConsultStage(step.stage)
+        if (caller == consult.consultant_org and stage in _CONSULTANT_STEPS) or (
+            caller == consult.requester_org and stage in _REQUESTER_STEPS
+        ):
+            moved = await handlers.move(
+                connection,
+                consult_id=consult_id,
+                party=caller,
+                stage=stage,
+                reason=step.reason,
+                by=step.by,
+                context=context,
+                now=datetime.now(UTC),
+            )
+        else:
+            raise NotTheirStep(stage.value)
+    return JSONResponse(consult_json(moved))

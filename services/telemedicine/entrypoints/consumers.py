@@ -1,25 +1,37 @@
-"""Kafka entry points of the telemedicine service."""
+"""Kafka entry points of the telemedicine service: referrals that ask for a teleconsult, and
+the notifier's acknowledgements of the consult's pages."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
+from services.telemedicine.service import handlers
 from services.telemedicine.service.context import TelemedicineContext
-from services.telemedicine.service.handlers import open_consult_if_requested
 from shared.db.pool import Connection
 from shared.fhir.codes import EventCode
 from shared.fhir.envelope import FhirMessage
 from shared.messaging.consumer import FhirMessageConsumer
-from shared.messaging.topics import REFERRAL_EVENTS
+from shared.messaging.topics import NOTIFICATION_OUTCOMES, REFERRAL_EVENTS
 from shared.runtime import ServiceRuntime
 
 
 def wire_consumers(runtime: ServiceRuntime, context: TelemedicineContext) -> None:
     async def on_referral_requested(connection: Connection, message: FhirMessage) -> None:
-        await open_consult_if_requested(connection, message, context=context)
+        await handlers.open_consult_if_requested(
+            connection, message, context=context, now=datetime.now(UTC)
+        )
 
-    FhirMessageConsumer(
-        broker=runtime.broker,
-        pool=runtime.pool,
-        topic=REFERRAL_EVENTS,
-        service_name=runtime.name,
-        handlers={EventCode.REFERRAL_REQUESTED: on_referral_requested},
-    ).subscribe()
+    async def on_acknowledged(connection: Connection, message: FhirMessage) -> None:
+        await handlers.acknowledge_page(connection, message, context=context, now=datetime.now(UTC))
+
+    for topic, topic_handlers in (
+        (REFERRAL_EVENTS, {EventCode.REFERRAL_REQUESTED: on_referral_requested}),
+        (NOTIFICATION_OUTCOMES, {EventCode.NOTIFICATION_ACKNOWLEDGED: on_acknowledged}),
+    ):
+        FhirMessageConsumer(
+            broker=runtime.broker,
+            pool=runtime.pool,
+            topic=topic,
+            service_name=runtime.name,
+            handlers=topic_handlers,
+        ).subscribe()

@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from services.telemedicine.domain.escalation import EscalationLadder
 
 
 @dataclass(frozen=True)
 class TelemedicineContext:
-    """Where the service's messages come from and where clinicians open a consult."""
+    """Where the service's messages come from, where clinicians open a consult, whom the
+    escalation ladder pages and which number the spoke is told to call when nobody answers."""
 
     source_endpoint: str
     public_url: str
+    ladder: EscalationLadder
+    hub_phones: Mapping[str, str] = field(default_factory=dict)
 
     def consult_url(self, consult_id: str) -> str:
         return f"{self.public_url.rstrip('/')}/consults/{consult_id}"

@@ -1,26 +1,37 @@
-"""Use cases of the telemedicine service."""
+"""Use cases of the telemedicine service: a consult opened, paged up the ladder, accepted or
+declined, on video, cancelled or failed. Each step is saved with its time, and its event goes
+out through the outbox in the same transaction."""
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from services.telemedicine.adapters import fhir_mapping, repository
-from services.telemedicine.domain.model import Consult
+from services.telemedicine.adapters.wording import Notice
+from services.telemedicine.domain.errors import ConsultNotFound
+from services.telemedicine.domain.escalation import LAST_RUNG, Rung
+from services.telemedicine.domain.model import Consult, step_of
 from services.telemedicine.service.context import TelemedicineContext
 from shared.db.pool import Connection
 from shared.fhir.envelope import FhirMessage
 from shared.messaging.outbox import add_to_outbox
 from shared.messaging.topics import NOTIFICATION_REQUESTS, TELEMEDICINE_EVENTS
+from shared.workflow.consult_state import AWAITING_CONSULTANT, ConsultStage
+
+S = ConsultStage
 
 
 async def open_consult_if_requested(
-    connection: Connection, message: FhirMessage, *, context: TelemedicineContext
+    connection: Connection, message: FhirMessage, *, context: TelemedicineContext, now: datetime
 ) -> Consult | None:
-    """On referral-requested: opens a teleconsult when the referral asks for one."""
+    """On referral-requested: opens a teleconsult when the referral asks for one, and pages the
+    consultant hospital's on-call consultant."""
     parties = fhir_mapping.referral_parties(message)
     if parties is None:
         return None
     referral_id, requester_org, owner_org = parties
     consult = Consult.for_referral(
-        referral_id=referral_id, requester_org=requester_org, consultant_org=owner_org
+        referral_id=referral_id, requester_org=requester_org, consultant_org=owner_org, at=now
     )
     if not await repository.insert_consult(connection, consult=consult):
         return None  # already open (the same referral announced twice)
@@ -32,14 +43,212 @@ async def open_consult_if_requested(
             consult, source_endpoint=context.source_endpoint
         ),
     )
-    await add_to_outbox(
+    return await page(connection, consult, rung=Rung.ON_CALL, context=context, now=now)
+
+
+async def page(
+    connection: Connection,
+    consult: Consult,
+    *,
+    rung: int,
+    context: TelemedicineContext,
+    now: datetime,
+    reason: str | None = None,
+) -> Consult:
+    """Pages ``rung`` of the ladder through the notifier; the consult is paging until the
+    rung's deadline. The stroke lead's rung also alerts the spoke."""
+    paged = context.ladder.paged(rung, hub=consult.consultant_org)
+    consult = consult.moved_to(
+        S.PAGING,
+        at=now,
+        reason=reason,
+        rung=rung,
+        next_deadline=context.ladder.deadline(
+            rung, hub=consult.consultant_org, requested_at=consult.requested_at
+        ),
+    )
+    await record(connection, consult, at=now, context=context)
+    request_id = fhir_mapping.page_request_id(consult, rung)
+    await repository.add_page(
+        connection, request_id=request_id, consult_id=consult.id, rung=rung, paged=paged, at=now
+    )
+    await _notify(
         connection,
-        topic=NOTIFICATION_REQUESTS,
-        key=referral_id,
-        message=fhir_mapping.neurologist_alert(
+        consult,
+        fhir_mapping.consultant_page(
             consult,
+            rung=rung,
+            paged=paged,
             consult_url=context.consult_url(consult.id),
             source_endpoint=context.source_endpoint,
         ),
     )
+    if rung == Rung.STROKE_LEAD:
+        await _alert_spoke(connection, consult, Notice.STROKE_LEAD_PAGED, context=context)
     return consult
+
+
+async def record(
+    connection: Connection,
+    consult: Consult,
+    *,
+    at: datetime,
+    context: TelemedicineContext,
+    actor: str | None = None,
+) -> None:
+    """Saves the consult's new stage and its step, and queues the step's event."""
+    step = step_of(consult, at=at, actor=actor)
+    await repository.save_consult(connection, consult=consult)
+    await repository.add_step(connection, step=step)
+    await add_to_outbox(
+        connection,
+        topic=TELEMEDICINE_EVENTS,
+        key=consult.referral_id,
+        message=fhir_mapping.consult_step_message(
+            consult, step=step, source_endpoint=context.source_endpoint
+        ),
+    )
+
+
+async def escalate_if_overdue(
+    connection: Connection, *, consult_id: str, context: TelemedicineContext, now: datetime
+) -> Consult | None:
+    """The rung paged last had its time: page the next one, or fail to connect after the last.
+    None when the consult was answered meanwhile (checked under the row's lock)."""
+    consult = await repository.get_consult(connection, consult_id=consult_id, for_update=True)
+    if (
+        consult is None
+        or consult.stage not in AWAITING_CONSULTANT
+        or consult.next_deadline is None
+        or consult.next_deadline > now
+    ):
+        return None
+    unanswered = context.ladder.unanswered_reason(consult.rung, hub=consult.consultant_org)
+    if consult.rung >= LAST_RUNG:
+        return await fail_to_connect(
+            connection, consult, reason=unanswered, context=context, now=now
+        )
+    return await page(
+        connection, consult, rung=consult.rung + 1, context=context, now=now, reason=unanswered
+    )
+
+
+async def fail_to_connect(
+    connection: Connection,
+    consult: Consult,
+    *,
+    reason: str,
+    context: TelemedicineContext,
+    now: datetime,
+) -> Consult:
+    phone = context.hub_phones.get(consult.consultant_org, "")
+    consult = consult.moved_to(S.FAILED, at=now, reason=f"failed to connect: {reason}")
+    await record(connection, consult, at=now, context=context)
+    await _alert_spoke(connection, consult, Notice.FAILED_TO_CONNECT, context=context, extra=phone)
+    return consult
+
+
+async def acknowledge_page(
+    connection: Connection, message: FhirMessage, *, context: TelemedicineContext, now: datetime
+) -> Consult | None:
+    """The notifier reports a page acknowledged: the person who did accepts the consult (a
+    later acknowledgement, once someone accepted, changes nothing)."""
+    acknowledged = fhir_mapping.acknowledged_page(message)
+    if acknowledged is None:
+        return None
+    request_id, person = acknowledged
+    consult_id = await repository.consult_paged_by(connection, request_id=request_id)
+    if consult_id is None:
+        return None  # a page another service sent
+    consult = await repository.get_consult(connection, consult_id=consult_id, for_update=True)
+    if consult is None or consult.stage not in AWAITING_CONSULTANT:
+        return None
+    return await accept(connection, consult, consultant=person, context=context, now=now)
+
+
+async def accept(
+    connection: Connection,
+    consult: Consult,
+    *,
+    consultant: str | None,
+    context: TelemedicineContext,
+    now: datetime,
+) -> Consult:
+    consult = consult.moved_to(S.ACCEPTED, at=now, consultant=consultant)
+    await record(connection, consult, at=now, context=context, actor=consultant)
+    return consult
+
+
+async def decline(
+    connection: Connection,
+    consult: Consult,
+    *,
+    reason: str,
+    by: str | None,
+    context: TelemedicineContext,
+    now: datetime,
+) -> Consult:
+    """The person paged declines: the next on the ladder is paged at once (or, after the last,
+    the consult fails to connect)."""
+    declined = consult.moved_to(S.DECLINED, at=now, reason=reason)
+    await record(connection, declined, at=now, context=context, actor=by)
+    if declined.rung >= LAST_RUNG:
+        return await fail_to_connect(
+            connection, declined, reason=f"declined: {reason}", context=context, now=now
+        )
+    return await page(connection, declined, rung=declined.rung + 1, context=context, now=now)
+
+
+async def move(
+    connection: Connection,
+    *,
+    consult_id: str,
+    party: str,
+    stage: ConsultStage,
+    reason: str | None,
+    by: str | None,
+    context: TelemedicineContext,
+    now: datetime,
+) -> Consult:
+    """A step asked for by one of the consult's hospitals (accept, decline, video, cancel)."""
+    consult = await repository.get_consult(
+        connection, consult_id=consult_id, party=party, for_update=True
+    )
+    if consult is None:
+        raise ConsultNotFound(consult_id)
+    if stage is S.ACCEPTED:
+        return await accept(connection, consult, consultant=by, context=context, now=now)
+    if stage is S.DECLINED:
+        return await decline(
+            connection, consult, reason=reason or "", by=by, context=context, now=now
+        )
+    moved = consult.moved_to(stage, at=now, reason=reason)
+    await record(connection, moved, at=now, context=context, actor=by)
+    return moved
+
+
+async def _notify(connection: Connection, consult: Consult, message: FhirMessage) -> None:
+    await add_to_outbox(
+        connection, topic=NOTIFICATION_REQUESTS, key=consult.referral_id, message=message
+    )
+
+
+async def _alert_spoke(
+    connection: Connection,
+    consult: Consult,
+    notice: Notice,
+    *,
+    context: TelemedicineContext,
+    extra: str = "",
+) -> None:
+    await _notify(
+        connection,
+        consult,
+        fhir_mapping.spoke_alert(
+            consult,
+            notice=notice,
+            consult_url=context.consult_url(consult.id),
+            source_endpoint=context.source_endpoint,
+            extra=extra,
+        ),
+    )

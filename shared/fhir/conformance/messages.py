@@ -49,6 +49,22 @@ FOCUS: Mapping[EventCode, tuple[str, str | None, int, str, str]] = {
         "1",
         "the teleconsult Task, partOf the referral",
     ),
+    E.TELECONSULT_UPDATED: (
+        "Task",
+        TASK.url,
+        1,
+        "1",
+        "the teleconsult Task, partOf the referral, its stage as businessStatus (paging, "
+        "accepted, in-video, ...), statusReason when declined, cancelled or failed",
+    ),
+    E.TELECONSULT_RECOMMENDED: (
+        "Task",
+        TASK.url,
+        1,
+        "1",
+        "the teleconsult Task (completed); ClinicalImpression (the decision), Observations "
+        "(NIHSS, glucose, blood pressure, weight), Communication (the advice as text)",
+    ),
     E.NOTIFICATION_REQUESTED: (
         "CommunicationRequest",
         NOTIFICATION_REQUEST.url,

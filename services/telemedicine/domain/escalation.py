@@ -1,0 +1,53 @@
+"""The escalation ladder of a consult nobody acknowledges (a local choice, configurable):
+the on-call consultant, then the role's backup, then the hub's stroke lead (and the spoke is
+alerted), then the consult fails to connect and the spoke is given the hub's phone number.
+Deadlines count from the request, so a decline moves up the ladder at once without giving the
+next rung more time than the ladder allows. Plain rules, no I/O."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from enum import IntEnum
+
+
+class Rung(IntEnum):
+    ON_CALL = 0
+    BACKUP = 1
+    STROKE_LEAD = 2
+
+
+LAST_RUNG = Rung.STROKE_LEAD
+
+
+@dataclass(frozen=True)
+class EscalationLadder:
+    consultant_role: str
+    stroke_lead_role: str
+    backup_after: timedelta
+    stroke_lead_after: timedelta
+    fail_after: timedelta
+    # Hubs that run their own times: hub -> (backup, stroke lead, fail), from the request.
+    by_hub: Mapping[str, tuple[timedelta, timedelta, timedelta]] = field(default_factory=dict)
+
+    def waits(self, hub: str) -> tuple[timedelta, timedelta, timedelta]:
+        return self.by_hub.get(hub, (self.backup_after, self.stroke_lead_after, self.fail_after))
+
+    def deadline(self, rung: int, *, hub: str, requested_at: datetime) -> datetime:
+        """When the rung paged has had its time: the next rung, or failure, is then due."""
+        return requested_at + self.waits(hub)[min(rung, LAST_RUNG)]
+
+    def paged(self, rung: int, *, hub: str) -> str:
+        """Whom a rung pages, as the notifier's directory names them."""
+        if rung == Rung.ON_CALL:
+            return f"PractitionerRole/{hub}.{self.consultant_role}"
+        if rung == Rung.BACKUP:
+            return f"PractitionerRole/{hub}.{self.consultant_role}.backup"
+        return f"PractitionerRole/{hub}.{self.stroke_lead_role}"
+
+    def unanswered_reason(self, rung: int, *, hub: str) -> str:
+        waited = self.waits(hub)[min(rung, LAST_RUNG)]
+        seconds = waited.total_seconds()
+        amount = f"{seconds / 60:g} min" if seconds >= 60 else f"{seconds:g} s"
+        return f"no acknowledgement {amount} after the request"

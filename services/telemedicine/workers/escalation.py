@@ -1,0 +1,44 @@
+"""The escalation ladder's clock: pages the next rung (the backup, the stroke lead) of a
+consult nobody acknowledged in time, then fails it to connect. One transaction per consult,
+under its row lock, so an acknowledgement arriving at the same moment wins or waits."""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+
+import asyncpg
+from opentelemetry.instrumentation.utils import suppress_instrumentation
+
+from services.telemedicine.adapters import repository
+from services.telemedicine.service import handlers
+from services.telemedicine.service.context import TelemedicineContext
+from shared.workers import PeriodicTask
+
+log = logging.getLogger(__name__)
+
+
+class ConsultEscalation(PeriodicTask):
+    name = "consult-escalation"
+
+    def __init__(
+        self, *, pool: asyncpg.Pool, context: TelemedicineContext, poll_interval_s: float
+    ) -> None:
+        super().__init__(poll_interval_s=poll_interval_s)
+        self._pool = pool
+        self._context = context
+
+    async def tick(self) -> None:
+        now = datetime.now(UTC)
+        async with self._pool.acquire() as connection:
+            with suppress_instrumentation():  # polled every few seconds: no trace of its own
+                overdue = await repository.overdue_consult_ids(connection, now=now)
+        for consult_id in overdue:
+            try:
+                async with self._pool.acquire() as connection, connection.transaction():
+                    await handlers.escalate_if_overdue(
+                        connection, consult_id=consult_id, context=self._context, now=now
+                    )
+            except Exception:
+                # One consult that cannot move on must not hold back the others behind it.
+                log.exception("escalating consult %s failed", consult_id)
