@@ -6,11 +6,12 @@ from datetime import timedelta
 
 from fastapi import FastAPI
 
+from services.telemedicine.adapters.recommendation_store import PURGE_RECOMMENDATIONS
 from services.telemedicine.adapters.video_tokens import VideoTokens
 from services.telemedicine.config import SERVICE_NAME, TelemedicineSettings
 from services.telemedicine.container import TelemedicineContainer
 from services.telemedicine.domain.escalation import EscalationLadder
-from services.telemedicine.entrypoints import consults_api, video_api
+from services.telemedicine.entrypoints import consults_api, recommendation_api, video_api
 from services.telemedicine.entrypoints.consumers import wire_consumers
 from services.telemedicine.service.context import TelemedicineContext
 from services.telemedicine.workers.escalation import ConsultEscalation
@@ -35,11 +36,13 @@ def create_app(settings: TelemedicineSettings | None = None) -> FastAPI:
             },
         ),
         hub_phones=dict(settings.telemedicine_hub_phones),
+        tenecteplase_hospitals=frozenset(settings.telemedicine_tenecteplase_hospitals),
     )
 
     def wire(runtime: ServiceRuntime) -> TelemedicineContainer:
-        # What it keeps of a patient is in the messages it sent (the outbox): nothing else.
-        runtime.workers.append(purge_job(runtime.pool, settings, ()))
+        # What it keeps of a patient: the messages it sent (the outbox) and the signed
+        # recommendations' findings; the consults' ids, stages and times stay for the figures.
+        runtime.workers.append(purge_job(runtime.pool, settings, (PURGE_RECOMMENDATIONS,)))
         runtime.workers.append(
             ConsultEscalation(
                 pool=runtime.pool,
@@ -61,7 +64,7 @@ def create_app(settings: TelemedicineSettings | None = None) -> FastAPI:
     return create_service_app(
         name=SERVICE_NAME,
         settings=settings,
-        routers=[consults_api.router, video_api.router],
+        routers=[consults_api.router, video_api.router, recommendation_api.router],
         wire=wire,
         title="Fast Track telemedicine service",
     )

@@ -33,6 +33,9 @@ class TelemedicineSettings(PlatformSettings):
     # The phone number the spoke is advised to call when a consult fails to connect, by hub
     # (JSON in FT_TELEMEDICINE_HUB_PHONES: {"<organization id>": "<phone>"}).
     telemedicine_hub_phones: dict[str, str] = Field(default_factory=dict)
+    # Hospitals whose formulary has tenecteplase (JSON list in FT_TELEMEDICINE_TENECTEPLASE_
+    # HOSPITALS); every hospital that gives thrombolysis has alteplase.
+    telemedicine_tenecteplase_hospitals: list[str] = Field(default_factory=list)
     # The self-hosted Jitsi Meet: its base URL, and the JWT app id and secret it shares with us.
     telemedicine_video_base_url: str = "https://meet.fasttrack.example"
     telemedicine_video_app_id: str = "fasttrack"

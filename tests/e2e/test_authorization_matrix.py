@@ -118,6 +118,8 @@ POLICIES: dict[tuple[str, str, str], Policy] = {
     ("telemedicine", "GET", "/consults/{consult_id}"): Policy.PARTIES_UNSEEN,
     ("telemedicine", "POST", "/consults/{consult_id}/steps"): Policy.PARTIES_UNSEEN,
     ("telemedicine", "POST", "/consults/{consult_id}/join"): Policy.PARTIES_UNSEEN,
+    ("telemedicine", "POST", "/consults/{consult_id}/recommendations"): Policy.PARTIES_UNSEEN,
+    ("telemedicine", "GET", "/consults/{consult_id}/recommendations"): Policy.PARTIES_UNSEEN,
 }
 
 

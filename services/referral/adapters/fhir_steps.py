@@ -31,8 +31,34 @@ def teleconsult_step(message: FhirMessage) -> RecordStep:
             **({"stage": stage} if stage else {}),
             **({"reason": reason} if reason else {}),
             **({"owner": consult.owner.reference} if consult.owner else {}),
+            # A signed recommendation's decision (teleconsult-recommended): thrombolysis, drug,
+            # dose, thrombectomy transfer and centre, version, who signed.
+            **({"recommendation": _outputs(consult)} if consult.output else {}),
         },
     )
+
+
+def _outputs(task: Task) -> dict[str, object]:
+    outputs: dict[str, object] = {}
+    for output in task.output or []:
+        name = output.type.text if output.type and output.type.text else None
+        if name is None:
+            continue
+        if output.valueReference is not None:
+            outputs[name] = output.valueReference.reference
+        elif output.valueQuantity is not None:
+            outputs[name] = f"{output.valueQuantity.value} {output.valueQuantity.unit}"
+        else:
+            value = next(
+                (
+                    getattr(output, field)
+                    for field in ("valueString", "valueBoolean", "valueInteger")
+                    if getattr(output, field) is not None
+                ),
+                None,
+            )
+            outputs[name] = value
+    return outputs
 
 
 def notification_outcome_step(message: FhirMessage) -> RecordStep:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from services.telemedicine.domain.dose import Thrombolytic
 from services.telemedicine.domain.escalation import EscalationLadder
 
 
@@ -17,6 +18,14 @@ class TelemedicineContext:
     public_url: str
     ladder: EscalationLadder
     hub_phones: Mapping[str, str] = field(default_factory=dict)
+    # Hospitals whose formulary has tenecteplase (every hospital that lyses has alteplase).
+    tenecteplase_hospitals: frozenset[str] = frozenset()
+
+    def formulary(self, hospital: str) -> frozenset[Thrombolytic]:
+        """The thrombolytics a hospital can give."""
+        if hospital in self.tenecteplase_hospitals:
+            return frozenset(Thrombolytic)
+        return frozenset({Thrombolytic.ALTEPLASE})
 
     def consult_url(self, consult_id: str) -> str:
         return f"{self.public_url.rstrip('/')}/consults/{consult_id}"
