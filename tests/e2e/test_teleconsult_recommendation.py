@@ -5,6 +5,7 @@ read or sign it."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import httpx
@@ -12,6 +13,7 @@ import pytest
 
 from services.telemedicine.domain.recommendation import NIHSS_ITEMS
 from services.telemedicine.domain.thrombolysis_checklist import CHECKLIST, INCLUSIONS
+from tests.e2e.clinical_updates import a_day_of_its_own, clinical_update, encounter
 from tests.e2e.harness import SERVICE_PORTS, ServiceProcesses
 from tests.support import as_hospital, eventually, referral_bundle
 
@@ -47,8 +49,19 @@ def _recommendation(**changes: Any) -> dict[str, Any]:
 async def test_a_signed_recommendation_reaches_the_timeline_and_a_give_with_an_exclusion_does_not(
     referral_api: httpx.AsyncClient, services: ServiceProcesses
 ) -> None:
+    # A day of its own for the KPI row: stroke and door-in that day, the consult paged today.
+    day = await a_day_of_its_own(referral_api, (SPOKE,))
     bundle, referral_id, _ = referral_bundle(teleconsult=True)
+    for entry in bundle["entry"]:
+        resource = entry["resource"]
+        if resource["id"].startswith("lkw-"):
+            resource["effectiveDateTime"] = day.isoformat()
+        if resource["resourceType"] == "Task":
+            resource["authoredOn"] = (day + timedelta(minutes=50)).isoformat()
     sent = await referral_api.post("/fhir/$process-message", json=bundle, headers=FHIR_JSON)
+    assert sent.status_code == 200, sent.text
+    door_in = clinical_update(referral_id, SPOKE, HUB, encounter(start=day + timedelta(minutes=30)))
+    sent = await referral_api.post("/fhir/$process-message", json=door_in, headers=FHIR_JSON)
     assert sent.status_code == 200, sent.text
     async with httpx.AsyncClient(base_url=TELEMEDICINE_URL, headers=as_hospital(HUB)) as hub:
 
@@ -144,3 +157,11 @@ async def test_a_signed_recommendation_reaches_the_timeline_and_a_give_with_an_e
     assert decisions[1]["thrombolysis"] == "do-not-give"
     assert decisions[1]["thrombectomy-transfer"] is True
     assert decisions[1]["target-centre"] == "Organization/songkhla-hospital"
+
+    # The spoke's KPI row has the consult's times: paged decades after that door-in (late),
+    # acknowledged within minutes; no video (advice without it), so no video intervals.
+    month = f"{day.year}-{day.month:02d}"
+    (row,) = (await referral_api.get("/reports/kpi", params={"month": month})).json()
+    assert (row["consult_count"], row["door_to_consult_request_le_15_pct"]) == (1, 0.0)
+    assert 0 <= row["consult_request_to_ack_median_min"] < 10
+    assert row["consult_ack_to_video_median_min"] is None

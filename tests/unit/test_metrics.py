@@ -11,6 +11,7 @@ import pytest
 from services.referral.adapters.wording import alert_text
 from services.referral.domain.alerts import Alert, AlertCode, due_alerts, next_alert_at
 from services.referral.domain.clock import Milestone, TimeSource, bangkok_month
+from services.referral.domain.consult_times import CONSULT_COLUMNS
 from services.referral.domain.kpi import (
     KPI_COLUMNS,
     HospitalOutcome,
@@ -468,6 +469,8 @@ OUTCOMES = [
 ]
 NOTHING = {"dtn_uncertain_count": 0, "dido_uncertain_count": 0, "lkw_uncertain_count": 0}
 NO_DEVICE = {"door_to_device_count": 0, "door_to_device_median_min": None}
+# No teleconsult in these outcomes (tests/unit/test_consult_times.py has them).
+NO_CONSULT: dict[str, object] = {"consult_count": 0} | dict.fromkeys(CONSULT_COLUMNS[1:])
 EXPECTED_ROWS: list[dict[str, object]] = [
     {
         "hospital_id": "hosp-a",
@@ -487,6 +490,7 @@ EXPECTED_ROWS: list[dict[str, object]] = [
         "door_to_ct_median_min": 22.0,
         **NO_DEVICE,
         **NOTHING,
+        **NO_CONSULT,
     },
     {
         "hospital_id": "hosp-a",
@@ -506,6 +510,7 @@ EXPECTED_ROWS: list[dict[str, object]] = [
         "door_to_ct_median_min": None,
         **NO_DEVICE,
         **NOTHING,
+        **NO_CONSULT,
     },
     {
         "hospital_id": "hosp-b",
@@ -525,6 +530,7 @@ EXPECTED_ROWS: list[dict[str, object]] = [
         "door_to_ct_median_min": 30.0,
         **NO_DEVICE,
         **NOTHING,
+        **NO_CONSULT,
     },
 ]
 
@@ -545,9 +551,9 @@ def test_kpi_csv_gives_shares_as_percentages() -> None:
     lines = text.splitlines()
     assert lines[0] == ",".join(KPI_COLUMNS)
     assert lines[1] == (
-        "hosp-a,2026-10,4,3,66.7,33.3,33.3,50.0,0,3,66.7,33.3,100.0,0,3,66.7,22.0,0,,0"
+        "hosp-a,2026-10,4,3,66.7,33.3,33.3,50.0,0,3,66.7,33.3,100.0,0,3,66.7,22.0,0,,0,0,,,,,"
     )
-    assert lines[2] == "hosp-a,2026-11,1,1,100.0,100.0,0.0,40.0,0,0,,,,0,0,,,0,,0"
+    assert lines[2] == "hosp-a,2026-11,1,1,100.0,100.0,0.0,40.0,0,0,,,,0,0,,,0,,0,0,,,,,"
     parsed = list(csv.DictReader(io.StringIO(text)))
     assert [(r["hospital_id"], r["month"]) for r in parsed] == [
         ("hosp-a", "2026-10"),

@@ -14,7 +14,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from services.referral.domain.clock import Clock, Milestone, bangkok_month
+from services.referral.domain.consult_times import CONSULT_COLUMNS, consult_columns, consult_metrics
 from services.referral.domain.metrics import Metric, compute_metrics
+from services.referral.domain.model import TimelineEntry
 from shared.vocabulary.milestones import MilestoneCode
 
 M = MilestoneCode
@@ -44,9 +46,12 @@ FIRST_HOSPITAL_METRICS = {
 RECEIVING_HOSPITAL_METRICS = {"door-to-needle": "hub-door-to-needle"}
 
 
-def outcomes_of(milestones: Iterable[Milestone]) -> list[HospitalOutcome]:
+def outcomes_of(
+    milestones: Iterable[Milestone], consult_steps: Iterable[TimelineEntry] = ()
+) -> list[HospitalOutcome]:
     """The patient's outcome at each hospital it came through (first, then receiving); a
-    hospital without its door-in time cannot be placed in a month and is left out."""
+    hospital without its door-in time cannot be placed in a month and is left out. The
+    teleconsult's times (``consult_steps``, from the timeline) count for the first hospital."""
     known = list(milestones)
     clock = Clock(known)
     metrics = compute_metrics(known)
@@ -64,6 +69,8 @@ def outcomes_of(milestones: Iterable[Milestone]) -> list[HospitalOutcome]:
         device = metrics.get("door-to-device")
         if device is not None and device.hospital == hospital:
             own["door-to-device"] = device
+        if door_code is M.DOOR_IN_FIRST:
+            own.update(consult_metrics(door=door, steps=consult_steps, hospital=hospital))
         found.append(HospitalOutcome(hospital, bangkok_month(door.occurred_at), own, lkw_uncertain))
     return found
 
@@ -89,6 +96,7 @@ KPI_COLUMNS: tuple[str, ...] = (
     "door_to_device_count",
     "door_to_device_median_min",
     "lkw_uncertain_count",
+    *CONSULT_COLUMNS,
 )
 
 
@@ -140,6 +148,7 @@ def kpi_report(outcomes: Iterable[HospitalOutcome]) -> list[dict[str, object]]:
                 "door_to_device_count": len(device),
                 "door_to_device_median_min": _median([m.minutes for m in device]),
                 "lkw_uncertain_count": sum(o.lkw_uncertain for o in group),
+                **consult_columns(o.metrics for o in group),
             }
         )
     return rows

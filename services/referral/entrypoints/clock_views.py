@@ -139,8 +139,11 @@ async def kpi(
     async with runtime.pool.acquire() as connection:
         for clock_id in await clock_repository.clocks_of(connection, organization_id=caller):
             milestones = await patient_milestones(connection, referral_id=clock_id)
+            steps = await repository.timeline(connection, referral_id=clock_id)
             with contextlib.suppress(ValueError):  # two times contradict: not countable
-                outcomes.extend(o for o in outcomes_of(milestones) if o.hospital_id == caller)
+                outcomes.extend(
+                    o for o in outcomes_of(milestones, steps) if o.hospital_id == caller
+                )
     rows = [r for r in kpi_report(outcomes) if month is None or r["month"] == month]
     if format == "csv":
         return Response(kpi_csv(rows), media_type="text/csv; charset=utf-8")

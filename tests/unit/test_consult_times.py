@@ -1,0 +1,114 @@
+"""The teleconsult's times in the KPI report, from the steps on the referral's timeline:
+door-to-request (target 15 min), request-to-acknowledgement, acknowledgement-to-video and
+video-to-decision, counted for the spoke; a step that never came leaves its interval out."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+import pytest
+
+from services.referral.domain.clock import Milestone
+from services.referral.domain.consult_times import consult_metrics
+from services.referral.domain.kpi import kpi_report, outcomes_of
+from services.referral.domain.model import TimelineEntry
+from shared.province_time import PROVINCE_ZONE
+from shared.vocabulary.milestones import MilestoneCode
+
+DOOR = datetime(2026, 3, 10, 9, 0, tzinfo=PROVINCE_ZONE)
+SPOKE = "sikao-hospital"
+
+
+def at(minutes: float) -> datetime:
+    return DOOR + timedelta(minutes=minutes)
+
+
+def step(event: str, minutes: float, stage: str | None = None) -> TimelineEntry:
+    detail: dict[str, Any] = {"consult": "tc-1", **({"stage": stage} if stage else {})}
+    return TimelineEntry(
+        event_code=event,
+        occurred_at=at(minutes),
+        recorded_at=at(minutes),
+        source="Organization/x",
+        detail=detail,
+    )
+
+
+def door(uncertain: bool = False) -> Milestone:
+    return Milestone(MilestoneCode.DOOR_IN_FIRST, DOOR, DOOR, uncertain=uncertain, hospital=SPOKE)
+
+
+WHOLE = [
+    step("teleconsult-requested", 12, "requested"),
+    step("teleconsult-updated", 12, "paging"),
+    step("teleconsult-updated", 17, "paging"),  # escalated: not an acknowledgement
+    step("teleconsult-updated", 18, "accepted"),
+    step("teleconsult-updated", 21, "in-video"),
+    step("teleconsult-recommended", 33, "recommended"),
+    step("teleconsult-recommended", 40, "recommended"),  # an amendment: not the decision
+]
+CASES: list[tuple[str, list[TimelineEntry], dict[str, int]]] = [
+    (
+        "the whole consult",
+        WHOLE,
+        {
+            "door-to-consult-request": 12,
+            "consult-request-to-acknowledgement": 6,
+            "consult-acknowledgement-to-video": 3,
+            "consult-video-to-decision": 12,
+        },
+    ),
+    (
+        "paged late, nobody answered",
+        [step("teleconsult-requested", 19)],
+        {"door-to-consult-request": 19},
+    ),
+    (
+        "advice by telephone, no video",
+        [
+            step("teleconsult-requested", 5),
+            step("teleconsult-updated", 7, "accepted"),
+            step("teleconsult-recommended", 20),
+        ],
+        {"door-to-consult-request": 5, "consult-request-to-acknowledgement": 2},
+    ),
+    ("no consult", [step("referral-accepted", 5)], {}),
+]
+
+
+@pytest.mark.parametrize(("case", "steps", "expected"), CASES, ids=[c[0] for c in CASES])
+def test_each_interval_comes_from_the_first_time_of_its_steps(
+    case: str, steps: list[TimelineEntry], expected: dict[str, int]
+) -> None:
+    found = consult_metrics(door=door(), steps=steps, hospital=SPOKE)
+    assert {code: metric.minutes for code, metric in found.items()} == expected
+    assert all(metric.hospital == SPOKE for metric in found.values())
+
+
+def test_door_to_request_is_met_within_15_minutes_and_uncertain_with_the_door() -> None:
+    on_time = consult_metrics(door=door(), steps=WHOLE[:1], hospital=SPOKE)
+    late = consult_metrics(
+        door=door(uncertain=True), steps=[step("teleconsult-requested", 16)], hospital=SPOKE
+    )
+    assert on_time["door-to-consult-request"].met is True
+    assert late["door-to-consult-request"].met is False
+    assert late["door-to-consult-request"].uncertain is True
+
+
+def test_the_kpi_report_shows_the_spokes_consult_medians() -> None:
+    outcomes = [
+        *outcomes_of([door()], WHOLE),
+        *outcomes_of([door()], [step("teleconsult-requested", 19)]),
+        *outcomes_of([door()], []),
+    ]
+    (row,) = kpi_report(outcomes)
+    assert (row["hospital_id"], row["patients"]) == (SPOKE, 3)
+    assert {column: value for column, value in row.items() if "consult" in column} == {
+        "consult_count": 2,
+        "door_to_consult_request_le_15_pct": 50.0,
+        "door_to_consult_request_median_min": 15.5,
+        "consult_request_to_ack_median_min": 6.0,
+        "consult_ack_to_video_median_min": 3.0,
+        "consult_video_to_decision_median_min": 12.0,
+    }
