@@ -11,14 +11,13 @@ from datetime import UTC, datetime
 from typing import Any, Literal
 
 from fastapi import APIRouter, Request
-from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, Field
 
 from services.telemedicine.adapters import repository
 from services.telemedicine.domain.errors import ConsultNotFound, NotTheirStep
 from services.telemedicine.domain.model import Consult, ConsultStep
-from services.telemedicine.entrypoints.deps import ContextDep
+from services.telemedicine.entrypoints.deps import ContextDep, json_body_schema, read_body
 from services.telemedicine.service import handlers
 from shared.auth import CallerDep
 from shared.runtime import RuntimeDep
@@ -76,15 +75,6 @@ def consult_json(consult: Consult, steps: list[ConsultStep] | None = None) -> di
     }
 
 
-async def _step_request(request: Request) -> StepRequest:
-    try:
-        return StepRequest.model_validate_json(await request.body())
-    except ValidationError as invalid:
-        raise RequestValidationError(
-            [{**error, "loc": ("body", *error["loc"])} for error in invalid.errors()]
-        ) from None
-
-
 @router.get("/consults", response_class=JSONResponse)
 async def list_consults(referral: str, runtime: RuntimeDep, caller: CallerDep) -> JSONResponse:
     """The teleconsults of a referral that are between the caller's hospital and another."""
@@ -109,12 +99,7 @@ async def read_consult(consult_id: str, runtime: RuntimeDep, caller: CallerDep) 
 @router.post(
     "/consults/{consult_id}/steps",
     response_class=JSONResponse,
-    openapi_extra={
-        "requestBody": {
-            "required": True,
-            "content": {"application/json": {"schema": StepRequest.model_json_schema()}},
-        }
-    },
+    openapi_extra=json_body_schema(StepRequest),
 )
 async def take_step(
     consult_id: str,
@@ -129,8 +114,7 @@ async def take_step(
         consult = await repository.get_consult(connection, consult_id=consult_id, party=caller)
         if consult is None:
             raise ConsultNotFound(consult_id)
-        # Read only now: a hospital that is not a party learns nothing, not even what to send.
-        step = await _step_request(request)
+        step = await read_body(request, StepRequest)
         stage = ConsultStage(step.stage)
         if (caller == consult.consultant_org and stage in _CONSULTANT_STEPS) or (
             caller == consult.requester_org and stage in _REQUESTER_STEPS

@@ -3,9 +3,11 @@ modules import this module, never one another."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any, TypeVar
 
-from fastapi import Depends
+from fastapi import Depends, Request
+from fastapi.exceptions import RequestValidationError
+from pydantic import BaseModel, ValidationError
 
 from services.telemedicine.adapters.video_tokens import VideoTokens
 from services.telemedicine.container import TelemedicineContainer
@@ -29,3 +31,28 @@ def get_video_tokens(container: TelemedicineContainerDep) -> VideoTokens:
 
 
 VideoTokensDep = Annotated[VideoTokens, Depends(get_video_tokens)]
+
+
+Body = TypeVar("Body", bound=BaseModel)
+
+
+def json_body_schema(model: type[BaseModel]) -> dict[str, Any]:
+    """``openapi_extra`` for a route that reads its JSON body itself (``read_body``)."""
+    return {
+        "requestBody": {
+            "required": True,
+            "content": {"application/json": {"schema": model.model_json_schema()}},
+        }
+    }
+
+
+async def read_body(request: Request, model: type[Body]) -> Body:
+    """The JSON body, read only once the route has found the consult is the caller's: a
+    hospital that is not one of its two learns nothing, not even what it would have to send.
+    A wrong body is answered as FastAPI answers one (422, each problem named)."""
+    try:
+        return model.model_validate_json(await request.body())
+    except ValidationError as invalid:
+        raise RequestValidationError(
+            [{**error, "loc": ("body", *error["loc"])} for error in invalid.errors()]
+        ) from None

@@ -9,9 +9,8 @@ from decimal import Decimal
 from typing import Literal
 
 from fastapi import APIRouter, Request
-from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, Field
 
 from services.telemedicine.adapters import recommendation_store, repository
 from services.telemedicine.adapters.recommendation_json import recommendation_json
@@ -25,7 +24,7 @@ from services.telemedicine.domain.recommendation import (
     recommend,
 )
 from services.telemedicine.domain.thrombolysis_checklist import Answer
-from services.telemedicine.entrypoints.deps import ContextDep
+from services.telemedicine.entrypoints.deps import ContextDep, json_body_schema, read_body
 from services.telemedicine.service import recommendations
 from shared.auth import CallerDep
 from shared.runtime import RuntimeDep
@@ -95,24 +94,10 @@ def _recommendation(
     )
 
 
-async def _read(request: Request) -> RecommendationIn:
-    try:
-        return RecommendationIn.model_validate_json(await request.body())
-    except ValidationError as invalid:
-        raise RequestValidationError(
-            [{**error, "loc": ("body", *error["loc"])} for error in invalid.errors()]
-        ) from None
-
-
 @router.post(
     "/consults/{consult_id}/recommendations",
     response_class=JSONResponse,
-    openapi_extra={
-        "requestBody": {
-            "required": True,
-            "content": {"application/json": {"schema": RecommendationIn.model_json_schema()}},
-        }
-    },
+    openapi_extra=json_body_schema(RecommendationIn),
 )
 async def sign_recommendation(
     consult_id: str,
@@ -129,7 +114,7 @@ async def sign_recommendation(
         consult = await repository.get_consult(connection, consult_id=consult_id, party=caller)
         if consult is None:
             raise ConsultNotFound(consult_id)
-        body = await _read(request)
+        body = await read_body(request, RecommendationIn)
         signed = await recommendations.sign(
             connection,
             consult_id=consult_id,
