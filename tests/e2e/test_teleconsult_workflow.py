@@ -7,7 +7,7 @@ reaches the referral's timeline; a third hospital cannot read the consult."""
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -15,6 +15,7 @@ import jwt
 import pytest
 
 from services.telemedicine.config import DEVELOPMENT_VIDEO_SECRET
+from tests.e2e.clinical_updates import clinical_update, encounter
 from tests.e2e.harness import (
     BACKUP_PHONE,
     KANTANG_LADDER_S,
@@ -239,3 +240,26 @@ async def _as_future(value: list[dict[str, Any]]) -> list[dict[str, Any]]:
 async def _at_least(probe: Any, count: int) -> list[str] | None:
     found: list[str] = await probe
     return found if len(found) >= count else None
+
+
+async def test_the_spoke_is_alerted_when_the_consultant_was_paged_more_than_15_min_after_door_in(
+    referral_api: httpx.AsyncClient, webhook: WebhookReceiver, services: ServiceProcesses
+) -> None:
+    referral_id = await _ask_teleconsult(referral_api, "trang-hospital")
+    await _consult(referral_id)
+    # The spoke's system reports its door-in: 20 minutes before the consult was asked for.
+    door_in = datetime.now(UTC) - timedelta(minutes=20)
+    update = clinical_update(referral_id, SPOKE, "trang-hospital", encounter(start=door_in))
+    sent = await referral_api.post("/fhir/$process-message", json=update, headers=FHIR_JSON)
+    assert sent.status_code == 200, sent.text
+
+    async def alert() -> list[str] | None:
+        texts = [n.body["text"] for n in webhook.for_referral(referral_id)]
+        return [t for t in texts if "consult-requested-late" in t] or None
+
+    (text,) = await eventually(alert, what="the late-page alert to the spoke")
+    assert "paged more than 15 min after door-in" in text
+    timeline = (await referral_api.get(f"/referrals/{referral_id}")).json()["timeline"]
+    assert [e["detail"]["alert"] for e in timeline if e["event"] == "time-critical-alert"] == [
+        "consult-requested-late"
+    ]

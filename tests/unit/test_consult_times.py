@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from services.referral.domain.alerts import AlertCode, due_alerts
 from services.referral.domain.clock import Milestone
 from services.referral.domain.consult_times import consult_metrics
 from services.referral.domain.kpi import kpi_report, outcomes_of
@@ -112,3 +113,17 @@ def test_the_kpi_report_shows_the_spokes_consult_medians() -> None:
         "consult_ack_to_video_median_min": 3.0,
         "consult_video_to_decision_median_min": 12.0,
     }
+
+
+@pytest.mark.parametrize(
+    ("requested_after_min", "alerted"), [(None, False), (10, False), (15, False), (16, True)]
+)
+def test_the_spoke_is_alerted_when_the_consult_came_more_than_15_minutes_after_door_in(
+    requested_after_min: int | None, alerted: bool
+) -> None:
+    requested = at(requested_after_min) if requested_after_min is not None else None
+    due = due_alerts([door()], now=at(30), consult_requested_at=requested)
+    late = [a for a in due if a.code is AlertCode.CONSULT_REQUESTED_LATE]
+    assert bool(late) is alerted
+    if late:
+        assert late[0].due_at == late[0].breach_at == at(15)

@@ -59,6 +59,12 @@ EXPECTED: dict[tuple[AlertCode, Language], str] = {
     f"Not arrived at the receiving hospital by the ETA, {WHEN_EN}.",
     (A.LATER_THAN_ETA, TH): "แจ้งเตือนเวลาวิกฤต: ผู้ป่วยมาถึงช้ากว่าเวลาที่คาดไว้ "
     f"ยังไม่ถึงโรงพยาบาลปลายทางภายในเวลาที่คาดไว้ {WHEN_TH}",
+    (A.CONSULT_REQUESTED_LATE, EN): "Time-critical alert (consult-requested-late): Teleconsult "
+    "requested late. The consultant was paged more than 15 min after door-in (15 min at "
+    f"{WHEN_EN}); page first, before the CT.",
+    (A.CONSULT_REQUESTED_LATE, TH): "แจ้งเตือนเวลาวิกฤต: ขอปรึกษาแพทย์ทางไกลช้า "
+    f"ขอปรึกษาแพทย์ทางไกลหลังผู้ป่วยมาถึงเกิน 15 นาที (ครบ 15 นาทีเมื่อ {WHEN_TH}) "
+    "ควรขอปรึกษาก่อนทำ CT",
 }
 REFERRAL = Referral(
     id="r-1",
@@ -110,9 +116,9 @@ def test_a_thai_alert_carries_no_english_code_and_an_estimated_time_says_so(
         assert estimated != thai
 
 
-def test_the_six_alerts_read_as_four_different_things_in_thai() -> None:
+def test_the_seven_alerts_read_as_five_different_things_in_thai() -> None:
     titles = {render(ALERT_WORDING[code].title, TH) for code in AlertCode}
-    assert len(titles) == 4  # the two LKW alerts and the two DIDO alerts share a title
+    assert len(titles) == 5  # the two LKW alerts and the two DIDO alerts share a title
 
 
 def _both_languages(term: Term) -> bool:

@@ -115,6 +115,11 @@ _LATE = Term(
     "Not arrived at the receiving hospital by the ETA, {at}.",
     "ยังไม่ถึงโรงพยาบาลปลายทางภายในเวลาที่คาดไว้ {at}",
 )
+_CONSULT_LATE = Term(
+    "The consultant was paged more than 15 min after door-in (15 min at {at}); page first, "
+    "before the CT.",
+    "ขอปรึกษาแพทย์ทางไกลหลังผู้ป่วยมาถึงเกิน 15 นาที (ครบ 15 นาทีเมื่อ {at}) ควรขอปรึกษาก่อนทำ CT",
+)
 A = AlertCode
 ALERT_WORDING: Mapping[AlertCode, AlertWording] = {
     A.LKW_3H30: _LYSIS,
@@ -130,6 +135,11 @@ ALERT_WORDING: Mapping[AlertCode, AlertWording] = {
         title=Term("Patient later than the ETA", "ผู้ป่วยมาถึงช้ากว่าเวลาที่คาดไว้"),
         text=_LATE,
         estimated=_LATE,
+    ),
+    A.CONSULT_REQUESTED_LATE: AlertWording(
+        title=Term("Teleconsult requested late", "ขอปรึกษาแพทย์ทางไกลช้า"),
+        text=_CONSULT_LATE,
+        estimated=_CONSULT_LATE,
     ),
 }
 # Every time-critical alert, whatever its code: the category's own words, then the alert's.

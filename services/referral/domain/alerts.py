@@ -23,6 +23,8 @@ class AlertCode(StrEnum):
     DIDO_120 = "dido-approaching-120"
     REFERRAL_NOT_ACCEPTED = "referral-not-accepted"
     LATER_THAN_ETA = "later-than-eta"
+    # The teleconsult was asked for more than 15 min after door-in (docs/clinical-metrics.md).
+    CONSULT_REQUESTED_LATE = "consult-requested-late"
 
 
 @dataclass(frozen=True)
@@ -45,10 +47,16 @@ DIDO_LIMITS: tuple[tuple[AlertCode, timedelta], ...] = (
     (AlertCode.DIDO_120, timedelta(minutes=120)),
 )
 DIDO_WARNING_LEAD = timedelta(minutes=15)
+# Paging the consultant later than this after door-in went with eight times the odds of missing
+# a door-to-needle of 60 min: the spoke is told.
+CONSULT_REQUEST_TARGET = timedelta(minutes=15)
 
 
 def _pending(
-    milestones: Collection[Milestone], accept_by: datetime | None, eta: datetime | None
+    milestones: Collection[Milestone],
+    accept_by: datetime | None,
+    eta: datetime | None,
+    consult_requested_at: datetime | None = None,
 ) -> list[Alert]:
     """Every alert still to come or overdue, ignoring what was already sent."""
     got = Clock(milestones).latest  # a needle anywhere ends the thrombolysis alerts
@@ -71,6 +79,11 @@ def _pending(
     if eta is not None and M.DOOR_IN_RECEIVING not in got:
         require_aware("eta", eta)
         out.append(Alert(AlertCode.LATER_THAN_ETA, eta, False, eta))
+    if door is not None and consult_requested_at is not None:
+        require_aware("consult_requested_at", consult_requested_at)
+        target = door.occurred_at + CONSULT_REQUEST_TARGET
+        if consult_requested_at > target:
+            out.append(Alert(AlertCode.CONSULT_REQUESTED_LATE, target, door.doubtful, target))
     return out
 
 
@@ -81,12 +94,13 @@ def due_alerts(
     accept_by: datetime | None = None,
     eta: datetime | None = None,
     already_sent: Collection[AlertCode] = (),
+    consult_requested_at: datetime | None = None,
 ) -> list[Alert]:
     """Alerts due by ``now`` and not sent yet, earliest first."""
     require_aware("now", now)
     due = [
         alert
-        for alert in _pending(list(milestones), accept_by, eta)
+        for alert in _pending(list(milestones), accept_by, eta, consult_requested_at)
         if alert.due_at <= now and alert.code not in already_sent
     ]
     return sorted(due, key=lambda alert: (alert.due_at, alert.code.value))

@@ -106,13 +106,20 @@ def refusal_responder(context: ReferralContext) -> RefusalHandler:
     return refuse
 
 
+def teleconsult_step_handler(context: ReferralContext) -> MessageHandler:
+    async def handle(connection: Connection, message: FhirMessage) -> None:
+        await handlers.record_teleconsult_step(connection, message, context=context)
+
+    return handle
+
+
 def wire_consumers(runtime: ServiceRuntime, context: ReferralContext) -> None:
     hospital_events = {event: hospital_message_handler(context) for event in EventCode}
     subscriptions: dict[Topic | PerHospitalTopics, dict[EventCode, MessageHandler]] = {
         HOSPITAL_INBOUND_TOPICS: hospital_events,
         HOSPITAL_INBOUND: hospital_events,
         TELEMEDICINE_EVENTS: {
-            event: handlers.record_teleconsult_step
+            event: teleconsult_step_handler(context)
             for event in (
                 EventCode.TELECONSULT_REQUESTED,
                 EventCode.TELECONSULT_UPDATED,

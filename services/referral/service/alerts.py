@@ -42,7 +42,11 @@ DIDO_ALERT_WINDOW = (
 
 def recipients(referral: Referral, alert: Alert) -> list[str]:
     """Who must act: the sending hospital for its door-out, both for the treatment windows."""
-    if alert.code in (AlertCode.DIDO_APPROACHING, AlertCode.DIDO_120):
+    if alert.code in (
+        AlertCode.DIDO_APPROACHING,
+        AlertCode.DIDO_120,
+        AlertCode.CONSULT_REQUESTED_LATE,
+    ):
         return [referral.requester_org]
     return [referral.owner_org, referral.requester_org]
 
@@ -60,6 +64,7 @@ async def raise_due_alerts(
         now=now,
         accept_by=referral.accept_by if referral.status in AWAITING_ANSWER else None,
         already_sent=already,
+        consult_requested_at=await _consult_requested_at(connection, referral_id=referral.id),
     )
     raised = []
     for alert in due:
@@ -93,6 +98,18 @@ async def raise_due_alerts(
             ),
         )
     return raised
+
+
+async def _consult_requested_at(connection: Connection, *, referral_id: str) -> datetime | None:
+    """When telemedicine says the referral's teleconsult was requested, if it has."""
+    return next(
+        (
+            step.occurred_at
+            for step in await repository.timeline(connection, referral_id=referral_id)
+            if step.event_code == EventCode.TELECONSULT_REQUESTED.value
+        ),
+        None,
+    )
 
 
 async def referrals_with_alerts_in_reach(connection: Connection, *, now: datetime) -> list[str]:

@@ -23,7 +23,7 @@ from services.referral.domain.errors import (
 )
 from services.referral.domain.milestone_naming import milestones_of
 from services.referral.domain.model import Availability, Referral
-from services.referral.service import rerouting
+from services.referral.service import alerts, rerouting
 from services.referral.service.context import ReferralContext
 from services.referral.service.intake import request_referral
 from services.referral.service.patient_clock import record_milestones
@@ -34,6 +34,7 @@ from shared.fhir.envelope import FhirMessage
 from shared.messaging.outbox import add_to_outbox
 from shared.messaging.topics import NOTIFICATION_REQUESTS, REFERRAL_EVENTS
 from shared.vocabulary.capabilities import StrokeCapability
+from shared.vocabulary.milestones import MilestoneCode
 from shared.workflow.task_state import TaskStatus
 
 
@@ -90,6 +91,13 @@ async def change_referral(
     await record_milestones(
         connection, referral_id=referral.id, reported_by=change.sender_org, milestones=milestones
     )
+    if referral.teleconsult_requested and any(
+        code == MilestoneCode.DOOR_IN_FIRST for code, _ in milestones
+    ):
+        # The door-in may show the consultant was paged late (door-to-request > 15 min).
+        await alerts.raise_due_alerts(
+            connection, referral=referral, context=context, now=datetime.now(UTC)
+        )
     detail: dict[str, object] = {
         "status": new_status.value,
         **({"reason": change.status_reason} if change.status_reason else {}),
@@ -183,8 +191,16 @@ async def set_availability(
     return Availability(organization_id, frozenset(unavailable))
 
 
-async def record_teleconsult_step(connection: Connection, message: FhirMessage) -> None:
-    await record_step(connection, step=fhir_steps.teleconsult_step(message))
+async def record_teleconsult_step(
+    connection: Connection, message: FhirMessage, *, context: ReferralContext
+) -> None:
+    step = fhir_steps.teleconsult_step(message)
+    await record_step(connection, step=step)
+    if step.event is EventCode.TELECONSULT_REQUESTED:
+        # Paged more than 15 min after a door-in already known: the spoke is alerted now.
+        await alerts.raise_due_alerts_of(
+            connection, referral_id=step.referral_id, context=context, now=datetime.now(UTC)
+        )
 
 
 async def record_notification_outcome(connection: Connection, message: FhirMessage) -> None:
