@@ -43,17 +43,20 @@ header (= MessageHeader.id) is the de-duplication key. The same messages can be 
 
 {REFERRAL_REQUIREMENTS}
 
-**Teleconsults.** The telemedicine service publishes every step of a consult on
-`fasttrack.telemedicine.events.v1` (keyed by the referral's Task id): the consult is a Task
-`partOf` the referral Task whose `businessStatus` is its stage (`paging`, `accepted`,
+**Teleconsults.** A referral asks for one with a ServiceRequest of category `teleconsult`. Its
+steps travel between the network's services on an internal topic (hospital systems have no
+access to it, as to the other internal topics) and reach the referral's timeline: the consult is
+a Task `partOf` the referral Task whose `businessStatus` is its stage (`paging`, `accepted`,
 `declined`, `in-video`, `recommendation-pending`, `recommended`, `cancelled`, `failed`) and whose
-`lastModified` is when the step happened; the video session is an Encounter of class `VR`. A
-hospital system answers a consult over REST on the telemedicine service, with its API key: `POST
+`lastModified` is when the step happened; the video session is an Encounter of class `VR`; the
+signed recommendation carries its decision in `Task.output`. A hospital system answers and reads
+a consult over REST on the telemedicine service, with its API key: `POST
 /consults/{{consultId}}/steps` with `{{"stage": "accepted" | "declined" | "in-video" |
 "cancelled", "reason": "...", "by": "Practitioner/<id>"}}` (the consultant hospital accepts,
 declines or starts the video; the requesting hospital cancels; a reason is required to decline
-or cancel); `GET /consults/{{consultId}}` reads it, for the two hospitals only. A consultant
-paged through the notifier accepts by acknowledging the page (its link or LINE button)."""
+or cancel), `POST /consults/{{consultId}}/recommendations` to sign the recommendation, `GET
+/consults/{{consultId}}` to read it, for the two hospitals only. A consultant paged through the
+notifier accepts by acknowledging the page (its link or LINE button)."""
 
 FHIR_MESSAGE_SCHEMA: dict[str, Any] = {
     "title": "FHIR message Bundle",

@@ -152,8 +152,3 @@ def wire_consumers(runtime: ServiceRuntime, context: ReferralContext) -> None:
         title=HOSPITAL_RESPONSE_TOPICS.address,
         description=HOSPITAL_RESPONSE_TOPICS.description,
     )
-    runtime.broker.publisher(
-        TELEMEDICINE_EVENTS.name,
-        title=TELEMEDICINE_EVENTS.name,
-        description=TELEMEDICINE_EVENTS.description,
-    )

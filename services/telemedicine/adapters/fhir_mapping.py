@@ -3,6 +3,7 @@ it sends through the notifier."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from services.telemedicine.adapters.wording import NOTICES, Notice
@@ -24,8 +25,17 @@ VIRTUAL_ENCOUNTER = {
 }
 
 
-def referral_parties(message: FhirMessage) -> tuple[str, str, str] | None:
-    """(referral id, requester org, owner org) when the referral asks for a teleconsult."""
+@dataclass(frozen=True)
+class ReferralParties:
+    referral_id: str
+    requester_org: str
+    owner_org: str
+    # The referral Task's ``for`` (a Patient reference), when it names one.
+    patient: str | None
+
+
+def referral_parties(message: FhirMessage) -> ReferralParties | None:
+    """Who a referral that asks for a teleconsult is between, and for which patient."""
     task = message.focus_resource(Task)
     if task is None or task.requester is None or task.owner is None:
         return None
@@ -37,10 +47,12 @@ def referral_parties(message: FhirMessage) -> tuple[str, str, str] | None:
     )
     if not wants_teleconsult:
         return None
-    return (
-        str(task.id),
-        str(task.requester.reference).removeprefix("Organization/"),
-        str(task.owner.reference).removeprefix("Organization/"),
+    patient = task.for_fhir.reference if task.for_fhir is not None else None
+    return ReferralParties(
+        referral_id=str(task.id),
+        requester_org=str(task.requester.reference).removeprefix("Organization/"),
+        owner_org=str(task.owner.reference).removeprefix("Organization/"),
+        patient=str(patient) if patient else None,
     )
 
 
@@ -105,7 +117,7 @@ def video_encounter(consult: Consult) -> Any:
             "id": derived_id("vr-", consult.id),
             "status": "in-progress",
             "class": VIRTUAL_ENCOUNTER,
-            "basedOn": [{"reference": f"Task/{consult.id}"}],
+            **({"subject": {"reference": consult.patient}} if consult.patient else {}),
             "period": {"start": (consult.video_at or consult.requested_at).isoformat()},
             "serviceProvider": {"reference": organization_reference(consult.consultant_org)},
         }

@@ -82,6 +82,7 @@ def _observations(consult: Consult, recommendation: Recommendation) -> list[Any]
         "status": "final" if recommendation.version == 1 else "amended",
         "effectiveDateTime": recommendation.signed_at.isoformat(),
         "performer": [{"reference": recommendation.signed_by}],
+        **({"subject": {"reference": consult.patient}} if consult.patient else {}),
         "basedOn": [{"reference": f"ServiceRequest/{derived_id('sr-', consult.referral_id)}"}],
     }
 

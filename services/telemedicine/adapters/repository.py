@@ -22,8 +22,8 @@ async def insert_consult(connection: Connection, *, consult: Consult) -> bool:
     status: str = await connection.execute(
         """
         INSERT INTO consult (id, referral_id, status, stage, requester_org, consultant_org,
-                             requested_at, room)
-        VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING
+                             requested_at, room, patient)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT DO NOTHING
         """,
         consult.id,
         consult.referral_id,
@@ -33,6 +33,7 @@ async def insert_consult(connection: Connection, *, consult: Consult) -> bool:
         consult.consultant_org,
         consult.requested_at,
         consult.room,
+        consult.patient,
     )
     return status.endswith(" 1")
 
@@ -165,6 +166,7 @@ def _consult(row: asyncpg.Record) -> Consult:
         consultant_org=row["consultant_org"],
         requested_at=row["requested_at"],
         room=row["room"],
+        patient=row["patient"],
         rung=row["rung"],
         next_deadline=row["next_deadline"],
         consultant=row["consultant"],

@@ -25,6 +25,8 @@ class Consult:
     requested_at: datetime
     # The video room's name (domain/video.py): random, nobody can guess it.
     room: str
+    # The patient (a Patient reference from the referral), for the recommendation's findings.
+    patient: str | None = None
     # Which rung of the escalation ladder was paged last (domain/escalation.py), and when the
     # next one is due; None once nobody is being paged.
     rung: int = 0
@@ -42,7 +44,12 @@ class Consult:
 
     @staticmethod
     def for_referral(
-        *, referral_id: str, requester_org: str, consultant_org: str, at: datetime
+        *,
+        referral_id: str,
+        requester_org: str,
+        consultant_org: str,
+        at: datetime,
+        patient: str | None = None,
     ) -> Consult:
         # Deterministic id: the consult of a referral is the same whoever computes it.
         return Consult(
@@ -53,6 +60,7 @@ class Consult:
             consultant_org=consultant_org,
             requested_at=at,
             room=new_room_name(),
+            patient=patient,
         )
 
     def moved_to(

@@ -29,9 +29,13 @@ async def open_consult_if_requested(
     parties = fhir_mapping.referral_parties(message)
     if parties is None:
         return None
-    referral_id, requester_org, owner_org = parties
+    referral_id = parties.referral_id
     consult = Consult.for_referral(
-        referral_id=referral_id, requester_org=requester_org, consultant_org=owner_org, at=now
+        referral_id=referral_id,
+        requester_org=parties.requester_org,
+        consultant_org=parties.owner_org,
+        at=now,
+        patient=parties.patient,
     )
     if not await repository.insert_consult(connection, consult=consult):
         return None  # already open (the same referral announced twice)
