@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from pathlib import Path
 
 from fastapi import FastAPI
 
@@ -11,10 +12,16 @@ from services.telemedicine.adapters.video_tokens import VideoTokens
 from services.telemedicine.config import SERVICE_NAME, TelemedicineSettings
 from services.telemedicine.container import TelemedicineContainer
 from services.telemedicine.domain.escalation import EscalationLadder
-from services.telemedicine.entrypoints import consults_api, recommendation_api, video_api
+from services.telemedicine.entrypoints import (
+    consult_pages,
+    consults_api,
+    recommendation_api,
+    video_api,
+)
 from services.telemedicine.entrypoints.consumers import wire_consumers
 from services.telemedicine.service.context import TelemedicineContext
 from services.telemedicine.workers.escalation import ConsultEscalation
+from shared.pages import page_templates
 from shared.retention import purge_job
 from shared.runtime import ServiceRuntime, create_service_app
 
@@ -59,12 +66,18 @@ def create_app(settings: TelemedicineSettings | None = None) -> FastAPI:
                 secret=settings.telemedicine_video_secret,
                 lifetime=timedelta(seconds=settings.telemedicine_video_token_ttl_s),
             ),
+            pages=page_templates(Path(__file__).parent / "templates"),
         )
 
     return create_service_app(
         name=SERVICE_NAME,
         settings=settings,
-        routers=[consults_api.router, video_api.router, recommendation_api.router],
+        routers=[
+            consults_api.router,
+            video_api.router,
+            recommendation_api.router,
+            consult_pages.router,
+        ],
         wire=wire,
         title="Fast Track telemedicine service",
     )

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from fastapi.templating import Jinja2Templates
+
 from services.telemedicine.adapters.video_tokens import VideoTokens
 from services.telemedicine.service.context import TelemedicineContext
 
@@ -13,3 +15,5 @@ from services.telemedicine.service.context import TelemedicineContext
 class TelemedicineContainer:
     context: TelemedicineContext
     video_tokens: VideoTokens
+    # The consult pages' templates (entrypoints/consult_pages.py).
+    pages: Jinja2Templates

@@ -120,6 +120,18 @@ POLICIES: dict[tuple[str, str, str], Policy] = {
     ("telemedicine", "POST", "/consults/{consult_id}/join"): Policy.PARTIES_UNSEEN,
     ("telemedicine", "POST", "/consults/{consult_id}/recommendations"): Policy.PARTIES_UNSEEN,
     ("telemedicine", "GET", "/consults/{consult_id}/recommendations"): Policy.PARTIES_UNSEEN,
+    # The consult pages take the web app's signed identity (tests/e2e/test_consult_pages.py),
+    # never an API key.
+    **{
+        ("telemedicine", method, f"/app/consults{path}"): Policy.SECRET
+        for method, path in (
+            ("GET", "/"),
+            ("GET", "/{consult_id}"),
+            ("POST", "/{consult_id}/steps"),
+            ("POST", "/{consult_id}/join"),
+            ("POST", "/{consult_id}/recommendations"),
+        )
+    },
 }
 
 

@@ -175,3 +175,15 @@ def _consult(row: asyncpg.Record) -> Consult:
         decided_at=row["decided_at"],
         status_reason=row["status_reason"],
     )
+
+
+async def consults_of_hospital(connection: Connection, *, hospital: str) -> list[Consult]:
+    """The latest consults the hospital asked for or answers (a page's list), newest first."""
+    rows = await connection.fetch(
+        """
+        SELECT * FROM consult WHERE $1 IN (requester_org, consultant_org)
+         ORDER BY requested_at DESC LIMIT 100
+        """,
+        hospital,
+    )
+    return [_consult(row) for row in rows]

@@ -7,6 +7,7 @@ from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Request
 from fastapi.exceptions import RequestValidationError
+from fastapi.templating import Jinja2Templates
 from pydantic import BaseModel, ValidationError
 
 from services.telemedicine.adapters.video_tokens import VideoTokens
@@ -24,6 +25,13 @@ def get_context(container: TelemedicineContainerDep) -> TelemedicineContext:
 
 
 ContextDep = Annotated[TelemedicineContext, Depends(get_context)]
+
+
+def get_pages(container: TelemedicineContainerDep) -> Jinja2Templates:
+    return container.pages
+
+
+PagesDep = Annotated[Jinja2Templates, Depends(get_pages)]
 
 
 def get_video_tokens(container: TelemedicineContainerDep) -> VideoTokens:

@@ -1,0 +1,260 @@
+"""The consult pages of the clinicians' web app, under /app/consults/ (the deployment's proxy
+brings them under the web app's origin and vouches for the signed-in person with a signed
+identity, shared/web_identity.py): the hospital's queue (consults to answer, consults asked)
+and the consult page (its steps, the video room, the recommendation and its form).
+
+A person sees only their own hospital's consults (the query itself: another's is 404). The
+forms post with the web app's session cookie (SameSite=Lax: a form on another site cannot send
+it, so a forged post comes without an identity); a doctor of the consultant hospital accepts,
+declines, starts the video and signs; the spoke's clinicians may cancel before the video."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from pydantic import ValidationError
+
+from services.telemedicine.adapters import recommendation_store, repository
+from services.telemedicine.adapters.page_wording import words
+from services.telemedicine.adapters.recommendation_input import (
+    RecommendationIn,
+    to_recommendation,
+)
+from services.telemedicine.domain.errors import ConsultNotFound, NotTheirStep
+from services.telemedicine.domain.model import Consult
+from services.telemedicine.domain.recommendation import NIHSS_ITEMS
+from services.telemedicine.domain.thrombolysis_checklist import CHECKLIST
+from services.telemedicine.domain.video import JOINABLE, Participant
+from services.telemedicine.entrypoints.deps import ContextDep, PagesDep, VideoTokensDep
+from services.telemedicine.service import handlers, recommendations
+from shared.db.pool import Connection
+from shared.errors import DomainError
+from shared.province_time import PROVINCE_ZONE
+from shared.runtime import RuntimeDep
+from shared.web_identity import PersonIdentity, PersonIdentityDep
+from shared.workflow.consult_state import AWAITING_CONSULTANT, CONSULT_TERMINAL, ConsultStage
+
+router = APIRouter(prefix="/app/consults", include_in_schema=False)
+S = ConsultStage
+DOCTOR = "doctor"
+_SIGNABLE = frozenset({S.ACCEPTED, S.IN_VIDEO, S.RECOMMENDATION_PENDING, S.RECOMMENDED})
+_CANCELLABLE = frozenset({S.REQUESTED, S.PAGING, S.DECLINED, S.ACCEPTED})
+
+
+@router.get("/", response_class=HTMLResponse)
+async def queue(
+    request: Request, runtime: RuntimeDep, pages: PagesDep, person: PersonIdentityDep
+) -> Response:
+    """The hospital's consults: those it answers and has not finished, and those it asked."""
+    async with runtime.pool.acquire() as connection:
+        consults = await repository.consults_of_hospital(connection, hospital=person.hospital_id)
+    hospital = person.hospital_id
+    return pages.TemplateResponse(
+        request,
+        "queue.html",
+        {
+            **_words(person),
+            "to_answer": [
+                c
+                for c in consults
+                if c.consultant_org == hospital and c.stage not in CONSULT_TERMINAL
+            ],
+            "asked": [c for c in consults if c.requester_org == hospital],
+        },
+    )
+
+
+@router.get("/{consult_id}", response_class=HTMLResponse)
+async def consult_page(
+    consult_id: str,
+    request: Request,
+    runtime: RuntimeDep,
+    pages: PagesDep,
+    person: PersonIdentityDep,
+) -> Response:
+    async with runtime.pool.acquire() as connection:
+        return await _page(connection, request, pages, person, consult_id=consult_id)
+
+
+@router.post("/{consult_id}/steps")
+async def take_step(
+    consult_id: str,
+    request: Request,
+    runtime: RuntimeDep,
+    context: ContextDep,
+    person: PersonIdentityDep,
+) -> Response:
+    """A button of the page: accept, decline (with a reason), start the video, cancel."""
+    form = await request.form()
+    stage = ConsultStage(str(form.get("stage", "")))
+    reason = str(form.get("reason", "")).strip() or None
+    async with runtime.pool.acquire() as connection, connection.transaction():
+        consult = await _consult(connection, consult_id, person)
+        if not _may(person, consult, stage):
+            raise NotTheirStep(stage.value)
+        await handlers.move(
+            connection,
+            consult_id=consult_id,
+            party=person.hospital_id,
+            stage=stage,
+            reason=reason,
+            by=f"Practitioner/{person.user_id}",
+            context=context,
+            now=datetime.now(UTC),
+        )
+    return RedirectResponse(f"/app/consults/{consult_id}", status_code=303)
+
+
+@router.post("/{consult_id}/join")
+async def join_video(
+    consult_id: str, runtime: RuntimeDep, tokens: VideoTokensDep, person: PersonIdentityDep
+) -> Response:
+    """To the video room, with a join token of the person's own (never shown on a page)."""
+    async with runtime.pool.acquire() as connection:
+        consult = await _consult(connection, consult_id, person)
+    if consult.stage not in JOINABLE:
+        return RedirectResponse(f"/app/consults/{consult_id}", status_code=303)
+    link = tokens.join(
+        room=consult.room,
+        participant=Participant(
+            id=f"Practitioner/{person.user_id}",
+            name=person.user_id,
+            hospital=person.hospital_id,
+            moderator=person.hospital_id == consult.consultant_org,
+        ),
+        now=datetime.now(UTC),
+    )
+    return RedirectResponse(link.url, status_code=303, headers={"Cache-Control": "no-store"})
+
+
+@router.post("/{consult_id}/recommendations", response_class=HTMLResponse)
+async def sign(
+    consult_id: str,
+    request: Request,
+    runtime: RuntimeDep,
+    context: ContextDep,
+    pages: PagesDep,
+    person: PersonIdentityDep,
+) -> Response:
+    """The recommendation form, signed by the doctor who sends it; a refusal shows the page
+    again with the reason (409), nothing signed."""
+    form = await request.form()
+    now = datetime.now(UTC)
+    async with runtime.pool.acquire() as connection:
+        consult = await _consult(connection, consult_id, person)
+        if person.role != DOCTOR:
+            raise NotTheirStep(S.RECOMMENDED.value)
+        try:
+            body = RecommendationIn.model_validate(_form_recommendation(form, person))
+            async with connection.transaction():
+                await recommendations.sign(
+                    connection,
+                    consult_id=consult_id,
+                    party=person.hospital_id,
+                    write=lambda version: to_recommendation(
+                        body,
+                        formulary=context.formulary(consult.requester_org),
+                        now=now,
+                        version=version,
+                    ),
+                    context=context,
+                    now=now,
+                )
+        except (DomainError, ValidationError) as refused:
+            reason = refused.reason if isinstance(refused, DomainError) else _first(refused)
+            return await _page(
+                connection, request, pages, person, consult_id=consult_id, refusal=reason
+            )
+    return RedirectResponse(f"/app/consults/{consult_id}", status_code=303)
+
+
+def _words(person: PersonIdentity) -> dict[str, Any]:
+    return {"w": words(person.language), "language": person.language, "zone": PROVINCE_ZONE}
+
+
+def _first(invalid: ValidationError) -> str:
+    error = invalid.errors()[0]
+    return f"{'.'.join(str(part) for part in error['loc'])}: {error['msg']}"
+
+
+def _may(person: PersonIdentity, consult: Consult, stage: ConsultStage) -> bool:
+    if stage is S.CANCELLED:
+        return person.hospital_id == consult.requester_org
+    return person.hospital_id == consult.consultant_org and person.role == DOCTOR
+
+
+async def _consult(connection: Connection, consult_id: str, person: PersonIdentity) -> Consult:
+    consult = await repository.get_consult(
+        connection, consult_id=consult_id, party=person.hospital_id
+    )
+    if consult is None:
+        raise ConsultNotFound(consult_id)
+    return consult
+
+
+async def _page(
+    connection: Connection,
+    request: Request,
+    pages: Any,
+    person: PersonIdentity,
+    *,
+    consult_id: str,
+    refusal: str | None = None,
+) -> Response:
+    consult = await _consult(connection, consult_id, person)
+    steps = await repository.steps_of(connection, consult_id=consult_id)
+    versions = await recommendation_store.versions(connection, consult_id=consult_id)
+    consultant = person.hospital_id == consult.consultant_org
+    doctor = person.role == DOCTOR
+    response: Response = pages.TemplateResponse(
+        request,
+        "consult.html",
+        {
+            **_words(person),
+            "consult": consult,
+            "steps": steps,
+            "versions": versions,
+            "refusal": refusal,
+            "can_answer": consultant and doctor and consult.stage in AWAITING_CONSULTANT,
+            "can_start_video": consultant and doctor and consult.stage is S.ACCEPTED,
+            "can_join": consult.stage in JOINABLE,
+            "can_cancel": not consultant and consult.stage in _CANCELLABLE,
+            "can_sign": consultant and doctor and consult.stage in _SIGNABLE,
+            "nihss_items": list(NIHSS_ITEMS.items()),
+            "checklist": list(CHECKLIST.items()),
+        },
+        status_code=409 if refusal else 200,
+    )
+    return response
+
+
+def _form_recommendation(form: Any, person: PersonIdentity) -> dict[str, Any]:
+    """The page's form in the JSON shape hospital systems send (RecommendationIn)."""
+
+    def value(name: str) -> str | None:
+        text = str(form.get(name, "")).strip()
+        return text or None
+
+    return {
+        "signed_by": person.user_id,
+        "findings": {
+            "nihss_items": {item: int(value(f"nihss-{item}") or 0) for item in NIHSS_ITEMS},
+            "systolic_mmhg": value("systolic_mmhg"),
+            "diastolic_mmhg": value("diastolic_mmhg"),
+            "weight_kg": value("weight_kg"),
+            "glucose_mg_dl": value("glucose_mg_dl"),
+            "anticoagulant": value("anticoagulant"),
+            "haemorrhage": value("haemorrhage") or "unknown",
+            "aspects": value("aspects"),
+            "lvo_site": value("lvo_site") or "unknown",
+        },
+        "checklist": {code: value(f"check-{code}") or "unknown" for code in CHECKLIST},
+        "override_reason": value("override_reason"),
+        "decision": value("decision"),
+        "drug": value("drug") if value("decision") == "give" else None,
+        "thrombectomy_transfer": value("thrombectomy_transfer") == "yes",
+        "target_centre": value("target_centre"),
+    }
