@@ -14,6 +14,9 @@ command -v mvn >/dev/null 2>&1 || missing_packages+=(maven)
 command -v npm >/dev/null 2>&1 || missing_packages+=(npm)
 { command -v pg_config >/dev/null 2>&1 && [ -x "$(pg_config --bindir)/initdb" ]; } \
   || missing_packages+=(postgresql)
+# The reverse proxy of people's pages (deploy/local/proxy.sh); Debian builds it with
+# auth_request (forward auth), which the configuration needs.
+{ command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ]; } || missing_packages+=(nginx)
 if [ "${FT_NEED_COMPOSE:-0}" = 1 ]; then
   command -v docker-compose >/dev/null 2>&1 || missing_packages+=(docker-compose)
 fi
@@ -26,7 +29,9 @@ if [ ${#missing_packages[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
     echo "installing: ${missing_packages[*]}"
     apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing_packages[@]}" >/dev/null
+    # RUNLEVEL=1: packages with a system service (nginx, postgresql) are installed, not started:
+    # the stack runs its own instances on its own ports.
+    RUNLEVEL=1 DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing_packages[@]}" >/dev/null
   else
     echo "missing: ${missing_packages[*]}" >&2
     echo "install them with: sudo apt-get install ${missing_packages[*]}" >&2

@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
-# The local stack without Docker: PostgreSQL (postgres.sh) and a single-node Kafka (kafka.sh).
+# The local stack without Docker: PostgreSQL (postgres.sh), a single-node Kafka (kafka.sh) and
+# the reverse proxy that puts people's pages at one origin (proxy.sh, nginx).
 #
 # Usage: deploy/local/stack.sh {up|down|status}
 #
-# Environment: FT_STATE_DIR, FT_PG_PORT, FT_KAFKA_PORT, FT_KAFKA_CONTROLLER_PORT, FT_CACHE_DIR
-# (see postgres.sh and kafka.sh). Two stacks run side by side with different state folders
+# Environment: FT_STATE_DIR, FT_PG_PORT, FT_KAFKA_PORT, FT_KAFKA_CONTROLLER_PORT, FT_CACHE_DIR,
+# FT_PROXY_PORT and the FT_PROXY_<SERVICE> upstreams (see postgres.sh, kafka.sh, proxy.sh). Two stacks run side by side with different state folders
 # and ports. `up` also writes $FT_STATE_DIR/stack.env (FT_KAFKA_BOOTSTRAP_SERVERS,
 # FT_DATABASE_URL) for `set -a; . .local-stack/stack.env; set +a`.
 set -euo pipefail
@@ -19,6 +20,7 @@ DATABASE_URL="postgresql://fasttrack@127.0.0.1:${FT_PG_PORT:-15432}/fasttrack"
 up() {
     "${SCRIPT_DIR}/postgres.sh" start
     "${SCRIPT_DIR}/kafka.sh" start
+    "${SCRIPT_DIR}/proxy.sh" start
     mkdir -p "${STATE_DIR}"
     cat >"${STATE_DIR}/stack.env" <<EOF
 FT_KAFKA_BOOTSTRAP_SERVERS=${BOOTSTRAP}
@@ -32,6 +34,7 @@ EOF
 
 down() {
     local rc=0
+    "${SCRIPT_DIR}/proxy.sh" stop || rc=1
     "${SCRIPT_DIR}/kafka.sh" stop || rc=1
     "${SCRIPT_DIR}/postgres.sh" stop || rc=1
     return "${rc}"
@@ -41,6 +44,7 @@ status() {
     local rc=0
     "${SCRIPT_DIR}/postgres.sh" status || rc=3
     "${SCRIPT_DIR}/kafka.sh" status || rc=3
+    "${SCRIPT_DIR}/proxy.sh" status || rc=3
     return "${rc}"
 }
 
