@@ -93,11 +93,20 @@ class Caller:
         return self.hospital is None
 
 
+# A page's script sends it (htmx does, for the web app's CSRF check); a form or link of another
+# site cannot set a header on a cross-origin request without a CORS preflight, which no service
+# allows. So a person's change made with their cookie is never a forged cross-site request.
+CSRF_HEADER = "X-CSRF-Token"
+_SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
 def operator_or_hospital(request: Request) -> Caller:
     """A signed-in person (through the proxy), an operator key or a hospital key; 401 without
-    any valid one."""
+    any valid one. A person's change (POST) must come from a page's script (CSRF_HEADER)."""
     person = person_identity(request)
     if person is not None:
+        if request.method not in _SAFE_METHODS and not request.headers.get(CSRF_HEADER):
+            raise HTTPException(403, f"A change from a page must send the {CSRF_HEADER} header")
         return Caller(
             who=f"user:{person.user_id}",
             hospital=None if person.is_operator else person.hospital_id,

@@ -32,7 +32,7 @@ from shared.messaging.broker import consumer_group, create_broker
 from shared.messaging.guard import ConsumerGuard
 from shared.messaging.outbox import OutboxRelay
 from shared.messaging.progress import PartitionProgress
-from shared.pages import mount_static
+from shared.pages import STATIC_PATH, mount_static
 from shared.settings import PlatformSettings
 from shared.startup import BackgroundWorker, StartupState, connect_everything
 from shared.telemetry import Telemetry
@@ -70,10 +70,11 @@ def create_service_app(
     title: str,
     capability_paths: Sequence[str] = (),
     static_dir: Path | None = None,
+    static_path: str = STATIC_PATH,
 ) -> FastAPI:
     """``capability_paths``: path prefixes whose next segment is a secret (a signed link), kept
-    out of span attributes. ``static_dir``: the service's page assets, served at /static
-    (``shared.pages``)."""
+    out of span attributes. ``static_dir``: the service's page assets, served at
+    ``static_path`` (``shared.pages``)."""
     telemetry = Telemetry(service_name=name, settings=settings)
 
     @contextlib.asynccontextmanager
@@ -152,7 +153,7 @@ def create_service_app(
     for router in routers:
         app.include_router(router)
     if static_dir is not None:
-        mount_static(app, static_dir)
+        mount_static(app, static_dir, path=static_path)
     FastAPIInstrumentor.instrument_app(
         app,
         tracer_provider=telemetry.provider,

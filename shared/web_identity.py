@@ -42,7 +42,8 @@ class PersonIdentity:
     """A signed-in person, as much as another service needs: whose hospital's data they may
     see, who they are for an audit, what they may do, and their language."""
 
-    hospital_id: str
+    # None for an operator, who belongs to no hospital (the web app's accounts say so).
+    hospital_id: str | None
     user_id: str
     role: str
     language: str

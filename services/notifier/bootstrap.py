@@ -31,6 +31,8 @@ from shared.retention import purge_job
 from shared.runtime import ServiceRuntime, create_service_app
 
 SERVICE_DIR = Path(__file__).parent
+# Behind the one origin, /static/ is the web app's (deploy/nginx/): the notifier's own prefix.
+STATIC_PATH = "/static/notifier"
 
 
 class _HttpClientWorker:
@@ -125,7 +127,7 @@ def create_app(settings: NotifierSettings | None = None) -> FastAPI:
                 ticket_ttl_s=settings.notifier_live_ticket_ttl_s,
                 backlog=timedelta(seconds=settings.notifier_live_backlog_s),
             ),
-            pages=page_templates(SERVICE_DIR / "templates"),
+            pages=page_templates(SERVICE_DIR / "templates", static_path=STATIC_PATH),
             secrets=InboundSecrets(
                 line_channel_secret=settings.notifier_line_channel_secret,
                 sms_callback_token=settings.notifier_sms_callback_token,
@@ -147,4 +149,5 @@ def create_app(settings: NotifierSettings | None = None) -> FastAPI:
         # An acknowledgement link is its own proof of receipt: never written to a span.
         capability_paths=["/ack/"],
         static_dir=SERVICE_DIR / "static",
+        static_path=STATIC_PATH,
     )

@@ -7,13 +7,13 @@ from datetime import UTC, datetime
 
 import pytest
 
-from services.notifier.bootstrap import SERVICE_DIR
+from services.notifier.bootstrap import SERVICE_DIR, STATIC_PATH
 from services.notifier.domain.model import Acknowledgement, Channel, Delivery
 from services.notifier.entrypoints.acknowledgement_links import page_context
 from shared.pages import page_templates
 from shared.province_time import PROVINCE_ZONE_NAME
 
-PAGES = page_templates(SERVICE_DIR / "templates")
+PAGES = page_templates(SERVICE_DIR / "templates", static_path=STATIC_PATH)
 
 
 def _delivery(text: str, link: str) -> Delivery:
@@ -69,8 +69,9 @@ def test_a_refused_link_shows_why_and_no_button() -> None:
 
 def test_the_live_page_loads_its_script_and_style_from_the_service_itself() -> None:
     page = PAGES.get_template("live.html").render()
-    assert '<script src="/static/live.js"></script>' in page
-    assert '<link rel="stylesheet" href="/static/pages.css">' in page
+    # Under the notifier's own prefix: behind the one origin, /static/ is the web app's.
+    assert '<script src="/static/notifier/live.js"></script>' in page
+    assert '<link rel="stylesheet" href="/static/notifier/pages.css">' in page
     assert (SERVICE_DIR / "static" / "live.js").is_file()
 
 

@@ -80,7 +80,7 @@ def _app(signer: IdentitySigner) -> TestClient:
         return {"user": person.user_id if person else None}
 
     @app.get("/page")
-    async def page(person: PersonIdentityDep) -> dict[str, str]:
+    async def page(person: PersonIdentityDep) -> dict[str, str | None]:
         return {"hospital": person.hospital_id}
 
     return TestClient(app)

@@ -1,10 +1,11 @@
 """In-app live events for the hospitals' web pages (Server-Sent Events).
 
-A hospital system (or, later, the clinicians' web app) asks for a ticket with its API key;
-the ticket opens that hospital's feed from a browser, where EventSource cannot send headers.
-Events carry ids: a page that reconnects sends ``Last-Event-ID`` and gets what it missed.
-``/live?ticket=...`` is a plain page showing the feed (e.g. on the emergency room's screen),
-where alerts are acknowledged with one tap (templates/live.html with static/live.js).
+People open ``/live`` at the web app's origin after its login: the proxy passes their signed
+identity (shared/web_identity.py) and the page shows their own hospital's feed. A hospital
+system asks for a ticket with its API key; the ticket opens that hospital's feed from a browser
+without a login (e.g. the emergency room's screen: ``/live?ticket=...``), where EventSource
+cannot send headers. Events carry ids: a page that reconnects sends ``Last-Event-ID`` and gets
+what it missed. Alerts are acknowledged with one tap (templates/live.html with static/live.js).
 """
 
 from __future__ import annotations
@@ -27,14 +28,22 @@ from services.notifier.service.outcomes import record_delivered
 from shared.auth import CallerDep, caller_organization
 from shared.runtime import RuntimeDep, ServiceRuntime
 from shared.signed_links import ExpiredLink, InvalidLink
+from shared.web_identity import MaybePersonDep
 
 router = APIRouter()
 _BATCH = 100
 
 
-def feed_organization(request: Request, live: LivePagesDep, ticket: str | None = None) -> str:
-    """The hospital whose feed is asked for: from the ticket, else from the API key."""
-    if ticket is None:
+def feed_organization(
+    request: Request, live: LivePagesDep, person: MaybePersonDep, ticket: str | None = None
+) -> str:
+    """The hospital whose feed is asked for: the signed-in person's, else the ticket's, else
+    the API key's."""
+    if person is not None:
+        if person.hospital_id is None:
+            raise HTTPException(403, "Live alerts are a hospital's: operators have none")
+        return person.hospital_id
+    if not ticket:
         return caller_organization(request)
     try:
         return live.tickets.organization_of(ticket)

@@ -53,15 +53,19 @@ function acknowledged(event) {
   item.querySelector(".state").textContent = "รับทราบแล้ว / Acknowledged " + when;
 }
 
-const source = new EventSource("/live/events?ticket=" + encodeURIComponent(ticket));
+// Signed in at the web app's origin, the proxy vouches for the person: no ticket needed.
+const source = new EventSource(
+  ticket ? "/live/events?ticket=" + encodeURIComponent(ticket) : "/live/events");
 source.onopen = () => {
   status.textContent = "ออนไลน์ / Live";
   status.className = "";
 };
 source.onerror = () => {
-  // A refused ticket (expired) closes the stream for good; anything else is retried.
+  // A refused ticket or session closes the stream for good; anything else is retried.
   status.textContent = source.readyState === EventSource.CLOSED
-    ? "ลิงก์หมดอายุ กรุณาขอลิงก์ใหม่ / This page's link has expired: ask for a new one"
+    ? (ticket
+      ? "ลิงก์หมดอายุ กรุณาขอลิงก์ใหม่ / This page's link has expired: ask for a new one"
+      : "หมดเวลาการเข้าระบบ กรุณาโหลดหน้าใหม่ / Signed out: reload the page to sign in again")
     : "ขาดการเชื่อมต่อ / Offline: reconnecting…";
   status.className = "offline";
 };
