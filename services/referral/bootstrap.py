@@ -20,6 +20,7 @@ from services.referral.entrypoints import (
     fhir_api,
     messaging_api,
     referral_form,
+    session_identity,
 )
 from services.referral.entrypoints.consumers import wire_consumers
 from services.referral.service.context import ReferralContext
@@ -78,6 +79,7 @@ def create_app(settings: ReferralSettings | None = None) -> FastAPI:
             fhir_api.router,
             conformance_api.router,
             asyncapi_api.router,
+            session_identity.router,
         ],
         wire=wire,
         title="Fast Track referral service",
