@@ -9,9 +9,8 @@ if [ "${FT_NO_DOCKER:-0}" != 1 ] && command -v docker >/dev/null 2>&1 \
    && docker info >/dev/null 2>&1; then
   echo "Docker engine found: using docker compose"
   docker compose up -d --build
-  echo "referral:     http://127.0.0.1:8001/referrals/new"
-  echo "telemedicine: http://127.0.0.1:8002/health"
-  echo "notifier:     http://127.0.0.1:8003/health"
+  echo "Fast Track for people (sign in here): http://127.0.0.1:${FT_PROXY_PORT:-8080}/app/"
+  echo "APIs of hospital systems: referral :8001, telemedicine :8002, notifier :8003"
   echo "traces:       http://127.0.0.1:16686"
   exit 0
 fi
@@ -23,6 +22,11 @@ export FT_STATE_DIR="${FT_STATE_DIR:-$repo/.local-stack/dev}"
 export FT_API_KEYS="${FT_API_KEYS:-$(cat deploy/demo/api-keys.json)}"
 # The demo operators' key (deploy/demo/operator-keys.json): dead letters, replay, any delivery log.
 export FT_OPERATOR_API_KEYS="${FT_OPERATOR_API_KEYS:-$(cat deploy/demo/operator-keys.json)}"
+# People's pages at one origin (deploy/local/proxy.sh): links in notifications open there.
+export FT_PROXY_PORT="${FT_PROXY_PORT:-8080}"
+people_url="http://127.0.0.1:${FT_PROXY_PORT}"
+export FT_NOTIFIER_PUBLIC_URL="${FT_NOTIFIER_PUBLIC_URL:-$people_url}"
+export FT_REFERRAL_PUBLIC_URL="${FT_REFERRAL_PUBLIC_URL:-$people_url}"
 bash deploy/local/stack.sh up
 python="$repo/.venv/bin/python"
 "$python" -m shared.admin migrate
@@ -54,16 +58,16 @@ start webhook-demo deploy.demo.webhook_receiver 8099
 start referral services.referral 8001
 start telemedicine services.telemedicine 8002
 start notifier services.notifier 8003
-# The live alerts page of the hub hospital (a ticket from its demo API key).
-live_page="$("$python" -c "import json,urllib.request; r=urllib.request.Request('http://127.0.0.1:8003/live/tickets', method='POST', headers={'Authorization': 'Bearer demo-trang-hospital'}); print(json.load(urllib.request.urlopen(r, timeout=5))['page'])" 2>/dev/null || echo "(POST /live/tickets with a hospital's API key)")"
 
 cat <<EOT
 
-Fast Track is up.
-  Referral form:        http://127.0.0.1:8001/referrals/new
+Fast Track is up. For people (clinicians, operators), one address; sign in there:
+
+  $people_url/app/
+
+For hospital systems and operators' tools:
   FHIR \$process-message: http://127.0.0.1:8001/fhir/\$process-message
   Notifications sent:   http://127.0.0.1:8099/received   (demo webhook receiver)
-  Live alerts (Trang):  $live_page
   Health:               http://127.0.0.1:800{1,2,3}/health
   Logs:                 $logs
 Send the example referral:

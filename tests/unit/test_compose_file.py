@@ -285,3 +285,36 @@ def test_postgres_is_health_checked_and_keeps_its_data() -> None:
         str(v.get("target", "")) if isinstance(v, dict) else str(v) for v in postgres["volumes"]
     ]
     assert any("/var/lib/postgresql/data" in volume for volume in volumes)
+
+
+def test_people_reach_every_page_through_the_proxy_on_one_port() -> None:
+    proxy = _services()["proxy"]
+    assert str(proxy["image"]).startswith("nginx:")
+    assert (8080, 8080) in _published_ports(proxy)
+    env = _environment(proxy)
+    # The upstreams are the services by their compose names and ports.
+    assert env["FT_PROXY_REFERRAL"] == "referral:8001"
+    assert env["FT_PROXY_NOTIFIER"] == "notifier:8003"
+    assert env["FT_PROXY_TELEMEDICINE"] == "telemedicine:8002"
+    # The image renders only these names: nginx's own $variables stay as they are.
+    assert env["NGINX_ENVSUBST_FILTER"] == "^FT_PROXY_"
+    volumes = [
+        (str(Path(v["source"]).resolve()), v["target"])
+        if isinstance(v, dict)
+        else tuple(str(v).split(":")[:2])  # docker-compose v1: "source:target:mode"
+        for v in proxy["volumes"]
+    ]
+    templates = str(REPO_ROOT / "deploy" / "nginx" / "templates")
+    assert (templates, "/etc/nginx/templates") in volumes
+    assert set(_depends_on(proxy)) == set(APP_SERVICES)
+    assert set(_depends_on(proxy).values()) == {"service_healthy"}
+
+
+def test_links_for_people_open_at_the_proxy_and_every_service_shares_the_identity_secret() -> None:
+    services = _services()
+    notifier = _environment(services["notifier"])
+    assert notifier["FT_NOTIFIER_PUBLIC_URL"] == "http://localhost:8080"
+    assert _environment(services["referral"])["FT_REFERRAL_PUBLIC_URL"] == "http://localhost:8080"
+    secrets = {_environment(services[name])["FT_WEB_IDENTITY_SECRET"] for name in APP_SERVICES}
+    assert len(secrets) == 1
+    assert all(_environment(services[name])["FT_OPERATOR_API_KEYS"] for name in APP_SERVICES)
