@@ -52,7 +52,7 @@ class Policy(enum.Enum):
     # The query itself keeps a third hospital out: it is told 404 (or shown an empty list),
     # as for something that does not exist.
     PARTIES_UNSEEN = "the two hospitals of the consult; the rest find nothing"
-    PERSON = "a person signed in to the web app (session cookie), never an API key"
+    FORWARD_AUTH = "the proxy asking with a person's session cookie, never an API key"
     ALERTED = "the hospital the alert went to"
     SELF = "only the hospital named in the path"
     SECRET = "only with the route's own secret (signature, token, ticket), never an API key"
@@ -66,7 +66,7 @@ def allowed(policy: Policy, role: str) -> bool:
         Policy.PARTIES_OR_OPERATOR: role in (REQUESTER, OWNER, OPERATOR),
         Policy.OPERATOR: role == OPERATOR,
         Policy.PARTIES_UNSEEN: role in (REQUESTER, OWNER),
-        Policy.PERSON: False,
+        Policy.FORWARD_AUTH: False,
         Policy.ALERTED: role == OWNER,
         Policy.SELF: role == REQUESTER,
         Policy.SECRET: False,
@@ -103,7 +103,7 @@ POLICIES: dict[tuple[str, str, str], Policy] = {
     ("referral", "POST", "/referrals"): Policy.HOSPITAL,
     ("referral", "GET", "/referrals/new"): Policy.HOSPITAL,
     ("referral", "GET", "/static/{path}"): Policy.PUBLIC,
-    ("referral", "GET", "/app/session/identity"): Policy.PERSON,
+    ("referral", "GET", "/app/session/identity"): Policy.FORWARD_AUTH,
     ("notifier", "GET", "/deliveries"): Policy.PARTIES_OR_OPERATOR,
     ("notifier", "GET", "/on-call"): Policy.HOSPITAL,
     ("notifier", "GET", "/dead-letters"): Policy.OPERATOR,
@@ -309,7 +309,7 @@ async def test_each_route_allows_or_denies_each_kind_of_caller(
         # An operator's key is no hospital's: the telemedicine API does not know it (401).
         unseen = 401 if role in (ANONYMOUS, OPERATOR) else 404
         assert status == unseen, f"{policy.value}: {role} got {status}"
-    elif policy is Policy.PERSON:
+    elif policy is Policy.FORWARD_AUTH:
         assert status == 401, f"{policy.value}: {role} got {status}"
     else:
         # An operator's key is no hospital's: routes for hospital systems do not know it (401).
