@@ -46,10 +46,12 @@ async def origin(stack: TestStack, services: object) -> AsyncIterator[httpx.Asyn
 async def test_without_a_session_the_live_page_sends_you_to_the_login(
     origin: httpx.AsyncClient,
 ) -> None:
-    for path in ("/live", "/live/events"):
+    for path in ("/app/live", "/live/events"):
         response = await origin.get(path)
         assert response.status_code == 303, path
         assert response.headers["location"] == f"/app/login?next={path}"
+    # The notifier's own address of the page leads people to theirs.
+    assert (await origin.get("/live")).headers["location"] == "/app/live"
     # The notifier's operator routes answer a script: 401, no redirect.
     assert (await origin.get("/dead-letters")).status_code == 401
     # The root opens the web app.
@@ -80,7 +82,7 @@ async def test_an_identity_sent_by_the_browser_never_passes_the_proxy(
     assert page.status_code == 200
     # Nor does a genuine one replace the login where a login is needed.
     genuine = {IDENTITY_HEADER: SIGNER.sign(_identity())}
-    assert (await origin.get("/live", headers=genuine)).status_code == 303
+    assert (await origin.get("/app/live", headers=genuine)).status_code == 303
 
 
 @pytest.mark.parametrize("path", ["/live", "/live/events", "/dead-letters"])
