@@ -72,7 +72,10 @@ start() {
     local nginx
     nginx="$(nginx_binary)"
     if running; then
-        echo "proxy: already running (pid $(cat "${PID_FILE}")) on http://${FT_PROXY_LISTEN}/"
+        # Already up: take the current configuration (a port or an upstream may have changed).
+        check
+        kill -HUP "$(cat "${PID_FILE}")"
+        echo "proxy: running (pid $(cat "${PID_FILE}")), configuration reloaded: http://${FT_PROXY_LISTEN}/"
         return
     fi
     check
