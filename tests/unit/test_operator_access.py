@@ -61,7 +61,7 @@ def client() -> TestClient:
     app.state.identity_signer = SIGNER
     install_error_handlers(app)
 
-    @app.get("/operators")
+    @app.api_route("/operators", methods=["GET", "POST"])
     async def operators_only(caller: OperatorDep) -> dict[str, str]:
         return {"who": caller.who}
 
@@ -101,23 +101,14 @@ def test_a_shared_route_knows_whose_data_the_caller_may_see(
         assert (response.json()["who"], response.json()["hospital"]) == expected
 
 
-def test_a_persons_change_must_come_from_a_page_script_not_a_cross_site_form() -> None:
-    app = FastAPI()
-    app.state.api_keys = ApiKeys({})
-    app.state.operator_keys = ApiKeys({SecretStr("operator-key"): "night-shift"})
-    app.state.identity_signer = SIGNER
-    install_error_handlers(app)
-
-    @app.post("/replay")
-    async def replay(caller: OperatorDep) -> dict[str, str]:
-        return {"who": caller.who}
-
-    client = TestClient(app)
+def test_a_persons_change_must_come_from_a_page_script_not_a_cross_site_form(
+    client: TestClient,
+) -> None:
     person = _person("operator")
-    refused = client.post("/replay", headers=person)
+    refused = client.post("/operators", headers=person)
     assert refused.status_code == 403
     assert "X-CSRF-Token" in refused.json()["issue"][0]["diagnostics"]
-    assert client.post("/replay", headers={**person, "X-CSRF-Token": "t"}).status_code == 200
+    assert client.post("/operators", headers={**person, "X-CSRF-Token": "t"}).status_code == 200
     # A tool's key is not a browser's cookie: no such header needed.
     tool = {"Authorization": "Bearer operator-key"}
-    assert client.post("/replay", headers=tool).json() == {"who": "operator:night-shift"}
+    assert client.post("/operators", headers=tool).json() == {"who": "operator:night-shift"}
