@@ -8,7 +8,7 @@ down:
 	bash deploy/local/down.sh
 
 status:
-	FT_STATE_DIR=$(CURDIR)/.local-stack/dev bash deploy/local/stack.sh status
+	FT_STATE_DIR=$(CURDIR)/.local-stack/dev FT_PROXY_PORT=$${FT_PROXY_PORT:-8080} bash deploy/local/stack.sh status
 
 test:
 	bash deploy/local/test.sh

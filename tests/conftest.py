@@ -26,13 +26,14 @@ from tests.fakes.line_server import FakeLineState, line_api
 from tests.fakes.server import serve_app, stop_app
 from tests.fakes.sms_gateway import FakeSmsGateway, create_generic_sms_app
 from tests.fhir_validator import FhirValidator
-from tests.support import ROOT, TestStack, as_hospital
+from tests.support import ROOT, TestStack, as_hospital, shifted_port
 
 
 @pytest.fixture(scope="session")
 def stack() -> TestStack:
     """Starts (if needed) the test stack, migrates, creates topics, loads the demo directory."""
-    test_stack = TestStack(state_dir=ROOT / ".local-stack" / "test")
+    # With the reverse proxy of people's pages (the one origin the browser tests open).
+    test_stack = TestStack(state_dir=ROOT / ".local-stack" / "test", proxy_port=shifted_port(18080))
     test_stack.run("bash", "deploy/local/stack.sh", "up")
     python = test_stack.env()["FT_PYTHON"]
     test_stack.run(python, "-m", "shared.admin", "migrate")

@@ -44,8 +44,9 @@ class TestStack:
     # The SASL_SSL listener for hospital systems (deploy/local/kafka.sh).
     kafka_hospital_port: int = shifted_port(29094)
     postgres_port: int = shifted_port(25432)
-    # The reverse proxy of people's pages (deploy/local/proxy.sh) in front of the test services.
-    proxy_port: int = shifted_port(18080)
+    # The reverse proxy of people's pages (deploy/local/proxy.sh) in front of the test services;
+    # None: a stack without one (the chaos and benchmark stacks open no pages).
+    proxy_port: int | None = None
     # The suite's throwaway cluster trades durability for speed (an explicit opt-in of
     # deploy/local/postgres.sh); the benchmark and fault tests that crash PostgreSQL run durable.
     durable: bool = False
@@ -66,10 +67,6 @@ class TestStack:
             "FT_KAFKA_CONTROLLER_PORT": str(self.kafka_controller_port),
             "FT_KAFKA_HOSPITAL_PORT": str(self.kafka_hospital_port),
             "FT_PG_PORT": str(self.postgres_port),
-            "FT_PROXY_PORT": str(self.proxy_port),
-            "FT_PROXY_REFERRAL": f"127.0.0.1:{shifted_port(18001)}",
-            "FT_PROXY_TELEMEDICINE": f"127.0.0.1:{shifted_port(18002)}",
-            "FT_PROXY_NOTIFIER": f"127.0.0.1:{shifted_port(18003)}",
             "FT_PG_DURABILITY": "on" if self.durable else "off",
             "FT_KAFKA_BOOTSTRAP_SERVERS": self.bootstrap_servers,
             "FT_DATABASE_URL": self.database_url,
@@ -80,6 +77,17 @@ class TestStack:
                 encoding="utf-8"
             ),
             "FT_WEB_IDENTITY_SECRET": WEB_IDENTITY_SECRET,
+            **self._proxy_env(),
+        }
+
+    def _proxy_env(self) -> dict[str, str]:
+        if self.proxy_port is None:
+            return {}
+        return {
+            "FT_PROXY_PORT": str(self.proxy_port),
+            "FT_PROXY_REFERRAL": f"127.0.0.1:{shifted_port(18001)}",
+            "FT_PROXY_TELEMEDICINE": f"127.0.0.1:{shifted_port(18002)}",
+            "FT_PROXY_NOTIFIER": f"127.0.0.1:{shifted_port(18003)}",
         }
 
     def run(self, *args: str) -> str:

@@ -5,7 +5,8 @@
 # Usage: deploy/local/stack.sh {up|down|status}
 #
 # Environment: FT_STATE_DIR, FT_PG_PORT, FT_KAFKA_PORT, FT_KAFKA_CONTROLLER_PORT, FT_CACHE_DIR,
-# FT_PROXY_PORT and the FT_PROXY_<SERVICE> upstreams (see postgres.sh, kafka.sh, proxy.sh). Two stacks run side by side with different state folders
+# FT_PROXY_PORT (set: the stack runs the proxy) and the FT_PROXY_<SERVICE> upstreams (see
+# postgres.sh, kafka.sh, proxy.sh). Two stacks run side by side with different state folders
 # and ports. `up` also writes $FT_STATE_DIR/stack.env (FT_KAFKA_BOOTSTRAP_SERVERS,
 # FT_DATABASE_URL) for `set -a; . .local-stack/stack.env; set +a`.
 set -euo pipefail
@@ -20,7 +21,11 @@ DATABASE_URL="postgresql://fasttrack@127.0.0.1:${FT_PG_PORT:-15432}/fasttrack"
 up() {
     "${SCRIPT_DIR}/postgres.sh" start
     "${SCRIPT_DIR}/kafka.sh" start
-    "${SCRIPT_DIR}/proxy.sh" start
+    # The proxy of people's pages, when the stack has one (make up and the test suite's stack;
+    # the chaos and benchmark stacks open no pages).
+    if [[ -n "${FT_PROXY_PORT:-}" ]]; then
+        "${SCRIPT_DIR}/proxy.sh" start
+    fi
     mkdir -p "${STATE_DIR}"
     cat >"${STATE_DIR}/stack.env" <<EOF
 FT_KAFKA_BOOTSTRAP_SERVERS=${BOOTSTRAP}
@@ -44,7 +49,9 @@ status() {
     local rc=0
     "${SCRIPT_DIR}/postgres.sh" status || rc=3
     "${SCRIPT_DIR}/kafka.sh" status || rc=3
-    "${SCRIPT_DIR}/proxy.sh" status || rc=3
+    if [[ -n "${FT_PROXY_PORT:-}" ]]; then
+        "${SCRIPT_DIR}/proxy.sh" status || rc=3
+    fi
     return "${rc}"
 }
 

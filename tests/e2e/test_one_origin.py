@@ -37,6 +37,7 @@ def _expired_identity() -> str:
 
 @pytest.fixture
 async def origin(stack: TestStack, services: object) -> AsyncIterator[httpx.AsyncClient]:
+    assert stack.proxy_port is not None  # the session's stack runs the proxy
     async with httpx.AsyncClient(
         base_url=f"http://127.0.0.1:{stack.proxy_port}", timeout=30
     ) as client:
