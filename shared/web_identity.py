@@ -102,5 +102,24 @@ def signed_in_person(request: Request) -> PersonIdentity:
     return person
 
 
+@dataclass(frozen=True)
+class HospitalPerson:
+    """A signed-in person of a hospital (not an operator): for pages of one hospital's data."""
+
+    hospital_id: str
+    user_id: str
+    role: str
+    language: str
+
+
+def hospital_person(request: Request) -> HospitalPerson:
+    """The signed-in person of a hospital; 401 without one, 403 for an operator."""
+    person = signed_in_person(request)
+    if person.hospital_id is None:
+        raise HTTPException(403, "These pages show one hospital's data: operators have none")
+    return HospitalPerson(person.hospital_id, person.user_id, person.role, person.language)
+
+
 MaybePersonDep = Annotated[PersonIdentity | None, Depends(person_identity)]
 PersonIdentityDep = Annotated[PersonIdentity, Depends(signed_in_person)]
+HospitalPersonDep = Annotated[HospitalPerson, Depends(hospital_person)]

@@ -17,6 +17,7 @@ from shared.web import install_error_handlers
 from shared.web_identity import (
     IDENTITY_HEADER,
     ExpiredIdentity,
+    HospitalPersonDep,
     IdentitySigner,
     InvalidIdentity,
     MaybePersonDep,
@@ -110,3 +111,22 @@ def test_an_expired_identity_is_refused_with_a_reason_to_sign_in_again() -> None
     refused = client.get("/page", headers=headers)
     assert refused.status_code == 401
     assert "expired" in refused.json()["issue"][0]["diagnostics"]
+
+
+def test_a_hospitals_page_refuses_an_operator_who_belongs_to_no_hospital() -> None:
+    app = FastAPI()
+    app.state.identity_signer = IdentitySigner(secret=SECRET)
+    install_error_handlers(app)
+
+    @app.get("/hospital-page")
+    async def hospital_page(person: HospitalPersonDep) -> dict[str, str]:
+        return {"hospital": person.hospital_id}
+
+    client = TestClient(app)
+    signer: IdentitySigner = app.state.identity_signer
+    nurse = {IDENTITY_HEADER: signer.sign(NURSE)}
+    assert client.get("/hospital-page", headers=nurse).json() == {"hospital": "sikao-hospital"}
+    operator = PersonIdentity(hospital_id=None, user_id="u-1", role="operator", language="en")
+    refused = client.get("/hospital-page", headers={IDENTITY_HEADER: signer.sign(operator)})
+    assert refused.status_code == 403
+    assert refused.json()["issue"][0]["code"] == "forbidden"

@@ -34,7 +34,7 @@ from shared.db.pool import Connection
 from shared.errors import DomainError
 from shared.province_time import PROVINCE_ZONE
 from shared.runtime import RuntimeDep
-from shared.web_identity import PersonIdentity, PersonIdentityDep
+from shared.web_identity import HospitalPerson, HospitalPersonDep
 from shared.workflow.consult_state import AWAITING_CONSULTANT, CONSULT_TERMINAL, ConsultStage
 
 router = APIRouter(prefix="/app/consults", include_in_schema=False)
@@ -46,7 +46,7 @@ _CANCELLABLE = frozenset({S.REQUESTED, S.PAGING, S.DECLINED, S.ACCEPTED})
 
 @router.get("/", response_class=HTMLResponse)
 async def queue(
-    request: Request, runtime: RuntimeDep, pages: PagesDep, person: PersonIdentityDep
+    request: Request, runtime: RuntimeDep, pages: PagesDep, person: HospitalPersonDep
 ) -> Response:
     """The hospital's consults: those it answers and has not finished, and those it asked."""
     async with runtime.pool.acquire() as connection:
@@ -73,7 +73,7 @@ async def consult_page(
     request: Request,
     runtime: RuntimeDep,
     pages: PagesDep,
-    person: PersonIdentityDep,
+    person: HospitalPersonDep,
 ) -> Response:
     async with runtime.pool.acquire() as connection:
         return await _page(connection, request, pages, person, consult_id=consult_id)
@@ -85,7 +85,7 @@ async def take_step(
     request: Request,
     runtime: RuntimeDep,
     context: ContextDep,
-    person: PersonIdentityDep,
+    person: HospitalPersonDep,
 ) -> Response:
     """A button of the page: accept, decline (with a reason), start the video, cancel."""
     form = await request.form()
@@ -110,7 +110,7 @@ async def take_step(
 
 @router.post("/{consult_id}/join")
 async def join_video(
-    consult_id: str, runtime: RuntimeDep, tokens: VideoTokensDep, person: PersonIdentityDep
+    consult_id: str, runtime: RuntimeDep, tokens: VideoTokensDep, person: HospitalPersonDep
 ) -> Response:
     """To the video room, with a join token of the person's own (never shown on a page)."""
     async with runtime.pool.acquire() as connection:
@@ -137,7 +137,7 @@ async def sign(
     runtime: RuntimeDep,
     context: ContextDep,
     pages: PagesDep,
-    person: PersonIdentityDep,
+    person: HospitalPersonDep,
 ) -> Response:
     """The recommendation form, signed by the doctor who sends it; a refusal shows the page
     again with the reason (409), nothing signed."""
@@ -171,7 +171,7 @@ async def sign(
     return RedirectResponse(f"/app/consults/{consult_id}", status_code=303)
 
 
-def _words(person: PersonIdentity) -> dict[str, Any]:
+def _words(person: HospitalPerson) -> dict[str, Any]:
     return {"w": words(person.language), "language": person.language, "zone": PROVINCE_ZONE}
 
 
@@ -180,13 +180,13 @@ def _first(invalid: ValidationError) -> str:
     return f"{'.'.join(str(part) for part in error['loc'])}: {error['msg']}"
 
 
-def _may(person: PersonIdentity, consult: Consult, stage: ConsultStage) -> bool:
+def _may(person: HospitalPerson, consult: Consult, stage: ConsultStage) -> bool:
     if stage is S.CANCELLED:
         return person.hospital_id == consult.requester_org
     return person.hospital_id == consult.consultant_org and person.role == DOCTOR
 
 
-async def _consult(connection: Connection, consult_id: str, person: PersonIdentity) -> Consult:
+async def _consult(connection: Connection, consult_id: str, person: HospitalPerson) -> Consult:
     consult = await repository.get_consult(
         connection, consult_id=consult_id, party=person.hospital_id
     )
@@ -199,7 +199,7 @@ async def _page(
     connection: Connection,
     request: Request,
     pages: Any,
-    person: PersonIdentity,
+    person: HospitalPerson,
     *,
     consult_id: str,
     refusal: str | None = None,
@@ -231,7 +231,7 @@ async def _page(
     return response
 
 
-def _form_recommendation(form: Any, person: PersonIdentity) -> dict[str, Any]:
+def _form_recommendation(form: Any, person: HospitalPerson) -> dict[str, Any]:
     """The page's form in the JSON shape hospital systems send (RecommendationIn)."""
 
     def value(name: str) -> str | None:
