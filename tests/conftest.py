@@ -39,6 +39,8 @@ def stack() -> TestStack:
     test_stack.run(python, "-m", "shared.admin", "migrate")
     test_stack.run(python, "-m", "shared.admin", "create-topics")
     test_stack.run(python, "-m", "services.referral.load_directory", "deploy/demo/directory.json")
+    # The development people (services/referral/accounts.py) the browser tests sign in as.
+    test_stack.run(python, "-m", "services.referral.accounts", "seed-dev")
     return test_stack
 
 

@@ -32,6 +32,8 @@ python="$repo/.venv/bin/python"
 "$python" -m shared.admin migrate
 "$python" -m shared.admin create-topics
 "$python" -m services.referral.load_directory deploy/demo/directory.json
+# The development people of the demo hospitals (README, "Signing in"; development only).
+"$python" -m services.referral.accounts seed-dev
 
 logs="$FT_STATE_DIR/logs"
 mkdir -p "$logs"

@@ -9,6 +9,8 @@ from pathlib import Path
 from fastapi import FastAPI
 
 from services.referral.adapters import retention
+from services.referral.adapters.app_templates import install_app_language
+from services.referral.adapters.catalogues import load_translations
 from services.referral.config import SERVICE_NAME, ReferralSettings
 from services.referral.container import ReferralContainer
 from services.referral.domain.routing import TravelTimes
@@ -21,8 +23,10 @@ from services.referral.entrypoints import (
     messaging_api,
     referral_form,
     session_identity,
+    sign_in_pages,
 )
 from services.referral.entrypoints.consumers import wire_consumers
+from services.referral.entrypoints.deps import install_app_error_handlers
 from services.referral.service.context import ReferralContext
 from services.referral.workers.alerts import AlertWatcher
 from services.referral.workers.deadlines import DeadlineWatcher
@@ -65,14 +69,17 @@ def create_app(settings: ReferralSettings | None = None) -> FastAPI:
             ]
         )
         wire_consumers(runtime, context)
-        return ReferralContainer(context=context, pages=page_templates(SERVICE_DIR / "templates"))
+        pages = page_templates(SERVICE_DIR / "templates")
+        install_app_language(pages, load_translations())
+        return ReferralContainer(context=context, pages=pages, sign_in_rules=settings.sign_in_rules)
 
-    return create_service_app(
+    app = create_service_app(
         name=SERVICE_NAME,
         settings=settings,
         routers=[
             # Before the referral views: /referrals/new is the form, not a referral's id.
             *([referral_form.router] if settings.form_enabled else []),
+            sign_in_pages.router,
             messaging_api.router,
             directory_api.router,
             clock_views.router,
@@ -85,3 +92,5 @@ def create_app(settings: ReferralSettings | None = None) -> FastAPI:
         title="Fast Track referral service",
         static_dir=SERVICE_DIR / "static",
     )
+    install_app_error_handlers(app)
+    return app

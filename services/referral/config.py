@@ -2,6 +2,7 @@
 
 from pydantic import Field
 
+from services.referral.domain.accounts import SignInRules
 from shared.settings import PlatformSettings
 
 SERVICE_NAME = "referral"
@@ -21,6 +22,21 @@ class ReferralSettings(PlatformSettings):
     referral_deadline_poll_s: float = Field(default=5.0, gt=0)
     # How often time-critical alerts (LKW + 3.5 h without needle, DIDO, ...) are looked for.
     referral_alert_poll_s: float = Field(default=5.0, gt=0)
+
+    # The web app's sessions and sign-in limits (services/referral/domain/accounts.py).
+    referral_session_hours: float = Field(default=12.0, gt=0)
+    referral_sign_in_window_min: float = Field(default=15.0, gt=0)
+    referral_sign_in_max_failures_per_username: int = Field(default=5, ge=1)
+    referral_sign_in_max_failures_per_address: int = Field(default=30, ge=1)
+
+    @property
+    def sign_in_rules(self) -> SignInRules:
+        return SignInRules(
+            session_lifetime_s=self.referral_session_hours * 3600,
+            window_s=self.referral_sign_in_window_min * 60,
+            max_failures_per_username=self.referral_sign_in_max_failures_per_username,
+            max_failures_per_address=self.referral_sign_in_max_failures_per_address,
+        )
 
     @property
     def form_enabled(self) -> bool:

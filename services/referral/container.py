@@ -6,10 +6,11 @@ Entry points receive it (or one of its parts) through the ``Annotated`` dependen
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from fastapi.templating import Jinja2Templates
 
+from services.referral.domain.accounts import SignInRules
 from services.referral.service.context import ReferralContext
 
 
@@ -18,3 +19,5 @@ class ReferralContainer:
     context: ReferralContext
     # The service's HTML pages (templates/; their assets in static/).
     pages: Jinja2Templates
+    # Sessions' lifetime and the sign-in rate limit of the web app.
+    sign_in_rules: SignInRules = field(default_factory=SignInRules)

@@ -5,9 +5,15 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from urllib.parse import urlencode
 
 import pytest
 from playwright.async_api import Browser, Page, async_playwright
+
+from services.referral.accounts import DEVELOPMENT_PASSWORD, DEVELOPMENT_PEOPLE
+from services.referral.domain.accounts import Role
+from tests.e2e.harness import SERVICE_PORTS, ServiceProcesses
 
 # Without the background-networking flags Chromium keeps calling Google's hosts, which this
 # closed network refuses; as root it needs --no-sandbox.
@@ -43,3 +49,82 @@ async def phone(browser: Browser) -> AsyncIterator[Page]:
     page = await context.new_page()
     yield page
     await context.close()
+
+
+# People of the demo directory, seeded by the stack fixture (`accounts seed-dev`), with the
+# development password: Sikao refers (a spoke), Trang receives (the hub), Kantang is a third
+# hospital with no part in their referrals.
+@dataclass(frozen=True)
+class Person:
+    username: str
+    display_name: str
+    hospital_id: str | None
+    role: Role
+    password: str = DEVELOPMENT_PASSWORD
+
+
+def _seeded(username: str) -> Person:
+    seeded = next(p for p in DEVELOPMENT_PEOPLE if p.username == username)
+    return Person(seeded.username, seeded.display_name, seeded.hospital_id, seeded.role)
+
+
+REFERRAL_APP_URL = f"http://127.0.0.1:{SERVICE_PORTS['referral']}"
+
+
+@pytest.fixture(scope="session")
+def app_url(services: ServiceProcesses) -> str:
+    """The web app's base URL (the referral service, started for the session)."""
+    return REFERRAL_APP_URL
+
+
+@pytest.fixture
+def spoke_nurse() -> Person:
+    return _seeded("nurse.sikao")
+
+
+@pytest.fixture
+def spoke_doctor() -> Person:
+    return _seeded("doctor.sikao")
+
+
+@pytest.fixture
+def hub_doctor() -> Person:
+    return _seeded("doctor.trang")
+
+
+@pytest.fixture
+def hub_nurse() -> Person:
+    return _seeded("nurse.trang")
+
+
+@pytest.fixture
+def third_hospital_doctor() -> Person:
+    return _seeded("doctor.kantang")
+
+
+@pytest.fixture
+def hub_admin() -> Person:
+    return _seeded("admin.trang")
+
+
+@pytest.fixture
+def spoke_admin() -> Person:
+    return _seeded("admin.sikao")
+
+
+@pytest.fixture
+def operator() -> Person:
+    return _seeded("operator")
+
+
+async def sign_in(page: Page, person: Person, *, next_path: str | None = None) -> None:
+    """Signs ``page`` in as ``person`` through the sign-in form; returns on the page after it
+    (``next_path``, or the person's home)."""
+    query = f"?{urlencode({'next': next_path})}" if next_path else ""
+    await page.goto(f"{REFERRAL_APP_URL}/app/login{query}")
+    await page.locator("#username").fill(person.username)
+    await page.locator("#password").fill(person.password)
+    async with page.expect_navigation():
+        await page.locator("form[action='/app/login'] button[type=submit]").click()
+    if "/app/login" in page.url:
+        raise AssertionError(f"{person.username} could not sign in: {page.url}")

@@ -56,6 +56,11 @@ class Policy(enum.Enum):
     ALERTED = "the hospital the alert went to"
     SELF = "only the hospital named in the path"
     SECRET = "only with the route's own secret (signature, token, ticket), never an API key"
+    # The clinicians' web app (services/referral/entrypoints/deps.py PersonDep, ActionDep): a
+    # hospital system's API key opens none of it; without a session the answer is the sign-in
+    # page (303 to /app/login?next=...). What each role and hospital sees is tested in
+    # tests/browser and tests/e2e/test_web_sessions.py.
+    PERSON = "a signed-in person of the web app (a session), never an API key"
 
 
 def allowed(policy: Policy, role: str) -> bool:
@@ -70,6 +75,7 @@ def allowed(policy: Policy, role: str) -> bool:
         Policy.ALERTED: role == OWNER,
         Policy.SELF: role == REQUESTER,
         Policy.SECRET: False,
+        Policy.PERSON: False,
     }[policy]
 
 
@@ -104,6 +110,12 @@ POLICIES: dict[tuple[str, str, str], Policy] = {
     ("referral", "GET", "/referrals/new"): Policy.HOSPITAL,
     ("referral", "GET", "/static/{path}"): Policy.PUBLIC,
     ("referral", "GET", "/app/session/identity"): Policy.FORWARD_AUTH,
+    ("referral", "GET", "/app/login"): Policy.PUBLIC,
+    ("referral", "POST", "/app/login"): Policy.PUBLIC,
+    ("referral", "POST", "/app/logout"): Policy.PERSON,
+    ("referral", "GET", "/app/"): Policy.PERSON,
+    ("referral", "GET", "/app/settings"): Policy.PERSON,
+    ("referral", "POST", "/app/settings"): Policy.PERSON,
     ("notifier", "GET", "/deliveries"): Policy.PARTIES_OR_OPERATOR,
     ("notifier", "GET", "/on-call"): Policy.HOSPITAL,
     ("notifier", "GET", "/dead-letters"): Policy.OPERATOR,
@@ -311,6 +323,8 @@ async def test_each_route_allows_or_denies_each_kind_of_caller(
         assert status == unseen, f"{policy.value}: {role} got {status}"
     elif policy is Policy.FORWARD_AUTH:
         assert status == 401, f"{policy.value}: {role} got {status}"
+    elif policy is Policy.PERSON:
+        assert status == 303, f"{policy.value}: {role} got {status}, not the sign-in page"
     else:
         # An operator's key is no hospital's: routes for hospital systems do not know it (401).
         refused = 401 if role in (ANONYMOUS, OPERATOR) else 403
