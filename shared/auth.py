@@ -9,8 +9,6 @@ kept in memory, and a lookup by digest does not reveal a key by timing.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -51,33 +49,7 @@ def caller_organization(request: Request) -> str:
     return organization
 
 
-def form_caller_organization(request: Request) -> str:
-    """For pages a person opens in a browser: the API key as a Bearer token, or as the password
-    of HTTP Basic (which makes the browser ask for it); 401 without a valid key."""
-    keys: ApiKeys = request.app.state.api_keys
-    scheme, _, credentials = request.headers.get("authorization", "").partition(" ")
-    if scheme.lower() == "basic":
-        try:
-            _, _, key = base64.b64decode(credentials.strip(), validate=True).decode().partition(":")
-        except (binascii.Error, UnicodeDecodeError):
-            key = ""
-        organization = keys.organization(key) if key else None
-        if organization is not None:
-            return organization
-    elif scheme.lower() == "bearer":
-        return caller_organization(request)
-    raise HTTPException(
-        401,
-        "A valid API key is required: 'Authorization: Bearer <key>', or the key as the password "
-        "of HTTP Basic",
-        headers={"WWW-Authenticate": 'Basic realm="Fast Track", charset="UTF-8"'},
-    )
-
-
 CallerDep = Annotated[str, Depends(caller_organization)]
-FormCallerDep = Annotated[str, Depends(form_caller_organization)]
-
-
 @dataclass(frozen=True)
 class Caller:
     """A hospital's system or person, or an operator, on routes both may use."""

@@ -21,7 +21,6 @@ from services.referral.entrypoints import (
     directory_api,
     fhir_api,
     messaging_api,
-    referral_form,
     session_identity,
     sign_in_pages,
 )
@@ -77,8 +76,6 @@ def create_app(settings: ReferralSettings | None = None) -> FastAPI:
         name=SERVICE_NAME,
         settings=settings,
         routers=[
-            # Before the referral views: /referrals/new is the form, not a referral's id.
-            *([referral_form.router] if settings.form_enabled else []),
             sign_in_pages.router,
             messaging_api.router,
             directory_api.router,

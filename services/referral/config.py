@@ -12,8 +12,6 @@ class ReferralSettings(PlatformSettings):
     referral_port: int = 8001
     # Where clinicians open a referral; used in notification links.
     referral_public_url: str = "http://127.0.0.1:8001"
-    # The development referral form has no login: off in production unless asked for.
-    referral_form_enabled: bool | None = None
     # Minutes a receiving hospital has to accept before the referral is re-routed.
     referral_accept_within_min: float = Field(default=10.0, gt=0)
     # Road travel minutes between hospitals (JSON, see deploy/demo/travel-times.json).
@@ -37,9 +35,3 @@ class ReferralSettings(PlatformSettings):
             max_failures_per_username=self.referral_sign_in_max_failures_per_username,
             max_failures_per_address=self.referral_sign_in_max_failures_per_address,
         )
-
-    @property
-    def form_enabled(self) -> bool:
-        if self.referral_form_enabled is None:
-            return self.environment != "production"
-        return self.referral_form_enabled

@@ -106,8 +106,6 @@ POLICIES: dict[tuple[str, str, str], Policy] = {
     ("referral", "GET", "/fhir/metadata"): Policy.PUBLIC,
     ("referral", "GET", "/asyncapi.json"): Policy.PUBLIC,
     ("referral", "GET", "/asyncapi"): Policy.PUBLIC,
-    ("referral", "POST", "/referrals"): Policy.HOSPITAL,
-    ("referral", "GET", "/referrals/new"): Policy.HOSPITAL,
     ("referral", "GET", "/static/{path}"): Policy.PUBLIC,
     ("referral", "GET", "/app/session/identity"): Policy.FORWARD_AUTH,
     ("referral", "GET", "/app/login"): Policy.PUBLIC,
@@ -260,8 +258,6 @@ def _request(service: str, method: str, path: str, referral: Referral, role: str
         request.update(content=text, headers=FHIR_JSON)
     elif path == "/directory/{organization_id}/availability":
         request["json"] = {"unavailable": []}
-    elif path == "/referrals" and method == "POST":
-        request["data"] = {"owner": HOSPITAL_OF[OWNER], "hospital_number": "HN-MATRIX"}
     elif path == "/sms/delivery-reports":
         request["json"] = {"reference": referral.owner_delivery_id, "status": "delivered"}
     elif path == "/line/webhook":

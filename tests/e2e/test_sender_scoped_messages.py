@@ -138,29 +138,6 @@ async def test_a_reused_message_id_over_kafka_is_answered_with_a_refusal(
     assert (await referral_api.get(f"/fhir/Task/{second_referral}")).status_code == 404
 
 
-async def test_the_referral_form_needs_a_hospitals_key_and_speaks_only_for_it(
-    referral_api: httpx.AsyncClient, webhook: WebhookReceiver
-) -> None:
-    fields = {"owner": HUB, "hospital_number": "HN-FORM-AUTH"}
-    anonymous = await referral_api.post("/referrals", data=fields, headers={"Authorization": ""})
-    assert anonymous.status_code == 401
-    assert anonymous.headers["www-authenticate"].startswith("Basic")
-    assert anonymous.json()["resourceType"] == "OperationOutcome"
-    page = await referral_api.get("/referrals/new", headers={"Authorization": ""})
-    assert page.status_code == 401
-    impersonation = await referral_api.post("/referrals", data={**fields, "requester": OTHER_SPOKE})
-    assert impersonation.status_code == 403
-    # A browser sends the key as the Basic password.
-    basic = httpx.BasicAuth("sikao", f"demo-{SPOKE}")
-    sent = await referral_api.post(
-        "/referrals", data=fields, headers={"Authorization": ""}, auth=basic
-    )
-    assert sent.status_code == 303, sent.text
-    referral_id = sent.headers["location"].rsplit("/", 1)[-1]
-    detail = (await referral_api.get(f"/referrals/{referral_id}")).json()
-    assert detail["requester"] == SPOKE
-
-
 async def test_a_referrals_delivery_log_is_for_its_hospitals_only(
     referral_api: httpx.AsyncClient, webhook: WebhookReceiver
 ) -> None:

@@ -6,10 +6,15 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from types import SimpleNamespace
 
 import jinja2
 import pytest
+from fastapi.templating import Jinja2Templates
 
+from services.referral.adapters.app_templates import install_app_language
+from services.referral.adapters.catalogues import load_translations
+from services.referral.domain.accounts import Role, SignedInPerson
 from shared.pages import page_templates
 from tests.support import ROOT
 
@@ -33,30 +38,60 @@ def _service_page_files() -> list[Path]:
     )
 
 
-def test_the_referral_form_escapes_hospital_names() -> None:
+def _app_pages() -> Jinja2Templates:
     pages = page_templates(REFERRAL_TEMPLATES)
-    page = pages.get_template("referral_form.html").render(
-        hospitals=[{"id": "h<1>", "name": "<script>alert(1)</script>", "name_th": "ทดสอบ & co"}],
-        requester='Sikao "Hospital"',
+    install_app_language(pages, load_translations())
+    return pages
+
+
+def _signed_in(display_name: str, hospital_name: str) -> SignedInPerson:
+    return SignedInPerson(
+        user_id=1,
+        username="nurse",
+        display_name=display_name,
+        hospital_id="sikao-hospital",
+        role=Role.NURSE,
+        language="th",
+        buddhist_era=True,
+        session_id="s",
+        csrf_token="token-1",
+        hospital_name=hospital_name,
     )
+
+
+def _render(template: str, person: SignedInPerson | None, **context: object) -> str:
+    request = SimpleNamespace(url=SimpleNamespace(path="/app/"))
+    return (
+        _app_pages()
+        .get_template(template)
+        .render(
+            person=person,
+            language="th",
+            csrf_token=person.csrf_token if person else "",
+            request=request,
+            **context,
+        )
+    )
+
+
+def test_the_web_app_escapes_what_people_wrote() -> None:
+    page = _render("app/home.html", _signed_in("<script>alert(1)</script>", 'Sikao "Hospital"'))
     assert "<script>alert(1)</script>" not in page
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
-    assert 'value="h&lt;1&gt;"' in page
-    assert "ทดสอบ &amp; co" in page
     assert "Sikao &#34;Hospital&#34;" in page
 
 
-def test_the_referral_form_links_its_stylesheet_on_the_service_itself() -> None:
-    pages = page_templates(REFERRAL_TEMPLATES)
-    page = pages.get_template("referral_form.html").render(hospitals=[], requester="x")
-    assert '<link rel="stylesheet" href="/static/pages.css">' in page
-    assert (ROOT / "services" / "referral" / "static" / "pages.css").is_file()
+def test_the_web_app_links_its_stylesheet_and_script_on_the_service_itself() -> None:
+    page = _render("app/login.html", None, next="/app/", failed=None)
+    assert '<link rel="stylesheet" href="/static/app.css">' in page
+    assert '<script src="/static/app.js" defer></script>' in page
+    for asset in ("app.css", "app.js"):
+        assert (ROOT / "services" / "referral" / "static" / asset).is_file()
 
 
 def test_a_name_missing_from_a_page_fails_instead_of_rendering_empty() -> None:
-    pages = page_templates(REFERRAL_TEMPLATES)
     with pytest.raises(jinja2.UndefinedError):
-        pages.get_template("referral_form.html").render(hospitals=[])
+        _app_pages().get_template("app/login.html").render(person=None, language="th")
 
 
 def test_no_page_or_asset_of_any_service_loads_from_another_host() -> None:
