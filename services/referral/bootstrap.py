@@ -32,6 +32,7 @@ from services.referral.workers.deadlines import DeadlineWatcher
 from shared.pages import page_templates
 from shared.retention import purge_job
 from shared.runtime import ServiceRuntime, create_service_app
+from shared.security_headers import SecurityHeadersMiddleware
 
 SERVICE_DIR = Path(__file__).parent
 
@@ -90,4 +91,5 @@ def create_app(settings: ReferralSettings | None = None) -> FastAPI:
         static_dir=SERVICE_DIR / "static",
     )
     install_app_error_handlers(app)
+    app.add_middleware(SecurityHeadersMiddleware, page_prefixes=("/app/",))
     return app

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 
 from services.referral.adapters import accounts_repository as accounts
 from services.referral.adapters import audit, passwords
-from services.referral.domain.accounts import SignedInPerson, SignInRules
+from services.referral.domain.accounts import SignedInPerson, SignInRules, valid_username
 from shared.db.pool import Connection
 
 
@@ -48,13 +48,17 @@ async def sign_in(
     via: str = "POST /app/login",
 ) -> NewSession:
     username = username.strip().lower()
+    # What could never be a username (a NUL byte, which PostgreSQL text refuses, or 500
+    # characters) is counted under one shared name and looked up nowhere.
+    if not valid_username(username):
+        username = ""
     window_start = now - timedelta(seconds=rules.window_s)
     by_username, by_address = await accounts.recent_failures(
         connection, username=username, client_address=client_address, since=window_start
     )
     if rules.too_many_failures(by_username=by_username, by_address=by_address):
         raise TooManyFailures(int(rules.window_s))
-    stored = await accounts.credentials(connection, username)
+    stored = await accounts.credentials(connection, username) if username else None
     if stored is None:
         await asyncio.to_thread(passwords.spend_verification_time, password)
         verified = False
