@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# Fetches the third-party browser assets the pages serve (today: the AsyncAPI React component
-# behind /asyncapi) from the npm registry, checks each tarball against the version and sha512
+# Fetches the third-party browser assets the pages serve (the AsyncAPI React component behind
+# /asyncapi; htmx 2 and the Thai font Noto Sans Thai (SIL Open Font License 1.1, its LICENSE
+# file beside it) for the web app; the same font for the notifier's live page) from the npm
+# registry, checks each tarball against the version and sha512
 # pinned below (our lock for them), and unpacks the files the pages need into the service's
 # static/vendor/. They are not committed: the pages load nothing from the internet, and the
 # repository holds only our own code. Needs npm (and its node). Idempotent.
@@ -11,6 +13,9 @@ root="${1:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}"
 # name@version | integrity (npm view <name>@<version> dist.integrity) | vendor folder | files
 assets=(
   "@asyncapi/react-component@3.1.5|sha512-Aq4I++uX6lOWxgBn+D7ly/GXasHjVcORz8eIGii8RgFjZ0i8mDth6LjFHb/yHVr3ANxLFLodXUgwEBhcSvfV/Q==|services/referral/static/vendor/asyncapi-react-component-3.1.5|LICENSE styles/default.min.css browser/standalone/index.js browser/standalone/index.js.LICENSE.txt"
+  "htmx.org@2.0.11|sha512-Thx/WtpeOQqSrqBCw/A1cwGJGg4UrVa3+sW0GmrM3p4gJgO89ecH4qtbnyzDDWFvBTqjnIMCgELTNt636dtamA==|services/referral/static/vendor/htmx-2.0.11|LICENSE dist/htmx.min.js"
+  "@fontsource/noto-sans-thai@5.3.0|sha512-ngqUyvDukkZUHypQbUJvUdAeYa2aYZsyeDTsdqMudf7GK2F2TK19OZ5kbo+37qsBtkNpmAMhEObQnWnzPqzKUw==|services/referral/static/vendor/noto-sans-thai-5.3.0|LICENSE files/noto-sans-thai-thai-400-normal.woff2 files/noto-sans-thai-thai-700-normal.woff2"
+  "@fontsource/noto-sans-thai@5.3.0|sha512-ngqUyvDukkZUHypQbUJvUdAeYa2aYZsyeDTsdqMudf7GK2F2TK19OZ5kbo+37qsBtkNpmAMhEObQnWnzPqzKUw==|services/notifier/static/vendor/noto-sans-thai-5.3.0|LICENSE files/noto-sans-thai-thai-400-normal.woff2 files/noto-sans-thai-thai-700-normal.woff2"
 )
 
 for asset in "${assets[@]}"; do
