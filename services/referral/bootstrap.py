@@ -15,6 +15,7 @@ from services.referral.config import SERVICE_NAME, ReferralSettings
 from services.referral.container import ReferralContainer
 from services.referral.domain.routing import TravelTimes
 from services.referral.entrypoints import (
+    admin_users,
     asyncapi_api,
     clock_views,
     conformance_api,
@@ -78,6 +79,7 @@ def create_app(settings: ReferralSettings | None = None) -> FastAPI:
         settings=settings,
         routers=[
             sign_in_pages.router,
+            admin_users.router,
             messaging_api.router,
             directory_api.router,
             clock_views.router,

@@ -114,6 +114,12 @@ POLICIES: dict[tuple[str, str, str], Policy] = {
     ("referral", "GET", "/app/"): Policy.PERSON,
     ("referral", "GET", "/app/settings"): Policy.PERSON,
     ("referral", "POST", "/app/settings"): Policy.PERSON,
+    ("referral", "GET", "/app/admin/users"): Policy.PERSON,
+    ("referral", "POST", "/app/admin/users"): Policy.PERSON,
+    **{
+        ("referral", "POST", f"/app/admin/users/{{user_id}}/{change}"): Policy.PERSON
+        for change in ("role", "password", "disable", "enable")
+    },
     ("notifier", "GET", "/deliveries"): Policy.PARTIES_OR_OPERATOR,
     ("notifier", "GET", "/on-call"): Policy.HOSPITAL,
     ("notifier", "GET", "/dead-letters"): Policy.OPERATOR,
@@ -247,6 +253,7 @@ def _request(service: str, method: str, path: str, referral: Referral, role: str
         "resource_id": "event",  # a CodeSystem and ValueSet id; other conformance types: 404
         "token": "not-a-signed-token",
         "path": "pages.css",
+        "user_id": "1",
     }
     request: dict[str, Any] = {"method": method, "url": path.format(**values)}
     if path in ("/deliveries", "/consults"):
