@@ -64,7 +64,7 @@ async def test_the_right_password_opens_a_session_of_the_person(connection: Conn
     assert (row["agent"], row["action"], row["via"]) == (f"User/{user_id}", "E", "POST /app/login")
 
 
-@pytest.mark.parametrize("username", ["nurse.near", "nobody.here"])
+@pytest.mark.parametrize("username", ["nurse.near", "nobody.here", "\x00"])
 async def test_a_wrong_password_or_unknown_username_is_refused_alike(
     connection: Connection, username: str
 ) -> None:
