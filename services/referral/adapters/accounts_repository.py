@@ -108,7 +108,8 @@ async def person_of_session(connection: Connection, session_id: str) -> SignedIn
         FROM app_session s
         JOIN app_user u ON u.id = s.user_id
         LEFT JOIN organization o ON o.id = u.hospital_id
-        WHERE s.id_digest = $1 AND s.expires_at > now() AND NOT u.disabled
+        -- statement_timestamp(), not now(): inside a longer transaction now() is its start.
+        WHERE s.id_digest = $1 AND s.expires_at > statement_timestamp() AND NOT u.disabled
         """,
         session_digest(session_id),
     )
