@@ -128,3 +128,12 @@ async def sign_in(page: Page, person: Person, *, next_path: str | None = None) -
         await page.locator("form[action='/app/login'] button[type=submit]").click()
     if "/app/login" in page.url:
         raise AssertionError(f"{person.username} could not sign in: {page.url}")
+
+
+@pytest.fixture
+async def desktop(browser: Browser) -> AsyncIterator[Page]:
+    """A ward computer's screen (1280 px), in Thai like the phone."""
+    context = await browser.new_context(viewport={"width": 1280, "height": 800}, locale="th-TH")
+    page = await context.new_page()
+    yield page
+    await context.close()

@@ -63,6 +63,21 @@ async def test_a_form_or_htmx_request_needs_the_sessions_csrf_token(
         assert "หมดอายุ" in answer.text  # "this form has expired", in the person's language
 
 
+async def test_another_sites_form_is_refused_even_with_the_token_and_at_sign_in(
+    app: httpx.AsyncClient,
+) -> None:
+    session = await signed_in(app, NURSE, DEVELOPMENT_PASSWORD)
+    token = await csrf_token(app, session)
+    cross_site = {"Sec-Fetch-Site": "cross-site"}
+    action = await app.post(
+        "/app/settings", data={**SETTINGS, "csrf_token": token}, headers={**session, **cross_site}
+    )
+    assert action.status_code == 403
+    login = await sign_in(app, NURSE, DEVELOPMENT_PASSWORD, **cross_site)
+    assert login.status_code == 403
+    assert "ft_session" not in login.cookies
+
+
 async def test_another_sessions_token_is_refused(app: httpx.AsyncClient) -> None:
     first = await signed_in(app, NURSE, DEVELOPMENT_PASSWORD)
     second = await signed_in(app, NURSE, DEVELOPMENT_PASSWORD)

@@ -90,7 +90,15 @@ class SignInRequired(Exception):
 
 
 class CsrfRefused(Exception):
-    """A state-changing request without this session's synchronizer token."""
+    """A state-changing request without this session's synchronizer token, or one a browser
+    says another site started."""
+
+
+def refuse_cross_site(request: Request) -> None:
+    """Browsers say where a request comes from (``Sec-Fetch-Site``): another site's form never
+    acts here, not even the sign-in form (which has no session, hence no token, yet)."""
+    if request.headers.get("sec-fetch-site") == "cross-site":
+        raise CsrfRefused
 
 
 def set_session_cookie(response: Response, session_id: str, expires_at: datetime) -> None:
@@ -132,6 +140,7 @@ async def acting_person(
     request: Request, person: Annotated[SignedInPerson, Depends(signed_in_person)]
 ) -> SignedInPerson:
     """The signed-in person of a state-changing request, its synchronizer token checked."""
+    refuse_cross_site(request)
     sent = request.headers.get(CSRF_HEADER)
     if sent is None and request.headers.get("content-type", "").startswith(
         ("application/x-www-form-urlencoded", "multipart/form-data")

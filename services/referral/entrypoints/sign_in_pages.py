@@ -21,6 +21,7 @@ from services.referral.entrypoints.deps import (
     PersonDep,
     ReferralContainerDep,
     clear_session_cookie,
+    refuse_cross_site,
     render,
     set_session_cookie,
 )
@@ -44,6 +45,7 @@ async def login(
     password: Annotated[str, Form(max_length=256)],
     next: Annotated[str | None, Form(max_length=2048)] = None,
 ) -> Response:
+    refuse_cross_site(request)
     client = request.client.host if request.client else "unknown"
     destination = safe_next(next)
     try:
