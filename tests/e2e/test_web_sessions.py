@@ -152,3 +152,12 @@ async def test_pages_carry_a_content_security_policy_without_inline_script(
     assert "<script>" not in page.text
     assert " style=" not in page.text
     assert " on" + "click=" not in page.text
+
+
+async def test_the_home_address_takes_an_administrator_to_their_hospitals_users(
+    app: httpx.AsyncClient,
+) -> None:
+    session = await signed_in(app, "admin.trang", DEVELOPMENT_PASSWORD)
+    home = await app.get("/app/", headers=session)
+    assert home.status_code == 303
+    assert home.headers["location"] == "/app/admin/users"

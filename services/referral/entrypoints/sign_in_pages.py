@@ -12,6 +12,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from starlette.routing import Match
 
 from services.referral.adapters import accounts_repository
 from services.referral.domain.accounts import Language, home_path, safe_next
@@ -96,9 +97,16 @@ async def logout(runtime: RuntimeDep, person: ActionDep) -> Response:
 async def home(request: Request, person: PersonDep) -> Response:
     target = home_path(person)
     # Until the page a role lands on exists in this app, the home page lists what there is.
-    if any(getattr(route, "path", None) == target for route in request.app.routes):
+    if _app_serves(request, target):
         return RedirectResponse(target, status_code=303)
     return render(request, "app/home.html", person=person)
+
+
+def _app_serves(request: Request, path: str) -> bool:
+    """Whether a GET of ``path`` reaches a route of this app (included routers stay nested in
+    FastAPI's route list, so this asks each route as the router itself would)."""
+    scope = {"type": "http", "method": "GET", "path": path, "root_path": "", "path_params": {}}
+    return any(route.matches(scope)[0] is Match.FULL for route in request.app.router.routes)
 
 
 @router.get("/settings")
