@@ -207,6 +207,10 @@ class ServiceProcesses:
             "FT_TELEMEDICINE_ESCALATION_POLL_S": "0.5",
             "FT_TELEMEDICINE_LADDER_BY_HUB": json.dumps({"kantang-hospital": KANTANG_LADDER_S}),
             "FT_TELEMEDICINE_HUB_PHONES": json.dumps({"kantang-hospital": KANTANG_PHONE}),
+            # Every test signs people in from loopback (and the fuzzer fails many sign-ins): the
+            # per-address limit would hold up tests that have nothing to do with it. It is
+            # tested on its own in tests/integration/use_cases/test_sign_in.py.
+            "FT_REFERRAL_SIGN_IN_MAX_FAILURES_PER_ADDRESS": "1000",
             # Spans reach the trace file within a fraction of a second.
             "OTEL_BSP_SCHEDULE_DELAY": "100",
         }
