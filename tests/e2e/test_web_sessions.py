@@ -13,7 +13,7 @@ import pytest
 
 from services.referral.accounts import DEVELOPMENT_PASSWORD
 from tests.e2e.harness import SERVICE_PORTS, ServiceProcesses
-from tests.web_app import csrf_token, session_of, sign_in, signed_in
+from tests.web_app import csrf_token, sign_in, signed_in
 
 pytestmark = pytest.mark.e2e
 
