@@ -1,7 +1,7 @@
 """The web app's sessions on the running referral service: forms and htmx requests are refused
 without the session's CSRF token, signing out ends the session at once, sign-ins are limited per
-username (429 with a clear message; per client address in the use-case tests), and the pages carry the security
-headers. People of the development seed (services/referral/accounts.py)."""
+username (429 with a clear message; per client address: the use-case tests), and the pages carry
+the security headers. People of the development seed (services/referral/accounts.py)."""
 
 from __future__ import annotations
 
