@@ -50,6 +50,8 @@ def caller_organization(request: Request) -> str:
 
 
 CallerDep = Annotated[str, Depends(caller_organization)]
+
+
 @dataclass(frozen=True)
 class Caller:
     """A hospital's system or person, or an operator, on routes both may use."""
