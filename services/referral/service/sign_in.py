@@ -68,6 +68,15 @@ async def sign_in(
         )
     if stored is None or not verified or stored.disabled:
         await accounts.record_failure(connection, username=username, client_address=client_address)
+        if stored is not None:
+            # Someone tried this person's account: kept in their audit trail too.
+            await audit.record_person_action(
+                connection,
+                user_id=stored.user_id,
+                action=audit.EXECUTE,
+                entity=audit.person_reference(stored.user_id),
+                via=f"{via}: refused",
+            )
         raise SignInRefused
     if passwords.needs_rehash(stored.password_hash):
         await accounts.set_password_hash(

@@ -74,6 +74,16 @@ async def test_a_wrong_password_or_unknown_username_is_refused_alike(
     assert await connection.fetchval("SELECT count(*) FROM app_session") == 0
 
 
+async def test_a_refused_sign_in_to_someones_account_is_in_their_audit_trail(
+    connection: Connection,
+) -> None:
+    user_id = await _nurse(connection)
+    with pytest.raises(sign_in.SignInRefused):
+        await _sign_in(connection, "nurse.near", "wrong password")
+    (row,) = await audit.actions_on(connection, entity=audit.person_reference(user_id))
+    assert (row["action"], row["via"]) == ("E", "POST /app/login: refused")
+
+
 async def test_signing_out_ends_the_session_at_once(connection: Connection) -> None:
     await _nurse(connection)
     session = await _sign_in(connection, "nurse.near", PASSWORD)
