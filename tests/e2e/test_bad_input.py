@@ -57,19 +57,6 @@ async def test_referral_to_an_unknown_hospital_is_refused_with_a_reason(
     assert "Unknown receiving organization 'nowhere'" in response.json()["issue"][0]["diagnostics"]
 
 
-async def test_form_with_an_impossible_nihss_is_refused(referral_api: httpx.AsyncClient) -> None:
-    response = await referral_api.post(
-        "/referrals",
-        data={
-            "owner": "trang-hospital",
-            "hospital_number": "1",
-            "nihss": "99",
-        },
-    )
-    assert response.status_code == 422
-    assert response.json()["resourceType"] == "OperationOutcome"
-
-
 async def test_bad_kafka_messages_are_dead_lettered_and_the_next_one_is_processed(
     stack: TestStack, referral_api: httpx.AsyncClient, webhook: WebhookReceiver
 ) -> None:

@@ -185,12 +185,14 @@ async def test_a_report_for_a_buddhist_era_month_says_so(referral_api: httpx.Asy
     assert "Buddhist-era year (BE 2569 = CE 2026)" in response.json()["issue"][0]["diagnostics"]
 
 
-async def test_a_nul_in_the_form_is_refused(referral_api: httpx.AsyncClient) -> None:
+async def test_a_nul_in_the_sign_in_form_is_refused_like_a_wrong_password(
+    referral_api: httpx.AsyncClient,
+) -> None:
     response = await referral_api.post(
-        "/referrals", data={"owner": "trang-hospital", "hospital_number": "HN\x00"}
+        "/app/login", data={"username": "nurse\x00sikao", "password": "x\x00"}
     )
-    assert response.status_code == 422
-    assert response.json()["issue"][0]["expression"] == ["hospital_number"]
+    assert response.status_code == 401
+    assert "ft_session" not in response.cookies
 
 
 async def test_an_oversized_header_block_is_refused() -> None:

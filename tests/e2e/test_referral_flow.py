@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from tests.e2e.harness import ServiceProcesses, WebhookReceiver
-from tests.support import as_hospital, at_least, eventually, referral_bundle
+from tests.support import at_least, eventually, referral_bundle
 
 pytestmark = pytest.mark.e2e
 
@@ -78,38 +78,6 @@ async def test_referral_reaches_the_webhook_with_every_step_on_its_timeline_in_o
     notifier_spans = {s["name"] for s in by_service["notifier"]}
     assert "deliver webhook" in notifier_spans
     assert any(s["kind"] == "SpanKind.CONSUMER" for s in by_service["telemedicine"])
-
-
-async def test_referral_from_the_web_form_reaches_the_webhook(
-    referral_api: httpx.AsyncClient, webhook: WebhookReceiver
-) -> None:
-    response = await referral_api.post(
-        "/referrals",
-        headers=as_hospital("kantang-hospital"),
-        data={
-            "owner": "trang-hospital",
-            "hospital_number": "HN-FORM-1",
-            "nihss": "9",
-            "last_known_well": "2026-11-23T07:15",
-        },
-    )
-    assert response.status_code == 303
-    referral_id = response.headers["location"].rsplit("/", 1)[-1]
-    received = await eventually(
-        lambda: at_least(webhook.for_referral(referral_id), 1), what="the stroke team alert"
-    )
-    assert "Kantang Hospital" in received[0].body["text"]
-    assert "LKW 07:15" in received[0].body["text"]  # entered and shown in Bangkok time
-    detail = await referral_api.get(
-        f"/referrals/{referral_id}", headers=as_hospital("kantang-hospital")
-    )
-    assert detail.json()["teleconsult_requested"] is False
-    # Only the two hospitals of a referral see it.
-    other = await referral_api.get(
-        f"/referrals/{referral_id}", headers=as_hospital("palian-hospital")
-    )
-    assert other.status_code == 403
-    assert other.json()["issue"][0]["code"] == "forbidden"
 
 
 async def test_the_same_request_posted_twice_makes_one_referral(
