@@ -191,7 +191,8 @@ async def test_a_nul_in_the_sign_in_form_is_refused_like_a_wrong_password(
     response = await referral_api.post(
         "/app/login", data={"username": "nurse\x00sikao", "password": "x\x00"}
     )
-    assert response.status_code == 401
+    # 401, or 429 once such sign-ins have failed often (they share one counter): never a 500.
+    assert response.status_code in (401, 429)
     assert "ft_session" not in response.cookies
 
 
