@@ -30,6 +30,7 @@ from services.referral.entrypoints.deps import install_app_error_handlers
 from services.referral.service.context import ReferralContext
 from services.referral.workers.alerts import AlertWatcher
 from services.referral.workers.deadlines import DeadlineWatcher
+from services.referral.workers.page_feed import PageFeed
 from shared.pages import page_templates
 from shared.retention import purge_job
 from shared.runtime import ServiceRuntime, create_service_app
@@ -54,6 +55,7 @@ def create_app(settings: ReferralSettings | None = None) -> FastAPI:
     )
 
     def wire(runtime: ServiceRuntime) -> ReferralContainer:
+        page_feed = PageFeed(pool=runtime.pool, schema=runtime.name)
         runtime.workers.extend(
             [
                 DeadlineWatcher(
@@ -67,12 +69,18 @@ def create_app(settings: ReferralSettings | None = None) -> FastAPI:
                     poll_interval_s=settings.referral_alert_poll_s,
                 ),
                 purge_job(runtime.pool, settings, retention.PERSONAL_DATA),
+                page_feed,
             ]
         )
         wire_consumers(runtime, context)
         pages = page_templates(SERVICE_DIR / "templates")
         install_app_language(pages, load_translations())
-        return ReferralContainer(context=context, pages=pages, sign_in_rules=settings.sign_in_rules)
+        return ReferralContainer(
+            context=context,
+            pages=pages,
+            page_feed=page_feed,
+            sign_in_rules=settings.sign_in_rules,
+        )
 
     app = create_service_app(
         name=SERVICE_NAME,

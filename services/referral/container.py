@@ -12,6 +12,7 @@ from fastapi.templating import Jinja2Templates
 
 from services.referral.domain.accounts import SignInRules
 from services.referral.service.context import ReferralContext
+from services.referral.workers.page_feed import PageFeed
 
 
 @dataclass(frozen=True)
@@ -19,5 +20,7 @@ class ReferralContainer:
     context: ReferralContext
     # The service's HTML pages (templates/; their assets in static/).
     pages: Jinja2Templates
+    # Numbers the timeline's committed entries and wakes the pages' live streams.
+    page_feed: PageFeed
     # Sessions' lifetime and the sign-in rate limit of the web app.
     sign_in_rules: SignInRules = field(default_factory=SignInRules)

@@ -5,8 +5,9 @@ reading a wrong collaborator."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, cast
 
+import asyncpg
 import pytest
 from fastapi import APIRouter, Depends, FastAPI
 from fastapi.testclient import TestClient
@@ -14,6 +15,7 @@ from fastapi.testclient import TestClient
 from services.referral.container import ReferralContainer
 from services.referral.entrypoints.deps import ContextDep
 from services.referral.service.context import ReferralContext
+from services.referral.workers.page_feed import PageFeed
 from shared.pages import page_templates
 from shared.runtime import container_dependency
 from tests.support import ROOT
@@ -43,7 +45,9 @@ def _app_holding(container: object) -> TestClient:
 def test_a_route_receives_the_context_from_the_container_the_wiring_returned() -> None:
     context = ReferralContext(source_endpoint="https://ft.example/fhir", public_url="https://ft")
     pages = page_templates(ROOT / "services" / "referral" / "templates")
-    client = _app_holding(ReferralContainer(context=context, pages=pages))
+    # The feed's worker is never started here: it needs no database.
+    feed = PageFeed(pool=cast(asyncpg.Pool, object()), schema="referral")
+    client = _app_holding(ReferralContainer(context=context, pages=pages, page_feed=feed))
     assert client.get("/source").json() == {"source": "https://ft.example/fhir"}
 
 

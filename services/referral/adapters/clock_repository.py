@@ -89,11 +89,12 @@ async def patient_referrals(connection: Connection, *, referral_id: str) -> list
     return [referral_from_row(row) for row in rows]
 
 
-async def clocks_of(connection: Connection, *, organization_id: str) -> list[str]:
-    """The patients (clocks) the hospital sent or received, each once."""
+async def clocks_of(connection: Connection, *, organization_id: str | None) -> list[str]:
+    """The patients (clocks) the hospital sent or received, each once (None: the province's)."""
     rows = await connection.fetch(
         """
-        SELECT DISTINCT clock_id FROM referral WHERE requester_org = $1 OR owner_org = $1
+        SELECT DISTINCT clock_id FROM referral
+        WHERE $1::text IS NULL OR requester_org = $1 OR owner_org = $1
         ORDER BY clock_id
         """,
         organization_id,

@@ -4,7 +4,6 @@ to the second; durations in whole minutes (and H:MM)."""
 
 from __future__ import annotations
 
-import contextlib
 from dataclasses import asdict
 from datetime import UTC, datetime
 from typing import Any
@@ -14,10 +13,11 @@ from fastapi.responses import JSONResponse, Response
 
 from services.referral.adapters import audit, clock_repository, repository
 from services.referral.domain.clock import Milestone
-from services.referral.domain.kpi import HospitalOutcome, kpi_csv, kpi_report, outcomes_of
+from services.referral.domain.kpi import kpi_csv
 from services.referral.domain.metrics import Metric, compute_metrics, window_countdowns
 from services.referral.domain.readable_time import h_mm, local_iso
 from services.referral.entrypoints.deps import ensure_party
+from services.referral.service.kpi_report import kpi_rows
 from services.referral.service.patient_clock import patient_milestones
 from shared.auth import CallerDep
 from shared.fhir.codes import EVENT_TERMS, EventCode
@@ -135,16 +135,8 @@ async def kpi(
     problem = month_problem(month) if month is not None else None
     if problem is not None:
         return outcome_response(400, problem, code="value", expression="month")
-    outcomes: list[HospitalOutcome] = []
     async with runtime.pool.acquire() as connection:
-        for clock_id in await clock_repository.clocks_of(connection, organization_id=caller):
-            milestones = await patient_milestones(connection, referral_id=clock_id)
-            steps = await repository.timeline(connection, referral_id=clock_id)
-            with contextlib.suppress(ValueError):  # two times contradict: not countable
-                outcomes.extend(
-                    o for o in outcomes_of(milestones, steps) if o.hospital_id == caller
-                )
-    rows = [r for r in kpi_report(outcomes) if month is None or r["month"] == month]
+        rows = await kpi_rows(connection, hospital_id=caller, month=month)
     if format == "csv":
         return Response(kpi_csv(rows), media_type="text/csv; charset=utf-8")
     return JSONResponse(rows)

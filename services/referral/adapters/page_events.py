@@ -1,0 +1,107 @@
+"""SQL for the clinicians' pages' live feed (schema ``referral``): the referral timeline, read in
+feed-position order and scoped, in the query, to the referrals a hospital sends or receives.
+
+A timeline entry's bigserial id grows in insert order, not commit order, so a page that read
+"everything after id 6" could miss an entry 5 committed a moment later. ``stamp_committed``
+therefore gives committed entries a feed position, one batch at a time under a transaction-scoped
+advisory lock: a batch is numbered only after the previous batch committed, so positions grow in
+the order entries became visible and a page that has seen position n has seen all before it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from opentelemetry.instrumentation.utils import suppress_instrumentation
+
+from shared.db.pool import Connection
+
+# NOTIFY channels (suffixed with the schema, as the outbox's): a timeline entry was committed
+# (the stamper should number it); entries were numbered (open pages should look).
+TIMELINE_CHANNEL = "timeline_"
+FEED_CHANNEL = "page_feed_"
+
+
+@dataclass(frozen=True)
+class PageEvent:
+    """One step of a referral, as an open page hears of it: which referral, what happened, and
+    the referral's state now (no patient data: the page fetches what it shows, scoped again)."""
+
+    position: int
+    referral_id: str
+    event_code: str
+    status: str
+    requester_org: str
+    owner_org: str
+
+    def data(self) -> dict[str, str]:
+        return {
+            "referral_id": self.referral_id,
+            "event": self.event_code,
+            "status": self.status,
+            "requester": self.requester_org,
+            "owner": self.owner_org,
+        }
+
+
+async def stamp_committed(connection: Connection, *, schema: str) -> int:
+    """Numbers the committed entries that have no feed position yet (inside the caller's
+    transaction); returns how many. Tells every process's open pages at commit."""
+    await connection.execute("SELECT pg_advisory_xact_lock(hashtext('page-feed:' || $1))", schema)
+    stamped = await connection.fetchval(
+        """
+        WITH waiting AS (
+            SELECT id, row_number() OVER (ORDER BY id) AS n
+            FROM timeline_entry WHERE feed_position IS NULL
+        ), top AS (
+            SELECT coalesce(max(feed_position), 0) AS position FROM timeline_entry
+        ), numbered AS (
+            UPDATE timeline_entry AS entry SET feed_position = top.position + waiting.n
+            FROM waiting, top WHERE entry.id = waiting.id
+            RETURNING entry.id
+        )
+        SELECT count(*) FROM numbered
+        """
+    )
+    if stamped:
+        await connection.execute("SELECT pg_notify($1, '')", FEED_CHANNEL + schema)
+    return int(stamped)
+
+
+async def latest_position(connection: Connection) -> int:
+    """Where a page that connects fresh starts: it has just rendered everything up to now."""
+    value = await connection.fetchval("SELECT max(feed_position) FROM timeline_entry")
+    return int(value or 0)
+
+
+async def events_after(
+    connection: Connection, *, hospital_id: str | None, after: int, limit: int
+) -> list[PageEvent]:
+    """The feed after ``after``, in order: only referrals ``hospital_id`` sends or receives
+    (None: the whole province, for operators)."""
+    with suppress_instrumentation():  # every open page reads it on every wake-up
+        rows = await connection.fetch(
+            """
+            SELECT entry.feed_position, entry.referral_id, entry.event_code, referral.status,
+                   referral.requester_org, referral.owner_org
+            FROM timeline_entry AS entry JOIN referral ON referral.id = entry.referral_id
+            WHERE entry.feed_position > $1
+              AND ($2::text IS NULL OR $2 IN (referral.requester_org, referral.owner_org))
+            ORDER BY entry.feed_position
+            LIMIT $3
+            """,
+            after,
+            hospital_id,
+            limit,
+        )
+    return [
+        PageEvent(
+            position=row["feed_position"],
+            referral_id=row["referral_id"],
+            event_code=row["event_code"],
+            status=row["status"],
+            requester_org=row["requester_org"],
+            owner_org=row["owner_org"],
+        )
+        for row in rows
+    ]

@@ -1,0 +1,137 @@
+"""Use cases of the hub board: a person of the receiving hospital acknowledges a referral, or
+answers it (accept, decline with a reason) in the name of their hospital, through the same
+use case a hospital system's referral-accepted / referral-declined message goes through."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+
+from services.referral.adapters import board_queries, repository
+from services.referral.domain.commands import ReferralChange
+from services.referral.domain.errors import ReferralNotFound
+from services.referral.domain.model import Referral
+from services.referral.service.context import ReferralContext
+from services.referral.service.handlers import change_referral
+from shared.db.pool import Connection
+from shared.fhir.codes import EventCode
+from shared.vocabulary.decline_reasons import DECLINE_REASON_TERMS, DeclineReason
+
+# How the board marks what it wrote: the timeline's source is the hospital, as for its system.
+BOARD = "board"
+
+
+@dataclass(frozen=True, kw_only=True)
+class BoardUser:
+    """Who acts on the board: a person of one hospital (from the signed-in session)."""
+
+    user_id: str
+    display_name: str
+    hospital_id: str
+
+
+async def acknowledge(
+    connection: Connection, *, referral_id: str, user: BoardUser, now: datetime
+) -> bool:
+    """The person has seen the referral on the board: recorded once per person, and the first
+    time on the referral's timeline (so every open page shows who has seen it). False when the
+    person had already acknowledged it.
+
+    Raises ReferralNotFound unless the person's hospital receives the referral (another
+    hospital learns nothing, not even that it exists)."""
+    referral = await _received_by(connection, referral_id=referral_id, user=user)
+    if not await board_queries.add_acknowledgement(
+        connection,
+        referral_id=referral.id,
+        hospital_id=user.hospital_id,
+        user_id=user.user_id,
+        display_name=user.display_name,
+        at=now,
+    ):
+        return False
+    await repository.add_timeline_entry(
+        connection,
+        referral_id=referral.id,
+        event_code=EventCode.NOTIFICATION_ACKNOWLEDGED.value,
+        occurred_at=now,
+        source=f"Organization/{user.hospital_id}",
+        message_id=None,
+        detail={"via": BOARD, "by": user.display_name},
+    )
+    return True
+
+
+async def accept(
+    connection: Connection,
+    *,
+    referral_id: str,
+    user: BoardUser,
+    now: datetime,
+    context: ReferralContext,
+) -> Referral:
+    """The hub takes the patient (referral-accepted, as its system would send it)."""
+    return await _answer(
+        connection,
+        referral_id=referral_id,
+        user=user,
+        now=now,
+        context=context,
+        event=EventCode.REFERRAL_ACCEPTED,
+        reason=None,
+    )
+
+
+async def decline(
+    connection: Connection,
+    *,
+    referral_id: str,
+    user: BoardUser,
+    reason: DeclineReason,
+    now: datetime,
+    context: ReferralContext,
+) -> Referral:
+    """The hub cannot take the patient (referral-declined with the reason); the network
+    re-routes the patient as for a system's decline."""
+    return await _answer(
+        connection,
+        referral_id=referral_id,
+        user=user,
+        now=now,
+        context=context,
+        event=EventCode.REFERRAL_DECLINED,
+        reason=DECLINE_REASON_TERMS[reason].english,
+    )
+
+
+async def _answer(
+    connection: Connection,
+    *,
+    referral_id: str,
+    user: BoardUser,
+    now: datetime,
+    context: ReferralContext,
+    event: EventCode,
+    reason: str | None,
+) -> Referral:
+    await _received_by(connection, referral_id=referral_id, user=user)
+    # Answering is seeing: the board stops highlighting it, and says who answered.
+    await acknowledge(connection, referral_id=referral_id, user=user, now=now)
+    change = ReferralChange(
+        referral_id=referral_id,
+        event=event,
+        sender_org=user.hospital_id,
+        # The board's own message id, in the id space of the hospital it speaks for.
+        message_id=f"{BOARD}-{uuid.uuid4()}",
+        task_status=None,
+        status_reason=reason,
+        occurred_at=now,
+    )
+    return await change_referral(connection, change=change, context=context)
+
+
+async def _received_by(connection: Connection, *, referral_id: str, user: BoardUser) -> Referral:
+    referral = await repository.get_referral(connection, referral_id=referral_id)
+    if referral is None or referral.owner_org != user.hospital_id:
+        raise ReferralNotFound(referral_id)
+    return referral

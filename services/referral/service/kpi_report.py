@@ -1,0 +1,27 @@
+"""The monthly stroke KPI report of one hospital, or of the whole province for its operators
+(domain/kpi.py computes it; this reads each patient's clock once)."""
+
+from __future__ import annotations
+
+import contextlib
+
+from services.referral.adapters import clock_repository, repository
+from services.referral.domain.kpi import HospitalOutcome, kpi_report, outcomes_of
+from services.referral.service.patient_clock import patient_milestones
+from shared.db.pool import Connection
+
+
+async def kpi_rows(
+    connection: Connection, *, hospital_id: str | None, month: str | None = None
+) -> list[dict[str, object]]:
+    """One row per (hospital, month): ``hospital_id``'s own (each patient it sent or received
+    counted once, on the times that happened there), or every hospital's when None."""
+    outcomes: list[HospitalOutcome] = []
+    for clock_id in await clock_repository.clocks_of(connection, organization_id=hospital_id):
+        milestones = await patient_milestones(connection, referral_id=clock_id)
+        steps = await repository.timeline(connection, referral_id=clock_id)
+        with contextlib.suppress(ValueError):  # two times contradict: not countable
+            outcomes.extend(
+                o for o in outcomes_of(milestones, steps) if hospital_id in (None, o.hospital_id)
+            )
+    return [row for row in kpi_report(outcomes) if month is None or row["month"] == month]

@@ -1,0 +1,96 @@
+"""The live feed of the clinicians' open pages: numbers committed timeline entries and wakes the
+pages' streams (services/referral/entrypoints/app_events.py), which then read the feed, scoped
+to their hospital, from where they are.
+
+Why LISTEN/NOTIFY rather than each page polling: a board waits minutes between events, and a
+hospital may keep tens of pages open; one listening connection per process costs one idle
+connection, while a poll every second per page costs a query per page per second. NOTIFY only
+says "look now": the feed is also stamped and every page woken every ``recheck_s``, so an entry
+committed while the listener was reconnecting is shown anyway, only later.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Iterator
+from typing import Any
+
+import asyncpg
+from opentelemetry.instrumentation.utils import suppress_instrumentation
+
+from services.referral.adapters import page_events
+from shared.workers import BackgroundTask
+
+log = logging.getLogger(__name__)
+
+
+class PageFeed(BackgroundTask):
+    name = "page-feed"
+
+    def __init__(self, *, pool: asyncpg.Pool, schema: str, recheck_s: float = 5.0) -> None:
+        super().__init__()
+        self._pool = pool
+        self._schema = schema
+        self.recheck_s = recheck_s
+        self._pages: set[asyncio.Event] = set()
+        self._stamp_wanted = asyncio.Event()
+
+    @contextlib.contextmanager
+    def subscribe(self) -> Iterator[asyncio.Event]:
+        """An event set whenever the feed may have something new (for any hospital: each page
+        reads its own hospital's part, and only it knows what it has seen)."""
+        changed = asyncio.Event()
+        self._pages.add(changed)
+        try:
+            yield changed
+        finally:
+            self._pages.discard(changed)
+
+    async def stamp(self) -> int:
+        """Numbers what was committed since the last stamp; returns how many entries."""
+        with suppress_instrumentation():
+            async with self._pool.acquire() as connection, connection.transaction():
+                return await page_events.stamp_committed(connection, schema=self._schema)
+
+    async def run(self) -> None:
+        while True:
+            try:
+                await self._listen()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("page feed listener lost; reconnecting")
+            await asyncio.sleep(1.0)
+
+    async def _listen(self) -> None:
+        timeline = page_events.TIMELINE_CHANNEL + self._schema
+        feed = page_events.FEED_CHANNEL + self._schema
+        async with self._pool.acquire() as connection:
+            with suppress_instrumentation():
+                await connection.add_listener(timeline, self._on_timeline)
+                await connection.add_listener(feed, self._on_feed)
+            try:
+                while not connection.is_closed():
+                    self._stamp_wanted.clear()  # before stamping: a commit meanwhile comes again
+                    await self.stamp()
+                    self._wake_pages()  # also whatever happened while no one was listening
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(self._stamp_wanted.wait(), self.recheck_s)
+                    with suppress_instrumentation():
+                        await connection.execute("SELECT 1")  # notices a dead connection
+            finally:
+                with contextlib.suppress(Exception):
+                    await connection.remove_listener(timeline, self._on_timeline)
+                    await connection.remove_listener(feed, self._on_feed)
+
+    def _on_timeline(self, *_: Any) -> None:
+        self._stamp_wanted.set()
+
+    def _on_feed(self, *_: Any) -> None:
+        self._wake_pages()
+
+    def _wake_pages(self) -> None:
+        for changed in self._pages:
+            changed.set()

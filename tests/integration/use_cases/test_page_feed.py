@@ -1,0 +1,169 @@
+"""The live feed of the clinicians' pages on the real PostgreSQL: positions grow in commit order
+(a page resuming after position n misses nothing committed later), and each hospital's read of
+the feed holds only the referrals it sends or receives."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+
+import asyncpg
+import pytest
+
+from services.referral.adapters import page_events, repository
+from services.referral.adapters.page_events import PageEvent
+from services.referral.service import board
+from services.referral.service.board import BoardUser
+from services.referral.service.intake import request_referral
+from services.referral.workers.page_feed import PageFeed
+from shared.db.pool import Connection, create_pool
+from shared.fhir.codes import EventCode
+from tests.integration.use_cases.support import (
+    COMMUNITY,
+    CONTEXT,
+    FAR_CENTRE,
+    NEAR_CENTRE,
+    referral_request,
+)
+from tests.support import eventually
+
+E = EventCode
+
+
+async def _schema(connection: Connection) -> str:
+    schema: str = await connection.fetchval("SELECT current_schema()")
+    return schema
+
+
+async def _feed(connection: Connection, hospital: str | None, after: int) -> list[PageEvent]:
+    return await page_events.events_after(connection, hospital_id=hospital, after=after, limit=100)
+
+
+async def test_each_hospital_reads_only_its_referrals_in_the_feed(connection: Connection) -> None:
+    schema = await _schema(connection)
+    await page_events.stamp_committed(connection, schema=schema)
+    start = await page_events.latest_position(connection)
+    referral_id = await request_referral(connection, request=referral_request(), context=CONTEXT)
+    hub = BoardUser(user_id="u1", display_name="Dr. Hub", hospital_id=NEAR_CENTRE)
+    await board.acknowledge(connection, referral_id=referral_id, user=hub, now=datetime.now(UTC))
+
+    stamped = await page_events.stamp_committed(connection, schema=schema)
+
+    assert stamped == 2
+    expected = [(referral_id, E.REFERRAL_REQUESTED), (referral_id, E.NOTIFICATION_ACKNOWLEDGED)]
+    for hospital in (COMMUNITY, NEAR_CENTRE, None):
+        got = await _feed(connection, hospital, start)
+        assert [(e.referral_id, e.event_code) for e in got] == expected, hospital
+        assert [e.position for e in got] == [start + 1, start + 2]
+    assert await _feed(connection, FAR_CENTRE, start) == []
+    [_, acknowledged] = await _feed(connection, NEAR_CENTRE, start)
+    assert acknowledged.data() == {
+        "referral_id": referral_id,
+        "event": "notification-acknowledged",
+        "status": "requested",
+        "requester": COMMUNITY,
+        "owner": NEAR_CENTRE,
+    }
+    # A page that saw the first event resumes with exactly the second.
+    assert await _feed(connection, NEAR_CENTRE, start + 1) == [acknowledged]
+
+
+@pytest.fixture
+async def two_hospitals(referral_pool: asyncpg.Pool) -> AsyncIterator[tuple[str, str]]:
+    """Two hospitals of their own, for a test that must commit (and removes what it wrote)."""
+    suffix = uuid.uuid4().hex[:8]
+    spoke, hub = f"feed-spoke-{suffix}", f"feed-hub-{suffix}"
+    yield spoke, hub
+    async with referral_pool.acquire() as connection:
+        await connection.execute(
+            """
+            DELETE FROM timeline_entry
+            WHERE referral_id IN (SELECT id FROM referral WHERE requester_org = $1)
+            """,
+            spoke,
+        )
+        await connection.execute("DELETE FROM referral WHERE requester_org = $1", spoke)
+
+
+async def _referral(connection: Connection, *, spoke: str, hub: str) -> str:
+    referral_id = f"feed-{uuid.uuid4()}"
+    await repository.insert_referral(
+        connection,
+        request=referral_request(referral_id=referral_id, requester_org=spoke, owner_org=hub),
+    )
+    return referral_id
+
+
+async def _step(connection: Connection, referral_id: str) -> None:
+    await repository.add_timeline_entry(
+        connection,
+        referral_id=referral_id,
+        event_code=E.REFERRAL_REQUESTED.value,
+        occurred_at=datetime.now(UTC),
+        source="test",
+        message_id=None,
+        detail={},
+    )
+
+
+async def test_an_entry_committed_late_comes_after_what_a_page_has_seen(
+    referral_pool: asyncpg.Pool, two_hospitals: tuple[str, str]
+) -> None:
+    spoke, hub = two_hospitals
+    async with referral_pool.acquire() as setup:
+        slow_referral = await _referral(setup, spoke=spoke, hub=hub)
+        quick_referral = await _referral(setup, spoke=spoke, hub=hub)
+    schema = await _schema_of(referral_pool)
+    async with referral_pool.acquire() as slow, referral_pool.acquire() as quick:
+        slow_transaction = slow.transaction()
+        await slow_transaction.start()
+        await _step(slow, slow_referral)  # the lower id, not committed yet
+        async with quick.transaction():
+            await _step(quick, quick_referral)
+        async with quick.transaction():
+            await page_events.stamp_committed(quick, schema=schema)
+        seen = await _feed(quick, hub, 0)
+        assert [e.referral_id for e in seen] == [quick_referral]
+        await slow_transaction.commit()
+        async with quick.transaction():
+            await page_events.stamp_committed(quick, schema=schema)
+
+        missed = await _feed(quick, hub, seen[-1].position)
+
+    assert [e.referral_id for e in missed] == [slow_referral]
+
+
+async def _schema_of(pool: asyncpg.Pool) -> str:
+    async with pool.acquire() as connection:
+        return await _schema(connection)
+
+
+async def test_the_feed_worker_numbers_a_commit_and_wakes_the_open_pages(
+    referral_pool: asyncpg.Pool, postgres: str, two_hospitals: tuple[str, str]
+) -> None:
+    spoke, hub = two_hospitals
+    schema = await _schema_of(referral_pool)
+    # Its own pool, as in the service: one connection listens, another stamps.
+    worker_pool = await create_pool(postgres, schema=schema, max_size=2)
+    feed = PageFeed(pool=worker_pool, schema=schema, recheck_s=60)
+    feed.start()
+    try:
+        async with referral_pool.acquire() as connection:
+            referral_id = await _referral(connection, spoke=spoke, hub=hub)
+            with feed.subscribe() as changed:
+                await asyncio.sleep(0.5)  # the worker's first round (stamp, wake) is done
+                changed.clear()
+                await _step(connection, referral_id)  # committed: NOTIFY wakes the stamper
+
+                # recheck_s is 60 s: within the deadline only NOTIFY can have done it.
+                await asyncio.wait_for(changed.wait(), timeout=30)
+            seen = await eventually(
+                lambda: _feed(connection, hub, 0), timeout=20, what="the numbered step"
+            )
+    finally:
+        await feed.stop()
+        await worker_pool.close()
+
+    assert [e.referral_id for e in seen] == [referral_id]
