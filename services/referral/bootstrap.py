@@ -16,6 +16,10 @@ from services.referral.container import ReferralContainer
 from services.referral.domain.routing import TravelTimes
 from services.referral.entrypoints import (
     admin_users,
+    app_board,
+    app_events,
+    app_kpi,
+    app_referral_list,
     asyncapi_api,
     clock_views,
     conformance_api,
@@ -88,6 +92,10 @@ def create_app(settings: ReferralSettings | None = None) -> FastAPI:
         routers=[
             sign_in_pages.router,
             admin_users.router,
+            app_board.router,
+            app_referral_list.router,
+            app_kpi.router,
+            app_events.router,
             messaging_api.router,
             directory_api.router,
             clock_views.router,

@@ -23,6 +23,17 @@ from tests.support import as_hospital
 BANGKOK = timezone(timedelta(hours=7))
 
 
+def resource_in(bundle: dict[str, Any], resource_type: str, id_prefix: str = "") -> dict[str, Any]:
+    """The first resource of a type (and id prefix) in a message Bundle, to change it."""
+    found: dict[str, Any] = next(
+        e["resource"]
+        for e in bundle["entry"]
+        if e["resource"]["resourceType"] == resource_type
+        and e["resource"].get("id", "").startswith(id_prefix)
+    )
+    return found
+
+
 def encounter(start: datetime | None = None, end: datetime | None = None) -> Encounter:
     period = {
         **({"start": start.isoformat()} if start else {}),

@@ -120,6 +120,14 @@ POLICIES: dict[tuple[str, str, str], Policy] = {
         ("referral", "POST", f"/app/admin/users/{{user_id}}/{change}"): Policy.PERSON
         for change in ("role", "password", "disable", "enable")
     },
+    ("referral", "GET", "/app/board"): Policy.PERSON,
+    ("referral", "POST", "/app/board/{referral_id}/acknowledge"): Policy.PERSON,
+    ("referral", "POST", "/app/board/{referral_id}/accept"): Policy.PERSON,
+    ("referral", "POST", "/app/board/{referral_id}/decline"): Policy.PERSON,
+    ("referral", "GET", "/app/referrals"): Policy.PERSON,
+    ("referral", "GET", "/app/kpi"): Policy.PERSON,
+    ("referral", "GET", "/app/kpi.csv"): Policy.PERSON,
+    ("referral", "GET", "/app/events"): Policy.PERSON,
     ("notifier", "GET", "/deliveries"): Policy.PARTIES_OR_OPERATOR,
     ("notifier", "GET", "/on-call"): Policy.HOSPITAL,
     ("notifier", "GET", "/dead-letters"): Policy.OPERATOR,

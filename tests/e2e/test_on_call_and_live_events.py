@@ -9,8 +9,7 @@ import contextlib
 import json
 import re
 import time
-from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass
+from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
@@ -26,6 +25,7 @@ from tests.e2e.harness import (
     texts_about,
     texts_to,
 )
+from tests.event_stream import EventStream
 from tests.fakes.sms_gateway import FakeSmsGateway
 from tests.support import as_hospital, eventually
 
@@ -135,49 +135,6 @@ async def test_an_unanswered_alert_climbs_to_the_group_then_the_backup(
         f"Group/{HOSPITAL}",
         "Practitioner/dr-backup",
     ]
-
-
-@dataclass
-class Event:
-    kind: str
-    id: str
-    data: dict[str, Any]
-
-
-class EventStream:
-    """Reads a text/event-stream response as a browser's EventSource would."""
-
-    def __init__(self, response: httpx.Response) -> None:
-        self.lines = response.aiter_lines()
-        self.connected = False
-
-    async def next_matching(
-        self, accept: Callable[[Event], bool], *, within_s: float = 30
-    ) -> Event:
-        fields: dict[str, str] = {}
-        async with asyncio.timeout(within_s):
-            async for line in self.lines:
-                if line.startswith(":"):
-                    self.connected = True
-                    continue
-                if line:
-                    name, _, value = line.partition(":")
-                    fields[name] = value.removeprefix(" ")
-                    continue
-                if "data" in fields:
-                    event = Event(fields.get("event", "message"), fields.get("id", ""), {})
-                    event.data = json.loads(fields["data"])
-                    if accept(event):
-                        return event
-                fields = {}
-        raise AssertionError("the stream ended")
-
-    async def wait_connected(self) -> None:
-        async with asyncio.timeout(10):
-            async for line in self.lines:
-                if line.startswith(":"):
-                    self.connected = True
-                    return
 
 
 @contextlib.asynccontextmanager

@@ -9,7 +9,13 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.e2e.clinical_updates import a_day_of_its_own, clinical_update, encounter, needle
+from tests.e2e.clinical_updates import (
+    a_day_of_its_own,
+    clinical_update,
+    encounter,
+    needle,
+    resource_in,
+)
 from tests.e2e.harness import WebhookReceiver
 from tests.support import as_hospital, at_least, eventually, referral_bundle
 
@@ -18,16 +24,6 @@ pytestmark = pytest.mark.e2e
 FHIR_JSON = {"Content-Type": "application/fhir+json"}
 SPOKE, HUB = "sikao-hospital", "trang-hospital"
 BANGKOK = timezone(timedelta(hours=7))
-
-
-def _resource(bundle: dict[str, Any], resource_type: str, id_prefix: str = "") -> dict[str, Any]:
-    found: dict[str, Any] = next(
-        e["resource"]
-        for e in bundle["entry"]
-        if e["resource"]["resourceType"] == resource_type
-        and e["resource"].get("id", "").startswith(id_prefix)
-    )
-    return found
 
 
 async def _post(api: httpx.AsyncClient, bundle: dict[str, Any], org: str = SPOKE) -> None:
@@ -50,8 +46,8 @@ async def test_clinical_times_give_metrics_and_the_monthly_kpi_report(
 ) -> None:
     day = await a_day_of_its_own(referral_api, (SPOKE, "palian-hospital"))
     bundle, referral_id, _ = referral_bundle(teleconsult=False)
-    _resource(bundle, "Observation", "lkw-")["effectiveDateTime"] = day.isoformat()
-    _resource(bundle, "Task")["authoredOn"] = (day + timedelta(minutes=50)).isoformat()
+    resource_in(bundle, "Observation", "lkw-")["effectiveDateTime"] = day.isoformat()
+    resource_in(bundle, "Task")["authoredOn"] = (day + timedelta(minutes=50)).isoformat()
     await _post(referral_api, bundle)
     await _post(
         referral_api,
@@ -104,10 +100,10 @@ async def test_an_alert_is_raised_before_the_thrombolysis_window_closes(
     bundle, referral_id, _ = referral_bundle(teleconsult=False)
     # Last known well 3 h 29 min 57 s ago and no needle: the LKW + 3.5 h alert is 3 s away.
     lkw = datetime.now(UTC) - timedelta(hours=3, minutes=29, seconds=57)
-    _resource(bundle, "Observation", "lkw-")["effectiveDateTime"] = lkw.astimezone(
+    resource_in(bundle, "Observation", "lkw-")["effectiveDateTime"] = lkw.astimezone(
         BANGKOK
     ).isoformat()
-    _resource(bundle, "Task")["authoredOn"] = datetime.now(UTC).isoformat()
+    resource_in(bundle, "Task")["authoredOn"] = datetime.now(UTC).isoformat()
     await _post(referral_api, bundle)
     assert not [n for n in webhook.for_referral(referral_id) if "lkw-3h30" in n.body["text"]]
 
@@ -136,8 +132,8 @@ async def test_no_page_for_a_window_that_closed_long_ago(
 ) -> None:
     bundle, referral_id, _ = referral_bundle(teleconsult=False)
     lkw = datetime.now(UTC) - timedelta(hours=9)  # both LKW alerts' windows closed hours ago
-    _resource(bundle, "Observation", "lkw-")["effectiveDateTime"] = lkw.isoformat()
-    _resource(bundle, "Task")["authoredOn"] = datetime.now(UTC).isoformat()
+    resource_in(bundle, "Observation", "lkw-")["effectiveDateTime"] = lkw.isoformat()
+    resource_in(bundle, "Task")["authoredOn"] = datetime.now(UTC).isoformat()
     await _post(referral_api, bundle)
     await eventually(
         lambda: at_least(webhook.for_referral(referral_id)), what="the stroke team alert"
@@ -165,10 +161,10 @@ async def test_a_wake_up_strokes_windows_and_alerts_say_they_are_estimated(
     bundle, referral_id, _ = referral_bundle(teleconsult=False)
     # Found on waking: last seen well at bedtime, an estimate, 3 h 29 min 57 s ago.
     lkw = datetime.now(UTC) - timedelta(hours=3, minutes=29, seconds=57)
-    observation = _resource(bundle, "Observation", "lkw-")
+    observation = resource_in(bundle, "Observation", "lkw-")
     observation["effectiveDateTime"] = lkw.astimezone(BANGKOK).isoformat()
     observation["extension"] = WAKE_UP
-    _resource(bundle, "Task")["authoredOn"] = datetime.now(UTC).isoformat()
+    resource_in(bundle, "Task")["authoredOn"] = datetime.now(UTC).isoformat()
     await _post(referral_api, bundle)
     await _post(
         referral_api,

@@ -21,7 +21,7 @@ from datetime import datetime
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
-from fastapi import Depends, FastAPI, Request
+from fastapi import Depends, FastAPI, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -29,11 +29,12 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from services.referral.adapters.app_templates import DEFAULT_LANGUAGE
 from services.referral.adapters.fhir_search import BadSearch
 from services.referral.container import ReferralContainer
-from services.referral.domain.accounts import LANGUAGES, Language, SignedInPerson
+from services.referral.domain.accounts import LANGUAGES, Language, Role, SignedInPerson
 from services.referral.domain.errors import NotAParty
 from services.referral.domain.model import Referral
 from services.referral.service import sign_in
 from services.referral.service.context import ReferralContext
+from services.referral.workers.page_feed import PageFeed
 from shared.runtime import RuntimeDep, container_dependency
 from shared.web import FhirResponse, outcome_response
 
@@ -158,6 +159,27 @@ PersonDep = Annotated[SignedInPerson, Depends(signed_in_person)]
 # A state-changing request of the web app (POST): the signed-in person, with the session's
 # synchronizer token checked (form field ``csrf_token`` or header ``X-CSRF-Token``); 403 if not.
 ActionDep = Annotated[SignedInPerson, Depends(acting_person)]
+
+
+def hospital_scope(person: PersonDep) -> str | None:
+    """Whose referrals the person sees in province-wide views (the live stream, the KPIs): their
+    hospital's, or every hospital's (None) for the network's operator."""
+    if person.hospital_id is not None:
+        return person.hospital_id
+    if person.role is Role.OPERATOR:
+        return None
+    raise HTTPException(403, "This account belongs to no hospital")
+
+
+HospitalScopeDep = Annotated[str | None, Depends(hospital_scope)]
+
+
+def get_page_feed(container: ReferralContainerDep) -> PageFeed:
+    return container.page_feed
+
+
+# Wakes the open pages' live streams when the referral timeline has something new.
+PageFeedDep = Annotated[PageFeed, Depends(get_page_feed)]
 
 
 def page_language(request: Request, person: SignedInPerson | None) -> Language:

@@ -1,0 +1,94 @@
+"""The live stream of an open page of the web app (Server-Sent Events, one per page).
+
+Every step on the timeline of a referral the person's hospital sends or receives (an operator:
+the province's) comes as ``event: referral-changed`` with ``data`` {"referral_id", "event",
+"status", "requester", "owner"} and an ``id`` (the feed position). A page that reconnects sends
+``Last-Event-ID`` and gets what it missed, up to ``MAX_REPLAY`` steps; further behind, it gets
+``event: reload`` and re-reads what it shows. The stream sends a heartbeat comment now and then
+and ends when the person's session is revoked or expires (the browser reconnects and is sent
+to the sign-in page, which is not an event stream: EventSource gives up).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from typing import Annotated
+
+from fastapi import APIRouter, Header, Request
+from fastapi.sse import EventSourceResponse, ServerSentEvent
+
+from services.referral.adapters import page_events
+from services.referral.domain.accounts import SignedInPerson
+from services.referral.entrypoints.deps import HospitalScopeDep, PageFeedDep, PersonDep
+from services.referral.service import sign_in
+from shared.runtime import RuntimeDep, ServiceRuntime
+
+router = APIRouter()
+
+REFERRAL_CHANGED = "referral-changed"
+RELOAD = "reload"
+# A page further behind than this re-reads its content instead of replaying step by step.
+MAX_REPLAY = 200
+_BATCH = 100
+# How often an idle stream says it is alive and checks the session is still valid.
+HEARTBEAT_S = 15.0
+
+
+@router.get("/app/events", response_class=EventSourceResponse, include_in_schema=False)
+async def page_events_stream(
+    request: Request,
+    runtime: RuntimeDep,
+    feed: PageFeedDep,
+    person: PersonDep,
+    scope: HospitalScopeDep,
+    last_event_id: Annotated[str | None, Header()] = None,
+) -> AsyncIterator[ServerSentEvent]:
+    after = _position(last_event_id)
+    async with runtime.pool.acquire() as connection:
+        latest = await page_events.latest_position(connection)
+        if after is not None and after <= latest:
+            missed = await page_events.events_after(
+                connection, hospital_id=scope, after=after, limit=MAX_REPLAY + 1
+            )
+            if len(missed) > MAX_REPLAY:
+                after = None
+    # Sent at once, so the page knows it is connected; and how soon to come back if cut off.
+    yield ServerSentEvent(comment="connected", retry=3000)
+    if after is None:
+        # A fresh page has just rendered the present; one too far behind re-reads it.
+        if last_event_id is not None:
+            yield ServerSentEvent(data={}, event=RELOAD, id=str(latest))
+        after = latest
+    with feed.subscribe() as changed:
+        while not await request.is_disconnected():
+            changed.clear()  # before reading: a step committed during the read wakes us again
+            async with runtime.pool.acquire() as connection:
+                events = await page_events.events_after(
+                    connection, hospital_id=scope, after=after, limit=_BATCH
+                )
+            for event in events:
+                yield ServerSentEvent(
+                    data=event.data(), event=REFERRAL_CHANGED, id=str(event.position)
+                )
+                after = event.position
+            if len(events) == _BATCH:
+                continue
+            try:
+                await asyncio.wait_for(changed.wait(), HEARTBEAT_S)
+            except TimeoutError:
+                yield ServerSentEvent(comment="heartbeat")
+            # Revoked (signed out, or by an admin) or expired: nothing more for this page.
+            if not await _session_alive(runtime, person):
+                return
+
+
+async def _session_alive(runtime: ServiceRuntime, person: SignedInPerson) -> bool:
+    async with runtime.pool.acquire() as connection:
+        return await sign_in.person_of_session(connection, person.session_id) is not None
+
+
+def _position(value: str | None) -> int | None:
+    if value is None or not value.strip().isdigit():
+        return None
+    return int(value)
