@@ -49,7 +49,9 @@ TELEMEDICINE_EVENTS = Topic(
 )
 NOTIFICATION_REQUESTS = Topic(
     "fasttrack.notification.requests.v1",
-    "notification-requested: a CommunicationRequest for the notifier, keyed by referral id",
+    "notification-requested: a CommunicationRequest for the notifier; notification-acknowledged: "
+    "a hospital answered its alerts about a referral on the clinicians' board (a Communication); "
+    "keyed by referral id",
 )
 NOTIFICATION_OUTCOMES = Topic(
     "fasttrack.notification.outcomes.v1",

@@ -206,6 +206,22 @@ async def unacknowledged_alerts(
     return [_delivery(row) for row in rows]
 
 
+async def open_alerts(connection: Connection, *, referral_id: str, hospital: str) -> list[Delivery]:
+    """The hospital's alerts about a referral that still wait for someone to acknowledge them
+    (sent or not yet), oldest first."""
+    rows = await connection.fetch(
+        """
+        SELECT * FROM delivery
+        WHERE referral_id = $1 AND hospital = $2 AND acknowledged_at IS NULL
+          AND (body ->> 'needs_ack')::boolean
+        ORDER BY created_at, id
+        """,
+        referral_id,
+        hospital,
+    )
+    return [_delivery(row) for row in rows]
+
+
 async def chain_acknowledged(connection: Connection, *, delivery: Delivery) -> bool:
     """Whether anyone acknowledged this alert for whom it was addressed to: on any delivery of
     its escalation chain, or its live event on the hospital's web page."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from services.notifier.domain.contacts import ContactBook
+from services.notifier.service.acknowledgements import acknowledge_answered_alerts
 from services.notifier.service.handlers import accept_notification_request
 from services.notifier.workers.dispatcher import DeliveryDispatcher
 from shared.db.pool import Connection
@@ -19,12 +20,19 @@ def wire_consumers(
     async def on_notification_requested(connection: Connection, message: FhirMessage) -> None:
         await accept_notification_request(connection, message, contacts=contacts)
 
+    async def on_alerts_answered(connection: Connection, message: FhirMessage) -> None:
+        await acknowledge_answered_alerts(connection, message)
+
     FhirMessageConsumer(
         broker=runtime.broker,
         pool=runtime.pool,
         topic=NOTIFICATION_REQUESTS,
         service_name=runtime.name,
-        handlers={EventCode.NOTIFICATION_REQUESTED: on_notification_requested},
+        handlers={
+            EventCode.NOTIFICATION_REQUESTED: on_notification_requested,
+            # A hospital answered its alerts on the clinicians' board: stop repeating them.
+            EventCode.NOTIFICATION_ACKNOWLEDGED: on_alerts_answered,
+        },
         # Send at once rather than at the dispatcher's next poll.
         after_commit=lambda _: dispatcher.wake(),
     ).subscribe()

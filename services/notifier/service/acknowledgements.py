@@ -10,8 +10,13 @@ from services.notifier.domain.errors import UnknownDelivery
 from services.notifier.service.deliveries import sent_to
 from services.notifier.service.outcomes import SOURCE_ENDPOINT
 from shared.db.pool import Connection
+from shared.fhir.answered_alerts import answered_alerts_from
+from shared.fhir.envelope import FhirMessage
 from shared.messaging.outbox import add_to_outbox
 from shared.messaging.topics import NOTIFICATION_OUTCOMES
+
+# How an acknowledgement made on the clinicians' board is recorded (acknowledged_by board:<who>).
+BOARD_CHANNEL = "board"
 
 
 async def acknowledge(
@@ -65,3 +70,23 @@ async def acknowledge(
     if await repository.get_delivery(connection, delivery_id=delivery_id) is None:
         raise UnknownDelivery(delivery_id)
     return False
+
+
+async def acknowledge_answered_alerts(connection: Connection, message: FhirMessage) -> int:
+    """Someone of the hospital answered its alerts about the referral elsewhere (on the
+    clinicians' board): each of them is acknowledged in that person's name, so none repeats or
+    escalates, and the hospital's pages and the referral's timeline are told. Returns how many."""
+    answered = answered_alerts_from(message)
+    acknowledged = 0
+    for delivery in await repository.open_alerts(
+        connection, referral_id=answered.referral_id, hospital=answered.hospital_id
+    ):
+        acknowledged += await acknowledge(
+            connection,
+            delivery_id=delivery.id,
+            acknowledged_by=answered.acknowledged_by,
+            channel=BOARD_CHANNEL,
+            at=answered.at,
+            hospital=answered.hospital_id,
+        )
+    return acknowledged

@@ -108,6 +108,19 @@ async def add_acknowledgement(
     return status.endswith(" 1")
 
 
+async def acknowledgement_count(connection: Connection, *, referral_id: str) -> int:
+    """How many people of the receiving hospital have acknowledged the referral."""
+    count: int = await connection.fetchval(
+        """
+        SELECT count(*) FROM board_acknowledgement AS seen
+        JOIN referral ON referral.id = seen.referral_id
+        WHERE seen.referral_id = $1 AND seen.hospital_id = referral.owner_org
+        """,
+        referral_id,
+    )
+    return count
+
+
 def _listed(row: asyncpg.Record) -> ListedReferral:
     return ListedReferral(
         id=row["id"],

@@ -61,12 +61,18 @@ async def board_page(
 
 
 @router.post(BOARD_PATH + "/{referral_id}/acknowledge")
-async def acknowledge(referral_id: str, runtime: RuntimeDep, person: ActionDep) -> RedirectResponse:
+async def acknowledge(
+    referral_id: str, runtime: RuntimeDep, context: ContextDep, person: ActionDep
+) -> RedirectResponse:
     user = _board_user(person, roles=CLINICAL_ROLES)
     async with runtime.pool.acquire() as connection, connection.transaction():
         try:
             await board.acknowledge(
-                connection, referral_id=referral_id, user=user, now=datetime.now(UTC)
+                connection,
+                referral_id=referral_id,
+                user=user,
+                now=datetime.now(UTC),
+                context=context,
             )
         except ReferralNotFound:
             raise HTTPException(404, "No such referral on your board") from None

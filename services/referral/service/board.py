@@ -15,7 +15,10 @@ from services.referral.domain.model import Referral
 from services.referral.service.context import ReferralContext
 from services.referral.service.handlers import change_referral
 from shared.db.pool import Connection
+from shared.fhir.answered_alerts import AnsweredAlerts, answered_alerts_message
 from shared.fhir.codes import EventCode
+from shared.messaging.outbox import add_to_outbox
+from shared.messaging.topics import NOTIFICATION_REQUESTS
 from shared.vocabulary.decline_reasons import DECLINE_REASON_TERMS, DeclineReason
 
 # How the board marks what it wrote: the timeline's source is the hospital, as for its system.
@@ -32,11 +35,18 @@ class BoardUser:
 
 
 async def acknowledge(
-    connection: Connection, *, referral_id: str, user: BoardUser, now: datetime
+    connection: Connection,
+    *,
+    referral_id: str,
+    user: BoardUser,
+    now: datetime,
+    context: ReferralContext,
 ) -> bool:
     """The person has seen the referral on the board: recorded once per person, and the first
-    time on the referral's timeline (so every open page shows who has seen it). False when the
-    person had already acknowledged it.
+    time on the referral's timeline (so every open page shows who has seen it). The hospital's
+    first acknowledgement also tells the notifier its alerts about the referral are answered,
+    so they stop repeating and escalating (as when one is acknowledged by its link). False when
+    the person had already acknowledged it.
 
     Raises ReferralNotFound unless the person's hospital receives the referral (another
     hospital learns nothing, not even that it exists)."""
@@ -59,6 +69,21 @@ async def acknowledge(
         message_id=None,
         detail={"via": BOARD, "by": user.display_name},
     )
+    if await board_queries.acknowledgement_count(connection, referral_id=referral.id) == 1:
+        await add_to_outbox(
+            connection,
+            topic=NOTIFICATION_REQUESTS,
+            key=referral.id,
+            message=answered_alerts_message(
+                AnsweredAlerts(
+                    referral_id=referral.id,
+                    hospital_id=user.hospital_id,
+                    acknowledged_by=user.display_name,
+                    at=now,
+                ),
+                source_endpoint=context.source_endpoint,
+            ),
+        )
     return True
 
 
@@ -116,7 +141,7 @@ async def _answer(
 ) -> Referral:
     await _received_by(connection, referral_id=referral_id, user=user)
     # Answering is seeing: the board stops highlighting it, and says who answered.
-    await acknowledge(connection, referral_id=referral_id, user=user, now=now)
+    await acknowledge(connection, referral_id=referral_id, user=user, now=now, context=context)
     change = ReferralChange(
         referral_id=referral_id,
         event=event,

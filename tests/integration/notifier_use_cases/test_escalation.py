@@ -5,14 +5,22 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
+from services.notifier.adapters import repository
 from services.notifier.domain.model import Channel
-from services.notifier.service.acknowledgements import acknowledge
+from services.notifier.service.acknowledgements import acknowledge, acknowledge_answered_alerts
 from services.notifier.service.dispatch import Outcome
 from services.notifier.service.escalation import escalate_overdue
 from shared.db.pool import Connection
+from shared.errors import InvalidInput
+from shared.fhir.answered_alerts import AnsweredAlerts, answered_alerts_message
 from shared.fhir.codes import EventCode
+from shared.fhir.envelope import FhirMessage
 from tests.integration.notifier_use_cases.support import (
     CONTACTS,
+    HOSPITAL,
+    OTHER_HOSPITAL,
     SOURCE,
     alert_queued,
     delivery_on,
@@ -84,3 +92,60 @@ async def test_an_acknowledged_alert_is_not_escalated(connection: Connection) ->
     )
     assert await _overdue(connection, at=minutes_from_now(6)) == []
     assert EventCode.NOTIFICATION_ESCALATED not in await events(connection, referral_id)
+
+
+def _answered_on_the_board(referral_id: str, *, by_hospital: str, for_hospital: str) -> FhirMessage:
+    """The referral service's message: someone of ``by_hospital`` acknowledged the referral on
+    the clinicians' board, answering the alerts of ``for_hospital``."""
+    message = answered_alerts_message(
+        AnsweredAlerts(
+            referral_id=referral_id,
+            hospital_id=for_hospital,
+            acknowledged_by="Dr. Anan",
+            at=datetime.now(UTC),
+        ),
+        source_endpoint="urn:fasttrack:referral",
+    )
+    if by_hospital != for_hospital:
+        message.header.sender.reference = f"Organization/{by_hospital}"  # type: ignore[union-attr]
+    return message
+
+
+async def test_an_alert_answered_on_the_board_is_acknowledged_and_not_escalated(
+    connection: Connection,
+) -> None:
+    referral_id = await _sent_alert(connection)
+
+    answered = await acknowledge_answered_alerts(
+        connection, _answered_on_the_board(referral_id, by_hospital=HOSPITAL, for_hospital=HOSPITAL)
+    )
+
+    line = await delivery_on(connection, referral_id, Channel.LINE)
+    assert answered >= 1
+    acknowledged = await repository.get_delivery(connection, delivery_id=line.id)
+    assert acknowledged is not None
+    assert await repository.chain_acknowledged(connection, delivery=acknowledged)
+    assert await _overdue(connection, at=minutes_from_now(6)) == []
+    assert EventCode.NOTIFICATION_ESCALATED not in await events(connection, referral_id)
+    assert EventCode.NOTIFICATION_ACKNOWLEDGED in await events(connection, referral_id)
+
+
+async def test_a_hospital_answers_only_its_own_alerts_on_the_board(
+    connection: Connection,
+) -> None:
+    referral_id = await _sent_alert(connection)
+    foreign = _answered_on_the_board(referral_id, by_hospital=OTHER_HOSPITAL, for_hospital=HOSPITAL)
+
+    with pytest.raises(InvalidInput):
+        await acknowledge_answered_alerts(connection, foreign)
+    other = await acknowledge_answered_alerts(
+        connection,
+        _answered_on_the_board(
+            referral_id, by_hospital=OTHER_HOSPITAL, for_hospital=OTHER_HOSPITAL
+        ),
+    )
+
+    assert other == 0
+    assert await _overdue(connection, at=minutes_from_now(6)) == [
+        ("Practitioner/dr-anan", "line", 1)
+    ]

@@ -14,6 +14,7 @@ from services.referral.service import board
 from services.referral.service.board import BoardUser
 from services.referral.service.intake import request_referral
 from shared.db.pool import Connection
+from shared.fhir.answered_alerts import answered_alerts_from
 from shared.fhir.codes import EventCode
 from shared.vocabulary.decline_reasons import DeclineReason
 from shared.workflow.task_state import TaskStatus, TransitionRefused
@@ -94,9 +95,15 @@ async def test_an_acknowledgement_records_who_and_when_and_goes_on_the_timeline(
     referral_id = await _requested(connection)
     at = _now()
 
-    first = await board.acknowledge(connection, referral_id=referral_id, user=HUB_DOCTOR, now=at)
-    again = await board.acknowledge(connection, referral_id=referral_id, user=HUB_DOCTOR, now=at)
-    other = await board.acknowledge(connection, referral_id=referral_id, user=HUB_NURSE, now=at)
+    first = await board.acknowledge(
+        connection, referral_id=referral_id, user=HUB_DOCTOR, now=at, context=CONTEXT
+    )
+    again = await board.acknowledge(
+        connection, referral_id=referral_id, user=HUB_DOCTOR, now=at, context=CONTEXT
+    )
+    other = await board.acknowledge(
+        connection, referral_id=referral_id, user=HUB_NURSE, now=at, context=CONTEXT
+    )
 
     assert (first, again, other) == (True, False, True)
     [listed] = await board_queries.board(connection, hospital_id=NEAR_CENTRE)
@@ -120,7 +127,9 @@ async def test_only_the_receiving_hospital_may_acknowledge_or_answer(
     referral_id = await _requested(connection)
 
     with pytest.raises(ReferralNotFound):
-        await board.acknowledge(connection, referral_id=referral_id, user=outsider, now=_now())
+        await board.acknowledge(
+            connection, referral_id=referral_id, user=outsider, now=_now(), context=CONTEXT
+        )
     with pytest.raises(ReferralNotFound):
         await board.accept(
             connection, referral_id=referral_id, user=outsider, now=_now(), context=CONTEXT
@@ -140,8 +149,10 @@ async def test_accepting_on_the_board_is_the_hospitals_accept_and_counts_as_seen
 
     assert accepted.status is TaskStatus.ACCEPTED
     published = (await outbox_messages(connection, key=referral_id))[queued:]
-    # As for referral-accepted from the hub's system: announced, and the spoke told.
+    # As for referral-accepted from the hub's system: announced, and the spoke told; and the
+    # hub's alerts about it answered (answering is seeing).
     assert events(published) == [
+        (NOTIFICATIONS_TOPIC, E.NOTIFICATION_ACKNOWLEDGED),
         (REFERRAL_EVENTS_TOPIC, E.REFERRAL_ACCEPTED),
         (NOTIFICATIONS_TOPIC, E.NOTIFICATION_REQUESTED),
     ]
@@ -177,3 +188,24 @@ async def test_declining_on_the_board_gives_the_reason_and_re_routes_the_patient
     assert await board_queries.board(connection, hospital_id=NEAR_CENTRE) == []
     sent = await board_queries.sent_referrals(connection, hospital_id=COMMUNITY, now=_now())
     assert [(r.id, r.owner_org) for r in sent] == [(old.replaced_by, FAR_CENTRE)]
+
+
+async def test_the_hubs_first_acknowledgement_tells_the_notifier_its_alerts_are_answered(
+    connection: Connection,
+) -> None:
+    referral_id = await _requested(connection)
+    queued = len(await outbox_messages(connection, key=referral_id))
+
+    for user in (HUB_DOCTOR, HUB_NURSE):
+        await board.acknowledge(
+            connection, referral_id=referral_id, user=user, now=_now(), context=CONTEXT
+        )
+
+    published = (await outbox_messages(connection, key=referral_id))[queued:]
+    assert events(published) == [(NOTIFICATIONS_TOPIC, E.NOTIFICATION_ACKNOWLEDGED)]
+    answered = answered_alerts_from(published[0].message)
+    assert (answered.referral_id, answered.hospital_id, answered.acknowledged_by) == (
+        referral_id,
+        NEAR_CENTRE,
+        HUB_DOCTOR.display_name,
+    )

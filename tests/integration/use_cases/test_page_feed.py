@@ -47,7 +47,9 @@ async def test_each_hospital_reads_only_its_referrals_in_the_feed(connection: Co
     start = await page_events.latest_position(connection)
     referral_id = await request_referral(connection, request=referral_request(), context=CONTEXT)
     hub = BoardUser(user_id="u1", display_name="Dr. Hub", hospital_id=NEAR_CENTRE)
-    await board.acknowledge(connection, referral_id=referral_id, user=hub, now=datetime.now(UTC))
+    await board.acknowledge(
+        connection, referral_id=referral_id, user=hub, now=datetime.now(UTC), context=CONTEXT
+    )
 
     stamped = await page_events.stamp_committed(connection, schema=schema)
 
