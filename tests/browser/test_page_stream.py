@@ -122,6 +122,18 @@ async def test_a_page_that_reconnects_gets_exactly_what_it_missed_and_a_third_ho
             await foreign.next_matching(about(first, second), within_s=3)
 
 
+@pytest.mark.parametrize("last_event_id", ["999999999999", "not-a-position"])
+async def test_a_page_with_an_unknown_last_event_id_is_told_to_reload(
+    app_url: str, hub_doctor: Person, last_event_id: str
+) -> None:
+    async with (
+        signed_in_client(app_url, hub_doctor) as hub,
+        page_stream(hub, last_event_id=last_event_id) as stream,
+    ):
+        reload = await stream.next_matching(lambda e: e.kind == "reload", within_s=10)
+    assert int(reload.id) < int("999999999999")  # it resumes from where the feed is
+
+
 async def test_signing_out_ends_the_pages_stream(app_url: str, hub_doctor: Person) -> None:
     async with signed_in_client(app_url, hub_doctor) as hub, page_stream(hub) as stream:
         home = await hub.get("/app/board")

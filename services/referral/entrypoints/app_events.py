@@ -22,6 +22,7 @@ from services.referral.adapters import page_events
 from services.referral.domain.accounts import SignedInPerson
 from services.referral.entrypoints.deps import HospitalScopeDep, PageFeedDep, PersonDep
 from services.referral.service import sign_in
+from shared.db.pool import Connection
 from shared.runtime import RuntimeDep, ServiceRuntime
 
 router = APIRouter()
@@ -47,12 +48,10 @@ async def page_events_stream(
     after = _position(last_event_id)
     async with runtime.pool.acquire() as connection:
         latest = await page_events.latest_position(connection)
-        if after is not None and after <= latest:
-            missed = await page_events.events_after(
-                connection, hospital_id=scope, after=after, limit=MAX_REPLAY + 1
-            )
-            if len(missed) > MAX_REPLAY:
-                after = None
+        if after is not None and not await _replayable(
+            connection, scope=scope, after=after, latest=latest
+        ):
+            after = None
     # Sent at once, so the page knows it is connected; and how soon to come back if cut off.
     yield ServerSentEvent(comment="connected", retry=3000)
     if after is None:
@@ -81,6 +80,19 @@ async def page_events_stream(
             # Revoked (signed out, or by an admin) or expired: nothing more for this page.
             if not await _session_alive(runtime, person):
                 return
+
+
+async def _replayable(
+    connection: Connection, *, scope: str | None, after: int, latest: int
+) -> bool:
+    """Whether what came after ``after`` is few enough to send step by step (an id the feed
+    has not reached, from another database or made up, is not)."""
+    if after > latest:
+        return False
+    missed = await page_events.events_after(
+        connection, hospital_id=scope, after=after, limit=MAX_REPLAY + 1
+    )
+    return len(missed) <= MAX_REPLAY
 
 
 async def _session_alive(runtime: ServiceRuntime, person: SignedInPerson) -> bool:
