@@ -98,6 +98,8 @@ async def test_the_hub_sees_a_referral_arrive_acknowledges_and_accepts_it_and_th
     await expect(card).to_have_attribute("data-status", "accepted", timeout=LIVE)
     await expect(card.locator("button.accept")).to_have_count(0)
     await expect(spoke_card).to_have_attribute("data-status", "accepted", timeout=LIVE)
+    # The board's own actions swapped the board in place (htmx), as the arrivals did.
+    assert await not_reloaded(board)
     assert await not_reloaded(sent)
 
     # The third hospital's board was open all along and heard nothing of it; nor do its lists.
