@@ -18,6 +18,7 @@ from opentelemetry.instrumentation.utils import suppress_instrumentation
 
 from services.notifier.adapters import live_events
 from services.notifier.adapters.live_events import LIVE_EVENT_CHANNEL
+from shared.db.listening import listening
 from shared.workers import BackgroundTask, PeriodicTask
 
 log = logging.getLogger(__name__)
@@ -55,18 +56,12 @@ class LiveFeed(BackgroundTask):
             await asyncio.sleep(1.0)
 
     async def _listen(self) -> None:
-        async with self._pool.acquire() as connection:
-            with suppress_instrumentation():
-                await connection.add_listener(LIVE_EVENT_CHANNEL, self._on_notify)
-            try:
-                self._wake_all()  # whatever happened while no one was listening
-                while not connection.is_closed():
-                    await asyncio.sleep(self.recheck_s)
-                    with suppress_instrumentation():
-                        await connection.execute("SELECT 1")  # notices a dead connection
-            finally:
-                with contextlib.suppress(Exception):
-                    await connection.remove_listener(LIVE_EVENT_CHANNEL, self._on_notify)
+        async with listening(self._pool, {LIVE_EVENT_CHANNEL: self._on_notify}) as alive:
+            self._wake_all()  # whatever happened while no one was listening
+            while True:
+                await asyncio.sleep(self.recheck_s)
+                if not await alive():
+                    return
 
     def _on_notify(self, _connection: Any, _pid: int, _channel: str, organization: object) -> None:
         for changed in self._pages.get(str(organization), ()):

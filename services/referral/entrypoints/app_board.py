@@ -21,8 +21,9 @@ from services.referral.domain.errors import ReferralNotFound
 from services.referral.entrypoints.deps import ActionDep, ContextDep, PersonDep, render
 from services.referral.service import board
 from services.referral.service.board import BoardUser
+from services.referral.service.context import ReferralContext
 from shared.errors import DomainError
-from shared.runtime import RuntimeDep
+from shared.runtime import RuntimeDep, ServiceRuntime
 from shared.vocabulary.decline_reasons import DECLINE_REASON_TERMS, DeclineReason
 from shared.vocabulary.terms import Language
 
@@ -83,22 +84,7 @@ async def acknowledge(
 async def accept(
     referral_id: str, runtime: RuntimeDep, context: ContextDep, person: ActionDep
 ) -> RedirectResponse:
-    user = _board_user(person, roles=ANSWERING_ROLES)
-    async with runtime.pool.acquire() as connection:
-        try:
-            async with connection.transaction():
-                await board.accept(
-                    connection,
-                    referral_id=referral_id,
-                    user=user,
-                    now=datetime.now(UTC),
-                    context=context,
-                )
-        except ReferralNotFound:
-            raise HTTPException(404, "No such referral on your board") from None
-        except DomainError:
-            return _back_to_board(problem="answered")
-    return _back_to_board()
+    return await _answer(runtime, context, person, referral_id=referral_id, decline_reason=None)
 
 
 @router.post(BOARD_PATH + "/{referral_id}/decline")
@@ -109,19 +95,32 @@ async def decline(
     person: ActionDep,
     reason: Annotated[str, Form()] = "",
 ) -> RedirectResponse:
-    user = _board_user(person, roles=ANSWERING_ROLES)
     if reason not in {r.value for r in BOARD_DECLINE_REASONS}:
         return _back_to_board(problem="reason")
+    return await _answer(
+        runtime, context, person, referral_id=referral_id, decline_reason=DeclineReason(reason)
+    )
+
+
+async def _answer(
+    runtime: ServiceRuntime,
+    context: ReferralContext,
+    person: SignedInPerson,
+    *,
+    referral_id: str,
+    decline_reason: DeclineReason | None,
+) -> RedirectResponse:
+    user = _board_user(person, roles=ANSWERING_ROLES)
     async with runtime.pool.acquire() as connection:
         try:
             async with connection.transaction():
-                await board.decline(
+                await board.answer(
                     connection,
                     referral_id=referral_id,
                     user=user,
-                    reason=DeclineReason(reason),
                     now=datetime.now(UTC),
                     context=context,
+                    decline_reason=decline_reason,
                 )
         except ReferralNotFound:
             raise HTTPException(404, "No such referral on your board") from None

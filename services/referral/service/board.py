@@ -87,69 +87,32 @@ async def acknowledge(
     return True
 
 
-async def accept(
+async def answer(
     connection: Connection,
     *,
     referral_id: str,
     user: BoardUser,
     now: datetime,
     context: ReferralContext,
+    decline_reason: DeclineReason | None = None,
 ) -> Referral:
-    """The hub takes the patient (referral-accepted, as its system would send it)."""
-    return await _answer(
-        connection,
-        referral_id=referral_id,
-        user=user,
-        now=now,
-        context=context,
-        event=EventCode.REFERRAL_ACCEPTED,
-        reason=None,
-    )
-
-
-async def decline(
-    connection: Connection,
-    *,
-    referral_id: str,
-    user: BoardUser,
-    reason: DeclineReason,
-    now: datetime,
-    context: ReferralContext,
-) -> Referral:
-    """The hub cannot take the patient (referral-declined with the reason); the network
-    re-routes the patient as for a system's decline."""
-    return await _answer(
-        connection,
-        referral_id=referral_id,
-        user=user,
-        now=now,
-        context=context,
-        event=EventCode.REFERRAL_DECLINED,
-        reason=DECLINE_REASON_TERMS[reason].english,
-    )
-
-
-async def _answer(
-    connection: Connection,
-    *,
-    referral_id: str,
-    user: BoardUser,
-    now: datetime,
-    context: ReferralContext,
-    event: EventCode,
-    reason: str | None,
-) -> Referral:
+    """The hub takes the patient (referral-accepted), or with ``decline_reason`` cannot
+    (referral-declined, and the network re-routes the patient), as its system would send it.
+    Answering is seeing: the board stops highlighting it, and shows who answered."""
     await _received_by(connection, referral_id=referral_id, user=user)
-    # Answering is seeing: the board stops highlighting it, and says who answered.
     await acknowledge(connection, referral_id=referral_id, user=user, now=now, context=context)
     change = ReferralChange(
         referral_id=referral_id,
-        event=event,
+        event=EventCode.REFERRAL_ACCEPTED
+        if decline_reason is None
+        else EventCode.REFERRAL_DECLINED,
         sender_org=user.hospital_id,
         # The board's own message id, in the id space of the hospital it speaks for.
         message_id=f"{BOARD}-{uuid.uuid4()}",
         task_status=None,
-        status_reason=reason,
+        status_reason=None
+        if decline_reason is None
+        else DECLINE_REASON_TERMS[decline_reason].english,
         occurred_at=now,
     )
     return await change_referral(connection, change=change, context=context)

@@ -21,6 +21,7 @@ import asyncpg
 from opentelemetry.instrumentation.utils import suppress_instrumentation
 
 from services.referral.adapters import page_events
+from shared.db.listening import listening
 from shared.workers import BackgroundTask
 
 log = logging.getLogger(__name__)
@@ -65,25 +66,19 @@ class PageFeed(BackgroundTask):
             await asyncio.sleep(1.0)
 
     async def _listen(self) -> None:
-        timeline = page_events.TIMELINE_CHANNEL + self._schema
-        feed = page_events.FEED_CHANNEL + self._schema
-        async with self._pool.acquire() as connection:
-            with suppress_instrumentation():
-                await connection.add_listener(timeline, self._on_timeline)
-                await connection.add_listener(feed, self._on_feed)
-            try:
-                while not connection.is_closed():
-                    self._stamp_wanted.clear()  # before stamping: a commit meanwhile comes again
-                    await self.stamp()
-                    self._wake_pages()  # also whatever happened while no one was listening
-                    with contextlib.suppress(TimeoutError):
-                        await asyncio.wait_for(self._stamp_wanted.wait(), self.recheck_s)
-                    with suppress_instrumentation():
-                        await connection.execute("SELECT 1")  # notices a dead connection
-            finally:
-                with contextlib.suppress(Exception):
-                    await connection.remove_listener(timeline, self._on_timeline)
-                    await connection.remove_listener(feed, self._on_feed)
+        channels = {
+            page_events.TIMELINE_CHANNEL + self._schema: self._on_timeline,
+            page_events.FEED_CHANNEL + self._schema: self._on_feed,
+        }
+        async with listening(self._pool, channels) as alive:
+            while True:
+                self._stamp_wanted.clear()  # before stamping: a commit meanwhile comes again
+                await self.stamp()
+                self._wake_pages()  # also whatever happened while no one was listening
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._stamp_wanted.wait(), self.recheck_s)
+                if not await alive():
+                    return
 
     def _on_timeline(self, *_: Any) -> None:
         self._stamp_wanted.set()

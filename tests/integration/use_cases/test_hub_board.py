@@ -131,7 +131,7 @@ async def test_only_the_receiving_hospital_may_acknowledge_or_answer(
             connection, referral_id=referral_id, user=outsider, now=_now(), context=CONTEXT
         )
     with pytest.raises(ReferralNotFound):
-        await board.accept(
+        await board.answer(
             connection, referral_id=referral_id, user=outsider, now=_now(), context=CONTEXT
         )
     assert (await stored(connection, referral_id)).status is TaskStatus.REQUESTED
@@ -143,7 +143,7 @@ async def test_accepting_on_the_board_is_the_hospitals_accept_and_counts_as_seen
     referral_id = await _requested(connection)
     queued = len(await outbox_messages(connection, key=referral_id))
 
-    accepted = await board.accept(
+    accepted = await board.answer(
         connection, referral_id=referral_id, user=HUB_DOCTOR, now=_now(), context=CONTEXT
     )
 
@@ -159,7 +159,7 @@ async def test_accepting_on_the_board_is_the_hospitals_accept_and_counts_as_seen
     [listed] = await board_queries.board(connection, hospital_id=NEAR_CENTRE)
     assert [a.display_name for a in listed.acknowledgements] == ["Dr. Hub One"]
     with pytest.raises(TransitionRefused):
-        await board.accept(
+        await board.answer(
             connection, referral_id=referral_id, user=HUB_NURSE, now=_now(), context=CONTEXT
         )
 
@@ -169,11 +169,11 @@ async def test_declining_on_the_board_gives_the_reason_and_re_routes_the_patient
 ) -> None:
     referral_id = await _requested(connection)
 
-    declined = await board.decline(
+    declined = await board.answer(
         connection,
         referral_id=referral_id,
         user=HUB_DOCTOR,
-        reason=DeclineReason.CT_UNAVAILABLE,
+        decline_reason=DeclineReason.CT_UNAVAILABLE,
         now=_now(),
         context=CONTEXT,
     )

@@ -1,0 +1,36 @@
+"""LISTEN on PostgreSQL channels for as long as a block runs (the live feeds' wake-ups)."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from typing import Any
+
+import asyncpg
+from opentelemetry.instrumentation.utils import suppress_instrumentation
+
+Listener = Callable[..., Any]
+
+
+@contextlib.asynccontextmanager
+async def listening(
+    pool: asyncpg.Pool, listeners: Mapping[str, Listener]
+) -> AsyncIterator[Callable[[], Awaitable[bool]]]:
+    """Holds one pooled connection listening on each channel; yields ``alive``, an awaitable
+    check the block calls now and then (a dead connection raises, and the block ends)."""
+    async with pool.acquire() as connection:
+        with suppress_instrumentation():
+            for channel, listener in listeners.items():
+                await connection.add_listener(channel, listener)
+
+        async def alive() -> bool:
+            with suppress_instrumentation():
+                await connection.execute("SELECT 1")  # notices a dead connection
+            return not connection.is_closed()
+
+        try:
+            yield alive
+        finally:
+            with contextlib.suppress(Exception):
+                for channel, listener in listeners.items():
+                    await connection.remove_listener(channel, listener)
