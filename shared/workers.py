@@ -47,3 +47,23 @@ class PeriodicTask(BackgroundTask):
 
     @abstractmethod
     async def tick(self) -> None: ...
+
+
+class ListeningTask(BackgroundTask):
+    """Runs ``listen`` (a LISTEN session on a database connection) for as long as the service
+    runs: when the connection is lost it is logged and, a second later, listened to again."""
+
+    reconnect_after_s = 1.0
+
+    async def run(self) -> None:
+        while True:
+            try:
+                await self.listen()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("%s lost its listening connection; reconnecting", self.name)
+            await asyncio.sleep(self.reconnect_after_s)
+
+    @abstractmethod
+    async def listen(self) -> None: ...

@@ -19,12 +19,12 @@ from opentelemetry.instrumentation.utils import suppress_instrumentation
 from services.notifier.adapters import live_events
 from services.notifier.adapters.live_events import LIVE_EVENT_CHANNEL
 from shared.db.listening import listening
-from shared.workers import BackgroundTask, PeriodicTask
+from shared.workers import ListeningTask, PeriodicTask
 
 log = logging.getLogger(__name__)
 
 
-class LiveFeed(BackgroundTask):
+class LiveFeed(ListeningTask):
     name = "live-feed"
 
     def __init__(self, *, pool: asyncpg.Pool, recheck_s: float = 15.0) -> None:
@@ -45,17 +45,7 @@ class LiveFeed(BackgroundTask):
             if not self._pages[organization]:
                 del self._pages[organization]
 
-    async def run(self) -> None:
-        while True:
-            try:
-                await self._listen()
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                log.exception("live feed listener lost; reconnecting")
-            await asyncio.sleep(1.0)
-
-    async def _listen(self) -> None:
+    async def listen(self) -> None:
         async with listening(self._pool, {LIVE_EVENT_CHANNEL: self._on_notify}) as alive:
             self._wake_all()  # whatever happened while no one was listening
             while True:

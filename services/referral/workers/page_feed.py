@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import logging
 from collections.abc import Iterator
 from typing import Any
 
@@ -22,12 +21,10 @@ from opentelemetry.instrumentation.utils import suppress_instrumentation
 
 from services.referral.adapters import page_events
 from shared.db.listening import listening
-from shared.workers import BackgroundTask
-
-log = logging.getLogger(__name__)
+from shared.workers import ListeningTask
 
 
-class PageFeed(BackgroundTask):
+class PageFeed(ListeningTask):
     name = "page-feed"
 
     def __init__(self, *, pool: asyncpg.Pool, schema: str, recheck_s: float = 5.0) -> None:
@@ -55,17 +52,7 @@ class PageFeed(BackgroundTask):
             async with self._pool.acquire() as connection, connection.transaction():
                 return await page_events.stamp_committed(connection, schema=self._schema)
 
-    async def run(self) -> None:
-        while True:
-            try:
-                await self._listen()
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                log.exception("page feed listener lost; reconnecting")
-            await asyncio.sleep(1.0)
-
-    async def _listen(self) -> None:
+    async def listen(self) -> None:
         channels = {
             page_events.TIMELINE_CHANNEL + self._schema: self._on_timeline,
             page_events.FEED_CHANNEL + self._schema: self._on_feed,
