@@ -12,7 +12,8 @@ import pytest
 from playwright.async_api import Browser, Locator, Page, expect
 
 from tests.browser.conftest import Person, sign_in
-from tests.e2e.harness import post_referral_to
+from tests.e2e.harness import NOTIFIER_URL, post_referral_to
+from tests.support import as_hospital, eventually
 
 pytestmark = pytest.mark.browser
 
@@ -46,6 +47,16 @@ async def open_page(browser: Browser) -> AsyncIterator[OpenPage]:
 def card_of(page: Page, referral_id: str) -> Locator:
     """A referral's card on a board or list (an id may hold dots: no "#" selector)."""
     return page.locator(f'[id="referral-{referral_id}"]')
+
+
+async def _alerts_answered_on_the_board(referral_id: str) -> list[dict[str, object]] | None:
+    """The hub's alerts about the referral the notifier recorded as answered on the board."""
+    async with httpx.AsyncClient(base_url=NOTIFIER_URL, headers=as_hospital(HUB)) as notifier:
+        log: list[dict[str, object]] = (
+            await notifier.get("/deliveries", params={"referral": referral_id})
+        ).json()
+    answered = [d for d in log if str(d["acknowledged_by"] or "").startswith("board:")]
+    return answered or None
 
 
 async def not_reloaded(page: Page) -> bool:
@@ -93,6 +104,11 @@ async def test_the_hub_sees_a_referral_arrive_acknowledges_and_accepts_it_and_th
     await expect(card).not_to_have_class(re.compile(r"\battention\b"), timeout=LIVE)
     await expect(card.locator(".seen")).to_contain_text(hub_doctor.display_name)
     await expect(card.locator("button.acknowledge")).to_have_count(0)
+    # The hub's alerts about it are answered: the notifier stops repeating them.
+    answered = await eventually(
+        lambda: _alerts_answered_on_the_board(referral_id), what="the alerts answered"
+    )
+    assert {d["acknowledged_by"] for d in answered} == {f"board:{hub_doctor.display_name}"}
 
     await card.locator("button.accept").tap()
     await expect(card).to_have_attribute("data-status", "accepted", timeout=LIVE)
