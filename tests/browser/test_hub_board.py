@@ -68,11 +68,13 @@ async def no_horizontal_scrolling(page: Page) -> bool:
 
 
 async def tap_target_heights(page: Page, selector: str) -> list[float]:
-    heights = []
-    for button in await page.locator(selector).all():
-        box = await button.bounding_box()
-        assert box is not None
-        heights.append(box["height"])
+    # Read in one go: the board may re-read itself between two calls.
+    heights: list[float] = await page.evaluate(
+        "(selector) => [...document.querySelectorAll(selector)]"
+        ".map((button) => button.getBoundingClientRect().height)",
+        selector,
+    )
+    assert heights, f"no {selector}"
     return heights
 
 
@@ -139,6 +141,10 @@ async def test_the_hub_declines_with_a_reason_and_the_spoke_sees_the_next_hospit
     # The reason list is labelled (screen readers, and this test, find it by its label).
     reason = card.get_by_label(re.compile("Reason for declining|เหตุผล"))
     await reason.select_option("ct-unavailable")
+    # Another step arrives while the doctor chooses: the board re-reads itself, the choice stays.
+    async with board.expect_response(lambda r: r.url.endswith("/app/board")):
+        await board.evaluate("document.body.dispatchEvent(new CustomEvent('referral-changed'))")
+    await expect(reason).to_have_value("ct-unavailable")
     await card.locator("button.decline").tap()
 
     await expect(card).to_have_count(0, timeout=LIVE)

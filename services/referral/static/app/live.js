@@ -9,6 +9,29 @@
 // Elements with data-since="<ISO time>" show the time since then as H:MM, kept current.
 "use strict";
 (() => {
+  // What a person is doing in a part that re-reads itself (a decline reason being chosen, the
+  // focus of a keyboard user) survives the re-read: values and focus go back by element id.
+  const inProgress = (part) => ({
+    values: [...part.querySelectorAll("select[id], textarea[id], input[id]:not([type=hidden])")]
+      .map((field) => [field.id, field.value]),
+    focused: part.contains(document.activeElement) ? document.activeElement.id : "",
+  });
+  const restore = (kept) => {
+    kept.values.forEach(([id, value]) => {
+      const field = document.getElementById(id);
+      if (field && value) field.value = value;
+    });
+    const focused = kept.focused && document.getElementById(kept.focused);
+    if (focused) focused.focus();
+  };
+  let swapping = null;
+  document.addEventListener("htmx:beforeSwap", (event) => {
+    swapping = inProgress(event.detail.target);
+  });
+  document.addEventListener("htmx:afterSwap", () => {
+    if (swapping) restore(swapping);
+    swapping = null;
+  });
   let refreshing = null;
   let again = false;
   const refreshOnce = async () => {
@@ -17,7 +40,11 @@
       if (!response.ok) continue;
       const page = new DOMParser().parseFromString(await response.text(), "text/html");
       const fresh = page.getElementById(element.id);
-      if (fresh) element.replaceWith(document.importNode(fresh, true));
+      if (!fresh) continue;
+      const kept = inProgress(element);
+      const adopted = document.importNode(fresh, true);
+      element.replaceWith(adopted);
+      restore(kept);
     }
   };
   const refresh = () => {
