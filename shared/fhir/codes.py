@@ -22,10 +22,22 @@ PATIENT_REFERRAL_CODE = {
 }
 LOINC = "http://loinc.org"
 LOINC_NIHSS_TOTAL = "72089-6"
+LOINC_BLOOD_PRESSURE_PANEL = "85354-9"
+LOINC_SYSTOLIC = "8480-6"
+LOINC_DIASTOLIC = "8462-4"
+LOINC_GLUCOSE = "2339-0"  # Glucose [Mass/volume] in Blood
+UCUM = "http://unitsofmeasure.org"
+DATA_ABSENT_REASON_SYSTEM = "http://terminology.hl7.org/CodeSystem/data-absent-reason"
 # No standard codes exist for these: the project publishes them (LKW, LVO suspicion).
 STROKE_OBSERVATION_SYSTEM = f"{PROJECT_CANONICAL}/CodeSystem/stroke-observation"
 LAST_KNOWN_WELL = "lkw"
 LVO_SUSPECTED = "lvo-suspected"
+# Bedside findings without a standard code (valueBoolean; dataAbsentReason when not known).
+FAST_FACE = "fast-face"
+FAST_ARM = "fast-arm"
+FAST_SPEECH = "fast-speech"
+ANTICOAGULANT = "anticoagulant"
+CT_HEMORRHAGE = "ct-hemorrhage"
 SERVICE_CATEGORY_SYSTEM = f"{PROJECT_CANONICAL}/CodeSystem/service-category"
 TELECONSULT = "teleconsult"
 NOTIFICATION_CATEGORY_SYSTEM = f"{PROJECT_CANONICAL}/CodeSystem/notification-category"

@@ -18,9 +18,14 @@ from typing import Any, TypeVar
 from fhir.resources.R4B.codesystem import CodeSystem
 
 from shared.fhir.codes import (
+    ANTICOAGULANT,
     CODESYSTEM_VERSION,
+    CT_HEMORRHAGE,
     EVENT_SYSTEM,
     EVENT_TERMS,
+    FAST_ARM,
+    FAST_FACE,
+    FAST_SPEECH,
     LAST_KNOWN_WELL,
     LVO_SUSPECTED,
     NOTIFICATION_CATEGORY_SYSTEM,
@@ -188,6 +193,38 @@ STROKE_OBSERVATION = ProjectCodeSystem(
             "Large-vessel occlusion suspected",
             "สงสัยหลอดเลือดสมองใหญ่อุดตัน (LVO)",
             "Whether a large-vessel occlusion is suspected (Observation.valueBoolean).",
+        ),
+        Concept(
+            FAST_FACE,
+            "FAST: face droops",
+            "FAST: หน้าเบี้ยว ปากตก",
+            "Facial droop on one side (Observation.valueBoolean).",
+        ),
+        Concept(
+            FAST_ARM,
+            "FAST: arm weak",
+            "FAST: แขนขาอ่อนแรงครึ่งซีก",
+            "Weakness of one arm (Observation.valueBoolean).",
+        ),
+        Concept(
+            FAST_SPEECH,
+            "FAST: speech disturbed",
+            "FAST: พูดไม่ชัด พูดไม่ได้",
+            "Slurred speech or aphasia (Observation.valueBoolean).",
+        ),
+        Concept(
+            ANTICOAGULANT,
+            "On an anticoagulant",
+            "ใช้ยาต้านการแข็งตัวของเลือด",
+            "Whether the patient takes an anticoagulant such as warfarin or a DOAC "
+            "(Observation.valueBoolean; dataAbsentReason unknown when nobody knows).",
+        ),
+        Concept(
+            CT_HEMORRHAGE,
+            "Head CT shows hemorrhage",
+            "CT สมองพบเลือดออก",
+            "The head CT as the referring hospital read it (Observation.valueBoolean; "
+            "dataAbsentReason temp-unknown while not read, not-performed when no CT was done).",
         ),
     ),
 )

@@ -123,5 +123,10 @@ def test_decline_reasons_and_observation_codes() -> None:
     assert concept_codes(CODE_SYSTEMS["stroke-observation"].to_json()) == [
         codes.LAST_KNOWN_WELL,
         codes.LVO_SUSPECTED,
+        codes.FAST_FACE,
+        codes.FAST_ARM,
+        codes.FAST_SPEECH,
+        codes.ANTICOAGULANT,
+        codes.CT_HEMORRHAGE,
     ]
     assert concept_codes(CODE_SYSTEMS["service-category"].to_json()) == [codes.TELECONSULT]

@@ -13,6 +13,7 @@ from datetime import datetime
 from fhir.resources.R4B.observation import Observation
 from fhir.resources.R4B.patient import Patient
 
+from services.referral.adapters.assessment_fhir import assessment_from_message
 from services.referral.adapters.clinical_times import (
     as_datetime,
     last_known_well,
@@ -49,7 +50,12 @@ What a referral (`referral-requested`, or `stroke-prealert`) must contain:
   `effectiveDateTime` (the Observation wins when both are there), with a time zone; required for a
   `stroke-prealert`, optional (but it drives the windows and alerts) for `referral-requested`;
 - optionally NIHSS (LOINC 72089-6, valueInteger 0-42), `stroke-observation#lvo-suspected`
-  (valueBoolean) and a teleconsult ServiceRequest (category `service-category#teleconsult`).
+  (valueBoolean) and a teleconsult ServiceRequest (category `service-category#teleconsult`);
+- optionally the bedside findings: blood pressure (LOINC panel 85354-9 with components 8480-6
+  and 8462-4, mm[Hg]), glucose (LOINC 2339-0, mg/dL) and, as `stroke-observation` codes with
+  valueBoolean, `fast-face`, `fast-arm`, `fast-speech`, `anticoagulant` (dataAbsentReason
+  `unknown` when nobody knows) and `ct-hemorrhage` (dataAbsentReason `temp-unknown` while the
+  CT is not read, `not-performed` when there was none).
 
 References may be relative (`Patient/p1`), absolute (`https://his.example/fhir/Patient/p1`) or
 `urn:uuid:` (resolved through the entries' `fullUrl`, by the FHIR R4B Bundle rules). Check a
@@ -159,6 +165,7 @@ def request_from_message(
             task.restriction.period.end if task.restriction and task.restriction.period else None
         ),
         reported_times=reported_times(message),
+        assessment=assessment_from_message(message),
     )
 
 

@@ -8,6 +8,7 @@ from fhir.resources.R4B.observation import Observation
 from fhir.resources.R4B.patient import Patient
 from fhir.resources.R4B.provenance import Provenance
 
+from services.referral.adapters.assessment_fhir import assessment_observations
 from services.referral.adapters.clinical_resources import clinical_time_resources
 from services.referral.adapters.clinical_times import (
     quality_extensions,
@@ -122,6 +123,11 @@ def referral_requested_message(
             )
         )
     supporting.extend(_observations(request, patient_ref))
+    supporting.extend(
+        assessment_observations(
+            request.assessment, referral_id=request.referral_id, patient_ref=patient_ref
+        )
+    )
     supporting.extend(
         clinical_time_resources(
             request.reported_times, referral_id=request.referral_id, patient_ref=patient_ref
@@ -254,6 +260,10 @@ def referral_changed_message(
             "recorded": datetime.now(UTC).isoformat(),
             "activity": {"coding": [{"system": codes.EVENT_SYSTEM, "code": change.event.value}]},
             "agent": [{"who": {"reference": organization_reference(change.sender_org)}}],
+            # Why a time already recorded was changed (a person's correction in the web app).
+            **(
+                {"reason": [{"text": change.correction_reason}]} if change.correction_reason else {}
+            ),
         }
     )
     other_party = (

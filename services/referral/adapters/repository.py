@@ -21,10 +21,11 @@ async def insert_referral(connection: Connection, *, request: RequestReferral) -
         """
         INSERT INTO referral (id, status, requester_org, owner_org, patient_hn, last_known_well,
                               nihss, suspected_lvo, teleconsult_requested, request_message_id,
-                              created_at, prealert, accept_by, replaces, clock_id)
+                              created_at, prealert, accept_by, replaces, clock_id,
+                              assessment, requested_by)
         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14,
                 -- a re-routed referral keeps its patient's clock
-                coalesce((SELECT clock_id FROM referral WHERE id = $14), $1))
+                coalesce((SELECT clock_id FROM referral WHERE id = $14), $1), $15, $16)
         ON CONFLICT DO NOTHING
         """,
         request.referral_id,
@@ -41,6 +42,8 @@ async def insert_referral(connection: Connection, *, request: RequestReferral) -
         request.prealert,
         request.accept_by,
         request.replaces,
+        request.assessment.as_json() or None,
+        request.requested_by,
     )
     return status.endswith(" 1")
 
@@ -52,6 +55,7 @@ async def complete_prealert(connection: Connection, *, request: RequestReferral)
         UPDATE referral SET patient_hn = $2, last_known_well = coalesce($3, last_known_well),
             nihss = coalesce($4, nihss), suspected_lvo = coalesce($5, suspected_lvo),
             teleconsult_requested = $6, request_message_id = $7, prealert = false,
+            assessment = coalesce($8, assessment), requested_by = coalesce($9, requested_by),
             updated_at = now()
         WHERE id = $1 AND prealert
         """,
@@ -62,6 +66,8 @@ async def complete_prealert(connection: Connection, *, request: RequestReferral)
         request.suspected_lvo,
         request.teleconsult_requested,
         request.request_message_id,
+        request.assessment.as_json() or None,
+        request.requested_by,
     )
 
 

@@ -3,10 +3,11 @@ imperative, checked on construction; the use cases in service/ carry them out.""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
+from services.referral.domain.assessment import StrokeAssessment
 from services.referral.domain.errors import InvalidReferral
 from shared.fhir.codes import EventCode
 from shared.workflow.task_state import TaskStatus
@@ -70,6 +71,11 @@ class RequestReferral:
     replaces: str | None = None
     # Clinical times the referring hospital reports with the request (e.g. its door-in).
     reported_times: tuple[ReportedTime, ...] = ()
+    # The bedside findings (FAST, blood pressure, glucose, anticoagulant, CT).
+    assessment: StrokeAssessment = field(default_factory=StrokeAssessment)
+    # Who sent it from the web app, as they were named when they did ("Display name
+    # (username)"); None for a hospital system's message.
+    requested_by: str | None = None
 
     def __post_init__(self) -> None:
         if self.requester_org == self.owner_org:
@@ -111,6 +117,10 @@ class ReferralChange:
     # referral-completed: the outcome the receiving hospital returns (Task.output), which
     # closes the loop for the referring hospital.
     outcome: str | None = None
+    # A person who recorded it in the web app, as named when they did (None: a hospital
+    # system), and why they changed a time already recorded (None: a first record).
+    recorded_by: str | None = None
+    correction_reason: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True)

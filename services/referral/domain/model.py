@@ -26,6 +26,10 @@ class Referral:
     replaces: str | None = None
     replaced_by: str | None = None
     routing: dict[str, Any] | None = None
+    # The bedside findings (domain/assessment.py, as stored) and the person who sent it from
+    # the web app, when one did.
+    assessment: dict[str, Any] | None = None
+    requested_by: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -18,7 +18,7 @@ from services.referral.domain.metrics import Metric, compute_metrics, window_cou
 from services.referral.domain.readable_time import h_mm, local_iso
 from services.referral.entrypoints.deps import ensure_party
 from services.referral.service.kpi_report import kpi_rows
-from services.referral.service.patient_clock import patient_milestones
+from services.referral.service.patient_clock import clock_seen_by, patient_milestones
 from shared.auth import CallerDep
 from shared.fhir.codes import EVENT_TERMS, EventCode
 from shared.limits import month_problem
@@ -68,14 +68,7 @@ async def read_referral(referral_id: str, runtime: RuntimeDep, caller: CallerDep
             via="GET /referrals/{referral_id}",
         )
         steps = await repository.timeline(connection, referral_id=referral_id)
-        milestones = await patient_milestones(connection, referral_id=referral_id)
-        chain = await clock_repository.patient_referrals(connection, referral_id=referral_id)
-    if caller == referral.owner_org and referral.replaced_by is not None:
-        # A hospital that declined sees the patient's clock as it was when it let go, not the
-        # care that followed elsewhere (PDPA: the minimum).
-        let_go = next(r.created_at for r in chain if r.id == referral.replaced_by)
-        milestones = [m for m in milestones if m.recorded_at <= let_go]
-        chain = [r for r in chain if r.created_at < let_go]
+        milestones, chain = await clock_seen_by(connection, referral=referral, viewer=caller)
     metrics, clock_error = _metrics(milestones)
     return JSONResponse(
         {

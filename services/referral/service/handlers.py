@@ -103,6 +103,8 @@ async def change_referral(
         **({"reason": change.status_reason} if change.status_reason else {}),
         **({"business_status": business_status} if business_status else {}),
         **({"outcome": change.outcome} if change.outcome else {}),
+        **({"recorded_by": change.recorded_by} if change.recorded_by else {}),
+        **({"correction_reason": change.correction_reason} if change.correction_reason else {}),
     }
     # A clinical update shows each time it carries at that clinical time (the needle at
     # 21:10, not when the message came); the entry's recorded time says when it came.

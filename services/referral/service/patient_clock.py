@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from services.referral.adapters import clock_repository
 from services.referral.domain.clock import Milestone
 from services.referral.domain.commands import ReportedTime
+from services.referral.domain.model import Referral
 from shared.db.pool import Connection
 from shared.vocabulary.milestones import MilestoneCode
 
@@ -35,3 +36,18 @@ async def record_milestones(
             reported_by=reported_by,
             hospital=reported.hospital or reported_by,
         )
+
+
+async def clock_seen_by(
+    connection: Connection, *, referral: Referral, viewer: str | None
+) -> tuple[list[Milestone], list[Referral]]:
+    """The patient's milestones and referrals as ``viewer`` (a hospital; None: an operator) may
+    see them: a hospital that declined sees the clock as it was when it let go, not the care
+    that followed elsewhere (PDPA: the minimum)."""
+    milestones = await patient_milestones(connection, referral_id=referral.id)
+    chain = await clock_repository.patient_referrals(connection, referral_id=referral.id)
+    if viewer == referral.owner_org and referral.replaced_by is not None:
+        let_go = next(r.created_at for r in chain if r.id == referral.replaced_by)
+        milestones = [m for m in milestones if m.recorded_at <= let_go]
+        chain = [r for r in chain if r.created_at < let_go]
+    return milestones, chain
