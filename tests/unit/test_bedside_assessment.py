@@ -77,9 +77,7 @@ def test_the_findings_survive_storage_as_json() -> None:
         ({"glucose_mg_dl": 2}, "Glucose must be between 10 and 1500 mg/dL"),
     ],
 )
-def test_impossible_findings_are_refused_with_a_reason(
-    fields: dict[str, int], reason: str
-) -> None:
+def test_impossible_findings_are_refused_with_a_reason(fields: dict[str, int], reason: str) -> None:
     with pytest.raises(InvalidReferral, match=reason):
         StrokeAssessment(**fields)  # type: ignore[arg-type]
 
