@@ -54,6 +54,7 @@ def create_app(settings: ReferralSettings | None = None) -> FastAPI:
     context = ReferralContext(
         source_endpoint=f"{settings.referral_public_url.rstrip('/')}/fhir",
         public_url=settings.referral_public_url,
+        web_url=settings.web_public_url or settings.referral_public_url,
         accept_within=timedelta(minutes=settings.referral_accept_within_min),
         travel=load_travel_times(settings.referral_travel_times_file),
     )

@@ -10,8 +10,11 @@ SERVICE_NAME = "referral"
 
 class ReferralSettings(PlatformSettings):
     referral_port: int = 8001
-    # Where clinicians open a referral; used in notification links.
+    # The referral service's own public URL (its FHIR base, the AsyncAPI document).
     referral_public_url: str = "http://127.0.0.1:8001"
+    # Where people open the web app (the one origin of its pages): notification links open
+    # {web_public_url}/app/referrals/{id}. Unset: the referral service itself, which serves /app.
+    web_public_url: str | None = None
     # Minutes a receiving hospital has to accept before the referral is re-routed.
     referral_accept_within_min: float = Field(default=10.0, gt=0)
     # Road travel minutes between hospitals (JSON, see deploy/demo/travel-times.json).

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import timedelta
+from urllib.parse import quote
 
 from services.referral.domain.routing import TravelTimes
 
@@ -15,10 +16,14 @@ class ReferralContext:
 
     source_endpoint: str
     public_url: str
+    # Where people open the web app (None: the referral service's own public URL).
+    web_url: str | None = None
     # Local SLA (a local choice: no published standard), then re-route.
     accept_within: timedelta = timedelta(minutes=10)
     # Road minutes between hospitals, for routing (a matrix, with a fallback from coordinates).
     travel: TravelTimes = field(default_factory=TravelTimes)
 
     def referral_url(self, referral_id: str) -> str:
-        return f"{self.public_url.rstrip('/')}/referrals/{referral_id}"
+        """The referral page people open from a notification (sign-in first when needed)."""
+        base = (self.web_url or self.public_url).rstrip("/")
+        return f"{base}/app/referrals/{quote(referral_id, safe='')}"
