@@ -46,7 +46,7 @@ def test_a_complete_form_becomes_the_same_command_a_hospital_system_sends() -> N
     assert request.patient_hn == "HN-650123"
     assert request.last_known_well == datetime(2026, 11, 30, 20, 15, tzinfo=PROVINCE_ZONE)
     assert (request.nihss, request.suspected_lvo, request.teleconsult_requested) == (9, True, True)
-    assert request.assessment.fast_signs == {FastSign.FACE, FastSign.ARM}
+    assert request.assessment.fast_signs == frozenset({FastSign.FACE, FastSign.ARM})
     assert (request.assessment.systolic_bp, request.assessment.diastolic_bp) == (178, 96)
     assert request.assessment.glucose_mg_dl == 142
     assert request.assessment.anticoagulant is Anticoagulant.NO
