@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Fetches the third-party browser assets the pages serve (the AsyncAPI React component behind
 # /asyncapi; htmx 2 and the Thai font Noto Sans Thai (SIL Open Font License 1.1, its LICENSE
-# file beside it) for the web app; the same font for the notifier's live page) from the npm
+# file beside it) for the web app; the same font for the notifier's live page) and the browser
+# tests use (axe-core, injected by the accessibility checks, never served) from the npm
 # registry, checks each tarball against the version and sha512
-# pinned below (our lock for them), and unpacks the files the pages need into the service's
-# static/vendor/. They are not committed: the pages load nothing from the internet, and the
+# pinned below (our lock for them), and unpacks the files needed into the vendor folders below
+# (gitignored). They are not committed: the pages load nothing from the internet, and the
 # repository holds only our own code. Needs npm (and its node). Idempotent.
 # Usage: deploy/web-assets.sh [repository root]   (the Dockerfile runs it in a node stage)
 set -euo pipefail
@@ -16,6 +17,8 @@ assets=(
   "htmx.org@2.0.11|sha512-Thx/WtpeOQqSrqBCw/A1cwGJGg4UrVa3+sW0GmrM3p4gJgO89ecH4qtbnyzDDWFvBTqjnIMCgELTNt636dtamA==|services/referral/static/vendor/htmx-2.0.11|LICENSE dist/htmx.min.js"
   "@fontsource/noto-sans-thai@5.3.0|sha512-ngqUyvDukkZUHypQbUJvUdAeYa2aYZsyeDTsdqMudf7GK2F2TK19OZ5kbo+37qsBtkNpmAMhEObQnWnzPqzKUw==|services/referral/static/vendor/noto-sans-thai-5.3.0|LICENSE files/noto-sans-thai-thai-400-normal.woff2 files/noto-sans-thai-thai-700-normal.woff2"
   "@fontsource/noto-sans-thai@5.3.0|sha512-ngqUyvDukkZUHypQbUJvUdAeYa2aYZsyeDTsdqMudf7GK2F2TK19OZ5kbo+37qsBtkNpmAMhEObQnWnzPqzKUw==|services/notifier/static/vendor/noto-sans-thai-5.3.0|LICENSE files/noto-sans-thai-thai-400-normal.woff2 files/noto-sans-thai-thai-700-normal.woff2"
+  # The accessibility checker the browser tests inject into pages (never served by the app).
+  "axe-core@4.14.1|sha512-FHfa+lmNjQZfJz1q8wKqIDwC6DExcHt/pkjNQb09a3NPjCKg2rhu5qb2S4r76ASyFNNtuFooJpZe37OgudVGtQ==|tests/browser/vendor/axe-core-4.14.1|LICENSE axe.min.js"
 )
 
 for asset in "${assets[@]}"; do
