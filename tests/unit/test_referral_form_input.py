@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from services.referral.adapters.referral_form_input import FormProblems, read_referral_form
 from services.referral.domain.assessment import Anticoagulant, CtResult, FastSign
-from services.referral.entrypoints.referral_form_input import FormProblems, read_referral_form
 from shared.province_time import PROVINCE_ZONE
 
 NOW = datetime(2026, 11, 30, 14, 0, tzinfo=UTC)  # 21:00 in Bangkok

@@ -11,8 +11,8 @@ import pytest
 from services.referral.domain.clock import Milestone, TimeSource
 from services.referral.domain.model import Referral, TimelineEntry
 from services.referral.domain.window_states import WindowState
-from services.referral.entrypoints.referral_view import referral_view
 from services.referral.service.referral_page import MilestoneReport, ReferralReading
+from services.referral.service.referral_view import referral_view
 from shared.vocabulary.milestones import MilestoneCode
 from shared.vocabulary.terms import Language
 from shared.workflow.task_state import TaskStatus

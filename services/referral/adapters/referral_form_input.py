@@ -54,9 +54,7 @@ def _flag(form: Fields, name: str) -> bool:
     return _one(form, name).lower() in YES
 
 
-def _whole(
-    form: Fields, name: str, problems: dict[str, str], low: int, high: int
-) -> int | None:
+def _whole(form: Fields, name: str, problems: dict[str, str], low: int, high: int) -> int | None:
     text = _one(form, name)
     if not text:
         return None
@@ -69,9 +67,7 @@ def _whole(
 Choice = TypeVar("Choice", Anticoagulant, CtResult)
 
 
-def _choice(
-    form: Fields, name: str, kind: type[Choice], problems: dict[str, str]
-) -> Choice | None:
+def _choice(form: Fields, name: str, kind: type[Choice], problems: dict[str, str]) -> Choice | None:
     text = _one(form, name)
     if not text:
         return None
