@@ -141,6 +141,13 @@ async def test_the_notification_link_opens_the_referral_page_after_login(
         await context.close()
 
 
+async def test_signing_in_never_sends_a_person_to_another_site(
+    phone: Page, app_url: str, hub_doctor: Person
+) -> None:
+    await sign_in(phone, hub_doctor, next_path="//evil.example/app/referrals/x")
+    assert phone.url.startswith(f"{app_url}/app/")
+
+
 async def test_a_third_hospitals_doctor_gets_no_referral_page(
     phone: Page, app_url: str, third_hospital_doctor: Person, referral_api: httpx.AsyncClient
 ) -> None:
@@ -177,6 +184,9 @@ async def test_the_referral_pages_pass_axe_and_are_photographed(
         await assert_accessible(page)
         await screenshot(page, f"new-referral-{language}-{width}")
         await _referral_page(page, app_url, referral_id)
+        # A set milestone (time, who, the change form) is scanned and shown too.
+        await page.locator(".milestones button.tap").first.click()
+        await expect(page.locator(".milestones li.is-set").first).to_be_visible()
         await no_horizontal_scroll(page)
         await assert_accessible(page)
         await screenshot(page, f"referral-page-{language}-{width}")

@@ -149,6 +149,7 @@ def test_the_spoke_has_a_door_out_button_and_its_names_in_thai() -> None:
     assert "door-out" in buttons
     # Set by a hospital system (no person): who is the hospital, by its Thai name.
     assert buttons["door-in"].who == "โรงพยาบาลสิเกา"
+    assert view.status_text == "ตอบรับแล้ว"
     assert view.requester == "โรงพยาบาลสิเกา"
     assert view.owner == "Trang Hospital"
 

@@ -20,6 +20,7 @@ from services.referral.service.referral_page import MilestoneReport, ReferralRea
 from shared.fhir.codes import EVENT_TERMS, EventCode
 from shared.vocabulary.milestones import MILESTONE_TERMS, MilestoneCode
 from shared.vocabulary.terms import Language, Term
+from shared.workflow.task_state import TaskStatus
 
 BUTTON_TERMS: dict[ClinicalTime, Term] = {
     ClinicalTime.DOOR_IN: Term("Door-in", "ถึงโรงพยาบาล"),
@@ -34,6 +35,15 @@ WINDOW_TERMS: dict[TreatmentWindow, Term] = {
     TreatmentWindow.THROMBECTOMY_EXTENDED: Term(
         "Thrombectomy, selected patients (24 h)", "ใส่สายสวน ผู้ป่วยที่คัดเลือก (24 ชม.)"
     ),
+}
+STATUS_TERMS: dict[TaskStatus, Term] = {
+    TaskStatus.REQUESTED: Term("Waiting for an answer", "รอการตอบรับ"),
+    TaskStatus.RECEIVED: Term("Seen, waiting for an answer", "รับทราบแล้ว รอการตอบรับ"),
+    TaskStatus.ACCEPTED: Term("Accepted", "ตอบรับแล้ว"),
+    TaskStatus.REJECTED: Term("Declined", "ปฏิเสธ"),
+    TaskStatus.CANCELLED: Term("Cancelled", "ยกเลิก"),
+    TaskStatus.IN_PROGRESS: Term("In transfer", "กำลังส่งตัว"),
+    TaskStatus.COMPLETED: Term("Completed", "เสร็จสิ้น"),
 }
 METRIC_TERMS: dict[str, Term] = {
     "onset-to-door": Term("Onset to door", "เริ่มอาการถึงโรงพยาบาล"),
@@ -102,6 +112,7 @@ class TimelineLine:
 class ReferralView:
     id: str
     status: str
+    status_text: str
     requester: str
     owner: str
     hospital_number: str | None  # None: hidden (an operator reads without patient data)
@@ -240,6 +251,9 @@ def referral_view(reading: ReferralReading, *, now: datetime, language: Language
     return ReferralView(
         id=referral.id,
         status=referral.status.value,
+        status_text=STATUS_TERMS.get(
+            referral.status, Term(referral.status.value, referral.status.value)
+        ).text(language),
         requester=_name(reading, referral.requester_org, language),
         owner=_name(reading, referral.owner_org, language),
         hospital_number=(referral.patient_hn or None) if reading.patient_data else None,
