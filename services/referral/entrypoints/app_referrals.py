@@ -23,7 +23,7 @@ from services.referral.adapters.referral_form_input import (
 from services.referral.domain.accounts import Role, SignedInPerson
 from services.referral.domain.assessment import NIHSS_ITEMS, Anticoagulant, CtResult, FastSign
 from services.referral.domain.commands import ClinicalTime
-from services.referral.domain.errors import InvalidReferral, ReferralNotFound
+from services.referral.domain.errors import ReferralNotFound
 from services.referral.entrypoints.deps import ActionDep, ContextDep, PersonDep, render
 from services.referral.service import intake, milestone_entry, referral_page, route_preview
 from services.referral.service.referral_view import referral_view
@@ -173,13 +173,31 @@ async def _reading(
         raise HTTPException(404, "No such referral") from None
 
 
+async def _referral_answer(
+    request: Request,
+    runtime: RuntimeDep,
+    person: SignedInPerson,
+    referral_id: str,
+    *,
+    template: str,
+    problem: str | None = None,
+    status_code: int = 200,
+) -> HTMLResponse:
+    """The referral page (or its live part) as the person may see it now."""
+    reading = await _reading(runtime, person, referral_id)
+    view = referral_view(reading, now=datetime.now(UTC), language=_language(person))
+    return render(
+        request, template, person=person, view=view, problem=problem, status_code=status_code
+    )
+
+
 @router.get("/app/referrals/{referral_id}", response_class=HTMLResponse)
 async def referral_page_view(
     referral_id: str, request: Request, runtime: RuntimeDep, person: PersonDep
 ) -> HTMLResponse:
-    reading = await _reading(runtime, person, referral_id)
-    view = referral_view(reading, now=datetime.now(UTC), language=_language(person))
-    return render(request, "app/referral_page.html", person=person, view=view, problem=None)
+    return await _referral_answer(
+        request, runtime, person, referral_id, template="app/referral_page.html"
+    )
 
 
 @router.get("/app/referrals/{referral_id}/live", response_class=HTMLResponse)
@@ -187,9 +205,17 @@ async def referral_live(
     referral_id: str, request: Request, runtime: RuntimeDep, person: PersonDep
 ) -> HTMLResponse:
     """The page's live part (clock, windows, buttons, metrics, timeline), for htmx."""
-    reading = await _reading(runtime, person, referral_id)
-    view = referral_view(reading, now=datetime.now(UTC), language=_language(person))
-    return render(request, "app/referral_live.html", person=person, view=view, problem=None)
+    return await _referral_answer(
+        request, runtime, person, referral_id, template="app/referral_live.html"
+    )
+
+
+def _moment(text: str) -> datetime | None:
+    """A datetime-local value on the Bangkok clock (None when empty); ValueError if not one."""
+    if not text.strip():
+        return None
+    moment = datetime.fromisoformat(text.strip())
+    return moment if moment.tzinfo else moment.replace(tzinfo=PROVINCE_ZONE)
 
 
 @router.post("/app/referrals/{referral_id}/milestones", response_class=HTMLResponse)
@@ -207,12 +233,10 @@ async def record_milestone(
     problem: str | None = None
     try:
         kind = ClinicalTime(str(form.get("kind", "")))
-        at_text = str(form.get("at", "")).strip()
-        occurred_at = None
-        if at_text:
-            occurred_at = datetime.fromisoformat(at_text)
-            if occurred_at.tzinfo is None:
-                occurred_at = occurred_at.replace(tzinfo=PROVINCE_ZONE)
+    except ValueError:
+        raise HTTPException(422, "Unknown milestone") from None
+    try:
+        occurred_at = _moment(str(form.get("at", "")))
         async with runtime.pool.acquire() as connection, connection.transaction():
             await milestone_entry.record_by_person(
                 connection,
@@ -229,27 +253,25 @@ async def record_milestone(
         raise HTTPException(404, "No such referral") from None
     except ValueError:
         problem = "Enter a date and time."
-    except (InvalidReferral, DomainError) as refused:
+    except DomainError as refused:
         problem = refused.reason
     if request.headers.get("HX-Request"):
-        reading = await _reading(runtime, person, referral_id)
-        view = referral_view(reading, now=datetime.now(UTC), language=_language(person))
-        return render(
+        # htmx swaps 2xx answers only: the problem is shown in the fragment.
+        return await _referral_answer(
             request,
-            "app/referral_live.html",
-            person=person,
-            view=view,
-            # htmx swaps 2xx answers only: the problem is shown in the fragment.
+            runtime,
+            person,
+            referral_id,
+            template="app/referral_live.html",
             problem=problem,
         )
     if problem is not None:
-        reading = await _reading(runtime, person, referral_id)
-        view = referral_view(reading, now=datetime.now(UTC), language=_language(person))
-        return render(
+        return await _referral_answer(
             request,
-            "app/referral_page.html",
-            person=person,
-            view=view,
+            runtime,
+            person,
+            referral_id,
+            template="app/referral_page.html",
             problem=problem,
             status_code=422,
         )
