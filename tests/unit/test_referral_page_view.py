@@ -191,3 +191,21 @@ def test_an_operator_reads_the_clock_without_the_patient_or_buttons() -> None:
     assert view.buttons == []
     assert [w.code for w in view.windows][:2] == ["thrombolysis", "thrombectomy"]
     assert view.timeline[0].who == "Sikao Hospital"
+
+
+def test_an_acknowledgement_on_the_board_names_who_acknowledged() -> None:
+    reading = _reading([])
+    reading.timeline.append(
+        TimelineEntry(
+            event_code="notification-acknowledged",
+            occurred_at=REFERRAL.created_at,
+            recorded_at=REFERRAL.created_at,
+            source=f"Organization/{HUB}",
+            detail={"via": "board", "by": "Dr Anan"},
+        )
+    )
+    view = referral_view(reading, now=LKW, language=Language.ENGLISH)
+    assert (view.timeline[-1].label, view.timeline[-1].who) == (
+        "Notification acknowledged",
+        "Dr Anan",
+    )

@@ -245,7 +245,9 @@ def referral_view(reading: ReferralReading, *, now: datetime, language: Language
     timeline = []
     for step in reading.timeline:
         label, note = _timeline_line(reading, step.event_code, step.detail, language)
-        who = str(step.detail.get("recorded_by") or "") or _who(reading, step.source, language)
+        # A person's name: recorded by them on this page, or acknowledged on the hub's board.
+        person = step.detail.get("recorded_by") or step.detail.get("by")
+        who = str(person) if person else _who(reading, step.source, language)
         timeline.append(TimelineLine(step.occurred_at, label, who, note))
     routing = referral.routing or {}
     return ReferralView(
