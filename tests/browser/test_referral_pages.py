@@ -192,3 +192,27 @@ async def test_the_referral_pages_pass_axe_and_are_photographed(
         await screenshot(page, f"referral-page-{language}-{width}")
     finally:
         await context.close()
+
+
+async def test_an_operator_reads_the_referral_page_without_the_patient(
+    phone: Page, app_url: str, operator: Person, referral_api: httpx.AsyncClient
+) -> None:
+    referral_id = await post_referral_to(referral_api, HUB)
+    await sign_in(phone, operator)
+    await _referral_page(phone, app_url, referral_id)
+    assert "HN-6501234" not in await phone.content()
+    await expect(phone.locator(".milestones")).to_have_count(0)
+    await expect(phone.locator(".timeline")).to_be_visible()
+
+
+async def test_a_milestone_is_recorded_from_the_keyboard(
+    phone: Page, app_url: str, hub_nurse: Person, referral_api: httpx.AsyncClient
+) -> None:
+    referral_id = await post_referral_to(referral_api, HUB)
+    await sign_in(phone, hub_nurse, next_path=f"/app/referrals/{referral_id}")
+    ct = phone.locator(".milestones").get_by_role("button", name=re.compile("^เริ่ม CT"))
+    await ct.focus()
+    await phone.keyboard.press("Enter")
+    await expect(phone.locator(".milestones li.is-set", has_text="เริ่ม CT")).to_contain_text(
+        hub_nurse.display_name
+    )
