@@ -4,6 +4,7 @@ and what an operator does not see."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -209,3 +210,51 @@ def test_an_acknowledgement_on_the_board_names_who_acknowledged() -> None:
         "Notification acknowledged",
         "Dr Anan",
     )
+
+
+def test_the_referral_step_names_the_person_who_sent_it_from_the_web_app() -> None:
+    reading = _reading([])
+    sent = replace(reading, referral=replace(REFERRAL, requested_by="Ploy (nurse.sikao)"))
+    view = referral_view(sent, now=LKW, language=Language.ENGLISH)
+    assert view.timeline[0].who == "Ploy (nurse.sikao)"
+
+
+@pytest.mark.parametrize(
+    ("detail", "language", "note"),
+    [
+        ({"consult": "c1", "stage": "in-video"}, Language.ENGLISH, "in-video"),
+        (
+            {
+                "consult": "c1",
+                "stage": "accepted",
+                "recommendation": {
+                    "thrombolysis": "give",
+                    "dose": "63.0 mg",
+                    "thrombectomy-transfer": True,
+                },
+            },
+            Language.ENGLISH,
+            "accepted · thrombolysis: give, 63.0 mg, transfer for thrombectomy",
+        ),
+        (
+            {"consult": "c1", "recommendation": {"thrombolysis": "do-not-give"}},
+            Language.THAI,
+            "ไม่ให้ยาละลายลิ่มเลือด",
+        ),
+    ],
+)
+def test_a_teleconsults_steps_and_advice_show_on_the_timeline(
+    detail: dict[str, object], language: Language, note: str
+) -> None:
+    reading = _reading([])
+    reading.timeline.append(
+        TimelineEntry(
+            event_code="teleconsult-requested",
+            occurred_at=REFERRAL.created_at,
+            recorded_at=REFERRAL.created_at,
+            source="Organization/fasttrack-network",
+            detail=detail,
+        )
+    )
+    view = referral_view(reading, now=LKW, language=language)
+    assert view.timeline[-1].note == note

@@ -36,6 +36,9 @@ WINDOW_TERMS: dict[TreatmentWindow, Term] = {
         "Thrombectomy, selected patients (24 h)", "ใส่สายสวน ผู้ป่วยที่คัดเลือก (24 ชม.)"
     ),
 }
+THROMBOLYSIS_GIVE = Term("thrombolysis: give", "ให้ยาละลายลิ่มเลือด")
+THROMBOLYSIS_WITHHOLD = Term("thrombolysis: do not give", "ไม่ให้ยาละลายลิ่มเลือด")
+TRANSFER_FOR_THROMBECTOMY = Term("transfer for thrombectomy", "ส่งต่อเพื่อใส่สายสวน")
 STATUS_TERMS: dict[TaskStatus, Term] = {
     TaskStatus.REQUESTED: Term("Waiting for an answer", "รอการตอบรับ"),
     TaskStatus.RECEIVED: Term("Seen, waiting for an answer", "รับทราบแล้ว รอการตอบรับ"),
@@ -235,7 +238,27 @@ def _timeline_line(
     channels = detail.get("channel")
     if isinstance(channels, list) and channels:
         notes.append(", ".join(str(c) for c in channels))
+    if detail.get("stage"):  # a teleconsult's step (paging, accepted, in-video, ...)
+        notes.append(str(detail["stage"]))
+    advice = detail.get("recommendation")
+    if isinstance(advice, dict):
+        notes.append(_recommendation(advice, language))
     return label, " · ".join(notes)
+
+
+def _recommendation(advice: dict[str, object], language: Language) -> str:
+    """A neurologist's structured advice in a few words."""
+    give = advice.get("thrombolysis") == "give"
+    words = [
+        (THROMBOLYSIS_GIVE if give else THROMBOLYSIS_WITHHOLD).text(language),
+        *([str(advice["dose"])] if give and advice.get("dose") else []),
+    ]
+    if advice.get("thrombectomy-transfer"):
+        words.append(TRANSFER_FOR_THROMBECTOMY.text(language))
+    return ", ".join(words)
+
+
+_SENT = frozenset({EventCode.REFERRAL_REQUESTED.value, EventCode.STROKE_PREALERT.value})
 
 
 def referral_view(reading: ReferralReading, *, now: datetime, language: Language) -> ReferralView:
@@ -245,8 +268,11 @@ def referral_view(reading: ReferralReading, *, now: datetime, language: Language
     timeline = []
     for step in reading.timeline:
         label, note = _timeline_line(reading, step.event_code, step.detail, language)
-        # A person's name: recorded by them on this page, or acknowledged on the hub's board.
+        # A person's name: who sent the referral from the web app, recorded a time on this page
+        # or acknowledged on the hub's board.
         person = step.detail.get("recorded_by") or step.detail.get("by")
+        if step.event_code in _SENT and referral.requested_by:
+            person = referral.requested_by
         who = str(person) if person else _who(reading, step.source, language)
         timeline.append(TimelineLine(step.occurred_at, label, who, note))
     routing = referral.routing or {}
