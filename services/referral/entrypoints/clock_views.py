@@ -11,14 +11,14 @@ from typing import Any
 from fastapi import APIRouter, HTTPException
 from fastapi.responses import JSONResponse, Response
 
-from services.referral.adapters import audit, clock_repository, repository
+from services.referral.adapters import audit, repository
 from services.referral.domain.clock import Milestone
 from services.referral.domain.kpi import kpi_csv
 from services.referral.domain.metrics import Metric, compute_metrics, window_countdowns
 from services.referral.domain.readable_time import h_mm, local_iso
 from services.referral.entrypoints.deps import ensure_party
 from services.referral.service.kpi_report import kpi_rows
-from services.referral.service.patient_clock import clock_seen_by, patient_milestones
+from services.referral.service.patient_clock import clock_seen_by
 from shared.auth import CallerDep
 from shared.fhir.codes import EVENT_TERMS, EventCode
 from shared.limits import month_problem
