@@ -32,6 +32,10 @@ from shared.messaging.broker import consumer_group, create_broker
 from shared.messaging.guard import ConsumerGuard
 from shared.messaging.outbox import OutboxRelay
 from shared.messaging.progress import PartitionProgress
+from shared.metrics import endpoint as metrics_endpoint
+from shared.metrics.kafka_offsets import KafkaOffsets
+from shared.metrics.outbox import OutboxBacklog
+from shared.metrics.sampled import Sampler
 from shared.pages import STATIC_PATH, mount_static
 from shared.settings import PlatformSettings
 from shared.startup import BackgroundWorker, StartupState, connect_everything
@@ -49,6 +53,9 @@ class ServiceRuntime:
     broker: KafkaBroker
     relay: OutboxRelay
     guard: ConsumerGuard
+    # Gauges read from the database and Kafka (shared/metrics/sampled.py); a service adds its
+    # own sources to it in its wiring.
+    sampler: Sampler
     startup: StartupState = field(default_factory=StartupState)
     workers: list[BackgroundWorker] = field(default_factory=list)
 
@@ -91,7 +98,7 @@ def create_service_app(
                     pool=runtime.pool,
                     broker=runtime.broker,
                     # The relay first: it is stopped last, after the workers that feed it.
-                    workers=[runtime.relay, *runtime.workers],
+                    workers=[runtime.relay, *runtime.workers, runtime.sampler],
                 ),
                 name=f"{name}-connect",
             )
@@ -114,7 +121,11 @@ def create_service_app(
             progress=PartitionProgress(stall_after_s=settings.consumer_stall_after_s),
         )
         broker = create_broker(
-            settings, service_name=name, tracer_provider=telemetry.provider, guard=guard
+            settings,
+            service_name=name,
+            tracer_provider=telemetry.provider,
+            meter_provider=telemetry.meter_provider,
+            guard=guard,
         )
         guard.bind(broker)
         relay = OutboxRelay(
@@ -126,6 +137,19 @@ def create_service_app(
             poll_interval_s=settings.outbox_poll_interval_s,
             batch_size=settings.outbox_batch_size,
         )
+        meter = telemetry.meter("fasttrack.platform")
+        sampler = Sampler(
+            name=f"metrics-sampler-{name}",
+            sources=[
+                OutboxBacklog(pool=pool, meter=meter, service=name),
+                KafkaOffsets(
+                    bootstrap_servers=settings.kafka_bootstrap_servers,
+                    meter=meter,
+                    client_id=f"fasttrack-{name}",
+                ),
+            ],
+            poll_interval_s=settings.metrics_sample_interval_s,
+        )
         runtime = ServiceRuntime(
             name=name,
             settings=settings,
@@ -134,6 +158,7 @@ def create_service_app(
             broker=broker,
             relay=relay,
             guard=guard,
+            sampler=sampler,
         )
         return runtime
 
@@ -143,6 +168,7 @@ def create_service_app(
     app.state.identity_signer = IdentitySigner(
         secret=settings.web_identity_secret.get_secret_value()
     )
+    app.state.metrics_registry = telemetry.metrics_registry
     app.add_middleware(
         InputLimitsMiddleware,
         max_body_bytes=settings.http_max_body_bytes,
@@ -150,6 +176,7 @@ def create_service_app(
     )
     install_error_handlers(app)
     app.include_router(health.router)
+    app.include_router(metrics_endpoint.router)
     for router in routers:
         app.include_router(router)
     if static_dir is not None:
@@ -157,8 +184,11 @@ def create_service_app(
     FastAPIInstrumentor.instrument_app(
         app,
         tracer_provider=telemetry.provider,
-        excluded_urls="health",
+        excluded_urls="health,metrics",
         server_request_hook=url_redactor(capability_paths),
+        # Request rate, errors (by status) and duration per route template (never the path
+        # itself, which can hold ids): http_server_duration_milliseconds at /metrics.
+        meter_provider=telemetry.meter_provider,
     )
     return app
 

@@ -33,6 +33,9 @@ class PlatformSettings(BaseSettings):
     consumer_max_attempts: int = Field(default=5, ge=1)
     # Readiness fails when a consumed partition has not moved for this long.
     consumer_stall_after_s: float = Field(default=30.0, gt=0)
+    # How often the gauges read from the database and Kafka (outbox, lag, dead letters, latencies)
+    # are measured again for GET /metrics.
+    metrics_sample_interval_s: float = Field(default=10.0, gt=0)
     # API keys of hospital systems: {"<key>": "<organization id>"} (JSON in FT_API_KEYS); the
     # keys are secrets, shown as stars when the settings are printed or logged.
     api_keys: dict[SecretStr, str] = Field(default_factory=dict)

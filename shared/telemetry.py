@@ -1,4 +1,5 @@
-"""OpenTelemetry setup: one tracer provider per process, OTLP export, JSON logs with trace ids."""
+"""OpenTelemetry setup: one tracer and one meter provider per process, OTLP export, a Prometheus
+registry for ``GET /metrics`` (shared/metrics/endpoint.py), JSON logs with trace ids."""
 
 from __future__ import annotations
 
@@ -8,12 +9,14 @@ import sys
 from typing import IO, Any
 
 from opentelemetry import metrics, trace
+from opentelemetry.exporter.prometheus import PrometheusMetricReader
 from opentelemetry.instrumentation.asyncpg import AsyncPGInstrumentor
 from opentelemetry.sdk.metrics import MeterProvider
-from opentelemetry.sdk.metrics.export import PeriodicExportingMetricReader
+from opentelemetry.sdk.metrics.export import MetricReader, PeriodicExportingMetricReader
 from opentelemetry.sdk.resources import SERVICE_NAME, SERVICE_VERSION, Resource
 from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, ConsoleSpanExporter
+from prometheus_client import CollectorRegistry
 from pythonjsonlogger.json import JsonFormatter
 
 from shared.settings import PlatformSettings
@@ -41,7 +44,16 @@ class Telemetry:
             self.provider.add_span_processor(
                 BatchSpanProcessor(ConsoleSpanExporter(out=self._trace_file, formatter=_span_line))
             )
-        readers = []
+        # The process's own registry (not prometheus_client's global one): an app built twice in
+        # one process (the tests) never reports another's figures. Scraped at GET /metrics.
+        self.metrics_registry = CollectorRegistry()
+        readers: list[MetricReader] = [
+            PrometheusMetricReader(
+                disable_target_info=True,
+                scope_info_enabled=False,
+                registry=self.metrics_registry,
+            )
+        ]
         if settings.otlp_endpoint:
             from opentelemetry.exporter.otlp.proto.http.metric_exporter import OTLPMetricExporter
 

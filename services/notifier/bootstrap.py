@@ -10,6 +10,7 @@ from fastapi import FastAPI
 
 from services.notifier.adapters import retention as personal_data
 from services.notifier.adapters.contacts_file import read_contacts
+from services.notifier.adapters.delivery_gauges import DeliveryGauges
 from services.notifier.adapters.in_app import InAppChannel
 from services.notifier.channels import build_channels
 from services.notifier.config import SERVICE_NAME, NotifierSettings
@@ -61,7 +62,9 @@ def create_app(settings: NotifierSettings | None = None) -> FastAPI:
 
     def wire(runtime: ServiceRuntime) -> NotifierContainer:
         client = httpx.AsyncClient(timeout=settings.notifier_http_timeout_s)
-        delivery_metrics = DeliveryMetrics(runtime.telemetry.meter("fasttrack.notifier"))
+        meter = runtime.telemetry.meter("fasttrack.notifier")
+        delivery_metrics = DeliveryMetrics(meter)
+        runtime.sampler.sources.append(DeliveryGauges(pool=runtime.pool, meter=meter))
         live_feed = LiveFeed(pool=runtime.pool)
         dispatcher = DeliveryDispatcher(
             pool=runtime.pool,

@@ -11,6 +11,7 @@ from fastapi import FastAPI
 from services.referral.adapters import retention
 from services.referral.adapters.app_templates import install_app_language
 from services.referral.adapters.catalogues import load_translations
+from services.referral.adapters.operations_gauges import FirstPageLatency, HospitalMessages
 from services.referral.config import SERVICE_NAME, ReferralSettings
 from services.referral.container import ReferralContainer
 from services.referral.domain.routing import TravelTimes
@@ -62,12 +63,20 @@ def create_app(settings: ReferralSettings | None = None) -> FastAPI:
 
     def wire(runtime: ServiceRuntime) -> ReferralContainer:
         page_feed = PageFeed(pool=runtime.pool, schema=runtime.name)
+        meter = runtime.telemetry.meter("fasttrack.referral")
+        runtime.sampler.sources.extend(
+            [
+                HospitalMessages(pool=runtime.pool, meter=meter),
+                FirstPageLatency(pool=runtime.pool, meter=meter),
+            ]
+        )
         runtime.workers.extend(
             [
                 DeadlineWatcher(
                     pool=runtime.pool,
                     context=context,
                     poll_interval_s=settings.referral_deadline_poll_s,
+                    meter=meter,
                 ),
                 AlertWatcher(
                     pool=runtime.pool,

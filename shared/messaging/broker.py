@@ -7,6 +7,7 @@ import logging
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
 from faststream.kafka.opentelemetry import KafkaTelemetryMiddleware
+from opentelemetry.metrics import MeterProvider
 from opentelemetry.trace import TracerProvider
 
 from shared.messaging.guard import ConsumerGuard
@@ -22,9 +23,12 @@ def create_broker(
     *,
     service_name: str,
     tracer_provider: TracerProvider,
+    meter_provider: MeterProvider | None = None,
     guard: ConsumerGuard | None = None,
 ) -> KafkaBroker:
-    """``guard`` goes outermost, so it sees failures of the telemetry middleware too."""
+    """``guard`` goes outermost, so it sees failures of the telemetry middleware too. With a
+    ``meter_provider``, FastStream measures every subscriber and publication per topic
+    (``messaging_process_duration_seconds``, with the exception's type as ``error_type``)."""
     return KafkaBroker(
         settings.kafka_bootstrap_servers,
         client_id=f"fasttrack-{service_name}",
@@ -35,7 +39,9 @@ def create_broker(
         metadata_max_age_ms=METADATA_MAX_AGE_MS,
         middlewares=[
             *([guard] if guard is not None else []),
-            KafkaTelemetryMiddleware(tracer_provider=tracer_provider),
+            KafkaTelemetryMiddleware(
+                tracer_provider=tracer_provider, meter_provider=meter_provider
+            ),
         ],
         logger=logging.getLogger(f"fasttrack.{service_name}.kafka"),
         log_level=logging.DEBUG,

@@ -1,4 +1,5 @@
-"""Personal data (PDPA): names, national ids and free text never reach a log line or a span;
+"""Personal data (PDPA): names, national ids and free text never reach a log line, a span or a
+metric (every service's GET /metrics, labels included);
 every read of a referral leaves an audit event; after the retention period the purge job erases
 what ties a referral to a person."""
 
@@ -21,6 +22,7 @@ from services.referral.adapters import retention as referral_retention
 from shared.db.pool import create_pool
 from shared.retention import purge
 from tests.e2e.harness import SERVICE_PORTS, ServiceProcesses, WebhookReceiver
+from tests.metrics_scrape import scrape
 from tests.support import TestStack, as_hospital, eventually, hospital_message, referral_bundle
 
 pytestmark = pytest.mark.e2e
@@ -80,7 +82,7 @@ async def _refer_and_decline(
     return referral_id
 
 
-async def test_names_national_ids_and_free_text_never_reach_logs_or_spans(
+async def test_names_national_ids_and_free_text_never_reach_logs_spans_or_metrics(
     referral_api: httpx.AsyncClient, webhook: WebhookReceiver, services: ServiceProcesses
 ) -> None:
     marker = secrets.token_hex(6)
@@ -96,7 +98,12 @@ async def test_names_national_ids_and_free_text_never_reach_logs_or_spans(
         hospital_number=hospital_number,
         reason=reason,
     )
-    planted = {"name": name, "national id": citizen_id, "free text": reason}
+    planted = {
+        "name": name,
+        "national id": citizen_id,
+        "hospital number": hospital_number,
+        "free text": reason,
+    }
     files = [
         path
         for service in SERVICE_PORTS
@@ -115,6 +122,11 @@ async def test_names_national_ids_and_free_text_never_reach_logs_or_spans(
         for what, value in planted.items()
         if value in path.read_text(encoding="utf-8", errors="replace")
     ]
+    # The notifier's delivery figures (channel, outcome labels) were taken after the notice went.
+    for service, port in SERVICE_PORTS.items():
+        text, samples = await scrape(f"http://127.0.0.1:{port}")
+        assert samples, f"{service} exported no metrics"
+        leaks += [f"{what} in {service}'s /metrics" for what, v in planted.items() if v in text]
     assert leaks == []
     assert all(path.exists() and path.stat().st_size > 0 for path in files)
 

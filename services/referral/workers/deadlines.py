@@ -1,15 +1,23 @@
 """The accept-by deadline watcher: re-routes referrals nobody accepted in time
-(service/rerouting.py does the cancelling and re-routing)."""
+(service/rerouting.py does the cancelling and re-routing).
+
+A referral whose re-routing fails is logged and tried again every round; how many failed in the
+last round is the gauge ``fasttrack_referral_rerouting_failing`` (a count, no ids), and the
+alert rule ReroutingFailing (deploy/prometheus/alerts.yml) brings a lasting one to an operator:
+a patient nobody accepted and nobody else is being asked for."""
 
 from __future__ import annotations
 
 import logging
 from datetime import UTC, datetime
 
+import asyncpg
+from opentelemetry import metrics
 from opentelemetry.instrumentation.utils import suppress_instrumentation
 
 from services.referral.adapters import repository
 from services.referral.service import rerouting
+from services.referral.service.context import ReferralContext
 from services.referral.workers.referral_watcher import ReferralWatcher
 
 log = logging.getLogger(__name__)
@@ -20,8 +28,28 @@ class DeadlineWatcher(ReferralWatcher):
 
     name = "referral-deadline-watcher"
 
+    def __init__(
+        self,
+        *,
+        pool: asyncpg.Pool,
+        context: ReferralContext,
+        poll_interval_s: float,
+        meter: metrics.Meter | None = None,
+    ) -> None:
+        super().__init__(pool=pool, context=context, poll_interval_s=poll_interval_s)
+        self.failing = 0  # referrals whose re-routing failed in the last round
+        if meter is not None:
+            meter.create_observable_gauge(
+                "fasttrack.referral.rerouting.failing",
+                callbacks=[lambda _: [metrics.Observation(self.failing)]],
+                unit="{referral}",
+                description="Overdue referrals whose re-routing failed in the last round "
+                "(each is tried again every round)",
+            )
+
     async def tick(self) -> None:
         now = datetime.now(UTC)
+        failing = 0
         for referral_id in await self.overdue_referral_ids(now):
             try:
                 await self.reroute_if_overdue(referral_id, now)
@@ -29,6 +57,8 @@ class DeadlineWatcher(ReferralWatcher):
                 # One referral that cannot be re-routed (bad data, a bug) must not hold back the
                 # others behind it: it is logged and tried again on the next round.
                 log.exception("re-routing overdue referral %s failed", referral_id)
+                failing += 1
+        self.failing = failing
 
     async def overdue_referral_ids(self, now: datetime) -> list[str]:
         """Referrals past their accept-by deadline, most overdue first."""
