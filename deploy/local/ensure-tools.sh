@@ -25,6 +25,12 @@ if [ "${FT_NEED_BROWSER:-0}" = 1 ]; then
   command -v chromium >/dev/null 2>&1 || missing_packages+=(chromium)
 fi
 
+# The alert rules are checked and unit-tested with promtool (tests/unit/test_alert_rules.py):
+# Debian's prometheus package is where it comes from (its server is not started or needed).
+if [ "${FT_NEED_PROMTOOL:-0}" = 1 ]; then
+  command -v promtool >/dev/null 2>&1 || missing_packages+=(prometheus)
+fi
+
 if [ ${#missing_packages[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
     echo "installing: ${missing_packages[*]}"

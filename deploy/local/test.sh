@@ -4,7 +4,7 @@
 set -euo pipefail
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "$repo"
-FT_NEED_COMPOSE=1 FT_NEED_BROWSER=1 bash deploy/local/ensure-tools.sh
+FT_NEED_COMPOSE=1 FT_NEED_BROWSER=1 FT_NEED_PROMTOOL=1 bash deploy/local/ensure-tools.sh
 # The independent FHIR validator (HAPI, R4B) the conformance tests run: built once, cached.
 bash deploy/local/fhir-validator.sh install
 export FT_STATE_DIR="$repo/.local-stack/test"
