@@ -1,5 +1,6 @@
-"""OpenTelemetry setup: one tracer and one meter provider per process, OTLP export, a Prometheus
-registry for ``GET /metrics`` (shared/metrics/endpoint.py), JSON logs with trace ids."""
+"""OpenTelemetry setup: one tracer provider per process exporting spans over OTLP, one meter
+provider read through a Prometheus registry (``GET /metrics``, shared/metrics/endpoint.py), JSON
+logs with trace ids."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from opentelemetry import metrics, trace
 from opentelemetry.exporter.prometheus import PrometheusMetricReader
 from opentelemetry.instrumentation.asyncpg import AsyncPGInstrumentor
 from opentelemetry.sdk.metrics import MeterProvider
-from opentelemetry.sdk.metrics.export import MetricReader, PeriodicExportingMetricReader
+from opentelemetry.sdk.metrics.export import MetricReader
 from opentelemetry.sdk.resources import SERVICE_NAME, SERVICE_VERSION, Resource
 from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, ConsoleSpanExporter
@@ -44,8 +45,9 @@ class Telemetry:
             self.provider.add_span_processor(
                 BatchSpanProcessor(ConsoleSpanExporter(out=self._trace_file, formatter=_span_line))
             )
-        # The process's own registry (not prometheus_client's global one): an app built twice in
-        # one process (the tests) never reports another's figures. Scraped at GET /metrics.
+        # Metrics are pulled, not pushed: Prometheus (or an OpenTelemetry Collector's prometheus
+        # receiver) scrapes GET /metrics. The process has its own registry, not prometheus_client's
+        # global one, so an app built twice in one process (the tests) never reports another's.
         self.metrics_registry = CollectorRegistry()
         readers: list[MetricReader] = [
             PrometheusMetricReader(
@@ -54,14 +56,6 @@ class Telemetry:
                 registry=self.metrics_registry,
             )
         ]
-        if settings.otlp_endpoint:
-            from opentelemetry.exporter.otlp.proto.http.metric_exporter import OTLPMetricExporter
-
-            readers.append(
-                PeriodicExportingMetricReader(
-                    OTLPMetricExporter(endpoint=f"{settings.otlp_endpoint.rstrip('/')}/v1/metrics")
-                )
-            )
         self.meter_provider = MeterProvider(resource=self.provider.resource, metric_readers=readers)
         self._asyncpg = AsyncPGInstrumentor()  # type: ignore[no-untyped-call]
         self._asyncpg.instrument(tracer_provider=self.provider)

@@ -11,6 +11,7 @@ from fastapi import FastAPI
 from services.referral.adapters import retention
 from services.referral.adapters.app_templates import install_app_language
 from services.referral.adapters.catalogues import load_translations
+from services.referral.adapters.kpi_gauges import KpiGauges
 from services.referral.adapters.operations_gauges import FirstPageLatency, HospitalMessages
 from services.referral.config import SERVICE_NAME, ReferralSettings
 from services.referral.container import ReferralContainer
@@ -68,6 +69,11 @@ def create_app(settings: ReferralSettings | None = None) -> FastAPI:
             [
                 HospitalMessages(pool=runtime.pool, meter=meter),
                 FirstPageLatency(pool=runtime.pool, meter=meter),
+                KpiGauges(
+                    pool=runtime.pool,
+                    meter=meter,
+                    every_s=settings.referral_kpi_metrics_interval_s,
+                ),
             ]
         )
         runtime.workers.extend(

@@ -21,6 +21,8 @@ class ReferralSettings(PlatformSettings):
     referral_travel_times_file: str | None = "deploy/demo/travel-times.json"
     # How often the deadline watcher looks for referrals past their accept-by deadline.
     referral_deadline_poll_s: float = Field(default=5.0, gt=0)
+    # The KPI gauges of GET /metrics (every patient of the month read again) at most this often.
+    referral_kpi_metrics_interval_s: float = Field(default=60.0, gt=0)
     # How often time-critical alerts (LKW + 3.5 h without needle, DIDO, ...) are looked for.
     referral_alert_poll_s: float = Field(default=5.0, gt=0)
 

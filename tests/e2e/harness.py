@@ -213,6 +213,7 @@ class ServiceProcesses:
             "FT_REFERRAL_SIGN_IN_MAX_FAILURES_PER_ADDRESS": "1000",
             # The gauges read from the database and Kafka (GET /metrics) follow within a second.
             "FT_METRICS_SAMPLE_INTERVAL_S": "0.5",
+            "FT_REFERRAL_KPI_METRICS_INTERVAL_S": "1",
             # Spans reach the trace file within a fraction of a second.
             "OTEL_BSP_SCHEDULE_DELAY": "100",
         }

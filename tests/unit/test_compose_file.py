@@ -318,3 +318,63 @@ def test_links_for_people_open_at_the_proxy_and_every_service_shares_the_identit
     secrets = {_environment(services[name])["FT_WEB_IDENTITY_SECRET"] for name in APP_SERVICES}
     assert len(secrets) == 1
     assert all(_environment(services[name])["FT_OPERATOR_API_KEYS"] for name in APP_SERVICES)
+
+
+OBSERVABILITY = ("prometheus", "grafana")
+DEPLOY = REPO_ROOT / "deploy"
+
+
+def _mounts(service: dict[str, Any]) -> dict[str, Path]:
+    """Container path -> host path of the service's bind mounts."""
+    mounts: dict[str, Path] = {}
+    for volume in service.get("volumes") or []:
+        if isinstance(volume, dict):
+            if volume.get("type") == "bind":
+                mounts[str(volume["target"])] = Path(str(volume["source"]))
+        else:
+            parts = str(volume).split(":")
+            if len(parts) >= 2 and parts[0].startswith((".", "/")):
+                mounts[parts[1]] = (REPO_ROOT / parts[0]).resolve()
+    return mounts
+
+
+@pytest.mark.parametrize("name", OBSERVABILITY)
+def test_prometheus_and_grafana_start_only_with_the_observability_profile(name: str) -> None:
+    assert _services()[name].get("profiles") == ["observability"]
+
+
+def test_prometheus_scrapes_every_service_and_loads_the_alert_rules() -> None:
+    prometheus = _services()["prometheus"]
+    assert (9090, 9090) in _published_ports(prometheus)
+    mounts = _mounts(prometheus)
+    assert mounts["/etc/prometheus/alerts.yml"] == DEPLOY / "prometheus" / "alerts.yml"
+    config = importlib.import_module("yaml").safe_load(
+        mounts["/etc/prometheus/prometheus.yml"].read_text(encoding="utf-8")
+    )
+    assert config["rule_files"] == ["/etc/prometheus/alerts.yml"]
+    jobs = {
+        job["job_name"]: [t for c in job["static_configs"] for t in c["targets"]]
+        for job in config["scrape_configs"]
+    }
+    # The alert rules name the jobs fasttrack-<service>.
+    assert jobs == {f"fasttrack-{name}": [f"{name}:{port}"] for name, port in APP_PORTS.items()}
+
+
+def test_grafana_provisions_the_prometheus_source_and_the_dashboard_files() -> None:
+    grafana = _services()["grafana"]
+    assert (3000, 3000) in _published_ports(grafana)
+    mounts = _mounts(grafana)
+    assert mounts["/etc/grafana/provisioning"] == DEPLOY / "grafana" / "provisioning"
+    assert mounts["/var/lib/grafana/dashboards"] == DEPLOY / "grafana" / "dashboards"
+    yaml = importlib.import_module("yaml")
+    provisioning = DEPLOY / "grafana" / "provisioning"
+    sources = yaml.safe_load((provisioning / "datasources" / "prometheus.yml").read_text())
+    assert [s["url"] for s in sources["datasources"]] == ["http://prometheus:9090"]
+    providers = yaml.safe_load((provisioning / "dashboards" / "fasttrack.yml").read_text())
+    assert [p["options"]["path"] for p in providers["providers"]] == ["/var/lib/grafana/dashboards"]
+    uids = {
+        json.loads(path.read_text(encoding="utf-8"))["uid"]
+        for path in (DEPLOY / "grafana" / "dashboards").glob("*.json")
+    }
+    assert uids == {"fasttrack-system-health", "fasttrack-clinical-kpis"}
+    assert _depends_on(grafana).get("prometheus") == "service_started"
