@@ -12,9 +12,10 @@ a few times otherwise, then dead-lettered, so one bad record cannot block its pa
 
 On a hospital's own topic (``PerHospitalTopics``, subscribed by pattern) the message must be
 sent in that hospital's name: only its Kafka user may write the topic, so a ``MessageHeader.sender``
-naming anyone else is an impersonation. It is refused before the inbox sees it (the named
-hospital's message ids stay its own): dead-lettered with the reason and answered to the hospital
-that wrote it.
+naming anyone else is an impersonation. It is dead-lettered with the reason and answered to the
+hospital that wrote it, once: the refusal is recorded in the inbox under the writer
+(``refused_writer``, never under the hospital it named, whose message ids stay its own) in the
+transaction that answers it, so a redelivery is neither dead-lettered nor answered again.
 
 FastStream is told to leave the bytes alone (``raw_body``) and to read headers that are not
 UTF-8 without failing (``tolerant_parser``): everything that can be wrong with a record is
@@ -41,7 +42,7 @@ from shared.fhir.envelope import FhirMessage, InvalidMessage, parse_message
 from shared.fhir.references import organization_id
 from shared.messaging.broker import CLINICAL_ACK_POLICY, consumer_group
 from shared.messaging.dead_letters import publish_dead_letter
-from shared.messaging.inbox import Claim, claim_message, reused_id_reason
+from shared.messaging.inbox import Claim, claim_message, refused_writer, reused_id_reason
 from shared.messaging.limits import MAX_JSON_DEPTH, MAX_RECORD_BYTES, check_record_limits
 from shared.messaging.topics import PerHospitalTopics, Topic
 
@@ -153,7 +154,7 @@ class FhirMessageConsumer:
         writer = self._writer(record.topic)
         if writer is not None and organization_id(message.sender) != writer:
             await self._refuse_impersonation(
-                record, message, impersonation(message, writer=writer, topic=record.topic)
+                record, message, impersonation(message, writer=writer, topic=record.topic), writer
             )
             return
         handler = self._handlers.get(message.event)
@@ -205,12 +206,21 @@ class FhirMessageConsumer:
         record: ConsumerRecord[bytes, bytes],
         message: FhirMessage,
         refused: PermanentMessageError,
+        writer: str,
     ) -> None:
-        """Dead-letters a message sent in another's name and answers the hospital that wrote it.
-        The inbox is not asked: the id belongs to the named sender, who did not send this."""
-        await self.dead_letter(record, refused.reason)
-        if self._on_refused is not None:
-            async with self._pool.acquire() as connection, connection.transaction():
+        """Dead-letters a message sent in another's name and answers the hospital that wrote it,
+        once. The dead letter is published inside the transaction that records the refusal: if
+        it cannot be published nothing is recorded and the record is read again; a crash after
+        the commit finds the refusal recorded when the record comes again."""
+        async with self._pool.acquire() as connection, connection.transaction():
+            claim = await claim_message(
+                connection, message=message, topic=record.topic, sender=refused_writer(writer)
+            )
+            if claim is Claim.REPEAT:
+                log.info("refused message %s read again: already refused", message.message_id)
+                return
+            await self.dead_letter(record, refused.reason)
+            if self._on_refused is not None:
                 await self._on_refused(connection, message, refused)
 
     async def dead_letter(self, record: ConsumerRecord[bytes, bytes], reason: str) -> None:

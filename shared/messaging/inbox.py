@@ -42,17 +42,31 @@ def reused_id_reason(message: FhirMessage) -> str:
     )
 
 
+def refused_writer(organization_id: str) -> str:
+    """The inbox's sender key of messages refused because their writer sent them in another's
+    name: the writer's own, apart from the ids it sends in its name (and from the named
+    hospital's, which stay that hospital's)."""
+    return f"refused-writer:Organization/{organization_id}"
+
+
 async def claim_message(
-    connection: Connection, *, message: FhirMessage, topic: str, digest: str | None = None
+    connection: Connection,
+    *,
+    message: FhirMessage,
+    topic: str,
+    digest: str | None = None,
+    sender: str | None = None,
 ) -> Claim:
     """Records the message in the inbox; says whether it is new, a repeat or a reused id.
-    ``digest``: the message's content_digest when the caller has it already."""
+    ``digest``: the message's content_digest when the caller has it already. ``sender``: whom
+    the id is scoped to, when it is not ``MessageHeader.sender`` (``refused_writer``)."""
     digest = digest or content_digest(message)
+    sender = sender or message.sender
     for _ in range(2):  # a concurrent first claim commits between the two statements: look again
         stored = await connection.fetchrow(
             # Rows recorded before ids were scoped to senders have an empty sender and no digest.
             "SELECT content_digest FROM inbox WHERE message_id = $2 AND sender IN ($1, '')",
-            message.sender,
+            sender,
             message.message_id,
         )
         if stored is not None:
@@ -64,7 +78,7 @@ async def claim_message(
             VALUES ($1, $2, $3, $4, $5)
             ON CONFLICT (sender, message_id) DO NOTHING
             """,
-            message.sender,
+            sender,
             message.message_id,
             topic,
             message.event.value,
