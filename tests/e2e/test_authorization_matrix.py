@@ -85,6 +85,8 @@ POLICIES: dict[tuple[str, str, str], Policy] = {
         for service in SERVICE_PORTS
         for path in (
             *("/health", "/health/live", "/health/ready"),
+            # Aggregates for the deployment's scraper, never patient data (test_personal_data).
+            "/metrics",
             *("/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc"),
         )
     },
