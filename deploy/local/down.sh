@@ -4,6 +4,7 @@ set -euo pipefail
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "$repo"
 export FT_STATE_DIR="${FT_STATE_DIR:-$repo/.local-stack/dev}"
+bash deploy/local/prometheus.sh stop
 for name in notifier telemedicine referral webhook-demo; do
   pidfile="$FT_STATE_DIR/$name.pid"
   if [ -f "$pidfile" ] && kill -0 "$(cat "$pidfile")" 2>/dev/null; then

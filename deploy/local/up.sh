@@ -16,7 +16,8 @@ if [ "${FT_NO_DOCKER:-0}" != 1 ] && command -v docker >/dev/null 2>&1 \
 fi
 
 echo "No Docker engine: provisioning Kafka and PostgreSQL locally (deploy/local)"
-bash deploy/local/ensure-tools.sh
+# FT_NEED_PROMTOOL: Debian's prometheus package, the metrics server started below.
+FT_NEED_PROMTOOL=1 bash deploy/local/ensure-tools.sh
 export FT_STATE_DIR="${FT_STATE_DIR:-$repo/.local-stack/dev}"
 # Demo API keys of the demo hospitals (deploy/demo/api-keys.json), unless real ones are set.
 export FT_API_KEYS="${FT_API_KEYS:-$(cat deploy/demo/api-keys.json)}"
@@ -60,6 +61,8 @@ start webhook-demo deploy.demo.webhook_receiver 8099
 start referral services.referral 8001
 start telemedicine services.telemedicine 8002
 start notifier services.notifier 8003
+# Scrapes the services' /metrics and evaluates the alert rules (docs/operations.md).
+bash deploy/local/prometheus.sh start
 
 cat <<EOT
 
@@ -71,6 +74,7 @@ For hospital systems and operators' tools:
   FHIR \$process-message: http://127.0.0.1:8001/fhir/\$process-message
   Notifications sent:   http://127.0.0.1:8099/received   (demo webhook receiver)
   Health:               http://127.0.0.1:800{1,2,3}/health
+  Metrics and alerts:   http://127.0.0.1:${FT_PROMETHEUS_PORT:-9090}/alerts   (Prometheus)
   Logs:                 $logs
 Send the example referral:
   curl -sS -H 'Content-Type: application/fhir+json' -H 'Authorization: Bearer demo-sikao-hospital' \\

@@ -211,8 +211,9 @@ class ServiceProcesses:
             # per-address limit would hold up tests that have nothing to do with it. It is
             # tested on its own in tests/integration/use_cases/test_sign_in.py.
             "FT_REFERRAL_SIGN_IN_MAX_FAILURES_PER_ADDRESS": "1000",
-            # The gauges read from the database and Kafka (GET /metrics) follow within a second.
-            "FT_METRICS_SAMPLE_INTERVAL_S": "0.5",
+            # The gauges read from the database and Kafka (GET /metrics) follow within a second
+            # or two (not faster: each service asks Kafka for every group's offsets).
+            "FT_METRICS_SAMPLE_INTERVAL_S": "1",
             "FT_REFERRAL_KPI_METRICS_INTERVAL_S": "1",
             # Spans reach the trace file within a fraction of a second.
             "OTEL_BSP_SCHEDULE_DELAY": "100",
