@@ -15,12 +15,12 @@ from shared.messaging.broker import consumer_group
 from shared.messaging.topics import HOSPITAL_INBOUND
 from tests.e2e.harness import SERVICE_PORTS, ServiceProcesses, WebhookReceiver
 from tests.metrics_scrape import Sample, scrape, total
-from tests.support import TestStack, as_hospital, at_least, eventually, referral_bundle
+from tests.support import TestStack, as_operator, at_least, eventually, referral_bundle
 
 pytestmark = pytest.mark.e2e
 
 FHIR_JSON = {"Content-Type": "application/fhir+json"}
-SPOKE, HUB = "sikao-hospital", "trang-hospital"
+SPOKE = "sikao-hospital"
 TELEMEDICINE_GROUP = consumer_group("telemedicine")
 
 
@@ -154,7 +154,7 @@ async def test_a_broken_webhook_fills_the_dead_letters_and_a_replay_drains_them(
     finally:
         webhook.refuse.discard(referral_id)
     async with httpx.AsyncClient(
-        base_url=url("notifier"), headers=as_hospital(HUB), timeout=30
+        base_url=url("notifier"), headers=as_operator(), timeout=30
     ) as notifier:
         letters: list[dict[str, Any]] = (await notifier.get("/dead-letters")).json()
         letter = next(d for d in letters if d["referral_id"] == referral_id)
