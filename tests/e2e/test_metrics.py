@@ -99,7 +99,7 @@ async def test_a_stopped_consumer_grows_its_groups_lag_and_catches_up_when_it_re
     async def caught_up() -> bool:
         return await telemedicine_lag() == 0
 
-    await eventually(caught_up, timeout=60, what="the lag back to 0 once it consumes again")
+    await eventually(caught_up, timeout=120, what="the lag back to 0 once it consumes again")
 
 
 async def test_a_poison_record_fills_its_dead_letter_topic(
