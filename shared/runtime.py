@@ -185,6 +185,8 @@ def create_service_app(
         app,
         tracer_provider=telemetry.provider,
         excluded_urls="health,metrics",
+        # The ASGI receive/send steps of every request: noise an operator reads past.
+        exclude_spans=["receive", "send"],
         server_request_hook=url_redactor(capability_paths),
         # Request rate, errors (by status) and duration per route template (never the path
         # itself, which can hold ids): http_server_duration_milliseconds at /metrics.

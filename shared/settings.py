@@ -9,6 +9,9 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from shared.web_identity import DEVELOPMENT_IDENTITY_SECRET
 
+# Where `make up` runs Zipkin (deploy/local/stack.sh, FT_ZIPKIN_PORT).
+DEVELOPMENT_ZIPKIN_ENDPOINT = "http://127.0.0.1:19411/api/v2/spans"
+
 
 class PlatformSettings(BaseSettings):
     """Environment variables with the ``FT_`` prefix (see the README's configuration table)."""
@@ -20,6 +23,10 @@ class PlatformSettings(BaseSettings):
     database_url: str = "postgresql://fasttrack@127.0.0.1:15432/fasttrack"
     # OTLP/HTTP base URL (e.g. http://127.0.0.1:4318); spans are not exported when unset.
     otlp_endpoint: str | None = None
+    # Zipkin's span intake (e.g. http://127.0.0.1:19411/api/v2/spans): the trace UI. In
+    # development it defaults to the local stack's Zipkin (deploy/local/zipkin.sh); set it empty
+    # to export nowhere.
+    zipkin_endpoint: str | None = None
     # Spans also written as JSON lines to this file (used by the end-to-end tests).
     trace_file: str | None = None
     log_level: str = "INFO"
@@ -58,6 +65,14 @@ class PlatformSettings(BaseSettings):
     # erased this long after a referral closed (shared/retention.py), checked this often.
     personal_data_retention_days: float = Field(default=180, gt=0)
     purge_interval_s: float = Field(default=3600, gt=0)
+
+    @model_validator(mode="after")
+    def _trace_ui_in_development(self) -> PlatformSettings:
+        if self.zipkin_endpoint is None and self.environment == "development":
+            self.zipkin_endpoint = DEVELOPMENT_ZIPKIN_ENDPOINT
+        elif not self.zipkin_endpoint:
+            self.zipkin_endpoint = None
+        return self
 
     @model_validator(mode="after")
     def _refuse_development_defaults_in_production(self) -> PlatformSettings:

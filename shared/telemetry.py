@@ -20,6 +20,7 @@ from opentelemetry.sdk.trace.export import BatchSpanProcessor, ConsoleSpanExport
 from prometheus_client import CollectorRegistry
 from pythonjsonlogger.json import JsonFormatter
 
+from shared import tracing
 from shared.settings import PlatformSettings
 
 
@@ -32,6 +33,20 @@ class Telemetry:
             resource=Resource.create({SERVICE_NAME: service_name, SERVICE_VERSION: "0.1.0"})
         )
         self._trace_file: IO[str] | None = None
+        # First, so the exporters see the referral ids it sets when a span starts.
+        self._referral_ids = tracing.ReferralSpanProcessor()
+        self.provider.add_span_processor(self._referral_ids)
+        tracing.register(self._referral_ids)
+        if not isinstance(trace.get_tracer_provider(), TracerProvider):
+            # The process's own (one service per process): code without a provider handed to
+            # it (the Kafka consumer wrapper, the consumer guard) traces through this one.
+            trace.set_tracer_provider(self.provider)
+        if settings.zipkin_endpoint:
+            # The trace UI of the local stack (deploy/local/zipkin.sh) and of docker compose.
+            from opentelemetry.exporter.zipkin.json import ZipkinExporter
+
+            zipkin = ZipkinExporter(endpoint=settings.zipkin_endpoint)
+            self.provider.add_span_processor(BatchSpanProcessor(zipkin))
         if settings.otlp_endpoint:
             # Imported only when used: with protobuf they were several percent of the imports a
             # start waits for before /health answers.
@@ -68,6 +83,7 @@ class Telemetry:
         return self.meter_provider.get_meter(name)
 
     def shutdown(self) -> None:
+        tracing.unregister(self._referral_ids)
         self._asyncpg.uninstrument()
         self.provider.shutdown()
         self.meter_provider.shutdown()
@@ -94,6 +110,13 @@ def _span_line(span: ReadableSpan) -> str:
         "status": span.status.status_code.name,
         "attributes": dict(span.attributes or {}),
         "events": [event.name for event in span.events],
+        "links": [
+            {
+                "trace_id": f"0x{link.context.trace_id:032x}",
+                "span_id": f"0x{link.context.span_id:016x}",
+            }
+            for link in span.links
+        ],
         "service": span.resource.attributes.get(SERVICE_NAME),
     }
     return json.dumps(document, default=_jsonable) + "\n"

@@ -34,6 +34,7 @@ from aiokafka import ConsumerRecord
 from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
 from faststream.message import StreamMessage
+from opentelemetry import trace
 
 from shared.db.pool import Connection
 from shared.errors import DomainError
@@ -45,6 +46,7 @@ from shared.messaging.dead_letters import publish_dead_letter
 from shared.messaging.inbox import Claim, claim_message, refused_writer, reused_id_reason
 from shared.messaging.limits import MAX_JSON_DEPTH, MAX_RECORD_BYTES, check_record_limits
 from shared.messaging.topics import PerHospitalTopics, Topic
+from shared.tracing import ReferralIds, about_referral
 
 log = logging.getLogger(__name__)
 
@@ -110,6 +112,8 @@ class FhirMessageConsumer:
         self._pool = pool
         self._topic = topic
         self._group = consumer_group(service_name)
+        self._service_name = service_name
+        self._tracer = trace.get_tracer("fasttrack.consumer")
         self._handlers = dict(handlers)
         self._after_commit = after_commit
         self._on_refused = on_refused
@@ -160,6 +164,22 @@ class FhirMessageConsumer:
         handler = self._handlers.get(message.event)
         if handler is None:
             return  # another service's event on a shared topic: not ours to apply
+        key = (record.key or b"").decode(errors="replace")
+        ids = ReferralIds.from_headers(record.headers or ()).merged(
+            ReferralIds.of_message(message, key=key)
+        )
+        with (
+            about_referral(ids),
+            self._tracer.start_as_current_span(
+                f"{self._service_name} handle {message.event.value}"
+            ) as span,
+        ):
+            span.set_attribute("messaging.message.id", message.message_id)
+            await self._apply(record, message, handler)
+
+    async def _apply(
+        self, record: ConsumerRecord[bytes, bytes], message: FhirMessage, handler: MessageHandler
+    ) -> None:
         try:
             async with self._pool.acquire() as connection, connection.transaction():
                 claim = await claim_message(connection, message=message, topic=record.topic)

@@ -35,8 +35,8 @@ async def publish_dead_letter(
     )
     trace.get_current_span().add_event("dead-lettered", {"reason": reason})
     original = {name: value.decode(errors="replace") for name, value in record.headers or ()}
-    original.pop("traceparent", None)
-    original.pop("tracestate", None)
+    for context_header in ("traceparent", "tracestate", "baggage"):
+        original.pop(context_header, None)
     dead_headers = {
         **original,
         headers.DEAD_LETTER_REASON: reason,

@@ -25,12 +25,14 @@ from aiokafka import ConsumerRecord
 from faststream import BaseMiddleware, ContextRepo
 from faststream.exceptions import HandlerException
 from faststream.kafka import KafkaBroker
+from opentelemetry import propagate, trace
 
 from shared.infrastructure import is_infrastructure_failure
 from shared.messaging.dead_letters import publish_dead_letter
 from shared.messaging.progress import PartitionProgress
 
 log = logging.getLogger(__name__)
+_tracer = trace.get_tracer(__name__)
 
 Position = tuple[str, int, int]
 
@@ -64,7 +66,19 @@ class ConsumerGuard:
 
     async def settle_failure(self, record: ConsumerRecord[bytes, bytes], error: Exception) -> bool:
         """Decides a failed attempt: True when the record was dead-lettered (acknowledge it),
-        False when it is to be read again (after the pause)."""
+        False when it is to be read again (after the pause). The decision is a span of the
+        record's trace, with the retry or the dead letter as its event."""
+        carrier = {name: value.decode(errors="replace") for name, value in record.headers or ()}
+        with _tracer.start_as_current_span(
+            f"{self.group} settle failure {record.topic}", context=propagate.extract(carrier)
+        ) as span:
+            span.set_attribute("error.type", type(error).__name__)
+            dead_lettered = await self._settle_failure(record, error)
+            if not dead_lettered:
+                span.add_event("retry scheduled", {"retry_in_s": self.retry_backoff_s})
+            return dead_lettered
+
+    async def _settle_failure(self, record: ConsumerRecord[bytes, bytes], error: Exception) -> bool:
         position = (record.topic, record.partition, record.offset)
         if is_infrastructure_failure(error):
             log.warning(

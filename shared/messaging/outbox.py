@@ -17,7 +17,7 @@ from typing import Any
 
 import asyncpg
 from faststream.kafka import KafkaBroker
-from opentelemetry import propagate, trace
+from opentelemetry import context, propagate, trace
 from opentelemetry.instrumentation.utils import suppress_instrumentation
 
 from shared.db.pool import Connection
@@ -25,6 +25,7 @@ from shared.fhir.envelope import FhirMessage
 from shared.fhir.models import FHIR_JSON, FHIR_VERSION
 from shared.messaging import headers
 from shared.messaging.topics import Topic
+from shared.tracing import ReferralIds, baggage_headers
 from shared.workers import BackgroundTask
 
 log = logging.getLogger(__name__)
@@ -40,7 +41,10 @@ async def add_to_outbox(
     instead of colliding on the same sequence number.
     """
     trace_context: dict[str, str] = {}
-    propagate.inject(trace_context)
+    # The key is the referral's id: the publication and whatever follows carry it (and the
+    # hospitals the message goes between) in the stored baggage.
+    ids = ReferralIds.of(key, (message.sender, *message.destinations))
+    propagate.inject(trace_context, context=ReferralIds.from_baggage().merged(ids).in_baggage())
     await connection.execute("SELECT pg_advisory_xact_lock(hashtext('outbox:' || $1))", key)
     await connection.execute(
         """
@@ -155,21 +159,30 @@ class OutboxRelay(BackgroundTask):
 
     async def _publish_in_order(self, rows: list[asyncpg.Record]) -> None:
         for row in rows:
-            parent = propagate.extract(row["trace_context"])
-            with self._tracer.start_as_current_span(
-                f"outbox relay {row['topic']}", context=parent, kind=trace.SpanKind.INTERNAL
-            ) as span:
-                span.set_attribute("messaging.message.id", row["message_id"])
-                await self._broker.publish(
-                    bytes(row["payload"]),
-                    row["topic"],
-                    key=row["message_key"].encode(),
-                    headers={
-                        headers.MESSAGE_ID: row["message_id"],
-                        headers.EVENT_CODE: row["event_code"],
-                        headers.SEQUENCE: str(row["sequence"]),
-                        headers.PRODUCER: self._producer_name,
-                        headers.FHIR_VERSION: FHIR_VERSION,
-                        headers.CONTENT_TYPE: FHIR_JSON,
-                    },
-                )
+            # Attached, not only made the span's parent: the publication carries the stored
+            # baggage (the referral's ids, shared.tracing) on to the consumers.
+            stored = context.attach(propagate.extract(row["trace_context"], context.get_current()))
+            try:
+                await self._publish_row(row)
+            finally:
+                context.detach(stored)
+
+    async def _publish_row(self, row: asyncpg.Record) -> None:
+        with self._tracer.start_as_current_span(
+            f"outbox publish {row['topic']}", kind=trace.SpanKind.INTERNAL
+        ) as span:
+            span.set_attribute("messaging.message.id", row["message_id"])
+            await self._broker.publish(
+                bytes(row["payload"]),
+                row["topic"],
+                key=row["message_key"].encode(),
+                headers={
+                    headers.MESSAGE_ID: row["message_id"],
+                    headers.EVENT_CODE: row["event_code"],
+                    headers.SEQUENCE: str(row["sequence"]),
+                    headers.PRODUCER: self._producer_name,
+                    headers.FHIR_VERSION: FHIR_VERSION,
+                    headers.CONTENT_TYPE: FHIR_JSON,
+                    **baggage_headers(),
+                },
+            )

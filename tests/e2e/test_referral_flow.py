@@ -76,7 +76,7 @@ async def test_referral_reaches_the_webhook_with_every_step_on_its_timeline_in_o
 
     by_service = await eventually(all_services_in_trace, what="spans of all three services")
     notifier_spans = {s["name"] for s in by_service["notifier"]}
-    assert "deliver webhook" in notifier_spans
+    assert "notifier deliver webhook" in notifier_spans
     assert any(s["kind"] == "SpanKind.CONSUMER" for s in by_service["telemedicine"])
 
 

@@ -42,6 +42,8 @@ class AcceptedPush:
     to: str
     messages: list[dict[str, Any]]
     request_id: str
+    # The W3C trace context the caller sent (None without one).
+    traceparent: str | None = None
 
 
 @dataclass
@@ -118,6 +120,7 @@ def line_api(state: FakeLineState) -> FastAPI:
                 to=payload["to"],
                 messages=payload["messages"],
                 request_id=request_id,
+                traceparent=request.headers.get("traceparent"),
             )
         )
         if retry_key is not None:

@@ -40,6 +40,8 @@ class FakeSmsGateway:
     seen_idempotency_keys: dict[str, dict[str, Any]] = field(default_factory=dict)
     undeliverable: set[str] = field(default_factory=set)
     reports: list[tuple[str, int]] = field(default_factory=list)  # (reference, our answer)
+    # The W3C trace context each accepted message came with, by its reference.
+    traceparents: dict[str, str | None] = field(default_factory=dict)
 
     def reset(self) -> None:
         self.messages.clear()
@@ -51,6 +53,7 @@ class FakeSmsGateway:
         self.seen_idempotency_keys.clear()
         self.undeliverable.clear()
         self.reports.clear()
+        self.traceparents.clear()
 
     async def _begin(self) -> JSONResponse | None:
         """Counts the request, waits if asked to, and answers a scripted failure if one is due."""
@@ -113,6 +116,7 @@ def create_generic_sms_app(
             return JSONResponse({"error": f"required: {', '.join(fields)}"}, status_code=422)
         message = {name: payload[name] for name in fields} | {"idempotency_key": key}
         gateway.messages.append(message)
+        gateway.traceparents[message["reference"]] = request.headers.get("traceparent")
         callback_url = payload.get("callback_url")
         if isinstance(callback_url, str) and callback_token is not None:
             task = asyncio.create_task(report(callback_url, message))

@@ -175,15 +175,19 @@ async def get_delivery(connection: Connection, *, delivery_id: str) -> Delivery 
     return _delivery(row) if row is not None else None
 
 
-async def replay(connection: Connection, *, delivery_id: str) -> bool:
-    """Puts a failed delivery back in the queue (same id, so the receiver can de-duplicate)."""
+async def replay(
+    connection: Connection, *, delivery_id: str, trace_context: dict[str, str]
+) -> bool:
+    """Puts a failed delivery back in the queue (same id, so the receiver can de-duplicate);
+    its sending goes on in ``trace_context`` (the replay's own trace)."""
     status: str = await connection.execute(
         """
         UPDATE delivery SET status = 'pending', attempts = 0, next_attempt_at = now(),
-                            lease_until = NULL
+                            lease_until = NULL, trace_context = $2
         WHERE id = $1 AND status = 'failed'
         """,
         delivery_id,
+        trace_context,
     )
     return status.endswith(" 1")
 

@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Protocol
 
+from opentelemetry import trace
+
 from services.notifier.adapters import fhir_mapping, repository
 from services.notifier.domain.contacts import ContactBook
 from services.notifier.domain.model import (
@@ -114,6 +116,10 @@ async def record_attempt(
         if not retry_policy.gives_up_after(delivery.attempts):
             delay = retry_policy.delay_after(delivery.attempts, retry_after_s=attempt.retry_after_s)
             log.warning("delivery %s: %s; retry in %.1f s", delivery.id, reason, delay)
+            trace.get_current_span().add_event(
+                "retry scheduled",
+                {"attempt": delivery.attempts, "retry_in_s": round(delay, 3), "reason": reason},
+            )
             await repository.reschedule(
                 connection, delivery_id=delivery.id, delay_s=delay, reason=reason
             )
@@ -147,6 +153,14 @@ async def _finish(
     if not changed:  # a concurrent sender finished it first: it wrote the outcome
         return None
     following = None if sent else await fall_back(connection, failed=delivery, contacts=contacts)
+    if not sent:
+        trace.get_current_span().add_event(
+            "delivery failed",
+            {
+                "reason": reason or "failed",
+                "next_channel": following.channel.value if following else "none",
+            },
+        )
     # A live event published to the hospital's feed has told nobody yet: the timeline hears of
     # it when an open page shows it (notification-delivered), or if it fails.
     if not (sent and delivery.channel is Channel.IN_APP):

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from opentelemetry import propagate, trace
 from opentelemetry.instrumentation.utils import suppress_instrumentation
 
 from services.notifier.adapters import fhir_mapping, repository
@@ -16,11 +17,34 @@ from shared.db.pool import Connection
 from shared.messaging.outbox import add_to_outbox
 from shared.messaging.topics import NOTIFICATION_OUTCOMES
 
+_tracer = trace.get_tracer(__name__)
+
 
 async def escalate(
     connection: Connection, *, unanswered: Delivery, contacts: ContactBook, source_endpoint: str
 ) -> Delivery | None:
-    """Sends the next step for ``unanswered``; None when acknowledged or the ladder is done."""
+    """Sends the next step for ``unanswered``; None when acknowledged or the ladder is done.
+    A span of the referral's trace, with the step taken as its event."""
+    with _tracer.start_as_current_span(
+        "notifier escalate", context=propagate.extract(unanswered.trace_context)
+    ) as span:
+        span.set_attribute("fasttrack.delivery.id", unanswered.id)
+        escalation = await _escalate(
+            connection, unanswered=unanswered, contacts=contacts, source_endpoint=source_endpoint
+        )
+        if escalation is None:
+            span.add_event("not escalated", {"why": "acknowledged, or no step left"})
+        else:
+            span.add_event(
+                "escalated",
+                {"step": escalation.escalation_step, "channel": escalation.channel.value},
+            )
+        return escalation
+
+
+async def _escalate(
+    connection: Connection, *, unanswered: Delivery, contacts: ContactBook, source_endpoint: str
+) -> Delivery | None:
     await repository.mark_escalated(connection, delivery_id=unanswered.id)
     if await repository.chain_acknowledged(connection, delivery=unanswered):
         return None

@@ -23,6 +23,7 @@ from services.notifier.domain.model import Channel, Delivery, RetryPolicy
 from services.notifier.service.delivery_metrics import DeliveryMetrics
 from services.notifier.service.dispatch import Attempt, DeliveryChannel, record_attempt, send
 from services.notifier.service.links import AcknowledgementLinks
+from shared.tracing import ReferralIds, about_referral, without_baggage
 from shared.workers import BackgroundTask
 
 log = logging.getLogger(__name__)
@@ -102,18 +103,23 @@ class DeliveryDispatcher(BackgroundTask):
 
     async def _deliver(self, delivery: Delivery) -> None:
         parent = propagate.extract(delivery.trace_context)
-        with self._tracer.start_as_current_span(
-            f"deliver {delivery.channel.value}", context=parent, kind=trace.SpanKind.CLIENT
-        ) as span:
+        ids = ReferralIds.of(delivery.referral_id, (delivery.hospital,))
+        with (
+            self._tracer.start_as_current_span(
+                f"notifier deliver {delivery.channel.value}", context=parent
+            ) as span,
+            about_referral(ids),
+        ):
             span.set_attribute("fasttrack.delivery.id", delivery.id)
             span.set_attribute("fasttrack.delivery.attempt", delivery.attempts)
             started = time.monotonic()
-            attempt = await send(
-                delivery,
-                channels=self._channels,
-                timeout_s=self._send_timeout_s,
-                acknowledgement_links=self._acknowledgement_links,
-            )
+            with without_baggage():
+                attempt = await send(
+                    delivery,
+                    channels=self._channels,
+                    timeout_s=self._send_timeout_s,
+                    acknowledgement_links=self._acknowledgement_links,
+                )
             await self._settle(delivery, attempt)
             if self._metrics is not None:
                 self._metrics.attempt(

@@ -25,6 +25,7 @@ from shared.fhir.responses import response_message
 from shared.limits import InputLimits
 from shared.messaging.inbox import Claim, claim_message, content_digest, reused_id_reason
 from shared.runtime import RuntimeDep
+from shared.tracing import ReferralIds, name_trace
 from shared.web import FhirResponse, outcome_response
 
 router = APIRouter()
@@ -82,6 +83,7 @@ async def process_message(
             code="forbidden",
             expression="MessageHeader.sender",
         )
+    name_trace(ReferralIds.of_message(message))
     # A refusal (a DomainError) rolls the transaction back and is answered by shared/web.py.
     async with runtime.pool.acquire() as connection, connection.transaction():
         claim = await claim_message(

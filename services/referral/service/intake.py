@@ -6,6 +6,8 @@ from dataclasses import asdict, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from opentelemetry import trace
+
 from services.referral.adapters import fhir_mapping, notification_texts, repository
 from services.referral.domain.commands import RequestReferral
 from services.referral.domain.errors import InvalidReferral, ReferralConflict
@@ -23,6 +25,9 @@ from shared.db.pool import Connection
 from shared.fhir.codes import EventCode
 from shared.messaging.outbox import add_to_outbox
 from shared.messaging.topics import NOTIFICATION_REQUESTS, REFERRAL_EVENTS
+from shared.tracing import ReferralIds, about_referral, name_trace
+
+_tracer = trace.get_tracer(__name__)
 
 # The latest accept-by deadline (Task.restriction.period.end) a referring hospital may set.
 ACCEPT_BY_AT_MOST = timedelta(hours=24)
@@ -76,6 +81,14 @@ async def request_referral(
 
     Sending the same request message again returns the same referral and emits nothing new.
     """
+    ids = ReferralIds.of(request.referral_id, (request.requester_org, request.owner_org))
+    with _tracer.start_as_current_span("referral intake"), about_referral(ids):
+        return await _request_referral(connection, request=request, context=context)
+
+
+async def _request_referral(
+    connection: Connection, *, request: RequestReferral, context: ReferralContext
+) -> str:
     existing = await repository.referral_id_for_request(
         connection,
         requester_org=request.requester_org,
@@ -99,6 +112,7 @@ async def request_referral(
                 expression="Task.owner",
             )
         request = replace(request, owner_org=decision.destination_id)
+        name_trace(ReferralIds.of(request.referral_id, (request.owner_org,)))
     if await repository.organization_name(connection, organization_id=request.owner_org) is None:
         raise InvalidReferral(
             f"Unknown receiving organization {request.owner_org!r}", expression="Task.owner"

@@ -1,0 +1,249 @@
+"""What every span of a referral's trace says about it: the referral id and its hospitals' ids.
+
+An operator searches the trace UI by referral id, so every span of the trace carries it (and the
+ids of the hospitals taking part), never patient data. The ids travel with the trace as W3C
+baggage (in HTTP headers, in Kafka record headers and in the outbox's stored trace context, the
+same way ``traceparent`` does) and ``ReferralSpanProcessor`` copies them onto each span as it
+starts: from the parent span when it is in this process, from the baggage when the parent came
+from another one. Where a process first learns the ids (a referral arrives; a message is read),
+``about_referral`` puts them on the spans already open in the trace and into the baggage.
+
+Only these two keys are ever read from baggage, and only values shaped like FHIR ids: whatever
+else a caller sends in a ``baggage`` header never reaches a span.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+import threading
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+
+import httpx
+from opentelemetry import baggage, context, trace
+from opentelemetry.baggage.propagation import W3CBaggagePropagator
+from opentelemetry.context import Context
+from opentelemetry.metrics import MeterProvider
+from opentelemetry.sdk.trace import ReadableSpan, Span, SpanProcessor
+from opentelemetry.trace import TracerProvider
+
+from shared.fhir.codes import NETWORK_ORGANIZATION
+from shared.fhir.envelope import FhirMessage
+
+REFERRAL_ID = "fasttrack.referral.id"
+HOSPITAL_IDS = "fasttrack.hospital.ids"
+# A FHIR id (http://hl7.org/fhir/R4B/datatypes.html#id): what a referral or Organization id is.
+_FHIR_ID = re.compile(r"[A-Za-z0-9\-.]{1,64}")
+_MAX_HOSPITALS = 8
+_BAGGAGE = W3CBaggagePropagator()
+
+
+@dataclass(frozen=True)
+class ReferralIds:
+    """The referral a piece of work is about and the hospitals taking part (sorted, unique)."""
+
+    referral_id: str | None = None
+    hospitals: tuple[str, ...] = ()
+
+    @classmethod
+    def of(cls, referral_id: str | None, hospitals: Iterable[str | None] = ()) -> ReferralIds:
+        """Ids as the messages name them (``Organization/x`` or ``x``); others are left out."""
+        # The network itself (the sender of its own events) is no hospital.
+        named = {_bare_id(h) for h in hospitals if h and h != NETWORK_ORGANIZATION}
+        referral = _bare_id(referral_id) if referral_id else None
+        return cls(
+            referral_id=referral if referral and _FHIR_ID.fullmatch(referral) else None,
+            hospitals=tuple(sorted(h for h in named if _FHIR_ID.fullmatch(h)))[:_MAX_HOSPITALS],
+        )
+
+    def merged(self, other: ReferralIds) -> ReferralIds:
+        return ReferralIds.of(
+            other.referral_id or self.referral_id, (*self.hospitals, *other.hospitals)
+        )
+
+    def __bool__(self) -> bool:
+        return bool(self.referral_id or self.hospitals)
+
+    def attributes(self) -> dict[str, str | tuple[str, ...]]:
+        attributes: dict[str, str | tuple[str, ...]] = {}
+        if self.referral_id:
+            attributes[REFERRAL_ID] = self.referral_id
+        if self.hospitals:
+            attributes[HOSPITAL_IDS] = self.hospitals
+        return attributes
+
+    def in_baggage(self, parent: Context | None = None) -> Context:
+        ctx = parent if parent is not None else context.get_current()
+        if self.referral_id:
+            ctx = baggage.set_baggage(REFERRAL_ID, self.referral_id, ctx)
+        if self.hospitals:
+            ctx = baggage.set_baggage(HOSPITAL_IDS, ",".join(self.hospitals), ctx)
+        return ctx
+
+    @classmethod
+    def of_message(cls, message: FhirMessage, *, key: str | None = None) -> ReferralIds:
+        """A message's: the referral is its record's ``key`` (the network keys every record by
+        its referral: shared.messaging.outbox.add_to_outbox), else the Task it focuses on (a
+        hospital's request over HTTP); the hospitals are its sender and receivers."""
+        task = next((focus for focus in message.focus if focus.startswith("Task/")), None)
+        return cls.of(key or task, (message.sender, *message.destinations))
+
+    @classmethod
+    def from_baggage(cls, ctx: Context | None = None) -> ReferralIds:
+        referral = baggage.get_baggage(REFERRAL_ID, ctx)
+        hospitals = baggage.get_baggage(HOSPITAL_IDS, ctx)
+        return cls.of(
+            referral if isinstance(referral, str) else None,
+            hospitals.split(",") if isinstance(hospitals, str) else (),
+        )
+
+    @classmethod
+    def from_headers(cls, headers: Iterable[tuple[str, bytes]]) -> ReferralIds:
+        """The ids a Kafka record's ``baggage`` header carries (``headers_for_kafka``)."""
+        carrier = {name: value.decode(errors="replace") for name, value in headers}
+        return cls.from_baggage(_BAGGAGE.extract(carrier))
+
+    @classmethod
+    def from_span(cls, span: trace.Span) -> ReferralIds:
+        """The ids a span of this process carries (nothing for a remote or non-recording one)."""
+        attributes = span.attributes if isinstance(span, ReadableSpan) else None
+        if not attributes:
+            return cls()
+        referral = attributes.get(REFERRAL_ID)
+        hospitals = attributes.get(HOSPITAL_IDS)
+        return cls.of(
+            referral if isinstance(referral, str) else None,
+            hospitals if isinstance(hospitals, tuple) else (),
+        )
+
+
+def baggage_headers() -> dict[str, str]:
+    """The current ids as a ``baggage`` header for a Kafka record: FastStream's telemetry
+    middleware carries ``traceparent`` but not OpenTelemetry's baggage."""
+    headers: dict[str, str] = {}
+    ids = ReferralIds.from_baggage()
+    if ids:
+        _BAGGAGE.inject(headers, ids.in_baggage(context.Context()))
+    return headers
+
+
+def _bare_id(reference: str) -> str:
+    return reference.rsplit("/", 1)[-1]
+
+
+class ReferralSpanProcessor(SpanProcessor):
+    """Gives each new span the referral ids of its parent (local span or baggage), and keeps the
+    open spans of each trace so ``about_referral`` can name the ids on spans already started."""
+
+    def __init__(self) -> None:
+        self._open: dict[int, set[Span]] = {}
+        self._lock = threading.Lock()
+
+    def on_start(self, span: Span, parent_context: Context | None = None) -> None:
+        parent = trace.get_current_span(parent_context)
+        ids = ReferralIds.from_baggage(parent_context).merged(ReferralIds.from_span(parent))
+        if ids:
+            span.set_attributes(ids.attributes())
+        trace_id = span.get_span_context().trace_id
+        with self._lock:
+            self._open.setdefault(trace_id, set()).add(span)
+
+    def on_end(self, span: ReadableSpan) -> None:
+        context_ = span.get_span_context()
+        if context_ is None:
+            return
+        with self._lock:
+            spans = self._open.get(context_.trace_id)
+            if spans is None:
+                return
+            spans.discard(span)
+            if not spans:
+                del self._open[context_.trace_id]
+
+    def name_everywhere(self, trace_id: int, ids: ReferralIds) -> None:
+        """Puts the ids on every span of the trace that is still open in this process."""
+        with self._lock:
+            spans = list(self._open.get(trace_id, ()))
+        for span in spans:
+            if span.is_recording():
+                span.set_attributes(ReferralIds.from_span(span).merged(ids).attributes())
+
+    def shutdown(self) -> None:
+        with self._lock:
+            self._open.clear()
+
+    def force_flush(self, timeout_millis: int = 30000) -> bool:
+        return True
+
+
+_processors: list[ReferralSpanProcessor] = []
+
+
+def register(processor: ReferralSpanProcessor) -> None:
+    """The process's processor (one per tracer provider; tests build several)."""
+    _processors.append(processor)
+
+
+def unregister(processor: ReferralSpanProcessor) -> None:
+    with contextlib.suppress(ValueError):
+        _processors.remove(processor)
+
+
+def name_trace(ids: ReferralIds) -> ReferralIds:
+    """Puts the ids on the spans open in the current trace (merged with those it carries);
+    returns the merged ids."""
+    current = trace.get_current_span()
+    merged = ReferralIds.from_baggage().merged(ReferralIds.from_span(current)).merged(ids)
+    if merged:
+        trace_id = current.get_span_context().trace_id
+        for processor in list(_processors):
+            processor.name_everywhere(trace_id, merged)
+    return merged
+
+
+@contextlib.contextmanager
+def about_referral(ids: ReferralIds) -> Iterator[ReferralIds]:
+    """The work inside is about this referral: the spans open in its trace and every span and
+    message that follows carry the ids (merged with those the trace already carries)."""
+    merged = name_trace(ids)
+    token = context.attach(merged.in_baggage())
+    try:
+        yield merged
+    finally:
+        context.detach(token)
+
+
+@contextlib.contextmanager
+def without_baggage() -> Iterator[None]:
+    """Calls to third parties (LINE, SMS gateways, hospitals' webhooks) carry ``traceparent``
+    but not our baggage: the spans keep the ids, the other party is not told them."""
+    token = context.attach(baggage.clear())
+    try:
+        yield
+    finally:
+        context.detach(token)
+
+
+def instrument_http_client(
+    client: httpx.AsyncClient, *, tracer_provider: TracerProvider, meter_provider: MeterProvider
+) -> None:
+    """Client spans (and ``traceparent``) for the calls ``client`` makes to LINE, SMS gateways
+    and webhooks, named by the host called. Their URL attributes keep only scheme and host: a
+    webhook's path or query may be its secret, and a gateway's may name the recipient."""
+    from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor, RequestInfo
+
+    async def name_by_host(span: trace.Span, request: RequestInfo) -> None:
+        url = httpx.URL(str(request.url))
+        origin = f"{url.scheme}://{url.netloc.decode('ascii', errors='replace')}"
+        method = request.method.decode() if isinstance(request.method, bytes) else request.method
+        span.update_name(f"{method} {url.host}")
+        for attribute in ("http.url", "url.full"):
+            span.set_attribute(attribute, origin)
+
+    HTTPXClientInstrumentor.instrument_client(
+        client,
+        tracer_provider=tracer_provider,
+        meter_provider=meter_provider,
+        request_hook=name_by_host,
+    )
