@@ -171,6 +171,7 @@ async def main(count: int, concurrency: int, warmup: int, latency_count: int) ->
         kafka_controller_port=39093,
         kafka_hospital_port=39094,
         postgres_port=35432,
+        zipkin_port=39411,
         durable=True,
     )
     python = stack.env()["FT_PYTHON"]

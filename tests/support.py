@@ -47,6 +47,8 @@ class TestStack:
     # The reverse proxy of people's pages (deploy/local/proxy.sh) in front of the test services;
     # None: a stack without one (the chaos and benchmark stacks open no pages).
     proxy_port: int | None = None
+    # Zipkin: the trace UI and the query API the tests read traces back from.
+    zipkin_port: int = shifted_port(29411)
     # The suite's throwaway cluster trades durability for speed (an explicit opt-in of
     # deploy/local/postgres.sh); the benchmark and fault tests that crash PostgreSQL run durable.
     durable: bool = False
@@ -54,6 +56,10 @@ class TestStack:
     @property
     def bootstrap_servers(self) -> str:
         return f"127.0.0.1:{self.kafka_port}"
+
+    @property
+    def zipkin_url(self) -> str:
+        return f"http://127.0.0.1:{self.zipkin_port}"
 
     @property
     def database_url(self) -> str:
@@ -67,6 +73,8 @@ class TestStack:
             "FT_KAFKA_CONTROLLER_PORT": str(self.kafka_controller_port),
             "FT_KAFKA_HOSPITAL_PORT": str(self.kafka_hospital_port),
             "FT_PG_PORT": str(self.postgres_port),
+            "FT_ZIPKIN_PORT": str(self.zipkin_port),
+            "FT_ZIPKIN_ENDPOINT": f"{self.zipkin_url}/api/v2/spans",
             "FT_PG_DURABILITY": "on" if self.durable else "off",
             "FT_KAFKA_BOOTSTRAP_SERVERS": self.bootstrap_servers,
             "FT_DATABASE_URL": self.database_url,

@@ -13,7 +13,7 @@ offset="${FT_TEST_PORT_OFFSET:-0}"
 stop_stack() {
   FT_KAFKA_PORT=$((29092 + offset)) FT_KAFKA_CONTROLLER_PORT=$((29093 + offset)) \
     FT_KAFKA_HOSPITAL_PORT=$((29094 + offset)) \
-    FT_PG_PORT=$((25432 + offset)) \
+    FT_PG_PORT=$((25432 + offset)) FT_ZIPKIN_PORT=$((29411 + offset)) \
     bash deploy/local/stack.sh down >/dev/null 2>&1 || true
 }
 [ "${FT_KEEP_TEST_STACK:-0}" = 1 ] || trap stop_stack EXIT

@@ -11,7 +11,7 @@ if [ "${FT_NO_DOCKER:-0}" != 1 ] && command -v docker >/dev/null 2>&1 \
   docker compose up -d --build
   echo "Fast Track for people (sign in here): http://127.0.0.1:${FT_PROXY_PORT:-8080}/app/"
   echo "APIs of hospital systems: referral :8001, telemedicine :8002, notifier :8003"
-  echo "traces:       http://127.0.0.1:16686"
+  echo "traces:       http://127.0.0.1:9411/zipkin/"
   exit 0
 fi
 
@@ -75,6 +75,7 @@ For hospital systems and operators' tools:
   Notifications sent:   http://127.0.0.1:8099/received   (demo webhook receiver)
   Health:               http://127.0.0.1:800{1,2,3}/health
   Metrics and alerts:   http://127.0.0.1:${FT_PROMETHEUS_PORT:-9090}/alerts   (Prometheus)
+  Traces (Zipkin):      http://127.0.0.1:${FT_ZIPKIN_PORT:-19411}/zipkin/
   Logs:                 $logs
 Send the example referral:
   curl -sS -H 'Content-Type: application/fhir+json' -H 'Authorization: Bearer demo-sikao-hospital' \\

@@ -187,7 +187,7 @@ def test_compose_file_has_no_version_key() -> None:
 
 
 def test_all_services_are_defined() -> None:
-    expected = {"kafka", "postgres", "jaeger", "setup", "webhook-demo", *APP_SERVICES}
+    expected = {"kafka", "postgres", "zipkin", "setup", "webhook-demo", *APP_SERVICES}
     assert expected <= set(_services())
 
 
@@ -217,7 +217,7 @@ def test_app_services_and_setup_use_the_repository_image(name: str) -> None:
 def test_service_settings_point_at_the_stack(name: str) -> None:
     env = _environment(_services()[name])
     assert env["FT_KAFKA_BOOTSTRAP_SERVERS"] == "kafka:9092"
-    assert env["FT_OTLP_ENDPOINT"] == "http://jaeger:4318"
+    assert env["FT_ZIPKIN_ENDPOINT"] == "http://zipkin:9411/api/v2/spans"
     assert env["FT_DATABASE_URL"] == "postgresql://fasttrack:fasttrack@postgres:5432/fasttrack"
     assert env["FT_ENVIRONMENT"] in {"development", "production"}
 
@@ -241,11 +241,25 @@ def test_app_service_port_is_published_and_health_checked(name: str, port: int) 
     assert service.get("restart") == "unless-stopped"
 
 
-def test_jaeger_ui_and_otlp_http_are_available() -> None:
-    jaeger = _services()["jaeger"]
-    assert str(jaeger["image"]).startswith("jaegertracing/all-in-one:1.")
-    assert (16686, 16686) in _published_ports(jaeger)
-    assert _environment(jaeger).get("COLLECTOR_OTLP_ENABLED") == "true"
+def test_trace_ui_is_the_zipkin_release_the_local_stack_runs_with_bounded_memory() -> None:
+    zipkin = _services()["zipkin"]
+    local = (REPO_ROOT / "deploy" / "local" / "zipkin.sh").read_text(encoding="utf-8")
+    version = re.search(r"^ZIPKIN_VERSION=(\S+)$", local, flags=re.MULTILINE)
+    assert version is not None
+    assert zipkin["image"] == f"openzipkin/zipkin:{version.group(1)}"
+    assert (9411, 9411) in _published_ports(zipkin)
+    env = _environment(zipkin)
+    assert env["STORAGE_TYPE"] == "mem"
+    assert 0 < int(env["MEM_MAX_SPANS"]) <= 100_000
+    assert "-Xmx" in env["JAVA_OPTS"]
+
+
+@pytest.mark.parametrize("name", APP_SERVICES)
+def test_app_services_export_spans_to_the_compose_trace_ui(name: str) -> None:
+    service = _services()[name]
+    endpoint = _environment(service)["FT_ZIPKIN_ENDPOINT"]
+    assert endpoint.startswith("http://zipkin:9411/")
+    assert "zipkin" in _depends_on(service)
 
 
 def test_setup_prepares_database_topics_and_directory_once() -> None:

@@ -1,0 +1,192 @@
+"""A referral's trace, read back from the trace backend's own query API (Zipkin on the test stack),
+as an operator's trace UI sees it: one trace across the three services and the calls out."""
+
+from __future__ import annotations
+
+import json
+import secrets
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.e2e.harness import (
+    SERVICE_PORTS,
+    ServiceProcesses,
+    WebhookReceiver,
+    post_referral_to,
+    texts_about,
+)
+from tests.fakes.line_server import FakeLineState
+from tests.fakes.sms_gateway import FakeSmsGateway
+from tests.support import TestStack, as_hospital, at_least, eventually, referral_bundle
+
+pytestmark = pytest.mark.e2e
+
+FHIR_JSON = {"Content-Type": "application/fhir+json"}
+REFERRAL_ID = "fasttrack.referral.id"
+Trace = list[dict[str, Any]]
+
+
+async def traces_of(stack: TestStack, referral_id: str) -> list[Trace]:
+    """The traces whose spans name the referral (Zipkin's tag search, as the UI runs it)."""
+    async with httpx.AsyncClient(base_url=stack.zipkin_url, timeout=10) as zipkin:
+        response = await zipkin.get(
+            "/api/v2/traces",
+            params={
+                "annotationQuery": f"{REFERRAL_ID}={referral_id}",
+                "lookback": str(3_600_000),
+                "limit": "50",
+            },
+        )
+    response.raise_for_status()
+    traces: list[Trace] = response.json()
+    return traces
+
+
+def names(trace: Trace) -> set[str]:
+    return {span.get("name", "") for span in trace}
+
+
+def services_in(trace: Trace) -> set[str]:
+    return {span["localEndpoint"]["serviceName"] for span in trace}
+
+
+def trace_id_of(traceparent: str | None) -> str | None:
+    return traceparent.split("-")[1] if traceparent else None
+
+
+async def intake_trace(stack: TestStack, referral_id: str, *needed: str) -> Trace:
+    """The trace that began with the referral's intake, once it has spans named ``needed``
+    (Zipkin lowercases span names)."""
+
+    async def found() -> Trace | None:
+        for trace in await traces_of(stack, referral_id):
+            if "referral intake" in names(trace) and set(needed) <= names(trace):
+                return trace
+        return None
+
+    return await eventually(found, what=f"the referral's trace with {needed}")
+
+
+async def test_one_referral_is_one_trace_across_the_three_services_in_the_trace_backend(
+    referral_api: httpx.AsyncClient,
+    services: ServiceProcesses,
+    webhook: WebhookReceiver,
+    stack: TestStack,
+) -> None:
+    bundle, referral_id, _ = referral_bundle(teleconsult=True)
+    trace_id = secrets.token_hex(16)
+    response = await referral_api.post(
+        "/fhir/$process-message",
+        json=bundle,
+        headers={**FHIR_JSON, "traceparent": f"00-{trace_id}-{secrets.token_hex(8)}-01"},
+    )
+    assert response.status_code == 200, response.text
+    # Named so an operator reads the path: intake, both Kafka hops, the relay, the delivery.
+    trace = await intake_trace(
+        stack,
+        referral_id,
+        "outbox publish fasttrack.referral.events.v1",
+        "outbox publish fasttrack.notification.requests.v1",
+        "telemedicine handle referral-requested",
+        "notifier handle notification-requested",
+        "notifier deliver webhook",
+        "referral handle notification-sent",
+    )
+    assert {span["traceId"] for span in trace} == {trace_id}
+    assert services_in(trace) == {"referral", "telemedicine", "notifier"}
+    # Every span of the trace names the referral and its two hospitals.
+    unnamed = [
+        (span["localEndpoint"]["serviceName"], span["name"], span.get("tags", {}).get(REFERRAL_ID))
+        for span in trace
+        if span.get("tags", {}).get(REFERRAL_ID) != referral_id
+    ]
+    assert unnamed == []
+    hospitals = {json.dumps(["sikao-hospital", "trang-hospital"], separators=(",", ":"))}
+    assert {span["tags"]["fasttrack.hospital.ids"] for span in trace} == hospitals
+    # The webhook call is a client span of that trace, and the hospital's system got the trace.
+    (notice, *_) = await eventually(
+        lambda: at_least(webhook.for_referral(referral_id), 1), what="the webhook call"
+    )
+    assert trace_id_of(notice.headers.get("traceparent")) == trace_id
+    assert "baggage" not in notice.headers  # the ids stay in our traces
+    calls = [s for s in trace if s.get("kind") == "CLIENT" and s["name"].startswith("post ")]
+    assert calls, names(trace)
+    assert all("/notify" not in s["tags"].get("http.url", "") for s in calls)
+
+
+async def test_line_and_sms_gateways_receive_the_referrals_trace_context(
+    referral_api: httpx.AsyncClient,
+    services: ServiceProcesses,
+    line_platform: FakeLineState,
+    sms_gateway: FakeSmsGateway,
+    stack: TestStack,
+) -> None:
+    to_line = await post_referral_to(referral_api, "wang-wiset-hospital")
+    to_sms = await post_referral_to(referral_api, "kantang-hospital")
+
+    async def pushed() -> list[Any] | None:
+        found = [p for p in line_platform.pushes if to_line in json.dumps(p.messages)]
+        return found or None
+
+    push = (await eventually(pushed, what="the LINE push"))[0]
+    line_trace = await intake_trace(stack, to_line, "notifier deliver line")
+    assert trace_id_of(push.traceparent) == line_trace[0]["traceId"]
+
+    texts = await eventually(lambda: texts_about(sms_gateway, to_sms), what="the page")
+    sms_trace = await intake_trace(stack, to_sms, "notifier deliver sms")
+    assert trace_id_of(sms_gateway.traceparents[texts[0]["reference"]]) == sms_trace[0]["traceId"]
+
+
+async def test_a_replay_is_a_new_trace_that_names_the_failed_one(
+    referral_api: httpx.AsyncClient,
+    services: ServiceProcesses,
+    webhook: WebhookReceiver,
+    stack: TestStack,
+) -> None:
+    bundle, referral_id, _ = referral_bundle(teleconsult=False)
+    webhook.refuse.add(referral_id)
+    response = await referral_api.post("/fhir/$process-message", json=bundle, headers=FHIR_JSON)
+    assert response.status_code == 200
+    async with httpx.AsyncClient(
+        base_url=f"http://127.0.0.1:{SERVICE_PORTS['notifier']}",
+        headers=as_hospital("trang-hospital"),
+        timeout=30,
+    ) as notifier:
+
+        async def dead_lettered() -> dict[str, Any] | None:
+            letters = (await notifier.get("/dead-letters")).json()
+            return next((d for d in letters if d["referral_id"] == referral_id), None)
+
+        letter = await eventually(dead_lettered, what="the dead letter")
+        webhook.refuse.discard(referral_id)
+        assert (await notifier.post(f"/deliveries/{letter['id']}/replay")).status_code == 200
+
+    original = await intake_trace(stack, referral_id, "notifier deliver webhook")
+    failed = next(s for s in original if s["name"] == "notifier deliver webhook")
+    # The failure is an event of the delivery's span, with its reason.
+    assert any("delivery failed" in a["value"] for a in failed.get("annotations", []))
+
+    async def replay_trace() -> Trace | None:
+        for trace in await traces_of(stack, referral_id):
+            if {"notifier replay delivery", "notifier deliver webhook"} <= names(trace):
+                return trace
+        return None
+
+    replayed = await eventually(replay_trace, what="the replay's trace")
+    assert replayed[0]["traceId"] != original[0]["traceId"]
+    root = next(s for s in replayed if s["name"] == "notifier replay delivery")
+    assert root["tags"]["fasttrack.replay.of_trace"] == original[0]["traceId"]
+    # The span file keeps the OpenTelemetry link itself (Zipkin's model has no links).
+    linked = {
+        link["trace_id"]
+        for span in services.spans("notifier")
+        if span["name"] == "notifier replay delivery"
+        for link in span["links"]
+    }
+    assert f"0x{original[0]['traceId']}" in linked
+    delivered = await eventually(
+        lambda: at_least(webhook.for_referral(referral_id), 1), what="the replayed delivery"
+    )
+    assert trace_id_of(delivered[0].headers.get("traceparent")) == replayed[0]["traceId"]
