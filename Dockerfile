@@ -32,6 +32,7 @@ RUN uv sync --locked --no-dev
 COPY shared/ ./shared/
 COPY services/ ./services/
 COPY --from=web-assets /app/services/ ./services/
+COPY --from=web-assets /app/shared/ ./shared/
 COPY deploy/ ./deploy/
 
 RUN useradd --system --uid 10001 --user-group --no-create-home --home-dir /app fasttrack

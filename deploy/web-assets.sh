@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # Fetches the third-party browser assets the pages serve (the AsyncAPI React component behind
-# /asyncapi; htmx 2 and the Thai font Noto Sans Thai (SIL Open Font License 1.1, its LICENSE
+# /asyncapi; Swagger UI and ReDoc behind every service's /docs and /redoc; htmx 2 and the Thai font Noto Sans Thai (SIL Open Font License 1.1, its LICENSE
 # file beside it) for the web app; the same font for the notifier's live page) and the browser
 # tests use (axe-core, injected by the accessibility checks, never served) from the npm
 # registry, checks each tarball against the version and sha512
 # pinned below (our lock for them), and unpacks the files needed into the vendor folders below
-# (gitignored). They are not committed: the pages load nothing from the internet, and the
+# (gitignored; shared/static/vendor/ for what every service serves: shared/api_docs.py). They are not committed: the pages load nothing from the internet, and the
 # repository holds only our own code. Needs npm (and its node). Idempotent.
 # Usage: deploy/web-assets.sh [repository root]   (the Dockerfile runs it in a node stage)
 set -euo pipefail
@@ -19,6 +19,8 @@ assets=(
   "@fontsource/noto-sans-thai@5.3.0|sha512-ngqUyvDukkZUHypQbUJvUdAeYa2aYZsyeDTsdqMudf7GK2F2TK19OZ5kbo+37qsBtkNpmAMhEObQnWnzPqzKUw==|services/notifier/static/vendor/noto-sans-thai-5.3.0|LICENSE files/noto-sans-thai-thai-400-normal.woff2 files/noto-sans-thai-thai-700-normal.woff2"
   # The accessibility checker the browser tests inject into pages (never served by the app).
   "axe-core@4.14.1|sha512-FHfa+lmNjQZfJz1q8wKqIDwC6DExcHt/pkjNQb09a3NPjCKg2rhu5qb2S4r76ASyFNNtuFooJpZe37OgudVGtQ==|tests/browser/vendor/axe-core-4.14.1|LICENSE axe.min.js"
+  "swagger-ui-dist@5.35.0|sha512-U06rpMtW9V3XPGOBeamTUSr0Z09jMX4IJuANpE/EZbAhw0G8CgwrzU4YmXkn/h0wCDNsXdGarTNNHC3sU8yVUQ==|shared/static/vendor/swagger-ui-dist-5.35.0|LICENSE swagger-ui-bundle.js swagger-ui-bundle.js.LICENSE.txt swagger-ui.css favicon-32x32.png"
+  "redoc@2.5.4|sha512-M6jWhG1qoBnH6TFmzJnstyCZ87HmOY/UzDm78mHiYihEdlV/YcS9ogOo1NlElnJMeLsyxHFe2yFc4sNjHTrABQ==|shared/static/vendor/redoc-2.5.4|LICENSE bundles/redoc.standalone.js bundles/redoc.standalone.js.LICENSE.txt"
 )
 
 for asset in "${assets[@]}"; do

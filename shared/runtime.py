@@ -25,6 +25,7 @@ from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 from opentelemetry.trace import Span
 
 from shared import health
+from shared.api_docs import install_api_docs
 from shared.auth import ApiKeys
 from shared.db.pool import create_pool
 from shared.http_limits import InputLimitsMiddleware
@@ -162,7 +163,15 @@ def create_service_app(
         )
         return runtime
 
-    app = FastAPI(title=title, lifespan=lifespan, default_response_class=FhirResponse)
+    # /docs and /redoc with their assets served here, not from a CDN (shared/api_docs.py).
+    app = FastAPI(
+        title=title,
+        lifespan=lifespan,
+        default_response_class=FhirResponse,
+        docs_url=None,
+        redoc_url=None,
+    )
+    install_api_docs(app)
     app.state.api_keys = ApiKeys(settings.api_keys)
     app.state.operator_keys = ApiKeys(settings.operator_api_keys)
     app.state.identity_signer = IdentitySigner(

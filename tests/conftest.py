@@ -4,6 +4,7 @@ they call (a hospital webhook, an SMS gateway, the LINE platform) on loopback.""
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -27,6 +28,10 @@ from tests.fakes.server import serve_app, stop_app
 from tests.fakes.sms_gateway import FakeSmsGateway, create_generic_sms_app
 from tests.fhir_validator import FhirValidator
 from tests.support import ROOT, TestStack, as_hospital, shifted_port
+
+# Apps built in the test process export spans nowhere: the development default is the Zipkin of
+# someone's `make up`. The services the end-to-end tests start get the test stack's (TestStack).
+os.environ.setdefault("FT_ZIPKIN_ENDPOINT", "")
 
 
 @pytest.fixture(scope="session")
