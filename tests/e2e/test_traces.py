@@ -19,7 +19,7 @@ from tests.e2e.harness import (
 )
 from tests.fakes.line_server import FakeLineState
 from tests.fakes.sms_gateway import FakeSmsGateway
-from tests.support import TestStack, as_hospital, at_least, eventually, referral_bundle
+from tests.support import TestStack, as_operator, at_least, eventually, referral_bundle
 
 pytestmark = pytest.mark.e2e
 
@@ -151,7 +151,7 @@ async def test_a_replay_is_a_new_trace_that_names_the_failed_one(
     assert response.status_code == 200
     async with httpx.AsyncClient(
         base_url=f"http://127.0.0.1:{SERVICE_PORTS['notifier']}",
-        headers=as_hospital("trang-hospital"),
+        headers=as_operator(),
         timeout=30,
     ) as notifier:
 
