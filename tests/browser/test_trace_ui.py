@@ -10,8 +10,7 @@ import httpx
 import pytest
 from playwright.async_api import Browser, expect
 
-from tests.e2e.harness import ServiceProcesses
-from tests.e2e.test_traces import intake_trace
+from tests.e2e.harness import ServiceProcesses, intake_trace
 from tests.support import TestStack, referral_bundle
 
 pytestmark = pytest.mark.browser

@@ -20,7 +20,14 @@ from fastapi import FastAPI, Request, Response
 
 from tests.fakes.server import serve_app
 from tests.fakes.sms_gateway import FakeSmsGateway
-from tests.support import ROOT, TestStack, as_hospital, referral_bundle, shifted_port
+from tests.support import (
+    ROOT,
+    TestStack,
+    as_hospital,
+    eventually,
+    referral_bundle,
+    shifted_port,
+)
 
 SERVICE_PORTS = {
     "referral": shifted_port(18001),
@@ -317,3 +324,41 @@ async def texts_about(gateway: FakeSmsGateway, referral_id: str) -> list[dict[st
 
 async def texts_to(gateway: FakeSmsGateway, referral_id: str) -> list[str]:
     return [m["to"] for m in await texts_about(gateway, referral_id)]
+
+
+# The span attribute naming a referral (shared/tracing.py), searched in the trace UI.
+REFERRAL_ID = "fasttrack.referral.id"
+Trace = list[dict[str, Any]]
+
+
+async def traces_of(stack: TestStack, referral_id: str) -> list[Trace]:
+    """The traces whose spans name the referral (Zipkin's tag search, as the UI runs it)."""
+    async with httpx.AsyncClient(base_url=stack.zipkin_url, timeout=10) as zipkin:
+        response = await zipkin.get(
+            "/api/v2/traces",
+            params={
+                "annotationQuery": f"{REFERRAL_ID}={referral_id}",
+                "lookback": str(3_600_000),
+                "limit": "50",
+            },
+        )
+    response.raise_for_status()
+    traces: list[Trace] = response.json()
+    return traces
+
+
+def names(trace: Trace) -> set[str]:
+    return {span.get("name", "") for span in trace}
+
+
+async def intake_trace(stack: TestStack, referral_id: str, *needed: str) -> Trace:
+    """The trace that began with the referral's intake, once it has spans named ``needed``
+    (Zipkin lowercases span names)."""
+
+    async def found() -> Trace | None:
+        for trace in await traces_of(stack, referral_id):
+            if "referral intake" in names(trace) and set(needed) <= names(trace):
+                return trace
+        return None
+
+    return await eventually(found, what=f"the referral's trace with {needed}")

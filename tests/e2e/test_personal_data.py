@@ -21,7 +21,7 @@ from services.notifier.adapters import retention as notifier_retention
 from services.referral.adapters import retention as referral_retention
 from shared.db.pool import create_pool
 from shared.retention import purge
-from tests.e2e.harness import SERVICE_PORTS, ServiceProcesses, WebhookReceiver
+from tests.e2e.harness import SERVICE_PORTS, ServiceProcesses, WebhookReceiver, traces_of
 from tests.metrics_scrape import scrape
 from tests.support import TestStack, as_hospital, eventually, hospital_message, referral_bundle
 
@@ -83,14 +83,17 @@ async def _refer_and_decline(
 
 
 async def test_names_national_ids_and_free_text_never_reach_logs_spans_or_metrics(
-    referral_api: httpx.AsyncClient, webhook: WebhookReceiver, services: ServiceProcesses
+    referral_api: httpx.AsyncClient,
+    webhook: WebhookReceiver,
+    services: ServiceProcesses,
+    stack: TestStack,
 ) -> None:
     marker = secrets.token_hex(6)
     name = f"Somchai{marker}"
     citizen_id = "1" + "".join(str(secrets.randbelow(10)) for _ in range(12))
     hospital_number = f"HN{marker}"
     reason = f"no-bed-note-{marker}"
-    await _refer_and_decline(
+    referral_id = await _refer_and_decline(
         referral_api,
         webhook,
         name=name,
@@ -129,6 +132,11 @@ async def test_names_national_ids_and_free_text_never_reach_logs_spans_or_metric
         leaks += [f"{what} in {service}'s /metrics" for what, v in planted.items() if v in text]
     assert leaks == []
     assert all(path.exists() and path.stat().st_size > 0 for path in files)
+    # What the trace UI stores of the referral (Zipkin on the test stack) holds none of it either.
+    stored = json.dumps(
+        await eventually(lambda: traces_of(stack, referral_id), what="the referral's traces")
+    )
+    assert [what for what, value in planted.items() if value in stored] == []
 
 
 @pytest.fixture(scope="module")

@@ -11,11 +11,16 @@ import httpx
 import pytest
 
 from tests.e2e.harness import (
+    REFERRAL_ID,
     SERVICE_PORTS,
     ServiceProcesses,
+    Trace,
     WebhookReceiver,
+    intake_trace,
+    names,
     post_referral_to,
     texts_about,
+    traces_of,
 )
 from tests.fakes.line_server import FakeLineState
 from tests.fakes.sms_gateway import FakeSmsGateway
@@ -24,28 +29,6 @@ from tests.support import TestStack, as_operator, at_least, eventually, referral
 pytestmark = pytest.mark.e2e
 
 FHIR_JSON = {"Content-Type": "application/fhir+json"}
-REFERRAL_ID = "fasttrack.referral.id"
-Trace = list[dict[str, Any]]
-
-
-async def traces_of(stack: TestStack, referral_id: str) -> list[Trace]:
-    """The traces whose spans name the referral (Zipkin's tag search, as the UI runs it)."""
-    async with httpx.AsyncClient(base_url=stack.zipkin_url, timeout=10) as zipkin:
-        response = await zipkin.get(
-            "/api/v2/traces",
-            params={
-                "annotationQuery": f"{REFERRAL_ID}={referral_id}",
-                "lookback": str(3_600_000),
-                "limit": "50",
-            },
-        )
-    response.raise_for_status()
-    traces: list[Trace] = response.json()
-    return traces
-
-
-def names(trace: Trace) -> set[str]:
-    return {span.get("name", "") for span in trace}
 
 
 def services_in(trace: Trace) -> set[str]:
@@ -54,19 +37,6 @@ def services_in(trace: Trace) -> set[str]:
 
 def trace_id_of(traceparent: str | None) -> str | None:
     return traceparent.split("-")[1] if traceparent else None
-
-
-async def intake_trace(stack: TestStack, referral_id: str, *needed: str) -> Trace:
-    """The trace that began with the referral's intake, once it has spans named ``needed``
-    (Zipkin lowercases span names)."""
-
-    async def found() -> Trace | None:
-        for trace in await traces_of(stack, referral_id):
-            if "referral intake" in names(trace) and set(needed) <= names(trace):
-                return trace
-        return None
-
-    return await eventually(found, what=f"the referral's trace with {needed}")
 
 
 async def test_one_referral_is_one_trace_across_the_three_services_in_the_trace_backend(
