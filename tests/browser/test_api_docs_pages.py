@@ -32,26 +32,22 @@ async def offline(page: Page) -> list[str]:
     return refused
 
 
-@pytest.mark.parametrize("service", sorted(SERVICE_PORTS))
-async def test_swagger_ui_renders_the_api_with_no_internet(
-    phone: Page, services: ServiceProcesses, service: str
-) -> None:
-    refused = await offline(phone)
-    base = f"http://127.0.0.1:{SERVICE_PORTS[service]}"
-    await phone.goto(f"{base}/docs")
-    # Rendered by Swagger UI from the service's own OpenAPI document: the title, the operations.
-    await expect(phone.locator(".swagger-ui .info .title")).to_be_visible(timeout=30_000)
-    await expect(phone.locator(".opblock").first).to_be_visible()
-    assert refused == []
+# Each page, and what only its bundle draws from the service's OpenAPI document: the title and
+# the first operation.
+PAGES = {
+    "/docs": (".swagger-ui .info .title", ".swagger-ui .opblock"),
+    "/redoc": ("redoc h1", "redoc [data-section-id]"),
+}
 
 
 @pytest.mark.parametrize("service", sorted(SERVICE_PORTS))
-async def test_redoc_renders_the_api_with_no_internet(
-    phone: Page, services: ServiceProcesses, service: str
+@pytest.mark.parametrize("path", sorted(PAGES))
+async def test_the_api_pages_render_with_no_internet(
+    phone: Page, services: ServiceProcesses, service: str, path: str
 ) -> None:
     refused = await offline(phone)
-    base = f"http://127.0.0.1:{SERVICE_PORTS[service]}"
-    await phone.goto(f"{base}/redoc")
-    await expect(phone.locator("redoc h1").first).to_be_visible(timeout=30_000)
-    await expect(phone.locator("redoc [data-section-id]").first).to_be_attached()
+    await phone.goto(f"http://127.0.0.1:{SERVICE_PORTS[service]}{path}")
+    title, operation = PAGES[path]
+    await expect(phone.locator(title).first).to_be_visible(timeout=30_000)
+    await expect(phone.locator(operation).first).to_be_attached()
     assert refused == []

@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import json
 import os
+import secrets
 import signal
 import subprocess
 import sys
@@ -362,3 +363,20 @@ async def intake_trace(stack: TestStack, referral_id: str, *needed: str) -> Trac
         return None
 
     return await eventually(found, what=f"the referral's trace with {needed}")
+
+
+async def post_in_new_trace(
+    api: httpx.AsyncClient, bundle: dict[str, Any]
+) -> tuple[httpx.Response, str]:
+    """Posts a referral as a hospital system that traces its own calls: with a ``traceparent``
+    of a new trace, whose id is returned with the answer."""
+    trace_id = secrets.token_hex(16)
+    response = await api.post(
+        "/fhir/$process-message",
+        json=bundle,
+        headers={
+            "Content-Type": "application/fhir+json",
+            "traceparent": f"00-{trace_id}-{secrets.token_hex(8)}-01",
+        },
+    )
+    return response, trace_id

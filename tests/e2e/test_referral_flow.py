@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import secrets
 from typing import Any
 
 import httpx
 import pytest
 
-from tests.e2e.harness import ServiceProcesses, WebhookReceiver
-from tests.support import at_least, eventually, referral_bundle
+from tests.e2e.harness import ServiceProcesses, WebhookReceiver, post_in_new_trace
+from tests.support import as_hospital, at_least, eventually, referral_bundle
 
 pytestmark = pytest.mark.e2e
 
@@ -27,12 +26,7 @@ async def test_referral_reaches_the_webhook_with_every_step_on_its_timeline_in_o
     referral_api: httpx.AsyncClient, services: ServiceProcesses, webhook: WebhookReceiver
 ) -> None:
     bundle, referral_id, message_id = referral_bundle(teleconsult=True)
-    trace_id = secrets.token_hex(16)
-    response = await referral_api.post(
-        "/fhir/$process-message",
-        json=bundle,
-        headers={**FHIR_JSON, "traceparent": f"00-{trace_id}-{secrets.token_hex(8)}-01"},
-    )
+    response, trace_id = await post_in_new_trace(referral_api, bundle)
     assert response.status_code == 200, response.text
     assert response.headers["content-type"].startswith("application/fhir+json")
     answer = response.json()

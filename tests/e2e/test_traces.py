@@ -4,7 +4,6 @@ as an operator's trace UI sees it: one trace across the three services and the c
 from __future__ import annotations
 
 import json
-import secrets
 from typing import Any
 
 import httpx
@@ -18,6 +17,7 @@ from tests.e2e.harness import (
     WebhookReceiver,
     intake_trace,
     names,
+    post_in_new_trace,
     post_referral_to,
     texts_about,
     traces_of,
@@ -46,12 +46,7 @@ async def test_one_referral_is_one_trace_across_the_three_services_in_the_trace_
     stack: TestStack,
 ) -> None:
     bundle, referral_id, _ = referral_bundle(teleconsult=True)
-    trace_id = secrets.token_hex(16)
-    response = await referral_api.post(
-        "/fhir/$process-message",
-        json=bundle,
-        headers={**FHIR_JSON, "traceparent": f"00-{trace_id}-{secrets.token_hex(8)}-01"},
-    )
+    response, trace_id = await post_in_new_trace(referral_api, bundle)
     assert response.status_code == 200, response.text
     # Named so an operator reads the path: intake, both Kafka hops, the relay, the delivery.
     trace = await intake_trace(
