@@ -120,6 +120,7 @@ def create_service_app(
             max_attempts=settings.consumer_max_attempts,
             retry_backoff_s=settings.consumer_retry_backoff_s,
             progress=PartitionProgress(stall_after_s=settings.consumer_stall_after_s),
+            tracer=telemetry.tracer("fasttrack.consumer"),
         )
         broker = create_broker(
             settings,

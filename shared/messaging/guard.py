@@ -32,7 +32,6 @@ from shared.messaging.dead_letters import publish_dead_letter
 from shared.messaging.progress import PartitionProgress
 
 log = logging.getLogger(__name__)
-_tracer = trace.get_tracer(__name__)
 
 Position = tuple[str, int, int]
 
@@ -47,8 +46,10 @@ class ConsumerGuard:
         max_attempts: int,
         retry_backoff_s: float,
         progress: PartitionProgress,
+        tracer: trace.Tracer | None = None,
     ) -> None:
         self.group = group
+        self._tracer = tracer or trace.get_tracer(__name__)
         self.max_attempts = max_attempts
         self.retry_backoff_s = retry_backoff_s
         self.progress = progress
@@ -69,7 +70,7 @@ class ConsumerGuard:
         False when it is to be read again (after the pause). The decision is a span of the
         record's trace, with the retry or the dead letter as its event."""
         carrier = {name: value.decode(errors="replace") for name, value in record.headers or ()}
-        with _tracer.start_as_current_span(
+        with self._tracer.start_as_current_span(
             f"{self.group} settle failure {record.topic}", context=propagate.extract(carrier)
         ) as span:
             span.set_attribute("error.type", type(error).__name__)

@@ -14,6 +14,10 @@ import pytest
 from aiokafka.errors import KafkaConnectionError
 from faststream.kafka import KafkaBroker, TestKafkaBroker
 from faststream.kafka.annotations import KafkaMessage
+from opentelemetry import trace
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 from shared.fhir.codes import EventCode
 from shared.messaging import headers
@@ -115,7 +119,9 @@ class _Publications:
         self.sent.append((topic, body, headers))
 
 
-async def _attempts_until_dead_letter(error: Exception, tries: int) -> tuple[int, list[str]]:
+async def _attempts_until_dead_letter(
+    error: Exception, tries: int, tracer: trace.Tracer | None = None
+) -> tuple[int, list[str]]:
     """Feeds the guard the same failing record until it dead-letters it; (attempts, reasons)."""
     publications = _Publications()
     guard = ConsumerGuard(
@@ -123,6 +129,7 @@ async def _attempts_until_dead_letter(error: Exception, tries: int) -> tuple[int
         max_attempts=5,
         retry_backoff_s=0,
         progress=PartitionProgress(stall_after_s=30),
+        tracer=tracer,
     )
     guard.bind(publications)  # type: ignore[arg-type]
     record = _record()
@@ -154,3 +161,17 @@ async def test_infrastructure_failures_are_retried_for_as_long_as_they_last(
     outage: Exception,
 ) -> None:
     assert await _attempts_until_dead_letter(outage, tries=20) == (20, [])
+
+
+async def test_each_retry_and_the_dead_letter_are_span_events_an_operator_sees() -> None:
+    exported = InMemorySpanExporter()
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(exported))
+    attempts, _ = await _attempts_until_dead_letter(
+        ValueError("bug"), tries=10, tracer=provider.get_tracer("test")
+    )
+    spans = exported.get_finished_spans()
+    name = f"fasttrack-unit settle failure {HOSPITAL_INBOUND.name}"
+    assert [s.name for s in spans] == [name] * attempts
+    events = [[event.name for event in span.events] for span in spans]
+    assert events == [["retry scheduled"]] * (attempts - 1) + [["dead-lettered"]]
