@@ -17,6 +17,7 @@ from tests.e2e.harness import (
     LINE_SECRET,
     SERVICE_PORTS,
     WebhookReceiver,
+    intake_trace,
     post_referral_to,
     texts_about,
     texts_to,
@@ -121,7 +122,7 @@ async def test_a_channel_that_fails_for_good_falls_back_to_sms(
 
 
 async def test_an_unacknowledged_alert_escalates_up_the_ladder_on_time(
-    referral_api: httpx.AsyncClient, sms_gateway: FakeSmsGateway
+    referral_api: httpx.AsyncClient, sms_gateway: FakeSmsGateway, stack: TestStack
 ) -> None:
     referral_id = await post_referral_to(referral_api, "ratsada-hospital")
     await eventually(lambda: texts_to(sms_gateway, referral_id), what="the page")
@@ -140,6 +141,20 @@ async def test_an_unacknowledged_alert_escalates_up_the_ladder_on_time(
     assert time.monotonic() - paged_at >= 4
     steps = (await referral_api.get(f"/referrals/{referral_id}")).json()["timeline"]
     assert [s["event"] for s in steps].count("notification-escalated") == 2
+
+    # Each step is an event of the referral's trace, as the trace UI shows it.
+    async def escalations_traced() -> list[int] | None:
+        trace = await intake_trace(stack, referral_id, "notifier escalate")
+        events = [
+            json.loads(annotation["value"])
+            for span in trace
+            if span["name"] == "notifier escalate"
+            for annotation in span.get("annotations", [])
+        ]
+        steps = sorted(event["escalated"]["step"] for event in events if "escalated" in event)
+        return steps if len(steps) == 2 else None
+
+    assert await eventually(escalations_traced, what="both escalations traced") == [1, 2]
 
 
 async def test_an_acknowledged_alert_does_not_escalate(
