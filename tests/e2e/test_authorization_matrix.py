@@ -88,6 +88,7 @@ POLICIES: dict[tuple[str, str, str], Policy] = {
             # Aggregates for the deployment's scraper, never patient data (test_personal_data).
             "/metrics",
             *("/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc"),
+            "/api-docs-assets/{path}",  # the API pages' scripts and styles (shared/api_docs.py)
         )
     },
     ("referral", "POST", "/fhir/$process-message"): Policy.HOSPITAL,
