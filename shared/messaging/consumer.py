@@ -46,7 +46,7 @@ from shared.messaging.dead_letters import publish_dead_letter
 from shared.messaging.inbox import Claim, claim_message, refused_writer, reused_id_reason
 from shared.messaging.limits import MAX_JSON_DEPTH, MAX_RECORD_BYTES, check_record_limits
 from shared.messaging.topics import PerHospitalTopics, Topic
-from shared.tracing import ReferralIds, about_referral
+from shared.tracing import ReferralIds, about_referral, name_trace
 
 log = logging.getLogger(__name__)
 
@@ -161,13 +161,16 @@ class FhirMessageConsumer:
                 record, message, impersonation(message, writer=writer, topic=record.topic), writer
             )
             return
-        handler = self._handlers.get(message.event)
-        if handler is None:
-            return  # another service's event on a shared topic: not ours to apply
         key = (record.key or b"").decode(errors="replace")
         ids = ReferralIds.from_headers(record.headers or ()).merged(
             ReferralIds.of_message(message, key=key)
         )
+        handler = self._handlers.get(message.event)
+        if handler is None:
+            # Another service's event on a shared topic: not ours to apply, but the record's
+            # span still names its referral.
+            name_trace(ids)
+            return
         with (
             about_referral(ids),
             self._tracer.start_as_current_span(
