@@ -8,7 +8,7 @@ import httpx
 import pytest
 
 from tests.e2e.harness import ServiceProcesses, WebhookReceiver, post_in_new_trace
-from tests.support import as_hospital, at_least, eventually, referral_bundle
+from tests.support import at_least, eventually, referral_bundle
 
 pytestmark = pytest.mark.e2e
 
