@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import json
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
@@ -47,17 +48,62 @@ async def existing_topics(bootstrap_servers: str, login: HospitalLogin | None = 
         await admin.close()
 
 
-async def create_topics(bootstrap_servers: str, topics: tuple[Topic, ...] = CATALOGUE) -> list[str]:
-    """Creates every given topic (and its dead-letter twin) that does not exist yet."""
+@dataclass(frozen=True)
+class TopicLayout:
+    """How topics are created: partitions and replication (FT_KAFKA_TOPIC_PARTITIONS,
+    FT_KAFKA_REPLICATION_FACTOR, FT_KAFKA_MIN_INSYNC_REPLICAS)."""
+
+    # Partitions of each catalogue topic; None keeps the catalogue's own. A hospital's own topics
+    # and the dead-letter twins keep theirs: few messages each, and a hospital's order in one.
+    catalogue_partitions: int | None = None
+    replication_factor: int = 1
+    min_insync_replicas: int | None = None
+
+    @classmethod
+    def from_settings(cls, settings: PlatformSettings) -> TopicLayout:
+        return cls(
+            catalogue_partitions=settings.kafka_topic_partitions,
+            replication_factor=settings.kafka_replication_factor,
+            min_insync_replicas=settings.kafka_min_insync_replicas,
+        )
+
+    def partitions(self, topic: Topic) -> int:
+        if self.catalogue_partitions is not None and topic in CATALOGUE:
+            return self.catalogue_partitions
+        return topic.partitions
+
+    def new_topics(self, topic: Topic) -> list[NewTopic]:
+        """The topic and its dead-letter twin (one partition), as the admin client creates them."""
+        configs = (
+            {"min.insync.replicas": str(self.min_insync_replicas)}
+            if self.min_insync_replicas is not None
+            else {}
+        )
+        wanted = [
+            NewTopic(
+                topic.name, self.partitions(topic), self.replication_factor, topic_configs=configs
+            )
+        ]
+        if topic.has_dead_letter:
+            wanted.append(
+                NewTopic(topic.dead_letter, 1, self.replication_factor, topic_configs=configs)
+            )
+        return wanted
+
+
+async def create_topics(
+    bootstrap_servers: str,
+    topics: tuple[Topic, ...] = CATALOGUE,
+    layout: TopicLayout | None = None,
+) -> list[str]:
+    """Creates every given topic (and its dead-letter twin) that does not exist yet, laid out as
+    ``layout`` says (by default as the settings say)."""
+    layout = layout or TopicLayout.from_settings(PlatformSettings())
     existing = await existing_topics(bootstrap_servers)
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers)
     await admin.start()
     try:
-        wanted = []
-        for topic in topics:
-            wanted.append(NewTopic(topic.name, topic.partitions, 1))
-            if topic.has_dead_letter:
-                wanted.append(NewTopic(topic.dead_letter, 1, 1))
+        wanted = [new for topic in topics for new in layout.new_topics(topic)]
         missing = [t for t in wanted if t.name not in existing]
         if missing:
             # Another setup run may create them at the same moment.
@@ -161,7 +207,11 @@ def main(argv: list[str] | None = None) -> int:
         except ValueError as invalid:
             print(f"not created: {invalid}", file=sys.stderr)
             return 2
-        created = asyncio.run(create_topics(settings.kafka_bootstrap_servers, topics))
+        created = asyncio.run(
+            create_topics(
+                settings.kafka_bootstrap_servers, topics, TopicLayout.from_settings(settings)
+            )
+        )
         print(f"topics created: {', '.join(created) or 'none (all exist)'}")
     else:
         document = Path(args.file).read_bytes()

@@ -20,6 +20,14 @@ class PlatformSettings(BaseSettings):
 
     environment: Literal["development", "test", "production"] = "development"
     kafka_bootstrap_servers: str = "127.0.0.1:19092"
+    # How `python -m shared.admin create-topics` and the directory loader create topics:
+    # partitions of each catalogue topic (unset: the catalogue's own; a hospital's own topics and
+    # the dead-letter twins keep theirs), the replication factor of every topic (1 on one broker,
+    # 3 on a cluster) and their min.insync.replicas (unset: the broker's default). Partitions
+    # bound how many instances of a consumer share the work (docs/operations.md, Kubernetes).
+    kafka_topic_partitions: int | None = Field(default=None, ge=1, le=1000)
+    kafka_replication_factor: int = Field(default=1, ge=1, le=10)
+    kafka_min_insync_replicas: int | None = Field(default=None, ge=1, le=10)
     database_url: str = "postgresql://fasttrack@127.0.0.1:15432/fasttrack"
     # OTLP/HTTP base URL (e.g. http://127.0.0.1:4318); spans are not exported when unset.
     otlp_endpoint: str | None = None
@@ -65,6 +73,18 @@ class PlatformSettings(BaseSettings):
     # erased this long after a referral closed (shared/retention.py), checked this often.
     personal_data_retention_days: float = Field(default=180, gt=0)
     purge_interval_s: float = Field(default=3600, gt=0)
+
+    @model_validator(mode="after")
+    def _min_insync_within_replication(self) -> PlatformSettings:
+        if (
+            self.kafka_min_insync_replicas is not None
+            and self.kafka_min_insync_replicas > self.kafka_replication_factor
+        ):
+            raise ValueError(
+                "FT_KAFKA_MIN_INSYNC_REPLICAS cannot exceed FT_KAFKA_REPLICATION_FACTOR: "
+                "no write with acks=all could ever succeed"
+            )
+        return self
 
     @model_validator(mode="after")
     def _trace_ui_in_development(self) -> PlatformSettings:

@@ -12,7 +12,7 @@ from fhir.resources.R4B.organization import Organization
 
 from services.referral.adapters import repository
 from services.referral.config import SERVICE_NAME, ReferralSettings
-from shared.admin import create_topics
+from shared.admin import TopicLayout, create_topics
 from shared.db.pool import create_pool
 from shared.fhir.codes import PROJECT_CANONICAL, STROKE_CAPABILITY_SYSTEM
 from shared.fhir.models import Bundle
@@ -63,6 +63,7 @@ async def load(document: str, settings: ReferralSettings) -> int:
             for organization in organizations
             for topic in hospital_topics(str(organization.id))
         ),
+        TopicLayout.from_settings(settings),
     )
     pool = await create_pool(settings.database_url, schema=SERVICE_NAME, max_size=1)
     try:
