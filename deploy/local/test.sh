@@ -7,6 +7,8 @@ cd "$repo"
 FT_NEED_COMPOSE=1 FT_NEED_BROWSER=1 FT_NEED_PROMTOOL=1 bash deploy/local/ensure-tools.sh
 # The independent FHIR validator (HAPI, R4B) the conformance tests run: built once, cached.
 bash deploy/local/fhir-validator.sh install
+# kustomize and the operators' schemas the Kubernetes manifest tests check against: pinned, cached.
+bash deploy/k8s/tools.sh install
 export FT_STATE_DIR="$repo/.local-stack/test"
 # FT_TEST_PORT_OFFSET shifts every test port (tests/support.py) so two checkouts can test at once.
 offset="${FT_TEST_PORT_OFFSET:-0}"
