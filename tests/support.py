@@ -16,6 +16,15 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
+from shared.messaging.topics import (
+    HOSPITAL_INBOUND,
+    NOTIFICATION_OUTCOMES,
+    NOTIFICATION_REQUESTS,
+    REFERRAL_EVENTS,
+    TELEMEDICINE_EVENTS,
+    Topic,
+)
+
 ROOT = Path(__file__).resolve().parents[1]
 # Every port the tests open is shifted by this much, so two checkouts can run the suite at once.
 PORT_OFFSET = int(os.environ.get("FT_TEST_PORT_OFFSET", "0"))
@@ -25,6 +34,14 @@ def shifted_port(base: int) -> int:
     """A loopback port of the test suite, shifted by FT_TEST_PORT_OFFSET."""
     return base + PORT_OFFSET
 
+
+# The catalogue topics each service's consumers read (services/*/entrypoints/consumers.py); the
+# referral service also reads every hospital's own topic (one partition each, by pattern).
+TOPICS_READ: dict[str, tuple[Topic, ...]] = {
+    "referral": (HOSPITAL_INBOUND, TELEMEDICINE_EVENTS, NOTIFICATION_OUTCOMES),
+    "telemedicine": (REFERRAL_EVENTS, NOTIFICATION_OUTCOMES),
+    "notifier": (NOTIFICATION_REQUESTS,),
+}
 
 # The services of the test stack share it; tests sign people's identities with it.
 WEB_IDENTITY_SECRET = "test-web-identity-secret"

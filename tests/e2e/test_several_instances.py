@@ -25,17 +25,16 @@ from aiokafka.coordinator.protocol import ConsumerProtocolMemberAssignment
 
 from bench.chaos.audit import audit, wait_until_quiet
 from shared.messaging.broker import consumer_group
-from shared.messaging.topics import (
-    HOSPITAL_INBOUND,
-    NOTIFICATION_OUTCOMES,
-    NOTIFICATION_REQUESTS,
-    REFERRAL_EVENTS,
-    TELEMEDICINE_EVENTS,
-    Topic,
-    hospital_responses,
-)
+from shared.messaging.topics import HOSPITAL_INBOUND, Topic, hospital_responses
 from tests.e2e.harness import CONTACTS, ServiceProcesses, WebhookReceiver, serve_webhook
-from tests.support import ROOT, TestStack, eventually, hospital_message, referral_bundle
+from tests.support import (
+    ROOT,
+    TOPICS_READ,
+    TestStack,
+    eventually,
+    hospital_message,
+    referral_bundle,
+)
 from tests.support import shifted_port as suite_port
 
 pytestmark = pytest.mark.e2e
@@ -45,12 +44,6 @@ PARTITIONS = 4
 REFERRALS = 24
 KILL_AFTER = 10  # referrals sent before one instance of each service is killed
 SPOKE, HUB = "sikao-hospital", "trang-hospital"
-# The catalogue topics each service's consumers read (services/*/entrypoints/consumers.py).
-READS: dict[str, tuple[Topic, ...]] = {
-    "referral": (HOSPITAL_INBOUND, TELEMEDICINE_EVENTS, NOTIFICATION_OUTCOMES),
-    "telemedicine": (REFERRAL_EVENTS, NOTIFICATION_OUTCOMES),
-    "notifier": (NOTIFICATION_REQUESTS,),
-}
 # What a hospital's messages do to a referral, in the order they are sent (one key: one
 # partition); out of order, "received" after "accepted" would be refused.
 LIFECYCLE = ("referral-requested", "referral-received", "referral-accepted")
@@ -158,7 +151,7 @@ async def holders(topic: Topic, service: str) -> list[set[int]]:
 
 async def split_between(count: int) -> bool:
     """Every topic a service reads is held by ``count`` members, together all of it."""
-    for service, topics in READS.items():
+    for service, topics in TOPICS_READ.items():
         for topic in topics:
             held = await holders(topic, service)
             if len(held) != count or set().union(*held) != set(range(PARTITIONS)):

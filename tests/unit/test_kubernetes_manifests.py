@@ -15,28 +15,11 @@ from typing import Any
 import pytest
 
 from shared.messaging.broker import consumer_group
-from shared.messaging.topics import (
-    CATALOGUE,
-    HOSPITAL_INBOUND,
-    NOTIFICATION_OUTCOMES,
-    NOTIFICATION_REQUESTS,
-    REFERRAL_EVENTS,
-    TELEMEDICINE_EVENTS,
-    Topic,
-    hospital_inbound,
-    hospital_responses,
-)
+from shared.messaging.topics import CATALOGUE, hospital_inbound, hospital_responses
 from tests.kubernetes_render import OVERLAYS, Manifest, of_kind, render, validate_all
-from tests.support import ROOT
+from tests.support import ROOT, TOPICS_READ
 
 SERVICES = {"referral": 8001, "telemedicine": 8002, "notifier": 8003}
-# The catalogue topics each service's consumers read (services/*/entrypoints/consumers.py); the
-# referral service also reads every hospital's own topic (one partition each, by pattern).
-READS: dict[str, tuple[Topic, ...]] = {
-    "referral": (HOSPITAL_INBOUND, TELEMEDICINE_EVENTS, NOTIFICATION_OUTCOMES),
-    "telemedicine": (REFERRAL_EVENTS, NOTIFICATION_OUTCOMES),
-    "notifier": (NOTIFICATION_REQUESTS,),
-}
 
 
 def _config(overlay: str) -> dict[str, str]:
@@ -149,11 +132,11 @@ def test_keda_scales_a_consumer_on_its_lag_never_past_the_partitions_it_reads(
     assert scaled["scaleTargetRef"]["name"] in of_kind(objects, "Deployment")
     lag = [t["metadata"] for t in scaled["triggers"] if t["type"] == "kafka"]
     assert {m["consumerGroup"] for m in lag} == {consumer_group(service)}
-    assert sorted(m["topic"] for m in lag) == sorted(t.name for t in READS[service])
+    assert sorted(m["topic"] for m in lag) == sorted(t.name for t in TOPICS_READ[service])
     partitions = {
         name: t["spec"]["partitions"] for name, t in of_kind(objects, "KafkaTopic").items()
     }
-    fewest = min(partitions[t.name] for t in READS[service])
+    fewest = min(partitions[t.name] for t in TOPICS_READ[service])
     assert 1 <= scaled["minReplicaCount"] <= scaled["maxReplicaCount"] <= fewest
 
 
