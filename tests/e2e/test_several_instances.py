@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import time
 from collections import Counter, defaultdict
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -187,7 +188,8 @@ class HospitalSystems:
 
 
 async def answers(message_ids: set[str]) -> Counter[tuple[str, str]]:
-    """(message id, response code) of every answer on the two hospitals' response topics."""
+    """(message id, response code) of the answers on the two hospitals' response topics, read
+    until every message has one (or a minute has passed)."""
     consumer = AIOKafkaConsumer(
         hospital_responses(SPOKE).name,
         hospital_responses(HUB).name,
@@ -197,16 +199,15 @@ async def answers(message_ids: set[str]) -> Counter[tuple[str, str]]:
     )
     await consumer.start()
     found: Counter[tuple[str, str]] = Counter()
+    deadline = time.monotonic() + 60
     try:
-        while True:
-            batches = await consumer.getmany(timeout_ms=2000)
-            if not batches:
-                return found
-            for records in batches.values():
+        while {m for m, _ in found} != message_ids and time.monotonic() < deadline:
+            for records in (await consumer.getmany(timeout_ms=1000)).values():
                 for record in records:
                     response = json.loads(record.value)["entry"][0]["resource"]["response"]
                     if response["identifier"] in message_ids:
                         found[response["identifier"], response["code"]] += 1
+        return found
     finally:
         await consumer.stop()
 
