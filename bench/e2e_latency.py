@@ -1,172 +1,89 @@
-"""End-to-end benchmark: referrals through the real path, against a bare aiokafka baseline.
+"""End-to-end benchmark: referrals through the real path, against bare aiokafka on the same broker.
 
-Fast Track path (two Kafka hops, three services, PostgreSQL outbox/inbox at every hop):
-  POST /fhir/$process-message -> referral -> fasttrack.referral.events.v1 -> telemedicine
-  -> fasttrack.notification.requests.v1 -> notifier -> webhook (the neurologist's page).
-Baseline, on the same broker in the same run: producer -> topic 1 -> consumer A, which produces
--> topic 2 -> consumer B (raw aiokafka, no database, no HTTP).
-
-Two phases per path, on one monotonic clock:
-- latency: referrals one at a time (no queueing), from just before the POST (or the baseline's
-  send) to arrival at the webhook (or consumer B): p50/p95/p99;
-- throughput: N referrals offered C at a time; referrals per second until the last one arrives.
-Usage: python -m bench.e2e_latency [--latency-count L] [-n N] [-c C]
+Every run starts from nothing: the benchmark's Kafka and PostgreSQL (durable: fsync and
+synchronous_commit on, as ``make up``) are deleted and created again, so no earlier run's
+referrals, offsets or re-routes leak in. The phases, for Fast Track and then for the baseline:
+- latency: one at a time (no queueing), p50/p95/p99 from the send to the arrival;
+- open loop at each offered rate (default 10 and 50 per second), whatever the system keeps up;
+- the highest sustained rate (every referral arrives, p99 under a limit), searched;
+- capacity: N offered C at a time (the figure earlier versions reported).
+Each measured phase reports CPU ms per referral per process (/proc), memory per process, SQL
+statements, round trips and transactions per referral (pg_stat_statements, pg_stat_database),
+Kafka records, offset commits and spans per referral. ``--soak MINUTES`` instead offers one rate
+for that long and reports latency and memory minute by minute.
+Usage: python -m bench.e2e_latency [--rates 10,50] [--soak MINUTES] (see --help)
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
+import os
 import platform
-import secrets
-import time
+import shutil
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import asyncpg
 import httpx
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
-from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
-from bench.latency import latency_percentiles
+from bench.counters import DatabaseCounters, KafkaOffsets
+from bench.flows import AiokafkaTwoHops, FastTrackFlow
+from bench.load import Flow, SearchSettings, closed_loop, highest_sustainable, open_loop
+from bench.measure import LOAD_GENERATOR, Meter
+from bench.report import ratios, report
+from bench.soak import soak
 from tests.e2e.harness import ServiceProcesses, WebhookReceiver, serve_webhook
-from tests.support import ROOT, TestStack, as_hospital, referral_bundle
+from tests.support import ROOT, TestStack, as_hospital
 
 BENCH_PORTS = {"referral": 38001, "telemedicine": 38002, "notifier": 38003}
 BENCH_WEBHOOK_PORT = 38099
+STATE_DIR = ROOT / ".local-stack" / "bench"
 RESULTS = ROOT / "bench" / "results" / "e2e_latency.json"
+SOAK_RESULTS = ROOT / "bench" / "results" / "soak.json"
+# The test harness polls fast so tests finish soon; the benchmark runs the services with their
+# production defaults instead (these settings are left unset).
+TEST_ONLY_SETTINGS = (
+    "FT_OUTBOX_POLL_INTERVAL_S",
+    "FT_CONSUMER_RETRY_BACKOFF_S",
+    "FT_REFERRAL_DEADLINE_POLL_S",
+    "FT_REFERRAL_ALERT_POLL_S",
+    "FT_TELEMEDICINE_ESCALATION_POLL_S",
+    "FT_NOTIFIER_ESCALATION_POLL_S",
+    "FT_METRICS_SAMPLE_INTERVAL_S",
+    "FT_REFERRAL_KPI_METRICS_INTERVAL_S",
+)
 
 
-def summarize(latencies_s: list[float], wall_s: float) -> dict[str, float]:
-    return {
-        **latency_percentiles(latencies_s),
-        "throughput_per_s": round(len(latencies_s) / wall_s, 1),
-    }
+@dataclass(frozen=True)
+class BenchStack(TestStack):
+    """Durable PostgreSQL with pg_stat_statements loaded (this cluster only)."""
+
+    def env(self) -> dict[str, str]:
+        return {
+            **super().env(),
+            "FT_PG_SERVER_OPTS": "-c shared_preload_libraries=pg_stat_statements",
+            # Referrals nobody answers would be re-routed after ten minutes: a soak would then
+            # measure re-routing too. The benchmark measures the path to the page.
+            "FT_REFERRAL_ACCEPT_WITHIN_MIN": "1440",
+        }
 
 
-async def fast_track_run(
-    api: httpx.AsyncClient, webhook: WebhookReceiver, count: int, concurrency: int
-) -> dict[str, float]:
-    """Concurrency 1 waits for each page before the next POST: latency without queueing."""
-    started: dict[str, float] = {}
-    pages: dict[str, float] = {}
-    semaphore = asyncio.Semaphore(concurrency)
-
-    def collect_pages() -> None:
-        for note in webhook.received:
-            referral = note.body["referral"]
-            if referral in started and "Telestroke" in note.body["text"]:
-                pages.setdefault(referral, note.received_at)
-
-    async def wait_for(wanted: int, timeout_s: float) -> None:
-        deadline = time.monotonic() + timeout_s
-        while len(pages) < wanted and time.monotonic() < deadline:
-            collect_pages()
-            await asyncio.sleep(0.002)
-
-    async def post_one() -> None:
-        bundle, referral_id, _ = referral_bundle(teleconsult=True)
-        async with semaphore:
-            started[referral_id] = time.monotonic()
-            response = await api.post(
-                "/fhir/$process-message",
-                json=bundle,
-                headers={"Content-Type": "application/fhir+json"},
-            )
-            response.raise_for_status()
-            if concurrency == 1:
-                await wait_for(len(started), 30)
-
-    begin = time.monotonic()
-    await asyncio.gather(*(post_one() for _ in range(count)))
-    await wait_for(count, 300)
-    if len(pages) < count:
-        raise RuntimeError(f"only {len(pages)} of {count} referrals reached the webhook")
-    wall = max(pages.values()) - begin
-    return summarize([pages[r] - started[r] for r in pages], wall)
+class BenchServices(ServiceProcesses):
+    def env(self, name: str) -> dict[str, str]:
+        env = {k: v for k, v in super().env(name).items() if k not in TEST_ONLY_SETTINGS}
+        # Spans are written to the trace files within a second (the SDK's default is 5 s), so
+        # a phase's spans are counted in that phase.
+        return {**env, "OTEL_BSP_SCHEDULE_DELAY": "1000"}
 
 
-async def baseline_run(bootstrap: str, count: int, concurrency: int) -> dict[str, float]:
-    run = secrets.token_hex(4)
-    hop1, hop2 = f"bench.{run}.hop1", f"bench.{run}.hop2"
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
-    await admin.start()
-    await admin.create_topics([NewTopic(hop1, 3, 1), NewTopic(hop2, 3, 1)])
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, enable_idempotence=True)
-    relay_producer = AIOKafkaProducer(bootstrap_servers=bootstrap, enable_idempotence=True)
-    consumer_a = AIOKafkaConsumer(
-        hop1,
-        bootstrap_servers=bootstrap,
-        group_id=f"bench-a-{run}",
-        auto_offset_reset="earliest",
-        enable_auto_commit=False,
-    )
-    consumer_b = AIOKafkaConsumer(
-        hop2,
-        bootstrap_servers=bootstrap,
-        group_id=f"bench-b-{run}",
-        auto_offset_reset="earliest",
-        enable_auto_commit=False,
-    )
-    for client in (producer, relay_producer, consumer_a, consumer_b):
-        await client.start()
-    arrived: dict[str, float] = {}
-    payload = json.dumps(referral_bundle(teleconsult=True)[0]).encode()
-
-    async def hop_a() -> None:
-        async for record in consumer_a:
-            await relay_producer.send_and_wait(hop2, record.value, key=record.key)
-            await consumer_a.commit()
-
-    async def hop_b() -> None:
-        async for record in consumer_b:
-            arrived[record.key.decode()] = time.monotonic()
-            await consumer_b.commit()
-
-    tasks = [asyncio.create_task(hop_a()), asyncio.create_task(hop_b())]
-    started: dict[str, float] = {}
-    semaphore = asyncio.Semaphore(concurrency)
-
-    async def send_one(n: int) -> None:
-        key = f"{run}-{n}"
-        async with semaphore:
-            started[key] = time.monotonic()
-            await producer.send_and_wait(hop1, payload, key=key.encode())
-            deadline = time.monotonic() + 30
-            while concurrency == 1 and key not in arrived and time.monotonic() < deadline:  # noqa: ASYNC110
-                await asyncio.sleep(0.002)
-
-    try:
-        begin = time.monotonic()
-        await asyncio.gather(*(send_one(n) for n in range(count)))
-        deadline = time.monotonic() + 120
-        while len(arrived) < count and time.monotonic() < deadline:  # noqa: ASYNC110
-            await asyncio.sleep(0.05)
-        wall = max(arrived.values()) - begin
-        return summarize([arrived[k] - started[k] for k in arrived], wall)
-    finally:
-        for task in tasks:
-            task.cancel()
-        for client in (producer, relay_producer, consumer_a, consumer_b):
-            await client.stop()
-        await admin.delete_topics([hop1, hop2])
-        await admin.close()
-
-
-def combine(latency: dict[str, float], throughput: dict[str, float]) -> dict[str, float]:
-    """Latency figures from the one-at-a-time phase, throughput from the loaded phase."""
-    return {
-        **{k: v for k, v in latency.items() if k != "throughput_per_s"},
-        "throughput_per_s": throughput["throughput_per_s"],
-        "loaded_p50_ms": throughput["p50_ms"],
-        "loaded_p99_ms": throughput["p99_ms"],
-    }
-
-
-async def main(count: int, concurrency: int, warmup: int, latency_count: int) -> dict[str, Any]:
-    stack = TestStack(
-        state_dir=ROOT / ".local-stack" / "bench",
+def bench_stack() -> BenchStack:
+    return BenchStack(
+        state_dir=STATE_DIR,
         kafka_port=39092,
         kafka_controller_port=39093,
         kafka_hospital_port=39094,
@@ -174,88 +91,192 @@ async def main(count: int, concurrency: int, warmup: int, latency_count: int) ->
         zipkin_port=39411,
         durable=True,
     )
+
+
+def wipe(stack: TestStack) -> None:
+    """Stops whatever an earlier run left and deletes its state: every run starts clean."""
+    with contextlib.suppress(RuntimeError):
+        stack.run("bash", "deploy/local/stack.sh", "down")
+    stack.run("bash", "deploy/local/postgres.sh", "destroy")
+    shutil.rmtree(stack.state_dir, ignore_errors=True)
+
+
+async def postmaster_pid(database_url: str) -> int:
+    connection = await asyncpg.connect(database_url)
+    try:
+        data_directory = await connection.fetchval("SELECT current_setting('data_directory')")
+    finally:
+        await connection.close()
+    return int((Path(data_directory) / "postmaster.pid").read_text().split()[0])
+
+
+def pid_file(path: Path) -> int:
+    return int(path.read_text().split()[0])
+
+
+@dataclass(frozen=True)
+class Options:
+    rates: list[float]
+    phase_s: float
+    drain_s: float
+    warmup: int
+    latency_count: int
+    count: int
+    concurrency: int
+    search: SearchSettings
+    baseline_search: SearchSettings
+    soak_minutes: float
+    soak_rate: float
+
+
+async def phases(
+    flow: Flow, meter: Meter, options: Options, search: SearchSettings
+) -> dict[str, Any]:
+    await closed_loop(flow, options.warmup, options.concurrency, 120)  # groups joined, caches warm
+    figures: dict[str, Any] = {
+        "one_at_a_time": await meter.measure(
+            lambda: closed_loop(flow, options.latency_count, 1, 60)
+        ),
+        "open_loop": {},
+    }
+    for rate in options.rates:
+        figures["open_loop"][f"{rate:g}_per_s"] = await meter.measure(
+            lambda rate=rate: open_loop(flow, rate, options.phase_s, options.drain_s)  # type: ignore[misc]
+        )
+    figures["sustainable"] = await highest_sustainable(flow, search)
+    figures["capacity"] = await meter.measure(
+        lambda: closed_loop(flow, options.count, options.concurrency, options.drain_s)
+    )
+    return figures
+
+
+async def main(options: Options) -> dict[str, Any]:
+    stack = bench_stack()
+    wipe(stack)
     python = stack.env()["FT_PYTHON"]
     stack.run("bash", "deploy/local/stack.sh", "up")
     stack.run(python, "-m", "shared.admin", "migrate")
     stack.run(python, "-m", "shared.admin", "create-topics")
     stack.run(python, "-m", "services.referral.load_directory", "deploy/demo/directory.json")
+    database = DatabaseCounters(stack.database_url)
+    await database.prepare()
     webhook = WebhookReceiver()
     server, server_task = await serve_webhook(webhook, BENCH_WEBHOOK_PORT)
-    work_dir = ROOT / ".local-stack" / "bench" / "services"
+    work_dir = STATE_DIR / "services"
     work_dir.mkdir(parents=True, exist_ok=True)
-    processes = ServiceProcesses(
-        stack, work_dir, ports=BENCH_PORTS, webhook_port=BENCH_WEBHOOK_PORT
-    )
+    processes = BenchServices(stack, work_dir, ports=BENCH_PORTS, webhook_port=BENCH_WEBHOOK_PORT)
+    infrastructure = {
+        "kafka": pid_file(STATE_DIR / "kafka" / "kafka.pid"),
+        "postgres": await postmaster_pid(stack.database_url),
+        "zipkin": pid_file(STATE_DIR / "zipkin" / "zipkin.pid"),
+        LOAD_GENERATOR: os.getpid(),
+    }
+    result: dict[str, Any] = {
+        "when": datetime.now(UTC).isoformat(timespec="seconds"),
+        "machine": f"{platform.machine()}, {os.cpu_count()} cores, "
+        f"{platform.python_implementation()} {platform.python_version()}",
+        "load_average_at_start": list(os.getloadavg()),
+        "postgres": "durable (fsync, synchronous_commit, full_page_writes on)",
+    }
+    offsets = KafkaOffsets(stack.bootstrap_servers)
+    await offsets.start()
     try:
         for name in BENCH_PORTS:
             await processes.start(name)
+        roots = {name: p.pid for name, p in processes.processes.items()} | infrastructure
+        meter = Meter(
+            roots=roots,
+            offsets=offsets,
+            database=database,
+            trace_files=[processes.trace_file(name) for name in BENCH_PORTS],
+        )
         async with httpx.AsyncClient(
             base_url=f"http://127.0.0.1:{BENCH_PORTS['referral']}",
-            timeout=60,
+            timeout=120,
             headers=as_hospital("sikao-hospital"),
+            limits=httpx.Limits(max_connections=500, max_keepalive_connections=50),
         ) as api:
-            await fast_track_run(api, webhook, warmup, concurrency)  # joins groups, warms caches
-            fast_track = combine(
-                await fast_track_run(api, webhook, latency_count, 1),
-                await fast_track_run(api, webhook, count, concurrency),
+            fast_track = FastTrackFlow(api, webhook)
+            if options.soak_minutes:
+                await closed_loop(fast_track, options.warmup, options.concurrency, 120)
+                return result | {
+                    "soak": await soak(fast_track, meter, options.soak_rate, options.soak_minutes)
+                }
+            result["fast_track"] = await phases(fast_track, meter, options, options.search)
+        # The baseline runs alone on the broker: the services are stopped first.
+        processes.stop_all()
+        baseline = AiokafkaTwoHops(stack.bootstrap_servers)
+        await baseline.start()
+        try:
+            baseline_meter = Meter(
+                roots={k: infrastructure[k] for k in ("kafka", LOAD_GENERATOR)},
+                offsets=offsets,
             )
-        bootstrap = stack.bootstrap_servers
-        await baseline_run(bootstrap, warmup, concurrency)
-        baseline = combine(
-            await baseline_run(bootstrap, latency_count, 1),
-            await baseline_run(bootstrap, count, concurrency),
+            result["baseline_aiokafka_two_hops"] = await phases(
+                baseline, baseline_meter, options, options.baseline_search
+            )
+        finally:
+            await baseline.stop()
+        result["ratio_fast_track_over_baseline"] = ratios(
+            result["fast_track"], result["baseline_aiokafka_two_hops"]
         )
+        result["load_average_at_end"] = list(os.getloadavg())
+        return result
     finally:
+        await offsets.stop()
         processes.stop_all()
         server.should_exit = True
         await server_task
         stack.run("bash", "deploy/local/stack.sh", "down")
-    ratio = {
-        key: round(fast_track[key] / baseline[key], 2)
-        for key in ("p50_ms", "p95_ms", "p99_ms", "throughput_per_s", "loaded_p50_ms")
-    }
-    return {
-        "when": datetime.now(UTC).isoformat(timespec="seconds"),
-        "machine": f"{platform.machine()}, {platform.python_implementation()} "
-        f"{platform.python_version()}",
-        "latency_phase_referrals": latency_count,
-        "throughput_phase_referrals": count,
-        "concurrency": concurrency,
-        "fast_track": fast_track,
-        "baseline_aiokafka_two_hops": baseline,
-        "ratio_fast_track_over_baseline": ratio,
-    }
 
 
-def report(result: dict[str, Any]) -> str:
-    lines = [
-        f"latency: {result['latency_phase_referrals']} referrals one at a time; throughput: "
-        f"{result['throughput_phase_referrals']} offered {result['concurrency']} at a time",
-        f"{'':28}{'p50 ms':>10}{'p95 ms':>10}{'p99 ms':>10}{'per s':>10}{'loaded p50':>12}",
-    ]
-    for label, key in (
-        ("Fast Track (HTTP->webhook)", "fast_track"),
-        ("aiokafka two hops", "baseline_aiokafka_two_hops"),
-        ("ratio", "ratio_fast_track_over_baseline"),
-    ):
-        row = result[key]
-        lines.append(
-            f"{label:28}{row['p50_ms']:>10}{row['p95_ms']:>10}{row['p99_ms']:>10}"
-            f"{row['throughput_per_s']:>10}{row['loaded_p50_ms']:>12}"
-        )
-    return "\n".join(lines)
-
-
-if __name__ == "__main__":
+def parse_options(argv: list[str] | None = None) -> tuple[Options, Path]:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("-n", "--count", type=int, default=300)
+    parser.add_argument("--rates", default="10,50", help="open-loop rates per second (10,50,200)")
+    parser.add_argument("--phase-seconds", type=float, default=20)
+    parser.add_argument("--drain-seconds", type=float, default=180)
+    parser.add_argument("-n", "--count", type=int, default=300, help="capacity phase referrals")
     parser.add_argument("-c", "--concurrency", type=int, default=10)
     parser.add_argument("--warmup", type=int, default=20)
     parser.add_argument("--latency-count", type=int, default=60)
-    parser.add_argument("--output", type=Path, default=RESULTS)
-    args = parser.parse_args()
-    outcome = asyncio.run(main(args.count, args.concurrency, args.warmup, args.latency_count))
-    args.output.parent.mkdir(parents=True, exist_ok=True)
-    args.output.write_text(json.dumps(outcome, indent=2) + "\n", encoding="utf-8")
+    parser.add_argument("--search-probes", type=int, default=5)
+    parser.add_argument("--probe-seconds", type=float, default=10)
+    parser.add_argument("--p99-limit-ms", type=float, default=1000, help="sustained if under")
+    parser.add_argument("--soak", type=float, default=0, metavar="MINUTES")
+    parser.add_argument("--soak-rate", type=float, default=10)
+    parser.add_argument("--output", type=Path)
+    args = parser.parse_args(argv)
+
+    def search(start: float, maximum: float) -> SearchSettings:
+        return SearchSettings(
+            start_rate=start,
+            max_rate=maximum,
+            probe_s=args.probe_seconds,
+            probes=args.search_probes,
+            p99_limit_ms=args.p99_limit_ms,
+            drain_s=args.drain_seconds,
+        )
+
+    options = Options(
+        rates=[float(r) for r in args.rates.split(",") if r],
+        phase_s=args.phase_seconds,
+        drain_s=args.drain_seconds,
+        warmup=args.warmup,
+        latency_count=args.latency_count,
+        count=args.count,
+        concurrency=args.concurrency,
+        search=search(10, 400),
+        baseline_search=search(50, 800),
+        soak_minutes=args.soak,
+        soak_rate=args.soak_rate,
+    )
+    return options, args.output or (SOAK_RESULTS if args.soak else RESULTS)
+
+
+if __name__ == "__main__":
+    options, output = parse_options()
+    outcome = asyncio.run(main(options))
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(json.dumps(outcome, indent=2) + "\n", encoding="utf-8")
     print(report(outcome))
-    print(f"written to {args.output}")
+    print(f"written to {output}")

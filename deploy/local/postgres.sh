@@ -3,8 +3,9 @@
 # run from the distribution's server binaries (Debian: apt-get install postgresql): no Docker,
 # no system service.
 #
-# Usage: deploy/local/postgres.sh {start|stop|crash|status}
+# Usage: deploy/local/postgres.sh {start|stop|crash|status|destroy}
 #   crash: pg_ctl stop -m immediate, what a power cut or an OOM kill does (for fault tests)
+#   destroy: stop, then delete the cluster's folder (wherever it lives), for a run from nothing
 #
 # Environment (defaults in brackets):
 #   FT_STATE_DIR   state folder [<repo>/.local-stack]; the cluster lives in $FT_STATE_DIR/postgres
@@ -14,6 +15,8 @@
 #   FT_PG_DURABILITY  on: PostgreSQL's own defaults (fsync, synchronous_commit and
 #                  full_page_writes on), so a commit that was answered survives a crash [on];
 #                  off: all three off, for throwaway test clusters only (the test suite opts in)
+#   FT_PG_SERVER_OPTS more server settings for pg_ctl start, e.g. the benchmark's
+#                  "-c shared_preload_libraries=pg_stat_statements" []
 #
 # The cluster: superuser "fasttrack", trust authentication (it listens on 127.0.0.1 only, plus a
 # Unix socket in the state folder), database "fasttrack". With FT_PG_DURABILITY=off a stop with
@@ -234,7 +237,7 @@ start() {
     init_cluster
     local started_at=${SECONDS}
     if ! as_pg "${BINDIR}/pg_ctl" -D "${DATA_DIR}" -l "${LOG_FILE}" -w -t 60 \
-        -o "-p ${PG_PORT} -k '${SOCKET_DIR}' -c listen_addresses=127.0.0.1 ${DURABILITY_OPTS}" \
+        -o "-p ${PG_PORT} -k '${SOCKET_DIR}' -c listen_addresses=127.0.0.1 ${DURABILITY_OPTS} ${FT_PG_SERVER_OPTS:-}" \
         start >/dev/null 8>&-; then
         echo "postgres: --- last lines of ${LOG_FILE} ---" >&2
         tail -n 30 "${LOG_FILE}" >&2 || true
@@ -283,6 +286,12 @@ stop() {
     log "stopped"
 }
 
+destroy() {
+    stop
+    rm -rf "${PG_STATE}"
+    log "deleted ${PG_STATE}"
+}
+
 status() {
     check_binaries
     if cluster_running && accepting; then
@@ -298,8 +307,9 @@ case "${1:-}" in
     stop) stop ;;
     crash) crash ;;
     status) status ;;
+    destroy) destroy ;;
     *)
-        echo "usage: $0 {start|stop|crash|status}" >&2
+        echo "usage: $0 {start|stop|crash|status|destroy}" >&2
         exit 2
         ;;
 esac

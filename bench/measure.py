@@ -1,0 +1,101 @@
+"""Wraps a phase of the benchmark in the readings that turn it into per-referral costs."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from bench.counters import (
+    CONSUMER_OFFSETS,
+    DatabaseCounters,
+    KafkaOffsets,
+    count_lines,
+    records_between,
+)
+from bench.load import PhaseResult
+from bench.procstat import Usage, cpu_ms_per_item, sample
+
+# The parts whose CPU is the system's cost of a referral; the others are reported apart (the
+# load generator is the benchmark itself, Zipkin the trace store the services export to).
+SYSTEM_PARTS = ("referral", "telemedicine", "notifier", "kafka", "postgres")
+LOAD_GENERATOR = "load generator"
+
+
+@dataclass
+class Meter:
+    """Process roots by part; the database, broker and trace files the counts come from."""
+
+    roots: dict[str, int]
+    offsets: KafkaOffsets
+    database: DatabaseCounters | None = None
+    trace_files: list[Path] = field(default_factory=list)
+    # A phase ends when the broker and the trace files have not moved for this long.
+    quiet_s: float = 2.5
+    settle_timeout_s: float = 60.0
+
+    def usage(self) -> dict[str, Usage]:
+        return sample(self.roots, alone=frozenset({LOAD_GENERATOR}))
+
+    async def settle(self) -> None:
+        """Waits until the echoes after the last arrival are done (nothing written to Kafka or
+        to a trace file for ``quiet_s``): their cost belongs to the phase."""
+        deadline = time.monotonic() + self.settle_timeout_s
+        last = (await self.offsets.read(), count_lines(self.trace_files))
+        quiet_since = time.monotonic()
+        while time.monotonic() < deadline:
+            await asyncio.sleep(0.5)
+            now = (await self.offsets.read(), count_lines(self.trace_files))
+            if now != last:
+                last, quiet_since = now, time.monotonic()
+            elif time.monotonic() - quiet_since >= self.quiet_s:
+                return
+
+    async def measure(self, run: Callable[[], Awaitable[PhaseResult]]) -> dict[str, Any]:
+        offsets_before = await self.offsets.read()
+        spans_before = count_lines(self.trace_files)
+        transactions_before = await self.database.reset() if self.database else 0
+        usage_before = self.usage()
+        result = await run()
+        await self.settle()
+        usage_after = self.usage()
+        per = max(result.arrived, 1)
+        cpu = cpu_ms_per_item(usage_before, usage_after, per)
+        records = records_between(offsets_before, await self.offsets.read())
+        figures: dict[str, Any] = {
+            **result.as_dict(),
+            "cpu_ms_per_referral": {
+                **cpu,
+                "system_total": round(sum(cpu.get(p, 0.0) for p in SYSTEM_PARTS), 2),
+            },
+            "memory_mb": {
+                name: {"rss": u.rss_mb, "pss": u.pss_mb, "processes": u.processes}
+                for name, u in usage_after.items()
+            },
+            "kafka_records_per_referral": {
+                topic: round(n / per, 2)
+                for topic, n in records.items()
+                if topic != CONSUMER_OFFSETS
+            },
+            "offset_commit_records_per_referral": round(records.get(CONSUMER_OFFSETS, 0) / per, 2),
+        }
+        if self.trace_files:
+            figures["spans_per_referral"] = round(
+                (count_lines(self.trace_files) - spans_before) / per, 1
+            )
+        if self.database:
+            counts = await self.database.read(transactions_before)
+            figures["sql_per_referral"] = {
+                "statements": round(counts.statements / per, 1),
+                "round_trips": round(counts.round_trips() / per, 1),
+                "transactions": round(counts.transactions / per, 1),
+                "pool_resets": round(counts.pool_resets / per, 1),
+                "advisory_xact_locks": round(counts.advisory_locks / per, 1),
+                "top_statements": [
+                    {"calls_per_referral": round(n / per, 2), "query": q} for q, n in counts.top
+                ],
+            }
+        return figures
