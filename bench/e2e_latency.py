@@ -32,12 +32,12 @@ import asyncpg
 import httpx
 
 from bench.counters import DatabaseCounters, KafkaOffsets
-from bench.flows import AiokafkaTwoHops, FastTrackFlow
+from bench.flows import AiokafkaTwoHops, FastTrackFlow, webhook_process
 from bench.load import Flow, SearchSettings, closed_loop, highest_sustainable, open_loop
 from bench.measure import LOAD_GENERATOR, Meter
 from bench.report import ratios, report
 from bench.soak import soak
-from tests.e2e.harness import ServiceProcesses, WebhookReceiver, serve_webhook
+from tests.e2e.harness import ServiceProcesses
 from tests.support import ROOT, TestStack, as_hospital
 
 BENCH_PORTS = {"referral": 38001, "telemedicine": 38002, "notifier": 38003}
@@ -56,6 +56,9 @@ TEST_ONLY_SETTINGS = (
     "FT_NOTIFIER_ESCALATION_POLL_S",
     "FT_METRICS_SAMPLE_INTERVAL_S",
     "FT_REFERRAL_KPI_METRICS_INTERVAL_S",
+    "FT_NOTIFIER_HTTP_TIMEOUT_S",
+    "FT_NOTIFIER_DELIVERY_LEASE_S",
+    "FT_NOTIFIER_BACKOFF_BASE_S",
 )
 
 
@@ -160,8 +163,6 @@ async def main(options: Options) -> dict[str, Any]:
     stack.run(python, "-m", "services.referral.load_directory", "deploy/demo/directory.json")
     database = DatabaseCounters(stack.database_url)
     await database.prepare()
-    webhook = WebhookReceiver()
-    server, server_task = await serve_webhook(webhook, BENCH_WEBHOOK_PORT)
     work_dir = STATE_DIR / "services"
     work_dir.mkdir(parents=True, exist_ok=True)
     processes = BenchServices(stack, work_dir, ports=BENCH_PORTS, webhook_port=BENCH_WEBHOOK_PORT)
@@ -196,13 +197,16 @@ async def main(options: Options) -> dict[str, Any]:
             headers=as_hospital("sikao-hospital"),
             limits=httpx.Limits(max_connections=500, max_keepalive_connections=50),
         ) as api:
-            fast_track = FastTrackFlow(api, webhook)
-            if options.soak_minutes:
-                await closed_loop(fast_track, options.warmup, options.concurrency, 120)
-                return result | {
-                    "soak": await soak(fast_track, meter, options.soak_rate, options.soak_minutes)
-                }
-            result["fast_track"] = await phases(fast_track, meter, options, options.search)
+            fast_track = FastTrackFlow(api)
+            async with webhook_process(BENCH_WEBHOOK_PORT, fast_track):
+                if options.soak_minutes:
+                    await closed_loop(fast_track, options.warmup, options.concurrency, 120)
+                    return result | {
+                        "soak": await soak(
+                            fast_track, meter, options.soak_rate, options.soak_minutes
+                        )
+                    }
+                result["fast_track"] = await phases(fast_track, meter, options, options.search)
         # The baseline runs alone on the broker: the services are stopped first.
         processes.stop_all()
         baseline = AiokafkaTwoHops(stack.bootstrap_servers)
@@ -225,16 +229,14 @@ async def main(options: Options) -> dict[str, Any]:
     finally:
         await offsets.stop()
         processes.stop_all()
-        server.should_exit = True
-        await server_task
         stack.run("bash", "deploy/local/stack.sh", "down")
 
 
 def parse_options(argv: list[str] | None = None) -> tuple[Options, Path]:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--rates", default="10,50", help="open-loop rates per second (10,50,200)")
-    parser.add_argument("--phase-seconds", type=float, default=20)
-    parser.add_argument("--drain-seconds", type=float, default=180)
+    parser.add_argument("--phase-seconds", type=float, default=10)
+    parser.add_argument("--drain-seconds", type=float, default=600)
     parser.add_argument("-n", "--count", type=int, default=300, help="capacity phase referrals")
     parser.add_argument("-c", "--concurrency", type=int, default=10)
     parser.add_argument("--warmup", type=int, default=20)

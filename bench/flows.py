@@ -13,26 +13,26 @@ import asyncio
 import contextlib
 import json
 import secrets
+import sys
 import time
+from collections.abc import AsyncIterator
 
 import httpx
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
 from bench.load import Flow
-from tests.e2e.harness import WebhookReceiver
 from tests.support import referral_bundle
 
 
 class FastTrackFlow(Flow):
     """A referral POSTed to the referral service; it arrives when its page reaches the
-    webhook (the neurologist's "Telestroke" page, not the other notifications)."""
+    webhook (the neurologist's "Telestroke" page), which runs in a process of its own
+    (bench.webhook_sink) and reports each page on its stdout."""
 
-    def __init__(self, api: httpx.AsyncClient, webhook: WebhookReceiver) -> None:
+    def __init__(self, api: httpx.AsyncClient) -> None:
         super().__init__()
         self.api = api
-        self.webhook = webhook
-        self._seen = 0  # webhook calls already looked at
 
     async def send(self) -> str:
         bundle, referral_id, _ = referral_bundle(teleconsult=True)
@@ -46,13 +46,35 @@ class FastTrackFlow(Flow):
         response.raise_for_status()
         return referral_id
 
-    def collect(self) -> None:
-        received = self.webhook.received
-        for note in received[self._seen :]:
-            referral = note.body["referral"]
-            if referral in self.started and "Telestroke" in note.body["text"]:
-                self.arrived.setdefault(referral, note.received_at)
-        self._seen = len(received)
+    async def read_pages(self, sink: asyncio.StreamReader) -> None:
+        """Notes each page the webhook process reports (``<referral id> <monotonic s>``)."""
+        while line := await sink.readline():
+            referral, _, at = line.decode().partition(" ")
+            self.arrived.setdefault(referral, float(at))
+
+
+@contextlib.asynccontextmanager
+async def webhook_process(port: int, flow: FastTrackFlow) -> AsyncIterator[None]:
+    """Runs bench.webhook_sink on ``port`` while the block runs, feeding ``flow`` its pages."""
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bench.webhook_sink", str(port), stdout=asyncio.subprocess.PIPE
+    )
+    assert process.stdout is not None
+    reader = asyncio.create_task(flow.read_pages(process.stdout))
+    try:
+        async with httpx.AsyncClient() as client:
+            for _ in range(200):  # up to 20 s for the process to listen
+                with contextlib.suppress(httpx.HTTPError):
+                    await client.post(f"http://127.0.0.1:{port}/ready", content=b"{}")
+                    break
+                await asyncio.sleep(0.1)
+        yield
+    finally:
+        process.terminate()
+        await process.wait()
+        reader.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await reader
 
 
 class AiokafkaTwoHops(Flow):
