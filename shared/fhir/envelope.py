@@ -13,12 +13,13 @@ the R4B Bundle rules. Messages from hospital systems are read by those rules too
 from __future__ import annotations
 
 import json
+import os
 import uuid
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import Any
 
+import orjson
 from fhir.resources.R4B.resource import Resource as FHIRAbstractModel
 from pydantic import ValidationError
 
@@ -31,8 +32,9 @@ from shared.fhir.codes import (
 )
 from shared.fhir.conformance.profiles import with_profile
 from shared.fhir.ids import is_valid_id
+from shared.fhir.message import FhirMessage as FhirMessage
+from shared.fhir.message import InvalidMessage as InvalidMessage
 from shared.fhir.models import Bundle, MessageHeader
-from shared.fhir.references import Entry, resolve
 from shared.fhir.strict import StrictnessViolation, check_message_json
 from shared.limits import DEFAULT_LIMITS, InputLimits, InputTooLarge, load_json
 
@@ -41,97 +43,10 @@ SOFTWARE_VERSION = "0.1.0"
 # Pydantic errors beyond this many are summarised; a hospital engineer needs the first few.
 _MAX_REPORTED_ERRORS = 5
 
-R = TypeVar("R", bound=FHIRAbstractModel)
-
-
-class InvalidMessage(ValueError):
-    """The payload is not an acceptable FHIR message; ``reason`` is safe to show the sender."""
-
-    def __init__(self, reason: str, *, issue_code: str = "invalid", expression: str | None = None):
-        super().__init__(reason)
-        self.reason = reason
-        # An http://hl7.org/fhir/issue-type code for the OperationOutcome.
-        self.issue_code = issue_code
-        self.expression = expression
-
-
-@dataclass(frozen=True)
-class FhirMessage:
-    """A parsed, structurally valid FHIR message Bundle."""
-
-    bundle: Bundle
-    header: MessageHeader
-
-    @property
-    def message_id(self) -> str:
-        return str(self.header.id)
-
-    @property
-    def event(self) -> EventCode:
-        # parse_message has checked the coding; the model types cannot know that.
-        return EventCode(self.header.eventCoding.code)  # type: ignore[union-attr, arg-type]
-
-    @property
-    def sender(self) -> str:
-        return str(self.header.sender.reference)  # type: ignore[union-attr]
-
-    @property
-    def destinations(self) -> tuple[str, ...]:
-        return tuple(
-            str(d.receiver.reference)
-            for d in (self.header.destination or [])
-            if d.receiver is not None and d.receiver.reference
-        )
-
-    @property
-    def focus(self) -> tuple[str, ...]:
-        return tuple(str(f.reference) for f in (self.header.focus or []) if f.reference)
-
-    @property
-    def response_to(self) -> str | None:
-        """For a response message: the MessageHeader.id of the request it answers."""
-        response = self.header.response
-        return str(response.identifier) if response is not None else None
-
-    @property
-    def entries(self) -> list[Entry]:
-        return [
-            Entry(full_url=e.fullUrl, resource=e.resource)
-            for e in self.bundle.entry or []
-            if e.resource is not None
-        ]
-
-    def full_url_of(self, resource: FHIRAbstractModel) -> str | None:
-        return next((e.full_url for e in self.entries if e.resource is resource), None)
-
-    def resolve(
-        self, reference: str | None, model: type[R], *, within: FHIRAbstractModel | None = None
-    ) -> R | None:
-        """The entry of type ``model`` that ``reference``, written in ``within`` (by default the
-        MessageHeader), names by the Bundle's rules; None when there is none."""
-        if not reference:
-            return None
-        origin = self.full_url_of(within if within is not None else self.header)
-        found = resolve(reference, self.entries, from_url=origin)
-        return found if isinstance(found, model) else None
-
-    def resources(self, model: type[R]) -> list[R]:
-        return [e.resource for e in (self.bundle.entry or [])[1:] if isinstance(e.resource, model)]
-
-    def first(self, model: type[R]) -> R | None:
-        found = self.resources(model)
-        return found[0] if found else None
-
-    def focus_resource(self, model: type[R]) -> R | None:
-        """The first focus resource of the given type."""
-        for reference in self.focus:
-            resource = self.resolve(reference, model)
-            if resource is not None:
-                return resource
-        return None
-
-    def to_json(self) -> bytes:
-        return self.bundle.model_dump_json(exclude_none=True).encode()
+# A built message is made of resource models that were validated when they were made; it is not
+# validated again on every send. The test suite sets FT_CHECK_BUILT_MESSAGES=1, so every message
+# any test builds (every builder's output) is also parsed back strictly, as a consumer would.
+CHECK_BUILT_MESSAGES = os.environ.get("FT_CHECK_BUILT_MESSAGES") == "1"
 
 
 def reference_of(resource: FHIRAbstractModel) -> str:
@@ -205,8 +120,10 @@ def build_message(
             ),
         ],
     }
-    # Round-trips through the parser so nothing we emit could be refused by our own consumers.
-    return parse_message(bundle)
+    if CHECK_BUILT_MESSAGES:
+        # The test suite's check that nothing we emit could be refused by our own consumers.
+        parse_message(orjson.dumps(bundle))
+    return FhirMessage(document=bundle)
 
 
 def parse_message(

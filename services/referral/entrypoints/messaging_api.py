@@ -109,4 +109,4 @@ async def process_message(
         source_endpoint=context.source_endpoint,
         focus=[answer_focus(result)],
     )
-    return FhirResponse(answer.bundle.model_dump(mode="json", exclude_none=True))
+    return FhirResponse(answer.to_dict())

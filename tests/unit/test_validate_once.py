@@ -1,0 +1,98 @@
+"""A message is validated once, where it enters; a built one is written as it was built.
+
+Before, building a message validated the whole Bundle again (a strict parse of what was just
+built) and wrote it with the models' serializer; its consumer then validated it once more: two
+Bundle validations per hop. Now the consumer's is the only one outside the tests (the test suite
+parses every built message back: FT_CHECK_BUILT_MESSAGES, tests/__init__.py).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from shared.fhir import envelope
+from shared.fhir.codes import EventCode
+from shared.fhir.envelope import build_message, parse_message
+from shared.fhir.models import Bundle, Task
+
+
+@pytest.fixture
+def validations(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Every validation of a whole Bundle, counted."""
+    seen: list[str] = []
+    original = Bundle.model_validate.__func__  # type: ignore[attr-defined]
+
+    def counting(cls: type[Bundle], *args: Any, **kwargs: Any) -> Bundle:
+        seen.append("Bundle")
+        result: Bundle = original(cls, *args, **kwargs)
+        return result
+
+    monkeypatch.setattr(Bundle, "model_validate", classmethod(counting))
+    return seen
+
+
+def _referral_message() -> envelope.FhirMessage:
+    task = Task.model_validate(
+        {"resourceType": "Task", "id": "r-1", "status": "requested", "intent": "order"}
+    )
+    return build_message(
+        event=EventCode.REFERRAL_REQUESTED,
+        sender="Organization/sikao-hospital",
+        destinations=["Organization/trang-hospital"],
+        focus=[task],
+        source_endpoint="urn:test",
+    )
+
+
+def test_building_and_sending_a_message_validates_no_bundle(
+    validations: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(envelope, "CHECK_BUILT_MESSAGES", False)
+    message = _referral_message()
+    # What the outbox reads and writes.
+    assert message.message_id
+    assert message.event is EventCode.REFERRAL_REQUESTED
+    assert message.sender == "Organization/sikao-hospital"
+    assert message.destinations == ("Organization/trang-hospital",)
+    assert message.focus == ("Task/r-1",)
+    message.to_json()
+    assert validations == []
+
+
+def test_the_consumer_of_a_built_message_validates_it_once(
+    validations: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(envelope, "CHECK_BUILT_MESSAGES", False)
+    received = parse_message(_referral_message().to_json())
+    assert validations == ["Bundle"]
+    assert received.focus_resource(Task) is not None
+
+
+def test_the_test_suite_parses_every_built_message_back(
+    validations: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(envelope, "CHECK_BUILT_MESSAGES", True)
+    _referral_message()
+    assert validations == ["Bundle"]
+
+
+def test_a_built_message_reads_the_same_from_its_json_as_from_its_model() -> None:
+    message = _referral_message()
+    written = json.loads(message.to_json())
+    assert written == message.to_dict()
+    # The model made on demand is the same Bundle, and says the same about the message.
+    assert message.bundle.model_dump(mode="json", exclude_none=True) == Bundle.model_validate(
+        written
+    ).model_dump(mode="json", exclude_none=True)
+    parsed = parse_message(message.to_json())
+    assert (parsed.message_id, parsed.event, parsed.sender, parsed.destinations, parsed.focus) == (
+        message.message_id,
+        message.event,
+        message.sender,
+        message.destinations,
+        message.focus,
+    )
+    assert message.header.id == parsed.header.id
