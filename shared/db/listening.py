@@ -9,6 +9,8 @@ from typing import Any
 import asyncpg
 from opentelemetry.instrumentation.utils import suppress_instrumentation
 
+from shared.db.pool import takes_session_state
+
 Listener = Callable[..., Any]
 
 
@@ -19,6 +21,7 @@ async def listening(
     """Holds one pooled connection listening on each channel; yields ``alive``, an awaitable
     check the block calls now and then (a dead connection raises, and the block ends)."""
     async with pool.acquire() as connection:
+        takes_session_state(connection)
         with suppress_instrumentation():
             for channel, listener in listeners.items():
                 await connection.add_listener(channel, listener)

@@ -7,6 +7,34 @@ import json
 import asyncpg
 from asyncpg.pool import PoolConnectionProxy
 
+# What handlers receive: a plain connection or one borrowed from the pool.
+Connection = asyncpg.Connection | PoolConnectionProxy
+
+# Server process ids of pooled connections that took session state (a LISTEN, a session-level
+# advisory lock): only these get asyncpg's full reset when they go back to the pool.
+_WITH_SESSION_STATE: set[int] = set()
+
+
+def takes_session_state(connection: Connection) -> None:
+    """Marks a pooled connection that is about to LISTEN or take a session-level advisory lock:
+    it is reset in full (UNLISTEN *, pg_advisory_unlock_all, ...) when it is released."""
+    _WITH_SESSION_STATE.add(connection.get_server_pid())
+
+
+async def _reset_on_release(connection: asyncpg.Connection) -> None:
+    """asyncpg's default reset sends four statements on every release (pg_advisory_unlock_all;
+    CLOSE ALL; UNLISTEN *; RESET ALL): a round trip per use case and per message. Nothing of
+    it is needed for the connections the services use for transactions: asyncpg itself rolls
+    back a transaction left open and forgets the listeners before calling this; the services
+    set no session settings and hold no cursors outside transactions. The few connections that
+    LISTEN or take a session lock say so (``takes_session_state``) and are reset in full."""
+    pid = connection.get_server_pid()
+    if pid in _WITH_SESSION_STATE:
+        _WITH_SESSION_STATE.discard(pid)
+        reset_query = connection.get_reset_query()
+        if reset_query:
+            await connection.execute(reset_query)
+
 
 async def _init_connection(connection: asyncpg.Connection) -> None:
     await connection.set_type_codec(
@@ -22,12 +50,9 @@ async def create_pool(database_url: str, *, schema: str, max_size: int = 10) -> 
         min_size=0,
         max_size=max_size,
         init=_init_connection,
+        reset=_reset_on_release,
         server_settings={"search_path": schema, "application_name": f"fasttrack-{schema}"},
     )
     if pool is None:  # typed Optional by asyncpg-stubs; an awaited create_pool returns a pool
         raise RuntimeError(f"asyncpg returned no pool for schema {schema}")
     return pool
-
-
-# What handlers receive: a plain connection or one borrowed from the pool.
-Connection = asyncpg.Connection | PoolConnectionProxy

@@ -20,7 +20,7 @@ from faststream.kafka import KafkaBroker
 from opentelemetry import context, propagate, trace
 from opentelemetry.instrumentation.utils import suppress_instrumentation
 
-from shared.db.pool import Connection
+from shared.db.pool import Connection, takes_session_state
 from shared.fhir.envelope import FhirMessage
 from shared.fhir.models import FHIR_JSON, FHIR_VERSION
 from shared.messaging import headers
@@ -103,6 +103,7 @@ class OutboxRelay(BackgroundTask):
         async with self._pool.acquire() as leader:
             # Only one instance of a service publishes, so a key's rows never race each other.
             channel = self._channel
+            takes_session_state(leader)
             await leader.execute("SELECT pg_advisory_lock(hashtext($1))", channel)
             with suppress_instrumentation():
                 await leader.add_listener(channel, self._on_notify)
