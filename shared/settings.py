@@ -38,6 +38,10 @@ class PlatformSettings(BaseSettings):
     # Spans also written as JSON lines to this file (used by the end-to-end tests).
     trace_file: str | None = None
     log_level: str = "INFO"
+    # A span per SQL statement (asyncpg's instrumentation): off by default, since it made about
+    # 85 of a referral's 116 spans and a good share of its CPU; FT_TRACE_SQL=true turns it on
+    # when an operator chases a slow query. Use cases, hops and relay publications keep theirs.
+    trace_sql: bool = False
     # Canonical base of the project's FHIR artefacts (CodeSystems, endpoints).
     fhir_base_url: str = "https://fasttrack.example.org/fhir"
     outbox_poll_interval_s: float = Field(default=1.0, gt=0)

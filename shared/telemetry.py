@@ -72,8 +72,10 @@ class Telemetry:
             )
         ]
         self.meter_provider = MeterProvider(resource=self.provider.resource, metric_readers=readers)
-        self._asyncpg = AsyncPGInstrumentor()  # type: ignore[no-untyped-call]
-        self._asyncpg.instrument(tracer_provider=self.provider)
+        self._asyncpg: AsyncPGInstrumentor | None = None
+        if settings.trace_sql:
+            self._asyncpg = AsyncPGInstrumentor()  # type: ignore[no-untyped-call]
+            self._asyncpg.instrument(tracer_provider=self.provider)
         configure_logging(service_name=service_name, level=settings.log_level)
 
     def tracer(self, name: str) -> trace.Tracer:
@@ -84,7 +86,8 @@ class Telemetry:
 
     def shutdown(self) -> None:
         tracing.unregister(self._referral_ids)
-        self._asyncpg.uninstrument()
+        if self._asyncpg is not None:
+            self._asyncpg.uninstrument()
         self.provider.shutdown()
         self.meter_provider.shutdown()
         if self._trace_file is not None:
