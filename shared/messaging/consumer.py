@@ -41,7 +41,7 @@ from shared.errors import DomainError
 from shared.fhir.codes import EventCode
 from shared.fhir.envelope import FhirMessage, InvalidMessage, parse_message
 from shared.fhir.references import organization_id
-from shared.messaging.broker import CLINICAL_ACK_POLICY, consumer_group
+from shared.messaging.broker import CLINICAL_ACK_POLICY, FETCH_MAX_WAIT_MS, consumer_group
 from shared.messaging.dead_letters import publish_dead_letter
 from shared.messaging.inbox import Claim, claim_message, refused_writer, reused_id_reason
 from shared.messaging.limits import MAX_JSON_DEPTH, MAX_RECORD_BYTES, check_record_limits
@@ -138,6 +138,7 @@ class FhirMessageConsumer:
             # A new service reads what was published before it first joined (and a hospital's
             # new topic from its first message).
             auto_offset_reset="earliest",
+            fetch_max_wait_ms=FETCH_MAX_WAIT_MS,
             title=f"{self._group}:{address}",
             description=self._topic.description,
             include_in_schema=self._include_in_schema,
