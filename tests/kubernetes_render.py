@@ -1,8 +1,8 @@
 """Renders the Kubernetes overlays (deploy/k8s/) with kustomize and validates every object
 offline: Kubernetes' own kinds against the Kubernetes OpenAPI schemas (kubernetes-validate, strict:
 an unknown field is an error, as `kubectl apply` with server-side strict validation makes it),
-CloudNativePG's and KEDA's against their CRDs' schemas, Strimzi's against Strimzi's CRD schemas
-compiled by @kubernetes-models (node). The tools come from deploy/k8s/tools.sh (install time)."""
+CloudNativePG's and KEDA's against their CRDs' schemas and CEL rules, Strimzi's against Strimzi's
+CRD schemas compiled by @kubernetes-models (node). The tools come from deploy/k8s/tools.sh."""
 
 from __future__ import annotations
 
@@ -15,10 +15,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import celpy
 import jsonschema
 import kubernetes_validate
 import pytest
 import yaml
+from celpy.adapter import json_to_cel
 
 from tests.support import ROOT
 
@@ -108,18 +110,50 @@ def validate_all(objects: tuple[Manifest, ...]) -> list[Problem]:
 
 
 def _crd_errors(manifest: Manifest, group: str, kind: str) -> Iterator[str]:
-    validator = _crd_validator(group, kind, manifest["apiVersion"].split("/")[1])
-    for error in validator.iter_errors(manifest):
+    version = manifest["apiVersion"].split("/")[1]
+    for error in _crd_validator(group, kind, version).iter_errors(manifest):
         yield f"{'/'.join(str(p) for p in error.absolute_path)}: {error.message}"
+    yield from _rule_violations(_crd_schema(group, kind, version), manifest, "")
+
+
+@functools.cache
+def _crd_schema(group: str, kind: str, version: str) -> dict[str, Any]:
+    crd = yaml.safe_load((tools_dir() / "crds" / CRD_FILES[group, kind]).read_text())
+    served = {v["name"]: v for v in crd["spec"]["versions"] if v.get("served")}
+    assert version in served, f"{kind} {group}/{version} is not served by its CRD"
+    schema: dict[str, Any] = served[version]["schema"]["openAPIV3Schema"]
+    return schema
 
 
 @functools.cache
 def _crd_validator(group: str, kind: str, version: str) -> jsonschema.Draft7Validator:
-    crd = yaml.safe_load((tools_dir() / "crds" / CRD_FILES[group, kind]).read_text())
-    served = {v["name"]: v for v in crd["spec"]["versions"] if v.get("served")}
-    assert version in served, f"{kind} {group}/{version} is not served by its CRD"
-    schema = strict_schema(served[version]["schema"]["openAPIV3Schema"])
-    return jsonschema.Draft7Validator(schema)
+    return jsonschema.Draft7Validator(strict_schema(_crd_schema(group, kind, version)))
+
+
+def _rule_violations(schema: dict[str, Any], value: Any, path: str) -> Iterator[str]:
+    """The CRD's CEL rules (x-kubernetes-validations) that ``value`` breaks, evaluated as the
+    API server does on a create (rules about the old object, ``oldSelf``, have none to see)."""
+    for rule in schema.get("x-kubernetes-validations", []):
+        if "oldSelf" in rule["rule"]:
+            continue
+        result = _cel_program(rule["rule"]).evaluate({"self": json_to_cel(value)})
+        if result != celpy.celtypes.BoolType(True):
+            yield f"{path or '/'}: {rule.get('message') or rule['rule']} ({result!r})"
+    if isinstance(value, dict):
+        declared = schema.get("properties", {})
+        for name, item in value.items():
+            sub = declared.get(name, schema.get("additionalProperties"))
+            if isinstance(sub, dict):
+                yield from _rule_violations(sub, item, f"{path}/{name}")
+    elif isinstance(value, list) and isinstance(schema.get("items"), dict):
+        for index, item in enumerate(value):
+            yield from _rule_violations(schema["items"], item, f"{path}/{index}")
+
+
+@functools.cache
+def _cel_program(rule: str) -> celpy.Runner:
+    environment = celpy.Environment()
+    return environment.program(environment.compile(rule))
 
 
 def strict_schema(schema: Any) -> Any:

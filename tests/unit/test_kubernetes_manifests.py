@@ -10,6 +10,7 @@ from __future__ import annotations
 import copy
 import functools
 import json
+from collections import defaultdict
 from typing import Any
 
 import pytest
@@ -43,25 +44,33 @@ BROKEN: list[tuple[str, str, list[str], Any, str]] = [
     ("KafkaUser", "sikao-hospital", ["spec", "authentication", "type"], "plain", "type"),
     # Strimzi's schemas let unknown fields pass; its types (checked by tsc) do not.
     ("Kafka", "fasttrack", ["spec", "kafka", "listenerz"], [], "listenerz"),
+    # A CEL rule of CloudNativePG's CRD (x-kubernetes-validations).
+    (
+        "Cluster",
+        "fasttrack-db",
+        ["spec", "imageCatalogRef"],
+        {"apiGroup": "postgresql.cnpg.io", "kind": "ImageCatalog", "name": "pg", "major": 15},
+        "mutually exclusive",
+    ),
 ]
 
 
 @functools.cache
-def _problems_of_the_broken_objects() -> dict[tuple[str, str], str]:
-    """Every broken object of BROKEN checked in one go (one run of each validator)."""
+def _problems_of_the_broken_objects() -> dict[str, str]:
+    """Every broken object of BROKEN checked in one go (one run of each validator), by the name
+    each is given: broken-<its place in BROKEN>."""
     broken_objects = []
-    for kind, name, path, value, _ in BROKEN:
+    for number, (kind, name, path, value, _) in enumerate(BROKEN):
         broken = copy.deepcopy(of_kind(render("dev"), kind)[name])
+        broken["metadata"]["name"] = f"broken-{number}"
         target = broken
         for key in path[:-1]:
             target = target[key]
         target[path[-1]] = value
         broken_objects.append(broken)
-    problems: dict[tuple[str, str], str] = {}
+    problems: dict[str, str] = defaultdict(str)
     for problem in validate_all(tuple(broken_objects)):
-        problems[problem.kind, problem.name] = (
-            problems.get((problem.kind, problem.name), "") + " " + problem.error
-        )
+        problems[problem.name] += " " + problem.error
     return problems
 
 
@@ -69,7 +78,9 @@ def _problems_of_the_broken_objects() -> dict[tuple[str, str], str]:
 def test_a_broken_object_is_refused_by_its_schema(
     kind: str, name: str, path: list[str], value: Any, named: str
 ) -> None:
-    errors = _problems_of_the_broken_objects().get((kind, name))
+    errors = _problems_of_the_broken_objects().get(
+        f"broken-{BROKEN.index((kind, name, path, value, named))}"
+    )
     assert errors, f"{kind}/{name} with {path} = {value!r} was accepted"
     assert named in errors
 
