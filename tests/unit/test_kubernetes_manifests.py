@@ -10,6 +10,7 @@ from __future__ import annotations
 import copy
 import functools
 import json
+import re
 from collections import defaultdict
 from typing import Any
 
@@ -234,3 +235,16 @@ def test_production_commits_no_secret_and_reads_only_the_operators_secrets() -> 
     assert of_kind(objects, "Secret") == {}
     # Made by the operators (docs/operations.md) and by CloudNativePG for the database's owner.
     assert _secret_names(objects) == {"fasttrack-secrets", "fasttrack-db-app"}
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_the_proxy_is_given_every_variable_its_template_reads(overlay: str) -> None:
+    template = (ROOT / "deploy" / "nginx" / "templates" / "fasttrack.conf.template").read_text()
+    proxy = of_kind(render(overlay), "Deployment")["fasttrack-proxy"]
+    (container,) = proxy["spec"]["template"]["spec"]["containers"]
+    given = {variable["name"] for variable in container["env"]}
+    assert set(re.findall(r"\$\{(FT_PROXY_[A-Z_]+)\}", template)) <= given
+    # The template itself, mounted where the image renders templates at start.
+    files = of_kind(render(overlay), "ConfigMap")
+    (templates,) = (c for name, c in files.items() if name.startswith("fasttrack-proxy-templates"))
+    assert templates["data"]["fasttrack.conf.template"] == template
