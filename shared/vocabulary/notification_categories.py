@@ -17,6 +17,12 @@ class NotificationCategory(StrEnum):
 
 
 C = NotificationCategory
+
+# Alerts whose sender climbs its own escalation ladder: telemedicine pages a consult's backup and
+# the hub's stroke lead itself (each page a new request), so the notifier must not escalate
+# these too, or the same person would be paged twice for one step. The notifier still delivers
+# them, retries and falls back across channels, and reports their acknowledgement.
+ESCALATED_BY_SENDER: frozenset[NotificationCategory] = frozenset({C.TELECONSULT_REQUEST})
 NOTIFICATION_CATEGORY_TERMS: Mapping[NotificationCategory, Term] = {
     C.STROKE_ALERT: Term(
         "Stroke alert",

@@ -15,7 +15,10 @@ from shared.fhir.envelope import FhirMessage, build_message
 from shared.fhir.models import Communication, CommunicationRequest
 from shared.fhir.notifications import payload_link, payload_texts
 from shared.messaging.consumer import PermanentMessageError
-from shared.vocabulary.notification_categories import NotificationCategory
+from shared.vocabulary.notification_categories import (
+    ESCALATED_BY_SENDER,
+    NotificationCategory,
+)
 
 CHANNEL_SYSTEM = NOTIFICATION_CHANNEL_SYSTEM
 
@@ -72,6 +75,9 @@ def deliveries_from_request(
         # Every language the request carries, so an escalation to someone else can switch.
         "texts": texts,
         "needs_ack": category in NEEDS_ACKNOWLEDGEMENT,
+        # Whether the notifier's own ladder escalates it when unanswered (not when the sender
+        # runs its own: a consult's page).
+        "escalates": category not in ESCALATED_BY_SENDER,
         **({"link": link} if link else {}),
     }
     moment = at or datetime.now(UTC)

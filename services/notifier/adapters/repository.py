@@ -195,13 +195,16 @@ async def replay(
 async def unacknowledged_alerts(
     connection: Connection, *, sent_before: datetime, limit: int = 100
 ) -> list[Delivery]:
-    """Alerts sent to people before ``sent_before`` that nobody acknowledged or escalated yet."""
+    """Alerts sent to people before ``sent_before`` that nobody acknowledged or escalated yet,
+    and that the notifier escalates (not those whose sender runs its own ladder)."""
     rows = await connection.fetch(
         """
         SELECT * FROM delivery
         WHERE status = 'sent' AND acknowledged_at IS NULL AND escalated_at IS NULL
           AND sent_at < $1 AND channel NOT IN ('webhook', 'in-app')
           AND (body ->> 'needs_ack')::boolean
+          -- a delivery stored before "escalates" existed is escalated, as it was then
+          AND coalesce((body ->> 'escalates')::boolean, true)
         ORDER BY sent_at LIMIT $2 FOR UPDATE SKIP LOCKED
         """,
         sent_before,

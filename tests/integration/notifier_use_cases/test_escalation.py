@@ -12,11 +12,14 @@ from services.notifier.domain.model import Channel
 from services.notifier.service.acknowledgements import acknowledge, acknowledge_answered_alerts
 from services.notifier.service.dispatch import Outcome
 from services.notifier.service.escalation import escalate_overdue
+from services.notifier.service.handlers import accept_notification_request
 from shared.db.pool import Connection
 from shared.errors import InvalidInput
 from shared.fhir.answered_alerts import AnsweredAlerts, answered_alerts_message
 from shared.fhir.codes import EventCode
 from shared.fhir.envelope import FhirMessage
+from shared.fhir.models import CommunicationRequest
+from shared.vocabulary.notification_categories import NotificationCategory
 from tests.integration.notifier_use_cases.support import (
     CONTACTS,
     HOSPITAL,
@@ -25,7 +28,9 @@ from tests.integration.notifier_use_cases.support import (
     alert_queued,
     delivery_on,
     events,
+    new_referral,
     recorded,
+    stroke_alert,
 )
 
 ACK_WITHIN = CONTACTS.escalation.ack_within
@@ -149,3 +154,23 @@ async def test_a_hospital_answers_only_its_own_alerts_on_the_board(
     assert await _overdue(connection, at=minutes_from_now(6)) == [
         ("Practitioner/dr-anan", "line", 1)
     ]
+
+
+async def test_a_consult_page_is_left_to_the_ladder_of_telemedicine_that_sent_it(
+    connection: Connection,
+) -> None:
+    # Telemedicine pages the backup and the stroke lead itself: a second ladder here would page
+    # the same person again for one step.
+    referral_id = new_referral()
+    page = stroke_alert(referral_id)
+    request = page.focus_resource(CommunicationRequest)
+    assert request is not None
+    request.category[0].coding[0].code = NotificationCategory.TELECONSULT_REQUEST.value  # type: ignore[index]
+    await accept_notification_request(connection, page, contacts=CONTACTS)
+    await recorded(
+        connection, await delivery_on(connection, referral_id, Channel.LINE), Outcome.SENT
+    )
+
+    assert await _overdue(connection, at=minutes_from_now(6)) == []
+    assert await _overdue(connection, at=minutes_from_now(30)) == []
+    assert EventCode.NOTIFICATION_ESCALATED not in await events(connection, referral_id)
