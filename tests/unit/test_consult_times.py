@@ -25,8 +25,10 @@ def at(minutes: float) -> datetime:
     return DOOR + timedelta(minutes=minutes)
 
 
-def step(event: str, minutes: float, stage: str | None = None) -> TimelineEntry:
-    detail: dict[str, Any] = {"consult": "tc-1", **({"stage": stage} if stage else {})}
+def step(
+    event: str, minutes: float, stage: str | None = None, consult: str = "tc-1"
+) -> TimelineEntry:
+    detail: dict[str, Any] = {"consult": consult, **({"stage": stage} if stage else {})}
     return TimelineEntry(
         event_code=event,
         occurred_at=at(minutes),
@@ -75,6 +77,35 @@ CASES: list[tuple[str, list[TimelineEntry], dict[str, int]]] = [
         {"door-to-consult-request": 5, "consult-request-to-acknowledgement": 2},
     ),
     ("no consult", [step("referral-accepted", 5)], {}),
+    (
+        "a first consult failed to connect, a second was answered",
+        [
+            step("teleconsult-requested", 10, consult="tc-1"),
+            step("teleconsult-updated", 25, "failed", consult="tc-1"),
+            step("teleconsult-requested", 30, consult="tc-2"),
+            step("teleconsult-updated", 33, "accepted", consult="tc-2"),
+            step("teleconsult-updated", 35, "in-video", consult="tc-2"),
+            step("teleconsult-recommended", 45, consult="tc-2"),
+        ],
+        {
+            "door-to-consult-request": 10,
+            # tc-2's own wait (3 min), not the 23 min since tc-1 was asked for.
+            "consult-request-to-acknowledgement": 3,
+            "consult-acknowledgement-to-video": 2,
+            "consult-video-to-decision": 10,
+        },
+    ),
+    (
+        "two consults of a re-routed patient, both answered: the first answered counts",
+        [
+            step("teleconsult-requested", 8, consult="tc-1"),
+            step("teleconsult-updated", 12, "accepted", consult="tc-1"),
+            step("teleconsult-requested", 40, consult="tc-2"),
+            step("teleconsult-updated", 41, "accepted", consult="tc-2"),
+            step("teleconsult-updated", 42, "in-video", consult="tc-2"),
+        ],
+        {"door-to-consult-request": 8, "consult-request-to-acknowledgement": 4},
+    ),
 ]
 
 
@@ -127,3 +158,25 @@ def test_the_spoke_is_alerted_when_the_consult_came_more_than_15_minutes_after_d
     assert bool(late) is alerted
     if late:
         assert late[0].due_at == late[0].breach_at == at(15)
+
+
+@pytest.mark.parametrize(
+    ("now_after_min", "requested_after_min", "alerted"),
+    [
+        (14, None, False),  # the 15 min have not passed yet
+        (16, None, True),  # passed, and still no request: due at 15 min, without any event
+        (16, 10, False),  # asked for in time
+        (30, 20, True),  # asked for late
+    ],
+)
+def test_a_referral_that_asks_for_a_consult_alerts_the_spoke_once_15_minutes_pass_without_one(
+    now_after_min: int, requested_after_min: int | None, alerted: bool
+) -> None:
+    requested = at(requested_after_min) if requested_after_min is not None else None
+    due = due_alerts(
+        [door()], now=at(now_after_min), consult_requested_at=requested, consult_expected=True
+    )
+    late = [a for a in due if a.code is AlertCode.CONSULT_REQUESTED_LATE]
+    assert bool(late) is alerted
+    if late:
+        assert late[0].due_at == at(15)

@@ -60,10 +60,10 @@ EXPECTED: dict[tuple[AlertCode, Language], str] = {
     (A.LATER_THAN_ETA, TH): "แจ้งเตือนเวลาวิกฤต: ผู้ป่วยมาถึงช้ากว่าเวลาที่คาดไว้ "
     f"ยังไม่ถึงโรงพยาบาลปลายทางภายในเวลาที่คาดไว้ {WHEN_TH}",
     (A.CONSULT_REQUESTED_LATE, EN): "Time-critical alert (consult-requested-late): Teleconsult "
-    "requested late. The consultant was paged more than 15 min after door-in (15 min at "
+    "requested late. The consultant was not paged within 15 min of door-in (15 min at "
     f"{WHEN_EN}); page first, before the CT.",
     (A.CONSULT_REQUESTED_LATE, TH): "แจ้งเตือนเวลาวิกฤต: ขอปรึกษาแพทย์ทางไกลช้า "
-    f"ขอปรึกษาแพทย์ทางไกลหลังผู้ป่วยมาถึงเกิน 15 นาที (ครบ 15 นาทีเมื่อ {WHEN_TH}) "
+    f"ยังไม่ได้ขอปรึกษาแพทย์ทางไกลภายใน 15 นาทีหลังผู้ป่วยมาถึง (ครบ 15 นาทีเมื่อ {WHEN_TH}) "
     "ควรขอปรึกษาก่อนทำ CT",
 }
 REFERRAL = Referral(

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from services.referral.adapters.repository import referral_from_row
+from services.referral.adapters.repository import referral_from_row, timeline_entry_from_row
 from services.referral.domain.alerts import AlertCode
 from services.referral.domain.clock import Milestone, TimeSource
-from services.referral.domain.model import Referral
+from services.referral.domain.model import Referral, TimelineEntry
 from shared.db.pool import Connection
 from shared.vocabulary.milestones import MilestoneCode
 from shared.workflow.task_state import AWAITING_ANSWER, TERMINAL, status_codes
@@ -102,12 +102,27 @@ async def clocks_of(connection: Connection, *, organization_id: str | None) -> l
     return [row["clock_id"] for row in rows]
 
 
+async def clock_timeline(connection: Connection, *, clock_id: str) -> list[TimelineEntry]:
+    """The timelines of every referral of one patient's clock (the first, its re-routings and
+    transfers) as one, in time order: a consult may hang on any of them."""
+    rows = await connection.fetch(
+        """
+        SELECT t.event_code, t.occurred_at, t.recorded_at, t.source, t.detail
+        FROM timeline_entry t JOIN referral r ON r.id = t.referral_id
+        WHERE r.clock_id = $1 ORDER BY t.occurred_at, t.id
+        """,
+        clock_id,
+    )
+    return [timeline_entry_from_row(row) for row in rows]
+
+
 async def referrals_in_alert_windows(
     connection: Connection,
     *,
     now: datetime,
     lkw_window: tuple[timedelta, timedelta],
     dido_window: tuple[timedelta, timedelta],
+    consult_window: tuple[timedelta, timedelta],
 ) -> list[str]:
     """Referrals in play that may have an alert due now: the only ones the watcher examines,
     so its work does not grow with the number of referrals (each window is from the earliest
@@ -126,6 +141,10 @@ async def referrals_in_alert_windows(
                 SELECT 1 FROM milestone m
                 WHERE m.referral_id = r.clock_id AND m.code = $9
                   AND m.occurred_at BETWEEN $1 - $5::interval AND $1 - $4::interval)
+            OR (r.teleconsult_requested AND EXISTS (
+                SELECT 1 FROM milestone m
+                WHERE m.referral_id = r.clock_id AND m.code = $9
+                  AND m.occurred_at BETWEEN $1 - $11::interval AND $1 - $10::interval))
           )
         """,
         now,
@@ -137,6 +156,8 @@ async def referrals_in_alert_windows(
         status_codes(AWAITING_ANSWER),
         MilestoneCode.LAST_KNOWN_WELL.value,
         MilestoneCode.DOOR_IN_FIRST.value,
+        consult_window[0],
+        consult_window[1],
     )
     return [row["id"] for row in rows]
 

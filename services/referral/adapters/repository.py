@@ -144,16 +144,17 @@ async def timeline(connection: Connection, *, referral_id: str) -> list[Timeline
         """,
         referral_id,
     )
-    return [
-        TimelineEntry(
-            event_code=row["event_code"],
-            occurred_at=row["occurred_at"],
-            recorded_at=row["recorded_at"],
-            source=row["source"],
-            detail=row["detail"],
-        )
-        for row in rows
-    ]
+    return [timeline_entry_from_row(row) for row in rows]
+
+
+def timeline_entry_from_row(row: asyncpg.Record) -> TimelineEntry:
+    return TimelineEntry(
+        event_code=row["event_code"],
+        occurred_at=row["occurred_at"],
+        recorded_at=row["recorded_at"],
+        source=row["source"],
+        detail=row["detail"],
+    )
 
 
 async def organization_name(connection: Connection, *, organization_id: str) -> str | None:

@@ -116,9 +116,9 @@ _LATE = Term(
     "ยังไม่ถึงโรงพยาบาลปลายทางภายในเวลาที่คาดไว้ {at}",
 )
 _CONSULT_LATE = Term(
-    "The consultant was paged more than 15 min after door-in (15 min at {at}); page first, "
+    "The consultant was not paged within 15 min of door-in (15 min at {at}); page first, "
     "before the CT.",
-    "ขอปรึกษาแพทย์ทางไกลหลังผู้ป่วยมาถึงเกิน 15 นาที (ครบ 15 นาทีเมื่อ {at}) ควรขอปรึกษาก่อนทำ CT",
+    "ยังไม่ได้ขอปรึกษาแพทย์ทางไกลภายใน 15 นาทีหลังผู้ป่วยมาถึง (ครบ 15 นาทีเมื่อ {at}) ควรขอปรึกษาก่อนทำ CT",
 )
 A = AlertCode
 ALERT_WORDING: Mapping[AlertCode, AlertWording] = {

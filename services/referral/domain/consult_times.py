@@ -44,9 +44,10 @@ class _ConsultClock:
     decided: datetime | None = None
 
 
-def _clock(steps: Iterable[TimelineEntry]) -> _ConsultClock:
-    """The first time of each step (a later amendment or a repeat changes nothing)."""
-    firsts: dict[str, datetime] = {}
+def _clocks(steps: Iterable[TimelineEntry]) -> dict[str, _ConsultClock]:
+    """Each consult's clock (by the consult id its steps name): the first time of each step (a
+    later amendment or a repeat changes nothing)."""
+    firsts: dict[str, dict[str, datetime]] = {}
     for step in sorted(steps, key=lambda s: s.occurred_at):
         stage = step.detail.get("stage")
         name = {
@@ -56,17 +57,29 @@ def _clock(steps: Iterable[TimelineEntry]) -> _ConsultClock:
             str(stage) if step.event_code == "teleconsult-updated" else ""
         )
         if name is not None:
-            firsts.setdefault(name, step.occurred_at)
-    return _ConsultClock(**firsts)
+            consult = str(step.detail.get("consult", ""))
+            firsts.setdefault(consult, {}).setdefault(name, step.occurred_at)
+    return {consult: _ConsultClock(**times) for consult, times in firsts.items()}
 
 
 def consult_metrics(
     *, door: Milestone | None, steps: Iterable[TimelineEntry], hospital: str | None
 ) -> dict[str, Metric]:
-    """The consult's four intervals that are known, counted for ``hospital`` (the spoke)."""
-    clock = _clock(steps)
+    """The consult's four intervals that are known, counted for ``hospital`` (the spoke).
+
+    A patient may have had several consults (a re-routed referral asks again; a consult failed
+    and another was asked for): the spoke paged at its first request; the answer's intervals
+    are those of the consult answered first, each from its own request (mixing two consults'
+    times would count a failed page's wait as the answer's)."""
+    clocks = _clocks(steps).values()
+    first_request = min((c.requested for c in clocks if c.requested is not None), default=None)
+    answered = sorted(
+        ((c.acknowledged, c) for c in clocks if c.acknowledged is not None),
+        key=lambda pair: pair[0],
+    )
+    clock = answered[0][1] if answered else _ConsultClock()
     spans = (
-        (DOOR_TO_REQUEST, door.occurred_at if door else None, clock.requested),
+        (DOOR_TO_REQUEST, door.occurred_at if door else None, first_request),
         (REQUEST_TO_ACKNOWLEDGEMENT, clock.requested, clock.acknowledged),
         (ACKNOWLEDGEMENT_TO_VIDEO, clock.acknowledged, clock.video),
         (VIDEO_TO_DECISION, clock.video, clock.decided),

@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 
 from services.referral.adapters import clock_repository, notification_texts, repository
 from services.referral.domain.alerts import (
+    CONSULT_REQUEST_TARGET,
     DIDO_LIMITS,
     DIDO_WARNING_LEAD,
     LKW_ALERTS,
@@ -28,9 +29,13 @@ from shared.workflow.task_state import AWAITING_ANSWER
 # closed, the DIDO target missed), paging people about it helps nobody and teaches them to
 # ignore pages. An alert goes stale at its breach.
 THROMBOLYSIS_CLOSES = TreatmentWindow.THROMBOLYSIS.length
+CONSULT_LATE_STALE_AFTER = timedelta(minutes=60) - CONSULT_REQUEST_TARGET
 STALE_AFTER: dict[AlertCode, timedelta] = {
     **{code: THROMBOLYSIS_CLOSES - after for code, after in LKW_ALERTS},
     **{code: DIDO_WARNING_LEAD for code, _ in DIDO_LIMITS},
+    # An hour after door-in the door-to-needle target of 60 min is past: a page about the
+    # consult asked for late no longer helps this patient.
+    AlertCode.CONSULT_REQUESTED_LATE: CONSULT_LATE_STALE_AFTER,
 }
 # When a referral can have an alert due: from the first alert to the last one going stale.
 LKW_ALERT_WINDOW = (min(after for _, after in LKW_ALERTS), THROMBOLYSIS_CLOSES)
@@ -38,6 +43,9 @@ DIDO_ALERT_WINDOW = (
     min(limit for _, limit in DIDO_LIMITS) - DIDO_WARNING_LEAD,
     max(limit for _, limit in DIDO_LIMITS),
 )
+# After door-in, for a referral that asked for a teleconsult: from the 15 min target to the
+# alert going stale (the watcher raises it then, even when no event arrives).
+CONSULT_ALERT_WINDOW = (CONSULT_REQUEST_TARGET, CONSULT_REQUEST_TARGET + CONSULT_LATE_STALE_AFTER)
 
 
 def recipients(referral: Referral, alert: Alert) -> list[str]:
@@ -65,6 +73,7 @@ async def raise_due_alerts(
         accept_by=referral.accept_by if referral.status in AWAITING_ANSWER else None,
         already_sent=already,
         consult_requested_at=await _consult_requested_at(connection, referral_id=referral.id),
+        consult_expected=referral.teleconsult_requested,
     )
     raised = []
     for alert in due:
@@ -115,7 +124,11 @@ async def _consult_requested_at(connection: Connection, *, referral_id: str) -> 
 async def referrals_with_alerts_in_reach(connection: Connection, *, now: datetime) -> list[str]:
     """The referrals that can have an alert due now (inside an alert window)."""
     return await clock_repository.referrals_in_alert_windows(
-        connection, now=now, lkw_window=LKW_ALERT_WINDOW, dido_window=DIDO_ALERT_WINDOW
+        connection,
+        now=now,
+        lkw_window=LKW_ALERT_WINDOW,
+        dido_window=DIDO_ALERT_WINDOW,
+        consult_window=CONSULT_ALERT_WINDOW,
     )
 
 

@@ -8,7 +8,11 @@ from services.referral.adapters import repository
 from services.referral.domain.alerts import AlertCode
 from services.referral.domain.commands import ClinicalTime, ReportedTime
 from services.referral.domain.model import Referral
-from services.referral.service.alerts import raise_due_alerts
+from services.referral.service.alerts import (
+    raise_due_alerts,
+    raise_due_alerts_of,
+    referrals_with_alerts_in_reach,
+)
 from services.referral.service.handlers import change_referral
 from services.referral.service.intake import request_referral
 from shared.db.pool import Connection
@@ -124,3 +128,56 @@ async def test_a_re_routed_patient_is_not_paged_twice_for_one_window(
     )
 
     assert await raise_due_alerts(connection, referral=second, context=CONTEXT, now=now) == []
+
+
+async def test_a_consult_not_asked_for_15_min_after_door_in_alerts_the_spoke_when_they_pass(
+    connection: Connection,
+) -> None:
+    # The referral asks for a teleconsult; no consult request has come (telemedicine has not
+    # answered yet) and no further event arrives: the watcher's round raises the alert on time.
+    door = datetime.now(UTC) - timedelta(minutes=5)
+    door_in = ReportedTime(kind=ClinicalTime.DOOR_IN, occurred_at=door)
+    referral = await _referral(
+        connection,
+        last_known_well=None,
+        reported_times=(door_in,),
+        teleconsult_requested=True,
+        accept_by=door + timedelta(hours=1),  # no other alert falls due meanwhile
+    )
+    queued = len(await outbox_messages(connection, key=referral.id))
+
+    async def watcher_round(after_door: timedelta) -> int:
+        now = door + after_door
+        if referral.id not in await referrals_with_alerts_in_reach(connection, now=now):
+            return 0
+        return await raise_due_alerts_of(
+            connection, referral_id=referral.id, context=CONTEXT, now=now
+        )
+
+    assert await watcher_round(timedelta(minutes=14, seconds=50)) == 0
+    assert await watcher_round(timedelta(minutes=15, seconds=5)) == 1
+    assert await watcher_round(timedelta(minutes=16)) == 0  # raised once
+    published = (await outbox_messages(connection, key=referral.id))[queued:]
+    assert [(p.category, p.recipients) for p in published] == [
+        (NotificationCategory.TIME_ALERT, [COMMUNITY])
+    ]
+    steps = await repository.timeline(connection, referral_id=referral.id)
+    assert [
+        (s.occurred_at, s.detail["alert"])
+        for s in steps
+        if s.event_code == EventCode.TIME_CRITICAL_ALERT.value
+    ] == [(door + timedelta(minutes=15), AlertCode.CONSULT_REQUESTED_LATE.value)]
+
+
+async def test_a_referral_without_a_teleconsult_gets_no_consult_alert(
+    connection: Connection,
+) -> None:
+    door = datetime.now(UTC) - timedelta(minutes=20)
+    door_in = ReportedTime(kind=ClinicalTime.DOOR_IN, occurred_at=door)
+    referral = await _referral(connection, last_known_well=None, reported_times=(door_in,))
+
+    raised = await raise_due_alerts(
+        connection, referral=referral, context=CONTEXT, now=datetime.now(UTC)
+    )
+
+    assert AlertCode.CONSULT_REQUESTED_LATE not in [alert.code for alert in raised]
