@@ -25,6 +25,10 @@ from shared.pages import page_templates
 from shared.retention import purge_job
 from shared.runtime import ServiceRuntime, create_service_app
 
+SERVICE_DIR = Path(__file__).parent
+# Behind the one origin, /static/ is the web app's (deploy/nginx/): the service's own prefix.
+STATIC_PATH = "/static/telemedicine"
+
 
 def create_app(settings: TelemedicineSettings | None = None) -> FastAPI:
     settings = settings or TelemedicineSettings()
@@ -66,7 +70,7 @@ def create_app(settings: TelemedicineSettings | None = None) -> FastAPI:
                 secret=settings.telemedicine_video_secret,
                 lifetime=timedelta(seconds=settings.telemedicine_video_token_ttl_s),
             ),
-            pages=page_templates(Path(__file__).parent / "templates"),
+            pages=page_templates(SERVICE_DIR / "templates", static_path=STATIC_PATH),
         )
 
     return create_service_app(
@@ -80,4 +84,6 @@ def create_app(settings: TelemedicineSettings | None = None) -> FastAPI:
         ],
         wire=wire,
         title="Fast Track telemedicine service",
+        static_dir=SERVICE_DIR / "static",
+        static_path=STATIC_PATH,
     )

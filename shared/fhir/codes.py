@@ -8,6 +8,8 @@ from enum import StrEnum
 from shared.vocabulary.terms import Term
 
 PROJECT_CANONICAL = "https://fasttrack.example.org/fhir"
+# A teleconsult Task's outputs (the recommendation's decision, the needle the spoke confirmed).
+TELECONSULT_OUTPUT_SYSTEM = f"{PROJECT_CANONICAL}/CodeSystem/teleconsult-output"
 EVENT_SYSTEM = f"{PROJECT_CANONICAL}/CodeSystem/event"
 CODESYSTEM_VERSION = "0.1.0"
 # The provincial network itself, sender of what no single hospital sends (e.g. delivery outcomes).
@@ -76,6 +78,9 @@ class EventCode(StrEnum):
     MESSAGE_RESPONSE = "message-response"
     AVAILABILITY_CHANGED = "availability-changed"
     TIME_CRITICAL_ALERT = "time-critical-alert"
+    # A signed teleconsult recommendation started the transfer referral to a thrombectomy
+    # centre (a step of the original referral's timeline, linking the two).
+    TRANSFER_REQUESTED = "transfer-requested"
 
 
 E = EventCode
@@ -119,6 +124,10 @@ EVENT_TERMS: Mapping[EventCode, Term] = {
     E.TIME_CRITICAL_ALERT: Term(
         "Time-critical alert (a window or target about to pass)",
         "แจ้งเตือนเวลาวิกฤต (ช่วงเวลาการรักษาหรือเป้าหมายเวลาใกล้ครบ)",
+    ),
+    E.TRANSFER_REQUESTED: Term(
+        "Transfer for thrombectomy requested (the teleconsult's advice)",
+        "ขอส่งต่อเพื่อใส่สายสวนลากลิ่มเลือด (ตามคำแนะนำจากการปรึกษาทางไกล)",
     ),
 }
 

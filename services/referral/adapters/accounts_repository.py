@@ -132,6 +132,17 @@ async def person_of_session(connection: Connection, session_id: str) -> SignedIn
     )
 
 
+async def name_of_person(connection: Connection, *, user_id: int, hospital_id: str) -> str | None:
+    """A person of ``hospital_id`` as the timeline names them ("Display name (username)"), for a
+    step another service reports in their name (it knows only the id of the signed identity)."""
+    row = await connection.fetchrow(
+        "SELECT username, display_name FROM app_user WHERE id = $1 AND hospital_id = $2",
+        user_id,
+        hospital_id,
+    )
+    return None if row is None else f"{row['display_name']} ({row['username']})"
+
+
 async def end_session(connection: Connection, session_id: str) -> None:
     await connection.execute(
         "DELETE FROM app_session WHERE id_digest = $1", session_digest(session_id)

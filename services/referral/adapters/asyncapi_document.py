@@ -11,7 +11,7 @@ from faststream.kafka import KafkaBroker
 from faststream.specification.asyncapi import AsyncAPI
 
 from services.referral.adapters.fhir_inbound import REFERRAL_REQUIREMENTS
-from shared.fhir.codes import EVENT_SYSTEM, EventCode
+from shared.fhir.codes import EVENT_SYSTEM, TELECONSULT_OUTPUT_SYSTEM, EventCode
 from shared.fhir.envelope import SOFTWARE_VERSION
 from shared.fhir.models import FHIR_JSON, FHIR_VERSION
 from shared.messaging import headers
@@ -45,17 +45,36 @@ header (= MessageHeader.id) is the de-duplication key. The same messages can be 
 
 **Teleconsults.** A referral asks for one with a ServiceRequest of category `teleconsult`. Its
 steps travel between the network's services on an internal topic (hospital systems have no
-access to it, as to the other internal topics) and reach the referral's timeline: the consult is
+access to it, as to the other internal topics) and reach the referral's timeline, as
+`teleconsult-requested` (the consult opened and paged), `teleconsult-updated` (each later step)
+and `teleconsult-recommended` (each signed version of the recommendation): the consult is
 a Task `partOf` the referral Task whose `businessStatus` is its stage (`paging`, `accepted`,
 `declined`, `in-video`, `recommendation-pending`, `recommended`, `cancelled`, `failed`) and whose
-`lastModified` is when the step happened; the video session is an Encounter of class `VR`; the
-signed recommendation carries its decision in `Task.output`. A hospital system answers and reads
+`lastModified` is when the step happened; the video session is an Encounter of class `VR`.
+
+The signed recommendation (`teleconsult-recommended`, one message per version: an amendment is
+the next version) is the consult Task, completed, with the decision in `Task.output`, each output
+typed from `{TELECONSULT_OUTPUT_SYSTEM}`: `version` (integer), `signed-by` (the consultant,
+a Practitioner reference), `thrombolysis` (`give` or `do-not-give`), `drug` (`alteplase` or
+`tenecteplase`) and `dose` (the total in mg, computed from the weight) when given,
+`thrombectomy-transfer` (boolean) and `target-centre` (an Organization reference) when
+transferring; beside it the Observations it rests on (NIHSS total, blood pressure, glucose,
+weight) and the advice as a Communication from the consultant to the spoke. A transfer starts the
+transfer referral from the spoke to that centre (a `referral-requested` of its own, on the
+patient's clock; the first referral's timeline shows `transfer-requested` with both ids). When
+the spoke confirms the recommended thrombolysis was started, a `teleconsult-updated` carries
+`needle` (dateTime) and `needle-confirmed-by` in `Task.output`, and the referral records the
+needle milestone at the spoke.
+
+A hospital system answers and reads
 a consult over REST on the telemedicine service, with its API key: `POST
 /consults/{{consultId}}/steps` with `{{"stage": "accepted" | "declined" | "in-video" |
 "cancelled", "reason": "...", "by": "Practitioner/<id>"}}` (the consultant hospital accepts,
 declines or starts the video; the requesting hospital cancels; a reason is required to decline
 or cancel), `POST /consults/{{consultId}}/recommendations` to sign the recommendation, `GET
-/consults/{{consultId}}` to read it, for the two hospitals only. A consultant paged through the
+/consults/{{consultId}}` to read it, for the two hospitals only; the spoke confirms the needle
+with `POST /consults/{{consultId}}/needle` and `{{"by": "<who>", "at": "<dateTime>"}}` (202; 409
+unless the latest version advises giving thrombolysis). A consultant paged through the
 notifier accepts by acknowledging the page (its link or LINE button)."""
 
 FHIR_MESSAGE_SCHEMA: dict[str, Any] = {

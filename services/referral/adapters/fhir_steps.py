@@ -46,6 +46,9 @@ def _outputs(task: Task) -> dict[str, object]:
             continue
         if output.valueReference is not None:
             outputs[name] = output.valueReference.reference
+        elif output.valueDateTime is not None:
+            moment = output.valueDateTime
+            outputs[name] = moment.isoformat() if hasattr(moment, "isoformat") else str(moment)
         elif output.valueQuantity is not None:
             outputs[name] = f"{output.valueQuantity.value} {output.valueQuantity.unit}"
         else:

@@ -24,8 +24,9 @@ async def insert_referral(connection: Connection, *, request: RequestReferral) -
                               created_at, prealert, accept_by, replaces, clock_id,
                               assessment, requested_by)
         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14,
-                -- a re-routed referral keeps its patient's clock
-                coalesce((SELECT clock_id FROM referral WHERE id = $14), $1), $15, $16)
+                -- a re-routed referral, or a transfer, keeps its patient's clock
+                coalesce((SELECT clock_id FROM referral WHERE id = coalesce($14, $17)), $1),
+                $15, $16)
         ON CONFLICT DO NOTHING
         """,
         request.referral_id,
@@ -44,6 +45,7 @@ async def insert_referral(connection: Connection, *, request: RequestReferral) -
         request.replaces,
         request.assessment.as_json() or None,
         request.requested_by,
+        request.continues,
     )
     return status.endswith(" 1")
 

@@ -69,6 +69,9 @@ class RequestReferral:
     accept_by: datetime | None = None
     # The referral this one re-routes (declined, or not accepted in time).
     replaces: str | None = None
+    # The referral whose patient this one carries on without replacing it (the transfer to a
+    # thrombectomy centre a teleconsult advised): it shares that referral's clock.
+    continues: str | None = None
     # Clinical times the referring hospital reports with the request (e.g. its door-in).
     reported_times: tuple[ReportedTime, ...] = ()
     # The bedside findings (FAST, blood pressure, glucose, anticoagulant, CT).

@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 
 from services.referral.adapters import repository
 from services.referral.adapters.fhir_mapping import answer_focus
-from services.referral.service import handlers
+from services.referral.service import consult_steps, handlers
 from services.referral.service.context import ReferralContext
 from shared.db.pool import Connection
 from shared.fhir.codes import NETWORK_ORGANIZATION, EventCode
@@ -108,7 +108,7 @@ def refusal_responder(context: ReferralContext) -> RefusalHandler:
 
 def teleconsult_step_handler(context: ReferralContext) -> MessageHandler:
     async def handle(connection: Connection, message: FhirMessage) -> None:
-        await handlers.record_teleconsult_step(connection, message, context=context)
+        await consult_steps.record_consult_step(connection, message, context=context)
 
     return handle
 

@@ -195,7 +195,7 @@ async def set_availability(
 
 async def record_teleconsult_step(
     connection: Connection, message: FhirMessage, *, context: ReferralContext
-) -> None:
+) -> RecordStep:
     step = fhir_steps.teleconsult_step(message)
     await record_step(connection, step=step)
     if step.event is EventCode.TELECONSULT_REQUESTED:
@@ -203,6 +203,7 @@ async def record_teleconsult_step(
         await alerts.raise_due_alerts_of(
             connection, referral_id=step.referral_id, context=context, now=datetime.now(UTC)
         )
+    return step
 
 
 async def record_notification_outcome(connection: Connection, message: FhirMessage) -> None:

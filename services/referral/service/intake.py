@@ -162,6 +162,7 @@ async def _request_referral(
             "teleconsult_requested": request.teleconsult_requested,
             "care_model": decision.care_model.value if decision.care_model else None,
             **({"replaces": request.replaces} if request.replaces else {}),
+            **({"transfer_of": request.continues} if request.continues else {}),
         },
     )
     await add_to_outbox(
@@ -172,7 +173,7 @@ async def _request_referral(
             request, source_endpoint=context.source_endpoint
         ),
     )
-    if request.replaces is None:  # a re-routed referral keeps its patient's clock
+    if request.replaces is None and request.continues is None:  # the patient's clock is kept
         await record_milestones(
             connection,
             referral_id=request.referral_id,

@@ -39,6 +39,10 @@ WINDOW_TERMS: dict[TreatmentWindow, Term] = {
 THROMBOLYSIS_GIVE = Term("thrombolysis: give", "ให้ยาละลายลิ่มเลือด")
 THROMBOLYSIS_WITHHOLD = Term("thrombolysis: do not give", "ไม่ให้ยาละลายลิ่มเลือด")
 TRANSFER_FOR_THROMBECTOMY = Term("transfer for thrombectomy", "ส่งต่อเพื่อใส่สายสวน")
+NEEDLE_CONFIRMED = Term(
+    "the spoke confirmed the recommended thrombolysis",
+    "โรงพยาบาลต้นทางยืนยันการให้ยาละลายลิ่มเลือดตามคำแนะนำ",
+)
 STATUS_TERMS: dict[TaskStatus, Term] = {
     TaskStatus.REQUESTED: Term("Waiting for an answer", "รอการตอบรับ"),
     TaskStatus.RECEIVED: Term("Seen, waiting for an answer", "รับทราบแล้ว รอการตอบรับ"),
@@ -241,8 +245,12 @@ def _timeline_line(
     if detail.get("stage"):  # a teleconsult's step (paging, accepted, in-video, ...)
         notes.append(str(detail["stage"]))
     advice = detail.get("recommendation")
-    if isinstance(advice, dict):
+    if isinstance(advice, dict) and advice.get("needle"):
+        notes.append(NEEDLE_CONFIRMED.text(language))
+    elif isinstance(advice, dict):
         notes.append(_recommendation(advice, language))
+    if detail.get("transfer"):  # the transfer referral a recommendation started: its id
+        notes.append(f"{detail.get('to')} ({detail['transfer']})")
     return label, " · ".join(notes)
 
 

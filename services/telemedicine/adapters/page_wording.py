@@ -54,6 +54,14 @@ WORDS: Mapping[str, Term] = {
     "no": Term("No", "ไม่ใช่"),
     "unknown": Term("Unknown", "ไม่ทราบ"),
     "refused": Term("Not signed:", "ยังไม่ได้ลงนาม:"),
+    "confirm_needle": Term(
+        "Thrombolysis started as recommended: record the needle now",
+        "เริ่มให้ยาละลายลิ่มเลือดตามคำแนะนำแล้ว: บันทึกเวลาให้ยาตอนนี้",
+    ),
+    "needle_confirmed": Term(
+        "Needle confirmed: the referral records it in your name.",
+        "ยืนยันการให้ยาแล้ว: บันทึกในการส่งต่อในนามของท่าน",
+    ),
 }
 
 

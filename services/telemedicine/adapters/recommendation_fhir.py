@@ -5,6 +5,7 @@ consultant to the spoke (the teleconsult pattern: a Communication carries the ad
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from services.telemedicine.adapters.fhir_mapping import consult_task
@@ -17,7 +18,7 @@ from shared.fhir.ids import derived_id
 from shared.fhir.models import Communication, Task, get_fhir_model_class
 
 UCUM = "http://unitsofmeasure.org"
-OUTPUT_SYSTEM = f"{codes.PROJECT_CANONICAL}/CodeSystem/teleconsult-output"
+OUTPUT_SYSTEM = codes.TELECONSULT_OUTPUT_SYSTEM
 
 
 def recommendation_message(
@@ -184,3 +185,31 @@ def advice_text(recommendation: Recommendation) -> str:
         f" (amendment, version {recommendation.version})" if recommendation.version > 1 else ""
     )
     return f"{lysis}; {transfer}.{amended}"
+
+
+def needle_confirmed_message(
+    consult: Consult,
+    *,
+    version: int,
+    needle_at: datetime,
+    confirmed_by: str,
+    source_endpoint: str,
+    now: datetime,
+) -> FhirMessage:
+    """teleconsult-updated from the spoke: the thrombolysis of recommendation ``version`` was
+    started at ``needle_at`` (Task.output ``needle``), as ``confirmed_by`` confirmed."""
+    task = consult_task(consult).model_dump(mode="json", exclude_none=True)
+    task["lastModified"] = now.isoformat()
+    task["output"] = [
+        _output("version", {"valueInteger": version}),
+        _output("needle", {"valueDateTime": needle_at.isoformat()}),
+        _output("needle-confirmed-by", {"valueString": confirmed_by}),
+    ]
+    return build_message(
+        event=EventCode.TELECONSULT_UPDATED,
+        sender=organization_reference(consult.requester_org),
+        destinations=[organization_reference(consult.consultant_org)],
+        focus=[Task.model_validate(task)],
+        source_endpoint=source_endpoint,
+        timestamp=now,
+    )

@@ -29,7 +29,7 @@ from services.telemedicine.domain.recommendation import NIHSS_ITEMS
 from services.telemedicine.domain.thrombolysis_checklist import CHECKLIST
 from services.telemedicine.domain.video import JOINABLE, Participant
 from services.telemedicine.entrypoints.deps import ContextDep, PagesDep, VideoTokensDep
-from services.telemedicine.service import handlers, recommendations
+from services.telemedicine.service import handlers, needle, recommendations
 from shared.db.pool import Connection
 from shared.errors import DomainError
 from shared.province_time import PROVINCE_ZONE
@@ -77,6 +77,28 @@ async def consult_page(
 ) -> Response:
     async with runtime.pool.acquire() as connection:
         return await _page(connection, request, pages, person, consult_id=consult_id)
+
+
+@router.get("/{consult_id}/advice", response_class=HTMLResponse)
+async def advice_part(
+    consult_id: str,
+    request: Request,
+    runtime: RuntimeDep,
+    pages: PagesDep,
+    person: HospitalPersonDep,
+) -> Response:
+    """The page's recommendation part alone: the page re-reads it (static/consult.js), so the
+    spoke sees the advice the moment it is signed."""
+    async with runtime.pool.acquire() as connection:
+        consult = await _consult(connection, consult_id, person)
+        versions = await recommendation_store.versions(connection, consult_id=consult_id)
+    response: Response = pages.TemplateResponse(
+        request,
+        "advice.html",
+        {**_words(person), **_advice(consult, versions, person), "needle_confirmed": False},
+        headers={"Cache-Control": "no-store"},
+    )
+    return response
 
 
 @router.post("/{consult_id}/steps")
@@ -171,8 +193,44 @@ async def sign(
     return RedirectResponse(f"/app/consults/{consult_id}", status_code=303)
 
 
+@router.post("/{consult_id}/needle")
+async def confirm_needle(
+    consult_id: str, runtime: RuntimeDep, context: ContextDep, person: HospitalPersonDep
+) -> Response:
+    """The spoke's clinician confirms the recommended thrombolysis was started, now: the
+    referral records the needle in their name."""
+    now = datetime.now(UTC)
+    async with runtime.pool.acquire() as connection, connection.transaction():
+        await needle.confirm_needle(
+            connection,
+            consult_id=consult_id,
+            party=person.hospital_id,
+            # The web app names the person on the referral's timeline from this id.
+            person=f"app-user/{person.user_id}",
+            at=now,
+            context=context,
+            now=now,
+        )
+    return RedirectResponse(f"/app/consults/{consult_id}?needle=confirmed", status_code=303)
+
+
 def _words(person: HospitalPerson) -> dict[str, Any]:
     return {"w": words(person.language), "language": person.language, "zone": PROVINCE_ZONE}
+
+
+def _advice(
+    consult: Consult, versions: list[dict[str, Any]], person: HospitalPerson
+) -> dict[str, Any]:
+    """What the recommendation part shows: every signed version, and for the spoke the needle
+    to confirm once the latest version advises giving thrombolysis."""
+    return {
+        "consult": consult,
+        "versions": versions,
+        "can_confirm_needle": person.hospital_id == consult.requester_org
+        and consult.stage is S.RECOMMENDED
+        and bool(versions)
+        and versions[-1].get("decision") == "give",
+    }
 
 
 def _first(invalid: ValidationError) -> str:
@@ -214,15 +272,15 @@ async def _page(
         "consult.html",
         {
             **_words(person),
-            "consult": consult,
             "steps": steps,
-            "versions": versions,
             "refusal": refusal,
             "can_answer": consultant and doctor and consult.stage in AWAITING_CONSULTANT,
             "can_start_video": consultant and doctor and consult.stage is S.ACCEPTED,
             "can_join": consult.stage in JOINABLE,
             "can_cancel": not consultant and consult.stage in _CANCELLABLE,
             "can_sign": consultant and doctor and consult.stage in _SIGNABLE,
+            **_advice(consult, versions, person),
+            "needle_confirmed": request.query_params.get("needle") == "confirmed",
             "nihss_items": list(NIHSS_ITEMS.items()),
             "checklist": list(CHECKLIST.items()),
         },

@@ -18,7 +18,7 @@ from services.telemedicine.adapters import repository
 from services.telemedicine.domain.errors import ConsultNotFound, NotTheirStep
 from services.telemedicine.domain.model import Consult, ConsultStep
 from services.telemedicine.entrypoints.deps import ContextDep, json_body_schema, read_body
-from services.telemedicine.service import handlers
+from services.telemedicine.service import handlers, needle
 from shared.auth import CallerDep
 from shared.runtime import RuntimeDep
 from shared.workflow.consult_state import ConsultStage
@@ -36,6 +36,13 @@ class StepRequest(BaseModel):
     reason: str | None = Field(default=None, max_length=200)
     # Who took the step in the hospital's system: a Practitioner reference.
     by: str | None = Field(default=None, pattern=r"^Practitioner/[A-Za-z0-9\-\.]{1,64}$")
+
+
+class NeedleRequest(BaseModel):
+    # Who confirmed it in the hospital's system (a name or id; shown on the timeline).
+    by: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9\-\._/ ]+$")
+    # When the needle went in, with its time zone; now when left out.
+    at: datetime | None = None
 
 
 def consult_json(consult: Consult, steps: list[ConsultStep] | None = None) -> dict[str, Any]:
@@ -132,3 +139,36 @@ async def take_step(
         else:
             raise NotTheirStep(stage.value)
     return JSONResponse(consult_json(moved))
+
+
+@router.post(
+    "/consults/{consult_id}/needle",
+    response_class=JSONResponse,
+    status_code=202,
+    openapi_extra=json_body_schema(NeedleRequest),
+)
+async def confirm_needle(
+    consult_id: str,
+    request: Request,
+    runtime: RuntimeDep,
+    context: ContextDep,
+    caller: CallerDep,
+) -> JSONResponse:
+    """The spoke's system confirms the recommended thrombolysis was started: the referral
+    service records the needle milestone (accepted here, recorded there: 202). Refused (409)
+    unless the latest signed recommendation advises giving it."""
+    body = await read_body(request, NeedleRequest)
+    now = datetime.now(UTC)
+    async with runtime.pool.acquire() as connection, connection.transaction():
+        at = await needle.confirm_needle(
+            connection,
+            consult_id=consult_id,
+            party=caller,
+            person=body.by,
+            at=body.at or now,
+            context=context,
+            now=now,
+        )
+    return JSONResponse(
+        {"consult": consult_id, "needle": at.isoformat(), "by": body.by}, status_code=202
+    )

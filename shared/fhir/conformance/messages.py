@@ -85,6 +85,14 @@ FOCUS: Mapping[EventCode, tuple[str, str | None, int, str, str]] = {
         "1",
         "the Organization with an unavailable-capability extension per capability out of service",
     ),
+    E.TRANSFER_REQUESTED: (
+        "Task",
+        TASK.url,
+        1,
+        "1",
+        "the transfer referral Task (from the spoke to the thrombectomy centre the signed "
+        "teleconsult recommendation chose)",
+    ),
     E.TIME_CRITICAL_ALERT: (
         "CommunicationRequest",
         NOTIFICATION_REQUEST.url,
