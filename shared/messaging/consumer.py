@@ -41,9 +41,16 @@ from shared.errors import DomainError
 from shared.fhir.codes import EventCode
 from shared.fhir.envelope import FhirMessage, InvalidMessage, parse_message
 from shared.fhir.references import organization_id
+from shared.messaging import headers
 from shared.messaging.broker import CLINICAL_ACK_POLICY, FETCH_MAX_WAIT_MS, consumer_group
 from shared.messaging.dead_letters import publish_dead_letter
-from shared.messaging.inbox import Claim, claim_message, refused_writer, reused_id_reason
+from shared.messaging.inbox import (
+    Claim,
+    claim_message,
+    refused_writer,
+    relayed_content_digest,
+    reused_id_reason,
+)
 from shared.messaging.limits import MAX_JSON_DEPTH, MAX_RECORD_BYTES, check_record_limits
 from shared.messaging.topics import PerHospitalTopics, Topic
 from shared.tracing import ReferralIds, about_referral, name_trace
@@ -186,7 +193,12 @@ class FhirMessageConsumer:
     ) -> None:
         try:
             async with self._pool.acquire() as connection, connection.transaction():
-                claim = await claim_message(connection, message=message, topic=record.topic)
+                claim = await claim_message(
+                    connection,
+                    message=message,
+                    topic=record.topic,
+                    digest=self._relayed_digest(record),
+                )
                 if claim is Claim.REUSED_ID:
                     raise PermanentMessageError(reused_id_reason(message), issue_code="duplicate")
                 if claim is Claim.REPEAT:
@@ -218,6 +230,14 @@ class FhirMessageConsumer:
             claim = await claim_message(connection, message=message, topic=record.topic)
             if claim is not Claim.REPEAT:
                 await self._on_refused(connection, message, refused)
+
+    def _relayed_digest(self, record: ConsumerRecord[bytes, bytes]) -> str | None:
+        """The cheap digest of a record the network's own outbox relay published (it names its
+        producer and comes on a topic no hospital writes); None: the inbox digests the model."""
+        relayed = any(name == headers.PRODUCER for name, _ in record.headers or ())
+        if not relayed or self._writer(record.topic) is not None:
+            return None
+        return relayed_content_digest(record.value or b"")
 
     def _writer(self, topic: str) -> str | None:
         """The hospital whose own topic ``topic`` is (the only one its ACL lets write it)."""
