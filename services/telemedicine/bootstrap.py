@@ -13,17 +13,26 @@ from services.telemedicine.config import SERVICE_NAME, TelemedicineSettings
 from services.telemedicine.container import TelemedicineContainer
 from services.telemedicine.domain.escalation import EscalationLadder
 from services.telemedicine.entrypoints import (
+    check_in_pages,
     consult_pages,
     consults_api,
+    monitoring_api,
+    monitoring_pages,
     recommendation_api,
     video_api,
 )
 from services.telemedicine.entrypoints.consumers import wire_consumers
+from services.telemedicine.entrypoints.monitoring_consumers import wire_monitoring_consumers
 from services.telemedicine.service.context import TelemedicineContext
+from services.telemedicine.service.monitoring_context import MonitoringContext
+from services.telemedicine.workers.check_in_reminders import MissedCheckIns
 from services.telemedicine.workers.escalation import ConsultEscalation
 from shared.pages import page_templates
 from shared.retention import purge_job
 from shared.runtime import ServiceRuntime, create_service_app
+from shared.signed_links import LinkSigner
+
+CHECK_IN_LINK_PURPOSE = "monitoring-check-in"
 
 SERVICE_DIR = Path(__file__).parent
 # Behind the one origin, /static/ is the web app's (deploy/nginx/): the service's own prefix.
@@ -49,6 +58,16 @@ def create_app(settings: TelemedicineSettings | None = None) -> FastAPI:
         hub_phones=dict(settings.telemedicine_hub_phones),
         tenecteplase_hospitals=frozenset(settings.telemedicine_tenecteplase_hospitals),
     )
+    monitoring = MonitoringContext(
+        consults=context,
+        programmes=settings.monitoring_programmes(),
+        check_in_links=LinkSigner(
+            secret=settings.telemedicine_check_in_link_secret.get_secret_value(),
+            purpose=CHECK_IN_LINK_PURPOSE,
+            max_age_s=settings.telemedicine_check_in_link_ttl_s,
+        ),
+        default_consultant_hospital=settings.telemedicine_monitoring_consultant_hospital,
+    )
 
     def wire(runtime: ServiceRuntime) -> TelemedicineContainer:
         # What it keeps of a patient: the messages it sent (the outbox) and the signed
@@ -61,7 +80,15 @@ def create_app(settings: TelemedicineSettings | None = None) -> FastAPI:
                 poll_interval_s=settings.telemedicine_escalation_poll_s,
             )
         )
+        runtime.workers.append(
+            MissedCheckIns(
+                pool=runtime.pool,
+                context=monitoring,
+                poll_interval_s=settings.telemedicine_monitoring_poll_s,
+            )
+        )
         wire_consumers(runtime, context)
+        wire_monitoring_consumers(runtime, monitoring)
         return TelemedicineContainer(
             context=context,
             video_tokens=VideoTokens(
@@ -71,6 +98,7 @@ def create_app(settings: TelemedicineSettings | None = None) -> FastAPI:
                 lifetime=timedelta(seconds=settings.telemedicine_video_token_ttl_s),
             ),
             pages=page_templates(SERVICE_DIR / "templates", static_path=STATIC_PATH),
+            monitoring=monitoring,
         )
 
     return create_service_app(
@@ -81,6 +109,9 @@ def create_app(settings: TelemedicineSettings | None = None) -> FastAPI:
             video_api.router,
             recommendation_api.router,
             consult_pages.router,
+            monitoring_api.router,
+            monitoring_pages.router,
+            check_in_pages.router,
         ],
         wire=wire,
         title="Fast Track telemedicine service",

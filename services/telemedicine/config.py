@@ -2,13 +2,72 @@
 
 from __future__ import annotations
 
-from pydantic import Field, SecretStr, model_validator
+from datetime import time, timedelta
+from typing import Literal
 
+from pydantic import BaseModel, Field, SecretStr, model_validator
+
+from services.telemedicine.domain.monitoring import (
+    HOME_ISOLATION,
+    PLAUSIBLE,
+    Level,
+    Programme,
+    Symptom,
+    Threshold,
+    Vital,
+)
 from shared.settings import PlatformSettings
 
 SERVICE_NAME = "telemedicine"
 # Signs the video rooms' join tokens in development and tests only; refused in production.
 DEVELOPMENT_VIDEO_SECRET = "development-only-jitsi-secret-change-me"  # noqa: S105
+# Signs the patients' check-in links in development and tests only; refused in production.
+DEVELOPMENT_CHECK_IN_SECRET = "development-only-check-in-secret-change-me"  # noqa: S105
+LevelName = Literal["green", "yellow", "red"]
+
+
+class ThresholdRule(BaseModel):
+    """One row of a programme's table: a reading strictly below/above the bound is at level."""
+
+    vital: Vital
+    level: LevelName
+    below: float | None = None
+    above: float | None = None
+
+    @model_validator(mode="after")
+    def _one_bound(self) -> ThresholdRule:
+        if (self.below is None) == (self.above is None):
+            raise ValueError("a threshold has exactly one of 'below' and 'above'")
+        return self
+
+
+class ProgrammeRules(BaseModel):
+    """A monitoring programme's rules (FT_TELEMEDICINE_MONITORING_PROGRAMMES, JSON by name)."""
+
+    # None: the built-in home-isolation table (domain/monitoring.py).
+    thresholds: list[ThresholdRule] | None = None
+    symptoms: dict[Symptom, LevelName] | None = None
+    check_in_times: list[time] = Field(default_factory=lambda: [time(8, 0), time(18, 0)])
+    remind_after_s: float = Field(default=1800, gt=0)
+    alert_after_s: float = Field(default=7200, gt=0)
+
+    def programme(self, name: str) -> Programme:
+        return Programme(
+            name=name,
+            thresholds=HOME_ISOLATION.thresholds
+            if self.thresholds is None
+            else tuple(
+                Threshold(t.vital, Level.of(t.level), below=t.below, above=t.above)
+                for t in self.thresholds
+            ),
+            symptoms=HOME_ISOLATION.symptoms
+            if self.symptoms is None
+            else {symptom: Level.of(level) for symptom, level in self.symptoms.items()},
+            plausible=PLAUSIBLE,
+            check_in_times=tuple(self.check_in_times),
+            remind_after=timedelta(seconds=self.remind_after_s),
+            alert_after=timedelta(seconds=self.alert_after_s),
+        )
 
 
 class TelemedicineSettings(PlatformSettings):
@@ -41,6 +100,16 @@ class TelemedicineSettings(PlatformSettings):
     telemedicine_video_app_id: str = "fasttrack"
     telemedicine_video_secret: SecretStr = SecretStr(DEVELOPMENT_VIDEO_SECRET)
     telemedicine_video_token_ttl_s: float = Field(default=3600, gt=0, le=86400)
+    # Home-isolation monitoring (docs/home-monitoring.md): the programmes' rules by name (the
+    # built-in "home-isolation" table unless replaced here), the hub a red flag pages when the
+    # enrolment names none, how often missed check-ins are looked for, and the secret that
+    # signs the patients' check-in links.
+    telemedicine_monitoring_programmes: dict[str, ProgrammeRules] = Field(default_factory=dict)
+    telemedicine_monitoring_consultant_hospital: str | None = None
+    telemedicine_monitoring_poll_s: float = Field(default=30, gt=0)
+    telemedicine_check_in_link_secret: SecretStr = SecretStr(DEVELOPMENT_CHECK_IN_SECRET)
+    # A check-in link works this long (a home-isolation stay is 10-14 days; with a margin).
+    telemedicine_check_in_link_ttl_s: float = Field(default=21 * 86400, gt=0)
 
     @model_validator(mode="after")
     def _ladder_in_order_and_no_development_secret_in_production(self) -> TelemedicineSettings:
@@ -65,4 +134,20 @@ class TelemedicineSettings(PlatformSettings):
             raise ValueError(
                 "FT_TELEMEDICINE_VIDEO_SECRET must be set to a real secret in production"
             )
+        if (
+            self.environment == "production"
+            and self.telemedicine_check_in_link_secret.get_secret_value()
+            == DEVELOPMENT_CHECK_IN_SECRET
+        ):
+            raise ValueError(
+                "FT_TELEMEDICINE_CHECK_IN_LINK_SECRET must be set to a real secret in production"
+            )
         return self
+
+    def monitoring_programmes(self) -> dict[str, Programme]:
+        """The built-in programme, and each configured one (replacing it when it is named)."""
+        configured = {
+            name: rules.programme(name)
+            for name, rules in self.telemedicine_monitoring_programmes.items()
+        }
+        return {HOME_ISOLATION.name: HOME_ISOLATION, **configured}

@@ -9,6 +9,7 @@ from fastapi.templating import Jinja2Templates
 
 from services.telemedicine.adapters.video_tokens import VideoTokens
 from services.telemedicine.service.context import TelemedicineContext
+from services.telemedicine.service.monitoring_context import MonitoringContext
 
 
 @dataclass(frozen=True)
@@ -17,3 +18,5 @@ class TelemedicineContainer:
     video_tokens: VideoTokens
     # The consult pages' templates (entrypoints/consult_pages.py).
     pages: Jinja2Templates
+    # Home-isolation monitoring's programmes, check-in links and consultant hospital.
+    monitoring: MonitoringContext

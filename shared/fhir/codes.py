@@ -81,6 +81,10 @@ class EventCode(StrEnum):
     # A signed teleconsult recommendation started the transfer referral to a thrombectomy
     # centre (a step of the original referral's timeline, linking the two).
     TRANSFER_REQUESTED = "transfer-requested"
+    # Home-isolation monitoring: a check-in's Observations (from a hospital system or the
+    # notifier's LINE webhook), and the episode's Flag when its level changes.
+    MONITORING_CHECK_IN = "monitoring-check-in"
+    MONITORING_FLAG_CHANGED = "monitoring-flag-changed"
 
 
 E = EventCode
@@ -128,6 +132,12 @@ EVENT_TERMS: Mapping[EventCode, Term] = {
     E.TRANSFER_REQUESTED: Term(
         "Transfer for thrombectomy requested (the teleconsult's advice)",
         "ขอส่งต่อเพื่อใส่สายสวนลากลิ่มเลือด (ตามคำแนะนำจากการปรึกษาทางไกล)",
+    ),
+    E.MONITORING_CHECK_IN: Term(
+        "Home-isolation check-in (vital signs, symptoms)", "รายงานอาการผู้ป่วยแยกกักตัวที่บ้าน"
+    ),
+    E.MONITORING_FLAG_CHANGED: Term(
+        "Home-isolation flag changed (green, yellow, red)", "ระดับความเสี่ยงผู้ป่วยแยกกักตัวที่บ้านเปลี่ยน"
     ),
 }
 

@@ -9,6 +9,7 @@ from fhir.resources.R4B.bundle import Bundle, BundleEntry
 from fhir.resources.R4B.communication import Communication
 from fhir.resources.R4B.communicationrequest import CommunicationRequest
 from fhir.resources.R4B.messageheader import MessageHeader
+from fhir.resources.R4B.observation import Observation
 from fhir.resources.R4B.operationoutcome import OperationOutcome
 from fhir.resources.R4B.organization import Organization
 from fhir.resources.R4B.servicerequest import ServiceRequest
@@ -25,6 +26,7 @@ __all__ = [
     "Communication",
     "CommunicationRequest",
     "MessageHeader",
+    "Observation",
     "OperationOutcome",
     "Organization",
     "ServiceRequest",

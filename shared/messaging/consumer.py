@@ -163,21 +163,22 @@ class FhirMessageConsumer:
         except InvalidMessage as invalid:
             await self.dead_letter(record, invalid.reason)
             return
-        writer = self._writer(record.topic)
-        if writer is not None and organization_id(message.sender) != writer:
-            await self._refuse_impersonation(
-                record, message, impersonation(message, writer=writer, topic=record.topic), writer
-            )
-            return
         key = (record.key or b"").decode(errors="replace")
         ids = ReferralIds.from_headers(record.headers or ()).merged(
             ReferralIds.of_message(message, key=key)
         )
         handler = self._handlers.get(message.event)
         if handler is None:
-            # Another service's event on a shared topic: not ours to apply, but the record's
-            # span still names its referral.
+            # Another service's event on a shared topic: not ours to apply (nor to refuse: the
+            # service that applies it judges its sender), but the record's span still names
+            # its referral.
             name_trace(ids)
+            return
+        writer = self._writer(record.topic)
+        if writer is not None and organization_id(message.sender) != writer:
+            await self._refuse_impersonation(
+                record, message, impersonation(message, writer=writer, topic=record.topic), writer
+            )
             return
         with (
             about_referral(ids),

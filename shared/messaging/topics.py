@@ -45,7 +45,8 @@ TELEMEDICINE_EVENTS = Topic(
     "Teleconsult messages, keyed by the referral Task id: teleconsult-requested, "
     "teleconsult-updated (each step: paging, escalated, accepted, declined, in-video, "
     "cancelled, failed, as the Task's businessStatus with its time as lastModified) and "
-    "teleconsult-recommended (the signed recommendation)",
+    "teleconsult-recommended (the signed recommendation); and, keyed by the episode id, "
+    "monitoring-flag-changed (a home-isolation episode's Flag: green, yellow or red, and why)",
 )
 NOTIFICATION_REQUESTS = Topic(
     "fasttrack.notification.requests.v1",

@@ -14,6 +14,7 @@ class NotificationCategory(StrEnum):
     TELECONSULT_REQUEST = "teleconsult-request"
     REFERRAL_STATUS = "referral-status"
     TIME_ALERT = "time-alert"
+    HOME_MONITORING = "home-monitoring"
 
 
 C = NotificationCategory
@@ -43,5 +44,10 @@ NOTIFICATION_CATEGORY_TERMS: Mapping[NotificationCategory, Term] = {
         "Time-critical alert",
         "แจ้งเตือนเวลาวิกฤต",
         "A treatment window or a target is about to pass (e.g. LKW + 3.5 h without needle).",
+    ),
+    C.HOME_MONITORING: Term(
+        "Home-isolation monitoring",
+        "ติดตามผู้ป่วยแยกกักตัวที่บ้าน",
+        "Remind a patient at home to check in; tell the nurses a check-in was missed.",
     ),
 }

@@ -53,6 +53,7 @@ STROKE_LEAD_PHONE = "0888888888"
 # Kantang's teleconsult ladder runs in seconds here: backup, stroke lead, failed to connect.
 KANTANG_LADDER_S = (4.0, 8.0, 12.0)
 KANTANG_PHONE = "075-251-100"
+CHECK_IN_REMIND_S = 3
 # Dr Far-away's phone is off (the SMS gateway reports it undelivered); LINE reaches them.
 FAR_AWAY_PHONE, FAR_AWAY_LINE = "0877777777", "Ufar-away"
 CONTACTS = {
@@ -215,6 +216,11 @@ class ServiceProcesses:
             "FT_TELEMEDICINE_ESCALATION_POLL_S": "0.5",
             "FT_TELEMEDICINE_LADDER_BY_HUB": json.dumps({"kantang-hospital": KANTANG_LADDER_S}),
             "FT_TELEMEDICINE_HUB_PHONES": json.dumps({"kantang-hospital": KANTANG_PHONE}),
+            # Home isolation: a missed check-in reminds after 3 s and alerts after 6 s here.
+            "FT_TELEMEDICINE_MONITORING_PROGRAMMES": json.dumps(
+                {"home-isolation": {"remind_after_s": CHECK_IN_REMIND_S, "alert_after_s": 6}}
+            ),
+            "FT_TELEMEDICINE_MONITORING_POLL_S": "0.5",
             # Every test signs people in from loopback (and the fuzzer fails many sign-ins): the
             # per-address limit would hold up tests that have nothing to do with it. It is
             # tested on its own in tests/integration/use_cases/test_sign_in.py.

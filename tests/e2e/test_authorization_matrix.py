@@ -61,6 +61,9 @@ class Policy(enum.Enum):
     # page (303 to /app/login?next=...). What each role and hospital sees is tested in
     # tests/browser and tests/e2e/test_web_sessions.py.
     PERSON = "a signed-in person of the web app (a session), never an API key"
+    # A home-isolation episode's changes: the hospital that manages it (the requester here);
+    # its consultant hospital (the owner) is refused, a third finds nothing.
+    MANAGER = "the hospital managing the episode; its consultant refused, the rest find nothing"
 
 
 def allowed(policy: Policy, role: str) -> bool:
@@ -76,6 +79,7 @@ def allowed(policy: Policy, role: str) -> bool:
         Policy.SELF: role == REQUESTER,
         Policy.SECRET: False,
         Policy.PERSON: False,
+        Policy.MANAGER: role == REQUESTER,
     }[policy]
 
 
@@ -168,6 +172,23 @@ POLICIES: dict[tuple[str, str, str], Policy] = {
             ("POST", "/{consult_id}/recommendations"),
         )
     },
+    ("telemedicine", "POST", "/monitoring/episodes"): Policy.HOSPITAL,
+    ("telemedicine", "GET", "/monitoring/episodes/{episode_id}"): Policy.PARTIES_UNSEEN,
+    ("telemedicine", "POST", "/monitoring/episodes/{episode_id}/flag"): Policy.MANAGER,
+    # The nurses' monitoring pages take the web app's signed identity, as the consult pages.
+    **{
+        ("telemedicine", method, f"/app/monitoring{path}"): Policy.SECRET
+        for method, path in (
+            ("GET", "/"),
+            ("GET", "/enrol"),
+            ("POST", "/enrol"),
+            ("GET", "/{episode_id}"),
+            ("POST", "/{episode_id}/flag"),
+        )
+    },
+    # A patient's check-in form opens with its signed link only.
+    ("telemedicine", "GET", "/check-in/{token}"): Policy.SECRET,
+    ("telemedicine", "POST", "/check-in/{token}"): Policy.SECRET,
 }
 
 
@@ -210,6 +231,8 @@ class Referral:
     id: str
     consult_id: str
     owner_delivery_id: str
+    # A home-isolation episode the requester manages, with the owner as its consultant.
+    episode_id: str
 
 
 @pytest.fixture(scope="module")
@@ -253,8 +276,18 @@ async def referral(referral_api: httpx.AsyncClient) -> Referral:
             return found or None
 
         (teleconsult,) = await eventually(consult, what="the teleconsult")
+        enrolled = await client.post(
+            base.format(SERVICE_PORTS["telemedicine"]) + "/monitoring/episodes",
+            json={
+                "patient": "Patient/matrix-patient",
+                "hospital_number": "HN-MATRIX",
+                "consultant_hospital": HOSPITAL_OF[OWNER],
+            },
+            headers=as_hospital(HOSPITAL_OF[REQUESTER]),
+        )
+        assert enrolled.status_code == 201, enrolled.text
     owner_delivery = next(d for d in log if d["hospital"] == HOSPITAL_OF[OWNER])
-    return Referral(referral_id, teleconsult["id"], owner_delivery["id"])
+    return Referral(referral_id, teleconsult["id"], owner_delivery["id"], enrolled.json()["id"])
 
 
 def _request(service: str, method: str, path: str, referral: Referral, role: str) -> dict[str, Any]:
@@ -264,6 +297,7 @@ def _request(service: str, method: str, path: str, referral: Referral, role: str
         "task_id": referral.id,
         "request_id": f"sr-{referral.id}",
         "consult_id": referral.consult_id,
+        "episode_id": referral.episode_id,
         "delivery_id": referral.owner_delivery_id,
         "organization_id": HOSPITAL_OF[REQUESTER],
         "name": "event",
@@ -341,6 +375,9 @@ async def test_each_route_allows_or_denies_each_kind_of_caller(
         # An operator's key is no hospital's: the telemedicine API does not know it (401).
         unseen = 401 if role in (ANONYMOUS, OPERATOR) else 404
         assert status == unseen, f"{policy.value}: {role} got {status}"
+    elif policy is Policy.MANAGER:
+        refused = {ANONYMOUS: 401, OPERATOR: 401, OWNER: 403, THIRD: 404}[role]
+        assert status == refused, f"{policy.value}: {role} got {status}"
     elif policy is Policy.FORWARD_AUTH:
         assert status == 401, f"{policy.value}: {role} got {status}"
     elif policy is Policy.PERSON:

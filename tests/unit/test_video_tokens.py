@@ -99,6 +99,7 @@ def test_production_refuses_the_development_video_secret() -> None:
         "environment": "production",
         "database_url": "postgresql://fasttrack@db.example/fasttrack",
         "web_identity_secret": "a-real-identity-secret",
+        "telemedicine_check_in_link_secret": "a-real-check-in-secret",
     }
     with pytest.raises(ValidationError, match="FT_TELEMEDICINE_VIDEO_SECRET"):
         TelemedicineSettings.model_validate(production)

@@ -85,7 +85,11 @@ def deliveries_from_request(
     for reference in addressed:
         reached = [
             (recipient, recipient.channels[0], recipient.language)
-            for recipient in contacts.resolve(reference, category=category, at=moment)
+            for recipient in (
+                contained_recipients(request, reference)
+                if reference.startswith("#")
+                else contacts.resolve(reference, category=category, at=moment)
+            )
             if recipient.channels
         ]
         organization = contacts.hospital_of(reference)
@@ -116,6 +120,36 @@ def deliveries_from_request(
             )
             deliveries.setdefault(delivery.id, delivery)
     return list(deliveries.values())
+
+
+# A patient at home is in no directory: the request carries their own telecom (a contained
+# Patient): a LINE user id as system "other" with this prefix, a mobile number as "sms".
+LINE_ADDRESS_PREFIX = "line:"
+
+
+def contained_recipients(request: CommunicationRequest, reference: str) -> list[Recipient]:
+    """The contained Patient ``reference`` (``#id``) names, reached on their own LINE (first)
+    or phone; [] when it names none."""
+    wanted = reference.removeprefix("#")
+    for resource in request.contained or []:
+        if resource.get_resource_type() != "Patient" or resource.id != wanted:
+            continue
+        channels = []
+        for telecom in getattr(resource, "telecom", None) or []:
+            value = str(telecom.value or "")
+            if telecom.system == "other" and value.startswith(LINE_ADDRESS_PREFIX):
+                channels.append(ContactPoint(Channel.LINE, value.removeprefix(LINE_ADDRESS_PREFIX)))
+            elif telecom.system == "sms" and value:
+                channels.append(ContactPoint(Channel.SMS, value))
+        channels.sort(key=lambda point: point.channel is not Channel.LINE)
+        languages = [
+            str(c.language.text)
+            for c in getattr(resource, "communication", None) or []
+            if c.language is not None and c.language.text
+        ]
+        language = languages[0] if languages else "th"
+        return [Recipient(f"Patient/{wanted}", tuple(channels), language)]
+    return []
 
 
 def in_language(body: dict[str, Any], language: str) -> dict[str, Any]:

@@ -75,7 +75,19 @@ or cancel), `POST /consults/{{consultId}}/recommendations` to sign the recommend
 /consults/{{consultId}}` to read it, for the two hospitals only; the spoke confirms the needle
 with `POST /consults/{{consultId}}/needle` and `{{"by": "<who>", "at": "<dateTime>"}}` (202; 409
 unless the latest version advises giving thrombolysis). A consultant paged through the
-notifier accepts by acknowledging the page (its link or LINE button)."""
+notifier accepts by acknowledging the page (its link or LINE button).
+
+**Home-isolation check-ins.** A hospital system reports a monitored patient's vital signs on its
+own inbound topic as a `monitoring-check-in` message (key: the episode id): its focus is one or
+more vital-signs Observations (LOINC: SpO2 `59408-5`, body temperature `8310-5` in `Cel`,
+respiratory rate `9279-1` and heart rate `8867-4` in `/min`, UCUM units; a symptom as `75325-1`
+with a SNOMED CT value) whose `basedOn` names the episode's CarePlan (`CarePlan/cp-<episodeId>`),
+or whose `subject` is the patient of one of the sender's active episodes. The telemedicine
+service applies it (the patient is enrolled there: `POST /monitoring/episodes`, with the API
+key); it is not answered on the response topic, and one it cannot apply (another hospital's
+patient, an unknown code or unit) is dead-lettered with the reason. The episode's Flag travels
+as `monitoring-flag-changed` on the network's internal telemedicine topic; hospital systems
+read an episode with `GET /monitoring/episodes/{{episodeId}}`. See docs/home-monitoring.md."""
 
 FHIR_MESSAGE_SCHEMA: dict[str, Any] = {
     "title": "FHIR message Bundle",

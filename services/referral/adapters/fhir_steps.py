@@ -12,6 +12,14 @@ from shared.fhir.envelope import FhirMessage
 from shared.fhir.models import Communication, Task
 
 
+def about_an_episode(message: FhirMessage) -> bool:
+    """A consult a home-isolation episode's red flag started (its Task's focus is the
+    EpisodeOfCare, it is part of no referral): nothing for a referral's timeline."""
+    consult = message.focus_resource(Task)
+    focus = consult.focus.reference if consult and consult.focus else None
+    return consult is not None and not consult.partOf and str(focus).startswith("EpisodeOfCare/")
+
+
 def teleconsult_step(message: FhirMessage) -> RecordStep:
     """A step of a teleconsult (requested, paged, accepted, video, recommended...): its stage
     (businessStatus), why (statusReason) and who owns it now, at the step's time."""

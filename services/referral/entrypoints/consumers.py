@@ -114,7 +114,12 @@ def teleconsult_step_handler(context: ReferralContext) -> MessageHandler:
 
 
 def wire_consumers(runtime: ServiceRuntime, context: ReferralContext) -> None:
-    hospital_events = {event: hospital_message_handler(context) for event in EventCode}
+    # Every event a hospital may send, but the home-isolation check-ins telemedicine applies.
+    hospital_events: dict[EventCode, MessageHandler] = {
+        event: hospital_message_handler(context)
+        for event in EventCode
+        if event is not EventCode.MONITORING_CHECK_IN
+    }
     subscriptions: dict[Topic | PerHospitalTopics, dict[EventCode, MessageHandler]] = {
         HOSPITAL_INBOUND_TOPICS: hospital_events,
         HOSPITAL_INBOUND: hospital_events,

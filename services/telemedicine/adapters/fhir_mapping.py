@@ -69,7 +69,13 @@ def consult_task(consult: Consult, *, step: ConsultStep | None = None) -> Task:
             **({"statusReason": {"text": consult.status_reason}} if consult.status_reason else {}),
             "intent": "order",
             "priority": "stat",
-            "partOf": [{"reference": f"Task/{consult.referral_id}"}],
+            # A referral's consult is part of the referral Task; an episode's is about the
+            # home-isolation EpisodeOfCare (its red flag started it).
+            **(
+                {"focus": {"reference": f"EpisodeOfCare/{consult.episode}"}}
+                if consult.episode
+                else {"partOf": [{"reference": f"Task/{consult.referral_id}"}]}
+            ),
             "authoredOn": consult.requested_at.isoformat(),
             **({"lastModified": step.occurred_at.isoformat()} if step is not None else {}),
             "requester": {"reference": organization_reference(consult.requester_org)},
@@ -133,14 +139,15 @@ def consultant_page(
 ) -> FhirMessage:
     """Pages one rung of the ladder (a PractitionerRole the notifier resolves from its rosters);
     no patient data beyond the link."""
+    notice = Notice.MONITORING_RED if consult.episode else Notice.CONSULT_REQUESTED
     return notification_request_message(
         request_id=page_request_id(consult, rung),
         category=NotificationCategory.TELECONSULT_REQUEST,
         referral_id=consult.referral_id,
         recipients=[],
         people=[paged],
-        english=NOTICES[Notice.CONSULT_REQUESTED].text(Language.ENGLISH),
-        thai=NOTICES[Notice.CONSULT_REQUESTED].text(Language.THAI),
+        english=NOTICES[notice].text(Language.ENGLISH),
+        thai=NOTICES[notice].text(Language.THAI),
         link=consult_url,
         sender=organization_reference(consult.requester_org),
         source_endpoint=source_endpoint,

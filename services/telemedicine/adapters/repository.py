@@ -22,8 +22,8 @@ async def insert_consult(connection: Connection, *, consult: Consult) -> bool:
     status: str = await connection.execute(
         """
         INSERT INTO consult (id, referral_id, status, stage, requester_org, consultant_org,
-                             requested_at, room, patient)
-        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT DO NOTHING
+                             requested_at, room, patient, episode_id)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT DO NOTHING
         """,
         consult.id,
         consult.referral_id,
@@ -34,6 +34,7 @@ async def insert_consult(connection: Connection, *, consult: Consult) -> bool:
         consult.requested_at,
         consult.room,
         consult.patient,
+        consult.episode,
     )
     return status.endswith(" 1")
 
@@ -174,6 +175,7 @@ def _consult(row: asyncpg.Record) -> Consult:
         video_at=row["video_at"],
         decided_at=row["decided_at"],
         status_reason=row["status_reason"],
+        episode=row["episode_id"],
     )
 
 

@@ -19,6 +19,11 @@ class Notice(StrEnum):
     STROKE_LEAD_PAGED = "stroke-lead-paged"
     # To the spoke: nobody answered; call the hub (its number follows the text).
     FAILED_TO_CONNECT = "failed-to-connect"
+    # To the consultant: a home-isolation patient's flag turned red (the consult's first page).
+    MONITORING_RED = "monitoring-red"
+    # To the patient: a check-in is due; to the nurses: the patient missed it.
+    CHECK_IN_REMINDER = "check-in-reminder"
+    CHECK_IN_MISSED = "check-in-missed"
 
 
 NOTICES: Mapping[Notice, Term] = {
@@ -32,5 +37,17 @@ NOTICES: Mapping[Notice, Term] = {
     Notice.FAILED_TO_CONNECT: Term(
         "Teleconsult failed to connect: nobody answered. Call the hub:",
         "ติดต่อแพทย์ที่ปรึกษาทางไกลไม่สำเร็จ กรุณาโทรหาโรงพยาบาลแม่ข่าย:",
+    ),
+    Notice.MONITORING_RED: Term(
+        "Teleconsult requested: a home-isolation patient's flag is red.",
+        "ขอปรึกษาแพทย์ทางไกล: ผู้ป่วยแยกกักตัวที่บ้านมีอาการระดับสีแดง",
+    ),
+    Notice.CHECK_IN_REMINDER: Term(
+        "Time to report your symptoms (SpO2, temperature). Open the link to check in.",
+        "ถึงเวลารายงานอาการ (ค่าออกซิเจนปลายนิ้ว อุณหภูมิ) กรุณากดลิงก์เพื่อรายงาน",
+    ),
+    Notice.CHECK_IN_MISSED: Term(
+        "A home-isolation patient missed a check-in.",
+        "ผู้ป่วยแยกกักตัวที่บ้านไม่ได้รายงานอาการตามเวลา",
     ),
 }

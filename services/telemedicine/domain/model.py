@@ -37,6 +37,9 @@ class Consult:
     video_at: datetime | None = None
     decided_at: datetime | None = None
     status_reason: str | None = None
+    # A consult a home-isolation episode's red flag started (domain/episode.py): it belongs to
+    # no referral (``referral_id`` then keys its messages by the episode).
+    episode: str | None = None
 
     @property
     def status(self) -> TaskStatus:

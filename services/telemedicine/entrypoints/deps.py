@@ -13,6 +13,7 @@ from pydantic import BaseModel, ValidationError
 from services.telemedicine.adapters.video_tokens import VideoTokens
 from services.telemedicine.container import TelemedicineContainer
 from services.telemedicine.service.context import TelemedicineContext
+from services.telemedicine.service.monitoring_context import MonitoringContext
 from shared.runtime import container_dependency
 
 TelemedicineContainerDep = Annotated[
@@ -39,6 +40,13 @@ def get_video_tokens(container: TelemedicineContainerDep) -> VideoTokens:
 
 
 VideoTokensDep = Annotated[VideoTokens, Depends(get_video_tokens)]
+
+
+def get_monitoring(container: TelemedicineContainerDep) -> MonitoringContext:
+    return container.monitoring
+
+
+MonitoringDep = Annotated[MonitoringContext, Depends(get_monitoring)]
 
 
 Body = TypeVar("Body", bound=BaseModel)

@@ -29,20 +29,27 @@ async def open_consult_if_requested(
     parties = fhir_mapping.referral_parties(message)
     if parties is None:
         return None
-    referral_id = parties.referral_id
     consult = Consult.for_referral(
-        referral_id=referral_id,
+        referral_id=parties.referral_id,
         requester_org=parties.requester_org,
         consultant_org=parties.owner_org,
         at=now,
         patient=parties.patient,
     )
+    return await start(connection, consult, context=context, now=now)
+
+
+async def start(
+    connection: Connection, consult: Consult, *, context: TelemedicineContext, now: datetime
+) -> Consult | None:
+    """Opens the consult (a referral's, or a home-isolation episode's red flag's) and pages the
+    consultant hospital's on-call consultant; None when it is open already."""
     if not await repository.insert_consult(connection, consult=consult):
         return None  # already open (the same referral announced twice)
     await add_to_outbox(
         connection,
         topic=TELEMEDICINE_EVENTS,
-        key=referral_id,
+        key=consult.referral_id,
         message=fhir_mapping.teleconsult_requested_message(
             consult, source_endpoint=context.source_endpoint
         ),

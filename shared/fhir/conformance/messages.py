@@ -100,6 +100,22 @@ FOCUS: Mapping[EventCode, tuple[str, str | None, int, str, str]] = {
         "1",
         "the CommunicationRequest of the alert",
     ),
+    E.MONITORING_CHECK_IN: (
+        "Observation",
+        None,
+        1,
+        "*",
+        "vital-signs Observations (LOINC: SpO2 59408-5, body temperature 8310-5, respiratory "
+        "rate 9279-1, heart rate 8867-4; symptoms 75325-1 with a SNOMED CT value) of one "
+        "patient, basedOn the episode's CarePlan",
+    ),
+    E.MONITORING_FLAG_CHANGED: (
+        "Flag",
+        None,
+        1,
+        "1",
+        "the episode's Flag (its level green, yellow or red, and why); the EpisodeOfCare",
+    ),
 }
 
 

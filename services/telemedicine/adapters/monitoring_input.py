@@ -1,0 +1,39 @@
+"""What a hospital system or a nurse's form sends to enrol a patient or lower a flag, checked
+before any use case runs (a wrong field is a 422 naming it)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import AwareDatetime, BaseModel, Field
+
+_ID = r"[A-Za-z0-9\-\.]{1,64}"
+
+
+class EnrolmentIn(BaseModel):
+    """A patient enrolled for home isolation by the caller's hospital (which manages it)."""
+
+    patient: str = Field(pattern=rf"^Patient/{_ID}$")
+    # The hospital number the nurses know the patient by (shown on their board).
+    hospital_number: str = Field(min_length=1, max_length=20, pattern=r"^[A-Za-z0-9\-/]+$")
+    # The hub whose on-call consultant a red flag pages (default: the service's setting).
+    consultant_hospital: str | None = Field(default=None, pattern=rf"^{_ID}$")
+    programme: str = Field(default="home-isolation", max_length=64)
+    # The patient's or caregiver's LINE user id and/or mobile phone, for reminders.
+    line_user: str | None = Field(default=None, pattern=r"^U[A-Za-z0-9\-]{1,64}$")
+    phone: str | None = Field(default=None, pattern=r"^0[0-9]{8,9}$")
+    language: Literal["th", "en"] = "th"
+    care_team: list[str] = Field(
+        default_factory=list,
+        max_length=10,
+        json_schema_extra={"items": {"pattern": "^Practitioner/"}},
+    )
+    # When the first check-in is due (default: the programme's next check-in time).
+    first_check_in: AwareDatetime | None = None
+
+
+class LowerIn(BaseModel):
+    level: Literal["green", "yellow"]
+    reason: str = Field(min_length=1, max_length=200)
+    # The nurse who lowers it (a Practitioner reference), for the audit.
+    by: str = Field(pattern=rf"^Practitioner/{_ID}$")
