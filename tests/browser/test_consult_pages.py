@@ -20,13 +20,12 @@ from playwright.async_api import Browser, Locator, Page, Route, expect
 from services.telemedicine.config import DEVELOPMENT_VIDEO_SECRET
 from services.telemedicine.domain.thrombolysis_checklist import CHECKLIST, INCLUSIONS
 from tests.browser.conftest import Person
-from tests.e2e.harness import SERVICE_PORTS
+from tests.e2e.harness import TELEMEDICINE_URL, consult_of
 from tests.support import TestStack, as_hospital, eventually, referral_bundle
 
 pytestmark = pytest.mark.browser
 
 HUB = "trang-hospital"
-TELEMEDICINE_URL = f"http://127.0.0.1:{SERVICE_PORTS['telemedicine']}"
 VIDEO_HOST = "meet.fasttrack.example"
 LIVE = 20_000  # ms: a busy 2-core machine is slow, but nothing here waits for a reload
 
@@ -65,15 +64,7 @@ async def _consult_asked_of_the_hub(referral_api: httpx.AsyncClient) -> tuple[st
         "/fhir/$process-message", json=bundle, headers={"Content-Type": "application/fhir+json"}
     )
     assert sent.status_code == 200, sent.text
-    async with httpx.AsyncClient(base_url=TELEMEDICINE_URL, headers=as_hospital(HUB)) as api:
-
-        async def listed() -> list[dict[str, Any]]:
-            found: list[dict[str, Any]] = (
-                await api.get("/consults", params={"referral": referral_id})
-            ).json()
-            return found
-
-        (consult,) = await eventually(listed, what="the consult")
+    consult = await consult_of(referral_id, HUB)
     return referral_id, str(consult["id"])
 
 

@@ -36,6 +36,7 @@ SERVICE_PORTS = {
     "notifier": shifted_port(18003),
 }
 NOTIFIER_URL = f"http://127.0.0.1:{SERVICE_PORTS['notifier']}"
+TELEMEDICINE_URL = f"http://127.0.0.1:{SERVICE_PORTS['telemedicine']}"
 WEBHOOK_PORT = shifted_port(18099)
 SMS_GATEWAY_PORT = shifted_port(18097)
 SMS_API_KEY = "test-sms-key"
@@ -386,3 +387,17 @@ async def post_in_new_trace(
         },
     )
     return response, trace_id
+
+
+async def consult_of(referral_id: str, hospital: str) -> dict[str, Any]:
+    """The referral's teleconsult, once telemedicine has opened it, as ``hospital`` lists it."""
+    async with httpx.AsyncClient(base_url=TELEMEDICINE_URL, headers=as_hospital(hospital)) as api:
+
+        async def listed() -> list[dict[str, Any]]:
+            found: list[dict[str, Any]] = (
+                await api.get("/consults", params={"referral": referral_id})
+            ).json()
+            return found
+
+        (consult,) = await eventually(listed, what="the consult")
+    return consult

@@ -13,14 +13,20 @@ import pytest
 from services.telemedicine.domain.recommendation import NIHSS_ITEMS
 from services.telemedicine.domain.thrombolysis_checklist import CHECKLIST, INCLUSIONS
 from shared.web_identity import IDENTITY_HEADER, IdentitySigner, PersonIdentity
-from tests.e2e.harness import SERVICE_PORTS, ServiceProcesses
+from tests.e2e.harness import TELEMEDICINE_URL, ServiceProcesses, consult_of
 from tests.support import WEB_IDENTITY_SECRET, as_hospital, eventually, referral_bundle
 
 pytestmark = pytest.mark.e2e
 
 SPOKE, HUB, CENTRE = "sikao-hospital", "trang-hospital", "songklanagarind-hospital"
-TELEMEDICINE_URL = f"http://127.0.0.1:{SERVICE_PORTS['telemedicine']}"
 FHIR_JSON = {"Content-Type": "application/fhir+json"}
+# Advice to transfer for thrombectomy, without thrombolysis.
+TRANSFER_TO_THE_CENTRE: dict[str, Any] = {
+    "decision": "do-not-give",
+    "drug": None,
+    "thrombectomy_transfer": True,
+    "target_centre": CENTRE,
+}
 CLEAR = {code: "yes" if code in INCLUSIONS else "no" for code in CHECKLIST}
 
 
@@ -57,15 +63,8 @@ async def accepted_consult(referral_api: httpx.AsyncClient) -> tuple[str, str]:
     bundle, referral_id, _ = referral_bundle(teleconsult=True)
     sent = await referral_api.post("/fhir/$process-message", json=bundle, headers=FHIR_JSON)
     assert sent.status_code == 200, sent.text
+    consult = await consult_of(referral_id, HUB)
     async with httpx.AsyncClient(base_url=TELEMEDICINE_URL, headers=as_hospital(HUB)) as hub:
-
-        async def listed() -> list[dict[str, Any]]:
-            found: list[dict[str, Any]] = (
-                await hub.get("/consults", params={"referral": referral_id})
-            ).json()
-            return found
-
-        (consult,) = await eventually(listed, what="the consult")
         accepted = await hub.post(
             f"/consults/{consult['id']}/steps",
             json={"stage": "accepted", "by": "Practitioner/dr-trang-neuro"},
@@ -96,13 +95,7 @@ async def test_advice_to_transfer_for_thrombectomy_starts_the_transfer_referral_
 ) -> None:
     referral_id, consult_id = await accepted_consult(referral_api)
 
-    await sign(
-        consult_id,
-        decision="do-not-give",
-        drug=None,
-        thrombectomy_transfer=True,
-        target_centre=CENTRE,
-    )
+    await sign(consult_id, **TRANSFER_TO_THE_CENTRE)
 
     async def transfer_entry() -> list[dict[str, Any]]:
         return [
@@ -134,13 +127,7 @@ async def test_advice_to_transfer_for_thrombectomy_starts_the_transfer_referral_
     assert centre_view.status_code == 200
 
     # An amendment to the same centre starts nothing new.
-    await sign(
-        consult_id,
-        decision="do-not-give",
-        drug=None,
-        thrombectomy_transfer=True,
-        target_centre=CENTRE,
-    )
+    await sign(consult_id, **TRANSFER_TO_THE_CENTRE)
 
     async def both_versions() -> list[dict[str, Any]] | None:
         entries = [

@@ -7,19 +7,15 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import datetime
 
-from services.referral.adapters import directory, fhir_mapping, notification_texts, repository
-from services.referral.adapters.clinical_resources import reported_from_clock
-from services.referral.domain.clock import Clock
-from services.referral.domain.commands import RequestReferral
+from services.referral.adapters import fhir_mapping, notification_texts, repository
 from services.referral.domain.model import Referral
 from services.referral.service.context import ReferralContext
 from services.referral.service.intake import advise, request_referral
-from services.referral.service.patient_clock import patient_milestones
+from services.referral.service.patient_request import further_request
 from shared.db.pool import Connection
 from shared.fhir.codes import NETWORK_ORGANIZATION, EventCode
 from shared.messaging.outbox import add_to_outbox
 from shared.messaging.topics import NOTIFICATION_REQUESTS, REFERRAL_EVENTS
-from shared.vocabulary.milestones import MilestoneCode
 from shared.workflow.task_state import TaskStatus, transition
 
 DEADLINE_REASON = "not accepted by its deadline"
@@ -40,28 +36,15 @@ async def reroute(
     tried = await repository.owners_in_chain(connection, referral_id=referral.id)
     # "<first id>.r<n>": still a valid FHIR id, and readable as "the n-th re-route".
     root_id = referral.id.split(".r")[0]
-    clock = Clock(await patient_milestones(connection, referral_id=referral.id))
-    lkw = clock.get(MilestoneCode.LAST_KNOWN_WELL)
-    request = RequestReferral(
+    request = await further_request(
+        connection,
+        referral,
         referral_id=f"{root_id}.r{len(tried)}",
         request_message_id=f"reroute:{referral.id}",
-        requester_org=referral.requester_org,
         owner_org="",
-        patient_hn=referral.patient_hn,
-        patient_hn_system=(await directory.patient_identifier_systems(connection)).get(
-            referral.requester_org
-        ),
-        last_known_well=referral.last_known_well,
-        # The new hospital is told how sure the LKW is, as the first one was.
-        lkw_source=lkw.source.value if lkw else "recorded",
-        lkw_uncertain=lkw.doubtful if lkw else False,
-        nihss=referral.nihss,
-        suspected_lvo=referral.suspected_lvo,
-        teleconsult_requested=referral.teleconsult_requested,
         requested_at=now,
         replaces=referral.id,
-        # The new hospital learns the patient's times so far (door-in, CT, needle ...).
-        reported_times=reported_from_clock(clock.milestones),
+        teleconsult_requested=referral.teleconsult_requested,
     )
     if destination is None:
         decision = await advise(

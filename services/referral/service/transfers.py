@@ -8,18 +8,15 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from services.referral.adapters import directory, repository
-from services.referral.adapters.clinical_resources import reported_from_clock
-from services.referral.domain.clock import Clock
-from services.referral.domain.commands import RecordStep, RequestReferral
+from services.referral.adapters import repository
+from services.referral.domain.commands import RecordStep
 from services.referral.domain.errors import InvalidReferral
 from services.referral.service.context import ReferralContext
 from services.referral.service.intake import request_referral
-from services.referral.service.patient_clock import patient_milestones
+from services.referral.service.patient_request import further_request
 from shared.db.pool import Connection
 from shared.fhir.codes import NETWORK_ORGANIZATION, EventCode
 from shared.fhir.ids import derived_id
-from shared.vocabulary.milestones import MilestoneCode
 
 ORGANIZATION = "Organization/"
 
@@ -50,53 +47,42 @@ async def start_recommended_transfer(
     if referral is None or centre == referral.owner_org:
         return None  # the patient is already referred to the centre advised
     consult = str(step.detail.get("consult") or "")
-    milestones = await patient_milestones(connection, referral_id=referral.id)
-    lkw = Clock(milestones).get(MilestoneCode.LAST_KNOWN_WELL)
-    request = RequestReferral(
+    request = await further_request(
+        connection,
+        referral,
         referral_id=derived_id("tx-", f"{referral.id}.{centre}"),
         # One transfer per consult and centre, however often the advice is signed again.
         request_message_id=f"transfer:{consult}:{centre}",
-        requester_org=referral.requester_org,
         owner_org=centre,
-        patient_hn=referral.patient_hn,
-        patient_hn_system=(await directory.patient_identifier_systems(connection)).get(
-            referral.requester_org
-        ),
-        last_known_well=referral.last_known_well,
-        lkw_source=lkw.source.value if lkw else "recorded",
-        lkw_uncertain=lkw.doubtful if lkw else False,
-        nihss=referral.nihss,
-        suspected_lvo=True,
         requested_at=now,
         continues=referral.id,
-        reported_times=reported_from_clock(milestones),
+        suspected_lvo=True,  # the consultant advises thrombectomy
     )
     link = {"transfer_of": referral.id, "consult": consult, "to": centre}
     try:
         async with connection.transaction():  # a savepoint: a refusal undoes only the transfer
             transfer_id = await request_referral(connection, request=request, context=context)
     except InvalidReferral as refused:
-        await repository.add_timeline_entry(
-            connection,
-            referral_id=referral.id,
-            event_code=EventCode.TRANSFER_REQUESTED.value,
-            occurred_at=now,
-            source=NETWORK_ORGANIZATION,
-            message_id=None,
-            detail={**link, "outcome": f"not started: {refused}"},
-        )
+        await _link(connection, referral.id, {**link, "outcome": f"not started: {refused}"}, now)
         return None
     if not await _already_linked(connection, referral_id=referral.id, transfer_id=transfer_id):
-        await repository.add_timeline_entry(
-            connection,
-            referral_id=referral.id,
-            event_code=EventCode.TRANSFER_REQUESTED.value,
-            occurred_at=now,
-            source=NETWORK_ORGANIZATION,
-            message_id=None,
-            detail={**link, "transfer": transfer_id},
-        )
+        await _link(connection, referral.id, {**link, "transfer": transfer_id}, now)
     return transfer_id
+
+
+async def _link(
+    connection: Connection, referral_id: str, detail: dict[str, object], at: datetime
+) -> None:
+    """The transfer (or why it did not start) on the first referral's timeline."""
+    await repository.add_timeline_entry(
+        connection,
+        referral_id=referral_id,
+        event_code=EventCode.TRANSFER_REQUESTED.value,
+        occurred_at=at,
+        source=NETWORK_ORGANIZATION,
+        message_id=None,
+        detail=detail,
+    )
 
 
 async def _already_linked(connection: Connection, *, referral_id: str, transfer_id: str) -> bool:
