@@ -47,6 +47,9 @@ class PersonIdentity:
     user_id: str
     role: str
     language: str
+    # The name the web app shows for the person (who acknowledged an alert, for example);
+    # empty in an identity signed before it was carried.
+    display_name: str = ""
 
     @property
     def is_operator(self) -> bool:
@@ -110,6 +113,7 @@ class HospitalPerson:
     user_id: str
     role: str
     language: str
+    display_name: str = ""
 
 
 def hospital_person(request: Request) -> HospitalPerson:
@@ -117,7 +121,9 @@ def hospital_person(request: Request) -> HospitalPerson:
     person = signed_in_person(request)
     if person.hospital_id is None:
         raise HTTPException(403, "These pages show one hospital's data: operators have none")
-    return HospitalPerson(person.hospital_id, person.user_id, person.role, person.language)
+    return HospitalPerson(
+        person.hospital_id, person.user_id, person.role, person.language, person.display_name
+    )
 
 
 MaybePersonDep = Annotated[PersonIdentity | None, Depends(person_identity)]

@@ -15,6 +15,8 @@ CODESYSTEM_VERSION = "0.1.0"
 # The provincial network itself, sender of what no single hospital sends (e.g. delivery outcomes).
 NETWORK_ORGANIZATION = "Organization/fasttrack-network"
 ORGANIZATION_ID_SYSTEM = f"{PROJECT_CANONICAL}/NamingSystem/organization"
+# A person's account id in the clinicians' web app (who acknowledged an alert).
+WEB_USER_SYSTEM = f"{PROJECT_CANONICAL}/NamingSystem/web-app-user"
 RESPONSE_CODE_SYSTEM = "http://hl7.org/fhir/response-code"
 SNOMED = "http://snomed.info/sct"
 SNOMED_PATIENT_REFERRAL = "3457005"

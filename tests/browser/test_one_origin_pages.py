@@ -14,11 +14,18 @@ import pytest
 from playwright.async_api import Page, expect
 
 from tests.browser.conftest import Person
-from tests.e2e.harness import post_referral_to, texts_about
+from tests.e2e.harness import NOTIFIER_URL, post_referral_to, texts_about
 from tests.fakes.sms_gateway import FakeSmsGateway
-from tests.support import TestStack, eventually
+from tests.support import TestStack, as_hospital, eventually
 
 pytestmark = pytest.mark.browser
+
+
+async def _acknowledgers(referral_id: str, hospital: str) -> set[str]:
+    """Who the notifier recorded as acknowledging the hospital's alerts about the referral."""
+    async with httpx.AsyncClient(base_url=NOTIFIER_URL, headers=as_hospital(hospital)) as notifier:
+        log = (await notifier.get("/deliveries", params={"referral": referral_id})).json()
+    return {str(d["acknowledged_by"]) for d in log if d["acknowledged_by"]}
 
 
 def _origin(stack: TestStack) -> str:
@@ -55,6 +62,16 @@ async def test_signed_in_at_the_origin_the_live_page_and_an_acknowledgement_link
     await expect(alert).to_be_visible(timeout=30_000)
     await alert.get_by_role("button", name=re.compile("Acknowledge")).tap()
     await expect(alert.locator(".state")).to_contain_text("Acknowledged", timeout=10_000)
+    # In the person's name, not the hospital's: the page, the delivery log and the timeline.
+    await expect(alert.locator(".state")).to_contain_text(third_hospital_doctor.display_name)
+    acknowledged_by = f"web:{third_hospital_doctor.display_name}"
+    assert acknowledged_by in await _acknowledgers(referral_id, "kantang-hospital")
+    await phone.goto(f"{origin}/app/referrals/{referral_id}")
+    await expect(phone.locator("body")).to_have_attribute("data-live", "connected")
+    acknowledgement = phone.locator(".timeline li", has_text=re.compile("acknowledged"))
+    await expect(acknowledgement.first).to_contain_text(
+        third_hospital_doctor.display_name, timeout=20_000
+    )
 
     # The on-call doctor's SMS link opens at the same origin.
     (sms,) = await eventually(lambda: texts_about(sms_gateway, referral_id), what="the SMS")

@@ -9,7 +9,7 @@ from services.notifier.domain.contacts import ContactBook
 from services.notifier.domain.directory import ContactPoint, Recipient
 from services.notifier.domain.model import Channel, Delivery
 from shared.fhir import codes
-from shared.fhir.codes import EventCode
+from shared.fhir.codes import WEB_USER_SYSTEM, EventCode
 from shared.fhir.conformance.notification_channel import NOTIFICATION_CHANNEL_SYSTEM
 from shared.fhir.envelope import FhirMessage, build_message
 from shared.fhir.models import Communication, CommunicationRequest
@@ -247,9 +247,22 @@ def delivered_message(delivery: Delivery, *, at: datetime, source_endpoint: str)
 
 
 def acknowledged_message(
-    delivery: Delivery, *, acknowledged_by: str, at: datetime, source_endpoint: str
+    delivery: Delivery,
+    *,
+    acknowledged_by: str,
+    at: datetime,
+    source_endpoint: str,
+    person: tuple[str, str | None] | None = None,
 ) -> FhirMessage:
-    """notification-acknowledged: who confirmed the alert, when, on which channel."""
+    """notification-acknowledged: who confirmed the alert, when, on which channel. ``person``
+    (name, web app user id or None): the person who did, named as the answer's sender (as the
+    board's answer names them, shared/fhir/answered_alerts.py) for the referral's timeline."""
+    answered_by: dict[str, Any] = {}
+    if person is not None:
+        name, user_id = person
+        answered_by = {"sender": {"display": name}}
+        if user_id:
+            answered_by["sender"]["identifier"] = {"system": WEB_USER_SYSTEM, "value": user_id}
     return _communication_event(
         EventCode.NOTIFICATION_ACKNOWLEDGED,
         delivery,
@@ -258,6 +271,7 @@ def acknowledged_message(
         details={
             "received": at.isoformat(),
             "note": [{"text": f"acknowledged by {acknowledged_by}"}],
+            **answered_by,
         },
         source_endpoint=source_endpoint,
     )

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from fastapi import APIRouter, HTTPException
+from fastapi import APIRouter, HTTPException, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
 
@@ -16,10 +16,17 @@ from services.notifier.entrypoints.deps import (
     DeliveryMetricsDep,
     DispatcherDep,
 )
-from services.notifier.service.acknowledgements import acknowledge
+from services.notifier.service.acknowledgements import acknowledge, person_acknowledging
 from services.notifier.service.replay import replay
-from shared.auth import CallerDep, CallerOrOperatorDep, OperatorDep
+from shared.auth import (
+    CallerDep,
+    CallerOrOperatorDep,
+    OperatorDep,
+    caller_organization,
+    operator_or_hospital,
+)
 from shared.runtime import RuntimeDep
+from shared.web_identity import MaybePersonDep
 
 router = APIRouter()
 
@@ -76,18 +83,30 @@ async def replay_delivery(
 
 @router.post("/deliveries/{delivery_id}/acknowledge", response_class=JSONResponse)
 async def acknowledge_delivery(
-    delivery_id: str, runtime: RuntimeDep, metrics: DeliveryMetricsDep, caller: CallerDep
+    delivery_id: str,
+    request: Request,
+    runtime: RuntimeDep,
+    metrics: DeliveryMetricsDep,
+    person: MaybePersonDep,
 ) -> JSONResponse:
-    """Acknowledgement from the web page or a hospital system (LINE uses its own webhook);
-    a hospital acknowledges only what was sent to it."""
+    """Acknowledgement from the live page of a signed-in person (through the proxy: the person
+    is recorded) or from a hospital system (the hospital is); LINE uses its own webhook. A
+    hospital acknowledges only what was sent to it; an operator has no alerts to acknowledge."""
+    if person is None:
+        hospital = caller_organization(request)  # a hospital system's key; 401 without
+    else:
+        persons = operator_or_hospital(request).hospital  # a page's script (CSRF header)
+        if persons is None:
+            raise HTTPException(403, "Alerts are acknowledged by their hospital, not operators")
+        hospital = persons
     async with runtime.pool.acquire() as connection, connection.transaction():
         first = await acknowledge(
             connection,
             delivery_id=delivery_id,
-            acknowledged_by=caller,
+            acknowledged_by=person_acknowledging(person) if person else hospital,
             channel="web",
             at=datetime.now(UTC),
-            hospital=caller,
+            hospital=hospital,
         )
     if first:
         metrics.acknowledged(channel="web")

@@ -30,8 +30,7 @@ function show(alert) {
     button.textContent = "รับทราบ / Acknowledge";
     button.addEventListener("click", async () => {
       button.disabled = true;
-      const answer = await fetch(
-        alert.ack_link, {method: "POST", headers: {Accept: "application/json"}});
+      const answer = await acknowledge(alert);
       if (!answer.ok) {
         button.disabled = false;
         state.textContent = "ไม่สำเร็จ / Failed, try again";
@@ -44,13 +43,29 @@ function show(alert) {
   items.set(alert.alert, item);
 }
 
+// Signed in at the web app's origin (no ticket), the acknowledgement is made in the person's
+// name: the proxy vouches for them, and the header shows a page's script sent it (CSRF). A ward
+// screen's ticket has no person: its alert's signed link acknowledges for the hospital.
+function acknowledge(alert) {
+  if (ticket || !alert.delivery) {
+    return fetch(alert.ack_link, {method: "POST", headers: {Accept: "application/json"}});
+  }
+  return fetch("/deliveries/" + encodeURIComponent(alert.delivery) + "/acknowledge", {
+    method: "POST",
+    headers: {Accept: "application/json", "X-CSRF-Token": "live-page"},
+  });
+}
+
 function acknowledged(event) {
   const item = items.get(event.alert);
   if (!item) return;
   item.classList.add("acknowledged");
   item.querySelector("button")?.remove();
   const when = new Date(event.at).toLocaleTimeString("th-TH", {timeZone: zone});
-  item.querySelector(".state").textContent = "รับทราบแล้ว / Acknowledged " + when;
+  // "web:<name>", "board:<name>", "link:<recipient>": who answered, without the channel.
+  const who = String(event.acknowledged_by || "").replace(/^[a-z-]+:/, "");
+  item.querySelector(".state").textContent =
+    "รับทราบแล้ว / Acknowledged " + when + (who ? " · " + who : "");
 }
 
 // Signed in at the web app's origin, the proxy vouches for the person: no ticket needed.

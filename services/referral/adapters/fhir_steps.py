@@ -80,17 +80,20 @@ def notification_outcome_step(message: FhirMessage) -> RecordStep:
     referral_ref = next((ref for ref in about if ref.startswith("Task/")), None)
     if communication is None or referral_ref is None:
         raise InvalidRequest("notification outcome needs a Communication about a Task")
+    detail: dict[str, object] = {
+        "recipient": [r.reference for r in communication.recipient or []],
+        "channel": [c.code for medium in communication.medium or [] for c in medium.coding or []],
+        "status": communication.status,
+    }
+    # An acknowledgement names the person who made it (on a live page, on the board): the
+    # timeline shows them, as it shows who acknowledged on the board.
+    if communication.sender is not None and communication.sender.display:
+        detail["by"] = communication.sender.display
     return _step(
         message,
         referral_id=referral_ref.removeprefix("Task/"),
         occurred_at=_instant(communication.sent or communication.received) or datetime.now(UTC),
-        detail={
-            "recipient": [r.reference for r in communication.recipient or []],
-            "channel": [
-                c.code for medium in communication.medium or [] for c in medium.coding or []
-            ],
-            "status": communication.status,
-        },
+        detail=detail,
     )
 
 

@@ -35,6 +35,7 @@ async def signed_in(request: Request, runtime: RuntimeDep) -> PersonIdentity | N
         user_id=str(person.user_id),
         role=str(person.role),
         language=person.language,
+        display_name=person.display_name,
     )
 
 

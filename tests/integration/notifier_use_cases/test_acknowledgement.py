@@ -10,15 +10,18 @@ import pytest
 from services.notifier.adapters import live_events
 from services.notifier.domain.errors import NotYourDelivery, UnknownDelivery
 from services.notifier.domain.model import Channel
-from services.notifier.service.acknowledgements import acknowledge
+from services.notifier.service.acknowledgements import PersonAcknowledging, acknowledge
+from services.referral.adapters.fhir_steps import notification_outcome_step
 from shared.db.pool import Connection
 from shared.fhir.codes import EventCode
+from shared.fhir.models import Communication
 from tests.integration.notifier_use_cases.support import (
     HOSPITAL,
     OTHER_HOSPITAL,
     alert_queued,
     delivery_on,
     events,
+    published,
 )
 
 NOW = datetime.now(UTC)
@@ -86,3 +89,31 @@ async def test_a_hospital_acknowledges_only_its_own_alerts(connection: Connectio
         hospital=HOSPITAL,
     )
     assert own is True
+
+
+async def test_a_person_who_acknowledges_is_named_to_the_pages_and_the_referrals_timeline(
+    connection: Connection,
+) -> None:
+    referral_id = await alert_queued(connection)
+    pages = await delivery_on(connection, referral_id, Channel.IN_APP)
+    await acknowledge(
+        connection,
+        delivery_id=pages.id,
+        acknowledged_by=PersonAcknowledging("Nurse Ubon", user_id="17"),
+        channel="web",
+        at=NOW,
+        hospital=HOSPITAL,
+    )
+    shown = await live_events.events_after(connection, organization=HOSPITAL, after_id=0)
+    assert [e.payload["acknowledged_by"] for e in shown if e.kind == "acknowledged"] == [
+        "web:Nurse Ubon"
+    ]
+    (told,) = await published(connection, referral_id)
+    communication = told.focus_resource(Communication)
+    assert communication is not None
+    assert communication.sender is not None
+    assert communication.sender.display == "Nurse Ubon"
+    assert communication.sender.identifier is not None
+    assert communication.sender.identifier.value == "17"
+    # The referral service reads the name onto the timeline step.
+    assert notification_outcome_step(told).detail["by"] == "Nurse Ubon"
