@@ -8,6 +8,8 @@ once for all services: an HTTP status with an OperationOutcome (``shared/web.py`
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 
 class DomainError(Exception):
     """A request or message the service refuses.
@@ -19,9 +21,19 @@ class DomainError(Exception):
     # Each kind's class says it; an error may say more precisely (``PermanentMessageError``).
     issue_code: str = "processing"
 
-    def __init__(self, reason: str, *, expression: str | None = None) -> None:
-        super().__init__(reason)
-        self.reason = reason
+    def __init__(
+        self,
+        reason: str,
+        *,
+        expression: str | None = None,
+        params: Mapping[str, object] | None = None,
+    ) -> None:
+        # With ``params``, ``reason`` is a %-format sentence (``%(name)s``): the same sentence
+        # is a message id a page translates (``template``) before it fills in the parameters.
+        self.template = reason
+        self.params = {name: str(value) for name, value in (params or {}).items()}
+        self.reason = reason % self.params if params else reason
+        super().__init__(self.reason)
         self.expression = expression
 
 

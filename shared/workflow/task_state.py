@@ -72,7 +72,8 @@ def transition(current: TaskStatus, target: TaskStatus, *, status_reason: str | 
     if target not in ALLOWED_TRANSITIONS[current]:
         allowed = ", ".join(sorted(ALLOWED_TRANSITIONS[current])) or "none (final state)"
         raise TransitionRefused(
-            f"A referral cannot go from {current.value!r} to {target.value!r}; allowed: {allowed}"
+            "A referral cannot go from '%(current)s' to '%(target)s'; allowed: %(allowed)s",
+            params={"current": current.value, "target": target.value, "allowed": allowed},
         )
     if target in REASON_REQUIRED and not (status_reason and status_reason.strip()):
         raise TransitionRefused(f"Task.statusReason is required for {target.value!r}")

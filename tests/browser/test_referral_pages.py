@@ -49,7 +49,11 @@ async def test_a_spoke_nurse_creates_a_referral_on_a_phone_in_thai(
     await phone.get_by_label("สงสัยหลอดเลือดสมองใหญ่อุดตัน (LVO)").check()
     # The routing engine's recommendation and reasons, before sending.
     await expect(phone.locator("#recommended")).not_to_be_empty(timeout=15_000)
-    await expect(phone.locator(".route-reasons li").first).to_contain_text("last known well")
+    # In Thai, from the catalogue: the engine gives codes, the page words them.
+    reasons = phone.locator(".route-reasons li")
+    await expect(reasons.first).to_contain_text("ปกติครั้งสุดท้ายเมื่อ 0 ชม. 3")
+    for english in ("last known well", "hospital", " min"):
+        await expect(phone.locator(".route-reasons")).not_to_contain_text(english)
     await assert_accessible(phone)
     await screenshot(phone, "new-referral-th-390")
 
@@ -112,6 +116,13 @@ async def test_the_hub_taps_door_in_and_needle_and_the_metrics_update(
     await door_in_row.get_by_label("เหตุผลที่แก้ไข").fill("ambulance log")
     await door_in_row.get_by_role("button", name="บันทึกการแก้ไข").tap()
     await expect(phone.locator(".timeline")).to_contain_text("ambulance log")
+    # A refusal of the domain comes back in Thai too.
+    door_in_row = milestones.locator("li.is-set", has_text="ถึงโรงพยาบาล")
+    await door_in_row.locator("summary").tap()
+    await door_in_row.get_by_label("เวลา").fill("2030-01-01T00:00")
+    await door_in_row.get_by_label("เหตุผลที่แก้ไข").fill("typo")
+    await door_in_row.get_by_role("button", name="บันทึกการแก้ไข").tap()
+    await expect(phone.get_by_role("alert")).to_have_text("เวลานี้อยู่ในอนาคต")
 
 
 async def test_the_notification_link_opens_the_referral_page_after_login(

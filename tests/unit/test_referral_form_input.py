@@ -113,7 +113,8 @@ def test_an_impossible_blood_pressure_is_refused_with_the_domains_reason() -> No
     with pytest.raises(FormProblems) as refused:
         _read(systolic=["90"], diastolic=["120"])
     assert refused.value.fields == {"": "The referral was not sent."}
-    assert refused.value.detail == "Diastolic blood pressure must be below systolic"
+    assert refused.value.detail is not None
+    assert refused.value.detail.reason == "Diastolic blood pressure must be below systolic"
 
 
 def test_a_preview_needs_no_hospital_number() -> None:

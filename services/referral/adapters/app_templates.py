@@ -9,7 +9,9 @@ serves every language at once.
 Time filters (rules in domain/display_time.py), in the page's language and the signed-in
 person's Buddhist-era setting: ``{{ t | clock }}`` 07:05 · ``{{ t | date }}`` 30 พ.ย. 2569 ·
 ``{{ t | moment }}`` date and clock · ``{{ d | interval }}`` H:MM from a timedelta or seconds ·
-``{{ t | iso }}`` for ``<time datetime="...">``.
+``{{ t | iso }}`` for ``<time datetime="...">``. What the domain says in codes, worded in the
+page's language (adapters/page_wording.py): ``{{ reason | routing_reason }}``,
+``{{ problem | refusal }}``.
 """
 
 from __future__ import annotations
@@ -22,9 +24,12 @@ from typing import Any
 import jinja2
 from fastapi.templating import Jinja2Templates
 
+from services.referral.adapters import page_wording
 from services.referral.domain import display_time
 from services.referral.domain.accounts import Language
 from services.referral.domain.readable_time import local_iso
+from services.referral.domain.routing_reasons import RoutingReason
+from shared.errors import DomainError
 
 DEFAULT_LANGUAGE: Language = "th"
 
@@ -52,7 +57,18 @@ def install_app_language(
     environment.add_extension("jinja2.ext.i18n")
     extended: Any = environment  # the extension adds install_gettext_callables
     extended.install_gettext_callables(translate, translate_plural, newstyle=True)
+
+    @jinja2.pass_context
+    def routing_reason(context: jinja2.runtime.Context, reason: RoutingReason | str) -> str:
+        return page_wording.routing_reason(reason, translator(context).gettext)
+
+    @jinja2.pass_context
+    def refusal(context: jinja2.runtime.Context, problem: DomainError | str) -> str:
+        return page_wording.refusal(problem, translator(context).gettext)
+
     environment.filters.update(
+        routing_reason=routing_reason,
+        refusal=refusal,
         clock=display_time.clock,
         date=_date,
         moment=_moment,

@@ -28,6 +28,7 @@ from services.referral.domain.assessment import (
 )
 from services.referral.domain.commands import MAX_NIHSS, RequestReferral
 from services.referral.domain.errors import InvalidReferral
+from shared.errors import DomainError
 from shared.province_time import PROVINCE_ZONE
 
 Fields = Mapping[str, Sequence[str]]
@@ -39,10 +40,11 @@ YES = "on", "true", "yes", "1"
 @dataclass
 class FormProblems(Exception):
     """Why the form cannot become a referral: message ids (English; the page translates them)
-    by field name, "" for the form as a whole; ``detail`` is a domain refusal's own words."""
+    by field name, "" for the form as a whole; ``detail`` is a domain refusal (the page words it
+    in its language, adapters/page_wording.py)."""
 
     fields: dict[str, str] = field(default_factory=dict)
-    detail: str | None = None
+    detail: DomainError | None = None
 
 
 def _one(form: Fields, name: str) -> str:
@@ -167,4 +169,4 @@ def read_referral_form(
             requested_by=person,
         )
     except InvalidReferral as refused:
-        raise FormProblems({"": "The referral was not sent."}, detail=refused.reason) from None
+        raise FormProblems({"": "The referral was not sent."}, detail=refused) from None

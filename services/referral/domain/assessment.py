@@ -105,8 +105,16 @@ class StrokeAssessment:
                 "Blood pressure needs both systolic and diastolic",
                 expression="Observation.component",
             )
-        _in_range("Systolic blood pressure", self.systolic_bp, SYSTOLIC_RANGE, "mmHg")
-        _in_range("Diastolic blood pressure", self.diastolic_bp, DIASTOLIC_RANGE, "mmHg")
+        _in_range(
+            "Systolic blood pressure must be between %(low)s and %(high)s mmHg",
+            self.systolic_bp,
+            SYSTOLIC_RANGE,
+        )
+        _in_range(
+            "Diastolic blood pressure must be between %(low)s and %(high)s mmHg",
+            self.diastolic_bp,
+            DIASTOLIC_RANGE,
+        )
         if (
             self.systolic_bp is not None
             and self.diastolic_bp is not None
@@ -116,7 +124,9 @@ class StrokeAssessment:
                 "Diastolic blood pressure must be below systolic",
                 expression="Observation.component",
             )
-        _in_range("Glucose", self.glucose_mg_dl, GLUCOSE_RANGE, "mg/dL")
+        _in_range(
+            "Glucose must be between %(low)s and %(high)s mg/dL", self.glucose_mg_dl, GLUCOSE_RANGE
+        )
 
     @property
     def empty(self) -> bool:
@@ -161,9 +171,10 @@ class StrokeAssessment:
         )
 
 
-def _in_range(what: str, value: int | None, bounds: tuple[int, int], unit: str) -> None:
+def _in_range(sentence: str, value: int | None, bounds: tuple[int, int]) -> None:
+    """Refuses a value out of ``bounds`` with ``sentence`` (%(low)s and %(high)s filled in)."""
     low, high = bounds
     if value is not None and not low <= value <= high:
         raise InvalidReferral(
-            f"{what} must be between {low} and {high} {unit}", expression="Observation.value"
+            sentence, expression="Observation.value", params={"low": low, "high": high}
         )

@@ -87,7 +87,9 @@ class RequestReferral:
             )
         if self.nihss is not None and not 0 <= self.nihss <= MAX_NIHSS:
             raise InvalidReferral(
-                f"NIHSS must be between 0 and {MAX_NIHSS}", expression="Observation.value"
+                "NIHSS must be between 0 and %(highest)s",
+                expression="Observation.value",
+                params={"highest": MAX_NIHSS},
             )
         if self.last_known_well is not None:
             if self.last_known_well.tzinfo is None:

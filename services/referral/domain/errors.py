@@ -4,12 +4,14 @@ response or dead letter) without the use cases knowing how."""
 
 from __future__ import annotations
 
+from services.referral.domain.routing_reasons import RoutingReason
 from shared.errors import Duplicate, Forbidden, InvalidInput, NotFound, NotSupported
 from shared.workflow.task_state import TransitionRefused
 
 __all__ = [
     "InvalidReferral",
     "InvalidRequest",
+    "NoDestination",
     "NotAParty",
     "ReferralConflict",
     "ReferralNotFound",
@@ -24,6 +26,18 @@ class InvalidRequest(InvalidInput):
 
 class InvalidReferral(InvalidRequest):
     """The request cannot become a referral (or change one); ``reason`` says why."""
+
+
+class NoDestination(InvalidReferral):
+    """No hospital can take the patient now; ``reasons`` are the routing engine's."""
+
+    def __init__(self, reasons: tuple[RoutingReason, ...]) -> None:
+        super().__init__(
+            "No hospital can take the patient now: %(reasons)s",
+            expression="Task.owner",
+            params={"reasons": "; ".join(str(reason) for reason in reasons)},
+        )
+        self.reasons = reasons
 
 
 class UnsupportedEvent(NotSupported):

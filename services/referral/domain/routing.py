@@ -15,6 +15,8 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any, NamedTuple
 
+from services.referral.domain.routing_reasons import ReasonCode as R
+from services.referral.domain.routing_reasons import RoutingReason
 from services.referral.domain.windows import TreatmentWindow
 from shared.vocabulary.capabilities import StrokeCapability
 
@@ -106,7 +108,7 @@ class RoutingDecision:
     destination_id: str | None
     care_model: CareModel | None
     travel_minutes: float | None
-    reasons: tuple[str, ...]
+    reasons: tuple[RoutingReason, ...]
     # The next candidates by travel time, for automatic re-routing.
     alternatives: tuple[str, ...] = ()
 
@@ -119,13 +121,16 @@ class _Option(NamedTuple):
     minutes: float
     hospital: Hospital
 
-    def __str__(self) -> str:  # as reasons name a candidate
-        return f"{self.hospital.id} ({self.minutes:.0f} min)"
+    @property
+    def shown_minutes(self) -> str:  # as reasons give a candidate's travel time
+        return f"{self.minutes:.0f}"
 
 
-def _duration(delta: timedelta) -> str:
+def _since(delta: timedelta) -> RoutingReason:
     total = int(delta.total_seconds() // 60)
-    return f"{total // 60} h {total % 60:02d} min" if total >= 0 else "in the future (check clocks)"
+    if total < 0:
+        return RoutingReason.of(R.LKW_IN_FUTURE)
+    return RoutingReason.of(R.LKW_ELAPSED, hours=total // 60, minutes=f"{total % 60:02d}")
 
 
 def _stay_model(hospital: Hospital) -> CareModel:
@@ -138,13 +143,13 @@ def _stay_model(hospital: Hospital) -> CareModel:
     return CareModel.DRIP_AND_STAY
 
 
-def _origin_limits(origin: Hospital) -> str:
+def _origin_limits(origin: Hospital) -> RoutingReason:
     if not origin.can(StrokeCapability.CT_24H):
-        down = " (out of service)" if StrokeCapability.CT_24H in origin.capabilities else ""
-        return f"{origin.id} has no CT available{down}: transfer for imaging and thrombolysis"
+        down = StrokeCapability.CT_24H in origin.capabilities
+        return RoutingReason.of(R.ORIGIN_CT_DOWN if down else R.ORIGIN_NO_CT, origin=origin.id)
     if origin.can(StrokeCapability.TELECONSULT):
-        return f"{origin.id} has CT and teleconsult but no thrombolytic on site: no telestroke"
-    return f"{origin.id} cannot give thrombolysis"
+        return RoutingReason.of(R.ORIGIN_NO_THROMBOLYTIC, origin=origin.id)
+    return RoutingReason.of(R.ORIGIN_CANNOT_LYSE, origin=origin.id)
 
 
 def recommend(
@@ -158,20 +163,18 @@ def recommend(
         if moment is not None and moment.utcoffset() is None:
             raise ValueError(f"RoutingRequest.{label} must be time-zone aware: {moment}")
     lvo = request.suspected_lvo is True
-    reasons: list[str] = []
-    if lkw is None:
-        reasons.append("last known well unknown: thrombolysis window unknown, routed as eligible")
-    else:
-        reasons.append(f"last known well {_duration(now - lkw)} ago")
+    reasons: list[RoutingReason] = []
+    reasons.append(RoutingReason.of(R.LKW_UNKNOWN) if lkw is None else _since(now - lkw))
     if request.suspected_lvo is None:
-        reasons.append("LVO suspicion not recorded: routed as no LVO suspected")
+        reasons.append(RoutingReason.of(R.LVO_NOT_RECORDED))
     if request.excluded:
-        reasons.append(f"excluded (declined or no answer): {', '.join(sorted(request.excluded))}")
+        excluded = ", ".join(sorted(request.excluded))
+        reasons.append(RoutingReason.of(R.EXCLUDED, hospitals=excluded))
     down = sorted(
         f"{h.id} ({', '.join(sorted(h.unavailable))})" for h in hospitals.values() if h.unavailable
     )
     if down:
-        reasons.append(f"out of service now: {'; '.join(down)}")
+        reasons.append(RoutingReason.of(R.OUT_OF_SERVICE, services="; ".join(down)))
 
     def ranked(needed: tuple[StrokeCapability, ...], window: timedelta | None) -> list[_Option]:
         # Capable, not excluded, with a known travel time, reached before LKW + window.
@@ -189,7 +192,7 @@ def recommend(
     lysis_open = lkw is None or now <= lkw + TreatmentWindow.THROMBOLYSIS.length
 
     def decide(
-        model: CareModel | None, chosen: _Option, why: str, *pools: list[_Option]
+        model: CareModel | None, chosen: _Option, why: RoutingReason, *pools: list[_Option]
     ) -> RoutingDecision:
         reasons.append(why)
         others = {o.hospital.id: o for pool in (pools or (lysis, evt)) for o in pool}
@@ -203,13 +206,16 @@ def recommend(
     on_site = next((o for o in lysis if o.hospital.id == origin.id), None)
     if on_site is not None:
         if evt and evt[0].hospital.id != origin.id:
-            why = f"suspected LVO: thrombolysis at {origin.id}, then thrombectomy at {evt[0]}"
+            why = RoutingReason.of(
+                R.LYSIS_HERE_THEN_THROMBECTOMY,
+                origin=origin.id,
+                centre=evt[0].hospital.id,
+                centre_minutes=evt[0].shown_minutes,
+            )
             return decide(CareModel.DRIP_AND_SHIP, evt[0], why)
         model = _stay_model(origin)
-        tele = (
-            "" if model == CareModel.DRIP_AND_STAY else " on a neurologist's advice by telestroke"
-        )
-        return decide(model, on_site, f"{origin.id} can give thrombolysis itself{tele}")
+        here = R.LYSIS_HERE if model == CareModel.DRIP_AND_STAY else R.LYSIS_HERE_BY_TELESTROKE
+        return decide(model, on_site, RoutingReason.of(here, origin=origin.id))
     if lysis_open:
         reasons.append(_origin_limits(origin))
 
@@ -221,45 +227,74 @@ def recommend(
             centre = next((o for o in evt if o.hospital.id == nearest.hospital.id), evt[0])
             extra = centre.minutes - nearest.minutes
             keeps_lysis = centre in lysis  # can lyse, and arrival is within the window
+            bypass = {
+                "centre": centre.hospital.id,
+                "centre_minutes": centre.shown_minutes,
+                "extra": f"{extra:.0f}",
+            }
             if keeps_lysis and extra <= MAX_BYPASS_EXTRA_MINUTES:
-                kept = "not checked (LKW unknown)" if lkw is None else "kept"
-                why = (
-                    f"suspected LVO: bypass to thrombectomy centre {centre} adds {extra:.0f} min"
-                    f" (<= {MAX_BYPASS_EXTRA_MINUTES:.0f}) over {nearest}; thrombolysis {kept}"
+                why = RoutingReason.of(
+                    R.BYPASS_LKW_UNKNOWN if lkw is None else R.BYPASS_KEEPS_LYSIS,
+                    **bypass,
+                    limit=f"{MAX_BYPASS_EXTRA_MINUTES:.0f}",
+                    nearest=nearest.hospital.id,
+                    nearest_minutes=nearest.shown_minutes,
                 )
                 return decide(CareModel.MOTHERSHIP, centre, why)
-            lost = "" if keeps_lysis else " and lose thrombolysis"
-            reasons.append(f"bypass to {centre} would add {extra:.0f} min{lost}: lyse first")
+            too_long = R.BYPASS_TOO_LONG if keeps_lysis else R.BYPASS_LOSES_LYSIS
+            reasons.append(RoutingReason.of(too_long, **bypass))
             leg = travel.minutes(nearest.hospital, centre.hospital)
-            onward = centre.hospital.id if leg is None else _Option(leg, centre.hospital)
-            reasons.append(f"next step: thrombectomy at {onward} from {nearest.hospital.id}")
+            reasons.append(
+                RoutingReason.of(
+                    R.NEXT_THROMBECTOMY_UNTIMED,
+                    centre=centre.hospital.id,
+                    nearest=nearest.hospital.id,
+                )
+                if leg is None
+                else RoutingReason.of(
+                    R.NEXT_THROMBECTOMY,
+                    centre=centre.hospital.id,
+                    centre_minutes=_Option(leg, centre.hospital).shown_minutes,
+                    nearest=nearest.hospital.id,
+                )
+            )
         elif lvo:
-            reasons.append("suspected LVO but no thrombectomy centre reachable: thrombolysis only")
+            reasons.append(RoutingReason.of(R.LVO_NO_CENTRE))
         model = CareModel.DRIP_AND_SHIP if evt else _stay_model(nearest.hospital)
-        return decide(model, nearest, f"closest thrombolysis-capable hospital: {nearest}")
+        why = RoutingReason.of(
+            R.CLOSEST_LYSIS, hospital=nearest.hospital.id, hospital_minutes=nearest.shown_minutes
+        )
+        return decide(model, nearest, why)
 
     # 3. Thrombolysis lost or impossible, LVO suspected: thrombectomy while still possible.
     if evt:
         centre = evt[0]
-        lost = "no thrombolysis hospital reachable in time" if lysis_open else "window passed"
-        reasons.append(f"thrombolysis not possible: {lost}")
+        lost = R.LYSIS_UNREACHABLE if lysis_open else R.LYSIS_WINDOW_PASSED
+        reasons.append(RoutingReason.of(lost))
         arrival = now + timedelta(minutes=centre.minutes)
         phase = (
-            "within the 6 h thrombectomy window"
+            R.THROMBECTOMY_WITHIN_6H
             if lkw is None or arrival <= lkw + TreatmentWindow.THROMBECTOMY.length
-            else "arrives 6-24 h after last known well: thrombectomy evaluation (selected patients)"
+            else R.THROMBECTOMY_EXTENDED
         )
-        return decide(CareModel.MOTHERSHIP, centre, f"suspected LVO, {phase}: {centre}")
+        why = RoutingReason.of(
+            phase, centre=centre.hospital.id, centre_minutes=centre.shown_minutes
+        )
+        return decide(CareModel.MOTHERSHIP, centre, why)
 
     # 4. Nothing time-critical left: admission to the nearest stroke unit.
     if lysis_open:
-        reasons.append("no thrombolysis-capable hospital reachable within the thrombolysis window")
+        reasons.append(RoutingReason.of(R.NO_LYSIS_IN_WINDOW))
     elif lvo and lkw is not None and now <= lkw + TreatmentWindow.THROMBECTOMY_EXTENDED.length:
-        reasons.append("no thrombectomy centre reachable within 24 h of last known well")
+        reasons.append(RoutingReason.of(R.NO_CENTRE_IN_24H))
     else:
-        late = "LVO suspected but past 24 h" if lvo else "past 4.5 h and no LVO suspected"
-        reasons.append(f"outside treatment windows: {late}")
+        reasons.append(RoutingReason.of(R.OUTSIDE_WINDOWS_LVO if lvo else R.OUTSIDE_WINDOWS))
     units = ranked((StrokeCapability.STROKE_UNIT,), None)
     if not units:
-        return RoutingDecision(None, None, None, (*reasons, "no stroke unit available"), ())
-    return decide(None, units[0], f"nearest stroke unit for admission: {units[0]}", units)
+        none_left = (*reasons, RoutingReason.of(R.NO_STROKE_UNIT))
+        return RoutingDecision(None, None, None, none_left, ())
+    unit = units[0]
+    why = RoutingReason.of(
+        R.NEAREST_STROKE_UNIT, hospital=unit.hospital.id, hospital_minutes=unit.shown_minutes
+    )
+    return decide(None, unit, why, units)

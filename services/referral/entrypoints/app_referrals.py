@@ -24,7 +24,13 @@ from services.referral.domain.accounts import Role, SignedInPerson
 from services.referral.domain.assessment import NIHSS_ITEMS, Anticoagulant, CtResult, FastSign
 from services.referral.domain.commands import ClinicalTime
 from services.referral.domain.errors import ReferralNotFound
-from services.referral.entrypoints.deps import ActionDep, ContextDep, PersonDep, render
+from services.referral.entrypoints.deps import (
+    ActionDep,
+    ContextDep,
+    PersonDep,
+    page_language,
+    render,
+)
 from services.referral.service import intake, milestone_entry, referral_page, route_preview
 from services.referral.service.referral_view import referral_view
 from shared.errors import DomainError
@@ -115,11 +121,20 @@ async def preview_route(
             names = {h.id: h for h in await repository.directory(connection)}
     except FormProblems as found:
         problems, names = found, {}
+    thai = page_language(request, person) == "th"
+
+    def name_of(hospital_id: str) -> str:
+        entry = names.get(hospital_id)
+        if entry is None:
+            return hospital_id
+        return (entry.name_th if thai else None) or entry.name
+
     return render(
         request,
         "app/referral_route.html",
         person=person,
         decision=decision,
+        reasons=[reason.named(name_of) for reason in decision.reasons] if decision else [],
         problems=problems,
         hospitals=names,
     )
@@ -146,7 +161,7 @@ async def send_referral(
             request, runtime, person, values=values, problems=problems, status_code=422
         )
     except DomainError as refused:
-        not_sent = FormProblems({"": "The referral was not sent."}, detail=refused.reason)
+        not_sent = FormProblems({"": "The referral was not sent."}, detail=refused)
         return await _form_page(
             request, runtime, person, values=values, problems=not_sent, status_code=422
         )
@@ -180,7 +195,7 @@ async def _referral_answer(
     referral_id: str,
     *,
     template: str,
-    problem: str | None = None,
+    problem: DomainError | str | None = None,
     status_code: int = 200,
 ) -> HTMLResponse:
     """The referral page (or its live part) as the person may see it now."""
@@ -230,7 +245,7 @@ async def record_milestone(
     it. htmx gets the live fragment back; a plain form goes back to the page."""
     hospital = _clinician(person)
     form = await request.form()
-    problem: str | None = None
+    problem: DomainError | str | None = None
     try:
         kind = ClinicalTime(str(form.get("kind", "")))
     except ValueError:
@@ -254,7 +269,7 @@ async def record_milestone(
     except ValueError:
         problem = "Enter a date and time."
     except DomainError as refused:
-        problem = refused.reason
+        problem = refused
     if request.headers.get("HX-Request"):
         # htmx swaps 2xx answers only: the problem is shown in the fragment.
         return await _referral_answer(

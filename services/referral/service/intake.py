@@ -10,7 +10,7 @@ from opentelemetry import trace
 
 from services.referral.adapters import fhir_mapping, notification_texts, repository
 from services.referral.domain.commands import RequestReferral
-from services.referral.domain.errors import InvalidReferral, ReferralConflict
+from services.referral.domain.errors import InvalidReferral, NoDestination, ReferralConflict
 from services.referral.domain.milestone_naming import milestones_of_request
 from services.referral.domain.routing import (
     Hospital,
@@ -69,7 +69,9 @@ async def advise(
 def decision_json(decision: RoutingDecision) -> dict[str, Any]:
     document = asdict(decision)
     document["care_model"] = decision.care_model.value if decision.care_model else None
-    document["reasons"] = list(decision.reasons)
+    # The English sentences for machines and logs; the codes for pages in a person's language.
+    document["reasons"] = [str(reason) for reason in decision.reasons]
+    document["reason_codes"] = [reason.to_json() for reason in decision.reasons]
     document["alternatives"] = list(decision.alternatives)
     return document
 
@@ -107,10 +109,7 @@ async def _request_referral(
     decision = await advise(connection, request=request, travel=context.travel)
     if not request.owner_org:
         if decision.destination_id is None:
-            raise InvalidReferral(
-                "No hospital can take the patient now: " + "; ".join(decision.reasons),
-                expression="Task.owner",
-            )
+            raise NoDestination(decision.reasons)
         request = replace(request, owner_org=decision.destination_id)
         name_trace(ReferralIds.of(request.referral_id, (request.owner_org,)))
     if await repository.organization_name(connection, organization_id=request.owner_org) is None:

@@ -60,7 +60,9 @@ async def record_by_person(
     when the hospital is not a party, InvalidReferral when the time cannot be right or a change
     has no reason."""
     if kind not in TAPPABLE:
-        raise InvalidReferral(f"{kind.value} is not recorded from the referral page")
+        raise InvalidReferral(
+            "%(milestone)s is not recorded from the referral page", params={"milestone": kind}
+        )
     referral = await referral_pages.referral_for_hospital(
         connection, referral_id=referral_id, hospital_id=hospital
     )
@@ -76,7 +78,9 @@ async def record_by_person(
         raise InvalidReferral("The time is in the future")
     reason = (reason or "").strip() or None
     if reason is not None and len(reason) > MAX_REASON:
-        raise InvalidReferral(f"The reason is longer than {MAX_REASON} characters")
+        raise InvalidReferral(
+            "The reason is longer than %(limit)s characters", params={"limit": MAX_REASON}
+        )
     recorded = any(
         m.code is code and m.hospital == hospital
         for m in await clock_repository.milestones(connection, referral_id=referral_id)

@@ -8,11 +8,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from services.referral.domain.assessment import StrokeAssessment
 from services.referral.domain.clock import Clock, Milestone
 from services.referral.domain.commands import ClinicalTime
 from services.referral.domain.metrics import compute_metrics, window_countdowns
+from services.referral.domain.routing_reasons import RoutingReason
 from services.referral.domain.window_states import TREATMENT_OF, WindowState, window_state
 from services.referral.domain.windows import TreatmentWindow
 from services.referral.service.milestone_entry import TAPPABLE, milestone_at
@@ -133,7 +135,9 @@ class ReferralView:
     timeline: list[TimelineLine]
     nihss: int | None = None
     findings: StrokeAssessment = field(default_factory=StrokeAssessment)
-    routing_reasons: tuple[str, ...] = ()
+    # The routing engine's reasons, hospitals named (a page words them in its language); a
+    # referral routed before reasons had codes keeps its English sentences.
+    routing_reasons: tuple[RoutingReason | str, ...] = ()
 
 
 def _name(reading: ReferralReading, organization: str | None, language: Language) -> str:
@@ -266,6 +270,15 @@ def _recommendation(advice: dict[str, object], language: Language) -> str:
     return ", ".join(words)
 
 
+def _routing_reasons(
+    reading: ReferralReading, routing: dict[str, Any], language: Language
+) -> tuple[RoutingReason | str, ...]:
+    coded = [RoutingReason.from_json(r) for r in routing.get("reason_codes", ())]
+    if coded and all(coded):
+        return tuple(r.named(lambda h: _name(reading, h, language)) for r in coded if r)
+    return tuple(str(r) for r in routing.get("reasons", ()))
+
+
 _SENT = frozenset({EventCode.REFERRAL_REQUESTED.value, EventCode.STROKE_PREALERT.value})
 
 
@@ -307,5 +320,5 @@ def referral_view(reading: ReferralReading, *, now: datetime, language: Language
             if reading.patient_data
             else StrokeAssessment()
         ),
-        routing_reasons=tuple(str(r) for r in routing.get("reasons", ())),
+        routing_reasons=_routing_reasons(reading, routing, language),
     )
