@@ -1,10 +1,13 @@
 """Checks every page test can make: axe-core's WCAG 2.1 A and AA rules (axe-core from npm,
 fetched with a pinned sha512 by deploy/web-assets.sh into tests/browser/vendor/ and injected here
 through the DevTools protocol, so the app never serves it and its Content-Security-Policy stays
-as it is), no horizontal scrolling, and screenshots saved under tests/browser/artifacts/."""
+as it is), no horizontal scrolling, and screenshots saved under tests/browser/artifacts/ (or
+$FT_ARTIFACTS)."""
 
 from __future__ import annotations
 
+import asyncio
+import os
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +16,8 @@ from playwright.async_api import Page
 from tests.support import ROOT
 
 AXE = ROOT / "tests" / "browser" / "vendor" / "axe-core-4.14.1" / "axe.min.js"
-ARTIFACTS = ROOT / "tests" / "browser" / "artifacts"
+# Screenshots and counts a test leaves for people to look at ($FT_ARTIFACTS moves them).
+ARTIFACTS = Path(os.environ.get("FT_ARTIFACTS") or ROOT / "tests" / "browser" / "artifacts")
 WCAG_21_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 
 
@@ -51,7 +55,7 @@ async def no_horizontal_scroll(page: Page) -> None:
 
 
 async def screenshot(page: Page, name: str) -> Path:
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    await asyncio.to_thread(ARTIFACTS.mkdir, parents=True, exist_ok=True)
     path = ARTIFACTS / f"{name}.png"
     await page.screenshot(path=str(path), full_page=True)
     return path

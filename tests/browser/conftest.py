@@ -3,13 +3,14 @@ phone-sized screen: clinicians open these pages on their phones."""
 
 from __future__ import annotations
 
+import re
 import shutil
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
 import pytest
-from playwright.async_api import Browser, Page, async_playwright
+from playwright.async_api import Browser, BrowserContext, Locator, Page, async_playwright, expect
 
 from services.referral.accounts import DEVELOPMENT_PASSWORD, DEVELOPMENT_PEOPLE
 from services.referral.domain.accounts import Role
@@ -117,11 +118,14 @@ def operator() -> Person:
     return _seeded("operator")
 
 
-async def sign_in(page: Page, person: Person, *, next_path: str | None = None) -> None:
-    """Signs ``page`` in as ``person`` through the sign-in form; returns on the page after it
-    (``next_path``, or the person's home)."""
+async def sign_in(
+    page: Page, person: Person, *, next_path: str | None = None, origin: str = REFERRAL_APP_URL
+) -> None:
+    """Signs ``page`` in as ``person`` through the sign-in form at ``origin`` (the web app
+    itself, or the proxy's one origin); returns on the page after it (``next_path``, or the
+    person's home)."""
     query = f"?{urlencode({'next': next_path})}" if next_path else ""
-    await page.goto(f"{REFERRAL_APP_URL}/app/login{query}")
+    await page.goto(f"{origin}/app/login{query}")
     await page.locator("#username").fill(person.username)
     await page.locator("#password").fill(person.password)
     async with page.expect_navigation():
@@ -137,3 +141,57 @@ async def desktop(browser: Browser) -> AsyncIterator[Page]:
     page = await context.new_page()
     yield page
     await context.close()
+
+
+# How long a live page may take to show a change (ms): a busy 2-core machine is slow, but
+# nothing waits for a reload.
+LIVE_MS = 20_000
+
+OpenPage = Callable[..., Awaitable[Page]]
+
+
+@pytest.fixture
+async def open_page(browser: Browser) -> AsyncIterator[OpenPage]:
+    """Opens a page at 390 px for a signed-in person (a phone of their own), marked so that a
+    reload would show (``not_reloaded``); with ``live`` (the default) once its live stream is
+    connected."""
+    contexts: list[BrowserContext] = []
+
+    async def opened(person: Person, path: str, *, live: bool = True) -> Page:
+        context = await browser.new_context(
+            viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True
+        )
+        contexts.append(context)
+        page = await context.new_page()
+        await sign_in(page, person, next_path=path)
+        if live:
+            await expect(page.locator("body")).to_have_attribute("data-live", "connected")
+        await page.evaluate("window.notReloaded = true")
+        return page
+
+    yield opened
+    for context in contexts:
+        await context.close()
+
+
+def card_of(page: Page, referral_id: str) -> Locator:
+    """A referral's card on a board or list (an id may hold dots: no "#" selector)."""
+    return page.locator(f'[id="referral-{referral_id}"]')
+
+
+async def not_reloaded(page: Page) -> bool:
+    return bool(await page.evaluate("window.notReloaded === true"))
+
+
+async def open_after_sign_in(browser: Browser, link: str, person: Person) -> Page:
+    """Opens ``link`` (a notification's) on a phone with no session: the sign-in page comes
+    first, then straight the linked page. The page's context closes with the browser."""
+    context = await browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True)
+    page = await context.new_page()
+    await page.goto(link)
+    await expect(page).to_have_url(re.compile(r"/app/login\?next="))
+    await page.locator("#username").fill(person.username)
+    await page.locator("#password").fill(person.password)
+    await page.locator("form[action='/app/login'] button[type=submit]").click()
+    await expect(page).to_have_url(link)
+    return page

@@ -5,48 +5,19 @@ inline and the spoke's open list changes live; a third hospital sees nothing of 
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator, Awaitable, Callable
 
 import httpx
 import pytest
-from playwright.async_api import Browser, Locator, Page, expect
+from playwright.async_api import Page, expect
 
-from tests.browser.conftest import Person, sign_in
+from tests.browser.conftest import LIVE_MS, OpenPage, Person, card_of, not_reloaded
 from tests.e2e.harness import NOTIFIER_URL, post_referral_to
 from tests.support import as_hospital, eventually
 
 pytestmark = pytest.mark.browser
 
 HUB = "trang-hospital"
-LIVE = 20_000  # ms: a busy 2-core machine is slow, but nothing here waits for a reload
-
-OpenPage = Callable[[Person, str], Awaitable[Page]]
-
-
-@pytest.fixture
-async def open_page(browser: Browser) -> AsyncIterator[OpenPage]:
-    """Opens a page at 390 px for a signed-in person, marked so a reload would show."""
-    contexts = []
-
-    async def opened(person: Person, path: str) -> Page:
-        context = await browser.new_context(
-            viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True
-        )
-        contexts.append(context)
-        page = await context.new_page()
-        await sign_in(page, person, next_path=path)
-        await expect(page.locator("body")).to_have_attribute("data-live", "connected")
-        await page.evaluate("window.notReloaded = true")
-        return page
-
-    yield opened
-    for context in contexts:
-        await context.close()
-
-
-def card_of(page: Page, referral_id: str) -> Locator:
-    """A referral's card on a board or list (an id may hold dots: no "#" selector)."""
-    return page.locator(f'[id="referral-{referral_id}"]')
+LIVE = LIVE_MS
 
 
 async def _alerts_answered_on_the_board(referral_id: str) -> list[dict[str, object]] | None:
@@ -57,10 +28,6 @@ async def _alerts_answered_on_the_board(referral_id: str) -> list[dict[str, obje
         ).json()
     answered = [d for d in log if str(d["acknowledged_by"] or "").startswith("board:")]
     return answered or None
-
-
-async def not_reloaded(page: Page) -> bool:
-    return bool(await page.evaluate("window.notReloaded === true"))
 
 
 async def no_horizontal_scrolling(page: Page) -> bool:

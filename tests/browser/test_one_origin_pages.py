@@ -7,13 +7,12 @@ person and serve an operator."""
 from __future__ import annotations
 
 import re
-from urllib.parse import urlencode
 
 import httpx
 import pytest
 from playwright.async_api import Page, expect
 
-from tests.browser.conftest import Person
+from tests.browser.conftest import Person, sign_in
 from tests.e2e.harness import NOTIFIER_URL, post_referral_to, texts_about
 from tests.fakes.sms_gateway import FakeSmsGateway
 from tests.support import TestStack, as_hospital, eventually
@@ -32,14 +31,6 @@ def _origin(stack: TestStack) -> str:
     return f"http://127.0.0.1:{stack.proxy_port}"
 
 
-async def _sign_in_at(page: Page, origin: str, person: Person, *, next_path: str) -> None:
-    await page.goto(f"{origin}/app/login?{urlencode({'next': next_path})}")
-    await page.locator("#username").fill(person.username)
-    await page.locator("#password").fill(person.password)
-    async with page.expect_navigation():
-        await page.locator("form[action='/app/login'] button[type=submit]").click()
-
-
 async def test_signed_in_at_the_origin_the_live_page_and_an_acknowledgement_link_work(
     phone: Page,
     stack: TestStack,
@@ -52,7 +43,7 @@ async def test_signed_in_at_the_origin_the_live_page_and_an_acknowledgement_link
     # Without a session: to the login, and after it straight back to the live page.
     await phone.goto(f"{origin}/live")
     assert phone.url.startswith(f"{origin}/app/login?next=")
-    await _sign_in_at(phone, origin, third_hospital_doctor, next_path="/app/live")
+    await sign_in(phone, third_hospital_doctor, next_path="/app/live", origin=origin)
     assert phone.url == f"{origin}/app/live"
     await expect(phone.get_by_role("status")).to_have_text(re.compile("Live"), timeout=20_000)
 
@@ -87,7 +78,7 @@ async def test_the_live_alerts_are_in_the_navigation_and_operator_routes_refuse_
     phone: Page, stack: TestStack, app_url: str, hub_doctor: Person, operator: Person
 ) -> None:
     origin = _origin(stack)
-    await _sign_in_at(phone, origin, hub_doctor, next_path="/app/settings")
+    await sign_in(phone, hub_doctor, next_path="/app/settings", origin=origin)
     # The web app's navigation leads a clinician to the live alerts at the same origin.
     await phone.locator('nav a[href="/app/live"]').click()
     await expect(phone).to_have_url(f"{origin}/app/live")
@@ -101,7 +92,7 @@ async def test_the_live_alerts_are_in_the_navigation_and_operator_routes_refuse_
     assert replay.status == 403
 
     await phone.context.clear_cookies()
-    await _sign_in_at(phone, origin, operator, next_path="/app/")
+    await sign_in(phone, operator, next_path="/app/", origin=origin)
     served = await phone.request.get(f"{origin}/dead-letters")
     assert served.status == 200
     assert isinstance(await served.json(), list)

@@ -1,6 +1,7 @@
 """The web app's live stream (/app/events), read directly as a browser's EventSource would: a
 hospital hears only its own referrals, a page that reconnects with Last-Event-ID gets exactly
-what it missed, and a revoked session ends the stream."""
+what it missed, a fresh page hears from where it was rendered, and a revoked session ends the
+stream."""
 
 from __future__ import annotations
 
@@ -38,10 +39,11 @@ async def signed_in_client(app_url: str, person: Person) -> AsyncIterator[httpx.
 
 @contextlib.asynccontextmanager
 async def page_stream(
-    client: httpx.AsyncClient, last_event_id: str | None = None
+    client: httpx.AsyncClient, last_event_id: str | None = None, *, after: str | None = None
 ) -> AsyncIterator[EventStream]:
     headers = {"Last-Event-ID": last_event_id} if last_event_id else {}
-    async with client.stream("GET", "/app/events", headers=headers) as response:
+    params = {"after": after} if after else {}
+    async with client.stream("GET", "/app/events", headers=headers, params=params) as response:
         assert response.status_code == 200
         assert response.headers["content-type"].startswith("text/event-stream")
         stream = EventStream(response)
@@ -120,6 +122,20 @@ async def test_a_page_that_reconnects_gets_exactly_what_it_missed_and_a_third_ho
         assert seen.id not in {e.id for e in replayed}
         with pytest.raises(TimeoutError):
             await foreign.next_matching(about(first, second), within_s=3)
+
+
+async def test_a_step_between_a_pages_render_and_its_stream_is_not_lost(
+    app_url: str, referral_api: httpx.AsyncClient, hub_doctor: Person
+) -> None:
+    async with signed_in_client(app_url, hub_doctor) as hub, page_stream(hub) as witness:
+        board = await hub.get("/app/board")
+        rendered = re.search(r'data-feed-position="(\d+)"', board.text)
+        assert rendered is not None
+        # A referral arrives, and is in the feed, before the page's script opens its stream.
+        arrived = await post_referral_to(referral_api, HUB)
+        await witness.next_matching(step(arrived, "referral-requested"))
+        async with page_stream(hub, after=rendered.group(1)) as page:
+            await page.next_matching(step(arrived, "referral-requested"), within_s=10)
 
 
 @pytest.mark.parametrize("last_event_id", ["999999999999", "not-a-position"])

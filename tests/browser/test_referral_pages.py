@@ -13,7 +13,7 @@ import pytest
 from playwright.async_api import Browser, Page, expect
 
 from tests.browser.accessibility import assert_accessible, no_horizontal_scroll, screenshot
-from tests.browser.conftest import Person, sign_in
+from tests.browser.conftest import Person, open_after_sign_in, sign_in
 from tests.e2e.harness import WebhookReceiver, post_referral_to
 from tests.support import at_least, eventually
 
@@ -138,18 +138,11 @@ async def test_the_notification_link_opens_the_referral_page_after_login(
     )
     link = alert.body["link"]
     assert link == f"{app_url}/app/referrals/{referral_id}"
-    context = await browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True)
-    page = await context.new_page()
+    page = await open_after_sign_in(browser, link, hub_doctor)
     try:
-        await page.goto(link)
-        await expect(page).to_have_url(re.compile(r"/app/login\?next="))
-        await page.locator("#username").fill(hub_doctor.username)
-        await page.locator("#password").fill(hub_doctor.password)
-        await page.locator("form[action='/app/login'] button[type=submit]").click()
-        await expect(page).to_have_url(link)
         await expect(page.locator("#live .clock")).to_be_visible()
     finally:
-        await context.close()
+        await page.context.close()
 
 
 async def test_signing_in_never_sends_a_person_to_another_site(

@@ -15,7 +15,7 @@ from typing import Annotated
 from fastapi import APIRouter, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
-from services.referral.adapters import board_queries
+from services.referral.adapters import board_queries, page_events
 from services.referral.domain.accounts import CLINICAL_ROLES, Role, SignedInPerson
 from services.referral.domain.errors import ReferralNotFound
 from services.referral.entrypoints.deps import ActionDep, ContextDep, PersonDep, render
@@ -45,6 +45,8 @@ async def board_page(
 ) -> HTMLResponse:
     hospital_id = _own_hospital(person)
     async with runtime.pool.acquire() as connection:
+        # Read before the board: the page's live stream starts there (static/app/live.js).
+        feed_position = await page_events.latest_position(connection)
         referrals = await board_queries.board(connection, hospital_id=hospital_id)
     language = Language(person.language)
     return render(
@@ -52,6 +54,7 @@ async def board_page(
         "app/board.html",
         person=person,
         referrals=referrals,
+        feed_position=feed_position,
         now=datetime.now(UTC),
         can_answer=person.role in ANSWERING_ROLES,
         decline_reasons=[

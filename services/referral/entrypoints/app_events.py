@@ -2,9 +2,11 @@
 
 Every step on the timeline of a referral the person's hospital sends or receives (an operator:
 the province's) comes as ``event: referral-changed`` with ``data`` {"referral_id", "event",
-"status", "requester", "owner"} and an ``id`` (the feed position). A page that reconnects sends
-``Last-Event-ID`` and gets what it missed, up to ``MAX_REPLAY`` steps; further behind, it gets
-``event: reload`` and re-reads what it shows. The stream sends a heartbeat comment now and then
+"status", "requester", "owner"} and an ``id`` (the feed position). A fresh page asks from the
+position it was rendered at (``?after=``), so a step committed between its render and the
+stream's start is not lost; a page that reconnects sends ``Last-Event-ID`` and gets what it
+missed. Either way up to ``MAX_REPLAY`` steps; further behind, it gets ``event: reload`` and
+re-reads what it shows. The stream sends a heartbeat comment now and then
 and ends when the person's session is revoked or expires (the browser reconnects and is sent
 to the sign-in page, which is not an event stream: EventSource gives up).
 """
@@ -15,7 +17,7 @@ import asyncio
 from collections.abc import AsyncIterator
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Request
+from fastapi import APIRouter, Header, Query, Request
 from fastapi.sse import EventSourceResponse, ServerSentEvent
 
 from services.referral.adapters import page_events
@@ -44,8 +46,10 @@ async def page_events_stream(
     person: PersonDep,
     scope: HospitalScopeDep,
     last_event_id: Annotated[str | None, Header()] = None,
+    rendered: Annotated[int | None, Query(alias="after", ge=0)] = None,
 ) -> AsyncIterator[ServerSentEvent]:
-    after = _position(last_event_id)
+    asked = _position(last_event_id)
+    after = rendered if asked is None else asked
     async with runtime.pool.acquire() as connection:
         latest = await page_events.latest_position(connection)
         if after is not None and not await _replayable(
@@ -55,8 +59,9 @@ async def page_events_stream(
     # Sent at once, so the page knows it is connected; and how soon to come back if cut off.
     yield ServerSentEvent(comment="connected", retry=3000)
     if after is None:
-        # A fresh page has just rendered the present; one too far behind re-reads it.
-        if last_event_id is not None:
+        # A page that did not say where it was rendered starts now; one too far behind
+        # re-reads what it shows.
+        if last_event_id is not None or rendered is not None:
             yield ServerSentEvent(data={}, event=RELOAD, id=str(latest))
         after = latest
     with feed.subscribe() as changed:

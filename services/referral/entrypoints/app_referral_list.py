@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse
 
-from services.referral.adapters import board_queries
+from services.referral.adapters import board_queries, page_events
 from services.referral.entrypoints.deps import PersonDep, render
 from shared.runtime import RuntimeDep
 
@@ -23,7 +23,16 @@ async def sent_referrals_page(
         raise HTTPException(403, "The list is for the people of a hospital")
     now = datetime.now(UTC)
     async with runtime.pool.acquire() as connection:
+        # Read before the list: the page's live stream starts there (static/app/live.js).
+        feed_position = await page_events.latest_position(connection)
         referrals = await board_queries.sent_referrals(
             connection, hospital_id=person.hospital_id, now=now
         )
-    return render(request, "app/referrals.html", person=person, referrals=referrals, now=now)
+    return render(
+        request,
+        "app/referrals.html",
+        person=person,
+        referrals=referrals,
+        now=now,
+        feed_position=feed_position,
+    )

@@ -15,7 +15,7 @@ from typing import Any
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from services.referral.adapters import repository
+from services.referral.adapters import page_events, repository
 from services.referral.adapters.referral_form_input import (
     FormProblems,
     read_referral_form,
@@ -199,10 +199,19 @@ async def _referral_answer(
     status_code: int = 200,
 ) -> HTMLResponse:
     """The referral page (or its live part) as the person may see it now."""
+    async with runtime.pool.acquire() as connection:
+        # Read before the referral: the page's live stream starts there (static/app/live.js).
+        feed_position = await page_events.latest_position(connection)
     reading = await _reading(runtime, person, referral_id)
     view = referral_view(reading, now=datetime.now(UTC), language=_language(person))
     return render(
-        request, template, person=person, view=view, problem=problem, status_code=status_code
+        request,
+        template,
+        person=person,
+        view=view,
+        problem=problem,
+        status_code=status_code,
+        feed_position=feed_position,
     )
 
 

@@ -61,7 +61,11 @@
     refresh();
   };
   const connect = () => {
-    const source = new EventSource("/app/events");
+    // From where the page was rendered (data-feed-position): a step committed between the
+    // render and the stream's start is sent too. A reconnect sends Last-Event-ID instead.
+    const rendered = document.body.dataset.feedPosition;
+    const source = new EventSource(
+      rendered ? "/app/events?after=" + encodeURIComponent(rendered) : "/app/events");
     source.addEventListener("referral-changed", (message) => {
       announce(JSON.parse(message.data));
     });
