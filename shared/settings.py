@@ -50,6 +50,11 @@ class PlatformSettings(BaseSettings):
     consumer_retry_backoff_s: float = Field(default=1.0, ge=0)
     # A record that fails for other reasons than an outage is dead-lettered after this many.
     consumer_max_attempts: int = Field(default=5, ge=1)
+    # How long the broker may hold a consumer's fetch that found nothing (aiokafka's default is
+    # 500 ms). While a record is handled its partition is left out of the next fetch, so a
+    # referral's next record that lands meanwhile waits for that fetch: shorter is a faster path
+    # to the page, at the cost of more empty fetches a second while the service is idle.
+    consumer_fetch_max_wait_ms: int = Field(default=100, ge=10, le=5000)
     # Readiness fails when a consumed partition has not moved for this long.
     consumer_stall_after_s: float = Field(default=30.0, gt=0)
     # How often the gauges read from the database and Kafka (outbox, lag, dead letters, latencies)

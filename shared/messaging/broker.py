@@ -16,12 +16,6 @@ from shared.settings import PlatformSettings
 # How soon a subscriber by pattern finds a topic created after it started (a hospital granted
 # access while the services run): Kafka clients look at the topic list this often (default 5 min).
 METADATA_MAX_AGE_MS = 30_000
-# How long the broker may hold a fetch that found nothing (aiokafka's default is 500 ms). While a
-# record is being handled its partition is left out of the next fetch; a second record of the
-# same referral that lands meanwhile (a referral's pages and echoes follow each other closely)
-# waits for that fetch to come back empty. 500 ms of it was on the path to the page; the cost is
-# a few more (empty) fetches a second per idle consumer.
-FETCH_MAX_WAIT_MS = 100
 
 
 def create_broker(

@@ -42,7 +42,7 @@ from shared.fhir.codes import EventCode
 from shared.fhir.envelope import FhirMessage, InvalidMessage, parse_message
 from shared.fhir.references import organization_id
 from shared.messaging import headers
-from shared.messaging.broker import CLINICAL_ACK_POLICY, FETCH_MAX_WAIT_MS, consumer_group
+from shared.messaging.broker import CLINICAL_ACK_POLICY, consumer_group
 from shared.messaging.dead_letters import publish_dead_letter
 from shared.messaging.inbox import (
     Claim,
@@ -114,8 +114,11 @@ class FhirMessageConsumer:
         after_commit: Callable[[FhirMessage], None] | None = None,
         on_refused: RefusalHandler | None = None,
         include_in_schema: bool = True,
+        fetch_max_wait_ms: int = 500,
     ) -> None:
         self._broker = broker
+        # PlatformSettings.consumer_fetch_max_wait_ms in the services.
+        self._fetch_max_wait_ms = fetch_max_wait_ms
         self._pool = pool
         self._topic = topic
         self._group = consumer_group(service_name)
@@ -145,7 +148,7 @@ class FhirMessageConsumer:
             # A new service reads what was published before it first joined (and a hospital's
             # new topic from its first message).
             auto_offset_reset="earliest",
-            fetch_max_wait_ms=FETCH_MAX_WAIT_MS,
+            fetch_max_wait_ms=self._fetch_max_wait_ms,
             title=f"{self._group}:{address}",
             description=self._topic.description,
             include_in_schema=self._include_in_schema,

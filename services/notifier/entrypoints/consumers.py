@@ -28,6 +28,7 @@ def wire_consumers(
         pool=runtime.pool,
         topic=NOTIFICATION_REQUESTS,
         service_name=runtime.name,
+        fetch_max_wait_ms=runtime.settings.consumer_fetch_max_wait_ms,
         handlers={
             EventCode.NOTIFICATION_REQUESTED: on_notification_requested,
             # A hospital answered its alerts on the clinicians' board: stop repeating them.

@@ -146,6 +146,7 @@ def wire_consumers(runtime: ServiceRuntime, context: ReferralContext) -> None:
             pool=runtime.pool,
             topic=topic,
             service_name=runtime.name,
+            fetch_max_wait_ms=runtime.settings.consumer_fetch_max_wait_ms,
             handlers=topic_handlers,
             on_refused=refusal_responder(context) if topic in from_hospitals else None,
             # The AsyncAPI document (GET /asyncapi.json) lists what hospital systems use.

@@ -33,5 +33,6 @@ def wire_consumers(runtime: ServiceRuntime, context: TelemedicineContext) -> Non
             pool=runtime.pool,
             topic=topic,
             service_name=runtime.name,
+            fetch_max_wait_ms=runtime.settings.consumer_fetch_max_wait_ms,
             handlers=topic_handlers,
         ).subscribe()
