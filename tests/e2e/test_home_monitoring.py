@@ -3,7 +3,8 @@ PostgreSQL: a hospital enrols a patient; check-ins from the hospital's system (v
 Observations on Kafka) at each threshold open the right flag; a red one starts a teleconsult
 that pages the consultant hospital's on-call doctor; a reading no body can have is asked again
 and does not count; only the managing hospital lowers a flag, with a reason; a missed check-in
-reminds the patient on LINE, then alerts the nurses; a third hospital cannot read the episode;
+reminds the patient on LINE, then alerts the nurses, and the patient's answer in LINE (a quick
+reply, through the notifier's webhook) is a check-in; a third hospital cannot read the episode;
 the patient's signed link opens their own form and nothing else."""
 
 from __future__ import annotations
@@ -19,12 +20,14 @@ from aiokafka import AIOKafkaProducer
 
 from shared.messaging.topics import HOSPITAL_INBOUND
 from tests.e2e.harness import (
+    LINE_SECRET,
+    NOTIFIER_URL,
     ON_CALL_PHONE,
     SERVICE_PORTS,
     ServiceProcesses,
     WebhookReceiver,
 )
-from tests.fakes.line_server import FakeLineState
+from tests.fakes.line_server import FakeLineState, sign
 from tests.fakes.sms_gateway import FakeSmsGateway
 from tests.support import TestStack, as_hospital, eventually
 
@@ -330,6 +333,12 @@ async def test_a_missed_check_in_reminds_the_patient_on_line_then_alerts_the_nur
     text = json.dumps(push.messages, ensure_ascii=False)
     assert "/check-in/" in text  # the patient's own link
     assert episode["hospital_number"] not in text  # nothing that names the patient
+    replies = {
+        item["action"]["data"]: item["action"]["label"]
+        for item in push.messages[0]["quickReply"]["items"]
+    }
+    breathless = f"check-in:{episode['id']}:dyspnoea"
+    assert breathless in replies
 
     async def alerted() -> list[Any]:
         return [
@@ -340,3 +349,37 @@ async def test_a_missed_check_in_reminds_the_patient_on_line_then_alerts_the_nur
     assert episode["hospital_number"] in alert.body["text"]
     current = (await _episode(episode["id"])).json()
     assert current["missed"] is True
+
+    # The patient taps "short of breath" in LINE: LINE posts it to the notifier's webhook
+    # (twice: LINE redelivers), someone else's tap with the same data is not taken.
+    async def tap(user: str, event_id: str) -> None:
+        body = json.dumps(
+            {
+                "destination": "Ubot",
+                "events": [
+                    {
+                        "type": "postback",
+                        "webhookEventId": event_id,
+                        "timestamp": int(datetime.now(UTC).timestamp() * 1000),
+                        "source": {"type": "user", "userId": user},
+                        "postback": {"data": breathless},
+                    }
+                ],
+            }
+        ).encode()
+        async with httpx.AsyncClient(base_url=NOTIFIER_URL) as notifier:
+            answer = await notifier.post(
+                "/line/webhook",
+                content=body,
+                headers={"X-Line-Signature": sign(body, LINE_SECRET)},
+            )
+        assert answer.status_code == 200, answer.text
+
+    await tap("Usomeone-else", "01HSOMEONEELSE" + uuid.uuid4().hex[:8])
+    tapped = "01HPATIENT" + uuid.uuid4().hex[:8]
+    await tap(line_user, tapped)
+    await tap(line_user, tapped)
+    current = await _when_checked_in(episode["id"], 1)
+    assert [(c["source"], c["symptoms"]) for c in current["check_ins"]] == [("line", ["dyspnoea"])]
+    assert current["level"] == "red"
+    assert current["missed"] is False  # the check-in counted: the next one is due later

@@ -40,6 +40,7 @@ from typing import Any
 import httpx
 
 from services.notifier.adapters.http_status import is_retryable, retry_after_seconds
+from services.notifier.adapters.line_check_ins import check_in_quick_reply
 from services.notifier.domain.model import (
     Delivery,
     PermanentDeliveryError,
@@ -156,7 +157,11 @@ def flex_message(delivery: Delivery) -> dict[str, Any]:
             "spacing": "sm",
             "contents": buttons,
         }
-    return {"type": "flex", "altText": text[:ALT_TEXT_MAX], "contents": bubble}
+    message: dict[str, Any] = {"type": "flex", "altText": text[:ALT_TEXT_MAX], "contents": bubble}
+    quick_reply = check_in_quick_reply(delivery)
+    if quick_reply is not None:
+        message["quickReply"] = quick_reply
+    return message
 
 
 def verify_signature(*, channel_secret: str, body: bytes, signature: str) -> bool:

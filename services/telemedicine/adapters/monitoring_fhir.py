@@ -31,6 +31,12 @@ from shared.fhir.codes import (
 from shared.fhir.envelope import FhirMessage, build_message
 from shared.fhir.ids import derived_id
 from shared.fhir.models import Observation, get_fhir_model_class
+from shared.fhir.monitoring import (
+    LINE_USER_SYSTEM,
+    LOINC_SYMPTOM,
+    SYMPTOM_SNOMED,
+    care_plan_reference,
+)
 
 LEVEL_SYSTEM = f"{PROJECT_CANONICAL}/CodeSystem/monitoring-level"
 VITAL_SIGNS_CATEGORY = {
@@ -57,15 +63,8 @@ LOINC_OF_VITAL = {
     Vital.HEART_RATE: "8867-4",
 }
 UNIT_OF_VITAL = {vital: unit for vital, unit in VITAL_CODES.values()}
-# LOINC "Symptom" with a SNOMED CT finding as its value.
-LOINC_SYMPTOM = "75325-1"
-SYMPTOM_CODES: dict[str, Symptom] = {
-    "267036007": Symptom.DYSPNOEA,
-    "29857009": Symptom.CHEST_PAIN,
-    "286933003": Symptom.CONFUSION,
-    "386661006": Symptom.FEVER,
-    "49727002": Symptom.COUGH,
-}
+# LOINC "Symptom" with a SNOMED CT finding as its value (shared with the notifier's LINE path).
+SYMPTOM_CODES: dict[str, Symptom] = {code: Symptom(name) for name, code in SYMPTOM_SNOMED.items()}
 SNOMED_OF_SYMPTOM = {symptom: code for code, symptom in SYMPTOM_CODES.items()}
 _COUNTED_STATUSES = frozenset({"final", "amended", "corrected", "preliminary"})
 
@@ -78,10 +77,12 @@ class ObservedCheckIn:
     care_plan: str | None
     patient: str | None
     check_in: CheckIn
+    # The LINE user who answered (the performer), when the check-in came through LINE.
+    line_user: str | None = None
 
 
 def care_plan_id(episode_id: str) -> str:
-    return derived_id("cp-", episode_id)
+    return care_plan_reference(episode_id).removeprefix("CarePlan/")
 
 
 def episode_of_care_plan(care_plan: str) -> str:
@@ -104,6 +105,7 @@ def check_in_from_message(message: FhirMessage) -> ObservedCheckIn:
     symptoms: set[Symptom] = set()
     subjects: set[str] = set()
     plans: set[str] = set()
+    line_users: set[str] = set()
     for index, observation in enumerate(observations):
         where = f"Observation[{index}]"
         if observation.status not in _COUNTED_STATUSES:
@@ -114,6 +116,13 @@ def check_in_from_message(message: FhirMessage) -> ObservedCheckIn:
             str(b.reference)
             for b in observation.basedOn or []
             if b.reference and str(b.reference).startswith("CarePlan/")
+        )
+        line_users.update(
+            str(p.identifier.value)
+            for p in observation.performer or []
+            if p.identifier is not None
+            and p.identifier.system == LINE_USER_SYSTEM
+            and p.identifier.value
         )
         code = _loinc(observation.code)
         if code == LOINC_SYMPTOM:
@@ -126,12 +135,13 @@ def check_in_from_message(message: FhirMessage) -> ObservedCheckIn:
                 f"symptom {LOINC_SYMPTOM})",
                 expression=f"{where}.code",
             )
-    if len(subjects) > 1 or len(plans) > 1:
+    if len(subjects) > 1 or len(plans) > 1 or len(line_users) > 1:
         raise InvalidInput("A check-in's Observations must be about one patient and CarePlan")
     return ObservedCheckIn(
         care_plan=next(iter(plans), None),
         patient=next(iter(subjects), None),
         check_in=CheckIn(readings=tuple(readings), symptoms=frozenset(symptoms)),
+        line_user=next(iter(line_users), None),
     )
 
 

@@ -27,6 +27,8 @@ class Vital(StrEnum):
 
 
 class Symptom(StrEnum):
+    # "No symptoms" is an answer too: a check-in that says the patient is well.
+    NONE = "none"
     DYSPNOEA = "dyspnoea"
     CHEST_PAIN = "chest-pain"
     CONFUSION = "confusion"
@@ -137,6 +139,7 @@ HOME_ISOLATION = Programme(
         Symptom.CONFUSION: Level.RED,
         Symptom.FEVER: Level.YELLOW,
         Symptom.COUGH: Level.GREEN,
+        Symptom.NONE: Level.GREEN,
     },
     plausible=PLAUSIBLE,
 )

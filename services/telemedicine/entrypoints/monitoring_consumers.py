@@ -42,7 +42,8 @@ async def apply_check_in(
 ) -> None:
     """The check-in of the episode its Observations are based on (its CarePlan), else of the
     sender's patient. A hospital reports only the episodes it manages; the network (LINE)
-    reports any. Refused (dead-lettered with the reason) otherwise."""
+    only an episode's own LINE user's answers. Refused (dead-lettered with the reason)
+    otherwise."""
     observed = monitoring_fhir.check_in_from_message(message)
     from_network = message.sender == NETWORK_ORGANIZATION
     hospital = None if from_network else organization_id(message.sender)
@@ -55,6 +56,12 @@ async def apply_check_in(
         )
         if episode is not None and not from_network and episode.hospital != hospital:
             episode = None  # another hospital's patient: as if there were no such episode
+        if (
+            episode is not None
+            and from_network
+            and (observed.line_user is None or observed.line_user != episode.line_user)
+        ):
+            episode = None  # a LINE answer only from the LINE user the episode names
     elif hospital is not None and observed.patient is not None:
         episode = await repository.active_episode_of_patient(
             connection, hospital=hospital, patient=observed.patient
