@@ -62,6 +62,24 @@ def refused_writer(organization_id: str) -> str:
     return f"refused-writer:Organization/{organization_id}"
 
 
+# Rows recorded before ids were scoped to senders have an empty sender and no digest. The insert
+# waits for a concurrent claim of the same id; when that one commits, nothing is inserted and
+# nothing was seen (it began after this statement's snapshot): the caller looks again.
+_CLAIM = """
+WITH stored AS (
+    SELECT content_digest FROM inbox WHERE message_id = $2 AND sender IN ($1, '') LIMIT 1
+), inserted AS (
+    INSERT INTO inbox (sender, message_id, topic, event_code, content_digest)
+    SELECT $1, $2, $3, $4, $5 WHERE NOT EXISTS (SELECT 1 FROM stored)
+    ON CONFLICT (sender, message_id) DO NOTHING
+    RETURNING 1
+)
+SELECT EXISTS (SELECT 1 FROM stored) AS seen,
+       (SELECT content_digest FROM stored) AS stored_digest,
+       EXISTS (SELECT 1 FROM inserted) AS inserted
+"""
+
+
 async def claim_message(
     connection: Connection,
     *,
@@ -76,32 +94,21 @@ async def claim_message(
     digest_given = digest is not None
     digest = digest or content_digest(message)
     sender = sender or message.sender
-    for _ in range(2):  # a concurrent first claim commits between the two statements: look again
-        stored = await connection.fetchrow(
-            # Rows recorded before ids were scoped to senders have an empty sender and no digest.
-            "SELECT content_digest FROM inbox WHERE message_id = $2 AND sender IN ($1, '')",
-            sender,
-            message.message_id,
+    for _ in range(2):  # a concurrent first claim committed after this statement began: again
+        # One round trip: look for the id and, when it is not there, record it.
+        row = await connection.fetchrow(
+            _CLAIM, sender, message.message_id, topic, message.event.value, digest
         )
-        if stored is not None:
-            same = stored["content_digest"] in (None, digest) or (
+        if row is None:
+            raise RuntimeError("the inbox claim returned no row")
+        if row["seen"]:
+            stored_digest = row["stored_digest"]
+            same = stored_digest in (None, digest) or (
                 # A digest of the relayed bytes, against one stored from the model (by a
                 # version before relayed_content_digest, or for the same message over HTTP).
-                digest_given and stored["content_digest"] == content_digest(message)
+                digest_given and stored_digest == content_digest(message)
             )
             return Claim.REPEAT if same else Claim.REUSED_ID
-        status: str = await connection.execute(
-            """
-            INSERT INTO inbox (sender, message_id, topic, event_code, content_digest)
-            VALUES ($1, $2, $3, $4, $5)
-            ON CONFLICT (sender, message_id) DO NOTHING
-            """,
-            sender,
-            message.message_id,
-            topic,
-            message.event.value,
-            digest,
-        )
-        if status.endswith(" 1"):
+        if row["inserted"]:
             return Claim.FIRST
     return Claim.REPEAT
