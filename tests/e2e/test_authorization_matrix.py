@@ -160,6 +160,8 @@ POLICIES: dict[tuple[str, str, str], Policy] = {
     ("telemedicine", "POST", "/consults/{consult_id}/join"): Policy.PARTIES_UNSEEN,
     ("telemedicine", "POST", "/consults/{consult_id}/recommendations"): Policy.PARTIES_UNSEEN,
     ("telemedicine", "GET", "/consults/{consult_id}/recommendations"): Policy.PARTIES_UNSEEN,
+    ("telemedicine", "POST", "/consults/{consult_id}/needle"): Policy.PARTIES_UNSEEN,
+    ("telemedicine", "GET", "/static/telemedicine/{path}"): Policy.PUBLIC,
     # The consult pages take the web app's signed identity (tests/e2e/test_consult_pages.py),
     # never an API key.
     **{
@@ -170,6 +172,8 @@ POLICIES: dict[tuple[str, str, str], Policy] = {
             ("POST", "/{consult_id}/steps"),
             ("POST", "/{consult_id}/join"),
             ("POST", "/{consult_id}/recommendations"),
+            ("GET", "/{consult_id}/advice"),
+            ("POST", "/{consult_id}/needle"),
         )
     },
     ("telemedicine", "POST", "/monitoring/episodes"): Policy.HOSPITAL,

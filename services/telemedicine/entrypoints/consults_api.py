@@ -157,9 +157,12 @@ async def confirm_needle(
     """The spoke's system confirms the recommended thrombolysis was started: the referral
     service records the needle milestone (accepted here, recorded there: 202). Refused (409)
     unless the latest signed recommendation advises giving it."""
-    body = await read_body(request, NeedleRequest)
     now = datetime.now(UTC)
     async with runtime.pool.acquire() as connection, connection.transaction():
+        # A third hospital is told 404 whatever it sends, as for a consult that does not exist.
+        if await repository.get_consult(connection, consult_id=consult_id, party=caller) is None:
+            raise ConsultNotFound(consult_id)
+        body = await read_body(request, NeedleRequest)
         at = await needle.confirm_needle(
             connection,
             consult_id=consult_id,
