@@ -35,11 +35,12 @@ def shifted_port(base: int) -> int:
     return base + PORT_OFFSET
 
 
-# The catalogue topics each service's consumers read (services/*/entrypoints/consumers.py); the
-# referral service also reads every hospital's own topic (one partition each, by pattern).
+# The catalogue topics each service's consumers read (services/*/entrypoints/*consumers.py); the
+# referral and telemedicine services also read every hospital's own topic (one partition each,
+# by pattern): telemedicine for home-isolation check-ins.
 TOPICS_READ: dict[str, tuple[Topic, ...]] = {
     "referral": (HOSPITAL_INBOUND, TELEMEDICINE_EVENTS, NOTIFICATION_OUTCOMES),
-    "telemedicine": (REFERRAL_EVENTS, NOTIFICATION_OUTCOMES),
+    "telemedicine": (REFERRAL_EVENTS, NOTIFICATION_OUTCOMES, HOSPITAL_INBOUND),
     "notifier": (NOTIFICATION_REQUESTS,),
 }
 
