@@ -63,6 +63,10 @@ class InstancesStack(TestStack):
             "FT_KAFKA_TOPIC_PARTITIONS": str(PARTITIONS),
             # No re-routing of unanswered referrals while the test runs.
             "FT_REFERRAL_ACCEPT_WITHIN_MIN": "1440",
+            # A second broker and trace UI start beside the session's: on a busy machine that
+            # takes longer than the scripts' default 90 s.
+            "FT_KAFKA_START_TIMEOUT": "300",
+            "FT_ZIPKIN_START_TIMEOUT": "300",
         }
 
 
