@@ -17,6 +17,7 @@ import shutil
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 import asyncpg
 import httpx
@@ -47,6 +48,9 @@ class Tour:
     referral_id: str
     consult_id: str
     acknowledgement_path: str
+    # A home-isolation episode of the spoke, and its patient's check-in link (its path).
+    episode_id: str
+    check_in_path: str
 
 
 @dataclass(frozen=True)
@@ -70,6 +74,10 @@ VISITS = [
     Visit("consult-queue", "hub-doctor", "/app/consults/"),
     Visit("consult-page", "hub-doctor", "/app/consults/{consult}"),
     Visit("admin-users", "hub-admin", "/app/admin/users"),
+    Visit("monitoring-board", "spoke-nurse", "/app/monitoring/"),
+    Visit("monitoring-episode", "spoke-nurse", "/app/monitoring/{episode}"),
+    Visit("monitoring-enrol", "spoke-nurse", "/app/monitoring/enrol"),
+    Visit("check-in-form", None, "{check_in}", "button[type=submit]"),
     Visit("acknowledgement", None, "{acknowledgement}", "button.ack"),
 ]
 
@@ -133,7 +141,26 @@ async def tour(
     (sms, *_) = await eventually(lambda: texts_about(sms_gateway, alerted), what="the SMS")
     link = re.search(r"http://[^/\s]+(/ack/\S+)", sms["text"])
     assert link is not None
-    return Tour(referral_id, str(consult["id"]), link.group(1))
+    async with httpx.AsyncClient(base_url=TELEMEDICINE_URL, headers=as_hospital(SPOKE)) as api:
+        enrolled = await api.post(
+            "/monitoring/episodes",
+            json={
+                "patient": "Patient/tour-patient",
+                "hospital_number": "HN-TOUR",
+                "consultant_hospital": HUB,
+            },
+        )
+        assert enrolled.status_code == 201, enrolled.text
+        episode = enrolled.json()
+        checked_in = await api.post(episode["check_in_link"], data={"spo2": "95"})
+        assert checked_in.status_code == 200
+    return Tour(
+        referral_id,
+        str(consult["id"]),
+        link.group(1),
+        episode["id"],
+        urlsplit(episode["check_in_link"]).path,
+    )
 
 
 @pytest.fixture
@@ -231,6 +258,8 @@ async def test_every_page_passes_axe_fits_a_phone_and_is_photographed(
             referral=tour.referral_id,
             consult=tour.consult_id,
             acknowledgement=tour.acknowledgement_path,
+            episode=tour.episode_id,
+            check_in=tour.check_in_path,
         )
         answer = await page.goto(origin + path)
         assert answer is not None

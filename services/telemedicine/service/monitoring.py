@@ -30,7 +30,7 @@ from services.telemedicine.domain.monitoring import (
 from services.telemedicine.service import handlers
 from services.telemedicine.service.monitoring_context import MonitoringContext
 from shared.db.pool import Connection
-from shared.errors import Forbidden, NotFound
+from shared.errors import Forbidden, InvalidInput, NotFound
 from shared.fhir.envelope import FhirMessage
 from shared.fhir.ids import derived_id
 from shared.messaging.outbox import add_to_outbox
@@ -71,7 +71,9 @@ async def enrol(
     programme = context.programme(enrolment.programme)
     consultant = enrolment.consultant_hospital or context.default_consultant_hospital
     if consultant is None:
-        raise NotFound("Name the consultant hospital a red flag pages (consultant_hospital)")
+        raise InvalidInput(
+            "Name the consultant hospital a red flag pages", expression="consultant_hospital"
+        )
     episode = Episode(
         id=new_episode_id(),
         hospital=enrolment.hospital,
