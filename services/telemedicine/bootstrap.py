@@ -7,6 +7,7 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
+from services.telemedicine.adapters.monitoring_repository import PURGE_MONITORING
 from services.telemedicine.adapters.recommendation_store import PURGE_RECOMMENDATIONS
 from services.telemedicine.adapters.video_tokens import VideoTokens
 from services.telemedicine.config import SERVICE_NAME, TelemedicineSettings
@@ -70,9 +71,12 @@ def create_app(settings: TelemedicineSettings | None = None) -> FastAPI:
     )
 
     def wire(runtime: ServiceRuntime) -> TelemedicineContainer:
-        # What it keeps of a patient: the messages it sent (the outbox) and the signed
-        # recommendations' findings; the consults' ids, stages and times stay for the figures.
-        runtime.workers.append(purge_job(runtime.pool, settings, (PURGE_RECOMMENDATIONS,)))
+        # What it keeps of a patient: the messages it sent (the outbox), the signed
+        # recommendations' findings and the home-isolation episodes' check-ins and contacts;
+        # the consults' and episodes' ids, stages, levels and times stay for the figures.
+        runtime.workers.append(
+            purge_job(runtime.pool, settings, (PURGE_RECOMMENDATIONS, *PURGE_MONITORING))
+        )
         runtime.workers.append(
             ConsultEscalation(
                 pool=runtime.pool,

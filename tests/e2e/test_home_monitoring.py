@@ -11,14 +11,17 @@ from __future__ import annotations
 
 import json
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
 import pytest
 from aiokafka import AIOKafkaProducer
 
+from services.telemedicine.adapters.monitoring_repository import PURGE_MONITORING
+from shared.db.pool import create_pool
 from shared.messaging.topics import HOSPITAL_INBOUND
+from shared.retention import purge
 from tests.e2e.harness import (
     LINE_SECRET,
     NOTIFIER_URL,
@@ -383,3 +386,43 @@ async def test_a_missed_check_in_reminds_the_patient_on_line_then_alerts_the_nur
     assert [(c["source"], c["symptoms"]) for c in current["check_ins"]] == [("line", ["dyspnoea"])]
     assert current["level"] == "red"
     assert current["missed"] is False  # the check-in counted: the next one is due later
+
+
+async def test_the_purge_erases_an_old_episodes_check_ins_and_contacts(
+    stack: TestStack, services: ServiceProcesses
+) -> None:
+    episode = await _enrol(line_user=f"Upurge{uuid.uuid4().hex[:10]}", phone="0811112222")
+    async with httpx.AsyncClient() as phone:
+        assert (await phone.post(episode["check_in_link"], data={"spo2": "93"})).status_code == 200
+    pool = await create_pool(stack.database_url, schema="telemedicine", max_size=2)
+    try:
+        a_year_ago = datetime.now(UTC) - timedelta(days=365)
+        for table, column in (
+            ("monitoring_episode", "started_at"),
+            ("monitoring_check_in", "received_at"),
+            ("monitoring_level_change", "changed_at"),
+        ):
+            key = "id" if table == "monitoring_episode" else "episode_id"
+            await pool.execute(
+                f"UPDATE {table} SET {column} = $2 WHERE {key} = $1",  # noqa: S608 - names above
+                episode["id"],
+                a_year_ago,
+            )
+        await purge(pool, PURGE_MONITORING, cutoff=datetime.now(UTC) - timedelta(days=180))
+        row = await pool.fetchrow(
+            "SELECT hospital_number, line_user, phone, level FROM monitoring_episode WHERE id = $1",
+            episode["id"],
+        )
+        reasons = await pool.fetch(
+            "SELECT reason FROM monitoring_level_change WHERE episode_id = $1", episode["id"]
+        )
+        check_ins = await pool.fetchval(
+            "SELECT count(*) FROM monitoring_check_in WHERE episode_id = $1", episode["id"]
+        )
+    finally:
+        await pool.close()
+    assert row is not None
+    assert (row["hospital_number"], row["line_user"], row["phone"]) == ("", None, None)
+    assert row["level"] == 2  # the level and its time stay for the figures
+    assert [r["reason"] for r in reasons] == [""]
+    assert check_ins == 0

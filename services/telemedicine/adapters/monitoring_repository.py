@@ -16,6 +16,20 @@ from services.telemedicine.domain.episode import Episode
 from services.telemedicine.domain.monitoring import Assessment, CheckIn, Level, LevelChange
 from shared.db.pool import Connection
 
+# PDPA retention (shared/retention.py, $1 = the cutoff): an episode started before it is long
+# over; its check-ins go, its flag's reasons (readings) are blanked, and what reaches or names the
+# patient (LINE id, phone, hospital number) is erased. Its levels and times stay for figures.
+PURGE_MONITORING = (
+    "DELETE FROM monitoring_check_in WHERE received_at < $1",
+    "UPDATE monitoring_level_change SET reason = '' WHERE changed_at < $1 AND reason <> ''",
+    """
+    UPDATE monitoring_episode
+       SET hospital_number = '', line_user = NULL, phone = NULL, finished = true
+     WHERE started_at < $1
+       AND (hospital_number <> '' OR line_user IS NOT NULL OR phone IS NOT NULL OR NOT finished)
+    """,
+)
+
 _EPISODE = """
     SELECT * FROM monitoring_episode
      WHERE id = $1 AND ($2::text IS NULL OR $2 IN (hospital, consultant_hospital))
