@@ -37,6 +37,15 @@ pytestmark = pytest.mark.browser
 SPOKE, HUB, THIRD = "sikao-hospital", "trang-hospital", "kantang-hospital"
 README_IMAGES = {"referral-page": "referral-page.png", "hub-board": "hub-board.png"}
 TAP_TARGET_PX = 44
+# The notifier's pages speak Thai and English at once (a ward screen has no person's setting).
+BILINGUAL = frozenset({"live-alerts", "acknowledgement"})
+# The page's own words (not names or other data a person wrote): on an English page, no Thai.
+OWN_WORDS = "h1, h2, nav, label, legend, button, th, .lkw, .facts, .status, .badge"
+THAI_IN_OWN_WORDS = """(selector) => [...document.querySelectorAll(selector)].map((element) => {
+    const words = element.cloneNode(true);
+    words.querySelectorAll("[lang]").forEach((other) => other.remove());
+    return words.textContent.replace(/\\s+/g, " ").trim();
+}).filter((text) => /[\\u0E00-\\u0E7F]/.test(text))"""
 TELEMEDICINE_URL = f"http://127.0.0.1:{SERVICE_PORTS['telemedicine']}"
 
 
@@ -83,15 +92,15 @@ VISITS = [
 
 # People of their own for the tour (a language each), so no other test's person changes.
 PEOPLE = {
-    "spoke-nurse": (SPOKE, Role.NURSE),
-    "hub-doctor": (HUB, Role.DOCTOR),
-    "hub-admin": (HUB, Role.HOSPITAL_ADMIN),
+    "spoke-nurse": (SPOKE, Role.NURSE, {"th": "พยาบาลพิมพ์ สิเกา", "en": "Nurse Pim Sikao"}),
+    "hub-doctor": (HUB, Role.DOCTOR, {"th": "นพ.ก้อง ตรัง", "en": "Dr. Kong Trang"}),
+    "hub-admin": (HUB, Role.HOSPITAL_ADMIN, {"th": "ผู้ดูแล ตรัง", "en": "Admin Trang"}),
 }
 
 
 def _person(who: str, language: str) -> Person:
-    hospital, role = PEOPLE[who]
-    return Person(f"tour.{who}.{language}", f"Tour {who} ({language})", hospital, role)
+    hospital, role, names = PEOPLE[who]
+    return Person(f"tour.{who}.{language}", names[language], hospital, role)
 
 
 @pytest.fixture(scope="module")
@@ -108,7 +117,7 @@ async def tour_people(database: asyncpg.Pool) -> None:
                     INSERT INTO app_user (username, display_name, hospital_id, role,
                                           password_hash, language, buddhist_era)
                     VALUES ($1, $2, $3, $4, $5, $6, $6 = 'th')
-                    ON CONFLICT (username) DO NOTHING
+                    ON CONFLICT (username) DO UPDATE SET display_name = EXCLUDED.display_name
                     """,
                     person.username,
                     person.display_name,
@@ -198,13 +207,16 @@ async def _page_for(
     return signed_in[who]
 
 
-async def _problems_on(page: Page, visit: Visit, *, width: int) -> list[str]:
+async def _problems_on(page: Page, visit: Visit, *, language: str, width: int) -> list[str]:
     """What is wrong with the page as it is now, in words for the test's report."""
     problems = [
         f"axe {v['id']} ({v['impact']}): {v['help']} at "
         + ", ".join(str(node["target"]) for node in v["nodes"][:4])
         for v in await axe_violations(page)
     ]
+    if language == "en" and visit.name not in BILINGUAL:
+        thai: list[str] = await page.evaluate(THAI_IN_OWN_WORDS, OWN_WORDS)
+        problems += [f"Thai on an English page: {text!r}" for text in thai[:5]]
     if width < 600:
         scroll: dict[str, int] = await page.evaluate(
             "() => ({page: document.documentElement.scrollWidth, view: window.innerWidth})"
@@ -267,7 +279,7 @@ async def test_every_page_passes_axe_fits_a_phone_and_is_photographed(
             found[visit.name] = [f"answered {answer.status} at {path}"]
             continue
         await _ready(page, visit)
-        if problems := await _problems_on(page, visit, width=width):
+        if problems := await _problems_on(page, visit, language=language, width=width):
             found[visit.name] = problems
         shot = await screenshot(page, f"{visit.name}-{language}-{width}")
         readme = os.environ.get("FT_README_IMAGES") and (language, width) == ("en", 1280)
