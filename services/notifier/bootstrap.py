@@ -27,6 +27,7 @@ from services.notifier.workers.contacts_reload import ContactsFileWatcher
 from services.notifier.workers.dispatcher import DeliveryDispatcher
 from services.notifier.workers.escalation import EscalationWatcher
 from services.notifier.workers.live_feed import LiveFeed, LiveFeedRetention
+from shared import console_status
 from shared.pages import page_templates
 from shared.retention import purge_job
 from shared.runtime import ServiceRuntime, create_service_app
@@ -152,6 +153,7 @@ def create_app(settings: NotifierSettings | None = None) -> FastAPI:
             live.router,
             acknowledgement_links.router,
             sms_reports.router,
+            console_status.router,
         ],
         wire=wire,
         title="Fast Track notifier",

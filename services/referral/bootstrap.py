@@ -14,7 +14,7 @@ from services.referral.adapters.catalogues import load_translations
 from services.referral.adapters.kpi_gauges import KpiGauges
 from services.referral.adapters.operations_gauges import FirstPageLatency, HospitalMessages
 from services.referral.config import SERVICE_NAME, ReferralSettings
-from services.referral.container import ReferralContainer
+from services.referral.container import ConsoleSettings, ReferralContainer
 from services.referral.domain.routing import TravelTimes
 from services.referral.entrypoints import (
     admin_users,
@@ -26,6 +26,8 @@ from services.referral.entrypoints import (
     asyncapi_api,
     clock_views,
     conformance_api,
+    console_health,
+    console_pages,
     directory_api,
     fhir_api,
     messaging_api,
@@ -101,6 +103,10 @@ def create_app(settings: ReferralSettings | None = None) -> FastAPI:
             pages=pages,
             page_feed=page_feed,
             sign_in_rules=settings.sign_in_rules,
+            console=ConsoleSettings(
+                stuck_after=timedelta(minutes=settings.referral_console_stuck_after_min),
+                trace_ui_url=settings.trace_ui_url.rstrip("/"),
+            ),
         )
 
     app = create_service_app(
@@ -121,6 +127,8 @@ def create_app(settings: ReferralSettings | None = None) -> FastAPI:
             conformance_api.router,
             asyncapi_api.router,
             session_identity.router,
+            console_pages.router,
+            console_health.router,
         ],
         wire=wire,
         title="Fast Track referral service",

@@ -26,6 +26,11 @@ class ReferralSettings(PlatformSettings):
     # How often time-critical alerts (LKW + 3.5 h without needle, DIDO, ...) are looked for.
     referral_alert_poll_s: float = Field(default=5.0, gt=0)
 
+    # The operators' console: a referral still open whose next hop has not come for this long
+    # is stuck; each referral links to its trace in this trace UI (Zipkin's, in development).
+    referral_console_stuck_after_min: float = Field(default=10.0, gt=0)
+    trace_ui_url: str = "http://127.0.0.1:19411/zipkin"
+
     # The web app's sessions and sign-in limits (services/referral/domain/accounts.py).
     referral_session_hours: float = Field(default=12.0, gt=0)
     referral_sign_in_window_min: float = Field(default=15.0, gt=0)

@@ -28,6 +28,7 @@ from services.telemedicine.service.context import TelemedicineContext
 from services.telemedicine.service.monitoring_context import MonitoringContext
 from services.telemedicine.workers.check_in_reminders import MissedCheckIns
 from services.telemedicine.workers.escalation import ConsultEscalation
+from shared import console_status
 from shared.pages import page_templates
 from shared.retention import purge_job
 from shared.runtime import ServiceRuntime, create_service_app
@@ -116,6 +117,7 @@ def create_app(settings: TelemedicineSettings | None = None) -> FastAPI:
             monitoring_api.router,
             monitoring_pages.router,
             check_in_pages.router,
+            console_status.router,
         ],
         wire=wire,
         title="Fast Track telemedicine service",

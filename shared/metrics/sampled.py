@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import timedelta
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 import asyncpg
 from opentelemetry import metrics
@@ -43,6 +43,13 @@ class SampledGauge:
     def clear(self) -> None:
         self._observations = []
 
+    def readings(self) -> list[tuple[dict[str, str], float]]:
+        """The last readings, as the scrape reports them (the operators' console shows them)."""
+        return [
+            ({k: str(v) for k, v in (o.attributes or {}).items()}, float(o.value))
+            for o in self._observations
+        ]
+
     def _observe(self, _: metrics.CallbackOptions) -> list[metrics.Observation]:
         return list(self._observations)
 
@@ -56,6 +63,9 @@ class Source(Protocol):
     async def sample(self) -> None: ...
 
 
+SourceKind = TypeVar("SourceKind")
+
+
 class Sampler(PeriodicTask):
     """Runs each source every ``poll_interval_s``; a source that fails clears its gauges and is
     tried again at the next round, the others go on."""
@@ -64,6 +74,10 @@ class Sampler(PeriodicTask):
         super().__init__(poll_interval_s=poll_interval_s)
         self.name = name
         self.sources = list(sources)
+
+    def source(self, kind: type[SourceKind]) -> SourceKind | None:
+        """The sampler's source of that kind (its last readings, for the operators' console)."""
+        return next((s for s in self.sources if isinstance(s, kind)), None)
 
     async def tick(self) -> None:
         # Sampled every few seconds: no trace of its own.

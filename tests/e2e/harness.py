@@ -230,6 +230,10 @@ class ServiceProcesses:
             # or two (not faster: each service asks Kafka for every group's offsets).
             "FT_METRICS_SAMPLE_INTERVAL_S": "1",
             "FT_REFERRAL_KPI_METRICS_INTERVAL_S": "1",
+            # The console's stuck list: a referral without progress for 3 s (tests wait no
+            # longer), and its trace links lead to the test stack's Zipkin.
+            "FT_REFERRAL_CONSOLE_STUCK_AFTER_MIN": "0.05",
+            "FT_TRACE_UI_URL": f"{self.stack.zipkin_url}/zipkin",
             # Spans reach the trace file within a fraction of a second.
             "OTEL_BSP_SCHEDULE_DELAY": "100",
         }

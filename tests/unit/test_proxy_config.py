@@ -47,8 +47,9 @@ def test_only_the_identity_nginx_obtained_goes_upstream() -> None:
     assert 'set $fasttrack_identity "";' in template
     assert "proxy_set_header X-Fasttrack-Identity $fasttrack_identity;" in template
     fills = re.findall(r"auth_request_set \$fasttrack_identity (\S+);", template)
-    # The live page and its stream, the notifier's operator routes, consult, monitoring pages.
-    assert fills == ["$upstream_http_x_fasttrack_identity"] * 5
+    # The live page and its stream, the notifier's operator routes, consult and monitoring
+    # pages, and the operators' console's fragments of the notifier and telemedicine.
+    assert fills == ["$upstream_http_x_fasttrack_identity"] * 7
     # The one location that sets its own headers (the auth subrequest) sends no identity.
     own_headers = template.split("location = /_fasttrack/identity {")[1].split("}")[0]
     assert 'proxy_set_header X-Fasttrack-Identity "";' in own_headers

@@ -9,9 +9,10 @@ serves every language at once.
 Time filters (rules in domain/display_time.py), in the page's language and the signed-in
 person's Buddhist-era setting: ``{{ t | clock }}`` 07:05 · ``{{ t | date }}`` 30 พ.ย. 2569 ·
 ``{{ t | moment }}`` date and clock · ``{{ d | interval }}`` H:MM from a timedelta or seconds ·
-``{{ t | iso }}`` for ``<time datetime="...">``. What the domain says in codes, worded in the
-page's language (adapters/page_wording.py): ``{{ reason | routing_reason }}``,
-``{{ problem | refusal }}``.
+``{{ t | iso }}`` for ``<time datetime="...">`` · ``{{ t | clock_s }}`` 07:05:09 and
+``{{ d | latency }}`` 0.4 s, 3:07 min (the operators' console, where hops are seconds apart).
+What the domain says in codes, worded in the page's language (adapters/page_wording.py):
+``{{ reason | routing_reason }}``, ``{{ problem | refusal }}``.
 """
 
 from __future__ import annotations
@@ -74,6 +75,8 @@ def install_app_language(
         moment=_moment,
         interval=_interval,
         iso=local_iso,
+        clock_s=display_time.clock_seconds,
+        latency=display_time.latency,
     )
 
 

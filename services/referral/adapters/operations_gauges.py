@@ -11,10 +11,14 @@ Labels are hospital ids (Organization ids from the directory) and quantiles: no 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
+
 import asyncpg
 from opentelemetry import metrics
 
 from services.referral.entrypoints.messaging_api import PROCESS_MESSAGE_INBOX
+from shared.db.pool import Connection
 from shared.fhir.codes import EventCode
 from shared.messaging.topics import HOSPITAL_INBOUND
 from shared.metrics.sampled import LATENCY_WINDOW, SampledGauge, quantile_readings
@@ -24,8 +28,9 @@ ORGANIZATION = "Organization/"
 # What hospital systems sent: over REST ($process-message) or on their own Kafka topic.
 _HOSPITAL_MESSAGES = """
 SELECT substr(sender, length($3) + 1) AS hospital,
-       extract(epoch FROM max(received_at)) AS last_message,
-       count(*) FILTER (WHERE received_at > now() - interval '7 days') AS last_7_days
+       max(received_at) AS last_message,
+       count(*) FILTER (WHERE received_at > now() - interval '7 days') AS last_7_days,
+       (array_agg(topic ORDER BY received_at DESC))[1] = $1 AS last_over_rest
 FROM inbox
 WHERE (topic = $1 OR starts_with(topic, $2)) AND starts_with(sender, $3)
 GROUP BY sender
@@ -42,6 +47,33 @@ FROM (
     GROUP BY referral.id, referral.created_at
 ) AS first_pages
 """
+
+
+@dataclass(frozen=True)
+class HospitalConnector:
+    """What a hospital system has sent the network: when last, how often, and how."""
+
+    hospital: str
+    last_message: datetime
+    messages_7d: int
+    # Its last message came over REST ($process-message) rather than its Kafka topic.
+    last_over_rest: bool
+
+
+async def hospital_connectors(connection: Connection) -> list[HospitalConnector]:
+    """Every hospital system that has sent a message (the operators' console and the gauges)."""
+    rows = await connection.fetch(
+        _HOSPITAL_MESSAGES, PROCESS_MESSAGE_INBOX, HOSPITAL_INBOUND.name, ORGANIZATION
+    )
+    return [
+        HospitalConnector(
+            hospital=row["hospital"],
+            last_message=row["last_message"],
+            messages_7d=row["last_7_days"],
+            last_over_rest=row["last_over_rest"],
+        )
+        for row in rows
+    ]
 
 
 class HospitalMessages:
@@ -62,15 +94,12 @@ class HospitalMessages:
         self.gauges = (self.last_message, self.last_7_days)
 
     async def sample(self) -> None:
-        rows = await self._pool.fetch(
-            _HOSPITAL_MESSAGES, PROCESS_MESSAGE_INBOX, HOSPITAL_INBOUND.name, ORGANIZATION
-        )
+        async with self._pool.acquire() as connection:
+            connectors = await hospital_connectors(connection)
         self.last_message.set(
-            ({"hospital": row["hospital"]}, float(row["last_message"])) for row in rows
+            ({"hospital": c.hospital}, c.last_message.timestamp()) for c in connectors
         )
-        self.last_7_days.set(
-            ({"hospital": row["hospital"]}, float(row["last_7_days"])) for row in rows
-        )
+        self.last_7_days.set(({"hospital": c.hospital}, float(c.messages_7d)) for c in connectors)
 
 
 class FirstPageLatency:

@@ -47,3 +47,21 @@ def interval(length: timedelta) -> str:
     sign = "-" if seconds < 0 else ""
     hours, minutes = divmod(abs(seconds) // 60, 60)
     return f"{sign}{hours}:{minutes:02d}"
+
+
+def clock_seconds(moment: datetime) -> str:
+    """ "07:05:09": the Bangkok clock to the second (the console's hops are seconds apart)."""
+    return f"{moment.astimezone(PROVINCE_ZONE):%H:%M:%S}"
+
+
+def latency(length: timedelta) -> str:
+    """ "0.4 s", "12 s", "3:07 min", "2:05 h": a hop's latency, as precise as it is short."""
+    seconds = length.total_seconds()
+    if seconds < 10:
+        return f"{seconds:.1f} s"
+    if seconds < 60:
+        return f"{int(seconds)} s"
+    whole = int(seconds)
+    if whole < 3600:
+        return f"{whole // 60}:{whole % 60:02d} min"
+    return f"{whole // 3600}:{whole % 3600 // 60:02d} h"

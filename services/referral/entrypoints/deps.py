@@ -28,7 +28,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from services.referral.adapters.app_templates import DEFAULT_LANGUAGE
 from services.referral.adapters.fhir_search import BadSearch
-from services.referral.container import ReferralContainer
+from services.referral.container import ConsoleSettings, ReferralContainer
 from services.referral.domain.accounts import LANGUAGES, Language, Role, SignedInPerson
 from services.referral.domain.errors import NotAParty
 from services.referral.domain.model import Referral
@@ -172,6 +172,30 @@ def hospital_scope(person: PersonDep) -> str | None:
 
 
 HospitalScopeDep = Annotated[str | None, Depends(hospital_scope)]
+
+
+def operator_person(person: PersonDep) -> SignedInPerson:
+    """The operators' console is for the network's operators only: anyone else gets 403."""
+    if person.role is not Role.OPERATOR:
+        raise HTTPException(403, "The console is for the network's operators")
+    return person
+
+
+def operator_action(person: ActionDep) -> SignedInPerson:
+    """A state-changing request of the console (a replay): an operator, CSRF token checked."""
+    return operator_person(person)
+
+
+# A page of the operators' console, and a change made from it.
+OperatorPersonDep = Annotated[SignedInPerson, Depends(operator_person)]
+OperatorActionDep = Annotated[SignedInPerson, Depends(operator_action)]
+
+
+def get_console_settings(container: ReferralContainerDep) -> ConsoleSettings:
+    return container.console
+
+
+ConsoleSettingsDep = Annotated[ConsoleSettings, Depends(get_console_settings)]
 
 
 def get_page_feed(container: ReferralContainerDep) -> PageFeed:
