@@ -12,9 +12,10 @@ queried twice. A row is numbers and a service name: language-free, the page has 
 
 from __future__ import annotations
 
+from html import escape
+
 from fastapi import APIRouter, HTTPException
 from fastapi.responses import HTMLResponse
-from markupsafe import Markup
 
 from shared.auth import OperatorDep
 from shared.metrics.outbox import OutboxBacklog
@@ -23,19 +24,19 @@ from shared.runtime import RuntimeDep, ServiceRuntime
 router = APIRouter(include_in_schema=False)
 
 
-def outbox_row(runtime: ServiceRuntime) -> Markup:
-    """``<tr>`` of the service's outbox backlog and the age of its oldest unpublished row ("-"
-    while no reading could be taken)."""
+def outbox_row(runtime: ServiceRuntime) -> str:
+    """``<tr>`` (HTML, every value escaped) of the service's outbox backlog and the age of its
+    oldest unpublished row ("-" while no reading could be taken)."""
     source = runtime.sampler.source(OutboxBacklog)
     backlog = source.backlog.readings() if source else []
     oldest = source.oldest_age.readings() if source else []
     count = f"{int(backlog[0][1])}" if backlog else "-"
     age = f"{oldest[0][1]:.1f} s" if oldest else "-"
-    # Markup.format escapes each value.
-    return Markup(
-        '<tr id="outbox-{0}" data-service="{0}"><th scope="row">{0}</th>'
-        '<td class="backlog">{1}</td><td class="oldest">{2}</td></tr>'
-    ).format(runtime.name, count, age)
+    name, count, age = escape(runtime.name), escape(count), escape(age)
+    return (
+        f'<tr id="outbox-{name}" data-service="{name}"><th scope="row">{name}</th>'
+        f'<td class="backlog">{count}</td><td class="oldest">{age}</td></tr>'
+    )
 
 
 @router.get("/app/console/{service}/outbox", response_class=HTMLResponse)
