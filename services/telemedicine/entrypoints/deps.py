@@ -50,16 +50,42 @@ MonitoringDep = Annotated[MonitoringContext, Depends(get_monitoring)]
 
 
 Body = TypeVar("Body", bound=BaseModel)
+_DEFS = "#/$defs/"
 
 
 def json_body_schema(model: type[BaseModel]) -> dict[str, Any]:
-    """``openapi_extra`` for a route that reads its JSON body itself (``read_body``)."""
+    """``openapi_extra`` for a route that reads its JSON body itself (``read_body``).
+
+    pydantic puts a nested model's schema under ``$defs`` and refers to it as ``#/$defs/X``;
+    inside an OpenAPI document that reference is read from the document's root, where there is
+    no ``$defs`` (ReDoc refuses the whole document). The bodies here are not recursive, so each
+    reference is replaced by its definition (a dozen lines; a JSON-reference library would be a
+    dependency for this one use)."""
     return {
         "requestBody": {
             "required": True,
-            "content": {"application/json": {"schema": model.model_json_schema()}},
+            "content": {"application/json": {"schema": inlined(model.model_json_schema())}},
         }
     }
+
+
+def inlined(schema: dict[str, Any]) -> dict[str, Any]:
+    """``schema`` with every ``#/$defs/...`` reference replaced by its definition."""
+    definitions: dict[str, Any] = schema.get("$defs", {})
+
+    def resolve(node: Any) -> Any:
+        if isinstance(node, dict):
+            reference = node.get("$ref")
+            if isinstance(reference, str) and reference.startswith(_DEFS):
+                siblings = {k: resolve(v) for k, v in node.items() if k != "$ref"}
+                return {**resolve(definitions[reference.removeprefix(_DEFS)]), **siblings}
+            return {k: resolve(v) for k, v in node.items() if k != "$defs"}
+        if isinstance(node, list):
+            return [resolve(item) for item in node]
+        return node
+
+    resolved: dict[str, Any] = resolve(schema)
+    return resolved
 
 
 async def read_body(request: Request, model: type[Body]) -> Body:
