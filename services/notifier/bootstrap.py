@@ -17,7 +17,13 @@ from services.notifier.config import SERVICE_NAME, NotifierSettings
 from services.notifier.container import InboundSecrets, LivePages, NotifierContainer
 from services.notifier.domain.contacts import ContactBook
 from services.notifier.domain.model import Channel, RetryPolicy
-from services.notifier.entrypoints import acknowledgement_links, line_webhook, live, sms_reports
+from services.notifier.entrypoints import (
+    acknowledgement_links,
+    console_fragments,
+    line_webhook,
+    live,
+    sms_reports,
+)
 from services.notifier.entrypoints.consumers import wire_consumers
 from services.notifier.entrypoints.http import router
 from services.notifier.service.delivery_metrics import DeliveryMetrics
@@ -154,6 +160,7 @@ def create_app(settings: NotifierSettings | None = None) -> FastAPI:
             acknowledgement_links.router,
             sms_reports.router,
             console_status.router,
+            console_fragments.router,
         ],
         wire=wire,
         title="Fast Track notifier",

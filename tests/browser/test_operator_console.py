@@ -108,13 +108,25 @@ async def test_anyone_but_an_operator_is_refused_the_console(
     person: Person = request.getfixturevalue(who)
     page = await _signed_in(browser, stack, person, "/app/settings")
     try:
-        for path in ("/app/console/", "/app/console/health"):
+        for path in (
+            "/app/console/",
+            "/app/console/health",
+            "/app/console/dead-letters",
+            "/app/console/audit",
+        ):
             response = await page.goto(f"{_origin(stack)}{path}")
             assert response is not None
             assert response.status == 403
             await expect(page.locator("h1")).to_have_text("ทำรายการไม่ได้")
-        fragment = await page.request.get(f"{_origin(stack)}/app/console/notifier/outbox")
-        assert fragment.status == 403
+        for fragment in ("notifier/outbox", "notifier/dead-letters", "notifier/audit"):
+            refused = await page.request.get(f"{_origin(stack)}/app/console/{fragment}")
+            assert refused.status == 403
+        # Nor may they replay anything, whatever token they send.
+        for change in ("/app/console/dead-letters/replay", "/app/console/notifier/replay"):
+            refused = await page.request.post(
+                f"{_origin(stack)}{change}", headers={"X-CSRF-Token": "x"}, form={"x": "1"}
+            )
+            assert refused.status == 403
         # Nor does the navigation offer it.
         await page.goto(f"{_origin(stack)}/app/settings")
         await expect(page.locator('nav a[href="/app/console/"]')).to_have_count(0)
@@ -124,9 +136,20 @@ async def test_anyone_but_an_operator_is_refused_the_console(
 
 async def test_a_hospitals_key_gets_403_on_the_operator_fragments(app_url: str) -> None:
     telemedicine_url = f"http://127.0.0.1:{SERVICE_PORTS['telemedicine']}"
-    for base, service in ((NOTIFIER_URL, "notifier"), (telemedicine_url, "telemedicine")):
+    fragments = [
+        (NOTIFIER_URL, "/app/console/notifier/outbox"),
+        (NOTIFIER_URL, "/app/console/notifier/dead-letters"),
+        (NOTIFIER_URL, "/app/console/notifier/audit"),
+        (telemedicine_url, "/app/console/telemedicine/outbox"),
+    ]
+    for base, path in fragments:
         async with httpx.AsyncClient(base_url=base) as client:
-            refused = await client.get(
-                f"/app/console/{service}/outbox", headers=as_hospital("trang-hospital")
-            )
-        assert refused.status_code == 403
+            refused = await client.get(path, headers=as_hospital("trang-hospital"))
+            assert refused.status_code == 403
+    async with httpx.AsyncClient(base_url=NOTIFIER_URL) as client:
+        replay = await client.post(
+            "/app/console/notifier/replay",
+            data={"delivery": "any"},
+            headers=as_hospital("trang-hospital"),
+        )
+    assert replay.status_code == 403
