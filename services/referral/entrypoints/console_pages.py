@@ -75,6 +75,6 @@ async def console_page(
         hops=list(Hop),
         searched_referral=referral_id or "",
         searched_hospital=hospital_id or "",
-        stuck_after_min=int(console.stuck_after.total_seconds() // 60),
+        stuck_after_min=f"{console.stuck_after.total_seconds() / 60:g}",
         trace_ui_url=console.trace_ui_url,
     )
