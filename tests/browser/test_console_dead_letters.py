@@ -17,6 +17,7 @@ from playwright.async_api import Browser, Page, expect
 
 from shared.messaging.topics import hospital_inbound
 from tests.browser.conftest import Person
+from tests.browser.console_sign_in import origin, signed_in_at_origin
 from tests.e2e.harness import NOTIFIER_URL, WebhookReceiver
 from tests.e2e.test_console_dead_letters import HOSPITAL_NUMBER, NAME, NOTE, planted_impersonation
 from tests.support import TestStack, as_operator, at_least, eventually, referral_bundle
@@ -30,20 +31,9 @@ SLOW = 30_000  # ms, a busy 2-core machine
 async def operator_page(
     browser: Browser, stack: TestStack, app_url: str, operator: Person
 ) -> AsyncIterator[Page]:
-    context = await browser.new_context(viewport={"width": 1280, "height": 900})
-    page = await context.new_page()
-    origin = f"http://127.0.0.1:{stack.proxy_port}"
-    await page.goto(f"{origin}/app/login?{urlencode({'next': '/app/console/'})}")
-    await page.locator("#username").fill(operator.username)
-    await page.locator("#password").fill(operator.password)
-    async with page.expect_navigation():
-        await page.locator("form[action='/app/login'] button[type=submit]").click()
+    page = await signed_in_at_origin(browser, stack, operator, "/app/console/")
     yield page
-    await context.close()
-
-
-def _origin(stack: TestStack) -> str:
-    return f"http://127.0.0.1:{stack.proxy_port}"
+    await page.context.close()
 
 
 async def _undelivered(referral_id: str) -> list[dict[str, Any]] | None:
@@ -72,7 +62,7 @@ async def test_an_operator_replays_an_undelivered_page_it_drains_and_the_replay_
         webhook.refuse.discard(referral_id)
 
     page = operator_page
-    await page.goto(f"{_origin(stack)}/app/console/dead-letters")
+    await page.goto(f"{origin(stack)}/app/console/dead-letters")
     rows = page.locator(f'tr.undelivered[data-referral-id="{referral_id}"]')
     await expect(rows.first).to_be_visible(timeout=SLOW)
     for box in await rows.locator("input[type=checkbox]").all():
@@ -84,7 +74,7 @@ async def test_an_operator_replays_an_undelivered_page_it_drains_and_the_replay_
         lambda: at_least(webhook.for_referral(referral_id)), what="the replay delivered"
     )
 
-    await page.goto(f"{_origin(stack)}/app/console/audit?{urlencode({'referral': referral_id})}")
+    await page.goto(f"{origin(stack)}/app/console/audit?{urlencode({'referral': referral_id})}")
     replay = page.locator(f'#notifier-replays tr.replay[data-referral-id="{referral_id}"]')
     await expect(replay.first).to_be_visible(timeout=SLOW)
     await expect(replay.first.locator(".who")).to_have_text(re.compile(r"^user:\d+$"))
@@ -108,7 +98,7 @@ async def test_a_refused_message_shows_no_planted_patient_data_and_its_replay_is
     letter = page.locator(f'article.dead-letter[data-key="{referral_id}"]').first
 
     async def listed() -> bool | None:
-        await page.goto(f"{_origin(stack)}/app/console/dead-letters")
+        await page.goto(f"{origin(stack)}/app/console/dead-letters")
         return True if await letter.count() else None
 
     await eventually(listed, what="the refused message on the console")
@@ -128,7 +118,7 @@ async def test_a_refused_message_shows_no_planted_patient_data_and_its_replay_is
     await expect(replayed).to_have_class(re.compile("replayed"))
     await expect(replayed.locator("input[type=checkbox]")).to_have_count(0)
 
-    await page.goto(f"{_origin(stack)}/app/console/audit?{urlencode({'user': 'operator'})}")
+    await page.goto(f"{origin(stack)}/app/console/audit?{urlencode({'user': 'operator'})}")
     await expect(
         page.locator(f'tr.audit-event[data-entity="dead-letter:{address}"]')
     ).to_have_count(1)

@@ -7,36 +7,20 @@ refused, and a hospital's key gets 403 on the operator fragments."""
 from __future__ import annotations
 
 import re
-from urllib.parse import urlencode
 
 import httpx
 import pytest
-from playwright.async_api import Browser, Page, expect
+from playwright.async_api import Browser, expect
 
 from tests.browser.accessibility import assert_accessible
 from tests.browser.conftest import Person
+from tests.browser.console_sign_in import origin, signed_in_at_origin
 from tests.e2e.harness import NOTIFIER_URL, SERVICE_PORTS, post_referral_to
 from tests.support import TestStack, as_hospital
 
 pytestmark = pytest.mark.browser
 
 SLOW = 30_000  # ms: a busy 2-core machine; the stuck threshold of the test stack is 3 s
-
-
-def _origin(stack: TestStack) -> str:
-    return f"http://127.0.0.1:{stack.proxy_port}"
-
-
-async def _signed_in(browser: Browser, stack: TestStack, person: Person, path: str) -> Page:
-    context = await browser.new_context(viewport={"width": 1280, "height": 900}, locale="th-TH")
-    page = await context.new_page()
-    origin = _origin(stack)
-    await page.goto(f"{origin}/app/login?{urlencode({'next': path})}")
-    await page.locator("#username").fill(person.username)
-    await page.locator("#password").fill(person.password)
-    async with page.expect_navigation():
-        await page.locator("form[action='/app/login'] button[type=submit]").click()
-    return page
 
 
 async def test_an_operator_finds_a_stuck_referral_sees_where_it_stopped_and_its_trace(
@@ -48,10 +32,10 @@ async def test_an_operator_finds_a_stuck_referral_sees_where_it_stopped_and_its_
 ) -> None:
     # Kantang is paged and never answers: the referral stops after its page.
     referral_id = await post_referral_to(referral_api, "kantang-hospital")
-    page = await _signed_in(browser, stack, operator, "/app/")
+    page = await signed_in_at_origin(browser, stack, operator, "/app/")
     try:
         # The operator's home is the console.
-        await expect(page).to_have_url(f"{_origin(stack)}/app/console/")
+        await expect(page).to_have_url(f"{origin(stack)}/app/console/")
         await page.locator("#search-referral").fill(referral_id)
         await page.locator(".console-search button[type=submit]").click()
         row = page.locator(f'tr.stuck-referral[data-referral-id="{referral_id}"]')
@@ -84,7 +68,7 @@ async def test_the_health_page_shows_connectors_every_outbox_and_the_consumer_la
     referral_api: httpx.AsyncClient,
 ) -> None:
     await post_referral_to(referral_api, "trang-hospital")
-    page = await _signed_in(browser, stack, operator, "/app/console/health")
+    page = await signed_in_at_origin(browser, stack, operator, "/app/console/health")
     try:
         sikao = page.locator('#connectors tr[data-hospital="sikao-hospital"]')
         await expect(sikao).to_contain_text("REST")
@@ -106,7 +90,7 @@ async def test_anyone_but_an_operator_is_refused_the_console(
     browser: Browser, stack: TestStack, app_url: str, who: str, request: pytest.FixtureRequest
 ) -> None:
     person: Person = request.getfixturevalue(who)
-    page = await _signed_in(browser, stack, person, "/app/settings")
+    page = await signed_in_at_origin(browser, stack, person, "/app/settings")
     try:
         for path in (
             "/app/console/",
@@ -114,22 +98,22 @@ async def test_anyone_but_an_operator_is_refused_the_console(
             "/app/console/dead-letters",
             "/app/console/audit",
         ):
-            response = await page.goto(f"{_origin(stack)}{path}")
+            response = await page.goto(f"{origin(stack)}{path}")
             assert response is not None
             assert response.status == 403
             # The refusal page, in the person's language.
             await expect(page.locator("h1")).to_have_text(re.compile("ทำรายการไม่ได้|Not possible"))
         for fragment in ("notifier/outbox", "notifier/dead-letters", "notifier/audit"):
-            refused = await page.request.get(f"{_origin(stack)}/app/console/{fragment}")
+            refused = await page.request.get(f"{origin(stack)}/app/console/{fragment}")
             assert refused.status == 403
         # Nor may they replay anything, whatever token they send.
         for change in ("/app/console/dead-letters/replay", "/app/console/notifier/replay"):
             refused = await page.request.post(
-                f"{_origin(stack)}{change}", headers={"X-CSRF-Token": "x"}, form={"x": "1"}
+                f"{origin(stack)}{change}", headers={"X-CSRF-Token": "x"}, form={"x": "1"}
             )
             assert refused.status == 403
         # Nor does the navigation offer it.
-        await page.goto(f"{_origin(stack)}/app/settings")
+        await page.goto(f"{origin(stack)}/app/settings")
         await expect(page.locator('nav a[href="/app/console/"]')).to_have_count(0)
     finally:
         await page.context.close()

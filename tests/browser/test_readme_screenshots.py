@@ -13,6 +13,7 @@ from playwright.async_api import Browser, expect
 
 from tests.browser.accessibility import screenshot
 from tests.browser.conftest import Person
+from tests.browser.console_sign_in import origin, signed_in_at_origin
 from tests.e2e.harness import intake_trace, post_referral_to
 from tests.support import TestStack
 
@@ -27,16 +28,9 @@ async def test_the_console_and_a_trace_as_the_readme_shows_them(
     referral_api: httpx.AsyncClient,
 ) -> None:
     referral_id = await post_referral_to(referral_api, "kantang-hospital")
-    context = await browser.new_context(viewport={"width": 1280, "height": 900})
-    page = await context.new_page()
+    page = await signed_in_at_origin(browser, stack, operator, "/app/console/")
     try:
-        origin = f"http://127.0.0.1:{stack.proxy_port}"
-        await page.goto(f"{origin}/app/login?{urlencode({'next': '/app/console/'})}")
-        await page.locator("#username").fill(operator.username)
-        await page.locator("#password").fill(operator.password)
-        async with page.expect_navigation():
-            await page.locator("form[action='/app/login'] button[type=submit]").click()
-        await page.goto(f"{origin}/app/console/?{urlencode({'referral': referral_id})}")
+        await page.goto(f"{origin(stack)}/app/console/?{urlencode({'referral': referral_id})}")
         stuck = page.locator(f'tr.stuck-referral[data-referral-id="{referral_id}"]')
         await expect(stuck).to_be_visible(timeout=30_000)
         assert (await screenshot(page, "console")).stat().st_size > 0
@@ -47,4 +41,4 @@ async def test_the_console_and_a_trace_as_the_readme_shows_them(
         await expect(page.get_by_text("referral intake").first).to_be_visible()
         assert (await screenshot(page, "trace")).stat().st_size > 0
     finally:
-        await context.close()
+        await page.context.close()
