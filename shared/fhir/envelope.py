@@ -84,17 +84,21 @@ def build_message(
             "display": EVENT_TERMS[event].english,
         },
         "sender": {"reference": sender},
-        "destination": [
-            {"endpoint": f"{PROJECT_CANONICAL}/endpoint/{d}", "receiver": {"reference": d}}
-            for d in destinations
-        ],
         "source": {
             "software": SOFTWARE_NAME,
             "version": SOFTWARE_VERSION,
             "endpoint": source_endpoint,
         },
-        "focus": [{"reference": reference_of(r)} for r in focus],
     }
+    # FHIR forbids empty arrays (an element is absent or has a value): a broadcast has no
+    # destination, an error response may have no focus.
+    if destinations:
+        header["destination"] = [
+            {"endpoint": f"{PROJECT_CANONICAL}/endpoint/{d}", "receiver": {"reference": d}}
+            for d in destinations
+        ]
+    if focus:
+        header["focus"] = [{"reference": reference_of(r)} for r in focus]
     if response_to is not None:
         request_id, code = response_to
         header["response"] = {"identifier": request_id, "code": code}

@@ -97,7 +97,7 @@ class FhirMessage:
     def destinations(self) -> tuple[str, ...]:
         built = self._header_json()
         if built is not None:
-            return tuple(str(d["receiver"]["reference"]) for d in built["destination"])
+            return tuple(str(d["receiver"]["reference"]) for d in built.get("destination", ()))
         return tuple(
             str(d.receiver.reference)
             for d in (self.header.destination or [])
@@ -108,7 +108,7 @@ class FhirMessage:
     def focus(self) -> tuple[str, ...]:
         built = self._header_json()
         if built is not None:
-            return tuple(str(f["reference"]) for f in built["focus"])
+            return tuple(str(f["reference"]) for f in built.get("focus", ()))
         return tuple(str(f.reference) for f in (self.header.focus or []) if f.reference)
 
     @property

@@ -115,6 +115,7 @@ class FhirMessageConsumer:
         on_refused: RefusalHandler | None = None,
         include_in_schema: bool = True,
         fetch_max_wait_ms: int = 500,
+        dead_letters_unreadable: bool = True,
     ) -> None:
         self._broker = broker
         # PlatformSettings.consumer_fetch_max_wait_ms in the services.
@@ -129,6 +130,9 @@ class FhirMessageConsumer:
         self._on_refused = on_refused
         # Listed in the service's AsyncAPI document (GET /asyncapi.json)?
         self._include_in_schema = include_in_schema
+        # False where another service owns the topic's unreadable records (dead-letters and
+        # answers them): one dead letter per bad record, not one per consumer group.
+        self._dead_letters_unreadable = dead_letters_unreadable
 
     def subscribe(self) -> None:
         if isinstance(self._topic, PerHospitalTopics):
@@ -164,7 +168,10 @@ class FhirMessageConsumer:
             check_record_limits(value, max_bytes=MAX_RECORD_BYTES, max_depth=MAX_JSON_DEPTH)
             message = parse_message(value)
         except InvalidMessage as invalid:
-            await self.dead_letter(record, invalid.reason)
+            if self._dead_letters_unreadable:
+                await self.dead_letter(record, invalid.reason)
+            else:
+                log.debug("unreadable record on %s left to the topic's owner", record.topic)
             return
         key = (record.key or b"").decode(errors="replace")
         ids = ReferralIds.from_headers(record.headers or ()).merged(

@@ -49,6 +49,24 @@ def test_built_message_has_header_first_with_event_sender_destination_and_focus(
     Bundle.model_validate(document)
 
 
+def test_a_broadcast_without_destination_or_focus_has_no_empty_arrays() -> None:
+    # FHIR forbids empty arrays; the HL7 validator refused every notification outcome (no
+    # destination) and error answer (no focus) while the envelope wrote them as [].
+    message = build_message(
+        event=EventCode.NOTIFICATION_SENT,
+        sender="Organization/network",
+        destinations=[],
+        focus=[],
+        source_endpoint="urn:test",
+    )
+    header = json.loads(message.to_json())["entry"][0]["resource"]
+
+    assert "destination" not in header
+    assert "focus" not in header
+    assert message.destinations == ()
+    assert message.focus == ()
+
+
 def test_response_message_points_at_the_request() -> None:
     response = build_message(
         event=EventCode.REFERRAL_REQUESTED,

@@ -3,11 +3,14 @@ before any use case runs (a wrong field is a 422 naming it)."""
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import AwareDatetime, BaseModel, Field
 
 _ID = r"[A-Za-z0-9\-\.]{1,64}"
+# A care team member: a Practitioner reference (checked here: the CareTeam resource refuses
+# anything else later, which would be a server error instead of a 422).
+_Member = Annotated[str, Field(pattern=rf"^Practitioner/{_ID}$")]
 
 
 class EnrolmentIn(BaseModel):
@@ -23,11 +26,7 @@ class EnrolmentIn(BaseModel):
     line_user: str | None = Field(default=None, pattern=r"^U[A-Za-z0-9\-]{1,64}$")
     phone: str | None = Field(default=None, pattern=r"^0[0-9]{8,9}$")
     language: Literal["th", "en"] = "th"
-    care_team: list[str] = Field(
-        default_factory=list,
-        max_length=10,
-        json_schema_extra={"items": {"pattern": "^Practitioner/"}},
-    )
+    care_team: list[_Member] = Field(default_factory=list, max_length=10)
     # When the first check-in is due (default: the programme's next check-in time).
     first_check_in: AwareDatetime | None = None
 

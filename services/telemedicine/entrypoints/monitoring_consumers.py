@@ -33,7 +33,11 @@ def wire_monitoring_consumers(runtime: ServiceRuntime, context: MonitoringContex
             pool=runtime.pool,
             topic=topic,
             service_name=runtime.name,
+            fetch_max_wait_ms=runtime.settings.consumer_fetch_max_wait_ms,
             handlers={EventCode.MONITORING_CHECK_IN: on_check_in},
+            # The referral service owns the hospitals' inbound topics: it dead-letters a record
+            # that is not a message and answers the hospital.
+            dead_letters_unreadable=False,
         ).subscribe()
 
 

@@ -3,6 +3,7 @@ round, each step on the referral's timeline; an acknowledged alert stays where i
 
 from __future__ import annotations
 
+import copy
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -17,7 +18,7 @@ from shared.db.pool import Connection
 from shared.errors import InvalidInput
 from shared.fhir.answered_alerts import AnsweredAlerts, answered_alerts_message
 from shared.fhir.codes import EventCode
-from shared.fhir.envelope import FhirMessage
+from shared.fhir.envelope import FhirMessage, parse_message
 from shared.fhir.models import CommunicationRequest
 from shared.vocabulary.notification_categories import NotificationCategory
 from tests.integration.notifier_use_cases.support import (
@@ -111,9 +112,11 @@ def _answered_on_the_board(referral_id: str, *, by_hospital: str, for_hospital: 
         ),
         source_endpoint="urn:fasttrack:referral",
     )
-    if by_hospital != for_hospital:
-        message.header.sender.reference = f"Organization/{by_hospital}"  # type: ignore[union-attr]
-    return message
+    if by_hospital == for_hospital:
+        return message
+    document = copy.deepcopy(message.to_dict())
+    document["entry"][0]["resource"]["sender"]["reference"] = f"Organization/{by_hospital}"
+    return parse_message(document)
 
 
 async def test_an_alert_answered_on_the_board_is_acknowledged_and_not_escalated(
