@@ -141,6 +141,31 @@ POLICIES: dict[tuple[str, str, str], Policy] = {
     ("referral", "GET", "/app/referrals/{referral_id}"): Policy.PERSON,
     ("referral", "GET", "/app/referrals/{referral_id}/live"): Policy.PERSON,
     ("referral", "POST", "/app/referrals/{referral_id}/milestones"): Policy.PERSON,
+    # The operators' console: pages of the web app (a person with the operator role; which
+    # roles are refused is tested in tests/browser/test_operator_console.py) ...
+    **{
+        ("referral", method, f"/app/console{path}"): Policy.PERSON
+        for method, path in (
+            ("GET", ""),
+            ("GET", "/"),
+            ("GET", "/health"),
+            ("GET", "/audit"),
+            ("GET", "/dead-letters"),
+            ("POST", "/dead-letters/replay"),
+        )
+    },
+    # ... and the other services' parts of it, behind the proxy: read with the signed identity
+    # or an operator's key (as /dead-letters); a replay only by a signed-in operator (audited).
+    **{
+        (service, "GET", path): Policy.OPERATOR
+        for service, path in (
+            ("notifier", "/app/console/notifier/audit"),
+            ("notifier", "/app/console/notifier/dead-letters"),
+            ("notifier", "/app/console/{service}/outbox"),
+            ("telemedicine", "/app/console/{service}/outbox"),
+        )
+    },
+    ("notifier", "POST", "/app/console/notifier/replay"): Policy.SECRET,
     ("notifier", "GET", "/deliveries"): Policy.PARTIES_OR_OPERATOR,
     ("notifier", "GET", "/on-call"): Policy.HOSPITAL,
     ("notifier", "GET", "/dead-letters"): Policy.OPERATOR,
@@ -309,6 +334,7 @@ def _request(service: str, method: str, path: str, referral: Referral, role: str
         "token": "not-a-signed-token",
         "path": "pages.css",
         "user_id": "1",
+        "service": service,  # a service's own part of the operators' console
     }
     request: dict[str, Any] = {"method": method, "url": path.format(**values)}
     if path in ("/deliveries", "/consults"):
