@@ -11,10 +11,9 @@ from typing import Any
 import httpx
 import pytest
 
-from services.telemedicine.domain.recommendation import NIHSS_ITEMS
-from services.telemedicine.domain.thrombolysis_checklist import CHECKLIST, INCLUSIONS
 from tests.e2e.clinical_updates import a_day_of_its_own, clinical_update, encounter
 from tests.e2e.harness import SERVICE_PORTS, ServiceProcesses
+from tests.e2e.recommendations import CLEAR, signed_recommendation
 from tests.support import as_hospital, eventually, referral_bundle
 
 pytestmark = pytest.mark.e2e
@@ -22,28 +21,6 @@ pytestmark = pytest.mark.e2e
 SPOKE, HUB, THIRD = "sikao-hospital", "trang-hospital", "palian-hospital"
 TELEMEDICINE_URL = f"http://127.0.0.1:{SERVICE_PORTS['telemedicine']}"
 FHIR_JSON = {"Content-Type": "application/fhir+json"}
-CLEAR = {code: "yes" if code in INCLUSIONS else "no" for code in CHECKLIST}
-
-
-def _recommendation(**changes: Any) -> dict[str, Any]:
-    return {
-        "signed_by": "dr-trang-neuro",
-        "findings": {
-            "nihss_items": dict.fromkeys(NIHSS_ITEMS, 0) | {"5a": 3, "9": 2},
-            "systolic_mmhg": 172,
-            "diastolic_mmhg": 96,
-            "weight_kg": "70.0",
-            "glucose_mg_dl": 128,
-            "anticoagulant": None,
-            "haemorrhage": "no",
-            "aspects": 9,
-            "lvo_site": "m1",
-        },
-        "checklist": CLEAR,
-        "decision": "give",
-        "drug": "alteplase",
-        "thrombectomy_transfer": False,
-    } | changes
 
 
 async def test_a_signed_recommendation_reaches_the_timeline_and_a_give_with_an_exclusion_does_not(
@@ -81,7 +58,7 @@ async def test_a_signed_recommendation_reaches_the_timeline_and_a_give_with_an_e
         # Haemorrhage ticked on the checklist: "give" is refused, whatever the override says.
         refused = await hub.post(
             f"{url}/recommendations",
-            json=_recommendation(
+            json=signed_recommendation(
                 checklist=CLEAR | {"intracranial-haemorrhage": "yes"}, override_reason="sure"
             ),
         )
@@ -90,24 +67,24 @@ async def test_a_signed_recommendation_reaches_the_timeline_and_a_give_with_an_e
         # An unknown absolute exclusion needs an override reason.
         unknown = await hub.post(
             f"{url}/recommendations",
-            json=_recommendation(checklist=CLEAR | {"bleeding-diathesis": "unknown"}),
+            json=signed_recommendation(checklist=CLEAR | {"bleeding-diathesis": "unknown"}),
         )
         assert unknown.status_code == 409
         assert "override reason" in unknown.text
         # The spoke does not sign the hub's advice; a third hospital does not even see it.
         spoke = await hub.post(
-            f"{url}/recommendations", json=_recommendation(), headers=as_hospital(SPOKE)
+            f"{url}/recommendations", json=signed_recommendation(), headers=as_hospital(SPOKE)
         )
         assert spoke.status_code == 403
         third = await hub.post(
-            f"{url}/recommendations", json=_recommendation(), headers=as_hospital(THIRD)
+            f"{url}/recommendations", json=signed_recommendation(), headers=as_hospital(THIRD)
         )
         assert third.status_code == 404
         assert (await hub.get(url, headers=as_hospital(THIRD))).status_code == 404
 
         signed = await hub.post(
             f"{url}/recommendations",
-            json=_recommendation(
+            json=signed_recommendation(
                 checklist=CLEAR | {"bleeding-diathesis": "unknown"},
                 override_reason="INR pending; no anticoagulant history",
             ),
@@ -130,7 +107,7 @@ async def test_a_signed_recommendation_reaches_the_timeline_and_a_give_with_an_e
         # An amendment: a new version, the first kept as it was.
         amended = await hub.post(
             f"{url}/recommendations",
-            json=_recommendation(
+            json=signed_recommendation(
                 decision="do-not-give",
                 drug=None,
                 thrombectomy_transfer=True,

@@ -10,10 +10,9 @@ from typing import Any
 import httpx
 import pytest
 
-from services.telemedicine.domain.recommendation import NIHSS_ITEMS
-from services.telemedicine.domain.thrombolysis_checklist import CHECKLIST, INCLUSIONS
 from shared.web_identity import IDENTITY_HEADER, IdentitySigner, PersonIdentity
 from tests.e2e.harness import TELEMEDICINE_URL, ServiceProcesses, consult_of
+from tests.e2e.recommendations import signed_recommendation
 from tests.support import WEB_IDENTITY_SECRET, as_hospital, eventually, referral_bundle
 
 pytestmark = pytest.mark.e2e
@@ -27,34 +26,12 @@ TRANSFER_TO_THE_CENTRE: dict[str, Any] = {
     "thrombectomy_transfer": True,
     "target_centre": CENTRE,
 }
-CLEAR = {code: "yes" if code in INCLUSIONS else "no" for code in CHECKLIST}
 
 
 def person(hospital: str, user: str, role: str = "doctor") -> dict[str, str]:
     """The web app's signed identity of a person, as the proxy passes it."""
     identity = PersonIdentity(hospital_id=hospital, user_id=user, role=role, language="en")
     return {IDENTITY_HEADER: IdentitySigner(secret=WEB_IDENTITY_SECRET).sign(identity)}
-
-
-def recommendation(**changes: Any) -> dict[str, Any]:
-    return {
-        "signed_by": "dr-trang-neuro",
-        "findings": {
-            "nihss_items": dict.fromkeys(NIHSS_ITEMS, 0) | {"5a": 3, "9": 2},
-            "systolic_mmhg": 160,
-            "diastolic_mmhg": 90,
-            "weight_kg": "60.0",
-            "glucose_mg_dl": 110,
-            "anticoagulant": None,
-            "haemorrhage": "no",
-            "aspects": 9,
-            "lvo_site": "m1",
-        },
-        "checklist": CLEAR,
-        "decision": "give",
-        "drug": "alteplase",
-        "thrombectomy_transfer": False,
-    } | changes
 
 
 async def accepted_consult(referral_api: httpx.AsyncClient) -> tuple[str, str]:
@@ -76,7 +53,7 @@ async def accepted_consult(referral_api: httpx.AsyncClient) -> tuple[str, str]:
 async def sign(consult_id: str, **changes: Any) -> dict[str, Any]:
     async with httpx.AsyncClient(base_url=TELEMEDICINE_URL, headers=as_hospital(HUB)) as hub:
         signed = await hub.post(
-            f"/consults/{consult_id}/recommendations", json=recommendation(**changes)
+            f"/consults/{consult_id}/recommendations", json=signed_recommendation(**changes)
         )
     assert signed.status_code == 201, signed.text
     result: dict[str, Any] = signed.json()
