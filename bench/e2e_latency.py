@@ -38,13 +38,22 @@ from bench.measure import LOAD_GENERATOR, Meter
 from bench.report import ratios, report
 from bench.soak import soak
 from tests.e2e.harness import ServiceProcesses
-from tests.support import ROOT, TestStack, as_hospital
+from tests.support import PORT_OFFSET, ROOT, TestStack, as_hospital, shifted_port
 
-BENCH_PORTS = {"referral": 38001, "telemedicine": 38002, "notifier": 38003}
-BENCH_WEBHOOK_PORT = 38099
+# FT_TEST_PORT_OFFSET shifts every port of the benchmark as it does the test suite's (0 by
+# default: `make bench` keeps its ports), so short runs of several checkouts can go side by side.
+BENCH_PORTS = {
+    "referral": shifted_port(38001),
+    "telemedicine": shifted_port(38002),
+    "notifier": shifted_port(38003),
+}
+BENCH_WEBHOOK_PORT = shifted_port(38099)
 STATE_DIR = ROOT / ".local-stack" / "bench"
-RESULTS = ROOT / "bench" / "results" / "e2e_latency.json"
-SOAK_RESULTS = ROOT / "bench" / "results" / "soak.json"
+# A run on a shifted offset is a developer's short run: its figures stay beside its stack instead
+# of replacing the committed ones.
+RESULTS_DIR = ROOT / "bench" / "results" if PORT_OFFSET == 0 else STATE_DIR.parent / "bench-results"
+RESULTS = RESULTS_DIR / "e2e_latency.json"
+SOAK_RESULTS = RESULTS_DIR / "soak.json"
 # The test harness polls fast so tests finish soon; the benchmark runs the services with their
 # production defaults instead (these settings are left unset).
 TEST_ONLY_SETTINGS = (
@@ -90,11 +99,11 @@ class BenchServices(ServiceProcesses):
 def bench_stack() -> BenchStack:
     return BenchStack(
         state_dir=STATE_DIR,
-        kafka_port=39092,
-        kafka_controller_port=39093,
-        kafka_hospital_port=39094,
-        postgres_port=35432,
-        zipkin_port=39411,
+        kafka_port=shifted_port(39092),
+        kafka_controller_port=shifted_port(39093),
+        kafka_hospital_port=shifted_port(39094),
+        postgres_port=shifted_port(35432),
+        zipkin_port=shifted_port(39411),
         durable=True,
     )
 
