@@ -42,6 +42,11 @@ class PlatformSettings(BaseSettings):
     # 85 of a referral's 116 spans and a good share of its CPU; FT_TRACE_SQL=true turns it on
     # when an operator chases a slow query. Use cases, hops and relay publications keep theirs.
     trace_sql: bool = False
+    # Where a teleconsult opens (the telemedicine service's public URL) and the hub's role paged
+    # first for one: telemedicine's ladder and the referral service, which sends that first
+    # page with the referral (shared/consult_paging.py), read the same two settings.
+    telemedicine_public_url: str = "http://127.0.0.1:8002"
+    telemedicine_consultant_role: str = "stroke-neurologist"
     # Canonical base of the project's FHIR artefacts (CodeSystems, endpoints).
     fhir_base_url: str = "https://fasttrack.example.org/fhir"
     outbox_poll_interval_s: float = Field(default=1.0, gt=0)

@@ -42,6 +42,7 @@ from services.referral.service.context import ReferralContext
 from services.referral.workers.alerts import AlertWatcher
 from services.referral.workers.deadlines import DeadlineWatcher
 from services.referral.workers.page_feed import PageFeed
+from shared.consult_paging import OnCallPaging
 from shared.pages import page_templates
 from shared.retention import purge_job
 from shared.runtime import ServiceRuntime, create_service_app
@@ -64,6 +65,10 @@ def create_app(settings: ReferralSettings | None = None) -> FastAPI:
         web_url=settings.web_public_url or settings.referral_public_url,
         accept_within=timedelta(minutes=settings.referral_accept_within_min),
         travel=load_travel_times(settings.referral_travel_times_file),
+        on_call=OnCallPaging(
+            telemedicine_url=settings.telemedicine_public_url,
+            consultant_role=settings.telemedicine_consultant_role,
+        ),
     )
 
     def wire(runtime: ServiceRuntime) -> ReferralContainer:

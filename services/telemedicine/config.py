@@ -72,10 +72,9 @@ class ProgrammeRules(BaseModel):
 
 class TelemedicineSettings(PlatformSettings):
     telemedicine_port: int = 8002
-    telemedicine_public_url: str = "http://127.0.0.1:8002"
     # The consultant hospital's roles in the notifier's directory: the on-call consultant
-    # (neurologist or internist) and the hub's stroke lead (the last rung before failing).
-    telemedicine_consultant_role: str = "stroke-neurologist"
+    # (neurologist or internist; telemedicine_consultant_role, a platform setting, since the
+    # referral service pages it first) and the hub's stroke lead (the last rung before failing).
     telemedicine_stroke_lead_role: str = "stroke-lead"
     # The escalation ladder, counted from the first page: no acknowledgement after the first ->
     # the backup; after the second -> the stroke lead and an alert to the spoke; after the

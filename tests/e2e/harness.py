@@ -194,6 +194,8 @@ class ServiceProcesses:
         port = self.ports[name]
         return {
             **self.stack.env(),
+            # Every service links to a consult (the referral service pages its first rung).
+            "FT_TELEMEDICINE_PUBLIC_URL": f"http://127.0.0.1:{self.ports['telemedicine']}",
             f"FT_{name.upper()}_PORT": str(port),
             f"FT_{name.upper()}_PUBLIC_URL": f"http://127.0.0.1:{port}",
             "FT_TRACE_FILE": str(self.trace_file(name)),

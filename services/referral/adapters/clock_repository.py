@@ -20,20 +20,19 @@ _MILESTONE_CODES = {code.value for code in MilestoneCode}
 _TIME_SOURCES = {source.value for source in TimeSource}
 
 
-async def record_milestone(
+async def record_milestones(
     connection: Connection,
     *,
     referral_id: str,
-    code: MilestoneCode,
-    occurred_at: datetime,
-    source: str,
-    uncertain: bool,
     reported_by: str,
-    hospital: str,
+    milestones: list[tuple[MilestoneCode, datetime, str, bool, str | None]],
 ) -> None:
-    """On the clock of ``referral_id``; a later report of the same step at the same hospital
-    corrects the earlier one."""
-    await connection.execute(
+    """On the clock of ``referral_id``, each (code, time, source, uncertain, hospital; None:
+    the reporter's), in one round trip; a later report of the same step at the same hospital
+    corrects the earlier one (in order, so the last of one message wins)."""
+    if not milestones:
+        return
+    await connection.executemany(
         """
         INSERT INTO milestone (referral_id, code, occurred_at, source, uncertain, reported_by,
                                hospital)
@@ -43,13 +42,18 @@ async def record_milestone(
             uncertain = excluded.uncertain, reported_by = excluded.reported_by,
             recorded_at = now()
         """,
-        referral_id,
-        code.value,
-        occurred_at,
-        source,
-        uncertain,
-        reported_by,
-        hospital,
+        [
+            (
+                referral_id,
+                code.value,
+                occurred_at,
+                source,
+                uncertain,
+                reported_by,
+                hospital or reported_by,
+            )
+            for code, occurred_at, source, uncertain, hospital in milestones
+        ],
     )
 
 

@@ -15,19 +15,23 @@ from shared.db.pool import Connection
 from shared.workflow.task_state import AWAITING_ANSWER, TaskStatus, status_codes
 
 
-async def insert_referral(connection: Connection, *, request: RequestReferral) -> bool:
-    """Stores a new referral; False when this referral id already exists."""
-    status: str = await connection.execute(
+async def insert_referral(
+    connection: Connection, *, request: RequestReferral, routing: dict[str, Any]
+) -> Referral | None:
+    """Stores a new referral with its routing advice and returns it as stored; None when this
+    referral id already exists."""
+    row = await connection.fetchrow(
         """
         INSERT INTO referral (id, status, requester_org, owner_org, patient_hn, last_known_well,
                               nihss, suspected_lvo, teleconsult_requested, request_message_id,
                               created_at, prealert, accept_by, replaces, clock_id,
-                              assessment, requested_by)
+                              assessment, requested_by, routing)
         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14,
                 -- a re-routed referral, or a transfer, keeps its patient's clock
                 coalesce((SELECT clock_id FROM referral WHERE id = coalesce($14, $17)), $1),
-                $15, $16)
+                $15, $16, $18)
         ON CONFLICT DO NOTHING
+        RETURNING *
         """,
         request.referral_id,
         TaskStatus.REQUESTED.value,
@@ -46,20 +50,25 @@ async def insert_referral(connection: Connection, *, request: RequestReferral) -
         request.assessment.as_json() or None,
         request.requested_by,
         request.continues,
+        routing,
     )
-    return status.endswith(" 1")
+    return None if row is None else referral_from_row(row)
 
 
-async def complete_prealert(connection: Connection, *, request: RequestReferral) -> None:
-    """The full referral arrives for a pre-alerted patient: keep the id, fill in the facts."""
-    await connection.execute(
+async def complete_prealert(
+    connection: Connection, *, request: RequestReferral, routing: dict[str, Any]
+) -> Referral:
+    """The full referral arrives for a pre-alerted patient: keep the id, fill in the facts
+    (the caller holds the row's lock and checked it is the pre-alert); returns it as stored."""
+    row = await connection.fetchrow(
         """
         UPDATE referral SET patient_hn = $2, last_known_well = coalesce($3, last_known_well),
             nihss = coalesce($4, nihss), suspected_lvo = coalesce($5, suspected_lvo),
             teleconsult_requested = $6, request_message_id = $7, prealert = false,
             assessment = coalesce($8, assessment), requested_by = coalesce($9, requested_by),
-            updated_at = now()
+            routing = $10, updated_at = now()
         WHERE id = $1 AND prealert
+        RETURNING *
         """,
         request.referral_id,
         request.patient_hn,
@@ -70,7 +79,11 @@ async def complete_prealert(connection: Connection, *, request: RequestReferral)
         request.request_message_id,
         request.assessment.as_json() or None,
         request.requested_by,
+        routing,
     )
+    if row is None:
+        raise LookupError(f"referral {request.referral_id} is no longer a pre-alert")
+    return referral_from_row(row)
 
 
 async def get_referral(
@@ -113,6 +126,9 @@ async def referral_id_for_request(
     return value
 
 
+_TIMELINE_COLUMNS = "referral_id, event_code, occurred_at, source, message_id, detail"
+
+
 async def add_timeline_entry(
     connection: Connection,
     *,
@@ -124,10 +140,52 @@ async def add_timeline_entry(
     detail: dict[str, Any],
 ) -> None:
     await connection.execute(
-        """
-        INSERT INTO timeline_entry (referral_id, event_code, occurred_at, source, message_id,
-                                    detail)
-        VALUES ($1, $2, $3, $4, $5, $6)
+        f"INSERT INTO timeline_entry ({_TIMELINE_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6)",
+        referral_id,
+        event_code,
+        occurred_at,
+        source,
+        message_id,
+        detail,
+    )
+
+
+async def add_timeline_entries(
+    connection: Connection,
+    *,
+    referral_id: str,
+    event_code: str,
+    source: str,
+    message_id: str | None,
+    steps: list[tuple[datetime, dict[str, Any]]],
+) -> None:
+    """Several entries of one message (each at its own time, with its detail) in one round
+    trip."""
+    await connection.executemany(
+        f"INSERT INTO timeline_entry ({_TIMELINE_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6)",
+        [
+            (referral_id, event_code, occurred_at, source, message_id, detail)
+            for occurred_at, detail in steps
+        ],
+    )
+
+
+async def add_timeline_entry_if_known(
+    connection: Connection,
+    *,
+    referral_id: str,
+    event_code: str,
+    occurred_at: datetime,
+    source: str,
+    message_id: str | None,
+    detail: dict[str, Any],
+) -> bool:
+    """``add_timeline_entry`` for a referral that may not exist (another service's step):
+    False, and nothing added, when it does not. One statement: no reading of the referral."""
+    status: str = await connection.execute(
+        f"""
+        INSERT INTO timeline_entry ({_TIMELINE_COLUMNS})
+        SELECT id, $2, $3, $4, $5, $6 FROM referral WHERE id = $1
         """,
         referral_id,
         event_code,
@@ -136,6 +194,7 @@ async def add_timeline_entry(
         message_id,
         detail,
     )
+    return status.endswith(" 1")
 
 
 async def timeline(connection: Connection, *, referral_id: str) -> list[TimelineEntry]:
@@ -227,10 +286,6 @@ async def set_unavailable(
         sorted(set(unavailable)),
     )
     return status.endswith(" 1")
-
-
-async def set_routing(connection: Connection, *, referral_id: str, routing: dict[str, Any]) -> None:
-    await connection.execute("UPDATE referral SET routing = $2 WHERE id = $1", referral_id, routing)
 
 
 async def link_replacement(connection: Connection, *, old_id: str, new_id: str) -> None:

@@ -39,8 +39,10 @@ async def record_confirmed_needle(
     """Records the needle ``step`` confirms; False when it is no confirmation, or the spoke's
     needle is already recorded (a time once set changes only with a reason, on the page)."""
     confirmation = confirmed_needle(step)
+    if confirmation is None:  # nearly every step: no reading of the referral for it
+        return False
     referral = await repository.get_referral(connection, referral_id=step.referral_id)
-    if confirmation is None or referral is None:
+    if referral is None:
         return False
     needle_at, person = confirmation
     signed_in = APP_USER.fullmatch(person)

@@ -7,6 +7,7 @@ from datetime import timedelta
 from urllib.parse import quote
 
 from services.referral.domain.routing import TravelTimes
+from shared.consult_paging import OnCallPaging
 
 
 @dataclass(frozen=True)
@@ -22,6 +23,8 @@ class ReferralContext:
     accept_within: timedelta = timedelta(minutes=10)
     # Road minutes between hospitals, for routing (a matrix, with a fallback from coordinates).
     travel: TravelTimes = field(default_factory=TravelTimes)
+    # Whom a referral that asks for a teleconsult pages first, and where the consult opens.
+    on_call: OnCallPaging = field(default_factory=OnCallPaging)
 
     def referral_url(self, referral_id: str) -> str:
         """The referral page people open from a notification (sign-in first when needed)."""

@@ -25,7 +25,7 @@ from services.referral.domain.milestone_naming import milestones_of
 from services.referral.domain.model import Availability, Referral
 from services.referral.service import alerts, rerouting
 from services.referral.service.context import ReferralContext
-from services.referral.service.intake import request_referral
+from services.referral.service.intake import intake_referral
 from services.referral.service.patient_clock import record_milestones
 from shared.db.pool import Connection
 from shared.fhir import references
@@ -59,11 +59,7 @@ async def apply_hospital_message(
         request = fhir_inbound.request_from_message(
             message, now=now, patient_systems=await directory.patient_identifier_systems(connection)
         )
-        referral_id = await request_referral(connection, request=request, context=context)
-        referral = await repository.get_referral(connection, referral_id=referral_id)
-        if referral is None:
-            raise LookupError(f"referral {referral_id} is missing right after it was stored")
-        return referral
+        return await intake_referral(connection, request=request, context=context)
     if message.event not in lifecycle.RULES:
         raise UnsupportedEvent(f"Hospital systems cannot send {message.event.value!r}")
     change = fhir_inbound.change_from_message(message, now=now)
@@ -123,16 +119,14 @@ async def change_referral(
             )
             for code, reported in milestones
         ]
-    for occurred_at, step_detail in steps:
-        await repository.add_timeline_entry(
-            connection,
-            referral_id=referral.id,
-            event_code=change.event.value,
-            occurred_at=occurred_at,
-            source=f"Organization/{change.sender_org}",
-            message_id=change.message_id,
-            detail=step_detail,
-        )
+    await repository.add_timeline_entries(
+        connection,
+        referral_id=referral.id,
+        event_code=change.event.value,
+        source=f"Organization/{change.sender_org}",
+        message_id=change.message_id,
+        steps=steps,
+    )
     await add_to_outbox(
         connection,
         topic=REFERRAL_EVENTS,
@@ -212,9 +206,7 @@ async def record_notification_outcome(connection: Connection, message: FhirMessa
 
 async def record_step(connection: Connection, *, step: RecordStep) -> None:
     """Another service's step on the referral's timeline (the referral itself unchanged)."""
-    if await repository.get_referral(connection, referral_id=step.referral_id) is None:
-        raise ReferralNotFound(step.referral_id)
-    await repository.add_timeline_entry(
+    if not await repository.add_timeline_entry_if_known(
         connection,
         referral_id=step.referral_id,
         event_code=step.event.value,
@@ -222,4 +214,5 @@ async def record_step(connection: Connection, *, step: RecordStep) -> None:
         source=step.source,
         message_id=step.message_id,
         detail=step.detail,
-    )
+    ):
+        raise ReferralNotFound(step.referral_id)

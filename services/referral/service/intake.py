@@ -12,6 +12,7 @@ from services.referral.adapters import fhir_mapping, notification_texts, reposit
 from services.referral.domain.commands import RequestReferral
 from services.referral.domain.errors import InvalidReferral, NoDestination, ReferralConflict
 from services.referral.domain.milestone_naming import milestones_of_request
+from services.referral.domain.model import Referral
 from services.referral.domain.routing import (
     Hospital,
     RoutingDecision,
@@ -46,7 +47,18 @@ async def advise(
     excluded: frozenset[str] = frozenset(),
 ) -> RoutingDecision:
     """Routing advice for a request; kept with the referral, with its reasons."""
-    hospitals = await load_hospitals(connection)
+    return advise_among(
+        await load_hospitals(connection), request=request, travel=travel, excluded=excluded
+    )
+
+
+def advise_among(
+    hospitals: dict[str, Hospital],
+    *,
+    request: RequestReferral,
+    travel: TravelTimes,
+    excluded: frozenset[str] = frozenset(),
+) -> RoutingDecision:
     if request.requester_org not in hospitals:
         raise InvalidReferral(
             f"Unknown requesting organization {request.requester_org!r}",
@@ -83,6 +95,14 @@ async def request_referral(
 
     Sending the same request message again returns the same referral and emits nothing new.
     """
+    return (await intake_referral(connection, request=request, context=context)).id
+
+
+async def intake_referral(
+    connection: Connection, *, request: RequestReferral, context: ReferralContext
+) -> Referral:
+    """``request_referral``, returning the referral as stored (the row its INSERT returned:
+    nothing reads it back)."""
     ids = ReferralIds.of(request.referral_id, (request.requester_org, request.owner_org))
     with _tracer.start_as_current_span("referral intake"), about_referral(ids):
         return await _request_referral(connection, request=request, context=context)
@@ -90,29 +110,25 @@ async def request_referral(
 
 async def _request_referral(
     connection: Connection, *, request: RequestReferral, context: ReferralContext
-) -> str:
+) -> Referral:
     existing = await repository.referral_id_for_request(
         connection,
         requester_org=request.requester_org,
         request_message_id=request.request_message_id,
     )
     if existing is not None:
-        return existing
-    requester_name = await repository.organization_name(
-        connection, organization_id=request.requester_org
-    )
-    if requester_name is None:
-        raise InvalidReferral(
-            f"Unknown requesting organization {request.requester_org!r}",
-            expression="Task.requester",
-        )
-    decision = await advise(connection, request=request, travel=context.travel)
+        return await _stored(connection, existing)
+    # One reading of the directory: the parties' names and routing's hospitals.
+    directory = {entry.id: entry for entry in await repository.directory(connection)}
+    hospitals = {entry_id: entry.for_routing() for entry_id, entry in directory.items()}
+    decision = advise_among(hospitals, request=request, travel=context.travel)
+    requester_name = directory[request.requester_org].name
     if not request.owner_org:
         if decision.destination_id is None:
             raise NoDestination(decision.reasons)
         request = replace(request, owner_org=decision.destination_id)
         name_trace(ReferralIds.of(request.referral_id, (request.owner_org,)))
-    if await repository.organization_name(connection, organization_id=request.owner_org) is None:
+    if request.owner_org not in directory:
         raise InvalidReferral(
             f"Unknown receiving organization {request.owner_org!r}", expression="Task.owner"
         )
@@ -130,7 +146,9 @@ async def _request_referral(
         asked = min(request.requested_at, datetime.now(UTC))
         request = replace(request, accept_by=asked + context.accept_within)
     announced = False
-    if not await repository.insert_referral(connection, request=request):
+    routing = decision_json(decision)
+    referral = await repository.insert_referral(connection, request=request, routing=routing)
+    if referral is None:
         prealerted = await repository.get_referral(
             connection, referral_id=request.referral_id, for_update=True
         )
@@ -142,11 +160,8 @@ async def _request_referral(
             == (request.requester_org, request.owner_org)
         ):
             raise ReferralConflict(request.referral_id)
-        await repository.complete_prealert(connection, request=request)
+        referral = await repository.complete_prealert(connection, request=request, routing=routing)
         announced = True  # the stroke team was paged by the pre-alert
-    await repository.set_routing(
-        connection, referral_id=request.referral_id, routing=decision_json(decision)
-    )
     event = EventCode.STROKE_PREALERT if request.prealert else EventCode.REFERRAL_REQUESTED
     await repository.add_timeline_entry(
         connection,
@@ -179,8 +194,23 @@ async def _request_referral(
             reported_by=request.requester_org,
             milestones=milestones_of_request(request),
         )
+    if request.teleconsult_requested and not request.prealert:
+        # The hub's on-call consultant is paged with the referral itself, not one Kafka hop
+        # later by telemedicine, which opens the consult from the referral event, records this
+        # page as its ladder's first rung and escalates from it (docs/architecture.md).
+        await add_to_outbox(
+            connection,
+            topic=NOTIFICATION_REQUESTS,
+            key=request.referral_id,
+            message=context.on_call.first_page(
+                referral_id=request.referral_id,
+                requester_org=request.requester_org,
+                hub=request.owner_org,
+                source_endpoint=context.source_endpoint,
+            ),
+        )
     if announced:
-        return request.referral_id
+        return referral
     await add_to_outbox(
         connection,
         topic=NOTIFICATION_REQUESTS,
@@ -192,4 +222,11 @@ async def _request_referral(
             source_endpoint=context.source_endpoint,
         ),
     )
-    return request.referral_id
+    return referral
+
+
+async def _stored(connection: Connection, referral_id: str) -> Referral:
+    referral = await repository.get_referral(connection, referral_id=referral_id)
+    if referral is None:
+        raise LookupError(f"referral {referral_id} is missing though its request is known")
+    return referral

@@ -24,18 +24,17 @@ async def record_milestones(
     reported_by: str,
     milestones: Iterable[tuple[MilestoneCode, ReportedTime]],
 ) -> None:
-    """On the patient's clock; each at the hospital its resource names, else the sender's."""
-    for code, reported in milestones:
-        await clock_repository.record_milestone(
-            connection,
-            referral_id=referral_id,
-            code=code,
-            occurred_at=reported.occurred_at,
-            source=reported.source,
-            uncertain=reported.uncertain,
-            reported_by=reported_by,
-            hospital=reported.hospital or reported_by,
-        )
+    """On the patient's clock; each at the hospital its resource names, else the sender's.
+    All in one round trip."""
+    await clock_repository.record_milestones(
+        connection,
+        referral_id=referral_id,
+        reported_by=reported_by,
+        milestones=[
+            (code, reported.occurred_at, reported.source, reported.uncertain, reported.hospital)
+            for code, reported in milestones
+        ],
+    )
 
 
 async def clock_seen_by(

@@ -8,6 +8,7 @@ from typing import Any
 
 from services.telemedicine.adapters.wording import NOTICES, Notice
 from services.telemedicine.domain.model import Consult, ConsultStep
+from shared import consult_paging
 from shared.fhir import codes
 from shared.fhir.codes import EventCode, organization_reference
 from shared.fhir.envelope import FhirMessage, build_message
@@ -16,6 +17,7 @@ from shared.fhir.models import Communication, ServiceRequest, Task, get_fhir_mod
 from shared.fhir.notifications import notification_request_message
 from shared.vocabulary.notification_categories import NotificationCategory
 from shared.vocabulary.terms import Language
+from shared.workflow import consult_ids
 from shared.workflow.consult_state import ConsultStage
 
 VIRTUAL_ENCOUNTER = {
@@ -131,26 +133,23 @@ def video_encounter(consult: Consult) -> Any:
 
 
 def page_request_id(consult: Consult, rung: int) -> str:
-    return derived_id(f"cp{rung}-", consult.id)
+    return consult_ids.page_request_id(consult.id, rung)
 
 
 def consultant_page(
     consult: Consult, *, rung: int, paged: str, consult_url: str, source_endpoint: str
 ) -> FhirMessage:
     """Pages one rung of the ladder (a PractitionerRole the notifier resolves from its rosters);
-    no patient data beyond the link."""
-    notice = Notice.MONITORING_RED if consult.episode else Notice.CONSULT_REQUESTED
-    return notification_request_message(
+    no patient data beyond the link. A referral's first rung is paged by the referral service
+    with the same builder (shared/consult_paging.py)."""
+    return consult_paging.consultant_page(
         request_id=page_request_id(consult, rung),
-        category=NotificationCategory.TELECONSULT_REQUEST,
         referral_id=consult.referral_id,
-        recipients=[],
-        people=[paged],
-        english=NOTICES[notice].text(Language.ENGLISH),
-        thai=NOTICES[notice].text(Language.THAI),
-        link=consult_url,
-        sender=organization_reference(consult.requester_org),
+        requester_org=consult.requester_org,
+        paged=paged,
+        consult_url=consult_url,
         source_endpoint=source_endpoint,
+        notice=NOTICES[Notice.MONITORING_RED if consult.episode else Notice.CONSULT_REQUESTED],
     )
 
 
@@ -168,6 +167,21 @@ def spoke_alert(
         link=consult_url,
         sender=organization_reference(consult.consultant_org),
         source_endpoint=source_endpoint,
+    )
+
+
+def acknowledged_referral(message: FhirMessage) -> str | None:
+    """The referral a notification-acknowledged is about (its Communication.about Task)."""
+    communication = message.focus_resource(Communication)
+    if communication is None:
+        return None
+    return next(
+        (
+            str(about.reference).removeprefix("Task/")
+            for about in communication.about or []
+            if about.reference and about.reference.startswith("Task/")
+        ),
+        None,
     )
 
 

@@ -116,6 +116,32 @@ async def consult_paged_by(connection: Connection, *, request_id: str) -> str | 
     return consult_id
 
 
+async def keep_early_acknowledgement(
+    connection: Connection, *, request_id: str, person: str | None, at: datetime
+) -> None:
+    """An acknowledgement of a consult's first page that came before the consult opened."""
+    await connection.execute(
+        """
+        INSERT INTO early_acknowledgement (request_id, person, acknowledged_at)
+        VALUES ($1, $2, $3) ON CONFLICT DO NOTHING
+        """,
+        request_id,
+        person,
+        at,
+    )
+
+
+async def take_early_acknowledgement(
+    connection: Connection, *, request_id: str
+) -> tuple[str | None] | None:
+    """The acknowledgement kept for the page ``request_id`` (removed as it is read): a
+    one-tuple of the person who acknowledged, or None when none came early."""
+    row = await connection.fetchrow(
+        "DELETE FROM early_acknowledgement WHERE request_id = $1 RETURNING person", request_id
+    )
+    return None if row is None else (row["person"],)
+
+
 async def consults_for_referral(
     connection: Connection, *, referral_id: str, party: str
 ) -> list[Consult]:

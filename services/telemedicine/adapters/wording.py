@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from enum import StrEnum
 
+from shared.consult_paging import CONSULT_REQUESTED
 from shared.fhir.codes import EventCode
 from shared.vocabulary.terms import Term
 
@@ -27,9 +28,8 @@ class Notice(StrEnum):
 
 
 NOTICES: Mapping[Notice, Term] = {
-    Notice.CONSULT_REQUESTED: Term(
-        "Telestroke consult requested.", "ขอปรึกษาแพทย์ระบบประสาททางไกล (telestroke)"
-    ),
+    # The referral service pages a referral's on-call consultant with the same words.
+    Notice.CONSULT_REQUESTED: CONSULT_REQUESTED,
     Notice.STROKE_LEAD_PAGED: Term(
         "Teleconsult not answered yet: the hub's stroke lead is being paged.",
         "ยังไม่มีแพทย์ที่ปรึกษาตอบรับ กำลังตามหัวหน้าทีม stroke ของโรงพยาบาลแม่ข่าย",

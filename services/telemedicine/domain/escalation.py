@@ -11,9 +11,11 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import IntEnum
 
+from shared.workflow.consult_ids import ON_CALL_RUNG, role_reference
+
 
 class Rung(IntEnum):
-    ON_CALL = 0
+    ON_CALL = ON_CALL_RUNG
     BACKUP = 1
     STROKE_LEAD = 2
 
@@ -40,11 +42,11 @@ class EscalationLadder:
 
     def paged(self, rung: int, *, hub: str) -> str:
         """Whom a rung pages, as the notifier's directory names them."""
-        if rung == Rung.ON_CALL:
-            return f"PractitionerRole/{hub}.{self.consultant_role}"
+        if rung == Rung.ON_CALL:  # the referral service pages it alike (shared/consult_paging.py)
+            return role_reference(hub, self.consultant_role)
         if rung == Rung.BACKUP:
-            return f"PractitionerRole/{hub}.{self.consultant_role}.backup"
-        return f"PractitionerRole/{hub}.{self.stroke_lead_role}"
+            return role_reference(hub, f"{self.consultant_role}.backup")
+        return role_reference(hub, self.stroke_lead_role)
 
     def unanswered_reason(self, rung: int, *, hub: str) -> str:
         waited = self.waits(hub)[min(rung, LAST_RUNG)]

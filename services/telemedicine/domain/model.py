@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from services.telemedicine.domain.video import new_room_name
-from shared.fhir.ids import derived_id
+from shared.workflow.consult_ids import referral_consult_id
 from shared.workflow.consult_state import TASK_STATUS, ConsultStage, consult_transition
 from shared.workflow.task_state import TaskStatus
 
@@ -56,7 +56,7 @@ class Consult:
     ) -> Consult:
         # Deterministic id: the consult of a referral is the same whoever computes it.
         return Consult(
-            id=derived_id("tc-", referral_id),
+            id=referral_consult_id(referral_id),
             referral_id=referral_id,
             stage=ConsultStage.REQUESTED,
             requester_org=requester_org,

@@ -16,6 +16,7 @@ from shared.db.pool import Connection
 from shared.fhir.envelope import FhirMessage
 from shared.messaging.outbox import add_to_outbox
 from shared.messaging.topics import NOTIFICATION_REQUESTS, TELEMEDICINE_EVENTS
+from shared.workflow import consult_ids
 from shared.workflow.consult_state import AWAITING_CONSULTANT, ConsultStage
 
 S = ConsultStage
@@ -24,8 +25,9 @@ S = ConsultStage
 async def open_consult_if_requested(
     connection: Connection, message: FhirMessage, *, context: TelemedicineContext, now: datetime
 ) -> Consult | None:
-    """On referral-requested: opens a teleconsult when the referral asks for one, and pages the
-    consultant hospital's on-call consultant."""
+    """On referral-requested: opens a teleconsult when the referral asks for one. The referral
+    service paged the hub's on-call consultant with the referral (shared/consult_paging.py):
+    that page is recorded as the ladder's first rung, not sent again."""
     parties = fhir_mapping.referral_parties(message)
     if parties is None:
         return None
@@ -36,14 +38,20 @@ async def open_consult_if_requested(
         at=now,
         patient=parties.patient,
     )
-    return await start(connection, consult, context=context, now=now)
+    return await start(connection, consult, context=context, now=now, first_page_sent=True)
 
 
 async def start(
-    connection: Connection, consult: Consult, *, context: TelemedicineContext, now: datetime
+    connection: Connection,
+    consult: Consult,
+    *,
+    context: TelemedicineContext,
+    now: datetime,
+    first_page_sent: bool = False,
 ) -> Consult | None:
     """Opens the consult (a referral's, or a home-isolation episode's red flag's) and pages the
-    consultant hospital's on-call consultant; None when it is open already."""
+    consultant hospital's on-call consultant (``first_page_sent``: the page went already, it is
+    only recorded); None when it is open already."""
     if not await repository.insert_consult(connection, consult=consult):
         return None  # already open (the same referral announced twice)
     await add_to_outbox(
@@ -54,7 +62,19 @@ async def start(
             consult, source_endpoint=context.source_endpoint
         ),
     )
-    return await page(connection, consult, rung=Rung.ON_CALL, context=context, now=now)
+    consult = await page(
+        connection, consult, rung=Rung.ON_CALL, context=context, now=now, send=not first_page_sent
+    )
+    if not first_page_sent:
+        return consult
+    early = await repository.take_early_acknowledgement(
+        connection, request_id=fhir_mapping.page_request_id(consult, Rung.ON_CALL)
+    )
+    if early is None:
+        return consult
+    # The on-call consultant acknowledged the page before the consult opened.
+    (person,) = early
+    return await accept(connection, consult, consultant=person, context=context, now=now)
 
 
 async def page(
@@ -65,9 +85,11 @@ async def page(
     context: TelemedicineContext,
     now: datetime,
     reason: str | None = None,
+    send: bool = True,
 ) -> Consult:
-    """Pages ``rung`` of the ladder through the notifier; the consult is paging until the
-    rung's deadline. The stroke lead's rung also alerts the spoke."""
+    """Pages ``rung`` of the ladder through the notifier (``send=False``: records a page
+    another service sent); the consult is paging until the rung's deadline. The stroke lead's
+    rung also alerts the spoke."""
     paged = context.ladder.paged(rung, hub=consult.consultant_org)
     consult = consult.moved_to(
         S.PAGING,
@@ -83,6 +105,8 @@ async def page(
     await repository.add_page(
         connection, request_id=request_id, consult_id=consult.id, rung=rung, paged=paged, at=now
     )
+    if not send:
+        return consult
     await _notify(
         connection,
         consult,
@@ -170,11 +194,24 @@ async def acknowledge_page(
     request_id, person = acknowledged
     consult_id = await repository.consult_paged_by(connection, request_id=request_id)
     if consult_id is None:
-        return None  # a page another service sent
+        if _first_page_of_unopened_consult(message, request_id):
+            # The referral service's page was answered before its referral event reached us:
+            # kept, and the consult is accepted by this person as it opens.
+            await repository.keep_early_acknowledgement(
+                connection, request_id=request_id, person=person, at=now
+            )
+        return None  # else a page another service sent
     consult = await repository.get_consult(connection, consult_id=consult_id, for_update=True)
     if consult is None or consult.stage not in AWAITING_CONSULTANT:
         return None
     return await accept(connection, consult, consultant=person, context=context, now=now)
+
+
+def _first_page_of_unopened_consult(message: FhirMessage, request_id: str) -> bool:
+    referral_id = fhir_mapping.acknowledged_referral(message)
+    return referral_id is not None and request_id == consult_ids.page_request_id(
+        consult_ids.referral_consult_id(referral_id), Rung.ON_CALL
+    )
 
 
 async def accept(

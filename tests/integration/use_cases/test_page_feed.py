@@ -94,6 +94,7 @@ async def _referral(connection: Connection, *, spoke: str, hub: str) -> str:
     await repository.insert_referral(
         connection,
         request=referral_request(referral_id=referral_id, requester_org=spoke, owner_org=hub),
+        routing={},
     )
     return referral_id
 

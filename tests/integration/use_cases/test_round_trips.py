@@ -1,0 +1,93 @@
+"""How many statements the referral service's busiest use cases send to PostgreSQL: each is a
+round trip on the connection its transaction holds, so fewer is less waiting and less work for
+both processes. Counted from the statements the connection really sends (asyncpg's query
+logger), which no load changes. The figures before and after issue 14's changes are in the
+README's performance section.
+
+A referral's intake is its hospital's message applied in one transaction (the HTTP route and
+the Kafka consumer add only the inbox claim around it); the steps telemedicine and the notifier
+report about a referral (a consult paged, a page delivered) are timeline echoes, the commonest
+message the referral service handles."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from asyncpg.connection import LoggedQuery
+
+from services.referral.adapters import fhir_mapping
+from services.referral.domain.commands import RecordStep
+from services.referral.service.handlers import apply_hospital_message, record_step
+from services.referral.service.intake import request_referral
+from shared.db.pool import Connection
+from shared.fhir.codes import EventCode
+from tests.integration.use_cases.support import CONTEXT, referral_request
+
+
+@asynccontextmanager
+async def sent_statements(connection: Connection) -> AsyncIterator[list[str]]:
+    """The statements ``connection`` sends while the block runs (an executemany counts once:
+    its rows travel in one round trip)."""
+    sent: list[str] = []
+
+    def note(query: LoggedQuery) -> None:
+        sent.append(" ".join(query.query.split())[:100])
+
+    connection.add_query_logger(note)
+    try:
+        yield sent
+        await asyncio.sleep(0)  # asyncpg calls the logger soon after each statement, not in it
+    finally:
+        connection.remove_query_logger(note)
+
+
+# (what arrives, the request's fields, at most this many statements)
+INTAKES: list[tuple[str, dict[str, Any], int]] = [
+    ("a referral", {}, 10),
+    ("a referral that asks for a teleconsult", {"teleconsult_requested": True}, 12),
+    ("a pre-alert", {"prealert": True, "patient_hn": ""}, 10),
+]
+
+
+@pytest.mark.parametrize(
+    ("what", "fields", "at_most"), INTAKES, ids=[what for what, _, _ in INTAKES]
+)
+async def test_a_hospitals_new_referral_is_applied_in_a_few_round_trips(
+    connection: Connection, what: str, fields: dict[str, Any], at_most: int
+) -> None:
+    request = referral_request(**fields)
+    message = fhir_mapping.referral_requested_message(
+        request, source_endpoint=CONTEXT.source_endpoint
+    )
+
+    async with sent_statements(connection) as sent:
+        referral = await apply_hospital_message(
+            connection, message, context=CONTEXT, now=datetime.now(UTC)
+        )
+
+    assert referral.id == request.referral_id  # type: ignore[union-attr]
+    assert len(sent) <= at_most, "\n".join(sent)
+
+
+async def test_a_step_another_service_reports_goes_on_the_timeline_in_one_round_trip(
+    connection: Connection,
+) -> None:
+    referral_id = await request_referral(connection, request=referral_request(), context=CONTEXT)
+    step = RecordStep(
+        referral_id=referral_id,
+        event=EventCode.NOTIFICATION_SENT,
+        source="https://fasttrack.test/notifier",
+        message_id="m-sent",
+        occurred_at=datetime.now(UTC) - timedelta(seconds=1),
+        detail={"status": "completed"},
+    )
+
+    async with sent_statements(connection) as sent:
+        await record_step(connection, step=step)
+
+    assert len(sent) == 1, "\n".join(sent)
