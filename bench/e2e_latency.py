@@ -165,7 +165,8 @@ async def phases(
     return figures
 
 
-async def main(options: Options) -> dict[str, Any]:
+def fresh_stack() -> BenchStack:
+    """The benchmark's Kafka and PostgreSQL, created anew: migrated, topics, the demo directory."""
     stack = bench_stack()
     wipe(stack)
     python = stack.env()["FT_PYTHON"]
@@ -173,6 +174,11 @@ async def main(options: Options) -> dict[str, Any]:
     stack.run(python, "-m", "shared.admin", "migrate")
     stack.run(python, "-m", "shared.admin", "create-topics")
     stack.run(python, "-m", "services.referral.load_directory", "deploy/demo/directory.json")
+    return stack
+
+
+async def main(options: Options) -> dict[str, Any]:
+    stack = fresh_stack()
     database = DatabaseCounters(stack.database_url)
     await database.prepare()
     work_dir = STATE_DIR / "services"

@@ -125,7 +125,6 @@ def create_service_app(
         broker = create_broker(
             settings,
             service_name=name,
-            tracer_provider=telemetry.provider,
             meter_provider=telemetry.meter_provider,
             guard=guard,
         )

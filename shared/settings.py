@@ -42,6 +42,16 @@ class PlatformSettings(BaseSettings):
     # 85 of a referral's 116 spans and a good share of its CPU; FT_TRACE_SQL=true turns it on
     # when an operator chases a slow query. Use cases, hops and relay publications keep theirs.
     trace_sql: bool = False
+    # Head sampling: the share of the traces that start in this service which are recorded and
+    # exported (a trace begun elsewhere follows its first service's decision, so a trace is kept
+    # or dropped whole). 1 keeps every trace: where an OpenTelemetry Collector receives the
+    # spans (FT_OTLP_ENDPOINT; deploy/otel-collector), its tail sampling keeps every error and
+    # slow trace and a share of the rest, which a decision at the start cannot.
+    trace_sample_ratio: float = Field(default=1.0, ge=0, le=1)
+    # Spans wait for export in a bounded queue (per exporter) and leave in batches, off the
+    # request path; when the exporter cannot keep up, new spans are dropped, never waited for.
+    trace_queue_size: int = Field(default=2048, ge=1)
+    trace_batch_size: int = Field(default=512, ge=1)
     # Where a teleconsult opens (the telemedicine service's public URL) and the hub's role paged
     # first for one: telemedicine's ladder and the referral service, which sends that first
     # page with the referral (shared/consult_paging.py), read the same two settings.

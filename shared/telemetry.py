@@ -16,7 +16,8 @@ from opentelemetry.sdk.metrics import MeterProvider
 from opentelemetry.sdk.metrics.export import MetricReader
 from opentelemetry.sdk.resources import SERVICE_NAME, SERVICE_VERSION, Resource
 from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
-from opentelemetry.sdk.trace.export import BatchSpanProcessor, ConsoleSpanExporter
+from opentelemetry.sdk.trace.export import BatchSpanProcessor, ConsoleSpanExporter, SpanExporter
+from opentelemetry.sdk.trace.sampling import ParentBased, TraceIdRatioBased
 from prometheus_client import CollectorRegistry
 from pythonjsonlogger.json import JsonFormatter
 
@@ -30,8 +31,10 @@ class Telemetry:
     def __init__(self, *, service_name: str, settings: PlatformSettings) -> None:
         self.service_name = service_name
         self.provider = TracerProvider(
-            resource=Resource.create({SERVICE_NAME: service_name, SERVICE_VERSION: "0.1.0"})
+            resource=Resource.create({SERVICE_NAME: service_name, SERVICE_VERSION: "0.1.0"}),
+            sampler=ParentBased(TraceIdRatioBased(settings.trace_sample_ratio)),
         )
+        self._settings = settings
         self._trace_file: IO[str] | None = None
         # First, so the exporters see the referral ids it sets when a span starts.
         self._referral_ids = tracing.ReferralSpanProcessor()
@@ -46,19 +49,19 @@ class Telemetry:
             from opentelemetry.exporter.zipkin.json import ZipkinExporter
 
             zipkin = ZipkinExporter(endpoint=settings.zipkin_endpoint)
-            self.provider.add_span_processor(BatchSpanProcessor(zipkin))
+            self.provider.add_span_processor(self._batches(zipkin))
         if settings.otlp_endpoint:
             # Imported only when used: with protobuf they were several percent of the imports a
             # start waits for before /health answers.
             from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
 
             exporter = OTLPSpanExporter(endpoint=f"{settings.otlp_endpoint.rstrip('/')}/v1/traces")
-            self.provider.add_span_processor(BatchSpanProcessor(exporter))
+            self.provider.add_span_processor(self._batches(exporter))
         if settings.trace_file:
             # The SDK's own exporter, one JSON document per line, so tests can read the spans.
             self._trace_file = open(settings.trace_file, "a", encoding="utf-8")  # noqa: SIM115
             self.provider.add_span_processor(
-                BatchSpanProcessor(ConsoleSpanExporter(out=self._trace_file, formatter=_span_line))
+                self._batches(ConsoleSpanExporter(out=self._trace_file, formatter=_span_line))
             )
         # Metrics are pulled, not pushed: Prometheus (or an OpenTelemetry Collector's prometheus
         # receiver) scrapes GET /metrics. The process has its own registry, not prometheus_client's
@@ -78,6 +81,9 @@ class Telemetry:
             self._asyncpg.instrument(tracer_provider=self.provider)
         configure_logging(service_name=service_name, level=settings.log_level)
 
+    def _batches(self, exporter: SpanExporter) -> BatchSpanProcessor:
+        return batch_processor(exporter, self._settings)
+
     def tracer(self, name: str) -> trace.Tracer:
         return self.provider.get_tracer(name)
 
@@ -92,6 +98,18 @@ class Telemetry:
         self.meter_provider.shutdown()
         if self._trace_file is not None:
             self._trace_file.close()
+
+
+def batch_processor(exporter: SpanExporter, settings: PlatformSettings) -> BatchSpanProcessor:
+    """Exports in batches from a bounded queue, off the request path: a full queue drops new
+    spans (the SDK logs it) instead of holding anything up. The delay between exports stays the
+    SDK's (OTEL_BSP_SCHEDULE_DELAY, 5 s)."""
+    queue = settings.trace_queue_size
+    return BatchSpanProcessor(
+        exporter,
+        max_queue_size=queue,
+        max_export_batch_size=min(settings.trace_batch_size, queue),
+    )
 
 
 def _span_line(span: ReadableSpan) -> str:

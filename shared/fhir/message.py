@@ -2,8 +2,11 @@
 
 Built here (shared.fhir.envelope.build_message) from validated resource models, a message keeps
 the JSON document it was built as: it is written to the outbox and to HTTP answers as it is
-(orjson), and its Bundle model is made only when something asks for it. Parsed
-(shared.fhir.envelope.parse_message), it holds the Bundle model validated where it entered.
+(orjson). Parsed where it enters (shared.fhir.envelope.parse_message), it holds the Bundle model
+validated there. Read on an internal hop (shared.fhir.envelope.read_relayed_message), it holds
+the JSON the network's own builder wrote. A message held as JSON validates no Bundle: each entry
+a handler asks for (the header, the resources of a type, the one a reference names) is made into
+its model when first asked for, and kept.
 """
 
 from __future__ import annotations
@@ -11,11 +14,13 @@ from __future__ import annotations
 from typing import Any, TypeVar
 
 import orjson
+from fhir.resources.R4B import get_fhir_model_class
 from fhir.resources.R4B.resource import Resource as FHIRAbstractModel
+from pydantic import ValidationError
 
 from shared.fhir.codes import EventCode
 from shared.fhir.models import Bundle, MessageHeader
-from shared.fhir.references import Entry, resolve
+from shared.fhir.references import Located, resolve
 
 R = TypeVar("R", bound=FHIRAbstractModel)
 
@@ -32,11 +37,11 @@ class InvalidMessage(ValueError):
 
 
 class FhirMessage:
-    """A structurally valid FHIR message Bundle: parsed (validated where it entered) or built
-    here from validated resource models (its JSON written as built, its Bundle model made only
-    when something asks for it)."""
+    """A structurally valid FHIR message Bundle: parsed (validated where it entered), or held as
+    the JSON the network's builders wrote (built here, or read on an internal hop), whose
+    entries become models one by one as they are asked for."""
 
-    __slots__ = ("_bundle", "_document", "_header")
+    __slots__ = ("_bundle", "_document", "_header", "_models")
 
     def __init__(
         self,
@@ -50,9 +55,12 @@ class FhirMessage:
         self._bundle = bundle
         self._header = header
         self._document = document
+        # Entry models made from the JSON, by entry index (the header is entry 0).
+        self._models: dict[int, FHIRAbstractModel] = {}
 
     @property
     def bundle(self) -> Bundle:
+        """The whole Bundle model (validates every entry of a message held as JSON)."""
         if self._bundle is None:
             self._bundle = Bundle.model_validate(self._document)
         return self._bundle
@@ -60,11 +68,56 @@ class FhirMessage:
     @property
     def header(self) -> MessageHeader:
         if self._header is None:
-            resource = (self.bundle.entry or [])[0].resource
+            resource = self._entry(0)
             if not isinstance(resource, MessageHeader):
                 raise InvalidMessage("The first entry of a message Bundle must be a MessageHeader")
             self._header = resource
         return self._header
+
+    def _json_entries(self) -> list[dict[str, Any]] | None:
+        """The entries as JSON, when the message is held as JSON (its entries' models are made
+        from them even after the whole Bundle was asked for, so a resource keeps its identity)."""
+        if self._document is None:
+            return None
+        entries: list[dict[str, Any]] = self._document.get("entry") or []
+        return entries
+
+    def _located(self) -> list[Located]:
+        json_entries = self._json_entries()
+        if json_entries is not None:
+            return [
+                Located(
+                    e.get("fullUrl"), str(e["resource"]["resourceType"]), e["resource"].get("id")
+                )
+                for e in json_entries
+            ]
+        return [
+            Located(e.fullUrl, e.resource.get_resource_type(), e.resource.id)
+            if e.resource is not None
+            else Located(e.fullUrl, "", None)
+            for e in self.bundle.entry or []
+        ]
+
+    def _entry(self, index: int) -> FHIRAbstractModel | None:
+        """The resource of entry ``index``: from the Bundle model, or made from its JSON."""
+        json_entries = self._json_entries()
+        if json_entries is None:
+            entries = self.bundle.entry or []
+            return entries[index].resource if index < len(entries) else None
+        if index not in self._models:
+            resource = json_entries[index]["resource"]
+            try:
+                made = get_fhir_model_class(str(resource["resourceType"])).model_validate(resource)
+                if not isinstance(made, FHIRAbstractModel):  # a data type's name, not a resource
+                    raise ValueError(resource["resourceType"])
+                self._models[index] = made
+            except (KeyError, TypeError, ValueError, ValidationError) as error:
+                raise InvalidMessage(
+                    f"Bundle.entry[{index}].resource does not conform to FHIR R4B "
+                    f"({type(error).__name__})",
+                    issue_code="structure",
+                ) from None
+        return self._models[index]
 
     def _header_json(self) -> dict[str, Any] | None:
         """The header as built (no model needed to read it), for a built message."""
@@ -117,16 +170,15 @@ class FhirMessage:
         response = self.header.response
         return str(response.identifier) if response is not None else None
 
-    @property
-    def entries(self) -> list[Entry]:
-        return [
-            Entry(full_url=e.fullUrl, resource=e.resource)
-            for e in self.bundle.entry or []
-            if e.resource is not None
-        ]
-
     def full_url_of(self, resource: FHIRAbstractModel) -> str | None:
-        return next((e.full_url for e in self.entries if e.resource is resource), None)
+        index = self._index_of(resource)
+        return self._located()[index].full_url if index is not None else None
+
+    def _index_of(self, resource: FHIRAbstractModel) -> int | None:
+        if self._json_entries() is not None:
+            return next((i for i, made in self._models.items() if made is resource), None)
+        entries = self.bundle.entry or []
+        return next((i for i, e in enumerate(entries) if e.resource is resource), None)
 
     def resolve(
         self, reference: str | None, model: type[R], *, within: FHIRAbstractModel | None = None
@@ -136,11 +188,20 @@ class FhirMessage:
         if not reference:
             return None
         origin = self.full_url_of(within if within is not None else self.header)
-        found = resolve(reference, self.entries, from_url=origin)
+        index = resolve(reference, self._located(), from_url=origin)
+        found = self._entry(index) if index is not None else None
         return found if isinstance(found, model) else None
 
     def resources(self, model: type[R]) -> list[R]:
-        return [e.resource for e in (self.bundle.entry or [])[1:] if isinstance(e.resource, model)]
+        """The entries (after the header) of type ``model``; only those are made into models."""
+        found = []
+        for index, located in enumerate(self._located()[1:], start=1):
+            if not _may_be(located.resource_type, model):
+                continue
+            resource = self._entry(index)
+            if isinstance(resource, model):
+                found.append(resource)
+        return found
 
     def first(self, model: type[R]) -> R | None:
         found = self.resources(model)
@@ -165,3 +226,11 @@ class FhirMessage:
         if self._document is not None:
             return self._document
         return self.bundle.model_dump(mode="json", exclude_none=True)
+
+
+def _may_be(resource_type: str, model: type[FHIRAbstractModel]) -> bool:
+    """Whether an entry of ``resource_type`` can be a ``model`` (abstract ones take any)."""
+    try:
+        return issubclass(get_fhir_model_class(resource_type), model)
+    except ValueError:  # not a FHIR type: never any model
+        return False

@@ -17,8 +17,6 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from fhir.resources.R4B.resource import Resource
-
 # [base]/[type]/[id] with an optional /_history/[version] (R4B: references.html#literal).
 _RESTFUL = re.compile(
     r"^(?P<base>(?:https?://\S+?)?)/?(?P<type>[A-Z][A-Za-z]+)/(?P<id>[A-Za-z0-9\-\.]{1,64})"
@@ -28,9 +26,13 @@ _ABSOLUTE = ("http://", "https://", "urn:uuid:", "urn:oid:")
 
 
 @dataclass(frozen=True)
-class Entry:
+class Located:
+    """Where an entry is, as resolution needs it: its fullUrl, resource type and id (read from
+    the Bundle model or from the message's JSON, without validating the resource)."""
+
     full_url: str | None
-    resource: Resource
+    resource_type: str
+    id: str | None
 
 
 def split_reference(reference: str) -> tuple[str, str, str] | None:
@@ -47,8 +49,9 @@ def organization_id(reference: str | None) -> str | None:
     return parts[2] if parts is not None and parts[1] == "Organization" else None
 
 
-def resolve(reference: str, entries: Sequence[Entry], *, from_url: str | None) -> Resource | None:
-    """The resource ``reference`` names, written in the entry whose fullUrl is ``from_url``."""
+def resolve(reference: str, entries: Sequence[Located], *, from_url: str | None) -> int | None:
+    """The index of the entry ``reference`` names, written in the entry whose fullUrl is
+    ``from_url``; None when there is none."""
     if not reference or reference.startswith("#"):
         return None  # contained resources are not entries
     if reference.startswith(_ABSOLUTE):
@@ -73,14 +76,10 @@ def _without_history(reference: str) -> str:
     return reference.split("/_history/")[0]
 
 
-def _by_full_url(entries: Sequence[Entry], url: str) -> Resource | None:
-    return next((e.resource for e in entries if e.full_url == url), None)
+def _by_full_url(entries: Sequence[Located], url: str) -> int | None:
+    return next((i for i, e in enumerate(entries) if e.full_url == url), None)
 
 
-def _by_type_and_id(entries: Sequence[Entry], kind: str, ident: str) -> Resource | None:
-    found = [
-        e.resource
-        for e in entries
-        if e.resource.get_resource_type() == kind and e.resource.id == ident
-    ]
+def _by_type_and_id(entries: Sequence[Located], kind: str, ident: str) -> int | None:
+    found = [i for i, e in enumerate(entries) if e.resource_type == kind and e.id == ident]
     return found[0] if len(found) == 1 else None

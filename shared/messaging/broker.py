@@ -8,7 +8,7 @@ from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
 from faststream.kafka.opentelemetry import KafkaTelemetryMiddleware
 from opentelemetry.metrics import MeterProvider
-from opentelemetry.trace import TracerProvider
+from opentelemetry.trace import NoOpTracerProvider
 
 from shared.messaging.guard import ConsumerGuard
 from shared.settings import PlatformSettings
@@ -22,13 +22,18 @@ def create_broker(
     settings: PlatformSettings,
     *,
     service_name: str,
-    tracer_provider: TracerProvider,
     meter_provider: MeterProvider | None = None,
     guard: ConsumerGuard | None = None,
 ) -> KafkaBroker:
     """``guard`` goes outermost, so it sees failures of the telemetry middleware too. With a
     ``meter_provider``, FastStream measures every subscriber and publication per topic
-    (``messaging_process_duration_seconds``, with the exception's type as ``error_type``)."""
+    (``messaging_process_duration_seconds``, with the exception's type as ``error_type``).
+
+    FastStream's telemetry carries the trace context across each hop (``traceparent`` written
+    from the current span, read back as the parent of the consumer's work) but makes no spans
+    of its own (a no-op tracer): a hop is already the outbox relay's publication span and the
+    consumer's handling span, and its three more per hop (create, publish, process) were half
+    of a referral's spans and told an operator nothing new."""
     return KafkaBroker(
         settings.kafka_bootstrap_servers,
         client_id=f"fasttrack-{service_name}",
@@ -40,7 +45,7 @@ def create_broker(
         middlewares=[
             *([guard] if guard is not None else []),
             KafkaTelemetryMiddleware(
-                tracer_provider=tracer_provider, meter_provider=meter_provider
+                tracer_provider=NoOpTracerProvider(), meter_provider=meter_provider
             ),
         ],
         logger=logging.getLogger(f"fasttrack.{service_name}.kafka"),

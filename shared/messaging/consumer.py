@@ -39,7 +39,8 @@ from opentelemetry import trace
 from shared.db.pool import Connection
 from shared.errors import DomainError
 from shared.fhir.codes import EventCode
-from shared.fhir.envelope import FhirMessage, InvalidMessage, parse_message
+from shared.fhir.envelope import FhirMessage, InvalidMessage, parse_message, read_relayed_message
+from shared.fhir.models import FHIR_VERSION
 from shared.fhir.references import organization_id
 from shared.messaging import headers
 from shared.messaging.broker import CLINICAL_ACK_POLICY, consumer_group
@@ -166,7 +167,8 @@ class FhirMessageConsumer:
         value = record.value or b""
         try:
             check_record_limits(value, max_bytes=MAX_RECORD_BYTES, max_depth=MAX_JSON_DEPTH)
-            message = parse_message(value)
+            # Validated where it entered the network; a hospital's record is validated here.
+            message = read_relayed_message(value) if self._relayed(record) else parse_message(value)
         except InvalidMessage as invalid:
             if self._dead_letters_unreadable:
                 await self.dead_letter(record, invalid.reason)
@@ -193,7 +195,7 @@ class FhirMessageConsumer:
         with (
             about_referral(ids),
             self._tracer.start_as_current_span(
-                f"{self._service_name} handle {message.event.value}"
+                f"{self._service_name} handle {message.event.value}", kind=trace.SpanKind.CONSUMER
             ) as span,
         ):
             span.set_attribute("messaging.message.id", message.message_id)
@@ -242,13 +244,20 @@ class FhirMessageConsumer:
             if claim is not Claim.REPEAT:
                 await self._on_refused(connection, message, refused)
 
+    def _relayed(self, record: ConsumerRecord[bytes, bytes]) -> bool:
+        """Whether the network's own outbox relay published the record: it names its producer
+        and the FHIR version it was built for, on a topic no hospital writes."""
+        found = dict(record.headers or ())
+        return (
+            headers.PRODUCER in found
+            and found.get(headers.FHIR_VERSION) == FHIR_VERSION.encode()
+            and self._writer(record.topic) is None
+        )
+
     def _relayed_digest(self, record: ConsumerRecord[bytes, bytes]) -> str | None:
-        """The cheap digest of a record the network's own outbox relay published (it names its
-        producer and comes on a topic no hospital writes); None: the inbox digests the model."""
-        relayed = any(name == headers.PRODUCER for name, _ in record.headers or ())
-        if not relayed or self._writer(record.topic) is not None:
-            return None
-        return relayed_content_digest(record.value or b"")
+        """The cheap digest of a relayed record (from its bytes); None: the inbox digests the
+        model."""
+        return relayed_content_digest(record.value or b"") if self._relayed(record) else None
 
     def _writer(self, topic: str) -> str | None:
         """The hospital whose own topic ``topic`` is (the only one its ACL lets write it)."""

@@ -170,7 +170,7 @@ class OutboxRelay(BackgroundTask):
 
     async def _publish_row(self, row: asyncpg.Record) -> None:
         with self._tracer.start_as_current_span(
-            f"outbox publish {row['topic']}", kind=trace.SpanKind.INTERNAL
+            f"outbox publish {row['topic']}", kind=trace.SpanKind.PRODUCER
         ) as span:
             span.set_attribute("messaging.message.id", row["message_id"])
             await self._broker.publish(

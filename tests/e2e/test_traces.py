@@ -155,3 +155,56 @@ async def test_a_replay_is_a_new_trace_that_names_the_failed_one(
         lambda: at_least(webhook.for_referral(referral_id), 1), what="the replayed delivery"
     )
     assert trace_id_of(delivered[0].headers.get("traceparent")) == replayed[0]["traceId"]
+
+
+# Before FastStream's own spans were left out, a referral's trace had 45 (three more per Kafka
+# hop: create, publish, process); a use case or hop is one span now.
+MAX_SPANS_PER_REFERRAL = 25
+
+
+async def test_a_referrals_trace_has_one_span_per_use_case_and_hop(
+    referral_api: httpx.AsyncClient, services: ServiceProcesses, webhook: WebhookReceiver
+) -> None:
+    bundle, referral_id, _ = referral_bundle(teleconsult=True)
+    response, trace_id = await post_in_new_trace(referral_api, bundle)
+    assert response.status_code == 200, response.text
+
+    def spans_of_trace() -> list[dict[str, Any]]:
+        return [
+            span
+            for name in SERVICE_PORTS
+            for span in services.spans(name)
+            if span["context"]["trace_id"] == f"0x{trace_id}"
+        ]
+
+    async def whole_trace() -> list[dict[str, Any]] | None:
+        # Both pages delivered and their outcomes back at the referral service: the last hops.
+        spans = spans_of_trace()
+        outcomes = [s for s in spans if s["name"] == "referral handle notification-sent"]
+        return spans if len(outcomes) >= 2 else None
+
+    await eventually(whole_trace, what="the pages' outcomes back at the referral service")
+    await eventually(
+        lambda: at_least(webhook.for_referral(referral_id), 2), what="both pages delivered"
+    )
+    spans = spans_of_trace()
+    by_id = {span["context"]["span_id"]: span for span in spans}
+    described = sorted((s["service"], s["name"], s["kind"]) for s in spans)
+    # A Kafka hop is the relay's publication in one service and the handling in the next: the
+    # handling's parent is the publication itself, with no span of a library in between.
+    handlings = [s for s in spans if s["kind"] == "SpanKind.CONSUMER"]
+    assert handlings, described
+    for handling in handlings:
+        parent = by_id.get(handling["parent_id"])
+        assert parent is not None, (handling["name"], described)
+        assert parent["kind"] == "SpanKind.PRODUCER", (handling["name"], parent["name"])
+        assert parent["service"] != handling["service"], (handling["name"], parent["name"])
+    # A publication is one span: nothing of its own inside it in its service.
+    publications = {s["context"]["span_id"] for s in spans if s["kind"] == "SpanKind.PRODUCER"}
+    inside = [
+        (s["service"], s["name"])
+        for s in spans
+        if s["parent_id"] in publications and s["kind"] != "SpanKind.CONSUMER"
+    ]
+    assert inside == []
+    assert len(spans) <= MAX_SPANS_PER_REFERRAL, described

@@ -46,11 +46,9 @@ async def pool(stack: TestStack, scratch_schema: str) -> AsyncIterator[asyncpg.P
 
 
 @pytest.fixture(scope="module")
-async def broker(
-    stack: TestStack, tracing: tuple[TracerProvider, InMemorySpanExporter]
-) -> AsyncIterator[KafkaBroker]:
+async def broker(stack: TestStack) -> AsyncIterator[KafkaBroker]:
     settings = PlatformSettings(kafka_bootstrap_servers=stack.bootstrap_servers)
-    kafka = create_broker(settings, service_name="itest", tracer_provider=tracing[0])
+    kafka = create_broker(settings, service_name="itest")
     await kafka.start()
     yield kafka
     await kafka.stop()

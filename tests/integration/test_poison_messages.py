@@ -14,7 +14,6 @@ import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from faststream import BaseMiddleware
 from faststream.kafka import KafkaBroker
-from opentelemetry.sdk.trace import TracerProvider
 
 from shared.db.pool import Connection, create_pool
 from shared.fhir.codes import EventCode
@@ -100,9 +99,7 @@ async def consumed(stack: TestStack, scratch_schema: str, topic: Topic) -> Async
         progress=PartitionProgress(stall_after_s=30),
     )
     settings = PlatformSettings(kafka_bootstrap_servers=stack.bootstrap_servers)
-    broker: KafkaBroker = create_broker(
-        settings, service_name="itest-poison", tracer_provider=TracerProvider(), guard=guard
-    )
+    broker: KafkaBroker = create_broker(settings, service_name="itest-poison", guard=guard)
     broker.add_middleware(_ExplodingMiddleware)
     guard.bind(broker)
 

@@ -11,7 +11,6 @@ from typing import Any
 import pytest
 from aiokafka import AIOKafkaProducer
 from faststream.kafka import KafkaBroker
-from opentelemetry.sdk.trace import TracerProvider
 
 from shared.db.pool import Connection, create_pool
 from shared.fhir.codes import EventCode
@@ -47,7 +46,6 @@ async def test_a_partition_whose_record_meets_an_outage_is_reported_stalled(
     broker: KafkaBroker = create_broker(
         PlatformSettings(kafka_bootstrap_servers=stack.bootstrap_servers),
         service_name="itest-stall",
-        tracer_provider=TracerProvider(),
         guard=guard,
     )
     guard.bind(broker)
