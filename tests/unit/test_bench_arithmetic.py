@@ -19,7 +19,9 @@ from bench.procstat import (
     read_stat,
     tree_of,
 )
+from bench.profile_services import parse_raw, shares
 from bench.report import ratio
+from tests.support import ROOT
 
 
 def test_percentiles_of_one_to_a_hundred_milliseconds_interpolate_between_ranks() -> None:
@@ -162,3 +164,25 @@ def test_a_ratio_is_rounded_and_missing_when_it_cannot_be_taken(
     numerator: float | None, denominator: float | None, expected: float | None
 ) -> None:
     assert ratio(numerator, denominator) == expected
+
+
+def test_a_profile_is_summed_by_the_library_each_sample_was_in() -> None:
+    """py-spy's raw stacks (outermost first, a count per stack) become shares per library:
+    "self" by the innermost known frame, "inclusive" by any frame, and the project's functions."""
+    lib = "/venv/lib/python3.11/site-packages"
+    consume = f"FhirMessageConsumer.handle ({ROOT}/shared/messaging/consumer.py:170)"
+    validate = f"BaseModel.model_validate ({lib}/pydantic/main.py:700)"
+    send = "_SelectorSocketTransport.write (/usr/lib/python3.11/asyncio/selector_events.py:1)"
+    raw = [
+        f"MainThread;run (/usr/lib/python3.11/asyncio/runners.py:1);{consume};{validate} 3\n",
+        f"MainThread;run (/usr/lib/python3.11/asyncio/runners.py:1);{consume};{send} 1\n",
+        "not a stack line\n",
+    ]
+    summary = shares(parse_raw(raw))
+    assert summary["samples"] == 4
+    assert summary["self_percent"] == {"fhir.resources/pydantic": 75.0, "asyncio": 25.0}
+    assert summary["inclusive_percent"]["project"] == 100.0
+    assert summary["inclusive_percent"]["asyncio"] == 100.0
+    assert summary["project_inclusive_percent"] == {
+        "shared/messaging/consumer.py:FhirMessageConsumer.handle": 100.0
+    }
