@@ -57,6 +57,21 @@ async def record_milestones(
     )
 
 
+async def door_in_known(connection: Connection, *, referral_id: str) -> bool:
+    """Whether the patient's clock has a first door-in (what a late consult is counted from)."""
+    known: bool = await connection.fetchval(
+        """
+        SELECT EXISTS (
+            SELECT 1 FROM milestone
+            WHERE referral_id = (SELECT clock_id FROM referral WHERE id = $1) AND code = $2
+        )
+        """,
+        referral_id,
+        MilestoneCode.DOOR_IN_FIRST.value,
+    )
+    return known
+
+
 async def milestones(connection: Connection, *, referral_id: str) -> list[Milestone]:
     """Every milestone of the patient the referral is about (all its referrals)."""
     rows = await connection.fetch(

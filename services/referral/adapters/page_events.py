@@ -68,6 +68,14 @@ async def stamp_committed(connection: Connection, *, schema: str) -> int:
     return int(stamped)
 
 
+async def anything_to_stamp(connection: Connection) -> bool:
+    """Whether a committed entry waits for its feed position (the partial index answers)."""
+    waiting: bool = await connection.fetchval(
+        "SELECT EXISTS (SELECT 1 FROM timeline_entry WHERE feed_position IS NULL)"
+    )
+    return waiting
+
+
 async def latest_position(connection: Connection) -> int:
     """Where a page that connects fresh starts: it has just rendered everything up to now."""
     value = await connection.fetchval("SELECT max(feed_position) FROM timeline_entry")

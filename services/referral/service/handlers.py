@@ -6,6 +6,7 @@ from dataclasses import replace
 from datetime import UTC, datetime
 
 from services.referral.adapters import (
+    clock_repository,
     directory,
     fhir_inbound,
     fhir_mapping,
@@ -192,8 +193,11 @@ async def record_teleconsult_step(
 ) -> RecordStep:
     step = fhir_steps.teleconsult_step(message)
     await record_step(connection, step=step)
-    if step.event is EventCode.TELECONSULT_REQUESTED:
+    if step.event is EventCode.TELECONSULT_REQUESTED and await clock_repository.door_in_known(
+        connection, referral_id=step.referral_id
+    ):
         # Paged more than 15 min after a door-in already known: the spoke is alerted now.
+        # (Without a door-in nothing can be late: one cheap look instead of the alert round.)
         await alerts.raise_due_alerts_of(
             connection, referral_id=step.referral_id, context=context, now=datetime.now(UTC)
         )

@@ -5,8 +5,11 @@ to their hospital, from where they are.
 Why LISTEN/NOTIFY rather than each page polling: a board waits minutes between events, and a
 hospital may keep tens of pages open; one listening connection per process costs one idle
 connection, while a poll every second per page costs a query per page per second. NOTIFY only
-says "look now": the feed is also stamped and every page woken every ``recheck_s``, so an entry
-committed while the listener was reconnecting is shown anyway, only later.
+says "look now": the feed is stamped whenever the listener (re)connects, and, idle, it looks
+for an entry nobody numbered every ``recheck_s`` (one cheap statement), so an entry committed
+while the listener was reconnecting is shown anyway, only later. Entries committed
+within ``gather_s`` of one another are numbered together: open pages hear of a step at most that
+much later, and the stamping costs a transaction per burst, not per entry.
 """
 
 from __future__ import annotations
@@ -27,11 +30,14 @@ from shared.workers import ListeningTask
 class PageFeed(ListeningTask):
     name = "page-feed"
 
-    def __init__(self, *, pool: asyncpg.Pool, schema: str, recheck_s: float = 5.0) -> None:
+    def __init__(
+        self, *, pool: asyncpg.Pool, schema: str, recheck_s: float = 15.0, gather_s: float = 0.2
+    ) -> None:
         super().__init__()
         self._pool = pool
         self._schema = schema
         self.recheck_s = recheck_s
+        self.gather_s = gather_s
         self._pages: set[asyncio.Event] = set()
         self._stamp_wanted = asyncio.Event()
 
@@ -58,14 +64,31 @@ class PageFeed(ListeningTask):
             page_events.FEED_CHANNEL + self._schema: self._on_feed,
         }
         async with listening(self._pool, channels) as alive:
+            woken = True  # the first round numbers whatever came while nobody listened
             while True:
                 self._stamp_wanted.clear()  # before stamping: a commit meanwhile comes again
-                await self.stamp()
+                if woken or await self._anything_to_stamp():
+                    await self.stamp()
                 self._wake_pages()  # also whatever happened while no one was listening
-                with contextlib.suppress(TimeoutError):
+                try:
                     await asyncio.wait_for(self._stamp_wanted.wait(), self.recheck_s)
-                if not await alive():
-                    return
+                except TimeoutError:
+                    # Idle: a look for a missed entry (one statement, no transaction), and at
+                    # the listening connection.
+                    woken = False
+                    if not await alive():
+                        return
+                else:
+                    # What else commits meanwhile is numbered by the same stamp: a referral's
+                    # entries come in bursts (its intake, the consult's steps, the pages'
+                    # outcomes), and one stamp per entry was a transaction per entry.
+                    await asyncio.sleep(self.gather_s)
+                    woken = True
+
+    async def _anything_to_stamp(self) -> bool:
+        with suppress_instrumentation():
+            async with self._pool.acquire() as connection:
+                return await page_events.anything_to_stamp(connection)
 
     def _on_timeline(self, *_: Any) -> None:
         self._stamp_wanted.set()

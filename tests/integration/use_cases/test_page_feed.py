@@ -170,3 +170,40 @@ async def test_the_feed_worker_numbers_a_commit_and_wakes_the_open_pages(
         await worker_pool.close()
 
     assert [e.referral_id for e in seen] == [referral_id]
+
+
+async def test_the_feed_worker_numbers_a_burst_of_commits_in_one_transaction(
+    referral_pool: asyncpg.Pool, postgres: str, two_hospitals: tuple[str, str]
+) -> None:
+    spoke, hub = two_hospitals
+    schema = await _schema_of(referral_pool)
+    worker_pool = await create_pool(postgres, schema=schema, max_size=2)
+    # A generous gathering time: the five commits below come well within it on a busy machine.
+    feed = PageFeed(pool=worker_pool, schema=schema, recheck_s=60, gather_s=3)
+    stamps: list[int] = []
+    stamp = feed.stamp
+
+    async def counted_stamp() -> int:
+        stamps.append(await stamp())
+        return stamps[-1]
+
+    feed.stamp = counted_stamp  # type: ignore[method-assign]
+    feed.start()
+    try:
+        async with referral_pool.acquire() as connection:
+            referral_id = await _referral(connection, spoke=spoke, hub=hub)
+            await asyncio.sleep(0.5)  # the worker's first round (stamp, wake) is done
+            stamps.clear()
+            for _ in range(5):  # a referral's steps, each committed on its own
+                await _step(connection, referral_id)
+
+            async def all_numbered() -> list[PageEvent] | None:
+                seen = await _feed(connection, hub, 0)
+                return seen if len([e for e in seen if e.referral_id == referral_id]) == 5 else None
+
+            await eventually(all_numbered, timeout=30, what="the five numbered steps")
+    finally:
+        await feed.stop()
+        await worker_pool.close()
+
+    assert [count for count in stamps if count] == [5]

@@ -22,10 +22,14 @@ from asyncpg.connection import LoggedQuery
 
 from services.referral.adapters import fhir_mapping
 from services.referral.domain.commands import RecordStep
+from services.referral.service.consult_steps import record_consult_step
 from services.referral.service.handlers import apply_hospital_message, record_step
 from services.referral.service.intake import request_referral
+from services.telemedicine.adapters import fhir_mapping as teleconsult_mapping
+from services.telemedicine.domain.model import Consult, step_of
 from shared.db.pool import Connection
 from shared.fhir.codes import EventCode
+from shared.workflow.consult_state import ConsultStage
 from tests.integration.use_cases.support import CONTEXT, referral_request
 
 
@@ -91,3 +95,31 @@ async def test_a_step_another_service_reports_goes_on_the_timeline_in_one_round_
         await record_step(connection, step=step)
 
     assert len(sent) == 1, "\n".join(sent)
+
+
+async def test_a_consults_request_and_paging_steps_go_on_the_timeline_in_three_round_trips(
+    connection: Connection,
+) -> None:
+    request = referral_request(teleconsult_requested=True)
+    referral_id = await request_referral(connection, request=request, context=CONTEXT)
+    consult = Consult.for_referral(
+        referral_id=referral_id,
+        requester_org=request.requester_org,
+        consultant_org=request.owner_org,
+        at=datetime.now(UTC),
+    )
+    paging = consult.moved_to(ConsultStage.PAGING, at=datetime.now(UTC), rung=0)
+    requested = teleconsult_mapping.teleconsult_requested_message(
+        consult, source_endpoint="https://fasttrack.test/telemedicine"
+    )
+    paged = teleconsult_mapping.consult_step_message(
+        paging, step=step_of(paging, at=datetime.now(UTC)), source_endpoint="https://t.test"
+    )
+
+    async with sent_statements(connection) as sent:
+        await record_consult_step(connection, requested, context=CONTEXT)
+        await record_consult_step(connection, paged, context=CONTEXT)
+
+    # Each an INSERT of its timeline entry; the request also looks for a door-in (none: no
+    # late-consult alert can be due, so no alert round).
+    assert len(sent) == 3, "\n".join(sent)
