@@ -8,6 +8,7 @@ from pathlib import Path
 from fastapi import FastAPI
 
 from services.telemedicine.adapters.monitoring_repository import PURGE_MONITORING
+from services.telemedicine.adapters.question_store import PURGE_QUESTIONS
 from services.telemedicine.adapters.recommendation_store import PURGE_RECOMMENDATIONS
 from services.telemedicine.adapters.video_tokens import VideoTokens
 from services.telemedicine.config import SERVICE_NAME, TelemedicineSettings
@@ -17,18 +18,21 @@ from services.telemedicine.entrypoints import (
     check_in_pages,
     consult_pages,
     consults_api,
+    first_consult_api,
+    first_consult_pages,
     monitoring_api,
     monitoring_pages,
     recommendation_api,
     video_api,
 )
-from services.telemedicine.entrypoints.consumers import wire_consumers
+from services.telemedicine.entrypoints.consumers import first_consult_handler, wire_consumers
 from services.telemedicine.entrypoints.monitoring_consumers import wire_monitoring_consumers
 from services.telemedicine.service.context import TelemedicineContext
 from services.telemedicine.service.monitoring_context import MonitoringContext
 from services.telemedicine.workers.check_in_reminders import MissedCheckIns
 from services.telemedicine.workers.escalation import ConsultEscalation
 from shared import console_status
+from shared.fhir.codes import EventCode
 from shared.pages import page_templates
 from shared.retention import purge_job
 from shared.runtime import ServiceRuntime, create_service_app
@@ -76,7 +80,11 @@ def create_app(settings: TelemedicineSettings | None = None) -> FastAPI:
         # recommendations' findings and the home-isolation episodes' check-ins and contacts;
         # the consults' and episodes' ids, stages, levels and times stay for the figures.
         runtime.workers.append(
-            purge_job(runtime.pool, settings, (PURGE_RECOMMENDATIONS, *PURGE_MONITORING))
+            purge_job(
+                runtime.pool,
+                settings,
+                (PURGE_RECOMMENDATIONS, PURGE_QUESTIONS, *PURGE_MONITORING),
+            )
         )
         runtime.workers.append(
             ConsultEscalation(
@@ -93,7 +101,11 @@ def create_app(settings: TelemedicineSettings | None = None) -> FastAPI:
             )
         )
         wire_consumers(runtime, context)
-        wire_monitoring_consumers(runtime, monitoring)
+        wire_monitoring_consumers(
+            runtime,
+            monitoring,
+            also={EventCode.TELECONSULT_REQUESTED: first_consult_handler(context)},
+        )
         return TelemedicineContainer(
             context=context,
             video_tokens=VideoTokens(
@@ -111,8 +123,11 @@ def create_app(settings: TelemedicineSettings | None = None) -> FastAPI:
         settings=settings,
         routers=[
             consults_api.router,
+            first_consult_api.router,
             video_api.router,
             recommendation_api.router,
+            # Before the consult pages: /app/consults/new is not a consult's id.
+            first_consult_pages.router,
             consult_pages.router,
             monitoring_api.router,
             monitoring_pages.router,

@@ -87,6 +87,12 @@ def referral_requested_message(
             "status": TaskStatus.REQUESTED.value,
             "intent": "order",
             "priority": "stat",
+            # Made from a consult asked first: based on that teleconsult's Task.
+            **(
+                {"basedOn": [{"reference": f"Task/{request.from_consult}"}]}
+                if request.from_consult
+                else {}
+            ),
             "focus": {"reference": f"ServiceRequest/{request_ref}"},
             "for": {"reference": f"Patient/{patient_ref}"},
             "authoredOn": request.requested_at.isoformat(),

@@ -20,11 +20,24 @@ def about_an_episode(message: FhirMessage) -> bool:
     return consult is not None and not consult.partOf and str(focus).startswith("EpisodeOfCare/")
 
 
-def teleconsult_step(message: FhirMessage) -> RecordStep:
+def asked_first(message: FhirMessage) -> str | None:
+    """The id of a consult asked before any referral (its Task is part of none yet and is
+    about its own ServiceRequest), else None."""
+    consult = message.focus_resource(Task)
+    focus = consult.focus.reference if consult and consult.focus else None
+    if consult is None or consult.partOf or not str(focus).startswith("ServiceRequest/"):
+        return None
+    return str(consult.id) if consult.id else None
+
+
+def teleconsult_step(message: FhirMessage, *, referral_id: str | None = None) -> RecordStep:
     """A step of a teleconsult (requested, paged, accepted, video, recommended...): its stage
-    (businessStatus), why (statusReason) and who owns it now, at the step's time."""
+    (businessStatus), why (statusReason) and who owns it now, at the step's time. Of the
+    referral its Task is part of, or of ``referral_id`` (a consult asked first, linked)."""
     consult = message.focus_resource(Task)
     parent = consult.partOf[0].reference if consult and consult.partOf else None
+    if parent is None and referral_id is not None:
+        parent = f"Task/{referral_id}"
     if consult is None or parent is None or not parent.startswith("Task/"):
         raise InvalidRequest(f"{message.event.value} needs a Task partOf the referral Task")
     stage = consult.businessStatus.text if consult.businessStatus else None

@@ -79,6 +79,8 @@ class RequestReferral:
     # Who sent it from the web app, as they were named when they did ("Display name
     # (username)"); None for a hospital system's message.
     requested_by: str | None = None
+    # The teleconsult asked before any referral whose advice to transfer made this referral.
+    from_consult: str | None = None
 
     def __post_init__(self) -> None:
         if self.requester_org == self.owner_org:

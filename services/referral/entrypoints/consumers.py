@@ -114,11 +114,12 @@ def teleconsult_step_handler(context: ReferralContext) -> MessageHandler:
 
 
 def wire_consumers(runtime: ServiceRuntime, context: ReferralContext) -> None:
-    # Every event a hospital may send, but the home-isolation check-ins telemedicine applies.
+    # Every event a hospital may send, but what telemedicine takes: the home-isolation
+    # check-ins and the teleconsults asked before any referral.
     hospital_events: dict[EventCode, MessageHandler] = {
         event: hospital_message_handler(context)
         for event in EventCode
-        if event is not EventCode.MONITORING_CHECK_IN
+        if event not in (EventCode.MONITORING_CHECK_IN, EventCode.TELECONSULT_REQUESTED)
     }
     subscriptions: dict[Topic | PerHospitalTopics, dict[EventCode, MessageHandler]] = {
         HOSPITAL_INBOUND_TOPICS: hospital_events,

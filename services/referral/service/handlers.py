@@ -24,7 +24,7 @@ from services.referral.domain.errors import (
 )
 from services.referral.domain.milestone_naming import milestones_of
 from services.referral.domain.model import Availability, Referral
-from services.referral.service import alerts, rerouting
+from services.referral.service import alerts, consult_first, rerouting
 from services.referral.service.context import ReferralContext
 from services.referral.service.intake import intake_referral
 from services.referral.service.patient_clock import record_milestones
@@ -189,9 +189,14 @@ async def set_availability(
 
 
 async def record_teleconsult_step(
-    connection: Connection, message: FhirMessage, *, context: ReferralContext
+    connection: Connection,
+    message: FhirMessage,
+    *,
+    context: ReferralContext,
+    referral_id: str | None = None,
 ) -> RecordStep:
-    step = fhir_steps.teleconsult_step(message)
+    """``referral_id``: the referral a consult asked first made (its Task names none yet)."""
+    step = fhir_steps.teleconsult_step(message, referral_id=referral_id)
     await record_step(connection, step=step)
     if step.event is EventCode.TELECONSULT_REQUESTED and await clock_repository.door_in_known(
         connection, referral_id=step.referral_id
@@ -205,7 +210,11 @@ async def record_teleconsult_step(
 
 
 async def record_notification_outcome(connection: Connection, message: FhirMessage) -> None:
-    await record_step(connection, step=fhir_steps.notification_outcome_step(message))
+    step = await consult_first.file_notification_outcome(
+        connection, step=fhir_steps.notification_outcome_step(message)
+    )
+    if step is not None:  # (None: a page of a consult asked first, kept for its referral)
+        await record_step(connection, step=step)
 
 
 async def record_step(connection: Connection, *, step: RecordStep) -> None:

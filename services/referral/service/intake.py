@@ -177,6 +177,7 @@ async def _request_referral(
             "care_model": decision.care_model.value if decision.care_model else None,
             **({"replaces": request.replaces} if request.replaces else {}),
             **({"transfer_of": request.continues} if request.continues else {}),
+            **({"from_consult": request.from_consult} if request.from_consult else {}),
         },
     )
     await add_to_outbox(

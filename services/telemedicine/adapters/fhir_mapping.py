@@ -3,6 +3,7 @@ it sends through the notifier."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -71,13 +72,7 @@ def consult_task(consult: Consult, *, step: ConsultStep | None = None) -> Task:
             **({"statusReason": {"text": consult.status_reason}} if consult.status_reason else {}),
             "intent": "order",
             "priority": "stat",
-            # A referral's consult is part of the referral Task; an episode's is about the
-            # home-isolation EpisodeOfCare (its red flag started it).
-            **(
-                {"focus": {"reference": f"EpisodeOfCare/{consult.episode}"}}
-                if consult.episode
-                else {"partOf": [{"reference": f"Task/{consult.referral_id}"}]}
-            ),
+            **_belongs_to(consult),
             "authoredOn": consult.requested_at.isoformat(),
             **({"lastModified": step.occurred_at.isoformat()} if step is not None else {}),
             "requester": {"reference": organization_reference(consult.requester_org)},
@@ -86,12 +81,35 @@ def consult_task(consult: Consult, *, step: ConsultStep | None = None) -> Task:
     )
 
 
-def teleconsult_requested_message(consult: Consult, *, source_endpoint: str) -> FhirMessage:
+def _belongs_to(consult: Consult) -> dict[str, Any]:
+    """A referral's consult is part of the referral Task; an episode's is about the
+    home-isolation EpisodeOfCare (its red flag started it); a consult asked first is about its
+    own ServiceRequest and patient, and part of the referral its advice to transfer started."""
+    if consult.episode:
+        return {"focus": {"reference": f"EpisodeOfCare/{consult.episode}"}}
+    about = (
+        {
+            "focus": {"reference": f"ServiceRequest/{consult.id}"},
+            **({"for": {"reference": consult.patient}} if consult.patient else {}),
+        }
+        if consult.asked_first
+        else {}
+    )
+    if consult.referral is None:
+        return about
+    return {**about, "partOf": [{"reference": f"Task/{consult.referral}"}]}
+
+
+def teleconsult_requested_message(
+    consult: Consult, *, source_endpoint: str, supporting: Sequence[Any] = ()
+) -> FhirMessage:
+    """``supporting``: what a consult asked first was asked with (first_consult_fhir.py)."""
     return build_message(
         event=EventCode.TELECONSULT_REQUESTED,
         sender=organization_reference(consult.requester_org),
         destinations=[organization_reference(consult.consultant_org)],
         focus=[consult_task(consult)],
+        supporting=supporting,
         source_endpoint=source_endpoint,
         timestamp=consult.requested_at,
     )

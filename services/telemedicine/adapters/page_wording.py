@@ -62,6 +62,27 @@ WORDS: Mapping[str, Term] = {
         "Needle confirmed: the referral records it in your name.",
         "ยืนยันการให้ยาแล้ว: บันทึกในการส่งต่อในนามของท่าน",
     ),
+    # Consult first: asked before any referral.
+    "ask_first": Term("Ask for a teleconsult (no referral yet)", "ขอปรึกษาแพทย์ทางไกล (ยังไม่ส่งต่อ)"),
+    "ask_first_hint": Term(
+        "The hub's on-call consultant is paged now; a recommendation to transfer makes the "
+        "referral.",
+        "ระบบจะตามแพทย์ที่ปรึกษาเวรของโรงพยาบาลแม่ข่ายทันที หากแนะนำให้ส่งต่อ ระบบจะสร้างการส่งต่อให้",
+    ),
+    "not_sent": Term("Not sent:", "ยังไม่ได้ส่ง:"),
+    "hn": Term("Hospital number (HN)", "เลขประจำตัวผู้ป่วย (HN)"),
+    "lkw": Term("Last known well", "เวลาที่เห็นผู้ป่วยปกติครั้งสุดท้าย"),
+    "lkw_uncertain": Term("Uncertain (e.g. woke up with symptoms)", "ไม่แน่นอน (เช่น ตื่นนอนมามีอาการ)"),
+    "door_in": Term("Arrived at your hospital", "เวลาที่ผู้ป่วยมาถึงโรงพยาบาล"),
+    "nihss_total": Term("NIHSS (if known)", "คะแนน NIHSS (ถ้าทราบ)"),
+    "question": Term("Your question", "คำถามที่ต้องการปรึกษา"),
+    "consultant_hospital": Term("Hub to consult", "โรงพยาบาลแม่ข่ายที่ปรึกษา"),
+    "page_consultant": Term("Page the consultant", "ตามแพทย์ที่ปรึกษา"),
+    "asked_first": Term("Asked before any referral", "ขอปรึกษาก่อนส่งต่อ"),
+    "no_referral_yet": Term(
+        "None yet: a recommendation to transfer makes it.",
+        "ยังไม่มี: หากแนะนำให้ส่งต่อ ระบบจะสร้างการส่งต่อให้",
+    ),
 }
 
 

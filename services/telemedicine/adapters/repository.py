@@ -22,8 +22,8 @@ async def insert_consult(connection: Connection, *, consult: Consult) -> bool:
     status: str = await connection.execute(
         """
         INSERT INTO consult (id, referral_id, status, stage, requester_org, consultant_org,
-                             requested_at, room, patient, episode_id)
-        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT DO NOTHING
+                             requested_at, room, patient, episode_id, asked_first)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT DO NOTHING
         """,
         consult.id,
         consult.referral_id,
@@ -35,6 +35,7 @@ async def insert_consult(connection: Connection, *, consult: Consult) -> bool:
         consult.room,
         consult.patient,
         consult.episode,
+        consult.asked_first,
     )
     return status.endswith(" 1")
 
@@ -149,7 +150,8 @@ async def consults_for_referral(
     rows = await connection.fetch(
         """
         SELECT * FROM consult
-         WHERE referral_id = $1 AND $2 IN (requester_org, consultant_org)
+         WHERE (referral_id = $1 OR linked_referral = $1)
+           AND $2 IN (requester_org, consultant_org)
         """,
         referral_id,
         party,
@@ -202,6 +204,8 @@ def _consult(row: asyncpg.Record) -> Consult:
         decided_at=row["decided_at"],
         status_reason=row["status_reason"],
         episode=row["episode_id"],
+        asked_first=row["asked_first"],
+        linked_referral=row["linked_referral"],
     )
 
 

@@ -40,6 +40,17 @@ class Consult:
     # A consult a home-isolation episode's red flag started (domain/episode.py): it belongs to
     # no referral (``referral_id`` then keys its messages by the episode).
     episode: str | None = None
+    # A consult the spoke asked for before any referral (domain/first_consult.py): keyed by its
+    # own id; ``linked_referral`` is the referral its recommendation to transfer created.
+    asked_first: bool = False
+    linked_referral: str | None = None
+
+    @property
+    def referral(self) -> str | None:
+        """The referral Task the consult is part of, if any."""
+        if self.episode is not None:
+            return None
+        return self.linked_referral if self.asked_first else self.referral_id
 
     @property
     def status(self) -> TaskStatus:

@@ -17,13 +17,14 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 
-from services.telemedicine.adapters import recommendation_store, repository
+from services.telemedicine.adapters import question_store, recommendation_store, repository
 from services.telemedicine.adapters.page_wording import words
 from services.telemedicine.adapters.recommendation_input import (
     RecommendationIn,
     to_recommendation,
 )
 from services.telemedicine.domain.errors import ConsultNotFound, NotTheirStep
+from services.telemedicine.domain.first_consult import ASKERS
 from services.telemedicine.domain.model import Consult
 from services.telemedicine.domain.recommendation import NIHSS_ITEMS
 from services.telemedicine.domain.thrombolysis_checklist import CHECKLIST
@@ -63,6 +64,7 @@ async def queue(
                 if c.consultant_org == hospital and c.stage not in CONSULT_TERMINAL
             ],
             "asked": [c for c in consults if c.requester_org == hospital],
+            "can_ask": person.role in ASKERS,
         },
     )
 
@@ -265,6 +267,13 @@ async def _page(
     consult = await _consult(connection, consult_id, person)
     steps = await repository.steps_of(connection, consult_id=consult_id)
     versions = await recommendation_store.versions(connection, consult_id=consult_id)
+    question = (
+        await question_store.question_of(
+            connection, consult_id=consult_id, patient=consult.patient or ""
+        )
+        if consult.asked_first
+        else None
+    )
     consultant = person.hospital_id == consult.consultant_org
     doctor = person.role == DOCTOR
     response: Response = pages.TemplateResponse(
@@ -273,6 +282,7 @@ async def _page(
         {
             **_words(person),
             "steps": steps,
+            "question": question,
             "refusal": refusal,
             "can_answer": consultant and doctor and consult.stage in AWAITING_CONSULTANT,
             "can_start_video": consultant and doctor and consult.stage is S.ACCEPTED,

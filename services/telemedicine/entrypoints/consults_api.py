@@ -51,7 +51,9 @@ def consult_json(consult: Consult, steps: list[ConsultStep] | None = None) -> di
 
     return {
         "id": consult.id,
-        "referral": consult.referral_id,
+        # A consult asked first: the referral its advice to transfer made (None until then).
+        "referral": consult.referral if consult.asked_first else consult.referral_id,
+        "asked_first": consult.asked_first,
         "status": consult.status.value,
         "stage": consult.stage.value,
         "status_reason": consult.status_reason,

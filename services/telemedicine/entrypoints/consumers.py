@@ -1,22 +1,26 @@
-"""Kafka entry points of the telemedicine service: referrals that ask for a teleconsult, and
-the notifier's acknowledgements of the consult's pages."""
+"""Kafka entry points of the telemedicine service: referrals that ask for a teleconsult (or
+that a consult asked first started), the notifier's acknowledgements of the consult's pages,
+and hospitals' teleconsults asked before any referral (on their own inbound topics)."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from services.telemedicine.service import handlers
+from services.telemedicine.service import first_consult, handlers
 from services.telemedicine.service.context import TelemedicineContext
 from shared.db.pool import Connection
 from shared.fhir.codes import EventCode
 from shared.fhir.envelope import FhirMessage
-from shared.messaging.consumer import FhirMessageConsumer
+from shared.messaging.consumer import FhirMessageConsumer, MessageHandler
 from shared.messaging.topics import NOTIFICATION_OUTCOMES, REFERRAL_EVENTS
 from shared.runtime import ServiceRuntime
 
 
 def wire_consumers(runtime: ServiceRuntime, context: TelemedicineContext) -> None:
     async def on_referral_requested(connection: Connection, message: FhirMessage) -> None:
+        # A referral a consult asked first started is linked to it; it asks for no other.
+        if await first_consult.link_if_started_by_consult(connection, message) is not None:
+            return
         await handlers.open_consult_if_requested(
             connection, message, context=context, now=datetime.now(UTC)
         )
@@ -36,3 +40,15 @@ def wire_consumers(runtime: ServiceRuntime, context: TelemedicineContext) -> Non
             fetch_max_wait_ms=runtime.settings.consumer_fetch_max_wait_ms,
             handlers=topic_handlers,
         ).subscribe()
+
+
+def first_consult_handler(context: TelemedicineContext) -> MessageHandler:
+    """A hospital's teleconsult-requested on its own topic, in its own name (the consumer
+    dead-letters a refusal with the reason)."""
+
+    async def on_asked_first(connection: Connection, message: FhirMessage) -> None:
+        await first_consult.ask_from_message(
+            connection, message, context=context, now=datetime.now(UTC)
+        )
+
+    return on_asked_first

@@ -4,6 +4,7 @@ producers (the notifier passes LINE answers on, on the network's inbound topic).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import UTC, datetime
 
 from services.telemedicine.adapters import monitoring_fhir
@@ -15,7 +16,7 @@ from shared.db.pool import Connection
 from shared.fhir.codes import NETWORK_ORGANIZATION, EventCode
 from shared.fhir.envelope import FhirMessage
 from shared.fhir.references import organization_id
-from shared.messaging.consumer import FhirMessageConsumer
+from shared.messaging.consumer import FhirMessageConsumer, MessageHandler
 from shared.messaging.topics import HOSPITAL_INBOUND, HOSPITAL_INBOUND_TOPICS
 from shared.runtime import ServiceRuntime
 
@@ -23,7 +24,14 @@ from shared.runtime import ServiceRuntime
 FROM_HOSPITAL, FROM_LINE = "hospital", "line"
 
 
-def wire_monitoring_consumers(runtime: ServiceRuntime, context: MonitoringContext) -> None:
+def wire_monitoring_consumers(
+    runtime: ServiceRuntime,
+    context: MonitoringContext,
+    *,
+    also: Mapping[EventCode, MessageHandler] | None = None,
+) -> None:
+    """``also``: the service's other handlers of hospitals' messages (one consumer per topic)."""
+
     async def on_check_in(connection: Connection, message: FhirMessage) -> None:
         await apply_check_in(connection, message, context=context, now=datetime.now(UTC))
 
@@ -34,7 +42,7 @@ def wire_monitoring_consumers(runtime: ServiceRuntime, context: MonitoringContex
             topic=topic,
             service_name=runtime.name,
             fetch_max_wait_ms=runtime.settings.consumer_fetch_max_wait_ms,
-            handlers={EventCode.MONITORING_CHECK_IN: on_check_in},
+            handlers={EventCode.MONITORING_CHECK_IN: on_check_in, **(also or {})},
             # The referral service owns the hospitals' inbound topics: it dead-letters a record
             # that is not a message and answers the hospital.
             dead_letters_unreadable=False,

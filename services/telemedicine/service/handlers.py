@@ -4,7 +4,9 @@ out through the outbox in the same transaction."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
 from services.telemedicine.adapters import fhir_mapping, repository
 from services.telemedicine.adapters.wording import Notice
@@ -48,8 +50,10 @@ async def start(
     context: TelemedicineContext,
     now: datetime,
     first_page_sent: bool = False,
+    supporting: Sequence[Any] = (),
 ) -> Consult | None:
-    """Opens the consult (a referral's, or a home-isolation episode's red flag's) and pages the
+    """Opens the consult (a referral's, a home-isolation episode's red flag's, or one asked
+    first, whose request carries ``supporting``: what it was asked with) and pages the
     consultant hospital's on-call consultant (``first_page_sent``: the page went already, it is
     only recorded); None when it is open already."""
     if not await repository.insert_consult(connection, consult=consult):
@@ -59,7 +63,7 @@ async def start(
         topic=TELEMEDICINE_EVENTS,
         key=consult.referral_id,
         message=fhir_mapping.teleconsult_requested_message(
-            consult, source_endpoint=context.source_endpoint
+            consult, source_endpoint=context.source_endpoint, supporting=supporting
         ),
     )
     consult = await page(

@@ -1,0 +1,110 @@
+"""A teleconsult asked before any referral (consult first): the spoke pages the hub's on-call
+consultant while the patient is still in its emergency room, usually before the CT, and the
+consultant's advice decides whether to transfer. What the spoke tells the consultant is here,
+with the rules that refuse a request nobody could act on. Plain data, no I/O."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from services.telemedicine.domain.model import Consult
+from services.telemedicine.domain.video import new_room_name
+from shared.errors import InvalidInput
+from shared.fhir.ids import derived_id
+from shared.workflow.consult_state import ConsultStage
+
+# Who asks the hub from the web app: the spoke's emergency nurses and doctors.
+ASKERS = frozenset({"nurse", "doctor"})
+MAX_NIHSS = 42
+MAX_QUESTION = 500
+# A hospital clock a little ahead of the network's is not a request from the future.
+CLOCK_SKEW = timedelta(minutes=2)
+# 80 random bits: a consult asked from the web app has an id nobody can guess.
+_ID_BYTES = 10
+
+
+@dataclass(frozen=True, kw_only=True)
+class ConsultQuestion:
+    """What the spoke asks with: the patient, the clock, the question."""
+
+    # A Patient reference, and the hospital number the spoke knows the patient by (with its
+    # identifier system when it is the hospital's own).
+    patient: str
+    hospital_number: str
+    hospital_number_system: str | None = None
+    # Last known well, with whether it is only an estimate (a wake-up stroke); the patient's
+    # arrival at the spoke (door-in), from which door-to-request counts.
+    last_known_well: datetime | None = None
+    lkw_uncertain: bool = False
+    door_in: datetime | None = None
+    nihss: int | None = None
+    # The clinical question, in the clinician's words (patient data: never logged).
+    question: str = ""
+
+
+def check_question(question: ConsultQuestion, *, now: datetime) -> None:
+    """Refuses a request the consultant could not act on, naming the field at fault."""
+    if not question.hospital_number.strip():
+        raise InvalidInput("The patient's hospital number is required", expression="Patient")
+    for name, moment in (
+        ("last_known_well", question.last_known_well),
+        ("door_in", question.door_in),
+    ):
+        if moment is None:
+            continue
+        if moment.tzinfo is None:
+            raise InvalidInput(f"{name} needs a time zone", expression=name)
+        if moment > now + CLOCK_SKEW:
+            raise InvalidInput(f"{name} cannot be in the future", expression=name)
+    if (
+        question.last_known_well is not None
+        and question.door_in is not None
+        and question.last_known_well > question.door_in
+    ):
+        raise InvalidInput(
+            "last_known_well cannot be after the arrival (door_in)", expression="last_known_well"
+        )
+    if question.nihss is not None and not 0 <= question.nihss <= MAX_NIHSS:
+        raise InvalidInput(f"NIHSS is 0-{MAX_NIHSS}", expression="nihss")
+    if len(question.question) > MAX_QUESTION:
+        raise InvalidInput(
+            f"The question is at most {MAX_QUESTION} characters", expression="question"
+        )
+
+
+def first_consult_id(*, requester_org: str, request_id: str | None) -> str:
+    """A hospital system's request keeps its own id (sent twice, it is one consult); the web
+    app's gets a random one."""
+    if request_id is None:
+        return f"tc-{secrets.token_hex(_ID_BYTES)}"
+    return derived_id("tc-", f"{requester_org}.{request_id}")
+
+
+def ask_first(
+    *,
+    consult_id: str,
+    requester_org: str,
+    consultant_org: str,
+    question: ConsultQuestion,
+    at: datetime,
+) -> Consult:
+    """The consult the spoke asks for before any referral: keyed by its own id (its messages
+    stay in order), linked to a referral only once a recommendation to transfer creates one."""
+    check_question(question, now=at)
+    if requester_org == consultant_org:
+        raise InvalidInput(
+            "A hospital cannot ask itself for a teleconsult", expression="Task.owner"
+        )
+    return Consult(
+        id=consult_id,
+        referral_id=consult_id,
+        stage=ConsultStage.REQUESTED,
+        requester_org=requester_org,
+        consultant_org=consultant_org,
+        requested_at=at,
+        room=new_room_name(),
+        patient=question.patient,
+        asked_first=True,
+    )

@@ -1,0 +1,385 @@
+"""Consult first, across the services as processes: a spoke asks the hub's consultant before any
+referral (FHIR over REST, or its Kafka topic); the on-call consultant is paged as for a
+referral's consult; only the two hospitals read the consult; the consultant's signed advice to
+transfer makes the referral from what the spoke sent, linked both ways, with the consult's
+earlier steps on its timeline, once however often the advice arrives; advice to treat locally
+makes none."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import asyncpg
+import httpx
+import pytest
+from aiokafka import AIOKafkaProducer
+from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka.structs import TopicPartition
+
+from services.telemedicine.domain.first_consult import first_consult_id
+from shared.messaging.topics import TELEMEDICINE_EVENTS, hospital_inbound
+from tests.e2e.harness import NOTIFIER_URL, TELEMEDICINE_URL, ServiceProcesses
+from tests.e2e.recommendations import signed_recommendation
+from tests.support import TestStack, as_hospital, eventually
+
+pytestmark = pytest.mark.e2e
+
+SPOKE, HUB, THIRD = "sikao-hospital", "trang-hospital", "palian-hospital"
+FHIR_JSON = {"Content-Type": "application/fhir+json"}
+CANONICAL = "https://fasttrack.example.org/fhir"
+HN_SYSTEM = f"{CANONICAL}/NamingSystem/hospital-number"
+
+
+def consult_request(
+    *, hub: str = HUB, hospital_number: str | None = "HN-7788", sender: str = SPOKE
+) -> tuple[dict[str, Any], str]:
+    """A spoke system's teleconsult-requested with no referral: (bundle, its Task id)."""
+    task_id = f"his-tc-{uuid.uuid4().hex[:12]}"
+    now = datetime.now(UTC)
+    base = "https://his.sikao-hospital.example/fhir"
+
+    def entry(resource: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "fullUrl": f"{base}/{resource['resourceType']}/{resource['id']}",
+            "resource": resource,
+        }
+
+    resources: list[dict[str, Any]] = [
+        {
+            "resourceType": "Task",
+            "id": task_id,
+            "status": "requested",
+            "intent": "order",
+            "priority": "stat",
+            "focus": {"reference": f"ServiceRequest/{task_id}"},
+            "for": {"reference": "Patient/pt-1"},
+            "authoredOn": now.isoformat(),
+            "requester": {"reference": f"Organization/{SPOKE}"},
+            "owner": {"reference": f"Organization/{hub}"},
+        },
+        {
+            "resourceType": "ServiceRequest",
+            "id": task_id,
+            "status": "active",
+            "intent": "order",
+            "category": [
+                {
+                    "coding": [
+                        {
+                            "system": f"{CANONICAL}/CodeSystem/service-category",
+                            "code": "teleconsult",
+                        }
+                    ]
+                }
+            ],
+            "subject": {"reference": "Patient/pt-1"},
+            "note": [{"text": "Right hemiparesis and aphasia, CT pending: lyse or transfer?"}],
+        },
+        {
+            "resourceType": "Patient",
+            "id": "pt-1",
+            **(
+                {"identifier": [{"system": HN_SYSTEM, "value": hospital_number}]}
+                if hospital_number
+                else {}
+            ),
+        },
+        {
+            "resourceType": "Observation",
+            "id": "lkw-1",
+            "status": "final",
+            "code": {
+                "coding": [{"system": f"{CANONICAL}/CodeSystem/stroke-observation", "code": "lkw"}]
+            },
+            "subject": {"reference": "Patient/pt-1"},
+            "effectiveDateTime": (now - timedelta(minutes=80)).isoformat(),
+        },
+        {
+            "resourceType": "Encounter",
+            "id": "er-1",
+            "status": "in-progress",
+            "class": {"system": "http://terminology.hl7.org/CodeSystem/v3-ActCode", "code": "EMER"},
+            "subject": {"reference": "Patient/pt-1"},
+            "period": {"start": (now - timedelta(minutes=9)).isoformat()},
+            "serviceProvider": {"reference": f"Organization/{SPOKE}"},
+        },
+    ]
+    entries = [entry(r) for r in resources]
+    header = {
+        "fullUrl": f"urn:uuid:{uuid.uuid4()}",
+        "resource": {
+            "resourceType": "MessageHeader",
+            "id": str(uuid.uuid4()),
+            "eventCoding": {
+                "system": f"{CANONICAL}/CodeSystem/event",
+                "code": "teleconsult-requested",
+            },
+            "source": {"endpoint": f"{base}"},
+            "sender": {"reference": f"Organization/{sender}"},
+            "focus": [{"reference": entries[0]["fullUrl"]}],
+        },
+    }
+    bundle = {
+        "resourceType": "Bundle",
+        "id": str(uuid.uuid4()),
+        "type": "message",
+        "timestamp": now.isoformat(),
+        "entry": [header, *entries],
+    }
+    return bundle, task_id
+
+
+async def ask(bundle: dict[str, Any]) -> httpx.Response:
+    async with httpx.AsyncClient(base_url=TELEMEDICINE_URL, headers=as_hospital(SPOKE)) as api:
+        return await api.post("/fhir/$process-message", json=bundle, headers=FHIR_JSON)
+
+
+async def consult_listed_by(hospital: str, consult_id: str) -> httpx.Response:
+    async with httpx.AsyncClient(base_url=TELEMEDICINE_URL, headers=as_hospital(hospital)) as api:
+        return await api.get(f"/consults/{consult_id}")
+
+
+async def asked_consult() -> str:
+    """A consult asked first over REST, accepted by the hub: its id."""
+    bundle, _ = consult_request()
+    answered = await ask(bundle)
+    assert answered.status_code == 200, answered.text
+    (focus,) = [
+        e["resource"] for e in answered.json()["entry"] if e["resource"]["resourceType"] == "Task"
+    ]
+    consult_id = str(focus["id"])
+    async with httpx.AsyncClient(base_url=TELEMEDICINE_URL, headers=as_hospital(HUB)) as hub:
+        accepted = await hub.post(
+            f"/consults/{consult_id}/steps",
+            json={"stage": "accepted", "by": "Practitioner/dr-trang-neuro"},
+        )
+        assert accepted.status_code == 200, accepted.text
+    return consult_id
+
+
+async def sign(consult_id: str, **changes: Any) -> None:
+    async with httpx.AsyncClient(base_url=TELEMEDICINE_URL, headers=as_hospital(HUB)) as hub:
+        signed = await hub.post(
+            f"/consults/{consult_id}/recommendations", json=signed_recommendation(**changes)
+        )
+    assert signed.status_code == 201, signed.text
+
+
+async def wait_until_consumed(stack: TestStack, group: str, sent: Any) -> None:
+    admin = AIOKafkaAdminClient(bootstrap_servers=stack.bootstrap_servers)
+    await admin.start()
+    try:
+
+        async def committed_past() -> bool:
+            offsets = await admin.list_consumer_group_offsets(group)
+            meta = offsets.get(TopicPartition(sent.topic, sent.partition))
+            return meta is not None and meta.offset > sent.offset
+
+        await eventually(committed_past, what=f"{group} to commit past offset {sent.offset}")
+    finally:
+        await admin.close()
+
+
+async def test_a_consult_asked_first_pages_the_on_call_consultant_and_only_its_hospitals_read_it(
+    services: ServiceProcesses,
+) -> None:
+    bundle, _ = consult_request()
+    answered = await ask(bundle)
+    assert answered.status_code == 200, answered.text
+    (focus,) = [
+        e["resource"] for e in answered.json()["entry"] if e["resource"]["resourceType"] == "Task"
+    ]
+    consult_id = focus["id"]
+    assert "partOf" not in focus  # no referral (yet)
+    # Sent again (a retry), it is the same consult.
+    again = await ask(bundle | {"id": str(uuid.uuid4())})
+    assert again.status_code == 200, again.text
+
+    consult = (await consult_listed_by(HUB, consult_id)).json()
+    assert (consult["requester"], consult["consultant_hospital"]) == (SPOKE, HUB)
+    assert (consult["asked_first"], consult["referral"]) == (True, None)
+    assert consult["stage"] == "paging"
+    assert [(s["stage"], s["rung"]) for s in consult["steps"]] == [("paging", 0)]
+    # The hub's on-call consultant is paged through the notifier, as for a referral's consult.
+    async with httpx.AsyncClient(base_url=NOTIFIER_URL, headers=as_hospital(HUB)) as notifier:
+
+        async def paged() -> list[dict[str, Any]]:
+            log = (await notifier.get("/deliveries", params={"referral": consult_id})).json()
+            return [
+                d for d in log if d["addressed_to"] == f"PractitionerRole/{HUB}.stroke-neurologist"
+            ]
+
+        await eventually(paged, what="the page to the hub's on-call consultant")
+    # In the hub's queue and the spoke's; a third hospital learns nothing of it.
+    assert (await consult_listed_by(SPOKE, consult_id)).status_code == 200
+    third = await consult_listed_by(THIRD, consult_id)
+    assert third.status_code == 404
+    assert third.json()["resourceType"] == "OperationOutcome"
+
+
+@pytest.mark.parametrize(
+    ("bundle_changes", "status", "expression"),
+    [
+        ({"hospital_number": None}, 422, "Patient.identifier"),
+        ({"hub": SPOKE}, 422, "Task.owner"),
+        ({"sender": "kantang-hospital"}, 403, "MessageHeader.sender"),
+    ],
+)
+async def test_a_consult_request_that_cannot_be_acted_on_is_refused_with_an_operation_outcome(
+    services: ServiceProcesses, bundle_changes: dict[str, Any], status: int, expression: str
+) -> None:
+    bundle, _ = consult_request(**bundle_changes)
+    answered = await ask(bundle)
+    assert answered.status_code == status, answered.text
+    outcome = answered.json()
+    assert outcome["resourceType"] == "OperationOutcome"
+    assert expression in outcome["issue"][0].get("expression", [""])[0]
+
+
+async def test_advice_to_transfer_makes_the_referral_linked_with_the_consults_steps_once(
+    services: ServiceProcesses,
+    stack: TestStack,
+    database: asyncpg.Pool,
+    referral_api: httpx.AsyncClient,
+) -> None:
+    consult_id = await asked_consult()
+    # To the hub itself, for thrombectomy (the spoke has no thrombectomy).
+    await sign(
+        consult_id,
+        decision="do-not-give",
+        drug=None,
+        thrombectomy_transfer=True,
+        target_centre=HUB,
+    )
+
+    async def linked() -> dict[str, Any] | None:
+        consult: dict[str, Any] = (await consult_listed_by(SPOKE, consult_id)).json()
+        return consult if consult["referral"] else None
+
+    consult = await eventually(linked, what="the consult linked to its referral")
+    referral_id = consult["referral"]
+    referral = (await referral_api.get(f"/referrals/{referral_id}")).json()
+    assert (referral["requester"], referral["owner"], referral["status"]) == (
+        SPOKE,
+        HUB,
+        "requested",
+    )
+    assert referral["teleconsult_requested"] is False  # it asks for no second consult
+    timeline = referral["timeline"]
+    (requested,) = [e for e in timeline if e["event"] == "referral-requested"]
+    assert requested["detail"]["from_consult"] == consult_id
+    # The consult's steps from before the referral existed are on its timeline, in order.
+    consult_steps = [
+        (e["event"], e["detail"].get("stage"))
+        for e in timeline
+        if e["event"].startswith("teleconsult-") and e["detail"].get("consult") == consult_id
+    ]
+    assert consult_steps[0] == ("teleconsult-requested", "requested")
+    assert ("teleconsult-updated", "accepted") in consult_steps
+    assert consult_steps[-1] == ("teleconsult-recommended", "recommended")
+    # The spoke's door-in came with the consult: door-to-request counts for the referral.
+    (door,) = [m for m in referral["milestones"] if m["code"] == "door-in"]
+    assert door["hospital"] == SPOKE
+    # The referral Task is based on the consult's Task (the network's event says so).
+    row = await database.fetchrow(
+        """SELECT payload FROM referral.outbox
+            WHERE message_key = $1 AND event_code = 'referral-requested'""",
+        referral_id,
+    )
+    assert row is not None
+    sent = json.loads(bytes(row["payload"]))
+    (task,) = [
+        e["resource"]
+        for e in sent["entry"]
+        if e["resource"]["resourceType"] == "Task" and e["resource"]["id"] == referral_id
+    ]
+    assert task["basedOn"] == [{"reference": f"Task/{consult_id}"}]
+    # A third hospital reads neither.
+    third = await referral_api.get(f"/referrals/{referral_id}", headers=as_hospital(THIRD))
+    assert third.status_code in (403, 404)
+
+    # The recommendation delivered again, as a relay retry would (the same message), and as a
+    # copy with a new message id: no second referral.
+    recommended = await database.fetchrow(
+        """SELECT message_id, payload FROM telemedicine.outbox
+            WHERE message_key = $1 AND event_code = 'teleconsult-recommended'""",
+        consult_id,
+    )
+    assert recommended is not None
+    copy = json.loads(bytes(recommended["payload"]))
+    copy_id = str(uuid.uuid4())
+    copy["entry"][0]["resource"]["id"] = copy_id
+    producer = AIOKafkaProducer(bootstrap_servers=stack.bootstrap_servers, enable_idempotence=True)
+    await producer.start()
+    try:
+        await producer.send_and_wait(
+            TELEMEDICINE_EVENTS.name,
+            bytes(recommended["payload"]),
+            key=consult_id.encode(),
+            headers=[("message-id", recommended["message_id"].encode())],
+        )
+        last = await producer.send_and_wait(
+            TELEMEDICINE_EVENTS.name,
+            json.dumps(copy).encode(),
+            key=consult_id.encode(),
+            headers=[("message-id", copy_id.encode())],
+        )
+    finally:
+        await producer.stop()
+    await wait_until_consumed(stack, "fasttrack-referral", last)
+    made = await database.fetchval(
+        """SELECT count(*) FROM referral.timeline_entry
+            WHERE event_code = 'referral-requested' AND detail->>'from_consult' = $1""",
+        consult_id,
+    )
+    assert made == 1
+
+
+async def test_advice_to_treat_locally_makes_no_referral(
+    services: ServiceProcesses, database: asyncpg.Pool
+) -> None:
+    consult_id = await asked_consult()
+    await sign(consult_id)  # give alteplase here, no transfer
+
+    async def kept() -> int | None:
+        count: int = await database.fetchval(
+            """SELECT count(*) FROM referral.consult_first_step
+                WHERE consult_id = $1 AND event_code = 'teleconsult-recommended'""",
+            consult_id,
+        )
+        return count or None
+
+    await eventually(kept, what="the recommendation kept with the consult's steps")
+    row = await database.fetchrow(
+        "SELECT referral_id, outcome FROM referral.consult_first WHERE consult_id = $1",
+        consult_id,
+    )
+    assert row is not None
+    assert (row["referral_id"], row["outcome"]) == (None, None)
+    consult = (await consult_listed_by(SPOKE, consult_id)).json()
+    assert (consult["stage"], consult["referral"]) == ("recommended", None)
+
+
+async def test_a_spoke_system_asks_a_consult_first_on_its_kafka_topic(
+    services: ServiceProcesses, stack: TestStack
+) -> None:
+    bundle, task_id = consult_request()
+    producer = AIOKafkaProducer(bootstrap_servers=stack.bootstrap_servers, enable_idempotence=True)
+    await producer.start()
+    try:
+        await producer.send_and_wait(
+            hospital_inbound(SPOKE).name, json.dumps(bundle).encode(), key=task_id.encode()
+        )
+    finally:
+        await producer.stop()
+    consult_id = first_consult_id(requester_org=SPOKE, request_id=task_id)
+
+    async def opened() -> dict[str, Any] | None:
+        answer = await consult_listed_by(HUB, consult_id)
+        return answer.json() if answer.status_code == 200 else None
+
+    consult = await eventually(opened, what="the consult asked on Kafka")
+    assert (consult["asked_first"], consult["requester"]) == (True, SPOKE)
