@@ -281,7 +281,7 @@ async def test_advice_to_transfer_makes_the_referral_linked_with_the_consults_st
     assert ("teleconsult-updated", "accepted") in consult_steps
     assert consult_steps[-1] == ("teleconsult-recommended", "recommended")
     # The spoke's door-in came with the consult: door-to-request counts for the referral.
-    (door,) = [m for m in referral["milestones"] if m["code"] == "door-in"]
+    (door,) = [m for m in referral["milestones"] if m["code"] == "door-in-first"]
     assert door["hospital"] == SPOKE
     # The referral Task is based on the consult's Task (the network's event says so).
     row = await database.fetchrow(

@@ -95,11 +95,11 @@ async def link(connection: Connection, *, consult_id: str, referral_id: str) -> 
         """
         WITH moved AS (
             DELETE FROM consult_first_step WHERE consult_id = $1
-            RETURNING event_code, occurred_at, source, message_id, detail
+            RETURNING id, event_code, occurred_at, source, message_id, detail
         )
         INSERT INTO timeline_entry (referral_id, event_code, occurred_at, source, message_id,
                                     detail)
-        SELECT $2, event_code, occurred_at, source, message_id, detail FROM moved
+        SELECT $2, event_code, occurred_at, source, message_id, detail FROM moved ORDER BY id
         """,
         consult_id,
         referral_id,

@@ -25,6 +25,9 @@ def recommendation_message(
     consult: Consult, recommendation: Recommendation, *, source_endpoint: str
 ) -> FhirMessage:
     task = consult_task(consult).model_dump(mode="json", exclude_none=True)
+    # The step's time is the signature's (the referral's timeline and the consult's decision
+    # time read it; without it they would take the request's time, authoredOn).
+    task["lastModified"] = recommendation.signed_at.isoformat()
     task["output"] = _outputs(recommendation)
     observations = _observations(consult, recommendation)
     return build_message(
