@@ -3,14 +3,14 @@ referral its recommendation to transfer created; what the spoke asked with (the 
 hospital number, last known well, door-in, NIHSS, the question) is kept beside it, for the
 consult page and the referral it may start.
 
-Revision ID: 0007
-Revises: 0006
+Revision ID: 0008
+Revises: 0007
 """
 
 from shared.db.migrations import execute_script
 
-revision = "0007"
-down_revision = "0006"
+revision = "0008"
+down_revision = "0007"
 branch_labels = None
 depends_on = None
 
