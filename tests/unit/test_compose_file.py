@@ -187,7 +187,15 @@ def test_compose_file_has_no_version_key() -> None:
 
 
 def test_all_services_are_defined() -> None:
-    expected = {"kafka", "postgres", "zipkin", "setup", "webhook-demo", *APP_SERVICES}
+    expected = {
+        "kafka",
+        "postgres",
+        "zipkin",
+        "otel-collector",
+        "setup",
+        "webhook-demo",
+        *APP_SERVICES,
+    }
     assert expected <= set(_services())
 
 
@@ -217,7 +225,7 @@ def test_app_services_and_setup_use_the_repository_image(name: str) -> None:
 def test_service_settings_point_at_the_stack(name: str) -> None:
     env = _environment(_services()[name])
     assert env["FT_KAFKA_BOOTSTRAP_SERVERS"] == "kafka:9092"
-    assert env["FT_ZIPKIN_ENDPOINT"] == "http://zipkin:9411/api/v2/spans"
+    assert env["FT_OTLP_ENDPOINT"] == "http://otel-collector:4318"
     assert env["FT_DATABASE_URL"] == "postgresql://fasttrack:fasttrack@postgres:5432/fasttrack"
     assert env["FT_ENVIRONMENT"] in {"development", "production"}
 
@@ -255,11 +263,29 @@ def test_trace_ui_is_the_zipkin_release_the_local_stack_runs_with_bounded_memory
 
 
 @pytest.mark.parametrize("name", APP_SERVICES)
-def test_app_services_export_spans_to_the_compose_trace_ui(name: str) -> None:
+def test_app_services_export_spans_through_the_sampling_collector_to_the_trace_ui(
+    name: str,
+) -> None:
     service = _services()[name]
-    endpoint = _environment(service)["FT_ZIPKIN_ENDPOINT"]
-    assert endpoint.startswith("http://zipkin:9411/")
-    assert "zipkin" in _depends_on(service)
+    env = _environment(service)
+    assert env["FT_OTLP_ENDPOINT"] == "http://otel-collector:4318"
+    assert env["FT_ZIPKIN_ENDPOINT"] == ""  # not around the collector's sampling
+    assert "otel-collector" in _depends_on(service)
+    collector = _services()["otel-collector"]
+    assert collector["image"].startswith("otel/opentelemetry-collector-contrib:")
+    assert "zipkin" in _depends_on(collector)
+    # The configuration the tests in test_trace_collector.py check, exporting to Zipkin.
+    assert collector["command"] == [
+        "--config=/etc/fasttrack-collector/sampling.yaml",
+        "--config=/etc/fasttrack-collector/to-zipkin.yaml",
+    ]
+    (mount,) = collector["volumes"]
+    if isinstance(mount, str):  # docker-compose v1 prints "source:target:mode"
+        source, target, _ = mount.split(":")
+    else:
+        source, target = mount["source"], mount["target"]
+    assert Path(source) == REPO_ROOT / "deploy" / "otel-collector"
+    assert target == "/etc/fasttrack-collector"
 
 
 def test_setup_prepares_database_topics_and_directory_once() -> None:
