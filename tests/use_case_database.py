@@ -12,6 +12,7 @@ from contextlib import asynccontextmanager
 
 import asyncpg
 from alembic import command
+from asyncpg.connection import LoggedQuery
 
 from shared.db.migrations import alembic_config
 from shared.db.pool import Connection, create_pool
@@ -55,3 +56,20 @@ async def rolled_back(pool: asyncpg.Pool) -> AsyncIterator[Connection]:
             yield connection
         finally:
             await transaction.rollback()
+
+
+@asynccontextmanager
+async def sent_statements(connection: Connection) -> AsyncIterator[list[str]]:
+    """The statements ``connection`` sends while the block runs (an executemany counts once:
+    its rows travel in one round trip)."""
+    sent: list[str] = []
+
+    def note(query: LoggedQuery) -> None:
+        sent.append(" ".join(query.query.split())[:100])
+
+    connection.add_query_logger(note)
+    try:
+        yield sent
+        await asyncio.sleep(0)  # asyncpg calls the logger soon after each statement, not in it
+    finally:
+        connection.remove_query_logger(note)

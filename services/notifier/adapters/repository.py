@@ -20,6 +20,35 @@ async def insert_delivery(connection: Connection, *, delivery: Delivery) -> bool
         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
         ON CONFLICT DO NOTHING
         """,
+        *_delivery_values(delivery),
+    )
+    return status.endswith(" 1")
+
+
+async def insert_deliveries(connection: Connection, *, deliveries: list[Delivery]) -> int:
+    """``insert_delivery`` for the deliveries of one request, in one statement; returns how
+    many were new."""
+    if not deliveries:
+        return 0
+    columns = list(zip(*(_delivery_values(delivery) for delivery in deliveries), strict=True))
+    inserted = await connection.fetch(
+        """
+        INSERT INTO delivery (id, request_id, referral_id, recipient, channel, priority, body,
+                              trace_context, address, escalation_step, addressed_to, hospital,
+                              role)
+        SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[],
+                             $6::text[], $7::jsonb[], $8::jsonb[], $9::text[], $10::integer[],
+                             $11::text[], $12::text[], $13::text[])
+        ON CONFLICT DO NOTHING
+        RETURNING id
+        """,
+        *(list(column) for column in columns),
+    )
+    return len(inserted)
+
+
+def _delivery_values(delivery: Delivery) -> tuple[object, ...]:
+    return (
         delivery.id,
         delivery.request_id,
         delivery.referral_id,
@@ -34,7 +63,6 @@ async def insert_delivery(connection: Connection, *, delivery: Delivery) -> bool
         delivery.hospital,
         delivery.role,
     )
-    return status.endswith(" 1")
 
 
 async def claim_due(pool: asyncpg.Pool, *, limit: int, lease_s: float) -> list[Delivery]:

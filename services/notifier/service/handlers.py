@@ -28,9 +28,7 @@ async def accept_notification_request(
     deliveries = fhir_mapping.deliveries_from_request(
         message, contacts=contacts, trace_context=trace_context
     )
-    created = 0
-    for delivery in deliveries:
-        created += await repository.insert_delivery(connection, delivery=delivery)
+    created = await repository.insert_deliveries(connection, deliveries=deliveries)
     hospitals = {delivery.hospital for delivery in deliveries if delivery.hospital}
     if message.sender.startswith(_ORGANIZATION) and message.sender != NETWORK_ORGANIZATION:
         hospitals.add(message.sender.removeprefix(_ORGANIZATION))

@@ -22,6 +22,7 @@ from tests.integration.notifier_use_cases.support import (
     stroke_alert,
     summary,
 )
+from tests.use_case_database import sent_statements
 
 ON_CALL = "Practitioner/dr-anan"
 THE_HOSPITAL = f"Organization/{HOSPITAL}"
@@ -48,6 +49,21 @@ async def test_a_stroke_alert_to_a_hospital_queues_its_on_call_doctor_its_system
     assert line.body["needs_ack"] is True
     assert line.body["link"] == f"https://fasttrack.test/referrals/{referral_id}"
     assert await events(connection, referral_id) == []  # nothing sent yet
+
+
+async def test_a_requests_deliveries_are_recorded_in_two_round_trips(
+    connection: Connection,
+) -> None:
+    referral_id = new_referral()
+
+    async with sent_statements(connection) as sent:
+        created = await accept_notification_request(
+            connection, stroke_alert(referral_id), contacts=CONTACTS
+        )
+
+    # The three deliveries in one INSERT, the hospitals that may read their log in another.
+    assert created == 3
+    assert len(sent) == 2, "\n".join(sent)
 
 
 async def test_the_same_request_delivered_twice_queues_nothing_more(connection: Connection) -> None:

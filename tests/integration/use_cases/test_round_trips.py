@@ -11,14 +11,10 @@ message the referral service handles."""
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from asyncpg.connection import LoggedQuery
 
 from services.referral.adapters import fhir_mapping
 from services.referral.domain.commands import RecordStep
@@ -31,24 +27,7 @@ from shared.db.pool import Connection
 from shared.fhir.codes import EventCode
 from shared.workflow.consult_state import ConsultStage
 from tests.integration.use_cases.support import CONTEXT, referral_request
-
-
-@asynccontextmanager
-async def sent_statements(connection: Connection) -> AsyncIterator[list[str]]:
-    """The statements ``connection`` sends while the block runs (an executemany counts once:
-    its rows travel in one round trip)."""
-    sent: list[str] = []
-
-    def note(query: LoggedQuery) -> None:
-        sent.append(" ".join(query.query.split())[:100])
-
-    connection.add_query_logger(note)
-    try:
-        yield sent
-        await asyncio.sleep(0)  # asyncpg calls the logger soon after each statement, not in it
-    finally:
-        connection.remove_query_logger(note)
-
+from tests.use_case_database import sent_statements
 
 # (what arrives, the request's fields, at most this many statements)
 INTAKES: list[tuple[str, dict[str, Any], int]] = [
