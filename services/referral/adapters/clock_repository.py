@@ -142,13 +142,18 @@ async def referrals_in_alert_windows(
     lkw_window: tuple[timedelta, timedelta],
     dido_window: tuple[timedelta, timedelta],
     consult_window: tuple[timedelta, timedelta],
-) -> list[str]:
+) -> list[tuple[str, str]]:
     """Referrals in play that may have an alert due now: the only ones the watcher examines,
     so its work does not grow with the number of referrals (each window is from the earliest
-    alert to the moment its alert goes stale)."""
+    alert to the moment its alert goes stale). Each with its version: it changes whenever
+    what its alerts are computed from does (the referral row, its patient's clock, its
+    timeline, which holds the alerts raised and the consult's request)."""
     rows = await connection.fetch(
         """
-        SELECT r.id FROM referral r
+        SELECT r.id, concat_ws('/', r.updated_at,
+               (SELECT max(m.recorded_at) FROM milestone m WHERE m.referral_id = r.clock_id),
+               (SELECT max(t.id) FROM timeline_entry t WHERE t.referral_id = r.id)) AS version
+        FROM referral r
         WHERE r.status <> ALL($6::text[])
           AND r.replaced_by IS NULL
           AND (
@@ -178,7 +183,7 @@ async def referrals_in_alert_windows(
         consult_window[0],
         consult_window[1],
     )
-    return [row["id"] for row in rows]
+    return [(row["id"], row["version"]) for row in rows]
 
 
 async def raised_alerts(connection: Connection, *, referral_id: str) -> list[str]:

@@ -122,6 +122,8 @@ def next_alert_at(
     eta: datetime | None = None,
     already_sent: Collection[AlertCode] = (),
     now: datetime | None = None,
+    consult_requested_at: datetime | None = None,
+    consult_expected: bool = False,
 ) -> datetime | None:
     """When a scheduler should wake: the earliest unsent alert's due time (after ``now`` if
     given; without ``now`` an overdue alert's past time is returned, meaning "wake now")."""
@@ -129,7 +131,9 @@ def next_alert_at(
         require_aware("now", now)
     times = [
         alert.due_at
-        for alert in _pending(list(milestones), accept_by, eta)
+        for alert in _pending(
+            list(milestones), accept_by, eta, consult_requested_at, consult_expected
+        )
         if alert.code not in already_sent and (now is None or alert.due_at > now)
     ]
     return min(times, default=None)

@@ -4,6 +4,7 @@ notifier delivers, and kept on the referral's timeline (docs/clinical-metrics.md
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 
 from services.referral.adapters import clock_repository, notification_texts, repository
 from services.referral.domain.alerts import (
@@ -14,6 +15,7 @@ from services.referral.domain.alerts import (
     Alert,
     AlertCode,
     due_alerts,
+    next_alert_at,
 )
 from services.referral.domain.model import Referral
 from services.referral.domain.windows import TreatmentWindow
@@ -62,19 +64,25 @@ def recipients(referral: Referral, alert: Alert) -> list[str]:
 async def raise_due_alerts(
     connection: Connection, *, referral: Referral, context: ReferralContext, now: datetime
 ) -> list[Alert]:
+    raised, _ = await _raise_due_alerts(connection, referral=referral, context=context, now=now)
+    return raised
+
+
+async def _raise_due_alerts(
+    connection: Connection, *, referral: Referral, context: ReferralContext, now: datetime
+) -> tuple[list[Alert], datetime | None]:
+    """The alerts raised now, and when the next one falls due (None: none to come)."""
     milestones = await patient_milestones(connection, referral_id=referral.id)
     already = {
         AlertCode(c)
         for c in await clock_repository.raised_alerts(connection, referral_id=referral.id)
     }
-    due = due_alerts(
-        milestones,
-        now=now,
-        accept_by=referral.accept_by if referral.status in AWAITING_ANSWER else None,
-        already_sent=already,
-        consult_requested_at=await _consult_requested_at(connection, referral_id=referral.id),
-        consult_expected=referral.teleconsult_requested,
-    )
+    facts: dict[str, Any] = {
+        "accept_by": referral.accept_by if referral.status in AWAITING_ANSWER else None,
+        "consult_requested_at": await _consult_requested_at(connection, referral_id=referral.id),
+        "consult_expected": referral.teleconsult_requested,
+    }
+    due = due_alerts(milestones, now=now, already_sent=already, **facts)
     raised = []
     for alert in due:
         stale_after = STALE_AFTER.get(alert.code)
@@ -106,7 +114,11 @@ async def raise_due_alerts(
                 source_endpoint=context.source_endpoint,
             ),
         )
-    return raised
+    # Due alerts not raised (stale, or raised by another instance) are past: not "next".
+    following = next_alert_at(
+        milestones, already_sent=already | {a.code for a in due}, now=now, **facts
+    )
+    return raised, following
 
 
 async def _consult_requested_at(connection: Connection, *, referral_id: str) -> datetime | None:
@@ -123,6 +135,17 @@ async def _consult_requested_at(connection: Connection, *, referral_id: str) -> 
 
 async def referrals_with_alerts_in_reach(connection: Connection, *, now: datetime) -> list[str]:
     """The referrals that can have an alert due now (inside an alert window)."""
+    return [
+        referral_id
+        for referral_id, _ in await referrals_in_reach_with_versions(connection, now=now)
+    ]
+
+
+async def referrals_in_reach_with_versions(
+    connection: Connection, *, now: datetime
+) -> list[tuple[str, str]]:
+    """``referrals_with_alerts_in_reach``, each with a version that changes whenever what its
+    alerts are computed from does."""
     return await clock_repository.referrals_in_alert_windows(
         connection,
         now=now,
@@ -137,7 +160,21 @@ async def raise_due_alerts_of(
 ) -> int:
     """Raises what has fallen due for one referral; the row lock makes two instances raise an
     alert once between them. Returns how many were raised."""
+    raised, _ = await examine_alerts_of(
+        connection, referral_id=referral_id, context=context, now=now
+    )
+    return raised
+
+
+async def examine_alerts_of(
+    connection: Connection, *, referral_id: str, context: ReferralContext, now: datetime
+) -> tuple[int, datetime | None]:
+    """``raise_due_alerts_of``, also saying when the referral's next alert falls due (None:
+    none to come, as things stand)."""
     referral = await repository.get_referral(connection, referral_id=referral_id, for_update=True)
     if referral is None:
-        return 0
-    return len(await raise_due_alerts(connection, referral=referral, context=context, now=now))
+        return 0, None
+    raised, following = await _raise_due_alerts(
+        connection, referral=referral, context=context, now=now
+    )
+    return len(raised), following

@@ -11,6 +11,7 @@ from services.referral.domain.model import Referral
 from services.referral.service.alerts import (
     raise_due_alerts,
     raise_due_alerts_of,
+    referrals_in_reach_with_versions,
     referrals_with_alerts_in_reach,
 )
 from services.referral.service.handlers import change_referral
@@ -181,3 +182,31 @@ async def test_a_referral_without_a_teleconsult_gets_no_consult_alert(
     )
 
     assert AlertCode.CONSULT_REQUESTED_LATE not in [alert.code for alert in raised]
+
+
+async def test_the_watchers_version_of_a_referral_changes_when_its_timeline_does(
+    connection: Connection,
+) -> None:
+    # In the consult window (door-in 20 min ago, a teleconsult asked for, none requested yet).
+    door = datetime.now(UTC) - timedelta(minutes=20)
+    referral = await _referral(
+        connection,
+        last_known_well=None,
+        reported_times=(ReportedTime(kind=ClinicalTime.DOOR_IN, occurred_at=door),),
+        teleconsult_requested=True,
+        accept_by=door + timedelta(hours=1),
+    )
+
+    async def version() -> str:
+        now = datetime.now(UTC)
+        return dict(await referrals_in_reach_with_versions(connection, now=now))[referral.id]
+
+    before = await version()
+    assert await version() == before  # nothing happened: the watcher may leave it alone
+    await raise_due_alerts_of(connection, referral_id=referral.id, context=CONTEXT, now=door)
+    assert await version() == before  # nothing was due yet
+    await raise_due_alerts_of(
+        connection, referral_id=referral.id, context=CONTEXT, now=datetime.now(UTC)
+    )
+
+    assert await version() != before  # the alert raised is on its timeline
