@@ -40,13 +40,18 @@ async def insert_consult(connection: Connection, *, consult: Consult) -> bool:
     return status.endswith(" 1")
 
 
-async def save_consult(connection: Connection, *, consult: Consult) -> None:
+async def save_consult(connection: Connection, *, consult: Consult, step: ConsultStep) -> None:
+    """The consult in its new stage and the step that took it there, in one statement."""
     await connection.execute(
         """
-        UPDATE consult SET status = $2, stage = $3, rung = $4, next_deadline = $5,
-               consultant = $6, accepted_at = $7, video_at = $8, decided_at = $9,
-               status_reason = $10
-         WHERE id = $1
+        WITH saved AS (
+            UPDATE consult SET status = $2, stage = $3, rung = $4, next_deadline = $5,
+                   consultant = $6, accepted_at = $7, video_at = $8, decided_at = $9,
+                   status_reason = $10
+             WHERE id = $1
+        )
+        INSERT INTO consult_step (consult_id, stage, rung, occurred_at, reason, actor)
+        VALUES ($1, $11, $12, $13, $14, $15)
         """,
         consult.id,
         consult.status.value,
@@ -58,16 +63,6 @@ async def save_consult(connection: Connection, *, consult: Consult) -> None:
         consult.video_at,
         consult.decided_at,
         consult.status_reason,
-    )
-
-
-async def add_step(connection: Connection, *, step: ConsultStep) -> None:
-    await connection.execute(
-        """
-        INSERT INTO consult_step (consult_id, stage, rung, occurred_at, reason, actor)
-        VALUES ($1, $2, $3, $4, $5, $6)
-        """,
-        step.consult_id,
         step.stage.value,
         step.rung,
         step.occurred_at,
@@ -94,19 +89,37 @@ async def steps_of(connection: Connection, *, consult_id: str) -> list[ConsultSt
 
 
 async def add_page(
-    connection: Connection, *, request_id: str, consult_id: str, rung: int, paged: str, at: datetime
-) -> None:
-    await connection.execute(
+    connection: Connection,
+    *,
+    request_id: str,
+    consult_id: str,
+    rung: int,
+    paged: str,
+    at: datetime,
+    take_early_acknowledgement: bool = False,
+) -> tuple[str | None] | None:
+    """Records a page of the consult. ``take_early_acknowledgement``: a page another service
+    sent (a referral's first), whose acknowledgement may have come before the consult opened;
+    it is taken (removed) in the same statement and returned as a one-tuple of the person who
+    acknowledged. None when none came early."""
+    row = await connection.fetchrow(
         """
-        INSERT INTO consult_page (request_id, consult_id, rung, paged, paged_at)
-        VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING
+        WITH page AS (
+            INSERT INTO consult_page (request_id, consult_id, rung, paged, paged_at)
+            VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING
+        ), early AS (
+            DELETE FROM early_acknowledgement WHERE $6 AND request_id = $1 RETURNING person
+        )
+        SELECT person FROM early
         """,
         request_id,
         consult_id,
         rung,
         paged,
         at,
+        take_early_acknowledgement,
     )
+    return None if row is None else (row["person"],)
 
 
 async def consult_paged_by(connection: Connection, *, request_id: str) -> str | None:
@@ -130,17 +143,6 @@ async def keep_early_acknowledgement(
         person,
         at,
     )
-
-
-async def take_early_acknowledgement(
-    connection: Connection, *, request_id: str
-) -> tuple[str | None] | None:
-    """The acknowledgement kept for the page ``request_id`` (removed as it is read): a
-    one-tuple of the person who acknowledged, or None when none came early."""
-    row = await connection.fetchrow(
-        "DELETE FROM early_acknowledgement WHERE request_id = $1 RETURNING person", request_id
-    )
-    return None if row is None else (row["person"],)
 
 
 async def consults_for_referral(

@@ -66,13 +66,10 @@ async def start(
             consult, source_endpoint=context.source_endpoint, supporting=supporting
         ),
     )
-    consult = await page(
-        connection, consult, rung=Rung.ON_CALL, context=context, now=now, send=not first_page_sent
-    )
     if not first_page_sent:
-        return consult
-    early = await repository.take_early_acknowledgement(
-        connection, request_id=fhir_mapping.page_request_id(consult, Rung.ON_CALL)
+        return await page(connection, consult, rung=Rung.ON_CALL, context=context, now=now)
+    consult, early = await _record_page(
+        connection, consult, rung=Rung.ON_CALL, context=context, now=now, sent_already=True
     )
     if early is None:
         return consult
@@ -89,12 +86,41 @@ async def page(
     context: TelemedicineContext,
     now: datetime,
     reason: str | None = None,
-    send: bool = True,
 ) -> Consult:
-    """Pages ``rung`` of the ladder through the notifier (``send=False``: records a page
-    another service sent); the consult is paging until the rung's deadline. The stroke lead's
-    rung also alerts the spoke."""
-    paged = context.ladder.paged(rung, hub=consult.consultant_org)
+    """Pages ``rung`` of the ladder through the notifier; the consult is paging until the
+    rung's deadline. The stroke lead's rung also alerts the spoke."""
+    consult, _ = await _record_page(
+        connection, consult, rung=rung, context=context, now=now, reason=reason
+    )
+    await _notify(
+        connection,
+        consult,
+        fhir_mapping.consultant_page(
+            consult,
+            rung=rung,
+            paged=context.ladder.paged(rung, hub=consult.consultant_org),
+            consult_url=context.consult_url(consult.id),
+            source_endpoint=context.source_endpoint,
+        ),
+    )
+    if rung == Rung.STROKE_LEAD:
+        await _alert_spoke(connection, consult, Notice.STROKE_LEAD_PAGED, context=context)
+    return consult
+
+
+async def _record_page(
+    connection: Connection,
+    consult: Consult,
+    *,
+    rung: int,
+    context: TelemedicineContext,
+    now: datetime,
+    reason: str | None = None,
+    sent_already: bool = False,
+) -> tuple[Consult, tuple[str | None] | None]:
+    """The consult paging ``rung`` until the rung's deadline, and the page recorded.
+    ``sent_already``: another service sent it (a referral's first page); an acknowledgement of
+    it that came before the consult opened is taken and returned (a one-tuple of the person)."""
     consult = consult.moved_to(
         S.PAGING,
         at=now,
@@ -105,26 +131,16 @@ async def page(
         ),
     )
     await record(connection, consult, at=now, context=context)
-    request_id = fhir_mapping.page_request_id(consult, rung)
-    await repository.add_page(
-        connection, request_id=request_id, consult_id=consult.id, rung=rung, paged=paged, at=now
-    )
-    if not send:
-        return consult
-    await _notify(
+    early = await repository.add_page(
         connection,
-        consult,
-        fhir_mapping.consultant_page(
-            consult,
-            rung=rung,
-            paged=paged,
-            consult_url=context.consult_url(consult.id),
-            source_endpoint=context.source_endpoint,
-        ),
+        request_id=fhir_mapping.page_request_id(consult, rung),
+        consult_id=consult.id,
+        rung=rung,
+        paged=context.ladder.paged(rung, hub=consult.consultant_org),
+        at=now,
+        take_early_acknowledgement=sent_already,
     )
-    if rung == Rung.STROKE_LEAD:
-        await _alert_spoke(connection, consult, Notice.STROKE_LEAD_PAGED, context=context)
-    return consult
+    return consult, early
 
 
 async def record(
@@ -137,8 +153,7 @@ async def record(
 ) -> None:
     """Saves the consult's new stage and its step, and queues the step's event."""
     step = step_of(consult, at=at, actor=actor)
-    await repository.save_consult(connection, consult=consult)
-    await repository.add_step(connection, step=step)
+    await repository.save_consult(connection, consult=consult, step=step)
     await add_to_outbox(
         connection,
         topic=TELEMEDICINE_EVENTS,

@@ -68,9 +68,10 @@ async def sign(
     if consult.stage is S.RECOMMENDATION_PENDING:
         # Its event is the teleconsult-recommended message below, which carries the advice.
         consult = consult.moved_to(S.RECOMMENDED, at=now)
-        await repository.save_consult(connection, consult=consult)
-        await repository.add_step(
-            connection, step=step_of(consult, at=now, actor=recommendation.signed_by)
+        await repository.save_consult(
+            connection,
+            consult=consult,
+            step=step_of(consult, at=now, actor=recommendation.signed_by),
         )
     await add_to_outbox(
         connection,

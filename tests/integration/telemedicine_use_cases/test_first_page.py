@@ -1,0 +1,123 @@
+"""A referral's consult opens from referral-requested: the referral service paged the hub's
+on-call consultant already (shared/consult_paging.py), so telemedicine records that page as the
+ladder's first rung and sends none; an acknowledgement of it that came before the consult
+opened accepts the consult as it opens. In a few round trips."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+
+from services.notifier.adapters.fhir_mapping import acknowledged_message
+from services.notifier.domain.model import Channel, Delivery
+from services.referral.adapters.fhir_mapping import referral_requested_message
+from services.referral.domain.commands import RequestReferral
+from services.telemedicine.domain.escalation import EscalationLadder
+from services.telemedicine.service import handlers
+from services.telemedicine.service.context import TelemedicineContext
+from shared.db.pool import Connection
+from shared.fhir.envelope import FhirMessage
+from shared.workflow.consult_ids import ON_CALL_RUNG, page_request_id, referral_consult_id
+from shared.workflow.consult_state import ConsultStage
+from tests.use_case_database import sent_statements
+
+SPOKE, HUB = "tm-spoke", "tm-hub"
+CONTEXT = TelemedicineContext(
+    source_endpoint="https://fasttrack.test/telemedicine/fhir",
+    public_url="https://fasttrack.test/telemedicine",
+    ladder=EscalationLadder(
+        consultant_role="stroke-neurologist",
+        stroke_lead_role="stroke-lead",
+        backup_after=timedelta(minutes=5),
+        stroke_lead_after=timedelta(minutes=10),
+        fail_after=timedelta(minutes=15),
+    ),
+)
+
+
+def _referral_asking_a_teleconsult() -> tuple[FhirMessage, str]:
+    """referral-requested for a new referral that asks for a teleconsult, and its id."""
+    now = datetime.now(UTC)
+    request = RequestReferral(
+        referral_id=f"tm-{uuid.uuid4()}",
+        request_message_id=str(uuid.uuid4()),
+        requester_org=SPOKE,
+        owner_org=HUB,
+        patient_hn="HN-0001",
+        last_known_well=now - timedelta(hours=1),
+        nihss=8,
+        suspected_lvo=False,
+        requested_at=now - timedelta(minutes=1),
+        teleconsult_requested=True,
+    )
+    message = referral_requested_message(request, source_endpoint="https://fasttrack.test/fhir")
+    return message, request.referral_id
+
+
+async def _queued(connection: Connection, key: str) -> list[tuple[str, str]]:
+    rows = await connection.fetch(
+        "SELECT topic, event_code FROM outbox WHERE message_key = $1 ORDER BY id", key
+    )
+    return [(row["topic"], row["event_code"]) for row in rows]
+
+
+async def test_a_referrals_consult_records_the_referral_services_page_and_sends_none(
+    connection: Connection,
+) -> None:
+    message, _ = _referral_asking_a_teleconsult()
+
+    async with sent_statements(connection) as sent:
+        consult = await handlers.open_consult_if_requested(
+            connection, message, context=CONTEXT, now=datetime.now(UTC)
+        )
+
+    assert consult is not None
+    assert (consult.stage, consult.rung) == (ConsultStage.PAGING, ON_CALL_RUNG)
+    assert await _queued(connection, consult.referral_id) == [
+        ("fasttrack.telemedicine.events.v1", "teleconsult-requested"),
+        ("fasttrack.telemedicine.events.v1", "teleconsult-updated"),
+    ]
+    page = await connection.fetchrow("SELECT * FROM consult_page WHERE consult_id = $1", consult.id)
+    assert page is not None
+    assert page["request_id"] == page_request_id(consult.id, ON_CALL_RUNG)
+    # The consult, its two events (each an outbox row and its key's lock), its paging step with
+    # the consult's new stage, and the page with any early acknowledgement taken.
+    assert len(sent) == 7, "\n".join(sent)
+
+
+async def test_an_acknowledgement_before_the_consult_opened_accepts_it_as_it_opens(
+    connection: Connection,
+) -> None:
+    message, referral_id = _referral_asking_a_teleconsult()
+    consult_id = referral_consult_id(referral_id)
+    request_id = page_request_id(consult_id, ON_CALL_RUNG)
+    page = Delivery(
+        id=str(uuid.uuid4()),
+        request_id=f"{uuid.uuid4()}/{request_id}",
+        referral_id=referral_id,
+        recipient="Practitioner/dr-on-call",
+        channel=Channel.SMS,
+        priority="stat",
+        body={},
+    )
+    acknowledgement = acknowledged_message(
+        page,
+        acknowledged_by="Practitioner/dr-on-call",
+        at=datetime.now(UTC),
+        source_endpoint="https://fasttrack.test/notifier",
+    )
+
+    early = await handlers.acknowledge_page(
+        connection, acknowledgement, context=CONTEXT, now=datetime.now(UTC)
+    )
+    consult = await handlers.open_consult_if_requested(
+        connection, message, context=CONTEXT, now=datetime.now(UTC)
+    )
+
+    assert early is None  # no consult yet: kept
+    assert consult is not None
+    assert (consult.stage, consult.consultant) == (
+        ConsultStage.ACCEPTED,
+        "Practitioner/dr-on-call",
+    )
+    assert await connection.fetchval("SELECT count(*) FROM early_acknowledgement") == 0
