@@ -135,6 +135,7 @@ class Options:
     phase_s: float
     drain_s: float
     warmup: int
+    idle_s: float
     latency_count: int
     count: int
     concurrency: int
@@ -149,6 +150,7 @@ async def phases(
 ) -> dict[str, Any]:
     await closed_loop(flow, options.warmup, options.concurrency, 120)  # groups joined, caches warm
     figures: dict[str, Any] = {
+        "idle_cpu_ms_per_s": await meter.idle(options.idle_s),
         "one_at_a_time": await meter.measure(
             lambda: closed_loop(flow, options.latency_count, 1, 60)
         ),
@@ -258,6 +260,9 @@ def parse_options(argv: list[str] | None = None) -> tuple[Options, Path]:
     parser.add_argument("-n", "--count", type=int, default=300, help="capacity phase referrals")
     parser.add_argument("-c", "--concurrency", type=int, default=10)
     parser.add_argument("--warmup", type=int, default=20)
+    parser.add_argument(
+        "--idle-seconds", type=float, default=10, help="CPU measured with no traffic this long"
+    )
     parser.add_argument("--latency-count", type=int, default=60)
     parser.add_argument("--search-probes", type=int, default=5)
     parser.add_argument("--probe-seconds", type=float, default=10)
@@ -282,6 +287,7 @@ def parse_options(argv: list[str] | None = None) -> tuple[Options, Path]:
         phase_s=args.phase_seconds,
         drain_s=args.drain_seconds,
         warmup=args.warmup,
+        idle_s=args.idle_seconds,
         latency_count=args.latency_count,
         count=args.count,
         concurrency=args.concurrency,

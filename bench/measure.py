@@ -17,7 +17,7 @@ from bench.counters import (
     records_between,
 )
 from bench.load import PhaseResult
-from bench.procstat import Usage, cpu_ms_per_item, sample
+from bench.procstat import Usage, cpu_ms_per_item, cpu_ms_per_second, sample
 
 # The parts whose CPU is the system's cost of a referral; the others are reported apart (the
 # load generator is the benchmark itself, Zipkin the trace store the services export to).
@@ -39,6 +39,15 @@ class Meter:
 
     def usage(self) -> dict[str, Usage]:
         return sample(self.roots, alone=frozenset({LOAD_GENERATOR}))
+
+    async def idle(self, seconds: float) -> dict[str, float]:
+        """CPU ms per second each part spends with no traffic (polls, empty fetches, timers,
+        the metrics sampler): at a low rate it is much of a phase's CPU per referral."""
+        await self.settle()
+        before, started = self.usage(), time.monotonic()
+        await asyncio.sleep(seconds)
+        cpu = cpu_ms_per_second(before, self.usage(), time.monotonic() - started)
+        return {**cpu, "system_total": round(sum(cpu.get(p, 0.0) for p in SYSTEM_PARTS), 2)}
 
     async def settle(self) -> None:
         """Waits until the echoes after the last arrival are done (nothing written to Kafka or

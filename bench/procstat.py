@@ -134,3 +134,16 @@ def cpu_ms_per_item(
         for name in after
         if name in before
     }
+
+
+def cpu_ms_per_second(
+    before: dict[str, Usage], after: dict[str, Usage], seconds: float
+) -> dict[str, float]:
+    """CPU milliseconds per second of each part between two samples ``seconds`` apart."""
+    if seconds <= 0:
+        return {}
+    return {
+        name: round((after[name].cpu_s - before[name].cpu_s) * 1000 / seconds, 2)
+        for name in after
+        if name in before
+    }

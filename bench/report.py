@@ -84,6 +84,15 @@ def _cost_table(fast_track: dict[str, Any]) -> list[str]:
         lines.append(
             _row(name, [cpu.get(c) for c in (*CPU_COLUMNS, "zipkin", "load generator")], 13)
         )
+    idle = fast_track.get("idle_cpu_ms_per_s")
+    if idle:
+        lines.append(
+            _row(
+                "idle, ms per second",
+                [idle.get(c) for c in (*CPU_COLUMNS, "zipkin", "load generator")],
+                13,
+            )
+        )
     lines.append(
         "per referral: SQL statements / round trips / transactions / pool resets / "
         "advisory locks; Kafka records; offset commits; spans"

@@ -14,6 +14,7 @@ from bench.procstat import (
     ProcessStat,
     Usage,
     cpu_ms_per_item,
+    cpu_ms_per_second,
     parse_pss_kb,
     parse_stat,
     read_stat,
@@ -186,3 +187,10 @@ def test_a_profile_is_summed_by_the_library_each_sample_was_in() -> None:
     assert summary["project_inclusive_percent"] == {
         "shared/messaging/consumer.py:FhirMessageConsumer.handle": 100.0
     }
+
+
+def test_idle_cpu_is_per_second_of_each_part() -> None:
+    before = {"kafka": Usage(cpu_s=10.0, rss_mb=1, pss_mb=1, processes=1)}
+    after = {"kafka": Usage(cpu_s=10.5, rss_mb=1, pss_mb=1, processes=1)}
+    assert cpu_ms_per_second(before, after, 10.0) == {"kafka": 50.0}
+    assert cpu_ms_per_second(before, after, 0) == {}
