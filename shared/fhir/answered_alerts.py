@@ -14,7 +14,7 @@ from datetime import datetime
 from shared.errors import InvalidInput
 from shared.fhir import references
 from shared.fhir.codes import EventCode, organization_reference
-from shared.fhir.envelope import FhirMessage, build_message
+from shared.fhir.envelope import FhirMessage, ResourceJson, build_message
 from shared.fhir.models import Communication
 
 
@@ -30,17 +30,15 @@ class AnsweredAlerts:
 
 def answered_alerts_message(answered: AnsweredAlerts, *, source_endpoint: str) -> FhirMessage:
     hospital = organization_reference(answered.hospital_id)
-    communication = Communication.model_validate(
-        {
-            "resourceType": "Communication",
-            "id": f"answered-{uuid.uuid4()}",
-            "status": "completed",
-            "about": [{"reference": f"Task/{answered.referral_id}"}],
-            "recipient": [{"reference": hospital}],
-            "sender": {"display": answered.acknowledged_by},
-            "received": answered.at.isoformat(),
-        }
-    )
+    communication: ResourceJson = {
+        "resourceType": "Communication",
+        "id": f"answered-{uuid.uuid4()}",
+        "status": "completed",
+        "about": [{"reference": f"Task/{answered.referral_id}"}],
+        "recipient": [{"reference": hospital}],
+        "sender": {"display": answered.acknowledged_by},
+        "received": answered.at.isoformat(),
+    }
     return build_message(
         event=EventCode.NOTIFICATION_ACKNOWLEDGED,
         sender=hospital,

@@ -49,8 +49,27 @@ _MAX_REPORTED_ERRORS = 5
 CHECK_BUILT_MESSAGES = os.environ.get("FT_CHECK_BUILT_MESSAGES") == "1"
 
 
-def reference_of(resource: FHIRAbstractModel) -> str:
-    return f"{resource.get_resource_type()}/{resource.id}"
+# A resource as a typed builder writes it: its FHIR JSON, used as it is (no model made and dumped
+# again); the test suite validates every built message (CHECK_BUILT_MESSAGES below).
+ResourceJson = dict[str, Any]
+BuiltResource = FHIRAbstractModel | ResourceJson
+
+
+def reference_of(resource: BuiltResource) -> str:
+    resource_type, resource_id = _type_and_id(resource)
+    return f"{resource_type}/{resource_id}"
+
+
+def _type_and_id(resource: BuiltResource) -> tuple[str, str]:
+    if isinstance(resource, dict):
+        return str(resource["resourceType"]), str(resource.get("id"))
+    return resource.get_resource_type(), str(resource.id)
+
+
+def _resource_json(resource: BuiltResource) -> ResourceJson:
+    if isinstance(resource, dict):
+        return resource
+    return resource.model_dump(mode="json", exclude_none=True)
 
 
 def full_url(resource_type: str, resource_id: str) -> str:
@@ -63,16 +82,17 @@ def build_message(
     event: EventCode,
     sender: str,
     destinations: Sequence[str],
-    focus: Sequence[FHIRAbstractModel],
-    supporting: Iterable[FHIRAbstractModel] = (),
+    focus: Sequence[BuiltResource],
+    supporting: Iterable[BuiltResource] = (),
     source_endpoint: str,
     message_id: str | None = None,
     response_to: tuple[str, str] | None = None,
-    response_details: FHIRAbstractModel | None = None,
+    response_details: BuiltResource | None = None,
     timestamp: datetime | None = None,
 ) -> FhirMessage:
     """Builds a message Bundle; ``response_to`` is (request MessageHeader.id, response code),
-    ``response_details`` the OperationOutcome of an error response."""
+    ``response_details`` the OperationOutcome of an error response. Resources are models or,
+    cheaper, the FHIR JSON a typed builder wrote (``ResourceJson``), used as it is."""
     header_id = message_id or str(uuid.uuid4())
     now = (timestamp or datetime.now(UTC)).isoformat()
     header: dict[str, Any] = {
@@ -106,7 +126,7 @@ def build_message(
             header["response"]["details"] = {"reference": reference_of(response_details)}
     resources = [*focus, *supporting, *([response_details] if response_details else [])]
     for resource in resources:
-        if not is_valid_id(str(resource.id)):
+        if not is_valid_id(_type_and_id(resource)[1]):
             raise ValueError(f"{reference_of(resource)[:80]} has no valid FHIR id (1-64 chars)")
     bundle = {
         "resourceType": "Bundle",
@@ -117,8 +137,8 @@ def build_message(
             {"fullUrl": full_url("MessageHeader", header_id), "resource": with_profile(header)},
             *(
                 {
-                    "fullUrl": full_url(r.get_resource_type(), str(r.id)),
-                    "resource": with_profile(r.model_dump(mode="json", exclude_none=True)),
+                    "fullUrl": full_url(*_type_and_id(r)),
+                    "resource": with_profile(_resource_json(r)),
                 }
                 for r in resources
             ),

@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from shared.fhir.codes import NOTIFICATION_CATEGORY_SYSTEM, EventCode, organization_reference
-from shared.fhir.envelope import FhirMessage, build_message
+from shared.fhir.envelope import FhirMessage, ResourceJson, build_message
 from shared.fhir.models import CommunicationRequest
 from shared.vocabulary.notification_categories import NotificationCategory
 from shared.vocabulary.terms import Language
@@ -87,21 +87,20 @@ def notification_request_message(
     them, e.g. ``PractitionerRole/<hospital>.<role>``) (PDPA: the texts carry the minimum,
     ``link`` opens the rest)."""
     addressed = [*(organization_reference(org) for org in recipients), *people]
-    request = CommunicationRequest.model_validate(
-        {
-            "resourceType": "CommunicationRequest",
-            "id": request_id,
-            "status": "active",
-            "priority": "stat",
-            "category": [
-                {"coding": [{"system": NOTIFICATION_CATEGORY_SYSTEM, "code": category.value}]}
-            ],
-            "about": [{"reference": f"Task/{referral_id}"}],
-            "recipient": [{"reference": reference} for reference in addressed],
-            "authoredOn": datetime.now(UTC).isoformat(),
-            "payload": bilingual_payload(english=english, thai=thai, link=link),
-        }
-    )
+    # Written as FHIR JSON and sent as it is: the test suite validates every built message.
+    request: ResourceJson = {
+        "resourceType": "CommunicationRequest",
+        "id": request_id,
+        "status": "active",
+        "priority": "stat",
+        "category": [
+            {"coding": [{"system": NOTIFICATION_CATEGORY_SYSTEM, "code": category.value}]}
+        ],
+        "about": [{"reference": f"Task/{referral_id}"}],
+        "recipient": [{"reference": reference} for reference in addressed],
+        "authoredOn": datetime.now(UTC).isoformat(),
+        "payload": bilingual_payload(english=english, thai=thai, link=link),
+    }
     return build_message(
         event=EventCode.NOTIFICATION_REQUESTED,
         sender=sender,

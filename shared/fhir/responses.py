@@ -13,8 +13,7 @@ from typing import Literal
 
 from fhir.resources.R4B.resource import Resource
 
-from shared.fhir.envelope import FhirMessage, build_message
-from shared.fhir.models import OperationOutcome
+from shared.fhir.envelope import FhirMessage, ResourceJson, build_message
 from shared.fhir.outcome import operation_outcome
 
 ResponseCode = Literal["ok", "transient-error", "fatal-error"]
@@ -34,7 +33,7 @@ def response_message(
 ) -> FhirMessage:
     """The answer to ``request``, addressed to its sender (or to ``destination``, a hospital
     that sent it in another's name)."""
-    details = None
+    details: ResourceJson | None = None
     if diagnostics is not None:
         outcome = operation_outcome(
             diagnostics,
@@ -42,7 +41,7 @@ def response_message(
             severity="error" if code != "ok" else "information",
             expression=expression,
         )
-        details = OperationOutcome.model_validate({**outcome, "id": str(uuid.uuid4())})
+        details = {**outcome, "id": str(uuid.uuid4())}
     return build_message(
         event=request.event,  # a response carries the event it answers
         sender=responder,

@@ -12,11 +12,14 @@ import json
 from typing import Any
 
 import pytest
+from pydantic import BaseModel
 
 from shared.fhir import envelope
 from shared.fhir.codes import EventCode
 from shared.fhir.envelope import build_message, parse_message
-from shared.fhir.models import Bundle, Task
+from shared.fhir.models import Bundle, CommunicationRequest, Task
+from shared.fhir.notifications import notification_request_message, payload_link
+from shared.vocabulary.notification_categories import NotificationCategory
 
 
 @pytest.fixture
@@ -96,3 +99,36 @@ def test_a_built_message_reads_the_same_from_its_json_as_from_its_model() -> Non
         message.focus,
     )
     assert message.header.id == parsed.header.id
+
+
+def test_a_notification_request_is_written_from_its_builders_json_without_a_model(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The page to the hub's stroke team is on every referral's path: its CommunicationRequest
+    is built as FHIR JSON and written as it is; the suite's check parses it back (valid)."""
+    made: list[str] = []
+    original = BaseModel.model_validate.__func__  # type: ignore[attr-defined]
+
+    def counting(cls: type[BaseModel], *args: Any, **kwargs: Any) -> BaseModel:
+        made.append(cls.__name__)
+        result: BaseModel = original(cls, *args, **kwargs)
+        return result
+
+    monkeypatch.setattr(BaseModel, "model_validate", classmethod(counting))
+    monkeypatch.setattr(envelope, "CHECK_BUILT_MESSAGES", False)
+    message = notification_request_message(
+        request_id="page-1",
+        category=NotificationCategory.STROKE_ALERT,
+        referral_id="r-1",
+        recipients=["trang-hospital"],
+        english="Stroke referral",
+        thai="ส่งต่อผู้ป่วยโรคหลอดเลือดสมอง",
+        link="https://fasttrack.example.org/app/referrals/r-1",
+        sender="Organization/fasttrack-network",
+        source_endpoint="urn:test",
+    )
+    message.to_json()
+    assert made == []
+    request = parse_message(message.to_json()).focus_resource(CommunicationRequest)
+    assert request is not None
+    assert payload_link(request) == "https://fasttrack.example.org/app/referrals/r-1"
