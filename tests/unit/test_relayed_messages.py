@@ -13,8 +13,10 @@ import json
 from pathlib import Path
 from typing import Any
 
+import anyio.to_thread
 import pytest
 from aiokafka import ConsumerRecord
+from faststream.kafka import KafkaBroker, TestKafkaBroker
 from fhir.resources.R4B import get_fhir_model_class
 from fhir.resources.R4B.observation import Observation
 from fhir.resources.R4B.patient import Patient
@@ -29,6 +31,7 @@ from shared.messaging.consumer import FhirMessageConsumer
 from shared.messaging.topics import HOSPITAL_INBOUND_TOPICS, REFERRAL_EVENTS
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "referral-requested.json"
+RELAY_DICT = {headers.PRODUCER: "referral", headers.FHIR_VERSION: FHIR_VERSION}
 RELAY_HEADERS = [(headers.PRODUCER, b"referral"), (headers.FHIR_VERSION, FHIR_VERSION.encode())]
 
 
@@ -216,3 +219,34 @@ async def test_a_relayed_record_built_for_another_fhir_version_is_validated_whol
     await consumer.handle(_record(REFERRAL_EVENTS.name, _invalid_fhir_referral(), other_version))
     assert len(publications.sent) == 1
     assert "does not conform to FHIR R4B" in publications.sent[0][1][headers.DEAD_LETTER_REASON]
+
+
+async def test_a_record_reaches_the_consumer_without_a_hand_off_to_a_worker_thread(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """FastDepends resolves a handler's ``Context`` parameter (the Kafka message) on a worker
+    thread, for every record; the consumer takes the record as its decoded body instead."""
+    hand_offs: list[object] = []
+    original = anyio.to_thread.run_sync
+
+    async def counting(func: Any, *args: Any, **kwargs: Any) -> Any:
+        hand_offs.append(func)
+        return await original(func, *args, **kwargs)
+
+    monkeypatch.setattr(anyio.to_thread, "run_sync", counting)
+    broker = KafkaBroker()
+    consumer = _consumer(REFERRAL_EVENTS, _Publications())
+    consumer._broker = broker
+    handled: list[tuple[str, bytes]] = []
+
+    async def noting(record: Any) -> None:
+        handled.append((record.topic, record.value))
+
+    monkeypatch.setattr(consumer, "handle", noting)
+    consumer.subscribe()
+    async with TestKafkaBroker(broker) as test_broker:
+        await test_broker.publish(
+            _example(), REFERRAL_EVENTS.name, key=b"referral-1", headers=dict(RELAY_DICT)
+        )
+    assert handled == [(REFERRAL_EVENTS.name, _example())]
+    assert hand_offs == []
