@@ -12,6 +12,7 @@ import asyncpg
 
 from services.notifier.adapters import live_events
 from services.notifier.domain.model import Delivery, PermanentDeliveryError
+from shared.db.pool import Connection
 
 NOTIFICATION = "notification"
 ACKNOWLEDGED = "acknowledged"
@@ -25,22 +26,27 @@ class InAppChannel:
         self._pool = pool
 
     async def send(self, delivery: Delivery) -> None:
+        async with self._pool.acquire() as connection, connection.transaction():
+            await self.send_in(connection, delivery)
+
+    async def send_in(self, connection: Connection, delivery: Delivery) -> None:
+        """``send`` inside the caller's transaction (the dispatcher records the delivery sent
+        in the same one)."""
         if not delivery.hospital:
             raise PermanentDeliveryError("in-app notifications go to a hospital's pages")
         payload = {key: delivery.body[key] for key in _SHOWN if key in delivery.body}
-        async with self._pool.acquire() as connection, connection.transaction():
-            await live_events.publish(
-                connection,
-                organization=delivery.hospital,
-                kind=NOTIFICATION,
-                delivery_id=delivery.id,
-                payload={
-                    **payload,
-                    "delivery": delivery.id,
-                    "alert": alert_of(delivery),
-                    "at": datetime.now(UTC).isoformat(),
-                },
-            )
+        await live_events.publish(
+            connection,
+            organization=delivery.hospital,
+            kind=NOTIFICATION,
+            delivery_id=delivery.id,
+            payload={
+                **payload,
+                "delivery": delivery.id,
+                "alert": alert_of(delivery),
+                "at": datetime.now(UTC).isoformat(),
+            },
+        )
 
 
 def alert_of(delivery: Delivery) -> str:

@@ -39,18 +39,21 @@ async def publish(
     await connection.execute("SELECT pg_advisory_xact_lock(hashtext('live:' || $1))", organization)
     inserted = await connection.fetchval(
         """
-        INSERT INTO live_event (organization, kind, delivery_id, payload)
-        VALUES ($1, $2, $3, $4)
-        ON CONFLICT (delivery_id, kind) DO NOTHING
-        RETURNING id
+        WITH inserted AS (
+            INSERT INTO live_event (organization, kind, delivery_id, payload)
+            VALUES ($1, $2, $3, $4)
+            ON CONFLICT (delivery_id, kind) DO NOTHING
+            RETURNING id
+        )
+        -- NOTIFY (delivered at commit) only for a new event: one statement, not two
+        SELECT id, pg_notify($5, $1) FROM inserted
         """,
         organization,
         kind,
         delivery_id,
         payload,
+        LIVE_EVENT_CHANNEL,
     )
-    if inserted is not None:
-        await connection.execute("SELECT pg_notify($1, $2)", LIVE_EVENT_CHANNEL, organization)
     return inserted is not None
 
 

@@ -15,7 +15,7 @@ import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from opentelemetry import trace
 
@@ -39,6 +39,14 @@ log = logging.getLogger(__name__)
 
 class DeliveryChannel(Protocol):
     async def send(self, delivery: Delivery) -> None: ...
+
+
+@runtime_checkable
+class StoredChannel(Protocol):
+    """A channel whose sending is a write to the notifier's own database (the in-app feed of
+    the hospital's pages): it can be sent and recorded in one transaction."""
+
+    async def send_in(self, connection: Connection, delivery: Delivery) -> None: ...
 
 
 class Outcome(StrEnum):
@@ -88,6 +96,30 @@ def with_acknowledgement_link(delivery: Delivery, links: AcknowledgementLinks | 
         return delivery
     return dataclasses.replace(
         delivery, body={**delivery.body, "ack_link": links.link_for(delivery.id)}
+    )
+
+
+async def send_and_record(
+    connection: Connection,
+    delivery: Delivery,
+    channel: StoredChannel,
+    *,
+    retry_policy: RetryPolicy,
+    contacts: ContactBook,
+    source_endpoint: str,
+    acknowledgement_links: AcknowledgementLinks | None = None,
+) -> Delivery | None:
+    """Sends ``delivery`` on a stored channel and records it sent, both in the caller's
+    transaction: the whole use case is one commit. Raises what the channel raises (the caller
+    rolls back and records the attempt as ``send`` would have judged it)."""
+    await channel.send_in(connection, with_acknowledgement_link(delivery, acknowledgement_links))
+    return await record_attempt(
+        connection,
+        delivery,
+        Attempt(Outcome.SENT),
+        retry_policy=retry_policy,
+        contacts=contacts,
+        source_endpoint=source_endpoint,
     )
 
 

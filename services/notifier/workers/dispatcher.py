@@ -19,9 +19,17 @@ from opentelemetry import propagate, trace
 
 from services.notifier.adapters import repository
 from services.notifier.domain.contacts import ContactBook
-from services.notifier.domain.model import Channel, Delivery, RetryPolicy
+from services.notifier.domain.model import Channel, Delivery, PermanentDeliveryError, RetryPolicy
 from services.notifier.service.delivery_metrics import DeliveryMetrics
-from services.notifier.service.dispatch import Attempt, DeliveryChannel, record_attempt, send
+from services.notifier.service.dispatch import (
+    Attempt,
+    DeliveryChannel,
+    Outcome,
+    StoredChannel,
+    record_attempt,
+    send,
+    send_and_record,
+)
 from services.notifier.service.links import AcknowledgementLinks
 from shared.tracing import ReferralIds, about_referral, without_baggage
 from shared.workers import BackgroundTask
@@ -113,20 +121,56 @@ class DeliveryDispatcher(BackgroundTask):
             span.set_attribute("fasttrack.delivery.id", delivery.id)
             span.set_attribute("fasttrack.delivery.attempt", delivery.attempts)
             started = time.monotonic()
-            with without_baggage():
-                attempt = await send(
-                    delivery,
-                    channels=self._channels,
-                    timeout_s=self._send_timeout_s,
-                    acknowledgement_links=self._acknowledgement_links,
-                )
-            await self._settle(delivery, attempt)
+            channel = self._channels.get(delivery.channel)
+            settled = False
+            if isinstance(channel, StoredChannel):
+                attempt = await self._send_and_record(delivery, channel)
+                settled = attempt.outcome is Outcome.SENT  # recorded in the send's transaction
+            else:
+                with without_baggage():
+                    attempt = await send(
+                        delivery,
+                        channels=self._channels,
+                        timeout_s=self._send_timeout_s,
+                        acknowledgement_links=self._acknowledgement_links,
+                    )
+            if not settled:
+                await self._settle(delivery, attempt)
             if self._metrics is not None:
                 self._metrics.attempt(
                     channel=delivery.channel.value,
                     outcome=attempt.outcome.value,
                     duration_ms=(time.monotonic() - started) * 1000,
                 )
+
+    async def _send_and_record(self, delivery: Delivery, channel: StoredChannel) -> Attempt:
+        """A delivery on a stored channel (the in-app feed): sent and recorded sent in one
+        transaction. A failure rolls both back and comes back as the attempt to record."""
+        try:
+            async with (
+                asyncio.timeout(self._send_timeout_s),
+                self._pool.acquire() as connection,
+                connection.transaction(),
+            ):
+                following = await send_and_record(
+                    connection,
+                    delivery,
+                    channel,
+                    retry_policy=self._retry_policy,
+                    contacts=self._contacts,
+                    source_endpoint=self._source_endpoint,
+                    acknowledgement_links=self._acknowledgement_links,
+                )
+        except TimeoutError:
+            return Attempt(Outcome.RETRY, "send timed out")
+        except PermanentDeliveryError as error:
+            return Attempt(Outcome.FAILED, error.reason)
+        except Exception:
+            log.exception("delivery %s failed unexpectedly", delivery.id)
+            return Attempt(Outcome.RETRY, "internal error")
+        if following is not None:  # committed: the next channel can be claimed now
+            self.wake()
+        return Attempt(Outcome.SENT)
 
     async def _settle(self, delivery: Delivery, attempt: Attempt) -> None:
         """Records what the attempt came to. A database hiccup is tried again at once: a sent

@@ -5,15 +5,20 @@ from __future__ import annotations
 
 import dataclasses
 
-from services.notifier.adapters import delivery_views
+import asyncpg
+
+from services.notifier.adapters import delivery_views, live_events
+from services.notifier.adapters.in_app import InAppChannel
 from services.notifier.domain.model import Channel
-from services.notifier.service.dispatch import Outcome
+from services.notifier.service.dispatch import Outcome, send_and_record
 from services.notifier.service.handlers import accept_notification_request
 from shared.db.pool import Connection
 from shared.fhir.codes import EventCode
 from tests.integration.notifier_use_cases.support import (
     CONTACTS,
     HOSPITAL,
+    RETRIES,
+    SOURCE,
     alert_queued,
     delivery_on,
     events,
@@ -120,6 +125,34 @@ async def test_a_live_event_published_is_not_yet_news_for_the_timeline(
     )
     assert (THE_HOSPITAL, "in-app", "sent") in summary(log)
     assert await events(connection, referral_id) == []
+
+
+async def test_an_in_app_delivery_is_published_and_recorded_sent_in_one_transaction(
+    connection: Connection, notifier_pool: asyncpg.Pool
+) -> None:
+    referral_id = await alert_queued(connection)
+    page = await delivery_on(connection, referral_id, Channel.IN_APP)
+
+    async with sent_statements(connection) as sent:
+        following = await send_and_record(
+            connection,
+            page,
+            InAppChannel(pool=notifier_pool),
+            retry_policy=RETRIES,
+            contacts=CONTACTS,
+            source_endpoint=SOURCE,
+        )
+
+    assert following is None
+    log = await delivery_views.deliveries_for_referral(
+        connection, referral_id=referral_id, hospital=None
+    )
+    assert (THE_HOSPITAL, "in-app", "sent") in summary(log)
+    (event,) = await live_events.events_after(connection, organization=HOSPITAL, after_id=0)
+    assert event.payload["delivery"] == page.id
+    # The feed's lock, the event with its NOTIFY, the delivery marked sent: in the caller's
+    # transaction (the dispatcher's one per delivery), where it was two transactions of six.
+    assert len(sent) == 3, "\n".join(sent)
 
 
 async def test_a_passing_failure_is_tried_again_later_without_news(connection: Connection) -> None:
