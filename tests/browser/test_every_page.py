@@ -83,6 +83,7 @@ VISITS = [
     Visit("live-alerts", "hub-doctor", "/app/live", "#alerts button"),
     Visit("consult-queue", "hub-doctor", "/app/consults/"),
     Visit("consult-page", "hub-doctor", "/app/consults/{consult}"),
+    Visit("consult-ask-first", "spoke-nurse", "/app/consults/new", "#ask-first button"),
     Visit("admin-users", "hub-admin", "/app/admin/users"),
     Visit("monitoring-board", "spoke-nurse", "/app/monitoring/"),
     Visit("monitoring-episode", "spoke-nurse", "/app/monitoring/{episode}"),

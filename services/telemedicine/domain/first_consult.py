@@ -5,6 +5,7 @@ with the rules that refuse a request nobody could act on. Plain data, no I/O."""
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -12,7 +13,6 @@ from datetime import datetime, timedelta
 from services.telemedicine.domain.model import Consult
 from services.telemedicine.domain.video import new_room_name
 from shared.errors import InvalidInput
-from shared.fhir.ids import derived_id
 from shared.workflow.consult_state import ConsultStage
 
 # Who asks the hub from the web app: the spoke's emergency nurses and doctors.
@@ -21,8 +21,9 @@ MAX_NIHSS = 42
 MAX_QUESTION = 500
 # A hospital clock a little ahead of the network's is not a request from the future.
 CLOCK_SKEW = timedelta(minutes=2)
-# 80 random bits: a consult asked from the web app has an id nobody can guess.
+# 80 random bits (96 of a hash): a consult's id is not guessed, and fits a phone's width.
 _ID_BYTES = 10
+_ID_HEX = 24
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -75,11 +76,13 @@ def check_question(question: ConsultQuestion, *, now: datetime) -> None:
 
 
 def first_consult_id(*, requester_org: str, request_id: str | None) -> str:
-    """A hospital system's request keeps its own id (sent twice, it is one consult); the web
-    app's gets a random one."""
+    """A hospital system's request keeps an id of its own Task id (sent twice, it is one
+    consult), as does a web form's request token; none given, a random one. Short (a phone
+    shows it whole) and unguessable from outside the hospital."""
     if request_id is None:
         return f"tc-{secrets.token_hex(_ID_BYTES)}"
-    return derived_id("tc-", f"{requester_org}.{request_id}")
+    digest = hashlib.sha256(f"{requester_org}\n{request_id}".encode()).hexdigest()
+    return f"tc-{digest[:_ID_HEX]}"
 
 
 def ask_first(
