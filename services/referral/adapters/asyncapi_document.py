@@ -77,6 +77,16 @@ with `POST /consults/{{consultId}}/needle` and `{{"by": "<who>", "at": "<dateTim
 unless the latest version advises giving thrombolysis). A consultant paged through the
 notifier accepts by acknowledging the page (its link or LINE button).
 
+**A teleconsult before any referral (consult first).** A spoke's system asks the hub's on-call
+consultant before referring with `teleconsult-requested` on its inbound topic (or `POST
+/fhir/$process-message` on the telemedicine service): the focus is the teleconsult Task with no
+`partOf` (`requester` the sender, `owner` the hub, `focus` the teleconsult ServiceRequest with
+the question in `note`, `for` the Patient with its hospital number), with the last-known-well
+Observation, NIHSS and the arrival's Encounter when known. The consult is paged as a referral's.
+A signed recommendation to transfer makes the referral from it (`referral-requested`, the Task
+`basedOn` the consult Task; the consult is then `partOf` it); to treat locally, none. A refusal
+is dead-lettered with the reason (the REST call answers it as an OperationOutcome).
+
 **Home-isolation check-ins.** A hospital system reports a monitored patient's vital signs on its
 own inbound topic as a `monitoring-check-in` message (key: the episode id): its focus is one or
 more vital-signs Observations (LOINC: SpO2 `59408-5`, body temperature `8310-5` in `Cel`,
