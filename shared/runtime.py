@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
@@ -28,11 +28,15 @@ from shared import health
 from shared.api_docs import install_api_docs
 from shared.auth import ApiKeys
 from shared.db.pool import create_pool
+from shared.fhir.codes import EventCode
+from shared.fhir.envelope import FhirMessage
 from shared.http_limits import InputLimitsMiddleware
 from shared.messaging.broker import consumer_group, create_broker
+from shared.messaging.consumer import FhirMessageConsumer, MessageHandler, RefusalHandler
 from shared.messaging.guard import ConsumerGuard
 from shared.messaging.outbox import OutboxRelay
 from shared.messaging.progress import PartitionProgress
+from shared.messaging.topics import PerHospitalTopics, Topic
 from shared.metrics import endpoint as metrics_endpoint
 from shared.metrics.kafka_offsets import KafkaOffsets
 from shared.metrics.outbox import OutboxBacklog
@@ -59,6 +63,34 @@ class ServiceRuntime:
     sampler: Sampler
     startup: StartupState = field(default_factory=StartupState)
     workers: list[BackgroundWorker] = field(default_factory=list)
+
+    def subscribe(
+        self,
+        topic: Topic | PerHospitalTopics,
+        handlers: Mapping[EventCode, MessageHandler],
+        *,
+        after_commit: Callable[[FhirMessage], None] | None = None,
+        on_refused: RefusalHandler | None = None,
+        include_in_schema: bool = True,
+        dead_letters_unreadable: bool = True,
+    ) -> FhirMessageConsumer:
+        """Subscribes this service's consumer of ``topic`` (the one way a service builds one):
+        its broker, pool, consumer group and fetch wait come from the runtime; the keyword
+        options are ``FhirMessageConsumer``'s own."""
+        consumer = FhirMessageConsumer(
+            broker=self.broker,
+            pool=self.pool,
+            topic=topic,
+            service_name=self.name,
+            handlers=handlers,
+            fetch_max_wait_ms=self.settings.consumer_fetch_max_wait_ms,
+            after_commit=after_commit,
+            on_refused=on_refused,
+            include_in_schema=include_in_schema,
+            dead_letters_unreadable=dead_letters_unreadable,
+        )
+        consumer.subscribe()
+        return consumer
 
 
 # The service's own collaborators, in one dataclass of its own (built by its bootstrap.py).

@@ -9,7 +9,6 @@ from services.notifier.workers.dispatcher import DeliveryDispatcher
 from shared.db.pool import Connection
 from shared.fhir.codes import EventCode
 from shared.fhir.envelope import FhirMessage
-from shared.messaging.consumer import FhirMessageConsumer
 from shared.messaging.topics import NOTIFICATION_REQUESTS
 from shared.runtime import ServiceRuntime
 
@@ -23,17 +22,13 @@ def wire_consumers(
     async def on_alerts_answered(connection: Connection, message: FhirMessage) -> None:
         await acknowledge_answered_alerts(connection, message)
 
-    FhirMessageConsumer(
-        broker=runtime.broker,
-        pool=runtime.pool,
-        topic=NOTIFICATION_REQUESTS,
-        service_name=runtime.name,
-        fetch_max_wait_ms=runtime.settings.consumer_fetch_max_wait_ms,
-        handlers={
+    runtime.subscribe(
+        NOTIFICATION_REQUESTS,
+        {
             EventCode.NOTIFICATION_REQUESTED: on_notification_requested,
             # A hospital answered its alerts on the clinicians' board: stop repeating them.
             EventCode.NOTIFICATION_ACKNOWLEDGED: on_alerts_answered,
         },
         # Send at once rather than at the dispatcher's next poll.
         after_commit=lambda _: dispatcher.wake(),
-    ).subscribe()
+    )

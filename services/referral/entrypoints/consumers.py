@@ -24,7 +24,6 @@ from shared.fhir.models import Task
 from shared.fhir.references import organization_id
 from shared.fhir.responses import response_message
 from shared.messaging.consumer import (
-    FhirMessageConsumer,
     MessageHandler,
     PermanentMessageError,
     RefusalHandler,
@@ -142,17 +141,13 @@ def wire_consumers(runtime: ServiceRuntime, context: ReferralContext) -> None:
     }
     from_hospitals = (HOSPITAL_INBOUND_TOPICS, HOSPITAL_INBOUND)
     for topic, topic_handlers in subscriptions.items():
-        FhirMessageConsumer(
-            broker=runtime.broker,
-            pool=runtime.pool,
-            topic=topic,
-            service_name=runtime.name,
-            fetch_max_wait_ms=runtime.settings.consumer_fetch_max_wait_ms,
-            handlers=topic_handlers,
+        runtime.subscribe(
+            topic,
+            topic_handlers,
             on_refused=refusal_responder(context) if topic in from_hospitals else None,
             # The AsyncAPI document (GET /asyncapi.json) lists what hospital systems use.
             include_in_schema=topic is HOSPITAL_INBOUND_TOPICS,
-        ).subscribe()
+        )
     # For the AsyncAPI document only: what hospital systems consume (the outbox relay publishes).
     runtime.broker.publisher(
         HOSPITAL_RESPONSE_TOPICS.address,

@@ -11,7 +11,7 @@ from services.telemedicine.service.context import TelemedicineContext
 from shared.db.pool import Connection
 from shared.fhir.codes import EventCode
 from shared.fhir.envelope import FhirMessage
-from shared.messaging.consumer import FhirMessageConsumer, MessageHandler
+from shared.messaging.consumer import MessageHandler
 from shared.messaging.topics import NOTIFICATION_OUTCOMES, REFERRAL_EVENTS
 from shared.runtime import ServiceRuntime
 
@@ -32,14 +32,7 @@ def wire_consumers(runtime: ServiceRuntime, context: TelemedicineContext) -> Non
         (REFERRAL_EVENTS, {EventCode.REFERRAL_REQUESTED: on_referral_requested}),
         (NOTIFICATION_OUTCOMES, {EventCode.NOTIFICATION_ACKNOWLEDGED: on_acknowledged}),
     ):
-        FhirMessageConsumer(
-            broker=runtime.broker,
-            pool=runtime.pool,
-            topic=topic,
-            service_name=runtime.name,
-            fetch_max_wait_ms=runtime.settings.consumer_fetch_max_wait_ms,
-            handlers=topic_handlers,
-        ).subscribe()
+        runtime.subscribe(topic, topic_handlers)
 
 
 def first_consult_handler(context: TelemedicineContext) -> MessageHandler:

@@ -16,7 +16,7 @@ from shared.db.pool import Connection
 from shared.fhir.codes import NETWORK_ORGANIZATION, EventCode
 from shared.fhir.envelope import FhirMessage
 from shared.fhir.references import organization_id
-from shared.messaging.consumer import FhirMessageConsumer, MessageHandler
+from shared.messaging.consumer import MessageHandler
 from shared.messaging.topics import HOSPITAL_INBOUND, HOSPITAL_INBOUND_TOPICS
 from shared.runtime import ServiceRuntime
 
@@ -36,17 +36,13 @@ def wire_monitoring_consumers(
         await apply_check_in(connection, message, context=context, now=datetime.now(UTC))
 
     for topic in (HOSPITAL_INBOUND_TOPICS, HOSPITAL_INBOUND):
-        FhirMessageConsumer(
-            broker=runtime.broker,
-            pool=runtime.pool,
-            topic=topic,
-            service_name=runtime.name,
-            fetch_max_wait_ms=runtime.settings.consumer_fetch_max_wait_ms,
-            handlers={EventCode.MONITORING_CHECK_IN: on_check_in, **(also or {})},
+        runtime.subscribe(
+            topic,
+            {EventCode.MONITORING_CHECK_IN: on_check_in, **(also or {})},
             # The referral service owns the hospitals' inbound topics: it dead-letters a record
             # that is not a message and answers the hospital.
             dead_letters_unreadable=False,
-        ).subscribe()
+        )
 
 
 async def apply_check_in(
