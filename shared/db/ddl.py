@@ -56,3 +56,20 @@ ALTER TABLE inbox DROP COLUMN sender;
 """
 
 DROP_OUTBOX_AND_INBOX = "DROP TABLE inbox; DROP TABLE outbox; DROP FUNCTION outbox_notify();"
+
+# The relay numbers a key's events as it publishes them (shared/messaging/outbox.py), so a writer
+# inserts its row without a sequence and without waiting for the key's other writers. Rows
+# numbered before keep their numbers; the downgrade numbers the rows still waiting, in order.
+SEQUENCE_AT_PUBLICATION = "ALTER TABLE outbox ALTER COLUMN sequence DROP NOT NULL;"
+SEQUENCE_AT_INSERT = """
+UPDATE outbox SET sequence = numbered.sequence
+FROM (
+    SELECT waiting.id,
+           (SELECT coalesce(max(sequence), 0) FROM outbox o
+            WHERE o.message_key = waiting.message_key)
+           + row_number() OVER (PARTITION BY waiting.message_key ORDER BY waiting.id) AS sequence
+    FROM outbox waiting WHERE waiting.sequence IS NULL
+) numbered
+WHERE outbox.id = numbered.id;
+ALTER TABLE outbox ALTER COLUMN sequence SET NOT NULL;
+"""

@@ -1,10 +1,19 @@
 """Transactional outbox: an event is a row written in the same transaction as the state change.
 
-``add_to_outbox`` is called inside the handler's transaction. ``OutboxRelay`` publishes unsent rows
-in order, one key's rows strictly one after another so a referral's events keep their order, and
-re-creates the trace context that was current when the row was written, so the trace continues
-across the hop. Hand-written because the outbox libraries for FastStream do not keep per-key order
-and trace context together; it is small.
+``add_to_outbox`` is called inside the handler's transaction: one INSERT, no lock. ``OutboxRelay``
+publishes unsent rows in the order they were written and numbers each key's events as it
+publishes them (the ``sequence`` header, per key increasing by one, so a gap is a lost message).
+Only one relay per service publishes (a session advisory lock), so the numbering needs no lock
+on the writers' side: a writer's row is numbered when it becomes visible to the relay, after the
+rows of the key it could have read (causally earlier events were committed before it was
+written, so they have smaller ids and are published first).
+
+A batch is sent without waiting for each record: aiokafka queues records per partition, sends
+one request per partition at a time and, with the idempotent producer, retries without
+reordering; the relay then waits for all of them and marks the batch published in one
+statement. It re-creates the trace context that was current when the row was written, so the
+trace continues across the hop. Hand-written because the outbox libraries for FastStream do not
+keep per-key order and trace context together; it is small.
 """
 
 from __future__ import annotations
@@ -12,10 +21,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import asyncpg
+from aiokafka.structs import RecordMetadata
 from faststream.kafka import KafkaBroker
 from opentelemetry import context, propagate, trace
 from opentelemetry.instrumentation.utils import suppress_instrumentation
@@ -31,37 +42,86 @@ from shared.workers import BackgroundTask
 log = logging.getLogger(__name__)
 
 
+@dataclass(frozen=True)
+class OutboxEvent:
+    topic: Topic
+    key: str
+    message: FhirMessage
+
+
+_INSERT = """
+INSERT INTO outbox (message_id, topic, message_key, event_code, payload, trace_context)
+SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bytea[], $6::jsonb[])
+"""
+
+
 async def add_to_outbox(
     connection: Connection, *, topic: Topic, key: str, message: FhirMessage
 ) -> None:
-    """Queues ``message`` for publication; must run inside the caller's transaction.
+    """Queues ``message`` for publication; must run inside the caller's transaction."""
+    await add_all_to_outbox(connection, [OutboxEvent(topic=topic, key=key, message=message)])
 
-    Writers for one key take turns (a transaction-scoped advisory lock on the key), so two
-    transactions writing about one referral at once number its events one after the other
-    instead of colliding on the same sequence number.
-    """
-    trace_context: dict[str, str] = {}
-    # The key is the referral's id: the publication and whatever follows carry it (and the
-    # hospitals the message goes between) in the stored baggage.
-    ids = ReferralIds.of(key, (message.sender, *message.destinations))
-    propagate.inject(trace_context, context=ReferralIds.from_baggage().merged(ids).in_baggage())
-    await connection.execute("SELECT pg_advisory_xact_lock(hashtext('outbox:' || $1))", key)
-    await connection.execute(
-        """
-        INSERT INTO outbox (message_id, topic, message_key, event_code, sequence, payload,
-                            trace_context)
-        VALUES ($1, $2, $3, $4,
-                (SELECT coalesce(max(sequence), 0) + 1 FROM outbox WHERE message_key = $3),
-                $5, $6)
-        """,
-        message.message_id,
-        topic.name,
-        key,
-        message.event.value,
-        message.to_json(),
-        trace_context,
-    )
+
+async def add_all_to_outbox(connection: Connection, events: Sequence[OutboxEvent]) -> None:
+    """Queues ``events`` in their order, in one statement (one round trip, one wake-up of the
+    relay); must run inside the caller's transaction."""
+    if not events:
+        return
+    columns: tuple[list[Any], ...] = ([], [], [], [], [], [])
+    for event in events:
+        message = event.message
+        trace_context: dict[str, str] = {}
+        # The key is the referral's id: the publication and whatever follows carry it (and the
+        # hospitals the message goes between) in the stored baggage.
+        ids = ReferralIds.of(event.key, (message.sender, *message.destinations))
+        propagate.inject(trace_context, context=ReferralIds.from_baggage().merged(ids).in_baggage())
+        for column, value in zip(
+            columns,
+            (
+                message.message_id,
+                event.topic.name,
+                event.key,
+                message.event.value,
+                message.to_json(),
+                trace_context,
+            ),
+            strict=True,
+        ):
+            column.append(value)
+    await connection.execute(_INSERT, *columns)
     # The table's trigger sends NOTIFY outbox_<schema> at commit, waking the relay.
+
+
+# The next unsent rows in the order they were written, each with its number in its key's
+# sequence: the key's last number (rows the relay numbered before) plus its rank among the key's
+# rows waiting here. Rows written before numbering moved to the relay keep their number.
+_NEXT_BATCH = """
+WITH batch AS (
+    SELECT id, message_id, topic, message_key, event_code, sequence, payload, trace_context
+    FROM outbox WHERE published_at IS NULL
+    ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED
+)
+SELECT batch.id, batch.message_id, batch.topic, batch.message_key, batch.event_code,
+       batch.payload, batch.trace_context,
+       coalesce(
+           batch.sequence,
+           last.sequence + row_number() OVER (
+               PARTITION BY batch.message_key, batch.sequence IS NULL ORDER BY batch.id
+           )
+       ) AS sequence
+FROM batch
+CROSS JOIN LATERAL (
+    SELECT coalesce(max(numbered.sequence), 0) AS sequence
+    FROM outbox numbered WHERE numbered.message_key = batch.message_key
+) AS last
+ORDER BY batch.id
+"""
+
+_MARK_PUBLISHED = """
+UPDATE outbox SET published_at = now(), sequence = published.sequence
+FROM unnest($1::bigint[], $2::bigint[]) AS published (id, sequence)
+WHERE outbox.id = published.id
+"""
 
 
 class OutboxRelay(BackgroundTask):
@@ -133,57 +193,48 @@ class OutboxRelay(BackgroundTask):
 
     async def _publish_batch(self) -> int:
         async with self._pool.acquire() as connection, connection.transaction():
-            rows = await connection.fetch(
-                """
-                SELECT id, message_id, topic, message_key, event_code, sequence, payload,
-                       trace_context
-                FROM outbox WHERE published_at IS NULL
-                ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED
-                """,
-                self._batch_size,
-            )
+            rows = await connection.fetch(_NEXT_BATCH, self._batch_size)
             if not rows:
                 return 0
-            by_key: dict[str, list[asyncpg.Record]] = defaultdict(list)
-            for row in rows:
-                by_key[row["message_key"]].append(row)
-            # Keys in parallel, each key's rows in order. If anything fails, the transaction
-            # rolls back and the batch is sent again: consumers de-duplicate by message id.
-            await asyncio.gather(
-                *(self._publish_in_order(key_rows) for key_rows in by_key.values())
-            )
+            # Every record is queued in the order written (a key's records go to one
+            # partition, in that order); then the relay waits for the broker's answers. If any
+            # fails, the transaction rolls back and the batch is sent again: consumers
+            # de-duplicate by message id.
+            deliveries = [await self._queue_row(row) for row in rows]
+            outcomes = await asyncio.gather(*deliveries, return_exceptions=True)
+            for outcome in outcomes:
+                if isinstance(outcome, BaseException):
+                    raise outcome
             await connection.execute(
-                "UPDATE outbox SET published_at = now() WHERE id = ANY($1::bigint[])",
+                _MARK_PUBLISHED,
                 [row["id"] for row in rows],
+                [row["sequence"] for row in rows],
             )
             return len(rows)
 
-    async def _publish_in_order(self, rows: list[asyncpg.Record]) -> None:
-        for row in rows:
-            # Attached, not only made the span's parent: the publication carries the stored
-            # baggage (the referral's ids, shared.tracing) on to the consumers.
-            stored = context.attach(propagate.extract(row["trace_context"], context.get_current()))
-            try:
-                await self._publish_row(row)
-            finally:
-                context.detach(stored)
-
-    async def _publish_row(self, row: asyncpg.Record) -> None:
-        with self._tracer.start_as_current_span(
-            f"outbox publish {row['topic']}", kind=trace.SpanKind.PRODUCER
-        ) as span:
-            span.set_attribute("messaging.message.id", row["message_id"])
-            await self._broker.publish(
-                bytes(row["payload"]),
-                row["topic"],
-                key=row["message_key"].encode(),
-                headers={
-                    headers.MESSAGE_ID: row["message_id"],
-                    headers.EVENT_CODE: row["event_code"],
-                    headers.SEQUENCE: str(row["sequence"]),
-                    headers.PRODUCER: self._producer_name,
-                    headers.FHIR_VERSION: FHIR_VERSION,
-                    headers.CONTENT_TYPE: FHIR_JSON,
-                    **baggage_headers(),
-                },
-            )
+    async def _queue_row(self, row: asyncpg.Record) -> asyncio.Future[RecordMetadata]:
+        # Attached, not only made the span's parent: the publication carries the stored baggage
+        # (the referral's ids, shared.tracing) on to the consumers.
+        stored = context.attach(propagate.extract(row["trace_context"], context.get_current()))
+        try:
+            with self._tracer.start_as_current_span(
+                f"outbox publish {row['topic']}", kind=trace.SpanKind.PRODUCER
+            ) as span:
+                span.set_attribute("messaging.message.id", row["message_id"])
+                return await self._broker.publish(
+                    bytes(row["payload"]),
+                    row["topic"],
+                    key=row["message_key"].encode(),
+                    headers={
+                        headers.MESSAGE_ID: row["message_id"],
+                        headers.EVENT_CODE: row["event_code"],
+                        headers.SEQUENCE: str(row["sequence"]),
+                        headers.PRODUCER: self._producer_name,
+                        headers.FHIR_VERSION: FHIR_VERSION,
+                        headers.CONTENT_TYPE: FHIR_JSON,
+                        **baggage_headers(),
+                    },
+                    no_confirm=True,
+                )
+        finally:
+            context.detach(stored)

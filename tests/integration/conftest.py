@@ -9,7 +9,7 @@ import asyncpg
 import pytest
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
-from shared.db.ddl import OUTBOX_AND_INBOX, SENDER_SCOPED_INBOX
+from shared.db.ddl import OUTBOX_AND_INBOX, SENDER_SCOPED_INBOX, SEQUENCE_AT_PUBLICATION
 from shared.messaging.topics import Topic
 from tests.support import TestStack
 
@@ -20,8 +20,9 @@ async def scratch_schema(database: asyncpg.Pool) -> AsyncIterator[str]:
     async with database.acquire() as connection:
         await connection.execute(f"CREATE SCHEMA {schema}; SET search_path TO {schema};")
         await connection.execute(OUTBOX_AND_INBOX)
-        # The inbox as the services' migrations leave it.
+        # The inbox and outbox as the services' migrations leave them.
         await connection.execute(SENDER_SCOPED_INBOX)
+        await connection.execute(SEQUENCE_AT_PUBLICATION)
         await connection.execute("RESET search_path")
     yield schema
     await database.execute(f"DROP SCHEMA {schema} CASCADE")

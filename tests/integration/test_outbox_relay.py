@@ -7,10 +7,12 @@ import json
 import secrets
 from collections import defaultdict
 from collections.abc import AsyncIterator
+from typing import Any
 
 import asyncpg
 import pytest
 from aiokafka import AIOKafkaConsumer
+from aiokafka.producer.sender import Sender
 from faststream.kafka import KafkaBroker
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
@@ -22,7 +24,7 @@ from shared.fhir.envelope import FhirMessage, build_message
 from shared.fhir.models import Task
 from shared.messaging import headers
 from shared.messaging.broker import create_broker
-from shared.messaging.outbox import OutboxRelay, add_to_outbox
+from shared.messaging.outbox import OutboxEvent, OutboxRelay, add_all_to_outbox, add_to_outbox
 from shared.messaging.topics import Topic
 from shared.settings import PlatformSettings
 from tests.support import TestStack, eventually
@@ -210,19 +212,88 @@ async def test_a_commit_wakes_the_relay_without_waiting_for_its_poll(
         await relay.stop()
 
 
-async def test_writers_of_one_key_at_once_take_turns_instead_of_colliding(
-    pool: asyncpg.Pool, scratch_topic: Topic
+async def test_writers_of_one_key_at_once_do_not_wait_and_their_events_are_numbered_in_order(
+    pool: asyncpg.Pool,
+    broker: KafkaBroker,
+    scratch_schema: str,
+    scratch_topic: Topic,
+    tracing: tuple[TracerProvider, InMemorySpanExporter],
 ) -> None:
-    """Two deliveries of one referral finishing together each add an event about it."""
+    """Deliveries of one referral finishing together each add an event about it: none waits
+    for another's commit, and the relay numbers the events 1, 2, 3, 4 as it publishes them."""
     key = f"referral-{secrets.token_hex(4)}"
+    all_open = asyncio.Barrier(4)
 
     async def writer(n: int) -> None:
         async with pool.acquire() as connection, connection.transaction():
             await add_to_outbox(connection, topic=scratch_topic, key=key, message=_event(key, n))
-            await asyncio.sleep(0.05)  # both transactions open at once
+            # Each passes only when all four have written: none waited for another's commit.
+            await asyncio.wait_for(all_open.wait(), timeout=30)
 
     await asyncio.gather(*(writer(n) for n in range(4)))
+    await _relay(pool, broker, scratch_schema, tracing[0]).publish_pending()
     sequences = await pool.fetch(
-        "SELECT sequence FROM outbox WHERE message_key = $1 ORDER BY sequence", key
+        "SELECT sequence FROM outbox WHERE message_key = $1 ORDER BY id", key
     )
     assert [row["sequence"] for row in sequences] == [1, 2, 3, 4]
+
+
+async def test_writing_an_event_is_one_statement_without_a_lock(
+    pool: asyncpg.Pool, scratch_topic: Topic
+) -> None:
+    """Issue 14 measured a lock statement before every outbox insert (13.6 per referral)."""
+    key = f"referral-{secrets.token_hex(4)}"
+    sent: list[str] = []
+    async with pool.acquire() as connection:
+        connection.add_query_logger(lambda record: sent.append(record.query))
+        async with connection.transaction():
+            for n in range(1, 4):
+                await add_to_outbox(
+                    connection, topic=scratch_topic, key=key, message=_event(key, n)
+                )
+            await add_all_to_outbox(
+                connection,
+                [OutboxEvent(scratch_topic, key, _event(key, n)) for n in range(4, 7)],
+            )
+    statements = [query for query in sent if query not in ("BEGIN;", "COMMIT;")]
+    assert len(statements) == 4
+    assert not [query for query in statements if "lock" in query.lower()]
+
+
+async def test_a_batch_of_one_keys_rows_is_sent_without_waiting_for_each(
+    stack: TestStack,
+    pool: asyncpg.Pool,
+    broker: KafkaBroker,
+    scratch_schema: str,
+    scratch_topic: Topic,
+    tracing: tuple[TracerProvider, InMemorySpanExporter],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Issue 14: the relay published a key's rows one at a time, waiting for each (a produce
+    request per row). Queued together, they share a request or two; order stays the key's."""
+    await _relay(pool, broker, scratch_schema, tracing[0]).publish_pending()  # earlier tests'
+    key = f"referral-{secrets.token_hex(4)}"
+    async with pool.acquire() as connection, connection.transaction():
+        await add_all_to_outbox(
+            connection, [OutboxEvent(scratch_topic, key, _event(key, n)) for n in range(1, 21)]
+        )
+    produce_requests = 0
+    send_produce_request = Sender._send_produce_req
+
+    async def counting(sender: Sender, node_id: int, batches: Any) -> Any:
+        nonlocal produce_requests
+        produce_requests += 1
+        return await send_produce_request(sender, node_id, batches)
+
+    monkeypatch.setattr(Sender, "_send_produce_req", counting)
+    assert await _relay(pool, broker, scratch_schema, tracing[0]).publish_pending() == 20
+    monkeypatch.undo()
+    assert produce_requests <= 3
+    on_topic = await pool.fetchval("SELECT count(*) FROM outbox WHERE published_at IS NOT NULL")
+    records = [r for r in await _consume(stack, scratch_topic, on_topic) if r[0] == key]
+    assert [int(record_headers[headers.SEQUENCE]) for _, record_headers, _ in records] == list(
+        range(1, 21)
+    )
+    assert [json.loads(value)["entry"][1]["resource"]["description"] for *_, value in records] == [
+        f"step {n}" for n in range(1, 21)
+    ]
