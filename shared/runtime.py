@@ -75,8 +75,8 @@ class ServiceRuntime:
         dead_letters_unreadable: bool = True,
     ) -> FhirMessageConsumer:
         """Subscribes this service's consumer of ``topic`` (the one way a service builds one):
-        its broker, pool, consumer group and fetch wait come from the runtime; the keyword
-        options are ``FhirMessageConsumer``'s own."""
+        its broker, pool, consumer group, fetch wait and commit interval come from the runtime;
+        the keyword options are ``FhirMessageConsumer``'s own."""
         consumer = FhirMessageConsumer(
             broker=self.broker,
             pool=self.pool,
@@ -84,6 +84,7 @@ class ServiceRuntime:
             service_name=self.name,
             handlers=handlers,
             fetch_max_wait_ms=self.settings.consumer_fetch_max_wait_ms,
+            commit_interval_s=self.settings.consumer_commit_interval_s,
             after_commit=after_commit,
             on_refused=on_refused,
             include_in_schema=include_in_schema,

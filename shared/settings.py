@@ -70,6 +70,10 @@ class PlatformSettings(BaseSettings):
     # referral's next record that lands meanwhile waits for that fetch: shorter is a faster path
     # to the page, at the cost of more empty fetches a second while the service is idle.
     consumer_fetch_max_wait_ms: int = Field(default=100, ge=10, le=5000)
+    # How often a consumer commits the offsets of the records it handled (one request for all
+    # of them; shared/messaging/commits.py); 0 commits after every record. A crash reads the
+    # last interval's records again, which the inbox finds.
+    consumer_commit_interval_s: float = Field(default=1.0, ge=0, le=60)
     # Readiness fails when a consumed partition has not moved for this long.
     consumer_stall_after_s: float = Field(default=30.0, gt=0)
     # How often the gauges read from the database and Kafka (outbox, lag, dead letters, latencies)

@@ -43,6 +43,7 @@ from shared.fhir.models import FHIR_VERSION
 from shared.fhir.references import organization_id
 from shared.messaging import headers
 from shared.messaging.broker import CLINICAL_ACK_POLICY, consumer_group
+from shared.messaging.commits import PeriodicCommits
 from shared.messaging.dead_letters import publish_dead_letter
 from shared.messaging.inbox import (
     Claim,
@@ -115,11 +116,14 @@ class FhirMessageConsumer:
         on_refused: RefusalHandler | None = None,
         include_in_schema: bool = True,
         fetch_max_wait_ms: int = 500,
+        commit_interval_s: float = 0.0,
         dead_letters_unreadable: bool = True,
     ) -> None:
         self._broker = broker
         # PlatformSettings.consumer_fetch_max_wait_ms in the services.
         self._fetch_max_wait_ms = fetch_max_wait_ms
+        # PlatformSettings.consumer_commit_interval_s in the services.
+        self._commits = PeriodicCommits(interval_s=commit_interval_s)
         self._pool = pool
         self._topic = topic
         self._group = consumer_group(service_name)
@@ -156,11 +160,21 @@ class FhirMessageConsumer:
             title=f"{self._group}:{address}",
             description=self._topic.description,
             include_in_schema=self._include_in_schema,
-            parser=tolerant_parser,
+            parser=self._parse,
             decoder=raw_record,
+            listener=self._commits.listener,
         )
         async def consume(record: Any) -> None:
             await self.handle(record)
+
+    async def _parse(
+        self,
+        record: ConsumerRecord[bytes, bytes],
+        original: Callable[[ConsumerRecord[bytes, bytes]], Awaitable[StreamMessage[Any]]],
+    ) -> StreamMessage[Any]:
+        message = await tolerant_parser(record, original)
+        self._commits.acknowledge_by_noting(message)
+        return message
 
     async def handle(self, record: ConsumerRecord[bytes, bytes]) -> None:
         value = record.value or b""

@@ -1,0 +1,127 @@
+"""Consumer offsets committed every so often, never before the record's handling committed.
+
+With ``AckPolicy.NACK_ON_ERROR`` FastStream acknowledges a record once its handler returned
+(the inbox claim and the effect committed in one transaction) by committing the consumer's
+offsets: a commit request per record, each writing one record per assigned partition to
+``__consumer_offsets`` (issue 14 counted 27 of them per referral for its 7 Kafka records). Here
+the acknowledgement only notes the record's next offset; what was noted is committed in one
+request ``interval_s`` later (the acknowledgements in between join it) and before the
+partitions go to another member in a rebalance. A crash or a stop forgets at most the last
+interval's notes: those records are read again, and the inbox finds them (no second effect).
+
+Hand-written because neither library does this: aiokafka's auto-commit commits the consumer's
+position, which moves when a record is *returned* to the handler, so it can commit a record
+still being handled (lost if the process dies then); FastStream's batch subscribers commit once
+per fetched batch, but sleep a whole batch timeout after every empty poll (latency on the
+page's path) and retry or dead-letter a whole batch where one record failed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from typing import Any
+
+from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, ConsumerRecord, TopicPartition
+from aiokafka.errors import CommitFailedError, IllegalStateError
+from faststream.message import StreamMessage
+
+log = logging.getLogger(__name__)
+
+
+class PeriodicCommits:
+    """The offsets one subscriber's records were handled to, committed every ``interval_s``
+    (0: at each acknowledgement, for the record's partition only)."""
+
+    def __init__(self, *, interval_s: float) -> None:
+        self._interval_s = interval_s
+        self._consumer: AIOKafkaConsumer | None = None
+        self._noted: dict[TopicPartition, int] = {}
+        self._committing: asyncio.Task[None] | None = None
+        self.listener = _CommitBeforeRevocation(self)
+
+    def acknowledge_by_noting(self, message: StreamMessage[Any]) -> None:
+        """Makes FastStream's acknowledgement of ``message`` (a single record read by an
+        aiokafka consumer) note the record's offset instead of committing at once."""
+        record, consumer = message.raw_message, getattr(message, "consumer", None)
+        if isinstance(record, ConsumerRecord) and isinstance(consumer, AIOKafkaConsumer):
+            message.consumer = _NotingAcknowledgement(self, consumer, record)  # type: ignore[attr-defined]
+
+    async def note(self, consumer: AIOKafkaConsumer, record: ConsumerRecord[Any, Any]) -> None:
+        """``record`` was handled (its transaction committed, or it was dead-lettered)."""
+        if consumer is not self._consumer:
+            # A subscriber restarted with a new consumer: the old one's notes cannot be
+            # committed any more (their records are read again from the last commit).
+            self._consumer, self._noted = consumer, {}
+        partition = TopicPartition(record.topic, record.partition)
+        self._noted[partition] = max(self._noted.get(partition, 0), record.offset + 1)
+        if self._interval_s <= 0:
+            await self.commit_noted()
+        elif self._committing is None or self._committing.done():
+            self._committing = asyncio.create_task(self._commit_later())
+
+    async def _commit_later(self) -> None:
+        await asyncio.sleep(self._interval_s)
+        await self.commit_noted()
+
+    async def commit_noted(self) -> None:
+        consumer, noted = self._consumer, self._noted
+        if consumer is None or not noted:
+            return
+        self._noted = {}
+        assigned = consumer.assignment()
+        offsets = {
+            partition: offset for partition, offset in noted.items() if partition in assigned
+        }
+        if not offsets:
+            return
+        try:
+            await consumer.commit(offsets)
+        except (CommitFailedError, IllegalStateError) as error:
+            # The partitions went to another member, which reads them from the last commit.
+            log.info("offsets not committed after a rebalance (%s): read again", error)
+        except Exception as error:  # the broker away: kept for the next commit
+            log.warning("offset commit failed (%s); trying again later", error)
+            for partition, offset in offsets.items():
+                self._noted[partition] = max(self._noted.get(partition, 0), offset)
+            if self._interval_s > 0 and (self._committing is None or self._committing.done()):
+                self._committing = asyncio.create_task(self._commit_later())
+
+    async def stop(self) -> None:
+        if self._committing is not None:
+            self._committing.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._committing
+
+
+class _NotingAcknowledgement:
+    """What FastStream's Kafka message calls to acknowledge (``commit``) or to read a record
+    again (``seek``): faststream.kafka.message.ConsumerProtocol."""
+
+    def __init__(
+        self, commits: PeriodicCommits, consumer: AIOKafkaConsumer, record: ConsumerRecord[Any, Any]
+    ) -> None:
+        self._commits = commits
+        self._consumer = consumer
+        self._record = record
+
+    async def commit(self) -> None:
+        await self._commits.note(self._consumer, self._record)
+
+    def seek(self, partition: TopicPartition, offset: int) -> None:
+        self._consumer.seek(partition, offset)
+
+
+class _CommitBeforeRevocation(ConsumerRebalanceListener):  # type: ignore[misc]
+    """Commits what was handled before a rebalance hands the partitions to another member, so
+    it does not read them again."""
+
+    def __init__(self, commits: PeriodicCommits) -> None:
+        self._commits = commits
+
+    async def on_partitions_revoked(self, revoked: Any) -> None:
+        await self._commits.commit_noted()
+
+    async def on_partitions_assigned(self, assigned: Any) -> None:
+        return None
