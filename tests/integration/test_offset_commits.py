@@ -16,7 +16,6 @@ import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 from faststream.kafka import KafkaBroker
-from opentelemetry.sdk.trace import TracerProvider
 
 from shared.db.pool import Connection, create_pool
 from shared.fhir.codes import EventCode
@@ -71,7 +70,6 @@ async def consumer(
     broker: KafkaBroker = create_broker(
         PlatformSettings(kafka_bootstrap_servers=stack.bootstrap_servers),
         service_name=SERVICE,
-        tracer_provider=TracerProvider(),
         guard=guard,
     )
     guard.bind(broker)

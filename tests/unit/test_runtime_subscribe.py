@@ -6,7 +6,6 @@ from __future__ import annotations
 from typing import cast
 
 import asyncpg
-from opentelemetry.sdk.trace import TracerProvider
 
 from shared.db.pool import Connection
 from shared.fhir.codes import EventCode
@@ -27,7 +26,7 @@ async def _ignore(_: Connection, __: FhirMessage) -> None:
 
 def test_a_runtime_consumer_reads_in_the_services_group_with_its_fetch_wait() -> None:
     settings = PlatformSettings(consumer_fetch_max_wait_ms=250)
-    broker = create_broker(settings, service_name="notifier", tracer_provider=TracerProvider())
+    broker = create_broker(settings, service_name="notifier")
     # Only what subscribing reads is real.
     runtime = ServiceRuntime(
         name="notifier",
