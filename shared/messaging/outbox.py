@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -49,9 +50,15 @@ class OutboxEvent:
     message: FhirMessage
 
 
+# Text arrays only: asyncpg knows text[] without asking the server, while a bytea[] or jsonb[]
+# parameter costs type-introspection round trips on every new connection. The payload is the
+# message's JSON (UTF-8) and goes back to bytes in the statement.
 _INSERT = """
 INSERT INTO outbox (message_id, topic, message_key, event_code, payload, trace_context)
-SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bytea[], $6::jsonb[])
+SELECT message_id, topic, message_key, event_code, convert_to(payload, 'UTF8'),
+       trace_context::jsonb
+FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[])
+    AS event (message_id, topic, message_key, event_code, payload, trace_context)
 """
 
 
@@ -82,8 +89,8 @@ async def add_all_to_outbox(connection: Connection, events: Sequence[OutboxEvent
                 event.topic.name,
                 event.key,
                 message.event.value,
-                message.to_json(),
-                trace_context,
+                message.to_json().decode(),
+                json.dumps(trace_context),
             ),
             strict=True,
         ):
