@@ -123,7 +123,7 @@ async def recorded(
 async def published(connection: Connection, referral_id: str) -> list[FhirMessage]:
     """What the use cases queued for Kafka about one referral, in order."""
     rows = await connection.fetch(
-        "SELECT payload FROM outbox WHERE message_key = $1 ORDER BY sequence", referral_id
+        "SELECT payload FROM outbox WHERE message_key = $1 ORDER BY id", referral_id
     )
     return [parse_message(bytes(row["payload"])) for row in rows]
 

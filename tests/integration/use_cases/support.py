@@ -110,7 +110,7 @@ class Published:
 async def outbox_messages(connection: Connection, *, key: str) -> list[Published]:
     """What the use cases queued for Kafka about one referral, in order."""
     rows = await connection.fetch(
-        "SELECT topic, payload FROM outbox WHERE message_key = $1 ORDER BY sequence", key
+        "SELECT topic, payload FROM outbox WHERE message_key = $1 ORDER BY id", key
     )
     return [Published(row["topic"], parse_message(bytes(row["payload"]))) for row in rows]
 
