@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 
 import asyncpg
@@ -30,19 +31,30 @@ async def insert_deliveries(connection: Connection, *, deliveries: list[Delivery
     many were new."""
     if not deliveries:
         return 0
-    columns = list(zip(*(_delivery_values(delivery) for delivery in deliveries), strict=True))
+    columns = [
+        list(column)
+        for column in zip(*(_delivery_values(delivery) for delivery in deliveries), strict=True)
+    ]
+    # The two JSON columns travel as text (cast in the statement): a jsonb[] parameter costs
+    # asyncpg a type-introspection round trip on every new connection, text[] none.
+    for json_column in (6, 7):
+        columns[json_column] = [json.dumps(value) for value in columns[json_column]]
     inserted = await connection.fetch(
         """
         INSERT INTO delivery (id, request_id, referral_id, recipient, channel, priority, body,
                               trace_context, address, escalation_step, addressed_to, hospital,
                               role)
-        SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[],
-                             $6::text[], $7::jsonb[], $8::jsonb[], $9::text[], $10::integer[],
-                             $11::text[], $12::text[], $13::text[])
+        SELECT id, request_id, referral_id, recipient, channel, priority, body::jsonb,
+               trace_context::jsonb, address, escalation_step, addressed_to, hospital, role
+        FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],
+                    $7::text[], $8::text[], $9::text[], $10::integer[], $11::text[],
+                    $12::text[], $13::text[])
+            AS incoming (id, request_id, referral_id, recipient, channel, priority, body,
+                         trace_context, address, escalation_step, addressed_to, hospital, role)
         ON CONFLICT DO NOTHING
         RETURNING id
         """,
-        *(list(column) for column in columns),
+        *columns,
     )
     return len(inserted)
 

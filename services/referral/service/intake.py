@@ -24,7 +24,7 @@ from services.referral.service.context import ReferralContext
 from services.referral.service.patient_clock import record_milestones
 from shared.db.pool import Connection
 from shared.fhir.codes import EventCode
-from shared.messaging.outbox import add_to_outbox
+from shared.messaging.outbox import OutboxEvent, add_all_to_outbox
 from shared.messaging.topics import NOTIFICATION_REQUESTS, REFERRAL_EVENTS
 from shared.tracing import ReferralIds, about_referral, name_trace
 
@@ -161,7 +161,7 @@ async def _request_referral(
         ):
             raise ReferralConflict(request.referral_id)
         referral = await repository.complete_prealert(connection, request=request, routing=routing)
-        announced = True  # the stroke team was paged by the pre-alert
+        announced = True
     event = EventCode.STROKE_PREALERT if request.prealert else EventCode.REFERRAL_REQUESTED
     await repository.add_timeline_entry(
         connection,
@@ -180,14 +180,6 @@ async def _request_referral(
             **({"from_consult": request.from_consult} if request.from_consult else {}),
         },
     )
-    await add_to_outbox(
-        connection,
-        topic=REFERRAL_EVENTS,
-        key=request.referral_id,
-        message=fhir_mapping.referral_requested_message(
-            request, source_endpoint=context.source_endpoint
-        ),
-    )
     if request.replaces is None and request.continues is None:  # the patient's clock is kept
         await record_milestones(
             connection,
@@ -195,34 +187,35 @@ async def _request_referral(
             reported_by=request.requester_org,
             milestones=milestones_of_request(request),
         )
+    events = [
+        OutboxEvent(
+            REFERRAL_EVENTS,
+            request.referral_id,
+            fhir_mapping.referral_requested_message(
+                request, source_endpoint=context.source_endpoint
+            ),
+        )
+    ]
     if request.teleconsult_requested and not request.prealert:
         # The hub's on-call consultant is paged with the referral itself, not one Kafka hop
         # later by telemedicine, which opens the consult from the referral event, records this
         # page as its ladder's first rung and escalates from it (docs/architecture.md).
-        await add_to_outbox(
-            connection,
-            topic=NOTIFICATION_REQUESTS,
-            key=request.referral_id,
-            message=context.on_call.first_page(
-                referral_id=request.referral_id,
-                requester_org=request.requester_org,
-                hub=request.owner_org,
-                source_endpoint=context.source_endpoint,
-            ),
+        page = context.on_call.first_page(
+            referral_id=request.referral_id,
+            requester_org=request.requester_org,
+            hub=request.owner_org,
+            source_endpoint=context.source_endpoint,
         )
-    if announced:
-        return referral
-    await add_to_outbox(
-        connection,
-        topic=NOTIFICATION_REQUESTS,
-        key=request.referral_id,
-        message=notification_texts.stroke_team_alert(
+        events.append(OutboxEvent(NOTIFICATION_REQUESTS, request.referral_id, page))
+    if not announced:  # (a completed pre-alert's stroke team was paged by the pre-alert)
+        alert = notification_texts.stroke_team_alert(
             request,
             requester_name=requester_name,
             referral_url=context.referral_url(request.referral_id),
             source_endpoint=context.source_endpoint,
-        ),
-    )
+        )
+        events.append(OutboxEvent(NOTIFICATION_REQUESTS, request.referral_id, alert))
+    await add_all_to_outbox(connection, events)  # in this order, in one statement
     return referral
 
 

@@ -31,9 +31,9 @@ from tests.use_case_database import sent_statements
 
 # (what arrives, the request's fields, at most this many statements)
 INTAKES: list[tuple[str, dict[str, Any], int]] = [
-    ("a referral", {}, 10),
-    ("a referral that asks for a teleconsult", {"teleconsult_requested": True}, 12),
-    ("a pre-alert", {"prealert": True, "patient_hn": ""}, 10),
+    ("a referral", {}, 7),
+    ("a referral that asks for a teleconsult", {"teleconsult_requested": True}, 7),
+    ("a pre-alert", {"prealert": True, "patient_hn": ""}, 7),
 ]
 
 
