@@ -49,7 +49,12 @@ def caller_organization(request: Request) -> str:
     return organization
 
 
-CallerDep = Annotated[str, Depends(caller_organization)]
+async def _caller(request: Request) -> str:
+    # async: FastAPI runs a plain ``def`` dependency on a worker thread for every request.
+    return caller_organization(request)
+
+
+CallerDep = Annotated[str, Depends(_caller)]
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
@@ -255,7 +255,9 @@ def url_redactor(capability_paths: Sequence[str]) -> Callable[[Span, dict[str, A
     return redact
 
 
-def get_runtime(request: Request) -> ServiceRuntime:
+# Request dependencies are ``async def``: FastAPI runs a plain ``def`` one on a worker thread,
+# a thread hand-off per dependency and request, for what is only an attribute read.
+async def get_runtime(request: Request) -> ServiceRuntime:
     runtime: ServiceRuntime = request.app.state.runtime
     return runtime
 
@@ -263,12 +265,12 @@ def get_runtime(request: Request) -> ServiceRuntime:
 RuntimeDep = Annotated[ServiceRuntime, Depends(get_runtime)]
 
 
-def container_dependency(kind: type[Container]) -> Callable[[Request], Container]:
+def container_dependency(kind: type[Container]) -> Callable[[Request], Awaitable[Container]]:
     """The FastAPI dependency giving a service's entry points its container, typed: each service
     declares ``Annotated[Its Container, Depends(container_dependency(ItsContainer))]`` once (its
     ``entrypoints/deps.py``), and mypy sees every collaborator read from it."""
 
-    def get_container(request: Request) -> Container:
+    async def get_container(request: Request) -> Container:
         container = request.app.state.container
         if not isinstance(container, kind):
             # A wiring mistake (a router mounted in another service's app), not a request's.

@@ -43,7 +43,7 @@ ReferralContainerDep = Annotated[
 ]
 
 
-def get_context(container: ReferralContainerDep) -> ReferralContext:
+async def get_context(container: ReferralContainerDep) -> ReferralContext:
     return container.context
 
 

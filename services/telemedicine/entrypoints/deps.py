@@ -21,7 +21,7 @@ TelemedicineContainerDep = Annotated[
 ]
 
 
-def get_context(container: TelemedicineContainerDep) -> TelemedicineContext:
+async def get_context(container: TelemedicineContainerDep) -> TelemedicineContext:
     return container.context
 
 
