@@ -143,13 +143,19 @@ async def test_a_replay_is_a_new_trace_that_names_the_failed_one(
     assert replayed[0]["traceId"] != original[0]["traceId"]
     root = next(s for s in replayed if s["name"] == "notifier replay delivery")
     assert root["tags"]["fasttrack.replay.of_trace"] == original[0]["traceId"]
-    # The span file keeps the OpenTelemetry link itself (Zipkin's model has no links).
-    linked = {
-        link["trace_id"]
-        for span in services.spans("notifier")
-        if span["name"] == "notifier replay delivery"
-        for link in span["links"]
-    }
+
+    # The span file keeps the OpenTelemetry link itself (Zipkin's model has no links); its
+    # exporter may write a moment after Zipkin's.
+    async def links() -> set[str] | None:
+        linked = {
+            link["trace_id"]
+            for span in services.spans("notifier")
+            if span["name"] == "notifier replay delivery"
+            for link in span["links"]
+        }
+        return linked or None
+
+    linked = await eventually(links, what="the replay's span in the span file")
     assert f"0x{original[0]['traceId']}" in linked
     delivered = await eventually(
         lambda: at_least(webhook.for_referral(referral_id), 1), what="the replayed delivery"
@@ -178,12 +184,15 @@ async def test_a_referrals_trace_has_one_span_per_use_case_and_hop(
         ]
 
     async def whole_trace() -> list[dict[str, Any]] | None:
-        # Both pages delivered and their outcomes back at the referral service: the last hops.
+        # Both pages delivered and their outcomes back at the referral service (the last hops),
+        # and every handling's parent written too (each service writes its spans in batches).
         spans = spans_of_trace()
         outcomes = [s for s in spans if s["name"] == "referral handle notification-sent"]
-        return spans if len(outcomes) >= 2 else None
+        written = {span["context"]["span_id"] for span in spans}
+        parents = {s["parent_id"] for s in spans if s["kind"] == "SpanKind.CONSUMER"}
+        return spans if len(outcomes) >= 2 and parents <= written else None
 
-    await eventually(whole_trace, what="the pages' outcomes back at the referral service")
+    await eventually(whole_trace, what="the outcomes back, each handling with its publication")
     await eventually(
         lambda: at_least(webhook.for_referral(referral_id), 2), what="both pages delivered"
     )
