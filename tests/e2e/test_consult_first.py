@@ -21,9 +21,10 @@ from aiokafka.structs import TopicPartition
 
 from services.telemedicine.domain.first_consult import first_consult_id
 from shared.messaging.topics import TELEMEDICINE_EVENTS, hospital_inbound
+from shared.web_identity import IDENTITY_HEADER, IdentitySigner, PersonIdentity
 from tests.e2e.harness import NOTIFIER_URL, TELEMEDICINE_URL, ServiceProcesses
 from tests.e2e.recommendations import signed_recommendation
-from tests.support import TestStack, as_hospital, eventually
+from tests.support import WEB_IDENTITY_SECRET, TestStack, as_hospital, eventually
 
 pytestmark = pytest.mark.e2e
 
@@ -130,6 +131,19 @@ def consult_request(
         "entry": [header, *entries],
     }
     return bundle, task_id
+
+
+def person(hospital: str, user: str, role: str = "doctor") -> dict[str, str]:
+    """The web app's signed identity of a person, as the proxy passes it."""
+    identity = PersonIdentity(hospital_id=hospital, user_id=user, role=role, language="en")
+    return {IDENTITY_HEADER: IdentitySigner(secret=WEB_IDENTITY_SECRET).sign(identity)}
+
+
+async def consult_page(consult_id: str, hospital: str) -> str:
+    async with httpx.AsyncClient(base_url=TELEMEDICINE_URL) as web:
+        shown = await web.get(f"/app/consults/{consult_id}", headers=person(hospital, "dr-x"))
+    assert shown.status_code == 200, shown.text
+    return shown.text
 
 
 async def ask(bundle: dict[str, Any]) -> httpx.Response:
@@ -297,6 +311,9 @@ async def test_advice_to_transfer_makes_the_referral_linked_with_the_consults_st
         if e["resource"]["resourceType"] == "Task" and e["resource"]["id"] == referral_id
     ]
     assert task["basedOn"] == [{"reference": f"Task/{consult_id}"}]
+    # Both hospitals' consult pages link the referral.
+    for hospital in (SPOKE, HUB):
+        assert f'href="/app/referrals/{referral_id}"' in await consult_page(consult_id, hospital)
     # A third hospital reads neither.
     third = await referral_api.get(f"/referrals/{referral_id}", headers=as_hospital(THIRD))
     assert third.status_code in (403, 404)
@@ -361,6 +378,8 @@ async def test_advice_to_treat_locally_makes_no_referral(
     assert (row["referral_id"], row["outcome"]) == (None, None)
     consult = (await consult_listed_by(SPOKE, consult_id)).json()
     assert (consult["stage"], consult["referral"]) == ("recommended", None)
+    for hospital in (SPOKE, HUB):
+        assert "the advice is to treat the patient here" in await consult_page(consult_id, hospital)
 
 
 async def test_a_spoke_system_asks_a_consult_first_on_its_kafka_topic(

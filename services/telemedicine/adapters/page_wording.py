@@ -79,6 +79,10 @@ WORDS: Mapping[str, Term] = {
     "consultant_hospital": Term("Hub to consult", "โรงพยาบาลแม่ข่ายที่ปรึกษา"),
     "page_consultant": Term("Page the consultant", "ตามแพทย์ที่ปรึกษา"),
     "asked_first": Term("Asked before any referral", "ขอปรึกษาก่อนส่งต่อ"),
+    "no_transfer": Term(
+        "None: the advice is to treat the patient here (no transfer).",
+        "ไม่มี: แนะนำให้รักษาที่โรงพยาบาลของท่าน (ไม่ส่งต่อ)",
+    ),
     "no_referral_yet": Term(
         "None yet: a recommendation to transfer makes it.",
         "ยังไม่มี: หากแนะนำให้ส่งต่อ ระบบจะสร้างการส่งต่อให้",
