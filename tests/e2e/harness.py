@@ -17,6 +17,8 @@ from typing import Any
 
 import httpx
 import uvicorn
+from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka.structs import TopicPartition
 from fastapi import FastAPI, Request, Response
 
 from tests.fakes.server import serve_app
@@ -411,3 +413,21 @@ async def consult_of(referral_id: str, hospital: str) -> dict[str, Any]:
 
         (consult,) = await eventually(listed, what="the consult")
     return consult
+
+
+async def wait_until_consumed(
+    stack: TestStack, group: str, topic: str, partition: int, offset: int
+) -> None:
+    """Until ``group`` has committed past ``offset`` of ``topic``'s ``partition``."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=stack.bootstrap_servers)
+    await admin.start()
+    try:
+
+        async def committed_past() -> bool:
+            offsets = await admin.list_consumer_group_offsets(group)
+            meta = offsets.get(TopicPartition(topic, partition))
+            return meta is not None and meta.offset > offset
+
+        await eventually(committed_past, what=f"{group} to commit past offset {offset}")
+    finally:
+        await admin.close()

@@ -16,15 +16,18 @@ import asyncpg
 import httpx
 import pytest
 from aiokafka import AIOKafkaProducer
-from aiokafka.admin import AIOKafkaAdminClient
-from aiokafka.structs import TopicPartition
 
 from services.telemedicine.domain.first_consult import first_consult_id
 from shared.messaging.topics import TELEMEDICINE_EVENTS, hospital_inbound
-from shared.web_identity import IDENTITY_HEADER, IdentitySigner, PersonIdentity
-from tests.e2e.harness import NOTIFIER_URL, TELEMEDICINE_URL, ServiceProcesses
+from tests.e2e.harness import (
+    NOTIFIER_URL,
+    TELEMEDICINE_URL,
+    ServiceProcesses,
+    wait_until_consumed,
+)
 from tests.e2e.recommendations import signed_recommendation
-from tests.support import WEB_IDENTITY_SECRET, TestStack, as_hospital, eventually
+from tests.e2e.test_teleconsult_transfer import person
+from tests.support import TestStack, as_hospital, eventually
 
 pytestmark = pytest.mark.e2e
 
@@ -133,12 +136,6 @@ def consult_request(
     return bundle, task_id
 
 
-def person(hospital: str, user: str, role: str = "doctor") -> dict[str, str]:
-    """The web app's signed identity of a person, as the proxy passes it."""
-    identity = PersonIdentity(hospital_id=hospital, user_id=user, role=role, language="en")
-    return {IDENTITY_HEADER: IdentitySigner(secret=WEB_IDENTITY_SECRET).sign(identity)}
-
-
 async def consult_page(consult_id: str, hospital: str) -> str:
     async with httpx.AsyncClient(base_url=TELEMEDICINE_URL) as web:
         shown = await web.get(f"/app/consults/{consult_id}", headers=person(hospital, "dr-x"))
@@ -180,21 +177,6 @@ async def sign(consult_id: str, **changes: Any) -> None:
             f"/consults/{consult_id}/recommendations", json=signed_recommendation(**changes)
         )
     assert signed.status_code == 201, signed.text
-
-
-async def wait_until_consumed(stack: TestStack, group: str, sent: Any) -> None:
-    admin = AIOKafkaAdminClient(bootstrap_servers=stack.bootstrap_servers)
-    await admin.start()
-    try:
-
-        async def committed_past() -> bool:
-            offsets = await admin.list_consumer_group_offsets(group)
-            meta = offsets.get(TopicPartition(sent.topic, sent.partition))
-            return meta is not None and meta.offset > sent.offset
-
-        await eventually(committed_past, what=f"{group} to commit past offset {sent.offset}")
-    finally:
-        await admin.close()
 
 
 async def test_a_consult_asked_first_pages_the_on_call_consultant_and_only_its_hospitals_read_it(
@@ -346,7 +328,7 @@ async def test_advice_to_transfer_makes_the_referral_linked_with_the_consults_st
         )
     finally:
         await producer.stop()
-    await wait_until_consumed(stack, "fasttrack-referral", last)
+    await wait_until_consumed(stack, "fasttrack-referral", last.topic, last.partition, last.offset)
     made = await database.fetchval(
         """SELECT count(*) FROM referral.timeline_entry
             WHERE event_code = 'referral-requested' AND detail->>'from_consult' = $1""",

@@ -9,11 +9,9 @@ import asyncpg
 import httpx
 import pytest
 from aiokafka import AIOKafkaProducer
-from aiokafka.admin import AIOKafkaAdminClient
-from aiokafka.structs import TopicPartition
 
 from shared.messaging.topics import REFERRAL_EVENTS
-from tests.e2e.harness import ServiceProcesses, WebhookReceiver
+from tests.e2e.harness import ServiceProcesses, WebhookReceiver, wait_until_consumed
 from tests.support import TestStack, at_least, eventually, referral_bundle
 
 pytestmark = pytest.mark.e2e
@@ -65,7 +63,7 @@ async def test_a_redelivered_message_has_no_second_effect(
         )
     finally:
         await producer.stop()
-    await _wait_until_consumed(
+    await wait_until_consumed(
         stack, "fasttrack-telemedicine", sent.topic, sent.partition, sent.offset
     )
 
@@ -193,23 +191,6 @@ async def test_notifier_killed_mid_send_delivers_once_in_effect_after_restart(
         )
         == 1
     )
-
-
-async def _wait_until_consumed(
-    stack: TestStack, group: str, topic: str, partition: int, offset: int
-) -> None:
-    admin = AIOKafkaAdminClient(bootstrap_servers=stack.bootstrap_servers)
-    await admin.start()
-    try:
-
-        async def committed_past() -> bool:
-            offsets = await admin.list_consumer_group_offsets(group)
-            meta = offsets.get(TopicPartition(topic, partition))
-            return meta is not None and meta.offset > offset
-
-        await eventually(committed_past, what=f"{group} to commit past offset {offset}")
-    finally:
-        await admin.close()
 
 
 async def test_one_hanging_endpoint_does_not_delay_the_others(
