@@ -23,6 +23,7 @@ from tests.e2e.harness import (
     NOTIFIER_URL,
     TELEMEDICINE_URL,
     ServiceProcesses,
+    WebhookReceiver,
     wait_until_consumed,
 )
 from tests.e2e.recommendations import signed_recommendation
@@ -384,3 +385,32 @@ async def test_a_spoke_system_asks_a_consult_first_on_its_kafka_topic(
 
     consult = await eventually(opened, what="the consult asked on Kafka")
     assert (consult["asked_first"], consult["requester"]) == (True, SPOKE)
+
+
+async def test_advice_to_transfer_to_an_unknown_centre_tells_the_spoke_to_refer_by_hand(
+    services: ServiceProcesses, database: asyncpg.Pool, webhook: WebhookReceiver
+) -> None:
+    consult_id = await asked_consult()
+    await sign(
+        consult_id,
+        decision="do-not-give",
+        drug=None,
+        thrombectomy_transfer=True,
+        target_centre="nowhere-hospital",
+    )
+
+    async def told() -> list[str] | None:
+        texts = [n.body["text"] for n in webhook.for_referral(consult_id)]
+        return [t for t in texts if "refer the patient yourself" in t] or None
+
+    (text,) = await eventually(told, what="the spoke told the referral was not made")
+    assert "nowhere-hospital" in text
+    row = await database.fetchrow(
+        "SELECT referral_id, outcome FROM referral.consult_first WHERE consult_id = $1",
+        consult_id,
+    )
+    assert row is not None
+    assert row["referral_id"] is None
+    assert row["outcome"].startswith("not started")
+    consult = (await consult_listed_by(SPOKE, consult_id)).json()
+    assert (consult["stage"], consult["referral"]) == ("recommended", None)

@@ -24,10 +24,14 @@ from services.referral.service.intake import request_referral
 from services.referral.service.transfers import recommended_centre
 from shared.db.pool import Connection
 from shared.errors import InvalidInput
-from shared.fhir.codes import EventCode
+from shared.fhir.codes import EventCode, organization_reference
 from shared.fhir.envelope import FhirMessage, parse_message
 from shared.fhir.ids import derived_id
+from shared.fhir.notifications import notification_request_message
 from shared.fhir.references import organization_id
+from shared.messaging.outbox import add_to_outbox
+from shared.messaging.topics import NOTIFICATION_REQUESTS
+from shared.vocabulary.notification_categories import NotificationCategory
 
 log = logging.getLogger(__name__)
 # Every teleconsult's id starts so (telemedicine's domain/first_consult.py).
@@ -129,7 +133,34 @@ async def _make_referral(
         await store.set_outcome(
             connection, consult_id=consult.consult_id, outcome=f"not started: {refused.reason}"
         )
+        await _tell_the_spoke(connection, consult, centre=centre, context=context)
         return
     await store.link(connection, consult_id=consult.consult_id, referral_id=referral_id)
     # Paged late after a door-in now known (door-to-request over 15 min): the spoke is told.
     await alerts.raise_due_alerts_of(connection, referral_id=referral_id, context=context, now=now)
+
+
+async def _tell_the_spoke(
+    connection: Connection, consult: store.ConsultFirst, *, centre: str, context: ReferralContext
+) -> None:
+    """The advice to transfer could not make the referral (e.g. a centre the directory does not
+    know): the spoke is told at once, to refer by hand (no patient data in the text)."""
+    await add_to_outbox(
+        connection,
+        topic=NOTIFICATION_REQUESTS,
+        key=consult.consult_id,
+        message=notification_request_message(
+            request_id=derived_id("cf-refused-", consult.consult_id),
+            category=NotificationCategory.TIME_ALERT,
+            referral_id=consult.consult_id,
+            recipients=[consult.requester_org],
+            english=(
+                f"The teleconsult advises transfer to {centre}, but the network could not "
+                "make the referral: refer the patient yourself."
+            ),
+            thai=(f"แพทย์ที่ปรึกษาแนะนำให้ส่งต่อไปยัง {centre} แต่ระบบสร้างการส่งต่อไม่ได้ กรุณาส่งต่อผู้ป่วยด้วยตนเอง"),
+            link=context.on_call.consult_url(consult.consult_id),
+            sender=organization_reference(consult.consultant_org),
+            source_endpoint=context.source_endpoint,
+        ),
+    )
