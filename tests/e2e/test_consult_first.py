@@ -210,7 +210,11 @@ async def test_a_consult_asked_first_pages_the_on_call_consultant_and_only_its_h
             ]
 
         await eventually(paged, what="the page to the hub's on-call consultant")
-    # In the hub's queue and the spoke's; a third hospital learns nothing of it.
+    # In the hub's queue (to answer) and the spoke's; a third hospital learns nothing of it.
+    async with httpx.AsyncClient(base_url=TELEMEDICINE_URL) as web:
+        for hospital, listed in ((HUB, True), (SPOKE, True), (THIRD, False)):
+            queue = await web.get("/app/consults/", headers=person(hospital, "dr-q"))
+            assert (f'data-consult="{consult_id}"' in queue.text) is listed, hospital
     assert (await consult_listed_by(SPOKE, consult_id)).status_code == 200
     third = await consult_listed_by(THIRD, consult_id)
     assert third.status_code == 404
