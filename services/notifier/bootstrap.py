@@ -95,6 +95,7 @@ def create_app(settings: NotifierSettings | None = None) -> FastAPI:
             source_endpoint=SOURCE_ENDPOINT,
             lease_s=settings.notifier_delivery_lease_s,
             poll_interval_s=settings.notifier_poll_interval_s,
+            idle_wait_s=settings.notifier_idle_poll_s,
             max_in_flight=settings.notifier_max_in_flight,
             send_timeout_s=settings.notifier_http_timeout_s,
             metrics=delivery_metrics,
@@ -105,6 +106,7 @@ def create_app(settings: NotifierSettings | None = None) -> FastAPI:
             contacts=contacts,
             source_endpoint=SOURCE_ENDPOINT,
             poll_interval_s=settings.notifier_escalation_poll_s,
+            on_escalated=dispatcher.wake,
         )
         retention = LiveFeedRetention(
             pool=runtime.pool,

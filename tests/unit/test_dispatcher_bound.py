@@ -104,3 +104,51 @@ async def test_a_backlog_is_sent_at_most_max_in_flight_at_once_and_claimed_only_
     assert channel.most_at_once <= MAX_IN_FLIGHT
     assert all(limit + running <= MAX_IN_FLIGHT for limit, running in claims), claims
     assert sorted(channel.sent) == sorted(f"delivery-{n}" for n in range(BACKLOG))
+
+
+# (when the next pending delivery is due, in seconds; None: nothing pending) -> the claims an
+# idle dispatcher (poll interval 0.05 s, idle wait 30 s) makes in half a second.
+IDLE = [("nothing pending", None), ("a retry due in a minute", 60.0)]
+
+
+@pytest.mark.parametrize(("what", "due_in"), IDLE, ids=[what for what, _ in IDLE])
+async def test_an_idle_dispatcher_looks_once_until_woken_not_every_poll_interval(
+    monkeypatch: pytest.MonkeyPatch, what: str, due_in: float | None
+) -> None:
+    claims: list[int] = []
+
+    async def claim_due(_: Any, *, limit: int, lease_s: float) -> list[Delivery]:
+        claims.append(limit)
+        return []
+
+    async def seconds_until_due(_: Any) -> float | None:
+        return due_in
+
+    monkeypatch.setattr(repository, "claim_due", claim_due)
+    monkeypatch.setattr(repository, "seconds_until_due", seconds_until_due)
+    dispatcher = DeliveryDispatcher(
+        pool=_Pool(),  # type: ignore[arg-type]
+        channels={},
+        contacts=ContactBook(),
+        retry_policy=RetryPolicy(max_attempts=3, base_s=0.1, cap_s=1),
+        tracer=trace.get_tracer("test"),
+        source_endpoint="urn:test",
+        lease_s=30,
+        poll_interval_s=0.05,
+        send_timeout_s=5,
+        idle_wait_s=30,
+    )
+    dispatcher.start()
+    try:
+        await asyncio.sleep(0.5)  # ten poll intervals
+        idle_claims = len(claims)
+        dispatcher.wake()  # a new delivery of this process
+        await eventually(lambda: _above(claims, idle_claims), what="a claim when woken")
+    finally:
+        await dispatcher.stop()
+
+    assert idle_claims == 1
+
+
+async def _above(claims: list[int], count: int) -> bool:
+    return len(claims) > count

@@ -100,6 +100,21 @@ async def claim_due(pool: asyncpg.Pool, *, limit: int, lease_s: float) -> list[D
     return [_delivery(row) for row in rows]
 
 
+async def seconds_until_due(pool: asyncpg.Pool) -> float | None:
+    """How long until the earliest pending delivery may be claimed (its next attempt's time,
+    or its lease's end when a sender holds it); None when none is pending. Not traced."""
+    with suppress_instrumentation():
+        value = await pool.fetchval(
+            """
+            SELECT extract(epoch FROM min(greatest(next_attempt_at,
+                                                   coalesce(lease_until, next_attempt_at)))
+                                      - now())
+            FROM delivery WHERE status = 'pending'
+            """
+        )
+    return None if value is None else float(value)
+
+
 async def mark_sent(connection: Connection, *, delivery_id: str) -> bool:
     status: str = await connection.execute(
         """

@@ -55,6 +55,7 @@ class DeliveryDispatcher(BackgroundTask):
         send_timeout_s: float,
         batch_size: int = 50,
         max_in_flight: int = 32,
+        idle_wait_s: float | None = None,
         metrics: DeliveryMetrics | None = None,
         acknowledgement_links: AcknowledgementLinks | None = None,
     ) -> None:
@@ -69,6 +70,9 @@ class DeliveryDispatcher(BackgroundTask):
         self._source_endpoint = source_endpoint
         self._lease_s = lease_s
         self._poll_interval_s = poll_interval_s
+        # Nothing claimed: sleep until the next pending delivery is due, at most this long
+        # (None: poll every poll_interval_s, as when the database cannot say).
+        self._idle_wait_s = idle_wait_s
         self._send_timeout_s = send_timeout_s
         self._batch_size = batch_size
         self._max_in_flight = max_in_flight
@@ -105,9 +109,26 @@ class DeliveryDispatcher(BackgroundTask):
                 self._in_flight.add(task)
                 task.add_done_callback(self._in_flight.discard)
             if len(due) < limit:
+                wait = self._poll_interval_s if due else await self._idle_wait()
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), self._poll_interval_s)
+                    await asyncio.wait_for(self._wake.wait(), wait)
                 self._wake.clear()
+
+    async def _idle_wait(self) -> float:
+        """How long to sleep with nothing claimed: until the earliest pending delivery is due,
+        at most ``idle_wait_s`` (woken sooner by this process's new deliveries)."""
+        if self._idle_wait_s is None:
+            return self._poll_interval_s
+        try:
+            until_due = await repository.seconds_until_due(self._pool)
+        except Exception:
+            log.exception("could not read when the next delivery is due")
+            return self._poll_interval_s
+        if until_due is None:
+            return self._idle_wait_s
+        # Not below the poll interval: a delivery due now but held by a send of ours is
+        # claimed by nobody until that send settles (which wakes the loop).
+        return min(max(until_due, self._poll_interval_s), self._idle_wait_s)
 
     async def _deliver(self, delivery: Delivery) -> None:
         parent = propagate.extract(delivery.trace_context)

@@ -4,6 +4,7 @@ up the ladder (``service/escalation.escalate_overdue``), in one transaction per 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 import asyncpg
@@ -25,11 +26,14 @@ class EscalationWatcher(PeriodicTask):
         contacts: ContactBook,
         source_endpoint: str,
         poll_interval_s: float,
+        on_escalated: Callable[[], None] | None = None,
     ) -> None:
         super().__init__(poll_interval_s=poll_interval_s)
         self._pool = pool
         self._contacts = contacts
         self._source_endpoint = source_endpoint
+        # Told after a commit that queued escalations (the dispatcher's wake: send them now).
+        self._on_escalated = on_escalated
 
     async def tick(self) -> None:
         async with self._pool.acquire() as connection, connection.transaction():
@@ -39,6 +43,8 @@ class EscalationWatcher(PeriodicTask):
                 now=datetime.now(UTC),
                 source_endpoint=self._source_endpoint,
             )
+        if escalated and self._on_escalated is not None:
+            self._on_escalated()
         for unanswered, escalation in escalated:
             log.warning(
                 "alert %s not acknowledged: escalated (step %d, %s)",
