@@ -127,23 +127,23 @@ def cpu_ms_per_item(
     before: dict[str, Usage], after: dict[str, Usage], items: int
 ) -> dict[str, float]:
     """CPU milliseconds per referral (or message) of each part between two samples."""
-    if items <= 0:
-        return {}
-    return {
-        name: round((after[name].cpu_s - before[name].cpu_s) * 1000 / items, 2)
-        for name in after
-        if name in before
-    }
+    return _cpu_ms_divided(before, after, items)
 
 
 def cpu_ms_per_second(
     before: dict[str, Usage], after: dict[str, Usage], seconds: float
 ) -> dict[str, float]:
     """CPU milliseconds per second of each part between two samples ``seconds`` apart."""
-    if seconds <= 0:
+    return _cpu_ms_divided(before, after, seconds)
+
+
+def _cpu_ms_divided(
+    before: dict[str, Usage], after: dict[str, Usage], by: float
+) -> dict[str, float]:
+    if by <= 0:
         return {}
     return {
-        name: round((after[name].cpu_s - before[name].cpu_s) * 1000 / seconds, 2)
+        name: round((after[name].cpu_s - before[name].cpu_s) * 1000 / by, 2)
         for name in after
         if name in before
     }

@@ -30,6 +30,7 @@ from shared.messaging.topics import (
     PerHospitalTopics,
     Topic,
 )
+from tests.kafka_records import Publications, kafka_record
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "referral-requested.json"
 
@@ -87,43 +88,17 @@ async def test_invalid_message_is_dead_lettered_with_reason(payload: bytes, reas
 
 
 def _record() -> Any:
-    from aiokafka import ConsumerRecord
-
     from shared.fhir.envelope import parse_message
 
     value = parse_message(EXAMPLE.read_bytes()).to_json()
-    return ConsumerRecord(
-        topic=HOSPITAL_INBOUND.name,
-        partition=0,
-        offset=42,
-        timestamp=0,
-        timestamp_type=0,
-        key=b"k",
-        value=value,
-        checksum=None,
-        serialized_key_size=1,
-        serialized_value_size=len(value),
-        headers=[],
-    )
-
-
-class _Publications:
-    """Stands in for the broker: records what is published where."""
-
-    def __init__(self) -> None:
-        self.sent: list[tuple[str, bytes, dict[str, str]]] = []
-
-    async def publish(
-        self, body: bytes, topic: str, *, key: bytes | None, headers: dict[str, str]
-    ) -> None:
-        self.sent.append((topic, body, headers))
+    return kafka_record(HOSPITAL_INBOUND.name, value, offset=42)
 
 
 async def _attempts_until_dead_letter(
     error: Exception, tries: int, tracer: trace.Tracer | None = None
 ) -> tuple[int, list[str]]:
     """Feeds the guard the same failing record until it dead-letters it; (attempts, reasons)."""
-    publications = _Publications()
+    publications = Publications()
     guard = ConsumerGuard(
         group="fasttrack-unit",
         max_attempts=5,

@@ -15,7 +15,6 @@ from typing import Any
 
 import anyio.to_thread
 import pytest
-from aiokafka import ConsumerRecord
 from faststream.kafka import KafkaBroker, TestKafkaBroker
 from fhir.resources.R4B import get_fhir_model_class
 from fhir.resources.R4B.observation import Observation
@@ -29,6 +28,7 @@ from shared.fhir.models import FHIR_VERSION, Bundle, Task
 from shared.messaging import headers
 from shared.messaging.consumer import FhirMessageConsumer
 from shared.messaging.topics import HOSPITAL_INBOUND_TOPICS, REFERRAL_EVENTS
+from tests.kafka_records import Publications, count_validations, kafka_record
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "referral-requested.json"
 RELAY_DICT = {headers.PRODUCER: "referral", headers.FHIR_VERSION: FHIR_VERSION}
@@ -38,21 +38,13 @@ RELAY_HEADERS = [(headers.PRODUCER, b"referral"), (headers.FHIR_VERSION, FHIR_VE
 @pytest.fixture
 def validations(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """Every model made: "Bundle" for a whole Bundle, else the entry's resource type."""
-    seen: list[str] = []
-    original_bundle = Bundle.model_validate.__func__  # type: ignore[attr-defined]
-
-    def counting_bundle(cls: type[Bundle], *args: Any, **kwargs: Any) -> Bundle:
-        seen.append("Bundle")
-        result: Bundle = original_bundle(cls, *args, **kwargs)
-        return result
-
+    seen = count_validations(monkeypatch, Bundle)
     original_lookup = get_fhir_model_class
 
     def counting_lookup(name: str) -> Any:
         found = original_lookup(name)
         return _Counted(found, seen)
 
-    monkeypatch.setattr(Bundle, "model_validate", classmethod(counting_bundle))
     monkeypatch.setattr(message_module, "get_fhir_model_class", counting_lookup)
     return seen
 
@@ -138,38 +130,12 @@ def test_a_relayed_record_that_is_no_network_message_is_refused_with_a_reason(
         read_relayed_message(payload)
 
 
-def _record(topic: str, value: bytes, record_headers: list[tuple[str, bytes]]) -> Any:
-    return ConsumerRecord(
-        topic=topic,
-        partition=0,
-        offset=7,
-        timestamp=0,
-        timestamp_type=0,
-        key=b"referral-1",
-        value=value,
-        checksum=None,
-        serialized_key_size=10,
-        serialized_value_size=len(value),
-        headers=record_headers,
-    )
-
-
-class _Publications:
-    def __init__(self) -> None:
-        self.sent: list[tuple[str, dict[str, str]]] = []
-
-    async def publish(
-        self, body: bytes, topic: str, *, key: bytes | None, headers: dict[str, str]
-    ) -> None:
-        self.sent.append((topic, headers))
-
-
 class _NoDatabase:
     def acquire(self) -> Any:
         raise AssertionError("no database work is expected here")
 
 
-def _consumer(topic: Any, publications: _Publications) -> FhirMessageConsumer:
+def _consumer(topic: Any, publications: Publications) -> FhirMessageConsumer:
     async def never_called(*_: Any) -> None:
         raise AssertionError("the handler must not run")
 
@@ -194,31 +160,33 @@ def _invalid_fhir_referral() -> bytes:
 async def test_a_relayed_record_of_an_event_the_service_ignores_costs_no_validation(
     validations: list[str],
 ) -> None:
-    publications = _Publications()
+    publications = Publications()
     consumer = _consumer(REFERRAL_EVENTS, publications)
-    await consumer.handle(_record(REFERRAL_EVENTS.name, _example(), RELAY_HEADERS))
+    await consumer.handle(kafka_record(REFERRAL_EVENTS.name, _example(), headers=RELAY_HEADERS))
     assert validations == []
     assert publications.sent == []
 
 
 async def test_a_hospitals_record_claiming_the_relays_headers_is_still_validated() -> None:
-    publications = _Publications()
+    publications = Publications()
     topic = HOSPITAL_INBOUND_TOPICS.of("sikao-hospital").name
     consumer = _consumer(HOSPITAL_INBOUND_TOPICS, publications)
-    await consumer.handle(_record(topic, _invalid_fhir_referral(), RELAY_HEADERS))
+    await consumer.handle(kafka_record(topic, _invalid_fhir_referral(), headers=RELAY_HEADERS))
     assert len(publications.sent) == 1
-    dead_letter_topic, dead_headers = publications.sent[0]
+    dead_letter_topic, _, dead_headers = publications.sent[0]
     assert dead_letter_topic.endswith(".dlq")
     assert "does not conform to FHIR R4B" in dead_headers[headers.DEAD_LETTER_REASON]
 
 
 async def test_a_relayed_record_built_for_another_fhir_version_is_validated_whole() -> None:
-    publications = _Publications()
+    publications = Publications()
     consumer = _consumer(REFERRAL_EVENTS, publications)
     other_version = [(headers.PRODUCER, b"referral"), (headers.FHIR_VERSION, b"5.0.0")]
-    await consumer.handle(_record(REFERRAL_EVENTS.name, _invalid_fhir_referral(), other_version))
+    await consumer.handle(
+        kafka_record(REFERRAL_EVENTS.name, _invalid_fhir_referral(), headers=other_version)
+    )
     assert len(publications.sent) == 1
-    assert "does not conform to FHIR R4B" in publications.sent[0][1][headers.DEAD_LETTER_REASON]
+    assert "does not conform to FHIR R4B" in publications.sent[0][2][headers.DEAD_LETTER_REASON]
 
 
 async def test_a_record_reaches_the_consumer_without_a_hand_off_to_a_worker_thread(
@@ -235,7 +203,7 @@ async def test_a_record_reaches_the_consumer_without_a_hand_off_to_a_worker_thre
 
     monkeypatch.setattr(anyio.to_thread, "run_sync", counting)
     broker = KafkaBroker()
-    consumer = _consumer(REFERRAL_EVENTS, _Publications())
+    consumer = _consumer(REFERRAL_EVENTS, Publications())
     consumer._broker = broker
     handled: list[tuple[str, bytes]] = []
 

@@ -9,7 +9,6 @@ parses every built message back: FT_CHECK_BUILT_MESSAGES, tests/__init__.py).
 from __future__ import annotations
 
 import json
-from typing import Any
 
 import pytest
 from pydantic import BaseModel
@@ -20,21 +19,13 @@ from shared.fhir.envelope import build_message, parse_message
 from shared.fhir.models import Bundle, CommunicationRequest, Task
 from shared.fhir.notifications import notification_request_message, payload_link
 from shared.vocabulary.notification_categories import NotificationCategory
+from tests.kafka_records import count_validations
 
 
 @pytest.fixture
 def validations(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """Every validation of a whole Bundle, counted."""
-    seen: list[str] = []
-    original = Bundle.model_validate.__func__  # type: ignore[attr-defined]
-
-    def counting(cls: type[Bundle], *args: Any, **kwargs: Any) -> Bundle:
-        seen.append("Bundle")
-        result: Bundle = original(cls, *args, **kwargs)
-        return result
-
-    monkeypatch.setattr(Bundle, "model_validate", classmethod(counting))
-    return seen
+    return count_validations(monkeypatch, Bundle)
 
 
 def _referral_message() -> envelope.FhirMessage:
@@ -106,15 +97,7 @@ def test_a_notification_request_is_written_from_its_builders_json_without_a_mode
 ) -> None:
     """The page to the hub's stroke team is on every referral's path: its CommunicationRequest
     is built as FHIR JSON and written as it is; the suite's check parses it back (valid)."""
-    made: list[str] = []
-    original = BaseModel.model_validate.__func__  # type: ignore[attr-defined]
-
-    def counting(cls: type[BaseModel], *args: Any, **kwargs: Any) -> BaseModel:
-        made.append(cls.__name__)
-        result: BaseModel = original(cls, *args, **kwargs)
-        return result
-
-    monkeypatch.setattr(BaseModel, "model_validate", classmethod(counting))
+    made = count_validations(monkeypatch, BaseModel)
     monkeypatch.setattr(envelope, "CHECK_BUILT_MESSAGES", False)
     message = notification_request_message(
         request_id="page-1",
