@@ -25,6 +25,7 @@ from services.referral.domain import lifecycle
 from services.telemedicine.bootstrap import create_app as telemedicine_app
 from shared.fhir.codes import EventCode
 from tests.e2e.harness import SERVICE_PORTS
+from tests.e2e.test_consult_first import consult_request
 from tests.support import (
     TestStack,
     as_hospital,
@@ -187,12 +188,17 @@ POLICIES: dict[tuple[str, str, str], Policy] = {
     ("telemedicine", "GET", "/consults/{consult_id}/recommendations"): Policy.PARTIES_UNSEEN,
     ("telemedicine", "POST", "/consults/{consult_id}/needle"): Policy.PARTIES_UNSEEN,
     ("telemedicine", "GET", "/static/telemedicine/{path}"): Policy.PUBLIC,
+    # A consult asked before any referral (tests/e2e/test_consult_first.py): any hospital's
+    # system, in its own name.
+    ("telemedicine", "POST", "/fhir/$process-message"): Policy.HOSPITAL,
     # The consult pages take the web app's signed identity (tests/e2e/test_consult_pages.py),
     # never an API key.
     **{
         ("telemedicine", method, f"/app/consults{path}"): Policy.SECRET
         for method, path in (
             ("GET", "/"),
+            ("GET", "/new"),
+            ("POST", "/new"),
             ("GET", "/{consult_id}"),
             ("POST", "/{consult_id}/steps"),
             ("POST", "/{consult_id}/join"),
@@ -339,7 +345,13 @@ def _request(service: str, method: str, path: str, referral: Referral, role: str
     request: dict[str, Any] = {"method": method, "url": path.format(**values)}
     if path in ("/deliveries", "/consults"):
         request["params"] = {"referral": referral.id}
-    if path in ("/fhir/$process-message", "/fhir/Bundle/$validate"):
+    if service == "telemedicine" and path == "/fhir/$process-message":
+        # A teleconsult asked first, from the caller's hospital to another's.
+        spoke = HOSPITAL_OF.get(role, HOSPITAL_OF[REQUESTER])
+        hub = HOSPITAL_OF[OWNER if spoke != HOSPITAL_OF[OWNER] else REQUESTER]
+        bundle, _ = consult_request(spoke=spoke, hub=hub)
+        request.update(content=json.dumps(bundle), headers=FHIR_JSON)
+    elif path in ("/fhir/$process-message", "/fhir/Bundle/$validate"):
         sender = HOSPITAL_OF.get(role, HOSPITAL_OF[REQUESTER])
         bundle, _, _ = referral_bundle(teleconsult=False)
         text = json.dumps(bundle).replace("Organization/sikao-hospital", f"Organization/{sender}")

@@ -39,9 +39,14 @@ HN_SYSTEM = f"{CANONICAL}/NamingSystem/hospital-number"
 
 
 def consult_request(
-    *, hub: str = HUB, hospital_number: str | None = "HN-7788", sender: str = SPOKE
+    *,
+    hub: str = HUB,
+    hospital_number: str | None = "HN-7788",
+    spoke: str = SPOKE,
+    sender: str | None = None,
 ) -> tuple[dict[str, Any], str]:
-    """A spoke system's teleconsult-requested with no referral: (bundle, its Task id)."""
+    """A spoke system's teleconsult-requested with no referral: (bundle, its Task id); sent by
+    the spoke unless ``sender`` says otherwise."""
     task_id = f"his-tc-{uuid.uuid4().hex[:12]}"
     now = datetime.now(UTC)
     base = "https://his.sikao-hospital.example/fhir"
@@ -62,7 +67,7 @@ def consult_request(
             "focus": {"reference": f"ServiceRequest/{task_id}"},
             "for": {"reference": "Patient/pt-1"},
             "authoredOn": now.isoformat(),
-            "requester": {"reference": f"Organization/{SPOKE}"},
+            "requester": {"reference": f"Organization/{spoke}"},
             "owner": {"reference": f"Organization/{hub}"},
         },
         {
@@ -109,7 +114,7 @@ def consult_request(
             "class": {"system": "http://terminology.hl7.org/CodeSystem/v3-ActCode", "code": "EMER"},
             "subject": {"reference": "Patient/pt-1"},
             "period": {"start": (now - timedelta(minutes=9)).isoformat()},
-            "serviceProvider": {"reference": f"Organization/{SPOKE}"},
+            "serviceProvider": {"reference": f"Organization/{spoke}"},
         },
     ]
     entries = [entry(r) for r in resources]
@@ -123,7 +128,7 @@ def consult_request(
                 "code": "teleconsult-requested",
             },
             "source": {"endpoint": f"{base}"},
-            "sender": {"reference": f"Organization/{sender}"},
+            "sender": {"reference": f"Organization/{sender or spoke}"},
             "focus": [{"reference": entries[0]["fullUrl"]}],
         },
     }
