@@ -152,8 +152,12 @@ async def main(rate: float, seconds: float, sample_rate: int) -> dict[str, Any]:
                 await closed_loop(flow, 20, 5, 120)  # groups joined, caches warm
                 for name, process in processes.processes.items():
                     spies.append(await py_spy(process.pid, PROFILES / f"{name}.txt", sample_rate))
-                phase = await open_loop(flow, rate, seconds, 120)
-                await asyncio.sleep(3)  # the echoes after the last page
+                if rate > 0:
+                    phase = (await open_loop(flow, rate, seconds, 120)).as_dict()
+                    await asyncio.sleep(3)  # the echoes after the last page
+                else:  # what the services do with no traffic at all
+                    await asyncio.sleep(seconds)
+                    phase = {"idle_s": seconds}
                 for spy in spies:
                     spy.send_signal(signal.SIGINT)  # py-spy writes its file and exits
                     await asyncio.wait_for(spy.wait(), 60)
@@ -163,7 +167,7 @@ async def main(rate: float, seconds: float, sample_rate: int) -> dict[str, Any]:
                 spy.kill()
         processes.stop_all()
         stack.run("bash", "deploy/local/stack.sh", "down")
-    summary: dict[str, Any] = {"phase": phase.as_dict()}
+    summary: dict[str, Any] = {"phase": phase}
     for name in BENCH_PORTS:
         with (PROFILES / f"{name}.txt").open(encoding="utf-8") as raw:
             summary[name] = shares(parse_raw(raw))
@@ -172,7 +176,9 @@ async def main(rate: float, seconds: float, sample_rate: int) -> dict[str, Any]:
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--rate", type=float, default=10, help="referrals per second")
+    parser.add_argument(
+        "--rate", type=float, default=10, help="referrals per second (0: idle, no traffic)"
+    )
     parser.add_argument("--seconds", type=float, default=30)
     parser.add_argument("--sample-rate", type=int, default=200, help="py-spy samples per second")
     args = parser.parse_args()
