@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -65,10 +66,12 @@ class PageFeed(ListeningTask):
         }
         async with listening(self._pool, channels) as alive:
             woken = True  # the first round numbers whatever came while nobody listened
+            stamped_at = time.monotonic()
             while True:
                 self._stamp_wanted.clear()  # before stamping: a commit meanwhile comes again
                 if woken or await self._anything_to_stamp():
                     await self.stamp()
+                    stamped_at = time.monotonic()
                 self._wake_pages()  # also whatever happened while no one was listening
                 try:
                     await asyncio.wait_for(self._stamp_wanted.wait(), self.recheck_s)
@@ -79,10 +82,11 @@ class PageFeed(ListeningTask):
                     if not await alive():
                         return
                 else:
-                    # What else commits meanwhile is numbered by the same stamp: a referral's
-                    # entries come in bursts (its intake, the consult's steps, the pages'
-                    # outcomes), and one stamp per entry was a transaction per entry.
-                    await asyncio.sleep(self.gather_s)
+                    # A lone entry is numbered at once (an open page shows a tap's result
+                    # without delay); within a burst (a referral's intake, its consult's steps,
+                    # its pages' outcomes) at most once per gather_s, so one stamp numbers what
+                    # commits meanwhile: one stamp per entry was a transaction per entry.
+                    await asyncio.sleep(max(0.0, stamped_at + self.gather_s - time.monotonic()))
                     woken = True
 
     async def _anything_to_stamp(self) -> bool:

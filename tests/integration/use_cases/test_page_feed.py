@@ -192,9 +192,10 @@ async def test_the_feed_worker_numbers_a_burst_of_commits_in_one_transaction(
     try:
         async with referral_pool.acquire() as connection:
             referral_id = await _referral(connection, spoke=spoke, hub=hub)
-            await asyncio.sleep(0.5)  # the worker's first round (stamp, wake) is done
+            await eventually(lambda: _as_future(stamps), what="the worker's first round")
             stamps.clear()
-            for _ in range(5):  # a referral's steps, each committed on its own
+            # A referral's steps, each committed on its own, just after a stamp: one burst.
+            for _ in range(5):
                 await _step(connection, referral_id)
 
             async def all_numbered() -> list[PageEvent] | None:
@@ -207,3 +208,7 @@ async def test_the_feed_worker_numbers_a_burst_of_commits_in_one_transaction(
         await worker_pool.close()
 
     assert [count for count in stamps if count] == [5]
+
+
+async def _as_future(value: list[int]) -> list[int]:
+    return value
