@@ -2,7 +2,8 @@
 teleconsult before any referral (from the consults page, one screen: hospital number, last
 known well, the question, the hub); the consult page shows it paging with no referral yet; the
 hub doctor signs advice to transfer the patient to the hub; the spoke's consult page then links
-the referral it made, whose timeline carries the consult's steps from before it existed."""
+the referral it made, whose timeline carries the consult's steps from before it existed; the
+next form has that hub filled in."""
 
 from __future__ import annotations
 
@@ -104,3 +105,7 @@ async def test_the_spoke_asks_a_consult_first_and_the_advice_to_transfer_makes_t
     )
     await page.locator("a#referral").click()
     await expect(page).to_have_url(re.compile(re.escape(f"/app/referrals/{referral_id}") + "$"))
+
+    # The next consult's form has the hub asked last filled in.
+    await page.goto(f"{origin}/app/consults/new")
+    await expect(page.locator("#consultant_hospital")).to_have_value(HUB)

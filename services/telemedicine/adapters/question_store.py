@@ -64,3 +64,16 @@ async def link_referral(connection: Connection, *, consult_id: str, referral_id:
         referral_id,
     )
     return status.endswith(" 1")
+
+
+async def hubs_consulted_by(connection: Connection, *, hospital: str) -> list[str]:
+    """The hospitals whose consultants ``hospital`` asked, the latest first (the form offers
+    them: a spoke nearly always asks the same hub)."""
+    rows = await connection.fetch(
+        """
+        SELECT consultant_org FROM consult WHERE requester_org = $1
+         GROUP BY consultant_org ORDER BY max(requested_at) DESC LIMIT 10
+        """,
+        hospital,
+    )
+    return [row["consultant_org"] for row in rows]

@@ -17,6 +17,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import AwareDatetime, BaseModel, Field, ValidationError
 
+from services.telemedicine.adapters import question_store
 from services.telemedicine.adapters.page_wording import words
 from services.telemedicine.domain.first_consult import (
     ASKERS,
@@ -49,14 +50,23 @@ class FirstConsultForm(BaseModel):
 
 @router.get("/new", response_class=HTMLResponse)
 async def ask_form(
-    request: Request, pages: PagesDep, monitoring: MonitoringDep, person: HospitalPersonDep
+    request: Request,
+    runtime: RuntimeDep,
+    pages: PagesDep,
+    monitoring: MonitoringDep,
+    person: HospitalPersonDep,
 ) -> Response:
     _must_ask(person)
+    async with runtime.pool.acquire() as connection:
+        hubs = await question_store.hubs_consulted_by(connection, hospital=person.hospital_id)
+    default = monitoring.default_consultant_hospital
+    # The hub asked last (else the configured one) is filled in; the others are offered.
     return _form_page(
         request,
         pages,
         person,
-        {"consultant_hospital": monitoring.default_consultant_hospital or ""},
+        {"consultant_hospital": next(iter(hubs), default or "")},
+        hubs=[*hubs, *([default] if default and default not in hubs else [])],
     )
 
 
@@ -135,6 +145,7 @@ def _form_page(
     person: HospitalPerson,
     fields: dict[str, str],
     *,
+    hubs: list[str] | None = None,
     problem: str | None = None,
     status: int = 200,
 ) -> Response:
@@ -149,6 +160,7 @@ def _form_page(
             # A fresh id for a fresh form; a form shown again keeps its own.
             "request_id": fields.get("request") or secrets.token_hex(16),
             "now": datetime.now(PROVINCE_ZONE).strftime("%Y-%m-%dT%H:%M"),
+            "hubs": hubs or [],
             "problem": problem,
         },
         status_code=status,
