@@ -63,6 +63,7 @@ class ServiceRuntime:
     sampler: Sampler
     startup: StartupState = field(default_factory=StartupState)
     workers: list[BackgroundWorker] = field(default_factory=list)
+    consumers: list[FhirMessageConsumer] = field(default_factory=list)
 
     def subscribe(
         self,
@@ -91,6 +92,7 @@ class ServiceRuntime:
             dead_letters_unreadable=dead_letters_unreadable,
         )
         consumer.subscribe()
+        self.consumers.append(consumer)
         return consumer
 
 
@@ -143,6 +145,7 @@ def create_service_app(
                 connecting.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await connecting
+                await commit_handled(runtime.consumers)
 
     async def build_runtime(stack: contextlib.AsyncExitStack) -> ServiceRuntime:
         """Builds every object without connecting (the pool opens connections on first use)."""
@@ -235,6 +238,15 @@ def create_service_app(
         meter_provider=telemetry.meter_provider,
     )
     return app
+
+
+async def commit_handled(consumers: Sequence[FhirMessageConsumer]) -> None:
+    """Commits what the consumers handled since their last periodic commit, before the broker
+    stops: a restart then reads none of it again. Best effort (the broker may be away): what is
+    not committed is read again, and the inbox finds it."""
+    with contextlib.suppress(Exception):
+        async with asyncio.timeout(5):
+            await asyncio.gather(*(consumer.commit_handled() for consumer in consumers))
 
 
 def url_redactor(capability_paths: Sequence[str]) -> Callable[[Span, dict[str, Any]], None]:

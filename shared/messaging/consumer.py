@@ -167,6 +167,11 @@ class FhirMessageConsumer:
         async def consume(record: Any) -> None:
             await self.handle(record)
 
+    async def commit_handled(self) -> None:
+        """Commits the offsets of the records handled since the last commit (at shutdown, so a
+        restart does not read them again)."""
+        await self._commits.commit_noted()
+
     async def _parse(
         self,
         record: ConsumerRecord[bytes, bytes],

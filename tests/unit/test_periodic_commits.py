@@ -1,0 +1,93 @@
+"""What a consumer commits: the next offset of each partition's last handled record, in one
+request per interval (or at shutdown), only for partitions it still holds; a commit the broker
+did not take is tried again with the next one."""
+
+from __future__ import annotations
+
+from typing import Any, cast
+
+import pytest
+from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
+from aiokafka.errors import CommitFailedError, KafkaConnectionError
+
+from shared.messaging.commits import PeriodicCommits
+
+A, B = TopicPartition("t", 0), TopicPartition("t", 1)
+
+
+class _Consumer:
+    def __init__(self, assigned: set[TopicPartition], failures: list[Exception] | None = None):
+        self.assigned = assigned
+        self.failures = failures or []
+        self.commits: list[dict[TopicPartition, int]] = []
+
+    def assignment(self) -> set[TopicPartition]:
+        return self.assigned
+
+    async def commit(self, offsets: dict[TopicPartition, int]) -> None:
+        if self.failures:
+            raise self.failures.pop(0)
+        self.commits.append(dict(offsets))
+
+
+def _record(partition: TopicPartition, offset: int) -> ConsumerRecord[bytes, bytes]:
+    return ConsumerRecord(
+        partition.topic, partition.partition, offset, 0, 0, b"k", b"v", None, 1, 1, []
+    )
+
+
+async def _handled(
+    commits: PeriodicCommits, consumer: _Consumer, *handled: tuple[TopicPartition, int]
+) -> None:
+    for partition, offset in handled:
+        await commits.note(cast(AIOKafkaConsumer, consumer), _record(partition, offset))
+
+
+@pytest.mark.parametrize(
+    ("handled", "assigned", "committed"),
+    [
+        # Several records, two partitions: one request with each partition's next offset.
+        ([(A, 5), (A, 6), (B, 3)], {A, B}, [{A: 7, B: 4}]),
+        # A record read again after a retry does not move the offset back.
+        ([(A, 6), (A, 5)], {A, B}, [{A: 7}]),
+        # A partition handed to another member in a rebalance is not committed.
+        ([(A, 5), (B, 3)], {A}, [{A: 6}]),
+        ([(B, 3)], {A}, []),
+    ],
+)
+async def test_handled_records_are_committed_together_at_the_next_commit(
+    handled: list[tuple[TopicPartition, int]],
+    assigned: set[TopicPartition],
+    committed: list[dict[TopicPartition, int]],
+) -> None:
+    commits, consumer = PeriodicCommits(interval_s=3600), _Consumer(assigned)
+    await _handled(commits, consumer, *handled)
+    assert consumer.commits == []  # nothing before the interval (or the shutdown)
+    await commits.commit_noted()
+    assert consumer.commits == committed
+    await commits.stop()
+
+
+async def test_without_an_interval_each_record_commits_its_own_partition() -> None:
+    commits, consumer = PeriodicCommits(interval_s=0), _Consumer({A, B})
+    await _handled(commits, consumer, (A, 5), (B, 3))
+    assert consumer.commits == [{A: 6}, {B: 4}]
+
+
+@pytest.mark.parametrize(
+    ("failure", "then_committed"),
+    [
+        (KafkaConnectionError(), [{A: 6, B: 4}]),  # the broker away: kept for the next one
+        (CommitFailedError(), [{B: 4}]),  # rebalanced away: dropped (the new owner reads it)
+    ],
+)
+async def test_a_commit_the_broker_did_not_take(
+    failure: Exception, then_committed: list[dict[TopicPartition, Any]]
+) -> None:
+    commits, consumer = PeriodicCommits(interval_s=3600), _Consumer({A, B}, [failure])
+    await _handled(commits, consumer, (A, 5))
+    await commits.commit_noted()
+    await _handled(commits, consumer, (B, 3))
+    await commits.commit_noted()
+    assert consumer.commits == then_committed
+    await commits.stop()
