@@ -106,7 +106,7 @@ _NEXT_BATCH = """
 WITH batch AS (
     SELECT id, message_id, topic, message_key, event_code, sequence, payload, trace_context
     FROM outbox WHERE published_at IS NULL
-    ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED
+    ORDER BY id LIMIT $1
 )
 SELECT batch.id, batch.message_id, batch.topic, batch.message_key, batch.event_code,
        batch.payload, batch.trace_context,
@@ -199,14 +199,18 @@ class OutboxRelay(BackgroundTask):
             return await self._publish_batch()
 
     async def _publish_batch(self) -> int:
-        async with self._pool.acquire() as connection, connection.transaction():
+        # No transaction: only the leading relay reads and marks the outbox, so two statements
+        # (one when nothing waits) instead of four round trips with BEGIN and COMMIT. Were two
+        # relays ever to overlap, each would send the rows in order and the consumers would
+        # drop the repeats, where row locks would have let one send a key's later rows first.
+        async with self._pool.acquire() as connection:
             rows = await connection.fetch(_NEXT_BATCH, self._batch_size)
             if not rows:
                 return 0
             # Every record is queued in the order written (a key's records go to one
             # partition, in that order); then the relay waits for the broker's answers. If any
-            # fails, the transaction rolls back and the batch is sent again: consumers
-            # de-duplicate by message id.
+            # fails, nothing is marked and the batch is sent again: consumers de-duplicate by
+            # message id.
             deliveries = [await self._queue_row(row) for row in rows]
             outcomes = await asyncio.gather(*deliveries, return_exceptions=True)
             for outcome in outcomes:

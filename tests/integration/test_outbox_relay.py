@@ -297,3 +297,38 @@ async def test_a_batch_of_one_keys_rows_is_sent_without_waiting_for_each(
     assert [json.loads(value)["entry"][1]["resource"]["description"] for *_, value in records] == [
         f"step {n}" for n in range(1, 21)
     ]
+
+
+async def test_a_relay_pass_is_one_statement_to_read_and_one_to_mark(
+    pool: asyncpg.Pool,
+    broker: KafkaBroker,
+    scratch_schema: str,
+    scratch_topic: Topic,
+    tracing: tuple[TracerProvider, InMemorySpanExporter],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """No BEGIN and COMMIT around them (four round trips a wake-up before; three when nothing
+    waited)."""
+    relay = _relay(pool, broker, scratch_schema, tracing[0])
+    await relay.publish_pending()  # earlier tests' rows
+    key = f"referral-{secrets.token_hex(4)}"
+    async with pool.acquire() as connection, connection.transaction():
+        await add_to_outbox(connection, topic=scratch_topic, key=key, message=_event(key, 1))
+    sent: list[str] = []
+    execute, fetch = asyncpg.connection.Connection.execute, asyncpg.connection.Connection.fetch
+
+    async def counting_execute(connection: asyncpg.Connection, query: str, *args: Any) -> Any:
+        sent.append(query)
+        return await execute(connection, query, *args)
+
+    async def counting_fetch(connection: asyncpg.Connection, query: str, *args: Any) -> Any:
+        sent.append(query)
+        return await fetch(connection, query, *args)
+
+    monkeypatch.setattr(asyncpg.connection.Connection, "execute", counting_execute)
+    monkeypatch.setattr(asyncpg.connection.Connection, "fetch", counting_fetch)
+    assert await relay.publish_pending() == 1
+    assert len(sent) == 2, sent
+    sent.clear()
+    assert await relay.publish_pending() == 0
+    assert len(sent) == 1, sent
