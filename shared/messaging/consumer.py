@@ -33,7 +33,8 @@ import asyncpg
 from aiokafka import ConsumerRecord
 from faststream.kafka import KafkaBroker
 from faststream.message import StreamMessage
-from opentelemetry import trace
+from opentelemetry import propagate, trace
+from opentelemetry.trace import StatusCode
 
 from shared.db.pool import Connection
 from shared.errors import DomainError
@@ -306,7 +307,22 @@ class FhirMessageConsumer:
                 await self._on_refused(connection, message, refused)
 
     async def dead_letter(self, record: ConsumerRecord[bytes, bytes], reason: str) -> None:
-        await publish_dead_letter(self._broker, record, reason=reason, group=self._group)
+        """Dead-letters the record as an error of its trace (so the collector's tail sampling
+        keeps it): on the handling's span, or on a span of its own when the record was refused
+        before any handling began (FastStream makes none: shared/messaging/broker.py)."""
+        current = trace.get_current_span()
+        if current.is_recording():
+            current.set_status(StatusCode.ERROR, reason)
+            await publish_dead_letter(self._broker, record, reason=reason, group=self._group)
+            return
+        carrier = {name: value.decode(errors="replace") for name, value in record.headers or ()}
+        with self._tracer.start_as_current_span(
+            f"{self._service_name} dead-letter {record.topic}",
+            context=propagate.extract(carrier),
+            kind=trace.SpanKind.CONSUMER,
+        ) as span:
+            span.set_status(StatusCode.ERROR, reason)
+            await publish_dead_letter(self._broker, record, reason=reason, group=self._group)
 
 
 async def tolerant_parser(
