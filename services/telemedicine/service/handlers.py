@@ -16,7 +16,7 @@ from services.telemedicine.domain.model import Consult, step_of
 from services.telemedicine.service.context import TelemedicineContext
 from shared.db.pool import Connection
 from shared.fhir.envelope import FhirMessage
-from shared.messaging.outbox import add_to_outbox
+from shared.messaging.outbox import OutboxEvent, add_all_to_outbox, add_to_outbox
 from shared.messaging.topics import NOTIFICATION_REQUESTS, TELEMEDICINE_EVENTS
 from shared.workflow import consult_ids
 from shared.workflow.consult_state import AWAITING_CONSULTANT, ConsultStage
@@ -58,19 +58,27 @@ async def start(
     only recorded); None when it is open already."""
     if not await repository.insert_consult(connection, consult=consult):
         return None  # already open (the same referral announced twice)
-    await add_to_outbox(
-        connection,
-        topic=TELEMEDICINE_EVENTS,
-        key=consult.referral_id,
-        message=fhir_mapping.teleconsult_requested_message(
+    requested = OutboxEvent(
+        TELEMEDICINE_EVENTS,
+        consult.referral_id,
+        fhir_mapping.teleconsult_requested_message(
             consult, source_endpoint=context.source_endpoint, supporting=supporting
         ),
     )
     if not first_page_sent:
+        await add_all_to_outbox(connection, [requested])
         return await page(connection, consult, rung=Rung.ON_CALL, context=context, now=now)
+    queued = [requested]
     consult, early = await _record_page(
-        connection, consult, rung=Rung.ON_CALL, context=context, now=now, sent_already=True
+        connection,
+        consult,
+        rung=Rung.ON_CALL,
+        context=context,
+        now=now,
+        sent_already=True,
+        queued=queued,
     )
+    await add_all_to_outbox(connection, queued)  # the request and the paging step, in order
     if early is None:
         return consult
     # The on-call consultant acknowledged the page before the consult opened.
@@ -117,6 +125,7 @@ async def _record_page(
     now: datetime,
     reason: str | None = None,
     sent_already: bool = False,
+    queued: list[OutboxEvent] | None = None,
 ) -> tuple[Consult, tuple[str | None] | None]:
     """The consult paging ``rung`` until the rung's deadline, and the page recorded.
     ``sent_already``: another service sent it (a referral's first page); an acknowledgement of
@@ -130,7 +139,7 @@ async def _record_page(
             rung, hub=consult.consultant_org, requested_at=consult.requested_at
         ),
     )
-    await record(connection, consult, at=now, context=context)
+    await record(connection, consult, at=now, context=context, queued=queued)
     early = await repository.add_page(
         connection,
         request_id=fhir_mapping.page_request_id(consult, rung),
@@ -150,18 +159,23 @@ async def record(
     at: datetime,
     context: TelemedicineContext,
     actor: str | None = None,
+    queued: list[OutboxEvent] | None = None,
 ) -> None:
-    """Saves the consult's new stage and its step, and queues the step's event."""
+    """Saves the consult's new stage and its step, and queues the step's event (on ``queued``,
+    which the caller writes to the outbox with its own events in one statement, if given)."""
     step = step_of(consult, at=at, actor=actor)
     await repository.save_consult(connection, consult=consult, step=step)
-    await add_to_outbox(
-        connection,
-        topic=TELEMEDICINE_EVENTS,
-        key=consult.referral_id,
-        message=fhir_mapping.consult_step_message(
+    event = OutboxEvent(
+        TELEMEDICINE_EVENTS,
+        consult.referral_id,
+        fhir_mapping.consult_step_message(
             consult, step=step, source_endpoint=context.source_endpoint
         ),
     )
+    if queued is not None:
+        queued.append(event)
+    else:
+        await add_all_to_outbox(connection, [event])
 
 
 async def escalate_if_overdue(
