@@ -177,6 +177,16 @@ async def asked_consult() -> str:
     return consult_id
 
 
+def transfer_to(centre: str) -> dict[str, Any]:
+    """Advice to transfer the patient to ``centre`` for thrombectomy, without thrombolysis."""
+    return {
+        "decision": "do-not-give",
+        "drug": None,
+        "thrombectomy_transfer": True,
+        "target_centre": centre,
+    }
+
+
 async def sign(consult_id: str, **changes: Any) -> None:
     async with httpx.AsyncClient(base_url=TELEMEDICINE_URL, headers=as_hospital(HUB)) as hub:
         signed = await hub.post(
@@ -253,13 +263,7 @@ async def test_advice_to_transfer_makes_the_referral_linked_with_the_consults_st
 ) -> None:
     consult_id = await asked_consult()
     # To the hub itself, for thrombectomy (the spoke has no thrombectomy).
-    await sign(
-        consult_id,
-        decision="do-not-give",
-        drug=None,
-        thrombectomy_transfer=True,
-        target_centre=HUB,
-    )
+    await sign(consult_id, **transfer_to(HUB))
 
     async def linked() -> dict[str, Any] | None:
         consult: dict[str, Any] = (await consult_listed_by(SPOKE, consult_id)).json()
@@ -400,13 +404,7 @@ async def test_advice_to_transfer_to_an_unknown_centre_tells_the_spoke_to_refer_
     services: ServiceProcesses, database: asyncpg.Pool, webhook: WebhookReceiver
 ) -> None:
     consult_id = await asked_consult()
-    await sign(
-        consult_id,
-        decision="do-not-give",
-        drug=None,
-        thrombectomy_transfer=True,
-        target_centre="nowhere-hospital",
-    )
+    await sign(consult_id, **transfer_to("nowhere-hospital"))
 
     async def told() -> list[str] | None:
         texts = [n.body["text"] for n in webhook.for_referral(consult_id)]
