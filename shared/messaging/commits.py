@@ -21,13 +21,16 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Iterable
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, ConsumerRecord, TopicPartition
-from aiokafka.errors import CommitFailedError, IllegalStateError
 from faststream.message import StreamMessage
 
 log = logging.getLogger(__name__)
+
+# A failed commit is tried again after this long at the least (also without an interval).
+MIN_RETRY_S = 1.0
 
 
 class PeriodicCommits:
@@ -61,32 +64,41 @@ class PeriodicCommits:
         elif self._committing is None or self._committing.done():
             self._committing = asyncio.create_task(self._commit_later())
 
-    async def _commit_later(self) -> None:
-        await asyncio.sleep(self._interval_s)
+    async def _commit_later(self, delay_s: float | None = None) -> None:
+        await asyncio.sleep(self._interval_s if delay_s is None else delay_s)
         await self.commit_noted()
 
     async def commit_noted(self) -> None:
-        consumer, noted = self._consumer, self._noted
-        if consumer is None or not noted:
+        """Commits the notes of the partitions this consumer holds. A note stays until its
+        commit succeeds or its partition is handed on in a rebalance (``forget``): a note
+        dropped while its partition stays here would never be committed, since the records
+        before it are not read again (the group's lag would stay above zero)."""
+        consumer = self._consumer
+        if consumer is None or not self._noted:
             return
-        self._noted = {}
         assigned = consumer.assignment()
         offsets = {
-            partition: offset for partition, offset in noted.items() if partition in assigned
+            partition: offset for partition, offset in self._noted.items() if partition in assigned
         }
         if not offsets:
             return
         try:
             await consumer.commit(offsets)
-        except (CommitFailedError, IllegalStateError) as error:
-            # The partitions went to another member, which reads them from the last commit.
-            log.info("offsets not committed after a rebalance (%s): read again", error)
-        except Exception as error:  # the broker away: kept for the next commit
+        except Exception as error:  # the broker away, or a rebalance under way: kept
             log.warning("offset commit failed (%s); trying again later", error)
-            for partition, offset in offsets.items():
-                self._noted[partition] = max(self._noted.get(partition, 0), offset)
-            if self._interval_s > 0 and (self._committing is None or self._committing.done()):
-                self._committing = asyncio.create_task(self._commit_later())
+            if self._committing is None or self._committing.done():
+                retry_s = max(self._interval_s, MIN_RETRY_S)
+                self._committing = asyncio.create_task(self._commit_later(retry_s))
+            return
+        for partition, offset in offsets.items():
+            if self._noted.get(partition) == offset:  # nothing newer noted meanwhile
+                del self._noted[partition]
+
+    def forget(self, partitions: Iterable[TopicPartition]) -> None:
+        """Drops the notes of ``partitions`` after a rebalance: the member that holds them now
+        (this one too) reads them from their last commit, and notes again what it handles."""
+        for partition in partitions:
+            self._noted.pop(partition, None)
 
     async def stop(self) -> None:
         if self._committing is not None:
@@ -122,6 +134,9 @@ class _CommitBeforeRevocation(ConsumerRebalanceListener):  # type: ignore[misc]
 
     async def on_partitions_revoked(self, revoked: Any) -> None:
         await self._commits.commit_noted()
+        self._commits.forget(revoked)
 
     async def on_partitions_assigned(self, assigned: Any) -> None:
-        return None
+        # A record handled during the rebalance may have been noted since: its partition is
+        # read again from its last commit (by this member or another).
+        self._commits.forget(assigned)

@@ -1,6 +1,8 @@
 """What a consumer commits: the next offset of each partition's last handled record, in one
-request per interval (or at shutdown), only for partitions it still holds; a commit the broker
-did not take is tried again with the next one."""
+request per interval (or at shutdown), only for partitions it holds; a commit the broker did not
+take is tried again (a note dropped while its partition stays would leave the group's lag above
+zero for good: nothing before it is read again); a rebalance drops the notes, since the
+partitions are read again from their last commit."""
 
 from __future__ import annotations
 
@@ -77,11 +79,11 @@ async def test_without_an_interval_each_record_commits_its_own_partition() -> No
 @pytest.mark.parametrize(
     ("failure", "then_committed"),
     [
-        (KafkaConnectionError(), [{A: 6, B: 4}]),  # the broker away: kept for the next one
-        (CommitFailedError(), [{B: 4}]),  # rebalanced away: dropped (the new owner reads it)
+        (KafkaConnectionError(), [{A: 6, B: 4}]),  # the broker away
+        (CommitFailedError(), [{A: 6, B: 4}]),  # a rebalance under way
     ],
 )
-async def test_a_commit_the_broker_did_not_take(
+async def test_a_commit_the_broker_did_not_take_is_tried_again_with_the_next(
     failure: Exception, then_committed: list[dict[TopicPartition, Any]]
 ) -> None:
     commits, consumer = PeriodicCommits(interval_s=3600), _Consumer({A, B}, [failure])
@@ -90,4 +92,25 @@ async def test_a_commit_the_broker_did_not_take(
     await _handled(commits, consumer, (B, 3))
     await commits.commit_noted()
     assert consumer.commits == then_committed
+    await commits.stop()
+
+
+async def test_a_rebalance_commits_what_was_handled_and_then_forgets_it() -> None:
+    commits, consumer = PeriodicCommits(interval_s=3600), _Consumer({A, B})
+    await _handled(commits, consumer, (A, 5), (B, 3))
+    await commits.listener.on_partitions_revoked({A, B})
+    assert consumer.commits == [{A: 6, B: 4}]
+    # Handled while the group rebalanced: read again from the last commit once assigned.
+    await _handled(commits, consumer, (A, 9))
+    await commits.listener.on_partitions_assigned({A})
+    await commits.commit_noted()
+    assert consumer.commits == [{A: 6, B: 4}]
+
+
+async def test_notes_a_failed_revocation_commit_left_are_forgotten() -> None:
+    commits, consumer = PeriodicCommits(interval_s=3600), _Consumer({A}, [CommitFailedError()])
+    await _handled(commits, consumer, (A, 5))
+    await commits.listener.on_partitions_revoked({A})
+    await commits.commit_noted()
+    assert consumer.commits == []
     await commits.stop()
