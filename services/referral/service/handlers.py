@@ -36,6 +36,7 @@ from shared.messaging.outbox import add_to_outbox
 from shared.messaging.topics import NOTIFICATION_REQUESTS, REFERRAL_EVENTS
 from shared.vocabulary.capabilities import StrokeCapability
 from shared.vocabulary.milestones import MilestoneCode
+from shared.workflow.episode_ids import is_episode_id
 from shared.workflow.task_state import TaskStatus
 
 
@@ -210,9 +211,10 @@ async def record_teleconsult_step(
 
 
 async def record_notification_outcome(connection: Connection, message: FhirMessage) -> None:
-    step = await consult_first.file_notification_outcome(
-        connection, step=fhir_steps.notification_outcome_step(message)
-    )
+    outcome = fhir_steps.notification_outcome_step(message)
+    if is_episode_id(outcome.referral_id):
+        return  # a home-isolation episode's reminder or alert: telemedicine's, no referral's
+    step = await consult_first.file_notification_outcome(connection, step=outcome)
     if step is not None:  # (None: a page of a consult asked first, kept for its referral)
         await record_step(connection, step=step)
 

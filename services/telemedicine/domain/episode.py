@@ -5,7 +5,6 @@ flag and check-in clock stand. Plain data, no I/O."""
 from __future__ import annotations
 
 import dataclasses
-import secrets
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -16,14 +15,6 @@ from services.telemedicine.domain.monitoring import (
     next_check_in,
 )
 from shared.province_time import PROVINCE_ZONE
-
-# 80 random bits: the episode's id is in its check-in link (signed besides), never guessable.
-_ID_BYTES = 10
-EPISODE_PREFIX = "hi-"
-
-
-def new_episode_id() -> str:
-    return f"{EPISODE_PREFIX}{secrets.token_hex(_ID_BYTES)}"
 
 
 @dataclass(frozen=True, kw_only=True)

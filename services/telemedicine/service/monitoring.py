@@ -13,7 +13,7 @@ from datetime import datetime
 from services.telemedicine.adapters import monitoring_fhir
 from services.telemedicine.adapters import monitoring_repository as repository
 from services.telemedicine.adapters.monitoring_notices import missed_check_in_alert, reminder
-from services.telemedicine.domain.episode import Episode, new_episode_id
+from services.telemedicine.domain.episode import Episode
 from services.telemedicine.domain.model import Consult
 from services.telemedicine.domain.monitoring import (
     Assessment,
@@ -36,6 +36,7 @@ from shared.fhir.ids import derived_id
 from shared.messaging.outbox import add_to_outbox
 from shared.messaging.topics import NOTIFICATION_REQUESTS, TELEMEDICINE_EVENTS
 from shared.province_time import PROVINCE_ZONE
+from shared.workflow.episode_ids import new_episode_id
 
 
 class EpisodeNotFound(NotFound):

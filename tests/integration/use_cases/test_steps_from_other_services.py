@@ -7,10 +7,12 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from services.notifier.adapters.fhir_mapping import outcome_message
+from services.notifier.domain.model import Channel, Delivery
 from services.referral.adapters import repository
 from services.referral.domain.commands import RecordStep
 from services.referral.domain.errors import ReferralNotFound
-from services.referral.service.handlers import record_step
+from services.referral.service.handlers import record_notification_outcome, record_step
 from services.referral.service.intake import request_referral
 from shared.db.pool import Connection
 from shared.fhir.codes import EventCode
@@ -44,3 +46,29 @@ async def test_a_delivered_notification_is_on_the_referrals_timeline_when_it_hap
 async def test_a_step_about_an_unknown_referral_is_refused(connection: Connection) -> None:
     with pytest.raises(ReferralNotFound, match="Unknown referral uc-nobody"):
         await record_step(connection, step=_delivered("uc-nobody"))
+
+
+async def test_an_outcome_of_a_home_isolation_notification_is_not_a_referrals(
+    connection: Connection,
+) -> None:
+    """A reminder or nurses' alert of a home-isolation episode is keyed by the episode, which is
+    no referral: its outcome is left to telemedicine, not refused (no dead letter per reminder)."""
+    reminder = Delivery(
+        id="d-reminder",
+        request_id="cr-reminder",
+        referral_id="hi-0123456789abcdef0123",
+        recipient="Patient/p-home",
+        channel=Channel.LINE,
+        priority="routine",
+        body={},
+    )
+    outcome = outcome_message(
+        reminder, sent=True, reason=None, source_endpoint="https://fasttrack.test/notifier"
+    )
+
+    await record_notification_outcome(connection, outcome)
+
+    entries = await connection.fetchval(
+        "SELECT count(*) FROM timeline_entry WHERE referral_id = $1", reminder.referral_id
+    )
+    assert entries == 0
