@@ -86,8 +86,6 @@ class TelemedicineSettings(PlatformSettings):
     # seconds} (JSON in FT_TELEMEDICINE_LADDER_BY_HUB).
     telemedicine_ladder_by_hub: dict[str, tuple[float, float, float]] = Field(default_factory=dict)
     telemedicine_escalation_poll_s: float = Field(default=5.0, gt=0)
-    # The spoke is alerted when door-in to the consult request took longer than this.
-    telemedicine_door_to_request_alert_s: float = Field(default=900, gt=0)
     # The phone number the spoke is advised to call when a consult fails to connect, by hub
     # (JSON in FT_TELEMEDICINE_HUB_PHONES: {"<organization id>": "<phone>"}).
     telemedicine_hub_phones: dict[str, str] = Field(default_factory=dict)
