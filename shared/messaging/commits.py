@@ -86,7 +86,10 @@ class PeriodicCommits:
             await consumer.commit(offsets)
         except Exception as error:  # the broker away, or a rebalance under way: kept
             log.warning("offset commit failed (%s); trying again later", error)
-            if self._committing is None or self._committing.done():
+            # Also when this very commit is the interval's task, which is not done yet: no
+            # retry then left the last record uncommitted until another came (a lag of 1).
+            committing = self._committing
+            if committing is None or committing.done() or committing is asyncio.current_task():
                 retry_s = max(self._interval_s, MIN_RETRY_S)
                 self._committing = asyncio.create_task(self._commit_later(retry_s))
             return

@@ -6,12 +6,14 @@ partitions are read again from their last commit."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any, cast
 
 import pytest
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from aiokafka.errors import CommitFailedError, KafkaConnectionError
 
+from shared.messaging import commits as commits_module
 from shared.messaging.commits import PeriodicCommits
 
 A, B = TopicPartition("t", 0), TopicPartition("t", 1)
@@ -113,4 +115,20 @@ async def test_notes_a_failed_revocation_commit_left_are_forgotten() -> None:
     await commits.listener.on_partitions_revoked({A})
     await commits.commit_noted()
     assert consumer.commits == []
+    await commits.stop()
+
+
+async def test_a_periodic_commit_the_broker_did_not_take_is_tried_again_by_itself(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The broker restarts while the interval's commit is sent, and no record comes after: the
+    commit is still tried again (else the last handled record stays uncommitted, a lag of 1)."""
+    monkeypatch.setattr(commits_module, "MIN_RETRY_S", 0.01)
+    commits, consumer = PeriodicCommits(interval_s=0.01), _Consumer({A}, [KafkaConnectionError()])
+    await _handled(commits, consumer, (A, 5))
+    for _ in range(200):
+        if consumer.commits:
+            break
+        await asyncio.sleep(0.01)
+    assert consumer.commits == [{A: 6}]
     await commits.stop()
