@@ -12,27 +12,15 @@ from services.notifier.adapters.fhir_mapping import acknowledged_message
 from services.notifier.domain.model import Channel, Delivery
 from services.referral.adapters.fhir_mapping import referral_requested_message
 from services.referral.domain.commands import RequestReferral
-from services.telemedicine.domain.escalation import EscalationLadder
 from services.telemedicine.service import handlers
-from services.telemedicine.service.context import TelemedicineContext
 from shared.db.pool import Connection
 from shared.fhir.envelope import FhirMessage
 from shared.workflow.consult_ids import ON_CALL_RUNG, page_request_id, referral_consult_id
 from shared.workflow.consult_state import ConsultStage
+from tests.integration.telemedicine_use_cases.support import CONTEXT
 from tests.use_case_database import sent_statements
 
 SPOKE, HUB = "tm-spoke", "tm-hub"
-CONTEXT = TelemedicineContext(
-    source_endpoint="https://fasttrack.test/telemedicine/fhir",
-    public_url="https://fasttrack.test/telemedicine",
-    ladder=EscalationLadder(
-        consultant_role="stroke-neurologist",
-        stroke_lead_role="stroke-lead",
-        backup_after=timedelta(minutes=5),
-        stroke_lead_after=timedelta(minutes=10),
-        fail_after=timedelta(minutes=15),
-    ),
-)
 
 
 def _referral_asking_a_teleconsult() -> tuple[FhirMessage, str]:

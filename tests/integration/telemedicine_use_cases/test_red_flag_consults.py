@@ -7,27 +7,16 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from services.telemedicine.adapters import monitoring_repository
-from services.telemedicine.domain.escalation import EscalationLadder
 from services.telemedicine.domain.monitoring import HOME_ISOLATION, CheckIn, Level, Reading, Vital
 from services.telemedicine.service import monitoring
-from services.telemedicine.service.context import TelemedicineContext
 from services.telemedicine.service.monitoring_context import MonitoringContext
 from shared.db.pool import Connection
 from shared.signed_links import LinkSigner
+from tests.integration.telemedicine_use_cases.support import CONTEXT as CONSULTS
 
 CLINIC, HUB = "tm-clinic", "tm-hub"
 CONTEXT = MonitoringContext(
-    consults=TelemedicineContext(
-        source_endpoint="https://fasttrack.test/telemedicine/fhir",
-        public_url="https://fasttrack.test/telemedicine",
-        ladder=EscalationLadder(
-            consultant_role="stroke-neurologist",
-            stroke_lead_role="stroke-lead",
-            backup_after=timedelta(minutes=5),
-            stroke_lead_after=timedelta(minutes=10),
-            fail_after=timedelta(minutes=15),
-        ),
-    ),
+    consults=CONSULTS,
     programmes={HOME_ISOLATION.name: HOME_ISOLATION},
     check_in_links=LinkSigner(secret="test-secret", purpose="check-in", max_age_s=3600),
 )
