@@ -127,6 +127,9 @@ async def referral_id_for_request(
 
 
 _TIMELINE_COLUMNS = "referral_id, event_code, occurred_at, source, message_id, detail"
+_INSERT_TIMELINE_ENTRY = (
+    f"INSERT INTO timeline_entry ({_TIMELINE_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6)"
+)
 
 
 async def add_timeline_entry(
@@ -140,7 +143,7 @@ async def add_timeline_entry(
     detail: dict[str, Any],
 ) -> None:
     await connection.execute(
-        f"INSERT INTO timeline_entry ({_TIMELINE_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6)",
+        _INSERT_TIMELINE_ENTRY,
         referral_id,
         event_code,
         occurred_at,
@@ -162,7 +165,7 @@ async def add_timeline_entries(
     """Several entries of one message (each at its own time, with its detail) in one round
     trip."""
     await connection.executemany(
-        f"INSERT INTO timeline_entry ({_TIMELINE_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6)",
+        _INSERT_TIMELINE_ENTRY,
         [
             (referral_id, event_code, occurred_at, source, message_id, detail)
             for occurred_at, detail in steps
