@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import fields
+from collections.abc import Sequence
+from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any
 
@@ -12,26 +13,72 @@ from services.referral.domain.commands import RequestReferral
 from services.referral.domain.directory import DirectoryEntry
 from services.referral.domain.model import Referral, TimelineEntry
 from shared.db.pool import Connection
+from shared.fhir.codes import PATIENT_IDENTIFIER_SYSTEM_URL
 from shared.workflow.task_state import AWAITING_ANSWER, TaskStatus, status_codes
 
 
+@dataclass(frozen=True)
+class NewTimelineEntry:
+    """A timeline entry written with the referral it is about (its first)."""
+
+    event_code: str
+    occurred_at: datetime
+    source: str
+    message_id: str | None
+    detail: dict[str, Any]
+
+
+# (code, time, source, uncertain, hospital): as clock_repository.record_milestones takes them.
+NewMilestone = tuple[str, datetime, str, bool, str]
+
+
 async def insert_referral(
-    connection: Connection, *, request: RequestReferral, routing: dict[str, Any]
+    connection: Connection,
+    *,
+    request: RequestReferral,
+    routing: dict[str, Any],
+    first_entry: NewTimelineEntry | None = None,
+    milestones: Sequence[NewMilestone] = (),
 ) -> Referral | None:
     """Stores a new referral with its routing advice and returns it as stored; None when this
-    referral id already exists."""
+    referral id, or the sender's request message, is stored already (then nothing is written).
+    ``first_entry`` and ``milestones`` (on the new referral's clock, which is its own or the
+    one it keeps) are written by the same statement: one round trip for the three tables."""
+    # A milestone reported twice in one message: the last wins, as in record_milestones (one
+    # INSERT cannot touch a row twice).
+    latest = {
+        (code, hospital): (code, at, source, uncertain, hospital)
+        for code, at, source, uncertain, hospital in milestones
+    }
     row = await connection.fetchrow(
-        """
-        INSERT INTO referral (id, status, requester_org, owner_org, patient_hn, last_known_well,
-                              nihss, suspected_lvo, teleconsult_requested, request_message_id,
-                              created_at, prealert, accept_by, replaces, clock_id,
-                              assessment, requested_by, routing)
-        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14,
-                -- a re-routed referral, or a transfer, keeps its patient's clock
-                coalesce((SELECT clock_id FROM referral WHERE id = coalesce($14, $17)), $1),
-                $15, $16, $18)
-        ON CONFLICT DO NOTHING
-        RETURNING *
+        f"""
+        WITH stored AS (
+            INSERT INTO referral (id, status, requester_org, owner_org, patient_hn,
+                                  last_known_well, nihss, suspected_lvo, teleconsult_requested,
+                                  request_message_id, created_at, prealert, accept_by, replaces,
+                                  clock_id, assessment, requested_by, routing)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14,
+                    -- a re-routed referral, or a transfer, keeps its patient's clock
+                    coalesce((SELECT clock_id FROM referral WHERE id = coalesce($14, $17)), $1),
+                    $15, $16, $18)
+            ON CONFLICT DO NOTHING
+            RETURNING *
+        ), entry AS (
+            INSERT INTO timeline_entry ({_TIMELINE_COLUMNS})
+            SELECT id, $19, $20, $21, $22, $23 FROM stored WHERE $19::text IS NOT NULL
+        ), clock AS (
+            INSERT INTO milestone (referral_id, code, occurred_at, source, uncertain,
+                                   reported_by, hospital)
+            SELECT stored.clock_id, m.code, m.occurred_at, m.source, m.uncertain, $3, m.hospital
+            FROM stored, jsonb_to_recordset($24::jsonb) AS m (
+                code text, occurred_at timestamptz, source text, uncertain boolean, hospital text
+            )
+            ON CONFLICT (referral_id, code, hospital) DO UPDATE SET
+                occurred_at = excluded.occurred_at, source = excluded.source,
+                uncertain = excluded.uncertain, reported_by = excluded.reported_by,
+                recorded_at = now()
+        )
+        SELECT * FROM stored
         """,
         request.referral_id,
         TaskStatus.REQUESTED.value,
@@ -51,6 +98,21 @@ async def insert_referral(
         request.requested_by,
         request.continues,
         routing,
+        first_entry.event_code if first_entry else None,
+        first_entry.occurred_at if first_entry else None,
+        first_entry.source if first_entry else None,
+        first_entry.message_id if first_entry else None,
+        first_entry.detail if first_entry else None,
+        [
+            {
+                "code": code,
+                "occurred_at": occurred_at.isoformat(),
+                "source": source,
+                "uncertain": uncertain,
+                "hospital": hospital,
+            }
+            for code, occurred_at, source, uncertain, hospital in latest.values()
+        ],
     )
     return None if row is None else referral_from_row(row)
 
@@ -258,12 +320,19 @@ async def upsert_organization(
 
 
 async def directory(connection: Connection) -> list[DirectoryEntry]:
-    """Every hospital with its capabilities, live availability and coordinates, by id."""
+    """Every hospital with its capabilities, live availability, coordinates and patient
+    identifier system, by id."""
     rows = await connection.fetch(
         """
-        SELECT id, name, name_th, capabilities, unavailable, latitude, longitude
+        SELECT id, name, name_th, capabilities, unavailable, latitude, longitude,
+               (SELECT extension ->> 'valueUri'
+                  FROM jsonb_array_elements(coalesce(resource -> 'extension', '[]'::jsonb))
+                       extension
+                 WHERE extension ->> 'url' = $1 AND extension ->> 'valueUri' IS NOT NULL
+                 LIMIT 1) AS patient_identifier_system
         FROM organization ORDER BY id
-        """
+        """,
+        PATIENT_IDENTIFIER_SYSTEM_URL,
     )
     return [
         DirectoryEntry(
@@ -274,6 +343,7 @@ async def directory(connection: Connection) -> list[DirectoryEntry]:
             unavailable=tuple(row["unavailable"]),
             latitude=row["latitude"],
             longitude=row["longitude"],
+            patient_identifier_system=row["patient_identifier_system"],
         )
         for row in rows
     ]

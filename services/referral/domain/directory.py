@@ -21,6 +21,8 @@ class DirectoryEntry:
     unavailable: tuple[str, ...]
     latitude: float | None
     longitude: float | None
+    # The hospital's own patient identifier system (its hospital numbers), if it declares one.
+    patient_identifier_system: str | None = None
 
     def for_routing(self) -> Hospital:
         """The hospital as routing sees it (only the capabilities it knows)."""

@@ -7,7 +7,6 @@ from datetime import UTC, datetime
 
 from services.referral.adapters import (
     clock_repository,
-    directory,
     fhir_inbound,
     fhir_mapping,
     fhir_steps,
@@ -58,10 +57,20 @@ async def apply_hospital_message(
             unavailable=unavailable,
         )
     if message.event in (EventCode.REFERRAL_REQUESTED, EventCode.STROKE_PREALERT):
+        # One reading of the directory: the hospitals' patient number systems and routing.
+        hospitals = {entry.id: entry for entry in await repository.directory(connection)}
         request = fhir_inbound.request_from_message(
-            message, now=now, patient_systems=await directory.patient_identifier_systems(connection)
+            message,
+            now=now,
+            patient_systems={
+                entry.id: entry.patient_identifier_system
+                for entry in hospitals.values()
+                if entry.patient_identifier_system is not None
+            },
         )
-        return await intake_referral(connection, request=request, context=context)
+        return await intake_referral(
+            connection, request=request, context=context, directory=hospitals
+        )
     if message.event not in lifecycle.RULES:
         raise UnsupportedEvent(f"Hospital systems cannot send {message.event.value!r}")
     change = fhir_inbound.change_from_message(message, now=now)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import asdict, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -9,8 +10,13 @@ from typing import Any
 from opentelemetry import trace
 
 from services.referral.adapters import fhir_mapping, notification_texts, repository
-from services.referral.domain.commands import RequestReferral
-from services.referral.domain.errors import InvalidReferral, NoDestination, ReferralConflict
+from services.referral.domain.commands import ReportedTime, RequestReferral
+from services.referral.domain.directory import DirectoryEntry
+from services.referral.domain.errors import (
+    InvalidReferral,
+    NoDestination,
+    ReferralConflict,
+)
 from services.referral.domain.milestone_naming import milestones_of_request
 from services.referral.domain.model import Referral
 from services.referral.domain.routing import (
@@ -27,6 +33,7 @@ from shared.fhir.codes import EventCode
 from shared.messaging.outbox import OutboxEvent, add_all_to_outbox
 from shared.messaging.topics import NOTIFICATION_REQUESTS, REFERRAL_EVENTS
 from shared.tracing import ReferralIds, about_referral, name_trace
+from shared.vocabulary.milestones import MilestoneCode
 
 _tracer = trace.get_tracer(__name__)
 
@@ -99,73 +106,42 @@ async def request_referral(
 
 
 async def intake_referral(
-    connection: Connection, *, request: RequestReferral, context: ReferralContext
+    connection: Connection,
+    *,
+    request: RequestReferral,
+    context: ReferralContext,
+    directory: Mapping[str, DirectoryEntry] | None = None,
 ) -> Referral:
     """``request_referral``, returning the referral as stored (the row its INSERT returned:
-    nothing reads it back)."""
+    nothing reads it back). ``directory``: the hospitals by id, if the caller read them."""
     ids = ReferralIds.of(request.referral_id, (request.requester_org, request.owner_org))
     with _tracer.start_as_current_span("referral intake"), about_referral(ids):
-        return await _request_referral(connection, request=request, context=context)
+        return await _request_referral(
+            connection, request=request, context=context, directory=directory
+        )
 
 
 async def _request_referral(
-    connection: Connection, *, request: RequestReferral, context: ReferralContext
+    connection: Connection,
+    *,
+    request: RequestReferral,
+    context: ReferralContext,
+    directory: Mapping[str, DirectoryEntry] | None = None,
 ) -> Referral:
-    existing = await repository.referral_id_for_request(
-        connection,
-        requester_org=request.requester_org,
-        request_message_id=request.request_message_id,
-    )
-    if existing is not None:
-        return await _stored(connection, existing)
-    # One reading of the directory: the parties' names and routing's hospitals.
-    directory = {entry.id: entry for entry in await repository.directory(connection)}
-    hospitals = {entry_id: entry.for_routing() for entry_id, entry in directory.items()}
-    decision = advise_among(hospitals, request=request, travel=context.travel)
-    requester_name = directory[request.requester_org].name
-    if not request.owner_org:
-        if decision.destination_id is None:
-            raise NoDestination(decision.reasons)
-        request = replace(request, owner_org=decision.destination_id)
-        name_trace(ReferralIds.of(request.referral_id, (request.owner_org,)))
-    if request.owner_org not in directory:
-        raise InvalidReferral(
-            f"Unknown receiving organization {request.owner_org!r}", expression="Task.owner"
+    # A request stored already (the same message again) is recognised by its INSERT's
+    # conflict, or by a refusal: it is looked up only then, not before every intake.
+    try:
+        request, decision, requester_name = await _checked(
+            connection, request=request, context=context, directory=directory
         )
-    if request.accept_by is not None and request.accept_by > datetime.now(UTC) + ACCEPT_BY_AT_MOST:
-        # A deadline that far ahead would keep the patient waiting on a hospital that does not
-        # answer: re-routing is what the deadline is for.
-        raise InvalidReferral(
-            f"Task.restriction.period.end is more than {ACCEPT_BY_AT_MOST} ahead; an acute "
-            "referral needs an answer within minutes",
-            expression="Task.restriction.period.end",
-        )
-    if request.accept_by is None:
-        # The answer is due a set time after the referring hospital asked (Task.authoredOn),
-        # never counted from later than the network received it (a clock a little ahead).
-        asked = min(request.requested_at, datetime.now(UTC))
-        request = replace(request, accept_by=asked + context.accept_within)
+    except InvalidReferral:
+        if (existing := await _stored_request(connection, request)) is not None:
+            return existing
+        raise
     announced = False
     routing = decision_json(decision)
-    referral = await repository.insert_referral(connection, request=request, routing=routing)
-    if referral is None:
-        prealerted = await repository.get_referral(
-            connection, referral_id=request.referral_id, for_update=True
-        )
-        if not (
-            prealerted is not None
-            and prealerted.prealert
-            and not request.prealert
-            and (prealerted.requester_org, prealerted.owner_org)
-            == (request.requester_org, request.owner_org)
-        ):
-            raise ReferralConflict(request.referral_id)
-        referral = await repository.complete_prealert(connection, request=request, routing=routing)
-        announced = True
     event = EventCode.STROKE_PREALERT if request.prealert else EventCode.REFERRAL_REQUESTED
-    await repository.add_timeline_entry(
-        connection,
-        referral_id=request.referral_id,
+    first_entry = repository.NewTimelineEntry(
         event_code=event.value,
         occurred_at=request.requested_at,
         source=f"Organization/{request.requester_org}",
@@ -180,12 +156,41 @@ async def _request_referral(
             **({"from_consult": request.from_consult} if request.from_consult else {}),
         },
     )
-    if request.replaces is None and request.continues is None:  # the patient's clock is kept
+    # The patient's clock is kept by a re-routed referral and a transfer: nothing new on it.
+    starts_clock = request.replaces is None and request.continues is None
+    named = milestones_of_request(request) if starts_clock else []
+    # The referral, its first timeline step and its clock's first milestones: one statement.
+    referral = await repository.insert_referral(
+        connection,
+        request=request,
+        routing=routing,
+        first_entry=first_entry,
+        milestones=milestone_rows(request, named),
+    )
+    if referral is None:
+        if (existing := await _stored_request(connection, request)) is not None:
+            return existing
+        prealerted = await repository.get_referral(
+            connection, referral_id=request.referral_id, for_update=True
+        )
+        if not (
+            prealerted is not None
+            and prealerted.prealert
+            and not request.prealert
+            and (prealerted.requester_org, prealerted.owner_org)
+            == (request.requester_org, request.owner_org)
+        ):
+            raise ReferralConflict(request.referral_id)
+        referral = await repository.complete_prealert(connection, request=request, routing=routing)
+        announced = True
+        await repository.add_timeline_entry(
+            connection, referral_id=request.referral_id, **asdict(first_entry)
+        )
         await record_milestones(
             connection,
             referral_id=request.referral_id,
             reported_by=request.requester_org,
-            milestones=milestones_of_request(request),
+            milestones=named,
         )
     events = [
         OutboxEvent(
@@ -219,7 +224,72 @@ async def _request_referral(
     return referral
 
 
-async def _stored(connection: Connection, referral_id: str) -> Referral:
+async def _checked(
+    connection: Connection,
+    *,
+    request: RequestReferral,
+    context: ReferralContext,
+    directory: Mapping[str, DirectoryEntry] | None,
+) -> tuple[RequestReferral, RoutingDecision, str]:
+    """The request routed and checked against the directory (read now unless the caller read
+    it): with its destination and answer deadline filled in, the advice, the requester's name.
+    Raises a DomainError when it is refused."""
+    if directory is None:
+        directory = {entry.id: entry for entry in await repository.directory(connection)}
+    hospitals = {entry_id: entry.for_routing() for entry_id, entry in directory.items()}
+    decision = advise_among(hospitals, request=request, travel=context.travel)
+    requester_name = directory[request.requester_org].name
+    if not request.owner_org:
+        if decision.destination_id is None:
+            raise NoDestination(decision.reasons)
+        request = replace(request, owner_org=decision.destination_id)
+        name_trace(ReferralIds.of(request.referral_id, (request.owner_org,)))
+    if request.owner_org not in directory:
+        raise InvalidReferral(
+            f"Unknown receiving organization {request.owner_org!r}", expression="Task.owner"
+        )
+    if request.accept_by is not None and request.accept_by > datetime.now(UTC) + ACCEPT_BY_AT_MOST:
+        # A deadline that far ahead would keep the patient waiting on a hospital that does not
+        # answer: re-routing is what the deadline is for.
+        raise InvalidReferral(
+            f"Task.restriction.period.end is more than {ACCEPT_BY_AT_MOST} ahead; an acute "
+            "referral needs an answer within minutes",
+            expression="Task.restriction.period.end",
+        )
+    if request.accept_by is None:
+        # The answer is due a set time after the referring hospital asked (Task.authoredOn),
+        # never counted from later than the network received it (a clock a little ahead).
+        asked = min(request.requested_at, datetime.now(UTC))
+        request = replace(request, accept_by=asked + context.accept_within)
+    return request, decision, requester_name
+
+
+def milestone_rows(
+    request: RequestReferral, milestones: Iterable[tuple[MilestoneCode, ReportedTime]]
+) -> list[repository.NewMilestone]:
+    """A new referral's milestones as rows: each at the hospital its resource names, else the
+    requester's."""
+    return [
+        (
+            code.value,
+            reported.occurred_at,
+            reported.source,
+            reported.uncertain,
+            reported.hospital or request.requester_org,
+        )
+        for code, reported in milestones
+    ]
+
+
+async def _stored_request(connection: Connection, request: RequestReferral) -> Referral | None:
+    """The referral the sender's request message made already, if it did."""
+    referral_id = await repository.referral_id_for_request(
+        connection,
+        requester_org=request.requester_org,
+        request_message_id=request.request_message_id,
+    )
+    if referral_id is None:
+        return None
     referral = await repository.get_referral(connection, referral_id=referral_id)
     if referral is None:
         raise LookupError(f"referral {referral_id} is missing though its request is known")
