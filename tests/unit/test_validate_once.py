@@ -9,10 +9,20 @@ parses every built message back: FT_CHECK_BUILT_MESSAGES, tests/__init__.py).
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from pydantic import BaseModel
 
+from services.referral.adapters.fhir_inbound import request_from_message
+from services.referral.adapters.fhir_mapping import referral_requested_message
+from services.referral.domain.assessment import (
+    Anticoagulant,
+    CtResult,
+    FastSign,
+    StrokeAssessment,
+)
+from services.referral.domain.commands import ClinicalTime, ReportedTime, RequestReferral
 from shared.fhir import envelope
 from shared.fhir.codes import EventCode
 from shared.fhir.envelope import build_message, parse_message
@@ -115,3 +125,76 @@ def test_a_notification_request_is_written_from_its_builders_json_without_a_mode
     request = parse_message(message.to_json()).focus_resource(CommunicationRequest)
     assert request is not None
     assert payload_link(request) == "https://fasttrack.example.org/app/referrals/r-1"
+
+
+def _full_referral_request() -> RequestReferral:
+    """A referral with everything a referral message can carry: teleconsult, NIHSS, LKW, LVO,
+    the bedside findings and a clinical time of every kind."""
+    at = datetime(2026, 11, 23, 3, 0, tzinfo=UTC)
+    return RequestReferral(
+        referral_id="r-1",
+        request_message_id="m-1",
+        requester_org="sikao-hospital",
+        owner_org="trang-hospital",
+        patient_hn="HN-1",
+        patient_gender="female",
+        patient_birth_date="1950-02-03",
+        last_known_well=at - timedelta(hours=2),
+        lkw_source="estimated",
+        lkw_uncertain=True,
+        nihss=14,
+        suspected_lvo=True,
+        teleconsult_requested=True,
+        requested_at=at,
+        accept_by=at + timedelta(minutes=15),
+        from_consult="c-1",
+        reported_times=tuple(
+            ReportedTime(
+                kind=kind, occurred_at=at - timedelta(minutes=n), hospital="sikao-hospital"
+            )
+            for n, kind in enumerate(
+                (
+                    ClinicalTime.DOOR_IN,
+                    ClinicalTime.DOOR_OUT,
+                    ClinicalTime.CT_STARTED,
+                    ClinicalTime.NEEDLE,
+                    ClinicalTime.GROIN_PUNCTURE,
+                )
+            )
+        ),
+        assessment=StrokeAssessment(
+            fast_signs=frozenset({FastSign.FACE, FastSign.ARM}),
+            systolic_bp=180,
+            diastolic_bp=100,
+            glucose_mg_dl=120,
+            anticoagulant=Anticoagulant.NO,
+            ct=CtResult.NO_HEMORRHAGE,
+        ),
+    )
+
+
+def test_a_referral_is_written_from_its_builders_json_without_a_model(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Every referral's intake builds the referral-requested message: its Task, ServiceRequests,
+    Patient, Observations and clinical times are written as FHIR JSON (no model made and dumped
+    again: 13 models for this referral before); it parses back valid and says the same."""
+    request = _full_referral_request()
+    made = count_validations(monkeypatch, BaseModel)
+    monkeypatch.setattr(envelope, "CHECK_BUILT_MESSAGES", False)
+    message = referral_requested_message(request, source_endpoint="urn:test")
+    message.to_json()
+    assert made == []
+    again = request_from_message(parse_message(message.to_json()), now=request.requested_at)
+    assert again.assessment == request.assessment
+    assert {t.kind for t in again.reported_times} >= {t.kind for t in request.reported_times}
+    assert (again.nihss, again.last_known_well, again.lkw_uncertain, again.suspected_lvo) == (
+        14,
+        request.last_known_well,
+        True,
+        True,
+    )
+    assert (again.teleconsult_requested, again.accept_by) == (True, request.accept_by)
+    task = parse_message(message.to_json()).focus_resource(Task)
+    assert task is not None
+    assert [str(b.reference) for b in task.basedOn or []] == ["Task/c-1"]

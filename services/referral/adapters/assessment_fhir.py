@@ -21,7 +21,7 @@ from services.referral.domain.assessment import (
 )
 from services.referral.domain.errors import InvalidReferral
 from shared.fhir import codes
-from shared.fhir.envelope import FhirMessage
+from shared.fhir.envelope import FhirMessage, ResourceJson
 from shared.fhir.ids import derived_id
 
 FAST_CODES = {
@@ -44,10 +44,11 @@ def _absent(reason: str) -> dict[str, Any]:
 
 def assessment_observations(
     assessment: StrokeAssessment, *, referral_id: str, patient_ref: str
-) -> list[Observation]:
-    """The findings as Observations of the referral's Patient (none for what was not recorded)."""
+) -> list[ResourceJson]:
+    """The findings as Observations of the referral's Patient (none for what was not recorded),
+    as FHIR JSON (shared.fhir.envelope.ResourceJson: written as it is, no model made)."""
     subject = {"reference": f"Patient/{patient_ref}"}
-    found: list[dict[str, Any]] = []
+    found: list[ResourceJson] = []
 
     def observation(prefix: str, code: dict[str, Any], **value: Any) -> None:
         found.append(
@@ -108,7 +109,7 @@ def assessment_observations(
             observation("ct-", ct, **_absent(_CT_ABSENT[assessment.ct]))
         else:
             observation("ct-", ct, valueBoolean=assessment.ct is CtResult.HEMORRHAGE)
-    return [Observation.model_validate(document) for document in found]
+    return found
 
 
 def _codes_of(observation: Observation) -> set[tuple[str | None, str | None]]:

@@ -9,16 +9,11 @@ import hashlib
 from collections.abc import Iterable
 from typing import Any
 
-from fhir.resources.R4B.encounter import Encounter
-from fhir.resources.R4B.imagingstudy import ImagingStudy
-from fhir.resources.R4B.medicationadministration import MedicationAdministration
-from fhir.resources.R4B.procedure import Procedure
-from fhir.resources.R4B.resource import Resource
-
 from services.referral.adapters.clinical_times import quality_extensions
 from services.referral.domain.clock import Milestone
 from services.referral.domain.commands import ClinicalTime, ReportedTime
 from shared.fhir.codes import organization_reference
+from shared.fhir.envelope import ResourceJson
 from shared.fhir.ids import derived_id
 from shared.vocabulary.milestones import MilestoneCode
 
@@ -68,10 +63,11 @@ def _quality(time: ReportedTime) -> dict[str, Any]:
 
 def clinical_time_resources(
     times: Iterable[ReportedTime], *, referral_id: str, patient_ref: str
-) -> list[Resource]:
-    """The resources that carry ``times`` (unknown hospitals are left unnamed)."""
+) -> list[ResourceJson]:
+    """The resources that carry ``times`` (unknown hospitals are left unnamed), as FHIR JSON
+    (shared.fhir.envelope.ResourceJson: written as it is, no model made)."""
     subject = {"reference": f"Patient/{patient_ref}"}
-    found: list[Resource] = []
+    found: list[ResourceJson] = []
     encounters: dict[str | None, dict[str, Any]] = {}
     for n, time in enumerate(times):
         at = time.hospital
@@ -101,46 +97,40 @@ def clinical_time_resources(
                 encounter["period"][f"_{edge}"] = quality
         elif time.kind is K.CT_STARTED:
             found.append(
-                ImagingStudy.model_validate(
-                    {
-                        "resourceType": "ImagingStudy",
-                        "id": resource_id,
-                        "status": "available",
-                        "subject": subject,
-                        "started": time.occurred_at.isoformat(),
-                        **({"series": [_series(resource_id, actor)]} if actor else {}),
-                        **_quality(time),
-                    }
-                )
+                {
+                    "resourceType": "ImagingStudy",
+                    "id": resource_id,
+                    "status": "available",
+                    "subject": subject,
+                    "started": time.occurred_at.isoformat(),
+                    **({"series": [_series(resource_id, actor)]} if actor else {}),
+                    **_quality(time),
+                }
             )
         elif time.kind is K.NEEDLE:
             found.append(
-                MedicationAdministration.model_validate(
-                    {
-                        "resourceType": "MedicationAdministration",
-                        "id": resource_id,
-                        "status": "completed",
-                        "medicationCodeableConcept": {"text": "thrombolytic"},
-                        "subject": subject,
-                        "effectiveDateTime": time.occurred_at.isoformat(),
-                        **({"performer": actor} if actor else {}),
-                        **_quality(time),
-                    }
-                )
+                {
+                    "resourceType": "MedicationAdministration",
+                    "id": resource_id,
+                    "status": "completed",
+                    "medicationCodeableConcept": {"text": "thrombolytic"},
+                    "subject": subject,
+                    "effectiveDateTime": time.occurred_at.isoformat(),
+                    **({"performer": actor} if actor else {}),
+                    **_quality(time),
+                }
             )
         elif time.kind is K.GROIN_PUNCTURE:
             found.append(
-                Procedure.model_validate(
-                    {
-                        "resourceType": "Procedure",
-                        "id": resource_id,
-                        "status": "in-progress",
-                        "subject": subject,
-                        "performedDateTime": time.occurred_at.isoformat(),
-                        **({"performer": actor} if actor else {}),
-                        **_quality(time),
-                    }
-                )
+                {
+                    "resourceType": "Procedure",
+                    "id": resource_id,
+                    "status": "in-progress",
+                    "subject": subject,
+                    "performedDateTime": time.occurred_at.isoformat(),
+                    **({"performer": actor} if actor else {}),
+                    **_quality(time),
+                }
             )
-    found[:0] = [Encounter.model_validate(e) for e in encounters.values()]
+    found[:0] = encounters.values()
     return found

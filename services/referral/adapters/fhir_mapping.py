@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from fhir.resources.R4B.observation import Observation
-from fhir.resources.R4B.patient import Patient
 from fhir.resources.R4B.provenance import Provenance
 
 from services.referral.adapters.assessment_fhir import assessment_observations
@@ -18,9 +16,9 @@ from services.referral.domain.errors import InvalidRequest
 from services.referral.domain.model import Availability, Referral
 from shared.fhir import codes
 from shared.fhir.codes import EventCode, organization_reference
-from shared.fhir.envelope import FhirMessage, build_message
+from shared.fhir.envelope import FhirMessage, ResourceJson, build_message
 from shared.fhir.ids import derived_id
-from shared.fhir.models import Organization, ServiceRequest, Task
+from shared.fhir.models import Organization, Task
 from shared.workflow.task_state import TaskStatus
 
 HN_SYSTEM = f"{codes.PROJECT_CANONICAL}/NamingSystem/hospital-number"
@@ -43,90 +41,86 @@ CLOCK_SKEW_ALLOWANCE = timedelta(minutes=5)
 def referral_requested_message(
     request: RequestReferral, *, source_endpoint: str, message_id: str | None = None
 ) -> FhirMessage:
-    """The referral-requested message the network sees (also what the web form produces)."""
+    """The referral-requested message the network sees (also what the web form produces).
+
+    Its resources are written as FHIR JSON and sent as they are: no model is made to be dumped
+    again (that was most of the intake's CPU outside the database); the command was checked when
+    made, and the test suite parses every message built here back (FT_CHECK_BUILT_MESSAGES)."""
     patient_ref = patient_id(request.referral_id)
     request_ref = service_request_id(request.referral_id)
-    patient = Patient.model_validate(
-        {
-            "resourceType": "Patient",
-            "id": patient_ref,
-            **(
-                {
-                    "identifier": [
-                        {
-                            "system": request.patient_hn_system or HN_SYSTEM,
-                            "value": request.patient_hn,
-                        }
-                    ]
-                }
-                if request.patient_hn
-                else {}
-            ),
-            **({"gender": request.patient_gender} if request.patient_gender else {}),
-            **({"birthDate": request.patient_birth_date} if request.patient_birth_date else {}),
-        }
-    )
-    referral_request = ServiceRequest.model_validate(
-        {
-            "resourceType": "ServiceRequest",
-            "id": request_ref,
-            "status": "active",
-            "intent": "order",
-            "priority": "stat",
-            "code": codes.PATIENT_REFERRAL_CODE,
-            "subject": {"reference": f"Patient/{patient_ref}"},
-            "authoredOn": request.requested_at.isoformat(),
-            "requester": {"reference": organization_reference(request.requester_org)},
-            "performer": [{"reference": organization_reference(request.owner_org)}],
-        }
-    )
-    task = Task.model_validate(
-        {
-            "resourceType": "Task",
-            "id": request.referral_id,
-            "status": TaskStatus.REQUESTED.value,
-            "intent": "order",
-            "priority": "stat",
-            # Made from a consult asked first: based on that teleconsult's Task.
-            **(
-                {"basedOn": [{"reference": f"Task/{request.from_consult}"}]}
-                if request.from_consult
-                else {}
-            ),
-            "focus": {"reference": f"ServiceRequest/{request_ref}"},
-            "for": {"reference": f"Patient/{patient_ref}"},
-            "authoredOn": request.requested_at.isoformat(),
-            "requester": {"reference": organization_reference(request.requester_org)},
-            "owner": {"reference": organization_reference(request.owner_org)},
-            **(
-                {"restriction": {"period": {"end": request.accept_by.isoformat()}}}
-                if request.accept_by
-                else {}
-            ),
-        }
-    )
-    supporting: list[object] = [referral_request, patient]
+    patient: ResourceJson = {
+        "resourceType": "Patient",
+        "id": patient_ref,
+        **(
+            {
+                "identifier": [
+                    {
+                        "system": request.patient_hn_system or HN_SYSTEM,
+                        "value": request.patient_hn,
+                    }
+                ]
+            }
+            if request.patient_hn
+            else {}
+        ),
+        **({"gender": request.patient_gender} if request.patient_gender else {}),
+        **({"birthDate": request.patient_birth_date} if request.patient_birth_date else {}),
+    }
+    referral_request: ResourceJson = {
+        "resourceType": "ServiceRequest",
+        "id": request_ref,
+        "status": "active",
+        "intent": "order",
+        "priority": "stat",
+        "code": codes.PATIENT_REFERRAL_CODE,
+        "subject": {"reference": f"Patient/{patient_ref}"},
+        "authoredOn": request.requested_at.isoformat(),
+        "requester": {"reference": organization_reference(request.requester_org)},
+        "performer": [{"reference": organization_reference(request.owner_org)}],
+    }
+    task: ResourceJson = {
+        "resourceType": "Task",
+        "id": request.referral_id,
+        "status": TaskStatus.REQUESTED.value,
+        "intent": "order",
+        "priority": "stat",
+        # Made from a consult asked first: based on that teleconsult's Task.
+        **(
+            {"basedOn": [{"reference": f"Task/{request.from_consult}"}]}
+            if request.from_consult
+            else {}
+        ),
+        "focus": {"reference": f"ServiceRequest/{request_ref}"},
+        "for": {"reference": f"Patient/{patient_ref}"},
+        "authoredOn": request.requested_at.isoformat(),
+        "requester": {"reference": organization_reference(request.requester_org)},
+        "owner": {"reference": organization_reference(request.owner_org)},
+        **(
+            {"restriction": {"period": {"end": request.accept_by.isoformat()}}}
+            if request.accept_by
+            else {}
+        ),
+    }
+    supporting: list[ResourceJson] = [referral_request, patient]
     if request.teleconsult_requested:
         supporting.append(
-            ServiceRequest.model_validate(
-                {
-                    "resourceType": "ServiceRequest",
-                    "id": derived_id("tc-", request.referral_id),
-                    "status": "active",
-                    "intent": "order",
-                    "priority": "stat",
-                    "category": [
-                        {
-                            "coding": [
-                                {"system": codes.SERVICE_CATEGORY_SYSTEM, "code": codes.TELECONSULT}
-                            ]
-                        }
-                    ],
-                    "subject": {"reference": f"Patient/{patient_ref}"},
-                    "requester": {"reference": organization_reference(request.requester_org)},
-                    "performer": [{"reference": organization_reference(request.owner_org)}],
-                }
-            )
+            {
+                "resourceType": "ServiceRequest",
+                "id": derived_id("tc-", request.referral_id),
+                "status": "active",
+                "intent": "order",
+                "priority": "stat",
+                "category": [
+                    {
+                        "coding": [
+                            {"system": codes.SERVICE_CATEGORY_SYSTEM, "code": codes.TELECONSULT}
+                        ]
+                    }
+                ],
+                "subject": {"reference": f"Patient/{patient_ref}"},
+                "requester": {"reference": organization_reference(request.requester_org)},
+                "performer": [{"reference": organization_reference(request.owner_org)}],
+            }
         )
     supporting.extend(_observations(request, patient_ref))
     supporting.extend(
@@ -144,74 +138,68 @@ def referral_requested_message(
         sender=organization_reference(request.requester_org),
         destinations=[organization_reference(request.owner_org)],
         focus=[task],
-        supporting=supporting,  # type: ignore[arg-type]
+        supporting=supporting,
         source_endpoint=source_endpoint,
         message_id=message_id,
         timestamp=request.requested_at,
     )
 
 
-def _observations(request: RequestReferral, patient_id: str) -> list[Observation]:
+def _observations(request: RequestReferral, patient_id: str) -> list[ResourceJson]:
     subject = {"reference": f"Patient/{patient_id}"}
-    found: list[Observation] = []
+    found: list[ResourceJson] = []
     if request.nihss is not None:
         found.append(
-            Observation.model_validate(
-                {
-                    "resourceType": "Observation",
-                    "id": derived_id("nihss-", request.referral_id),
-                    "status": "final",
-                    "code": {"coding": [{"system": codes.LOINC, "code": codes.LOINC_NIHSS_TOTAL}]},
-                    "subject": subject,
-                    "valueInteger": request.nihss,
-                }
-            )
+            {
+                "resourceType": "Observation",
+                "id": derived_id("nihss-", request.referral_id),
+                "status": "final",
+                "code": {"coding": [{"system": codes.LOINC, "code": codes.LOINC_NIHSS_TOTAL}]},
+                "subject": subject,
+                "valueInteger": request.nihss,
+            }
         )
     if request.last_known_well is not None:
         found.append(
-            Observation.model_validate(
-                {
-                    "resourceType": "Observation",
-                    "id": derived_id("lkw-", request.referral_id),
-                    "status": "final",
-                    "code": {
-                        "coding": [
-                            {
-                                "system": codes.STROKE_OBSERVATION_SYSTEM,
-                                "code": codes.LAST_KNOWN_WELL,
-                            }
-                        ]
-                    },
-                    "subject": subject,
-                    "effectiveDateTime": request.last_known_well.isoformat(),
-                    **(
-                        {"extension": extensions}
-                        if (
-                            extensions := quality_extensions(
-                                source=request.lkw_source, uncertain=request.lkw_uncertain
-                            )
+            {
+                "resourceType": "Observation",
+                "id": derived_id("lkw-", request.referral_id),
+                "status": "final",
+                "code": {
+                    "coding": [
+                        {
+                            "system": codes.STROKE_OBSERVATION_SYSTEM,
+                            "code": codes.LAST_KNOWN_WELL,
+                        }
+                    ]
+                },
+                "subject": subject,
+                "effectiveDateTime": request.last_known_well.isoformat(),
+                **(
+                    {"extension": extensions}
+                    if (
+                        extensions := quality_extensions(
+                            source=request.lkw_source, uncertain=request.lkw_uncertain
                         )
-                        else {}
-                    ),
-                }
-            )
+                    )
+                    else {}
+                ),
+            }
         )
     if request.suspected_lvo is not None:
         found.append(
-            Observation.model_validate(
-                {
-                    "resourceType": "Observation",
-                    "id": derived_id("lvo-", request.referral_id),
-                    "status": "final",
-                    "code": {
-                        "coding": [
-                            {"system": codes.STROKE_OBSERVATION_SYSTEM, "code": codes.LVO_SUSPECTED}
-                        ]
-                    },
-                    "subject": subject,
-                    "valueBoolean": request.suspected_lvo,
-                }
-            )
+            {
+                "resourceType": "Observation",
+                "id": derived_id("lvo-", request.referral_id),
+                "status": "final",
+                "code": {
+                    "coding": [
+                        {"system": codes.STROKE_OBSERVATION_SYSTEM, "code": codes.LVO_SUSPECTED}
+                    ]
+                },
+                "subject": subject,
+                "valueBoolean": request.suspected_lvo,
+            }
         )
     return found
 
