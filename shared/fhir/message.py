@@ -41,7 +41,7 @@ class FhirMessage:
     the JSON the network's builders wrote (built here, or read on an internal hop), whose
     entries become models one by one as they are asked for."""
 
-    __slots__ = ("_bundle", "_document", "_header", "_models")
+    __slots__ = ("_bundle", "_document", "_header", "_located_entries", "_models")
 
     def __init__(
         self,
@@ -57,6 +57,8 @@ class FhirMessage:
         self._document = document
         # Entry models made from the JSON, by entry index (the header is entry 0).
         self._models: dict[int, FHIRAbstractModel] = {}
+        # Each entry's fullUrl, type and id, read once (every reference resolved reads them).
+        self._located_entries: list[Located] | None = None
 
     @property
     def bundle(self) -> Bundle:
@@ -83,6 +85,11 @@ class FhirMessage:
         return entries
 
     def _located(self) -> list[Located]:
+        if self._located_entries is None:
+            self._located_entries = self._locate()
+        return self._located_entries
+
+    def _locate(self) -> list[Located]:
         json_entries = self._json_entries()
         if json_entries is not None:
             return [
@@ -187,7 +194,9 @@ class FhirMessage:
         MessageHeader), names by the Bundle's rules; None when there is none."""
         if not reference:
             return None
-        origin = self.full_url_of(within if within is not None else self.header)
+        # The header is entry 0 (parse_message and read_relayed_message check it): its fullUrl is
+        # read without making its model.
+        origin = self._located()[0].full_url if within is None else self.full_url_of(within)
         index = resolve(reference, self._located(), from_url=origin)
         found = self._entry(index) if index is not None else None
         return found if isinstance(found, model) else None
