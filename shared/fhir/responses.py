@@ -11,9 +11,7 @@ import uuid
 from collections.abc import Sequence
 from typing import Literal
 
-from fhir.resources.R4B.resource import Resource
-
-from shared.fhir.envelope import FhirMessage, ResourceJson, build_message
+from shared.fhir.envelope import BuiltResource, FhirMessage, ResourceJson, build_message
 from shared.fhir.outcome import operation_outcome
 
 ResponseCode = Literal["ok", "transient-error", "fatal-error"]
@@ -25,7 +23,7 @@ def response_message(
     code: ResponseCode,
     responder: str,
     source_endpoint: str,
-    focus: Sequence[Resource] = (),
+    focus: Sequence[BuiltResource] = (),
     diagnostics: str | None = None,
     issue_code: str = "processing",
     expression: str | None = None,

@@ -20,6 +20,7 @@ from services.telemedicine.domain.first_consult import (
 )
 from shared.errors import InvalidInput
 from shared.fhir.envelope import parse_message
+from shared.fhir.models import Task
 from shared.workflow.consult_state import ConsultStage
 
 NOW = datetime(2026, 12, 1, 3, 0, tzinfo=UTC)
@@ -144,7 +145,7 @@ def test_a_linked_consults_steps_are_part_of_the_referral() -> None:
         ),
         linked_referral="rf-tc-first-1",
     )
-    task = fhir_mapping.consult_task(consult)
+    task = Task.model_validate(fhir_mapping.consult_task(consult))
     assert [p.reference for p in task.partOf or []] == ["Task/rf-tc-first-1"]
     assert task.focus is not None
     assert task.focus.reference == "ServiceRequest/tc-first-1"

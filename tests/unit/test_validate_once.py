@@ -12,6 +12,7 @@ import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from fhir.resources.R4B.encounter import Encounter
 from pydantic import BaseModel
 
 from services.referral.adapters.fhir_inbound import request_from_message
@@ -23,12 +24,15 @@ from services.referral.domain.assessment import (
     StrokeAssessment,
 )
 from services.referral.domain.commands import ClinicalTime, ReportedTime, RequestReferral
+from services.telemedicine.adapters import fhir_mapping as telemedicine_fhir
+from services.telemedicine.domain.model import Consult, ConsultStep
 from shared.fhir import envelope
 from shared.fhir.codes import EventCode
 from shared.fhir.envelope import build_message, parse_message
 from shared.fhir.models import Bundle, CommunicationRequest, Task
 from shared.fhir.notifications import notification_request_message, payload_link
 from shared.vocabulary.notification_categories import NotificationCategory
+from shared.workflow.consult_state import ConsultStage
 from tests.kafka_records import count_validations
 
 
@@ -198,3 +202,42 @@ def test_a_referral_is_written_from_its_builders_json_without_a_model(
     task = parse_message(message.to_json()).focus_resource(Task)
     assert task is not None
     assert [str(b.reference) for b in task.basedOn or []] == ["Task/c-1"]
+
+
+def test_a_consults_messages_are_written_from_their_builders_json_without_a_model(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Telemedicine builds a consult's Task on every step (teleconsult-requested when a
+    referral's consult opens, teleconsult-updated on each step, the video's Encounter): written
+    as FHIR JSON (before: the Task and the Encounter were made as models and dumped again);
+    each parses back valid and says the same."""
+    at = datetime(2026, 11, 23, 3, 0, tzinfo=UTC)
+    consult = Consult.for_referral(
+        referral_id="r-1",
+        requester_org="sikao-hospital",
+        consultant_org="trang-hospital",
+        at=at,
+        patient="Patient/p-r-1",
+    )
+    made = count_validations(monkeypatch, BaseModel)
+    monkeypatch.setattr(envelope, "CHECK_BUILT_MESSAGES", False)
+    requested = telemedicine_fhir.teleconsult_requested_message(consult, source_endpoint="urn:t")
+    in_video = telemedicine_fhir.consult_step_message(
+        consult,
+        step=ConsultStep(
+            consult_id=consult.id, stage=ConsultStage.IN_VIDEO, occurred_at=at, rung=1
+        ),
+        source_endpoint="urn:t",
+    )
+    requested.to_json()
+    in_video.to_json()
+    assert made == []
+    for message in (requested, in_video):
+        task = parse_message(message.to_json()).focus_resource(Task)
+        assert task is not None
+        assert task.id == consult.id
+        assert [str(p.reference) for p in task.partOf or []] == ["Task/r-1"]
+    encounter = parse_message(in_video.to_json()).first(Encounter)
+    assert encounter is not None
+    assert encounter.subject is not None
+    assert encounter.subject.reference == "Patient/p-r-1"

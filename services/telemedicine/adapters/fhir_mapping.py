@@ -12,9 +12,9 @@ from services.telemedicine.domain.model import Consult, ConsultStep
 from shared import consult_paging
 from shared.fhir import codes
 from shared.fhir.codes import EventCode, organization_reference
-from shared.fhir.envelope import FhirMessage, build_message
+from shared.fhir.envelope import FhirMessage, ResourceJson, build_message
 from shared.fhir.ids import derived_id
-from shared.fhir.models import Communication, ServiceRequest, Task, get_fhir_model_class
+from shared.fhir.models import Communication, ServiceRequest, Task
 from shared.fhir.notifications import notification_request_message
 from shared.vocabulary.notification_categories import NotificationCategory
 from shared.vocabulary.terms import Language
@@ -59,26 +59,25 @@ def referral_parties(message: FhirMessage) -> ReferralParties | None:
     )
 
 
-def consult_task(consult: Consult, *, step: ConsultStep | None = None) -> Task:
+def consult_task(consult: Consult, *, step: ConsultStep | None = None) -> ResourceJson:
     """The consult as a FHIR Task: its stage as businessStatus, the step's time as
-    lastModified, the accepting consultant as owner."""
+    lastModified, the accepting consultant as owner. FHIR JSON, written as it is (no model made
+    and dumped again on every step; the test suite parses every built message back)."""
     owner = consult.consultant or organization_reference(consult.consultant_org)
-    return Task.model_validate(
-        {
-            "resourceType": "Task",
-            "id": consult.id,
-            "status": consult.status.value,
-            "businessStatus": {"text": consult.stage.value},
-            **({"statusReason": {"text": consult.status_reason}} if consult.status_reason else {}),
-            "intent": "order",
-            "priority": "stat",
-            **_belongs_to(consult),
-            "authoredOn": consult.requested_at.isoformat(),
-            **({"lastModified": step.occurred_at.isoformat()} if step is not None else {}),
-            "requester": {"reference": organization_reference(consult.requester_org)},
-            "owner": {"reference": owner},
-        }
-    )
+    return {
+        "resourceType": "Task",
+        "id": consult.id,
+        "status": consult.status.value,
+        "businessStatus": {"text": consult.stage.value},
+        **({"statusReason": {"text": consult.status_reason}} if consult.status_reason else {}),
+        "intent": "order",
+        "priority": "stat",
+        **_belongs_to(consult),
+        "authoredOn": consult.requested_at.isoformat(),
+        **({"lastModified": step.occurred_at.isoformat()} if step is not None else {}),
+        "requester": {"reference": organization_reference(consult.requester_org)},
+        "owner": {"reference": owner},
+    }
 
 
 def _belongs_to(consult: Consult) -> dict[str, Any]:
@@ -135,19 +134,16 @@ def consult_step_message(
     )
 
 
-def video_encounter(consult: Consult) -> Any:
-    encounter_model = get_fhir_model_class("Encounter")
-    return encounter_model.model_validate(
-        {
-            "resourceType": "Encounter",
-            "id": derived_id("vr-", consult.id),
-            "status": "in-progress",
-            "class": VIRTUAL_ENCOUNTER,
-            **({"subject": {"reference": consult.patient}} if consult.patient else {}),
-            "period": {"start": (consult.video_at or consult.requested_at).isoformat()},
-            "serviceProvider": {"reference": organization_reference(consult.consultant_org)},
-        }
-    )
+def video_encounter(consult: Consult) -> ResourceJson:
+    return {
+        "resourceType": "Encounter",
+        "id": derived_id("vr-", consult.id),
+        "status": "in-progress",
+        "class": VIRTUAL_ENCOUNTER,
+        **({"subject": {"reference": consult.patient}} if consult.patient else {}),
+        "period": {"start": (consult.video_at or consult.requested_at).isoformat()},
+        "serviceProvider": {"reference": organization_reference(consult.consultant_org)},
+    }
 
 
 def page_request_id(consult: Consult, rung: int) -> str:

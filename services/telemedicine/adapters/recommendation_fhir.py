@@ -24,7 +24,7 @@ OUTPUT_SYSTEM = codes.TELECONSULT_OUTPUT_SYSTEM
 def recommendation_message(
     consult: Consult, recommendation: Recommendation, *, source_endpoint: str
 ) -> FhirMessage:
-    task = consult_task(consult).model_dump(mode="json", exclude_none=True)
+    task = consult_task(consult)
     # The step's time is the signature's (the referral's timeline and the consult's decision
     # time read it; without it they would take the request's time, authoredOn).
     task["lastModified"] = recommendation.signed_at.isoformat()
@@ -201,7 +201,7 @@ def needle_confirmed_message(
 ) -> FhirMessage:
     """teleconsult-updated from the spoke: the thrombolysis of recommendation ``version`` was
     started at ``needle_at`` (Task.output ``needle``), as ``confirmed_by`` confirmed."""
-    task = consult_task(consult).model_dump(mode="json", exclude_none=True)
+    task = consult_task(consult)
     task["lastModified"] = now.isoformat()
     task["output"] = [
         _output("version", {"valueInteger": version}),
