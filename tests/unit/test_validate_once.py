@@ -15,6 +15,8 @@ import pytest
 from fhir.resources.R4B.encounter import Encounter
 from pydantic import BaseModel
 
+from services.notifier.adapters import fhir_mapping as notifier_fhir
+from services.notifier.domain.model import Channel, Delivery
 from services.referral.adapters.fhir_inbound import request_from_message
 from services.referral.adapters.fhir_mapping import referral_requested_message
 from services.referral.domain.assessment import (
@@ -29,7 +31,7 @@ from services.telemedicine.domain.model import Consult, ConsultStep
 from shared.fhir import envelope
 from shared.fhir.codes import EventCode
 from shared.fhir.envelope import build_message, parse_message
-from shared.fhir.models import Bundle, CommunicationRequest, Task
+from shared.fhir.models import Bundle, Communication, CommunicationRequest, Task
 from shared.fhir.notifications import notification_request_message, payload_link
 from shared.vocabulary.notification_categories import NotificationCategory
 from shared.workflow.consult_state import ConsultStage
@@ -241,3 +243,61 @@ def test_a_consults_messages_are_written_from_their_builders_json_without_a_mode
     assert encounter is not None
     assert encounter.subject is not None
     assert encounter.subject.reference == "Patient/p-r-1"
+
+
+def test_a_deliverys_outcomes_are_written_from_their_builders_json_without_a_model(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The notifier tells the referral's timeline about every delivery (sent or failed,
+    delivered, acknowledged, escalated) with a Communication: written as FHIR JSON (before: made
+    as a model and dumped again for each); each parses back valid and says the same."""
+    delivery = Delivery(
+        id="d-1",
+        request_id="m-1/page-1",
+        referral_id="r-1",
+        recipient="PractitionerRole/neurologist-on-call",
+        addressed_to="Organization/trang-hospital",
+        channel=Channel.WEBHOOK,
+        priority="stat",
+        body={},
+    )
+    at = datetime(2026, 11, 23, 3, 0, tzinfo=UTC)
+    made = count_validations(monkeypatch, BaseModel)
+    monkeypatch.setattr(envelope, "CHECK_BUILT_MESSAGES", False)
+    built = [
+        notifier_fhir.outcome_message(delivery, sent=True, reason=None, source_endpoint="urn:t"),
+        notifier_fhir.outcome_message(
+            delivery, sent=False, reason="webhook answered HTTP 500", source_endpoint="urn:t"
+        ),
+        notifier_fhir.delivered_message(delivery, at=at, source_endpoint="urn:t"),
+        notifier_fhir.acknowledged_message(
+            delivery,
+            acknowledged_by="web:Dr A",
+            at=at,
+            source_endpoint="urn:t",
+            person=("Dr A", "u-1"),
+        ),
+        notifier_fhir.escalated_message(delivery, step="next rung", source_endpoint="urn:t"),
+    ]
+    for message in built:
+        message.to_json()
+    assert made == []
+    communications = [parse_message(m.to_json()).focus_resource(Communication) for m in built]
+    for communication in communications:
+        assert communication is not None
+        assert [str(r.reference) for r in communication.about or []] == ["Task/r-1"]
+        assert [str(r.reference) for r in communication.basedOn or []] == [
+            "CommunicationRequest/page-1"
+        ]
+        assert [str(r.reference) for r in communication.recipient or []] == [
+            "PractitionerRole/neurologist-on-call",
+            "Organization/trang-hospital",
+        ]
+    failed = communications[1]
+    assert failed is not None
+    assert failed.statusReason is not None
+    assert failed.statusReason.text == "webhook answered HTTP 500"
+    acknowledged = communications[3]
+    assert acknowledged is not None
+    assert acknowledged.sender is not None
+    assert acknowledged.sender.display == "Dr A"

@@ -11,8 +11,8 @@ from services.notifier.domain.model import Channel, Delivery
 from shared.fhir import codes
 from shared.fhir.codes import WEB_USER_SYSTEM, EventCode
 from shared.fhir.conformance.notification_channel import NOTIFICATION_CHANNEL_SYSTEM
-from shared.fhir.envelope import FhirMessage, build_message
-from shared.fhir.models import Communication, CommunicationRequest
+from shared.fhir.envelope import FhirMessage, ResourceJson, build_message
+from shared.fhir.models import CommunicationRequest
 from shared.fhir.notifications import payload_link, payload_texts
 from shared.messaging.consumer import PermanentMessageError
 from shared.vocabulary.notification_categories import (
@@ -260,9 +260,12 @@ def acknowledged_message(
     answered_by: dict[str, Any] = {}
     if person is not None:
         name, user_id = person
-        answered_by = {"sender": {"display": name}}
-        if user_id:
-            answered_by["sender"]["identifier"] = {"system": WEB_USER_SYSTEM, "value": user_id}
+        # (FHIR has no empty strings: an element without a value is left out.)
+        sender = {
+            **({"display": name} if name else {}),
+            **({"identifier": {"system": WEB_USER_SYSTEM, "value": user_id}} if user_id else {}),
+        }
+        answered_by = {"sender": sender} if sender else {}
     return _communication_event(
         EventCode.NOTIFICATION_ACKNOWLEDGED,
         delivery,
@@ -299,25 +302,24 @@ def _communication_event(
     source_endpoint: str,
 ) -> FhirMessage:
     """A Communication about the delivery's referral, to its recipient on its channel: how the
-    referral's timeline learns who was told, and who answered."""
-    communication = Communication.model_validate(
-        {
-            "resourceType": "Communication",
-            "id": communication_id,
-            "status": status,
-            # The request it answers: how its producer (e.g. telemedicine) tells its pages apart.
-            "basedOn": [{"reference": f"CommunicationRequest/{_request_resource_id(delivery)}"}],
-            "about": [{"reference": f"Task/{delivery.referral_id}"}],
-            # Who was reached, then whom the request named (the hospital or role) when different.
-            "recipient": [
-                {"reference": reference}
-                for reference in dict.fromkeys([delivery.recipient, delivery.addressed_to])
-                if reference
-            ],
-            "medium": [{"coding": [{"system": CHANNEL_SYSTEM, "code": delivery.channel.value}]}],
-            **details,
-        }
-    )
+    referral's timeline learns who was told, and who answered. Written as FHIR JSON, as it is
+    (one goes out for every delivery; the test suite parses every built message back)."""
+    communication: ResourceJson = {
+        "resourceType": "Communication",
+        "id": communication_id,
+        "status": status,
+        # The request it answers: how its producer (e.g. telemedicine) tells its pages apart.
+        "basedOn": [{"reference": f"CommunicationRequest/{_request_resource_id(delivery)}"}],
+        "about": [{"reference": f"Task/{delivery.referral_id}"}],
+        # Who was reached, then whom the request named (the hospital or role) when different.
+        "recipient": [
+            {"reference": reference}
+            for reference in dict.fromkeys([delivery.recipient, delivery.addressed_to])
+            if reference
+        ],
+        "medium": [{"coding": [{"system": CHANNEL_SYSTEM, "code": delivery.channel.value}]}],
+        **details,
+    }
     return build_message(
         event=event,
         sender=codes.NETWORK_ORGANIZATION,
