@@ -32,7 +32,12 @@ from shared.fhir.codes import EventCode
 from shared.fhir.envelope import FhirMessage
 from shared.http_limits import InputLimitsMiddleware
 from shared.messaging.broker import consumer_group, create_broker
-from shared.messaging.consumer import FhirMessageConsumer, MessageHandler, RefusalHandler
+from shared.messaging.consumer import (
+    FhirMessageConsumer,
+    MessageHandler,
+    RefusalHandler,
+    ServiceConsumer,
+)
 from shared.messaging.guard import ConsumerGuard
 from shared.messaging.outbox import OutboxRelay
 from shared.messaging.progress import PartitionProgress
@@ -61,9 +66,13 @@ class ServiceRuntime:
     # Gauges read from the database and Kafka (shared/metrics/sampled.py); a service adds its
     # own sources to it in its wiring.
     sampler: Sampler
+    # The service's one Kafka consumer for all its topics (``subscribe`` adds them).
+    consumer: ServiceConsumer
+    # A broker never started: the topics the service's AsyncAPI document describes, one
+    # channel each (the consumer reads them all as one subscription, not listed itself).
+    specification: KafkaBroker
     startup: StartupState = field(default_factory=StartupState)
     workers: list[BackgroundWorker] = field(default_factory=list)
-    consumers: list[FhirMessageConsumer] = field(default_factory=list)
 
     def subscribe(
         self,
@@ -75,24 +84,31 @@ class ServiceRuntime:
         include_in_schema: bool = True,
         dead_letters_unreadable: bool = True,
     ) -> FhirMessageConsumer:
-        """Subscribes this service's consumer of ``topic`` (the one way a service builds one):
-        its broker, pool, consumer group, fetch wait and commit interval come from the runtime;
-        the keyword options are ``FhirMessageConsumer``'s own."""
+        """Hands ``topic``'s records to ``handlers`` (the one way a service consumes a topic):
+        the service's one Kafka consumer reads it with its other topics (``ServiceConsumer``),
+        in its group, with its fetch wait and commit interval; the keyword options are
+        ``FhirMessageConsumer``'s own."""
         consumer = FhirMessageConsumer(
             broker=self.broker,
             pool=self.pool,
             topic=topic,
             service_name=self.name,
             handlers=handlers,
-            fetch_max_wait_ms=self.settings.consumer_fetch_max_wait_ms,
-            commit_interval_s=self.settings.consumer_commit_interval_s,
             after_commit=after_commit,
             on_refused=on_refused,
             include_in_schema=include_in_schema,
             dead_letters_unreadable=dead_letters_unreadable,
         )
-        consumer.subscribe()
-        self.consumers.append(consumer)
+        self.consumer.add(consumer)
+        if include_in_schema:
+            per_hospital = isinstance(topic, PerHospitalTopics)
+            self.specification.subscriber(
+                *(() if per_hospital else (topic.address,)),
+                pattern=topic.pattern if isinstance(topic, PerHospitalTopics) else None,
+                group_id=self.consumer.group,
+                title=f"{self.consumer.group}:{topic.address}",
+                description=topic.description,
+            )
         return consumer
 
 
@@ -127,6 +143,7 @@ def create_service_app(
             runtime = await build_runtime(stack)
             app.state.runtime = runtime
             app.state.container = wire(runtime)
+            runtime.consumer.subscribe()
             connecting = asyncio.create_task(
                 connect_everything(
                     state=runtime.startup,
@@ -145,7 +162,7 @@ def create_service_app(
                 connecting.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await connecting
-                await commit_handled(runtime.consumers)
+                await commit_handled(runtime.consumer)
 
     async def build_runtime(stack: contextlib.AsyncExitStack) -> ServiceRuntime:
         """Builds every object without connecting (the pool opens connections on first use)."""
@@ -196,6 +213,13 @@ def create_service_app(
             relay=relay,
             guard=guard,
             sampler=sampler,
+            consumer=ServiceConsumer(
+                broker=broker,
+                service_name=name,
+                fetch_max_wait_ms=settings.consumer_fetch_max_wait_ms,
+                commit_interval_s=settings.consumer_commit_interval_s,
+            ),
+            specification=KafkaBroker(settings.kafka_bootstrap_servers),
         )
         return runtime
 
@@ -240,13 +264,13 @@ def create_service_app(
     return app
 
 
-async def commit_handled(consumers: Sequence[FhirMessageConsumer]) -> None:
-    """Commits what the consumers handled since their last periodic commit, before the broker
+async def commit_handled(consumer: ServiceConsumer) -> None:
+    """Commits what the consumer handled since its last periodic commit, before the broker
     stops: a restart then reads none of it again. Best effort (the broker may be away): what is
     not committed is read again, and the inbox finds it."""
     with contextlib.suppress(Exception):
         async with asyncio.timeout(5):
-            await asyncio.gather(*(consumer.commit_handled() for consumer in consumers))
+            await consumer.commit_handled()
 
 
 def url_redactor(capability_paths: Sequence[str]) -> Callable[[Span, dict[str, Any]], None]:

@@ -54,7 +54,7 @@ from shared.messaging.inbox import (
     reused_id_reason,
 )
 from shared.messaging.limits import MAX_JSON_DEPTH, MAX_RECORD_BYTES, check_record_limits
-from shared.messaging.topics import PerHospitalTopics, Topic
+from shared.messaging.topics import PerHospitalTopics, Topic, pattern_of
 from shared.tracing import ReferralIds, about_referral, name_trace
 
 log = logging.getLogger(__name__)
@@ -105,6 +105,9 @@ def impersonation(message: FhirMessage, *, writer: str, topic: str) -> Permanent
 
 
 class FhirMessageConsumer:
+    """The handling of one topic's records (or of every hospital's own topic): a service's
+    ``ServiceConsumer`` reads them with its other topics' records and hands each one here."""
+
     def __init__(
         self,
         *,
@@ -121,12 +124,14 @@ class FhirMessageConsumer:
         dead_letters_unreadable: bool = True,
     ) -> None:
         self._broker = broker
-        # PlatformSettings.consumer_fetch_max_wait_ms in the services.
+        # For ``subscribe`` alone (a Kafka consumer of this topic only); a service's
+        # ServiceConsumer has its own (PlatformSettings.consumer_fetch_max_wait_ms and
+        # consumer_commit_interval_s).
         self._fetch_max_wait_ms = fetch_max_wait_ms
-        # PlatformSettings.consumer_commit_interval_s in the services.
-        self._commits = PeriodicCommits(interval_s=commit_interval_s)
+        self._commit_interval_s = commit_interval_s
+        self._reader: ServiceConsumer | None = None
         self._pool = pool
-        self._topic = topic
+        self.topic = topic
         self._group = consumer_group(service_name)
         self._service_name = service_name
         self._tracer = trace.get_tracer("fasttrack.consumer")
@@ -134,53 +139,34 @@ class FhirMessageConsumer:
         self._after_commit = after_commit
         self._on_refused = on_refused
         # Listed in the service's AsyncAPI document (GET /asyncapi.json)?
-        self._include_in_schema = include_in_schema
+        self.include_in_schema = include_in_schema
         # False where another service owns the topic's unreadable records (dead-letters and
         # answers them): one dead letter per bad record, not one per consumer group.
         self._dead_letters_unreadable = dead_letters_unreadable
 
-    def subscribe(self) -> None:
-        if isinstance(self._topic, PerHospitalTopics):
-            # Every hospital's topic, those created later too (found when the metadata is
-            # next refreshed: shared.messaging.broker.METADATA_MAX_AGE_MS).
-            topics: tuple[str, ...] = ()
-            pattern: str | None = self._topic.pattern
-            address = self._topic.address
-        else:
-            topics, pattern, address = (self._topic.name,), None, self._topic.name
+    def reads(self, topic_name: str) -> bool:
+        """Whether ``topic_name`` is this consumer's topic (or one of the hospitals' own)."""
+        if isinstance(self.topic, PerHospitalTopics):
+            return self.topic.organization(topic_name) is not None
+        return topic_name == self.topic.name
 
-        @self._broker.subscriber(
-            *topics,
-            pattern=pattern,
-            group_id=self._group,
-            ack_policy=CLINICAL_ACK_POLICY,
-            # A new service reads what was published before it first joined (and a hospital's
-            # new topic from its first message).
-            auto_offset_reset="earliest",
+    def subscribe(self) -> None:
+        """Reads this topic with a Kafka consumer of its own (a service reads all its topics
+        with one: ``ServiceConsumer``)."""
+        self._reader = ServiceConsumer(
+            broker=self._broker,
+            service_name=self._service_name,
             fetch_max_wait_ms=self._fetch_max_wait_ms,
-            title=f"{self._group}:{address}",
-            description=self._topic.description,
-            include_in_schema=self._include_in_schema,
-            parser=self._parse,
-            decoder=raw_record,
-            listener=self._commits.listener,
+            commit_interval_s=self._commit_interval_s,
         )
-        async def consume(record: Any) -> None:
-            await self.handle(record)
+        self._reader.add(self)
+        self._reader.subscribe(include_in_schema=self.include_in_schema)
 
     async def commit_handled(self) -> None:
         """Commits the offsets of the records handled since the last commit (at shutdown, so a
         restart does not read them again)."""
-        await self._commits.commit_noted()
-
-    async def _parse(
-        self,
-        record: ConsumerRecord[bytes, bytes],
-        original: Callable[[ConsumerRecord[bytes, bytes]], Awaitable[StreamMessage[Any]]],
-    ) -> StreamMessage[Any]:
-        message = await tolerant_parser(record, original)
-        self._commits.acknowledge_by_noting(message)
-        return message
+        if self._reader is not None:
+            await self._reader.commit_handled()
 
     async def handle(self, record: ConsumerRecord[bytes, bytes]) -> None:
         value = record.value or b""
@@ -280,8 +266,8 @@ class FhirMessageConsumer:
 
     def _writer(self, topic: str) -> str | None:
         """The hospital whose own topic ``topic`` is (the only one its ACL lets write it)."""
-        if isinstance(self._topic, PerHospitalTopics):
-            return self._topic.organization(topic)
+        if isinstance(self.topic, PerHospitalTopics):
+            return self.topic.organization(topic)
         return None
 
     async def _refuse_impersonation(
@@ -323,6 +309,102 @@ class FhirMessageConsumer:
         ) as span:
             span.set_status(StatusCode.ERROR, reason)
             await publish_dead_letter(self._broker, record, reason=reason, group=self._group)
+
+
+class ServiceConsumer:
+    """A service's one Kafka consumer (one aiokafka consumer in the service's group) for all the
+    topics it reads, each record handed to the ``FhirMessageConsumer`` of its topic.
+
+    A consumer fetches while idle (an empty fetch every fetch wait) and heartbeats to its group:
+    a consumer per topic cost Kafka that much per topic (the referral service had four). Kafka
+    subscribes a consumer to a list of topics or to one pattern, never to both: a service that
+    reads the hospitals' own topics (a pattern) reads its other topics by the same pattern.
+    """
+
+    def __init__(
+        self,
+        *,
+        broker: KafkaBroker,
+        service_name: str,
+        fetch_max_wait_ms: int,
+        commit_interval_s: float,
+    ) -> None:
+        self._broker = broker
+        self.group = consumer_group(service_name)
+        self._fetch_max_wait_ms = fetch_max_wait_ms
+        self._commits = PeriodicCommits(interval_s=commit_interval_s)
+        self._consumers: list[FhirMessageConsumer] = []
+        self._by_topic: dict[str, FhirMessageConsumer] = {}
+
+    @property
+    def consumers(self) -> tuple[FhirMessageConsumer, ...]:
+        return tuple(self._consumers)
+
+    def add(self, consumer: FhirMessageConsumer) -> None:
+        if any(consumer.topic == other.topic for other in self._consumers):
+            raise ValueError(f"{consumer.topic} is read by one FhirMessageConsumer only")
+        self._consumers.append(consumer)
+
+    def subscribe(self, *, include_in_schema: bool = False) -> None:
+        """Registers the Kafka subscriber (before the broker starts). A service's AsyncAPI
+        document lists its topics one by one instead (``ServiceRuntime.specification``)."""
+        if not self._consumers:
+            return
+        topics = [consumer.topic for consumer in self._consumers]
+        names: tuple[str, ...] = ()
+        pattern: str | None = None
+        per_hospital = [topic for topic in topics if isinstance(topic, PerHospitalTopics)]
+        # Every hospital's topic, those created later too (found when the metadata is next
+        # refreshed: shared.messaging.broker.METADATA_MAX_AGE_MS).
+        if per_hospital and len(topics) == 1:
+            pattern = per_hospital[0].pattern
+        elif per_hospital:
+            pattern = pattern_of(topics)
+        else:
+            names = tuple(topic.address for topic in topics)
+        addresses = ",".join(topic.address for topic in topics)
+
+        @self._broker.subscriber(
+            *names,
+            pattern=pattern,
+            group_id=self.group,
+            ack_policy=CLINICAL_ACK_POLICY,
+            # A new service reads what was published before it first joined (and a hospital's
+            # new topic from its first message).
+            auto_offset_reset="earliest",
+            fetch_max_wait_ms=self._fetch_max_wait_ms,
+            title=f"{self.group}:{addresses}",
+            description=self._consumers[0].topic.description,
+            include_in_schema=include_in_schema,
+            parser=self._parse,
+            decoder=raw_record,
+            listener=self._commits.listener,
+        )
+        async def consume(record: Any) -> None:
+            await self._consumer_of(record.topic).handle(record)
+
+    def _consumer_of(self, topic_name: str) -> FhirMessageConsumer:
+        consumer = self._by_topic.get(topic_name)
+        if consumer is None:
+            consumer = next((each for each in self._consumers if each.reads(topic_name)), None)
+            if consumer is None:  # the subscription reads only these consumers' topics
+                raise LookupError(f"no consumer of {topic_name} in {self.group}")
+            self._by_topic[topic_name] = consumer
+        return consumer
+
+    async def commit_handled(self) -> None:
+        """Commits the offsets of the records handled since the last commit (at shutdown, so a
+        restart does not read them again)."""
+        await self._commits.commit_noted()
+
+    async def _parse(
+        self,
+        record: ConsumerRecord[bytes, bytes],
+        original: Callable[[ConsumerRecord[bytes, bytes]], Awaitable[StreamMessage[Any]]],
+    ) -> StreamMessage[Any]:
+        message = await tolerant_parser(record, original)
+        self._commits.acknowledge_by_noting(message)
+        return message
 
 
 async def tolerant_parser(

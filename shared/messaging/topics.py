@@ -8,6 +8,7 @@ the broker itself decide who may write a hospital's messages and who may read it
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 DEAD_LETTER_SUFFIX = ".dlq"
@@ -24,6 +25,11 @@ class Topic:
     @property
     def dead_letter(self) -> str:
         return f"{self.name}{DEAD_LETTER_SUFFIX}"
+
+    @property
+    def address(self) -> str:
+        """Its name (as ``PerHospitalTopics.address`` is theirs)."""
+        return self.name
 
 
 HOSPITAL_INBOUND = Topic(
@@ -111,9 +117,12 @@ class PerHospitalTopics:
     def pattern(self) -> str:
         """A regular expression for every hospital's topic and none of their dead-letter twins
         (a FHIR id may hold dots, so the twin's suffix is excluded by name)."""
+        return f"^{self._unanchored(group='?P<organization>')}$"
+
+    def _unanchored(self, *, group: str = "?:") -> str:
         return (
-            rf"^{re.escape(self.prefix)}\.(?P<organization>{HOSPITAL_ID.pattern})"
-            rf"(?<!{re.escape(DEAD_LETTER_SUFFIX)})$"
+            rf"{re.escape(self.prefix)}\.({group}{HOSPITAL_ID.pattern})"
+            rf"(?<!{re.escape(DEAD_LETTER_SUFFIX)})"
         )
 
     def organization(self, topic_name: str) -> str | None:
@@ -160,3 +169,13 @@ def all_topic_names() -> list[str]:
         if topic.has_dead_letter:
             names.append(topic.dead_letter)
     return names
+
+
+def pattern_of(topics: Iterable[Topic | PerHospitalTopics]) -> str:
+    """One regular expression for all of ``topics`` and nothing else (no dead-letter twin): a
+    Kafka consumer subscribes to a list of names or to one pattern, never to both."""
+    alternatives = [
+        topic._unanchored() if isinstance(topic, PerHospitalTopics) else re.escape(topic.name)
+        for topic in topics
+    ]
+    return f"^(?:{'|'.join(alternatives)})$"

@@ -20,14 +20,14 @@ router = APIRouter()
 @router.get("/asyncapi.json", response_class=JSONResponse)
 async def asyncapi_json(runtime: RuntimeDep) -> JSONResponse:
     """The AsyncAPI 3.0 document of the topics hospital systems use (no API key needed)."""
-    return JSONResponse(asyncapi_document(runtime.broker))
+    return JSONResponse(asyncapi_document(runtime.specification))
 
 
 @router.get("/asyncapi", response_class=HTMLResponse)
 async def asyncapi_html(request: Request, runtime: RuntimeDep, pages: PagesDep) -> HTMLResponse:
     """The same document, rendered by the AsyncAPI web component (served by this service: the
     page loads nothing from the internet)."""
-    props = asyncapi_page_props(asyncapi_document(runtime.broker))
+    props = asyncapi_page_props(asyncapi_document(runtime.specification))
     return pages.TemplateResponse(
         request, "asyncapi.html", {"title": ASYNCAPI_TITLE, "props": props}
     )

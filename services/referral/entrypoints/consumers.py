@@ -149,7 +149,7 @@ def wire_consumers(runtime: ServiceRuntime, context: ReferralContext) -> None:
             include_in_schema=topic is HOSPITAL_INBOUND_TOPICS,
         )
     # For the AsyncAPI document only: what hospital systems consume (the outbox relay publishes).
-    runtime.broker.publisher(
+    runtime.specification.publisher(
         HOSPITAL_RESPONSE_TOPICS.address,
         title=HOSPITAL_RESPONSE_TOPICS.address,
         description=HOSPITAL_RESPONSE_TOPICS.description,
