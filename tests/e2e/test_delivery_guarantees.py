@@ -79,9 +79,9 @@ async def test_a_redelivered_message_has_no_second_effect(
             "SELECT count(*) FROM telemedicine.outbox WHERE message_key=$1",
             referral_id,
         )
-        == 2
-    )  # teleconsult-requested and teleconsult-updated (paging), once each (the consultant's
-    # first page is the referral service's: tests/e2e/test_first_hop_page.py)
+        == 1
+    )  # teleconsult-requested (with its paging step), once (the consultant's first page is
+    # the referral service's: tests/e2e/test_first_hop_page.py)
     await asyncio.sleep(1.0)
     assert len({n.idempotency_key for n in webhook.for_referral(referral_id)}) == 2
 

@@ -81,10 +81,10 @@ async def test_the_on_call_page_is_queued_with_the_referral_and_telemedicine_sen
     request = json.loads(page)["entry"][1]["resource"]
     assert request["id"] == f"cp0-{consult['id']}"
     assert request["recipient"] == [{"reference": ON_CALL}]
-    # Telemedicine, which opened the consult (committed: it lists it), paged nobody again.
+    # Telemedicine, which opened the consult (committed: it lists it), paged nobody again; it
+    # announced the request and its paging step in one event.
     assert await _published(database, "telemedicine", referral_id) == [
         (TELEMEDICINE_EVENTS.name, "teleconsult-requested"),
-        (TELEMEDICINE_EVENTS.name, "teleconsult-updated"),
     ]
 
 

@@ -8,8 +8,10 @@ from datetime import UTC, datetime
 
 from services.referral.domain.commands import RecordStep
 from services.referral.domain.errors import InvalidRequest
+from shared.fhir.codes import EventCode
 from shared.fhir.envelope import FhirMessage
 from shared.fhir.models import Communication, Task
+from shared.workflow.consult_state import TASK_STATUS, ConsultStage
 
 
 def about_an_episode(message: FhirMessage) -> bool:
@@ -57,6 +59,45 @@ def teleconsult_step(message: FhirMessage, *, referral_id: str | None = None) ->
             **({"recommendation": _outputs(consult)} if consult.output else {}),
         },
     )
+
+
+def teleconsult_steps(message: FhirMessage, *, referral_id: str | None = None) -> list[RecordStep]:
+    """The steps a teleconsult message reports: one, or two for a referral's consult opened
+    with its first page already sent (telemedicine announces the request and the paging step
+    in one teleconsult-requested message, its Task in the paging stage since lastModified): the
+    request at the Task's authoredOn, as the spoke's, and the paging at lastModified, as the
+    hub's (the Task's owner), each on the timeline at its own time."""
+    step = teleconsult_step(message, referral_id=referral_id)
+    consult = message.focus_resource(Task)
+    if (
+        step.event is not EventCode.TELECONSULT_REQUESTED
+        or consult is None
+        or consult.lastModified is None
+        or step.detail.get("stage") in (None, ConsultStage.REQUESTED.value)
+    ):
+        return [step]
+    requested = RecordStep(
+        referral_id=step.referral_id,
+        event=EventCode.TELECONSULT_REQUESTED,
+        source=step.source,
+        message_id=step.message_id,
+        occurred_at=_instant(consult.authoredOn) or step.occurred_at,
+        detail={
+            "consult": step.detail["consult"],
+            "status": TASK_STATUS[ConsultStage.REQUESTED].value,
+            "stage": ConsultStage.REQUESTED.value,
+            **({"owner": step.detail["owner"]} if "owner" in step.detail else {}),
+        },
+    )
+    moved_on = RecordStep(
+        referral_id=step.referral_id,
+        event=EventCode.TELECONSULT_UPDATED,
+        source=str(step.detail.get("owner") or step.source),
+        message_id=step.message_id,
+        occurred_at=step.occurred_at,
+        detail=step.detail,
+    )
+    return [requested, moved_on]
 
 
 def _outputs(task: Task) -> dict[str, object]:

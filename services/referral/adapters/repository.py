@@ -262,6 +262,57 @@ async def add_timeline_entry_if_known(
     return status.endswith(" 1")
 
 
+async def add_timeline_steps_if_known(
+    connection: Connection,
+    *,
+    referral_id: str,
+    entries: Sequence[NewTimelineEntry],
+    door_in_code: str,
+) -> tuple[bool, bool]:
+    """Several entries of one message (each with its event, time and source) for a referral
+    that may not exist, in one statement, which also says whether the patient's clock has the
+    milestone ``door_in_code``: (added, door-in known). Nothing is added for an unknown
+    referral."""
+    row = await connection.fetchrow(
+        f"""
+        WITH added AS (
+            INSERT INTO timeline_entry ({_TIMELINE_COLUMNS})
+            SELECT referral.id, e.event_code, e.occurred_at, e.source, e.message_id, e.detail
+            FROM referral, ROWS FROM (
+                jsonb_to_recordset($2::jsonb) AS (
+                    event_code text, occurred_at timestamptz, source text, message_id text,
+                    detail jsonb
+                )
+            ) WITH ORDINALITY AS e (event_code, occurred_at, source, message_id, detail, n)
+            WHERE referral.id = $1
+            ORDER BY e.n
+            RETURNING 1
+        )
+        SELECT EXISTS (SELECT 1 FROM added) AS added,
+               EXISTS (
+                   SELECT 1 FROM milestone
+                   WHERE referral_id = (SELECT clock_id FROM referral WHERE id = $1)
+                     AND code = $3
+               ) AS door_in_known
+        """,
+        referral_id,
+        [
+            {
+                "event_code": entry.event_code,
+                "occurred_at": entry.occurred_at.isoformat(),
+                "source": entry.source,
+                "message_id": entry.message_id,
+                "detail": entry.detail,
+            }
+            for entry in entries
+        ],
+        door_in_code,
+    )
+    if row is None:
+        raise RuntimeError("the timeline INSERT returned no row")
+    return bool(row["added"]), bool(row["door_in_known"])
+
+
 async def timeline(connection: Connection, *, referral_id: str) -> list[TimelineEntry]:
     rows = await connection.fetch(
         """

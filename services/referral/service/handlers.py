@@ -6,7 +6,6 @@ from dataclasses import replace
 from datetime import UTC, datetime
 
 from services.referral.adapters import (
-    clock_repository,
     fhir_inbound,
     fhir_mapping,
     fhir_steps,
@@ -205,14 +204,31 @@ async def record_teleconsult_step(
     context: ReferralContext,
     referral_id: str | None = None,
 ) -> RecordStep:
-    """``referral_id``: the referral a consult asked first made (its Task names none yet)."""
-    step = fhir_steps.teleconsult_step(message, referral_id=referral_id)
-    await record_step(connection, step=step)
-    if step.event is EventCode.TELECONSULT_REQUESTED and await clock_repository.door_in_known(
-        connection, referral_id=step.referral_id
-    ):
+    """The message's steps on the referral's timeline (two for a consult opened with its first
+    page: fhir_steps.teleconsult_steps); returns the last. ``referral_id``: the referral a
+    consult asked first made (its Task names none yet)."""
+    steps = fhir_steps.teleconsult_steps(message, referral_id=referral_id)
+    step = steps[-1]
+    added, door_in_known = await repository.add_timeline_steps_if_known(
+        connection,
+        referral_id=step.referral_id,
+        entries=[
+            repository.NewTimelineEntry(
+                event_code=s.event.value,
+                occurred_at=s.occurred_at,
+                source=s.source,
+                message_id=s.message_id,
+                detail=s.detail,
+            )
+            for s in steps
+        ],
+        door_in_code=MilestoneCode.DOOR_IN_FIRST.value,
+    )
+    if not added:
+        raise ReferralNotFound(step.referral_id)
+    if steps[0].event is EventCode.TELECONSULT_REQUESTED and door_in_known:
         # Paged more than 15 min after a door-in already known: the spoke is alerted now.
-        # (Without a door-in nothing can be late: one cheap look instead of the alert round.)
+        # (Without a door-in nothing can be late: no alert round. The INSERT looked.)
         await alerts.raise_due_alerts_of(
             connection, referral_id=step.referral_id, context=context, now=datetime.now(UTC)
         )

@@ -100,14 +100,20 @@ def _belongs_to(consult: Consult) -> dict[str, Any]:
 
 
 def teleconsult_requested_message(
-    consult: Consult, *, source_endpoint: str, supporting: Sequence[Any] = ()
+    consult: Consult,
+    *,
+    source_endpoint: str,
+    supporting: Sequence[Any] = (),
+    step: ConsultStep | None = None,
 ) -> FhirMessage:
-    """``supporting``: what a consult asked first was asked with (first_consult_fhir.py)."""
+    """``supporting``: what a consult asked first was asked with (first_consult_fhir.py).
+    ``step``: the step the consult has taken since it was asked (a referral's consult, paging
+    its first rung as it opens), announced with the request (lastModified)."""
     return build_message(
         event=EventCode.TELECONSULT_REQUESTED,
         sender=organization_reference(consult.requester_org),
         destinations=[organization_reference(consult.consultant_org)],
-        focus=[consult_task(consult)],
+        focus=[consult_task(consult, step=step)],
         supporting=supporting,
         source_endpoint=source_endpoint,
         timestamp=consult.requested_at,

@@ -58,27 +58,30 @@ async def start(
     only recorded); None when it is open already."""
     if not await repository.insert_consult(connection, consult=consult):
         return None  # already open (the same referral announced twice)
-    requested = OutboxEvent(
-        TELEMEDICINE_EVENTS,
-        consult.referral_id,
-        fhir_mapping.teleconsult_requested_message(
-            consult, source_endpoint=context.source_endpoint, supporting=supporting
-        ),
-    )
     if not first_page_sent:
-        await add_all_to_outbox(connection, [requested])
+        requested = fhir_mapping.teleconsult_requested_message(
+            consult, source_endpoint=context.source_endpoint, supporting=supporting
+        )
+        await add_all_to_outbox(
+            connection, [OutboxEvent(TELEMEDICINE_EVENTS, consult.referral_id, requested)]
+        )
         return await page(connection, consult, rung=Rung.ON_CALL, context=context, now=now)
-    queued = [requested]
     consult, early = await _record_page(
-        connection,
-        consult,
-        rung=Rung.ON_CALL,
-        context=context,
-        now=now,
-        sent_already=True,
-        queued=queued,
+        connection, consult, rung=Rung.ON_CALL, context=context, now=now, sent_already=True
     )
-    await add_all_to_outbox(connection, queued)  # the request and the paging step, in order
+    # One event, not a request and then its paging step: its Task is in the paging stage
+    # since lastModified, and the referral service puts both steps on the referral's timeline,
+    # each at its own time (services/referral/adapters/fhir_steps.py, teleconsult_steps).
+    requested_and_paging = fhir_mapping.teleconsult_requested_message(
+        consult,
+        source_endpoint=context.source_endpoint,
+        supporting=supporting,
+        step=step_of(consult, at=now),
+    )
+    await add_all_to_outbox(
+        connection,
+        [OutboxEvent(TELEMEDICINE_EVENTS, consult.referral_id, requested_and_paging)],
+    )
     if early is None:
         return consult
     # The on-call consultant acknowledged the page before the consult opened.
@@ -125,11 +128,11 @@ async def _record_page(
     now: datetime,
     reason: str | None = None,
     sent_already: bool = False,
-    queued: list[OutboxEvent] | None = None,
 ) -> tuple[Consult, tuple[str | None] | None]:
     """The consult paging ``rung`` until the rung's deadline, and the page recorded.
     ``sent_already``: another service sent it (a referral's first page); an acknowledgement of
-    it that came before the consult opened is taken and returned (a one-tuple of the person)."""
+    it that came before the consult opened is taken and returned (a one-tuple of the person),
+    and the paging step is announced by the caller with the consult's request."""
     consult = consult.moved_to(
         S.PAGING,
         at=now,
@@ -139,7 +142,7 @@ async def _record_page(
             rung, hub=consult.consultant_org, requested_at=consult.requested_at
         ),
     )
-    await record(connection, consult, at=now, context=context, queued=queued)
+    await record(connection, consult, at=now, context=context, announce=not sent_already)
     early = await repository.add_page(
         connection,
         request_id=fhir_mapping.page_request_id(consult, rung),
@@ -159,23 +162,21 @@ async def record(
     at: datetime,
     context: TelemedicineContext,
     actor: str | None = None,
-    queued: list[OutboxEvent] | None = None,
+    announce: bool = True,
 ) -> None:
-    """Saves the consult's new stage and its step, and queues the step's event (on ``queued``,
-    which the caller writes to the outbox with its own events in one statement, if given)."""
+    """Saves the consult's new stage and its step, and queues the step's event (``announce``
+    False: the caller announces it in an event of its own)."""
     step = step_of(consult, at=at, actor=actor)
     await repository.save_consult(connection, consult=consult, step=step)
-    event = OutboxEvent(
-        TELEMEDICINE_EVENTS,
-        consult.referral_id,
-        fhir_mapping.consult_step_message(
-            consult, step=step, source_endpoint=context.source_endpoint
-        ),
-    )
-    if queued is not None:
-        queued.append(event)
-    else:
-        await add_all_to_outbox(connection, [event])
+    if announce:
+        await add_to_outbox(
+            connection,
+            topic=TELEMEDICINE_EVENTS,
+            key=consult.referral_id,
+            message=fhir_mapping.consult_step_message(
+                consult, step=step, source_endpoint=context.source_endpoint
+            ),
+        )
 
 
 async def escalate_if_overdue(
