@@ -3,25 +3,11 @@ notifier knows them, and the audit of replays."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from datetime import datetime
 
 from shared.db.pool import Connection
 
-
-async def record_referral_hospitals(
-    connection: Connection, *, referral_id: str, hospitals: Iterable[str]
-) -> None:
-    """Remembers that these hospitals take part in the referral (idempotent)."""
-    await connection.execute(
-        """
-        INSERT INTO referral_hospital (referral_id, hospital)
-        SELECT $1, hospital FROM unnest($2::text[]) AS hospital
-        ON CONFLICT DO NOTHING
-        """,
-        referral_id,
-        sorted(set(hospitals)),
-    )
+# A referral's hospitals are recorded with its deliveries (repository.insert_deliveries).
 
 
 async def referral_known(connection: Connection, *, referral_id: str) -> bool:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from datetime import datetime
 
 import asyncpg
@@ -26,9 +27,12 @@ async def insert_delivery(connection: Connection, *, delivery: Delivery) -> bool
     return status.endswith(" 1")
 
 
-async def insert_deliveries(connection: Connection, *, deliveries: list[Delivery]) -> int:
-    """``insert_delivery`` for the deliveries of one request, in one statement; returns how
-    many were new."""
+async def insert_deliveries(
+    connection: Connection, *, deliveries: list[Delivery], hospitals: Iterable[str] = ()
+) -> int:
+    """``insert_delivery`` for the deliveries of one request (all about one referral), and the
+    ``hospitals`` that take part in that referral remembered (operator_access.py: who may read
+    its delivery log), in one statement; returns how many deliveries were new."""
     if not deliveries:
         return 0
     columns = [
@@ -39,24 +43,33 @@ async def insert_deliveries(connection: Connection, *, deliveries: list[Delivery
     # asyncpg a type-introspection round trip on every new connection, text[] none.
     for json_column in (6, 7):
         columns[json_column] = [json.dumps(value) for value in columns[json_column]]
-    inserted = await connection.fetch(
+    inserted: int = await connection.fetchval(
         """
-        INSERT INTO delivery (id, request_id, referral_id, recipient, channel, priority, body,
-                              trace_context, address, escalation_step, addressed_to, hospital,
-                              role)
-        SELECT id, request_id, referral_id, recipient, channel, priority, body::jsonb,
-               trace_context::jsonb, address, escalation_step, addressed_to, hospital, role
-        FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],
-                    $7::text[], $8::text[], $9::text[], $10::integer[], $11::text[],
-                    $12::text[], $13::text[])
-            AS incoming (id, request_id, referral_id, recipient, channel, priority, body,
-                         trace_context, address, escalation_step, addressed_to, hospital, role)
-        ON CONFLICT DO NOTHING
-        RETURNING id
+        WITH inserted AS (
+            INSERT INTO delivery (id, request_id, referral_id, recipient, channel, priority,
+                                  body, trace_context, address, escalation_step, addressed_to,
+                                  hospital, role)
+            SELECT id, request_id, referral_id, recipient, channel, priority, body::jsonb,
+                   trace_context::jsonb, address, escalation_step, addressed_to, hospital, role
+            FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],
+                        $7::text[], $8::text[], $9::text[], $10::integer[], $11::text[],
+                        $12::text[], $13::text[])
+                AS incoming (id, request_id, referral_id, recipient, channel, priority, body,
+                             trace_context, address, escalation_step, addressed_to, hospital,
+                             role)
+            ON CONFLICT DO NOTHING
+            RETURNING id
+        ), taking_part AS (
+            INSERT INTO referral_hospital (referral_id, hospital)
+            SELECT $3[1], hospital FROM unnest($14::text[]) AS hospital
+            ON CONFLICT DO NOTHING
+        )
+        SELECT count(*) FROM inserted
         """,
         *columns,
+        sorted(set(hospitals)),
     )
-    return len(inserted)
+    return inserted
 
 
 def _delivery_values(delivery: Delivery) -> tuple[object, ...]:

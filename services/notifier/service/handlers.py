@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from opentelemetry import propagate
 
-from services.notifier.adapters import fhir_mapping, operator_access, repository
+from services.notifier.adapters import fhir_mapping, repository
 from services.notifier.domain.contacts import ContactBook
 from shared.db.pool import Connection
 from shared.fhir.codes import NETWORK_ORGANIZATION
@@ -28,12 +28,10 @@ async def accept_notification_request(
     deliveries = fhir_mapping.deliveries_from_request(
         message, contacts=contacts, trace_context=trace_context
     )
-    created = await repository.insert_deliveries(connection, deliveries=deliveries)
     hospitals = {delivery.hospital for delivery in deliveries if delivery.hospital}
     if message.sender.startswith(_ORGANIZATION) and message.sender != NETWORK_ORGANIZATION:
         hospitals.add(message.sender.removeprefix(_ORGANIZATION))
-    if deliveries:
-        await operator_access.record_referral_hospitals(
-            connection, referral_id=deliveries[0].referral_id, hospitals=hospitals
-        )
-    return created
+    # The deliveries and the hospitals that may read their log: one statement.
+    return await repository.insert_deliveries(
+        connection, deliveries=deliveries, hospitals=hospitals
+    )
