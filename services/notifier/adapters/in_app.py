@@ -30,8 +30,16 @@ class InAppChannel:
             await self.send_in(connection, delivery)
 
     async def send_in(self, connection: Connection, delivery: Delivery) -> None:
-        """``send`` inside the caller's transaction (the dispatcher records the delivery sent
-        in the same one)."""
+        """``send`` inside the caller's transaction."""
+        await self._publish(connection, delivery, mark_sent=False)
+
+    async def send_and_mark_sent(self, connection: Connection, delivery: Delivery) -> None:
+        """Sends the delivery and records it sent, in one statement (no transaction needed)."""
+        await self._publish(connection, delivery, mark_sent=True)
+
+    async def _publish(
+        self, connection: Connection, delivery: Delivery, *, mark_sent: bool
+    ) -> None:
         if not delivery.hospital:
             raise PermanentDeliveryError("in-app notifications go to a hospital's pages")
         payload = {key: delivery.body[key] for key in _SHOWN if key in delivery.body}
@@ -46,6 +54,7 @@ class InAppChannel:
                 "alert": alert_of(delivery),
                 "at": datetime.now(UTC).isoformat(),
             },
+            mark_sent=mark_sent,
         )
 
 

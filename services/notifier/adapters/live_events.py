@@ -33,19 +33,27 @@ async def publish(
     kind: str,
     delivery_id: str,
     payload: dict[str, Any],
+    mark_sent: bool = False,
 ) -> bool:
-    """Adds an event to the hospital's feed (inside the caller's transaction); False when this
-    delivery's event of this kind is already there."""
-    await connection.execute("SELECT pg_advisory_xact_lock(hashtext('live:' || $1))", organization)
+    """Adds an event to the hospital's feed; False when this delivery's event of this kind is
+    already there. ``mark_sent``: the delivery (in-app, pending) is recorded sent by the same
+    statement. One statement: the hospital's lock, the event with its NOTIFY (delivered at
+    commit), the delivery's state; so it needs no transaction of its own (the lock is held to
+    the statement's commit, or to the caller's if it runs in one)."""
     inserted = await connection.fetchval(
         """
-        WITH inserted AS (
+        WITH locked AS (
+            SELECT pg_advisory_xact_lock(hashtext('live:' || $1))
+        ), inserted AS (
             INSERT INTO live_event (organization, kind, delivery_id, payload)
-            VALUES ($1, $2, $3, $4)
+            SELECT $1, $2, $3, $4 FROM locked
             ON CONFLICT (delivery_id, kind) DO NOTHING
             RETURNING id
+        ), sent AS (
+            UPDATE delivery SET status = 'sent', sent_at = now(), lease_until = NULL
+            WHERE $6 AND id = $3 AND status = 'pending'
         )
-        -- NOTIFY (delivered at commit) only for a new event: one statement, not two
+        -- NOTIFY only for a new event
         SELECT id, pg_notify($5, $1) FROM inserted
         """,
         organization,
@@ -53,6 +61,7 @@ async def publish(
         delivery_id,
         payload,
         LIVE_EVENT_CHANNEL,
+        mark_sent,
     )
     return inserted is not None
 

@@ -44,9 +44,9 @@ class DeliveryChannel(Protocol):
 @runtime_checkable
 class StoredChannel(Protocol):
     """A channel whose sending is a write to the notifier's own database (the in-app feed of
-    the hospital's pages): it can be sent and recorded in one transaction."""
+    the hospital's pages): it is sent and recorded sent in one statement."""
 
-    async def send_in(self, connection: Connection, delivery: Delivery) -> None: ...
+    async def send_and_mark_sent(self, connection: Connection, delivery: Delivery) -> None: ...
 
 
 class Outcome(StrEnum):
@@ -104,22 +104,14 @@ async def send_and_record(
     delivery: Delivery,
     channel: StoredChannel,
     *,
-    retry_policy: RetryPolicy,
-    contacts: ContactBook,
-    source_endpoint: str,
     acknowledgement_links: AcknowledgementLinks | None = None,
-) -> Delivery | None:
-    """Sends ``delivery`` on a stored channel and records it sent, both in the caller's
-    transaction: the whole use case is one commit. Raises what the channel raises (the caller
-    rolls back and records the attempt as ``send`` would have judged it)."""
-    await channel.send_in(connection, with_acknowledgement_link(delivery, acknowledgement_links))
-    return await record_attempt(
-        connection,
-        delivery,
-        Attempt(Outcome.SENT),
-        retry_policy=retry_policy,
-        contacts=contacts,
-        source_endpoint=source_endpoint,
+) -> None:
+    """Sends ``delivery`` on a stored channel and records it sent: one statement, so the use
+    case needs no transaction (a sent in-app event is no news for the timeline, and nothing
+    falls back from it). Raises what the channel raises (nothing was written; the caller
+    records the attempt as ``send`` would have judged it)."""
+    await channel.send_and_mark_sent(
+        connection, with_acknowledgement_link(delivery, acknowledgement_links)
     )
 
 

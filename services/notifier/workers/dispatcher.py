@@ -166,20 +166,13 @@ class DeliveryDispatcher(BackgroundTask):
 
     async def _send_and_record(self, delivery: Delivery, channel: StoredChannel) -> Attempt:
         """A delivery on a stored channel (the in-app feed): sent and recorded sent in one
-        transaction. A failure rolls both back and comes back as the attempt to record."""
+        statement. A failure writes neither and comes back as the attempt to record."""
         try:
-            async with (
-                asyncio.timeout(self._send_timeout_s),
-                self._pool.acquire() as connection,
-                connection.transaction(),
-            ):
-                following = await send_and_record(
+            async with asyncio.timeout(self._send_timeout_s), self._pool.acquire() as connection:
+                await send_and_record(
                     connection,
                     delivery,
                     channel,
-                    retry_policy=self._retry_policy,
-                    contacts=self._contacts,
-                    source_endpoint=self._source_endpoint,
                     acknowledgement_links=self._acknowledgement_links,
                 )
         except TimeoutError:
@@ -189,8 +182,6 @@ class DeliveryDispatcher(BackgroundTask):
         except Exception:
             log.exception("delivery %s failed unexpectedly", delivery.id)
             return Attempt(Outcome.RETRY, "internal error")
-        if following is not None:  # committed: the next channel can be claimed now
-            self.wake()
         return Attempt(Outcome.SENT)
 
     async def _settle(self, delivery: Delivery, attempt: Attempt) -> None:

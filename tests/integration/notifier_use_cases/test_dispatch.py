@@ -3,6 +3,7 @@ what the referral's timeline hears of it."""
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 
 import asyncpg
@@ -17,8 +18,6 @@ from shared.fhir.codes import EventCode
 from tests.integration.notifier_use_cases.support import (
     CONTACTS,
     HOSPITAL,
-    RETRIES,
-    SOURCE,
     alert_queued,
     delivery_on,
     events,
@@ -133,32 +132,51 @@ async def test_a_live_event_published_is_not_yet_news_for_the_timeline(
     assert await events(connection, referral_id) == []
 
 
-async def test_an_in_app_delivery_is_published_and_recorded_sent_in_one_transaction(
+async def test_an_in_app_delivery_is_published_and_recorded_sent_in_one_statement(
     connection: Connection, notifier_pool: asyncpg.Pool
 ) -> None:
     referral_id = await alert_queued(connection)
     page = await delivery_on(connection, referral_id, Channel.IN_APP)
 
     async with sent_statements(connection) as sent:
-        following = await send_and_record(
-            connection,
-            page,
-            InAppChannel(pool=notifier_pool),
-            retry_policy=RETRIES,
-            contacts=CONTACTS,
-            source_endpoint=SOURCE,
-        )
+        await send_and_record(connection, page, InAppChannel(pool=notifier_pool))
 
-    assert following is None
     log = await delivery_views.deliveries_for_referral(
         connection, referral_id=referral_id, hospital=None
     )
     assert (THE_HOSPITAL, "in-app", "sent") in summary(log)
     (event,) = await live_events.events_after(connection, organization=HOSPITAL, after_id=0)
     assert event.payload["delivery"] == page.id
-    # The feed's lock, the event with its NOTIFY, the delivery marked sent: in the caller's
-    # transaction (the dispatcher's one per delivery), where it was two transactions of six.
-    assert len(sent) == 3, "\n".join(sent)
+    # The feed's lock, the event with its NOTIFY and the delivery marked sent: one statement,
+    # so the dispatcher runs it without a transaction of its own. Was 3 statements in a
+    # transaction (5 round trips with BEGIN and COMMIT), and before that two transactions.
+    assert len(sent) == 1, "\n".join(sent)
+    assert await events(connection, referral_id) == []  # no news for the timeline yet
+
+
+async def test_an_in_app_event_is_announced_to_the_hospitals_pages(
+    notifier_pool: asyncpg.Pool,
+) -> None:
+    """The one statement still wakes the hospital's open pages (NOTIFY at its commit)."""
+    heard: list[str] = []
+
+    def hear(*args: object) -> None:
+        heard.append(str(args[3]))  # (connection, pid, channel, payload)
+
+    async with notifier_pool.acquire() as listener, notifier_pool.acquire() as connection:
+        await listener.add_listener(live_events.LIVE_EVENT_CHANNEL, hear)
+        try:
+            referral_id = await alert_queued(connection)
+            page = await delivery_on(connection, referral_id, Channel.IN_APP)
+            await send_and_record(connection, page, InAppChannel(pool=notifier_pool))
+            for _ in range(50):
+                if heard:
+                    break
+                await asyncio.sleep(0.02)
+        finally:
+            await listener.remove_listener(live_events.LIVE_EVENT_CHANNEL, hear)
+            await connection.execute("DELETE FROM live_event WHERE delivery_id = $1", page.id)
+    assert heard == [HOSPITAL]
 
 
 async def test_a_passing_failure_is_tried_again_later_without_news(connection: Connection) -> None:
