@@ -6,7 +6,15 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import math
+import time
 from abc import ABC, abstractmethod
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import asyncpg
+
+from shared.db.listening import listening
 
 log = logging.getLogger(__name__)
 
@@ -67,3 +75,120 @@ class ListeningTask(BackgroundTask):
 
     @abstractmethod
     async def listen(self) -> None: ...
+
+
+class ScheduledTask(BackgroundTask):
+    """Runs ``tick`` when work falls due and otherwise sleeps: until ``next_due`` (asked after
+    each round, from the database), sooner when ``notice`` says work was written that falls due
+    before then (a NOTIFY of the writing transaction, or a signal of this process), and at the
+    latest ``recheck_s`` after a round, so a notice missed (the listener reconnecting) delays
+    work by at most that. Polling every few seconds cost a statement per watcher each time with
+    nothing to do.
+
+    A round starts at least ``min_gap_s`` after the previous one (a notice that only says "look
+    again" comes with every write under load); a failed round, or work still due after a round
+    (held by another instance, or failing), is tried again after ``retry_s``."""
+
+    def __init__(self, *, retry_s: float, recheck_s: float = 60.0, min_gap_s: float = 0.0) -> None:
+        super().__init__()
+        self.retry_s = retry_s
+        self.recheck_s = recheck_s
+        self.min_gap_s = min_gap_s
+        self.rounds = 0
+        # Wall-clock (epoch) times: due times come from the database's timestamps.
+        self._planned: float | None = None  # the next round; None while a round runs
+        self._noticed: float | None = None  # the earliest notice heard during a round
+        self._last_round = -math.inf
+        self._replanned = asyncio.Event()
+
+    def notice(self, due: float | None = None) -> None:
+        """Work was written that falls due at ``due`` (epoch seconds; None: now): the next
+        round comes no later than that."""
+        at = max(time.time() if due is None else due, self._last_round + self.min_gap_s)
+        if self._planned is None:
+            self._noticed = at if self._noticed is None else min(self._noticed, at)
+        elif at < self._planned:
+            self._planned = at
+            self._replanned.set()
+
+    @abstractmethod
+    async def tick(self) -> None: ...
+
+    @abstractmethod
+    async def next_due(self) -> float | None:
+        """When the earliest work not done yet falls due (epoch seconds); None: none known."""
+
+    async def run(self) -> None:
+        while True:
+            self._planned, self._noticed = None, None
+            started = self._last_round = time.time()
+            self.rounds += 1
+            try:
+                await self.tick()
+                due = await self.next_due()
+            except Exception:
+                log.exception("%s failed; trying again in %.1f s", self.name, self.retry_s)
+                due = started + self.retry_s
+            else:
+                if due is None:
+                    due = math.inf
+                elif due <= started:
+                    due = started + self.retry_s
+            planned = min(due, started + self.recheck_s)
+            if self._noticed is not None:
+                planned = min(planned, self._noticed)
+            self._planned = planned
+            await self._sleep_until_planned()
+
+    async def _sleep_until_planned(self) -> None:
+        while self._planned is not None:
+            remaining = self._planned - time.time()
+            if remaining <= 0:
+                return
+            self._replanned.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._replanned.wait(), remaining)
+
+
+def due_in_payload(payload: str) -> float | None:
+    """A notice's payload: when the work written falls due, in epoch seconds (empty: now)."""
+    try:
+        return float(payload) if payload else None
+    except ValueError:
+        return None
+
+
+class DatabaseNotices(ListeningTask):
+    """One LISTEN connection per process that hands each notification on a channel to its
+    handlers (the scheduled tasks' ``notice`` with the payload's due time). Whenever it
+    (re)connects, every handler is told "now": what was written while nobody listened."""
+
+    name = "database-notices"
+
+    def __init__(
+        self,
+        *,
+        pool: asyncpg.Pool,
+        handlers: Mapping[str, list[Callable[[float | None], None]]],
+        alive_check_s: float = 60.0,
+    ) -> None:
+        super().__init__()
+        self._pool = pool
+        self._handlers = handlers
+        self._alive_check_s = alive_check_s
+
+    async def listen(self) -> None:
+        listeners = {channel: self._on_notify for channel in self._handlers}
+        async with listening(self._pool, listeners) as alive:
+            for handlers in self._handlers.values():
+                for handle in handlers:
+                    handle(None)
+            while True:
+                await asyncio.sleep(self._alive_check_s)
+                if not await alive():
+                    return
+
+    def _on_notify(self, _connection: Any, _pid: int, channel: str, payload: object) -> None:
+        due = due_in_payload(str(payload))
+        for handle in self._handlers.get(channel, ()):
+            handle(due)

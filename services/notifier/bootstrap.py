@@ -31,13 +31,14 @@ from services.notifier.service.links import AcknowledgementLinks, LiveTickets
 from services.notifier.service.outcomes import SOURCE_ENDPOINT
 from services.notifier.workers.contacts_reload import ContactsFileWatcher
 from services.notifier.workers.dispatcher import DeliveryDispatcher
-from services.notifier.workers.escalation import EscalationWatcher
+from services.notifier.workers.escalation import ALERT_SENT_CHANNEL, EscalationWatcher
 from services.notifier.workers.live_feed import LiveFeed, LiveFeedRetention
 from shared import console_status
 from shared.pages import page_templates
 from shared.retention import purge_job
 from shared.runtime import ServiceRuntime, create_service_app
 from shared.tracing import instrument_http_client
+from shared.workers import DatabaseNotices
 
 SERVICE_DIR = Path(__file__).parent
 # Behind the one origin, /static/ is the web app's (deploy/nginx/): the notifier's own prefix.
@@ -105,8 +106,12 @@ def create_app(settings: NotifierSettings | None = None) -> FastAPI:
             pool=runtime.pool,
             contacts=contacts,
             source_endpoint=SOURCE_ENDPOINT,
-            poll_interval_s=settings.notifier_escalation_poll_s,
+            retry_s=settings.notifier_escalation_poll_s,
             on_escalated=dispatcher.wake,
+        )
+        notices = DatabaseNotices(
+            pool=runtime.pool,
+            handlers={ALERT_SENT_CHANNEL + runtime.name: [escalation.notice_sent]},
         )
         retention = LiveFeedRetention(
             pool=runtime.pool,
@@ -118,6 +123,7 @@ def create_app(settings: NotifierSettings | None = None) -> FastAPI:
             [
                 _HttpClientWorker(client),
                 dispatcher,
+                notices,
                 escalation,
                 live_feed,
                 retention,
@@ -130,6 +136,7 @@ def create_app(settings: NotifierSettings | None = None) -> FastAPI:
                     path=contacts_path,
                     book=contacts,
                     poll_interval_s=settings.notifier_contacts_reload_s,
+                    on_reload=escalation.notice_directory,
                 )
             )
         wire_consumers(runtime, dispatcher, contacts)

@@ -48,7 +48,9 @@ class NotifierSettings(PlatformSettings):
     # connections only to record its outcome, for milliseconds: 32 sends finishing together
     # wait well under a second for a connection, far from the 30 s lease.
     notifier_max_in_flight: int = Field(default=32, ge=1)
-    # How often unacknowledged alerts are looked for (the ladder is in the contacts file).
+    # Unacknowledged alerts are looked for when the earliest falls due (an alert sent wakes the
+    # watcher; the ladder is in the contacts file); a round that failed is tried again this
+    # much later.
     notifier_escalation_poll_s: float = Field(default=5.0, gt=0)
     # The directory: people, hospitals, on-call rosters, escalation (JSON, see
     # deploy/demo/contacts.example.json); without it, hospitals get webhooks and live events.

@@ -13,6 +13,7 @@ from services.referral.adapters.app_templates import install_app_language
 from services.referral.adapters.catalogues import load_translations
 from services.referral.adapters.kpi_gauges import KpiGauges
 from services.referral.adapters.operations_gauges import FirstPageLatency, HospitalMessages
+from services.referral.adapters.page_events import TIMELINE_CHANNEL
 from services.referral.config import SERVICE_NAME, ReferralSettings
 from services.referral.container import ConsoleSettings, ReferralContainer
 from services.referral.domain.routing import TravelTimes
@@ -39,14 +40,15 @@ from services.referral.entrypoints import (
 from services.referral.entrypoints.consumers import wire_consumers
 from services.referral.entrypoints.deps import install_app_error_handlers
 from services.referral.service.context import ReferralContext
-from services.referral.workers.alerts import AlertWatcher
-from services.referral.workers.deadlines import DeadlineWatcher
+from services.referral.workers.alerts import CLOCK_CHANNEL, AlertWatcher
+from services.referral.workers.deadlines import DEADLINE_CHANNEL, DeadlineWatcher
 from services.referral.workers.page_feed import PageFeed
 from shared.consult_paging import OnCallPaging
 from shared.pages import page_templates
 from shared.retention import purge_job
 from shared.runtime import ServiceRuntime, create_service_app
 from shared.security_headers import SecurityHeadersMiddleware
+from shared.workers import DatabaseNotices
 
 SERVICE_DIR = Path(__file__).parent
 
@@ -85,19 +87,30 @@ def create_app(settings: ReferralSettings | None = None) -> FastAPI:
                 ),
             ]
         )
+        deadlines = DeadlineWatcher(
+            pool=runtime.pool,
+            context=context,
+            retry_s=settings.referral_deadline_poll_s,
+            meter=meter,
+        )
+        alert_watcher = AlertWatcher(
+            pool=runtime.pool, context=context, retry_s=settings.referral_alert_poll_s
+        )
         runtime.workers.extend(
             [
-                DeadlineWatcher(
+                DatabaseNotices(
                     pool=runtime.pool,
-                    context=context,
-                    poll_interval_s=settings.referral_deadline_poll_s,
-                    meter=meter,
+                    handlers={
+                        DEADLINE_CHANNEL + runtime.name: [
+                            deadlines.notice,
+                            alert_watcher.notice_change,
+                        ],
+                        CLOCK_CHANNEL + runtime.name: [alert_watcher.notice_change],
+                        TIMELINE_CHANNEL + runtime.name: [alert_watcher.notice_change],
+                    },
                 ),
-                AlertWatcher(
-                    pool=runtime.pool,
-                    context=context,
-                    poll_interval_s=settings.referral_alert_poll_s,
-                ),
+                deadlines,
+                alert_watcher,
                 purge_job(runtime.pool, settings, retention.PERSONAL_DATA),
                 page_feed,
             ]

@@ -19,11 +19,13 @@ class ReferralSettings(PlatformSettings):
     referral_accept_within_min: float = Field(default=10.0, gt=0)
     # Road travel minutes between hospitals (JSON, see deploy/demo/travel-times.json).
     referral_travel_times_file: str | None = "deploy/demo/travel-times.json"
-    # How often the deadline watcher looks for referrals past their accept-by deadline.
+    # The deadline watcher sleeps until the earliest accept-by deadline (woken by a referral
+    # written with an earlier one); a re-routing that failed is tried again this much later.
     referral_deadline_poll_s: float = Field(default=5.0, gt=0)
     # The KPI gauges of GET /metrics (every patient of the month read again) at most this often.
     referral_kpi_metrics_interval_s: float = Field(default=60.0, gt=0)
-    # How often time-critical alerts (LKW + 3.5 h without needle, DIDO, ...) are looked for.
+    # Time-critical alerts (LKW + 3.5 h without needle, DIDO, ...) are looked for when one
+    # falls due, and after a change to a referral at most this often (and a failure retried).
     referral_alert_poll_s: float = Field(default=5.0, gt=0)
 
     # The operators' console: a referral still open whose next hop has not come for this long

@@ -29,14 +29,15 @@ from services.telemedicine.entrypoints.consumers import first_consult_handler, w
 from services.telemedicine.entrypoints.monitoring_consumers import wire_monitoring_consumers
 from services.telemedicine.service.context import TelemedicineContext
 from services.telemedicine.service.monitoring_context import MonitoringContext
-from services.telemedicine.workers.check_in_reminders import MissedCheckIns
-from services.telemedicine.workers.escalation import ConsultEscalation
+from services.telemedicine.workers.check_in_reminders import CHECK_IN_CHANNEL, MissedCheckIns
+from services.telemedicine.workers.escalation import DEADLINE_CHANNEL, ConsultEscalation
 from shared import console_status
 from shared.fhir.codes import EventCode
 from shared.pages import page_templates
 from shared.retention import purge_job
 from shared.runtime import ServiceRuntime, create_service_app
 from shared.signed_links import LinkSigner
+from shared.workers import DatabaseNotices
 
 CHECK_IN_LINK_PURPOSE = "monitoring-check-in"
 
@@ -86,19 +87,24 @@ def create_app(settings: TelemedicineSettings | None = None) -> FastAPI:
                 (PURGE_RECOMMENDATIONS, PURGE_QUESTIONS, *PURGE_MONITORING),
             )
         )
-        runtime.workers.append(
-            ConsultEscalation(
-                pool=runtime.pool,
-                context=context,
-                poll_interval_s=settings.telemedicine_escalation_poll_s,
-            )
+        escalation = ConsultEscalation(
+            pool=runtime.pool, context=context, retry_s=settings.telemedicine_escalation_poll_s
         )
-        runtime.workers.append(
-            MissedCheckIns(
-                pool=runtime.pool,
-                context=monitoring,
-                poll_interval_s=settings.telemedicine_monitoring_poll_s,
-            )
+        check_ins = MissedCheckIns(
+            pool=runtime.pool, context=monitoring, retry_s=settings.telemedicine_monitoring_poll_s
+        )
+        runtime.workers.extend(
+            [
+                DatabaseNotices(
+                    pool=runtime.pool,
+                    handlers={
+                        DEADLINE_CHANNEL + runtime.name: [escalation.notice],
+                        CHECK_IN_CHANNEL + runtime.name: [check_ins.notice_check_in],
+                    },
+                ),
+                escalation,
+                check_ins,
+            ]
         )
         wire_consumers(runtime, context)
         wire_monitoring_consumers(

@@ -85,6 +85,8 @@ class TelemedicineSettings(PlatformSettings):
     # A hub that runs its own ladder: {"<organization id>": [backup, stroke lead, fail] in
     # seconds} (JSON in FT_TELEMEDICINE_LADDER_BY_HUB).
     telemedicine_ladder_by_hub: dict[str, tuple[float, float, float]] = Field(default_factory=dict)
+    # The ladder's watcher sleeps until the next rung's deadline (a consult written with an
+    # earlier one wakes it); a round that failed is tried again this much later.
     telemedicine_escalation_poll_s: float = Field(default=5.0, gt=0)
     # The phone number the spoke is advised to call when a consult fails to connect, by hub
     # (JSON in FT_TELEMEDICINE_HUB_PHONES: {"<organization id>": "<phone>"}).
@@ -99,8 +101,9 @@ class TelemedicineSettings(PlatformSettings):
     telemedicine_video_token_ttl_s: float = Field(default=3600, gt=0, le=86400)
     # Home-isolation monitoring (docs/home-monitoring.md): the programmes' rules by name (the
     # built-in "home-isolation" table unless replaced here), the hub a red flag pages when the
-    # enrolment names none, how often missed check-ins are looked for, and the secret that
-    # signs the patients' check-in links.
+    # enrolment names none, how soon a chase of a missed check-in that failed is tried again
+    # (the watcher sleeps until the next reminder or alert is due), and the secret that signs
+    # the patients' check-in links.
     telemedicine_monitoring_programmes: dict[str, ProgrammeRules] = Field(default_factory=dict)
     telemedicine_monitoring_consultant_hospital: str | None = None
     telemedicine_monitoring_poll_s: float = Field(default=30, gt=0)

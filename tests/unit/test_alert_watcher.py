@@ -44,7 +44,7 @@ def _watcher(pool: _Pool) -> AlertWatcher:
     return AlertWatcher(
         pool=cast(asyncpg.Pool, pool),
         context=ReferralContext(source_endpoint="test", public_url="http://test"),
-        poll_interval_s=1,
+        retry_s=1,
     )
 
 

@@ -26,7 +26,7 @@ class WatcherWithOneBrokenReferral(DeadlineWatcher):
         super().__init__(
             pool=cast(asyncpg.Pool, None),
             context=ReferralContext(source_endpoint="test", public_url="http://test"),
-            poll_interval_s=1,
+            retry_s=1,
             meter=meter,
         )
         self.rerouted: list[str] = []

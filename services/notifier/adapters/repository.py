@@ -260,25 +260,40 @@ async def replay(
     return status.endswith(" 1")
 
 
+# Alerts sent to people that nobody acknowledged or escalated yet, and that the notifier
+# escalates (not those whose sender runs its own ladder).
+_UNANSWERED_ALERT = """
+    status = 'sent' AND acknowledged_at IS NULL AND escalated_at IS NULL
+    AND channel NOT IN ('webhook', 'in-app')
+    AND (body ->> 'needs_ack')::boolean
+    -- a delivery stored before "escalates" existed is escalated, as it was then
+    AND coalesce((body ->> 'escalates')::boolean, true)
+"""
+
+
 async def unacknowledged_alerts(
     connection: Connection, *, sent_before: datetime, limit: int = 100
 ) -> list[Delivery]:
     """Alerts sent to people before ``sent_before`` that nobody acknowledged or escalated yet,
     and that the notifier escalates (not those whose sender runs its own ladder)."""
     rows = await connection.fetch(
-        """
-        SELECT * FROM delivery
-        WHERE status = 'sent' AND acknowledged_at IS NULL AND escalated_at IS NULL
-          AND sent_at < $1 AND channel NOT IN ('webhook', 'in-app')
-          AND (body ->> 'needs_ack')::boolean
-          -- a delivery stored before "escalates" existed is escalated, as it was then
-          AND coalesce((body ->> 'escalates')::boolean, true)
+        f"""
+        SELECT * FROM delivery WHERE {_UNANSWERED_ALERT} AND sent_at < $1
         ORDER BY sent_at LIMIT $2 FOR UPDATE SKIP LOCKED
         """,
         sent_before,
         limit,
     )
     return [_delivery(row) for row in rows]
+
+
+async def earliest_unanswered_alert(connection: Connection) -> float | None:
+    """When the earliest alert ``unacknowledged_alerts`` can return was sent (epoch seconds;
+    None: none waits for an acknowledgement)."""
+    value = await connection.fetchval(
+        f"SELECT extract(epoch FROM min(sent_at)) FROM delivery WHERE {_UNANSWERED_ALERT}"
+    )
+    return None if value is None else float(value)
 
 
 async def open_alerts(connection: Connection, *, referral_id: str, hospital: str) -> list[Delivery]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Callable
 
 from services.notifier.adapters.contacts_file import read_contacts
 from services.notifier.domain.contacts import ContactBook
@@ -18,10 +19,19 @@ log = logging.getLogger(__name__)
 class ContactsFileWatcher(PeriodicTask):
     name = "contacts-file-watcher"
 
-    def __init__(self, *, path: str, book: ContactBook, poll_interval_s: float) -> None:
+    def __init__(
+        self,
+        *,
+        path: str,
+        book: ContactBook,
+        poll_interval_s: float,
+        on_reload: Callable[[], None] | None = None,
+    ) -> None:
         super().__init__(poll_interval_s=poll_interval_s)
         self._path = path
         self._book = book
+        # Told after a reload (the escalation watcher: a shorter ack_within is due sooner).
+        self._on_reload = on_reload
         self._seen = self._version()
 
     def _version(self) -> tuple[float, int] | None:
@@ -42,3 +52,5 @@ class ContactsFileWatcher(PeriodicTask):
             log.error("contacts directory not reloaded, the previous one stays: %s", error)
             return
         log.info("contacts directory reloaded from %s", self._path)
+        if self._on_reload is not None:
+            self._on_reload()

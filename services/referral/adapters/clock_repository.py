@@ -186,6 +186,44 @@ async def referrals_in_alert_windows(
     return [(row["id"], row["version"]) for row in rows]
 
 
+async def next_alert_window_opens(
+    connection: Connection,
+    *,
+    now: datetime,
+    lkw_window: tuple[timedelta, timedelta],
+    dido_window: tuple[timedelta, timedelta],
+    consult_window: tuple[timedelta, timedelta],
+) -> float | None:
+    """When the next referral in play comes into reach (``referrals_in_alert_windows``) by the
+    clock alone: the earliest window opening after ``now`` (epoch seconds; None: none to come)."""
+    value = await connection.fetchval(
+        """
+        SELECT extract(epoch FROM min(opens)) FROM (
+            SELECT r.accept_by AS opens FROM referral r
+             WHERE r.status = ANY($3::text[]) AND r.replaced_by IS NULL
+            UNION ALL
+            SELECT m.occurred_at + w.opens_after
+              FROM referral r
+              JOIN milestone m ON m.referral_id = r.clock_id
+              JOIN (VALUES ($4::text, $5::interval, false), ($6, $7, false), ($6, $8, true))
+                   AS w (code, opens_after, needs_consult)
+                ON w.code = m.code AND (r.teleconsult_requested OR NOT w.needs_consult)
+             WHERE r.status <> ALL($2::text[]) AND r.replaced_by IS NULL
+        ) AS windows
+        WHERE opens > $1
+        """,
+        now,
+        status_codes(TERMINAL),
+        status_codes(AWAITING_ANSWER),
+        MilestoneCode.LAST_KNOWN_WELL.value,
+        lkw_window[0],
+        MilestoneCode.DOOR_IN_FIRST.value,
+        dido_window[0],
+        consult_window[0],
+    )
+    return None if value is None else float(value)
+
+
 async def raised_alerts(connection: Connection, *, referral_id: str) -> list[str]:
     """Alerts already raised: this referral's own, and the patient's on any of its referrals
     (a re-routed patient is not paged twice for one window)."""

@@ -446,6 +446,17 @@ async def overdue_referral_ids(connection: Connection, *, now: datetime) -> list
     return [row["id"] for row in rows]
 
 
+async def next_accept_by(connection: Connection) -> float | None:
+    """The earliest accept-by deadline of a referral still waiting for an answer (epoch
+    seconds; None: none waits)."""
+    value = await connection.fetchval(
+        "SELECT extract(epoch FROM min(accept_by)) FROM referral"
+        " WHERE status = ANY($1::text[]) AND replaced_by IS NULL",
+        status_codes(AWAITING_ANSWER),
+    )
+    return None if value is None else float(value)
+
+
 async def lock_if_overdue(
     connection: Connection, *, referral_id: str, now: datetime
 ) -> Referral | None:

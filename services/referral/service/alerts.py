@@ -155,6 +155,18 @@ async def referrals_in_reach_with_versions(
     )
 
 
+async def next_reach_at(connection: Connection, *, now: datetime) -> float | None:
+    """When the next referral not in reach now comes into ``referrals_in_reach_with_versions``
+    by the clock alone (epoch seconds; None: none to come, as things stand)."""
+    return await clock_repository.next_alert_window_opens(
+        connection,
+        now=now,
+        lkw_window=LKW_ALERT_WINDOW,
+        dido_window=DIDO_ALERT_WINDOW,
+        consult_window=CONSULT_ALERT_WINDOW,
+    )
+
+
 async def raise_due_alerts_of(
     connection: Connection, *, referral_id: str, context: ReferralContext, now: datetime
 ) -> int:

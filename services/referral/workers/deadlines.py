@@ -1,5 +1,7 @@
 """The accept-by deadline watcher: re-routes referrals nobody accepted in time
-(service/rerouting.py does the cancelling and re-routing).
+(service/rerouting.py does the cancelling and re-routing). It sleeps until the earliest deadline;
+a referral written with an earlier one wakes it (the referral table's trigger NOTIFYs
+``DEADLINE_CHANNEL`` with the deadline, migration 0013).
 
 A referral whose re-routing fails is logged and tried again every round; how many failed in the
 last round is the gauge ``fasttrack_referral_rerouting_failing`` (a count, no ids), and the
@@ -22,6 +24,9 @@ from services.referral.workers.referral_watcher import ReferralWatcher
 
 log = logging.getLogger(__name__)
 
+# NOTIFY channel (suffixed with the schema); the payload is the referral's accept-by deadline.
+DEADLINE_CHANNEL = "referral_deadline_"
+
 
 class DeadlineWatcher(ReferralWatcher):
     """Cancels and re-routes referrals nobody accepted by their accept-by deadline."""
@@ -33,10 +38,10 @@ class DeadlineWatcher(ReferralWatcher):
         *,
         pool: asyncpg.Pool,
         context: ReferralContext,
-        poll_interval_s: float,
+        retry_s: float,
         meter: metrics.Meter | None = None,
     ) -> None:
-        super().__init__(pool=pool, context=context, poll_interval_s=poll_interval_s)
+        super().__init__(pool=pool, context=context, retry_s=retry_s)
         self.failing = 0  # referrals whose re-routing failed in the last round
         if meter is not None:
             meter.create_observable_gauge(
@@ -55,15 +60,20 @@ class DeadlineWatcher(ReferralWatcher):
                 await self.reroute_if_overdue(referral_id, now)
             except Exception:
                 # One referral that cannot be re-routed (bad data, a bug) must not hold back the
-                # others behind it: it is logged and tried again on the next round.
+                # others behind it: it is logged and tried again ``retry_s`` later.
                 log.exception("re-routing overdue referral %s failed", referral_id)
                 failing += 1
         self.failing = failing
 
+    async def next_due(self) -> float | None:
+        async with self._pool.acquire() as connection:
+            with suppress_instrumentation():
+                return await repository.next_accept_by(connection)
+
     async def overdue_referral_ids(self, now: datetime) -> list[str]:
         """Referrals past their accept-by deadline, most overdue first."""
         async with self._pool.acquire() as connection:
-            with suppress_instrumentation():  # polled every few seconds: no trace of its own
+            with suppress_instrumentation():  # a watcher's look: no trace of its own
                 return await repository.overdue_referral_ids(connection, now=now)
 
     async def reroute_if_overdue(self, referral_id: str, now: datetime) -> bool:

@@ -129,6 +129,20 @@ async def overdue_episode_ids(connection: Connection, *, due_before: datetime) -
     return [row["id"] for row in rows]
 
 
+async def earliest_unanswered_check_ins(
+    connection: Connection,
+) -> list[tuple[str, bool, datetime]]:
+    """Of the active episodes not yet alerted: per programme and whether reminded, the earliest
+    check-in due (the watcher works out when each is chased)."""
+    rows = await connection.fetch(
+        """
+        SELECT programme, reminded, min(next_check_in) AS due FROM monitoring_episode
+         WHERE NOT finished AND NOT alerted GROUP BY programme, reminded
+        """
+    )
+    return [(row["programme"], row["reminded"], row["due"]) for row in rows]
+
+
 async def add_check_in(
     connection: Connection,
     *,

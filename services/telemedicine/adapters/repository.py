@@ -188,6 +188,16 @@ async def overdue_consult_ids(connection: Connection, *, now: datetime) -> list[
     return [row["id"] for row in rows]
 
 
+async def next_consult_deadline(connection: Connection) -> float | None:
+    """The earliest deadline of a consult still waiting for a consultant (epoch seconds; None:
+    none waits)."""
+    value = await connection.fetchval(
+        "SELECT extract(epoch FROM min(next_deadline)) FROM consult WHERE stage = ANY($1::text[])",
+        _AWAITING,
+    )
+    return None if value is None else float(value)
+
+
 def _consult(row: asyncpg.Record) -> Consult:
     return Consult(
         id=row["id"],

@@ -1,0 +1,324 @@
+"""The watchers of deadlines, escalations and reminders sleep until work falls due: an idle
+service sends the database nothing for a minute (they polled every 5 s: a statement, or a
+transaction, each time), and work written while they sleep still fires on time, woken by the
+writing transaction's NOTIFY (not by a poll: the re-check is a minute away).
+
+Each service's watchers run as its composition root wires them, with the production intervals,
+on a private schema migrated by the service's own history; every statement they send is counted
+with asyncpg's query logger."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+
+import asyncpg
+import pytest
+from asyncpg.connection import LoggedQuery
+
+from services.notifier.domain.contacts import ContactBook
+from services.notifier.workers.escalation import ALERT_SENT_CHANNEL, EscalationWatcher
+from services.referral.adapters import page_events
+from services.referral.service.context import ReferralContext
+from services.referral.service.intake import request_referral
+from services.referral.workers.alerts import CLOCK_CHANNEL, AlertWatcher
+from services.referral.workers.deadlines import DEADLINE_CHANNEL, DeadlineWatcher
+from services.telemedicine.service import handlers
+from services.telemedicine.workers.check_in_reminders import CHECK_IN_CHANNEL, MissedCheckIns
+from services.telemedicine.workers.escalation import DEADLINE_CHANNEL as CONSULT_CHANNEL
+from services.telemedicine.workers.escalation import ConsultEscalation
+from shared.db.pool import _init_connection, _reset_on_release
+from shared.workers import DatabaseNotices, ScheduledTask
+from tests.integration.telemedicine_use_cases.support import CONTEXT as TELEMEDICINE
+from tests.integration.telemedicine_use_cases.test_first_page import (
+    _referral_asking_a_teleconsult,
+)
+from tests.integration.use_cases.support import CONTEXT as REFERRAL
+from tests.integration.use_cases.support import TEST_HOSPITALS, referral_request
+from tests.support import eventually
+from tests.use_case_database import migrated_schema, stack_postgres_url
+
+pytestmark = pytest.mark.integration
+
+# The production intervals (services/*/config.py): how often each watcher polled.
+POLL_S = 5.0
+MONITORING_POLL_S = 30.0
+IDLE_S = 15.0  # three of the old polls of each 5 s watcher
+
+
+class CountedPool:
+    """A pool on ``schema`` whose connections note every statement they send."""
+
+    def __init__(self) -> None:
+        self.sent: list[str] = []
+        self.pool: asyncpg.Pool
+
+    async def open(self, database_url: str, schema: str) -> asyncpg.Pool:
+        async def init(connection: asyncpg.Connection) -> None:
+            await _init_connection(connection)
+            connection.add_query_logger(self._note)
+
+        # The services' pool (shared/db/pool.py), with the logger added.
+        pool = await asyncpg.create_pool(
+            database_url,
+            min_size=0,
+            max_size=4,
+            init=init,
+            reset=_reset_on_release,
+            server_settings={"search_path": schema},
+        )
+        assert pool is not None
+        self.pool = pool
+        return pool
+
+    def _note(self, query: LoggedQuery) -> None:
+        self.sent.append(" ".join(query.query.split())[:80])
+
+
+@pytest.fixture(scope="module")
+def postgres() -> str:
+    return stack_postgres_url()
+
+
+async def _schema_of(pool: asyncpg.Pool) -> str:
+    schema: str = await pool.fetchval("SELECT current_schema()")
+    return schema
+
+
+@pytest.fixture(scope="module")
+async def referral_schema(postgres: str) -> AsyncIterator[asyncpg.Pool]:
+    async with migrated_schema(postgres, service="referral") as pool:
+        for hospital in TEST_HOSPITALS:
+            await pool.execute(
+                """
+                INSERT INTO organization (id, name, capabilities, latitude, longitude, resource)
+                VALUES ($1, $2, $3, $4, $5, '{}')
+                """,
+                hospital.id,
+                hospital.name,
+                sorted(hospital.capabilities),
+                hospital.latitude,
+                hospital.longitude,
+            )
+        yield pool
+
+
+@pytest.fixture(scope="module")
+async def telemedicine_schema(postgres: str) -> AsyncIterator[asyncpg.Pool]:
+    async with migrated_schema(postgres, service="telemedicine") as pool:
+        yield pool
+
+
+@pytest.fixture(scope="module")
+async def notifier_schema(postgres: str) -> AsyncIterator[asyncpg.Pool]:
+    async with migrated_schema(postgres, service="notifier") as pool:
+        yield pool
+
+
+async def _running(tasks: Sequence[ScheduledTask | DatabaseNotices]) -> None:
+    """Started, and past their first rounds (at start, and when the listener connected):
+    each asleep with its next round more than the idle window away."""
+    for task in tasks:
+        task.start()
+    watchers = [task for task in tasks if isinstance(task, ScheduledTask)]
+
+    async def asleep() -> bool:
+        await asyncio.sleep(0.5)
+        planned = [w._planned for w in watchers]
+        return all(p is not None and p > time.time() + IDLE_S for p in planned)
+
+    await eventually(asleep, timeout=30, what="the watchers' first rounds")
+
+
+async def _stopped(tasks: Sequence[ScheduledTask | DatabaseNotices]) -> None:
+    for task in tasks:
+        await task.stop()
+
+
+def _referral_watchers(
+    pool: asyncpg.Pool, schema: str, context: ReferralContext = REFERRAL
+) -> tuple[DeadlineWatcher, AlertWatcher, DatabaseNotices]:
+    """As services/referral/bootstrap.py wires them."""
+    deadlines = DeadlineWatcher(pool=pool, context=context, retry_s=POLL_S)
+    alert_watcher = AlertWatcher(pool=pool, context=context, retry_s=POLL_S)
+    notices = DatabaseNotices(
+        pool=pool,
+        handlers={
+            DEADLINE_CHANNEL + schema: [deadlines.notice, alert_watcher.notice_change],
+            CLOCK_CHANNEL + schema: [alert_watcher.notice_change],
+            page_events.TIMELINE_CHANNEL + schema: [alert_watcher.notice_change],
+        },
+    )
+    return deadlines, alert_watcher, notices
+
+
+async def test_an_idle_referral_services_watchers_send_no_statement(
+    postgres: str, referral_schema: asyncpg.Pool
+) -> None:
+    schema = await _schema_of(referral_schema)
+    counted = CountedPool()
+    pool = await counted.open(postgres, schema)
+    tasks = _referral_watchers(pool, schema)
+    try:
+        await _running(tasks)
+        counted.sent.clear()
+
+        await asyncio.sleep(IDLE_S)
+
+        # Polling, the deadline and alert watchers sent a statement each every 5 s: 6 here.
+        assert counted.sent == []
+    finally:
+        await _stopped(tasks)
+        await pool.close()
+
+
+async def test_an_idle_telemedicine_services_watchers_send_no_statement(
+    postgres: str, telemedicine_schema: asyncpg.Pool
+) -> None:
+    schema = await _schema_of(telemedicine_schema)
+    counted = CountedPool()
+    pool = await counted.open(postgres, schema)
+    tasks = _telemedicine_watchers(pool, schema)
+    try:
+        await _running(tasks)
+        counted.sent.clear()
+
+        await asyncio.sleep(IDLE_S)
+
+        # Polling, the consult escalation sent a statement every 5 s (check-ins every 30 s).
+        assert counted.sent == []
+    finally:
+        await _stopped(tasks)
+        await pool.close()
+
+
+def _telemedicine_watchers(
+    pool: asyncpg.Pool, schema: str
+) -> tuple[ConsultEscalation, MissedCheckIns, DatabaseNotices]:
+    """As services/telemedicine/bootstrap.py wires them."""
+    from services.telemedicine.config import TelemedicineSettings
+    from services.telemedicine.service.monitoring_context import MonitoringContext
+    from shared.signed_links import LinkSigner
+
+    monitoring = MonitoringContext(
+        consults=TELEMEDICINE,
+        programmes=TelemedicineSettings().monitoring_programmes(),
+        check_in_links=LinkSigner(secret="test-secret-" + "x" * 32, purpose="test", max_age_s=60),
+        default_consultant_hospital=None,
+    )
+    escalation = ConsultEscalation(pool=pool, context=TELEMEDICINE, retry_s=POLL_S)
+    check_ins = MissedCheckIns(pool=pool, context=monitoring, retry_s=MONITORING_POLL_S)
+    notices = DatabaseNotices(
+        pool=pool,
+        handlers={
+            CONSULT_CHANNEL + schema: [escalation.notice],
+            CHECK_IN_CHANNEL + schema: [check_ins.notice_check_in],
+        },
+    )
+    return escalation, check_ins, notices
+
+
+async def test_an_idle_notifiers_escalation_watcher_sends_no_statement(
+    postgres: str, notifier_schema: asyncpg.Pool
+) -> None:
+    schema = await _schema_of(notifier_schema)
+    counted = CountedPool()
+    pool = await counted.open(postgres, schema)
+    escalation = EscalationWatcher(
+        pool=pool, contacts=ContactBook(), source_endpoint="test", retry_s=POLL_S
+    )
+    notices = DatabaseNotices(
+        pool=pool, handlers={ALERT_SENT_CHANNEL + schema: [escalation.notice_sent]}
+    )
+    tasks = (escalation, notices)
+    try:
+        await _running(tasks)
+        counted.sent.clear()
+
+        await asyncio.sleep(IDLE_S)
+
+        # Polling, it ran a transaction every 5 s: BEGIN, SELECT ... FOR UPDATE, COMMIT.
+        assert counted.sent == []
+    finally:
+        await _stopped(tasks)
+        await pool.close()
+
+
+async def test_a_referral_written_while_the_watcher_sleeps_is_rerouted_at_its_deadline(
+    postgres: str, referral_schema: asyncpg.Pool
+) -> None:
+    schema = await _schema_of(referral_schema)
+    pool = await CountedPool().open(postgres, schema)
+    context = replace(REFERRAL, accept_within=timedelta(seconds=3))
+    deadlines, _, notices = _referral_watchers(pool, schema, context)
+    tasks = (deadlines, notices)
+    try:
+        await _running(tasks)
+        rounds = deadlines.rounds
+
+        async with referral_schema.acquire() as connection, connection.transaction():
+            referral_id = await request_referral(
+                connection,
+                request=referral_request(requested_at=datetime.now(UTC)),
+                context=context,
+            )
+        accept_by: datetime = await referral_schema.fetchval(
+            "SELECT accept_by FROM referral WHERE id = $1", referral_id
+        )
+
+        async def rerouted() -> datetime | None:
+            replaced: str | None = await referral_schema.fetchval(
+                "SELECT replaced_by FROM referral WHERE id = $1", referral_id
+            )
+            return datetime.now(UTC) if replaced else None
+
+        at = await eventually(rerouted, timeout=30, what="the re-routing at the deadline")
+    finally:
+        await _stopped(tasks)
+        await pool.close()
+
+    # Not before its deadline, and by the one round the deadline woke (not a poll, not the
+    # minute's re-check: a loaded machine's scheduling is the only slack).
+    assert accept_by <= at < accept_by + timedelta(seconds=10)
+    assert deadlines.rounds - rounds in (1, 2)  # the deadline's; the replacement's own notice
+
+
+async def test_a_consult_paged_while_the_watcher_sleeps_goes_up_the_ladder_on_time(
+    postgres: str, telemedicine_schema: asyncpg.Pool
+) -> None:
+    schema = await _schema_of(telemedicine_schema)
+    pool = await CountedPool().open(postgres, schema)
+    ladder = replace(TELEMEDICINE.ladder, backup_after=timedelta(seconds=3))
+    context = replace(TELEMEDICINE, ladder=ladder)
+    escalation = ConsultEscalation(pool=pool, context=context, retry_s=POLL_S)
+    notices = DatabaseNotices(pool=pool, handlers={CONSULT_CHANNEL + schema: [escalation.notice]})
+    tasks = (escalation, notices)
+    try:
+        await _running(tasks)
+        rounds = escalation.rounds
+        message, _ = _referral_asking_a_teleconsult()
+
+        async with telemedicine_schema.acquire() as connection, connection.transaction():
+            consult = await handlers.open_consult_if_requested(
+                connection, message, context=context, now=datetime.now(UTC)
+            )
+        assert consult is not None
+        assert consult.next_deadline is not None
+        due = consult.next_deadline
+
+        async def escalated() -> datetime | None:
+            rung: int = await telemedicine_schema.fetchval(
+                "SELECT rung FROM consult WHERE id = $1", consult.id
+            )
+            return datetime.now(UTC) if rung > consult.rung else None
+
+        at = await eventually(escalated, timeout=30, what="the backup paged at the deadline")
+    finally:
+        await _stopped(tasks)
+        await pool.close()
+
+    assert due <= at < due + timedelta(seconds=10)
+    assert escalation.rounds - rounds in (1, 2)  # the deadline's; the next rung's own notice
