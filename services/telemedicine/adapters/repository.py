@@ -40,6 +40,79 @@ async def insert_consult(connection: Connection, *, consult: Consult) -> bool:
     return status.endswith(" 1")
 
 
+async def open_consult_paged(
+    connection: Connection,
+    *,
+    consult: Consult,
+    step: ConsultStep,
+    page_request_id: str,
+    paged: str,
+    take_early_acknowledgement: bool,
+) -> tuple[bool, tuple[str | None] | None]:
+    """Opens ``consult`` already in the stage its first ``step`` took it to (paging a rung
+    another service paged: the page is recorded), in one statement: the consult, its step and
+    its page, with an acknowledgement of the page that came before the consult opened taken
+    when ``take_early_acknowledgement``. Returns whether it opened (False: open already,
+    nothing written) and the early acknowledgement's person as a one-tuple, or None."""
+    row = await connection.fetchrow(
+        """
+        WITH opened AS (
+            INSERT INTO consult (id, referral_id, status, stage, requester_org, consultant_org,
+                                 requested_at, room, patient, episode_id, asked_first, rung,
+                                 next_deadline, consultant, accepted_at, video_at, decided_at,
+                                 status_reason)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16,
+                    $17, $18)
+            ON CONFLICT DO NOTHING
+            RETURNING id
+        ), step AS (
+            INSERT INTO consult_step (consult_id, stage, rung, occurred_at, reason, actor)
+            SELECT id, $19, $20, $21, $22, $23 FROM opened
+        ), page AS (
+            INSERT INTO consult_page (request_id, consult_id, rung, paged, paged_at)
+            SELECT $24, id, $20, $25, $21 FROM opened
+            ON CONFLICT DO NOTHING
+        ), early AS (
+            DELETE FROM early_acknowledgement
+            WHERE $26 AND request_id = $24 AND EXISTS (SELECT 1 FROM opened)
+            RETURNING person
+        )
+        SELECT EXISTS (SELECT 1 FROM opened) AS opened,
+               EXISTS (SELECT 1 FROM early) AS acknowledged_early,
+               (SELECT person FROM early LIMIT 1) AS person
+        """,
+        consult.id,
+        consult.referral_id,
+        consult.status.value,
+        consult.stage.value,
+        consult.requester_org,
+        consult.consultant_org,
+        consult.requested_at,
+        consult.room,
+        consult.patient,
+        consult.episode,
+        consult.asked_first,
+        consult.rung,
+        consult.next_deadline,
+        consult.consultant,
+        consult.accepted_at,
+        consult.video_at,
+        consult.decided_at,
+        consult.status_reason,
+        step.stage.value,
+        step.rung,
+        step.occurred_at,
+        step.reason,
+        step.actor,
+        page_request_id,
+        paged,
+        take_early_acknowledgement,
+    )
+    if row is None or not row["opened"]:
+        return False, None
+    return True, (row["person"],) if row["acknowledged_early"] else None
+
+
 async def save_consult(connection: Connection, *, consult: Consult, step: ConsultStep) -> None:
     """The consult in its new stage and the step that took it there, in one statement."""
     await connection.execute(
@@ -96,30 +169,20 @@ async def add_page(
     rung: int,
     paged: str,
     at: datetime,
-    take_early_acknowledgement: bool = False,
-) -> tuple[str | None] | None:
-    """Records a page of the consult. ``take_early_acknowledgement``: a page another service
-    sent (a referral's first), whose acknowledgement may have come before the consult opened;
-    it is taken (removed) in the same statement and returned as a one-tuple of the person who
-    acknowledged. None when none came early."""
-    row = await connection.fetchrow(
+) -> None:
+    """Records a page of the consult (a consult's first, paged by another service, is recorded
+    as the consult opens: ``open_consult_paged``)."""
+    await connection.execute(
         """
-        WITH page AS (
-            INSERT INTO consult_page (request_id, consult_id, rung, paged, paged_at)
-            VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING
-        ), early AS (
-            DELETE FROM early_acknowledgement WHERE $6 AND request_id = $1 RETURNING person
-        )
-        SELECT person FROM early
+        INSERT INTO consult_page (request_id, consult_id, rung, paged, paged_at)
+        VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING
         """,
         request_id,
         consult_id,
         rung,
         paged,
         at,
-        take_early_acknowledgement,
     )
-    return None if row is None else (row["person"],)
 
 
 async def consult_paged_by(connection: Connection, *, request_id: str) -> str | None:

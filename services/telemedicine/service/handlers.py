@@ -56,27 +56,49 @@ async def start(
     first, whose request carries ``supporting``: what it was asked with) and pages the
     consultant hospital's on-call consultant (``first_page_sent``: the page went already, it is
     only recorded); None when it is open already."""
+    if first_page_sent:
+        return await _open_paged(
+            connection, consult, context=context, now=now, supporting=supporting
+        )
     if not await repository.insert_consult(connection, consult=consult):
         return None  # already open (the same referral announced twice)
-    if not first_page_sent:
-        requested = fhir_mapping.teleconsult_requested_message(
-            consult, source_endpoint=context.source_endpoint, supporting=supporting
-        )
-        await add_all_to_outbox(
-            connection, [OutboxEvent(TELEMEDICINE_EVENTS, consult.referral_id, requested)]
-        )
-        return await page(connection, consult, rung=Rung.ON_CALL, context=context, now=now)
-    consult, early = await _record_page(
-        connection, consult, rung=Rung.ON_CALL, context=context, now=now, sent_already=True
+    requested = fhir_mapping.teleconsult_requested_message(
+        consult, source_endpoint=context.source_endpoint, supporting=supporting
     )
+    await add_all_to_outbox(
+        connection, [OutboxEvent(TELEMEDICINE_EVENTS, consult.referral_id, requested)]
+    )
+    return await page(connection, consult, rung=Rung.ON_CALL, context=context, now=now)
+
+
+async def _open_paged(
+    connection: Connection,
+    consult: Consult,
+    *,
+    context: TelemedicineContext,
+    now: datetime,
+    supporting: Sequence[Any],
+) -> Consult | None:
+    """A referral's consult opens paging its on-call rung, which the referral service paged
+    already: the consult, its paging step and the page (with an acknowledgement of it that came
+    before the consult opened) in one statement, and one event."""
+    consult = _paging(consult, rung=Rung.ON_CALL, context=context, now=now)
+    step = step_of(consult, at=now)
+    opened, early = await repository.open_consult_paged(
+        connection,
+        consult=consult,
+        step=step,
+        page_request_id=fhir_mapping.page_request_id(consult, Rung.ON_CALL),
+        paged=context.ladder.paged(Rung.ON_CALL, hub=consult.consultant_org),
+        take_early_acknowledgement=True,
+    )
+    if not opened:
+        return None  # already open (the same referral announced twice)
     # One event, not a request and then its paging step: its Task is in the paging stage
     # since lastModified, and the referral service puts both steps on the referral's timeline,
     # each at its own time (services/referral/adapters/fhir_steps.py, teleconsult_steps).
     requested_and_paging = fhir_mapping.teleconsult_requested_message(
-        consult,
-        source_endpoint=context.source_endpoint,
-        supporting=supporting,
-        step=step_of(consult, at=now),
+        consult, source_endpoint=context.source_endpoint, supporting=supporting, step=step
     )
     await add_all_to_outbox(
         connection,
@@ -100,7 +122,7 @@ async def page(
 ) -> Consult:
     """Pages ``rung`` of the ladder through the notifier; the consult is paging until the
     rung's deadline. The stroke lead's rung also alerts the spoke."""
-    consult, _ = await _record_page(
+    consult = await _record_page(
         connection, consult, rung=rung, context=context, now=now, reason=reason
     )
     await _notify(
@@ -127,13 +149,31 @@ async def _record_page(
     context: TelemedicineContext,
     now: datetime,
     reason: str | None = None,
-    sent_already: bool = False,
-) -> tuple[Consult, tuple[str | None] | None]:
-    """The consult paging ``rung`` until the rung's deadline, and the page recorded.
-    ``sent_already``: another service sent it (a referral's first page); an acknowledgement of
-    it that came before the consult opened is taken and returned (a one-tuple of the person),
-    and the paging step is announced by the caller with the consult's request."""
-    consult = consult.moved_to(
+) -> Consult:
+    """The consult paging ``rung`` until the rung's deadline, and the page recorded."""
+    consult = _paging(consult, rung=rung, context=context, now=now, reason=reason)
+    await record(connection, consult, at=now, context=context)
+    await repository.add_page(
+        connection,
+        request_id=fhir_mapping.page_request_id(consult, rung),
+        consult_id=consult.id,
+        rung=rung,
+        paged=context.ladder.paged(rung, hub=consult.consultant_org),
+        at=now,
+    )
+    return consult
+
+
+def _paging(
+    consult: Consult,
+    *,
+    rung: int,
+    context: TelemedicineContext,
+    now: datetime,
+    reason: str | None = None,
+) -> Consult:
+    """The consult paging ``rung`` until the rung's deadline."""
+    return consult.moved_to(
         S.PAGING,
         at=now,
         reason=reason,
@@ -142,17 +182,6 @@ async def _record_page(
             rung, hub=consult.consultant_org, requested_at=consult.requested_at
         ),
     )
-    await record(connection, consult, at=now, context=context, announce=not sent_already)
-    early = await repository.add_page(
-        connection,
-        request_id=fhir_mapping.page_request_id(consult, rung),
-        consult_id=consult.id,
-        rung=rung,
-        paged=context.ladder.paged(rung, hub=consult.consultant_org),
-        at=now,
-        take_early_acknowledgement=sent_already,
-    )
-    return consult, early
 
 
 async def record(
@@ -162,21 +191,18 @@ async def record(
     at: datetime,
     context: TelemedicineContext,
     actor: str | None = None,
-    announce: bool = True,
 ) -> None:
-    """Saves the consult's new stage and its step, and queues the step's event (``announce``
-    False: the caller announces it in an event of its own)."""
+    """Saves the consult's new stage and its step, and queues the step's event."""
     step = step_of(consult, at=at, actor=actor)
     await repository.save_consult(connection, consult=consult, step=step)
-    if announce:
-        await add_to_outbox(
-            connection,
-            topic=TELEMEDICINE_EVENTS,
-            key=consult.referral_id,
-            message=fhir_mapping.consult_step_message(
-                consult, step=step, source_endpoint=context.source_endpoint
-            ),
-        )
+    await add_to_outbox(
+        connection,
+        topic=TELEMEDICINE_EVENTS,
+        key=consult.referral_id,
+        message=fhir_mapping.consult_step_message(
+            consult, step=step, source_endpoint=context.source_endpoint
+        ),
+    )
 
 
 async def escalate_if_overdue(

@@ -77,9 +77,14 @@ async def test_a_referrals_consult_records_the_referral_services_page_and_sends_
     page = await connection.fetchrow("SELECT * FROM consult_page WHERE consult_id = $1", consult.id)
     assert page is not None
     assert page["request_id"] == page_request_id(consult.id, ON_CALL_RUNG)
-    # The consult, its paging step with the consult's new stage, the page with any early
-    # acknowledgement taken, and its event.
-    assert len(sent) == 4, "\n".join(sent)
+    steps = await connection.fetch(
+        "SELECT stage, rung FROM consult_step WHERE consult_id = $1", consult.id
+    )
+    assert [(row["stage"], row["rung"]) for row in steps] == [("paging", ON_CALL_RUNG)]
+    # The consult in its paging stage, its paging step and the page with any early
+    # acknowledgement taken in one statement, and its event in another. Was 4: the consult
+    # asked, then moved to paging with its step, then the page.
+    assert len(sent) == 2, "\n".join(sent)
 
 
 async def test_an_acknowledgement_before_the_consult_opened_accepts_it_as_it_opens(
