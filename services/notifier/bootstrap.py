@@ -30,7 +30,7 @@ from services.notifier.service.delivery_metrics import DeliveryMetrics
 from services.notifier.service.links import AcknowledgementLinks, LiveTickets
 from services.notifier.service.outcomes import SOURCE_ENDPOINT
 from services.notifier.workers.contacts_reload import ContactsFileWatcher
-from services.notifier.workers.dispatcher import DeliveryDispatcher
+from services.notifier.workers.dispatcher import DELIVERY_CHANNEL, DeliveryDispatcher
 from services.notifier.workers.escalation import ALERT_SENT_CHANNEL, EscalationWatcher
 from services.notifier.workers.live_feed import LiveFeed, LiveFeedRetention
 from shared import console_status
@@ -111,7 +111,10 @@ def create_app(settings: NotifierSettings | None = None) -> FastAPI:
         )
         notices = DatabaseNotices(
             pool=runtime.pool,
-            handlers={ALERT_SENT_CHANNEL + runtime.name: [escalation.notice_sent]},
+            handlers={
+                ALERT_SENT_CHANNEL + runtime.name: [escalation.notice_sent],
+                DELIVERY_CHANNEL + runtime.name: [dispatcher.notice],
+            },
         )
         retention = LiveFeedRetention(
             pool=runtime.pool,

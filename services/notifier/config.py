@@ -41,8 +41,9 @@ class NotifierSettings(PlatformSettings):
     notifier_backoff_cap_s: float = Field(default=300.0, gt=0)
     notifier_poll_interval_s: float = Field(default=0.5, gt=0)
     # With nothing to send, the dispatcher sleeps until the earliest pending delivery falls due
-    # (a retry's time, a dead sender's lease), at most this long: new deliveries, escalations
-    # and fallbacks of this process wake it at once, so this bounds only another instance's.
+    # (a retry's time, a dead sender's lease), at most a minute: new deliveries, escalations
+    # and fallbacks of this process wake it at once; another instance's (a NOTIFY) are looked
+    # for this long after they fall due, in case that instance died before sending them.
     notifier_idle_poll_s: float = Field(default=5.0, gt=0)
     # Sends at once (and deliveries leased at most). A send holds one of the pool's 10
     # connections only to record its outcome, for milliseconds: 32 sends finishing together

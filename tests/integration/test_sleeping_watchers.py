@@ -18,8 +18,12 @@ from datetime import UTC, datetime, timedelta
 import asyncpg
 import pytest
 from asyncpg.connection import LoggedQuery
+from opentelemetry import trace
 
 from services.notifier.domain.contacts import ContactBook
+from services.notifier.domain.model import Channel, Delivery, RetryPolicy
+from services.notifier.service.handlers import accept_notification_request
+from services.notifier.workers.dispatcher import DELIVERY_CHANNEL, DeliveryDispatcher
 from services.notifier.workers.escalation import ALERT_SENT_CHANNEL, EscalationWatcher
 from services.referral.adapters import page_events
 from services.referral.service.context import ReferralContext
@@ -32,6 +36,7 @@ from services.telemedicine.workers.escalation import DEADLINE_CHANNEL as CONSULT
 from services.telemedicine.workers.escalation import ConsultEscalation
 from shared.db.pool import _init_connection, _reset_on_release
 from shared.workers import DatabaseNotices, ScheduledTask
+from tests.integration.notifier_use_cases.support import CONTACTS, stroke_alert
 from tests.integration.telemedicine_use_cases.support import CONTEXT as TELEMEDICINE
 from tests.integration.telemedicine_use_cases.test_first_page import (
     _referral_asking_a_teleconsult,
@@ -322,3 +327,88 @@ async def test_a_consult_paged_while_the_watcher_sleeps_goes_up_the_ladder_on_ti
 
     assert due <= at < due + timedelta(seconds=10)
     assert escalation.rounds - rounds in (1, 2)  # the deadline's; the next rung's own notice
+
+
+class SentChannel:
+    """Every channel of the notifier, recording what it sent and when."""
+
+    def __init__(self) -> None:
+        self.sent: list[tuple[str, float]] = []
+
+    async def send(self, delivery: Delivery) -> None:
+        self.sent.append((delivery.referral_id, time.time()))
+
+
+def _dispatcher(pool: asyncpg.Pool, channel: SentChannel) -> DeliveryDispatcher:
+    """As services/notifier/bootstrap.py wires it, with the production intervals."""
+    return DeliveryDispatcher(
+        pool=pool,
+        channels=dict.fromkeys((Channel.WEBHOOK, Channel.LINE, Channel.SMS), channel),
+        contacts=CONTACTS,
+        retry_policy=RetryPolicy(max_attempts=3, base_s=1, cap_s=10),
+        tracer=trace.get_tracer("test"),
+        source_endpoint="urn:test",
+        lease_s=30,
+        poll_interval_s=0.5,
+        idle_wait_s=POLL_S,
+        send_timeout_s=5,
+    )
+
+
+async def test_an_idle_dispatcher_sends_no_statement(
+    postgres: str, notifier_schema: asyncpg.Pool
+) -> None:
+    schema = await _schema_of(notifier_schema)
+    counted = CountedPool()
+    pool = await counted.open(postgres, schema)
+    dispatcher = _dispatcher(pool, SentChannel())
+    notices = DatabaseNotices(pool=pool, handlers={DELIVERY_CHANNEL + schema: [dispatcher.notice]})
+    try:
+        notices.start()
+        dispatcher.start()
+        await asyncio.sleep(POLL_S + 2)  # its first claims, and the listener's "look now"
+        counted.sent.clear()
+
+        await asyncio.sleep(IDLE_S)
+
+        # Idle, it claimed and asked when the next delivery is due every 5 s: 6 statements.
+        assert counted.sent == []
+    finally:
+        await dispatcher.stop()
+        await notices.stop()
+        await pool.close()
+
+
+async def test_a_delivery_another_instance_left_unsent_is_sent_by_a_sleeping_dispatcher(
+    postgres: str, notifier_schema: asyncpg.Pool
+) -> None:
+    schema = await _schema_of(notifier_schema)
+    pool = await CountedPool().open(postgres, schema)
+    channel = SentChannel()
+    dispatcher = _dispatcher(pool, channel)
+    notices = DatabaseNotices(pool=pool, handlers={DELIVERY_CHANNEL + schema: [dispatcher.notice]})
+    try:
+        notices.start()
+        dispatcher.start()
+        await asyncio.sleep(POLL_S + 2)  # asleep, a minute from its re-check
+
+        # Written as another instance's consumer writes it; that instance then dies: nothing
+        # in this process wakes the dispatcher.
+        referral_id = f"uc-ref-{time.time_ns()}"
+        async with notifier_schema.acquire() as connection, connection.transaction():
+            await accept_notification_request(
+                connection, stroke_alert(referral_id), contacts=CONTACTS
+            )
+        written = time.time()
+
+        async def sent() -> list[float] | None:
+            return [at for sent_for, at in channel.sent if sent_for == referral_id] or None
+
+        at = (await eventually(sent, timeout=40, what="the left-behind delivery sent"))[0]
+    finally:
+        await dispatcher.stop()
+        await notices.stop()
+        await pool.close()
+
+    # idle_wait_s (5 s) after it fell due, as the poll did; far from the minute's re-check.
+    assert written + POLL_S - 1 <= at < written + POLL_S + 15

@@ -1,6 +1,12 @@
 """The dispatcher: sends pending deliveries, each in its own task, so one slow endpoint delays
 no other. What one send is and what it comes to are the use cases of ``service/dispatch.py``.
 
+With nothing to send it sleeps until the earliest pending delivery is due, at most
+``recheck_s``. This process's new deliveries, escalations and retries wake it at once; another
+instance's (written and then left behind: that instance died) come as a NOTIFY from the delivery
+table's trigger (``DELIVERY_CHANNEL``, migration 0011) and are looked for ``idle_wait_s`` after
+they fall due, if no one has sent them by then.
+
 At most ``max_in_flight`` sends run at once, and the dispatcher claims (leases) only as many
 deliveries as it can start now: a delivery leased but left waiting for a free database
 connection would see its lease run out and be claimed, and sent, a second time.
@@ -11,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import math
 import time
 from collections.abc import Mapping
 
@@ -37,6 +44,9 @@ from shared.workers import BackgroundTask
 log = logging.getLogger(__name__)
 _SETTLE_ATTEMPTS = 5
 
+# NOTIFY channel (suffixed with the schema); the payload is the delivery's next attempt's time.
+DELIVERY_CHANNEL = "delivery_due_"
+
 
 class DeliveryDispatcher(BackgroundTask):
     name = "delivery-dispatcher"
@@ -56,6 +66,7 @@ class DeliveryDispatcher(BackgroundTask):
         batch_size: int = 50,
         max_in_flight: int = 32,
         idle_wait_s: float | None = None,
+        recheck_s: float = 60.0,
         metrics: DeliveryMetrics | None = None,
         acknowledgement_links: AcknowledgementLinks | None = None,
     ) -> None:
@@ -70,9 +81,14 @@ class DeliveryDispatcher(BackgroundTask):
         self._source_endpoint = source_endpoint
         self._lease_s = lease_s
         self._poll_interval_s = poll_interval_s
-        # Nothing claimed: sleep until the next pending delivery is due, at most this long
-        # (None: poll every poll_interval_s, as when the database cannot say).
+        # Nothing claimed: sleep until the next pending delivery is due, at most recheck_s;
+        # another instance's delivery is looked for this long after it falls due (None: poll
+        # every poll_interval_s, as when the database cannot say).
         self._idle_wait_s = idle_wait_s
+        self._recheck_s = recheck_s
+        # While idle (or reading how long to be): when a notice wakes it (epoch seconds).
+        self._sleep_until: float | None = None
+        self._notice_timer: asyncio.TimerHandle | None = None
         self._send_timeout_s = send_timeout_s
         self._batch_size = batch_size
         self._max_in_flight = max_in_flight
@@ -81,6 +97,21 @@ class DeliveryDispatcher(BackgroundTask):
 
     def wake(self) -> None:
         self._wake.set()
+
+    def notice(self, due: float | None = None) -> None:
+        """A delivery was written (by any instance) that falls due at ``due`` (epoch seconds;
+        None: now): if its writer has not sent it ``idle_wait_s`` later, this one looks."""
+        if self._idle_wait_s is None or self._sleep_until is None:
+            return  # not idle: the next idle wait reads the delivery's time itself
+        at = (time.time() if due is None else due) + self._idle_wait_s
+        if at >= self._sleep_until:
+            return
+        self._sleep_until = at
+        if self._notice_timer is not None:
+            self._notice_timer.cancel()
+        self._notice_timer = asyncio.get_running_loop().call_later(
+            max(0.0, at - time.time()), self._wake.set
+        )
 
     async def stop(self) -> None:
         await super().stop()
@@ -109,14 +140,23 @@ class DeliveryDispatcher(BackgroundTask):
                 self._in_flight.add(task)
                 task.add_done_callback(self._in_flight.discard)
             if len(due) < limit:
-                wait = self._poll_interval_s if due else await self._idle_wait()
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), wait)
+                # Notices heard from here on count (those of writes the read below misses).
+                self._sleep_until = math.inf
+                try:
+                    wait = self._poll_interval_s if due else await self._idle_wait()
+                    self._sleep_until = min(self._sleep_until, time.time() + wait)
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(self._wake.wait(), wait)
+                finally:
+                    self._sleep_until = None
+                    if self._notice_timer is not None:
+                        self._notice_timer.cancel()
+                        self._notice_timer = None
                 self._wake.clear()
 
     async def _idle_wait(self) -> float:
         """How long to sleep with nothing claimed: until the earliest pending delivery is due,
-        at most ``idle_wait_s`` (woken sooner by this process's new deliveries)."""
+        at most ``recheck_s`` (woken sooner by new deliveries: ``wake``, ``notice``)."""
         if self._idle_wait_s is None:
             return self._poll_interval_s
         try:
@@ -125,10 +165,10 @@ class DeliveryDispatcher(BackgroundTask):
             log.exception("could not read when the next delivery is due")
             return self._poll_interval_s
         if until_due is None:
-            return self._idle_wait_s
+            return self._recheck_s
         # Not below the poll interval: a delivery due now but held by a send of ours is
         # claimed by nobody until that send settles (which wakes the loop).
-        return min(max(until_due, self._poll_interval_s), self._idle_wait_s)
+        return min(max(until_due, self._poll_interval_s), self._recheck_s)
 
     async def _deliver(self, delivery: Delivery) -> None:
         parent = propagate.extract(delivery.trace_context)
