@@ -215,7 +215,9 @@ def create_service_app(
             sampler=sampler,
             consumer=ServiceConsumer(
                 broker=broker,
+                pool=pool,
                 service_name=name,
+                progress=guard.progress,
                 fetch_max_wait_ms=settings.consumer_fetch_max_wait_ms,
                 commit_interval_s=settings.consumer_commit_interval_s,
             ),

@@ -65,11 +65,11 @@ class PlatformSettings(BaseSettings):
     consumer_retry_backoff_s: float = Field(default=1.0, ge=0)
     # A record that fails for other reasons than an outage is dead-lettered after this many.
     consumer_max_attempts: int = Field(default=5, ge=1)
-    # How long the broker may hold a consumer's fetch that found nothing (aiokafka's default is
-    # 500 ms). While a record is handled its partition is left out of the next fetch, so a
-    # referral's next record that lands meanwhile waits for that fetch: shorter is a faster path
-    # to the page, at the cost of more empty fetches a second while the service is idle.
-    consumer_fetch_max_wait_ms: int = Field(default=100, ge=10, le=5000)
+    # How long the broker may hold a consumer's fetch that found nothing (aiokafka's default):
+    # a service's idle consumer sends one fetch per wait. A record that arrives returns the
+    # fetch at once: the consumer takes every fetched record before handling them (see
+    # shared/messaging/consumer.py, ServiceConsumer), so no partition is left out of it.
+    consumer_fetch_max_wait_ms: int = Field(default=500, ge=10, le=5000)
     # How often a consumer commits the offsets of the records it handled (one request for all
     # of them; shared/messaging/commits.py); 0 commits after every record. A crash reads the
     # last interval's records again, which the inbox finds.

@@ -24,15 +24,18 @@ is judged here, where it can be dead-lettered with a reason.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import logging
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Iterator, Mapping
 from typing import Any
 
 import asyncpg
-from aiokafka import ConsumerRecord
+from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
+from aiokafka.errors import KafkaError
 from faststream.kafka import KafkaBroker
 from faststream.message import StreamMessage
+from opentelemetry import context as otel_context
 from opentelemetry import propagate, trace
 from opentelemetry.trace import StatusCode
 
@@ -54,6 +57,7 @@ from shared.messaging.inbox import (
     reused_id_reason,
 )
 from shared.messaging.limits import MAX_JSON_DEPTH, MAX_RECORD_BYTES, check_record_limits
+from shared.messaging.progress import PartitionProgress
 from shared.messaging.topics import PerHospitalTopics, Topic, pattern_of
 from shared.tracing import ReferralIds, about_referral, name_trace
 
@@ -62,6 +66,9 @@ log = logging.getLogger(__name__)
 MessageHandler = Callable[[Connection, FhirMessage], Awaitable[None]]
 # Answers a message that was refused (e.g. with a fatal-error response), in its own transaction.
 RefusalHandler = Callable[[Connection, FhirMessage, "PermanentMessageError"], Awaitable[None]]
+
+# At most this many records fetched together are applied in one transaction.
+MAX_BATCH = 50
 
 
 class PermanentMessageError(DomainError):
@@ -104,6 +111,28 @@ def impersonation(message: FhirMessage, *, writer: str, topic: str) -> Permanent
     )
 
 
+@dataclasses.dataclass(frozen=True)
+class Unreadable:
+    """A record that is no FHIR message this platform takes (dead-lettered with the reason)."""
+
+    reason: str
+
+
+@dataclasses.dataclass(frozen=True)
+class ReadRecord:
+    message: FhirMessage
+    ids: ReferralIds
+    # None: another service's event on a shared topic (skipped).
+    handler: MessageHandler | None
+    # The hospital that wrote the message in another's name on its own topic (refused).
+    impersonator: str | None
+
+    @property
+    def plain(self) -> bool:
+        """Applied as it is, or skipped: nothing to dead-letter or to answer before it."""
+        return self.impersonator is None
+
+
 class FhirMessageConsumer:
     """The handling of one topic's records (or of every hospital's own topic): a service's
     ``ServiceConsumer`` reads them with its other topics' records and hands each one here."""
@@ -122,8 +151,11 @@ class FhirMessageConsumer:
         fetch_max_wait_ms: int = 500,
         commit_interval_s: float = 0.0,
         dead_letters_unreadable: bool = True,
+        progress: PartitionProgress | None = None,
     ) -> None:
         self._broker = broker
+        # The guard's, for ``subscribe`` alone (readiness: see ServiceConsumer).
+        self._progress = progress
         # For ``subscribe`` alone (a Kafka consumer of this topic only); a service's
         # ServiceConsumer has its own (PlatformSettings.consumer_fetch_max_wait_ms and
         # consumer_commit_interval_s).
@@ -155,7 +187,9 @@ class FhirMessageConsumer:
         with one: ``ServiceConsumer``)."""
         self._reader = ServiceConsumer(
             broker=self._broker,
+            pool=self._pool,
             service_name=self._service_name,
+            progress=self._progress,
             fetch_max_wait_ms=self._fetch_max_wait_ms,
             commit_interval_s=self._commit_interval_s,
         )
@@ -168,43 +202,93 @@ class FhirMessageConsumer:
         if self._reader is not None:
             await self._reader.commit_handled()
 
-    async def handle(self, record: ConsumerRecord[bytes, bytes]) -> None:
+    def read(self, record: ConsumerRecord[bytes, bytes]) -> ReadRecord | Unreadable:
+        """What ``record`` holds and what this consumer would do with it, without doing it."""
         value = record.value or b""
         try:
             check_record_limits(value, max_bytes=MAX_RECORD_BYTES, max_depth=MAX_JSON_DEPTH)
             # Validated where it entered the network; a hospital's record is validated here.
             message = read_relayed_message(value) if self._relayed(record) else parse_message(value)
         except InvalidMessage as invalid:
-            if self._dead_letters_unreadable:
-                await self.dead_letter(record, invalid.reason)
-            else:
-                log.debug("unreadable record on %s left to the topic's owner", record.topic)
-            return
+            return Unreadable(invalid.reason)
         key = (record.key or b"").decode(errors="replace")
         ids = ReferralIds.from_headers(record.headers or ()).merged(
             ReferralIds.of_message(message, key=key)
         )
         handler = self._handlers.get(message.event)
-        if handler is None:
+        writer = self._writer(record.topic)
+        impersonated = (
+            handler is not None and writer is not None and organization_id(message.sender) != writer
+        )
+        return ReadRecord(message, ids, handler, writer if impersonated else None)
+
+    async def handle(self, record: ConsumerRecord[bytes, bytes]) -> None:
+        read = self.read(record)
+        if isinstance(read, Unreadable):
+            if self._dead_letters_unreadable:
+                await self.dead_letter(record, read.reason)
+            else:
+                log.debug("unreadable record on %s left to the topic's owner", record.topic)
+            return
+        message = read.message
+        if read.handler is None:
             # Another service's event on a shared topic: not ours to apply (nor to refuse: the
             # service that applies it judges its sender), but the record's span still names
             # its referral.
-            name_trace(ids)
+            name_trace(read.ids)
             return
-        writer = self._writer(record.topic)
-        if writer is not None and organization_id(message.sender) != writer:
+        if read.impersonator is not None:
+            writer = read.impersonator
             await self._refuse_impersonation(
                 record, message, impersonation(message, writer=writer, topic=record.topic), writer
             )
             return
+        with self._handling(read):
+            await self._apply(record, message, read.handler)
+
+    @contextlib.contextmanager
+    def _handling(self, read: ReadRecord) -> Iterator[None]:
+        """The span of the record's use case, about its referral."""
         with (
-            about_referral(ids),
+            about_referral(read.ids),
             self._tracer.start_as_current_span(
-                f"{self._service_name} handle {message.event.value}", kind=trace.SpanKind.CONSUMER
+                f"{self._service_name} handle {read.message.event.value}",
+                kind=trace.SpanKind.CONSUMER,
             ) as span,
         ):
-            span.set_attribute("messaging.message.id", message.message_id)
-            await self._apply(record, message, handler)
+            span.set_attribute("messaging.message.id", read.message.message_id)
+            yield
+
+    async def apply_in(
+        self, connection: Connection, record: ConsumerRecord[bytes, bytes], read: ReadRecord
+    ) -> bool:
+        """Applies a record read as plain (a handler of this service, no impersonation) in the
+        caller's transaction, with the others fetched with it: records it in the inbox and
+        runs its handler. False: a repeat, skipped. A refusal (``DomainError``) or any other
+        error is the caller's: it rolls the whole transaction back and handles the records one
+        by one (``handle``)."""
+        if read.handler is None:
+            name_trace(read.ids)
+            return False
+        with self._handling(read):
+            claim = await claim_message(
+                connection,
+                message=read.message,
+                topic=record.topic,
+                digest=self._relayed_digest(record),
+            )
+            if claim is Claim.REUSED_ID:
+                raise PermanentMessageError(reused_id_reason(read.message), issue_code="duplicate")
+            if claim is Claim.REPEAT:
+                log.info("duplicate message %s skipped", read.message.message_id)
+                return False
+            await read.handler(connection, read.message)
+            return True
+
+    def committed(self, message: FhirMessage) -> None:
+        """``message``'s effect committed: what the service does next (``after_commit``)."""
+        if self._after_commit is not None:
+            self._after_commit(message)
 
     async def _apply(
         self, record: ConsumerRecord[bytes, bytes], message: FhirMessage, handler: MessageHandler
@@ -228,8 +312,7 @@ class FhirMessageConsumer:
         # Any other error goes on to the ConsumerGuard, which reads the record again or
         # dead-letters it.
         else:
-            if self._after_commit is not None:
-                self._after_commit(message)
+            self.committed(message)
 
     async def _refuse(
         self,
@@ -319,22 +402,49 @@ class ServiceConsumer:
     a consumer per topic cost Kafka that much per topic (the referral service had four). Kafka
     subscribes a consumer to a list of topics or to one pattern, never to both: a service that
     reads the hospitals' own topics (a pattern) reads its other topics by the same pattern.
+
+    **The records fetched together are applied in one transaction.** FastStream hands over one
+    record at a time (through the ``ConsumerGuard`` and the telemetry middleware); the records
+    already fetched behind it (``getmany`` without waiting, at most ``max_batch`` in all) are
+    applied with it, in their order per partition, each with its inbox claim, its handler and
+    its own span, and their offsets noted once the transaction committed. Anything else than
+    plain success (an unreadable or impersonating record, a refusal, a failure) rolls the
+    batch back and gives the records behind the first one back to the consumer (a seek to
+    each partition's first): the first is then handled alone as before, and the next
+    ``len(batch)`` records are read one at a time, so a poison record is retried or
+    dead-lettered by the guard alone and the others are applied once.
+
+    Taking what was fetched also keeps a record from waiting for the fetch wait: aiokafka
+    sends no fetch for a partition whose fetched records are not all taken, and after 100 ms
+    (its prefetch backoff) fetches the other partitions without it; a record arriving on it
+    then waited for that fetch to return (up to the fetch wait). Taken, every partition is in
+    the next fetch, which returns as soon as a record arrives.
     """
 
     def __init__(
         self,
         *,
         broker: KafkaBroker,
+        pool: asyncpg.Pool,
         service_name: str,
         fetch_max_wait_ms: int,
         commit_interval_s: float,
+        progress: PartitionProgress | None = None,
+        max_batch: int = MAX_BATCH,
     ) -> None:
         self._broker = broker
+        self._pool = pool
         self.group = consumer_group(service_name)
         self._fetch_max_wait_ms = fetch_max_wait_ms
         self._commits = PeriodicCommits(interval_s=commit_interval_s)
+        # The guard's (readiness): the records taken behind the first finish here.
+        self._progress = progress
+        self._max_batch = max_batch
         self._consumers: list[FhirMessageConsumer] = []
         self._by_topic: dict[str, FhirMessageConsumer] = {}
+        self._kafka: AIOKafkaConsumer | None = None
+        # Records still to be read one at a time after a batch that was rolled back.
+        self._singles = 0
 
     @property
     def consumers(self) -> tuple[FhirMessageConsumer, ...]:
@@ -381,7 +491,80 @@ class ServiceConsumer:
             listener=self._commits.listener,
         )
         async def consume(record: Any) -> None:
-            await self._consumer_of(record.topic).handle(record)
+            await self._consume(record)
+
+    async def _consume(self, first: ConsumerRecord[bytes, bytes]) -> None:
+        behind = await self._take_fetched()
+        if behind:
+            batch = [first, *behind]
+            if await self._apply_together(batch):
+                return
+            self._give_back(behind)
+            self._singles = len(batch)
+        await self._consumer_of(first.topic).handle(first)
+
+    async def _take_fetched(self) -> list[ConsumerRecord[bytes, bytes]]:
+        """The records fetched and not yet taken, at once (nothing is waited for)."""
+        kafka = self._kafka
+        if self._singles > 0:
+            self._singles -= 1
+            return []
+        if kafka is None or self._max_batch <= 1:
+            return []
+        try:
+            taken = await kafka.getmany(timeout_ms=0, max_records=self._max_batch - 1)
+        except KafkaError as error:  # raised again by the next read, through FastStream's loop
+            log.debug("records fetched behind the first not taken: %s", error)
+            return []
+        return [record for records in taken.values() for record in records]
+
+    async def _apply_together(self, batch: list[ConsumerRecord[bytes, bytes]]) -> bool:
+        """Applies ``batch`` in one transaction; False (rolled back) unless every record was
+        plain and applied or skipped."""
+        reads = []
+        for record in batch:
+            consumer = self._consumer_of(record.topic)
+            read = consumer.read(record)
+            if isinstance(read, Unreadable) or not read.plain:
+                return False
+            reads.append((consumer, record, read))
+        applied: list[tuple[FhirMessageConsumer, FhirMessage]] = []
+        try:
+            async with self._pool.acquire() as connection, connection.transaction():
+                for consumer, record, read in reads:
+                    with _trace_context_of(record):
+                        if await consumer.apply_in(connection, record, read):
+                            applied.append((consumer, read.message))
+        except Exception as error:  # each record again, alone: refused, retried, dead-lettered
+            log.info(
+                "%d records fetched together rolled back (%s); applying them one by one",
+                len(batch),
+                type(error).__name__,
+            )
+            return False
+        for record in batch[1:]:  # the first is FastStream's to acknowledge (and the guard's)
+            if self._kafka is not None:
+                await self._commits.note(self._kafka, record)
+            if self._progress is not None:
+                self._progress.finished(record.topic, record.partition, record.offset)
+        for consumer, message in applied:
+            consumer.committed(message)
+        return True
+
+    def _give_back(self, records: list[ConsumerRecord[bytes, bytes]]) -> None:
+        """Makes the consumer read ``records`` again: each partition from its first one (one
+        handed on in a rebalance meanwhile is read from its last commit by its new holder)."""
+        kafka = self._kafka
+        if kafka is None:
+            return
+        assigned = kafka.assignment()
+        first: dict[TopicPartition, int] = {}
+        for record in records:
+            partition = TopicPartition(record.topic, record.partition)
+            first[partition] = min(first.get(partition, record.offset), record.offset)
+        for partition, offset in first.items():
+            if partition in assigned:
+                kafka.seek(partition, offset)
 
     def _consumer_of(self, topic_name: str) -> FhirMessageConsumer:
         consumer = self._by_topic.get(topic_name)
@@ -403,8 +586,23 @@ class ServiceConsumer:
         original: Callable[[ConsumerRecord[bytes, bytes]], Awaitable[StreamMessage[Any]]],
     ) -> StreamMessage[Any]:
         message = await tolerant_parser(record, original)
+        kafka = getattr(message, "consumer", None)
+        if isinstance(kafka, AIOKafkaConsumer):
+            self._kafka = kafka
         self._commits.acknowledge_by_noting(message)
         return message
+
+
+@contextlib.contextmanager
+def _trace_context_of(record: ConsumerRecord[bytes, bytes]) -> Iterator[None]:
+    """The record's trace (its ``traceparent`` and baggage) as the current context, as
+    FastStream's telemetry middleware makes it for the record it hands over."""
+    carrier = {name: value.decode(errors="replace") for name, value in record.headers or ()}
+    token = otel_context.attach(propagate.extract(carrier))
+    try:
+        yield
+    finally:
+        otel_context.detach(token)
 
 
 async def tolerant_parser(

@@ -41,6 +41,7 @@ def test_a_runtime_consumer_reads_in_the_services_group_with_its_fetch_wait() ->
         sampler=cast(Sampler, None),
         consumer=ServiceConsumer(
             broker=broker,
+            pool=cast(asyncpg.Pool, object()),
             service_name="notifier",
             fetch_max_wait_ms=settings.consumer_fetch_max_wait_ms,
             commit_interval_s=settings.consumer_commit_interval_s,
