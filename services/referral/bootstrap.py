@@ -40,6 +40,7 @@ from services.referral.entrypoints import (
 from services.referral.entrypoints.consumers import wire_consumers
 from services.referral.entrypoints.deps import install_app_error_handlers
 from services.referral.service.context import ReferralContext
+from services.referral.service.directory_cache import DIRECTORY_CHANNEL
 from services.referral.workers.alerts import CLOCK_CHANNEL, AlertWatcher
 from services.referral.workers.deadlines import DEADLINE_CHANNEL, DeadlineWatcher
 from services.referral.workers.page_feed import PageFeed
@@ -107,6 +108,7 @@ def create_app(settings: ReferralSettings | None = None) -> FastAPI:
                         ],
                         CLOCK_CHANNEL + runtime.name: [alert_watcher.notice_change],
                         TIMELINE_CHANNEL + runtime.name: [alert_watcher.notice_change],
+                        DIRECTORY_CHANNEL + runtime.name: [context.directory.drop],
                     },
                 ),
                 deadlines,

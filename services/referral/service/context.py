@@ -7,6 +7,7 @@ from datetime import timedelta
 from urllib.parse import quote
 
 from services.referral.domain.routing import TravelTimes
+from services.referral.service.directory_cache import DirectoryCache
 from shared.consult_paging import OnCallPaging
 
 
@@ -25,6 +26,8 @@ class ReferralContext:
     travel: TravelTimes = field(default_factory=TravelTimes)
     # Whom a referral that asks for a teleconsult pages first, and where the consult opens.
     on_call: OnCallPaging = field(default_factory=OnCallPaging)
+    # The hospital directory kept between referrals (dropped when it changes).
+    directory: DirectoryCache = field(default_factory=DirectoryCache, compare=False)
 
     def referral_url(self, referral_id: str) -> str:
         """The referral page people open from a notification (sign-in first when needed)."""

@@ -57,7 +57,7 @@ async def apply_hospital_message(
         )
     if message.event in (EventCode.REFERRAL_REQUESTED, EventCode.STROKE_PREALERT):
         # One reading of the directory: the hospitals' patient number systems and routing.
-        hospitals = {entry.id: entry for entry in await repository.directory(connection)}
+        hospitals = await context.directory.entries(connection)
         request = fhir_inbound.request_from_message(
             message,
             now=now,

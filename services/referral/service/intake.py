@@ -235,7 +235,7 @@ async def _checked(
     it): with its destination and answer deadline filled in, the advice, the requester's name.
     Raises a DomainError when it is refused."""
     if directory is None:
-        directory = {entry.id: entry for entry in await repository.directory(connection)}
+        directory = await context.directory.entries(connection)
     hospitals = {entry_id: entry.for_routing() for entry_id, entry in directory.items()}
     decision = advise_among(hospitals, request=request, travel=context.travel)
     requester_name = directory[request.requester_org].name

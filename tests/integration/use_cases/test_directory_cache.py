@@ -1,0 +1,76 @@
+"""The hospital directory is read once and kept between intakes, and dropped when it changes
+(services/referral/service/directory_cache.py): a referral's intake sends one statement fewer,
+and a hospital's reported availability still reaches the next routing decision."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+from datetime import UTC, datetime
+
+import asyncpg
+
+from services.referral.adapters import fhir_mapping, repository
+from services.referral.service.directory_cache import DIRECTORY_CHANNEL, DirectoryCache
+from services.referral.service.handlers import apply_hospital_message
+from shared.db.pool import Connection
+from shared.workers import DatabaseNotices
+from tests.integration.use_cases.support import CONTEXT, FAR_CENTRE, referral_request
+from tests.use_case_database import sent_statements
+
+
+async def test_an_intake_with_the_directory_kept_sends_two_statements(
+    connection: Connection,
+) -> None:
+    context = dataclasses.replace(CONTEXT, directory=DirectoryCache())
+    context.directory.drop()  # as the process's listener does when it connects
+    counts = []
+    for _ in range(2):
+        request = referral_request()
+        message = fhir_mapping.referral_requested_message(
+            request, source_endpoint=context.source_endpoint
+        )
+        async with sent_statements(connection) as sent:
+            await apply_hospital_message(
+                connection, message, context=context, now=datetime.now(UTC)
+            )
+        counts.append(len(sent))
+
+    # The first reads the directory; the second routes with the kept copy: the referral with
+    # its timeline step and milestones, and its events (was 3 with the directory read).
+    assert counts == [3, 2]
+
+
+async def test_a_directory_change_drops_the_kept_copy(referral_pool: asyncpg.Pool) -> None:
+    cache = DirectoryCache()
+    async with referral_pool.acquire() as connection:
+        schema = await connection.fetchval("SELECT current_schema()")
+    notices = DatabaseNotices(
+        pool=referral_pool, handlers={DIRECTORY_CHANNEL + schema: [cache.drop]}
+    )
+    notices.start()
+    try:
+        for _ in range(100):  # connected: it drops (nothing kept yet) and starts keeping
+            if cache.listening:
+                break
+            await asyncio.sleep(0.05)
+        async with referral_pool.acquire() as connection:
+            before = await cache.entries(connection)
+            assert await cache.entries(connection) is before  # kept
+            await repository.set_unavailable(
+                connection, organization_id=FAR_CENTRE, unavailable=["thrombectomy"]
+            )
+            try:
+                for _ in range(100):
+                    after = await cache.entries(connection)
+                    if after is not before:
+                        break
+                    await asyncio.sleep(0.05)
+                assert after[FAR_CENTRE].unavailable == ("thrombectomy",)
+            finally:
+                await repository.set_unavailable(
+                    connection, organization_id=FAR_CENTRE, unavailable=[]
+                )
+    finally:
+        await notices.stop()
+    assert before[FAR_CENTRE].unavailable == ()
