@@ -13,19 +13,30 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from fhir.resources.R4B.encounter import Encounter
+from fhir.resources.R4B.provenance import Provenance
 from pydantic import BaseModel
 
 from services.notifier.adapters import fhir_mapping as notifier_fhir
 from services.notifier.domain.model import Channel, Delivery
 from services.referral.adapters.fhir_inbound import request_from_message
-from services.referral.adapters.fhir_mapping import referral_requested_message
+from services.referral.adapters.fhir_mapping import (
+    answer_focus,
+    referral_changed_message,
+    referral_requested_message,
+)
 from services.referral.domain.assessment import (
     Anticoagulant,
     CtResult,
     FastSign,
     StrokeAssessment,
 )
-from services.referral.domain.commands import ClinicalTime, ReportedTime, RequestReferral
+from services.referral.domain.commands import (
+    ClinicalTime,
+    ReferralChange,
+    ReportedTime,
+    RequestReferral,
+)
+from services.referral.domain.model import Referral
 from services.telemedicine.adapters import fhir_mapping as telemedicine_fhir
 from services.telemedicine.domain.model import Consult, ConsultStep
 from shared.fhir import envelope
@@ -33,8 +44,10 @@ from shared.fhir.codes import EventCode
 from shared.fhir.envelope import build_message, parse_message
 from shared.fhir.models import Bundle, Communication, CommunicationRequest, Task
 from shared.fhir.notifications import notification_request_message, payload_link
+from shared.fhir.responses import response_message
 from shared.vocabulary.notification_categories import NotificationCategory
 from shared.workflow.consult_state import ConsultStage
+from shared.workflow.task_state import TaskStatus
 from tests.kafka_records import count_validations
 
 
@@ -301,3 +314,59 @@ def test_a_deliverys_outcomes_are_written_from_their_builders_json_without_a_mod
     assert acknowledged is not None
     assert acknowledged.sender is not None
     assert acknowledged.sender.display == "Dr A"
+
+
+def test_a_referrals_task_is_written_from_its_builders_json_without_a_model(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The referral's Task goes out with the intake's answer (POST $process-message) and with
+    every step's event (with its Provenance): written as FHIR JSON (before: made as models and
+    dumped again); the answer and the event parse back valid and say the same."""
+    at = datetime(2026, 11, 23, 3, 0, tzinfo=UTC)
+    referral = Referral(
+        id="r-1",
+        requester_org="sikao-hospital",
+        owner_org="trang-hospital",
+        status=TaskStatus.ACCEPTED,
+        patient_hn="HN-1",
+        last_known_well=None,
+        nihss=None,
+        suspected_lvo=None,
+        teleconsult_requested=False,
+        created_at=at,
+    )
+    request = _referral_message()
+    made = count_validations(monkeypatch, BaseModel)
+    monkeypatch.setattr(envelope, "CHECK_BUILT_MESSAGES", False)
+    answer = response_message(
+        request,
+        code="ok",
+        responder="Organization/fasttrack-network",
+        source_endpoint="urn:t",
+        focus=[answer_focus(referral)],
+    )
+    changed = referral_changed_message(
+        referral,
+        ReferralChange(
+            referral_id="r-1",
+            event=EventCode.REFERRAL_ACCEPTED,
+            sender_org="trang-hospital",
+            message_id="m-2",
+            task_status=TaskStatus.ACCEPTED,
+            status_reason=None,
+            occurred_at=at + timedelta(minutes=3),
+            correction_reason="typed the wrong time",
+        ),
+        business_status=None,
+        source_endpoint="urn:t",
+    )
+    answer.to_json()
+    changed.to_json()
+    assert made == []
+    for message in (answer, changed):
+        task = parse_message(message.to_json()).focus_resource(Task)
+        assert task is not None
+        assert (task.id, task.status) == ("r-1", "accepted")
+    provenance = parse_message(changed.to_json()).first(Provenance)
+    assert provenance is not None
+    assert [r.text for r in provenance.reason or []] == ["typed the wrong time"]

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from fhir.resources.R4B.provenance import Provenance
-
 from services.referral.adapters.assessment_fhir import assessment_observations
 from services.referral.adapters.clinical_resources import clinical_time_resources
 from services.referral.adapters.clinical_times import (
@@ -18,7 +16,7 @@ from shared.fhir import codes
 from shared.fhir.codes import EventCode, organization_reference
 from shared.fhir.envelope import FhirMessage, ResourceJson, build_message
 from shared.fhir.ids import derived_id
-from shared.fhir.models import Organization, Task
+from shared.fhir.models import Organization
 from shared.workflow.task_state import TaskStatus
 
 HN_SYSTEM = f"{codes.PROJECT_CANONICAL}/NamingSystem/hospital-number"
@@ -210,29 +208,29 @@ def referral_task(
     status_reason: str | None = None,
     business_status: str | None = None,
     last_modified: datetime | None = None,
-) -> Task:
-    """The referral as a FHIR Task (BSeR): what the network and the REST API show."""
+) -> ResourceJson:
+    """The referral as a FHIR Task (BSeR): what the network and the REST API show, as FHIR JSON
+    (written as it is: the intake's answer and every step's event carry it; the test suite
+    parses every built message back)."""
     if last_modified is not None:
         # Task inv-1: never before authoredOn (a change reported with an earlier clinical time,
         # or a re-routed referral's first step; the clinical time stays in the Provenance).
         last_modified = max(last_modified, referral.created_at)
-    return Task.model_validate(
-        {
-            "resourceType": "Task",
-            "id": referral.id,
-            "status": referral.status.value,
-            **({"statusReason": {"text": status_reason}} if status_reason else {}),
-            **({"businessStatus": {"text": business_status}} if business_status else {}),
-            "intent": "order",
-            "priority": "stat",
-            "focus": {"reference": f"ServiceRequest/{service_request_id(referral.id)}"},
-            "for": {"reference": f"Patient/{patient_id(referral.id)}"},
-            "authoredOn": referral.created_at.isoformat(),
-            **({"lastModified": last_modified.isoformat()} if last_modified else {}),
-            "requester": {"reference": organization_reference(referral.requester_org)},
-            "owner": {"reference": organization_reference(referral.owner_org)},
-        }
-    )
+    return {
+        "resourceType": "Task",
+        "id": referral.id,
+        "status": referral.status.value,
+        **({"statusReason": {"text": status_reason}} if status_reason else {}),
+        **({"businessStatus": {"text": business_status}} if business_status else {}),
+        "intent": "order",
+        "priority": "stat",
+        "focus": {"reference": f"ServiceRequest/{service_request_id(referral.id)}"},
+        "for": {"reference": f"Patient/{patient_id(referral.id)}"},
+        "authoredOn": referral.created_at.isoformat(),
+        **({"lastModified": last_modified.isoformat()} if last_modified else {}),
+        "requester": {"reference": organization_reference(referral.requester_org)},
+        "owner": {"reference": organization_reference(referral.owner_org)},
+    }
 
 
 def referral_changed_message(
@@ -245,21 +243,17 @@ def referral_changed_message(
         business_status=business_status,
         last_modified=change.occurred_at,
     )
-    provenance = Provenance.model_validate(
-        {
-            "resourceType": "Provenance",
-            "id": derived_id("prov-", change.message_id),
-            "target": [{"reference": f"Task/{referral.id}"}],
-            "occurredDateTime": change.occurred_at.isoformat(),
-            "recorded": datetime.now(UTC).isoformat(),
-            "activity": {"coding": [{"system": codes.EVENT_SYSTEM, "code": change.event.value}]},
-            "agent": [{"who": {"reference": organization_reference(change.sender_org)}}],
-            # Why a time already recorded was changed (a person's correction in the web app).
-            **(
-                {"reason": [{"text": change.correction_reason}]} if change.correction_reason else {}
-            ),
-        }
-    )
+    provenance: ResourceJson = {
+        "resourceType": "Provenance",
+        "id": derived_id("prov-", change.message_id),
+        "target": [{"reference": f"Task/{referral.id}"}],
+        "occurredDateTime": change.occurred_at.isoformat(),
+        "recorded": datetime.now(UTC).isoformat(),
+        "activity": {"coding": [{"system": codes.EVENT_SYSTEM, "code": change.event.value}]},
+        "agent": [{"who": {"reference": organization_reference(change.sender_org)}}],
+        # Why a time already recorded was changed (a person's correction in the web app).
+        **({"reason": [{"text": change.correction_reason}]} if change.correction_reason else {}),
+    }
     other_party = (
         referral.owner_org
         if change.sender_org == referral.requester_org
@@ -288,23 +282,27 @@ def availability_from_message(message: FhirMessage) -> tuple[str, list[str]]:
     return str(organization.id), unavailable
 
 
-def availability_organization(availability: Availability) -> Organization:
+def availability_organization(availability: Availability) -> ResourceJson:
     organization_id = availability.organization_id
-    return Organization.model_validate(
-        {
-            "resourceType": "Organization",
-            "id": organization_id,
-            # org-1: an Organization has a name or an identifier.
-            "identifier": [{"system": codes.ORGANIZATION_ID_SYSTEM, "value": organization_id}],
-            "extension": [
-                {"url": codes.UNAVAILABLE_CAPABILITY_URL, "valueCode": code}
-                for code in sorted(availability.unavailable)
-            ],
-        }
-    )
+    return {
+        "resourceType": "Organization",
+        "id": organization_id,
+        # org-1: an Organization has a name or an identifier.
+        "identifier": [{"system": codes.ORGANIZATION_ID_SYSTEM, "value": organization_id}],
+        **(
+            {
+                "extension": [
+                    {"url": codes.UNAVAILABLE_CAPABILITY_URL, "valueCode": code}
+                    for code in sorted(availability.unavailable)
+                ]
+            }
+            if availability.unavailable
+            else {}
+        ),
+    }
 
 
-def answer_focus(result: Referral | Availability) -> Task | Organization:
+def answer_focus(result: Referral | Availability) -> ResourceJson:
     """What the ``ok`` answer to a hospital's message carries: the referral Task in its new
     state, or the Organization with what it has out of service."""
     if isinstance(result, Availability):

@@ -37,7 +37,7 @@ def task_json(snapshot: ReferralSnapshot) -> dict[str, Any]:
         last_modified=last_updated,
     )
     data = {
-        **task.model_dump(mode="json", exclude_none=True),
+        **task,
         "meta": {"lastUpdated": _instant(last_updated)},
     }
     return _validated(Task, with_profile(data))

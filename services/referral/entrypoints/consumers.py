@@ -65,7 +65,7 @@ def hospital_message_handler(context: ReferralContext) -> MessageHandler:
         await add_to_outbox(
             connection,
             topic=await response_topic(connection, organization_id(message.sender)),
-            key=str(focus.id),
+            key=str(focus["id"]),
             message=response_message(
                 message,
                 code="ok",
