@@ -318,6 +318,14 @@ def container_dependency(kind: type[Container]) -> Callable[[Request], Awaitable
     return get_container
 
 
+# uvloop's event loop and httptools' HTTP parser, both C, instead of asyncio's selector loop and
+# h11, both Python: every Kafka fetch, SQL round trip and HTTP request of a service goes through
+# the loop's transports, which were a large share of each service's samples under load
+# (tests/unit/test_server_loop.py counts the Python transport and parser calls they remove).
+EVENT_LOOP = "uvloop"
+HTTP_PARSER = "httptools"
+
+
 def serve(app_factory: str, *, port: int) -> None:
     """Runs a service's app factory under uvicorn (logging stays ours: JSON with trace ids)."""
     import uvicorn
@@ -328,4 +336,6 @@ def serve(app_factory: str, *, port: int) -> None:
         host="0.0.0.0",
         port=port,
         log_config=None,
+        loop=EVENT_LOOP,
+        http=HTTP_PARSER,
     )
