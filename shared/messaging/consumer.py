@@ -52,8 +52,8 @@ from shared.messaging.dead_letters import publish_dead_letter
 from shared.messaging.inbox import (
     Claim,
     claim_message,
+    received_content_digest,
     refused_writer,
-    relayed_content_digest,
     reused_id_reason,
 )
 from shared.messaging.limits import MAX_JSON_DEPTH, MAX_RECORD_BYTES, check_record_limits
@@ -275,7 +275,7 @@ class FhirMessageConsumer:
                 connection,
                 message=read.message,
                 topic=record.topic,
-                digest=self._relayed_digest(record),
+                digest=received_content_digest(record.value or b""),
             )
             if claim is Claim.REUSED_ID:
                 raise PermanentMessageError(reused_id_reason(read.message), issue_code="duplicate")
@@ -299,7 +299,7 @@ class FhirMessageConsumer:
                     connection,
                     message=message,
                     topic=record.topic,
-                    digest=self._relayed_digest(record),
+                    digest=received_content_digest(record.value or b""),
                 )
                 if claim is Claim.REUSED_ID:
                     raise PermanentMessageError(reused_id_reason(message), issue_code="duplicate")
@@ -328,7 +328,12 @@ class FhirMessageConsumer:
         async with self._pool.acquire() as connection, connection.transaction():
             # The refusal is the message's effect: a redelivery is not answered twice. A reused
             # id is answered every time: the id's own message keeps its place in the inbox.
-            claim = await claim_message(connection, message=message, topic=record.topic)
+            claim = await claim_message(
+                connection,
+                message=message,
+                topic=record.topic,
+                digest=received_content_digest(record.value or b""),
+            )
             if claim is not Claim.REPEAT:
                 await self._on_refused(connection, message, refused)
 
@@ -341,11 +346,6 @@ class FhirMessageConsumer:
             and found.get(headers.FHIR_VERSION) == FHIR_VERSION.encode()
             and self._writer(record.topic) is None
         )
-
-    def _relayed_digest(self, record: ConsumerRecord[bytes, bytes]) -> str | None:
-        """The cheap digest of a relayed record (from its bytes); None: the inbox digests the
-        model."""
-        return relayed_content_digest(record.value or b"") if self._relayed(record) else None
 
     def _writer(self, topic: str) -> str | None:
         """The hospital whose own topic ``topic`` is (the only one its ACL lets write it)."""
@@ -366,7 +366,11 @@ class FhirMessageConsumer:
         the commit finds the refusal recorded when the record comes again."""
         async with self._pool.acquire() as connection, connection.transaction():
             claim = await claim_message(
-                connection, message=message, topic=record.topic, sender=refused_writer(writer)
+                connection,
+                message=message,
+                topic=record.topic,
+                digest=received_content_digest(record.value or b""),
+                sender=refused_writer(writer),
             )
             if claim is Claim.REPEAT:
                 log.info("refused message %s read again: already refused", message.message_id)

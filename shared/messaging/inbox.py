@@ -13,8 +13,6 @@ import enum
 import hashlib
 import json
 
-import orjson
-
 from shared.db.pool import Connection
 from shared.fhir.envelope import FhirMessage
 
@@ -36,13 +34,15 @@ def content_digest(message: FhirMessage) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-def relayed_content_digest(value: bytes) -> str:
-    """SHA-256 of the entries of a record the network's own outbox relay published, read from its
-    bytes as they are (no model dump: that cost as much as validating the message). A relayed
-    record is sent again byte for byte (the relay republishes the stored payload), so a repeat
-    has the same digest; a digest stored by ``content_digest`` before is matched by
-    ``claim_message`` too."""
-    entries = orjson.loads(value).get("entry", [])
+def received_content_digest(value: bytes) -> str:
+    """SHA-256 of the entries of a message as it was received, read from its bytes (a Kafka
+    record's value or an HTTP body): no model dump, which cost more than validating the message.
+    A retry resends the same message unchanged (the relay republishes the stored payload byte for
+    byte), so a repeat has the same digest; a digest stored by ``content_digest`` (versions that
+    digested the model) is matched by ``claim_message`` too. Read with the standard library's
+    decoder, which accepts whatever ``parse_message`` accepted (a UTF-8 BOM, UTF-16), so the
+    digest of a message that was read never fails."""
+    entries = json.loads(value).get("entry", [])
     canonical = json.dumps(entries, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return hashlib.sha256(canonical.encode()).hexdigest()
 
@@ -104,8 +104,8 @@ async def claim_message(
         if row["seen"]:
             stored_digest = row["stored_digest"]
             same = stored_digest in (None, digest) or (
-                # A digest of the relayed bytes, against one stored from the model (by a
-                # version before relayed_content_digest, or for the same message over HTTP).
+                # A digest of the received bytes, against one stored from the model (by a
+                # version before received_content_digest).
                 digest_given and stored_digest == content_digest(message)
             )
             return Claim.REPEAT if same else Claim.REUSED_ID

@@ -1,22 +1,26 @@
-"""A record the network's own relay published is recognised in the inbox by a digest of its
-bytes (no model dump), and still matches what an earlier version stored from the model: a
-repeat is a repeat, a reused id is still refused."""
+"""A message is recognised in the inbox by a digest of its bytes as received (a record the
+network's relay published, a hospital's record or HTTP body; no model dump), and still matches
+what an earlier version stored from the model: a repeat is a repeat, a reused id is refused."""
 
 from __future__ import annotations
 
 import hashlib
+import json
 import uuid
 from collections.abc import AsyncIterator
+from typing import Any
 
 import asyncpg
 import pytest
 
+from services.referral.entrypoints.messaging_api import _parse_and_digest
 from shared.db.pool import create_pool
 from shared.fhir.codes import EventCode
 from shared.fhir.envelope import FhirMessage, build_message, parse_message
-from shared.fhir.models import Task
-from shared.messaging.inbox import Claim, claim_message, content_digest, relayed_content_digest
-from tests.support import TestStack
+from shared.fhir.models import Bundle, Task
+from shared.limits import DEFAULT_LIMITS
+from shared.messaging.inbox import Claim, claim_message, content_digest, received_content_digest
+from tests.support import EXAMPLE_REFERRAL, TestStack
 
 pytestmark = pytest.mark.integration
 
@@ -53,8 +57,8 @@ async def _claim(pool: asyncpg.Pool, message: FhirMessage, digest: str | None) -
 
 async def test_a_relayed_record_read_again_is_a_repeat(pool: asyncpg.Pool) -> None:
     message, value = _relayed(str(uuid.uuid4()))
-    assert await _claim(pool, message, relayed_content_digest(value)) is Claim.FIRST
-    assert await _claim(pool, message, relayed_content_digest(value)) is Claim.REPEAT
+    assert await _claim(pool, message, received_content_digest(value)) is Claim.FIRST
+    assert await _claim(pool, message, received_content_digest(value)) is Claim.REPEAT
 
 
 async def test_a_record_claimed_by_its_model_digest_before_is_a_repeat_when_relayed_again(
@@ -62,7 +66,7 @@ async def test_a_record_claimed_by_its_model_digest_before_is_a_repeat_when_rela
 ) -> None:
     message, value = _relayed(str(uuid.uuid4()))
     assert await _claim(pool, message, content_digest(message)) is Claim.FIRST
-    assert await _claim(pool, message, relayed_content_digest(value)) is Claim.REPEAT
+    assert await _claim(pool, message, received_content_digest(value)) is Claim.REPEAT
     # Bytes whose digest differs in form from the model's (an older relay's serializer): the
     # stored model digest is compared too.
     other_form = hashlib.sha256(value).hexdigest()
@@ -76,6 +80,59 @@ async def test_an_id_reused_for_other_content_is_refused_whichever_digest_was_st
         message_id = str(uuid.uuid4())
         first, first_value = _relayed(message_id)
         other, other_value = _relayed(message_id, status="cancelled")
-        stored = content_digest(first) if first_by_model else relayed_content_digest(first_value)
+        stored = content_digest(first) if first_by_model else received_content_digest(first_value)
         assert await _claim(pool, first, stored) is Claim.FIRST
-        assert await _claim(pool, other, relayed_content_digest(other_value)) is Claim.REUSED_ID
+        assert await _claim(pool, other, received_content_digest(other_value)) is Claim.REUSED_ID
+
+
+def _count_bundle_dumps(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    dumps: list[str] = []
+    original = Bundle.model_dump
+
+    def counting(self: Bundle, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        dumps.append(type(self).__name__)
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(Bundle, "model_dump", counting)
+    return dumps
+
+
+async def test_a_hospitals_message_is_digested_from_its_body_and_resent_in_another_form_repeats(
+    pool: asyncpg.Pool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Over REST (and from a hospital's Kafka topic) the digest is the body's, not a dump of the
+    validated Bundle (which cost more than validating it: the referral service's largest hot
+    spot). A hospital that resends the same message with its keys in another order and other
+    whitespace is sending the same message."""
+    document = json.loads(EXAMPLE_REFERRAL.read_bytes())
+    document["entry"][0]["resource"]["id"] = str(uuid.uuid4())
+    body = json.dumps(document).encode()
+    dumps = _count_bundle_dumps(monkeypatch)
+    message, digest = _parse_and_digest(body, DEFAULT_LIMITS)
+    assert dumps == []
+    assert await _claim(pool, message, digest) is Claim.FIRST
+    resent = json.dumps(document, indent=2, sort_keys=True).encode()
+    again, again_digest = _parse_and_digest(resent, DEFAULT_LIMITS)
+    assert await _claim(pool, again, again_digest) is Claim.REPEAT
+    assert dumps == []
+
+
+async def test_a_message_stored_by_its_model_digest_before_is_a_repeat_when_sent_again(
+    pool: asyncpg.Pool,
+) -> None:
+    """A hospital's retry that straddles the upgrade: the id was stored with the model's digest
+    by the version before; the body's digest is compared with it through the model."""
+    document = json.loads(EXAMPLE_REFERRAL.read_bytes())
+    document["entry"][0]["resource"]["id"] = str(uuid.uuid4())
+    message, digest = _parse_and_digest(json.dumps(document).encode(), DEFAULT_LIMITS)
+    assert await _claim(pool, message, content_digest(message)) is Claim.FIRST
+    assert await _claim(pool, message, digest) is Claim.REPEAT
+    document["entry"][1]["resource"]["status"] = "cancelled"
+    changed, changed_digest = _parse_and_digest(json.dumps(document).encode(), DEFAULT_LIMITS)
+    assert await _claim(pool, changed, changed_digest) is Claim.REUSED_ID
+
+
+def test_the_digest_of_a_body_with_a_byte_order_mark_is_the_same_as_without() -> None:
+    """Whatever parse_message accepts, the digest reads: a UTF-8 BOM is no reason to fail."""
+    body = EXAMPLE_REFERRAL.read_bytes()
+    assert received_content_digest(b"\xef\xbb\xbf" + body) == received_content_digest(body)
