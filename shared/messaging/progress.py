@@ -49,7 +49,9 @@ class PartitionProgress:
     def finished(self, topic: str, partition: int, offset: int) -> None:
         state = self._get((topic, partition))
         state.last_progress = self.clock()
-        state.next_offset = offset + 1
+        # Never backwards: the records applied together with a first one finish before it (the
+        # consumer guard finishes the first after the batch), and the partition is past them.
+        state.next_offset = max(state.next_offset or 0, offset + 1)
         if state.pending_offset is not None and state.pending_offset <= offset:
             state.pending_offset = state.pending_since = None
 

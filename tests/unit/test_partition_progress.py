@@ -63,6 +63,14 @@ CASES: list[tuple[str, list[Step], int | None, bool]] = [
         True,
     ),
     (
+        # The records fetched behind the first finish with the batch's transaction, before the
+        # consumer guard finishes the first: the partition is caught up, not lagging.
+        "records applied together, the first finished last, then idle",
+        [started(5), finished(6), finished(7), finished(5), wait(500)],
+        8,
+        False,
+    ),
+    (
         "a dead-lettered poison counts as progress",
         [started(5), wait(5), finished(5), wait(5)],
         6,
