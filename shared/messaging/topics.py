@@ -48,7 +48,8 @@ REFERRAL_EVENTS = Topic(
 )
 TELEMEDICINE_EVENTS = Topic(
     "fasttrack.telemedicine.events.v1",
-    "Teleconsult messages, keyed by the referral Task id: teleconsult-requested, "
+    "Teleconsult messages, keyed by the referral Task id: teleconsult-requested (a referral's "
+    "consult carries its first paging step: the Task paging since lastModified), "
     "teleconsult-updated (each step: paging, escalated, accepted, declined, in-video, "
     "cancelled, failed, as the Task's businessStatus with its time as lastModified) and "
     "teleconsult-recommended (the signed recommendation); and, keyed by the episode id, "
