@@ -42,7 +42,7 @@ from tests.integration.telemedicine_use_cases.test_first_page import (
     _referral_asking_a_teleconsult,
 )
 from tests.integration.use_cases.support import CONTEXT as REFERRAL
-from tests.integration.use_cases.support import TEST_HOSPITALS, referral_request
+from tests.integration.use_cases.support import add_test_directory, referral_request
 from tests.support import eventually
 from tests.use_case_database import migrated_schema, stack_postgres_url
 
@@ -96,18 +96,7 @@ async def _schema_of(pool: asyncpg.Pool) -> str:
 @pytest.fixture(scope="module")
 async def referral_schema(postgres: str) -> AsyncIterator[asyncpg.Pool]:
     async with migrated_schema(postgres, service="referral") as pool:
-        for hospital in TEST_HOSPITALS:
-            await pool.execute(
-                """
-                INSERT INTO organization (id, name, capabilities, latitude, longitude, resource)
-                VALUES ($1, $2, $3, $4, $5, '{}')
-                """,
-                hospital.id,
-                hospital.name,
-                sorted(hospital.capabilities),
-                hospital.latitude,
-                hospital.longitude,
-            )
+        await add_test_directory(pool)
         yield pool
 
 

@@ -19,7 +19,7 @@ import asyncpg
 import pytest
 
 from shared.db.pool import Connection
-from tests.integration.use_cases.support import TEST_HOSPITALS
+from tests.integration.use_cases.support import add_test_directory
 from tests.use_case_database import migrated_schema, rolled_back, stack_postgres_url
 
 
@@ -32,19 +32,7 @@ def postgres() -> str:
 async def referral_pool(postgres: str) -> AsyncIterator[asyncpg.Pool]:
     """A pool on a private schema with the referral service's tables and the test directory."""
     async with migrated_schema(postgres, service="referral") as pool:
-        async with pool.acquire() as connection:
-            for hospital in TEST_HOSPITALS:
-                await connection.execute(
-                    """
-                    INSERT INTO organization (id, name, capabilities, latitude, longitude, resource)
-                    VALUES ($1, $2, $3, $4, $5, '{}')
-                    """,
-                    hospital.id,
-                    hospital.name,
-                    sorted(hospital.capabilities),
-                    hospital.latitude,
-                    hospital.longitude,
-                )
+        await add_test_directory(pool)
         yield pool
 
 

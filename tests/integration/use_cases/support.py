@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import asyncpg
+
 from services.referral.adapters import repository
 from services.referral.domain.commands import ReferralChange, RequestReferral
 from services.referral.domain.model import Referral
@@ -32,6 +34,24 @@ TEST_HOSPITALS = (
     Hospital(NEAR_CENTRE, "Near Stroke Centre", 7.45, 99.60, _STROKE_CENTRE),
     Hospital(FAR_CENTRE, "Far Thrombectomy Centre", 7.90, 99.95, _STROKE_CENTRE | {C.THROMBECTOMY}),
 )
+
+
+async def add_test_directory(connection: Connection | asyncpg.Pool) -> None:
+    """The test hospitals in the referral service's directory (its ``organization`` table)."""
+    for hospital in TEST_HOSPITALS:
+        await connection.execute(
+            """
+            INSERT INTO organization (id, name, capabilities, latitude, longitude, resource)
+            VALUES ($1, $2, $3, $4, $5, '{}')
+            """,
+            hospital.id,
+            hospital.name,
+            sorted(hospital.capabilities),
+            hospital.latitude,
+            hospital.longitude,
+        )
+
+
 CONTEXT = ReferralContext(
     source_endpoint="https://fasttrack.test/fhir", public_url="https://fasttrack.test"
 )
