@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from services.referral.adapters.repository import referral_from_row, timeline_entry_from_row
+from services.referral.adapters.repository import referral_from_row
 from services.referral.domain.alerts import AlertCode
 from services.referral.domain.clock import Milestone, TimeSource
-from services.referral.domain.model import Referral, TimelineEntry
+from services.referral.domain.model import Referral
 from shared.db.pool import Connection
 from shared.vocabulary.milestones import MilestoneCode
 from shared.workflow.task_state import AWAITING_ANSWER, TERMINAL, status_codes
@@ -119,20 +119,6 @@ async def clocks_of(connection: Connection, *, organization_id: str | None) -> l
         organization_id,
     )
     return [row["clock_id"] for row in rows]
-
-
-async def clock_timeline(connection: Connection, *, clock_id: str) -> list[TimelineEntry]:
-    """The timelines of every referral of one patient's clock (the first, its re-routings and
-    transfers) as one, in time order: a consult may hang on any of them."""
-    rows = await connection.fetch(
-        """
-        SELECT t.event_code, t.occurred_at, t.recorded_at, t.source, t.detail
-        FROM timeline_entry t JOIN referral r ON r.id = t.referral_id
-        WHERE r.clock_id = $1 ORDER BY t.occurred_at, t.id
-        """,
-        clock_id,
-    )
-    return [timeline_entry_from_row(row) for row in rows]
 
 
 async def referrals_in_alert_windows(

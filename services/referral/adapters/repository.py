@@ -1,32 +1,22 @@
-"""SQL for referrals, their timeline and the hospital directory (asyncpg, schema ``referral``)."""
+"""SQL for referrals and the hospital directory (asyncpg, schema ``referral``). A referral's
+timeline is in timeline_repository.py, its patient's clock in clock_repository.py."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, fields
+from dataclasses import fields
 from datetime import datetime
 from typing import Any
 
 import asyncpg
 
+from services.referral.adapters.timeline_repository import TIMELINE_COLUMNS, NewTimelineEntry
 from services.referral.domain.commands import RequestReferral
 from services.referral.domain.directory import DirectoryEntry
-from services.referral.domain.model import Referral, TimelineEntry
+from services.referral.domain.model import Referral
 from shared.db.pool import Connection
 from shared.fhir.codes import PATIENT_IDENTIFIER_SYSTEM_URL
 from shared.workflow.task_state import AWAITING_ANSWER, TaskStatus, status_codes
-
-
-@dataclass(frozen=True)
-class NewTimelineEntry:
-    """A timeline entry written with the referral it is about (its first)."""
-
-    event_code: str
-    occurred_at: datetime
-    source: str
-    message_id: str | None
-    detail: dict[str, Any]
-
 
 # (code, time, source, uncertain, hospital): as clock_repository.record_milestones takes them.
 NewMilestone = tuple[str, datetime, str, bool, str]
@@ -64,7 +54,7 @@ async def insert_referral(
             ON CONFLICT DO NOTHING
             RETURNING *
         ), entry AS (
-            INSERT INTO timeline_entry ({_TIMELINE_COLUMNS})
+            INSERT INTO timeline_entry ({TIMELINE_COLUMNS})
             SELECT id, $19, $20, $21, $22, $23 FROM stored WHERE $19::text IS NOT NULL
         ), clock AS (
             INSERT INTO milestone (referral_id, code, occurred_at, source, uncertain,
@@ -186,152 +176,6 @@ async def referral_id_for_request(
         request_message_id,
     )
     return value
-
-
-_TIMELINE_COLUMNS = "referral_id, event_code, occurred_at, source, message_id, detail"
-_INSERT_TIMELINE_ENTRY = (
-    f"INSERT INTO timeline_entry ({_TIMELINE_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6)"
-)
-
-
-async def add_timeline_entry(
-    connection: Connection,
-    *,
-    referral_id: str,
-    event_code: str,
-    occurred_at: datetime,
-    source: str,
-    message_id: str | None,
-    detail: dict[str, Any],
-) -> None:
-    await connection.execute(
-        _INSERT_TIMELINE_ENTRY,
-        referral_id,
-        event_code,
-        occurred_at,
-        source,
-        message_id,
-        detail,
-    )
-
-
-async def add_timeline_entries(
-    connection: Connection,
-    *,
-    referral_id: str,
-    event_code: str,
-    source: str,
-    message_id: str | None,
-    steps: list[tuple[datetime, dict[str, Any]]],
-) -> None:
-    """Several entries of one message (each at its own time, with its detail) in one round
-    trip."""
-    await connection.executemany(
-        _INSERT_TIMELINE_ENTRY,
-        [
-            (referral_id, event_code, occurred_at, source, message_id, detail)
-            for occurred_at, detail in steps
-        ],
-    )
-
-
-async def add_timeline_entry_if_known(
-    connection: Connection,
-    *,
-    referral_id: str,
-    event_code: str,
-    occurred_at: datetime,
-    source: str,
-    message_id: str | None,
-    detail: dict[str, Any],
-) -> bool:
-    """``add_timeline_entry`` for a referral that may not exist (another service's step):
-    False, and nothing added, when it does not. One statement: no reading of the referral."""
-    status: str = await connection.execute(
-        f"""
-        INSERT INTO timeline_entry ({_TIMELINE_COLUMNS})
-        SELECT id, $2, $3, $4, $5, $6 FROM referral WHERE id = $1
-        """,
-        referral_id,
-        event_code,
-        occurred_at,
-        source,
-        message_id,
-        detail,
-    )
-    return status.endswith(" 1")
-
-
-async def add_timeline_steps_if_known(
-    connection: Connection,
-    *,
-    referral_id: str,
-    entries: Sequence[NewTimelineEntry],
-    door_in_code: str,
-) -> tuple[bool, bool]:
-    """Several entries of one message (each with its event, time and source) for a referral
-    that may not exist, in one statement, which also says whether the patient's clock has the
-    milestone ``door_in_code``: (added, door-in known). Nothing is added for an unknown
-    referral."""
-    row = await connection.fetchrow(
-        f"""
-        WITH added AS (
-            INSERT INTO timeline_entry ({_TIMELINE_COLUMNS})
-            SELECT referral.id, e.event_code, e.occurred_at, e.source, e.message_id, e.detail
-            FROM referral, ROWS FROM (
-                jsonb_to_recordset($2::jsonb) AS (
-                    event_code text, occurred_at timestamptz, source text, message_id text,
-                    detail jsonb
-                )
-            ) WITH ORDINALITY AS e (event_code, occurred_at, source, message_id, detail, n)
-            WHERE referral.id = $1
-            ORDER BY e.n
-            RETURNING 1
-        )
-        SELECT EXISTS (SELECT 1 FROM added) AS added,
-               EXISTS (
-                   SELECT 1 FROM milestone
-                   WHERE referral_id = (SELECT clock_id FROM referral WHERE id = $1)
-                     AND code = $3
-               ) AS door_in_known
-        """,
-        referral_id,
-        [
-            {
-                "event_code": entry.event_code,
-                "occurred_at": entry.occurred_at.isoformat(),
-                "source": entry.source,
-                "message_id": entry.message_id,
-                "detail": entry.detail,
-            }
-            for entry in entries
-        ],
-        door_in_code,
-    )
-    if row is None:
-        raise RuntimeError("the timeline INSERT returned no row")
-    return bool(row["added"]), bool(row["door_in_known"])
-
-
-async def timeline(connection: Connection, *, referral_id: str) -> list[TimelineEntry]:
-    rows = await connection.fetch(
-        """
-        SELECT event_code, occurred_at, recorded_at, source, detail FROM timeline_entry
-        WHERE referral_id = $1 ORDER BY occurred_at, id
-        """,
-        referral_id,
-    )
-    return [timeline_entry_from_row(row) for row in rows]
-
-
-def timeline_entry_from_row(row: asyncpg.Record) -> TimelineEntry:
-    return TimelineEntry(
-        event_code=row["event_code"],
-        occurred_at=row["occurred_at"],
-        recorded_at=row["recorded_at"],
-        source=row["source"],
-        detail=row["detail"],
-    )
 
 
 async def organization_name(connection: Connection, *, organization_id: str) -> str | None:

@@ -11,7 +11,7 @@ from typing import Any
 from fastapi import APIRouter, HTTPException
 from fastapi.responses import JSONResponse, Response
 
-from services.referral.adapters import audit, repository
+from services.referral.adapters import audit, repository, timeline_repository
 from services.referral.domain.clock import Milestone
 from services.referral.domain.kpi import kpi_csv
 from services.referral.domain.metrics import Metric, compute_metrics, window_countdowns
@@ -67,7 +67,7 @@ async def read_referral(referral_id: str, runtime: RuntimeDep, caller: CallerDep
             action=audit.READ,
             via="GET /referrals/{referral_id}",
         )
-        steps = await repository.timeline(connection, referral_id=referral_id)
+        steps = await timeline_repository.timeline(connection, referral_id=referral_id)
         milestones, chain = await clock_seen_by(connection, referral=referral, viewer=caller)
     metrics, clock_error = _metrics(milestones)
     return JSONResponse(

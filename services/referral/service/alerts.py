@@ -6,7 +6,12 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from services.referral.adapters import clock_repository, notification_texts, repository
+from services.referral.adapters import (
+    clock_repository,
+    notification_texts,
+    repository,
+    timeline_repository,
+)
 from services.referral.domain.alerts import (
     CONSULT_REQUEST_TARGET,
     DIDO_LIMITS,
@@ -93,7 +98,7 @@ async def _raise_due_alerts(
         ):
             continue
         raised.append(alert)
-        await repository.add_timeline_entry(
+        await timeline_repository.add_timeline_entry(
             connection,
             referral_id=referral.id,
             event_code=EventCode.TIME_CRITICAL_ALERT.value,
@@ -126,7 +131,7 @@ async def _consult_requested_at(connection: Connection, *, referral_id: str) -> 
     return next(
         (
             step.occurred_at
-            for step in await repository.timeline(connection, referral_id=referral_id)
+            for step in await timeline_repository.timeline(connection, referral_id=referral_id)
             if step.event_code == EventCode.TELECONSULT_REQUESTED.value
         ),
         None,

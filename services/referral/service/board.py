@@ -8,7 +8,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
-from services.referral.adapters import board_queries, repository
+from services.referral.adapters import board_queries, repository, timeline_repository
 from services.referral.domain.commands import ReferralChange
 from services.referral.domain.errors import ReferralNotFound
 from services.referral.domain.model import Referral
@@ -60,7 +60,7 @@ async def acknowledge(
         at=now,
     ):
         return False
-    await repository.add_timeline_entry(
+    await timeline_repository.add_timeline_entry(
         connection,
         referral_id=referral.id,
         event_code=EventCode.NOTIFICATION_ACKNOWLEDGED.value,

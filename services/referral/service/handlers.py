@@ -11,6 +11,7 @@ from services.referral.adapters import (
     fhir_steps,
     notification_texts,
     repository,
+    timeline_repository,
 )
 from services.referral.domain import lifecycle
 from services.referral.domain.commands import RecordStep, ReferralChange
@@ -129,7 +130,7 @@ async def change_referral(
             )
             for code, reported in milestones
         ]
-    await repository.add_timeline_entries(
+    await timeline_repository.add_timeline_entries(
         connection,
         referral_id=referral.id,
         event_code=change.event.value,
@@ -209,11 +210,11 @@ async def record_teleconsult_step(
     consult asked first made (its Task names none yet)."""
     steps = fhir_steps.teleconsult_steps(message, referral_id=referral_id)
     step = steps[-1]
-    added, door_in_known = await repository.add_timeline_steps_if_known(
+    added, door_in_known = await timeline_repository.add_timeline_steps_if_known(
         connection,
         referral_id=step.referral_id,
         entries=[
-            repository.NewTimelineEntry(
+            timeline_repository.NewTimelineEntry(
                 event_code=s.event.value,
                 occurred_at=s.occurred_at,
                 source=s.source,
@@ -246,7 +247,7 @@ async def record_notification_outcome(connection: Connection, message: FhirMessa
 
 async def record_step(connection: Connection, *, step: RecordStep) -> None:
     """Another service's step on the referral's timeline (the referral itself unchanged)."""
-    if not await repository.add_timeline_entry_if_known(
+    if not await timeline_repository.add_timeline_entry_if_known(
         connection,
         referral_id=step.referral_id,
         event_code=step.event.value,

@@ -9,7 +9,12 @@ from typing import Any
 
 from opentelemetry import trace
 
-from services.referral.adapters import fhir_mapping, notification_texts, repository
+from services.referral.adapters import (
+    fhir_mapping,
+    notification_texts,
+    repository,
+    timeline_repository,
+)
 from services.referral.domain.commands import ReportedTime, RequestReferral
 from services.referral.domain.directory import DirectoryEntry
 from services.referral.domain.errors import (
@@ -141,7 +146,7 @@ async def _request_referral(
     announced = False
     routing = decision_json(decision)
     event = EventCode.STROKE_PREALERT if request.prealert else EventCode.REFERRAL_REQUESTED
-    first_entry = repository.NewTimelineEntry(
+    first_entry = timeline_repository.NewTimelineEntry(
         event_code=event.value,
         occurred_at=request.requested_at,
         source=f"Organization/{request.requester_org}",
@@ -183,7 +188,7 @@ async def _request_referral(
             raise ReferralConflict(request.referral_id)
         referral = await repository.complete_prealert(connection, request=request, routing=routing)
         announced = True
-        await repository.add_timeline_entry(
+        await timeline_repository.add_timeline_entry(
             connection, referral_id=request.referral_id, **asdict(first_entry)
         )
         await record_milestones(

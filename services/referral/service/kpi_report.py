@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import contextlib
 
-from services.referral.adapters import clock_repository
+from services.referral.adapters import clock_repository, timeline_repository
 from services.referral.domain.kpi import HospitalOutcome, kpi_report, outcomes_of
 from services.referral.service.patient_clock import patient_milestones
 from shared.db.pool import Connection
@@ -20,7 +20,7 @@ async def kpi_rows(
     for clock_id in await clock_repository.clocks_of(connection, organization_id=hospital_id):
         milestones = await patient_milestones(connection, referral_id=clock_id)
         # Every referral of the patient: a re-routed one may carry the consult.
-        steps = await clock_repository.clock_timeline(connection, clock_id=clock_id)
+        steps = await timeline_repository.clock_timeline(connection, clock_id=clock_id)
         with contextlib.suppress(ValueError):  # two times contradict: not countable
             outcomes.extend(
                 o for o in outcomes_of(milestones, steps) if hospital_id in (None, o.hospital_id)

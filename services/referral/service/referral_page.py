@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from services.referral.adapters import referral_pages, repository
+from services.referral.adapters import referral_pages, timeline_repository
 from services.referral.domain.clock import Milestone
 from services.referral.domain.errors import ReferralNotFound
 from services.referral.domain.model import Referral, TimelineEntry
@@ -78,7 +78,7 @@ async def read_referral(
         hospitals=await referral_pages.hospital_names(connection),
         milestones=milestones,
         reports=reports,
-        timeline=await repository.timeline(connection, referral_id=referral_id),
+        timeline=await timeline_repository.timeline(connection, referral_id=referral_id),
         patient_data=not operator,
         reader_hospital=reader_hospital,
     )

@@ -7,7 +7,12 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import datetime
 
-from services.referral.adapters import fhir_mapping, notification_texts, repository
+from services.referral.adapters import (
+    fhir_mapping,
+    notification_texts,
+    repository,
+    timeline_repository,
+)
 from services.referral.domain.model import Referral
 from services.referral.service.context import ReferralContext
 from services.referral.service.intake import advise, request_referral
@@ -53,7 +58,7 @@ async def reroute(
         destination = decision.destination_id
     if destination is None or destination == referral.requester_org:
         await _tell_requester(connection, referral, reason, None, referral.id, context)
-        await repository.add_timeline_entry(
+        await timeline_repository.add_timeline_entry(
             connection,
             referral_id=referral.id,
             event_code=EventCode.REFERRAL_REDIRECTED.value,
@@ -72,7 +77,7 @@ async def reroute(
         raise LookupError(f"replacement referral {new_id} is missing right after it was stored")
     detail = {"reason": reason, "from": referral.owner_org, "to": destination}
     for referral_id in (referral.id, new_id):
-        await repository.add_timeline_entry(
+        await timeline_repository.add_timeline_entry(
             connection,
             referral_id=referral_id,
             event_code=EventCode.REFERRAL_REDIRECTED.value,
@@ -127,7 +132,7 @@ async def reroute_if_overdue(
         return False
     status = transition(overdue.status, TaskStatus.CANCELLED, status_reason=DEADLINE_REASON)
     await repository.update_status(connection, referral_id=overdue.id, status=status)
-    await repository.add_timeline_entry(
+    await timeline_repository.add_timeline_entry(
         connection,
         referral_id=overdue.id,
         event_code=EventCode.REFERRAL_CANCELLED.value,

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from services.referral.adapters import repository
+from services.referral.adapters import repository, timeline_repository
 from services.referral.domain.commands import RecordStep
 from services.referral.domain.errors import InvalidReferral
 from services.referral.service.context import ReferralContext
@@ -74,7 +74,7 @@ async def _link(
     connection: Connection, referral_id: str, detail: dict[str, object], at: datetime
 ) -> None:
     """The transfer (or why it did not start) on the first referral's timeline."""
-    await repository.add_timeline_entry(
+    await timeline_repository.add_timeline_entry(
         connection,
         referral_id=referral_id,
         event_code=EventCode.TRANSFER_REQUESTED.value,
@@ -89,5 +89,5 @@ async def _already_linked(connection: Connection, *, referral_id: str, transfer_
     return any(
         entry.event_code == EventCode.TRANSFER_REQUESTED.value
         and entry.detail.get("transfer") == transfer_id
-        for entry in await repository.timeline(connection, referral_id=referral_id)
+        for entry in await timeline_repository.timeline(connection, referral_id=referral_id)
     )

@@ -8,7 +8,7 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime, timedelta
 
-from services.referral.adapters import clock_repository, repository
+from services.referral.adapters import clock_repository, repository, timeline_repository
 from services.referral.domain.commands import RecordStep
 from services.referral.service.confirmed_needle import record_confirmed_needle
 from services.referral.service.handlers import record_step
@@ -55,7 +55,7 @@ async def _referral(connection: Connection) -> str:
 async def _links(connection: Connection, referral_id: str) -> list[dict[str, object]]:
     return [
         entry.detail
-        for entry in await repository.timeline(connection, referral_id=referral_id)
+        for entry in await timeline_repository.timeline(connection, referral_id=referral_id)
         if entry.event_code == EventCode.TRANSFER_REQUESTED.value
     ]
 
@@ -95,7 +95,7 @@ async def test_advice_to_transfer_starts_one_transfer_referral_on_the_patients_c
     ]
     (requested,) = [
         e
-        for e in await repository.timeline(connection, referral_id=transfer_id)
+        for e in await timeline_repository.timeline(connection, referral_id=transfer_id)
         if e.event_code == EventCode.REFERRAL_REQUESTED.value
     ]
     assert requested.detail["transfer_of"] == referral_id
@@ -131,7 +131,10 @@ async def test_a_transfer_to_an_unknown_centre_is_shown_refused_and_the_advice_k
     assert started is None
     (refused,) = await _links(connection, referral_id)
     assert str(refused["outcome"]).startswith("not started: Unknown receiving organization")
-    events = [e.event_code for e in await repository.timeline(connection, referral_id=referral_id)]
+    events = [
+        e.event_code
+        for e in await timeline_repository.timeline(connection, referral_id=referral_id)
+    ]
     assert EventCode.TELECONSULT_RECOMMENDED.value in events
 
 
@@ -161,7 +164,7 @@ async def test_the_spokes_confirmation_records_the_needle_in_its_name_once(
     assert (needle.occurred_at, needle.hospital) == (needle_at, COMMUNITY)
     (entry,) = [
         e
-        for e in await repository.timeline(connection, referral_id=referral_id)
+        for e in await timeline_repository.timeline(connection, referral_id=referral_id)
         if e.detail.get("milestone") == MilestoneCode.NEEDLE.value
     ]
     assert entry.detail["recorded_by"] == "nurse.a"

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from services.referral.adapters import board_queries, repository
+from services.referral.adapters import board_queries, timeline_repository
 from services.referral.domain.errors import ReferralNotFound
 from services.referral.service import board
 from services.referral.service.board import BoardUser
@@ -112,7 +112,7 @@ async def test_an_acknowledgement_records_who_and_when_and_goes_on_the_timeline(
         ("Nurse Hub Two", at),
     ]
     assert not listed.needs_attention
-    timeline = await repository.timeline(connection, referral_id=referral_id)
+    timeline = await timeline_repository.timeline(connection, referral_id=referral_id)
     seen = [s.detail for s in timeline if s.event_code == E.NOTIFICATION_ACKNOWLEDGED.value]
     assert seen == [
         {"via": "board", "by": "Dr. Hub One"},
@@ -181,7 +181,7 @@ async def test_declining_on_the_board_gives_the_reason_and_re_routes_the_patient
     assert declined.status is TaskStatus.REJECTED
     old = await stored(connection, referral_id)
     assert old.replaced_by is not None
-    timeline = await repository.timeline(connection, referral_id=referral_id)
+    timeline = await timeline_repository.timeline(connection, referral_id=referral_id)
     [decline_step] = [s for s in timeline if s.event_code == E.REFERRAL_DECLINED.value]
     assert decline_step.detail["reason"] == "CT scanner unavailable"
     # Off the hub's board; on the spoke's list as the referral to the next hospital.

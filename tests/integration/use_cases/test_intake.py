@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from services.referral.adapters import repository
+from services.referral.adapters import timeline_repository
 from services.referral.domain.errors import InvalidReferral, ReferralConflict
 from services.referral.service.intake import request_referral
 from services.referral.service.patient_clock import patient_milestones
@@ -48,7 +48,7 @@ async def test_a_referral_is_stored_announced_and_the_stroke_team_alerted(
     ]
     assert published[1].recipients == [NEAR_CENTRE]
     assert published[1].category == "stroke-alert"
-    steps = await repository.timeline(connection, referral_id=referral_id)
+    steps = await timeline_repository.timeline(connection, referral_id=referral_id)
     assert [step.event_code for step in steps] == [EventCode.REFERRAL_REQUESTED.value]
 
 

@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 import asyncpg
 import pytest
 
-from services.referral.adapters import page_events, repository
+from services.referral.adapters import page_events, repository, timeline_repository
 from services.referral.adapters.page_events import PageEvent
 from services.referral.service import board
 from services.referral.service.board import BoardUser
@@ -100,7 +100,7 @@ async def _referral(connection: Connection, *, spoke: str, hub: str) -> str:
 
 
 async def _step(connection: Connection, referral_id: str) -> None:
-    await repository.add_timeline_entry(
+    await timeline_repository.add_timeline_entry(
         connection,
         referral_id=referral_id,
         event_code=E.REFERRAL_REQUESTED.value,

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from services.referral.adapters import repository
+from services.referral.adapters import timeline_repository
 from services.referral.domain.commands import ClinicalTime, ReferralChange, ReportedTime
 from services.referral.domain.errors import NotAParty, ReferralNotFound
 from services.referral.service.handlers import change_referral
@@ -103,7 +103,7 @@ async def test_a_clinical_update_shows_each_time_at_its_clinical_time(
 
     await change_referral(connection, change=update, context=CONTEXT)
 
-    steps = await repository.timeline(connection, referral_id=referral_id)
+    steps = await timeline_repository.timeline(connection, referral_id=referral_id)
     clinical = [s for s in steps if s.event_code == E.CLINICAL_UPDATE.value]
     assert [(s.occurred_at, s.detail["milestone"]) for s in clinical] == [
         (ct_at, "ct-started"),

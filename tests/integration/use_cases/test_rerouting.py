@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from services.referral.adapters import repository
+from services.referral.adapters import timeline_repository
 from services.referral.service.handlers import change_referral
 from services.referral.service.intake import request_referral
 from services.referral.service.patient_clock import patient_milestones
@@ -93,7 +93,7 @@ async def test_when_no_other_hospital_can_take_the_patient_the_referring_one_is_
         (NOTIFICATIONS_TOPIC, E.NOTIFICATION_REQUESTED),  # declined
     ]
     assert published[-2].recipients == [COMMUNITY]
-    steps = await repository.timeline(connection, referral_id=second)
+    steps = await timeline_repository.timeline(connection, referral_id=second)
     assert steps[-1].event_code == E.REFERRAL_REDIRECTED.value
     assert steps[-1].detail["outcome"] == "no other hospital can take the patient"
 
@@ -133,7 +133,7 @@ async def test_a_referral_nobody_accepted_by_its_deadline_is_cancelled_and_re_ro
     old = await stored(connection, first)
     assert old.status is TaskStatus.CANCELLED
     assert (await stored(connection, f"{first}.r1")).owner_org == FAR_CENTRE
-    steps = await repository.timeline(connection, referral_id=first)
+    steps = await timeline_repository.timeline(connection, referral_id=first)
     cancelled = next(s for s in steps if s.event_code == E.REFERRAL_CANCELLED.value)
     assert cancelled.detail["reason"] == "not accepted by its deadline"
 

@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from services.referral.adapters import fhir_mapping, repository
+from services.referral.adapters import fhir_mapping, timeline_repository
 from services.referral.domain.commands import RecordStep
 from services.referral.service.consult_steps import record_consult_step
 from services.referral.service.handlers import apply_hospital_message, record_step
@@ -111,7 +111,7 @@ async def test_a_consults_request_and_paging_steps_go_on_the_timeline_in_one_rou
     assert len(sent) == 1, "\n".join(sent)
     steps = [
         (entry.event_code, entry.occurred_at, entry.source, entry.detail.get("stage"))
-        for entry in await repository.timeline(connection, referral_id=referral_id)
+        for entry in await timeline_repository.timeline(connection, referral_id=referral_id)
         if entry.event_code.startswith("teleconsult")
     ]
     assert steps == [

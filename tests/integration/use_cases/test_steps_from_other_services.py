@@ -9,7 +9,7 @@ import pytest
 
 from services.notifier.adapters.fhir_mapping import outcome_message
 from services.notifier.domain.model import Channel, Delivery
-from services.referral.adapters import repository
+from services.referral.adapters import timeline_repository
 from services.referral.domain.commands import RecordStep
 from services.referral.domain.errors import ReferralNotFound
 from services.referral.service.handlers import record_notification_outcome, record_step
@@ -38,7 +38,7 @@ async def test_a_delivered_notification_is_on_the_referrals_timeline_when_it_hap
 
     await record_step(connection, step=step)
 
-    steps = await repository.timeline(connection, referral_id=referral_id)
+    steps = await timeline_repository.timeline(connection, referral_id=referral_id)
     delivered = [s for s in steps if s.event_code == EventCode.NOTIFICATION_DELIVERED.value]
     assert [(s.occurred_at, s.detail) for s in delivered] == [(step.occurred_at, step.detail)]
 

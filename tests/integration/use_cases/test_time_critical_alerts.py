@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from services.referral.adapters import repository
+from services.referral.adapters import timeline_repository
 from services.referral.domain.alerts import AlertCode
 from services.referral.domain.commands import ClinicalTime, ReportedTime
 from services.referral.domain.model import Referral
@@ -65,7 +65,7 @@ async def test_the_thrombolysis_alert_goes_to_both_hospitals_once(connection: Co
     ]
     assert published[0].recipients == [NEAR_CENTRE, COMMUNITY]
     # On the timeline at the moment it fell due.
-    steps = await repository.timeline(connection, referral_id=referral.id)
+    steps = await timeline_repository.timeline(connection, referral_id=referral.id)
     alerts = [s for s in steps if s.event_code == EventCode.TIME_CRITICAL_ALERT.value]
     assert [(s.occurred_at, s.detail["alert"]) for s in alerts] == [
         (raised[0].due_at, AlertCode.LKW_3H30.value)
@@ -162,7 +162,7 @@ async def test_a_consult_not_asked_for_15_min_after_door_in_alerts_the_spoke_whe
     assert [(p.category, p.recipients) for p in published] == [
         (NotificationCategory.TIME_ALERT, [COMMUNITY])
     ]
-    steps = await repository.timeline(connection, referral_id=referral.id)
+    steps = await timeline_repository.timeline(connection, referral_id=referral.id)
     assert [
         (s.occurred_at, s.detail["alert"])
         for s in steps
