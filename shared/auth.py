@@ -17,7 +17,7 @@ from typing import Annotated
 from fastapi import Depends, HTTPException, Request
 from pydantic import SecretStr
 
-from shared.web_identity import person_identity
+from shared.web_identity import CSRF_HEADER, SAFE_METHODS, person_identity
 
 
 class ApiKeys:
@@ -72,11 +72,10 @@ class Caller:
         return self.hospital is None
 
 
-# A page's script sends it (htmx does, for the web app's CSRF check); a form or link of another
-# site cannot set a header on a cross-origin request without a CORS preflight, which no service
-# allows. So a person's change made with their cookie is never a forged cross-site request.
-CSRF_HEADER = "X-CSRF-Token"
-_SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+# CSRF_HEADER: a page's script sends it (htmx does, for the web app's CSRF check); a form or
+# link of another site cannot set a header on a cross-origin request without a CORS preflight,
+# which no service allows. So a person's change made with their cookie is never a forged
+# cross-site request.
 
 
 def operator_or_hospital(request: Request) -> Caller:
@@ -84,7 +83,7 @@ def operator_or_hospital(request: Request) -> Caller:
     any valid one. A person's change (POST) must come from a page's script (CSRF_HEADER)."""
     person = person_identity(request)
     if person is not None:
-        if request.method not in _SAFE_METHODS and not request.headers.get(CSRF_HEADER):
+        if request.method not in SAFE_METHODS and not request.headers.get(CSRF_HEADER):
             raise HTTPException(403, f"A change from a page must send the {CSRF_HEADER} header")
         return Caller(
             who=f"user:{person.user_id}",

@@ -10,11 +10,18 @@ request that reaches it directly, bypassing the proxy, cannot pretend to be anyo
 
 itsdangerous does the signing (HMAC-SHA256 over the payload and a timestamp, as signed_links.py);
 its salt is this purpose, so an acknowledgement link or a live ticket never passes as a person.
+
+A person's change (any method but GET, HEAD, OPTIONS) must also carry the session's
+synchronizer token, which the identity brings along: the form field ``csrf_token`` of a page's
+form, or the ``X-CSRF-Token`` header of a script; without it, 403. The session cookie's
+``SameSite=Lax`` alone would let a page of a sibling site (another hospital's host under the same
+registrable domain) post a form with the person's cookie, and the proxy would vouch for it.
 """
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 from dataclasses import asdict, dataclass
 from typing import Annotated, Any
 
@@ -22,6 +29,9 @@ from fastapi import Depends, HTTPException, Request
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
 IDENTITY_HEADER = "X-Fasttrack-Identity"
+CSRF_FIELD = "csrf_token"
+CSRF_HEADER = "X-CSRF-Token"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 # Long enough for one request to cross the proxy, short enough that a copied header is useless.
 IDENTITY_TTL_S = 60
 OPERATOR_ROLE = "operator"
@@ -50,6 +60,9 @@ class PersonIdentity:
     # The name the web app shows for the person (who acknowledged an alert, for example);
     # empty in an identity signed before it was carried.
     display_name: str = ""
+    # The session's synchronizer token (the pages put it in their forms); empty in an identity
+    # signed before it was carried, which therefore makes no change.
+    csrf_token: str = ""
 
     @property
     def is_operator(self) -> bool:
@@ -114,16 +127,48 @@ class HospitalPerson:
     role: str
     language: str
     display_name: str = ""
+    # For the page's forms (see the module's docstring).
+    csrf_token: str = ""
 
 
-def hospital_person(request: Request) -> HospitalPerson:
-    """The signed-in person of a hospital; 401 without one, 403 for an operator."""
+async def hospital_person(request: Request) -> HospitalPerson:
+    """The signed-in person of a hospital; 401 without one, 403 for an operator, and 403 for a
+    change that does not carry the session's synchronizer token."""
     person = signed_in_person(request)
     if person.hospital_id is None:
         raise HTTPException(403, "These pages show one hospital's data: operators have none")
+    if request.method not in SAFE_METHODS:
+        await _check_synchronizer_token(request, person)
     return HospitalPerson(
-        person.hospital_id, person.user_id, person.role, person.language, person.display_name
+        person.hospital_id,
+        person.user_id,
+        person.role,
+        person.language,
+        person.display_name,
+        person.csrf_token,
     )
+
+
+async def carries_synchronizer_token(request: Request, expected: str) -> bool:
+    """Whether a change carries the session's synchronizer token: the ``X-CSRF-Token`` header
+    of a script, or the ``csrf_token`` field of a form (parsed once: Starlette keeps the form
+    for the route's own Form() parameters)."""
+    sent = request.headers.get(CSRF_HEADER)
+    if sent is None and request.headers.get("content-type", "").startswith(
+        ("application/x-www-form-urlencoded", "multipart/form-data")
+    ):
+        field = (await request.form()).get(CSRF_FIELD)
+        sent = field if isinstance(field, str) else None
+    return bool(sent and expected) and hmac.compare_digest(str(sent).encode(), expected.encode())
+
+
+async def _check_synchronizer_token(request: Request, person: PersonIdentity) -> None:
+    # Browsers say where a request comes from: another site's page never acts here.
+    cross_site = request.headers.get("sec-fetch-site") == "cross-site"
+    if cross_site or not await carries_synchronizer_token(request, person.csrf_token):
+        raise HTTPException(
+            403, "This change did not come from the web app's own page: reload it and try again"
+        )
 
 
 MaybePersonDep = Annotated[PersonIdentity | None, Depends(person_identity)]

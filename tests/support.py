@@ -24,6 +24,7 @@ from shared.messaging.topics import (
     TELEMEDICINE_EVENTS,
     Topic,
 )
+from shared.web_identity import CSRF_HEADER, IDENTITY_HEADER, IdentitySigner, PersonIdentity
 
 ROOT = Path(__file__).resolve().parents[1]
 # Every port the tests open is shifted by this much, so two checkouts can run the suite at once.
@@ -133,6 +134,29 @@ def as_operator() -> dict[str, str]:
 def as_hospital(organization_id: str) -> dict[str, str]:
     """Request headers of a hospital system (the demo API keys of deploy/demo/api-keys.json)."""
     return {"Authorization": f"Bearer demo-{organization_id}"}
+
+
+# The synchronizer token of the sessions as_person stands for.
+PERSON_CSRF_TOKEN = "test-session-csrf-token"
+
+
+def as_person(
+    hospital: str, user: str, role: str = "doctor", language: str = "en"
+) -> dict[str, str]:
+    """Request headers of a signed-in person as the proxy passes them to telemedicine's or the
+    notifier's pages: the web app's signed identity, and the session's synchronizer token that a
+    page's form or script sends with a change."""
+    identity = PersonIdentity(
+        hospital_id=hospital,
+        user_id=user,
+        role=role,
+        language=language,
+        csrf_token=PERSON_CSRF_TOKEN,
+    )
+    return {
+        IDENTITY_HEADER: IdentitySigner(secret=WEB_IDENTITY_SECRET).sign(identity),
+        CSRF_HEADER: PERSON_CSRF_TOKEN,
+    }
 
 
 def referral_bundle(*, teleconsult: bool = True) -> tuple[dict[str, Any], str, str]:

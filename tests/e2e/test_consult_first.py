@@ -27,8 +27,7 @@ from tests.e2e.harness import (
     wait_until_consumed,
 )
 from tests.e2e.recommendations import signed_recommendation
-from tests.e2e.test_teleconsult_transfer import person
-from tests.support import TestStack, as_hospital, eventually
+from tests.support import TestStack, as_hospital, as_person, eventually
 
 pytestmark = pytest.mark.e2e
 
@@ -144,7 +143,7 @@ def consult_request(
 
 async def consult_page(consult_id: str, hospital: str) -> str:
     async with httpx.AsyncClient(base_url=TELEMEDICINE_URL) as web:
-        shown = await web.get(f"/app/consults/{consult_id}", headers=person(hospital, "dr-x"))
+        shown = await web.get(f"/app/consults/{consult_id}", headers=as_person(hospital, "dr-x"))
     assert shown.status_code == 200, shown.text
     return shown.text
 
@@ -228,7 +227,7 @@ async def test_a_consult_asked_first_pages_the_on_call_consultant_and_only_its_h
     # In the hub's queue (to answer) and the spoke's; a third hospital learns nothing of it.
     async with httpx.AsyncClient(base_url=TELEMEDICINE_URL) as web:
         for hospital, listed in ((HUB, True), (SPOKE, True), (THIRD, False)):
-            queue = await web.get("/app/consults/", headers=person(hospital, "dr-q"))
+            queue = await web.get("/app/consults/", headers=as_person(hospital, "dr-q"))
             assert (f'data-consult="{consult_id}"' in queue.text) is listed, hospital
     assert (await consult_listed_by(SPOKE, consult_id)).status_code == 200
     third = await consult_listed_by(THIRD, consult_id)

@@ -16,20 +16,15 @@ import pytest
 from services.telemedicine.config import DEVELOPMENT_VIDEO_SECRET
 from services.telemedicine.domain.recommendation import NIHSS_ITEMS
 from services.telemedicine.domain.thrombolysis_checklist import CHECKLIST, INCLUSIONS
-from shared.web_identity import IDENTITY_HEADER, IdentitySigner, PersonIdentity
+from shared.web_identity import IDENTITY_HEADER
 from tests.e2e.harness import SERVICE_PORTS, ServiceProcesses
-from tests.support import WEB_IDENTITY_SECRET, as_hospital, eventually, referral_bundle
+from tests.support import as_hospital, as_person, eventually, referral_bundle
 
 pytestmark = pytest.mark.e2e
 
 HUB, SPOKE, THIRD = "trang-hospital", "sikao-hospital", "palian-hospital"
 TELEMEDICINE_URL = f"http://127.0.0.1:{SERVICE_PORTS['telemedicine']}"
 FHIR_JSON = {"Content-Type": "application/fhir+json"}
-
-
-def person(hospital: str, user: str, role: str = "doctor", language: str = "en") -> dict[str, str]:
-    identity = PersonIdentity(hospital_id=hospital, user_id=user, role=role, language=language)
-    return {IDENTITY_HEADER: IdentitySigner(secret=WEB_IDENTITY_SECRET).sign(identity)}
 
 
 def recommendation_form(**changes: str) -> dict[str, str]:
@@ -56,7 +51,7 @@ async def test_a_hub_doctor_answers_a_consult_from_its_pages(
     bundle, referral_id, _ = referral_bundle(teleconsult=True)
     sent = await referral_api.post("/fhir/$process-message", json=bundle, headers=FHIR_JSON)
     assert sent.status_code == 200, sent.text
-    doctor = person(HUB, "dr-anan")
+    doctor = as_person(HUB, "dr-anan")
     async with httpx.AsyncClient(base_url=TELEMEDICINE_URL, timeout=30) as web:
 
         async def listed() -> list[dict[str, Any]]:
@@ -74,13 +69,20 @@ async def test_a_hub_doctor_answers_a_consult_from_its_pages(
         assert f'data-consult="{consult["id"]}"' in queue.text
 
         assert (await web.get(page)).status_code == 401  # no identity: the proxy's login
-        assert (await web.get(page, headers=person(THIRD, "dr-far"))).status_code == 404
+        assert (await web.get(page, headers=as_person(THIRD, "dr-far"))).status_code == 404
         # The spoke's nurse sees the consult but not the consultant's buttons.
-        spoke_view = await web.get(page, headers=person(SPOKE, "nurse-a", "nurse", "th"))
+        spoke_view = await web.get(page, headers=as_person(SPOKE, "nurse-a", "nurse", "th"))
         assert spoke_view.status_code == 200
         assert "รับปรึกษา" not in spoke_view.text
         assert 'lang="th"' in spoke_view.text
 
+        # The doctor's identity without the session's token (a sibling site's form): refused.
+        forged = await web.post(
+            f"{page}/steps",
+            data={"stage": "accepted"},
+            headers={IDENTITY_HEADER: doctor[IDENTITY_HEADER]},
+        )
+        assert forged.status_code == 403
         accepted = await web.post(f"{page}/steps", data={"stage": "accepted"}, headers=doctor)
         assert accepted.status_code == 303
         video = await web.post(f"{page}/steps", data={"stage": "in-video"}, headers=doctor)

@@ -10,10 +10,9 @@ from typing import Any
 import httpx
 import pytest
 
-from shared.web_identity import IDENTITY_HEADER, IdentitySigner, PersonIdentity
 from tests.e2e.harness import TELEMEDICINE_URL, ServiceProcesses, consult_of
 from tests.e2e.recommendations import signed_recommendation
-from tests.support import WEB_IDENTITY_SECRET, as_hospital, eventually, referral_bundle
+from tests.support import as_hospital, as_person, eventually, referral_bundle
 
 pytestmark = pytest.mark.e2e
 
@@ -26,12 +25,6 @@ TRANSFER_TO_THE_CENTRE: dict[str, Any] = {
     "thrombectomy_transfer": True,
     "target_centre": CENTRE,
 }
-
-
-def person(hospital: str, user: str, role: str = "doctor") -> dict[str, str]:
-    """The web app's signed identity of a person, as the proxy passes it."""
-    identity = PersonIdentity(hospital_id=hospital, user_id=user, role=role, language="en")
-    return {IDENTITY_HEADER: IdentitySigner(secret=WEB_IDENTITY_SECRET).sign(identity)}
 
 
 async def accepted_consult(referral_api: httpx.AsyncClient) -> tuple[str, str]:
@@ -149,16 +142,16 @@ async def test_the_spoke_confirming_the_recommended_thrombolysis_records_the_nee
 ) -> None:
     referral_id, consult_id = await accepted_consult(referral_api)
     page = f"/app/consults/{consult_id}"
-    nurse = person(SPOKE, "nurse.sikao", "nurse")
+    nurse = as_person(SPOKE, "nurse.sikao", "nurse")
     async with httpx.AsyncClient(base_url=TELEMEDICINE_URL, timeout=30) as web:
         # Before any advice to give, there is nothing to confirm.
         early = await web.post(f"{page}/needle", headers=nurse)
         assert early.status_code == 409, early.text
         await sign(consult_id)
         # Only the spoke confirms its needle; a third hospital does not even see the consult.
-        hub_try = await web.post(f"{page}/needle", headers=person(HUB, "dr-anan"))
+        hub_try = await web.post(f"{page}/needle", headers=as_person(HUB, "dr-anan"))
         assert hub_try.status_code == 403
-        third = await web.post(f"{page}/needle", headers=person("palian-hospital", "dr-far"))
+        third = await web.post(f"{page}/needle", headers=as_person("palian-hospital", "dr-far"))
         assert third.status_code == 404
         shown = await web.get(page, headers=nurse)
         assert 'data-action="confirm-needle"' in shown.text

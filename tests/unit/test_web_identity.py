@@ -6,9 +6,10 @@ from __future__ import annotations
 
 import json
 import time
+from dataclasses import replace
 
 import pytest
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
 from fastapi.testclient import TestClient
 from itsdangerous import URLSafeSerializer
 
@@ -130,3 +131,43 @@ def test_a_hospitals_page_refuses_an_operator_who_belongs_to_no_hospital() -> No
     refused = client.get("/hospital-page", headers={IDENTITY_HEADER: signer.sign(operator)})
     assert refused.status_code == 403
     assert refused.json()["issue"][0]["code"] == "forbidden"
+
+
+def test_a_change_on_a_hospitals_page_needs_the_sessions_synchronizer_token() -> None:
+    """SameSite=Lax keeps another site's form from sending the cookie, but not a sibling site's
+    (another host of the same registrable domain): the proxy would vouch for the person. A form
+    post or a script's change must carry the token the web app gave the person's session."""
+    app = FastAPI()
+    app.state.identity_signer = IdentitySigner(secret=SECRET)
+    install_error_handlers(app)
+
+    @app.post("/consults/{consult_id}/steps")
+    async def step(consult_id: str, person: HospitalPersonDep, request: Request) -> dict[str, str]:
+        form = await request.form()  # the route still reads the form the check parsed
+        return {"by": person.user_id, "stage": str(form.get("stage"))}
+
+    client = TestClient(app)
+    signer: IdentitySigner = app.state.identity_signer
+    nurse = {IDENTITY_HEADER: signer.sign(replace(NURSE, csrf_token="session-token-1"))}
+    page_form = {"stage": "accepted", "csrf_token": "session-token-1"}
+    accepted = client.post("/consults/c-1/steps", data=page_form, headers=nurse)
+    assert accepted.json() == {"by": "u-17", "stage": "accepted"}
+    scripted = client.post(
+        "/consults/c-1/steps",
+        data={"stage": "accepted"},
+        headers={**nurse, "X-CSRF-Token": "session-token-1"},
+    )
+    assert scripted.status_code == 200
+
+    forged_forms: list[tuple[dict[str, str], dict[str, str]]] = [
+        ({"stage": "accepted"}, nurse),  # a sibling site's form: the cookie, no token
+        ({"stage": "accepted", "csrf_token": "guessed"}, nurse),
+        (page_form, {**nurse, "Sec-Fetch-Site": "cross-site"}),
+        # An identity signed before it carried the token makes no change.
+        (page_form, {IDENTITY_HEADER: signer.sign(NURSE)}),
+    ]
+    for form, headers in forged_forms:
+        refused = client.post("/consults/c-1/steps", data=form, headers=headers)
+        assert refused.status_code == 403, (form, headers)
+        assert refused.json()["issue"][0]["code"] == "forbidden"
+        assert "web app's own page" in refused.json()["issue"][0]["diagnostics"]

@@ -15,7 +15,6 @@ carries the session's synchronizer token: the form field ``csrf_token`` of a pla
 
 from __future__ import annotations
 
-import hmac
 import inspect
 from datetime import datetime
 from typing import Annotated, Any
@@ -37,6 +36,7 @@ from services.referral.service.context import ReferralContext
 from services.referral.workers.page_feed import PageFeed
 from shared.runtime import RuntimeDep, container_dependency
 from shared.web import FhirResponse, outcome_response
+from shared.web_identity import carries_synchronizer_token
 
 ReferralContainerDep = Annotated[
     ReferralContainer, Depends(container_dependency(ReferralContainer))
@@ -78,8 +78,6 @@ def refused_search(bad: BadSearch) -> FhirResponse:
 APP_PREFIX = "/app/"
 LOGIN_PATH = "/app/login"
 SESSION_COOKIE = "ft_session"
-CSRF_FIELD = "csrf_token"
-CSRF_HEADER = "X-CSRF-Token"
 
 
 class SignInRequired(Exception):
@@ -142,14 +140,7 @@ async def acting_person(
 ) -> SignedInPerson:
     """The signed-in person of a state-changing request, its synchronizer token checked."""
     refuse_cross_site(request)
-    sent = request.headers.get(CSRF_HEADER)
-    if sent is None and request.headers.get("content-type", "").startswith(
-        ("application/x-www-form-urlencoded", "multipart/form-data")
-    ):
-        # Parsed once: Starlette keeps the form for the route's own Form() parameters.
-        field = (await request.form()).get(CSRF_FIELD)
-        sent = field if isinstance(field, str) else None
-    if not sent or not hmac.compare_digest(sent.encode(), person.csrf_token.encode()):
+    if not await carries_synchronizer_token(request, person.csrf_token):
         raise CsrfRefused
     return person
 

@@ -5,7 +5,9 @@ who the browser's session belongs to (``auth_request``, with the browser's cooki
 200 and the person's identity, signed for the other services (shared/web_identity.py), in
 ``X-Fasttrack-Identity``, which nginx copies onto the upstream request. Not signed in (no
 cookie, a session ended, revoked or expired): 401, which nginx turns into a redirect to the
-login. The answer is never cached: a signed-out or revoked session stops working at once.
+login. The identity carries the session's synchronizer token, which the other services' pages
+put in their forms and check on every change. The answer is never cached: a signed-out or
+revoked session stops working at once.
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ async def signed_in(request: Request, runtime: RuntimeDep) -> PersonIdentity | N
         role=str(person.role),
         language=person.language,
         display_name=person.display_name,
+        csrf_token=person.csrf_token,
     )
 
 

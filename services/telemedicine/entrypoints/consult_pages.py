@@ -4,9 +4,10 @@ identity, shared/web_identity.py): the hospital's queue (consults to answer, con
 and the consult page (its steps, the video room, the recommendation and its form).
 
 A person sees only their own hospital's consults (the query itself: another's is 404). The
-forms post with the web app's session cookie (SameSite=Lax: a form on another site cannot send
-it, so a forged post comes without an identity); a doctor of the consultant hospital accepts,
-declines, starts the video and signs; the spoke's clinicians may cancel before the video."""
+forms post with the web app's session cookie and the session's synchronizer token, which the
+identity brings (shared/web_identity.py: a post without it is 403); a doctor of the consultant
+hospital accepts, declines, starts the video and signs; the spoke's clinicians may cancel
+before the video."""
 
 from __future__ import annotations
 
@@ -217,7 +218,12 @@ async def confirm_needle(
 
 
 def _words(person: HospitalPerson) -> dict[str, Any]:
-    return {"w": words(person.language), "language": person.language, "zone": PROVINCE_ZONE}
+    return {
+        "w": words(person.language),
+        "language": person.language,
+        "zone": PROVINCE_ZONE,
+        "csrf_token": person.csrf_token,
+    }
 
 
 def _advice(

@@ -5,7 +5,7 @@ arrival, NIHSS if known, the question, and the hub whose on-call consultant is p
 consult is paged at once, exactly as a referral's; the page then shows the consult.
 
 The form carries a random request id: sent twice (a double tap, a resent form), it is one
-consult. It posts with the web app's session cookie (SameSite=Lax), as the consult pages do."""
+consult. It posts with the session cookie and its synchronizer token, as the consult pages do."""
 
 from __future__ import annotations
 
@@ -156,6 +156,7 @@ def _form_page(
             "w": words(person.language),
             "language": person.language,
             "zone": PROVINCE_ZONE,
+            "csrf_token": person.csrf_token,
             "fields": fields,
             # A fresh id for a fresh form; a form shown again keeps its own.
             "request_id": fields.get("request") or secrets.token_hex(16),

@@ -4,7 +4,7 @@ the proxy's login, as the consult pages): the board of the hospital's patients s
 lowering form), and the enrolment form.
 
 A person sees only their own hospital's patients: the board's query names the hospital, and an
-episode of another hospital is 404. Forms post with the web app's session cookie (SameSite=Lax),
+episode of another hospital is 404. Forms post with the session cookie and its synchronizer token,
 as the consult pages do."""
 
 from __future__ import annotations
@@ -179,4 +179,5 @@ def _words(person: HospitalPerson) -> dict[str, Any]:
         "w": monitoring_words(person.language),
         "language": person.language,
         "zone": PROVINCE_ZONE,
+        "csrf_token": person.csrf_token,
     }
