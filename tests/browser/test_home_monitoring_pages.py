@@ -1,9 +1,9 @@
 """In a real browser at the one origin (the test stack's nginx): a nurse's monitoring board
 lists only their hospital's patients, red first, then yellow, then green, in Thai on a 390 px
 phone, and updates itself when a patient turns red; the nurse opens the red one and lowers its
-flag with a reason, which the episode's history keeps with their name; the patient's signed
-link opens a Thai check-in form that fits 390 px without a login and asks again for a reading
-no body can have."""
+flag with a reason, which the episode's history keeps with their name, and ends another's
+monitoring (off the board, its link dead); the patient's signed link opens a Thai check-in
+form that fits 390 px without a login and asks again for a reading no body can have."""
 
 from __future__ import annotations
 
@@ -107,6 +107,31 @@ async def test_the_nurses_board_sorts_their_patients_by_risk_and_a_nurse_lowers_
     # Another hospital's episode is not found from this nurse's pages.
     other = await phone.request.get(f"{origin}/app/monitoring/{elsewhere['id']}")
     assert other.status == 404
+
+
+async def test_a_nurse_ends_a_patients_monitoring_and_the_board_drops_them(
+    phone: Page, stack: TestStack, services: ServiceProcesses, spoke_nurse: Person
+) -> None:
+    episode = await _enrol("sikao-hospital")
+    origin = _origin(stack)
+    await _sign_in_at(phone, origin, spoke_nurse, next_path=f"/app/monitoring/{episode['id']}")
+    await expect(phone.locator("#check-in-link")).to_be_visible()
+    await phone.locator("#finish-reason").select_option("admitted")
+    await phone.get_by_role("button", name="สิ้นสุดการติดตาม").click()
+    await expect(phone.locator("#finished")).to_contain_text("รับไว้รักษาในโรงพยาบาล")
+    await expect(phone.locator("#finished")).to_contain_text("Practitioner/")
+    # Nothing left to do on it: no link to hand out, no flag to lower, no second ending.
+    await expect(phone.locator("#check-in-link")).to_have_count(0)
+    await expect(phone.locator("#finish")).to_have_count(0)
+    await no_horizontal_scroll(phone)
+    await assert_accessible(phone)
+    await phone.goto(f"{origin}/app/monitoring/")
+    order = await phone.locator("#board tbody tr").evaluate_all(
+        "rows => rows.map(r => r.dataset.episode)"
+    )
+    assert episode["id"] not in order
+    async with httpx.AsyncClient() as patient:
+        assert (await patient.get(episode["check_in_link"])).status_code == 404
 
 
 async def test_the_signed_link_opens_a_thai_check_in_form_that_fits_a_phone(

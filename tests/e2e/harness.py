@@ -17,10 +17,12 @@ from typing import Any
 
 import httpx
 import uvicorn
+from aiokafka import AIOKafkaConsumer
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.structs import TopicPartition
 from fastapi import FastAPI, Request, Response
 
+from shared.messaging import headers
 from tests.fakes.server import serve_app
 from tests.fakes.sms_gateway import FakeSmsGateway
 from tests.support import (
@@ -431,3 +433,27 @@ async def wait_until_consumed(
         await eventually(committed_past, what=f"{group} to commit past offset {offset}")
     finally:
         await admin.close()
+
+
+async def dead_letter_reason(stack: TestStack, topic: str, key: str) -> str:
+    """The reason of the dead letter keyed ``key`` on ``topic``'s twin (read as an operator)."""
+    consumer = AIOKafkaConsumer(
+        f"{topic}.dlq",
+        bootstrap_servers=stack.bootstrap_servers,
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
+    )
+    await consumer.start()
+    try:
+
+        async def reason() -> str | None:
+            for records in (await consumer.getmany(timeout_ms=500)).values():
+                for record in records:
+                    if record.key == key.encode():
+                        found: bytes = dict(record.headers)[headers.DEAD_LETTER_REASON]
+                        return found.decode()
+            return None
+
+        return await eventually(reason, what=f"the dead letter of {key} on {topic}.dlq")
+    finally:
+        await consumer.stop()

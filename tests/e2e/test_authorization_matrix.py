@@ -210,6 +210,7 @@ POLICIES: dict[tuple[str, str, str], Policy] = {
     ("telemedicine", "POST", "/monitoring/episodes"): Policy.HOSPITAL,
     ("telemedicine", "GET", "/monitoring/episodes/{episode_id}"): Policy.PARTIES_UNSEEN,
     ("telemedicine", "POST", "/monitoring/episodes/{episode_id}/flag"): Policy.MANAGER,
+    ("telemedicine", "POST", "/monitoring/episodes/{episode_id}/finish"): Policy.MANAGER,
     # The nurses' monitoring pages take the web app's signed identity, as the consult pages.
     **{
         ("telemedicine", method, f"/app/monitoring{path}"): Policy.SECRET
@@ -219,6 +220,7 @@ POLICIES: dict[tuple[str, str, str], Policy] = {
             ("POST", "/enrol"),
             ("GET", "/{episode_id}"),
             ("POST", "/{episode_id}/flag"),
+            ("POST", "/{episode_id}/finish"),
         )
     },
     # A patient's check-in form opens with its signed link only.

@@ -29,6 +29,7 @@ from tests.e2e.harness import (
     SERVICE_PORTS,
     ServiceProcesses,
     WebhookReceiver,
+    dead_letter_reason,
 )
 from tests.fakes.line_server import FakeLineState, sign
 from tests.fakes.sms_gateway import FakeSmsGateway
@@ -426,3 +427,49 @@ async def test_the_purge_erases_an_old_episodes_check_ins_and_contacts(
     assert row["level"] == 2  # the level and its time stay for the figures
     assert [r["reason"] for r in reasons] == [""]
     assert check_ins == 0
+
+
+async def test_the_managing_hospital_ends_an_episode_and_nothing_reaches_the_patient_after(
+    stack: TestStack, services: ServiceProcesses
+) -> None:
+    episode = await _enrol(consultant=HUB)
+    finish = {"reason": "admitted", "by": "Practitioner/n-sikao"}
+    path = f"/monitoring/episodes/{episode['id']}/finish"
+    async with httpx.AsyncClient(base_url=TELEMEDICINE_URL, headers=as_hospital(HUB)) as hub:
+        # The consultant hospital reads the episode but does not end it; a third learns nothing.
+        assert (await hub.post(path, json=finish)).status_code == 403
+    async with httpx.AsyncClient(base_url=TELEMEDICINE_URL, headers=as_hospital(THIRD)) as third:
+        assert (await third.post(path, json=finish)).status_code == 404
+    async with httpx.AsyncClient(base_url=TELEMEDICINE_URL, headers=as_hospital(HOSPITAL)) as api:
+        # A reason is a code, never the patient's story.
+        story = await api.post(path, json={**finish, "reason": "moved to her daughter's"})
+        assert story.status_code == 422
+        assert story.json()["resourceType"] == "OperationOutcome"
+        ended = await api.post(path, json=finish)
+        assert ended.status_code == 200, ended.text
+        assert ended.json()["finished"] is True
+        assert ended.json()["finish_reason"] == "admitted"
+        assert ended.json()["finished_by"] == "Practitioner/n-sikao"
+        # Sent again (a retry), it answers the episode as it was first finished.
+        again = await api.post(path, json={**finish, "reason": "completed"})
+        assert again.json()["finished_at"] == ended.json()["finished_at"]
+        assert again.json()["finish_reason"] == "admitted"
+        lower = {"level": "green", "reason": "well", "by": "Practitioner/n-sikao"}
+        refused = await api.post(f"/monitoring/episodes/{episode['id']}/flag", json=lower)
+        assert refused.status_code == 409
+        assert "has ended" in refused.json()["issue"][0]["diagnostics"]
+
+    read = (await _episode(episode["id"])).json()
+    resources = {r["resourceType"]: r for r in read["resources"]}
+    assert resources["EpisodeOfCare"]["status"] == "finished"
+    ended_at = datetime.fromisoformat(ended.json()["finished_at"])
+    assert datetime.fromisoformat(resources["EpisodeOfCare"]["period"]["end"]) == ended_at
+    assert resources["CarePlan"]["status"] == "completed"
+    # The patient's link opens nothing now, and a hospital system's check-in is refused with
+    # its reason on the dead-letter topic.
+    async with httpx.AsyncClient() as phone:
+        assert (await phone.get(episode["check_in_link"])).status_code == 404
+    await _send(stack, (episode, _check_in(episode, {"spo2": 88}, sender=HOSPITAL)))
+    reason = await dead_letter_reason(stack, HOSPITAL_INBOUND.name, episode["id"])
+    assert "has ended" in reason
+    assert (await _episode(episode["id"])).json()["check_ins"] == []

@@ -20,14 +20,13 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.errors import KafkaConnectionError, TopicAuthorizationFailedError
 from aiokafka.helpers import create_ssl_context
 
-from shared.messaging import headers
 from shared.messaging.topics import (
     HOSPITAL_INBOUND,
     REFERRAL_EVENTS,
     hospital_inbound,
     hospital_responses,
 )
-from tests.e2e.harness import ServiceProcesses
+from tests.e2e.harness import ServiceProcesses, dead_letter_reason
 from tests.support import ROOT, TestStack, eventually, referral_bundle
 
 pytestmark = pytest.mark.e2e
@@ -116,30 +115,6 @@ async def answer_on_own_topic(login: HospitalLogin, message_id: str) -> dict[str
             return None
 
         return await eventually(answer, what=f"the answer on {login.username}'s response topic")
-    finally:
-        await consumer.stop()
-
-
-async def dead_letter_reason(stack: TestStack, topic: str, key: str) -> str:
-    """The reason of the dead letter keyed ``key`` on ``topic``'s twin (read as an operator)."""
-    consumer = AIOKafkaConsumer(
-        f"{topic}.dlq",
-        bootstrap_servers=stack.bootstrap_servers,
-        auto_offset_reset="earliest",
-        enable_auto_commit=False,
-    )
-    await consumer.start()
-    try:
-
-        async def reason() -> str | None:
-            for records in (await consumer.getmany(timeout_ms=500)).values():
-                for record in records:
-                    if record.key == key.encode():
-                        found: bytes = dict(record.headers)[headers.DEAD_LETTER_REASON]
-                        return found.decode()
-            return None
-
-        return await eventually(reason, what=f"the dead letter of {key} on {topic}.dlq")
     finally:
         await consumer.stop()
 

@@ -276,7 +276,7 @@ def episode_resources(episode: Episode, *, programme: Programme) -> list[Any]:
             "type": [{"text": programme.name}],
             "patient": {"reference": episode.patient},
             "managingOrganization": {"reference": organization_reference(episode.hospital)},
-            "period": {"start": episode.started_at.isoformat()},
+            "period": _period(episode),
             "team": [{"reference": f"CareTeam/{team_id}"}],
         }
     )
@@ -288,7 +288,7 @@ def episode_resources(episode: Episode, *, programme: Programme) -> list[Any]:
             "intent": "plan",
             "title": f"{programme.name}: check-ins",
             "subject": {"reference": episode.patient},
-            "period": {"start": episode.started_at.isoformat()},
+            "period": _period(episode),
             "careTeam": [{"reference": f"CareTeam/{team_id}"}],
             "activity": [
                 {
@@ -319,6 +319,14 @@ def episode_resources(episode: Episode, *, programme: Programme) -> list[Any]:
         }
     )
     return [episode_of_care, care_plan, care_team, flag(episode)]
+
+
+def _period(episode: Episode) -> dict[str, str]:
+    """When the episode ran; a finished one ends when its hospital finished it."""
+    period = {"start": episode.started_at.isoformat()}
+    if episode.finished_at is not None:
+        period["end"] = episode.finished_at.isoformat()
+    return period
 
 
 def flag_changed_message(

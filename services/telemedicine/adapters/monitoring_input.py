@@ -1,11 +1,13 @@
-"""What a hospital system or a nurse's form sends to enrol a patient or lower a flag, checked
-before any use case runs (a wrong field is a 422 naming it)."""
+"""What a hospital system or a nurse's form sends to enrol a patient, lower a flag or finish an
+episode, checked before any use case runs (a wrong field is a 422 naming it)."""
 
 from __future__ import annotations
 
 from typing import Annotated, Literal
 
 from pydantic import AwareDatetime, BaseModel, Field
+
+from services.telemedicine.domain.episode import FinishReason
 
 _ID = r"[A-Za-z0-9\-\.]{1,64}"
 # A care team member: a Practitioner reference (checked here: the CareTeam resource refuses
@@ -35,4 +37,11 @@ class LowerIn(BaseModel):
     level: Literal["green", "yellow"]
     reason: str = Field(min_length=1, max_length=200)
     # The nurse who lowers it (a Practitioner reference), for the audit.
+    by: str = Field(pattern=rf"^Practitioner/{_ID}$")
+
+
+class FinishIn(BaseModel):
+    # A code, never free text: the story stays in the hospital's own record.
+    reason: FinishReason
+    # The nurse or doctor who ends it (a Practitioner reference), for the audit.
     by: str = Field(pattern=rf"^Practitioner/{_ID}$")

@@ -12,7 +12,7 @@ from datetime import datetime
 import asyncpg
 
 from services.telemedicine.adapters.monitoring_fhir import readings_json
-from services.telemedicine.domain.episode import Episode
+from services.telemedicine.domain.episode import Episode, FinishReason
 from services.telemedicine.domain.monitoring import Assessment, CheckIn, Level, LevelChange
 from shared.db.pool import Connection
 
@@ -64,7 +64,8 @@ async def save_episode(connection: Connection, *, episode: Episode) -> None:
         """
         UPDATE monitoring_episode
            SET next_check_in = $2, reminded = $3, alerted = $4, level = $5, level_since = $6,
-               last_check_in = $7, consults_started = $8, finished = $9
+               last_check_in = $7, consults_started = $8, finished = $9, finished_at = $10,
+               finish_reason = $11, finished_by = $12
          WHERE id = $1
         """,
         episode.id,
@@ -76,6 +77,9 @@ async def save_episode(connection: Connection, *, episode: Episode) -> None:
         episode.last_check_in,
         episode.consults_started,
         episode.finished,
+        episode.finished_at,
+        episode.finish_reason.value if episode.finish_reason is not None else None,
+        episode.finished_by,
     )
 
 
@@ -252,4 +256,7 @@ def _episode(row: asyncpg.Record) -> Episode:
         care_team=tuple(row["care_team"]),
         consults_started=row["consults_started"],
         finished=row["finished"],
+        finished_at=row["finished_at"],
+        finish_reason=FinishReason(row["finish_reason"]) if row["finish_reason"] else None,
+        finished_by=row["finished_by"],
     )

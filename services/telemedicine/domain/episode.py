@@ -7,6 +7,7 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 
 from services.telemedicine.domain.monitoring import (
     Level,
@@ -14,7 +15,31 @@ from services.telemedicine.domain.monitoring import (
     Programme,
     next_check_in,
 )
+from shared.errors import InvalidInput
 from shared.province_time import PROVINCE_ZONE
+
+
+class FinishReason(StrEnum):
+    """Why the managing hospital ends an episode: a code, so no free text about the patient is
+    kept here (the hospital's own record holds the story)."""
+
+    # The monitoring period is over and the patient is well.
+    COMPLETED = "completed"
+    # The patient was admitted to a hospital: the ward watches them now.
+    ADMITTED = "admitted"
+    # The patient or family left the programme (declined, moved away, unreachable).
+    WITHDRAWN = "withdrawn"
+    DIED = "died"
+
+    @classmethod
+    def of(cls, code: str) -> FinishReason:
+        try:
+            return cls(code)
+        except ValueError:
+            known = ", ".join(reason.value for reason in cls)
+            raise InvalidInput(
+                f"Unknown reason {code[:20]!r}: one of {known}", expression="reason"
+            ) from None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -44,7 +69,21 @@ class Episode:
     care_team: tuple[str, ...] = ()
     # Teleconsults started by red flags (one per rise to red).
     consults_started: int = 0
+    # Finished: no reminders, no alerts, no check-ins, off the board. An episode the PDPA purge
+    # finished has no time, reason or person.
     finished: bool = False
+    finished_at: datetime | None = None
+    finish_reason: FinishReason | None = None
+    finished_by: str | None = None
+
+    def finish(self, *, at: datetime, reason: FinishReason, by: str) -> Episode:
+        """Ends the episode; one already finished stays as it was finished (a retry changes
+        nothing)."""
+        if self.finished:
+            return self
+        return dataclasses.replace(
+            self, finished=True, finished_at=at, finish_reason=reason, finished_by=by
+        )
 
     def checked_in(self, *, at: datetime, programme: Programme) -> Episode:
         """After a check-in that counted: the next one is due at the programme's next time."""

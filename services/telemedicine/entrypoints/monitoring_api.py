@@ -1,5 +1,6 @@
 """Home-isolation monitoring over REST, for hospital systems (API key): enrol a patient, read
-an episode (its FHIR resources, check-ins and the flag's audit), lower its flag with a reason.
+an episode (its FHIR resources, check-ins and the flag's audit), lower its flag with a reason,
+finish it.
 
 An episode is read by the hospital that manages it and the one whose consultant its red flag
 pages; a third is told 404, as for an episode that does not exist. Errors are
@@ -15,7 +16,7 @@ from fastapi.responses import JSONResponse
 
 from services.telemedicine.adapters import monitoring_fhir
 from services.telemedicine.adapters import monitoring_repository as repository
-from services.telemedicine.adapters.monitoring_input import EnrolmentIn, LowerIn
+from services.telemedicine.adapters.monitoring_input import EnrolmentIn, FinishIn, LowerIn
 from services.telemedicine.domain.episode import Episode
 from services.telemedicine.domain.monitoring import Level
 from services.telemedicine.entrypoints.deps import MonitoringDep, json_body_schema, read_body
@@ -45,6 +46,10 @@ def episode_json(episode: Episode, *, context: MonitoringContext, manager: bool)
         "last_check_in": _when(episode.last_check_in),
         "missed": episode.alerted,
         "consults_started": episode.consults_started,
+        "finished": episode.finished,
+        "finished_at": _when(episode.finished_at),
+        "finish_reason": episode.finish_reason.value if episode.finish_reason else None,
+        "finished_by": episode.finished_by,
         "resources": [
             r.model_dump(mode="json", exclude_none=True)
             for r in monitoring_fhir.episode_resources(episode, programme=programme)
@@ -153,6 +158,41 @@ async def lower_flag(
             by=lower.by,
             reason=lower.reason,
             context=context,
+            now=datetime.now(UTC),
+        )
+    return JSONResponse(episode_json(episode, context=context, manager=True))
+
+
+@router.post(
+    "/episodes/{episode_id}/finish",
+    response_class=JSONResponse,
+    openapi_extra=json_body_schema(FinishIn),
+)
+async def finish_episode(
+    episode_id: str,
+    request: Request,
+    runtime: RuntimeDep,
+    context: MonitoringDep,
+    caller: CallerDep,
+) -> JSONResponse:
+    """The managing hospital ends the episode with a reason code (completed, admitted,
+    withdrawn, died): reminders and missed check-in alerts stop, the patient's link and
+    check-ins are refused, the board drops it; EpisodeOfCare.status becomes finished. Sent
+    again, it answers the episode as first finished. The body is read once the episode is found
+    to be the caller's to change."""
+    async with runtime.pool.acquire() as connection, connection.transaction():
+        found = await repository.get_episode(connection, episode_id=episode_id, party=caller)
+        if found is None:
+            raise monitoring.EpisodeNotFound(episode_id)
+        if found.hospital != caller:
+            raise monitoring.NotManagingHospital()
+        finish = await read_body(request, FinishIn)
+        episode = await monitoring.finish_episode(
+            connection,
+            episode_id=episode_id,
+            hospital=caller,
+            reason=finish.reason,
+            by=finish.by,
             now=datetime.now(UTC),
         )
     return JSONResponse(episode_json(episode, context=context, manager=True))

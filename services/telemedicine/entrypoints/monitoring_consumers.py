@@ -74,8 +74,10 @@ async def apply_check_in(
         episode = await repository.active_episode_of_patient(
             connection, hospital=hospital, patient=observed.patient
         )
-    if episode is None or episode.finished:
+    if episode is None:
         raise monitoring.EpisodeNotFound(observed.care_plan or observed.patient or "")
+    if episode.finished:
+        raise monitoring.EpisodeFinished(episode.id)
     await monitoring.take_check_in(
         connection,
         episode=episode,

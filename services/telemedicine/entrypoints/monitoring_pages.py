@@ -19,6 +19,7 @@ from pydantic import ValidationError
 from services.telemedicine.adapters import monitoring_repository as repository
 from services.telemedicine.adapters.monitoring_input import EnrolmentIn
 from services.telemedicine.adapters.monitoring_wording import monitoring_words
+from services.telemedicine.domain.episode import FinishReason
 from services.telemedicine.domain.monitoring import Level, risk_rank
 from services.telemedicine.entrypoints.deps import MonitoringDep, PagesDep
 from services.telemedicine.service import monitoring
@@ -122,6 +123,7 @@ async def episode_page(
             "changes": changes,
             "lower_to": [level.code for level in Level if level < episode.level],
             "can_lower": person.role in CARERS,
+            "finish_reasons": [reason.value for reason in FinishReason],
             "link": context.check_in_url(episode.id),
         },
     )
@@ -151,9 +153,30 @@ async def lower_flag(
     return RedirectResponse(f"/app/monitoring/{episode_id}", status_code=303)
 
 
+@router.post("/{episode_id}/finish", response_class=HTMLResponse)
+async def finish_episode(
+    episode_id: str, request: Request, runtime: RuntimeDep, person: HospitalPersonDep
+) -> Response:
+    """A nurse or doctor of the managing hospital ends the episode, choosing why."""
+    _must_care(person)
+    form = await request.form()
+    async with runtime.pool.acquire() as connection, connection.transaction():
+        await monitoring.finish_episode(
+            connection,
+            episode_id=episode_id,
+            hospital=person.hospital_id,
+            reason=FinishReason.of(str(form.get("reason", ""))),
+            by=f"Practitioner/{person.user_id}",
+            now=datetime.now(UTC),
+        )
+    return RedirectResponse(f"/app/monitoring/{episode_id}", status_code=303)
+
+
 def _must_care(person: HospitalPerson) -> None:
     if person.role not in CARERS:
-        raise Forbidden("Only the hospital's nurses and doctors enrol patients and lower flags")
+        raise Forbidden(
+            "Only the hospital's nurses and doctors enrol patients, lower flags and end monitoring"
+        )
 
 
 def _enrol_page(

@@ -1,8 +1,9 @@
 """Use cases of home-isolation monitoring: enrol a patient, take a check-in (from the signed
-link's form, LINE or a hospital system), lower a flag (a nurse, with a reason), and chase a
-missed check-in. The flag's changes go out as monitoring-flag-changed through the outbox in
-the transaction that makes them; a rise to red starts a teleconsult with the episode's
-consultant hospital (the consult workflow's own use case)."""
+link's form, LINE or a hospital system), lower a flag (a nurse, with a reason), chase a missed
+check-in, and finish the episode (its hospital, with a reason code). The flag's changes go out
+as monitoring-flag-changed through the outbox in the transaction that makes them; a rise to red
+starts a teleconsult with the episode's consultant hospital (the consult workflow's own use
+case)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from datetime import datetime
 from services.telemedicine.adapters import monitoring_fhir
 from services.telemedicine.adapters import monitoring_repository as repository
 from services.telemedicine.adapters.monitoring_notices import missed_check_in_alert, reminder
-from services.telemedicine.domain.episode import Episode
+from services.telemedicine.domain.episode import Episode, FinishReason
 from services.telemedicine.domain.model import Consult
 from services.telemedicine.domain.monitoring import (
     Assessment,
@@ -30,7 +31,7 @@ from services.telemedicine.domain.monitoring import (
 from services.telemedicine.service import handlers
 from services.telemedicine.service.monitoring_context import MonitoringContext
 from shared.db.pool import Connection
-from shared.errors import Forbidden, InvalidInput, NotFound
+from shared.errors import Forbidden, InvalidInput, NotFound, RuleBroken
 from shared.fhir.envelope import FhirMessage
 from shared.fhir.ids import derived_id
 from shared.messaging.outbox import add_to_outbox
@@ -47,9 +48,17 @@ class EpisodeNotFound(NotFound):
         super().__init__(f"No monitoring episode {episode_id[:80]!r}")
 
 
+class EpisodeFinished(RuleBroken):
+    """A check-in or a flag change for an episode its hospital has finished: told so, not
+    taken."""
+
+    def __init__(self, episode_id: str) -> None:
+        super().__init__(f"The monitoring episode {episode_id[:80]!r} has ended")
+
+
 class NotManagingHospital(Forbidden):
     def __init__(self) -> None:
-        super().__init__("Only the hospital that manages the episode may change its flag")
+        super().__init__("Only the hospital that manages the episode may change it")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -154,10 +163,37 @@ async def lower_flag(
         raise EpisodeNotFound(episode_id)
     if episode.hospital != hospital:
         raise NotManagingHospital()
+    if episode.finished:
+        raise EpisodeFinished(episode_id)
     change = lowered(episode.level, to, by=by, reason=reason, at=now)
     episode = await _change_level(connection, episode, change, context=context)
     await repository.save_episode(connection, episode=episode)
     return episode
+
+
+async def finish_episode(
+    connection: Connection,
+    *,
+    episode_id: str,
+    hospital: str,
+    reason: FinishReason,
+    by: str,
+    now: datetime,
+) -> Episode:
+    """The managing hospital ends the episode (the patient recovered, was admitted, left the
+    programme or died): no more reminders or missed check-in alerts, the patient's link and
+    check-ins are refused, and it leaves the board. Finishing it again changes nothing."""
+    episode = await repository.get_episode(
+        connection, episode_id=episode_id, party=hospital, for_update=True
+    )
+    if episode is None:
+        raise EpisodeNotFound(episode_id)
+    if episode.hospital != hospital:
+        raise NotManagingHospital()
+    finished = episode.finish(at=now, reason=reason, by=by)
+    if finished is not episode:
+        await repository.save_episode(connection, episode=finished)
+    return finished
 
 
 async def chase_missed_check_in(
