@@ -15,7 +15,7 @@ from alembic import command
 from asyncpg.connection import LoggedQuery
 
 from shared.db.migrations import alembic_config
-from shared.db.pool import Connection, create_pool
+from shared.db.pool import Connection, _init_connection, _reset_on_release, create_pool
 from tests.support import ROOT, TestStack
 
 
@@ -73,3 +73,32 @@ async def sent_statements(connection: Connection) -> AsyncIterator[list[str]]:
         await asyncio.sleep(0)  # asyncpg calls the logger soon after each statement, not in it
     finally:
         connection.remove_query_logger(note)
+
+
+class CountedPool:
+    """A pool on ``schema`` whose connections note every statement they send."""
+
+    def __init__(self) -> None:
+        self.sent: list[str] = []
+        self.pool: asyncpg.Pool
+
+    async def open(self, database_url: str, schema: str) -> asyncpg.Pool:
+        async def init(connection: asyncpg.Connection) -> None:
+            await _init_connection(connection)
+            connection.add_query_logger(self._note)
+
+        # The services' pool (shared/db/pool.py), with the logger added.
+        pool = await asyncpg.create_pool(
+            database_url,
+            min_size=0,
+            max_size=4,
+            init=init,
+            reset=_reset_on_release,
+            server_settings={"search_path": schema},
+        )
+        assert pool is not None
+        self.pool = pool
+        return pool
+
+    def _note(self, query: LoggedQuery) -> None:
+        self.sent.append(" ".join(query.query.split())[:80])

@@ -53,13 +53,25 @@ class OutboxEvent:
 # Text arrays only: asyncpg knows text[] without asking the server, while a bytea[] or jsonb[]
 # parameter costs type-introspection round trips on every new connection. The payload is the
 # message's JSON (UTF-8) and goes back to bytes in the statement.
-_INSERT = """
+def outbox_insert(first_parameter: int = 1, *, only_if: str | None = None) -> str:
+    """The INSERT of ``outbox_parameters``'s six arrays, passed from ``$first_parameter`` on:
+    a statement of its own, or one part of a caller's statement (a CTE beside the state change
+    it reports, so the two need no transaction). ``only_if``: a CTE of that statement; the
+    events are written only when it returned a row (the change happened)."""
+    arrays = ", ".join(f"${first_parameter + n}::text[]" for n in range(6))
+    condition = f"WHERE EXISTS (SELECT FROM {only_if})" if only_if else ""
+    # Built from numbers and a name in the caller's own SQL, never from input.
+    return f"""
 INSERT INTO outbox (message_id, topic, message_key, event_code, payload, trace_context)
 SELECT message_id, topic, message_key, event_code, convert_to(payload, 'UTF8'),
        trace_context::jsonb
-FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[])
+FROM unnest({arrays})
     AS event (message_id, topic, message_key, event_code, payload, trace_context)
-"""
+{condition}
+"""  # noqa: S608
+
+
+_INSERT = outbox_insert()
 
 
 async def add_to_outbox(
@@ -74,7 +86,13 @@ async def add_all_to_outbox(connection: Connection, events: Sequence[OutboxEvent
     relay); must run inside the caller's transaction."""
     if not events:
         return
-    columns: tuple[list[Any], ...] = ([], [], [], [], [], [])
+    await connection.execute(_INSERT, *outbox_parameters(events))
+    # The table's trigger sends NOTIFY outbox_<schema> at commit, waking the relay.
+
+
+def outbox_parameters(events: Sequence[OutboxEvent]) -> tuple[list[str], ...]:
+    """The six arrays ``outbox_insert`` writes ``events`` from, in their order."""
+    columns: tuple[list[str], ...] = ([], [], [], [], [], [])
     for event in events:
         message = event.message
         trace_context: dict[str, str] = {}
@@ -95,8 +113,7 @@ async def add_all_to_outbox(connection: Connection, events: Sequence[OutboxEvent
             strict=True,
         ):
             column.append(value)
-    await connection.execute(_INSERT, *columns)
-    # The table's trigger sends NOTIFY outbox_<schema> at commit, waking the relay.
+    return columns
 
 
 # The next unsent rows in the order they were written, each with its number in its key's

@@ -17,7 +17,6 @@ from datetime import UTC, datetime, timedelta
 
 import asyncpg
 import pytest
-from asyncpg.connection import LoggedQuery
 from opentelemetry import trace
 
 from services.notifier.domain.contacts import ContactBook
@@ -34,7 +33,6 @@ from services.telemedicine.service import handlers
 from services.telemedicine.workers.check_in_reminders import CHECK_IN_CHANNEL, MissedCheckIns
 from services.telemedicine.workers.escalation import DEADLINE_CHANNEL as CONSULT_CHANNEL
 from services.telemedicine.workers.escalation import ConsultEscalation
-from shared.db.pool import _init_connection, _reset_on_release
 from shared.workers import DatabaseNotices, ScheduledTask
 from tests.integration.notifier_use_cases.support import CONTACTS, stroke_alert
 from tests.integration.telemedicine_use_cases.support import CONTEXT as TELEMEDICINE
@@ -44,7 +42,7 @@ from tests.integration.telemedicine_use_cases.test_first_page import (
 from tests.integration.use_cases.support import CONTEXT as REFERRAL
 from tests.integration.use_cases.support import add_test_directory, referral_request
 from tests.support import eventually
-from tests.use_case_database import migrated_schema, stack_postgres_url
+from tests.use_case_database import CountedPool, migrated_schema, stack_postgres_url
 
 pytestmark = pytest.mark.integration
 
@@ -52,35 +50,6 @@ pytestmark = pytest.mark.integration
 POLL_S = 5.0
 MONITORING_POLL_S = 30.0
 IDLE_S = 15.0  # three of the old polls of each 5 s watcher
-
-
-class CountedPool:
-    """A pool on ``schema`` whose connections note every statement they send."""
-
-    def __init__(self) -> None:
-        self.sent: list[str] = []
-        self.pool: asyncpg.Pool
-
-    async def open(self, database_url: str, schema: str) -> asyncpg.Pool:
-        async def init(connection: asyncpg.Connection) -> None:
-            await _init_connection(connection)
-            connection.add_query_logger(self._note)
-
-        # The services' pool (shared/db/pool.py), with the logger added.
-        pool = await asyncpg.create_pool(
-            database_url,
-            min_size=0,
-            max_size=4,
-            init=init,
-            reset=_reset_on_release,
-            server_settings={"search_path": schema},
-        )
-        assert pool is not None
-        self.pool = pool
-        return pool
-
-    def _note(self, query: LoggedQuery) -> None:
-        self.sent.append(" ".join(query.query.split())[:80])
 
 
 @pytest.fixture(scope="module")

@@ -11,6 +11,7 @@ from opentelemetry.instrumentation.utils import suppress_instrumentation
 
 from services.notifier.domain.model import Channel, Delivery
 from shared.db.pool import Connection
+from shared.messaging.outbox import OutboxEvent, outbox_insert, outbox_parameters
 
 
 async def insert_delivery(connection: Connection, *, delivery: Delivery) -> bool:
@@ -137,6 +138,27 @@ async def mark_sent(connection: Connection, *, delivery_id: str) -> bool:
         delivery_id,
     )
     return status.endswith(" 1")
+
+
+_MARK_SENT_AND_TELL = f"""
+WITH sent AS (
+    UPDATE delivery SET status = 'sent', sent_at = now(), lease_until = NULL
+    WHERE id = $1 AND status = 'pending'
+    RETURNING id
+), told AS ({outbox_insert(2, only_if="sent")})
+SELECT count(*) FROM sent
+"""
+
+
+async def mark_sent_and_tell(
+    connection: Connection, *, delivery_id: str, outcome: OutboxEvent
+) -> bool:
+    """``mark_sent`` and, only if this marked it, ``outcome`` queued in the outbox: one
+    statement, so it needs no transaction. False when another sender had finished it."""
+    marked: int = await connection.fetchval(
+        _MARK_SENT_AND_TELL, delivery_id, *outbox_parameters([outcome])
+    )
+    return marked == 1
 
 
 async def mark_failed(connection: Connection, *, delivery_id: str, reason: str) -> bool:

@@ -1,9 +1,10 @@
 """Dispatch: one attempt to send a delivery on its channel, and what the attempt comes to.
 
 ``send`` makes the attempt and says how it went (sent, worth retrying, failed for good);
-``record_attempt`` writes that down in the caller's transaction: the delivery's new state, the
-recipient's next channel after a final failure, and the outcome event on the referral's
-timeline (outbox). The dispatcher worker (``workers/dispatcher.py``) claims deliveries and runs
+``record_attempt`` writes that down: the delivery's new state, the recipient's next channel
+after a final failure, and the outcome event on the referral's timeline (outbox). A send or a
+retry is one statement; only a final failure, which may queue the next channel, takes a
+transaction. The dispatcher worker (``workers/dispatcher.py``) claims deliveries and runs
 the two; each is tested here without it.
 """
 
@@ -31,7 +32,7 @@ from services.notifier.domain.model import (
 from services.notifier.service.links import AcknowledgementLinks
 from services.notifier.service.outcomes import fall_back
 from shared.db.pool import Connection
-from shared.messaging.outbox import add_to_outbox
+from shared.messaging.outbox import OutboxEvent, add_to_outbox
 from shared.messaging.topics import NOTIFICATION_OUTCOMES
 
 log = logging.getLogger(__name__)
@@ -124,17 +125,12 @@ async def record_attempt(
     contacts: ContactBook,
     source_endpoint: str,
 ) -> Delivery | None:
-    """Writes down what ``attempt`` came to (in the caller's transaction). Returns the delivery
-    on the recipient's next channel when this one failed for good and another is left."""
+    """Writes down what ``attempt`` came to; ``connection`` needs no transaction (each case
+    is one statement, or opens its own). Returns the delivery on the recipient's next channel
+    when this one failed for good and another is left."""
     if attempt.outcome is Outcome.SENT:
-        return await _finish(
-            connection,
-            delivery,
-            sent=True,
-            reason=None,
-            contacts=contacts,
-            source_endpoint=source_endpoint,
-        )
+        await _record_sent(connection, delivery, source_endpoint=source_endpoint)
+        return None
     reason = attempt.reason or "failed"
     if attempt.outcome is Outcome.RETRY:
         if not retry_policy.gives_up_after(delivery.attempts):
@@ -149,51 +145,56 @@ async def record_attempt(
             )
             return None
         reason = f"{reason} (gave up after {delivery.attempts})"
-    return await _finish(
+    async with connection.transaction():
+        return await _record_failed(
+            connection, delivery, reason=reason, contacts=contacts, source_endpoint=source_endpoint
+        )
+
+
+async def _record_sent(connection: Connection, delivery: Delivery, *, source_endpoint: str) -> None:
+    """Sent, and the timeline told (only by the sender that marked it: a concurrent one that
+    finished it first told it), in one statement."""
+    if delivery.channel is Channel.IN_APP:
+        # A live event published to the hospital's feed has told nobody yet: the timeline hears
+        # of it when an open page shows it (notification-delivered), or if it fails.
+        await repository.mark_sent(connection, delivery_id=delivery.id)
+        return
+    await repository.mark_sent_and_tell(
         connection,
-        delivery,
-        sent=False,
-        reason=reason,
-        contacts=contacts,
-        source_endpoint=source_endpoint,
-    )
-
-
-async def _finish(
-    connection: Connection,
-    delivery: Delivery,
-    *,
-    sent: bool,
-    reason: str | None,
-    contacts: ContactBook,
-    source_endpoint: str,
-) -> Delivery | None:
-    if sent:
-        changed = await repository.mark_sent(connection, delivery_id=delivery.id)
-    else:
-        changed = await repository.mark_failed(
-            connection, delivery_id=delivery.id, reason=reason or "failed"
-        )
-    if not changed:  # a concurrent sender finished it first: it wrote the outcome
-        return None
-    following = None if sent else await fall_back(connection, failed=delivery, contacts=contacts)
-    if not sent:
-        trace.get_current_span().add_event(
-            "delivery failed",
-            {
-                "reason": reason or "failed",
-                "next_channel": following.channel.value if following else "none",
-            },
-        )
-    # A live event published to the hospital's feed has told nobody yet: the timeline hears of
-    # it when an open page shows it (notification-delivered), or if it fails.
-    if not (sent and delivery.channel is Channel.IN_APP):
-        await add_to_outbox(
-            connection,
+        delivery_id=delivery.id,
+        outcome=OutboxEvent(
             topic=NOTIFICATION_OUTCOMES,
             key=delivery.referral_id,
             message=fhir_mapping.outcome_message(
-                delivery, sent=sent, reason=reason, source_endpoint=source_endpoint
+                delivery, sent=True, reason=None, source_endpoint=source_endpoint
             ),
-        )
+        ),
+    )
+
+
+async def _record_failed(
+    connection: Connection,
+    delivery: Delivery,
+    *,
+    reason: str,
+    contacts: ContactBook,
+    source_endpoint: str,
+) -> Delivery | None:
+    """Failed for good (in the caller's transaction): the recipient's next channel queued and
+    the timeline told, unless a concurrent sender finished it first (it wrote the outcome)."""
+    if not await repository.mark_failed(connection, delivery_id=delivery.id, reason=reason):
+        return None
+    following = await fall_back(connection, failed=delivery, contacts=contacts)
+    trace.get_current_span().add_event(
+        "delivery failed",
+        {"reason": reason, "next_channel": following.channel.value if following else "none"},
+    )
+    await add_to_outbox(
+        connection,
+        topic=NOTIFICATION_OUTCOMES,
+        key=delivery.referral_id,
+        message=fhir_mapping.outcome_message(
+            delivery, sent=False, reason=reason, source_endpoint=source_endpoint
+        ),
+    )
     return following

@@ -225,11 +225,12 @@ class DeliveryDispatcher(BackgroundTask):
         return Attempt(Outcome.SENT)
 
     async def _settle(self, delivery: Delivery, attempt: Attempt) -> None:
-        """Records what the attempt came to. A database hiccup is tried again at once: a sent
-        message left unrecorded would be sent a second time when its lease runs out."""
+        """Records what the attempt came to (one statement, or a transaction of its own for a
+        final failure). A database hiccup is tried again at once: a sent message left
+        unrecorded would be sent a second time when its lease runs out."""
         for number in range(1, _SETTLE_ATTEMPTS + 1):
             try:
-                async with self._pool.acquire() as connection, connection.transaction():
+                async with self._pool.acquire() as connection:
                     following = await record_attempt(
                         connection,
                         delivery,

@@ -106,6 +106,28 @@ async def test_a_sent_message_is_recorded_and_told_to_the_referral_timeline(
     assert await events(connection, referral_id) == [EventCode.NOTIFICATION_SENT]
 
 
+async def test_a_sent_message_is_recorded_and_told_in_one_statement(
+    connection: Connection,
+) -> None:
+    referral_id = await alert_queued(connection)
+    webhook = await delivery_on(connection, referral_id, Channel.WEBHOOK)
+    line = await delivery_on(connection, referral_id, Channel.LINE)
+
+    async with sent_statements(connection) as sent:
+        for delivery in (webhook, line):
+            assert await recorded(connection, delivery, Outcome.SENT) is None
+
+    # Each: marked sent and its outcome event queued by one statement (a CTE), so the
+    # dispatcher needs no transaction around it. Was two, an UPDATE and an INSERT, each pair
+    # in a transaction of its own.
+    assert len(sent) == 2, "\n".join(sent)
+    assert await events(connection, referral_id) == [EventCode.NOTIFICATION_SENT] * 2
+    log = await delivery_views.deliveries_for_referral(
+        connection, referral_id=referral_id, hospital=None
+    )
+    assert {(THE_HOSPITAL, "webhook", "sent"), (ON_CALL, "line", "sent")} <= set(summary(log))
+
+
 async def test_an_outcome_another_sender_recorded_first_is_not_told_twice(
     connection: Connection,
 ) -> None:
