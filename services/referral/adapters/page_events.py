@@ -10,6 +10,7 @@ the order entries became visible and a page that has seen position n has seen al
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from opentelemetry.instrumentation.utils import suppress_instrumentation
@@ -44,12 +45,18 @@ class PageEvent:
         }
 
 
-async def stamp_committed(connection: Connection, *, schema: str) -> int:
-    """Numbers the committed entries that have no feed position yet (inside the caller's
-    transaction); returns how many. Tells every process's open pages at commit."""
-    await connection.execute("SELECT pg_advisory_xact_lock(hashtext('page-feed:' || $1))", schema)
-    stamped = await connection.fetchval(
-        """
+def _stamp_script(schema: str) -> str:
+    """The stamp as one text of two statements (sent in one round trip; without parameters,
+    which only a single statement can take, so the schema, a plain identifier, is written in).
+    The lock is its own statement: the numbering that follows reads what was committed before
+    the lock was granted (each statement of a text sees the commits before it began), so a
+    stamp that waited for another's numbers after it. The numbering's result notifies the open
+    pages once at commit (identical notifications of a transaction are delivered once), only
+    when it numbered something, and its row count is how many it numbered."""
+    if not _PLAIN_IDENTIFIER.fullmatch(schema):
+        raise ValueError(f"not a plain schema name: {schema[:80]!r}")
+    return f"""
+        SELECT pg_advisory_xact_lock(hashtext('page-feed:{schema}'));
         WITH waiting AS (
             SELECT id, row_number() OVER (ORDER BY id) AS n
             FROM timeline_entry WHERE feed_position IS NULL
@@ -60,12 +67,19 @@ async def stamp_committed(connection: Connection, *, schema: str) -> int:
             FROM waiting, top WHERE entry.id = waiting.id
             RETURNING entry.id
         )
-        SELECT count(*) FROM numbered
+        SELECT pg_notify('{FEED_CHANNEL}{schema}', '') FROM numbered
         """
-    )
-    if stamped:
-        await connection.execute("SELECT pg_notify($1, '')", FEED_CHANNEL + schema)
-    return int(stamped)
+
+
+_PLAIN_IDENTIFIER = re.compile(r"[a-z_][a-z0-9_]{0,62}")
+
+
+async def stamp_committed(connection: Connection, *, schema: str) -> int:
+    """Numbers the committed entries that have no feed position yet and tells every process's
+    open pages at commit; returns how many. One round trip: in the caller's transaction, or
+    alone (the text is then its own transaction: the lock is held to its end)."""
+    status: str = await connection.execute(_stamp_script(schema))
+    return int(status.removeprefix("SELECT "))
 
 
 async def anything_to_stamp(connection: Connection) -> bool:

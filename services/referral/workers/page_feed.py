@@ -56,7 +56,8 @@ class PageFeed(ListeningTask):
     async def stamp(self) -> int:
         """Numbers what was committed since the last stamp; returns how many entries."""
         with suppress_instrumentation():
-            async with self._pool.acquire() as connection, connection.transaction():
+            # One round trip, its own transaction (no BEGIN and COMMIT around it).
+            async with self._pool.acquire() as connection:
                 return await page_events.stamp_committed(connection, schema=self._schema)
 
     async def listen(self) -> None:

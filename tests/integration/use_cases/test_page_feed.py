@@ -7,7 +7,9 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import AsyncIterator
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from datetime import UTC, datetime
+from typing import TypeVar
 
 import asyncpg
 import pytest
@@ -28,8 +30,10 @@ from tests.integration.use_cases.support import (
     referral_request,
 )
 from tests.support import eventually
+from tests.use_case_database import sent_statements
 
 E = EventCode
+T = TypeVar("T")
 
 
 async def _schema(connection: Connection) -> str:
@@ -210,5 +214,83 @@ async def test_the_feed_worker_numbers_a_burst_of_commits_in_one_transaction(
     assert [count for count in stamps if count] == [5]
 
 
-async def _as_future(value: list[int]) -> list[int]:
+async def _as_future(value: list[T]) -> list[T]:
     return value
+
+
+@asynccontextmanager
+async def _held(connection: Connection) -> AsyncIterator[Connection]:
+    yield connection
+
+
+class _OneConnection:
+    """A pool of one connection the test watches (the worker's stamps go through it)."""
+
+    def __init__(self, connection: Connection) -> None:
+        self.connection = connection
+
+    def acquire(self) -> AbstractAsyncContextManager[Connection]:
+        return _held(self.connection)
+
+
+async def test_a_stamp_is_one_round_trip(
+    referral_pool: asyncpg.Pool, two_hospitals: tuple[str, str]
+) -> None:
+    spoke, hub = two_hospitals
+    schema = await _schema_of(referral_pool)
+    async with referral_pool.acquire() as connection:
+        referral_id = await _referral(connection, spoke=spoke, hub=hub)
+        await PageFeed(pool=referral_pool, schema=schema).stamp()
+        await _step(connection, referral_id)
+        await _step(connection, referral_id)
+        feed = PageFeed(pool=_OneConnection(connection), schema=schema)  # type: ignore[arg-type]
+        told: list[str] = []
+
+        def tell(*args: object) -> None:
+            told.append(str(args[2]))
+
+        await connection.add_listener(page_events.FEED_CHANNEL + schema, tell)
+
+        async with sent_statements(connection) as sent:
+            stamped = await feed.stamp()
+
+        await eventually(lambda: _as_future(told), what="the open pages told")
+        seen = await _feed(connection, hub, 0)
+        again = await feed.stamp()
+        await connection.remove_listener(page_events.FEED_CHANNEL + schema, tell)
+
+    # The lock, the numbering and the pages' NOTIFY in one round trip, with no BEGIN and
+    # COMMIT around them: was 5 (BEGIN, the lock, the numbering, the NOTIFY, COMMIT).
+    assert len(sent) == 1, "\n".join(sent)
+    assert stamped == 2
+    assert [e.referral_id for e in seen] == [referral_id, referral_id]
+    assert [e.position for e in seen] == [seen[0].position, seen[0].position + 1]
+    assert told == [page_events.FEED_CHANNEL + schema]
+    assert again == 0
+
+
+async def test_a_stamp_waiting_for_anothers_lock_numbers_after_what_it_committed(
+    referral_pool: asyncpg.Pool, two_hospitals: tuple[str, str]
+) -> None:
+    """Two processes stamp at once: the second waits for the first's lock and then numbers
+    from what the first committed, so no position is given twice."""
+    spoke, hub = two_hospitals
+    schema = await _schema_of(referral_pool)
+    async with referral_pool.acquire() as first, referral_pool.acquire() as second:
+        referral_id = await _referral(first, spoke=spoke, hub=hub)
+        await page_events.stamp_committed(first, schema=schema)
+        await _step(first, referral_id)
+        holding = first.transaction()
+        await holding.start()
+        assert await page_events.stamp_committed(first, schema=schema) == 1
+        await _step(second, referral_id)  # committed while the first holds the lock
+        waiting = asyncio.create_task(page_events.stamp_committed(second, schema=schema))
+        await asyncio.sleep(0.5)
+        assert not waiting.done()  # behind the first's lock
+        await holding.commit()
+        assert await asyncio.wait_for(waiting, timeout=10) == 1
+
+        seen = await _feed(first, hub, 0)
+
+    positions = [e.position for e in seen]
+    assert len(positions) == len(set(positions)) == 2, positions
