@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, datetime
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Request, Response
 
 from services.referral.adapters import fhir_inbound, repository
 from services.referral.adapters.fhir_mapping import answer_focus
@@ -20,7 +20,7 @@ from shared.fhir.codes import (
     NETWORK_ORGANIZATION,
 )
 from shared.fhir.envelope import FhirMessage, parse_message
-from shared.fhir.models import Task
+from shared.fhir.models import FHIR_JSON, Task
 from shared.fhir.responses import response_message
 from shared.limits import InputLimits
 from shared.messaging.inbox import Claim, claim_message, received_content_digest, reused_id_reason
@@ -63,7 +63,7 @@ def _parse_and_digest(body: bytes, limits: InputLimits) -> tuple[FhirMessage, st
 @router.post("/fhir/$process-message", response_class=FhirResponse)
 async def process_message(
     request: Request, runtime: RuntimeDep, context: ContextDep, caller: CallerDep
-) -> FhirResponse:
+) -> Response:
     """FHIR messaging over REST, for hospital systems that cannot speak Kafka.
 
     The same use cases as the Kafka inbound topic; the answer is the response message (``ok``,
@@ -109,4 +109,5 @@ async def process_message(
         source_endpoint=context.source_endpoint,
         focus=[answer_focus(result)],
     )
-    return FhirResponse(answer.to_dict())
+    # Written as it was built (orjson), not dumped again by JSONResponse's json.dumps.
+    return Response(answer.to_json(), media_type=FHIR_JSON)
