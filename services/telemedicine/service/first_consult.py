@@ -8,7 +8,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from services.telemedicine.adapters import first_consult_fhir, question_store, repository
+from services.telemedicine.adapters import (
+    fhir_mapping,
+    first_consult_fhir,
+    question_store,
+    repository,
+)
 from services.telemedicine.domain.first_consult import (
     ConsultQuestion,
     ask_first,
@@ -19,7 +24,6 @@ from services.telemedicine.service import handlers
 from services.telemedicine.service.context import TelemedicineContext
 from shared.db.pool import Connection
 from shared.fhir.envelope import FhirMessage
-from shared.fhir.models import Task
 
 
 async def ask(
@@ -76,13 +80,13 @@ async def link_if_started_by_consult(connection: Connection, message: FhirMessag
     """On referral-requested: the referral a consult asked first started (its Task is
     ``basedOn`` the consult's Task) is linked to it; the consult's later messages are then
     ``partOf`` it. Returns the consult linked, or None."""
-    task = message.focus_resource(Task)
-    if task is None or task.id is None:
+    links = fhir_mapping.referral_task_links(message)
+    if links is None:
         return None
-    for based_on in task.basedOn or []:
-        reference = str(based_on.reference or "")
+    referral_id, based_on = links
+    for reference in based_on:
         if reference.startswith("Task/") and await question_store.link_referral(
-            connection, consult_id=reference.removeprefix("Task/"), referral_id=str(task.id)
+            connection, consult_id=reference.removeprefix("Task/"), referral_id=referral_id
         ):
             return reference.removeprefix("Task/")
     return None
