@@ -39,11 +39,19 @@ def json_depth_exceeds(document: bytes, limit: int) -> bool:
 
 def check_record_limits(value: bytes, *, max_bytes: int, max_depth: int) -> None:
     """Raises InvalidMessage (reason for the dead letter) when ``value`` breaks a limit."""
+    check_record_size(value, max_bytes=max_bytes)
+    check_json_depth(value, max_depth=max_depth)
+
+
+def check_record_size(value: bytes, *, max_bytes: int) -> None:
     if len(value) > max_bytes:
         raise InvalidMessage(
             f"Message is {len(value)} bytes; the limit is {max_bytes} bytes",
             issue_code="too-costly",
         )
+
+
+def check_json_depth(value: bytes, *, max_depth: int) -> None:
     if json_depth_exceeds(value, max_depth):
         raise InvalidMessage(f"JSON nests deeper than {max_depth} levels", issue_code="too-costly")
 
