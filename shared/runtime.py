@@ -32,15 +32,11 @@ from shared.fhir.codes import EventCode
 from shared.fhir.envelope import FhirMessage
 from shared.http_limits import InputLimitsMiddleware
 from shared.messaging.broker import consumer_group, create_broker
-from shared.messaging.consumer import (
-    FhirMessageConsumer,
-    MessageHandler,
-    RefusalHandler,
-    ServiceConsumer,
-)
+from shared.messaging.consumer import FhirMessageConsumer, MessageHandler, RefusalHandler
 from shared.messaging.guard import ConsumerGuard
 from shared.messaging.outbox import OutboxRelay
 from shared.messaging.progress import PartitionProgress
+from shared.messaging.service_consumer import ServiceConsumer
 from shared.messaging.topics import PerHospitalTopics, Topic
 from shared.metrics import endpoint as metrics_endpoint
 from shared.metrics.kafka_offsets import KafkaOffsets

@@ -68,7 +68,7 @@ class PlatformSettings(BaseSettings):
     # How long the broker may hold a consumer's fetch that found nothing (aiokafka's default):
     # a service's idle consumer sends one fetch per wait. A record that arrives returns the
     # fetch at once: the consumer takes every fetched record before handling them (see
-    # shared/messaging/consumer.py, ServiceConsumer), so no partition is left out of it.
+    # shared/messaging/service_consumer.py), so no partition is left out of it.
     consumer_fetch_max_wait_ms: int = Field(default=500, ge=10, le=5000)
     # How often a consumer commits the offsets of the records it handled (one request for all
     # of them; shared/messaging/commits.py); 0 commits after every record. A crash reads the

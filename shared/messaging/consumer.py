@@ -18,9 +18,11 @@ hospital that wrote it, once: the refusal is recorded in the inbox under the wri
 (``refused_writer``, never under the hospital it named, whose message ids stay its own) in the
 transaction that answers it, so a redelivery is neither dead-lettered nor answered again.
 
-FastStream is told to hand over the record as it is (``raw_record``) and to read headers that
-are not UTF-8 without failing (``tolerant_parser``): everything that can be wrong with a record
-is judged here, where it can be dead-lettered with a reason.
+A service's one Kafka consumer (``ServiceConsumer``, shared/messaging/service_consumer.py)
+reads the records of all its topics and hands each one to the ``FhirMessageConsumer`` of its
+topic, here, or applies the records fetched together in one transaction (``read``, ``apply_in``).
+It asks FastStream for the record as it is: everything that can be wrong with a record is judged
+here, where it can be dead-lettered with a reason.
 """
 
 from __future__ import annotations
@@ -29,14 +31,10 @@ import contextlib
 import dataclasses
 import logging
 from collections.abc import Awaitable, Callable, Iterator, Mapping
-from typing import Any
 
 import asyncpg
-from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
-from aiokafka.errors import KafkaError
+from aiokafka import ConsumerRecord
 from faststream.kafka import KafkaBroker
-from faststream.message import StreamMessage
-from opentelemetry import context as otel_context
 from opentelemetry import propagate, trace
 from opentelemetry.trace import StatusCode
 
@@ -47,8 +45,7 @@ from shared.fhir.envelope import FhirMessage, InvalidMessage, parse_message, rea
 from shared.fhir.models import FHIR_VERSION
 from shared.fhir.references import organization_id
 from shared.messaging import headers
-from shared.messaging.broker import CLINICAL_ACK_POLICY, consumer_group
-from shared.messaging.commits import PeriodicCommits
+from shared.messaging.broker import consumer_group
 from shared.messaging.dead_letters import publish_dead_letter
 from shared.messaging.inbox import (
     Claim,
@@ -64,8 +61,7 @@ from shared.messaging.limits import (
     check_record_limits,
     check_record_size,
 )
-from shared.messaging.progress import PartitionProgress
-from shared.messaging.topics import PerHospitalTopics, Topic, pattern_of
+from shared.messaging.topics import PerHospitalTopics, Topic
 from shared.tracing import ReferralIds, about_referral, name_trace
 
 log = logging.getLogger(__name__)
@@ -73,9 +69,6 @@ log = logging.getLogger(__name__)
 MessageHandler = Callable[[Connection, FhirMessage], Awaitable[None]]
 # Answers a message that was refused (e.g. with a fatal-error response), in its own transaction.
 RefusalHandler = Callable[[Connection, FhirMessage, "PermanentMessageError"], Awaitable[None]]
-
-# At most this many records fetched together are applied in one transaction.
-MAX_BATCH = 50
 
 
 class PermanentMessageError(DomainError):
@@ -142,7 +135,8 @@ class ReadRecord:
 
 class FhirMessageConsumer:
     """The handling of one topic's records (or of every hospital's own topic): a service's
-    ``ServiceConsumer`` reads them with its other topics' records and hands each one here."""
+    ``ServiceConsumer`` reads them with its other topics' records and hands each one here
+    (``ServiceRuntime.subscribe``; a test reads one topic alone with ``read_alone``)."""
 
     def __init__(
         self,
@@ -155,24 +149,13 @@ class FhirMessageConsumer:
         after_commit: Callable[[FhirMessage], None] | None = None,
         on_refused: RefusalHandler | None = None,
         include_in_schema: bool = True,
-        fetch_max_wait_ms: int = 500,
-        commit_interval_s: float = 0.0,
         dead_letters_unreadable: bool = True,
-        progress: PartitionProgress | None = None,
     ) -> None:
-        self._broker = broker
-        # The guard's, for ``subscribe`` alone (readiness: see ServiceConsumer).
-        self._progress = progress
-        # For ``subscribe`` alone (a Kafka consumer of this topic only); a service's
-        # ServiceConsumer has its own (PlatformSettings.consumer_fetch_max_wait_ms and
-        # consumer_commit_interval_s).
-        self._fetch_max_wait_ms = fetch_max_wait_ms
-        self._commit_interval_s = commit_interval_s
-        self._reader: ServiceConsumer | None = None
-        self._pool = pool
+        self.broker = broker
+        self.pool = pool
         self.topic = topic
         self._group = consumer_group(service_name)
-        self._service_name = service_name
+        self.service_name = service_name
         self._tracer = trace.get_tracer("fasttrack.consumer")
         self._handlers = dict(handlers)
         self._after_commit = after_commit
@@ -188,26 +171,6 @@ class FhirMessageConsumer:
         if isinstance(self.topic, PerHospitalTopics):
             return self.topic.organization(topic_name) is not None
         return topic_name == self.topic.name
-
-    def subscribe(self) -> None:
-        """Reads this topic with a Kafka consumer of its own (a service reads all its topics
-        with one: ``ServiceConsumer``)."""
-        self._reader = ServiceConsumer(
-            broker=self._broker,
-            pool=self._pool,
-            service_name=self._service_name,
-            progress=self._progress,
-            fetch_max_wait_ms=self._fetch_max_wait_ms,
-            commit_interval_s=self._commit_interval_s,
-        )
-        self._reader.add(self)
-        self._reader.subscribe(include_in_schema=self.include_in_schema)
-
-    async def commit_handled(self) -> None:
-        """Commits the offsets of the records handled since the last commit (at shutdown, so a
-        restart does not read them again)."""
-        if self._reader is not None:
-            await self._reader.commit_handled()
 
     def read(self, record: ConsumerRecord[bytes, bytes]) -> ReadRecord | Unreadable:
         """What ``record`` holds and what this consumer would do with it, without doing it."""
@@ -262,7 +225,7 @@ class FhirMessageConsumer:
         with (
             about_referral(read.ids),
             self._tracer.start_as_current_span(
-                f"{self._service_name} handle {read.message.event.value}",
+                f"{self.service_name} handle {read.message.event.value}",
                 kind=trace.SpanKind.CONSUMER,
             ) as span,
         ):
@@ -304,7 +267,7 @@ class FhirMessageConsumer:
         self, record: ConsumerRecord[bytes, bytes], message: FhirMessage, handler: MessageHandler
     ) -> None:
         try:
-            async with self._pool.acquire() as connection, connection.transaction():
+            async with self.pool.acquire() as connection, connection.transaction():
                 claim = await claim_message(
                     connection,
                     message=message,
@@ -335,7 +298,7 @@ class FhirMessageConsumer:
             await self.dead_letter(record, refused.reason)
             return
         log.warning("refused message %s: %s", message.message_id, refused.reason)
-        async with self._pool.acquire() as connection, connection.transaction():
+        async with self.pool.acquire() as connection, connection.transaction():
             # The refusal is the message's effect: a redelivery is not answered twice. A reused
             # id is answered every time: the id's own message keeps its place in the inbox.
             claim = await claim_message(
@@ -374,7 +337,7 @@ class FhirMessageConsumer:
         once. The dead letter is published inside the transaction that records the refusal: if
         it cannot be published nothing is recorded and the record is read again; a crash after
         the commit finds the refusal recorded when the record comes again."""
-        async with self._pool.acquire() as connection, connection.transaction():
+        async with self.pool.acquire() as connection, connection.transaction():
             claim = await claim_message(
                 connection,
                 message=message,
@@ -396,215 +359,16 @@ class FhirMessageConsumer:
         current = trace.get_current_span()
         if current.is_recording():
             current.set_status(StatusCode.ERROR, reason)
-            await publish_dead_letter(self._broker, record, reason=reason, group=self._group)
+            await publish_dead_letter(self.broker, record, reason=reason, group=self._group)
             return
         carrier = {name: value.decode(errors="replace") for name, value in record.headers or ()}
         with self._tracer.start_as_current_span(
-            f"{self._service_name} dead-letter {record.topic}",
+            f"{self.service_name} dead-letter {record.topic}",
             context=propagate.extract(carrier),
             kind=trace.SpanKind.CONSUMER,
         ) as span:
             span.set_status(StatusCode.ERROR, reason)
-            await publish_dead_letter(self._broker, record, reason=reason, group=self._group)
-
-
-class ServiceConsumer:
-    """A service's one Kafka consumer (one aiokafka consumer in the service's group) for all the
-    topics it reads, each record handed to the ``FhirMessageConsumer`` of its topic.
-
-    A consumer fetches while idle (an empty fetch every fetch wait) and heartbeats to its group:
-    a consumer per topic cost Kafka that much per topic (the referral service had four). Kafka
-    subscribes a consumer to a list of topics or to one pattern, never to both: a service that
-    reads the hospitals' own topics (a pattern) reads its other topics by the same pattern.
-
-    **The records fetched together are applied in one transaction.** FastStream hands over one
-    record at a time (through the ``ConsumerGuard`` and the telemetry middleware); the records
-    already fetched behind it (``getmany`` without waiting, at most ``max_batch`` in all) are
-    applied with it, in their order per partition, each with its inbox claim, its handler and
-    its own span, and their offsets noted once the transaction committed. Anything else than
-    plain success (an unreadable or impersonating record, a refusal, a failure) rolls the
-    batch back and gives the records behind the first one back to the consumer (a seek to
-    each partition's first): the first is then handled alone as before, and the next
-    ``len(batch)`` records are read one at a time, so a poison record is retried or
-    dead-lettered by the guard alone and the others are applied once.
-
-    Taking what was fetched also keeps a record from waiting for the fetch wait: aiokafka
-    sends no fetch for a partition whose fetched records are not all taken, and after 100 ms
-    (its prefetch backoff) fetches the other partitions without it; a record arriving on it
-    then waited for that fetch to return (up to the fetch wait). Taken, every partition is in
-    the next fetch, which returns as soon as a record arrives.
-    """
-
-    def __init__(
-        self,
-        *,
-        broker: KafkaBroker,
-        pool: asyncpg.Pool,
-        service_name: str,
-        fetch_max_wait_ms: int,
-        commit_interval_s: float,
-        progress: PartitionProgress | None = None,
-        max_batch: int = MAX_BATCH,
-    ) -> None:
-        self._broker = broker
-        self._pool = pool
-        self.group = consumer_group(service_name)
-        self._fetch_max_wait_ms = fetch_max_wait_ms
-        self._commits = PeriodicCommits(interval_s=commit_interval_s)
-        # The guard's (readiness): the records taken behind the first finish here.
-        self._progress = progress
-        self._max_batch = max_batch
-        self._consumers: list[FhirMessageConsumer] = []
-        self._by_topic: dict[str, FhirMessageConsumer] = {}
-        self._kafka: AIOKafkaConsumer | None = None
-        # Records still to be read one at a time after a batch that was rolled back.
-        self._singles = 0
-
-    @property
-    def consumers(self) -> tuple[FhirMessageConsumer, ...]:
-        return tuple(self._consumers)
-
-    def add(self, consumer: FhirMessageConsumer) -> None:
-        if any(consumer.topic == other.topic for other in self._consumers):
-            raise ValueError(f"{consumer.topic} is read by one FhirMessageConsumer only")
-        self._consumers.append(consumer)
-
-    def subscribe(self, *, include_in_schema: bool = False) -> None:
-        """Registers the Kafka subscriber (before the broker starts). A service's AsyncAPI
-        document lists its topics one by one instead (``ServiceRuntime.specification``)."""
-        if not self._consumers:
-            return
-        topics = [consumer.topic for consumer in self._consumers]
-        names: tuple[str, ...] = ()
-        pattern: str | None = None
-        per_hospital = [topic for topic in topics if isinstance(topic, PerHospitalTopics)]
-        # Every hospital's topic, those created later too (found when the metadata is next
-        # refreshed: shared.messaging.broker.METADATA_MAX_AGE_MS).
-        if per_hospital and len(topics) == 1:
-            pattern = per_hospital[0].pattern
-        elif per_hospital:
-            pattern = pattern_of(topics)
-        else:
-            names = tuple(topic.address for topic in topics)
-        addresses = ",".join(topic.address for topic in topics)
-
-        @self._broker.subscriber(
-            *names,
-            pattern=pattern,
-            group_id=self.group,
-            ack_policy=CLINICAL_ACK_POLICY,
-            # A new service reads what was published before it first joined (and a hospital's
-            # new topic from its first message).
-            auto_offset_reset="earliest",
-            fetch_max_wait_ms=self._fetch_max_wait_ms,
-            title=f"{self.group}:{addresses}",
-            description=self._consumers[0].topic.description,
-            include_in_schema=include_in_schema,
-            parser=self._parse,
-            decoder=raw_record,
-            listener=self._commits.listener,
-        )
-        async def consume(record: Any) -> None:
-            await self._consume(record)
-
-    async def _consume(self, first: ConsumerRecord[bytes, bytes]) -> None:
-        behind = await self._take_fetched()
-        if behind:
-            batch = [first, *behind]
-            if await self._apply_together(batch):
-                return
-            self._give_back(behind)
-            self._singles = len(batch)
-        await self._consumer_of(first.topic).handle(first)
-
-    async def _take_fetched(self) -> list[ConsumerRecord[bytes, bytes]]:
-        """The records fetched and not yet taken, at once (nothing is waited for)."""
-        kafka = self._kafka
-        if self._singles > 0:
-            self._singles -= 1
-            return []
-        if kafka is None or self._max_batch <= 1:
-            return []
-        try:
-            taken = await kafka.getmany(timeout_ms=0, max_records=self._max_batch - 1)
-        except KafkaError as error:  # raised again by the next read, through FastStream's loop
-            log.debug("records fetched behind the first not taken: %s", error)
-            return []
-        return [record for records in taken.values() for record in records]
-
-    async def _apply_together(self, batch: list[ConsumerRecord[bytes, bytes]]) -> bool:
-        """Applies ``batch`` in one transaction; False (rolled back) unless every record was
-        plain and applied or skipped."""
-        reads = []
-        for record in batch:
-            consumer = self._consumer_of(record.topic)
-            read = consumer.read(record)
-            if isinstance(read, Unreadable) or not read.plain:
-                return False
-            reads.append((consumer, record, read))
-        applied: list[tuple[FhirMessageConsumer, FhirMessage]] = []
-        try:
-            async with self._pool.acquire() as connection, connection.transaction():
-                for consumer, record, read in reads:
-                    with _trace_context_of(record):
-                        if await consumer.apply_in(connection, record, read):
-                            applied.append((consumer, read.message))
-        except Exception as error:  # each record again, alone: refused, retried, dead-lettered
-            log.info(
-                "%d records fetched together rolled back (%s); applying them one by one",
-                len(batch),
-                type(error).__name__,
-            )
-            return False
-        for record in batch[1:]:  # the first is FastStream's to acknowledge (and the guard's)
-            if self._kafka is not None:
-                await self._commits.note(self._kafka, record)
-            if self._progress is not None:
-                self._progress.finished(record.topic, record.partition, record.offset)
-        for consumer, message in applied:
-            consumer.committed(message)
-        return True
-
-    def _give_back(self, records: list[ConsumerRecord[bytes, bytes]]) -> None:
-        """Makes the consumer read ``records`` again: each partition from its first one (one
-        handed on in a rebalance meanwhile is read from its last commit by its new holder)."""
-        kafka = self._kafka
-        if kafka is None:
-            return
-        assigned = kafka.assignment()
-        first: dict[TopicPartition, int] = {}
-        for record in records:
-            partition = TopicPartition(record.topic, record.partition)
-            first[partition] = min(first.get(partition, record.offset), record.offset)
-        for partition, offset in first.items():
-            if partition in assigned:
-                kafka.seek(partition, offset)
-
-    def _consumer_of(self, topic_name: str) -> FhirMessageConsumer:
-        consumer = self._by_topic.get(topic_name)
-        if consumer is None:
-            consumer = next((each for each in self._consumers if each.reads(topic_name)), None)
-            if consumer is None:  # the subscription reads only these consumers' topics
-                raise LookupError(f"no consumer of {topic_name} in {self.group}")
-            self._by_topic[topic_name] = consumer
-        return consumer
-
-    async def commit_handled(self) -> None:
-        """Commits the offsets of the records handled since the last commit (at shutdown, so a
-        restart does not read them again)."""
-        await self._commits.commit_noted()
-
-    async def _parse(
-        self,
-        record: ConsumerRecord[bytes, bytes],
-        original: Callable[[ConsumerRecord[bytes, bytes]], Awaitable[StreamMessage[Any]]],
-    ) -> StreamMessage[Any]:
-        message = await tolerant_parser(record, original)
-        kafka = getattr(message, "consumer", None)
-        if isinstance(kafka, AIOKafkaConsumer):
-            self._kafka = kafka
-        self._commits.acknowledge_by_noting(message)
-        return message
+            await publish_dead_letter(self.broker, record, reason=reason, group=self._group)
 
 
 def _read_relayed(value: bytes) -> FhirMessage:
@@ -619,39 +383,3 @@ def _read_relayed(value: bytes) -> FhirMessage:
     except InvalidMessage:
         check_json_depth(value, max_depth=MAX_JSON_DEPTH)
         raise
-
-
-@contextlib.contextmanager
-def _trace_context_of(record: ConsumerRecord[bytes, bytes]) -> Iterator[None]:
-    """The record's trace (its ``traceparent`` and baggage) as the current context, as
-    FastStream's telemetry middleware makes it for the record it hands over."""
-    carrier = {name: value.decode(errors="replace") for name, value in record.headers or ()}
-    token = otel_context.attach(propagate.extract(carrier))
-    try:
-        yield
-    finally:
-        otel_context.detach(token)
-
-
-async def tolerant_parser(
-    record: ConsumerRecord[bytes, bytes],
-    original: Callable[[ConsumerRecord[bytes, bytes]], Awaitable[StreamMessage[Any]]],
-) -> StreamMessage[Any]:
-    """FastStream's own parser, except that a header value that is not UTF-8 (which makes it
-    raise before any handler runs) is read with replacement characters."""
-    try:
-        return await original(record)
-    except UnicodeDecodeError:
-        readable = [
-            (name, value.decode(errors="replace").encode()) for name, value in record.headers
-        ]
-        return await original(dataclasses.replace(record, headers=readable))
-
-
-async def raw_record(message: StreamMessage[Any]) -> Any:
-    """The record as aiokafka read it, handed to the handler as its one argument: its bytes
-    untouched (FastStream's JSON decoding, which fails on JSON nested too deep or an integer too
-    long, never runs; ``handle`` judges the body) and no ``Context`` parameter, which FastDepends
-    resolves on a worker thread for every record (a thread hand-off per message, 5-10% of a
-    consumer's CPU in the profile)."""
-    return message.raw_message

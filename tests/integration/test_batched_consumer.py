@@ -27,6 +27,7 @@ from shared.messaging.broker import consumer_group, create_broker
 from shared.messaging.consumer import FhirMessageConsumer, PermanentMessageError
 from shared.messaging.guard import ConsumerGuard
 from shared.messaging.progress import PartitionProgress
+from shared.messaging.service_consumer import read_alone
 from shared.messaging.topics import Topic
 from shared.settings import PlatformSettings
 from tests.support import TestStack, eventually, hospital_message
@@ -113,15 +114,17 @@ async def service(stack: TestStack, scratch_schema: str) -> AsyncIterator[_Servi
             str(task.id),
         )
 
-    FhirMessageConsumer(
-        broker=broker,
-        pool=pool,
-        topic=topic,
-        service_name=name,
-        handlers={EventCode.REFERRAL_REQUESTED: apply},
+    read_alone(
+        FhirMessageConsumer(
+            broker=broker,
+            pool=pool,
+            topic=topic,
+            service_name=name,
+            handlers={EventCode.REFERRAL_REQUESTED: apply},
+        ),
         fetch_max_wait_ms=FETCH_WAIT_MS,
         commit_interval_s=1.0,
-    ).subscribe()
+    )
     yield state
     state.hold.set()
     await broker.stop()

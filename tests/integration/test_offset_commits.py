@@ -24,6 +24,7 @@ from shared.messaging.broker import consumer_group, create_broker
 from shared.messaging.consumer import FhirMessageConsumer
 from shared.messaging.guard import ConsumerGuard
 from shared.messaging.progress import PartitionProgress
+from shared.messaging.service_consumer import read_alone
 from shared.messaging.topics import Topic
 from shared.settings import PlatformSettings
 from tests.support import TestStack, eventually, hospital_message
@@ -79,15 +80,17 @@ async def consumer(
             await state.hold.wait()
         state.handled.append(message.message_id)
 
-    FhirMessageConsumer(
-        broker=broker,
-        pool=pool,
-        topic=one_partition_topic,
-        service_name=SERVICE,
-        handlers={EventCode.REFERRAL_REQUESTED: record},
+    read_alone(
+        FhirMessageConsumer(
+            broker=broker,
+            pool=pool,
+            topic=one_partition_topic,
+            service_name=SERVICE,
+            handlers={EventCode.REFERRAL_REQUESTED: record},
+        ),
         fetch_max_wait_ms=100,
         commit_interval_s=COMMIT_INTERVAL_S,
-    ).subscribe()
+    )
     commit = AIOKafkaConsumer.commit
 
     async def counting_commit(kafka: AIOKafkaConsumer, *args: Any, **kwargs: Any) -> None:

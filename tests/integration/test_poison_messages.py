@@ -25,6 +25,7 @@ from shared.messaging.guard import ConsumerGuard
 from shared.messaging.headers import DEAD_LETTER_REASON
 from shared.messaging.limits import MAX_RECORD_BYTES
 from shared.messaging.progress import PartitionProgress
+from shared.messaging.service_consumer import read_alone
 from shared.messaging.topics import Topic
 from shared.settings import PlatformSettings
 from tests.support import TestStack, eventually, hospital_message
@@ -109,13 +110,15 @@ async def consumed(stack: TestStack, scratch_schema: str, topic: Topic) -> Async
             raise ValueError("a bug in the handler")
         seen.message_ids.append(message.message_id)
 
-    FhirMessageConsumer(
-        broker=broker,
-        pool=pool,
-        topic=topic,
-        service_name="itest-poison",
-        handlers={EventCode.REFERRAL_REQUESTED: record},
-    ).subscribe()
+    read_alone(
+        FhirMessageConsumer(
+            broker=broker,
+            pool=pool,
+            topic=topic,
+            service_name="itest-poison",
+            handlers={EventCode.REFERRAL_REQUESTED: record},
+        ),
+    )
     dead_letters = AIOKafkaConsumer(
         topic.dead_letter,
         bootstrap_servers=stack.bootstrap_servers,

@@ -20,6 +20,7 @@ from shared.messaging.broker import consumer_group, create_broker
 from shared.messaging.consumer import FhirMessageConsumer
 from shared.messaging.guard import ConsumerGuard
 from shared.messaging.progress import PartitionProgress
+from shared.messaging.service_consumer import read_alone
 from shared.messaging.topics import Topic
 from shared.settings import PlatformSettings
 from shared.startup import StartupState
@@ -53,13 +54,15 @@ async def test_a_partition_whose_record_meets_an_outage_is_reported_stalled(
     async def database_away(_: Connection, __: FhirMessage) -> None:
         raise ConnectionRefusedError("the database is away")
 
-    FhirMessageConsumer(
-        broker=broker,
-        pool=pool,
-        topic=topic,
-        service_name="itest-stall",
-        handlers={EventCode.REFERRAL_REQUESTED: database_away},
-    ).subscribe()
+    read_alone(
+        FhirMessageConsumer(
+            broker=broker,
+            pool=pool,
+            topic=topic,
+            service_name="itest-stall",
+            handlers={EventCode.REFERRAL_REQUESTED: database_away},
+        ),
+    )
     state = StartupState(database="ok", kafka="ok", consumers="ok")
     await broker.start()
     producer = AIOKafkaProducer(bootstrap_servers=stack.bootstrap_servers)

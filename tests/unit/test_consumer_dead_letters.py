@@ -25,6 +25,7 @@ from shared.messaging.consumer import FhirMessageConsumer
 from shared.messaging.guard import ConsumerGuard
 from shared.messaging.headers import DEAD_LETTER_REASON
 from shared.messaging.progress import PartitionProgress
+from shared.messaging.service_consumer import read_alone
 from shared.messaging.topics import (
     HOSPITAL_INBOUND,
     PerHospitalTopics,
@@ -51,13 +52,15 @@ async def _dead_letters(
     async def never_called(*_: Any) -> None:
         raise AssertionError("the handler must not run for a refused message")
 
-    FhirMessageConsumer(
-        broker=broker,
-        pool=_NoDatabase(),  # type: ignore[arg-type]
-        topic=consumed,
-        service_name="unit",
-        handlers={EventCode.REFERRAL_REQUESTED: never_called},
-    ).subscribe()
+    read_alone(
+        FhirMessageConsumer(
+            broker=broker,
+            pool=_NoDatabase(),  # type: ignore[arg-type]
+            topic=consumed,
+            service_name="unit",
+            handlers={EventCode.REFERRAL_REQUESTED: never_called},
+        ),
+    )
 
     @broker.subscriber(written.dead_letter)
     async def collect(message: KafkaMessage) -> None:

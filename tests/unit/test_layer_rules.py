@@ -20,6 +20,7 @@ DOMAIN_IS_THE_BOTTOM = "the domain is the bottom layer"
 SERVICES_ARE_INDEPENDENT = "No service imports another service"
 SHARED_IMPORTS_NO_SERVICE = "shared/ imports no service"
 SQLALCHEMY_ONLY_MIGRATES = "SQLAlchemy and Alembic only run the migrations"
+RECORDS_BELOW_THEIR_READER = "A topic's record handling (messaging.consumer) imports no Kafka"
 
 
 def lint_imports(root: Path) -> subprocess.CompletedProcess[str]:
@@ -79,6 +80,12 @@ PLANTED = {
         "services/referral/adapters/planted_orm.py",
         "from sqlalchemy import select\n",
         SQLALCHEMY_ONLY_MIGRATES,
+    ),
+    "a topic's record handling builds the service's Kafka consumer": Violation(
+        # The copy's module replaced by one that imports its reader back.
+        "shared/messaging/consumer.py",
+        "from shared.messaging.service_consumer import ServiceConsumer\n",
+        RECORDS_BELOW_THEIR_READER,
     ),
 }
 

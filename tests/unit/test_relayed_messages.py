@@ -27,6 +27,7 @@ from shared.fhir.envelope import InvalidMessage, parse_message, read_relayed_mes
 from shared.fhir.models import FHIR_VERSION, Bundle, Task
 from shared.messaging import headers
 from shared.messaging.consumer import FhirMessageConsumer
+from shared.messaging.service_consumer import read_alone
 from shared.messaging.topics import HOSPITAL_INBOUND_TOPICS, REFERRAL_EVENTS
 from tests.kafka_records import Publications, count_validations, kafka_record
 
@@ -208,14 +209,14 @@ async def test_a_record_reaches_the_consumer_without_a_hand_off_to_a_worker_thre
     monkeypatch.setattr(anyio.to_thread, "run_sync", counting)
     broker = KafkaBroker()
     consumer = _consumer(REFERRAL_EVENTS, Publications())
-    consumer._broker = broker
+    consumer.broker = broker
     handled: list[tuple[str, bytes]] = []
 
     async def noting(record: Any) -> None:
         handled.append((record.topic, record.value))
 
     monkeypatch.setattr(consumer, "handle", noting)
-    consumer.subscribe()
+    read_alone(consumer)
     async with TestKafkaBroker(broker) as test_broker:
         await test_broker.publish(
             _example(), REFERRAL_EVENTS.name, key=b"referral-1", headers=dict(RELAY_DICT)
