@@ -20,7 +20,7 @@ from collections.abc import Awaitable, Callable, Iterator
 from typing import Any
 
 import asyncpg
-from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
+from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, ConsumerRecord, TopicPartition
 from aiokafka.errors import KafkaError
 from faststream.kafka import KafkaBroker
 from faststream.message import StreamMessage
@@ -38,6 +38,16 @@ log = logging.getLogger(__name__)
 
 # At most this many records fetched together are applied in one transaction.
 MAX_BATCH = 50
+# How long aiokafka holds back its next fetch from a broker while a partition it leads has
+# fetched records not yet taken (its "prefetch backoff", 100 ms by default, not an option of the
+# consumer). Past that it fetches the broker's other partitions without that one, in a fetch the
+# broker keeps for the whole fetch wait when nothing comes for them; a record arriving meanwhile
+# on the left-out partition waits for it. FastStream hands a record over (``getone``) without
+# taking its partition's emptied buffer away; this consumer takes it when its handler begins
+# (``_take_fetched``), and on a loaded machine the middlewares and parsing before that took more
+# than 100 ms: the next record of that partition then waited up to the fetch wait (500 ms).
+# Held back until the records are taken, the next fetch asks for every partition.
+PREFETCH_HOLD_S = 60.0
 
 
 class ServiceConsumer:
@@ -61,10 +71,11 @@ class ServiceConsumer:
     dead-lettered by the guard alone and the others are applied once.
 
     Taking what was fetched also keeps a record from waiting for the fetch wait: aiokafka
-    sends no fetch for a partition whose fetched records are not all taken, and after 100 ms
-    (its prefetch backoff) fetches the other partitions without it; a record arriving on it
-    then waited for that fetch to return (up to the fetch wait). Taken, every partition is in
-    the next fetch, which returns as soon as a record arrives.
+    sends no fetch for a partition whose fetched records are not all taken, and after its
+    prefetch backoff fetches the other partitions without it; a record arriving on it then
+    waited for that fetch to return (up to the fetch wait). Taken, every partition is in the
+    next fetch, which returns as soon as a record arrives; and the backoff is held until they
+    are taken (``PREFETCH_HOLD_S``), however long a record takes to reach the handler.
     """
 
     def __init__(
@@ -120,7 +131,7 @@ class ServiceConsumer:
             names = tuple(topic.address for topic in topics)
         addresses = ",".join(topic.address for topic in topics)
 
-        @self._broker.subscriber(
+        subscriber = self._broker.subscriber(
             *names,
             pattern=pattern,
             group_id=self.group,
@@ -134,8 +145,12 @@ class ServiceConsumer:
             include_in_schema=include_in_schema,
             parser=self._parse,
             decoder=raw_record,
-            listener=self._commits.listener,
+            listener=_HoldFetchesUntilTaken(
+                self._commits.listener, lambda: getattr(subscriber, "consumer", None)
+            ),
         )
+
+        @subscriber
         async def consume(record: Any) -> None:
             await self._consume(record)
 
@@ -260,6 +275,27 @@ def read_alone(
     reader.add(consumer)
     reader.subscribe(include_in_schema=consumer.include_in_schema)
     return reader
+
+
+class _HoldFetchesUntilTaken(ConsumerRebalanceListener):  # type: ignore[misc]
+    """The commits' listener, and ``PREFETCH_HOLD_S`` set on the consumer's fetcher when
+    partitions are assigned: before any record of theirs is fetched, and again after a restart
+    (which makes a new fetcher)."""
+
+    def __init__(
+        self, commits: ConsumerRebalanceListener, kafka_consumer: Callable[[], object]
+    ) -> None:
+        self._commits = commits
+        self._kafka_consumer = kafka_consumer
+
+    async def on_partitions_revoked(self, revoked: Any) -> None:
+        await self._commits.on_partitions_revoked(revoked)
+
+    async def on_partitions_assigned(self, assigned: Any) -> None:
+        fetcher = getattr(self._kafka_consumer(), "_fetcher", None)
+        if fetcher is not None and hasattr(fetcher, "_prefetch_backoff"):
+            fetcher._prefetch_backoff = PREFETCH_HOLD_S
+        await self._commits.on_partitions_assigned(assigned)
 
 
 @contextlib.contextmanager

@@ -2,7 +2,8 @@
 fewer transactions than records, each referral's records in order, each message applied once
 (a repeat finds the inbox), and a record that is refused or always fails is dead-lettered alone
 while the records fetched with it are applied once. A record that arrives while another of its
-partition is handled is not held back for the consumer's fetch wait."""
+partition is handled, or while the one before it is on its way to the handler (a loaded
+machine), is not held back for the consumer's fetch wait."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ import asyncpg
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from faststream import BaseMiddleware
 from faststream.kafka import KafkaBroker
 
 from shared.db.pool import Connection, create_pool
@@ -52,6 +54,25 @@ class _Service:
     hold: asyncio.Event = field(default_factory=asyncio.Event)
     holding: asyncio.Event = field(default_factory=asyncio.Event)
     held_ids: set[str] = field(default_factory=set)
+    # A record of one of these keys is held before the handler (in the middlewares), once.
+    slow_keys: set[bytes] = field(default_factory=set)
+    on_its_way: asyncio.Event = field(default_factory=asyncio.Event)
+    let_through: asyncio.Event = field(default_factory=asyncio.Event)
+
+
+def _slow_on_its_way(state: _Service) -> type[BaseMiddleware]:
+    """A middleware that holds a record of ``state.slow_keys`` before it reaches the handler, as
+    the consumer's middlewares and parsing take long on a loaded machine."""
+
+    class SlowOnItsWay(BaseMiddleware):
+        async def on_receive(self) -> None:
+            key = getattr(self.msg, "key", None)
+            if key in state.slow_keys:
+                state.slow_keys.discard(key)
+                state.on_its_way.set()
+                await state.let_through.wait()
+
+    return SlowOnItsWay
 
 
 def _message(key: str, *, outcome: str | None = None) -> tuple[bytes, str]:
@@ -94,6 +115,8 @@ async def service(stack: TestStack, scratch_schema: str) -> AsyncIterator[_Servi
     guard.bind(broker)
     state = _Service(name, topic, table, broker, database)
     state.hold.set()
+    state.let_through.set()
+    broker.add_middleware(_slow_on_its_way(state))
 
     async def apply(connection: Connection, message: FhirMessage) -> None:
         task = message.focus_resource(Task)
@@ -127,6 +150,7 @@ async def service(stack: TestStack, scratch_schema: str) -> AsyncIterator[_Servi
     )
     yield state
     state.hold.set()
+    state.let_through.set()
     await broker.stop()
     await pool.close()
     await database.execute(f"DROP TABLE {table}")
@@ -248,6 +272,32 @@ async def test_a_record_arriving_while_its_partition_is_handled_is_not_held_for_
     await producer.send_and_wait(service.topic.name, second, key=key.encode())
     sent = time.monotonic()
     service.hold.set()
+
+    async def second_applied() -> bool:
+        return second_id in {row["message_id"] for row in await _applied(service)}
+
+    await eventually(second_applied, timeout=30, what="the second record applied")
+    assert time.monotonic() - sent < FETCH_WAIT_MS / 1000 / 2
+
+
+async def test_a_record_arriving_while_the_one_before_it_is_on_its_way_to_the_handler_is_not_held(
+    service: _Service, producer: AIOKafkaProducer
+) -> None:
+    key = f"ref-{secrets.token_hex(4)}"
+    first, _ = _message(key)
+    second, second_id = _message(key)
+    service.slow_keys.add(key.encode())
+    service.let_through.clear()
+    await service.broker.start()
+    await producer.send_and_wait(service.topic.name, first, key=key.encode())
+    await asyncio.wait_for(service.on_its_way.wait(), timeout=60)
+    # The first record was handed over (its partition's records all read, none taken by the
+    # consumer yet) and is still in the middlewares past aiokafka's 100 ms prefetch backoff,
+    # after which aiokafka fetches the other partitions without its own.
+    await asyncio.sleep(0.5)
+    await producer.send_and_wait(service.topic.name, second, key=key.encode())
+    sent = time.monotonic()
+    service.let_through.set()
 
     async def second_applied() -> bool:
         return second_id in {row["message_id"] for row in await _applied(service)}
