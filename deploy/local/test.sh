@@ -28,8 +28,9 @@ stop_stack() {
 .venv/bin/deptry .
 .venv/bin/python deploy/local/dependency_audit.py
 if [ $# -eq 0 ]; then
-  # The whole suite, measured: under the floor of [tool.coverage.report] fail_under it fails.
-  .venv/bin/python -m pytest --cov --cov-report=term
+  # The whole suite, measured: under the floor of [tool.coverage.report] fail_under it fails;
+  # the 30 slowest tests are listed (the suite must stay well under 20 minutes).
+  .venv/bin/python -m pytest --cov --cov-report=term --durations=30
 else
   .venv/bin/python -m pytest "$@"
 fi
