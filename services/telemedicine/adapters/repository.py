@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
 import asyncpg
 
 from services.telemedicine.domain.model import Consult, ConsultStep
 from shared.db.pool import Connection
+from shared.messaging.outbox import OutboxEvent, outbox_insert, outbox_parameters
 from shared.workflow.consult_state import AWAITING_CONSULTANT, ConsultStage
 
 _AWAITING = sorted(stage.value for stage in AWAITING_CONSULTANT)
@@ -40,6 +42,9 @@ async def insert_consult(connection: Connection, *, consult: Consult) -> bool:
     return status.endswith(" 1")
 
 
+_QUEUED_IF_OPENED = outbox_insert(27, only_if="opened")
+
+
 async def open_consult_paged(
     connection: Connection,
     *,
@@ -48,14 +53,16 @@ async def open_consult_paged(
     page_request_id: str,
     paged: str,
     take_early_acknowledgement: bool,
+    events: Sequence[OutboxEvent] = (),
 ) -> tuple[bool, tuple[str | None] | None]:
     """Opens ``consult`` already in the stage its first ``step`` took it to (paging a rung
     another service paged: the page is recorded), in one statement: the consult, its step and
     its page, with an acknowledgement of the page that came before the consult opened taken
-    when ``take_early_acknowledgement``. Returns whether it opened (False: open already,
-    nothing written) and the early acknowledgement's person as a one-tuple, or None."""
+    when ``take_early_acknowledgement``, and ``events`` queued in the outbox if it opened.
+    Returns whether it opened (False: open already, nothing written) and the early
+    acknowledgement's person as a one-tuple, or None."""
     row = await connection.fetchrow(
-        """
+        f"""
         WITH opened AS (
             INSERT INTO consult (id, referral_id, status, stage, requester_org, consultant_org,
                                  requested_at, room, patient, episode_id, asked_first, rung,
@@ -76,7 +83,7 @@ async def open_consult_paged(
             DELETE FROM early_acknowledgement
             WHERE $26 AND request_id = $24 AND EXISTS (SELECT 1 FROM opened)
             RETURNING person
-        )
+        ), queued AS ({_QUEUED_IF_OPENED})
         SELECT EXISTS (SELECT 1 FROM opened) AS opened,
                EXISTS (SELECT 1 FROM early) AS acknowledged_early,
                (SELECT person FROM early LIMIT 1) AS person
@@ -107,6 +114,7 @@ async def open_consult_paged(
         page_request_id,
         paged,
         take_early_acknowledgement,
+        *outbox_parameters(events),
     )
     if row is None or not row["opened"]:
         return False, None

@@ -80,10 +80,17 @@ async def _open_paged(
     supporting: Sequence[Any],
 ) -> Consult | None:
     """A referral's consult opens paging its on-call rung, which the referral service paged
-    already: the consult, its paging step and the page (with an acknowledgement of it that came
-    before the consult opened) in one statement, and one event."""
+    already: the consult, its paging step, the page (with an acknowledgement of it that came
+    before the consult opened) and its one event in one statement."""
     consult = _paging(consult, rung=Rung.ON_CALL, context=context, now=now)
     step = step_of(consult, at=now)
+    # One event, not a request and then its paging step: its Task is in the paging stage
+    # since lastModified, and the referral service puts both steps on the referral's timeline,
+    # each at its own time (services/referral/adapters/fhir_steps.py, teleconsult_steps).
+    # Queued by the same statement, if the consult opened.
+    requested_and_paging = fhir_mapping.teleconsult_requested_message(
+        consult, source_endpoint=context.source_endpoint, supporting=supporting, step=step
+    )
     opened, early = await repository.open_consult_paged(
         connection,
         consult=consult,
@@ -91,19 +98,10 @@ async def _open_paged(
         page_request_id=fhir_mapping.page_request_id(consult, Rung.ON_CALL),
         paged=context.ladder.paged(Rung.ON_CALL, hub=consult.consultant_org),
         take_early_acknowledgement=True,
+        events=[OutboxEvent(TELEMEDICINE_EVENTS, consult.referral_id, requested_and_paging)],
     )
     if not opened:
         return None  # already open (the same referral announced twice)
-    # One event, not a request and then its paging step: its Task is in the paging stage
-    # since lastModified, and the referral service puts both steps on the referral's timeline,
-    # each at its own time (services/referral/adapters/fhir_steps.py, teleconsult_steps).
-    requested_and_paging = fhir_mapping.teleconsult_requested_message(
-        consult, source_endpoint=context.source_endpoint, supporting=supporting, step=step
-    )
-    await add_all_to_outbox(
-        connection,
-        [OutboxEvent(TELEMEDICINE_EVENTS, consult.referral_id, requested_and_paging)],
-    )
     if early is None:
         return consult
     # The on-call consultant acknowledged the page before the consult opened.

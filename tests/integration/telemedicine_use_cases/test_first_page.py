@@ -81,10 +81,18 @@ async def test_a_referrals_consult_records_the_referral_services_page_and_sends_
         "SELECT stage, rung FROM consult_step WHERE consult_id = $1", consult.id
     )
     assert [(row["stage"], row["rung"]) for row in steps] == [("paging", ON_CALL_RUNG)]
-    # The consult in its paging stage, its paging step and the page with any early
-    # acknowledgement taken in one statement, and its event in another. Was 4: the consult
-    # asked, then moved to paging with its step, then the page.
-    assert len(sent) == 2, "\n".join(sent)
+    # The consult in its paging stage, its paging step, the page with any early
+    # acknowledgement taken, and its event in the outbox: one statement. Was 4 (the consult
+    # asked, then moved to paging with its step, then the page), then 2 (the event apart).
+    assert len(sent) == 1, "\n".join(sent)
+    # The same referral announced again opens nothing and queues nothing.
+    again = await handlers.open_consult_if_requested(
+        connection, message, context=CONTEXT, now=datetime.now(UTC)
+    )
+    assert again is None
+    assert await _queued(connection, consult.referral_id) == [
+        ("fasttrack.telemedicine.events.v1", "teleconsult-requested"),
+    ]
 
 
 async def test_an_acknowledgement_before_the_consult_opened_accepts_it_as_it_opens(
