@@ -16,10 +16,15 @@ from services.referral.domain.directory import DirectoryEntry
 from services.referral.domain.model import Referral
 from shared.db.pool import Connection
 from shared.fhir.codes import PATIENT_IDENTIFIER_SYSTEM_URL
+from shared.messaging.outbox import OutboxEvent, outbox_insert, outbox_parameters
 from shared.workflow.task_state import AWAITING_ANSWER, TaskStatus, status_codes
 
 # (code, time, source, uncertain, hospital): as clock_repository.record_milestones takes them.
 NewMilestone = tuple[str, datetime, str, bool, str]
+
+
+# The intake's events, written by its INSERT only when it stored the referral ($25 to $30).
+_QUEUED_IF_STORED = outbox_insert(25, only_if="stored")
 
 
 async def insert_referral(
@@ -29,11 +34,13 @@ async def insert_referral(
     routing: dict[str, Any],
     first_entry: NewTimelineEntry | None = None,
     milestones: Sequence[NewMilestone] = (),
+    events: Sequence[OutboxEvent] = (),
 ) -> Referral | None:
     """Stores a new referral with its routing advice and returns it as stored; None when this
     referral id, or the sender's request message, is stored already (then nothing is written).
-    ``first_entry`` and ``milestones`` (on the new referral's clock, which is its own or the
-    one it keeps) are written by the same statement: one round trip for the three tables."""
+    ``first_entry``, ``milestones`` (on the new referral's clock, which is its own or the one
+    it keeps) and ``events`` (queued in the outbox, in their order) are written by the same
+    statement: one round trip for the four tables."""
     # A milestone reported twice in one message: the last wins, as in record_milestones (one
     # INSERT cannot touch a row twice).
     latest = {
@@ -67,7 +74,7 @@ async def insert_referral(
                 occurred_at = excluded.occurred_at, source = excluded.source,
                 uncertain = excluded.uncertain, reported_by = excluded.reported_by,
                 recorded_at = now()
-        )
+        ), queued AS ({_QUEUED_IF_STORED})
         SELECT * FROM stored
         """,
         request.referral_id,
@@ -103,6 +110,7 @@ async def insert_referral(
             }
             for code, occurred_at, source, uncertain, hospital in latest.values()
         ],
+        *outbox_parameters(events),
     )
     return None if row is None else referral_from_row(row)
 

@@ -143,7 +143,6 @@ async def _request_referral(
         if (existing := await _stored_request(connection, request)) is not None:
             return existing
         raise
-    announced = False
     routing = decision_json(decision)
     event = EventCode.STROKE_PREALERT if request.prealert else EventCode.REFERRAL_REQUESTED
     first_entry = timeline_repository.NewTimelineEntry(
@@ -164,39 +163,59 @@ async def _request_referral(
     # The patient's clock is kept by a re-routed referral and a transfer: nothing new on it.
     starts_clock = request.replaces is None and request.continues is None
     named = milestones_of_request(request) if starts_clock else []
-    # The referral, its first timeline step and its clock's first milestones: one statement.
+    # The referral, its first timeline step, its clock's first milestones and its events: one
+    # statement (its events are built from the request, before it).
     referral = await repository.insert_referral(
         connection,
         request=request,
         routing=routing,
         first_entry=first_entry,
         milestones=milestone_rows(request, named),
+        events=_events(request, requester_name=requester_name, context=context),
     )
-    if referral is None:
-        if (existing := await _stored_request(connection, request)) is not None:
-            return existing
-        prealerted = await repository.get_referral(
-            connection, referral_id=request.referral_id, for_update=True
-        )
-        if not (
-            prealerted is not None
-            and prealerted.prealert
-            and not request.prealert
-            and (prealerted.requester_org, prealerted.owner_org)
-            == (request.requester_org, request.owner_org)
-        ):
-            raise ReferralConflict(request.referral_id)
-        referral = await repository.complete_prealert(connection, request=request, routing=routing)
-        announced = True
-        await timeline_repository.add_timeline_entry(
-            connection, referral_id=request.referral_id, **asdict(first_entry)
-        )
-        await record_milestones(
-            connection,
-            referral_id=request.referral_id,
-            reported_by=request.requester_org,
-            milestones=named,
-        )
+    if referral is not None:
+        return referral
+    if (existing := await _stored_request(connection, request)) is not None:
+        return existing
+    prealerted = await repository.get_referral(
+        connection, referral_id=request.referral_id, for_update=True
+    )
+    if not (
+        prealerted is not None
+        and prealerted.prealert
+        and not request.prealert
+        and (prealerted.requester_org, prealerted.owner_org)
+        == (request.requester_org, request.owner_org)
+    ):
+        raise ReferralConflict(request.referral_id)
+    referral = await repository.complete_prealert(connection, request=request, routing=routing)
+    await timeline_repository.add_timeline_entry(
+        connection, referral_id=request.referral_id, **asdict(first_entry)
+    )
+    await record_milestones(
+        connection,
+        referral_id=request.referral_id,
+        reported_by=request.requester_org,
+        milestones=named,
+    )
+    # (The completed pre-alert's stroke team was paged by the pre-alert.)
+    await add_all_to_outbox(
+        connection,
+        _events(request, requester_name=requester_name, context=context, announced=True),
+    )
+    return referral
+
+
+def _events(
+    request: RequestReferral,
+    *,
+    requester_name: str,
+    context: ReferralContext,
+    announced: bool = False,
+) -> list[OutboxEvent]:
+    """What a new referral announces, in this order: the referral event, the hub's on-call
+    consultant's page when it asks for a teleconsult, and the stroke team's alert unless the
+    pre-alert it completes ``announced`` the patient already."""
     events = [
         OutboxEvent(
             REFERRAL_EVENTS,
@@ -217,7 +236,7 @@ async def _request_referral(
             source_endpoint=context.source_endpoint,
         )
         events.append(OutboxEvent(NOTIFICATION_REQUESTS, request.referral_id, page))
-    if not announced:  # (a completed pre-alert's stroke team was paged by the pre-alert)
+    if not announced:
         alert = notification_texts.stroke_team_alert(
             request,
             requester_name=requester_name,
@@ -225,8 +244,7 @@ async def _request_referral(
             source_endpoint=context.source_endpoint,
         )
         events.append(OutboxEvent(NOTIFICATION_REQUESTS, request.referral_id, alert))
-    await add_all_to_outbox(connection, events)  # in this order, in one statement
-    return referral
+    return events
 
 
 async def _checked(

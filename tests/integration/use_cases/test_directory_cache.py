@@ -19,7 +19,7 @@ from tests.integration.use_cases.support import CONTEXT, FAR_CENTRE, referral_re
 from tests.use_case_database import sent_statements
 
 
-async def test_an_intake_with_the_directory_kept_sends_two_statements(
+async def test_an_intake_with_the_directory_kept_sends_one_statement(
     connection: Connection,
 ) -> None:
     context = dataclasses.replace(CONTEXT, directory=DirectoryCache())
@@ -37,8 +37,8 @@ async def test_an_intake_with_the_directory_kept_sends_two_statements(
         counts.append(len(sent))
 
     # The first reads the directory; the second routes with the kept copy: the referral with
-    # its timeline step and milestones, and its events (was 3 with the directory read).
-    assert counts == [3, 2]
+    # its timeline step, milestones and events (was [3, 2]: the events in a statement apart).
+    assert counts == [2, 1]
 
 
 async def test_a_directory_change_drops_the_kept_copy(referral_pool: asyncpg.Pool) -> None:

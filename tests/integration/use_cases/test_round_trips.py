@@ -31,14 +31,15 @@ from tests.use_case_database import sent_statements
 
 # (what arrives, the request's fields, at most this many statements)
 # The directory read once (routing and the hospitals' patient number systems); the referral,
-# its first timeline step and its clock's milestones in one statement; the outbox's events in
-# another. Was 7: a look for the same request first, the directory read twice, and an INSERT
-# each for the referral, its timeline step and its milestones. The look for the same request
-# is made only when the INSERT finds it stored (test_intake.py: the same message again).
+# its first timeline step, its clock's milestones and the outbox's events in one statement.
+# Was 7: a look for the same request first, the directory read twice, and an INSERT each for
+# the referral, its timeline step and its milestones; then 3 (the events in a statement apart).
+# The look for the same request is made only when the INSERT finds it stored (test_intake.py:
+# the same message again).
 INTAKES: list[tuple[str, dict[str, Any], int]] = [
-    ("a referral", {}, 3),
-    ("a referral that asks for a teleconsult", {"teleconsult_requested": True}, 3),
-    ("a pre-alert", {"prealert": True, "patient_hn": ""}, 3),
+    ("a referral", {}, 2),
+    ("a referral that asks for a teleconsult", {"teleconsult_requested": True}, 2),
+    ("a pre-alert", {"prealert": True, "patient_hn": ""}, 2),
 ]
 
 
