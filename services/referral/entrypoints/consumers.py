@@ -13,10 +13,10 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from services.referral.adapters import repository
 from services.referral.adapters.fhir_mapping import answer_focus
 from services.referral.service import consult_steps, handlers
 from services.referral.service.context import ReferralContext
+from services.referral.service.directory_cache import DirectoryCache
 from shared.db.pool import Connection
 from shared.fhir.codes import NETWORK_ORGANIZATION, EventCode
 from shared.fhir.envelope import FhirMessage
@@ -43,13 +43,13 @@ from shared.messaging.topics import (
 from shared.runtime import ServiceRuntime
 
 
-async def response_topic(connection: Connection, sender: str | None) -> Topic:
+async def response_topic(
+    connection: Connection, sender: str | None, directory: DirectoryCache
+) -> Topic:
     """Where the answer to the Organization ``sender`` goes: its own topic if it is in the
-    directory (its topic exists: the directory loader creates it), else the shared one."""
-    if (
-        sender is None
-        or await repository.organization_name(connection, organization_id=sender) is None
-    ):
+    directory (its topic exists: the directory loader creates it), else the shared one. The
+    process's kept copy of the directory answers when it is fresh (no statement)."""
+    if sender is None or not await directory.knows(connection, sender):
         return HOSPITAL_RESPONSES
     return hospital_responses(sender)
 
@@ -64,7 +64,9 @@ def hospital_message_handler(context: ReferralContext) -> MessageHandler:
         )
         await add_to_outbox(
             connection,
-            topic=await response_topic(connection, organization_id(message.sender)),
+            topic=await response_topic(
+                connection, organization_id(message.sender), context.directory
+            ),
             key=str(focus["id"]),
             message=response_message(
                 message,
@@ -88,7 +90,7 @@ def refusal_responder(context: ReferralContext) -> RefusalHandler:
         answer_to = refused.answer_to or organization_id(message.sender)
         await add_to_outbox(
             connection,
-            topic=await response_topic(connection, answer_to),
+            topic=await response_topic(connection, answer_to, context.directory),
             key=key,
             message=response_message(
                 message,

@@ -46,11 +46,24 @@ class DirectoryCache:
 
     async def entries(self, connection: Connection) -> Mapping[str, DirectoryEntry]:
         """Every hospital by id, from the copy when it is fresh, else read (one statement)."""
-        if self._entries is not None and time.monotonic() - self._read_at < self._max_age_s:
-            return self._entries
+        if (kept := self._fresh()) is not None:
+            return kept
         generation = self._generation
         read_at = time.monotonic()
         entries = {entry.id: entry for entry in await repository.directory(connection)}
         if self.listening and generation == self._generation:
             self._entries, self._read_at = entries, read_at
         return entries
+
+    async def knows(self, connection: Connection, organization_id: str) -> bool:
+        """Whether the hospital is in the directory: from the copy when it is fresh, else
+        looked up alone (one small statement, not the whole directory)."""
+        if (kept := self._fresh()) is not None:
+            return organization_id in kept
+        name = await repository.organization_name(connection, organization_id=organization_id)
+        return name is not None
+
+    def _fresh(self) -> Mapping[str, DirectoryEntry] | None:
+        if self._entries is not None and time.monotonic() - self._read_at < self._max_age_s:
+            return self._entries
+        return None

@@ -11,9 +11,11 @@ from datetime import UTC, datetime
 import asyncpg
 
 from services.referral.adapters import fhir_mapping, repository
+from services.referral.entrypoints.consumers import hospital_message_handler, response_topic
 from services.referral.service.directory_cache import DIRECTORY_CHANNEL, DirectoryCache
 from services.referral.service.handlers import apply_hospital_message
 from shared.db.pool import Connection
+from shared.messaging.topics import HOSPITAL_RESPONSES, hospital_responses
 from shared.workers import DatabaseNotices
 from tests.integration.use_cases.support import CONTEXT, FAR_CENTRE, referral_request
 from tests.use_case_database import sent_statements
@@ -74,3 +76,45 @@ async def test_a_directory_change_drops_the_kept_copy(referral_pool: asyncpg.Poo
     finally:
         await notices.stop()
     assert before[FAR_CENTRE].unavailable == ()
+
+
+async def test_a_referral_on_kafka_is_answered_on_the_hospitals_topic_from_the_kept_copy(
+    connection: Connection,
+) -> None:
+    context = dataclasses.replace(CONTEXT, directory=DirectoryCache())
+    context.directory.drop()  # as the process's listener does when it connects
+    handle = hospital_message_handler(context)
+    counts = []
+    requests = [referral_request(), referral_request()]
+    for request in requests:
+        message = fhir_mapping.referral_requested_message(
+            request, source_endpoint=context.source_endpoint
+        )
+        async with sent_statements(connection) as sent:
+            await handle(connection, message)
+        counts.append(len(sent))
+
+    # The second: the referral with its step, milestones and events, and the answer queued.
+    # Was [4, 3]: the sender looked up in the directory's table for every answer's topic.
+    assert counts == [3, 2]
+    for request in requests:
+        answers = await connection.fetch(
+            "SELECT topic FROM outbox WHERE message_key = $1 AND topic LIKE $2",
+            request.referral_id,
+            "fasttrack.hospital.responses.v1%",
+        )
+        assert [row["topic"] for row in answers] == [hospital_responses(request.requester_org).name]
+
+
+async def test_an_answer_to_a_sender_the_directory_does_not_know_goes_to_the_shared_topic(
+    connection: Connection,
+) -> None:
+    kept = DirectoryCache()
+    kept.drop()
+    await kept.entries(connection)
+    for directory in (DirectoryCache(), kept):
+        assert await response_topic(connection, "no-such-hospital", directory) is HOSPITAL_RESPONSES
+        assert await response_topic(connection, None, directory) is HOSPITAL_RESPONSES
+        assert await response_topic(connection, FAR_CENTRE, directory) == hospital_responses(
+            FAR_CENTRE
+        )
