@@ -2,11 +2,13 @@
 of the entry is made on the path of every referral.
 
 Telemedicine reads of every referral-requested who the referral is between and whether it asks
-for a teleconsult; the referral service reads of every page's outcome what became of it. Each
-used to make the entries' models for that: the referral's Task and its ServiceRequest (about
-1.7 ms of CPU for each referral, measured on the 2-core machine), the outcome's Communication
-(about 0.5 ms, two outcomes for each referral). The readings must still say what the models
-said, for relayed records and for messages parsed whole.
+for a teleconsult; the referral service reads of every page's outcome what became of it, and of
+every consult's step its stage and time. Each used to make the entries' models for that: the
+referral's Task and its ServiceRequest (about 1.7 ms of CPU for each referral, measured on the
+2-core machine), the outcome's Communication (about 0.5 ms, two outcomes for each referral), the
+consult's Task (about 0.5 ms; a signed recommendation's outputs are still read from it). The
+readings must still say what the models said, for relayed records and for messages parsed
+whole.
 """
 
 from __future__ import annotations
@@ -24,9 +26,11 @@ from services.referral.adapters import fhir_mapping as referral_fhir
 from services.referral.adapters import fhir_steps
 from services.referral.domain.commands import RequestReferral
 from services.telemedicine.adapters import fhir_mapping as telemedicine_fhir
+from services.telemedicine.domain.model import Consult, step_of
 from shared.fhir import envelope
 from shared.fhir.codes import EventCode
 from shared.fhir.envelope import FhirMessage, parse_message, read_relayed_message
+from shared.workflow.consult_state import ConsultStage
 from tests.kafka_records import count_validations
 from tests.support import EXAMPLE_REFERRAL
 
@@ -167,3 +171,98 @@ def test_the_json_reading_of_an_outcome_says_what_its_model_says(
         # (An outcome without a time, a failed send, is stamped when it is read.)
         assert abs(from_json.occurred_at - parsed.occurred_at) < timedelta(seconds=5)
         assert replace(from_json, occurred_at=parsed.occurred_at) == parsed
+
+
+def _consult_messages() -> list[tuple[str, FhirMessage]]:
+    """A referral's consult as telemedicine announces it (opened paging) and its later steps,
+    an episode's consult and one asked first (before and after its referral)."""
+    asked_at = datetime(2026, 11, 23, 3, 0, tzinfo=UTC)
+    consult = Consult.for_referral(
+        referral_id="r-1",
+        requester_org="sikao-hospital",
+        consultant_org="trang-hospital",
+        at=asked_at,
+    )
+    paging = consult.moved_to(ConsultStage.PAGING, at=asked_at + timedelta(seconds=1), rung=0)
+    accepted = paging.moved_to(
+        ConsultStage.ACCEPTED,
+        at=asked_at + timedelta(minutes=2),
+        consultant="Practitioner/dr-a",
+        reason="on call",
+    )
+    episode = replace(consult, id="tc-episode", episode="ep-1")
+    first = replace(consult, id="tc-first", asked_first=True, patient="Patient/p-1")
+    linked = replace(first, linked_referral="rf-1")
+    source = "urn:test"
+    return [
+        (
+            "requested, paging",
+            telemedicine_fhir.teleconsult_requested_message(
+                paging, source_endpoint=source, step=step_of(paging, at=paging.requested_at)
+            ),
+        ),
+        (
+            "requested",
+            telemedicine_fhir.teleconsult_requested_message(consult, source_endpoint=source),
+        ),
+        (
+            "accepted",
+            telemedicine_fhir.consult_step_message(
+                accepted, step=step_of(accepted, at=asked_at), source_endpoint=source
+            ),
+        ),
+        (
+            "an episode's",
+            telemedicine_fhir.teleconsult_requested_message(episode, source_endpoint=source),
+        ),
+        (
+            "asked first",
+            telemedicine_fhir.teleconsult_requested_message(first, source_endpoint=source),
+        ),
+        (
+            "asked first, linked",
+            telemedicine_fhir.teleconsult_requested_message(linked, source_endpoint=source),
+        ),
+    ]
+
+
+def test_the_referral_service_reads_a_consults_steps_without_a_model(
+    models: list[str],
+) -> None:
+    message = _relayed(_consult_messages()[0][1])
+    assert not fhir_steps.about_an_episode(message)
+    assert fhir_steps.asked_first(message) is None
+    steps = fhir_steps.teleconsult_steps(message)
+    # Was one Task model (kept for the four readings).
+    assert models == []
+    assert [(s.event, s.detail["stage"]) for s in steps] == [
+        (EventCode.TELECONSULT_REQUESTED, "requested"),
+        (EventCode.TELECONSULT_UPDATED, "paging"),
+    ]
+
+
+def test_the_json_reading_of_a_consults_steps_says_what_its_model_says(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(envelope, "CHECK_BUILT_MESSAGES", False)
+    for what, built in _consult_messages():
+        relayed, parsed = _relayed(built), parse_message(built.to_json())
+        for read in (fhir_steps.about_an_episode, fhir_steps.asked_first):
+            assert read(relayed) == read(parsed), what
+        episode_or_first = fhir_steps.about_an_episode(parsed) or fhir_steps.asked_first(parsed)
+        if not episode_or_first:
+            assert fhir_steps.teleconsult_steps(relayed) == fhir_steps.teleconsult_steps(parsed), (
+                what
+            )
+    readings = [
+        (fhir_steps.about_an_episode(m), fhir_steps.asked_first(m))
+        for m in (_relayed(built) for _, built in _consult_messages())
+    ]
+    assert readings == [
+        (False, None),
+        (False, None),
+        (False, None),
+        (True, None),
+        (False, "tc-first"),
+        (False, None),
+    ]
