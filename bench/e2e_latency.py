@@ -57,7 +57,7 @@ SOAK_RESULTS = RESULTS_DIR / "soak.json"
 # The test harness polls fast so tests finish soon; the benchmark runs the services with their
 # production defaults instead (these settings are left unset).
 TEST_ONLY_SETTINGS = (
-    "FT_OUTBOX_POLL_INTERVAL_S",
+    "FT_OUTBOX_RETRY_S",
     "FT_CONSUMER_RETRY_BACKOFF_S",
     "FT_REFERRAL_DEADLINE_POLL_S",
     "FT_REFERRAL_ALERT_POLL_S",

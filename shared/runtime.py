@@ -48,6 +48,7 @@ from shared.startup import BackgroundWorker, StartupState, connect_everything
 from shared.telemetry import Telemetry
 from shared.web import FhirResponse, install_error_handlers
 from shared.web_identity import IdentitySigner
+from shared.workers import DatabaseNotices, NoticeHandler
 
 
 @dataclass
@@ -69,6 +70,15 @@ class ServiceRuntime:
     specification: KafkaBroker
     startup: StartupState = field(default_factory=StartupState)
     workers: list[BackgroundWorker] = field(default_factory=list)
+    # The process's one LISTEN connection (``DatabaseNotices``): each channel's handlers, the
+    # relay's and those the service adds (``listen``).
+    notices: dict[str, list[NoticeHandler]] = field(default_factory=dict)
+
+    def listen(self, handlers: Mapping[str, Sequence[NoticeHandler]]) -> None:
+        """Hands each NOTIFY on a channel to its handlers (with the payload's due time), and
+        each of them "now" whenever the listener (re)connects."""
+        for channel, on_channel in handlers.items():
+            self.notices.setdefault(channel, []).extend(on_channel)
 
     def subscribe(
         self,
@@ -146,8 +156,14 @@ def create_service_app(
                     stack=stack,
                     pool=runtime.pool,
                     broker=runtime.broker,
-                    # The relay first: it is stopped last, after the workers that feed it.
-                    workers=[runtime.relay, *runtime.workers, runtime.sampler],
+                    # The relay first: it is stopped last, after the workers that feed it,
+                    # and the listener that wakes it and the workers just after it.
+                    workers=[
+                        runtime.relay,
+                        DatabaseNotices(pool=runtime.pool, handlers=runtime.notices),
+                        *runtime.workers,
+                        runtime.sampler,
+                    ],
                 ),
                 name=f"{name}-connect",
             )
@@ -184,7 +200,7 @@ def create_service_app(
             producer_name=name,
             schema=name,
             tracer=telemetry.tracer("fasttrack.outbox"),
-            poll_interval_s=settings.outbox_poll_interval_s,
+            retry_s=settings.outbox_retry_s,
             batch_size=settings.outbox_batch_size,
         )
         meter = telemetry.meter("fasttrack.platform")
@@ -219,6 +235,7 @@ def create_service_app(
             ),
             specification=KafkaBroker(settings.kafka_bootstrap_servers),
         )
+        runtime.listen(relay_notices(relay))
         return runtime
 
     # /docs and /redoc with their assets served here, not from a CDN (shared/api_docs.py).
@@ -260,6 +277,11 @@ def create_service_app(
         meter_provider=telemetry.meter_provider,
     )
     return app
+
+
+def relay_notices(relay: OutboxRelay) -> dict[str, list[NoticeHandler]]:
+    """The relay is woken by its outbox's NOTIFY (a commit that wrote rows)."""
+    return {relay.channel: [relay.notice]}
 
 
 async def commit_handled(consumer: ServiceConsumer) -> None:

@@ -59,7 +59,8 @@ class PlatformSettings(BaseSettings):
     telemedicine_consultant_role: str = "stroke-neurologist"
     # Canonical base of the project's FHIR artefacts (CodeSystems, endpoints).
     fhir_base_url: str = "https://fasttrack.example.org/fhir"
-    outbox_poll_interval_s: float = Field(default=1.0, gt=0)
+    # The relay sleeps until a commit wakes it; a failed round is tried again after this.
+    outbox_retry_s: float = Field(default=1.0, gt=0)
     outbox_batch_size: int = Field(default=200, gt=0, le=5000)
     # Pause before a message whose handling failed for a transient reason is read again.
     consumer_retry_backoff_s: float = Field(default=1.0, ge=0)

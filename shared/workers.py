@@ -9,7 +9,7 @@ import logging
 import math
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import asyncpg
@@ -158,6 +158,10 @@ def due_in_payload(payload: str) -> float | None:
         return None
 
 
+# Told when work written falls due (epoch seconds; None: now).
+NoticeHandler = Callable[[float | None], None]
+
+
 class DatabaseNotices(ListeningTask):
     """One LISTEN connection per process that hands each notification on a channel to its
     handlers (the scheduled tasks' ``notice`` with the payload's due time). Whenever it
@@ -169,7 +173,7 @@ class DatabaseNotices(ListeningTask):
         self,
         *,
         pool: asyncpg.Pool,
-        handlers: Mapping[str, list[Callable[[float | None], None]]],
+        handlers: Mapping[str, Sequence[NoticeHandler]],
         alive_check_s: float = 60.0,
     ) -> None:
         super().__init__()
@@ -179,13 +183,17 @@ class DatabaseNotices(ListeningTask):
 
     async def listen(self) -> None:
         listeners = {channel: self._on_notify for channel in self._handlers}
-        async with listening(self._pool, listeners) as alive:
+        lost = asyncio.Event()
+        async with listening(self._pool, listeners, on_lost=lost.set) as alive:
             for handlers in self._handlers.values():
                 for handle in handlers:
                     handle(None)
             while True:
-                await asyncio.sleep(self._alive_check_s)
-                if not await alive():
+                # A connection the server ended is seen at once (and listened to again a
+                # second later); a broken one that nobody closed, at the next check.
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(lost.wait(), self._alive_check_s)
+                if lost.is_set() or not await alive():
                     return
 
     def _on_notify(self, _connection: Any, _pid: int, channel: str, payload: object) -> None:

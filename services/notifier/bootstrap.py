@@ -38,7 +38,6 @@ from shared.pages import page_templates
 from shared.retention import purge_job
 from shared.runtime import ServiceRuntime, create_service_app
 from shared.tracing import instrument_http_client
-from shared.workers import DatabaseNotices
 
 SERVICE_DIR = Path(__file__).parent
 # Behind the one origin, /static/ is the web app's (deploy/nginx/): the notifier's own prefix.
@@ -109,12 +108,11 @@ def create_app(settings: NotifierSettings | None = None) -> FastAPI:
             retry_s=settings.notifier_escalation_poll_s,
             on_escalated=dispatcher.wake,
         )
-        notices = DatabaseNotices(
-            pool=runtime.pool,
-            handlers={
+        runtime.listen(
+            {
                 ALERT_SENT_CHANNEL + runtime.name: [escalation.notice_sent],
                 DELIVERY_CHANNEL + runtime.name: [dispatcher.notice],
-            },
+            }
         )
         retention = LiveFeedRetention(
             pool=runtime.pool,
@@ -126,7 +124,6 @@ def create_app(settings: NotifierSettings | None = None) -> FastAPI:
             [
                 _HttpClientWorker(client),
                 dispatcher,
-                notices,
                 escalation,
                 live_feed,
                 retention,

@@ -49,7 +49,6 @@ from shared.pages import page_templates
 from shared.retention import purge_job
 from shared.runtime import ServiceRuntime, create_service_app
 from shared.security_headers import SecurityHeadersMiddleware
-from shared.workers import DatabaseNotices
 
 SERVICE_DIR = Path(__file__).parent
 
@@ -97,20 +96,16 @@ def create_app(settings: ReferralSettings | None = None) -> FastAPI:
         alert_watcher = AlertWatcher(
             pool=runtime.pool, context=context, retry_s=settings.referral_alert_poll_s
         )
+        runtime.listen(
+            {
+                DEADLINE_CHANNEL + runtime.name: [deadlines.notice, alert_watcher.notice_change],
+                CLOCK_CHANNEL + runtime.name: [alert_watcher.notice_change],
+                TIMELINE_CHANNEL + runtime.name: [alert_watcher.notice_change],
+                DIRECTORY_CHANNEL + runtime.name: [context.directory.drop],
+            }
+        )
         runtime.workers.extend(
             [
-                DatabaseNotices(
-                    pool=runtime.pool,
-                    handlers={
-                        DEADLINE_CHANNEL + runtime.name: [
-                            deadlines.notice,
-                            alert_watcher.notice_change,
-                        ],
-                        CLOCK_CHANNEL + runtime.name: [alert_watcher.notice_change],
-                        TIMELINE_CHANNEL + runtime.name: [alert_watcher.notice_change],
-                        DIRECTORY_CHANNEL + runtime.name: [context.directory.drop],
-                    },
-                ),
                 deadlines,
                 alert_watcher,
                 purge_job(runtime.pool, settings, retention.PERSONAL_DATA),

@@ -37,7 +37,6 @@ from shared.pages import page_templates
 from shared.retention import purge_job
 from shared.runtime import ServiceRuntime, create_service_app
 from shared.signed_links import LinkSigner
-from shared.workers import DatabaseNotices
 
 CHECK_IN_LINK_PURPOSE = "monitoring-check-in"
 
@@ -93,19 +92,13 @@ def create_app(settings: TelemedicineSettings | None = None) -> FastAPI:
         check_ins = MissedCheckIns(
             pool=runtime.pool, context=monitoring, retry_s=settings.telemedicine_monitoring_poll_s
         )
-        runtime.workers.extend(
-            [
-                DatabaseNotices(
-                    pool=runtime.pool,
-                    handlers={
-                        DEADLINE_CHANNEL + runtime.name: [escalation.notice],
-                        CHECK_IN_CHANNEL + runtime.name: [check_ins.notice_check_in],
-                    },
-                ),
-                escalation,
-                check_ins,
-            ]
+        runtime.listen(
+            {
+                DEADLINE_CHANNEL + runtime.name: [escalation.notice],
+                CHECK_IN_CHANNEL + runtime.name: [check_ins.notice_check_in],
+            }
         )
+        runtime.workers.extend([escalation, check_ins])
         wire_consumers(runtime, context)
         wire_monitoring_consumers(
             runtime,

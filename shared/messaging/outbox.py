@@ -24,10 +24,10 @@ import json
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
 import asyncpg
 from aiokafka.structs import RecordMetadata
+from asyncpg.pool import PoolConnectionProxy
 from faststream.kafka import KafkaBroker
 from opentelemetry import context, propagate, trace
 from opentelemetry.instrumentation.utils import suppress_instrumentation
@@ -38,7 +38,7 @@ from shared.fhir.models import FHIR_JSON, FHIR_VERSION
 from shared.messaging import headers
 from shared.messaging.topics import Topic
 from shared.tracing import ReferralIds, baggage_headers
-from shared.workers import BackgroundTask
+from shared.workers import ScheduledTask
 
 log = logging.getLogger(__name__)
 
@@ -148,8 +148,16 @@ WHERE outbox.id = published.id
 """
 
 
-class OutboxRelay(BackgroundTask):
-    """Publishes the outbox to Kafka; one active relay per service (a PostgreSQL advisory lock)."""
+class OutboxRelay(ScheduledTask):
+    """Publishes the outbox to Kafka; one active relay per service (a PostgreSQL advisory lock,
+    held on a connection of its own while it leads).
+
+    It sleeps until a commit that wrote rows wakes it: the outbox trigger's NOTIFY, handed on by
+    the process's one listener (``DatabaseNotices``, wired to ``notice`` on ``channel``), which
+    also wakes it whenever it (re)connects, since a NOTIFY sent while nobody listened is lost.
+    The re-check a minute after its last round covers a lost listener not yet noticed. It
+    looked every second before: a statement a second with nothing to send. A failed round (the
+    broker or the database away) is tried again after ``retry_s``."""
 
     def __init__(
         self,
@@ -159,52 +167,67 @@ class OutboxRelay(BackgroundTask):
         producer_name: str,
         schema: str,
         tracer: trace.Tracer,
-        poll_interval_s: float = 1.0,
+        retry_s: float = 1.0,
+        recheck_s: float = 60.0,
         batch_size: int = 200,
     ) -> None:
-        super().__init__()
+        super().__init__(retry_s=retry_s, recheck_s=recheck_s)
         self._pool = pool
         self._broker = broker
         self._producer_name = producer_name
-        self._channel = f"outbox_{schema}"
+        self.channel = f"outbox_{schema}"
         self._tracer = tracer
-        self._poll_interval_s = poll_interval_s
         self._batch_size = batch_size
-        self._wake = asyncio.Event()
+        self._leader: PoolConnectionProxy | None = None
         self.name = f"outbox-relay-{producer_name}"
 
-    async def run(self) -> None:
-        while True:
-            try:
-                await self._lead()
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                log.exception("outbox relay failed; restarting in %.1f s", self._poll_interval_s)
-                await asyncio.sleep(self._poll_interval_s)
+    async def tick(self) -> None:
+        await self._lead()
+        while await self.publish_pending() == self._batch_size:
+            pass
+
+    async def next_due(self) -> float | None:
+        # Everything written before the round was sent; what commits later NOTIFYs.
+        return None
 
     async def _lead(self) -> None:
-        async with self._pool.acquire() as leader:
-            # Only one instance of a service publishes, so a key's rows never race each other.
-            channel = self._channel
+        """Takes the service's relay lock, unless this relay holds it: a second instance waits
+        here until the leader's connection ends (its process stopped or its connection lost,
+        which also ends its lead: it takes the lock again at its next round)."""
+        if self._leading():
+            return
+        await self._resign()
+        leader = await self._pool.acquire()
+        try:
             takes_session_state(leader)
-            await leader.execute("SELECT pg_advisory_lock(hashtext($1))", channel)
             with suppress_instrumentation():
-                await leader.add_listener(channel, self._on_notify)
-            try:
-                while True:
-                    while await self.publish_pending() == self._batch_size:
-                        pass
-                    with contextlib.suppress(TimeoutError):
-                        await asyncio.wait_for(self._wake.wait(), self._poll_interval_s)
-                    self._wake.clear()
-            finally:
-                with contextlib.suppress(Exception):
-                    await leader.remove_listener(channel, self._on_notify)
-                    await leader.execute("SELECT pg_advisory_unlock(hashtext($1))", channel)
+                await leader.execute("SELECT pg_advisory_lock(hashtext($1))", self.channel)
+        except BaseException:
+            await self._pool.release(leader)
+            raise
+        self._leader = leader
 
-    def _on_notify(self, *_: Any) -> None:
-        self._wake.set()
+    def _leading(self) -> bool:
+        if self._leader is None:
+            return False
+        try:
+            return not self._leader.is_closed()
+        except asyncpg.InterfaceError:
+            return False  # the pool took the connection back when it was lost
+
+    async def _resign(self) -> None:
+        leader, self._leader = self._leader, None
+        if leader is None:
+            return
+        with contextlib.suppress(Exception):
+            if not leader.is_closed():
+                with suppress_instrumentation():
+                    await leader.execute("SELECT pg_advisory_unlock(hashtext($1))", self.channel)
+            await self._pool.release(leader)
+
+    async def stop(self) -> None:
+        await super().stop()
+        await self._resign()
 
     async def publish_pending(self) -> int:
         """Publishes one batch of unsent rows; returns how many it published.

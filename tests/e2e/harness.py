@@ -216,7 +216,7 @@ class ServiceProcesses:
             "FT_NOTIFIER_HTTP_TIMEOUT_S": "2",
             "FT_NOTIFIER_DELIVERY_LEASE_S": "3",
             "FT_NOTIFIER_BACKOFF_BASE_S": "0.2",
-            "FT_OUTBOX_POLL_INTERVAL_S": "0.5",
+            "FT_OUTBOX_RETRY_S": "0.5",
             "FT_CONSUMER_RETRY_BACKOFF_S": "0.5",
             "FT_REFERRAL_DEADLINE_POLL_S": "0.5",
             "FT_REFERRAL_ALERT_POLL_S": "0.5",

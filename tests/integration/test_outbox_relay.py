@@ -104,7 +104,6 @@ def _relay(
     broker: KafkaBroker,
     schema: str,
     tracer_provider: TracerProvider,
-    poll_interval_s: float = 30.0,
 ) -> OutboxRelay:
     return OutboxRelay(
         pool=pool,
@@ -112,7 +111,6 @@ def _relay(
         producer_name="itest",
         schema=schema,
         tracer=tracer_provider.get_tracer("itest"),
-        poll_interval_s=poll_interval_s,
         batch_size=100,
     )
 
@@ -177,39 +175,6 @@ async def test_a_rolled_back_change_publishes_nothing(
     with pytest.raises(RuntimeError, match="the state change failed"):
         await change_that_fails_after_writing_the_outbox()
     assert await _relay(pool, broker, scratch_schema, tracing[0]).publish_pending() == 0
-
-
-async def test_a_commit_wakes_the_relay_without_waiting_for_its_poll(
-    stack: TestStack,
-    pool: asyncpg.Pool,
-    broker: KafkaBroker,
-    scratch_schema: str,
-    scratch_topic: Topic,
-    tracing: tuple[TracerProvider, InMemorySpanExporter],
-) -> None:
-    relay = _relay(pool, broker, scratch_schema, tracing[0], poll_interval_s=3600)
-    relay.start()
-    try:
-        await asyncio.sleep(0.5)  # the relay is listening
-        async with pool.acquire() as connection, connection.transaction():
-            await add_to_outbox(
-                connection,
-                topic=scratch_topic,
-                key="referral-n",
-                message=_event("referral-n", 1),
-            )
-
-        async def published() -> bool:
-            count: int = await pool.fetchval(
-                "SELECT count(*) FROM outbox WHERE message_key = 'referral-n' "
-                "AND published_at IS NOT NULL"
-            )
-            return count == 1
-
-        # Far sooner than the hour-long poll: only the NOTIFY can have woken it.
-        await eventually(published, timeout=10, what="the relay to publish on NOTIFY")
-    finally:
-        await relay.stop()
 
 
 async def test_writers_of_one_key_at_once_do_not_wait_and_their_events_are_numbered_in_order(
