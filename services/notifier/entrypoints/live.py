@@ -32,6 +32,10 @@ from shared.web_identity import MaybePersonDep
 
 router = APIRouter()
 _BATCH = 100
+# How often an open page reads its feed with nothing new (and sees its visitor gone): the feed's
+# listener wakes it for every event and after every reconnect; this covers a connection that
+# broke unseen, and is per open page, not a cost of an idle service.
+PAGE_RECHECK_S = 15.0
 
 
 def feed_organization(
@@ -103,7 +107,7 @@ async def live_event_stream(
                     await _shown(runtime, delivery_id=str(event.payload["delivery"]))
             if len(events) < _BATCH:
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(changed.wait(), feed.recheck_s)
+                    await asyncio.wait_for(changed.wait(), PAGE_RECHECK_S)
 
 
 async def _shown(runtime: ServiceRuntime, *, delivery_id: str) -> None:

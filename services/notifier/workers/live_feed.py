@@ -1,7 +1,8 @@
 """Live feeds of the hospitals' web pages: one LISTEN connection per notifier process wakes the
 open pages of the hospital an event was published for; each page then reads the feed from where
-it is. NOTIFY only says "look now": a page also looks every ``recheck_s`` on its own, so an
-event published while the listener was reconnecting is shown anyway, only later."""
+it is. NOTIFY only says "look now": whenever the listener (re)connects every open page is woken,
+so an event published while nobody listened is shown then; a connection the server ended is
+seen at once, one that broke unseen at the check every ``recheck_s`` (a minute)."""
 
 from __future__ import annotations
 
@@ -27,7 +28,7 @@ log = logging.getLogger(__name__)
 class LiveFeed(ListeningTask):
     name = "live-feed"
 
-    def __init__(self, *, pool: asyncpg.Pool, recheck_s: float = 15.0) -> None:
+    def __init__(self, *, pool: asyncpg.Pool, recheck_s: float = 60.0) -> None:
         super().__init__()
         self._pool = pool
         self.recheck_s = recheck_s
@@ -46,11 +47,17 @@ class LiveFeed(ListeningTask):
                 del self._pages[organization]
 
     async def listen(self) -> None:
-        async with listening(self._pool, {LIVE_EVENT_CHANNEL: self._on_notify}) as alive:
+        lost = asyncio.Event()
+        async with listening(
+            self._pool, {LIVE_EVENT_CHANNEL: self._on_notify}, on_lost=lost.set
+        ) as alive:
             self._wake_all()  # whatever happened while no one was listening
             while True:
-                await asyncio.sleep(self.recheck_s)
-                if not await alive():
+                # A connection the server ended is seen at once (listened to again a second
+                # later, waking every page); one that broke unseen, at the next check.
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(lost.wait(), self.recheck_s)
+                if lost.is_set() or not await alive():
                     return
 
     def _on_notify(self, _connection: Any, _pid: int, _channel: str, organization: object) -> None:

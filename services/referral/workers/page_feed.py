@@ -5,11 +5,13 @@ to their hospital, from where they are.
 Why LISTEN/NOTIFY rather than each page polling: a board waits minutes between events, and a
 hospital may keep tens of pages open; one listening connection per process costs one idle
 connection, while a poll every second per page costs a query per page per second. NOTIFY only
-says "look now": the feed is stamped whenever the listener (re)connects, and, idle, it looks
-for an entry nobody numbered every ``recheck_s`` (one cheap statement), so an entry committed
-while the listener was reconnecting is shown anyway, only later. Entries committed
-within ``gather_s`` of one another are numbered together: open pages hear of a step at most that
-much later, and the stamping costs a transaction per burst, not per entry.
+says "look now": the feed is stamped whenever the listener (re)connects (a connection the
+server ended is seen at once and listened to again a second later), and, idle, it looks for
+an entry nobody numbered every ``recheck_s`` (a minute: one cheap statement, and the check of
+a connection that broke unseen), so an entry whose NOTIFY was lost is shown anyway, only
+later. Entries committed within ``gather_s`` of one another are numbered together: open pages
+hear of a step at most that much later, and the stamping costs a transaction per burst, not
+per entry.
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ class PageFeed(ListeningTask):
     name = "page-feed"
 
     def __init__(
-        self, *, pool: asyncpg.Pool, schema: str, recheck_s: float = 15.0, gather_s: float = 0.2
+        self, *, pool: asyncpg.Pool, schema: str, recheck_s: float = 60.0, gather_s: float = 0.2
     ) -> None:
         super().__init__()
         self._pool = pool
@@ -65,7 +67,13 @@ class PageFeed(ListeningTask):
             page_events.TIMELINE_CHANNEL + self._schema: self._on_timeline,
             page_events.FEED_CHANNEL + self._schema: self._on_feed,
         }
-        async with listening(self._pool, channels) as alive:
+        lost = asyncio.Event()
+
+        def on_lost() -> None:
+            lost.set()
+            self._stamp_wanted.set()
+
+        async with listening(self._pool, channels, on_lost=on_lost) as alive:
             woken = True  # the first round numbers whatever came while nobody listened
             stamped_at = time.monotonic()
             while True:
@@ -76,6 +84,8 @@ class PageFeed(ListeningTask):
                 self._wake_pages()  # also whatever happened while no one was listening
                 try:
                     await asyncio.wait_for(self._stamp_wanted.wait(), self.recheck_s)
+                    if lost.is_set():
+                        return  # listened to again a second later, and stamped then
                 except TimeoutError:
                     # Idle: a look for a missed entry (one statement, no transaction), and at
                     # the listening connection.

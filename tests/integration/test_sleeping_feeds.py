@@ -1,0 +1,112 @@
+"""The live feeds of the clinicians' pages sleep until a NOTIFY or a lost listener wakes them:
+an idle referral page feed and an idle notifier live feed send the database nothing for a
+minute (every 15 s they looked: the page feed for an entry nobody numbered and at its
+connection, the live feed at its connection), and when the server ends their listening
+connection they listen again within seconds and wake the open pages (a NOTIFY sent meanwhile
+was lost), not at the minute's check.
+
+Each feed runs with its production intervals on a private schema migrated by its service's own
+history; every statement it sends is counted with asyncpg's query logger."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+
+import asyncpg
+import pytest
+
+from services.notifier.adapters.live_events import LIVE_EVENT_CHANNEL
+from services.notifier.workers.live_feed import LiveFeed
+from services.referral.adapters import page_events
+from services.referral.workers.page_feed import PageFeed
+from tests.use_case_database import CountedPool, migrated_schema, stack_postgres_url
+
+pytestmark = pytest.mark.integration
+
+IDLE_S = 20.0  # at least one of the old 15 s looks
+FIRST_ROUND_S = 3.0  # the feed listens, stamps (the page feed) and wakes the pages
+
+
+@pytest.fixture(scope="module")
+def postgres() -> str:
+    return stack_postgres_url()
+
+
+async def _counted(postgres: str, service: str) -> AsyncIterator[tuple[CountedPool, str]]:
+    async with migrated_schema(postgres, service=service) as migrated:
+        schema: str = await migrated.fetchval("SELECT current_schema()")
+        counted = CountedPool()
+        await counted.open(postgres, schema)
+        yield counted, schema
+        await counted.pool.close()
+
+
+@pytest.fixture
+async def referral(postgres: str) -> AsyncIterator[tuple[CountedPool, str]]:
+    async for counted in _counted(postgres, "referral"):
+        yield counted
+
+
+@pytest.fixture
+async def notifier(postgres: str) -> AsyncIterator[tuple[CountedPool, str]]:
+    async for counted in _counted(postgres, "notifier"):
+        yield counted
+
+
+async def _end_listener(pool: asyncpg.Pool, channel: str) -> None:
+    """Ends the feed's listening connection from the server's side (as a restart or an
+    administrator would); a NOTIFY sent before it listens again reaches nobody."""
+    ended = await pool.fetchval(
+        "SELECT bool_or(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE query = $1",
+        f'LISTEN "{channel}"',
+    )
+    assert ended, f"nobody listened on {channel}"
+
+
+async def test_an_idle_page_feed_sends_no_statement_and_a_lost_listener_wakes_the_pages(
+    referral: tuple[CountedPool, str],
+) -> None:
+    counted, schema = referral
+    feed = PageFeed(pool=counted.pool, schema=schema)  # as services/referral/bootstrap.py
+    with feed.subscribe() as page:
+        feed.start()
+        try:
+            await asyncio.sleep(FIRST_ROUND_S)
+            counted.sent.clear()
+
+            await asyncio.sleep(IDLE_S)
+
+            # Every 15 s it looked for an entry nobody numbered and at its connection.
+            assert counted.sent == []
+
+            page.clear()
+            await _end_listener(counted.pool, page_events.FEED_CHANNEL + schema)
+            # Listening again a second later, it stamps and wakes the page: far sooner than
+            # the minute's check.
+            await asyncio.wait_for(page.wait(), timeout=10)
+        finally:
+            await feed.stop()
+
+
+async def test_an_idle_live_feed_sends_no_statement_and_a_lost_listener_wakes_the_pages(
+    notifier: tuple[CountedPool, str],
+) -> None:
+    counted, _schema = notifier
+    feed = LiveFeed(pool=counted.pool)  # as services/notifier/bootstrap.py
+    with feed.subscribe("hospital-a") as page:
+        feed.start()
+        try:
+            await asyncio.sleep(FIRST_ROUND_S)
+            counted.sent.clear()
+
+            await asyncio.sleep(IDLE_S)
+
+            # Every 15 s it looked at its connection.
+            assert counted.sent == []
+
+            page.clear()
+            await _end_listener(counted.pool, LIVE_EVENT_CHANNEL)
+            await asyncio.wait_for(page.wait(), timeout=10)
+        finally:
+            await feed.stop()
