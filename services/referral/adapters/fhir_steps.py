@@ -12,14 +12,13 @@ from services.referral.domain.errors import InvalidRequest
 from shared.fhir.codes import EventCode
 from shared.fhir.envelope import FhirMessage
 from shared.fhir.models import Task
-from shared.fhir.references import Located, resolve
 from shared.workflow.consult_state import TASK_STATUS, ConsultStage
 
 
 def about_an_episode(message: FhirMessage) -> bool:
     """A consult a home-isolation episode's red flag started (its Task's focus is the
     EpisodeOfCare, it is part of no referral): nothing for a referral's timeline."""
-    consult = _focus_json(message, "Task")
+    consult = message.focus_json("Task")
     focus = _ref(consult.get("focus")) if consult is not None else None
     return (
         consult is not None
@@ -31,7 +30,7 @@ def about_an_episode(message: FhirMessage) -> bool:
 def asked_first(message: FhirMessage) -> str | None:
     """The id of a consult asked before any referral (its Task is part of none yet and is
     about its own ServiceRequest), else None."""
-    consult = _focus_json(message, "Task")
+    consult = message.focus_json("Task")
     focus = _ref(consult.get("focus")) if consult is not None else None
     if (
         consult is None
@@ -49,7 +48,7 @@ def teleconsult_step(message: FhirMessage, *, referral_id: str | None = None) ->
     referral its Task is part of, or of ``referral_id`` (a consult asked first, linked).
     Read from the message's JSON (no model of the Task: about 0.5 ms of CPU, a step or more a
     referral), but a signed recommendation's outputs, read from the Task's model."""
-    consult = _focus_json(message, "Task")
+    consult = message.focus_json("Task")
     part_of = _list(consult.get("partOf")) if consult is not None else []
     parent = _field(part_of[0], "reference") if part_of else None
     if parent is None and referral_id is not None:
@@ -84,7 +83,7 @@ def teleconsult_steps(message: FhirMessage, *, referral_id: str | None = None) -
     request at the Task's authoredOn, as the spoke's, and the paging at lastModified, as the
     hub's (the Task's owner), each on the timeline at its own time."""
     step = teleconsult_step(message, referral_id=referral_id)
-    consult = _focus_json(message, "Task")
+    consult = message.focus_json("Task")
     if (
         step.event is not EventCode.TELECONSULT_REQUESTED
         or consult is None
@@ -154,7 +153,7 @@ def notification_outcome_step(message: FhirMessage) -> RecordStep:
     the message's JSON: no model of the Communication is made for it (about 0.5 ms of CPU, two
     outcomes a referral). A relayed record is held as the JSON the notifier's builder wrote (the
     test suite checks it); a message parsed whole is dumped from its validated Bundle."""
-    communication = _focus_json(message, "Communication")
+    communication = message.focus_json("Communication")
     about = [ref for a in _list(communication and communication.get("about")) if (ref := _ref(a))]
     referral_ref = next((ref for ref in about if ref.startswith("Task/")), None)
     if communication is None or referral_ref is None:
@@ -180,30 +179,6 @@ def notification_outcome_step(message: FhirMessage) -> RecordStep:
         or datetime.now(UTC),
         detail=detail,
     )
-
-
-def _focus_json(message: FhirMessage, resource_type: str) -> dict[str, Any] | None:
-    """The first focus resource of ``resource_type`` as JSON, found by the Bundle's reference
-    rules (a relayed record's JSON as it came; a parsed message's dumped from its Bundle)."""
-    entries: list[tuple[dict[str, Any], dict[str, Any]]] = [
-        (entry, entry["resource"])
-        for entry in _list(message.to_dict().get("entry"))
-        if isinstance(entry, dict) and isinstance(entry.get("resource"), dict)
-    ]
-    located = [
-        Located(
-            full_url if isinstance(full_url := entry.get("fullUrl"), str) else None,
-            str(resource.get("resourceType")),
-            ident if isinstance(ident := resource.get("id"), str) else None,
-        )
-        for entry, resource in entries
-    ]
-    origin = located[0].full_url if located else None
-    for reference in message.focus:
-        index = resolve(reference, located, from_url=origin)
-        if index is not None and located[index].resource_type == resource_type:
-            return entries[index][1]
-    return None
 
 
 def _field(value: object, name: str) -> Any:

@@ -16,7 +16,6 @@ from shared.fhir.envelope import FhirMessage, ResourceJson, build_message
 from shared.fhir.ids import derived_id
 from shared.fhir.models import Communication
 from shared.fhir.notifications import notification_request_message
-from shared.fhir.references import Located, resolve
 from shared.vocabulary.notification_categories import NotificationCategory
 from shared.vocabulary.terms import Language
 from shared.workflow import consult_ids
@@ -41,8 +40,8 @@ class ReferralParties:
 def referral_parties(message: FhirMessage) -> ReferralParties | None:
     """Who a referral that asks for a teleconsult is between, and for which patient. Read from
     the message's JSON: no model of the Task or the ServiceRequest is made for it (every
-    referral's record; see ``focus_json``)."""
-    task = focus_json(message, "Task")
+    referral's record; see ``FhirMessage.focus_json``)."""
+    task = message.focus_json("Task")
     if task is None:
         return None
     referral_id = task.get("id")
@@ -72,35 +71,12 @@ def referral_parties(message: FhirMessage) -> ReferralParties | None:
 def referral_task_links(message: FhirMessage) -> tuple[str, tuple[str, ...]] | None:
     """The referral Task's id and what it is ``basedOn`` (references), from the JSON; None
     without a Task that has an id."""
-    task = focus_json(message, "Task")
+    task = message.focus_json("Task")
     referral_id = task.get("id") if task is not None else None
     if task is None or not isinstance(referral_id, str):
         return None
     based_on = (_reference(b) for b in _list(task.get("basedOn")))
     return referral_id, tuple(b for b in based_on if b is not None)
-
-
-def focus_json(message: FhirMessage, resource_type: str) -> dict[str, Any] | None:
-    """The first focus resource of ``resource_type`` as JSON, found by the Bundle's reference
-    rules. A relayed record is held as the JSON the network's builder wrote (and the test suite
-    checks), so reading it makes no model (about 1.7 ms of CPU a referral for the Task and the
-    ServiceRequest); a message parsed whole (a record without the relay's headers) is dumped
-    from its validated Bundle."""
-    entries = _entries_json(message)
-    located = [
-        Located(
-            full_url if isinstance(full_url := entry.get("fullUrl"), str) else None,
-            str(resource.get("resourceType")),
-            ident if isinstance(ident := resource.get("id"), str) else None,
-        )
-        for entry, resource in entries
-    ]
-    origin = located[0].full_url if located else None
-    for reference in message.focus:
-        index = resolve(reference, located, from_url=origin)
-        if index is not None and located[index].resource_type == resource_type:
-            return entries[index][1]
-    return None
 
 
 def _resources_json(message: FhirMessage, resource_type: str) -> list[dict[str, Any]]:
