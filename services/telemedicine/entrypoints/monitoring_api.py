@@ -144,11 +144,7 @@ async def lower_flag(
     themselves; lowering is a person's decision, audited). The body is read once the episode
     is found to be the caller's to change: another hospital learns nothing from it."""
     async with runtime.pool.acquire() as connection, connection.transaction():
-        found = await repository.get_episode(connection, episode_id=episode_id, party=caller)
-        if found is None:
-            raise monitoring.EpisodeNotFound(episode_id)
-        if found.hospital != caller:
-            raise monitoring.NotManagingHospital()
+        await _check_managed_by(connection, episode_id, caller)
         lower = await read_body(request, LowerIn)
         episode = await monitoring.lower_flag(
             connection,
@@ -181,11 +177,7 @@ async def finish_episode(
     again, it answers the episode as first finished. The body is read once the episode is found
     to be the caller's to change."""
     async with runtime.pool.acquire() as connection, connection.transaction():
-        found = await repository.get_episode(connection, episode_id=episode_id, party=caller)
-        if found is None:
-            raise monitoring.EpisodeNotFound(episode_id)
-        if found.hospital != caller:
-            raise monitoring.NotManagingHospital()
+        await _check_managed_by(connection, episode_id, caller)
         finish = await read_body(request, FinishIn)
         episode = await monitoring.finish_episode(
             connection,
@@ -196,3 +188,13 @@ async def finish_episode(
             now=datetime.now(UTC),
         )
     return JSONResponse(episode_json(episode, context=context, manager=True))
+
+
+async def _check_managed_by(connection: Connection, episode_id: str, caller: str) -> None:
+    """404 unless the caller's hospital manages or consults on the episode, 403 unless it
+    manages it: checked before a change's body is read, so another hospital learns nothing."""
+    found = await repository.get_episode(connection, episode_id=episode_id, party=caller)
+    if found is None:
+        raise monitoring.EpisodeNotFound(episode_id)
+    if found.hospital != caller:
+        raise monitoring.NotManagingHospital()
