@@ -144,7 +144,10 @@ async def lower_flag(
     themselves; lowering is a person's decision, audited). The body is read once the episode
     is found to be the caller's to change: another hospital learns nothing from it."""
     async with runtime.pool.acquire() as connection, connection.transaction():
-        await _check_managed_by(connection, episode_id, caller)
+        # Checked before the body is read: another hospital learns nothing from it.
+        await monitoring.managed_episode(
+            connection, episode_id=episode_id, hospital=caller, for_update=False
+        )
         lower = await read_body(request, LowerIn)
         episode = await monitoring.lower_flag(
             connection,
@@ -177,7 +180,10 @@ async def finish_episode(
     again, it answers the episode as first finished. The body is read once the episode is found
     to be the caller's to change."""
     async with runtime.pool.acquire() as connection, connection.transaction():
-        await _check_managed_by(connection, episode_id, caller)
+        # Checked before the body is read: another hospital learns nothing from it.
+        await monitoring.managed_episode(
+            connection, episode_id=episode_id, hospital=caller, for_update=False
+        )
         finish = await read_body(request, FinishIn)
         episode = await monitoring.finish_episode(
             connection,
@@ -188,13 +194,3 @@ async def finish_episode(
             now=datetime.now(UTC),
         )
     return JSONResponse(episode_json(episode, context=context, manager=True))
-
-
-async def _check_managed_by(connection: Connection, episode_id: str, caller: str) -> None:
-    """404 unless the caller's hospital manages or consults on the episode, 403 unless it
-    manages it: checked before a change's body is read, so another hospital learns nothing."""
-    found = await repository.get_episode(connection, episode_id=episode_id, party=caller)
-    if found is None:
-        raise monitoring.EpisodeNotFound(episode_id)
-    if found.hospital != caller:
-        raise monitoring.NotManagingHospital()

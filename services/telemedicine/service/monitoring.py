@@ -144,6 +144,21 @@ async def take_check_in(
     return CheckInOutcome(episode, assessment, change)
 
 
+async def managed_episode(
+    connection: Connection, *, episode_id: str, hospital: str, for_update: bool = True
+) -> Episode:
+    """The episode ``hospital`` manages, to change: 404 when it neither manages nor consults on
+    it (as for one that does not exist), 403 when it only consults on it."""
+    episode = await repository.get_episode(
+        connection, episode_id=episode_id, party=hospital, for_update=for_update
+    )
+    if episode is None:
+        raise EpisodeNotFound(episode_id)
+    if episode.hospital != hospital:
+        raise NotManagingHospital()
+    return episode
+
+
 async def lower_flag(
     connection: Connection,
     *,
@@ -156,13 +171,7 @@ async def lower_flag(
     now: datetime,
 ) -> Episode:
     """A nurse of the managing hospital lowers the flag, saying why (audited with their name)."""
-    episode = await repository.get_episode(
-        connection, episode_id=episode_id, party=hospital, for_update=True
-    )
-    if episode is None:
-        raise EpisodeNotFound(episode_id)
-    if episode.hospital != hospital:
-        raise NotManagingHospital()
+    episode = await managed_episode(connection, episode_id=episode_id, hospital=hospital)
     if episode.finished:
         raise EpisodeFinished(episode_id)
     change = lowered(episode.level, to, by=by, reason=reason, at=now)
@@ -183,13 +192,7 @@ async def finish_episode(
     """The managing hospital ends the episode (the patient recovered, was admitted, left the
     programme or died): no more reminders or missed check-in alerts, the patient's link and
     check-ins are refused, and it leaves the board. Finishing it again changes nothing."""
-    episode = await repository.get_episode(
-        connection, episode_id=episode_id, party=hospital, for_update=True
-    )
-    if episode is None:
-        raise EpisodeNotFound(episode_id)
-    if episode.hospital != hospital:
-        raise NotManagingHospital()
+    episode = await managed_episode(connection, episode_id=episode_id, hospital=hospital)
     finished = episode.finish(at=now, reason=reason, by=by)
     if finished is not episode:
         await repository.save_episode(connection, episode=finished)
