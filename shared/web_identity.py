@@ -159,7 +159,9 @@ async def carries_synchronizer_token(request: Request, expected: str) -> bool:
     ):
         field = (await request.form()).get(CSRF_FIELD)
         sent = field if isinstance(field, str) else None
-    return bool(sent and expected) and hmac.compare_digest(str(sent).encode(), expected.encode())
+    if not sent or not expected:
+        return False
+    return hmac.compare_digest(sent.encode(), expected.encode())
 
 
 async def _check_synchronizer_token(request: Request, person: PersonIdentity) -> None:
