@@ -117,6 +117,10 @@ async def test_a_nurse_ends_a_patients_monitoring_and_the_board_drops_them(
     await _sign_in_at(phone, origin, spoke_nurse, next_path=f"/app/monitoring/{episode['id']}")
     await expect(phone.locator("#check-in-link")).to_be_visible()
     await phone.locator("#finish-reason").select_option("admitted")
+    # One tap does not end it: the nurse confirms that the reminders stop.
+    await phone.get_by_role("button", name="สิ้นสุดการติดตาม").click()
+    await expect(phone.locator("#check-in-link")).to_be_visible()
+    await phone.locator("#finish-confirm").check()
     await phone.get_by_role("button", name="สิ้นสุดการติดตาม").click()
     await expect(phone.locator("#finished")).to_contain_text("รับไว้รักษาในโรงพยาบาล")
     await expect(phone.locator("#finished")).to_contain_text("Practitioner/")

@@ -37,6 +37,11 @@ WORDS: Mapping[str, Term] = {
         "Reminders and check-ins stop, and the patient leaves the board.",
         "หยุดการเตือนและการรายงานอาการ และนำผู้ป่วยออกจากรายชื่อ",
     ),
+    "choose": Term("Choose why", "เลือกเหตุผล"),
+    "finish_confirm": Term(
+        "I confirm: this patient gets no more reminders",
+        "ยืนยัน: ผู้ป่วยรายนี้จะไม่ได้รับการเตือนอีก",
+    ),
     "completed": Term("Monitoring period over, patient well", "ครบกำหนดติดตาม ผู้ป่วยอาการดี"),
     "admitted": Term("Admitted to hospital", "รับไว้รักษาในโรงพยาบาล"),
     "withdrawn": Term("Left the programme", "ออกจากการติดตาม"),

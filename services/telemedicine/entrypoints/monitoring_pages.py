@@ -23,7 +23,7 @@ from services.telemedicine.domain.episode import FinishReason
 from services.telemedicine.domain.monitoring import Level, risk_rank
 from services.telemedicine.entrypoints.deps import MonitoringDep, PagesDep
 from services.telemedicine.service import monitoring
-from shared.errors import Forbidden
+from shared.errors import Forbidden, InvalidInput
 from shared.province_time import PROVINCE_ZONE
 from shared.runtime import RuntimeDep
 from shared.web_identity import HospitalPerson, HospitalPersonDep
@@ -160,6 +160,8 @@ async def finish_episode(
     """A nurse or doctor of the managing hospital ends the episode, choosing why."""
     _must_care(person)
     form = await request.form()
+    if form.get("confirm") != "yes":  # the page's checkbox: one tap never ends monitoring
+        raise InvalidInput("Confirm that the patient gets no more reminders", expression="confirm")
     async with runtime.pool.acquire() as connection, connection.transaction():
         await monitoring.finish_episode(
             connection,
