@@ -20,8 +20,6 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from pydantic import BaseModel
 
-from services.notifier.adapters import fhir_mapping as notifier_fhir
-from services.notifier.domain.model import Channel, Delivery
 from services.referral.adapters import fhir_mapping as referral_fhir
 from services.referral.adapters import fhir_steps
 from services.referral.domain.commands import RequestReferral
@@ -31,6 +29,7 @@ from shared.fhir import envelope
 from shared.fhir.codes import EventCode
 from shared.fhir.envelope import FhirMessage, parse_message, read_relayed_message
 from shared.workflow.consult_state import ConsultStage
+from tests.delivery_outcomes import every_outcome_of, page_delivery
 from tests.kafka_records import count_validations
 from tests.support import EXAMPLE_REFERRAL
 
@@ -112,43 +111,10 @@ def test_the_json_reading_of_a_referral_says_what_its_models_say() -> None:
         ) == telemedicine_fhir.referral_task_links(relayed)
 
 
-def _delivery() -> Delivery:
-    return Delivery(
-        id="d-1",
-        request_id="m-1/page-1",
-        referral_id="r-1",
-        recipient="PractitionerRole/neurologist-on-call",
-        addressed_to="Organization/trang-hospital",
-        channel=Channel.WEBHOOK,
-        priority="stat",
-        body={},
-    )
-
-
-def _outcomes() -> list[FhirMessage]:
-    delivery = _delivery()
-    at = datetime(2026, 11, 23, 3, 0, tzinfo=UTC)
-    return [
-        notifier_fhir.outcome_message(delivery, sent=True, reason=None, source_endpoint="urn:t"),
-        notifier_fhir.outcome_message(
-            delivery, sent=False, reason="webhook answered HTTP 500", source_endpoint="urn:t"
-        ),
-        notifier_fhir.delivered_message(delivery, at=at, source_endpoint="urn:t"),
-        notifier_fhir.acknowledged_message(
-            delivery,
-            acknowledged_by="web:Dr A",
-            at=at,
-            source_endpoint="urn:t",
-            person=("Dr A", "u-1"),
-        ),
-        notifier_fhir.escalated_message(delivery, step="next rung", source_endpoint="urn:t"),
-    ]
-
-
 def test_the_referral_service_reads_a_pages_outcome_without_a_model(
     models: list[str],
 ) -> None:
-    outcomes = [_relayed(m) for m in _outcomes()]
+    outcomes = [_relayed(m) for m in every_outcome_of(page_delivery())]
     steps = [fhir_steps.notification_outcome_step(m) for m in outcomes]
     # Was one Communication model for each.
     assert models == []
@@ -165,7 +131,7 @@ def test_the_json_reading_of_an_outcome_says_what_its_model_says(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setattr(envelope, "CHECK_BUILT_MESSAGES", False)
-    for built in _outcomes():
+    for built in every_outcome_of(page_delivery()):
         from_json = fhir_steps.notification_outcome_step(_relayed(built))
         parsed = fhir_steps.notification_outcome_step(parse_message(built.to_json()))
         # (An outcome without a time, a failed send, is stamped when it is read.)

@@ -16,8 +16,6 @@ from fhir.resources.R4B.encounter import Encounter
 from fhir.resources.R4B.provenance import Provenance
 from pydantic import BaseModel
 
-from services.notifier.adapters import fhir_mapping as notifier_fhir
-from services.notifier.domain.model import Channel, Delivery
 from services.referral.adapters.fhir_inbound import request_from_message
 from services.referral.adapters.fhir_mapping import (
     answer_focus,
@@ -48,6 +46,7 @@ from shared.fhir.responses import response_message
 from shared.vocabulary.notification_categories import NotificationCategory
 from shared.workflow.consult_state import ConsultStage
 from shared.workflow.task_state import TaskStatus
+from tests.delivery_outcomes import every_outcome_of, page_delivery
 from tests.kafka_records import count_validations
 
 
@@ -264,34 +263,9 @@ def test_a_deliverys_outcomes_are_written_from_their_builders_json_without_a_mod
     """The notifier tells the referral's timeline about every delivery (sent or failed,
     delivered, acknowledged, escalated) with a Communication: written as FHIR JSON (before: made
     as a model and dumped again for each); each parses back valid and says the same."""
-    delivery = Delivery(
-        id="d-1",
-        request_id="m-1/page-1",
-        referral_id="r-1",
-        recipient="PractitionerRole/neurologist-on-call",
-        addressed_to="Organization/trang-hospital",
-        channel=Channel.WEBHOOK,
-        priority="stat",
-        body={},
-    )
-    at = datetime(2026, 11, 23, 3, 0, tzinfo=UTC)
     made = count_validations(monkeypatch, BaseModel)
     monkeypatch.setattr(envelope, "CHECK_BUILT_MESSAGES", False)
-    built = [
-        notifier_fhir.outcome_message(delivery, sent=True, reason=None, source_endpoint="urn:t"),
-        notifier_fhir.outcome_message(
-            delivery, sent=False, reason="webhook answered HTTP 500", source_endpoint="urn:t"
-        ),
-        notifier_fhir.delivered_message(delivery, at=at, source_endpoint="urn:t"),
-        notifier_fhir.acknowledged_message(
-            delivery,
-            acknowledged_by="web:Dr A",
-            at=at,
-            source_endpoint="urn:t",
-            person=("Dr A", "u-1"),
-        ),
-        notifier_fhir.escalated_message(delivery, step="next rung", source_endpoint="urn:t"),
-    ]
+    built = every_outcome_of(page_delivery())
     for message in built:
         message.to_json()
     assert made == []
