@@ -4,6 +4,8 @@ builders and a reading of the outbox (what the service would publish)."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import AsyncIterator
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -142,3 +144,19 @@ def events(published: list[Published]) -> list[tuple[str, EventCode]]:
 
 REFERRAL_EVENTS_TOPIC = REFERRAL_EVENTS.name
 NOTIFICATIONS_TOPIC = NOTIFICATION_REQUESTS.name
+
+
+@asynccontextmanager
+async def _held(connection: Connection) -> AsyncIterator[Connection]:
+    yield connection
+
+
+class OneConnectionPool:
+    """A pool of one connection the test holds and watches: what a worker or a route acquires is
+    that connection (in the test's transaction, when the test opened one)."""
+
+    def __init__(self, connection: Connection) -> None:
+        self.connection = connection
+
+    def acquire(self) -> AbstractAsyncContextManager[Connection]:
+        return _held(self.connection)

@@ -7,7 +7,6 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import AsyncIterator
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from datetime import UTC, datetime
 from typing import TypeVar
 
@@ -27,6 +26,7 @@ from tests.integration.use_cases.support import (
     CONTEXT,
     FAR_CENTRE,
     NEAR_CENTRE,
+    OneConnectionPool,
     referral_request,
 )
 from tests.support import eventually
@@ -218,21 +218,6 @@ async def _as_future(value: list[T]) -> list[T]:
     return value
 
 
-@asynccontextmanager
-async def _held(connection: Connection) -> AsyncIterator[Connection]:
-    yield connection
-
-
-class _OneConnection:
-    """A pool of one connection the test watches (the worker's stamps go through it)."""
-
-    def __init__(self, connection: Connection) -> None:
-        self.connection = connection
-
-    def acquire(self) -> AbstractAsyncContextManager[Connection]:
-        return _held(self.connection)
-
-
 async def test_a_stamp_is_one_round_trip(
     referral_pool: asyncpg.Pool, two_hospitals: tuple[str, str]
 ) -> None:
@@ -243,7 +228,7 @@ async def test_a_stamp_is_one_round_trip(
         await PageFeed(pool=referral_pool, schema=schema).stamp()
         await _step(connection, referral_id)
         await _step(connection, referral_id)
-        feed = PageFeed(pool=_OneConnection(connection), schema=schema)  # type: ignore[arg-type]
+        feed = PageFeed(pool=OneConnectionPool(connection), schema=schema)  # type: ignore[arg-type]
         told: list[str] = []
 
         def tell(*args: object) -> None:

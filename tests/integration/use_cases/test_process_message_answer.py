@@ -5,8 +5,6 @@ PostgreSQL: its answer, the response message the network built, is written as it
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from types import SimpleNamespace
 from typing import Any
 
@@ -18,22 +16,7 @@ from services.referral.entrypoints.messaging_api import process_message
 from shared.db.pool import Connection
 from shared.fhir.models import FHIR_JSON
 from shared.settings import PlatformSettings
-from tests.integration.use_cases.support import CONTEXT, referral_request
-
-
-@asynccontextmanager
-async def _held(connection: Connection) -> AsyncIterator[Connection]:
-    yield connection
-
-
-class _OneConnection:
-    """The route's pool: the test's connection (its transaction is rolled back at the end)."""
-
-    def __init__(self, connection: Connection) -> None:
-        self.connection = connection
-
-    def acquire(self) -> AbstractAsyncContextManager[Connection]:
-        return _held(self.connection)
+from tests.integration.use_cases.support import CONTEXT, OneConnectionPool, referral_request
 
 
 def _post(body: bytes) -> Request:
@@ -57,7 +40,7 @@ async def test_the_answer_to_a_referral_is_written_as_built_not_dumped_again(
     body = fhir_mapping.referral_requested_message(
         request, source_endpoint=CONTEXT.source_endpoint
     ).to_json()
-    runtime = SimpleNamespace(settings=PlatformSettings(), pool=_OneConnection(connection))
+    runtime = SimpleNamespace(settings=PlatformSettings(), pool=OneConnectionPool(connection))
     dumped: list[str] = []
     dumps = json.dumps
 
