@@ -15,9 +15,14 @@ from datetime import UTC, datetime
 from typing import Any
 
 from shared.fhir.codes import NOTIFICATION_CATEGORY_SYSTEM, EventCode, organization_reference
+from shared.fhir.conformance.notification_failure import NOTIFICATION_FAILURE_SYSTEM
 from shared.fhir.envelope import FhirMessage, ResourceJson, build_message
 from shared.fhir.models import CommunicationRequest
 from shared.vocabulary.notification_categories import NotificationCategory
+from shared.vocabulary.notification_failures import (
+    NOTIFICATION_FAILURE_TERMS,
+    NotificationFailure,
+)
 from shared.vocabulary.terms import Language
 
 TEXT_PLAIN = "text/plain; charset=utf-8"
@@ -108,3 +113,41 @@ def notification_request_message(
         focus=[request],
         source_endpoint=source_endpoint,
     )
+
+
+def failure_reason(failure: NotificationFailure, text: str) -> ResourceJson:
+    """A notification-failed's Communication.statusReason: what failed, coded (one delivery,
+    or nobody reached at all), and why in words (no patient data: a channel's answer)."""
+    coding = {
+        "system": NOTIFICATION_FAILURE_SYSTEM,
+        "code": failure.value,
+        "display": NOTIFICATION_FAILURE_TERMS[failure].english,
+    }
+    return {"coding": [coding], **({"text": text} if text else {})}
+
+
+def unreached_request(message: FhirMessage) -> str | None:
+    """The CommunicationRequest id a notification-failed says nobody could be reached for (the
+    request's final failure); None for one delivery's failure, or any other message. Read from
+    the message's JSON (every failure reaches the services that read outcomes)."""
+    if message.event is not EventCode.NOTIFICATION_FAILED:
+        return None
+    communication = message.focus_json("Communication")
+    if communication is None:
+        return None
+    reason = communication.get("statusReason")
+    codings = reason.get("coding") if isinstance(reason, dict) else None
+    final = any(
+        isinstance(coding, dict)
+        and coding.get("system") == NOTIFICATION_FAILURE_SYSTEM
+        and coding.get("code") == NotificationFailure.NOBODY_REACHED.value
+        for coding in codings or []
+    )
+    if not final:
+        return None
+    based_on = communication.get("basedOn")
+    for reference in based_on if isinstance(based_on, list) else []:
+        target = reference.get("reference") if isinstance(reference, dict) else None
+        if isinstance(target, str) and target.startswith("CommunicationRequest/"):
+            return target.removeprefix("CommunicationRequest/")
+    return None

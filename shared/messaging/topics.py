@@ -63,7 +63,9 @@ NOTIFICATION_REQUESTS = Topic(
 )
 NOTIFICATION_OUTCOMES = Topic(
     "fasttrack.notification.outcomes.v1",
-    "notification-sent / notification-failed: a Communication, keyed by referral id",
+    "notification-sent / -delivered / -failed / -acknowledged / -escalated: a Communication, "
+    "keyed by referral id; a notification-failed's statusReason is coded delivery-failed (one "
+    "recipient on one channel) or nobody-reached (the request's final failure, told once)",
 )
 
 CATALOGUE: tuple[Topic, ...] = (

@@ -86,12 +86,17 @@ async def test_dead_letter_replay_and_acknowledgement(
     steps = await eventually(on_timeline, what="the acknowledgement on the timeline")
     timeline = (await referral_api.get(f"/referrals/{referral_id}")).json()["timeline"]
     outcomes = [(s["event"], s["detail"]["channel"]) for s in timeline if "channel" in s["detail"]]
-    # The webhook failed, then was replayed and sent (no page was open to show it live).
+    # The webhook failed, and with it the alert as a whole (nobody else to reach: no page was
+    # open to show it live), then it was replayed and sent.
     assert sorted(outcomes) == [
         ("notification-acknowledged", ["webhook"]),
+        ("notification-failed", []),
         ("notification-failed", ["webhook"]),
         ("notification-sent", ["webhook"]),
     ]
+    assert [
+        s["detail"].get("outcome") for s in timeline if s["event"] == "notification-failed"
+    ].count("nobody-reached") == 1
     assert steps[0]["detail"]["recipient"] == [f"Organization/{HUB}"]
 
 

@@ -12,13 +12,15 @@ from shared.fhir import codes
 from shared.fhir.codes import WEB_USER_SYSTEM, EventCode
 from shared.fhir.conformance.notification_channel import NOTIFICATION_CHANNEL_SYSTEM
 from shared.fhir.envelope import FhirMessage, ResourceJson, build_message
+from shared.fhir.ids import derived_id
 from shared.fhir.models import CommunicationRequest
-from shared.fhir.notifications import payload_link, payload_texts
+from shared.fhir.notifications import failure_reason, payload_link, payload_texts
 from shared.messaging.consumer import PermanentMessageError
 from shared.vocabulary.notification_categories import (
     ESCALATED_BY_SENDER,
     NotificationCategory,
 )
+from shared.vocabulary.notification_failures import NotificationFailure
 
 CHANNEL_SYSTEM = NOTIFICATION_CHANNEL_SYSTEM
 
@@ -226,10 +228,46 @@ def outcome_message(
         communication_id=f"com-{delivery.id}",
         status="completed" if sent else "not-done",
         details={
-            **({"statusReason": {"text": reason}} if reason else {}),
+            **({} if sent else {"statusReason": _delivery_failed(reason)}),
             "priority": delivery.priority,
             **({"sent": datetime.now(UTC).isoformat()} if sent else {}),
         },
+        source_endpoint=source_endpoint,
+    )
+
+
+def _delivery_failed(reason: str | None) -> dict[str, Any]:
+    """One delivery's failure (the recipient's next channel, or another recipient, may follow)."""
+    return failure_reason(NotificationFailure.DELIVERY_FAILED, reason or "")
+
+
+def nobody_reached_message(
+    *,
+    request_id: str,
+    referral_id: str,
+    addressed: list[str],
+    priority: str,
+    reason: str,
+    source_endpoint: str,
+) -> FhirMessage:
+    """notification-failed for the request as a whole (statusReason nobody-reached): it named
+    nobody the notifier can reach, or every channel of every recipient failed for good. No
+    medium: no one channel failed. Its sender (e.g. telemedicine's ladder) acts on it at once."""
+    communication: ResourceJson = {
+        "resourceType": "Communication",
+        "id": derived_id("nobody-", request_id),
+        "status": "not-done",
+        "statusReason": failure_reason(NotificationFailure.NOBODY_REACHED, reason),
+        "basedOn": [{"reference": f"CommunicationRequest/{request_resource_id(request_id)}"}],
+        "about": [{"reference": f"Task/{referral_id}"}],
+        **({"recipient": [{"reference": r} for r in addressed]} if addressed else {}),
+        "priority": priority,
+    }
+    return build_message(
+        event=EventCode.NOTIFICATION_FAILED,
+        sender=codes.NETWORK_ORGANIZATION,
+        destinations=[],
+        focus=[communication],
         source_endpoint=source_endpoint,
     )
 
@@ -309,7 +347,9 @@ def _communication_event(
         "id": communication_id,
         "status": status,
         # The request it answers: how its producer (e.g. telemedicine) tells its pages apart.
-        "basedOn": [{"reference": f"CommunicationRequest/{_request_resource_id(delivery)}"}],
+        "basedOn": [
+            {"reference": f"CommunicationRequest/{request_resource_id(delivery.request_id)}"}
+        ],
         "about": [{"reference": f"Task/{delivery.referral_id}"}],
         # Who was reached, then whom the request named (the hospital or role) when different.
         "recipient": [
@@ -329,7 +369,13 @@ def _communication_event(
     )
 
 
-def _request_resource_id(delivery: Delivery) -> str:
+def base_request_id(request_id: str) -> str:
+    """A delivery's request id without an escalation's ``#esc<n>`` (the ladder re-sends the
+    same request): the request whose final failure is told once."""
+    return request_id.split("#")[0]
+
+
+def request_resource_id(request_id: str) -> str:
     """The CommunicationRequest's id inside a delivery's request id ``<message id>/<request id>``,
-    with an escalation's ``#esc<n>`` removed (the ladder re-sends the same request)."""
-    return delivery.request_id.split("#")[0].rpartition("/")[2]
+    with an escalation's ``#esc<n>`` removed."""
+    return base_request_id(request_id).rpartition("/")[2]

@@ -2,7 +2,8 @@
 
 ``send`` makes the attempt and says how it went (sent, worth retrying, failed for good);
 ``record_attempt`` writes that down: the delivery's new state, the recipient's next channel
-after a final failure, and the outcome event on the referral's timeline (outbox). A send or a
+after a final failure, and the outcome event on the referral's timeline (outbox); and when
+nobody is left to reach, the request's own final failure (nobody-reached), once. A send or a
 retry is one statement; only a final failure, which may queue the next channel, takes a
 transaction. The dispatcher worker (``workers/dispatcher.py``) claims deliveries and runs
 the two; each is tested here without it.
@@ -30,7 +31,7 @@ from services.notifier.domain.model import (
     TransientDeliveryError,
 )
 from services.notifier.service.links import AcknowledgementLinks
-from services.notifier.service.outcomes import fall_back
+from services.notifier.service.outcomes import fall_back, tell_if_nobody_reached
 from shared.db.pool import Connection
 from shared.messaging.outbox import OutboxEvent, add_to_outbox
 from shared.messaging.topics import NOTIFICATION_OUTCOMES
@@ -181,7 +182,12 @@ async def _record_failed(
     source_endpoint: str,
 ) -> Delivery | None:
     """Failed for good (in the caller's transaction): the recipient's next channel queued and
-    the timeline told, unless a concurrent sender finished it first (it wrote the outcome)."""
+    the timeline told, unless a concurrent sender finished it first (it wrote the outcome);
+    with no channel left and nobody else to reach, the request's final failure told too."""
+    # Held first: of two of the request's deliveries failing at once, the second sees the first.
+    await repository.lock_request(
+        connection, request_id=fhir_mapping.base_request_id(delivery.request_id)
+    )
     if not await repository.mark_failed(connection, delivery_id=delivery.id, reason=reason):
         return None
     following = await fall_back(connection, failed=delivery, contacts=contacts)
@@ -197,4 +203,6 @@ async def _record_failed(
             delivery, sent=False, reason=reason, source_endpoint=source_endpoint
         ),
     )
+    if following is None:
+        await tell_if_nobody_reached(connection, failed=delivery, source_endpoint=source_endpoint)
     return following

@@ -6,9 +6,13 @@ from opentelemetry import propagate
 
 from services.notifier.adapters import fhir_mapping, repository
 from services.notifier.domain.contacts import ContactBook
+from services.notifier.domain.model import Channel, Delivery
+from services.notifier.service.outcomes import SOURCE_ENDPOINT
 from shared.db.pool import Connection
 from shared.fhir.codes import NETWORK_ORGANIZATION
 from shared.fhir.envelope import FhirMessage
+from shared.messaging.outbox import add_to_outbox
+from shared.messaging.topics import NOTIFICATION_OUTCOMES
 
 _ORGANIZATION = "Organization/"
 
@@ -32,6 +36,30 @@ async def accept_notification_request(
     if message.sender.startswith(_ORGANIZATION) and message.sender != NETWORK_ORGANIZATION:
         hospitals.add(message.sender.removeprefix(_ORGANIZATION))
     # The deliveries and the hospitals that may read their log: one statement.
-    return await repository.insert_deliveries(
+    inserted = await repository.insert_deliveries(
         connection, deliveries=deliveries, hospitals=hospitals
+    )
+    if inserted and not any(d.channel is not Channel.IN_APP for d in deliveries):
+        # Only a live event on the hospital's pages (a hospital with no roster, no channel and
+        # no system, or a misspelt one): nobody is reached, and the sender is told now.
+        await _tell_nobody_reached(connection, deliveries, reason="no recipient to reach")
+    return inserted
+
+
+async def _tell_nobody_reached(
+    connection: Connection, deliveries: list[Delivery], *, reason: str
+) -> None:
+    first = deliveries[0]
+    await add_to_outbox(
+        connection,
+        topic=NOTIFICATION_OUTCOMES,
+        key=first.referral_id,
+        message=fhir_mapping.nobody_reached_message(
+            request_id=first.request_id,
+            referral_id=first.referral_id,
+            addressed=sorted({d.addressed_to for d in deliveries if d.addressed_to}),
+            priority=first.priority,
+            reason=reason,
+            source_endpoint=SOURCE_ENDPOINT,
+        ),
     )

@@ -1,6 +1,7 @@
 """What happens after a send: the fallback to the next channel when a message fails for good
-(refused at once, or reported undeliverable later by the gateway), and delivery receipts. Each
-outcome is an event on the referral's timeline."""
+(refused at once, or reported undeliverable later by the gateway), the request's final failure
+when nobody is left to reach, and delivery receipts. Each outcome is an event on the referral's
+timeline."""
 
 from __future__ import annotations
 
@@ -31,6 +32,35 @@ async def fall_back(
     return retry
 
 
+async def tell_if_nobody_reached(
+    connection: Connection, *, failed: Delivery, source_endpoint: str
+) -> bool:
+    """After ``failed`` failed for good with no channel of its recipient left (in the caller's
+    transaction, which holds the request: ``repository.lock_request``): when no delivery of its
+    request may still reach anyone, the request has finally failed, and its sender is told once
+    (notification-failed, statusReason nobody-reached). Returns whether it was told."""
+    request_id = fhir_mapping.base_request_id(failed.request_id)
+    reaching, addressed = await repository.request_reach(
+        connection, referral_id=failed.referral_id, request_id=request_id
+    )
+    if reaching:
+        return False
+    await add_to_outbox(
+        connection,
+        topic=NOTIFICATION_OUTCOMES,
+        key=failed.referral_id,
+        message=fhir_mapping.nobody_reached_message(
+            request_id=request_id,
+            referral_id=failed.referral_id,
+            addressed=addressed,
+            priority=failed.priority,
+            reason="every channel of every recipient failed",
+            source_endpoint=source_endpoint,
+        ),
+    )
+    return True
+
+
 async def record_delivered(connection: Connection, *, delivery_id: str, at: datetime) -> bool:
     """The first receipt of a sent message; False for a repeat (receipts are redelivered)."""
     delivery = await repository.mark_delivered(connection, delivery_id=delivery_id, at=at)
@@ -51,6 +81,8 @@ async def record_undelivered(
 ) -> tuple[bool, Delivery | None]:
     """The gateway accepted the message but could not deliver it: it fails, and the next
     channel is tried. Returns whether this report was new, and the next channel's delivery."""
+    # (In the caller's transaction: the request is held until it ends, see tell_if_nobody_reached.)
+    await repository.lock_request_of(connection, delivery_id=delivery_id)
     delivery = await repository.mark_undelivered(connection, delivery_id=delivery_id, reason=reason)
     if delivery is None:
         await _known(connection, delivery_id=delivery_id)
@@ -63,7 +95,10 @@ async def record_undelivered(
             delivery, sent=False, reason=reason, source_endpoint=SOURCE_ENDPOINT
         ),
     )
-    return True, await fall_back(connection, failed=delivery, contacts=contacts)
+    following = await fall_back(connection, failed=delivery, contacts=contacts)
+    if following is None:
+        await tell_if_nobody_reached(connection, failed=delivery, source_endpoint=SOURCE_ENDPOINT)
+    return True, following
 
 
 async def _known(connection: Connection, *, delivery_id: str) -> None:

@@ -12,6 +12,8 @@ from services.referral.domain.errors import InvalidRequest
 from shared.fhir.codes import EventCode
 from shared.fhir.envelope import FhirMessage
 from shared.fhir.models import Task
+from shared.fhir.notifications import unreached_request
+from shared.vocabulary.notification_failures import NotificationFailure
 from shared.workflow.consult_state import TASK_STATUS, ConsultStage
 
 
@@ -167,6 +169,9 @@ def notification_outcome_step(message: FhirMessage) -> RecordStep:
         ],
         "status": communication.get("status"),
     }
+    if unreached_request(message) is not None:
+        # The request's final failure (no channel): the timeline says nobody was reached.
+        detail["outcome"] = NotificationFailure.NOBODY_REACHED.value
     # An acknowledgement names the person who made it (on a live page, on the board): the
     # timeline shows them, as it shows who acknowledged on the board.
     by = _field(communication.get("sender"), "display")

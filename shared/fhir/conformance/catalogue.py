@@ -9,12 +9,14 @@ from shared.fhir.codes import EventCode
 from shared.fhir.codesystems import CODE_SYSTEMS, ProjectCodeSystem
 from shared.fhir.conformance.messages import message_definition
 from shared.fhir.conformance.notification_channel import NOTIFICATION_CHANNEL
+from shared.fhir.conformance.notification_failure import NOTIFICATION_FAILURE
 from shared.fhir.conformance.profiles import PROFILES
 from shared.fhir.conformance.valuesets import value_set
 
 PUBLISHED_CODE_SYSTEMS: Mapping[str, ProjectCodeSystem] = {
     **CODE_SYSTEMS,
     NOTIFICATION_CHANNEL.id: NOTIFICATION_CHANNEL,
+    NOTIFICATION_FAILURE.id: NOTIFICATION_FAILURE,
 }
 
 

@@ -74,7 +74,15 @@ FOCUS: Mapping[EventCode, tuple[str, str | None, int, str, str]] = {
     ),
     E.NOTIFICATION_SENT: ("Communication", None, 1, "1", "the Communication (status, medium)"),
     E.NOTIFICATION_DELIVERED: ("Communication", None, 1, "1", "the Communication (received)"),
-    E.NOTIFICATION_FAILED: ("Communication", None, 1, "1", "the Communication (statusReason)"),
+    E.NOTIFICATION_FAILED: (
+        "Communication",
+        None,
+        1,
+        "1",
+        "the Communication (not-done); statusReason coded from the notification-failure "
+        "CodeSystem: delivery-failed (one recipient on one channel, with its medium) or "
+        "nobody-reached (the request's final failure: no recipient, or every channel failed)",
+    ),
     E.NOTIFICATION_ACKNOWLEDGED: ("Communication", None, 1, "1", "the Communication"),
     E.NOTIFICATION_ESCALATED: ("Communication", None, 1, "1", "the Communication"),
     E.MESSAGE_RESPONSE: ("Task", TASK.url, 0, "*", "the Task in its new state"),
