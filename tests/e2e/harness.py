@@ -139,6 +139,9 @@ class WebhookReceiver:
     hanging_now: set[str] = field(default_factory=set)
     # Calls for these referral ids are refused for good (410 Gone) while they are in the set.
     refuse: set[str] = field(default_factory=set)
+    # Calls for these recipients ("Organization/<id>") are refused for good (410) while they are
+    # in the set: a hub whose system refuses its pages, or a hospital the endpoint serves not.
+    refuse_recipients: set[str] = field(default_factory=set)
 
     def app(self) -> FastAPI:
         app = FastAPI()
@@ -146,7 +149,7 @@ class WebhookReceiver:
         @app.post("/notify")
         async def notify(request: Request) -> Response:
             body = json.loads(await request.body())
-            if body["referral"] in self.refuse:
+            if body["referral"] in self.refuse or body.get("recipient") in self.refuse_recipients:
                 return Response(status_code=410)
             release = self.hang.get(body["referral"])
             if release is not None and not release.is_set():

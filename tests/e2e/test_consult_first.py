@@ -420,3 +420,41 @@ async def test_advice_to_transfer_to_an_unknown_centre_tells_the_spoke_to_refer_
     assert row["outcome"].startswith("not started")
     consult = (await consult_listed_by(SPOKE, consult_id)).json()
     assert (consult["stage"], consult["referral"]) == ("recommended", None)
+
+
+async def test_a_consult_asked_of_a_hub_nobody_can_reach_fails_over_in_seconds(
+    services: ServiceProcesses, webhook: WebhookReceiver
+) -> None:
+    # A misspelt hub: no roster in the notifier's directory, and the network's webhook endpoint
+    # serves no such hospital (it refuses its pages for good): nobody can be reached there.
+    unknown = "trnag-hospital"
+    webhook.refuse_recipients.add(f"Organization/{unknown}")
+    try:
+        bundle, _ = consult_request(hub=unknown)
+        answered = await ask(bundle)
+        assert answered.status_code == 200, answered.text
+        (task,) = [
+            e["resource"]
+            for e in answered.json()["entry"]
+            if e["resource"]["resourceType"] == "Task"
+        ]
+        consult_id = str(task["id"])
+
+        async def failed() -> dict[str, Any] | None:
+            consult: dict[str, Any] = (await consult_listed_by(SPOKE, consult_id)).json()
+            return consult if consult["stage"] == "failed" else None
+
+        consult = await eventually(failed, what="the consult to fail to connect", timeout=90)
+    finally:
+        webhook.refuse_recipients.discard(f"Organization/{unknown}")
+    assert [s["rung"] for s in consult["steps"] if s["stage"] == "paging"] == [0, 1, 2]
+    requested = datetime.fromisoformat(consult["requested_at"])
+    waited = (datetime.fromisoformat(consult["steps"][-1]["at"]) - requested).total_seconds()
+    assert waited < 60, waited  # not at the ladder's 15 minutes
+
+    # The spoke was told to call the hub (its system gets its alerts by webhook).
+    async def told() -> list[str] | None:
+        texts = [n.body["text"] for n in webhook.for_referral(consult_id)]
+        return [t for t in texts if "Call the hub" in t] or None
+
+    await eventually(told, what="the spoke told the consult failed to connect")

@@ -160,6 +160,52 @@ async def test_an_unanswered_consult_pages_the_backup_then_the_stroke_lead_then_
     assert stages == ["paging", "paging", "paging", "failed"]
 
 
+async def test_a_consult_whose_hub_nobody_can_reach_climbs_at_once_and_fails_telling_the_spoke(
+    referral_api: httpx.AsyncClient, webhook: WebhookReceiver, services: ServiceProcesses
+) -> None:
+    # Trang is reached through its system only (webhook; the default ladder of 5, 10, 15
+    # minutes), and its system refuses every page for good: nobody can be reached at the hub.
+    hub = "Organization/trang-hospital"
+    webhook.refuse_recipients.add(hub)
+    try:
+        referral_id = await _ask_teleconsult(referral_api, "trang-hospital")
+        consult = await _consult(referral_id)
+
+        async def steps() -> list[dict[str, Any]] | None:
+            current = await _consult(referral_id)
+            return current["steps"] if current["stage"] == "failed" else None
+
+        history = await eventually(steps, what="the consult to fail to connect", timeout=90)
+    finally:
+        webhook.refuse_recipients.discard(hub)
+    requested = datetime.fromisoformat(consult["requested_at"])
+    paging = [s for s in history if s["stage"] == "paging"]
+    assert [s["rung"] for s in paging] == [0, 1, 2]
+    for step in paging[1:]:
+        assert step["reason"].startswith("nobody could be reached")
+    failed = history[-1]
+    assert (
+        failed["reason"]
+        == "failed to connect: nobody could be reached (the page failed on every channel)"
+    )
+    # Within seconds of the request, not at the ladder's deadlines (5, 10 and 15 minutes).
+    waited = (datetime.fromisoformat(failed["at"]) - requested).total_seconds()
+    assert waited < 60, waited
+
+    # The spoke (a webhook-only hospital) was told the stroke lead was paged, then to call.
+    async def spoke_alerts() -> list[str] | None:
+        texts = [n.body["text"] for n in webhook.for_referral(referral_id)]
+        told = [t for t in texts if "stroke lead" in t or "Call the hub" in t]
+        return told if len(told) == 2 else None
+
+    await eventually(spoke_alerts, what="both alerts to the spoke")
+    stages = await eventually(
+        lambda: _at_least(_timeline_stages(referral_api, referral_id), 4),
+        what="the consult's steps on the timeline",
+    )
+    assert stages == ["paging", "paging", "paging", "failed"]
+
+
 async def test_an_acknowledged_page_accepts_the_consult_and_the_video_starts(
     referral_api: httpx.AsyncClient, services: ServiceProcesses
 ) -> None:

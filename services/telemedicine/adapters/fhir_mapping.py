@@ -15,7 +15,7 @@ from shared.fhir.codes import EventCode, organization_reference
 from shared.fhir.envelope import FhirMessage, ResourceJson, build_message
 from shared.fhir.ids import derived_id
 from shared.fhir.models import Communication
-from shared.fhir.notifications import notification_request_message
+from shared.fhir.notifications import notification_request_message, unreached_request
 from shared.vocabulary.notification_categories import NotificationCategory
 from shared.vocabulary.terms import Language
 from shared.workflow import consult_ids
@@ -273,3 +273,9 @@ def acknowledged_page(message: FhirMessage) -> tuple[str, str | None] | None:
         None,
     )
     return request, person
+
+
+def unreached_page(message: FhirMessage) -> str | None:
+    """The CommunicationRequest id of a page the notifier says reached nobody at all (its final
+    failure); None for one delivery's failure (a fallback channel may follow) or any other."""
+    return unreached_request(message)

@@ -201,6 +201,15 @@ async def consult_paged_by(connection: Connection, *, request_id: str) -> str | 
     return consult_id
 
 
+async def page_of(connection: Connection, *, request_id: str) -> tuple[str, int] | None:
+    """The consult a page (CommunicationRequest id) was sent for and the rung it paged; None
+    when it is not ours."""
+    row = await connection.fetchrow(
+        "SELECT consult_id, rung FROM consult_page WHERE request_id = $1", request_id
+    )
+    return (row["consult_id"], row["rung"]) if row is not None else None
+
+
 async def keep_early_acknowledgement(
     connection: Connection, *, request_id: str, person: str | None, at: datetime
 ) -> None:

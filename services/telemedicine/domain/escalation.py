@@ -1,8 +1,9 @@
 """The escalation ladder of a consult nobody acknowledges (a local choice, configurable):
 the on-call consultant, then the role's backup, then the hub's stroke lead (and the spoke is
 alerted), then the consult fails to connect and the spoke is given the hub's phone number.
-Deadlines count from the request, so a decline moves up the ladder at once without giving the
-next rung more time than the ladder allows. Plain rules, no I/O."""
+Deadlines count from the request, so a decline, or a page that reached nobody at all (the
+notifier's final failure: no roster, every channel failed), moves up the ladder at once without
+giving the next rung more time than the ladder allows. Plain rules, no I/O."""
 
 from __future__ import annotations
 
@@ -11,7 +12,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import IntEnum
 
+from services.telemedicine.domain.model import Consult
 from shared.workflow.consult_ids import ON_CALL_RUNG, role_reference
+from shared.workflow.consult_state import AWAITING_CONSULTANT
 
 
 class Rung(IntEnum):
@@ -21,6 +24,20 @@ class Rung(IntEnum):
 
 
 LAST_RUNG = Rung.STROKE_LEAD
+# Why a rung is left at once when its page reached nobody (the step's reason; no patient data).
+NOBODY_REACHED = "nobody could be reached (the page failed on every channel)"
+
+
+def next_rung(rung: int) -> Rung | None:
+    """The rung paged after ``rung``; None after the last (the consult fails to connect)."""
+    return Rung(rung + 1) if rung < LAST_RUNG else None
+
+
+def climbs_when_unreached(consult: Consult, *, paged_rung: int) -> bool:
+    """Whether the final failure of the page of ``paged_rung`` moves ``consult`` up the ladder
+    now: only while that rung is the one waiting for an answer. An older rung's page, a repeat,
+    or one after someone accepted (or the consult ended) changes nothing."""
+    return consult.stage in AWAITING_CONSULTANT and consult.rung == paged_rung
 
 
 @dataclass(frozen=True)

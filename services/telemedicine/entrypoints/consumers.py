@@ -1,6 +1,7 @@
 """Kafka entry points of the telemedicine service: referrals that ask for a teleconsult (or
-that a consult asked first started), the notifier's acknowledgements of the consult's pages,
-and hospitals' teleconsults asked before any referral (on their own inbound topics)."""
+that a consult asked first started), the notifier's acknowledgements of the consult's pages
+and their final failures (nobody reached), and hospitals' teleconsults asked before any
+referral (on their own inbound topics)."""
 
 from __future__ import annotations
 
@@ -28,9 +29,22 @@ def wire_consumers(runtime: ServiceRuntime, context: TelemedicineContext) -> Non
     async def on_acknowledged(connection: Connection, message: FhirMessage) -> None:
         await handlers.acknowledge_page(connection, message, context=context, now=datetime.now(UTC))
 
+    async def on_failed(connection: Connection, message: FhirMessage) -> None:
+        # Only a page's final failure (nobody reached) moves a consult; one delivery's is news
+        # for the timeline, not for the ladder.
+        await handlers.climb_if_page_unreached(
+            connection, message, context=context, now=datetime.now(UTC)
+        )
+
     for topic, topic_handlers in (
         (REFERRAL_EVENTS, {EventCode.REFERRAL_REQUESTED: on_referral_requested}),
-        (NOTIFICATION_OUTCOMES, {EventCode.NOTIFICATION_ACKNOWLEDGED: on_acknowledged}),
+        (
+            NOTIFICATION_OUTCOMES,
+            {
+                EventCode.NOTIFICATION_ACKNOWLEDGED: on_acknowledged,
+                EventCode.NOTIFICATION_FAILED: on_failed,
+            },
+        ),
     ):
         runtime.subscribe(topic, topic_handlers)
 

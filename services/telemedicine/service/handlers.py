@@ -11,7 +11,12 @@ from typing import Any
 from services.telemedicine.adapters import fhir_mapping, repository
 from services.telemedicine.adapters.wording import Notice
 from services.telemedicine.domain.errors import ConsultNotFound
-from services.telemedicine.domain.escalation import LAST_RUNG, Rung
+from services.telemedicine.domain.escalation import (
+    NOBODY_REACHED,
+    Rung,
+    climbs_when_unreached,
+    next_rung,
+)
 from services.telemedicine.domain.model import Consult, step_of
 from services.telemedicine.service.context import TelemedicineContext
 from shared.db.pool import Connection
@@ -217,13 +222,53 @@ async def escalate_if_overdue(
     ):
         return None
     unanswered = context.ladder.unanswered_reason(consult.rung, hub=consult.consultant_org)
-    if consult.rung >= LAST_RUNG:
-        return await fail_to_connect(
-            connection, consult, reason=unanswered, context=context, now=now
-        )
-    return await page(
-        connection, consult, rung=consult.rung + 1, context=context, now=now, reason=unanswered
+    return await _climb(
+        connection, consult, reason=unanswered, failure=unanswered, context=context, now=now
     )
+
+
+async def climb_if_page_unreached(
+    connection: Connection, message: FhirMessage, *, context: TelemedicineContext, now: datetime
+) -> Consult | None:
+    """The notifier reports that a consult's page reached nobody at all (no roster, every
+    channel failed): the next rung is paged now, not at its deadline, or after the last the
+    consult fails to connect now (the spoke is told). None when the page is not the rung
+    waiting for an answer (an older rung's, a repeat, someone accepted) or not ours."""
+    request_id = fhir_mapping.unreached_page(message)
+    if request_id is None:
+        return None
+    paged = await repository.page_of(connection, request_id=request_id)
+    if paged is None:
+        return None  # a page another service sent, or not a page (an alert to the spoke)
+    consult_id, paged_rung = paged
+    consult = await repository.get_consult(connection, consult_id=consult_id, for_update=True)
+    if consult is None or not climbs_when_unreached(consult, paged_rung=paged_rung):
+        return None
+    return await _climb(
+        connection,
+        consult,
+        reason=NOBODY_REACHED,
+        failure=NOBODY_REACHED,
+        context=context,
+        now=now,
+    )
+
+
+async def _climb(
+    connection: Connection,
+    consult: Consult,
+    *,
+    reason: str | None,
+    failure: str,
+    context: TelemedicineContext,
+    now: datetime,
+) -> Consult:
+    """The next rung paged now (its step's ``reason``), or, after the last, the consult failed
+    to connect (``failure``) and the spoke told."""
+    following = next_rung(consult.rung)
+    if following is None:
+        return await fail_to_connect(connection, consult, reason=failure, context=context, now=now)
+    return await page(connection, consult, rung=following, context=context, now=now, reason=reason)
 
 
 async def fail_to_connect(
@@ -298,11 +343,14 @@ async def decline(
     the consult fails to connect)."""
     declined = consult.moved_to(S.DECLINED, at=now, reason=reason)
     await record(connection, declined, at=now, context=context, actor=by)
-    if declined.rung >= LAST_RUNG:
-        return await fail_to_connect(
-            connection, declined, reason=f"declined: {reason}", context=context, now=now
-        )
-    return await page(connection, declined, rung=declined.rung + 1, context=context, now=now)
+    return await _climb(
+        connection,
+        declined,
+        reason=None,
+        failure=f"declined: {reason}",
+        context=context,
+        now=now,
+    )
 
 
 async def move(
