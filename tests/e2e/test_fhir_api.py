@@ -481,6 +481,7 @@ async def test_code_systems_are_served_at_stable_urls(anonymous: httpx.AsyncClie
         "service-category",
         "notification-category",
         "notification-channel",
+        "notification-failure",
         "stroke-capability",
     }
     for entry in everything.entry or []:

@@ -207,6 +207,9 @@ async def test_every_rest_answer_type_validates_with_no_error(
         "notification-channel CodeSystem": await referral_api.get(
             "/fhir/CodeSystem/notification-channel"
         ),
+        "notification-failure CodeSystem": await referral_api.get(
+            "/fhir/CodeSystem/notification-failure"
+        ),
         "$validate, valid": await referral_api.post(
             "/fhir/Bundle/$validate", json=referral_bundle()[0], headers=FHIR_JSON
         ),
