@@ -29,7 +29,7 @@ from tests.use_case_database import CountedPool
 
 pytestmark = pytest.mark.integration
 
-IDLE_S = 15.0  # fifteen of the old looks, one a second
+IDLE_S = 3.0  # three of the old looks, one a second
 RETRY_S = 1.0  # the production setting (FT_OUTBOX_RETRY_S)
 
 
@@ -96,7 +96,7 @@ async def test_an_idle_relay_sends_no_statement_and_a_commit_wakes_it(
 
         await asyncio.sleep(IDLE_S)
 
-        # Polling, it read the outbox every second: 15 statements here.
+        # Polling, it read the outbox every second: 3 statements here.
         assert counted.sent == []
 
         rounds = relay.rounds
