@@ -32,7 +32,12 @@ from shared.fhir.codes import EventCode
 from shared.fhir.envelope import FhirMessage
 from shared.http_limits import InputLimitsMiddleware
 from shared.messaging.broker import consumer_group, create_broker
-from shared.messaging.consumer import FhirMessageConsumer, MessageHandler, RefusalHandler
+from shared.messaging.consumer import (
+    FhirMessageConsumer,
+    MessageHandler,
+    OneStatementHandler,
+    RefusalHandler,
+)
 from shared.messaging.guard import ConsumerGuard
 from shared.messaging.outbox import OutboxRelay
 from shared.messaging.progress import PartitionProgress
@@ -85,6 +90,7 @@ class ServiceRuntime:
         topic: Topic | PerHospitalTopics,
         handlers: Mapping[EventCode, MessageHandler],
         *,
+        in_one_statement: Mapping[EventCode, OneStatementHandler] | None = None,
         after_commit: Callable[[FhirMessage], None] | None = None,
         on_refused: RefusalHandler | None = None,
         include_in_schema: bool = True,
@@ -100,6 +106,7 @@ class ServiceRuntime:
             topic=topic,
             service_name=self.name,
             handlers=handlers,
+            in_one_statement=in_one_statement,
             after_commit=after_commit,
             on_refused=on_refused,
             include_in_schema=include_in_schema,

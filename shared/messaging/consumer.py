@@ -49,6 +49,7 @@ from shared.messaging.broker import consumer_group
 from shared.messaging.dead_letters import publish_dead_letter
 from shared.messaging.inbox import (
     Claim,
+    InboxEntry,
     claim_message,
     received_content_digest,
     refused_writer,
@@ -67,6 +68,14 @@ from shared.tracing import ReferralIds, about_referral, name_trace
 log = logging.getLogger(__name__)
 
 MessageHandler = Callable[[Connection, FhirMessage], Awaitable[None]]
+# A use case that records the message in the inbox in the statement of its effect
+# (``inbox_claim``): one round trip and no transaction, where the effect is one statement. It
+# answers what the claim found (``outcome_of``), or None when this message needs more than that
+# statement (a follow-up the effect starts): then it wrote nothing, and the message is applied
+# by the topic's ``MessageHandler`` in a transaction after an inbox claim of its own. It may
+# raise a ``DomainError`` (a refusal) only before it writes anything, and runs in the caller's
+# transaction when there is one (the records fetched together).
+OneStatementHandler = Callable[[Connection, InboxEntry], Awaitable[Claim | None]]
 # Answers a message that was refused (e.g. with a fatal-error response), in its own transaction.
 RefusalHandler = Callable[[Connection, FhirMessage, "PermanentMessageError"], Awaitable[None]]
 
@@ -146,6 +155,7 @@ class FhirMessageConsumer:
         topic: Topic | PerHospitalTopics,
         service_name: str,
         handlers: Mapping[EventCode, MessageHandler],
+        in_one_statement: Mapping[EventCode, OneStatementHandler] | None = None,
         after_commit: Callable[[FhirMessage], None] | None = None,
         on_refused: RefusalHandler | None = None,
         include_in_schema: bool = True,
@@ -158,6 +168,10 @@ class FhirMessageConsumer:
         self.service_name = service_name
         self._tracer = trace.get_tracer("fasttrack.consumer")
         self._handlers = dict(handlers)
+        # Tried first for their events: the message claimed by its effect's statement.
+        self._in_one_statement = dict(in_one_statement or {})
+        if not self._in_one_statement.keys() <= self._handlers.keys():
+            raise ValueError("a one-statement use case needs its event's MessageHandler")
         self._after_commit = after_commit
         self._on_refused = on_refused
         # Listed in the service's AsyncAPI document (GET /asyncapi.json)?
@@ -244,19 +258,40 @@ class FhirMessageConsumer:
             name_trace(read.ids)
             return False
         with self._handling(read):
-            claim = await claim_message(
-                connection,
-                message=read.message,
-                topic=record.topic,
-                digest=received_content_digest(record.value or b""),
-            )
+            digest = received_content_digest(record.value or b"")
+            claim = await self._claim_in_one_statement(connection, record, read.message, digest)
+            if claim is None:
+                claim = await claim_message(
+                    connection, message=read.message, topic=record.topic, digest=digest
+                )
+                if claim is Claim.FIRST:
+                    await read.handler(connection, read.message)
             if claim is Claim.REUSED_ID:
                 raise PermanentMessageError(reused_id_reason(read.message), issue_code="duplicate")
             if claim is Claim.REPEAT:
                 log.info("duplicate message %s skipped", read.message.message_id)
                 return False
-            await read.handler(connection, read.message)
             return True
+
+    async def _claim_in_one_statement(
+        self,
+        connection: Connection,
+        record: ConsumerRecord[bytes, bytes],
+        message: FhirMessage,
+        digest: str,
+    ) -> Claim | None:
+        """The message claimed and applied by its event's ``OneStatementHandler``, in one
+        statement; None when it has none or needs more (nothing written)."""
+        one_statement = self._in_one_statement.get(message.event)
+        if one_statement is None:
+            return None
+        try:
+            return await one_statement(connection, InboxEntry(message, record.topic, digest))
+        except asyncpg.UniqueViolationError:
+            if connection.is_in_transaction():
+                raise  # the transaction is spoilt: the caller rolls it back and tries again
+            # Claimed at the same moment by another consumer (a rebalance): nothing written.
+            return None
 
     def committed(self, message: FhirMessage) -> None:
         """``message``'s effect committed: what the service does next (``after_commit``)."""
@@ -266,20 +301,22 @@ class FhirMessageConsumer:
     async def _apply(
         self, record: ConsumerRecord[bytes, bytes], message: FhirMessage, handler: MessageHandler
     ) -> None:
+        digest = received_content_digest(record.value or b"")
         try:
-            async with self.pool.acquire() as connection, connection.transaction():
-                claim = await claim_message(
-                    connection,
-                    message=message,
-                    topic=record.topic,
-                    digest=received_content_digest(record.value or b""),
-                )
+            async with self.pool.acquire() as connection:
+                claim = await self._claim_in_one_statement(connection, record, message, digest)
+                if claim is None:
+                    async with connection.transaction():
+                        claim = await claim_message(
+                            connection, message=message, topic=record.topic, digest=digest
+                        )
+                        if claim is Claim.FIRST:
+                            await handler(connection, message)
                 if claim is Claim.REUSED_ID:
                     raise PermanentMessageError(reused_id_reason(message), issue_code="duplicate")
                 if claim is Claim.REPEAT:
                     log.info("duplicate message %s skipped", message.message_id)
                     return
-                await handler(connection, message)
         except DomainError as refused:
             await self._refuse(record, message, PermanentMessageError.of(refused))
         # Any other error goes on to the ConsumerGuard, which reads the record again or

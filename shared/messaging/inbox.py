@@ -5,13 +5,20 @@ same content. The id is scoped to its sender, so one hospital can never reach an
 (or its stored answer) by reusing its id; and the content is compared by a digest, so a sender
 that reuses one of its own ids for different content is told so instead of being answered with
 the old message's result while the new content is dropped.
+
+Where a message's whole effect is one statement (a step on a referral's timeline, a consult
+opened, a referral stored), that statement records the message too (``inbox_claim``): one round
+trip and no transaction, instead of BEGIN, the claim, the statement and COMMIT.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import enum
 import hashlib
 import json
+
+import asyncpg
 
 from shared.db.pool import Connection
 from shared.fhir.envelope import FhirMessage
@@ -80,6 +87,88 @@ SELECT EXISTS (SELECT 1 FROM stored) AS seen,
 """
 
 
+@dataclasses.dataclass(frozen=True)
+class InboxEntry:
+    """A message's inbox row, for a use case that records it in the statement of its effect
+    (``inbox_claim``): one round trip and no transaction where the effect is one statement."""
+
+    message: FhirMessage
+    topic: str
+    # The message's digest as received (``received_content_digest``).
+    digest: str
+
+    @property
+    def parameters(self) -> tuple[str, str, str, str, str]:
+        """The five values ``inbox_claim`` reads, in its parameters' order."""
+        message = self.message
+        return (message.sender, message.message_id, self.topic, message.event.value, self.digest)
+
+
+def inbox_claim(first_parameter: int, *, only_if: str | None = None) -> str:
+    """Two CTEs of a caller's statement that record ``InboxEntry.parameters`` (passed from
+    ``$first_parameter`` on) with the statement's effect: ``inbox_seen`` (the id's stored row)
+    and ``inbox_claimed`` (a row when the id was new, and ``only_if``, a CTE of the statement,
+    returned a row). The effect's writes depend on ``inbox_claimed`` (``WHERE EXISTS (SELECT
+    FROM inbox_claimed)``), so the message and its effect are recorded together or not at all;
+    the statement selects ``INBOX_OUTCOME`` for ``outcome_of``. A concurrent claim of the same
+    id makes the statement fail (a unique violation) instead of recording the effect without
+    its claim: nothing is written, and the caller claims it the ordinary way
+    (``claim_message``, in a transaction). Apart (``inbox_seen``, ``inbox_claimed``) when the
+    effect comes between: it writes only if the id was not seen, and the claim only if it
+    wrote."""
+    return f"{inbox_seen(first_parameter)}, {inbox_claimed(first_parameter, only_if=only_if)}"
+
+
+def inbox_seen(first_parameter: int) -> str:
+    """The CTE ``inbox_seen`` of ``inbox_claim``."""
+    p = first_parameter
+    # Built from numbers in the caller's own SQL, never from input.
+    return f"""
+inbox_seen AS (
+    SELECT content_digest FROM inbox
+    WHERE message_id = ${p + 1} AND sender IN (${p}, '') LIMIT 1
+)"""  # noqa: S608
+
+
+def inbox_claimed(first_parameter: int, *, only_if: str | None = None) -> str:
+    """The CTE ``inbox_claimed`` of ``inbox_claim`` (after ``inbox_seen``)."""
+    p = first_parameter
+    condition = f"AND EXISTS (SELECT FROM {only_if})" if only_if else ""
+    # Built from numbers and a name in the caller's own SQL, never from input.
+    return f"""
+inbox_claimed AS (
+    INSERT INTO inbox (sender, message_id, topic, event_code, content_digest)
+    SELECT ${p}, ${p + 1}, ${p + 2}, ${p + 3}, ${p + 4}
+    WHERE NOT EXISTS (SELECT FROM inbox_seen) {condition}
+    RETURNING 1
+)"""  # noqa: S608
+
+
+# The columns a statement with ``inbox_claim`` selects for ``outcome_of``.
+INBOX_OUTCOME = """EXISTS (SELECT FROM inbox_seen) AS inbox_seen,
+       (SELECT content_digest FROM inbox_seen) AS inbox_stored_digest,
+       EXISTS (SELECT FROM inbox_claimed) AS inbox_claimed"""
+
+
+def outcome_of(row: asyncpg.Record, entry: InboxEntry) -> Claim | None:
+    """What the statement's ``inbox_claim`` found: FIRST (claimed, with the effect), REPEAT or
+    REUSED_ID (seen before: nothing written), or None (neither: ``only_if`` returned no row)."""
+    if row["inbox_seen"]:
+        return _seen(row["inbox_stored_digest"], entry.message, entry.digest, digest_given=True)
+    return Claim.FIRST if row["inbox_claimed"] else None
+
+
+def _seen(
+    stored_digest: str | None, message: FhirMessage, digest: str, *, digest_given: bool
+) -> Claim:
+    same = stored_digest in (None, digest) or (
+        # A digest of the received bytes, against one stored from the model (by a version
+        # before received_content_digest).
+        digest_given and stored_digest == content_digest(message)
+    )
+    return Claim.REPEAT if same else Claim.REUSED_ID
+
+
 async def claim_message(
     connection: Connection,
     *,
@@ -102,13 +191,7 @@ async def claim_message(
         if row is None:
             raise RuntimeError("the inbox claim returned no row")
         if row["seen"]:
-            stored_digest = row["stored_digest"]
-            same = stored_digest in (None, digest) or (
-                # A digest of the received bytes, against one stored from the model (by a
-                # version before received_content_digest).
-                digest_given and stored_digest == content_digest(message)
-            )
-            return Claim.REPEAT if same else Claim.REUSED_ID
+            return _seen(row["stored_digest"], message, digest, digest_given=digest_given)
         if row["inserted"]:
             return Claim.FIRST
     return Claim.REPEAT

@@ -16,6 +16,14 @@ from services.referral.domain.directory import DirectoryEntry
 from services.referral.domain.model import Referral
 from shared.db.pool import Connection
 from shared.fhir.codes import PATIENT_IDENTIFIER_SYSTEM_URL
+from shared.messaging.inbox import (
+    INBOX_OUTCOME,
+    Claim,
+    InboxEntry,
+    inbox_claimed,
+    inbox_seen,
+    outcome_of,
+)
 from shared.messaging.outbox import OutboxEvent, outbox_insert, outbox_parameters
 from shared.workflow.task_state import AWAITING_ANSWER, TaskStatus, status_codes
 
@@ -25,6 +33,56 @@ NewMilestone = tuple[str, datetime, str, bool, str]
 
 # The intake's events, written by its INSERT only when it stored the referral ($25 to $30).
 _QUEUED_IF_STORED = outbox_insert(25, only_if="stored")
+
+
+def _insert_referral(*, claimed: bool) -> str:
+    """The intake's one statement; ``claimed``: with the hospital's message recorded in the
+    inbox ($31 to $35), the referral stored only if the message was not seen, the message
+    recorded only if the referral was stored."""
+    seen = f"{inbox_seen(31)}," if claimed else ""
+    unseen = "WHERE NOT EXISTS (SELECT FROM inbox_seen)" if claimed else ""
+    claim = f", {inbox_claimed(31, only_if='stored')}" if claimed else ""
+    # A row whatever happened, when the claim's outcome is asked for.
+    answer = (
+        f"SELECT stored.*, {INBOX_OUTCOME} FROM (VALUES (1)) AS one LEFT JOIN stored ON true"
+        if claimed
+        else "SELECT * FROM stored"
+    )
+    # Built from constant fragments, never from input.
+    return f"""
+        WITH {seen} stored AS (
+            INSERT INTO referral (id, status, requester_org, owner_org, patient_hn,
+                                  last_known_well, nihss, suspected_lvo, teleconsult_requested,
+                                  request_message_id, created_at, prealert, accept_by, replaces,
+                                  clock_id, assessment, requested_by, routing)
+            SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14,
+                   -- a re-routed referral, or a transfer, keeps its patient's clock
+                   coalesce((SELECT clock_id FROM referral WHERE id = coalesce($14, $17)), $1),
+                   $15, $16, $18
+            {unseen}
+            ON CONFLICT DO NOTHING
+            RETURNING *
+        ){claim}, entry AS (
+            INSERT INTO timeline_entry ({TIMELINE_COLUMNS})
+            SELECT id, $19, $20, $21, $22, $23 FROM stored WHERE $19::text IS NOT NULL
+        ), clock AS (
+            INSERT INTO milestone (referral_id, code, occurred_at, source, uncertain,
+                                   reported_by, hospital)
+            SELECT stored.clock_id, m.code, m.occurred_at, m.source, m.uncertain, $3, m.hospital
+            FROM stored, jsonb_to_recordset($24::jsonb) AS m (
+                code text, occurred_at timestamptz, source text, uncertain boolean, hospital text
+            )
+            ON CONFLICT (referral_id, code, hospital) DO UPDATE SET
+                occurred_at = excluded.occurred_at, source = excluded.source,
+                uncertain = excluded.uncertain, reported_by = excluded.reported_by,
+                recorded_at = now()
+        ), queued AS ({_QUEUED_IF_STORED})
+        {answer}
+        """
+
+
+_INSERT_REFERRAL = _insert_referral(claimed=False)
+_INSERT_CLAIMED_REFERRAL = _insert_referral(claimed=True)
 
 
 async def insert_referral(
@@ -41,42 +99,52 @@ async def insert_referral(
     ``first_entry``, ``milestones`` (on the new referral's clock, which is its own or the one
     it keeps) and ``events`` (queued in the outbox, in their order) are written by the same
     statement: one round trip for the four tables."""
+    row = await connection.fetchrow(
+        _INSERT_REFERRAL,
+        *_referral_parameters(request, routing, first_entry, milestones, events),
+    )
+    return None if row is None else referral_from_row(row)
+
+
+async def insert_claimed_referral(
+    connection: Connection,
+    *,
+    request: RequestReferral,
+    routing: dict[str, Any],
+    first_entry: NewTimelineEntry | None,
+    milestones: Sequence[NewMilestone],
+    events: Sequence[OutboxEvent],
+    inbox: InboxEntry,
+) -> tuple[Claim | None, Referral | None]:
+    """``insert_referral`` with the hospital's message recorded in the inbox by the same
+    statement, its one round trip (no transaction): what the claim found (``outcome_of``) and
+    the referral as stored. (None, None): nothing written, the claim neither, as the referral
+    id or the request is stored already."""
+    row = await connection.fetchrow(
+        _INSERT_CLAIMED_REFERRAL,
+        *_referral_parameters(request, routing, first_entry, milestones, events),
+        *inbox.parameters,
+    )
+    if row is None:
+        raise RuntimeError("the intake's INSERT returned no row")
+    claim = outcome_of(row, inbox)
+    return claim, referral_from_row(row) if claim is Claim.FIRST else None
+
+
+def _referral_parameters(
+    request: RequestReferral,
+    routing: dict[str, Any],
+    first_entry: NewTimelineEntry | None,
+    milestones: Sequence[NewMilestone],
+    events: Sequence[OutboxEvent],
+) -> tuple[Any, ...]:
     # A milestone reported twice in one message: the last wins, as in record_milestones (one
     # INSERT cannot touch a row twice).
     latest = {
         (code, hospital): (code, at, source, uncertain, hospital)
         for code, at, source, uncertain, hospital in milestones
     }
-    row = await connection.fetchrow(
-        f"""
-        WITH stored AS (
-            INSERT INTO referral (id, status, requester_org, owner_org, patient_hn,
-                                  last_known_well, nihss, suspected_lvo, teleconsult_requested,
-                                  request_message_id, created_at, prealert, accept_by, replaces,
-                                  clock_id, assessment, requested_by, routing)
-            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14,
-                    -- a re-routed referral, or a transfer, keeps its patient's clock
-                    coalesce((SELECT clock_id FROM referral WHERE id = coalesce($14, $17)), $1),
-                    $15, $16, $18)
-            ON CONFLICT DO NOTHING
-            RETURNING *
-        ), entry AS (
-            INSERT INTO timeline_entry ({TIMELINE_COLUMNS})
-            SELECT id, $19, $20, $21, $22, $23 FROM stored WHERE $19::text IS NOT NULL
-        ), clock AS (
-            INSERT INTO milestone (referral_id, code, occurred_at, source, uncertain,
-                                   reported_by, hospital)
-            SELECT stored.clock_id, m.code, m.occurred_at, m.source, m.uncertain, $3, m.hospital
-            FROM stored, jsonb_to_recordset($24::jsonb) AS m (
-                code text, occurred_at timestamptz, source text, uncertain boolean, hospital text
-            )
-            ON CONFLICT (referral_id, code, hospital) DO UPDATE SET
-                occurred_at = excluded.occurred_at, source = excluded.source,
-                uncertain = excluded.uncertain, reported_by = excluded.reported_by,
-                recorded_at = now()
-        ), queued AS ({_QUEUED_IF_STORED})
-        SELECT * FROM stored
-        """,
+    return (
         request.referral_id,
         TaskStatus.REQUESTED.value,
         request.requester_org,
@@ -112,7 +180,6 @@ async def insert_referral(
         ],
         *outbox_parameters(events),
     )
-    return None if row is None else referral_from_row(row)
 
 
 async def complete_prealert(

@@ -13,6 +13,7 @@ import asyncpg
 
 from services.referral.domain.model import TimelineEntry
 from shared.db.pool import Connection
+from shared.messaging.inbox import INBOX_OUTCOME, Claim, InboxEntry, inbox_claim, outcome_of
 
 
 @dataclass(frozen=True)
@@ -134,21 +135,74 @@ async def add_timeline_steps_if_known(
                ) AS door_in_known
         """,
         referral_id,
-        [
-            {
-                "event_code": entry.event_code,
-                "occurred_at": entry.occurred_at.isoformat(),
-                "source": entry.source,
-                "message_id": entry.message_id,
-                "detail": entry.detail,
-            }
-            for entry in entries
-        ],
+        _entries_json(entries),
         door_in_code,
     )
     if row is None:
         raise RuntimeError("the timeline INSERT returned no row")
     return bool(row["added"]), bool(row["door_in_known"])
+
+
+async def add_claimed_timeline_steps(
+    connection: Connection,
+    *,
+    referral_id: str,
+    entries: Sequence[NewTimelineEntry],
+    inbox: InboxEntry,
+    door_in_code: str,
+    unless_door_in: bool,
+) -> tuple[Claim | None, bool]:
+    """``add_timeline_steps_if_known`` with the message that reports the steps recorded in the
+    inbox by the same statement, its one round trip (no transaction): what the claim found
+    (``outcome_of``) and whether the referral is known. Nothing is written, the claim neither,
+    for an unknown referral, or when ``unless_door_in`` and the patient's clock has the
+    milestone ``door_in_code`` (an alert may fall due: the caller applies the message in a
+    transaction)."""
+    row = await connection.fetchrow(
+        f"""
+        WITH target AS (
+            SELECT referral.id FROM referral
+            WHERE referral.id = $1
+              AND NOT ($4 AND EXISTS (
+                  SELECT FROM milestone WHERE referral_id = referral.clock_id AND code = $3
+              ))
+        ), {inbox_claim(5, only_if="target")}, added AS (
+            INSERT INTO timeline_entry ({TIMELINE_COLUMNS})
+            SELECT target.id, e.event_code, e.occurred_at, e.source, e.message_id, e.detail
+            FROM target, ROWS FROM (
+                jsonb_to_recordset($2::jsonb) AS (
+                    event_code text, occurred_at timestamptz, source text, message_id text,
+                    detail jsonb
+                )
+            ) WITH ORDINALITY AS e (event_code, occurred_at, source, message_id, detail, n)
+            WHERE EXISTS (SELECT FROM inbox_claimed)
+            ORDER BY e.n
+        )
+        SELECT {INBOX_OUTCOME},
+               EXISTS (SELECT FROM referral WHERE id = $1) AS known
+        """,
+        referral_id,
+        _entries_json(entries),
+        door_in_code,
+        unless_door_in,
+        *inbox.parameters,
+    )
+    if row is None:
+        raise RuntimeError("the timeline INSERT returned no row")
+    return outcome_of(row, inbox), bool(row["known"])
+
+
+def _entries_json(entries: Sequence[NewTimelineEntry]) -> list[dict[str, Any]]:
+    return [
+        {
+            "event_code": entry.event_code,
+            "occurred_at": entry.occurred_at.isoformat(),
+            "source": entry.source,
+            "message_id": entry.message_id,
+            "detail": entry.detail,
+        }
+        for entry in entries
+    ]
 
 
 async def timeline(connection: Connection, *, referral_id: str) -> list[TimelineEntry]:

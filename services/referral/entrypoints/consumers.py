@@ -25,6 +25,7 @@ from shared.fhir.references import organization_id
 from shared.fhir.responses import response_message
 from shared.messaging.consumer import (
     MessageHandler,
+    OneStatementHandler,
     PermanentMessageError,
     RefusalHandler,
 )
@@ -141,11 +142,24 @@ def wire_consumers(runtime: ServiceRuntime, context: ReferralContext) -> None:
             EventCode.NOTIFICATION_ESCALATED: handlers.record_notification_outcome,
         },
     }
+    # The steps of a referral's consult and its pages' outcomes, claimed in the inbox by the
+    # statement that puts them on the timeline: one round trip each, no transaction.
+    in_one_statement: dict[Topic | PerHospitalTopics, dict[EventCode, OneStatementHandler]] = {
+        TELEMEDICINE_EVENTS: {
+            event: consult_steps.record_consult_step_in_one_statement
+            for event in subscriptions[TELEMEDICINE_EVENTS]
+        },
+        NOTIFICATION_OUTCOMES: {
+            event: handlers.record_notification_outcome_in_one_statement
+            for event in subscriptions[NOTIFICATION_OUTCOMES]
+        },
+    }
     from_hospitals = (HOSPITAL_INBOUND_TOPICS, HOSPITAL_INBOUND)
     for topic, topic_handlers in subscriptions.items():
         runtime.subscribe(
             topic,
             topic_handlers,
+            in_one_statement=in_one_statement.get(topic),
             on_refused=refusal_responder(context) if topic in from_hospitals else None,
             # The AsyncAPI document (GET /asyncapi.json) lists what hospital systems use.
             include_in_schema=topic is HOSPITAL_INBOUND_TOPICS,

@@ -6,14 +6,16 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, datetime
 
+import asyncpg
 from fastapi import APIRouter, Request, Response
 
 from services.referral.adapters import fhir_inbound, repository
 from services.referral.adapters.fhir_mapping import answer_focus
 from services.referral.domain.errors import ReferralNotFound
-from services.referral.domain.model import Referral
+from services.referral.domain.model import Availability, Referral
 from services.referral.entrypoints.deps import ContextDep, ensure_party
 from services.referral.service import handlers
+from services.referral.service.context import ReferralContext
 from shared.auth import CallerDep
 from shared.db.pool import Connection
 from shared.fhir.codes import (
@@ -23,7 +25,13 @@ from shared.fhir.envelope import FhirMessage, parse_message
 from shared.fhir.models import FHIR_JSON, Task
 from shared.fhir.responses import response_message
 from shared.limits import InputLimits
-from shared.messaging.inbox import Claim, claim_message, received_content_digest, reused_id_reason
+from shared.messaging.inbox import (
+    Claim,
+    InboxEntry,
+    claim_message,
+    received_content_digest,
+    reused_id_reason,
+)
 from shared.runtime import RuntimeDep
 from shared.tracing import ReferralIds, name_trace
 from shared.web import FhirResponse, outcome_response
@@ -60,6 +68,20 @@ def _parse_and_digest(body: bytes, limits: InputLimits) -> tuple[FhirMessage, st
     return parse_message(body, limits), received_content_digest(body)
 
 
+async def _applied_in_one_statement(
+    connection: Connection, inbox: InboxEntry, context: ReferralContext
+) -> tuple[Claim, Referral | Availability | None] | None:
+    """A new referral or pre-alert claimed and stored by one statement and no transaction (was
+    BEGIN, claim, intake, COMMIT); None, with nothing written, for a message that needs the
+    transaction."""
+    try:
+        return await handlers.apply_hospital_message_in_one_statement(
+            connection, inbox, context=context, now=datetime.now(UTC)
+        )
+    except asyncpg.UniqueViolationError:
+        return None  # the same message claimed at the same moment: the transaction decides
+
+
 @router.post("/fhir/$process-message", response_class=FhirResponse)
 async def process_message(
     request: Request, runtime: RuntimeDep, context: ContextDep, caller: CallerDep
@@ -84,11 +106,24 @@ async def process_message(
             expression="MessageHeader.sender",
         )
     name_trace(ReferralIds.of_message(message))
-    # A refusal (a DomainError) rolls the transaction back and is answered by shared/web.py.
-    async with runtime.pool.acquire() as connection, connection.transaction():
-        claim = await claim_message(
-            connection, message=message, topic=PROCESS_MESSAGE_INBOX, digest=digest
+    async with runtime.pool.acquire() as connection:
+        claimed = await _applied_in_one_statement(
+            connection, InboxEntry(message, PROCESS_MESSAGE_INBOX, digest), context
         )
+        if claimed is None:
+            # A refusal (a DomainError) rolls the transaction back and is answered by
+            # shared/web.py.
+            async with connection.transaction():
+                claim = await claim_message(
+                    connection, message=message, topic=PROCESS_MESSAGE_INBOX, digest=digest
+                )
+                result = None
+                if claim is Claim.FIRST:
+                    result = await handlers.apply_hospital_message(
+                        connection, message, context=context, now=datetime.now(UTC)
+                    )
+        else:
+            claim, result = claimed
         if claim is Claim.REUSED_ID:
             return outcome_response(
                 409,
@@ -96,12 +131,10 @@ async def process_message(
                 code="duplicate",
                 expression="MessageHeader.id",
             )
-        if claim is Claim.FIRST:
-            result = await handlers.apply_hospital_message(
-                connection, message, context=context, now=datetime.now(UTC)
-            )
-        else:
+        if claim is Claim.REPEAT:
             result = await _referral_of(connection, message, caller)
+    if result is None:
+        raise RuntimeError("a message applied with no result")
     answer = response_message(
         message,
         code="ok",

@@ -25,12 +25,14 @@ from services.referral.domain.milestone_naming import milestones_of
 from services.referral.domain.model import Availability, Referral
 from services.referral.service import alerts, consult_first, rerouting
 from services.referral.service.context import ReferralContext
-from services.referral.service.intake import intake_referral
+from services.referral.service.intake import intake_claimed, intake_referral
 from services.referral.service.patient_clock import record_milestones
 from shared.db.pool import Connection
+from shared.errors import DomainError
 from shared.fhir import references
 from shared.fhir.codes import EventCode
 from shared.fhir.envelope import FhirMessage
+from shared.messaging.inbox import Claim, InboxEntry, claim_message
 from shared.messaging.outbox import add_to_outbox
 from shared.messaging.topics import NOTIFICATION_REQUESTS, REFERRAL_EVENTS
 from shared.vocabulary.capabilities import StrokeCapability
@@ -75,6 +77,35 @@ async def apply_hospital_message(
         raise UnsupportedEvent(f"Hospital systems cannot send {message.event.value!r}")
     change = fhir_inbound.change_from_message(message, now=now)
     return await change_referral(connection, change=change, context=context)
+
+
+async def apply_hospital_message_in_one_statement(
+    connection: Connection, inbox: InboxEntry, *, context: ReferralContext, now: datetime
+) -> tuple[Claim, Referral | None] | None:
+    """A hospital's new referral or pre-alert, with its message recorded in the inbox by the
+    intake's one statement (no transaction): what the claim found and, when FIRST, the referral
+    as stored. None, with nothing written, for any other message or an intake that needs more
+    (``intake.intake_claimed``): the caller claims it and applies ``apply_hospital_message``
+    in a transaction."""
+    message = inbox.message
+    if message.event not in (EventCode.REFERRAL_REQUESTED, EventCode.STROKE_PREALERT):
+        return None
+    hospitals = await context.directory.entries(connection)
+    try:
+        request = fhir_inbound.request_from_message(
+            message,
+            now=now,
+            patient_systems={
+                entry.id: entry.patient_identifier_system
+                for entry in hospitals.values()
+                if entry.patient_identifier_system is not None
+            },
+        )
+    except DomainError:
+        return None  # refused, unless the message is a repeat: the claim says first
+    return await intake_claimed(
+        connection, request=request, context=context, directory=hospitals, inbox=inbox
+    )
 
 
 async def change_referral(
@@ -234,6 +265,54 @@ async def record_teleconsult_step(
             connection, referral_id=step.referral_id, context=context, now=datetime.now(UTC)
         )
     return step
+
+
+async def record_claimed_steps(
+    connection: Connection, *, steps: list[RecordStep], inbox: InboxEntry, unless_door_in: bool
+) -> Claim | None:
+    """Another service's steps of one message on the referral's timeline, the message claimed
+    in the inbox by the same statement (a ``OneStatementHandler``'s work). None: the patient's
+    clock has the door-in and ``unless_door_in`` (an alert may fall due), nothing written.
+    Raises ReferralNotFound, with nothing written, for an unknown referral."""
+    referral_id = steps[-1].referral_id
+    claim, known = await timeline_repository.add_claimed_timeline_steps(
+        connection,
+        referral_id=referral_id,
+        entries=[
+            timeline_repository.NewTimelineEntry(
+                event_code=s.event.value,
+                occurred_at=s.occurred_at,
+                source=s.source,
+                message_id=s.message_id,
+                detail=s.detail,
+            )
+            for s in steps
+        ],
+        inbox=inbox,
+        door_in_code=MilestoneCode.DOOR_IN_FIRST.value,
+        unless_door_in=unless_door_in,
+    )
+    if claim is None and not known:
+        raise ReferralNotFound(referral_id)
+    return claim
+
+
+async def record_notification_outcome_in_one_statement(
+    connection: Connection, inbox: InboxEntry
+) -> Claim | None:
+    """``record_notification_outcome`` as one statement with the message's inbox claim (its
+    ``OneStatementHandler``); None for a page of a consult asked first (kept or moved, in a
+    transaction)."""
+    outcome = fhir_steps.notification_outcome_step(inbox.message)
+    if is_episode_id(outcome.referral_id):  # nothing to record: the claim alone
+        return await claim_message(
+            connection, message=inbox.message, topic=inbox.topic, digest=inbox.digest
+        )
+    if outcome.referral_id.startswith(consult_first.CONSULT_PREFIX):
+        return None
+    return await record_claimed_steps(
+        connection, steps=[outcome], inbox=inbox, unless_door_in=False
+    )
 
 
 async def record_notification_outcome(connection: Connection, message: FhirMessage) -> None:

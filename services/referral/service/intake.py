@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import asdict, replace
+from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -34,7 +34,9 @@ from services.referral.domain.routing import (
 from services.referral.service.context import ReferralContext
 from services.referral.service.patient_clock import record_milestones
 from shared.db.pool import Connection
+from shared.errors import DomainError
 from shared.fhir.codes import EventCode
+from shared.messaging.inbox import Claim, InboxEntry
 from shared.messaging.outbox import OutboxEvent, add_all_to_outbox
 from shared.messaging.topics import NOTIFICATION_REQUESTS, REFERRAL_EVENTS
 from shared.tracing import ReferralIds, about_referral, name_trace
@@ -143,7 +145,69 @@ async def _request_referral(
         if (existing := await _stored_request(connection, request)) is not None:
             return existing
         raise
-    routing = decision_json(decision)
+    new = _new_referral(request, decision, requester_name=requester_name, context=context)
+    # The referral, its first timeline step, its clock's first milestones and its events: one
+    # statement (its events are built from the request, before it).
+    referral = await repository.insert_referral(
+        connection,
+        request=request,
+        routing=new.routing,
+        first_entry=new.first_entry,
+        milestones=new.milestones,
+        events=new.events,
+    )
+    if referral is not None:
+        return referral
+    if (existing := await _stored_request(connection, request)) is not None:
+        return existing
+    prealerted = await repository.get_referral(
+        connection, referral_id=request.referral_id, for_update=True
+    )
+    if not (
+        prealerted is not None
+        and prealerted.prealert
+        and not request.prealert
+        and (prealerted.requester_org, prealerted.owner_org)
+        == (request.requester_org, request.owner_org)
+    ):
+        raise ReferralConflict(request.referral_id)
+    referral = await repository.complete_prealert(connection, request=request, routing=new.routing)
+    await timeline_repository.add_timeline_entry(
+        connection, referral_id=request.referral_id, **asdict(new.first_entry)
+    )
+    await record_milestones(
+        connection,
+        referral_id=request.referral_id,
+        reported_by=request.requester_org,
+        milestones=new.named,
+    )
+    # (The completed pre-alert's stroke team was paged by the pre-alert.)
+    await add_all_to_outbox(
+        connection,
+        _events(request, requester_name=requester_name, context=context, announced=True),
+    )
+    return referral
+
+
+@dataclass(frozen=True)
+class _NewReferral:
+    """What the intake's statement writes besides the referral: its routing advice, first
+    timeline step, clock's milestones (as named and as rows) and events."""
+
+    routing: dict[str, Any]
+    first_entry: timeline_repository.NewTimelineEntry
+    named: list[tuple[MilestoneCode, ReportedTime]]
+    milestones: list[repository.NewMilestone]
+    events: list[OutboxEvent]
+
+
+def _new_referral(
+    request: RequestReferral,
+    decision: RoutingDecision,
+    *,
+    requester_name: str,
+    context: ReferralContext,
+) -> _NewReferral:
     event = EventCode.STROKE_PREALERT if request.prealert else EventCode.REFERRAL_REQUESTED
     first_entry = timeline_repository.NewTimelineEntry(
         event_code=event.value,
@@ -162,48 +226,48 @@ async def _request_referral(
     )
     # The patient's clock is kept by a re-routed referral and a transfer: nothing new on it.
     starts_clock = request.replaces is None and request.continues is None
-    named = milestones_of_request(request) if starts_clock else []
-    # The referral, its first timeline step, its clock's first milestones and its events: one
-    # statement (its events are built from the request, before it).
-    referral = await repository.insert_referral(
-        connection,
-        request=request,
-        routing=routing,
+    named = list(milestones_of_request(request)) if starts_clock else []
+    return _NewReferral(
+        routing=decision_json(decision),
         first_entry=first_entry,
+        named=named,
         milestones=milestone_rows(request, named),
         events=_events(request, requester_name=requester_name, context=context),
     )
-    if referral is not None:
-        return referral
-    if (existing := await _stored_request(connection, request)) is not None:
-        return existing
-    prealerted = await repository.get_referral(
-        connection, referral_id=request.referral_id, for_update=True
-    )
-    if not (
-        prealerted is not None
-        and prealerted.prealert
-        and not request.prealert
-        and (prealerted.requester_org, prealerted.owner_org)
-        == (request.requester_org, request.owner_org)
-    ):
-        raise ReferralConflict(request.referral_id)
-    referral = await repository.complete_prealert(connection, request=request, routing=routing)
-    await timeline_repository.add_timeline_entry(
-        connection, referral_id=request.referral_id, **asdict(first_entry)
-    )
-    await record_milestones(
-        connection,
-        referral_id=request.referral_id,
-        reported_by=request.requester_org,
-        milestones=named,
-    )
-    # (The completed pre-alert's stroke team was paged by the pre-alert.)
-    await add_all_to_outbox(
-        connection,
-        _events(request, requester_name=requester_name, context=context, announced=True),
-    )
-    return referral
+
+
+async def intake_claimed(
+    connection: Connection,
+    *,
+    request: RequestReferral,
+    context: ReferralContext,
+    directory: Mapping[str, DirectoryEntry],
+    inbox: InboxEntry,
+) -> tuple[Claim, Referral | None] | None:
+    """``intake_referral`` with the hospital's message recorded in the inbox by the intake's
+    one statement (no transaction): what the claim found and, when FIRST, the referral as
+    stored. None, with nothing written, when the intake needs more than that statement (a
+    request the checks refuse, a pre-alert it completes, a referral id or request stored
+    already): the caller claims the message and applies it in a transaction."""
+    ids = ReferralIds.of(request.referral_id, (request.requester_org, request.owner_org))
+    with _tracer.start_as_current_span("referral intake"), about_referral(ids):
+        try:
+            request, decision, requester_name = await _checked(
+                connection, request=request, context=context, directory=directory
+            )
+        except DomainError:
+            return None  # refused, unless the message is a repeat: the claim says first
+        new = _new_referral(request, decision, requester_name=requester_name, context=context)
+        claim, referral = await repository.insert_claimed_referral(
+            connection,
+            request=request,
+            routing=new.routing,
+            first_entry=new.first_entry,
+            milestones=new.milestones,
+            events=new.events,
+            inbox=inbox,
+        )
+        return None if claim is None else (claim, referral)
 
 
 def _events(

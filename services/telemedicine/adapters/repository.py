@@ -9,6 +9,14 @@ import asyncpg
 
 from services.telemedicine.domain.model import Consult, ConsultStep
 from shared.db.pool import Connection
+from shared.messaging.inbox import (
+    INBOX_OUTCOME,
+    Claim,
+    InboxEntry,
+    inbox_claimed,
+    inbox_seen,
+    outcome_of,
+)
 from shared.messaging.outbox import OutboxEvent, outbox_insert, outbox_parameters
 from shared.workflow.consult_state import AWAITING_CONSULTANT, ConsultStage
 
@@ -45,6 +53,54 @@ async def insert_consult(connection: Connection, *, consult: Consult) -> bool:
 _QUEUED_IF_OPENED = outbox_insert(27, only_if="opened")
 
 
+def _open_consult_paged(*, claimed: bool) -> str:
+    """``open_consult_paged``'s statement; ``claimed``: with the message that opens it recorded
+    in the inbox ($33 to $37), the consult opened only if the message was not seen and no
+    early acknowledgement of its page waits (taking one is more than this statement), the
+    message recorded only if the consult opened."""
+    seen = f"{inbox_seen(33)}," if claimed else ""
+    unseen = (
+        """WHERE NOT EXISTS (SELECT FROM inbox_seen)
+              AND NOT EXISTS (SELECT FROM early_acknowledgement WHERE request_id = $24)"""
+        if claimed
+        else ""
+    )
+    claim = f", {inbox_claimed(33, only_if='opened')}" if claimed else ""
+    outcome = f", {INBOX_OUTCOME}" if claimed else ""
+    # Built from constant fragments, never from input.
+    return f"""
+        WITH {seen} opened AS (
+            INSERT INTO consult (id, referral_id, status, stage, requester_org, consultant_org,
+                                 requested_at, room, patient, episode_id, asked_first, rung,
+                                 next_deadline, consultant, accepted_at, video_at, decided_at,
+                                 status_reason)
+            SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16,
+                   $17, $18
+            {unseen}
+            ON CONFLICT DO NOTHING
+            RETURNING id
+        ){claim}, step AS (
+            INSERT INTO consult_step (consult_id, stage, rung, occurred_at, reason, actor)
+            SELECT id, $19, $20, $21, $22, $23 FROM opened
+        ), page AS (
+            INSERT INTO consult_page (request_id, consult_id, rung, paged, paged_at)
+            SELECT $24, id, $20, $25, $21 FROM opened
+            ON CONFLICT DO NOTHING
+        ), early AS (
+            DELETE FROM early_acknowledgement
+            WHERE $26 AND request_id = $24 AND EXISTS (SELECT 1 FROM opened)
+            RETURNING person
+        ), queued AS ({_QUEUED_IF_OPENED})
+        SELECT EXISTS (SELECT 1 FROM opened) AS opened,
+               EXISTS (SELECT 1 FROM early) AS acknowledged_early,
+               (SELECT person FROM early LIMIT 1) AS person{outcome}
+        """
+
+
+_OPEN_CONSULT_PAGED = _open_consult_paged(claimed=False)
+_OPEN_CLAIMED_CONSULT_PAGED = _open_consult_paged(claimed=True)
+
+
 async def open_consult_paged(
     connection: Connection,
     *,
@@ -62,32 +118,50 @@ async def open_consult_paged(
     Returns whether it opened (False: open already, nothing written) and the early
     acknowledgement's person as a one-tuple, or None."""
     row = await connection.fetchrow(
-        f"""
-        WITH opened AS (
-            INSERT INTO consult (id, referral_id, status, stage, requester_org, consultant_org,
-                                 requested_at, room, patient, episode_id, asked_first, rung,
-                                 next_deadline, consultant, accepted_at, video_at, decided_at,
-                                 status_reason)
-            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16,
-                    $17, $18)
-            ON CONFLICT DO NOTHING
-            RETURNING id
-        ), step AS (
-            INSERT INTO consult_step (consult_id, stage, rung, occurred_at, reason, actor)
-            SELECT id, $19, $20, $21, $22, $23 FROM opened
-        ), page AS (
-            INSERT INTO consult_page (request_id, consult_id, rung, paged, paged_at)
-            SELECT $24, id, $20, $25, $21 FROM opened
-            ON CONFLICT DO NOTHING
-        ), early AS (
-            DELETE FROM early_acknowledgement
-            WHERE $26 AND request_id = $24 AND EXISTS (SELECT 1 FROM opened)
-            RETURNING person
-        ), queued AS ({_QUEUED_IF_OPENED})
-        SELECT EXISTS (SELECT 1 FROM opened) AS opened,
-               EXISTS (SELECT 1 FROM early) AS acknowledged_early,
-               (SELECT person FROM early LIMIT 1) AS person
-        """,
+        _OPEN_CONSULT_PAGED,
+        *_opening_parameters(consult, step, page_request_id, paged),
+        take_early_acknowledgement,
+        *outbox_parameters(events),
+    )
+    if row is None or not row["opened"]:
+        return False, None
+    return True, (row["person"],) if row["acknowledged_early"] else None
+
+
+async def open_claimed_consult_paged(
+    connection: Connection,
+    *,
+    consult: Consult,
+    step: ConsultStep,
+    page_request_id: str,
+    paged: str,
+    events: Sequence[OutboxEvent],
+    inbox: InboxEntry,
+) -> Claim | None:
+    """``open_consult_paged`` with the message that opens it recorded in the inbox by the same
+    statement, its one round trip (no transaction): what the claim found (``outcome_of``).
+    None, with nothing written, the claim neither: the consult is open already, or an
+    acknowledgement of its page came before it."""
+    row = await connection.fetchrow(
+        _OPEN_CLAIMED_CONSULT_PAGED,
+        *_opening_parameters(consult, step, page_request_id, paged),
+        False,  # an early acknowledgement leaves it to open_consult_paged, in a transaction
+        *outbox_parameters(events),
+        *inbox.parameters,
+    )
+    if row is None:
+        raise RuntimeError("the consult's INSERT returned no row")
+    return outcome_of(row, inbox)
+
+
+def _opening_parameters(
+    consult: Consult,
+    step: ConsultStep,
+    page_request_id: str,
+    paged: str,
+) -> tuple[object, ...]:
+    """$1 to $25 (then $26, whether an early acknowledgement is taken, and the events)."""
+    return (
         consult.id,
         consult.referral_id,
         consult.status.value,
@@ -113,12 +187,7 @@ async def open_consult_paged(
         step.actor,
         page_request_id,
         paged,
-        take_early_acknowledgement,
-        *outbox_parameters(events),
     )
-    if row is None or not row["opened"]:
-        return False, None
-    return True, (row["person"],) if row["acknowledged_early"] else None
 
 
 async def save_consult(connection: Connection, *, consult: Consult, step: ConsultStep) -> None:

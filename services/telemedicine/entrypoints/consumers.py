@@ -13,6 +13,7 @@ from shared.db.pool import Connection
 from shared.fhir.codes import EventCode
 from shared.fhir.envelope import FhirMessage
 from shared.messaging.consumer import MessageHandler
+from shared.messaging.inbox import Claim, InboxEntry
 from shared.messaging.topics import NOTIFICATION_OUTCOMES, REFERRAL_EVENTS
 from shared.runtime import ServiceRuntime
 
@@ -36,17 +37,26 @@ def wire_consumers(runtime: ServiceRuntime, context: TelemedicineContext) -> Non
             connection, message, context=context, now=datetime.now(UTC)
         )
 
-    for topic, topic_handlers in (
-        (REFERRAL_EVENTS, {EventCode.REFERRAL_REQUESTED: on_referral_requested}),
-        (
-            NOTIFICATION_OUTCOMES,
-            {
-                EventCode.NOTIFICATION_ACKNOWLEDGED: on_acknowledged,
-                EventCode.NOTIFICATION_FAILED: on_failed,
-            },
-        ),
-    ):
-        runtime.subscribe(topic, topic_handlers)
+    async def on_referral_requested_in_one_statement(
+        connection: Connection, inbox: InboxEntry
+    ) -> Claim | None:
+        # The consult opened by the statement that records the message in the inbox.
+        return await handlers.open_consult_in_one_statement(
+            connection, inbox, context=context, now=datetime.now(UTC)
+        )
+
+    runtime.subscribe(
+        REFERRAL_EVENTS,
+        {EventCode.REFERRAL_REQUESTED: on_referral_requested},
+        in_one_statement={EventCode.REFERRAL_REQUESTED: on_referral_requested_in_one_statement},
+    )
+    runtime.subscribe(
+        NOTIFICATION_OUTCOMES,
+        {
+            EventCode.NOTIFICATION_ACKNOWLEDGED: on_acknowledged,
+            EventCode.NOTIFICATION_FAILED: on_failed,
+        },
+    )
 
 
 def first_consult_handler(context: TelemedicineContext) -> MessageHandler:

@@ -21,6 +21,7 @@ from services.telemedicine.domain.model import Consult, step_of
 from services.telemedicine.service.context import TelemedicineContext
 from shared.db.pool import Connection
 from shared.fhir.envelope import FhirMessage
+from shared.messaging.inbox import Claim, InboxEntry, claim_message
 from shared.messaging.outbox import OutboxEvent, add_all_to_outbox, add_to_outbox
 from shared.messaging.topics import NOTIFICATION_REQUESTS, TELEMEDICINE_EVENTS
 from shared.workflow import consult_ids
@@ -46,6 +47,50 @@ async def open_consult_if_requested(
         patient=parties.patient,
     )
     return await start(connection, consult, context=context, now=now, first_page_sent=True)
+
+
+async def open_consult_in_one_statement(
+    connection: Connection, inbox: InboxEntry, *, context: TelemedicineContext, now: datetime
+) -> Claim | None:
+    """On referral-requested, ``open_consult_if_requested`` with the message recorded in the
+    inbox by the consult's one statement, no transaction (was BEGIN, claim, opening, COMMIT):
+    what the claim found. None, with nothing written, when it needs more: a referral a consult
+    asked first started (linked to it), a consult open already, or an acknowledgement of its
+    first page that came before it (the consult is accepted as it opens)."""
+    message = inbox.message
+    links = fhir_mapping.referral_task_links(message)
+    if links is not None and any(based_on.startswith("Task/") for based_on in links[1]):
+        return None
+    parties = fhir_mapping.referral_parties(message)
+    if parties is None:  # no teleconsult asked: the claim is the message's whole effect
+        return await claim_message(
+            connection, message=message, topic=inbox.topic, digest=inbox.digest
+        )
+    consult = _paging(
+        Consult.for_referral(
+            referral_id=parties.referral_id,
+            requester_org=parties.requester_org,
+            consultant_org=parties.owner_org,
+            at=now,
+            patient=parties.patient,
+        ),
+        rung=Rung.ON_CALL,
+        context=context,
+        now=now,
+    )
+    step = step_of(consult, at=now)
+    requested_and_paging = fhir_mapping.teleconsult_requested_message(
+        consult, source_endpoint=context.source_endpoint, step=step
+    )
+    return await repository.open_claimed_consult_paged(
+        connection,
+        consult=consult,
+        step=step,
+        page_request_id=fhir_mapping.page_request_id(consult, Rung.ON_CALL),
+        paged=context.ladder.paged(Rung.ON_CALL, hub=consult.consultant_org),
+        events=[OutboxEvent(TELEMEDICINE_EVENTS, consult.referral_id, requested_and_paging)],
+        inbox=inbox,
+    )
 
 
 async def start(
