@@ -19,6 +19,7 @@ import hashlib
 import json
 
 import asyncpg
+import orjson
 
 from shared.db.pool import Connection
 from shared.fhir.envelope import FhirMessage
@@ -46,12 +47,43 @@ def received_content_digest(value: bytes) -> str:
     record's value or an HTTP body): no model dump, which cost more than validating the message.
     A retry resends the same message unchanged (the relay republishes the stored payload byte for
     byte), so a repeat has the same digest; a digest stored by ``content_digest`` (versions that
-    digested the model) is matched by ``claim_message`` too. Read with the standard library's
-    decoder, which accepts whatever ``parse_message`` accepted (a UTF-8 BOM, UTF-16), so the
-    digest of a message that was read never fails."""
+    digested the model) is matched by ``claim_message`` too.
+
+    The canonical JSON is the standard library's (``sort_keys``, compact, UTF-8), byte for byte
+    the same as every version before wrote it, so stored digests keep matching. orjson writes the
+    same bytes about three times faster, except for a number with a fraction or an exponent
+    (``1e-7``, not ``1e-07``; ``0.00001``, not ``1e-05``; an integer past 64 bits is read as
+    one): a message with such a number, or one orjson cannot read (a UTF-8 BOM, UTF-16,
+    Infinity: what ``parse_message`` accepts), is written by the standard library, so the digest
+    of a message that was read never fails and never differs."""
+    try:
+        entries = orjson.loads(value).get("entry", [])
+    except (orjson.JSONDecodeError, AttributeError):
+        return hashlib.sha256(_canonical_by_standard_library(value)).hexdigest()
+    if _has_float(entries):
+        return hashlib.sha256(_canonical_by_standard_library(value)).hexdigest()
+    return hashlib.sha256(orjson.dumps(entries, option=orjson.OPT_SORT_KEYS)).hexdigest()
+
+
+def _has_float(document: object) -> bool:
+    waiting = [document]
+    while waiting:
+        item = waiting.pop()
+        if isinstance(item, dict):
+            waiting.extend(item.values())
+        elif isinstance(item, list):
+            waiting.extend(item)
+        elif isinstance(item, float):
+            return True
+    return False
+
+
+def _canonical_by_standard_library(value: bytes) -> bytes:
+    """The canonical JSON of the entries as every version wrote it (``json`` reads a UTF-8 BOM
+    and UTF-16 too)."""
     entries = json.loads(value).get("entry", [])
     canonical = json.dumps(entries, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return hashlib.sha256(canonical.encode()).hexdigest()
+    return canonical.encode()
 
 
 def reused_id_reason(message: FhirMessage) -> str:
