@@ -10,6 +10,7 @@ The link travels on its own, as an attachment with only a ``url`` (``payload.con
 from __future__ import annotations
 
 import base64
+import binascii
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -17,7 +18,7 @@ from typing import Any
 from shared.fhir.codes import NOTIFICATION_CATEGORY_SYSTEM, EventCode, organization_reference
 from shared.fhir.conformance.notification_failure import NOTIFICATION_FAILURE_SYSTEM
 from shared.fhir.envelope import FhirMessage, ResourceJson, build_message
-from shared.fhir.models import CommunicationRequest
+from shared.fhir.models import Communication, CommunicationRequest
 from shared.vocabulary.notification_categories import NotificationCategory
 from shared.vocabulary.notification_failures import (
     NOTIFICATION_FAILURE_TERMS,
@@ -44,12 +45,13 @@ def bilingual_payload(*, english: str, thai: str, link: str | None = None) -> li
     ]
 
 
-def payload_link(request: CommunicationRequest) -> str | None:
-    """The link the request carries (the attachment with a url and no data), if any."""
-    for part in request.payload or []:
-        attachment = part.contentAttachment
-        if attachment is not None and attachment.url and not attachment.data:
-            return str(attachment.url)
+def payload_link(resource: CommunicationRequest | Communication | ResourceJson) -> str | None:
+    """The link the request (or a Communication) carries: the attachment with a url and no
+    data, if any."""
+    for part in _payload(resource):
+        attachment = part.get("contentAttachment")
+        if isinstance(attachment, dict) and attachment.get("url") and not attachment.get("data"):
+            return str(attachment["url"])
     return None
 
 
@@ -58,20 +60,35 @@ def payload_link(request: CommunicationRequest) -> str | None:
 _BIDI_CONTROLS = dict.fromkeys([*range(0x202A, 0x202F), *range(0x2066, 0x206A)])
 
 
-def payload_texts(request: CommunicationRequest) -> dict[str, str]:
+def payload_texts(request: CommunicationRequest | ResourceJson) -> dict[str, str]:
     """The request's texts by language ("en" for the plain string), bidirectional controls
-    removed: these are the texts people are shown."""
+    removed: these are the texts people are shown. A text whose data is no UTF-8 in base64 is
+    left out (its reader gets the English one)."""
     texts: dict[str, str] = {}
-    for part in request.payload or []:
-        if part.contentString:
-            texts.setdefault("en", part.contentString.translate(_BIDI_CONTROLS))
-        attachment = part.contentAttachment
-        if attachment is not None and attachment.language and attachment.data:
-            # fhir.resources hands base64Binary over already decoded.
-            data = attachment.data
-            raw = data if isinstance(data, bytes) else base64.b64decode(data)
-            texts.setdefault(str(attachment.language), raw.decode().translate(_BIDI_CONTROLS))
+    for part in _payload(request):
+        string = part.get("contentString")
+        if isinstance(string, str) and string:
+            texts.setdefault("en", string.translate(_BIDI_CONTROLS))
+        attachment = part.get("contentAttachment")
+        if not isinstance(attachment, dict):
+            continue
+        language, data = attachment.get("language"), attachment.get("data")
+        if isinstance(language, str) and language and isinstance(data, str) and data:
+            try:
+                text = base64.b64decode(data, validate=True).decode()
+            except (binascii.Error, UnicodeDecodeError):
+                continue
+            texts.setdefault(language, text.translate(_BIDI_CONTROLS))
     return texts
+
+
+def _payload(resource: CommunicationRequest | Communication | ResourceJson) -> list[dict[str, Any]]:
+    """The resource's ``payload`` as FHIR JSON: read as it came from a message held as JSON (the
+    notifier reads every request so, making no model), dumped from a model."""
+    if isinstance(resource, dict):
+        parts = resource.get("payload")
+        return [p for p in parts if isinstance(p, dict)] if isinstance(parts, list) else []
+    return [part.model_dump(mode="json", exclude_none=True) for part in resource.payload or []]
 
 
 def notification_request_message(

@@ -13,7 +13,6 @@ from shared.fhir.codes import WEB_USER_SYSTEM, EventCode
 from shared.fhir.conformance.notification_channel import NOTIFICATION_CHANNEL_SYSTEM
 from shared.fhir.envelope import FhirMessage, ResourceJson, build_message
 from shared.fhir.ids import derived_id
-from shared.fhir.models import CommunicationRequest
 from shared.fhir.notifications import failure_reason, payload_link, payload_texts
 from shared.messaging.consumer import PermanentMessageError
 from shared.vocabulary.notification_categories import (
@@ -45,30 +44,35 @@ def deliveries_from_request(
     """One delivery per person (or team channel) each recipient resolves to, on their first
     channel; plus, for a hospital, a webhook copy (when its system takes them) and a live event
     for its web pages. Two recipients that resolve to one person give that person one message."""
-    request = message.focus_resource(CommunicationRequest)
+    # Read from the message's JSON, as it came (no model of the request: every page's).
+    request = message.focus_json("CommunicationRequest")
     if request is None:
         raise PermanentMessageError("notification-requested needs a CommunicationRequest focus")
     referral = next(
         (
-            a.reference
-            for a in request.about or []
-            if a.reference and a.reference.startswith("Task/")
+            reference
+            for reference in _references(request.get("about"))
+            if reference.startswith("Task/")
         ),
         None,
     )
     if referral is None:
         raise PermanentMessageError("CommunicationRequest.about must reference the referral Task")
-    addressed = [r.reference for r in request.recipient or [] if r.reference]
+    addressed = _references(request.get("recipient"))
     if not addressed:
         raise PermanentMessageError("CommunicationRequest.recipient is empty")
     texts = payload_texts(request)
     english = texts.get("en", "")
     link = payload_link(request)
-    categories = [c.code for concept in request.category or [] for c in concept.coding or []]
+    categories = [
+        coding.get("code")
+        for concept in _dicts(request.get("category"))
+        for coding in _dicts(concept.get("coding"))
+    ]
     category = next((str(code) for code in categories if code), "")
-    request_id = f"{message.message_id}/{request.id}"
+    request_id = f"{message.message_id}/{request.get('id')}"
     referral_id = referral.removeprefix("Task/")
-    priority = request.priority or "routine"
+    priority = str(request.get("priority") or "routine")
     body = {
         "referral": referral_id,
         "priority": priority,
@@ -129,29 +133,44 @@ def deliveries_from_request(
 LINE_ADDRESS_PREFIX = "line:"
 
 
-def contained_recipients(request: CommunicationRequest, reference: str) -> list[Recipient]:
+def contained_recipients(request: ResourceJson, reference: str) -> list[Recipient]:
     """The contained Patient ``reference`` (``#id``) names, reached on their own LINE (first)
     or phone; [] when it names none."""
     wanted = reference.removeprefix("#")
-    for resource in request.contained or []:
-        if resource.get_resource_type() != "Patient" or resource.id != wanted:
+    for resource in _dicts(request.get("contained")):
+        if resource.get("resourceType") != "Patient" or resource.get("id") != wanted:
             continue
         channels = []
-        for telecom in getattr(resource, "telecom", None) or []:
-            value = str(telecom.value or "")
-            if telecom.system == "other" and value.startswith(LINE_ADDRESS_PREFIX):
+        for telecom in _dicts(resource.get("telecom")):
+            value = str(telecom.get("value") or "")
+            system = telecom.get("system")
+            if system == "other" and value.startswith(LINE_ADDRESS_PREFIX):
                 channels.append(ContactPoint(Channel.LINE, value.removeprefix(LINE_ADDRESS_PREFIX)))
-            elif telecom.system == "sms" and value:
+            elif system == "sms" and value:
                 channels.append(ContactPoint(Channel.SMS, value))
         channels.sort(key=lambda point: point.channel is not Channel.LINE)
         languages = [
-            str(c.language.text)
-            for c in getattr(resource, "communication", None) or []
-            if c.language is not None and c.language.text
+            str(language["text"])
+            for communication in _dicts(resource.get("communication"))
+            if isinstance(language := communication.get("language"), dict) and language.get("text")
         ]
         language = languages[0] if languages else "th"
         return [Recipient(f"Patient/{wanted}", tuple(channels), language)]
     return []
+
+
+def _dicts(value: object) -> list[dict[str, Any]]:
+    """The objects of a JSON array (nothing for anything else)."""
+    return [item for item in value if isinstance(item, dict)] if isinstance(value, list) else []
+
+
+def _references(value: object) -> list[str]:
+    """The ``reference`` strings of a JSON array of References."""
+    return [
+        str(r["reference"])
+        for r in _dicts(value)
+        if isinstance(r.get("reference"), str) and r["reference"]
+    ]
 
 
 def in_language(body: dict[str, Any], language: str) -> dict[str, Any]:

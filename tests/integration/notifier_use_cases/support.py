@@ -63,10 +63,15 @@ CONTACTS = directory_from(
 )
 
 
-def stroke_alert(referral_id: str, *, to: str = HOSPITAL) -> FhirMessage:
+def stroke_alert(
+    referral_id: str,
+    *,
+    to: str = HOSPITAL,
+    category: NotificationCategory = NotificationCategory.STROKE_ALERT,
+) -> FhirMessage:
     return notification_request_message(
         request_id=f"cr-{uuid.uuid4().hex[:8]}",
-        category=NotificationCategory.STROKE_ALERT,
+        category=category,
         referral_id=referral_id,
         recipients=[to],
         english="Stroke referral: patient on the way",

@@ -19,7 +19,6 @@ from shared.errors import InvalidInput
 from shared.fhir.answered_alerts import AnsweredAlerts, answered_alerts_message
 from shared.fhir.codes import EventCode
 from shared.fhir.envelope import FhirMessage, parse_message
-from shared.fhir.models import CommunicationRequest
 from shared.vocabulary.notification_categories import NotificationCategory
 from tests.integration.notifier_use_cases.support import (
     CONTACTS,
@@ -165,10 +164,7 @@ async def test_a_consult_page_is_left_to_the_ladder_of_telemedicine_that_sent_it
     # Telemedicine pages the backup and the stroke lead itself: a second ladder here would page
     # the same person again for one step.
     referral_id = new_referral()
-    page = stroke_alert(referral_id)
-    request = page.focus_resource(CommunicationRequest)
-    assert request is not None
-    request.category[0].coding[0].code = NotificationCategory.TELECONSULT_REQUEST.value  # type: ignore[index]
+    page = stroke_alert(referral_id, category=NotificationCategory.TELECONSULT_REQUEST)
     await accept_notification_request(connection, page, contacts=CONTACTS)
     await recorded(
         connection, await delivery_on(connection, referral_id, Channel.LINE), Outcome.SENT
