@@ -183,6 +183,6 @@ def configure_logging(*, service_name: str, level: str = "INFO", stream: Any = N
     logging.getLogger("uvicorn.access").setLevel(logging.WARNING)
     logging.getLogger("aiokafka").setLevel(logging.WARNING)
     # httpx logs every call at INFO with its whole URL: a webhook's path or query may be its
-    # secret (the client spans keep scheme and host only), and it was a log line per delivery.
+    # secret (the delivery spans keep the host only), and it was a log line per delivery.
     # Failures are the deliveries' own warnings and span events.
     logging.getLogger("httpx").setLevel(logging.WARNING)

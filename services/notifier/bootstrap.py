@@ -37,7 +37,7 @@ from shared import console_status
 from shared.pages import page_templates
 from shared.retention import purge_job
 from shared.runtime import ServiceRuntime, create_service_app
-from shared.tracing import instrument_http_client
+from shared.tracing import trace_http_client
 
 SERVICE_DIR = Path(__file__).parent
 # Behind the one origin, /static/ is the web app's (deploy/nginx/): the notifier's own prefix.
@@ -71,11 +71,7 @@ def create_app(settings: NotifierSettings | None = None) -> FastAPI:
     def wire(runtime: ServiceRuntime) -> NotifierContainer:
         client = httpx.AsyncClient(timeout=settings.notifier_http_timeout_s)
         meter = runtime.telemetry.meter("fasttrack.notifier")
-        instrument_http_client(
-            client,
-            tracer_provider=runtime.telemetry.provider,
-            meter_provider=runtime.telemetry.meter_provider,
-        )
+        trace_http_client(client)
         delivery_metrics = DeliveryMetrics(meter)
         runtime.sampler.sources.append(DeliveryGauges(pool=runtime.pool, meter=meter))
         live_feed = LiveFeed(pool=runtime.pool)

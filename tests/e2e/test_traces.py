@@ -70,15 +70,33 @@ async def test_one_referral_is_one_trace_across_the_three_services_in_the_trace_
     assert unnamed == []
     hospitals = {json.dumps(["sikao-hospital", "trang-hospital"], separators=(",", ":"))}
     assert {span["tags"]["fasttrack.hospital.ids"] for span in trace} == hospitals
-    # The webhook call is a client span of that trace, and the hospital's system got the trace.
+    # The hospital's system got the trace, joined at the notifier's delivery span, which tells
+    # the operator the host called and its answer (never the webhook's path: it may be its
+    # secret), and not our ids.
     (notice, *_) = await eventually(
         lambda: at_least(webhook.for_referral(referral_id), 1), what="the webhook call"
     )
-    assert trace_id_of(notice.headers.get("traceparent")) == trace_id
+    _, called_trace, called_from, _ = notice.headers["traceparent"].split("-")
+    assert called_trace == trace_id
+
+    async def calling_delivery() -> dict[str, Any] | None:
+        (whole,) = [t for t in await traces_of(stack, referral_id) if t[0]["traceId"] == trace_id]
+        return next((s for s in whole if s["id"] == called_from), None)
+
+    delivery = await eventually(calling_delivery, what="the delivery span that made the call")
+    assert delivery["name"] == "notifier deliver webhook"
+    tags = delivery["tags"]
+    assert (tags["server.address"], tags["http.response.status_code"]) == ("127.0.0.1", "204")
+    assert "/notify" not in json.dumps(tags)
     assert "baggage" not in notice.headers  # the ids stay in our traces
-    calls = [s for s in trace if s.get("kind") == "CLIENT" and s["name"].startswith("post ")]
-    assert calls, names(trace)
-    assert all("/notify" not in s["tags"].get("http.url", "") for s in calls)
+    # The call is no span of its own (it was: a client span inside the delivery span); only the
+    # publication of the delivery's outcome can follow from it.
+    whole = await intake_trace(stack, referral_id, "referral handle notification-sent")
+    inside = [(s["name"], s.get("kind")) for s in whole if s.get("parentId") == called_from]
+    assert all(
+        (name, kind) == ("outbox publish fasttrack.notification.outcomes.v1", "PRODUCER")
+        for name, kind in inside
+    ), inside
 
 
 async def test_line_and_sms_gateways_receive_the_referrals_trace_context(
