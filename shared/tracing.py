@@ -15,9 +15,10 @@ else a caller sends in a ``baggage`` header never reaches a span.
 from __future__ import annotations
 
 import contextlib
+import functools
 import re
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 
 import httpx
@@ -47,18 +48,16 @@ class ReferralIds:
     @classmethod
     def of(cls, referral_id: str | None, hospitals: Iterable[str | None] = ()) -> ReferralIds:
         """Ids as the messages name them (``Organization/x`` or ``x``); others are left out."""
-        # The network itself (the sender of its own events) is no hospital.
-        named = {_bare_id(h) for h in hospitals if h and h != NETWORK_ORGANIZATION}
-        referral = _bare_id(referral_id) if referral_id else None
-        return cls(
-            referral_id=referral if referral and _FHIR_ID.fullmatch(referral) else None,
-            hospitals=tuple(sorted(h for h in named if _FHIR_ID.fullmatch(h)))[:_MAX_HOSPITALS],
-        )
+        return _checked(referral_id, tuple(hospitals))
 
     def merged(self, other: ReferralIds) -> ReferralIds:
-        return ReferralIds.of(
-            other.referral_id or self.referral_id, (*self.hospitals, *other.hospitals)
-        )
+        if not other or other == self:
+            return self
+        if not self:
+            return other
+        # Both were checked when made: the union needs no check again.
+        hospitals = sorted({*self.hospitals, *other.hospitals})[:_MAX_HOSPITALS]
+        return ReferralIds(other.referral_id or self.referral_id, tuple(hospitals))
 
     def __bool__(self) -> bool:
         return bool(self.referral_id or self.hospitals)
@@ -130,6 +129,20 @@ def _bare_id(reference: str) -> str:
     return reference.rsplit("/", 1)[-1]
 
 
+# Every span that starts, every message written and every delivery reads the ids of its trace
+# again (from the baggage, the parent span, the message): the same few referrals' at a time, so
+# each distinct reading is checked once. Bounded: a reading is a referral id and a few hospitals.
+@functools.lru_cache(maxsize=4096)
+def _checked(referral_id: str | None, hospitals: tuple[str | None, ...]) -> ReferralIds:
+    # The network itself (the sender of its own events) is no hospital.
+    named = {_bare_id(h) for h in hospitals if h and h != NETWORK_ORGANIZATION}
+    referral = _bare_id(referral_id) if referral_id else None
+    return ReferralIds(
+        referral_id=referral if referral and _FHIR_ID.fullmatch(referral) else None,
+        hospitals=tuple(sorted(h for h in named if _FHIR_ID.fullmatch(h)))[:_MAX_HOSPITALS],
+    )
+
+
 class ReferralSpanProcessor(SpanProcessor):
     """Gives each new span the referral ids of its parent (local span or baggage), and keeps the
     open spans of each trace so ``about_referral`` can name the ids on spans already started."""
@@ -164,8 +177,12 @@ class ReferralSpanProcessor(SpanProcessor):
         with self._lock:
             spans = list(self._open.get(trace_id, ()))
         for span in spans:
-            if span.is_recording():
-                span.set_attributes(ReferralIds.from_span(span).merged(ids).attributes())
+            if not span.is_recording():
+                continue
+            carried = ReferralIds.from_span(span)
+            merged = carried.merged(ids)
+            if merged != carried:  # a span that names them already is left as it is
+                span.set_attributes(merged.attributes())
 
     def shutdown(self) -> None:
         with self._lock:
@@ -210,6 +227,15 @@ def about_referral(ids: ReferralIds) -> Iterator[ReferralIds]:
         yield merged
     finally:
         context.detach(token)
+
+
+def resumed(carrier: Mapping[str, str], ids: ReferralIds) -> Context:
+    """The context to resume stored work in (a delivery, whose trace context was written when
+    it was queued): the stored parent span and baggage with ``ids`` merged in, so every span it
+    starts names them. Nothing of its trace is open in this process to re-name, so no span is
+    looked at (``about_referral`` looks at every open one)."""
+    parent = propagate.extract(carrier)
+    return ReferralIds.from_baggage(parent).merged(ids).in_baggage(parent)
 
 
 @contextlib.contextmanager

@@ -22,7 +22,7 @@ import time
 from collections.abc import Mapping
 
 import asyncpg
-from opentelemetry import propagate, trace
+from opentelemetry import context, trace
 
 from services.notifier.adapters import repository
 from services.notifier.domain.contacts import ContactBook
@@ -38,7 +38,7 @@ from services.notifier.service.dispatch import (
     send_and_record,
 )
 from services.notifier.service.links import AcknowledgementLinks
-from shared.tracing import ReferralIds, about_referral, without_baggage
+from shared.tracing import ReferralIds, resumed, without_baggage
 from shared.workers import BackgroundTask
 
 log = logging.getLogger(__name__)
@@ -171,38 +171,42 @@ class DeliveryDispatcher(BackgroundTask):
         return min(max(until_due, self._poll_interval_s), self._recheck_s)
 
     async def _deliver(self, delivery: Delivery) -> None:
-        parent = propagate.extract(delivery.trace_context)
+        # The request's trace, resumed where the delivery was queued, about its referral.
         ids = ReferralIds.of(delivery.referral_id, (delivery.hospital,))
-        with (
-            self._tracer.start_as_current_span(
-                f"notifier deliver {delivery.channel.value}", context=parent
-            ) as span,
-            about_referral(ids),
-        ):
-            span.set_attribute("fasttrack.delivery.id", delivery.id)
-            span.set_attribute("fasttrack.delivery.attempt", delivery.attempts)
-            started = time.monotonic()
-            channel = self._channels.get(delivery.channel)
-            settled = False
-            if isinstance(channel, StoredChannel):
-                attempt = await self._send_and_record(delivery, channel)
-                settled = attempt.outcome is Outcome.SENT  # recorded in the send's transaction
-            else:
-                with without_baggage():
-                    attempt = await send(
-                        delivery,
-                        channels=self._channels,
-                        timeout_s=self._send_timeout_s,
-                        acknowledgement_links=self._acknowledgement_links,
-                    )
-            if not settled:
-                await self._settle(delivery, attempt)
-            if self._metrics is not None:
-                self._metrics.attempt(
-                    channel=delivery.channel.value,
-                    outcome=attempt.outcome.value,
-                    duration_ms=(time.monotonic() - started) * 1000,
+        token = context.attach(resumed(delivery.trace_context, ids))
+        try:
+            with self._tracer.start_as_current_span(
+                f"notifier deliver {delivery.channel.value}"
+            ) as span:
+                span.set_attribute("fasttrack.delivery.id", delivery.id)
+                span.set_attribute("fasttrack.delivery.attempt", delivery.attempts)
+                await self._attempt(delivery)
+        finally:
+            context.detach(token)
+
+    async def _attempt(self, delivery: Delivery) -> None:
+        started = time.monotonic()
+        channel = self._channels.get(delivery.channel)
+        settled = False
+        if isinstance(channel, StoredChannel):
+            attempt = await self._send_and_record(delivery, channel)
+            settled = attempt.outcome is Outcome.SENT  # recorded in the send's transaction
+        else:
+            with without_baggage():
+                attempt = await send(
+                    delivery,
+                    channels=self._channels,
+                    timeout_s=self._send_timeout_s,
+                    acknowledgement_links=self._acknowledgement_links,
                 )
+        if not settled:
+            await self._settle(delivery, attempt)
+        if self._metrics is not None:
+            self._metrics.attempt(
+                channel=delivery.channel.value,
+                outcome=attempt.outcome.value,
+                duration_ms=(time.monotonic() - started) * 1000,
+            )
 
     async def _send_and_record(self, delivery: Delivery, channel: StoredChannel) -> Attempt:
         """A delivery on a stored channel (the in-app feed): sent and recorded sent in one
