@@ -1,4 +1,5 @@
-"""Kafka headers of every FHIR message (W3C traceparent is added by the telemetry middleware)."""
+"""Kafka headers of every FHIR message (the outbox relay adds W3C ``traceparent`` and the referral's
+ids as ``baggage``, shared/messaging/outbox.py)."""
 
 MESSAGE_ID = "message-id"  # = MessageHeader.id, the de-duplication key
 EVENT_CODE = "event-code"

@@ -7,12 +7,13 @@ import json
 import secrets
 from collections import defaultdict
 from collections.abc import AsyncIterator
-from typing import Any
+from typing import Any, ClassVar
 
 import asyncpg
 import pytest
 from aiokafka import AIOKafkaConsumer
 from aiokafka.producer.sender import Sender
+from faststream import BaseMiddleware
 from faststream.kafka import KafkaBroker
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
@@ -27,6 +28,7 @@ from shared.messaging.broker import create_broker
 from shared.messaging.outbox import OutboxEvent, OutboxRelay, add_all_to_outbox, add_to_outbox
 from shared.messaging.topics import Topic
 from shared.settings import PlatformSettings
+from shared.tracing import ReferralIds, about_referral
 from tests.support import TestStack, eventually
 
 pytestmark = pytest.mark.integration
@@ -297,3 +299,68 @@ async def test_a_relay_pass_is_one_statement_to_read_and_one_to_mark(
     sent.clear()
     assert await relay.publish_pending() == 0
     assert len(sent) == 1, sent
+
+
+class _CountedPublishes(BaseMiddleware):
+    """A broker middleware (as the services' consumer guard and telemetry are) that counts the
+    publications it is run for."""
+
+    scopes: ClassVar[list[str]] = []
+
+    async def publish_scope(self, call_next: Any, cmd: Any) -> Any:
+        self.scopes.append(cmd.destination)
+        return await call_next(cmd)
+
+
+async def test_a_relayed_record_runs_no_broker_middleware_and_carries_its_trace_and_ids(
+    stack: TestStack,
+    pool: asyncpg.Pool,
+    broker: KafkaBroker,
+    scratch_schema: str,
+    scratch_topic: Topic,
+    tracing: tuple[TracerProvider, InMemorySpanExporter],
+) -> None:
+    """The relay hands each record to the broker's producer itself: the broker's middlewares
+    (in a service, the consumer guard and FastStream's telemetry, built anew for every record)
+    are not run for it. What they gave a record, the relay writes: ``traceparent`` naming its
+    publication span, beside the stored baggage's referral ids."""
+    provider, exporter = tracing
+    await _relay(pool, broker, scratch_schema, provider).publish_pending()  # earlier tests' rows
+    counted = KafkaBroker(stack.bootstrap_servers, middlewares=[_CountedPublishes])
+    await counted.start()
+    key = f"referral-{secrets.token_hex(4)}"
+    try:
+        with (
+            provider.get_tracer("itest").start_as_current_span("clinician request"),
+            about_referral(ReferralIds.of(key, ["Organization/a-hospital"])),
+        ):
+            async with pool.acquire() as connection, connection.transaction():
+                await add_all_to_outbox(
+                    connection,
+                    [OutboxEvent(scratch_topic, key, _event(key, n)) for n in range(1, 4)],
+                )
+        exporter.clear()
+        _CountedPublishes.scopes.clear()
+        assert await _relay(pool, counted, scratch_schema, provider).publish_pending() == 3
+    finally:
+        await counted.stop()
+    # Was one run of every broker middleware per record.
+    assert _CountedPublishes.scopes == []
+    publications = {
+        f"{span.get_span_context().span_id:016x}"  # type: ignore[union-attr]
+        for span in exporter.get_finished_spans()
+        if span.name == f"outbox publish {scratch_topic.name}"
+    }
+    assert len(publications) == 3
+    on_topic = await pool.fetchval("SELECT count(*) FROM outbox WHERE published_at IS NOT NULL")
+    records = [r for r in await _consume(stack, scratch_topic, on_topic) if r[0] == key]
+    assert [int(record_headers[headers.SEQUENCE]) for _, record_headers, _ in records] == [1, 2, 3]
+    for _, record_headers, _ in records:
+        assert record_headers["traceparent"].decode().split("-")[2] in publications
+        # The referral, the hospital of the writer's trace and the message's sender and receiver.
+        assert ReferralIds.from_headers(record_headers.items()) == ReferralIds.of(
+            key, ["a-hospital", "a", "b"]
+        )
+        assert record_headers[headers.PRODUCER] == b"itest"
+        assert record_headers[headers.CONTENT_TYPE] == b"application/fhir+json"
+        assert record_headers[headers.FHIR_VERSION]
