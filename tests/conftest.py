@@ -4,6 +4,7 @@ they call (a hospital webhook, an SMS gateway, the LINE platform) on loopback.""
 
 from __future__ import annotations
 
+import asyncio
 import os
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -40,12 +41,9 @@ def stack() -> TestStack:
     # With the reverse proxy of people's pages (the one origin the browser tests open).
     test_stack = TestStack(state_dir=ROOT / ".local-stack" / "test", proxy_port=shifted_port(18080))
     test_stack.run("bash", "deploy/local/stack.sh", "up")
-    python = test_stack.env()["FT_PYTHON"]
-    test_stack.run(python, "-m", "shared.admin", "migrate")
-    test_stack.run(python, "-m", "shared.admin", "create-topics")
-    test_stack.run(python, "-m", "services.referral.load_directory", "deploy/demo/directory.json")
-    # The development people (services/referral/accounts.py) the browser tests sign in as.
-    test_stack.run(python, "-m", "services.referral.accounts", "seed-dev")
+    # Migrations, topics, the demo directory and the development people (services/referral/
+    # accounts.py) the browser tests sign in as, in one process (tests/stack_setup.py).
+    test_stack.run(test_stack.env()["FT_PYTHON"], "-m", "tests.stack_setup", "--people")
     return test_stack
 
 
@@ -107,8 +105,8 @@ async def services(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> AsyncIterator[ServiceProcesses]:
     processes = ServiceProcesses(stack, Path(tmp_path_factory.mktemp("services")))
-    for name in SERVICE_PORTS:
-        await processes.start(name)
+    # Together, as the chaos run starts them: each start waits for its own readiness.
+    await asyncio.gather(*(processes.start(name) for name in SERVICE_PORTS))
     yield processes
     processes.stop_all()
 

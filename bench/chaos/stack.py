@@ -100,13 +100,9 @@ class ChaosStack:
             raise RuntimeError(f"{' '.join(args)} failed:\n{output.decode(errors='replace')}")
 
     async def up(self) -> None:
-        python = self.stack.env()["FT_PYTHON"]
         await self.script("bash", "deploy/local/stack.sh", "up")
-        await self.script(python, "-m", "shared.admin", "migrate")
-        await self.script(python, "-m", "shared.admin", "create-topics")
-        await self.script(
-            python, "-m", "services.referral.load_directory", "deploy/demo/directory.json"
-        )
+        # Migrations, topics and the demo directory, in one process (tests/stack_setup.py).
+        await self.script(self.stack.env()["FT_PYTHON"], "-m", "tests.stack_setup")
         server, task = await serve_webhook(self.webhook, WEBHOOK_PORT)
         self._webhook_server = (server, task)
         # Together: each start waits for its /health, a third of the time in a row.

@@ -22,11 +22,14 @@ DATABASE_URL="postgresql://fasttrack@127.0.0.1:${FT_PG_PORT:-15432}/fasttrack"
 ZIPKIN_URL="http://127.0.0.1:${FT_ZIPKIN_PORT:-19411}"
 
 up() {
-    # Zipkin starts alongside (a JVM of its own); waited for before the summary.
+    # Zipkin and PostgreSQL start alongside Kafka (none needs another); waited for before the
+    # summary.
     "${SCRIPT_DIR}/zipkin.sh" start &
     local zipkin=$!
-    "${SCRIPT_DIR}/postgres.sh" start
+    "${SCRIPT_DIR}/postgres.sh" start &
+    local postgres=$!
     "${SCRIPT_DIR}/kafka.sh" start
+    wait "${postgres}"
     # The proxy of people's pages, when the stack has one (make up and the test suite's stack;
     # the chaos and benchmark stacks open no pages).
     if [[ -n "${FT_PROXY_PORT:-}" ]]; then

@@ -63,8 +63,8 @@ class InstancesStack(TestStack):
             "FT_KAFKA_TOPIC_PARTITIONS": str(PARTITIONS),
             # No re-routing of unanswered referrals while the test runs.
             "FT_REFERRAL_ACCEPT_WITHIN_MIN": "1440",
-            # A second broker and trace UI start beside the session's: on a busy machine that
-            # takes longer than the scripts' default 90 s.
+            # A second broker (and, run alone, the trace UI) starts beside the session's: on a
+            # busy machine that takes longer than the scripts' default 90 s.
             "FT_KAFKA_START_TIMEOUT": "300",
             "FT_ZIPKIN_START_TIMEOUT": "300",
         }
@@ -76,7 +76,8 @@ STACK = InstancesStack(
     kafka_controller_port=port(29093),
     kafka_hospital_port=port(29094),
     postgres_port=port(25432),
-    zipkin_port=port(29411),
+    # The session's trace UI (as the chaos run's stack): nothing here reads traces, and a
+    # second Zipkin's start would compete with the broker's and six services' on two cores.
 )
 WEBHOOK_PORT = port(18069)
 FIRST = {"referral": port(18061), "telemedicine": port(18062), "notifier": port(18063)}
@@ -92,14 +93,10 @@ async def two_of_each(
     tmp_path: Path,
 ) -> AsyncIterator[tuple[ServiceProcesses, ServiceProcesses, WebhookReceiver]]:
     """Two instances of each service on this test's stack, and the hub's webhook they page."""
-    python = STACK.env()["FT_PYTHON"]
     await _script("bash", "deploy/local/stack.sh", "up")
     try:
-        await _script(python, "-m", "shared.admin", "migrate")
-        await _script(python, "-m", "shared.admin", "create-topics")
-        await _script(
-            python, "-m", "services.referral.load_directory", "deploy/demo/directory.json"
-        )
+        # Migrations, topics (of PARTITIONS) and the demo directory (tests/stack_setup.py).
+        await _script(STACK.env()["FT_PYTHON"], "-m", "tests.stack_setup")
         pairs = []
         for name, ports in (("first", FIRST), ("second", SECOND)):
             (tmp_path / name).mkdir()
