@@ -7,13 +7,15 @@
 #
 # Environment: FT_STATE_DIR (its data and config go to $FT_STATE_DIR/prometheus),
 # FT_PROMETHEUS_PORT (9090), FT_REFERRAL_PORT (8001), FT_TELEMEDICINE_PORT (8002),
-# FT_NOTIFIER_PORT (8003).
+# FT_NOTIFIER_PORT (8003), FT_PROMETHEUS_SCRAPE_INTERVAL (15s: how often it scrapes and
+# evaluates the rules; the tests' 1s has every target scraped within a second of the start).
 set -euo pipefail
 
 SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 REPO_DIR="$(cd "${SCRIPT_DIR}/../.." && pwd)"
 STATE_DIR="$(realpath -m -- "${FT_STATE_DIR:-${REPO_DIR}/.local-stack}")/prometheus"
 PORT="${FT_PROMETHEUS_PORT:-9090}"
+SCRAPE_INTERVAL="${FT_PROMETHEUS_SCRAPE_INTERVAL:-15s}"
 PID_FILE="${STATE_DIR}/prometheus.pid"
 
 running() {
@@ -24,8 +26,8 @@ write_config() {
     cat >"${STATE_DIR}/prometheus.yml" <<YAML
 # Written by deploy/local/prometheus.sh; job names are what deploy/prometheus/alerts.yml expects.
 global:
-  scrape_interval: 15s
-  evaluation_interval: 15s
+  scrape_interval: ${SCRAPE_INTERVAL}
+  evaluation_interval: ${SCRAPE_INTERVAL}
 rule_files:
   - ${REPO_DIR}/deploy/prometheus/alerts.yml
 scrape_configs:
