@@ -105,8 +105,9 @@ async def services(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> AsyncIterator[ServiceProcesses]:
     processes = ServiceProcesses(stack, Path(tmp_path_factory.mktemp("services")))
-    # Together, as the chaos run starts them: each start waits for its own readiness.
-    await asyncio.gather(*(processes.start(name) for name in SERVICE_PORTS))
+    # Together, as the chaos run starts them: each start waits for its own readiness (longer
+    # than one alone: three imports share the cores).
+    await asyncio.gather(*(processes.start(name, timeout=180) for name in SERVICE_PORTS))
     yield processes
     processes.stop_all()
 

@@ -105,8 +105,9 @@ class ChaosStack:
         await self.script(self.stack.env()["FT_PYTHON"], "-m", "tests.stack_setup")
         server, task = await serve_webhook(self.webhook, WEBHOOK_PORT)
         self._webhook_server = (server, task)
-        # Together: each start waits for its /health, a third of the time in a row.
-        await asyncio.gather(*(self.processes.start(name) for name in SERVICES))
+        # Together: each start waits for its /health, a third of the time in a row (and longer
+        # than one alone may: three imports share the cores).
+        await asyncio.gather(*(self.processes.start(name, timeout=180) for name in SERVICES))
 
     async def down(self) -> None:
         self.processes.stop_all()

@@ -258,9 +258,9 @@ class ServiceProcesses:
             stderr=subprocess.STDOUT,
         )
 
-    async def start(self, name: str) -> None:
+    async def start(self, name: str, *, timeout: float = 60) -> None:  # noqa: ASYNC109
         self.spawn(name)
-        await self.wait_healthy(name)
+        await self.wait_healthy(name, timeout=timeout)
 
     async def wait_healthy(self, name: str, timeout: float = 60) -> None:  # noqa: ASYNC109
         """Until the service is ready and its consumers have joined their group (readiness
