@@ -78,6 +78,18 @@ WORDS: Mapping[str, Term] = {
     "question": Term("Your question", "คำถามที่ต้องการปรึกษา"),
     "consultant_hospital": Term("Hub to consult", "โรงพยาบาลแม่ข่ายที่ปรึกษา"),
     "page_consultant": Term("Page the consultant", "ตามแพทย์ที่ปรึกษา"),
+    "unknown_hub": Term(
+        "this hospital is not in the network's directory; nobody was paged. Check the hub's id "
+        "or choose one from the list.",
+        "ไม่พบโรงพยาบาลนี้ในทะเบียนโรงพยาบาลของเครือข่าย ยังไม่ได้ตามแพทย์ท่านใด "
+        "กรุณาตรวจสอบรหัสโรงพยาบาลแม่ข่าย หรือเลือกจากรายการ",
+    ),
+    "no_directory": Term(
+        "The network's hospital directory has not reached teleconsult yet: the hub's id is not "
+        "checked, so make sure it is spelt right.",
+        "ระบบปรึกษาทางไกลยังไม่ได้รับทะเบียนโรงพยาบาลของเครือข่าย จึงตรวจสอบรหัสโรงพยาบาลแม่ข่ายไม่ได้ "
+        "กรุณาตรวจสอบการสะกดให้ถูกต้อง",
+    ),
     "asked_first": Term("Asked before any referral", "ขอปรึกษาก่อนส่งต่อ"),
     "no_transfer": Term(
         "None: the advice is to treat the patient here (no transfer).",

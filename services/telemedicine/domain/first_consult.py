@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from services.telemedicine.domain.model import Consult
@@ -73,6 +74,47 @@ def check_question(question: ConsultQuestion, *, now: datetime) -> None:
         raise InvalidInput(
             f"The question is at most {MAX_QUESTION} characters", expression="question"
         )
+
+
+@dataclass(frozen=True)
+class Hub:
+    """A hospital of the network's directory that a spoke may ask for a consult."""
+
+    id: str
+    name: str
+    name_th: str | None = None
+    stroke_hub: bool = False
+
+
+@dataclass(frozen=True)
+class HubDirectory:
+    """The hospitals the network's directory lists, by organization id. Empty: telemedicine
+    has not received the directory yet, and cannot tell a typo from a hub."""
+
+    hubs: Mapping[str, Hub] = field(default_factory=dict)
+
+    @property
+    def received(self) -> bool:
+        return bool(self.hubs)
+
+
+class UnknownHub(InvalidInput):
+    """The hospital asked is not in the directory: a typo would page nobody's consultant."""
+
+    def __init__(self, consultant_org: str) -> None:
+        super().__init__(
+            f"{consultant_org[:64]!r} is not a hospital of the network's directory: check the "
+            "hub's organization id",
+            expression="Task.owner",
+        )
+        self.consultant_org = consultant_org
+
+
+def check_consultant_known(consultant_org: str, directory: HubDirectory) -> None:
+    """Refuses a consult to a hospital the directory does not list; with no directory received
+    yet, nothing is refused (a consult is never blocked for want of the list)."""
+    if directory.received and consultant_org not in directory.hubs:
+        raise UnknownHub(consultant_org)
 
 
 def first_consult_id(*, requester_org: str, request_id: str | None) -> str:

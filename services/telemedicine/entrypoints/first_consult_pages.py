@@ -17,13 +17,15 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import AwareDatetime, BaseModel, Field, ValidationError
 
-from services.telemedicine.adapters import question_store
+from services.telemedicine.adapters import hub_directory, question_store
 from services.telemedicine.adapters.page_wording import words
 from services.telemedicine.domain.first_consult import (
     ASKERS,
     MAX_NIHSS,
     MAX_QUESTION,
     ConsultQuestion,
+    HubDirectory,
+    UnknownHub,
     first_consult_id,
 )
 from services.telemedicine.entrypoints.deps import ContextDep, MonitoringDep, PagesDep
@@ -59,6 +61,7 @@ async def ask_form(
     _must_ask(person)
     async with runtime.pool.acquire() as connection:
         hubs = await question_store.hubs_consulted_by(connection, hospital=person.hospital_id)
+        directory = await hub_directory.hub_directory(connection)
     default = monitoring.default_consultant_hospital
     # The hub asked last (else the configured one) is filled in; the others are offered.
     return _form_page(
@@ -66,6 +69,7 @@ async def ask_form(
         pages,
         person,
         {"consultant_hospital": next(iter(hubs), default or "")},
+        directory,
         hubs=[*hubs, *([default] if default and default not in hubs else [])],
     )
 
@@ -113,7 +117,17 @@ async def ask(
                 now=now,
             )
     except (DomainError, ValidationError, ValueError) as refused:
-        return _form_page(request, pages, person, fields, problem=_reason(refused), status=422)
+        async with runtime.pool.acquire() as connection:
+            directory = await hub_directory.hub_directory(connection)
+        return _form_page(
+            request,
+            pages,
+            person,
+            fields,
+            directory,
+            problem=_reason(refused, words(person.language)),
+            status=422,
+        )
     return RedirectResponse(f"/app/consults/{consult.id}", status_code=303)
 
 
@@ -125,13 +139,27 @@ def _local(text: str | None) -> str | None:
     return (moment if moment.tzinfo else moment.replace(tzinfo=PROVINCE_ZONE)).isoformat()
 
 
-def _reason(refused: Exception) -> str:
+def _reason(refused: Exception, wording: dict[str, str]) -> str:
+    if isinstance(refused, UnknownHub):
+        return wording["unknown_hub"]
     if isinstance(refused, DomainError):
         return refused.reason
     if isinstance(refused, ValidationError):
         error = refused.errors()[0]
         return f"{'.'.join(str(part) for part in error['loc'])}: {error['msg']}"
     return "A time is not a date and time"
+
+
+def _offered(asked_before: list[str], directory: HubDirectory) -> list[tuple[str, str]]:
+    """(organization id, name) of each hub the form offers."""
+    if not directory.received:
+        return [(hub, hub) for hub in asked_before]
+    known = [hub for hub in asked_before if hub in directory.hubs]
+    ordered = known + sorted(
+        (hub for hub in directory.hubs if hub not in known),
+        key=lambda hub: (not directory.hubs[hub].stroke_hub, directory.hubs[hub].name),
+    )
+    return [(hub, directory.hubs[hub].name) for hub in ordered]
 
 
 def _must_ask(person: HospitalPerson) -> None:
@@ -144,6 +172,7 @@ def _form_page(
     pages: Any,
     person: HospitalPerson,
     fields: dict[str, str],
+    directory: HubDirectory,
     *,
     hubs: list[str] | None = None,
     problem: str | None = None,
@@ -161,7 +190,10 @@ def _form_page(
             # A fresh id for a fresh form; a form shown again keeps its own.
             "request_id": fields.get("request") or secrets.token_hex(16),
             "now": datetime.now(PROVINCE_ZONE).strftime("%Y-%m-%dT%H:%M"),
-            "hubs": hubs or [],
+            # With the directory received, the hubs it lists are offered by name (those asked
+            # before first), and only they are accepted; without it, the hubs asked before.
+            "hubs": _offered(hubs or [], directory),
+            "directory_received": directory.received,
             "problem": problem,
         },
         status_code=status,

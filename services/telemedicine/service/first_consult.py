@@ -11,12 +11,14 @@ from datetime import datetime
 from services.telemedicine.adapters import (
     fhir_mapping,
     first_consult_fhir,
+    hub_directory,
     question_store,
     repository,
 )
 from services.telemedicine.domain.first_consult import (
     ConsultQuestion,
     ask_first,
+    check_consultant_known,
     first_consult_id,
 )
 from services.telemedicine.domain.model import Consult
@@ -48,6 +50,9 @@ async def ask(
     existing = await repository.get_consult(connection, consult_id=consult_id)
     if existing is not None:
         return existing
+    # A hub the directory does not list is refused before anyone is paged (a typo would page
+    # nobody's consultant and wait out the whole ladder).
+    check_consultant_known(consultant_org, await hub_directory.hub_directory(connection))
     # (The question's key to the consult is checked at commit: the consult is stored next.)
     await question_store.insert_question(connection, consult_id=consult.id, question=question)
     started = await handlers.start(
