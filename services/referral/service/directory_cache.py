@@ -23,6 +23,7 @@ from collections.abc import Mapping
 
 from services.referral.adapters import repository
 from services.referral.domain.directory import DirectoryEntry
+from services.referral.domain.routing import Hospital
 from shared.db.pool import Connection
 
 # The channel the trigger notifies, suffixed with the service's schema.
@@ -34,6 +35,8 @@ class DirectoryCache:
     def __init__(self, *, max_age_s: float = MAX_AGE_S) -> None:
         self._max_age_s = max_age_s
         self._entries: Mapping[str, DirectoryEntry] | None = None
+        # The kept copy as routing weighs it (every intake weighs every hospital): made once.
+        self._routing: Mapping[str, Hospital] | None = None
         self._read_at = 0.0
         self._generation = 0
         self.listening = False
@@ -52,8 +55,17 @@ class DirectoryCache:
         read_at = time.monotonic()
         entries = {entry.id: entry for entry in await repository.directory(connection)}
         if self.listening and generation == self._generation:
-            self._entries, self._read_at = entries, read_at
+            self._entries, self._read_at, self._routing = entries, read_at, None
         return entries
+
+    def for_routing(self, entries: Mapping[str, DirectoryEntry]) -> Mapping[str, Hospital]:
+        """``entries`` (what ``entries`` returned) as routing sees them: made once for the kept
+        copy, not at every intake."""
+        if entries is not self._entries:
+            return {entry_id: entry.for_routing() for entry_id, entry in entries.items()}
+        if self._routing is None:
+            self._routing = {entry_id: entry.for_routing() for entry_id, entry in entries.items()}
+        return self._routing
 
     async def knows(self, connection: Connection, organization_id: str) -> bool:
         """Whether the hospital is in the directory: from the copy when it is fresh, else

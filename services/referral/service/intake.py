@@ -67,7 +67,7 @@ async def advise(
 
 
 def advise_among(
-    hospitals: dict[str, Hospital],
+    hospitals: Mapping[str, Hospital],
     *,
     request: RequestReferral,
     travel: TravelTimes,
@@ -323,7 +323,7 @@ async def _checked(
     Raises a DomainError when it is refused."""
     if directory is None:
         directory = await context.directory.entries(connection)
-    hospitals = {entry_id: entry.for_routing() for entry_id, entry in directory.items()}
+    hospitals = context.directory.for_routing(directory)
     decision = advise_among(hospitals, request=request, travel=context.travel)
     requester_name = directory[request.requester_org].name
     if not request.owner_org:

@@ -9,8 +9,11 @@ import dataclasses
 from datetime import UTC, datetime
 
 import asyncpg
+import pytest
 
 from services.referral.adapters import fhir_mapping, repository
+from services.referral.domain.directory import DirectoryEntry
+from services.referral.domain.routing import Hospital
 from services.referral.entrypoints.consumers import hospital_message_handler, response_topic
 from services.referral.service.directory_cache import DIRECTORY_CHANNEL, DirectoryCache
 from services.referral.service.handlers import apply_hospital_message
@@ -41,6 +44,35 @@ async def test_an_intake_with_the_directory_kept_sends_one_statement(
     # The first reads the directory; the second routes with the kept copy: the referral with
     # its timeline step, milestones and events (was [3, 2]: the events in a statement apart).
     assert counts == [2, 1]
+
+
+async def test_an_intake_with_the_directory_kept_makes_no_routing_copy_of_it(
+    connection: Connection, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    context = dataclasses.replace(CONTEXT, directory=DirectoryCache())
+    context.directory.drop()  # as the process's listener does when it connects
+    made: list[str] = []
+    for_routing = DirectoryEntry.for_routing
+
+    def counted(entry: DirectoryEntry) -> Hospital:
+        made.append(entry.id)
+        return for_routing(entry)
+
+    monkeypatch.setattr(DirectoryEntry, "for_routing", counted)
+    counts = []
+    for _ in range(3):
+        request = referral_request()
+        message = fhir_mapping.referral_requested_message(
+            request, source_endpoint=context.source_endpoint
+        )
+        before = len(made)
+        await apply_hospital_message(connection, message, context=context, now=datetime.now(UTC))
+        counts.append(len(made) - before)
+
+    # Every hospital made into routing's view once, with the copy kept (was every hospital at
+    # every intake: [3, 3, 3] for the test directory's three).
+    hospitals = len(await context.directory.entries(connection))
+    assert counts == [hospitals, 0, 0]
 
 
 async def test_a_directory_change_drops_the_kept_copy(referral_pool: asyncpg.Pool) -> None:
