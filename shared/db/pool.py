@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import asyncpg
+import orjson
 from asyncpg.pool import PoolConnectionProxy
 
 # What handlers receive: a plain connection or one borrowed from the pool.
@@ -36,9 +38,27 @@ async def _reset_on_release(connection: asyncpg.Connection) -> None:
             await connection.execute(reset_query)
 
 
+def _jsonb_bytes(value: Any) -> bytes:
+    """jsonb's binary form: a version byte, then the JSON text (the server parses it: the
+    bytes sent are not what it stores or gives back), written by orjson."""
+    return b"\x01" + orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS)
+
+
+def _jsonb_value(data: bytes) -> Any:
+    try:
+        return orjson.loads(data[1:])
+    except orjson.JSONDecodeError:  # a number orjson cannot hold (an integer past 64 bits)
+        return json.loads(data[1:])
+
+
 async def _init_connection(connection: asyncpg.Connection) -> None:
+    # orjson, not the standard library's json, for every jsonb parameter and column.
     await connection.set_type_codec(
-        "jsonb", encoder=json.dumps, decoder=json.loads, schema="pg_catalog"
+        "jsonb",
+        encoder=_jsonb_bytes,
+        decoder=_jsonb_value,
+        schema="pg_catalog",
+        format="binary",
     )
 
 
