@@ -39,7 +39,11 @@ os.environ.setdefault("FT_ZIPKIN_ENDPOINT", "")
 def stack() -> TestStack:
     """Starts (if needed) the test stack, migrates, creates topics, loads the demo directory."""
     # With the reverse proxy of people's pages (the one origin the browser tests open).
-    test_stack = TestStack(state_dir=ROOT / ".local-stack" / "test", proxy_port=shifted_port(18080))
+    test_stack = TestStack(
+        state_dir=ROOT / ".local-stack" / "test",
+        proxy_port=shifted_port(18080),
+        quick_kafka_start=True,
+    )
     test_stack.run("bash", "deploy/local/stack.sh", "up")
     # Migrations, topics, the demo directory and the development people (services/referral/
     # accounts.py) the browser tests sign in as, in one process (tests/stack_setup.py).

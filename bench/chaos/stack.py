@@ -47,7 +47,7 @@ class ChaosRunStack(TestStack):
         return {**super().env(), "FT_REFERRAL_ACCEPT_WITHIN_MIN": "1440"}
 
 
-def chaos_stack() -> ChaosRunStack:
+def chaos_stack(*, quick_kafka_start: bool = False) -> ChaosRunStack:
     return ChaosRunStack(
         state_dir=ROOT / ".local-stack" / "chaos",
         kafka_port=chaos_port(29092),
@@ -55,6 +55,7 @@ def chaos_stack() -> ChaosRunStack:
         kafka_hospital_port=chaos_port(29094),
         postgres_port=chaos_port(25432),
         durable=True,
+        quick_kafka_start=quick_kafka_start,
     )
 
 
@@ -71,8 +72,8 @@ class Recovery:
 class ChaosStack:
     """Starts everything; does one fault at a time and measures the way back."""
 
-    def __init__(self, work_dir: Path) -> None:
-        self.stack = chaos_stack()
+    def __init__(self, work_dir: Path, *, quick_kafka_start: bool = False) -> None:
+        self.stack = chaos_stack(quick_kafka_start=quick_kafka_start)
         self.webhook = WebhookReceiver()
         work_dir.mkdir(parents=True, exist_ok=True)
         self.processes = ServiceProcesses(

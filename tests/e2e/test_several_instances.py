@@ -76,6 +76,7 @@ STACK = InstancesStack(
     kafka_controller_port=port(29093),
     kafka_hospital_port=port(29094),
     postgres_port=port(25432),
+    quick_kafka_start=True,
     # The session's trace UI (as the chaos run's stack): nothing here reads traces, and a
     # second Zipkin's start would compete with the broker's and six services' on two cores.
 )
