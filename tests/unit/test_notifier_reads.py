@@ -95,7 +95,7 @@ def test_a_relayed_page_is_read_without_a_model(models: list[str]) -> None:
     message = _page()
     relayed = read_relayed_message(message.to_json())
     deliveries = _read(relayed)
-    # Was a model of the CommunicationRequest (its payload, category and references in it).
+    # Was 11: the CommunicationRequest and its payloads, category, references and meta.
     assert models == []
     # The same deliveries as from the request validated whole.
     assert deliveries == _read(parse_message(message.to_json()))
@@ -119,6 +119,7 @@ def test_a_relayed_reminder_reaches_the_contained_patient_without_a_model(
     message = _reminder()
     relayed = read_relayed_message(message.to_json())
     deliveries = _read(relayed)
+    # Was 16: the request, its contained Patient with its telecoms, payloads and references.
     assert models == []
     assert deliveries == _read(parse_message(message.to_json()))
     (reminder,) = deliveries
