@@ -5,18 +5,24 @@ from __future__ import annotations
 import asyncio
 import json
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from fhir.resources.R4B.organization import Organization
 
 from services.referral.adapters import repository
+from services.referral.adapters.directory_message import (
+    DIRECTORY_KEY,
+    directory_changed_message,
+)
 from services.referral.config import SERVICE_NAME, ReferralSettings
 from shared.admin import TopicLayout, create_topics
 from shared.db.pool import create_pool
 from shared.fhir.codes import PROJECT_CANONICAL, STROKE_CAPABILITY_SYSTEM
 from shared.fhir.models import Bundle
-from shared.messaging.topics import hospital_topics
+from shared.messaging.outbox import add_to_outbox
+from shared.messaging.topics import REFERRAL_EVENTS, hospital_topics
 
 GEOLOCATION_URL = "http://hl7.org/fhir/StructureDefinition/geolocation"
 THAI_NAME_URL = f"{PROJECT_CANONICAL}/StructureDefinition/name-th"
@@ -53,7 +59,8 @@ def _organization_row(resource: Organization) -> dict[str, Any]:
 
 async def load(document: str, settings: ReferralSettings) -> int:
     """Stores the directory's Organizations and creates each one's inbound and response topics
-    (first: the referral service answers a directory hospital's Kafka messages on its own)."""
+    (first: the referral service answers a directory hospital's Kafka messages on its own);
+    the directory, whole, goes to the other services as directory-changed (same transaction)."""
     bundle = Bundle.model_validate(json.loads(document))
     organizations = [e.resource for e in bundle.entry or [] if isinstance(e.resource, Organization)]
     await create_topics(
@@ -68,8 +75,19 @@ async def load(document: str, settings: ReferralSettings) -> int:
     pool = await create_pool(settings.database_url, schema=SERVICE_NAME, max_size=1)
     try:
         async with pool.acquire() as connection, connection.transaction():
-            for organization in organizations:
-                await repository.upsert_organization(connection, **_organization_row(organization))
+            rows = [_organization_row(organization) for organization in organizations]
+            for row in rows:
+                await repository.upsert_organization(connection, **row)
+            await add_to_outbox(
+                connection,
+                topic=REFERRAL_EVENTS,
+                key=DIRECTORY_KEY,
+                message=directory_changed_message(
+                    [row["resource"] for row in rows],
+                    source_endpoint=f"{settings.referral_public_url.rstrip('/')}/fhir",
+                    at=datetime.now(UTC),
+                ),
+            )
     finally:
         await pool.close()
     return len(organizations)

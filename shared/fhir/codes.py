@@ -87,6 +87,9 @@ class EventCode(StrEnum):
     # notifier's LINE webhook), and the episode's Flag when its level changes.
     MONITORING_CHECK_IN = "monitoring-check-in"
     MONITORING_FLAG_CHANGED = "monitoring-flag-changed"
+    # The network's hospital directory, whole, each time it is loaded (telemedicine refuses a
+    # consult first to a hospital it does not list).
+    DIRECTORY_CHANGED = "directory-changed"
 
 
 E = EventCode
@@ -141,6 +144,7 @@ EVENT_TERMS: Mapping[EventCode, Term] = {
     E.MONITORING_FLAG_CHANGED: Term(
         "Home-isolation flag changed (green, yellow, red)", "ระดับความเสี่ยงผู้ป่วยแยกกักตัวที่บ้านเปลี่ยน"
     ),
+    E.DIRECTORY_CHANGED: Term("Hospital directory changed", "ทะเบียนโรงพยาบาลของเครือข่ายเปลี่ยนแปลง"),
 }
 
 

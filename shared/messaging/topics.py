@@ -44,7 +44,9 @@ HOSPITAL_RESPONSES = Topic(
 )
 REFERRAL_EVENTS = Topic(
     "fasttrack.referral.events.v1",
-    "Referral lifecycle messages (referral-requested, accepted, declined, ...), keyed by Task id",
+    "Referral lifecycle messages (referral-requested, accepted, declined, ...), keyed by Task "
+    "id; and directory-changed (the network's hospital directory, whole, each time it is "
+    "loaded), keyed 'directory'",
 )
 TELEMEDICINE_EVENTS = Topic(
     "fasttrack.telemedicine.events.v1",

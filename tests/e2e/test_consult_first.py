@@ -425,9 +425,10 @@ async def test_advice_to_transfer_to_an_unknown_centre_tells_the_spoke_to_refer_
 async def test_a_consult_asked_of_a_hub_nobody_can_reach_fails_over_in_seconds(
     services: ServiceProcesses, webhook: WebhookReceiver
 ) -> None:
-    # A misspelt hub: no roster in the notifier's directory, and the network's webhook endpoint
-    # serves no such hospital (it refuses its pages for good): nobody can be reached there.
-    unknown = "trnag-hospital"
+    # A directory hospital with no roster in the notifier (webhook only) whose webhook endpoint
+    # refuses its pages for good: nobody can be reached there. (A misspelt hub is refused before
+    # anyone is paged: the test below.)
+    unknown = "na-yong-hospital"
     webhook.refuse_recipients.add(f"Organization/{unknown}")
     try:
         bundle, _ = consult_request(hub=unknown)
@@ -458,3 +459,30 @@ async def test_a_consult_asked_of_a_hub_nobody_can_reach_fails_over_in_seconds(
         return [t for t in texts if "Call the hub" in t] or None
 
     await eventually(told, what="the spoke told the consult failed to connect")
+
+
+async def test_a_consult_asked_of_a_hospital_not_in_the_directory_is_refused_and_nobody_paged(
+    services: ServiceProcesses, webhook: WebhookReceiver
+) -> None:
+    # Telemedicine keeps the directory the referral service published when it was loaded.
+    typo = "trnag-hospital"
+    webhook.refuse_recipients.add(f"Organization/{typo}")
+    try:
+        bundle, _ = consult_request(hub=typo)
+
+        async def refused() -> httpx.Response | None:
+            answered = await ask(bundle)
+            return answered if answered.status_code == 422 else None
+
+        answered = await eventually(refused, what="the misspelt hub refused", timeout=60)
+    finally:
+        webhook.refuse_recipients.discard(f"Organization/{typo}")
+    outcome = answered.json()
+    assert outcome["resourceType"] == "OperationOutcome"
+    issue = outcome["issue"][0]
+    assert "Task.owner" in issue.get("expression", [""])[0]
+    assert "not a hospital of the network's directory" in str(issue), issue
+
+    # A hub the directory lists is paged as before.
+    known, _ = consult_request()
+    assert (await ask(known)).status_code == 200

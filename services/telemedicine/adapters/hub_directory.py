@@ -6,8 +6,39 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
+from fhir.resources.R4B.organization import Organization
+
 from services.telemedicine.domain.first_consult import Hub, HubDirectory
 from shared.db.pool import Connection
+from shared.fhir.codes import PROJECT_CANONICAL, STROKE_CAPABILITY_SYSTEM
+from shared.fhir.message import FhirMessage
+from shared.vocabulary.capabilities import StrokeCapability
+
+_THAI_NAME_URL = f"{PROJECT_CANONICAL}/StructureDefinition/name-th"
+
+
+def hubs_of(message: FhirMessage) -> list[Hub]:
+    """directory-changed's Organizations as hubs: every hospital of the directory may be asked
+    (none is refused that the directory lists); those taking teleconsults are offered first."""
+    return [_hub(organization) for organization in message.resources(Organization)]
+
+
+def _hub(organization: Organization) -> Hub:
+    capabilities = {
+        coding.code
+        for concept in organization.type or []
+        for coding in concept.coding or []
+        if coding.system == STROKE_CAPABILITY_SYSTEM
+    }
+    name_th = next(
+        (e.valueString for e in organization.extension or [] if e.url == _THAI_NAME_URL), None
+    )
+    return Hub(
+        id=str(organization.id),
+        name=str(organization.name or organization.id),
+        name_th=name_th,
+        stroke_hub=StrokeCapability.TELECONSULT.value in capabilities,
+    )
 
 
 async def hub_directory(connection: Connection) -> HubDirectory:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from services.telemedicine.adapters import hub_directory
 from services.telemedicine.service import first_consult, handlers
 from services.telemedicine.service.context import TelemedicineContext
 from shared.db.pool import Connection
@@ -37,6 +38,11 @@ def wire_consumers(runtime: ServiceRuntime, context: TelemedicineContext) -> Non
             connection, message, context=context, now=datetime.now(UTC)
         )
 
+    async def on_directory_changed(connection: Connection, message: FhirMessage) -> None:
+        await hub_directory.replace_directory(
+            connection, hub_directory.hubs_of(message), at=datetime.now(UTC)
+        )
+
     async def on_referral_requested_in_one_statement(
         connection: Connection, inbox: InboxEntry
     ) -> Claim | None:
@@ -47,7 +53,10 @@ def wire_consumers(runtime: ServiceRuntime, context: TelemedicineContext) -> Non
 
     runtime.subscribe(
         REFERRAL_EVENTS,
-        {EventCode.REFERRAL_REQUESTED: on_referral_requested},
+        {
+            EventCode.REFERRAL_REQUESTED: on_referral_requested,
+            EventCode.DIRECTORY_CHANGED: on_directory_changed,
+        },
         in_one_statement={EventCode.REFERRAL_REQUESTED: on_referral_requested_in_one_statement},
     )
     runtime.subscribe(

@@ -124,6 +124,14 @@ FOCUS: Mapping[EventCode, tuple[str, str | None, int, str, str]] = {
         "1",
         "the episode's Flag (its level green, yellow or red, and why); the EpisodeOfCare",
     ),
+    E.DIRECTORY_CHANGED: (
+        "Organization",
+        None,
+        1,
+        "*",
+        "every hospital of the network's directory, whole (id, name, Thai name, stroke "
+        "capabilities): a hospital it does not list is not in the network",
+    ),
 }
 
 
