@@ -4,10 +4,11 @@ both processes. Counted from the statements the connection really sends (asyncpg
 logger), which no load changes. The figures before and after issue 14's changes are in the
 README's performance section.
 
-A referral's intake is its hospital's message applied in one transaction (the HTTP route and
-the Kafka consumer add only the inbox claim around it); the steps telemedicine and the notifier
-report about a referral (a consult paged, a page delivered) are timeline echoes, the commonest
-message the referral service handles."""
+A referral's intake is its hospital's message applied in one transaction (the Kafka consumer
+adds only the inbox claim around it; over HTTP the claim is a part of the intake's statement:
+test_messages_in_one_statement.py); the steps telemedicine and the notifier report about a
+referral (a consult paged, a page delivered) are timeline echoes, the commonest message the
+referral service handles (claimed by their statement too, when they arrive alone)."""
 
 from __future__ import annotations
 
