@@ -10,7 +10,7 @@ import pytest
 
 from shared.fhir.codes import EVENT_SYSTEM, PROJECT_CANONICAL, EventCode
 from shared.fhir.envelope import InvalidMessage, build_message, parse_message
-from shared.fhir.ids import derived_id, is_valid_id
+from shared.fhir.ids import derived_id, is_valid_id, suffixed_id
 from shared.fhir.models import Bundle, Task
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
@@ -184,3 +184,27 @@ def test_derived_ids_stay_valid_fhir_ids_and_stable(
         assert derived.startswith(prefix[:10])
         assert len(derived) <= 64
         assert derived != derived_id(prefix, base + "x")
+
+
+@pytest.mark.parametrize(
+    ("base", "suffix", "expected"),
+    [
+        ("uc-0001", ".r1", "uc-0001.r1"),
+        ("x" * 61, ".r1", "x" * 61 + ".r1"),  # exactly 64
+        ("x" * 64, ".r1", None),  # the longest id a hospital may send, re-routed
+        ("y" * 63, ".r12", None),
+    ],
+)
+def test_suffixed_ids_stay_valid_fhir_ids_keep_their_suffix_and_stay_apart(
+    base: str, suffix: str, expected: str | None
+) -> None:
+    suffixed = suffixed_id(base, suffix)
+    assert is_valid_id(suffixed)
+    assert suffixed == suffixed_id(base, suffix)
+    if expected is not None:
+        assert suffixed == expected
+    else:
+        assert suffixed.endswith(suffix)
+        assert suffixed.startswith(base[:20])
+        assert suffixed != suffixed_id(base[:-1] + "z", suffix)
+        assert suffixed != suffixed_id(base, suffix + "0")

@@ -335,20 +335,22 @@ async def link_replacement(connection: Connection, *, old_id: str, new_id: str) 
     await connection.execute("UPDATE referral SET replaced_by = $2 WHERE id = $1", old_id, new_id)
 
 
-async def owners_in_chain(connection: Connection, *, referral_id: str) -> list[str]:
-    """The hospitals already asked for this patient: the referral and those it replaced."""
+async def chain_of(connection: Connection, *, referral_id: str) -> list[tuple[str, str]]:
+    """The referral and those it replaced, newest first, as (id, owner): the hospitals already
+    asked for this patient, and (last) the first referral of the chain."""
     rows = await connection.fetch(
         """
         WITH RECURSIVE chain AS (
-            SELECT id, owner_org, replaces FROM referral WHERE id = $1
+            SELECT id, owner_org, replaces, 0 AS depth FROM referral WHERE id = $1
             UNION ALL
-            SELECT r.id, r.owner_org, r.replaces FROM referral r JOIN chain c ON r.id = c.replaces
+            SELECT r.id, r.owner_org, r.replaces, c.depth + 1
+            FROM referral r JOIN chain c ON r.id = c.replaces
         )
-        SELECT owner_org FROM chain
+        SELECT id, owner_org FROM chain ORDER BY depth
         """,
         referral_id,
     )
-    return [row["owner_org"] for row in rows]
+    return [(row["id"], row["owner_org"]) for row in rows]
 
 
 # $1: now, $2: the states awaiting an answer.

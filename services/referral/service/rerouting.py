@@ -19,6 +19,7 @@ from services.referral.service.intake import advise, request_referral
 from services.referral.service.patient_request import further_request
 from shared.db.pool import Connection
 from shared.fhir.codes import NETWORK_ORGANIZATION, EventCode
+from shared.fhir.ids import suffixed_id
 from shared.messaging.outbox import add_to_outbox
 from shared.messaging.topics import NOTIFICATION_REQUESTS, REFERRAL_EVENTS
 from shared.workflow.task_state import TaskStatus, transition
@@ -38,13 +39,15 @@ async def reroute(
     """Replaces ``referral`` (already declined or cancelled) by a new referral to
     ``destination`` (a hospital's redirect) or else to the next routing candidate; returns it,
     or None when no other hospital can take the patient."""
-    tried = await repository.owners_in_chain(connection, referral_id=referral.id)
-    # "<first id>.r<n>": still a valid FHIR id, and readable as "the n-th re-route".
-    root_id = referral.id.split(".r")[0]
+    chain = await repository.chain_of(connection, referral_id=referral.id)
+    tried = [owner for _, owner in chain]
+    first_id = chain[-1][0]
     request = await further_request(
         connection,
         referral,
-        referral_id=f"{root_id}.r{len(tried)}",
+        # "<first id>.r<n>", readable as "the n-th re-route"; shortened with a hash when the
+        # first id is too long for it to stay a FHIR id (64 characters).
+        referral_id=suffixed_id(first_id, f".r{len(tried)}"),
         request_message_id=f"reroute:{referral.id}",
         owner_org="",
         requested_at=now,

@@ -3,6 +3,7 @@ hospital; both are linked, the patient's clock goes along, and the referring hos
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, datetime, timedelta
 
 from services.referral.adapters import timeline_repository
@@ -12,6 +13,7 @@ from services.referral.service.patient_clock import patient_milestones
 from services.referral.service.rerouting import reroute_if_overdue
 from shared.db.pool import Connection
 from shared.fhir.codes import EventCode
+from shared.fhir.ids import is_valid_id
 from shared.workflow.task_state import TaskStatus
 from tests.integration.use_cases.support import (
     COMMUNITY,
@@ -146,3 +148,51 @@ async def test_a_referral_still_within_its_deadline_is_left_alone(connection: Co
     )
 
     assert (await stored(connection, first)).status is TaskStatus.REQUESTED
+
+
+async def test_a_referral_with_the_longest_id_a_hospital_may_send_is_re_routed(
+    connection: Connection,
+) -> None:
+    # 64 characters, the most a FHIR id may have: "<id>.r1" would be 67 and no FHIR id, so the
+    # re-route failed and the patient was asked for nowhere else (every round, for ever).
+    longest = f"uc-{uuid.uuid4()}-".ljust(64, "x")
+    asked = datetime.now(UTC) - timedelta(minutes=20)
+    first = await request_referral(
+        connection,
+        request=referral_request(referral_id=longest, requested_at=asked),
+        context=CONTEXT,
+    )
+
+    assert await reroute_if_overdue(
+        connection, referral_id=first, now=datetime.now(UTC), context=CONTEXT
+    )
+
+    replacement = (await stored(connection, first)).replaced_by
+    assert replacement is not None
+    assert is_valid_id(replacement)
+    assert replacement.endswith(".r1")
+    assert (await stored(connection, replacement)).owner_org == FAR_CENTRE
+
+
+async def test_referrals_whose_ids_hold_dot_r_are_each_re_routed_to_their_own_replacement(
+    connection: Connection,
+) -> None:
+    # The first id was once taken as what comes before ".r": "<x>.ref-a" and "<x>.ref-b" both
+    # became "<x>.r1", and the second patient's re-route ran into the first one's referral.
+    shared_start = f"uc-{uuid.uuid4()}"
+    firsts = [
+        await request_referral(
+            connection,
+            request=referral_request(referral_id=f"{shared_start}.ref-{n}"),
+            context=CONTEXT,
+        )
+        for n in ("a", "b")
+    ]
+
+    for first in firsts:
+        await _declined(connection, first, by=NEAR_CENTRE)
+
+    replacements = [(await stored(connection, first)).replaced_by for first in firsts]
+    assert replacements == [f"{first}.r1" for first in firsts]
+    for first in firsts:
+        assert (await stored(connection, f"{first}.r1")).replaces == first
