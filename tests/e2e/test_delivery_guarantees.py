@@ -92,8 +92,8 @@ async def test_telemedicine_killed_mid_handling_finishes_the_work_exactly_once(
     referral_api: httpx.AsyncClient,
     webhook: WebhookReceiver,
 ) -> None:
-    # Hold the consult table so the telemedicine handler blocks inside its transaction, after
-    # it received the message and before it committed anything.
+    # Hold the consult table so the telemedicine handler blocks mid-handling (its statement
+    # waits for the lock), after it received the message and before anything of it committed.
     blocker = await database.acquire()
     transaction = blocker.transaction()
     await transaction.start()
@@ -113,13 +113,9 @@ async def test_telemedicine_killed_mid_handling_finishes_the_work_exactly_once(
     finally:
         await transaction.rollback()
         await database.release(blocker)
-    assert (
-        await _count(
-            database, "SELECT count(*) FROM telemedicine.consult WHERE referral_id=$1", referral_id
-        )
-        == 0
-    )
-
+    # The handler's work was one statement with the inbox claim inside it, sent before the kill:
+    # PostgreSQL may still complete it once the lock is gone (its client dead), or not. Either
+    # way, after the restart the consult exists once and the consultant is paged once.
     await services.start("telemedicine")
     await eventually(
         lambda: at_least(webhook.for_referral(referral_id), 2),
