@@ -15,6 +15,7 @@ import httpx
 import pytest
 from playwright.async_api import Browser, Page, expect
 
+from services.telemedicine.adapters.page_wording import words
 from shared.province_time import PROVINCE_ZONE
 from tests.browser.accessibility import assert_accessible, no_horizontal_scroll
 from tests.browser.conftest import Person, sign_in
@@ -109,3 +110,36 @@ async def test_the_spoke_asks_a_consult_first_and_the_advice_to_transfer_makes_t
     # The next consult's form has the hub asked last filled in.
     await page.goto(f"{origin}/app/consults/new")
     await expect(page.locator("#consultant_hospital")).to_have_value(HUB)
+
+
+async def test_a_misspelt_hub_is_refused_on_the_form_and_the_directory_hubs_are_offered_by_name(
+    phone_at_the_origin: Page,
+    stack: TestStack,
+    spoke_nurse: Person,
+    referral_api: httpx.AsyncClient,
+) -> None:
+    page = phone_at_the_origin
+    origin = f"http://127.0.0.1:{stack.proxy_port}"
+    await sign_in(page, spoke_nurse, next_path="/app/consults/", origin=origin)
+    await page.goto(f"{origin}/app/consults/new")
+    # The directory the referral service published reached telemedicine (the form offers its
+    # hospitals by name, and says nothing of an unchecked id).
+    offered = page.locator(f"#hubs option[value='{HUB}']")
+
+    async def directory_offered() -> bool | None:
+        await page.reload()
+        return await offered.count() == 1 or None
+
+    await eventually(directory_offered, what="the directory's hubs offered on the form")
+    await expect(offered).to_have_text(re.compile("Trang"))
+    await expect(page.locator("#no-directory")).to_have_count(0)
+
+    form = page.locator("#ask-first")
+    await form.locator("#hospital_number").fill("HN-5522")
+    await form.locator("#consultant_hospital").fill("trnag-hospital")
+    await form.locator("button[type=submit]").click()
+
+    await expect(page).to_have_url(re.compile(r"/app/consults/new$"))
+    # In the nurse's language (Thai): not in the network's directory, nobody was paged.
+    await expect(page.locator("#problem")).to_contain_text(words("th")["unknown_hub"])
+    await assert_accessible(page)
