@@ -244,16 +244,7 @@ async def record_teleconsult_step(
     added, door_in_known = await timeline_repository.add_timeline_steps_if_known(
         connection,
         referral_id=step.referral_id,
-        entries=[
-            timeline_repository.NewTimelineEntry(
-                event_code=s.event.value,
-                occurred_at=s.occurred_at,
-                source=s.source,
-                message_id=s.message_id,
-                detail=s.detail,
-            )
-            for s in steps
-        ],
+        entries=_timeline_entries(steps),
         door_in_code=MilestoneCode.DOOR_IN_FIRST.value,
     )
     if not added:
@@ -278,16 +269,7 @@ async def record_claimed_steps(
     claim, known = await timeline_repository.add_claimed_timeline_steps(
         connection,
         referral_id=referral_id,
-        entries=[
-            timeline_repository.NewTimelineEntry(
-                event_code=s.event.value,
-                occurred_at=s.occurred_at,
-                source=s.source,
-                message_id=s.message_id,
-                detail=s.detail,
-            )
-            for s in steps
-        ],
+        entries=_timeline_entries(steps),
         inbox=inbox,
         door_in_code=MilestoneCode.DOOR_IN_FIRST.value,
         unless_door_in=unless_door_in,
@@ -322,6 +304,19 @@ async def record_notification_outcome(connection: Connection, message: FhirMessa
     step = await consult_first.file_notification_outcome(connection, step=outcome)
     if step is not None:  # (None: a page of a consult asked first, kept for its referral)
         await record_step(connection, step=step)
+
+
+def _timeline_entries(steps: list[RecordStep]) -> list[timeline_repository.NewTimelineEntry]:
+    return [
+        timeline_repository.NewTimelineEntry(
+            event_code=s.event.value,
+            occurred_at=s.occurred_at,
+            source=s.source,
+            message_id=s.message_id,
+            detail=s.detail,
+        )
+        for s in steps
+    ]
 
 
 async def record_step(connection: Connection, *, step: RecordStep) -> None:

@@ -1,12 +1,17 @@
 """What the telemedicine use-case tests share: the consult workflow's context (the default
-escalation ladder: backup at 5 min, stroke lead at 10, failed at 15)."""
+escalation ladder: backup at 5 min, stroke lead at 10, failed at 15), and the referral service's
+referral-requested message as it reaches telemedicine."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+import uuid
+from datetime import UTC, datetime, timedelta
 
+from services.referral.adapters.fhir_mapping import referral_requested_message
+from services.referral.domain.commands import RequestReferral
 from services.telemedicine.domain.escalation import EscalationLadder
 from services.telemedicine.service.context import TelemedicineContext
+from shared.fhir.envelope import FhirMessage
 
 CONTEXT = TelemedicineContext(
     source_endpoint="https://fasttrack.test/telemedicine/fhir",
@@ -19,3 +24,25 @@ CONTEXT = TelemedicineContext(
         fail_after=timedelta(minutes=15),
     ),
 )
+
+
+def referral_requested(
+    *, spoke: str, hub: str, id_prefix: str, teleconsult: bool = True
+) -> tuple[FhirMessage, str]:
+    """referral-requested for a new referral from ``spoke`` to ``hub`` asked a minute ago
+    (asking for a teleconsult unless told not to), and the referral's id."""
+    now = datetime.now(UTC)
+    request = RequestReferral(
+        referral_id=f"{id_prefix}-{uuid.uuid4()}",
+        request_message_id=str(uuid.uuid4()),
+        requester_org=spoke,
+        owner_org=hub,
+        patient_hn="HN-0001",
+        last_known_well=now - timedelta(hours=1),
+        nihss=8,
+        suspected_lvo=False,
+        requested_at=now - timedelta(minutes=1),
+        teleconsult_requested=teleconsult,
+    )
+    message = referral_requested_message(request, source_endpoint="https://fasttrack.test/fhir")
+    return message, request.referral_id

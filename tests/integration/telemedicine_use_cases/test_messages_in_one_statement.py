@@ -9,18 +9,16 @@ message goes the transaction's way)."""
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 from services.notifier.adapters.fhir_mapping import acknowledged_message
 from services.notifier.domain.model import Channel, Delivery
-from services.referral.adapters.fhir_mapping import referral_requested_message
-from services.referral.domain.commands import RequestReferral
 from services.telemedicine.entrypoints.consumers import wire_consumers
 from shared.db.pool import Connection
 from shared.fhir.envelope import FhirMessage
 from shared.messaging.topics import NOTIFICATION_OUTCOMES, REFERRAL_EVENTS
 from shared.workflow.consult_ids import ON_CALL_RUNG, page_request_id, referral_consult_id
-from tests.integration.telemedicine_use_cases.support import CONTEXT
+from tests.integration.telemedicine_use_cases.support import CONTEXT, referral_requested
 from tests.use_case_database import sent_statements
 from tests.wired_consumers import WiredConsumers
 
@@ -34,21 +32,7 @@ def _telemedicine(connection: Connection) -> WiredConsumers:
 
 
 def _referral(*, teleconsult: bool) -> tuple[FhirMessage, str]:
-    now = datetime.now(UTC)
-    request = RequestReferral(
-        referral_id=f"tm-{uuid.uuid4()}",
-        request_message_id=str(uuid.uuid4()),
-        requester_org=SPOKE,
-        owner_org=HUB,
-        patient_hn="HN-0001",
-        last_known_well=now - timedelta(hours=1),
-        nihss=8,
-        suspected_lvo=False,
-        requested_at=now - timedelta(minutes=1),
-        teleconsult_requested=teleconsult,
-    )
-    message = referral_requested_message(request, source_endpoint="https://fasttrack.test/fhir")
-    return message, request.referral_id
+    return referral_requested(spoke=SPOKE, hub=HUB, id_prefix="tm", teleconsult=teleconsult)
 
 
 async def _queued(connection: Connection, key: str) -> list[str]:

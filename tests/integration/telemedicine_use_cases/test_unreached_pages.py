@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 from services.notifier.adapters.fhir_mapping import (
     acknowledged_message,
@@ -16,8 +16,6 @@ from services.notifier.adapters.fhir_mapping import (
     outcome_message,
 )
 from services.notifier.domain.model import Channel, Delivery
-from services.referral.adapters.fhir_mapping import referral_requested_message
-from services.referral.domain.commands import RequestReferral
 from services.telemedicine.domain.escalation import NOBODY_REACHED, Rung
 from services.telemedicine.domain.model import Consult
 from services.telemedicine.service import handlers
@@ -25,7 +23,7 @@ from shared.db.pool import Connection
 from shared.fhir.envelope import FhirMessage
 from shared.workflow.consult_ids import page_request_id
 from shared.workflow.consult_state import ConsultStage
-from tests.integration.telemedicine_use_cases.support import CONTEXT
+from tests.integration.telemedicine_use_cases.support import CONTEXT, referral_requested
 
 SPOKE, HUB = "ur-spoke", "ur-hub"
 NOTIFIER = "https://fasttrack.test/notifier"
@@ -33,19 +31,7 @@ NOTIFIER = "https://fasttrack.test/notifier"
 
 async def _consult_paging_on_call(connection: Connection) -> Consult:
     now = datetime.now(UTC)
-    request = RequestReferral(
-        referral_id=f"ur-{uuid.uuid4()}",
-        request_message_id=str(uuid.uuid4()),
-        requester_org=SPOKE,
-        owner_org=HUB,
-        patient_hn="HN-0001",
-        last_known_well=now - timedelta(hours=1),
-        nihss=8,
-        suspected_lvo=False,
-        requested_at=now - timedelta(minutes=1),
-        teleconsult_requested=True,
-    )
-    message = referral_requested_message(request, source_endpoint="https://fasttrack.test/fhir")
+    message, _ = referral_requested(spoke=SPOKE, hub=HUB, id_prefix="ur")
     consult = await handlers.open_consult_if_requested(
         connection, message, context=CONTEXT, now=now
     )
