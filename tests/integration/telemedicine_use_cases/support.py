@@ -7,6 +7,8 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime, timedelta
 
+from services.notifier.adapters.fhir_mapping import acknowledged_message
+from services.notifier.domain.model import Channel, Delivery
 from services.referral.adapters.fhir_mapping import referral_requested_message
 from services.referral.domain.commands import RequestReferral
 from services.telemedicine.domain.escalation import EscalationLadder
@@ -46,3 +48,23 @@ def referral_requested(
     )
     message = referral_requested_message(request, source_endpoint="https://fasttrack.test/fhir")
     return message, request.referral_id
+
+
+def on_call_acknowledgement(referral_id: str, *, request_id: str) -> FhirMessage:
+    """The notifier's notification-acknowledged for the on-call consultant's SMS page of
+    ``request_id`` (a consult's page request id), acknowledged now."""
+    page = Delivery(
+        id=str(uuid.uuid4()),
+        request_id=f"{uuid.uuid4()}/{request_id}",
+        referral_id=referral_id,
+        recipient="Practitioner/dr-on-call",
+        channel=Channel.SMS,
+        priority="stat",
+        body={},
+    )
+    return acknowledged_message(
+        page,
+        acknowledged_by="Practitioner/dr-on-call",
+        at=datetime.now(UTC),
+        source_endpoint="https://fasttrack.test/notifier",
+    )

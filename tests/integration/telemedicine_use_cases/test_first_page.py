@@ -6,17 +6,18 @@ opened accepts the consult as it opens. In a few round trips."""
 from __future__ import annotations
 
 import json
-import uuid
 from datetime import UTC, datetime
 
-from services.notifier.adapters.fhir_mapping import acknowledged_message
-from services.notifier.domain.model import Channel, Delivery
 from services.telemedicine.service import handlers
 from shared.db.pool import Connection
 from shared.fhir.envelope import FhirMessage
 from shared.workflow.consult_ids import ON_CALL_RUNG, page_request_id, referral_consult_id
 from shared.workflow.consult_state import ConsultStage
-from tests.integration.telemedicine_use_cases.support import CONTEXT, referral_requested
+from tests.integration.telemedicine_use_cases.support import (
+    CONTEXT,
+    on_call_acknowledgement,
+    referral_requested,
+)
 from tests.use_case_database import sent_statements
 
 SPOKE, HUB = "tm-spoke", "tm-hub"
@@ -85,21 +86,7 @@ async def test_an_acknowledgement_before_the_consult_opened_accepts_it_as_it_ope
     message, referral_id = _referral_asking_a_teleconsult()
     consult_id = referral_consult_id(referral_id)
     request_id = page_request_id(consult_id, ON_CALL_RUNG)
-    page = Delivery(
-        id=str(uuid.uuid4()),
-        request_id=f"{uuid.uuid4()}/{request_id}",
-        referral_id=referral_id,
-        recipient="Practitioner/dr-on-call",
-        channel=Channel.SMS,
-        priority="stat",
-        body={},
-    )
-    acknowledgement = acknowledged_message(
-        page,
-        acknowledged_by="Practitioner/dr-on-call",
-        at=datetime.now(UTC),
-        source_endpoint="https://fasttrack.test/notifier",
-    )
+    acknowledgement = on_call_acknowledgement(referral_id, request_id=request_id)
 
     early = await handlers.acknowledge_page(
         connection, acknowledgement, context=CONTEXT, now=datetime.now(UTC)

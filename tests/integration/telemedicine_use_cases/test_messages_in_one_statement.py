@@ -8,17 +8,16 @@ message goes the transaction's way)."""
 
 from __future__ import annotations
 
-import uuid
-from datetime import UTC, datetime
-
-from services.notifier.adapters.fhir_mapping import acknowledged_message
-from services.notifier.domain.model import Channel, Delivery
 from services.telemedicine.entrypoints.consumers import wire_consumers
 from shared.db.pool import Connection
 from shared.fhir.envelope import FhirMessage
 from shared.messaging.topics import NOTIFICATION_OUTCOMES, REFERRAL_EVENTS
 from shared.workflow.consult_ids import ON_CALL_RUNG, page_request_id, referral_consult_id
-from tests.integration.telemedicine_use_cases.support import CONTEXT, referral_requested
+from tests.integration.telemedicine_use_cases.support import (
+    CONTEXT,
+    on_call_acknowledgement,
+    referral_requested,
+)
 from tests.use_case_database import sent_statements
 from tests.wired_consumers import WiredConsumers
 
@@ -93,21 +92,7 @@ async def test_an_acknowledgement_before_the_consult_opened_still_accepts_it(
 ) -> None:
     message, referral_id = _referral(teleconsult=True)
     request_id = page_request_id(referral_consult_id(referral_id), ON_CALL_RUNG)
-    page = Delivery(
-        id=str(uuid.uuid4()),
-        request_id=f"{uuid.uuid4()}/{request_id}",
-        referral_id=referral_id,
-        recipient="Practitioner/dr-on-call",
-        channel=Channel.SMS,
-        priority="stat",
-        body={},
-    )
-    acknowledgement = acknowledged_message(
-        page,
-        acknowledged_by="Practitioner/dr-on-call",
-        at=datetime.now(UTC),
-        source_endpoint="https://fasttrack.test/notifier",
-    )
+    acknowledgement = on_call_acknowledgement(referral_id, request_id=request_id)
     service = _telemedicine(connection)
 
     await service.deliver(NOTIFICATION_OUTCOMES, acknowledgement, key=referral_id)
