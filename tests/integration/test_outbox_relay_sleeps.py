@@ -77,6 +77,19 @@ async def _asleep(relay: OutboxRelay, *, for_s: float) -> None:
     await eventually(asleep, timeout=30, what="the relay's first rounds")
 
 
+async def _lock_holders(pool: asyncpg.Pool, channel: str) -> list[int]:
+    """The backends holding the relay's lock (``pg_advisory_lock(hashtext(channel))``: a bigint
+    key, shown in pg_locks as its high and low 32 bits) in this database."""
+    rows = await pool.fetch(
+        "SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted AND objsubid = 1"
+        " AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
+        " AND classid = ((hashtext($1)::bigint >> 32) & 4294967295)::oid"
+        " AND objid = (hashtext($1)::bigint & 4294967295)::oid",
+        channel,
+    )
+    return [row["pid"] for row in rows]
+
+
 async def _published(pool: asyncpg.Pool, key: str) -> bool:
     count: int = await pool.fetchval(
         "SELECT count(*) FROM outbox WHERE message_key = $1 AND published_at IS NOT NULL", key
@@ -164,9 +177,11 @@ async def test_a_relay_whose_lock_connection_was_lost_leads_again_and_publishes(
     notices.start()
     try:
         await _asleep(relay, for_s=30)
+        # Only this relay's lock: other tests' and services' relays share the cluster.
+        holders = await _lock_holders(counted.pool, relay.channel)
+        assert len(holders) == 1
         ended = await counted.pool.fetchval(
-            "SELECT bool_or(pg_terminate_backend(pid)) FROM pg_stat_activity "
-            "WHERE query = 'SELECT pg_advisory_lock(hashtext($1))'"
+            "SELECT bool_and(pg_terminate_backend(pid)) FROM unnest($1::int[]) AS pid", holders
         )
         assert ended
         await asyncio.sleep(0.5)
@@ -177,10 +192,9 @@ async def test_a_relay_whose_lock_connection_was_lost_leads_again_and_publishes(
         await eventually(
             lambda: _published(counted.pool, "referral-l"), timeout=10, what="the publication"
         )
-        locks: int = await counted.pool.fetchval(
-            "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted"
-        )
-        assert locks == 1
+        new_holders = await _lock_holders(counted.pool, relay.channel)
+        assert len(new_holders) == 1
+        assert new_holders != holders
     finally:
         await notices.stop()
         await relay.stop()
