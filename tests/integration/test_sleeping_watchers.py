@@ -29,7 +29,7 @@ from services.referral.service.context import ReferralContext
 from services.referral.service.intake import request_referral
 from services.referral.workers.alerts import CLOCK_CHANNEL, AlertWatcher
 from services.referral.workers.deadlines import DEADLINE_CHANNEL, DeadlineWatcher
-from services.telemedicine.service import handlers
+from services.telemedicine.service import consult_opening
 from services.telemedicine.workers.check_in_reminders import CHECK_IN_CHANNEL, MissedCheckIns
 from services.telemedicine.workers.escalation import DEADLINE_CHANNEL as CONSULT_CHANNEL
 from services.telemedicine.workers.escalation import ConsultEscalation
@@ -268,7 +268,7 @@ async def test_a_consult_paged_while_the_watcher_sleeps_goes_up_the_ladder_on_ti
         message, _ = _referral_asking_a_teleconsult()
 
         async with telemedicine_schema.acquire() as connection, connection.transaction():
-            consult = await handlers.open_consult_if_requested(
+            consult = await consult_opening.open_consult_if_requested(
                 connection, message, context=context, now=datetime.now(UTC)
             )
         assert consult is not None

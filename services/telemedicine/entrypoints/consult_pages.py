@@ -31,7 +31,7 @@ from services.telemedicine.domain.recommendation import NIHSS_ITEMS
 from services.telemedicine.domain.thrombolysis_checklist import CHECKLIST
 from services.telemedicine.domain.video import JOINABLE, Participant
 from services.telemedicine.entrypoints.deps import ContextDep, PagesDep, VideoTokensDep
-from services.telemedicine.service import handlers, needle, recommendations
+from services.telemedicine.service import consult_answers, needle, recommendations
 from shared.db.pool import Connection
 from shared.errors import DomainError
 from shared.province_time import PROVINCE_ZONE
@@ -120,7 +120,7 @@ async def take_step(
         consult = await _consult(connection, consult_id, person)
         if not _may(person, consult, stage):
             raise NotTheirStep(stage.value)
-        await handlers.move(
+        await consult_answers.move(
             connection,
             consult_id=consult_id,
             party=person.hospital_id,

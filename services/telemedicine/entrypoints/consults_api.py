@@ -18,7 +18,7 @@ from services.telemedicine.adapters import repository
 from services.telemedicine.domain.errors import ConsultNotFound, NotTheirStep
 from services.telemedicine.domain.model import Consult, ConsultStep
 from services.telemedicine.entrypoints.deps import ContextDep, json_body_schema, read_body
-from services.telemedicine.service import handlers, needle
+from services.telemedicine.service import consult_answers, needle
 from shared.auth import CallerDep
 from shared.runtime import RuntimeDep
 from shared.workflow.consult_state import ConsultStage
@@ -128,7 +128,7 @@ async def take_step(
         if (caller == consult.consultant_org and stage in _CONSULTANT_STEPS) or (
             caller == consult.requester_org and stage in _REQUESTER_STEPS
         ):
-            moved = await handlers.move(
+            moved = await consult_answers.move(
                 connection,
                 consult_id=consult_id,
                 party=caller,

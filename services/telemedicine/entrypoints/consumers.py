@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from services.telemedicine.adapters import hub_directory
-from services.telemedicine.service import first_consult, handlers
+from services.telemedicine.service import consult_answers, consult_opening, first_consult, ladder_climb
 from services.telemedicine.service.context import TelemedicineContext
 from shared.db.pool import Connection
 from shared.fhir.codes import EventCode
@@ -24,17 +24,17 @@ def wire_consumers(runtime: ServiceRuntime, context: TelemedicineContext) -> Non
         # A referral a consult asked first started is linked to it; it asks for no other.
         if await first_consult.link_if_started_by_consult(connection, message) is not None:
             return
-        await handlers.open_consult_if_requested(
+        await consult_opening.open_consult_if_requested(
             connection, message, context=context, now=datetime.now(UTC)
         )
 
     async def on_acknowledged(connection: Connection, message: FhirMessage) -> None:
-        await handlers.acknowledge_page(connection, message, context=context, now=datetime.now(UTC))
+        await consult_answers.acknowledge_page(connection, message, context=context, now=datetime.now(UTC))
 
     async def on_failed(connection: Connection, message: FhirMessage) -> None:
         # Only a page's final failure (nobody reached) moves a consult; one delivery's is news
         # for the timeline, not for the ladder.
-        await handlers.climb_if_page_unreached(
+        await ladder_climb.climb_if_page_unreached(
             connection, message, context=context, now=datetime.now(UTC)
         )
 
@@ -47,7 +47,7 @@ def wire_consumers(runtime: ServiceRuntime, context: TelemedicineContext) -> Non
         connection: Connection, inbox: InboxEntry
     ) -> Claim | None:
         # The consult opened by the statement that records the message in the inbox.
-        return await handlers.open_consult_in_one_statement(
+        return await consult_opening.open_consult_in_one_statement(
             connection, inbox, context=context, now=datetime.now(UTC)
         )
 

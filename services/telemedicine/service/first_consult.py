@@ -1,6 +1,6 @@
 """Consult first: a spoke asks the hub's on-call consultant before any referral (from the web
 app, a hospital system's REST call or its Kafka topic). The consult is paged exactly as a
-referral's is (handlers.start: the same ladder, the same timings); its teleconsult-requested
+referral's is (consult_opening.start: the same ladder, the same timings); its teleconsult-requested
 carries what the spoke asked with, so the referral a recommendation to transfer starts is
 made from it. When that referral is announced, the consult is linked to it."""
 
@@ -22,7 +22,7 @@ from services.telemedicine.domain.first_consult import (
     first_consult_id,
 )
 from services.telemedicine.domain.model import Consult
-from services.telemedicine.service import handlers
+from services.telemedicine.service import consult_opening
 from services.telemedicine.service.context import TelemedicineContext
 from shared.db.pool import Connection
 from shared.fhir.envelope import FhirMessage
@@ -55,7 +55,7 @@ async def ask(
     check_consultant_known(consultant_org, await hub_directory.hub_directory(connection))
     # (The question's key to the consult is checked at commit: the consult is stored next.)
     await question_store.insert_question(connection, consult_id=consult.id, question=question)
-    started = await handlers.start(
+    started = await consult_opening.start(
         connection,
         consult,
         context=context,

@@ -28,7 +28,7 @@ from services.telemedicine.domain.monitoring import (
     overdue,
     raised,
 )
-from services.telemedicine.service import handlers
+from services.telemedicine.service import consult_opening
 from services.telemedicine.service.monitoring_context import MonitoringContext
 from shared.db.pool import Connection
 from shared.errors import Forbidden, InvalidInput, NotFound, RuleBroken
@@ -276,7 +276,7 @@ async def _start_consult(
         id=derived_id("tc-", f"{episode.id}-{started}"),
         episode=episode.id,
     )
-    await handlers.start(connection, consult, context=context.consults, now=now)
+    await consult_opening.start(connection, consult, context=context.consults, now=now)
     return dataclasses.replace(episode, consults_started=started)
 
 

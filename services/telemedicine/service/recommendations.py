@@ -16,8 +16,8 @@ from services.telemedicine.adapters.recommendation_json import recommendation_js
 from services.telemedicine.domain.errors import ConsultNotFound, NotTheirStep
 from services.telemedicine.domain.model import step_of
 from services.telemedicine.domain.recommendation import Recommendation
+from services.telemedicine.service.consult_steps import record
 from services.telemedicine.service.context import TelemedicineContext
-from services.telemedicine.service.handlers import record
 from shared.db.pool import Connection
 from shared.errors import RuleBroken
 from shared.messaging.outbox import add_to_outbox

@@ -14,7 +14,7 @@ import asyncpg
 from opentelemetry.instrumentation.utils import suppress_instrumentation
 
 from services.telemedicine.adapters import repository
-from services.telemedicine.service import handlers
+from services.telemedicine.service import ladder_climb
 from services.telemedicine.service.context import TelemedicineContext
 from shared.workers import ScheduledTask
 
@@ -40,7 +40,7 @@ class ConsultEscalation(ScheduledTask):
         for consult_id in overdue:
             try:
                 async with self._pool.acquire() as connection, connection.transaction():
-                    await handlers.escalate_if_overdue(
+                    await ladder_climb.escalate_if_overdue(
                         connection, consult_id=consult_id, context=self._context, now=now
                     )
             except Exception:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 
-from services.telemedicine.service import handlers
+from services.telemedicine.service import consult_answers, consult_opening
 from shared.db.pool import Connection
 from shared.fhir.envelope import FhirMessage
 from shared.workflow.consult_ids import ON_CALL_RUNG, page_request_id, referral_consult_id
@@ -41,7 +41,7 @@ async def test_a_referrals_consult_records_the_referral_services_page_and_sends_
     message, _ = _referral_asking_a_teleconsult()
 
     async with sent_statements(connection) as sent:
-        consult = await handlers.open_consult_if_requested(
+        consult = await consult_opening.open_consult_if_requested(
             connection, message, context=CONTEXT, now=datetime.now(UTC)
         )
 
@@ -71,7 +71,7 @@ async def test_a_referrals_consult_records_the_referral_services_page_and_sends_
     # asked, then moved to paging with its step, then the page), then 2 (the event apart).
     assert len(sent) == 1, "\n".join(sent)
     # The same referral announced again opens nothing and queues nothing.
-    again = await handlers.open_consult_if_requested(
+    again = await consult_opening.open_consult_if_requested(
         connection, message, context=CONTEXT, now=datetime.now(UTC)
     )
     assert again is None
@@ -88,10 +88,10 @@ async def test_an_acknowledgement_before_the_consult_opened_accepts_it_as_it_ope
     request_id = page_request_id(consult_id, ON_CALL_RUNG)
     acknowledgement = on_call_acknowledgement(referral_id, request_id=request_id)
 
-    early = await handlers.acknowledge_page(
+    early = await consult_answers.acknowledge_page(
         connection, acknowledgement, context=CONTEXT, now=datetime.now(UTC)
     )
-    consult = await handlers.open_consult_if_requested(
+    consult = await consult_opening.open_consult_if_requested(
         connection, message, context=CONTEXT, now=datetime.now(UTC)
     )
 

@@ -18,7 +18,7 @@ from services.notifier.adapters.fhir_mapping import (
 from services.notifier.domain.model import Channel, Delivery
 from services.telemedicine.domain.escalation import NOBODY_REACHED, Rung
 from services.telemedicine.domain.model import Consult
-from services.telemedicine.service import handlers
+from services.telemedicine.service import consult_answers, consult_opening, ladder_climb
 from shared.db.pool import Connection
 from shared.fhir.envelope import FhirMessage
 from shared.workflow.consult_ids import page_request_id
@@ -32,7 +32,7 @@ NOTIFIER = "https://fasttrack.test/notifier"
 async def _consult_paging_on_call(connection: Connection) -> Consult:
     now = datetime.now(UTC)
     message, _ = referral_requested(spoke=SPOKE, hub=HUB, id_prefix="ur")
-    consult = await handlers.open_consult_if_requested(
+    consult = await consult_opening.open_consult_if_requested(
         connection, message, context=CONTEXT, now=now
     )
     assert consult is not None
@@ -64,7 +64,7 @@ def _page_delivery(consult: Consult, rung: int) -> Delivery:
 
 
 async def _climbs(connection: Connection, message: FhirMessage) -> Consult | None:
-    return await handlers.climb_if_page_unreached(
+    return await ladder_climb.climb_if_page_unreached(
         connection, message, context=CONTEXT, now=datetime.now(UTC)
     )
 
@@ -170,7 +170,7 @@ async def test_a_final_failure_after_an_acknowledgement_changes_nothing(
         at=datetime.now(UTC),
         source_endpoint=NOTIFIER,
     )
-    accepted = await handlers.acknowledge_page(
+    accepted = await consult_answers.acknowledge_page(
         connection, acknowledgement, context=CONTEXT, now=datetime.now(UTC)
     )
     assert accepted is not None
