@@ -32,13 +32,9 @@ from shared.fhir.codes import EventCode
 from shared.fhir.envelope import FhirMessage
 from shared.http_limits import InputLimitsMiddleware
 from shared.messaging.broker import consumer_group, create_broker
-from shared.messaging.consumer import (
-    FhirMessageConsumer,
-    MessageHandler,
-    OneStatementHandler,
-    RefusalHandler,
-)
+from shared.messaging.consumer import FhirMessageConsumer
 from shared.messaging.guard import ConsumerGuard
+from shared.messaging.message_handlers import MessageHandler, OneStatementHandler, RefusalHandler
 from shared.messaging.outbox import OutboxRelay
 from shared.messaging.progress import PartitionProgress
 from shared.messaging.service_consumer import ServiceConsumer

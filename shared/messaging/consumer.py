@@ -30,7 +30,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import logging
-from collections.abc import Awaitable, Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 
 import asyncpg
 from aiokafka import ConsumerRecord
@@ -46,6 +46,7 @@ from shared.fhir.models import FHIR_VERSION
 from shared.fhir.references import organization_id
 from shared.messaging import headers
 from shared.messaging.broker import consumer_group
+from shared.messaging.claim_and_apply import applied, claim_and_apply
 from shared.messaging.dead_letters import publish_dead_letter
 from shared.messaging.inbox import (
     Claim,
@@ -53,7 +54,6 @@ from shared.messaging.inbox import (
     claim_message,
     received_content_digest,
     refused_writer,
-    reused_id_reason,
 )
 from shared.messaging.limits import (
     MAX_JSON_DEPTH,
@@ -62,62 +62,17 @@ from shared.messaging.limits import (
     check_record_limits,
     check_record_size,
 )
+from shared.messaging.message_handlers import (
+    MessageHandler,
+    OneStatementHandler,
+    PermanentMessageError,
+    RefusalHandler,
+    impersonation,
+)
 from shared.messaging.topics import PerHospitalTopics, Topic
 from shared.tracing import ReferralIds, about_referral, name_trace
 
 log = logging.getLogger(__name__)
-
-MessageHandler = Callable[[Connection, FhirMessage], Awaitable[None]]
-# A use case that records the message in the inbox in the statement of its effect
-# (``inbox_claim``): one round trip and no transaction, where the effect is one statement. It
-# answers what the claim found (``outcome_of``), or None when this message needs more than that
-# statement (a follow-up the effect starts): then it wrote nothing, and the message is applied
-# by the topic's ``MessageHandler`` in a transaction after an inbox claim of its own. It may
-# raise a ``DomainError`` (a refusal) only before it writes anything, and runs in the caller's
-# transaction when there is one (the records fetched together).
-OneStatementHandler = Callable[[Connection, InboxEntry], Awaitable[Claim | None]]
-# Answers a message that was refused (e.g. with a fatal-error response), in its own transaction.
-RefusalHandler = Callable[[Connection, FhirMessage, "PermanentMessageError"], Awaitable[None]]
-
-
-class PermanentMessageError(DomainError):
-    """A valid FHIR message that can never be applied; ``reason`` is safe to log and return.
-
-    ``issue_code`` is the http://hl7.org/fhir/issue-type code for the sender's OperationOutcome,
-    ``expression`` the FHIRPath of the element at fault (the same issue $process-message gives).
-    ``answer_to``: the Organization id to answer when it is not the message's sender (the
-    hospital that really wrote a message sent in another's name).
-    """
-
-    def __init__(
-        self,
-        reason: str,
-        *,
-        issue_code: str = "processing",
-        expression: str | None = None,
-        answer_to: str | None = None,
-    ) -> None:
-        super().__init__(reason, expression=expression)
-        self.issue_code = issue_code
-        self.answer_to = answer_to
-
-    @classmethod
-    def of(cls, error: DomainError) -> PermanentMessageError:
-        """A handler's refusal, as the message's: same reason, issue type and element."""
-        if isinstance(error, cls):
-            return error
-        return cls(error.reason, issue_code=error.issue_code, expression=error.expression)
-
-
-def impersonation(message: FhirMessage, *, writer: str, topic: str) -> PermanentMessageError:
-    """The refusal of a message that ``writer``'s topic carried in someone else's name."""
-    return PermanentMessageError(
-        f"MessageHeader.sender {message.sender[:80]!r} is not Organization/{writer}, the only "
-        f"hospital that may write {topic}: a hospital sends only in its own name (not applied)",
-        issue_code="forbidden",
-        expression="Bundle.entry[0].resource.sender",
-        answer_to=writer,
-    )
 
 
 @dataclasses.dataclass(frozen=True)
@@ -258,40 +213,17 @@ class FhirMessageConsumer:
             name_trace(read.ids)
             return False
         with self._handling(read):
-            digest = received_content_digest(record.value or b"")
-            claim = await self._claim_in_one_statement(connection, record, read.message, digest)
-            if claim is None:
-                claim = await claim_message(
-                    connection, message=read.message, topic=record.topic, digest=digest
-                )
-                if claim is Claim.FIRST:
-                    await read.handler(connection, read.message)
-            if claim is Claim.REUSED_ID:
-                raise PermanentMessageError(reused_id_reason(read.message), issue_code="duplicate")
-            if claim is Claim.REPEAT:
-                log.info("duplicate message %s skipped", read.message.message_id)
-                return False
-            return True
-
-    async def _claim_in_one_statement(
-        self,
-        connection: Connection,
-        record: ConsumerRecord[bytes, bytes],
-        message: FhirMessage,
-        digest: str,
-    ) -> Claim | None:
-        """The message claimed and applied by its event's ``OneStatementHandler``, in one
-        statement; None when it has none or needs more (nothing written)."""
-        one_statement = self._in_one_statement.get(message.event)
-        if one_statement is None:
-            return None
-        try:
-            return await one_statement(connection, InboxEntry(message, record.topic, digest))
-        except asyncpg.UniqueViolationError:
-            if connection.is_in_transaction():
-                raise  # the transaction is spoilt: the caller rolls it back and tries again
-            # Claimed at the same moment by another consumer (a rebalance): nothing written.
-            return None
+            entry = InboxEntry(
+                read.message, record.topic, received_content_digest(record.value or b"")
+            )
+            claim = await claim_and_apply(
+                connection,
+                entry,
+                handler=read.handler,
+                one_statement=self._in_one_statement.get(read.message.event),
+                own_transaction=False,
+            )
+            return applied(claim, entry)
 
     def committed(self, message: FhirMessage) -> None:
         """``message``'s effect committed: what the service does next (``after_commit``)."""
@@ -301,22 +233,18 @@ class FhirMessageConsumer:
     async def _apply(
         self, record: ConsumerRecord[bytes, bytes], message: FhirMessage, handler: MessageHandler
     ) -> None:
-        digest = received_content_digest(record.value or b"")
+        entry = InboxEntry(message, record.topic, received_content_digest(record.value or b""))
         try:
             async with self.pool.acquire() as connection:
-                claim = await self._claim_in_one_statement(connection, record, message, digest)
-                if claim is None:
-                    async with connection.transaction():
-                        claim = await claim_message(
-                            connection, message=message, topic=record.topic, digest=digest
-                        )
-                        if claim is Claim.FIRST:
-                            await handler(connection, message)
-                if claim is Claim.REUSED_ID:
-                    raise PermanentMessageError(reused_id_reason(message), issue_code="duplicate")
-                if claim is Claim.REPEAT:
-                    log.info("duplicate message %s skipped", message.message_id)
-                    return
+                claim = await claim_and_apply(
+                    connection,
+                    entry,
+                    handler=handler,
+                    one_statement=self._in_one_statement.get(message.event),
+                    own_transaction=True,
+                )
+            if not applied(claim, entry):
+                return
         except DomainError as refused:
             await self._refuse(record, message, PermanentMessageError.of(refused))
         # Any other error goes on to the ConsumerGuard, which reads the record again or

@@ -26,8 +26,9 @@ from shared.fhir.codes import EventCode
 from shared.fhir.envelope import FhirMessage
 from shared.fhir.models import Task
 from shared.messaging.broker import consumer_group, create_broker
-from shared.messaging.consumer import FhirMessageConsumer, PermanentMessageError
+from shared.messaging.consumer import FhirMessageConsumer
 from shared.messaging.guard import ConsumerGuard
+from shared.messaging.message_handlers import PermanentMessageError
 from shared.messaging.progress import PartitionProgress
 from shared.messaging.service_consumer import read_alone
 from shared.messaging.topics import Topic

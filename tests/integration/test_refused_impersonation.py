@@ -17,9 +17,10 @@ from aiokafka import ConsumerRecord
 from shared.db.pool import Connection, create_pool
 from shared.fhir.codes import EventCode
 from shared.fhir.envelope import FhirMessage, parse_message
-from shared.messaging.consumer import FhirMessageConsumer, PermanentMessageError
+from shared.messaging.consumer import FhirMessageConsumer
 from shared.messaging.headers import DEAD_LETTER_REASON
 from shared.messaging.inbox import Claim, claim_message
+from shared.messaging.message_handlers import PermanentMessageError
 from shared.messaging.topics import HOSPITAL_INBOUND_TOPICS, hospital_inbound
 from tests.support import TestStack
 

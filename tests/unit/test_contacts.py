@@ -17,7 +17,7 @@ from shared.fhir.codes import EventCode
 from shared.fhir.envelope import build_message
 from shared.fhir.models import CommunicationRequest
 from shared.fhir.notifications import bilingual_payload
-from shared.messaging.consumer import PermanentMessageError
+from shared.messaging.message_handlers import PermanentMessageError
 from shared.province_time import PROVINCE_ZONE
 from tests.support import ROOT
 

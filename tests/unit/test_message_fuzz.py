@@ -25,7 +25,7 @@ from services.telemedicine.adapters.fhir_mapping import referral_parties
 from shared.fhir.codes import EventCode
 from shared.fhir.envelope import FhirMessage, InvalidMessage, parse_message
 from shared.fhir.notifications import notification_request_message
-from shared.messaging.consumer import PermanentMessageError
+from shared.messaging.message_handlers import PermanentMessageError
 from shared.vocabulary.notification_categories import NotificationCategory
 from tests.support import EXAMPLE_REFERRAL, hospital_message
 

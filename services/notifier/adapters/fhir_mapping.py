@@ -14,7 +14,7 @@ from shared.fhir.conformance.notification_channel import NOTIFICATION_CHANNEL_SY
 from shared.fhir.envelope import FhirMessage, ResourceJson, build_message
 from shared.fhir.ids import derived_id
 from shared.fhir.notifications import failure_reason, payload_link, payload_texts
-from shared.messaging.consumer import PermanentMessageError
+from shared.messaging.message_handlers import PermanentMessageError
 from shared.vocabulary.notification_categories import (
     ESCALATED_BY_SENDER,
     NotificationCategory,

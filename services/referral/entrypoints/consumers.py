@@ -23,7 +23,7 @@ from shared.fhir.envelope import FhirMessage
 from shared.fhir.models import Task
 from shared.fhir.references import organization_id
 from shared.fhir.responses import response_message
-from shared.messaging.consumer import (
+from shared.messaging.message_handlers import (
     MessageHandler,
     OneStatementHandler,
     PermanentMessageError,

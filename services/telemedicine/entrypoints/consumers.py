@@ -8,13 +8,18 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from services.telemedicine.adapters import hub_directory
-from services.telemedicine.service import consult_answers, consult_opening, first_consult, ladder_climb
+from services.telemedicine.service import (
+    consult_answers,
+    consult_opening,
+    first_consult,
+    ladder_climb,
+)
 from services.telemedicine.service.context import TelemedicineContext
 from shared.db.pool import Connection
 from shared.fhir.codes import EventCode
 from shared.fhir.envelope import FhirMessage
-from shared.messaging.consumer import MessageHandler
 from shared.messaging.inbox import Claim, InboxEntry
+from shared.messaging.message_handlers import MessageHandler
 from shared.messaging.topics import NOTIFICATION_OUTCOMES, REFERRAL_EVENTS
 from shared.runtime import ServiceRuntime
 
@@ -29,7 +34,9 @@ def wire_consumers(runtime: ServiceRuntime, context: TelemedicineContext) -> Non
         )
 
     async def on_acknowledged(connection: Connection, message: FhirMessage) -> None:
-        await consult_answers.acknowledge_page(connection, message, context=context, now=datetime.now(UTC))
+        await consult_answers.acknowledge_page(
+            connection, message, context=context, now=datetime.now(UTC)
+        )
 
     async def on_failed(connection: Connection, message: FhirMessage) -> None:
         # Only a page's final failure (nobody reached) moves a consult; one delivery's is news

@@ -16,7 +16,7 @@ from shared.db.pool import Connection
 from shared.fhir.codes import NETWORK_ORGANIZATION, EventCode
 from shared.fhir.envelope import FhirMessage
 from shared.fhir.references import organization_id
-from shared.messaging.consumer import MessageHandler
+from shared.messaging.message_handlers import MessageHandler
 from shared.messaging.topics import HOSPITAL_INBOUND, HOSPITAL_INBOUND_TOPICS
 from shared.runtime import ServiceRuntime
 

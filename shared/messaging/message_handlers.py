@@ -1,0 +1,64 @@
+"""What a topic's use cases look like to its ``FhirMessageConsumer`` (shared/messaging/consumer.py),
+and how a message is refused: a ``PermanentMessageError`` is dead-lettered or answered to the
+sender, never read again."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+from shared.db.pool import Connection
+from shared.errors import DomainError
+from shared.fhir.envelope import FhirMessage
+from shared.messaging.inbox import Claim, InboxEntry
+
+MessageHandler = Callable[[Connection, FhirMessage], Awaitable[None]]
+# A use case that records the message in the inbox in the statement of its effect
+# (``inbox_claim``): one round trip and no transaction, where the effect is one statement. It
+# answers what the claim found (``outcome_of``), or None when this message needs more than that
+# statement (a follow-up the effect starts): then it wrote nothing, and the message is applied
+# by the topic's ``MessageHandler`` in a transaction after an inbox claim of its own. It may
+# raise a ``DomainError`` (a refusal) only before it writes anything, and runs in the caller's
+# transaction when there is one (the records fetched together).
+OneStatementHandler = Callable[[Connection, InboxEntry], Awaitable[Claim | None]]
+# Answers a message that was refused (e.g. with a fatal-error response), in its own transaction.
+RefusalHandler = Callable[[Connection, FhirMessage, "PermanentMessageError"], Awaitable[None]]
+
+
+class PermanentMessageError(DomainError):
+    """A valid FHIR message that can never be applied; ``reason`` is safe to log and return.
+
+    ``issue_code`` is the http://hl7.org/fhir/issue-type code for the sender's OperationOutcome,
+    ``expression`` the FHIRPath of the element at fault (the same issue $process-message gives).
+    ``answer_to``: the Organization id to answer when it is not the message's sender (the
+    hospital that really wrote a message sent in another's name).
+    """
+
+    def __init__(
+        self,
+        reason: str,
+        *,
+        issue_code: str = "processing",
+        expression: str | None = None,
+        answer_to: str | None = None,
+    ) -> None:
+        super().__init__(reason, expression=expression)
+        self.issue_code = issue_code
+        self.answer_to = answer_to
+
+    @classmethod
+    def of(cls, error: DomainError) -> PermanentMessageError:
+        """A handler's refusal, as the message's: same reason, issue type and element."""
+        if isinstance(error, cls):
+            return error
+        return cls(error.reason, issue_code=error.issue_code, expression=error.expression)
+
+
+def impersonation(message: FhirMessage, *, writer: str, topic: str) -> PermanentMessageError:
+    """The refusal of a message that ``writer``'s topic carried in someone else's name."""
+    return PermanentMessageError(
+        f"MessageHeader.sender {message.sender[:80]!r} is not Organization/{writer}, the only "
+        f"hospital that may write {topic}: a hospital sends only in its own name (not applied)",
+        issue_code="forbidden",
+        expression="Bundle.entry[0].resource.sender",
+        answer_to=writer,
+    )
