@@ -21,7 +21,7 @@ from typing import Protocol, runtime_checkable
 
 from opentelemetry import trace
 
-from services.notifier.adapters import fhir_mapping, repository
+from services.notifier.adapters import fhir_mapping, final_failure, repository
 from services.notifier.domain.contacts import ContactBook
 from services.notifier.domain.model import (
     Channel,
@@ -185,7 +185,7 @@ async def _record_failed(
     the timeline told, unless a concurrent sender finished it first (it wrote the outcome);
     with no channel left and nobody else to reach, the request's final failure told too."""
     # Held first: of two of the request's deliveries failing at once, the second sees the first.
-    await repository.lock_request(
+    await final_failure.lock_request(
         connection, request_id=fhir_mapping.base_request_id(delivery.request_id)
     )
     if not await repository.mark_failed(connection, delivery_id=delivery.id, reason=reason):

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from services.notifier.adapters import fhir_mapping, repository
+from services.notifier.adapters import fhir_mapping, final_failure, repository
 from services.notifier.domain.contacts import ContactBook
 from services.notifier.domain.directory import ContactPoint
 from services.notifier.domain.errors import UnknownReceipt
@@ -36,11 +36,11 @@ async def tell_if_nobody_reached(
     connection: Connection, *, failed: Delivery, source_endpoint: str
 ) -> bool:
     """After ``failed`` failed for good with no channel of its recipient left (in the caller's
-    transaction, which holds the request: ``repository.lock_request``): when no delivery of its
+    transaction, which holds the request: ``final_failure.lock_request``): when no delivery of its
     request may still reach anyone, the request has finally failed, and its sender is told once
     (notification-failed, statusReason nobody-reached). Returns whether it was told."""
     request_id = fhir_mapping.base_request_id(failed.request_id)
-    reaching, addressed = await repository.request_reach(
+    reaching, addressed = await final_failure.request_reach(
         connection, referral_id=failed.referral_id, request_id=request_id
     )
     if reaching:
@@ -82,7 +82,7 @@ async def record_undelivered(
     """The gateway accepted the message but could not deliver it: it fails, and the next
     channel is tried. Returns whether this report was new, and the next channel's delivery."""
     # (In the caller's transaction: the request is held until it ends, see tell_if_nobody_reached.)
-    await repository.lock_request_of(connection, delivery_id=delivery_id)
+    await final_failure.lock_request_of(connection, delivery_id=delivery_id)
     delivery = await repository.mark_undelivered(connection, delivery_id=delivery_id, reason=reason)
     if delivery is None:
         await _known(connection, delivery_id=delivery_id)
