@@ -153,8 +153,9 @@ def build_message(
 def parse_message(
     payload: bytes | str | dict[str, Any], limits: InputLimits = DEFAULT_LIMITS
 ) -> FhirMessage:
-    """Parses and checks a message Bundle; raises InvalidMessage with a reason for the sender."""
-    document = _load_json(payload, limits)
+    """Parses and checks a message Bundle; raises InvalidMessage with a reason for the sender.
+    ``payload`` may be the JSON ``message_json`` read (within the same limits)."""
+    document = message_json(payload, limits)
     resource_type = document.get("resourceType")
     if not isinstance(resource_type, str):
         raise InvalidMessage(
@@ -300,7 +301,10 @@ def _check_header(header: MessageHeader) -> None:
         )
 
 
-def _load_json(payload: bytes | str | dict[str, Any], limits: InputLimits) -> dict[str, Any]:
+def message_json(payload: bytes | str | dict[str, Any], limits: InputLimits) -> dict[str, Any]:
+    """The JSON object of a message's bytes, read within ``limits``; raises InvalidMessage. A
+    caller that needs the JSON as well as the message (the inbox digest) reads it once, here, and
+    hands it to ``parse_message``."""
     if isinstance(payload, dict):
         return payload
     try:

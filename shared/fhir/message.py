@@ -68,6 +68,12 @@ class FhirMessage:
         return self._bundle
 
     @property
+    def document(self) -> dict[str, Any] | None:
+        """The JSON the message is held as (built here, or read on an internal hop; not to be
+        changed), or None for one parsed where it entered (held as its Bundle model)."""
+        return self._document
+
+    @property
     def header(self) -> MessageHeader:
         if self._header is None:
             resource = self._entry(0)

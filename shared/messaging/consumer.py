@@ -41,9 +41,16 @@ from opentelemetry.trace import StatusCode
 from shared.db.pool import Connection
 from shared.errors import DomainError
 from shared.fhir.codes import EventCode
-from shared.fhir.envelope import FhirMessage, InvalidMessage, parse_message, read_relayed_message
+from shared.fhir.envelope import (
+    FhirMessage,
+    InvalidMessage,
+    message_json,
+    parse_message,
+    read_relayed_message,
+)
 from shared.fhir.models import FHIR_VERSION
 from shared.fhir.references import organization_id
+from shared.limits import DEFAULT_LIMITS
 from shared.messaging import headers
 from shared.messaging.broker import consumer_group
 from shared.messaging.claim_and_apply import applied, claim_and_apply
@@ -90,6 +97,9 @@ class ReadRecord:
     handler: MessageHandler | None
     # The hospital that wrote the message in another's name on its own topic (refused).
     impersonator: str | None
+    # The inbox's digest (``received_content_digest``) from the JSON read for the message, not
+    # from the bytes read again; "" for a record skipped (no handler).
+    digest: str
 
     @property
     def plain(self) -> bool:
@@ -147,10 +157,12 @@ class FhirMessageConsumer:
         try:
             if self._relayed(record):
                 message = _read_relayed(value)
+                document = message.document
             else:
                 # A hospital's record: judged from its bytes, then validated whole.
                 check_record_limits(value, max_bytes=MAX_RECORD_BYTES, max_depth=MAX_JSON_DEPTH)
-                message = parse_message(value)
+                document = message_json(value, DEFAULT_LIMITS)
+                message = parse_message(document)
         except InvalidMessage as invalid:
             return Unreadable(invalid.reason)
         key = (record.key or b"").decode(errors="replace")
@@ -162,7 +174,8 @@ class FhirMessageConsumer:
         impersonated = (
             handler is not None and writer is not None and organization_id(message.sender) != writer
         )
-        return ReadRecord(message, ids, handler, writer if impersonated else None)
+        digest = received_content_digest(value, document) if handler is not None else ""
+        return ReadRecord(message, ids, handler, writer if impersonated else None, digest)
 
     async def handle(self, record: ConsumerRecord[bytes, bytes]) -> None:
         read = self.read(record)
@@ -182,11 +195,11 @@ class FhirMessageConsumer:
         if read.impersonator is not None:
             writer = read.impersonator
             await self._refuse_impersonation(
-                record, message, impersonation(message, writer=writer, topic=record.topic), writer
+                record, read, impersonation(message, writer=writer, topic=record.topic), writer
             )
             return
         with self._handling(read):
-            await self._apply(record, message, read.handler)
+            await self._apply(record, read, read.handler)
 
     @contextlib.contextmanager
     def _handling(self, read: ReadRecord) -> Iterator[None]:
@@ -213,9 +226,7 @@ class FhirMessageConsumer:
             name_trace(read.ids)
             return False
         with self._handling(read):
-            entry = InboxEntry(
-                read.message, record.topic, received_content_digest(record.value or b"")
-            )
+            entry = InboxEntry(read.message, record.topic, read.digest)
             claim = await claim_and_apply(
                 connection,
                 entry,
@@ -231,9 +242,10 @@ class FhirMessageConsumer:
             self._after_commit(message)
 
     async def _apply(
-        self, record: ConsumerRecord[bytes, bytes], message: FhirMessage, handler: MessageHandler
+        self, record: ConsumerRecord[bytes, bytes], read: ReadRecord, handler: MessageHandler
     ) -> None:
-        entry = InboxEntry(message, record.topic, received_content_digest(record.value or b""))
+        message = read.message
+        entry = InboxEntry(message, record.topic, read.digest)
         try:
             async with self.pool.acquire() as connection:
                 claim = await claim_and_apply(
@@ -246,19 +258,17 @@ class FhirMessageConsumer:
             if not applied(claim, entry):
                 return
         except DomainError as refused:
-            await self._refuse(record, message, PermanentMessageError.of(refused))
+            await self._refuse(record, read, PermanentMessageError.of(refused))
         # Any other error goes on to the ConsumerGuard, which reads the record again or
         # dead-letters it.
         else:
             self.committed(message)
 
     async def _refuse(
-        self,
-        record: ConsumerRecord[bytes, bytes],
-        message: FhirMessage,
-        refused: PermanentMessageError,
+        self, record: ConsumerRecord[bytes, bytes], read: ReadRecord, refused: PermanentMessageError
     ) -> None:
         """Answers the sender when this consumer knows how; dead-letters the message otherwise."""
+        message = read.message
         if self._on_refused is None:
             await self.dead_letter(record, refused.reason)
             return
@@ -267,10 +277,7 @@ class FhirMessageConsumer:
             # The refusal is the message's effect: a redelivery is not answered twice. A reused
             # id is answered every time: the id's own message keeps its place in the inbox.
             claim = await claim_message(
-                connection,
-                message=message,
-                topic=record.topic,
-                digest=received_content_digest(record.value or b""),
+                connection, message=message, topic=record.topic, digest=read.digest
             )
             if claim is not Claim.REPEAT:
                 await self._on_refused(connection, message, refused)
@@ -294,7 +301,7 @@ class FhirMessageConsumer:
     async def _refuse_impersonation(
         self,
         record: ConsumerRecord[bytes, bytes],
-        message: FhirMessage,
+        read: ReadRecord,
         refused: PermanentMessageError,
         writer: str,
     ) -> None:
@@ -302,12 +309,13 @@ class FhirMessageConsumer:
         once. The dead letter is published inside the transaction that records the refusal: if
         it cannot be published nothing is recorded and the record is read again; a crash after
         the commit finds the refusal recorded when the record comes again."""
+        message = read.message
         async with self.pool.acquire() as connection, connection.transaction():
             claim = await claim_message(
                 connection,
                 message=message,
                 topic=record.topic,
-                digest=received_content_digest(record.value or b""),
+                digest=read.digest,
                 sender=refused_writer(writer),
             )
             if claim is Claim.REPEAT:

@@ -42,27 +42,39 @@ def content_digest(message: FhirMessage) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-def received_content_digest(value: bytes) -> str:
+def received_content_digest(value: bytes, document: object = None) -> str:
     """SHA-256 of the entries of a message as it was received, read from its bytes (a Kafka
     record's value or an HTTP body): no model dump, which cost more than validating the message.
     A retry resends the same message unchanged (the relay republishes the stored payload byte for
     byte), so a repeat has the same digest; a digest stored by ``content_digest`` (versions that
     digested the model) is matched by ``claim_message`` too.
 
+    ``document``: the JSON the caller has already read from ``value`` (by orjson or the standard
+    library, unchanged since), so the bytes are not read a second time for the digest.
+
     The canonical JSON is the standard library's (``sort_keys``, compact, UTF-8), byte for byte
     the same as every version before wrote it, so stored digests keep matching. orjson writes the
     same bytes about three times faster, except for a number with a fraction or an exponent
-    (``1e-7``, not ``1e-07``; ``0.00001``, not ``1e-05``; an integer past 64 bits is read as
-    one): a message with such a number, or one orjson cannot read (a UTF-8 BOM, UTF-16,
-    Infinity: what ``parse_message`` accepts), is written by the standard library, so the digest
-    of a message that was read never fails and never differs."""
-    try:
-        entries = orjson.loads(value).get("entry", [])
-    except (orjson.JSONDecodeError, AttributeError):
+    (``1e-7``, not ``1e-07``; ``0.00001``, not ``1e-05``; an integer past 64 bits, which
+    orjson reads as a fraction and cannot write): a message with such a number, or one orjson
+    cannot read (a UTF-8 BOM, UTF-16, Infinity: what ``parse_message`` accepts), is written by
+    the standard library, so the digest of a message that was read never fails and never
+    differs."""
+    if document is None:
+        try:
+            document = orjson.loads(value)
+        except orjson.JSONDecodeError:
+            return hashlib.sha256(_canonical_by_standard_library(value)).hexdigest()
+    if not isinstance(document, dict):
         return hashlib.sha256(_canonical_by_standard_library(value)).hexdigest()
+    entries = document.get("entry", [])
     if _has_float(entries):
         return hashlib.sha256(_canonical_by_standard_library(value)).hexdigest()
-    return hashlib.sha256(orjson.dumps(entries, option=orjson.OPT_SORT_KEYS)).hexdigest()
+    try:
+        canonical = orjson.dumps(entries, option=orjson.OPT_SORT_KEYS)
+    except orjson.JSONEncodeError:
+        return hashlib.sha256(_canonical_by_standard_library(value)).hexdigest()
+    return hashlib.sha256(canonical).hexdigest()
 
 
 def _has_float(document: object) -> bool:

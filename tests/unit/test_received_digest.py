@@ -83,6 +83,16 @@ def test_a_messages_digest_is_written_by_orjson_and_unchanged(
 def test_numbers_orjson_writes_otherwise_keep_their_digest(number: str) -> None:
     value = f'{{"resourceType":"Bundle","entry":[{{"n":{number},"m":[{number}]}}]}}'.encode()
     assert received_content_digest(value) == reference_digest(value)
+    _assert_same_from_the_json_already_read(value)
+
+
+def _assert_same_from_the_json_already_read(value: bytes) -> None:
+    """The digest from the JSON a caller has already read (by the standard library, as
+    ``parse_message`` reads a hospital's message, or by orjson, as a relayed record is read) is
+    the digest of the bytes."""
+    assert received_content_digest(value, json.loads(value)) == reference_digest(value)
+    with contextlib.suppress(orjson.JSONDecodeError):
+        assert received_content_digest(value, orjson.loads(value)) == reference_digest(value)
 
 
 @pytest.mark.parametrize(
@@ -97,6 +107,7 @@ def test_numbers_orjson_writes_otherwise_keep_their_digest(number: str) -> None:
 )
 def test_what_orjson_cannot_read_or_write_the_same_is_digested_as_before(value: bytes) -> None:
     assert received_content_digest(value) == reference_digest(value)
+    _assert_same_from_the_json_already_read(value)
 
 
 _TEXT = st.text(st.characters(exclude_categories=["Cs"]), max_size=12)
@@ -127,3 +138,4 @@ def test_any_json_keeps_its_digest(entries: list[Any], orjson_written: bool) -> 
         with contextlib.suppress(TypeError):
             value = orjson.dumps(document)
     assert received_content_digest(value) == reference_digest(value)
+    _assert_same_from_the_json_already_read(value)

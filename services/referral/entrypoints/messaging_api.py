@@ -21,7 +21,7 @@ from shared.db.pool import Connection
 from shared.fhir.codes import (
     NETWORK_ORGANIZATION,
 )
-from shared.fhir.envelope import FhirMessage, parse_message
+from shared.fhir.envelope import FhirMessage, message_json, parse_message
 from shared.fhir.models import FHIR_JSON, Task
 from shared.fhir.responses import response_message
 from shared.limits import InputLimits
@@ -65,7 +65,10 @@ _PARSING = asyncio.Semaphore(1)
 
 def _parse_and_digest(body: bytes, limits: InputLimits) -> tuple[FhirMessage, str]:
     # The digest of the body as received: a model dump of the Bundle cost more than parsing it.
-    return parse_message(body, limits), received_content_digest(body)
+    # The body's JSON is read once, for both (digested before the Bundle is validated from it).
+    document = message_json(body, limits)
+    digest = received_content_digest(body, document)
+    return parse_message(document, limits), digest
 
 
 async def _applied_in_one_statement(
