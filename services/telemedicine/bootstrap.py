@@ -62,6 +62,7 @@ def create_app(settings: TelemedicineSettings | None = None) -> FastAPI:
             },
         ),
         hub_phones=dict(settings.telemedicine_hub_phones),
+        coordination_phone=settings.telemedicine_coordination_phone,
         tenecteplase_hospitals=frozenset(settings.telemedicine_tenecteplase_hospitals),
     )
     monitoring = MonitoringContext(

@@ -91,6 +91,9 @@ class TelemedicineSettings(PlatformSettings):
     # The phone number the spoke is advised to call when a consult fails to connect, by hub
     # (JSON in FT_TELEMEDICINE_HUB_PHONES: {"<organization id>": "<phone>"}).
     telemedicine_hub_phones: dict[str, str] = Field(default_factory=dict)
+    # The network's coordination line (FT_TELEMEDICINE_COORDINATION_PHONE), told to a spoke
+    # whose hub has no number above; without either, the spoke is told to call the hub by name.
+    telemedicine_coordination_phone: str = ""
     # Hospitals whose formulary has tenecteplase (JSON list in FT_TELEMEDICINE_TENECTEPLASE_
     # HOSPITALS); every hospital that gives thrombolysis has alteplase.
     telemedicine_tenecteplase_hospitals: list[str] = Field(default_factory=list)

@@ -150,7 +150,10 @@ async def test_an_unanswered_consult_pages_the_backup_then_the_stroke_lead_then_
         return told if len(told) == 2 else None
 
     told = await eventually(spoke_alerts, what="both alerts to the spoke")
-    assert any(KANTANG_PHONE in text for text in told)
+    assert any(
+        f"nobody at the hub answered. Call the hub, Kantang Hospital: {KANTANG_PHONE}" in text
+        for text in told
+    ), told
 
     # Every step is on the referral's timeline, in order, with its stage.
     stages = await eventually(
@@ -198,7 +201,13 @@ async def test_a_consult_whose_hub_nobody_can_reach_climbs_at_once_and_fails_tel
         told = [t for t in texts if "stroke lead" in t or "Call the hub" in t]
         return told if len(told) == 2 else None
 
-    await eventually(spoke_alerts, what="both alerts to the spoke")
+    told = await eventually(spoke_alerts, what="both alerts to the spoke")
+    # Told the truth (nobody could be reached, not "nobody answered"), and, Trang having no
+    # number configured, whom to call by name: never an empty number.
+    assert any(
+        "nobody at the hub could be reached. Call the hub, Trang Hospital, directly" in text
+        for text in told
+    ), told
     stages = await eventually(
         lambda: _at_least(_timeline_stages(referral_api, referral_id), 4),
         what="the consult's steps on the timeline",

@@ -17,7 +17,7 @@ from shared.fhir.ids import derived_id
 from shared.fhir.models import Communication
 from shared.fhir.notifications import notification_request_message, unreached_request
 from shared.vocabulary.notification_categories import NotificationCategory
-from shared.vocabulary.terms import Language
+from shared.vocabulary.terms import Language, Term
 from shared.workflow import consult_ids
 from shared.workflow.consult_state import ConsultStage
 
@@ -217,16 +217,23 @@ def consultant_page(
 
 
 def spoke_alert(
-    consult: Consult, *, notice: Notice, consult_url: str, source_endpoint: str, extra: str = ""
+    consult: Consult,
+    *,
+    notice: Notice,
+    consult_url: str,
+    source_endpoint: str,
+    text: Term | None = None,
 ) -> FhirMessage:
-    """Tells the spoke how its consult fares (the stroke lead paged, failed to connect)."""
+    """Tells the spoke how its consult fares (the stroke lead paged, failed to connect):
+    ``text``, or the notice's own words."""
+    words = text or NOTICES[notice]
     return notification_request_message(
         request_id=derived_id(f"cs-{notice.value}-", consult.id),
         category=NotificationCategory.TIME_ALERT,
         referral_id=consult.referral_id,
         recipients=[consult.requester_org],
-        english=f"{NOTICES[notice].text(Language.ENGLISH)} {extra}".strip(),
-        thai=f"{NOTICES[notice].text(Language.THAI)} {extra}".strip(),
+        english=words.text(Language.ENGLISH),
+        thai=words.text(Language.THAI),
         link=consult_url,
         sender=organization_reference(consult.consultant_org),
         source_endpoint=source_endpoint,

@@ -58,6 +58,20 @@ async def hub_directory(connection: Connection) -> HubDirectory:
     )
 
 
+async def hub_named(connection: Connection, organization_id: str) -> Hub | None:
+    """The directory's hospital ``organization_id``; None when the directory does not list it
+    (or none was received)."""
+    row = await connection.fetchrow(
+        "SELECT name, name_th, stroke_hub FROM directory_hospital WHERE organization_id = $1",
+        organization_id,
+    )
+    if row is None:
+        return None
+    return Hub(
+        id=organization_id, name=row["name"], name_th=row["name_th"], stroke_hub=row["stroke_hub"]
+    )
+
+
 async def replace_directory(connection: Connection, hubs: Iterable[Hub], *, at: datetime) -> None:
     """The directory received at ``at`` replaces the one kept (a hospital it no longer lists is
     no longer offered); two statements, in the caller's transaction."""

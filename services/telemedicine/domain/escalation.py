@@ -1,6 +1,6 @@
 """The escalation ladder of a consult nobody acknowledges (a local choice, configurable):
 the on-call consultant, then the role's backup, then the hub's stroke lead (and the spoke is
-alerted), then the consult fails to connect and the spoke is given the hub's phone number.
+alerted), then the consult fails to connect and the spoke is told whom to call.
 Deadlines count from the request, so a decline, or a page that reached nobody at all (the
 notifier's final failure: no roster, every channel failed), moves up the ladder at once without
 giving the next rung more time than the ladder allows. Plain rules, no I/O."""
@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from enum import IntEnum
+from enum import IntEnum, StrEnum
 
 from services.telemedicine.domain.model import Consult
 from shared.workflow.consult_ids import ON_CALL_RUNG, role_reference
@@ -26,6 +26,14 @@ class Rung(IntEnum):
 LAST_RUNG = Rung.STROKE_LEAD
 # Why a rung is left at once when its page reached nobody (the step's reason; no patient data).
 NOBODY_REACHED = "nobody could be reached (the page failed on every channel)"
+
+
+class ConnectFailure(StrEnum):
+    """Why the consult failed to connect after the last rung, as the spoke is told it."""
+
+    NOT_ANSWERED = "not-answered"  # the last rung's deadline passed
+    NOBODY_REACHED = "nobody-reached"  # the last rung's page reached nobody at all
+    DECLINED = "declined"  # the last rung declined
 
 
 def next_rung(rung: int) -> Rung | None:

@@ -6,15 +6,16 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from services.telemedicine.adapters import fhir_mapping, repository
-from services.telemedicine.adapters.wording import Notice
-from services.telemedicine.domain.escalation import Rung
+from services.telemedicine.adapters import fhir_mapping, hub_directory, repository
+from services.telemedicine.adapters.wording import Notice, failed_to_connect
+from services.telemedicine.domain.escalation import ConnectFailure, Rung
 from services.telemedicine.domain.model import Consult, step_of
 from services.telemedicine.service.context import TelemedicineContext
 from shared.db.pool import Connection
 from shared.fhir.envelope import FhirMessage
 from shared.messaging.outbox import add_to_outbox
 from shared.messaging.topics import NOTIFICATION_REQUESTS, TELEMEDICINE_EVENTS
+from shared.vocabulary.terms import Term
 from shared.workflow.consult_state import ConsultStage
 
 S = ConsultStage
@@ -132,13 +133,25 @@ async def fail_to_connect(
     consult: Consult,
     *,
     reason: str,
+    why: ConnectFailure,
     context: TelemedicineContext,
     now: datetime,
 ) -> Consult:
-    phone = context.hub_phones.get(consult.consultant_org, "")
+    """The consult failed to connect (its step's ``reason``); the spoke is told ``why`` and
+    whom to call: the hub, by its name in the directory, at its number, or the network's
+    coordination line when the hub has no number configured, or the hub by its name alone."""
+    hub = await hub_directory.hub_named(connection, consult.consultant_org)
+    text = failed_to_connect(
+        why,
+        hub=Term(hub.name, hub.name_th or hub.name)
+        if hub
+        else Term(consult.consultant_org, consult.consultant_org),
+        hub_phone=context.hub_phones.get(consult.consultant_org, ""),
+        coordination_phone=context.coordination_phone,
+    )
     consult = consult.moved_to(S.FAILED, at=now, reason=f"failed to connect: {reason}")
     await record(connection, consult, at=now, context=context)
-    await alert_spoke(connection, consult, Notice.FAILED_TO_CONNECT, context=context, extra=phone)
+    await alert_spoke(connection, consult, Notice.FAILED_TO_CONNECT, context=context, text=text)
     return consult
 
 
@@ -154,8 +167,10 @@ async def alert_spoke(
     notice: Notice,
     *,
     context: TelemedicineContext,
-    extra: str = "",
+    text: Term | None = None,
 ) -> None:
+    """Alerts the consult's spoke with ``notice`` (``text``: its words, when they depend on
+    the consult)."""
     await _notify(
         connection,
         consult,
@@ -164,6 +179,6 @@ async def alert_spoke(
             notice=notice,
             consult_url=context.consult_url(consult.id),
             source_endpoint=context.source_endpoint,
-            extra=extra,
+            text=text,
         ),
     )

@@ -12,12 +12,15 @@ from services.telemedicine.domain.escalation import EscalationLadder
 @dataclass(frozen=True)
 class TelemedicineContext:
     """Where the service's messages come from, where clinicians open a consult, whom the
-    escalation ladder pages and which number the spoke is told to call when nobody answers."""
+    escalation ladder pages and which number the spoke is told to call when a consult fails to
+    connect."""
 
     source_endpoint: str
     public_url: str
     ladder: EscalationLadder
     hub_phones: Mapping[str, str] = field(default_factory=dict)
+    # The network's coordination line, told when the hub has no number configured ("": none).
+    coordination_phone: str = ""
     # Hospitals whose formulary has tenecteplase (every hospital that lyses has alteplase).
     tenecteplase_hospitals: frozenset[str] = frozenset()
 

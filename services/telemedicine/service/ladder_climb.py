@@ -9,6 +9,7 @@ from datetime import datetime
 from services.telemedicine.adapters import fhir_mapping, repository
 from services.telemedicine.domain.escalation import (
     NOBODY_REACHED,
+    ConnectFailure,
     climbs_when_unreached,
     next_rung,
 )
@@ -37,7 +38,13 @@ async def escalate_if_overdue(
         return None
     unanswered = context.ladder.unanswered_reason(consult.rung, hub=consult.consultant_org)
     return await climb(
-        connection, consult, reason=unanswered, failure=unanswered, context=context, now=now
+        connection,
+        consult,
+        reason=unanswered,
+        failure=unanswered,
+        why=ConnectFailure.NOT_ANSWERED,
+        context=context,
+        now=now,
     )
 
 
@@ -63,6 +70,7 @@ async def climb_if_page_unreached(
         consult,
         reason=NOBODY_REACHED,
         failure=NOBODY_REACHED,
+        why=ConnectFailure.NOBODY_REACHED,
         context=context,
         now=now,
     )
@@ -86,6 +94,7 @@ async def decline(
         declined,
         reason=None,
         failure=f"declined: {reason}",
+        why=ConnectFailure.DECLINED,
         context=context,
         now=now,
     )
@@ -97,15 +106,16 @@ async def climb(
     *,
     reason: str | None,
     failure: str,
+    why: ConnectFailure,
     context: TelemedicineContext,
     now: datetime,
 ) -> Consult:
     """The next rung paged now (its step's ``reason``), or, after the last, the consult failed
-    to connect (``failure``) and the spoke told."""
+    to connect (``failure``) and the spoke told ``why`` and whom to call."""
     following = next_rung(consult.rung)
     if following is None:
         return await consult_steps.fail_to_connect(
-            connection, consult, reason=failure, context=context, now=now
+            connection, consult, reason=failure, why=why, context=context, now=now
         )
     return await consult_steps.page(
         connection, consult, rung=following, context=context, now=now, reason=reason
