@@ -282,6 +282,18 @@ def acknowledged_page(message: FhirMessage) -> tuple[str, str | None] | None:
     return request, person
 
 
+def unreached_referral(message: FhirMessage) -> str | None:
+    """The referral a notification-failed is about (its Communication.about Task), read from
+    the message's JSON as ``unreached_page`` reads it."""
+    communication = message.focus_json("Communication")
+    about = communication.get("about") if communication is not None else None
+    for reference in about if isinstance(about, list) else []:
+        target = reference.get("reference") if isinstance(reference, dict) else None
+        if isinstance(target, str) and target.startswith("Task/"):
+            return target.removeprefix("Task/")
+    return None
+
+
 def unreached_page(message: FhirMessage) -> str | None:
     """The CommunicationRequest id of a page the notifier says reached nobody at all (its final
     failure); None for one delivery's failure (a fallback channel may follow) or any other."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
 import asyncpg
@@ -53,15 +54,27 @@ async def insert_consult(connection: Connection, *, consult: Consult) -> bool:
 _QUEUED_IF_OPENED = outbox_insert(27, only_if="opened")
 
 
+@dataclass(frozen=True)
+class OpenedPaged:
+    """What ``open_consult_paged`` did: whether the consult opened (False: open already,
+    nothing written), and what had come about its page before it opened: an acknowledgement
+    (its person as a one-tuple; the person may be unknown) or a final failure (nobody reached)."""
+
+    opened: bool
+    acknowledged_by: tuple[str | None] | None = None
+    unreached: bool = False
+
+
 def _open_consult_paged(*, claimed: bool) -> str:
     """``open_consult_paged``'s statement; ``claimed``: with the message that opens it recorded
     in the inbox ($33 to $37), the consult opened only if the message was not seen and no
-    early acknowledgement of its page waits (taking one is more than this statement), the
-    message recorded only if the consult opened."""
+    early acknowledgement or final failure of its page waits (taking one is more than this
+    statement), the message recorded only if the consult opened."""
     seen = f"{inbox_seen(33)}," if claimed else ""
     unseen = (
         """WHERE NOT EXISTS (SELECT FROM inbox_seen)
-              AND NOT EXISTS (SELECT FROM early_acknowledgement WHERE request_id = $24)"""
+              AND NOT EXISTS (SELECT FROM early_acknowledgement WHERE request_id = $24)
+              AND NOT EXISTS (SELECT FROM early_unreached_page WHERE request_id = $24)"""
         if claimed
         else ""
     )
@@ -90,10 +103,15 @@ def _open_consult_paged(*, claimed: bool) -> str:
             DELETE FROM early_acknowledgement
             WHERE $26 AND request_id = $24 AND EXISTS (SELECT 1 FROM opened)
             RETURNING person
+        ), unreached AS (
+            DELETE FROM early_unreached_page
+            WHERE $26 AND request_id = $24 AND EXISTS (SELECT 1 FROM opened)
+            RETURNING request_id
         ), queued AS ({_QUEUED_IF_OPENED})
         SELECT EXISTS (SELECT 1 FROM opened) AS opened,
                EXISTS (SELECT 1 FROM early) AS acknowledged_early,
-               (SELECT person FROM early LIMIT 1) AS person{outcome}
+               (SELECT person FROM early LIMIT 1) AS person,
+               EXISTS (SELECT 1 FROM unreached) AS unreached_early{outcome}
         """
 
 
@@ -108,24 +126,27 @@ async def open_consult_paged(
     step: ConsultStep,
     page_request_id: str,
     paged: str,
-    take_early_acknowledgement: bool,
+    take_early_page_outcomes: bool,
     events: Sequence[OutboxEvent] = (),
-) -> tuple[bool, tuple[str | None] | None]:
+) -> OpenedPaged:
     """Opens ``consult`` already in the stage its first ``step`` took it to (paging a rung
     another service paged: the page is recorded), in one statement: the consult, its step and
-    its page, with an acknowledgement of the page that came before the consult opened taken
-    when ``take_early_acknowledgement``, and ``events`` queued in the outbox if it opened.
-    Returns whether it opened (False: open already, nothing written) and the early
-    acknowledgement's person as a one-tuple, or None."""
+    its page, with an acknowledgement or a final failure (nobody reached) of the page that came
+    before the consult opened taken when ``take_early_page_outcomes``, and ``events`` queued
+    in the outbox if it opened."""
     row = await connection.fetchrow(
         _OPEN_CONSULT_PAGED,
         *_opening_parameters(consult, step, page_request_id, paged),
-        take_early_acknowledgement,
+        take_early_page_outcomes,
         *outbox_parameters(events),
     )
     if row is None or not row["opened"]:
-        return False, None
-    return True, (row["person"],) if row["acknowledged_early"] else None
+        return OpenedPaged(opened=False)
+    return OpenedPaged(
+        opened=True,
+        acknowledged_by=(row["person"],) if row["acknowledged_early"] else None,
+        unreached=row["unreached_early"],
+    )
 
 
 async def open_claimed_consult_paged(
@@ -141,11 +162,11 @@ async def open_claimed_consult_paged(
     """``open_consult_paged`` with the message that opens it recorded in the inbox by the same
     statement, its one round trip (no transaction): what the claim found (``outcome_of``).
     None, with nothing written, the claim neither: the consult is open already, or an
-    acknowledgement of its page came before it."""
+    acknowledgement or a final failure of its page came before it."""
     row = await connection.fetchrow(
         _OPEN_CLAIMED_CONSULT_PAGED,
         *_opening_parameters(consult, step, page_request_id, paged),
-        False,  # an early acknowledgement leaves it to open_consult_paged, in a transaction
+        False,  # what came early about its page: open_consult_paged, in a transaction
         *outbox_parameters(events),
         *inbox.parameters,
     )
@@ -160,7 +181,7 @@ def _opening_parameters(
     page_request_id: str,
     paged: str,
 ) -> tuple[object, ...]:
-    """$1 to $25 (then $26, whether an early acknowledgement is taken, and the events)."""
+    """$1 to $25 (then $26, whether what came early about the page is taken, and the events)."""
     return (
         consult.id,
         consult.referral_id,
@@ -277,21 +298,6 @@ async def page_of(connection: Connection, *, request_id: str) -> tuple[str, int]
         "SELECT consult_id, rung FROM consult_page WHERE request_id = $1", request_id
     )
     return (row["consult_id"], row["rung"]) if row is not None else None
-
-
-async def keep_early_acknowledgement(
-    connection: Connection, *, request_id: str, person: str | None, at: datetime
-) -> None:
-    """An acknowledgement of a consult's first page that came before the consult opened."""
-    await connection.execute(
-        """
-        INSERT INTO early_acknowledgement (request_id, person, acknowledged_at)
-        VALUES ($1, $2, $3) ON CONFLICT DO NOTHING
-        """,
-        request_id,
-        person,
-        at,
-    )
 
 
 async def consults_for_referral(

@@ -13,7 +13,12 @@ from datetime import datetime, timedelta
 from enum import IntEnum, StrEnum
 
 from services.telemedicine.domain.model import Consult
-from shared.workflow.consult_ids import ON_CALL_RUNG, role_reference
+from shared.workflow.consult_ids import (
+    ON_CALL_RUNG,
+    page_request_id,
+    referral_consult_id,
+    role_reference,
+)
 from shared.workflow.consult_state import AWAITING_CONSULTANT
 
 
@@ -39,6 +44,16 @@ class ConnectFailure(StrEnum):
 def next_rung(rung: int) -> Rung | None:
     """The rung paged after ``rung``; None after the last (the consult fails to connect)."""
     return Rung(rung + 1) if rung < LAST_RUNG else None
+
+
+def first_page_of_referral_consult(request_id: str, *, referral_id: str | None) -> bool:
+    """Whether ``request_id`` is the page the referral service sent the on-call consultant with
+    the referral ``referral_id`` (the first rung of the consult it asks for). What is said about
+    that page before telemedicine opened the consult (an acknowledgement, a final failure) is
+    kept for the consult's opening."""
+    return referral_id is not None and request_id == page_request_id(
+        referral_consult_id(referral_id), Rung.ON_CALL
+    )
 
 
 def climbs_when_unreached(consult: Consult, *, paged_rung: int) -> bool:

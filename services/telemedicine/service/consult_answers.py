@@ -7,15 +7,14 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from services.telemedicine.adapters import fhir_mapping, repository
+from services.telemedicine.adapters import early_page_outcomes, fhir_mapping, repository
 from services.telemedicine.domain.errors import ConsultNotFound
-from services.telemedicine.domain.escalation import Rung
+from services.telemedicine.domain.escalation import first_page_of_referral_consult
 from services.telemedicine.domain.model import Consult
 from services.telemedicine.service import consult_steps, ladder_climb
 from services.telemedicine.service.context import TelemedicineContext
 from shared.db.pool import Connection
 from shared.fhir.envelope import FhirMessage
-from shared.workflow import consult_ids
 from shared.workflow.consult_state import AWAITING_CONSULTANT, ConsultStage
 
 S = ConsultStage
@@ -32,10 +31,11 @@ async def acknowledge_page(
     request_id, person = acknowledged
     consult_id = await repository.consult_paged_by(connection, request_id=request_id)
     if consult_id is None:
-        if _first_page_of_unopened_consult(message, request_id):
+        referral_id = fhir_mapping.acknowledged_referral(message)
+        if first_page_of_referral_consult(request_id, referral_id=referral_id):
             # The referral service's page was answered before its referral event reached us:
             # kept, and the consult is accepted by this person as it opens.
-            await repository.keep_early_acknowledgement(
+            await early_page_outcomes.keep_early_acknowledgement(
                 connection, request_id=request_id, person=person, at=now
             )
         return None  # else a page another service sent
@@ -44,13 +44,6 @@ async def acknowledge_page(
         return None
     return await consult_steps.accept(
         connection, consult, consultant=person, context=context, now=now
-    )
-
-
-def _first_page_of_unopened_consult(message: FhirMessage, request_id: str) -> bool:
-    referral_id = fhir_mapping.acknowledged_referral(message)
-    return referral_id is not None and request_id == consult_ids.page_request_id(
-        consult_ids.referral_consult_id(referral_id), Rung.ON_CALL
     )
 
 

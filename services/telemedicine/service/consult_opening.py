@@ -11,7 +11,7 @@ from typing import Any
 from services.telemedicine.adapters import fhir_mapping, repository
 from services.telemedicine.domain.escalation import Rung
 from services.telemedicine.domain.model import Consult, step_of
-from services.telemedicine.service import consult_steps
+from services.telemedicine.service import consult_steps, ladder_climb
 from services.telemedicine.service.context import TelemedicineContext
 from shared.db.pool import Connection
 from shared.fhir.envelope import FhirMessage
@@ -46,7 +46,8 @@ async def open_consult_in_one_statement(
     inbox by the consult's one statement, no transaction (was BEGIN, claim, opening, COMMIT):
     what the claim found. None, with nothing written, when it needs more: a referral a consult
     asked first started (linked to it), a consult open already, or an acknowledgement of its
-    first page that came before it (the consult is accepted as it opens)."""
+    first page that came before it (the consult is accepted as it opens) or a final failure of
+    that page (nobody reached: the consult climbs as it opens)."""
     message = inbox.message
     links = fhir_mapping.referral_task_links(message)
     if links is not None and any(based_on.startswith("Task/") for based_on in links[1]):
@@ -133,21 +134,24 @@ async def _open_paged(
     requested_and_paging = fhir_mapping.teleconsult_requested_message(
         consult, source_endpoint=context.source_endpoint, supporting=supporting, step=step
     )
-    opened, early = await repository.open_consult_paged(
+    opening = await repository.open_consult_paged(
         connection,
         consult=consult,
         step=step,
         page_request_id=fhir_mapping.page_request_id(consult, Rung.ON_CALL),
         paged=context.ladder.paged(Rung.ON_CALL, hub=consult.consultant_org),
-        take_early_acknowledgement=True,
+        take_early_page_outcomes=True,
         events=[OutboxEvent(TELEMEDICINE_EVENTS, consult.referral_id, requested_and_paging)],
     )
-    if not opened:
+    if not opening.opened:
         return None  # already open (the same referral announced twice)
-    if early is None:
-        return consult
-    # The on-call consultant acknowledged the page before the consult opened.
-    (person,) = early
-    return await consult_steps.accept(
-        connection, consult, consultant=person, context=context, now=now
-    )
+    if opening.acknowledged_by is not None:
+        # The on-call consultant acknowledged the page before the consult opened.
+        (person,) = opening.acknowledged_by
+        return await consult_steps.accept(
+            connection, consult, consultant=person, context=context, now=now
+        )
+    if opening.unreached:
+        # The page reached nobody at all before the consult opened: the next rung now.
+        return await ladder_climb.climb_unreached(connection, consult, context=context, now=now)
+    return consult

@@ -6,11 +6,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from services.telemedicine.adapters import fhir_mapping, repository
+from services.telemedicine.adapters import early_page_outcomes, fhir_mapping, repository
 from services.telemedicine.domain.escalation import (
     NOBODY_REACHED,
     ConnectFailure,
     climbs_when_unreached,
+    first_page_of_referral_consult,
     next_rung,
 )
 from services.telemedicine.domain.model import Consult
@@ -60,11 +61,26 @@ async def climb_if_page_unreached(
         return None
     paged = await repository.page_of(connection, request_id=request_id)
     if paged is None:
-        return None  # a page another service sent, or not a page (an alert to the spoke)
+        referral_id = fhir_mapping.unreached_referral(message)
+        if first_page_of_referral_consult(request_id, referral_id=referral_id):
+            # The referral service's page reached nobody before its referral event reached us:
+            # kept, and the consult climbs as it opens (consult_opening).
+            await early_page_outcomes.keep_early_unreached_page(
+                connection, request_id=request_id, at=now
+            )
+        return None  # else a page another service sent, or an alert to the spoke
     consult_id, paged_rung = paged
     consult = await repository.get_consult(connection, consult_id=consult_id, for_update=True)
     if consult is None or not climbs_when_unreached(consult, paged_rung=paged_rung):
         return None
+    return await climb_unreached(connection, consult, context=context, now=now)
+
+
+async def climb_unreached(
+    connection: Connection, consult: Consult, *, context: TelemedicineContext, now: datetime
+) -> Consult:
+    """The page of the rung waiting for an answer reached nobody at all: the next rung paged
+    now, or after the last the consult failed to connect now."""
     return await climb(
         connection,
         consult,

@@ -1,0 +1,41 @@
+"""What is said about a referral consult's first page before telemedicine opened the consult
+(schema ``telemedicine``): the referral service pages the on-call consultant with the referral,
+so when telemedicine is behind, the page's acknowledgement or its final failure (nobody reached)
+may come first. Each waits here and is taken by the statement that opens the consult
+(repository.open_consult_paged)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from shared.db.pool import Connection
+
+
+async def keep_early_acknowledgement(
+    connection: Connection, *, request_id: str, person: str | None, at: datetime
+) -> None:
+    """An acknowledgement of a consult's first page that came before the consult opened."""
+    await connection.execute(
+        """
+        INSERT INTO early_acknowledgement (request_id, person, acknowledged_at)
+        VALUES ($1, $2, $3) ON CONFLICT DO NOTHING
+        """,
+        request_id,
+        person,
+        at,
+    )
+
+
+async def keep_early_unreached_page(
+    connection: Connection, *, request_id: str, at: datetime
+) -> None:
+    """A final failure (nobody reached) of a consult's first page that came before the consult
+    opened."""
+    await connection.execute(
+        """
+        INSERT INTO early_unreached_page (request_id, reported_at)
+        VALUES ($1, $2) ON CONFLICT DO NOTHING
+        """,
+        request_id,
+        at,
+    )
