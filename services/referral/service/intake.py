@@ -93,13 +93,18 @@ def advise_among(
 
 
 def decision_json(decision: RoutingDecision) -> dict[str, Any]:
-    document = asdict(decision)
-    document["care_model"] = decision.care_model.value if decision.care_model else None
-    # The English sentences for machines and logs; the codes for pages in a person's language.
-    document["reasons"] = [str(reason) for reason in decision.reasons]
-    document["reason_codes"] = [reason.to_json() for reason in decision.reasons]
-    document["alternatives"] = list(decision.alternatives)
-    return document
+    # Field by field: ``dataclasses.asdict`` deep-copied every reason's code and parameters
+    # only for them to be replaced below (a deep copy per value, at every intake).
+    return {
+        "destination_id": decision.destination_id,
+        "care_model": decision.care_model.value if decision.care_model else None,
+        "travel_minutes": decision.travel_minutes,
+        # The English sentences for machines and logs; the codes for pages in a person's
+        # language.
+        "reasons": [str(reason) for reason in decision.reasons],
+        "reason_codes": [reason.to_json() for reason in decision.reasons],
+        "alternatives": list(decision.alternatives),
+    }
 
 
 async def request_referral(
