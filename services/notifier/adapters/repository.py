@@ -11,6 +11,7 @@ from opentelemetry.instrumentation.utils import suppress_instrumentation
 
 from services.notifier.domain.model import Channel, Delivery
 from shared.db.pool import Connection
+from shared.messaging.inbox import INBOX_OUTCOME, Claim, InboxEntry, inbox_claim, outcome_of
 from shared.messaging.outbox import OutboxEvent, outbox_insert, outbox_parameters
 
 
@@ -36,17 +37,41 @@ async def insert_deliveries(
     its delivery log), in one statement; returns how many deliveries were new."""
     if not deliveries:
         return 0
-    columns = [
-        list(column)
-        for column in zip(*(_delivery_values(delivery) for delivery in deliveries), strict=True)
-    ]
-    # The two JSON columns travel as text (cast in the statement): a jsonb[] parameter costs
-    # asyncpg a type-introspection round trip on every new connection, text[] none.
-    for json_column in (6, 7):
-        columns[json_column] = [json.dumps(value) for value in columns[json_column]]
     inserted: int = await connection.fetchval(
-        """
-        WITH inserted AS (
+        _INSERT_DELIVERIES, *_deliveries_parameters(deliveries, hospitals)
+    )
+    return inserted
+
+
+async def insert_claimed_deliveries(
+    connection: Connection,
+    *,
+    deliveries: list[Delivery],
+    hospitals: Iterable[str],
+    inbox: InboxEntry,
+) -> Claim | None:
+    """``insert_deliveries`` (at least one) with the message that asks for them recorded in the
+    inbox by the same statement, its one round trip (no transaction): what the claim found
+    (``outcome_of``). A message seen before writes nothing."""
+    row = await connection.fetchrow(
+        _INSERT_CLAIMED_DELIVERIES,
+        *_deliveries_parameters(deliveries, hospitals),
+        *inbox.parameters,
+    )
+    if row is None:
+        raise RuntimeError("the deliveries' INSERT returned no row")
+    return outcome_of(row, inbox)
+
+
+def _insert_deliveries(*, claimed: bool) -> str:
+    """``insert_deliveries``'s statement; ``claimed``: with the message recorded in the inbox
+    ($15 to $19), the deliveries and hospitals written only if it was not seen before."""
+    claim = f"{inbox_claim(15)}," if claimed else ""
+    if_claimed = "WHERE EXISTS (SELECT FROM inbox_claimed)" if claimed else ""
+    outcome = f", {INBOX_OUTCOME}" if claimed else ""
+    # Built from constant fragments, never from input.
+    return f"""
+        WITH {claim} inserted AS (
             INSERT INTO delivery (id, request_id, referral_id, recipient, channel, priority,
                                   body, trace_context, address, escalation_step, addressed_to,
                                   hospital, role)
@@ -58,19 +83,36 @@ async def insert_deliveries(
                 AS incoming (id, request_id, referral_id, recipient, channel, priority, body,
                              trace_context, address, escalation_step, addressed_to, hospital,
                              role)
+            {if_claimed}
             ON CONFLICT DO NOTHING
             RETURNING id
         ), taking_part AS (
             INSERT INTO referral_hospital (referral_id, hospital)
             SELECT $3[1], hospital FROM unnest($14::text[]) AS hospital
+            {if_claimed}
             ON CONFLICT DO NOTHING
         )
-        SELECT count(*) FROM inserted
-        """,
-        *columns,
-        sorted(set(hospitals)),
-    )
-    return inserted
+        SELECT (SELECT count(*) FROM inserted) AS inserted{outcome}
+        """
+
+
+_INSERT_DELIVERIES = _insert_deliveries(claimed=False)
+_INSERT_CLAIMED_DELIVERIES = _insert_deliveries(claimed=True)
+
+
+def _deliveries_parameters(
+    deliveries: list[Delivery], hospitals: Iterable[str]
+) -> tuple[object, ...]:
+    """$1 to $14: the deliveries column by column, then the hospitals taking part."""
+    columns = [
+        list(column)
+        for column in zip(*(_delivery_values(delivery) for delivery in deliveries), strict=True)
+    ]
+    # The two JSON columns travel as text (cast in the statement): a jsonb[] parameter costs
+    # asyncpg a type-introspection round trip on every new connection, text[] none.
+    for json_column in (6, 7):
+        columns[json_column] = [json.dumps(value) for value in columns[json_column]]
+    return (*columns, sorted(set(hospitals)))
 
 
 def _delivery_values(delivery: Delivery) -> tuple[object, ...]:

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 from services.notifier.domain.contacts import ContactBook
 from services.notifier.service.acknowledgements import acknowledge_answered_alerts
-from services.notifier.service.handlers import accept_notification_request
+from services.notifier.service.handlers import (
+    accept_notification_request,
+    accept_notification_request_in_one_statement,
+)
 from services.notifier.workers.dispatcher import DeliveryDispatcher
 from shared.db.pool import Connection
 from shared.fhir.codes import EventCode
 from shared.fhir.envelope import FhirMessage
+from shared.messaging.inbox import Claim, InboxEntry
 from shared.messaging.topics import NOTIFICATION_REQUESTS
 from shared.runtime import ServiceRuntime
 
@@ -19,6 +23,13 @@ def wire_consumers(
     async def on_notification_requested(connection: Connection, message: FhirMessage) -> None:
         await accept_notification_request(connection, message, contacts=contacts)
 
+    async def on_notification_requested_in_one_statement(
+        connection: Connection, inbox: InboxEntry
+    ) -> Claim | None:
+        return await accept_notification_request_in_one_statement(
+            connection, inbox, contacts=contacts
+        )
+
     async def on_alerts_answered(connection: Connection, message: FhirMessage) -> None:
         await acknowledge_answered_alerts(connection, message)
 
@@ -28,6 +39,10 @@ def wire_consumers(
             EventCode.NOTIFICATION_REQUESTED: on_notification_requested,
             # A hospital answered its alerts on the clinicians' board: stop repeating them.
             EventCode.NOTIFICATION_ACKNOWLEDGED: on_alerts_answered,
+        },
+        # A request's deliveries and its inbox claim: one statement, no transaction.
+        in_one_statement={
+            EventCode.NOTIFICATION_REQUESTED: on_notification_requested_in_one_statement
         },
         # Send at once rather than at the dispatcher's next poll.
         after_commit=lambda _: dispatcher.wake(),

@@ -11,6 +11,7 @@ from services.notifier.service.outcomes import SOURCE_ENDPOINT
 from shared.db.pool import Connection
 from shared.fhir.codes import NETWORK_ORGANIZATION
 from shared.fhir.envelope import FhirMessage
+from shared.messaging.inbox import Claim, InboxEntry, claim_message
 from shared.messaging.outbox import add_to_outbox
 from shared.messaging.topics import NOTIFICATION_OUTCOMES
 
@@ -27,6 +28,42 @@ async def accept_notification_request(
     referral (the one that asked, as the message's sender, and those alerted) are remembered:
     they, and operators, may read its delivery log.
     """
+    deliveries, hospitals = _deliveries_and_hospitals(message, contacts)
+    # The deliveries and the hospitals that may read their log: one statement.
+    inserted = await repository.insert_deliveries(
+        connection, deliveries=deliveries, hospitals=hospitals
+    )
+    if inserted and _nobody_to_reach(deliveries):
+        # Only a live event on the hospital's pages (a hospital with no roster, no channel and
+        # no system, or a misspelt one): nobody is reached, and the sender is told now.
+        await _tell_nobody_reached(connection, deliveries, reason="no recipient to reach")
+    return inserted
+
+
+async def accept_notification_request_in_one_statement(
+    connection: Connection, inbox: InboxEntry, *, contacts: ContactBook
+) -> Claim | None:
+    """``accept_notification_request`` with the message recorded in the inbox by the statement
+    of its deliveries, no transaction (was BEGIN, claim, deliveries, COMMIT): what the claim
+    found. None, with nothing written, when nobody is there to reach (telling the sender so is
+    a second statement: the transaction's way)."""
+    deliveries, hospitals = _deliveries_and_hospitals(inbox.message, contacts)
+    if not deliveries:  # the claim is the message's whole effect
+        return await claim_message(
+            connection, message=inbox.message, topic=inbox.topic, digest=inbox.digest
+        )
+    if _nobody_to_reach(deliveries):
+        return None
+    return await repository.insert_claimed_deliveries(
+        connection, deliveries=deliveries, hospitals=hospitals, inbox=inbox
+    )
+
+
+def _deliveries_and_hospitals(
+    message: FhirMessage, contacts: ContactBook
+) -> tuple[list[Delivery], set[str]]:
+    """The request's deliveries (each to go on in the current trace) and the hospitals of the
+    referral: those alerted, and the one that asked (the message's sender)."""
     trace_context: dict[str, str] = {}
     propagate.inject(trace_context)
     deliveries = fhir_mapping.deliveries_from_request(
@@ -35,15 +72,11 @@ async def accept_notification_request(
     hospitals = {delivery.hospital for delivery in deliveries if delivery.hospital}
     if message.sender.startswith(_ORGANIZATION) and message.sender != NETWORK_ORGANIZATION:
         hospitals.add(message.sender.removeprefix(_ORGANIZATION))
-    # The deliveries and the hospitals that may read their log: one statement.
-    inserted = await repository.insert_deliveries(
-        connection, deliveries=deliveries, hospitals=hospitals
-    )
-    if inserted and not any(d.channel is not Channel.IN_APP for d in deliveries):
-        # Only a live event on the hospital's pages (a hospital with no roster, no channel and
-        # no system, or a misspelt one): nobody is reached, and the sender is told now.
-        await _tell_nobody_reached(connection, deliveries, reason="no recipient to reach")
-    return inserted
+    return deliveries, hospitals
+
+
+def _nobody_to_reach(deliveries: list[Delivery]) -> bool:
+    return all(delivery.channel is Channel.IN_APP for delivery in deliveries)
 
 
 async def _tell_nobody_reached(
