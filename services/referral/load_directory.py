@@ -35,17 +35,10 @@ def _organization_row(resource: Organization) -> dict[str, Any]:
         for coding in concept.coding or []
         if coding.system == STROKE_CAPABILITY_SYSTEM and coding.code
     ]
-    latitude = longitude = None
-    name_th = None
-    for extension in resource.extension or []:
-        if extension.url == GEOLOCATION_URL:
-            for part in extension.extension or []:
-                if part.url == "latitude" and part.valueDecimal is not None:
-                    latitude = float(part.valueDecimal)
-                elif part.url == "longitude" and part.valueDecimal is not None:
-                    longitude = float(part.valueDecimal)
-        elif extension.url == THAI_NAME_URL:
-            name_th = extension.valueString
+    latitude, longitude = _coordinates(resource)
+    name_th = next(
+        (e.valueString for e in resource.extension or [] if e.url == THAI_NAME_URL), None
+    )
     return {
         "organization_id": str(resource.id),
         "name": str(resource.name),
@@ -55,6 +48,24 @@ def _organization_row(resource: Organization) -> dict[str, Any]:
         "longitude": longitude,
         "resource": resource.model_dump(mode="json", exclude_none=True),
     }
+
+
+def _coordinates(resource: Organization) -> tuple[float | None, float | None]:
+    """The hospital's latitude and longitude: the geolocation extension of its Address, where
+    FHIR R4B allows it; a directory written with it on the Organization itself (not valid
+    FHIR) is still read, so its hospitals keep their coordinates."""
+    placed = [
+        *(extension for address in resource.address or [] for extension in address.extension or []),
+        *(resource.extension or []),
+    ]
+    geolocation = next((e for e in placed if e.url == GEOLOCATION_URL), None)
+    latitude = longitude = None
+    for part in geolocation.extension or [] if geolocation is not None else []:
+        if part.url == "latitude" and part.valueDecimal is not None:
+            latitude = float(part.valueDecimal)
+        elif part.url == "longitude" and part.valueDecimal is not None:
+            longitude = float(part.valueDecimal)
+    return latitude, longitude
 
 
 async def load(document: str, settings: ReferralSettings) -> int:

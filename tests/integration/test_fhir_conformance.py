@@ -1,5 +1,6 @@
 """An independent validator (HAPI FHIR's R4B instance validator) finds no error in what the
-project publishes: the examples of the README and the conformance resources under /fhir."""
+project publishes: the examples of the README, the demo hospital directory and the conformance
+resources under /fhir."""
 
 from __future__ import annotations
 
@@ -30,6 +31,14 @@ def test_every_example_validates_with_no_error(
     fhir_validator: FhirValidator, example: Path
 ) -> None:
     document = json.loads(example.read_text(encoding="utf-8"))
+    errors = fhir_validator.errors(document)
+    assert not errors, "\n".join(map(str, errors))
+
+
+def test_the_demo_directory_validates_with_no_error(fhir_validator: FhirValidator) -> None:
+    """deploy/demo/directory.json, the directory `make up` loads and the README points hospital
+    engineers to (a hospital's geolocation goes on its Address: the extension's context)."""
+    document = json.loads((ROOT / "deploy" / "demo" / "directory.json").read_text("utf-8"))
     errors = fhir_validator.errors(document)
     assert not errors, "\n".join(map(str, errors))
 

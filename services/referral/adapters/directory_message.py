@@ -15,8 +15,8 @@ from shared.fhir.message import FhirMessage
 # One key: a newer directory follows an older one on the same partition.
 DIRECTORY_KEY = "directory"
 _KEPT = ("resourceType", "id", "active", "name", "type")
-# Of the extensions only the Thai name (a hospital's geolocation is the referral service's
-# routing; FHIR allows it on an Address, not on the Organization the directory file puts it on).
+# Of the extensions only the Thai name (a hospital's geolocation, on its Address, is the
+# referral service's routing, and the address is left out).
 _THAI_NAME_URL = f"{PROJECT_CANONICAL}/StructureDefinition/name-th"
 
 
