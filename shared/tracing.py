@@ -98,8 +98,11 @@ class ReferralIds:
     @classmethod
     def from_headers(cls, headers: Iterable[tuple[str, bytes]]) -> ReferralIds:
         """The ids a Kafka record's ``baggage`` header carries (``headers_for_kafka``)."""
-        carrier = {name: value.decode(errors="replace") for name, value in headers}
-        return cls.from_baggage(_BAGGAGE.extract(carrier))
+        carried = None
+        for name, value in headers:
+            if name == "baggage":
+                carried = value  # the last one, as a carrier of the headers would hold it
+        return cls() if carried is None else _ids_in_baggage(carried)
 
     @classmethod
     def from_span(cls, span: trace.Span) -> ReferralIds:
@@ -113,6 +116,13 @@ class ReferralIds:
             referral if isinstance(referral, str) else None,
             hospitals if isinstance(hospitals, tuple) else (),
         )
+
+
+# The records of one referral carry the same baggage (its ids, ``baggage_headers``): each
+# distinct header is parsed once per process, not at every record read. Bounded, as ``_checked``.
+@functools.lru_cache(maxsize=4096)
+def _ids_in_baggage(header: bytes) -> ReferralIds:
+    return ReferralIds.from_baggage(_BAGGAGE.extract({"baggage": header.decode(errors="replace")}))
 
 
 def baggage_headers() -> dict[str, str]:
