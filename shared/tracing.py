@@ -128,10 +128,16 @@ def _ids_in_baggage(header: bytes) -> ReferralIds:
 def baggage_headers() -> dict[str, str]:
     """The current ids as a ``baggage`` header for a Kafka record: FastStream's telemetry
     middleware carries ``traceparent`` but not OpenTelemetry's baggage."""
-    headers: dict[str, str] = {}
     ids = ReferralIds.from_baggage()
-    if ids:
-        _BAGGAGE.inject(headers, ids.in_baggage(context.Context()))
+    return dict(_baggage_of(ids)) if ids else {}
+
+
+# A referral's records (its request, its pages, its steps) carry the same ids: each distinct
+# set is encoded once per process, not at every record relayed. Bounded, as ``_checked``.
+@functools.lru_cache(maxsize=4096)
+def _baggage_of(ids: ReferralIds) -> dict[str, str]:
+    headers: dict[str, str] = {}
+    _BAGGAGE.inject(headers, ids.in_baggage(context.Context()))
     return headers
 
 

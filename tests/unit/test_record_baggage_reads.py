@@ -86,3 +86,34 @@ def test_a_header_is_read_as_before(parses: list[str]) -> None:
     assert ReferralIds.from_headers([("other", b"x")]) == ReferralIds()
     bad = f"fasttrack.referral.id=Somchai Jaidee {uuid.uuid4()}"
     assert ReferralIds.from_headers([("baggage", bad.encode())]) == ReferralIds()
+
+
+def test_the_records_relayed_for_one_referral_have_their_baggage_written_once(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    written: list[int] = []
+    original = W3CBaggagePropagator.inject
+
+    def counting(self: W3CBaggagePropagator, carrier: Any, *args: Any, **kwargs: Any) -> None:
+        written.append(1)
+        original(self, carrier, *args, **kwargs)
+
+    ids = ReferralIds.of(f"r-{uuid.uuid4()}", ["sikao-hospital", "trang-hospital"])
+    expected: dict[str, str] = {}
+    W3CBaggagePropagator().inject(expected, ids.in_baggage(context.Context()))
+    monkeypatch.setattr(W3CBaggagePropagator, "inject", counting)
+    token = context.attach(ids.in_baggage())
+    try:
+        relayed = [baggage_headers() for _ in range(3)]
+    finally:
+        context.detach(token)
+    assert len(written) == 1  # was 3: one per record relayed
+    assert relayed == [expected] * 3
+    assert ReferralIds.from_headers([("baggage", expected["baggage"].encode())]) == ids
+    relayed[0]["baggage"] = "changed by a caller"
+    token = context.attach(ids.in_baggage())
+    try:
+        assert baggage_headers() == expected
+    finally:
+        context.detach(token)
+    assert baggage_headers() == {}  # no ids in the context, no header
