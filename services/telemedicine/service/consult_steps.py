@@ -141,11 +141,15 @@ async def fail_to_connect(
     whom to call: the hub, by its name in the directory, at its number, or the network's
     coordination line when the hub has no number configured, or the hub by its name alone."""
     hub = await hub_directory.hub_named(connection, consult.consultant_org)
+    # In Thai its Thai name when the directory has one; its id when the directory lacks it.
+    hub_name = (
+        Term(hub.name, hub.name_th or hub.name)
+        if hub is not None
+        else Term(consult.consultant_org, consult.consultant_org)
+    )
     text = failed_to_connect(
         why,
-        hub=Term(hub.name, hub.name_th or hub.name)
-        if hub
-        else Term(consult.consultant_org, consult.consultant_org),
+        hub=hub_name,
         hub_phone=context.hub_phones.get(consult.consultant_org, ""),
         coordination_phone=context.coordination_phone,
     )

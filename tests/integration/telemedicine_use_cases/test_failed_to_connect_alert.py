@@ -27,10 +27,12 @@ HUB_NAME, HUB_NAME_TH = "Failover Hub Hospital", "โรงพยาบาลท
 HUB_PHONE, COORDINATION_PHONE = "075-000-111", "075-999-000"
 
 
-async def _opened(connection: Connection, context: TelemedicineContext) -> Consult:
+async def _opened(
+    connection: Connection, context: TelemedicineContext, *, listed: bool = True
+) -> Consult:
     await hub_directory.replace_directory(
         connection,
-        [Hub(id=HUB, name=HUB_NAME, name_th=HUB_NAME_TH, stroke_hub=True)],
+        [Hub(id=HUB, name=HUB_NAME, name_th=HUB_NAME_TH, stroke_hub=True)] if listed else [],
         at=datetime.now(UTC),
     )
     message, _ = referral_requested(spoke=SPOKE, hub=HUB, id_prefix="ftc")
@@ -57,8 +59,10 @@ async def _unreached(
     )
 
 
-async def _failed_by_nobody_reached(connection: Connection, context: TelemedicineContext) -> str:
-    consult = await _opened(connection, context)
+async def _failed_by_nobody_reached(
+    connection: Connection, context: TelemedicineContext, *, listed: bool = True
+) -> str:
+    consult = await _opened(connection, context, listed=listed)
     for rung in Rung:
         await _unreached(connection, consult, rung, context)
     return consult.referral_id
@@ -98,6 +102,16 @@ async def test_nobody_reached_at_a_hub_with_no_number_says_so_and_names_the_hub(
     assert HUB_NAME_TH in told["th"]
     for text in told.values():
         _no_empty_number(text)
+
+
+async def test_a_hub_the_directory_does_not_list_is_named_by_its_id(
+    connection: Connection,
+) -> None:
+    key = await _failed_by_nobody_reached(connection, CONTEXT, listed=False)
+    told = await _told_to_spoke(connection, key)
+
+    assert f"Call the hub, {HUB}, directly" in told["en"]
+    assert f"โรงพยาบาลแม่ข่าย {HUB} โดยตรง" in told["th"]
 
 
 async def test_the_hubs_number_is_given_with_its_name_when_configured(
