@@ -11,6 +11,7 @@ from fastapi import FastAPI
 from services.notifier.adapters import retention as personal_data
 from services.notifier.adapters.contacts_file import read_contacts
 from services.notifier.adapters.delivery_gauges import DeliveryGauges
+from services.notifier.adapters.http_client import http_client
 from services.notifier.adapters.in_app import InAppChannel
 from services.notifier.channels import build_channels
 from services.notifier.config import SERVICE_NAME, NotifierSettings
@@ -69,7 +70,7 @@ def create_app(settings: NotifierSettings | None = None) -> FastAPI:
     )
 
     def wire(runtime: ServiceRuntime) -> NotifierContainer:
-        client = httpx.AsyncClient(timeout=settings.notifier_http_timeout_s)
+        client = http_client(timeout_s=settings.notifier_http_timeout_s)
         meter = runtime.telemetry.meter("fasttrack.notifier")
         trace_http_client(client)
         delivery_metrics = DeliveryMetrics(meter)

@@ -1,7 +1,8 @@
 """The LINE channel against a fake LINE Messaging API served on loopback (ports 18201-18209).
 
 Needs no Kafka or PostgreSQL: the fake is a FastAPI app served by uvicorn in the test loop,
-and the channel talks to it with a real httpx.AsyncClient.
+and the channel talks to it with the notifier's own client (httpx over aiohttp:
+services/notifier/adapters/http_client.py).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import Any
 import httpx
 import pytest
 
+from services.notifier.adapters.http_client import http_client
 from services.notifier.adapters.line import LineChannel
 from services.notifier.domain.model import (
     Channel,
@@ -75,7 +77,7 @@ def base_url(line_server: tuple[FakeLineState, str]) -> str:
 
 @pytest.fixture
 async def client() -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(timeout=5.0) as http:
+    async with http_client(timeout_s=5.0) as http:
         yield http
 
 
@@ -216,7 +218,7 @@ async def test_timeout_is_transient_and_the_retry_does_not_duplicate_the_accepte
 ) -> None:
     delivery = _delivery()
     line.hang = asyncio.Event()
-    async with httpx.AsyncClient(timeout=0.3) as impatient:
+    async with http_client(timeout_s=0.3) as impatient:
         channel = LineChannel(client=impatient, base_url=base_url, channel_access_token=TOKEN)
         with pytest.raises(TransientDeliveryError, match="timed out"):
             await channel.send(delivery)
@@ -229,7 +231,7 @@ async def test_timeout_is_transient_and_the_retry_does_not_duplicate_the_accepte
         await asyncio.sleep(0.01)
     assert len(line.pushes) == 1
 
-    async with httpx.AsyncClient(timeout=5.0) as client:
+    async with http_client(timeout_s=5.0) as client:
         await LineChannel(client=client, base_url=base_url, channel_access_token=TOKEN).send(
             delivery
         )

@@ -22,6 +22,7 @@ from aiosmtpd.smtp import SMTP, Envelope, Session
 from fastapi import FastAPI
 
 from services.notifier.adapters.email import DEFAULT_SUBJECT, EmailChannel
+from services.notifier.adapters.http_client import http_client
 from services.notifier.adapters.sms import (
     SMS_MAX_CHARS,
     GenericSmsChannel,
@@ -130,7 +131,7 @@ async def thaibulksms() -> AsyncIterator[tuple[FakeSmsGateway, str]]:
 
 @pytest.fixture(scope="module")
 async def http() -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(timeout=5.0) as client:
+    async with http_client(timeout_s=5.0) as client:
         yield client
 
 
@@ -297,7 +298,7 @@ async def test_generic_gateway_timeout_is_transient(
     generic_gateway: tuple[FakeSmsGateway, str], gateway: FakeSmsGateway
 ) -> None:
     gateway.delay_s = 1.0
-    async with httpx.AsyncClient(timeout=0.2) as impatient:
+    async with http_client(timeout_s=0.2) as impatient:
         with pytest.raises(TransientDeliveryError, match="timed out"):
             await _generic(impatient, generic_gateway[1]).send(_delivery(Channel.SMS, "0812345678"))
 

@@ -1,7 +1,9 @@
 """What a webhook delivery costs the notifier's HTTP client, counted: the deliveries share one
-keep-alive connection (the process's one client, services/notifier/bootstrap.py), and a request
-searches no module (httpcore imports sniffio on every lock and event it sets up: absent, the
-failed import walked sys.path several times per request, about 4 % of the notifier's CPU)."""
+keep-alive connection (the process's one client, services/notifier/adapters/http_client.py), a
+request searches no module (httpcore imports sniffio on every lock and event it sets up: absent,
+the failed import walked sys.path several times per request, about 4 % of the notifier's CPU),
+and a call makes at most half the Python calls httpx's own transport (httpcore on anyio)
+made."""
 
 from __future__ import annotations
 
@@ -9,11 +11,11 @@ import asyncio
 import sys
 from collections.abc import AsyncIterator, Sequence
 from importlib.machinery import ModuleSpec
-from types import ModuleType
+from types import FrameType, ModuleType
 
-import httpx
 import pytest
 
+from services.notifier.adapters.http_client import http_client
 from services.notifier.adapters.webhook import WebhookChannel
 from services.notifier.domain.model import Channel, Delivery
 
@@ -88,7 +90,7 @@ async def test_webhook_deliveries_share_a_connection_and_search_no_module(
 ) -> None:
     webhook, url = endpoint
     searches = _ModuleSearches()
-    async with httpx.AsyncClient(timeout=5) as client:
+    async with http_client(timeout_s=5) as client:
         channel = WebhookChannel(client=client, url=url, secret="s3cret")
         await channel.send(_delivery(0))  # the first one may import what it needs once
         sys.meta_path.insert(0, searches)
@@ -102,3 +104,32 @@ async def test_webhook_deliveries_share_a_connection_and_search_no_module(
     assert webhook.connections == 1
     # Was 4 searches for "sniffio" per request (80 in all) without it installed.
     assert searches.searched == []
+
+
+async def test_a_webhook_call_makes_at_most_half_the_python_calls_of_httpx_own_transport(
+    endpoint: tuple[_Endpoint, str],
+) -> None:
+    webhook, url = endpoint
+    calls_per_send: list[int] = []
+    async with http_client(timeout_s=5) as client:
+        channel = WebhookChannel(client=client, url=url, secret="s3cret")
+        await channel.send(_delivery(0))  # the connection opened
+        for n in range(1, SENDS + 1):
+            calls = 0
+
+            def count(_frame: FrameType, event: str, _arg: object) -> None:
+                nonlocal calls
+                calls += event == "call"
+
+            # Every Python call of this thread while the delivery is sent (the event loop's
+            # callbacks for its socket included), the channel's own code too.
+            sys.setprofile(count)
+            try:
+                await channel.send(_delivery(n))
+            finally:
+                sys.setprofile(None)
+            calls_per_send.append(calls)
+
+    assert webhook.requests == SENDS + 1
+    # Was 1,505 per send through httpx's own transport (httpcore on anyio); 661 through aiohttp.
+    assert max(calls_per_send) <= 1505 // 2, calls_per_send

@@ -1,0 +1,102 @@
+"""The notifier's one HTTP client for hospitals' webhooks, LINE and SMS gateways: httpx's API
+(what the channel adapters, their error classification and the ``traceparent`` hook are written
+against) over aiohttp's connections. httpx's own transport (httpcore on anyio) made about 1,200
+Python calls per webhook call, and was about a fifth of the notifier's CPU; through aiohttp a
+call makes about half as many (tests/unit/test_webhook_client_work.py counts them).
+
+What stays as httpx had it: each call's connect and read timeouts, TLS verified against the
+same certificates (httpx's default context), one pool of keep-alive connections per process,
+no cookies kept, redirects not followed, and a proxy named in the environment (httpx mounts
+its own transport for those). A failure comes out as httpx's exception of the same kind
+(a timeout as a ``TimeoutException``, anything else on the way as a ``TransportError``), which
+is what the adapters classify as worth retrying."""
+
+from __future__ import annotations
+
+import aiohttp
+import httpx
+
+# httpx's default pool: at most 100 connections, idle ones closed after 5 s.
+_MAX_CONNECTIONS = 100
+_KEEPALIVE_S = 5.0
+
+
+def http_client(*, timeout_s: float) -> httpx.AsyncClient:
+    """The process's client (services/notifier/bootstrap.py), every timeout ``timeout_s``."""
+    return httpx.AsyncClient(timeout=timeout_s, transport=AiohttpTransport())
+
+
+class AiohttpTransport(httpx.AsyncBaseTransport):
+    """Sends httpx's requests with an aiohttp session (made on first use: it belongs to the
+    running event loop)."""
+
+    def __init__(self) -> None:
+        self._session: aiohttp.ClientSession | None = None
+
+    def _opened(self) -> aiohttp.ClientSession:
+        if self._session is None:
+            self._session = aiohttp.ClientSession(
+                connector=aiohttp.TCPConnector(
+                    ssl=httpx.create_ssl_context(),
+                    limit=_MAX_CONNECTIONS,
+                    keepalive_timeout=_KEEPALIVE_S,
+                ),
+                cookie_jar=aiohttp.DummyCookieJar(),
+                # httpx decodes the body (it reads Content-Encoding itself).
+                auto_decompress=False,
+            )
+        return self._session
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        timeouts = request.extensions.get("timeout", {})
+        body = await request.aread()
+        try:
+            async with self._opened().request(
+                request.method,
+                str(request.url),
+                headers=request.headers.multi_items(),
+                data=body or None,
+                allow_redirects=False,
+                timeout=aiohttp.ClientTimeout(
+                    total=None,
+                    connect=timeouts.get("pool"),
+                    sock_connect=timeouts.get("connect"),
+                    sock_read=timeouts.get("read"),
+                ),
+            ) as answer:
+                content = await answer.read()
+        except (TimeoutError, aiohttp.ClientError) as error:
+            raise _as_httpx(error) from error
+        return httpx.Response(
+            answer.status,
+            headers=answer.raw_headers,
+            content=content,
+            request=request,
+            extensions={
+                "http_version": b"HTTP/1.1",
+                "reason_phrase": (answer.reason or "").encode(),
+            },
+        )
+
+    async def aclose(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
+
+
+def _as_httpx(error: TimeoutError | aiohttp.ClientError) -> httpx.TransportError:
+    """The httpx exception httpx's own transport raises for the same failure."""
+    message = str(error) or type(error).__name__
+    if isinstance(error, aiohttp.ConnectionTimeoutError):
+        return httpx.ConnectTimeout(message)
+    if isinstance(error, TimeoutError):  # a read timeout (aiohttp's are these too)
+        return httpx.ReadTimeout(message)
+    if isinstance(error, aiohttp.ClientConnectorError):  # refused, no such host, bad certificate
+        return httpx.ConnectError(message)
+    if isinstance(error, aiohttp.InvalidURL):
+        return httpx.UnsupportedProtocol(message)
+    if isinstance(error, aiohttp.ServerDisconnectedError | aiohttp.ClientResponseError):
+        return httpx.RemoteProtocolError(message)
+    if isinstance(error, aiohttp.ClientPayloadError | aiohttp.ClientOSError):
+        return httpx.ReadError(message)
+    return httpx.TransportError(message)
