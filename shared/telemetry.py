@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 import logging
 import sys
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, Any
 
 from opentelemetry import metrics, trace
 from opentelemetry.exporter.prometheus import PrometheusMetricReader
@@ -23,9 +23,6 @@ from pythonjsonlogger.json import JsonFormatter
 
 from shared import tracing
 from shared.settings import PlatformSettings
-
-if TYPE_CHECKING:
-    from opentelemetry.exporter.zipkin.json import ZipkinExporter
 
 
 class Telemetry:
@@ -49,6 +46,9 @@ class Telemetry:
             trace.set_tracer_provider(self.provider)
         if settings.zipkin_endpoint:
             # The trace UI of the local stack (deploy/local/zipkin.sh) and of docker compose.
+            # Imported only when used, as the OTLP exporter below.
+            from shared.zipkin_export import zipkin_exporter
+
             self.provider.add_span_processor(
                 self._batches(zipkin_exporter(settings.zipkin_endpoint))
             )
@@ -100,19 +100,6 @@ class Telemetry:
         self.meter_provider.shutdown()
         if self._trace_file is not None:
             self._trace_file.close()
-
-
-def zipkin_exporter(endpoint: str) -> ZipkinExporter:
-    """Zipkin's exporter on a session that reads nothing from the environment: by default
-    ``requests`` looks for a ``~/.netrc`` and the proxy variables on every export (part of the
-    export's cost in each service). The collector is the platform's own, reached directly; its
-    address is the setting, never a proxy's."""
-    # Imported only when used, as the OTLP exporter.
-    from opentelemetry.exporter.zipkin.json import ZipkinExporter
-
-    exporter = ZipkinExporter(endpoint=endpoint)
-    exporter.session.trust_env = False
-    return exporter
 
 
 def batch_processor(exporter: SpanExporter, settings: PlatformSettings) -> BatchSpanProcessor:
