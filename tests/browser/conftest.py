@@ -183,15 +183,28 @@ async def not_reloaded(page: Page) -> bool:
     return bool(await page.evaluate("window.notReloaded === true"))
 
 
-async def open_after_sign_in(browser: Browser, link: str, person: Person) -> Page:
-    """Opens ``link`` (a notification's) on a phone with no session: the sign-in page comes
-    first, then straight the linked page. The page's context closes with the browser."""
-    context = await browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True)
-    page = await context.new_page()
-    await page.goto(link)
-    await expect(page).to_have_url(re.compile(r"/app/login\?next="))
-    await page.locator("#username").fill(person.username)
-    await page.locator("#password").fill(person.password)
-    await page.locator("form[action='/app/login'] button[type=submit]").click()
-    await expect(page).to_have_url(link)
-    return page
+OpenLink = Callable[[str, Person], Awaitable[Page]]
+
+
+@pytest.fixture
+async def open_after_sign_in(browser: Browser) -> AsyncIterator[OpenLink]:
+    """Opens a link (a notification's) on a phone with no session: the sign-in page comes first,
+    then straight the linked page. Its context closes at the test's end: a page left open keeps
+    its live stream, and the service's shutdown waits for every open stream (20 s, then killed)."""
+    contexts: list[BrowserContext] = []
+
+    async def opened(link: str, person: Person) -> Page:
+        context = await browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True)
+        contexts.append(context)
+        page = await context.new_page()
+        await page.goto(link)
+        await expect(page).to_have_url(re.compile(r"/app/login\?next="))
+        await page.locator("#username").fill(person.username)
+        await page.locator("#password").fill(person.password)
+        await page.locator("form[action='/app/login'] button[type=submit]").click()
+        await expect(page).to_have_url(link)
+        return page
+
+    yield opened
+    for context in contexts:
+        await context.close()

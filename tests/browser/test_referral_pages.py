@@ -13,7 +13,7 @@ import pytest
 from playwright.async_api import Browser, Page, expect
 
 from tests.browser.accessibility import assert_accessible, no_horizontal_scroll, screenshot
-from tests.browser.conftest import Person, open_after_sign_in, sign_in
+from tests.browser.conftest import OpenLink, Person, sign_in
 from tests.e2e.harness import WebhookReceiver, post_referral_to
 from tests.support import at_least, eventually
 
@@ -126,7 +126,7 @@ async def test_the_hub_taps_door_in_and_needle_and_the_metrics_update(
 
 
 async def test_the_notification_link_opens_the_referral_page_after_login(
-    browser: Browser,
+    open_after_sign_in: OpenLink,
     app_url: str,
     hub_doctor: Person,
     referral_api: httpx.AsyncClient,
@@ -138,11 +138,8 @@ async def test_the_notification_link_opens_the_referral_page_after_login(
     )
     link = alert.body["link"]
     assert link == f"{app_url}/app/referrals/{referral_id}"
-    page = await open_after_sign_in(browser, link, hub_doctor)
-    try:
-        await expect(page.locator("#live .clock")).to_be_visible()
-    finally:
-        await page.context.close()
+    page = await open_after_sign_in(link, hub_doctor)
+    await expect(page.locator("#live .clock")).to_be_visible()
 
 
 async def test_signing_in_never_sends_a_person_to_another_site(

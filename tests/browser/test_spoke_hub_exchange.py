@@ -11,16 +11,16 @@ import re
 
 import httpx
 import pytest
-from playwright.async_api import Browser, Page, expect
+from playwright.async_api import Page, expect
 
 from bench.referral_form_klm import QUICKEST_REFERRAL
 from tests.browser.conftest import (
     LIVE_MS,
+    OpenLink,
     OpenPage,
     Person,
     card_of,
     not_reloaded,
-    open_after_sign_in,
 )
 from tests.e2e.harness import WebhookReceiver, post_referral_to
 from tests.support import as_hospital, at_least, eventually
@@ -52,8 +52,8 @@ async def _refer_from_the_form(phone: Page) -> str:
 
 
 async def test_a_spoke_refers_the_hub_answers_and_treats_and_a_third_hospital_sees_nothing(
-    browser: Browser,
     open_page: OpenPage,
+    open_after_sign_in: OpenLink,
     referral_api: httpx.AsyncClient,
     webhook: WebhookReceiver,
     spoke_nurse: Person,
@@ -102,7 +102,7 @@ async def test_a_spoke_refers_the_hub_answers_and_treats_and_a_third_hospital_se
     (alert, *_) = await eventually(
         lambda: at_least(webhook.for_referral(referral_id), 1), what="the stroke team alert"
     )
-    linked = await open_after_sign_in(browser, str(alert.body["link"]), hub_doctor)
+    linked = await open_after_sign_in(str(alert.body["link"]), hub_doctor)
     await expect(linked.locator(".status.status-accepted")).to_be_visible()
 
     # A third hospital: nothing on its open board, no page, no API answer, nothing on its stream
