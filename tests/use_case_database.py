@@ -94,7 +94,9 @@ class CountedPool:
             max_size=4,
             init=init,
             reset=_reset_on_release,
-            server_settings={"search_path": schema},
+            # Named after its schema, so a test finds its own connections in pg_stat_activity
+            # (the cluster is shared with other tests and the session's services).
+            server_settings={"search_path": schema, "application_name": f"counted-{schema}"},
         )
         assert pool is not None
         self.pool = pool

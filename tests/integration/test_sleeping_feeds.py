@@ -57,9 +57,12 @@ async def notifier(postgres: str) -> AsyncIterator[tuple[CountedPool, str]]:
 
 async def _end_listener(pool: asyncpg.Pool, channel: str) -> None:
     """Ends the feed's listening connection from the server's side (as a restart or an
-    administrator would); a NOTIFY sent before it listens again reaches nobody."""
+    administrator would); a NOTIFY sent before it listens again reaches nobody. Only this
+    pool's: the session's notifier listens on the same channel name in the same cluster."""
     ended = await pool.fetchval(
-        "SELECT bool_or(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE query = $1",
+        "SELECT bool_or(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE query = $1"
+        " AND application_name = current_setting('application_name')"
+        " AND datname = current_database()",
         f'LISTEN "{channel}"',
     )
     assert ended, f"nobody listened on {channel}"
