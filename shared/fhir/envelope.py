@@ -34,7 +34,7 @@ from shared.fhir.conformance.profiles import with_profile
 from shared.fhir.ids import is_valid_id
 from shared.fhir.message import FhirMessage as FhirMessage
 from shared.fhir.message import InvalidMessage as InvalidMessage
-from shared.fhir.models import Bundle, MessageHeader
+from shared.fhir.models import Bundle, MessageHeader, get_fhir_model_class
 from shared.fhir.strict import StrictnessViolation, check_message_json
 from shared.limits import DEFAULT_LIMITS, InputLimits, InputTooLarge, load_json
 
@@ -180,7 +180,7 @@ def parse_message(
             violation.reason, issue_code=violation.issue_code, expression=violation.expression
         ) from None
     try:
-        bundle = Bundle.model_validate(document)
+        bundle = _validated_bundle(document)
     except ValidationError as error:
         raise InvalidMessage(
             f"Bundle does not conform to FHIR R4B: {_describe(error)}", issue_code="structure"
@@ -209,6 +209,35 @@ def parse_message(
                 expression="MessageHeader.focus",
             )
     return message
+
+
+def _validated_bundle(document: dict[str, Any]) -> Bundle:
+    """The Bundle validated from ``document``, each entry's resource first by its own class and
+    handed to the Bundle as that model: given the JSON, fhir_core finds a resource's class by
+    importing its dotted name at every validation (a failing import, then a second one, per
+    entry); a model it takes as it is. The same validators run on the same JSON. A message with
+    an entry that does not validate alone, or is not an object with a resource's type, is
+    validated the ordinary way, whole: what is refused, and the reasons given, are as before."""
+    entries = document.get("entry")
+    if isinstance(entries, list):
+        try:
+            typed = [_with_resource_model(entry) for entry in entries]
+        except (ValidationError, TypeError, ValueError, KeyError, AttributeError):
+            pass
+        else:
+            return Bundle.model_validate({**document, "entry": typed})
+    return Bundle.model_validate(document)
+
+
+def _with_resource_model(entry: object) -> dict[str, Any]:
+    resource = entry.get("resource") if isinstance(entry, dict) else None
+    kind = resource.get("resourceType") if isinstance(resource, dict) else None
+    if not isinstance(entry, dict) or not isinstance(kind, str):
+        raise TypeError("an entry the Bundle's own validation judges")
+    model = get_fhir_model_class(kind)
+    if not issubclass(model, FHIRAbstractModel):  # a data type's name, not a resource's
+        raise TypeError(kind)
+    return {**entry, "resource": model.model_validate(resource)}
 
 
 def read_relayed_message(payload: bytes) -> FhirMessage:
