@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 import time
 
 import httpx
+import orjson
 
 from services.notifier.adapters.http_status import is_retryable, retry_after_seconds
 from services.notifier.domain.model import (
@@ -24,7 +24,8 @@ class WebhookChannel:
         self._secret = secret.encode() if secret else None
 
     async def send(self, delivery: Delivery) -> None:
-        body = json.dumps(delivery.body, ensure_ascii=False, separators=(",", ":")).encode()
+        # Compact UTF-8 JSON, the bytes the standard library wrote (a body holds no float).
+        body = orjson.dumps(delivery.body)
         headers = {"Content-Type": "application/json", "Idempotency-Key": delivery.id}
         if self._secret is not None:
             timestamp = str(int(time.time()))
