@@ -130,6 +130,10 @@ def create_app(settings: ReferralSettings | None = None) -> FastAPI:
         name=SERVICE_NAME,
         settings=settings,
         routers=[
+            # First: every hospital's message is matched against the routes before it twice
+            # (the router, and the tracing middleware naming its span); no route before it
+            # matched its path, so the order changes no answer.
+            messaging_api.router,
             sign_in_pages.router,
             admin_users.router,
             app_board.router,
@@ -137,7 +141,6 @@ def create_app(settings: ReferralSettings | None = None) -> FastAPI:
             app_kpi.router,
             app_events.router,
             app_referrals.router,
-            messaging_api.router,
             directory_api.router,
             clock_views.router,
             fhir_api.router,
