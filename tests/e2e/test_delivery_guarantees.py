@@ -103,9 +103,12 @@ async def test_telemedicine_killed_mid_handling_finishes_the_work_exactly_once(
         await eventually(
             lambda: _count(
                 database,
-                """SELECT count(*) FROM pg_stat_activity
-                   WHERE application_name = 'fasttrack-telemedicine'
-                     AND wait_event_type = 'Lock'""",
+                # Waiting for this test's lock, not any lock (a relay's advisory lock is one).
+                """SELECT count(*) FROM pg_stat_activity AS activity
+                   JOIN pg_locks AS lock ON lock.pid = activity.pid
+                   WHERE activity.application_name = 'fasttrack-telemedicine'
+                     AND lock.relation = 'telemedicine.consult'::regclass
+                     AND NOT lock.granted""",
             ),
             what="the telemedicine handler to block mid-transaction",
         )
