@@ -70,6 +70,8 @@ async def test_the_nurses_board_sorts_their_patients_by_risk_and_a_nurse_lowers_
     await _check_in(elsewhere, spo2="80")
 
     origin = _origin(stack)
+    # The page's timers on a clock the test moves: the board's 30 s reload comes when told.
+    await phone.clock.install()
     await _sign_in_at(phone, origin, spoke_nurse, next_path="/app/monitoring/")
     assert phone.url == f"{origin}/app/monitoring/"
     await expect(phone.get_by_role("heading", level=1)).to_have_text("ติดตามผู้ป่วยแยกกักตัวที่บ้าน")
@@ -88,6 +90,8 @@ async def test_the_nurses_board_sorts_their_patients_by_risk_and_a_nurse_lowers_
     # The board updates itself: a patient who turns red meanwhile moves up among the red.
     await _check_in(green, spo2="90")
     turned = phone.locator(f'#board tr[data-episode="{green["id"]}"]')
+    await expect(turned).to_have_attribute("data-level", "green")  # until the next reload
+    await phone.clock.fast_forward(30_000)
     await expect(turned).to_have_attribute("data-level", "red", timeout=90_000)
     order = await rows.evaluate_all("rows => rows.map(r => r.dataset.episode)")
     assert order.index(green["id"]) < order.index(yellow["id"])
