@@ -9,7 +9,12 @@ same certificates (httpx's default context), one pool of keep-alive connections 
 no cookies kept, redirects not followed, and a proxy named in the environment (httpx mounts
 its own transport for those). A failure comes out as httpx's exception of the same kind
 (a timeout as a ``TimeoutException``, anything else on the way as a ``TransportError``), which
-is what the adapters classify as worth retrying."""
+is what the adapters classify as worth retrying.
+
+Written here rather than taken from httpx-aiohttp (the small transport package of that name):
+its 0.2 maps aiohttp's errors by their base classes, so a refused connection or an unknown host
+comes out as ``ConnectTimeout`` (checked 2026-12-01), and a delivery's failure would be told as a
+timeout that was none."""
 
 from __future__ import annotations
 
