@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, asynccontextmanager
+from dataclasses import dataclass
 
 import asyncpg
 import pytest
@@ -34,25 +36,53 @@ def postgres() -> str:
     return stack_postgres_url()
 
 
+@asynccontextmanager
 async def _counted(postgres: str, service: str) -> AsyncIterator[tuple[CountedPool, str]]:
     async with migrated_schema(postgres, service=service) as migrated:
         schema: str = await migrated.fetchval("SELECT current_schema()")
         counted = CountedPool()
         await counted.open(postgres, schema)
-        yield counted, schema
-        await counted.pool.close()
+        try:
+            yield counted, schema
+        finally:
+            await counted.pool.close()
 
 
-@pytest.fixture
-async def referral(postgres: str) -> AsyncIterator[tuple[CountedPool, str]]:
-    async for counted in _counted(postgres, "referral"):
-        yield counted
+@dataclass
+class IdleFeed:
+    """A running feed, an open page subscribed to it, and what it sent while idle."""
+
+    counted: CountedPool
+    schema: str
+    page: asyncio.Event
+    sent_while_idle: list[str]
 
 
-@pytest.fixture
-async def notifier(postgres: str) -> AsyncIterator[tuple[CountedPool, str]]:
-    async for counted in _counted(postgres, "notifier"):
-        yield counted
+@pytest.fixture(scope="module")
+async def idle_feeds(postgres: str) -> AsyncIterator[dict[str, IdleFeed]]:
+    """Both feeds, each on its own schema and counted pool, started together and idle through
+    the same window (one after the other, the two windows took 2 x 18 s)."""
+    async with AsyncExitStack() as stack:
+        referral, referral_schema = await stack.enter_async_context(_counted(postgres, "referral"))
+        notifier, notifier_schema = await stack.enter_async_context(_counted(postgres, "notifier"))
+        # As services/referral/bootstrap.py and services/notifier/bootstrap.py wire them.
+        page_feed = PageFeed(pool=referral.pool, schema=referral_schema)
+        live_feed = LiveFeed(pool=notifier.pool)
+        page = stack.enter_context(page_feed.subscribe())
+        live_page = stack.enter_context(live_feed.subscribe("hospital-a"))
+        for feed in (page_feed, live_feed):
+            feed.start()
+            stack.push_async_callback(feed.stop)
+        await asyncio.sleep(FIRST_ROUND_S)
+        referral.sent.clear()
+        notifier.sent.clear()
+
+        await asyncio.sleep(IDLE_S)
+
+        yield {
+            "page": IdleFeed(referral, referral_schema, page, list(referral.sent)),
+            "live": IdleFeed(notifier, notifier_schema, live_page, list(notifier.sent)),
+        }
 
 
 async def _end_listener(pool: asyncpg.Pool, channel: str) -> None:
@@ -69,48 +99,26 @@ async def _end_listener(pool: asyncpg.Pool, channel: str) -> None:
 
 
 async def test_an_idle_page_feed_sends_no_statement_and_a_lost_listener_wakes_the_pages(
-    referral: tuple[CountedPool, str],
+    idle_feeds: dict[str, IdleFeed],
 ) -> None:
-    counted, schema = referral
-    feed = PageFeed(pool=counted.pool, schema=schema)  # as services/referral/bootstrap.py
-    with feed.subscribe() as page:
-        feed.start()
-        try:
-            await asyncio.sleep(FIRST_ROUND_S)
-            counted.sent.clear()
+    feed = idle_feeds["page"]
+    # Every 15 s it looked for an entry nobody numbered and at its connection.
+    assert feed.sent_while_idle == []
 
-            await asyncio.sleep(IDLE_S)
-
-            # Every 15 s it looked for an entry nobody numbered and at its connection.
-            assert counted.sent == []
-
-            page.clear()
-            await _end_listener(counted.pool, page_events.FEED_CHANNEL + schema)
-            # Listening again a second later, it stamps and wakes the page: far sooner than
-            # the minute's check.
-            await asyncio.wait_for(page.wait(), timeout=10)
-        finally:
-            await feed.stop()
+    feed.page.clear()
+    await _end_listener(feed.counted.pool, page_events.FEED_CHANNEL + feed.schema)
+    # Listening again a second later, it stamps and wakes the page: far sooner than the
+    # minute's check.
+    await asyncio.wait_for(feed.page.wait(), timeout=10)
 
 
 async def test_an_idle_live_feed_sends_no_statement_and_a_lost_listener_wakes_the_pages(
-    notifier: tuple[CountedPool, str],
+    idle_feeds: dict[str, IdleFeed],
 ) -> None:
-    counted, _schema = notifier
-    feed = LiveFeed(pool=counted.pool)  # as services/notifier/bootstrap.py
-    with feed.subscribe("hospital-a") as page:
-        feed.start()
-        try:
-            await asyncio.sleep(FIRST_ROUND_S)
-            counted.sent.clear()
+    feed = idle_feeds["live"]
+    # Every 15 s it looked at its connection.
+    assert feed.sent_while_idle == []
 
-            await asyncio.sleep(IDLE_S)
-
-            # Every 15 s it looked at its connection.
-            assert counted.sent == []
-
-            page.clear()
-            await _end_listener(counted.pool, LIVE_EVENT_CHANNEL)
-            await asyncio.wait_for(page.wait(), timeout=10)
-        finally:
-            await feed.stop()
+    feed.page.clear()
+    await _end_listener(feed.counted.pool, LIVE_EVENT_CHANNEL)
+    await asyncio.wait_for(feed.page.wait(), timeout=10)
