@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator, Sequence
+from contextlib import AsyncExitStack
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
@@ -119,47 +120,6 @@ def _referral_watchers(
     return deadlines, alert_watcher, notices
 
 
-async def test_an_idle_referral_services_watchers_send_no_statement(
-    postgres: str, referral_schema: asyncpg.Pool
-) -> None:
-    schema = await _schema_of(referral_schema)
-    counted = CountedPool()
-    pool = await counted.open(postgres, schema)
-    tasks = _referral_watchers(pool, schema)
-    try:
-        await _running(tasks)
-        counted.sent.clear()
-
-        await asyncio.sleep(IDLE_S)
-
-        # Polling, the deadline and alert watchers sent a statement each every 5 s: 2 here.
-        assert counted.sent == []
-    finally:
-        await _stopped(tasks)
-        await pool.close()
-
-
-async def test_an_idle_telemedicine_services_watchers_send_no_statement(
-    postgres: str, telemedicine_schema: asyncpg.Pool
-) -> None:
-    schema = await _schema_of(telemedicine_schema)
-    counted = CountedPool()
-    pool = await counted.open(postgres, schema)
-    tasks = _telemedicine_watchers(pool, schema)
-    try:
-        await _running(tasks)
-        counted.sent.clear()
-
-        await asyncio.sleep(IDLE_S)
-
-        # Polling, the consult escalation sent a statement every 5 s (check-ins every 30 s):
-        # 1 here.
-        assert counted.sent == []
-    finally:
-        await _stopped(tasks)
-        await pool.close()
-
-
 def _telemedicine_watchers(
     pool: asyncpg.Pool, schema: str
 ) -> tuple[ConsultEscalation, MissedCheckIns, DatabaseNotices]:
@@ -186,31 +146,92 @@ def _telemedicine_watchers(
     return escalation, check_ins, notices
 
 
-async def test_an_idle_notifiers_escalation_watcher_sends_no_statement(
-    postgres: str, notifier_schema: asyncpg.Pool
-) -> None:
-    schema = await _schema_of(notifier_schema)
-    counted = CountedPool()
-    pool = await counted.open(postgres, schema)
-    escalation = EscalationWatcher(
-        pool=pool, contacts=ContactBook(), source_endpoint="test", retry_s=POLL_S
-    )
-    notices = DatabaseNotices(
-        pool=pool, handlers={ALERT_SENT_CHANNEL + schema: [escalation.notice_sent]}
-    )
-    tasks = (escalation, notices)
-    try:
-        await _running(tasks)
-        counted.sent.clear()
+@pytest.fixture(scope="module")
+async def sent_while_idle(
+    postgres: str,
+    referral_schema: asyncpg.Pool,
+    telemedicine_schema: asyncpg.Pool,
+    notifier_schema: asyncpg.Pool,
+) -> dict[str, list[str]]:
+    """What each service's watchers (and the notifier's dispatcher) sent through one idle window,
+    each on a counted pool of its own: all started together and idle together (one after the
+    other, the four windows took four times as long), then stopped before the module's other
+    tests use the schemas."""
+    counted = {name: CountedPool() for name in ("referral", "telemedicine", "escalation", "sender")}
+    async with AsyncExitStack() as stack:
+
+        async def opened(name: str, schema_pool: asyncpg.Pool) -> tuple[asyncpg.Pool, str]:
+            schema = await _schema_of(schema_pool)
+            pool = await counted[name].open(postgres, schema)
+            stack.push_async_callback(pool.close)
+            return pool, schema
+
+        pool, schema = await opened("referral", referral_schema)
+        referral = _referral_watchers(pool, schema)
+        pool, schema = await opened("telemedicine", telemedicine_schema)
+        telemedicine = _telemedicine_watchers(pool, schema)
+        pool, schema = await opened("escalation", notifier_schema)
+        escalation_watcher = EscalationWatcher(
+            pool=pool, contacts=ContactBook(), source_endpoint="test", retry_s=POLL_S
+        )
+        escalation = (
+            escalation_watcher,
+            DatabaseNotices(
+                pool=pool, handlers={ALERT_SENT_CHANNEL + schema: [escalation_watcher.notice_sent]}
+            ),
+        )
+        pool, schema = await opened("sender", notifier_schema)
+        dispatcher = _dispatcher(pool, SentChannel())
+        notices = DatabaseNotices(
+            pool=pool, handlers={DELIVERY_CHANNEL + schema: [dispatcher.notice]}
+        )
+        for tasks in (referral, telemedicine, escalation):
+            stack.push_async_callback(_stopped, tasks)
+        stack.push_async_callback(notices.stop)
+        stack.push_async_callback(dispatcher.stop)
+
+        async def dispatcher_asleep() -> None:
+            notices.start()
+            dispatcher.start()
+            await asyncio.sleep(POLL_S + 2)  # its first claims, and the listener's "look now"
+
+        await asyncio.gather(
+            _running(referral), _running(telemedicine), _running(escalation), dispatcher_asleep()
+        )
+        for each in counted.values():
+            each.sent.clear()
 
         await asyncio.sleep(IDLE_S)
 
-        # Polling, it ran a transaction every 5 s (BEGIN, SELECT ... FOR UPDATE, COMMIT): one
-        # here.
-        assert counted.sent == []
-    finally:
-        await _stopped(tasks)
-        await pool.close()
+        return {name: list(each.sent) for name, each in counted.items()}
+
+
+async def test_an_idle_referral_services_watchers_send_no_statement(
+    sent_while_idle: dict[str, list[str]],
+) -> None:
+    # Polling, the deadline and alert watchers sent a statement each every 5 s: 2 here.
+    assert sent_while_idle["referral"] == []
+
+
+async def test_an_idle_telemedicine_services_watchers_send_no_statement(
+    sent_while_idle: dict[str, list[str]],
+) -> None:
+    # Polling, the consult escalation sent a statement every 5 s (check-ins every 30 s): 1 here.
+    assert sent_while_idle["telemedicine"] == []
+
+
+async def test_an_idle_notifiers_escalation_watcher_sends_no_statement(
+    sent_while_idle: dict[str, list[str]],
+) -> None:
+    # Polling, it ran a transaction every 5 s (BEGIN, SELECT ... FOR UPDATE, COMMIT): one here.
+    assert sent_while_idle["escalation"] == []
+
+
+async def test_an_idle_dispatcher_sends_no_statement(
+    sent_while_idle: dict[str, list[str]],
+) -> None:
+    # Idle, it claimed and asked when the next delivery is due every 5 s: 2 statements.
+    assert sent_while_idle["sender"] == []
 
 
 async def test_a_referral_written_while_the_watcher_sleeps_is_rerouted_at_its_deadline(
@@ -314,30 +335,6 @@ def _dispatcher(pool: asyncpg.Pool, channel: SentChannel) -> DeliveryDispatcher:
         idle_wait_s=POLL_S,
         send_timeout_s=5,
     )
-
-
-async def test_an_idle_dispatcher_sends_no_statement(
-    postgres: str, notifier_schema: asyncpg.Pool
-) -> None:
-    schema = await _schema_of(notifier_schema)
-    counted = CountedPool()
-    pool = await counted.open(postgres, schema)
-    dispatcher = _dispatcher(pool, SentChannel())
-    notices = DatabaseNotices(pool=pool, handlers={DELIVERY_CHANNEL + schema: [dispatcher.notice]})
-    try:
-        notices.start()
-        dispatcher.start()
-        await asyncio.sleep(POLL_S + 2)  # its first claims, and the listener's "look now"
-        counted.sent.clear()
-
-        await asyncio.sleep(IDLE_S)
-
-        # Idle, it claimed and asked when the next delivery is due every 5 s: 2 statements.
-        assert counted.sent == []
-    finally:
-        await dispatcher.stop()
-        await notices.stop()
-        await pool.close()
 
 
 async def test_a_delivery_another_instance_left_unsent_is_sent_by_a_sleeping_dispatcher(
