@@ -350,8 +350,13 @@ EVENT_LOOP = "auto"
 HTTP_PARSER = "auto"
 
 
-def serve(app_factory: str, *, port: int) -> None:
-    """Runs a service's app factory under uvicorn (logging stays ours: JSON with trace ids)."""
+def serve(app_factory: str, *, settings: PlatformSettings, port: int) -> None:
+    """Runs a service's app factory under uvicorn (logging stays ours: JSON with trace ids).
+
+    On SIGTERM uvicorn waits for open requests to end before the lifespan's shutdown; a page's
+    live stream never ends by itself, so without a bound a service with one open page was
+    stopped only by SIGKILL, its shutdown never run: after ``shutdown_grace_s`` the requests
+    still open are ended (a browser's EventSource reconnects, to another instance)."""
     import uvicorn
 
     uvicorn.run(
@@ -362,4 +367,5 @@ def serve(app_factory: str, *, port: int) -> None:
         log_config=None,
         loop=EVENT_LOOP,
         http=HTTP_PARSER,
+        timeout_graceful_shutdown=settings.shutdown_grace_s,
     )

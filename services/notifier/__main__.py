@@ -4,4 +4,5 @@ from services.notifier.config import NotifierSettings
 from shared.runtime import serve
 
 if __name__ == "__main__":
-    serve("services.notifier.bootstrap:create_app", port=NotifierSettings().notifier_port)
+    settings = NotifierSettings()
+    serve("services.notifier.bootstrap:create_app", settings=settings, port=settings.notifier_port)

@@ -4,4 +4,5 @@ from services.referral.config import ReferralSettings
 from shared.runtime import serve
 
 if __name__ == "__main__":
-    serve("services.referral.bootstrap:create_app", port=ReferralSettings().referral_port)
+    settings = ReferralSettings()
+    serve("services.referral.bootstrap:create_app", settings=settings, port=settings.referral_port)

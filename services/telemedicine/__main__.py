@@ -4,6 +4,9 @@ from services.telemedicine.config import TelemedicineSettings
 from shared.runtime import serve
 
 if __name__ == "__main__":
+    settings = TelemedicineSettings()
     serve(
-        "services.telemedicine.bootstrap:create_app", port=TelemedicineSettings().telemedicine_port
+        "services.telemedicine.bootstrap:create_app",
+        settings=settings,
+        port=settings.telemedicine_port,
     )
