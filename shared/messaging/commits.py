@@ -97,6 +97,15 @@ class PeriodicCommits:
             if self._noted.get(partition) == offset:  # nothing newer noted meanwhile
                 del self._noted[partition]
 
+    async def commit_at_shutdown(self) -> None:
+        """The last commit, before the broker stops, and none planned after it: once the broker
+        stopped, a planned commit (a retry of a failed one) would go through a closed consumer,
+        which aiokafka tries again every 100 ms for as long as the process lives when the topic
+        is gone (the test suite's shared event loop carried such leftovers from test to test).
+        What it could not commit is read again after a restart, and the inbox finds it."""
+        await self.commit_noted()
+        await self.stop()
+
     def forget(self, partitions: Iterable[TopicPartition]) -> None:
         """Drops the notes of ``partitions`` after a rebalance: the member that holds them now
         (this one too) reads them from their last commit, and notes again what it handles."""

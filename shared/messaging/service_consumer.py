@@ -237,9 +237,10 @@ class ServiceConsumer:
         return consumer
 
     async def commit_handled(self) -> None:
-        """Commits the offsets of the records handled since the last commit (at shutdown, so a
-        restart does not read them again)."""
-        await self._commits.commit_noted()
+        """Commits the offsets of the records handled since the last commit (at shutdown, before
+        the broker stops, so a restart does not read them again); no commit is planned after
+        it (``PeriodicCommits.commit_at_shutdown``)."""
+        await self._commits.commit_at_shutdown()
 
     async def _parse(
         self,

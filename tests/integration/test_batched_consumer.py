@@ -32,6 +32,7 @@ from shared.messaging.message_handlers import PermanentMessageError
 from shared.messaging.progress import PartitionProgress
 from shared.messaging.service_consumer import read_alone
 from shared.messaging.topics import Topic
+from shared.runtime import commit_handled
 from shared.settings import PlatformSettings
 from tests.support import TestStack, eventually, hospital_message
 
@@ -138,7 +139,7 @@ async def service(stack: TestStack, scratch_schema: str) -> AsyncIterator[_Servi
             str(task.id),
         )
 
-    read_alone(
+    reader = read_alone(
         FhirMessageConsumer(
             broker=broker,
             pool=pool,
@@ -152,6 +153,7 @@ async def service(stack: TestStack, scratch_schema: str) -> AsyncIterator[_Servi
     yield state
     state.hold.set()
     state.let_through.set()
+    await commit_handled(reader)  # as a service's shutdown: no commit left planned
     await broker.stop()
     await pool.close()
     await database.execute(f"DROP TABLE {table}")

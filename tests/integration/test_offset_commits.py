@@ -26,6 +26,7 @@ from shared.messaging.guard import ConsumerGuard
 from shared.messaging.progress import PartitionProgress
 from shared.messaging.service_consumer import read_alone
 from shared.messaging.topics import Topic
+from shared.runtime import commit_handled
 from shared.settings import PlatformSettings
 from tests.support import TestStack, eventually, hospital_message
 
@@ -80,7 +81,7 @@ async def consumer(
             await state.hold.wait()
         state.handled.append(message.message_id)
 
-    read_alone(
+    reader = read_alone(
         FhirMessageConsumer(
             broker=broker,
             pool=pool,
@@ -102,6 +103,7 @@ async def consumer(
         patch.setattr(AIOKafkaConsumer, "commit", counting_commit)
         await broker.start()
         yield state
+        await commit_handled(reader)  # as a service's shutdown: no commit left planned
         await broker.stop()
     await pool.close()
 

@@ -132,3 +132,19 @@ async def test_a_periodic_commit_the_broker_did_not_take_is_tried_again_by_itsel
         await asyncio.sleep(0.01)
     assert consumer.commits == [{A: 6}]
     await commits.stop()
+
+
+async def test_the_shutdown_commit_leaves_nothing_planned_even_when_it_failed(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A failed commit plans a retry; at shutdown that retry would run after the broker stopped,
+    through a closed consumer (aiokafka then tries for ever when the topic is gone)."""
+    monkeypatch.setattr(commits_module, "MIN_RETRY_S", 0.05)
+    commits = PeriodicCommits(interval_s=0.05)
+    consumer = _Consumer({A}, [KafkaConnectionError(), KafkaConnectionError()])
+    await _handled(commits, consumer, (A, 5))
+    await commits.commit_at_shutdown()
+    failed_at_shutdown = len(consumer.failures)
+    await asyncio.sleep(0.3)  # several retry periods
+    assert len(consumer.failures) == failed_at_shutdown == 1  # no commit tried after it
+    assert consumer.commits == []
