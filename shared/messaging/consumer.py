@@ -35,7 +35,7 @@ from collections.abc import Callable, Iterator, Mapping
 import asyncpg
 from aiokafka import ConsumerRecord
 from faststream.kafka import KafkaBroker
-from opentelemetry import propagate, trace
+from opentelemetry import trace
 from opentelemetry.trace import StatusCode
 
 from shared.db.pool import Connection
@@ -77,7 +77,7 @@ from shared.messaging.message_handlers import (
     impersonation,
 )
 from shared.messaging.topics import PerHospitalTopics, Topic
-from shared.tracing import ReferralIds, about_referral, name_trace
+from shared.tracing import ReferralIds, about_referral, name_trace, record_context
 
 log = logging.getLogger(__name__)
 
@@ -334,10 +334,9 @@ class FhirMessageConsumer:
             current.set_status(StatusCode.ERROR, reason)
             await publish_dead_letter(self.broker, record, reason=reason, group=self._group)
             return
-        carrier = {name: value.decode(errors="replace") for name, value in record.headers or ()}
         with self._tracer.start_as_current_span(
             f"{self.service_name} dead-letter {record.topic}",
-            context=propagate.extract(carrier),
+            context=record_context(record.headers or ()),
             kind=trace.SpanKind.CONSUMER,
         ) as span:
             span.set_status(StatusCode.ERROR, reason)

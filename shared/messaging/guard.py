@@ -25,11 +25,12 @@ from aiokafka import ConsumerRecord
 from faststream import BaseMiddleware, ContextRepo
 from faststream.exceptions import HandlerException
 from faststream.kafka import KafkaBroker
-from opentelemetry import propagate, trace
+from opentelemetry import trace
 
 from shared.infrastructure import is_infrastructure_failure
 from shared.messaging.dead_letters import publish_dead_letter
 from shared.messaging.progress import PartitionProgress
+from shared.tracing import record_context
 
 log = logging.getLogger(__name__)
 
@@ -69,9 +70,9 @@ class ConsumerGuard:
         """Decides a failed attempt: True when the record was dead-lettered (acknowledge it),
         False when it is to be read again (after the pause). The decision is a span of the
         record's trace, with the retry or the dead letter as its event."""
-        carrier = {name: value.decode(errors="replace") for name, value in record.headers or ()}
         with self._tracer.start_as_current_span(
-            f"{self.group} settle failure {record.topic}", context=propagate.extract(carrier)
+            f"{self.group} settle failure {record.topic}",
+            context=record_context(record.headers or ()),
         ) as span:
             span.set_attribute("error.type", type(error).__name__)
             dead_lettered = await self._settle_failure(record, error)

@@ -30,7 +30,7 @@ from aiokafka.structs import RecordMetadata
 from asyncpg.pool import PoolConnectionProxy
 from faststream.kafka import KafkaBroker, KafkaPublishCommand
 from faststream.response import PublishType
-from opentelemetry import context, propagate, trace
+from opentelemetry import context, trace
 from opentelemetry.instrumentation.utils import suppress_instrumentation
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 
@@ -39,7 +39,7 @@ from shared.fhir.envelope import FhirMessage
 from shared.fhir.models import FHIR_JSON, FHIR_VERSION
 from shared.messaging import headers
 from shared.messaging.topics import Topic
-from shared.tracing import ReferralIds, baggage_headers
+from shared.tracing import ReferralIds, baggage_headers, carried_context, stored_trace_context
 from shared.workers import ScheduledTask
 
 log = logging.getLogger(__name__)
@@ -99,11 +99,10 @@ def outbox_parameters(events: Sequence[OutboxEvent]) -> tuple[list[str], ...]:
     columns: tuple[list[str], ...] = ([], [], [], [], [], [])
     for event in events:
         message = event.message
-        trace_context: dict[str, str] = {}
         # The key is the referral's id: the publication and whatever follows carry it (and the
         # hospitals the message goes between) in the stored baggage.
         ids = ReferralIds.of(event.key, (message.sender, *message.destinations))
-        propagate.inject(trace_context, context=ReferralIds.from_baggage().merged(ids).in_baggage())
+        trace_context = stored_trace_context(ids)
         for column, value in zip(
             columns,
             (
@@ -275,7 +274,7 @@ class OutboxRelay(ScheduledTask):
     async def _queue_row(self, row: asyncpg.Record) -> asyncio.Future[RecordMetadata]:
         # Attached, not only made the span's parent: the publication carries the stored baggage
         # (the referral's ids, shared.tracing) on to the consumers.
-        stored = context.attach(propagate.extract(row["trace_context"], context.get_current()))
+        stored = context.attach(carried_context(row["trace_context"], context.get_current()))
         try:
             with self._tracer.start_as_current_span(
                 f"outbox publish {row['topic']}", kind=trace.SpanKind.PRODUCER

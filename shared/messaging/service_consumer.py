@@ -25,7 +25,6 @@ from aiokafka.errors import KafkaError
 from faststream.kafka import KafkaBroker
 from faststream.message import StreamMessage
 from opentelemetry import context as otel_context
-from opentelemetry import propagate
 
 from shared.fhir.envelope import FhirMessage
 from shared.messaging.broker import CLINICAL_ACK_POLICY, consumer_group
@@ -33,6 +32,7 @@ from shared.messaging.commits import PeriodicCommits
 from shared.messaging.consumer import FhirMessageConsumer, Unreadable
 from shared.messaging.progress import PartitionProgress
 from shared.messaging.topics import PerHospitalTopics, pattern_of
+from shared.tracing import record_context
 
 log = logging.getLogger(__name__)
 
@@ -303,8 +303,7 @@ class _HoldFetchesUntilTaken(ConsumerRebalanceListener):  # type: ignore[misc]
 def _trace_context_of(record: ConsumerRecord[bytes, bytes]) -> Iterator[None]:
     """The record's trace (its ``traceparent`` and baggage) as the current context, as
     FastStream's telemetry middleware makes it for the record it hands over."""
-    carrier = {name: value.decode(errors="replace") for name, value in record.headers or ()}
-    token = otel_context.attach(propagate.extract(carrier))
+    token = otel_context.attach(record_context(record.headers or ()))
     try:
         yield
     finally:

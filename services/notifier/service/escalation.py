@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from opentelemetry import propagate, trace
+from opentelemetry import trace
 from opentelemetry.instrumentation.utils import suppress_instrumentation
 
 from services.notifier.adapters import fhir_mapping, repository
@@ -16,6 +16,7 @@ from services.notifier.domain.model import Delivery
 from shared.db.pool import Connection
 from shared.messaging.outbox import add_to_outbox
 from shared.messaging.topics import NOTIFICATION_OUTCOMES
+from shared.tracing import carried_context
 
 _tracer = trace.get_tracer(__name__)
 
@@ -26,7 +27,7 @@ async def escalate(
     """Sends the next step for ``unanswered``; None when acknowledged or the ladder is done.
     A span of the referral's trace, with the step taken as its event."""
     with _tracer.start_as_current_span(
-        "notifier escalate", context=propagate.extract(unanswered.trace_context)
+        "notifier escalate", context=carried_context(unanswered.trace_context)
     ) as span:
         span.set_attribute("fasttrack.delivery.id", unanswered.id)
         escalation = await _escalate(

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from opentelemetry import propagate
-
 from services.notifier.adapters import fhir_mapping, repository
 from services.notifier.domain.contacts import ContactBook
 from services.notifier.domain.model import Channel, Delivery
@@ -14,6 +12,7 @@ from shared.fhir.envelope import FhirMessage
 from shared.messaging.inbox import Claim, InboxEntry, claim_message
 from shared.messaging.outbox import add_to_outbox
 from shared.messaging.topics import NOTIFICATION_OUTCOMES
+from shared.tracing import stored_trace_context
 
 _ORGANIZATION = "Organization/"
 
@@ -64,8 +63,7 @@ def _deliveries_and_hospitals(
 ) -> tuple[list[Delivery], set[str]]:
     """The request's deliveries (each to go on in the current trace) and the hospitals of the
     referral: those alerted, and the one that asked (the message's sender)."""
-    trace_context: dict[str, str] = {}
-    propagate.inject(trace_context)
+    trace_context = stored_trace_context()
     deliveries = fhir_mapping.deliveries_from_request(
         message, contacts=contacts, trace_context=trace_context
     )

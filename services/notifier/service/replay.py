@@ -7,13 +7,13 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from opentelemetry import propagate, trace
+from opentelemetry import trace
 from opentelemetry.context import Context
 
 from services.notifier.adapters import operator_access, repository
 from services.notifier.domain.errors import NotAFailedDelivery, UnknownDelivery
 from shared.db.pool import Connection
-from shared.tracing import ReferralIds, about_referral
+from shared.tracing import ReferralIds, about_referral, carried_context, stored_trace_context
 
 _tracer = trace.get_tracer(__name__)
 
@@ -29,7 +29,7 @@ async def replay(
             raise UnknownDelivery(delivery_id)
         # A new trace (the original one ended with the failure, maybe days ago), linked to it
         # so the trace UI leads from one to the other; the resend belongs to the new one.
-        original = trace.get_current_span(propagate.extract(delivery.trace_context))
+        original = trace.get_current_span(carried_context(delivery.trace_context))
         failed = original.get_span_context()
         with (
             _tracer.start_as_current_span(
@@ -42,8 +42,7 @@ async def replay(
             span.set_attribute("fasttrack.delivery.id", delivery_id)
             if failed.is_valid:  # Zipkin's model has no links: the original trace, by id
                 span.set_attribute("fasttrack.replay.of_trace", f"{failed.trace_id:032x}")
-            trace_context: dict[str, str] = {}
-            propagate.inject(trace_context)
+            trace_context = stored_trace_context()
             if not await repository.replay(
                 connection, delivery_id=delivery_id, trace_context=trace_context
             ):
