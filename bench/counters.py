@@ -28,12 +28,29 @@ CONSUMER_OFFSETS = "__consumer_offsets"
 
 
 @dataclass(frozen=True)
+class StatementCounts:
+    """One statement's figures in a phase (pg_stat_statements, ``track_planning`` on)."""
+
+    query: str
+    calls: int
+    plans: int
+    plan_ms: float
+    exec_ms: float
+    wal_bytes: int
+
+
+@dataclass(frozen=True)
 class DatabaseCounts:
     statements: int
     transactions: int
     pool_resets: int
     advisory_locks: int
-    top: list[tuple[str, int]] = field(default_factory=list)
+    plans: int = 0
+    plan_ms: float = 0.0
+    exec_ms: float = 0.0
+    wal_bytes: int = 0
+    top: list[StatementCounts] = field(default_factory=list)
+    most_planned: list[StatementCounts] = field(default_factory=list)
 
     def round_trips(self) -> int:
         """Statements, with each pool reset's four counted as the one round trip they are."""
@@ -68,7 +85,9 @@ class DatabaseCounters:
         try:
             rows = await connection.fetch(
                 """
-                SELECT query, sum(calls)::bigint AS calls
+                SELECT query, sum(calls)::bigint AS calls, sum(plans)::bigint AS plans,
+                       sum(total_plan_time) AS plan_ms, sum(total_exec_time) AS exec_ms,
+                       sum(wal_bytes)::bigint AS wal_bytes
                 FROM pg_stat_statements
                 WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())
                   AND query NOT LIKE '%pg_stat%'
@@ -78,13 +97,31 @@ class DatabaseCounters:
             transactions = await self._transactions(connection) - transactions_before
         finally:
             await connection.close()
+        statements = [
+            StatementCounts(
+                query=" ".join(row["query"].split())[:120],
+                calls=int(row["calls"]),
+                plans=int(row["plans"]),
+                plan_ms=float(row["plan_ms"]),
+                exec_ms=float(row["exec_ms"]),
+                wal_bytes=int(row["wal_bytes"]),
+            )
+            for row in rows
+        ]
         calls = {row["query"]: int(row["calls"]) for row in rows}
         return DatabaseCounts(
             statements=sum(calls.values()),
             transactions=transactions,
             pool_resets=calls.get("RESET ALL", 0),
             advisory_locks=sum(n for q, n in calls.items() if "pg_advisory_xact_lock" in q),
-            top=[(" ".join(q.split())[:120], n) for q, n in list(calls.items())[:12]],
+            plans=sum(s.plans for s in statements),
+            plan_ms=sum(s.plan_ms for s in statements),
+            exec_ms=sum(s.exec_ms for s in statements),
+            wal_bytes=sum(s.wal_bytes for s in statements),
+            top=statements[:12],
+            most_planned=sorted(
+                (s for s in statements if s.plans), key=lambda s: s.plans, reverse=True
+            )[:6],
         )
 
     @staticmethod

@@ -81,7 +81,8 @@ class BenchStack(TestStack):
         env.pop("FT_CHECK_BUILT_MESSAGES", None)
         return {
             **env,
-            "FT_PG_SERVER_OPTS": "-c shared_preload_libraries=pg_stat_statements",
+            "FT_PG_SERVER_OPTS": "-c shared_preload_libraries=pg_stat_statements"
+            " -c pg_stat_statements.track_planning=on",
             # Referrals nobody answers would be re-routed after ten minutes: a soak would then
             # measure re-routing too. The benchmark measures the path to the page.
             "FT_REFERRAL_ACCEPT_WITHIN_MIN": "1440",

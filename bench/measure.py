@@ -13,6 +13,7 @@ from bench.counters import (
     CONSUMER_OFFSETS,
     DatabaseCounters,
     KafkaOffsets,
+    StatementCounts,
     count_lines,
     records_between,
 )
@@ -103,8 +104,26 @@ class Meter:
                 "transactions": round(counts.transactions / per, 1),
                 "pool_resets": round(counts.pool_resets / per, 1),
                 "advisory_xact_locks": round(counts.advisory_locks / per, 1),
-                "top_statements": [
-                    {"calls_per_referral": round(n / per, 2), "query": q} for q, n in counts.top
-                ],
+                # Planning (track_planning): a statement planned at every call is re-planned
+                # for its parameters (a custom plan), not run from a cached generic plan.
+                "plans": round(counts.plans / per, 1),
+                "plan_ms": round(counts.plan_ms / per, 3),
+                "exec_ms": round(counts.exec_ms / per, 3),
+                "wal_bytes": round(counts.wal_bytes / per),
+                "top_statements": [statement_figures(s, per) for s in counts.top],
+                "most_planned": [statement_figures(s, per) for s in counts.most_planned],
             }
         return figures
+
+
+def statement_figures(statement: StatementCounts, per: float) -> dict[str, float | str]:
+    """One statement's figures per referral, and how often it was planned per call."""
+    calls = statement.calls
+    return {
+        "calls_per_referral": round(calls / per, 2),
+        "plans_per_call": round(statement.plans / calls, 2) if calls else 0.0,
+        "plan_ms_per_referral": round(statement.plan_ms / per, 3),
+        "exec_ms_per_referral": round(statement.exec_ms / per, 3),
+        "wal_bytes_per_referral": round(statement.wal_bytes / per),
+        "query": statement.query,
+    }

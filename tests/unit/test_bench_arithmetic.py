@@ -6,9 +6,10 @@ import os
 
 import pytest
 
-from bench.counters import DatabaseCounts, records_between
+from bench.counters import DatabaseCounts, StatementCounts, records_between
 from bench.latency import latency_percentiles
 from bench.load import PhaseResult, next_probe, sustained
+from bench.measure import statement_figures
 from bench.procstat import (
     CLOCK_TICKS_PER_S,
     ProcessStat,
@@ -110,6 +111,16 @@ def test_records_written_are_the_growth_of_each_topics_end_offsets() -> None:
 def test_a_pool_reset_is_four_statements_in_one_round_trip() -> None:
     counts = DatabaseCounts(statements=100, transactions=10, pool_resets=5, advisory_locks=2)
     assert counts.round_trips() == 85
+
+
+def test_a_statement_planned_at_every_call_shows_one_plan_per_call() -> None:
+    statement = StatementCounts(
+        query="UPDATE outbox", calls=40, plans=40, plan_ms=8.0, exec_ms=12.0, wal_bytes=4000
+    )
+    figures = statement_figures(statement, per=20)
+    assert figures["plans_per_call"] == 1.0
+    assert figures["calls_per_referral"] == 2.0
+    assert (figures["plan_ms_per_referral"], figures["wal_bytes_per_referral"]) == (0.4, 200)
 
 
 def _phase(offered: int, arrived: int, p99_ms: float, failed: int = 0) -> PhaseResult:
