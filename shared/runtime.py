@@ -202,7 +202,6 @@ def create_service_app(
             broker=broker,
             producer_name=name,
             schema=name,
-            tracer=telemetry.tracer("fasttrack.outbox"),
             retry_s=settings.outbox_retry_s,
             batch_size=settings.outbox_batch_size,
         )

@@ -120,7 +120,7 @@ class ReferralIds:
         )
 
 
-# The records of one referral carry the same baggage (its ids, ``baggage_headers``): each
+# The records of one referral carry the same baggage (its ids, ``relayed_trace_headers``): each
 # distinct header is parsed once per process, not at every record read. Bounded, as ``_checked``.
 @functools.lru_cache(maxsize=4096)
 def _ids_in_baggage(header: bytes) -> ReferralIds:
@@ -178,11 +178,21 @@ def record_context(record_headers: Iterable[tuple[str, bytes]]) -> Context:
     return ids.in_baggage(resumed) if ids else resumed
 
 
-def baggage_headers() -> dict[str, str]:
-    """The current ids as a ``baggage`` header for a Kafka record: FastStream's telemetry
-    middleware carries ``traceparent`` but not OpenTelemetry's baggage."""
-    ids = ReferralIds.from_baggage()
-    return dict(_baggage_of(ids)) if ids else {}
+def relayed_trace_headers(stored: Mapping[str, str]) -> dict[str, str]:
+    """The trace headers of a Kafka record relayed from an outbox row, from the row's stored
+    trace context (``stored_trace_context``): its ``traceparent`` as stored, naming the span
+    that wrote the row, which the next service's handling continues; and the referral's ids
+    as ``baggage``, re-encoded (only the two keys, whatever a row written before held), each
+    distinct header read and written once per process. No propagator runs per record."""
+    relayed: dict[str, str] = {}
+    traceparent = stored.get("traceparent")
+    if traceparent:
+        relayed["traceparent"] = traceparent
+    carried = stored.get("baggage")
+    ids = _ids_in_baggage_text(carried) if carried else ReferralIds()
+    if ids:
+        relayed.update(_baggage_of(ids))
+    return relayed
 
 
 # A referral's records (its request, its pages, its steps) carry the same ids: each distinct

@@ -17,7 +17,6 @@ from collections.abc import AsyncIterator
 import asyncpg
 import pytest
 from faststream.kafka import KafkaBroker
-from opentelemetry.sdk.trace import TracerProvider
 
 from shared.db.pool import create_pool
 from shared.fhir.codes import EventCode
@@ -105,7 +104,6 @@ async def test_the_outbox_statements_are_not_planned_again_at_every_call(
         broker=broker,
         producer_name="itest",
         schema=scratch_schema,
-        tracer=TracerProvider().get_tracer("itest"),
     )
 
     async def one_referral_event(n: int) -> None:

@@ -105,14 +105,12 @@ def _relay(
     pool: asyncpg.Pool,
     broker: KafkaBroker,
     schema: str,
-    tracer_provider: TracerProvider,
 ) -> OutboxRelay:
     return OutboxRelay(
         pool=pool,
         broker=broker,
         producer_name="itest",
         schema=schema,
-        tracer=tracer_provider.get_tracer("itest"),
         batch_size=100,
     )
 
@@ -138,7 +136,7 @@ async def test_rows_of_one_key_arrive_in_order_with_the_writers_trace(
                         key=key,
                         message=_event(key, n),
                     )
-    published = await _relay(pool, broker, scratch_schema, provider).publish_pending()
+    published = await _relay(pool, broker, scratch_schema).publish_pending()
     assert published == 15
 
     records = await _consume(stack, scratch_topic, 15)
@@ -176,7 +174,7 @@ async def test_a_rolled_back_change_publishes_nothing(
 
     with pytest.raises(RuntimeError, match="the state change failed"):
         await change_that_fails_after_writing_the_outbox()
-    assert await _relay(pool, broker, scratch_schema, tracing[0]).publish_pending() == 0
+    assert await _relay(pool, broker, scratch_schema).publish_pending() == 0
 
 
 async def test_writers_of_one_key_at_once_do_not_wait_and_their_events_are_numbered_in_order(
@@ -198,7 +196,7 @@ async def test_writers_of_one_key_at_once_do_not_wait_and_their_events_are_numbe
             await asyncio.wait_for(all_open.wait(), timeout=30)
 
     await asyncio.gather(*(writer(n) for n in range(4)))
-    await _relay(pool, broker, scratch_schema, tracing[0]).publish_pending()
+    await _relay(pool, broker, scratch_schema).publish_pending()
     sequences = await pool.fetch(
         "SELECT sequence FROM outbox WHERE message_key = $1 ORDER BY id", key
     )
@@ -238,7 +236,7 @@ async def test_a_batch_of_one_keys_rows_is_sent_without_waiting_for_each(
 ) -> None:
     """Issue 14: the relay published a key's rows one at a time, waiting for each (a produce
     request per row). Queued together, they share a request or two; order stays the key's."""
-    await _relay(pool, broker, scratch_schema, tracing[0]).publish_pending()  # earlier tests'
+    await _relay(pool, broker, scratch_schema).publish_pending()  # earlier tests'
     key = f"referral-{secrets.token_hex(4)}"
     async with pool.acquire() as connection, connection.transaction():
         await add_all_to_outbox(
@@ -253,7 +251,7 @@ async def test_a_batch_of_one_keys_rows_is_sent_without_waiting_for_each(
         return await send_produce_request(sender, node_id, batches)
 
     monkeypatch.setattr(Sender, "_send_produce_req", counting)
-    assert await _relay(pool, broker, scratch_schema, tracing[0]).publish_pending() == 20
+    assert await _relay(pool, broker, scratch_schema).publish_pending() == 20
     monkeypatch.undo()
     assert produce_requests <= 3
     on_topic = await pool.fetchval("SELECT count(*) FROM outbox WHERE published_at IS NOT NULL")
@@ -276,7 +274,7 @@ async def test_a_relay_pass_is_one_statement_to_read_and_one_to_mark(
 ) -> None:
     """No BEGIN and COMMIT around them (four round trips a wake-up before; three when nothing
     waited)."""
-    relay = _relay(pool, broker, scratch_schema, tracing[0])
+    relay = _relay(pool, broker, scratch_schema)
     await relay.publish_pending()  # earlier tests' rows
     key = f"referral-{secrets.token_hex(4)}"
     async with pool.acquire() as connection, connection.transaction():
@@ -312,7 +310,7 @@ class _CountedPublishes(BaseMiddleware):
         return await call_next(cmd)
 
 
-async def test_a_relayed_record_runs_no_broker_middleware_and_carries_its_trace_and_ids(
+async def test_a_relayed_record_runs_no_broker_middleware_nor_span_and_carries_its_trace_and_ids(
     stack: TestStack,
     pool: asyncpg.Pool,
     broker: KafkaBroker,
@@ -322,16 +320,17 @@ async def test_a_relayed_record_runs_no_broker_middleware_and_carries_its_trace_
 ) -> None:
     """The relay hands each record to the broker's producer itself: the broker's middlewares
     (in a service, the consumer guard and FastStream's telemetry, built anew for every record)
-    are not run for it. What they gave a record, the relay writes: ``traceparent`` naming its
-    publication span, beside the stored baggage's referral ids."""
+    are not run for it. And it makes no span: the record's ``traceparent`` names the span that
+    wrote the row (the next service's handling is its child), beside the stored baggage's
+    referral ids. Spans per relayed record 1 -> 0 (its publication span, ``outbox publish``)."""
     provider, exporter = tracing
-    await _relay(pool, broker, scratch_schema, provider).publish_pending()  # earlier tests' rows
+    await _relay(pool, broker, scratch_schema).publish_pending()  # earlier tests' rows
     counted = KafkaBroker(stack.bootstrap_servers, middlewares=[_CountedPublishes])
     await counted.start()
     key = f"referral-{secrets.token_hex(4)}"
     try:
         with (
-            provider.get_tracer("itest").start_as_current_span("clinician request"),
+            provider.get_tracer("itest").start_as_current_span("clinician request") as writer,
             about_referral(ReferralIds.of(key, ["Organization/a-hospital"])),
         ):
             async with pool.acquire() as connection, connection.transaction():
@@ -341,22 +340,23 @@ async def test_a_relayed_record_runs_no_broker_middleware_and_carries_its_trace_
                 )
         exporter.clear()
         _CountedPublishes.scopes.clear()
-        assert await _relay(pool, counted, scratch_schema, provider).publish_pending() == 3
+        assert await _relay(pool, counted, scratch_schema).publish_pending() == 3
     finally:
         await counted.stop()
     # Was one run of every broker middleware per record.
     assert _CountedPublishes.scopes == []
-    publications = {
-        f"{span.get_span_context().span_id:016x}"  # type: ignore[union-attr]
-        for span in exporter.get_finished_spans()
-        if span.name == f"outbox publish {scratch_topic.name}"
-    }
-    assert len(publications) == 3
+    # Was one publication span per record.
+    assert exporter.get_finished_spans() == ()
+    written_by = writer.get_span_context()
     on_topic = await pool.fetchval("SELECT count(*) FROM outbox WHERE published_at IS NOT NULL")
     records = [r for r in await _consume(stack, scratch_topic, on_topic) if r[0] == key]
     assert [int(record_headers[headers.SEQUENCE]) for _, record_headers, _ in records] == [1, 2, 3]
     for _, record_headers, _ in records:
-        assert record_headers["traceparent"].decode().split("-")[2] in publications
+        _, trace_id, parent_id, _ = record_headers["traceparent"].decode().split("-")
+        assert (trace_id, parent_id) == (
+            f"{written_by.trace_id:032x}",
+            f"{written_by.span_id:016x}",
+        )
         # The referral, the hospital of the writer's trace and the message's sender and receiver.
         assert ReferralIds.from_headers(record_headers.items()) == ReferralIds.of(
             key, ["a-hospital", "a", "b"]

@@ -15,7 +15,6 @@ from collections.abc import AsyncIterator
 import asyncpg
 import pytest
 from faststream.kafka import KafkaBroker
-from opentelemetry.sdk.trace import TracerProvider
 
 from shared.messaging.broker import create_broker
 from shared.messaging.outbox import OutboxRelay, add_to_outbox
@@ -58,7 +57,6 @@ def _wired(
         broker=broker,
         producer_name="itest",
         schema=schema,
-        tracer=TracerProvider().get_tracer("itest"),
         retry_s=RETRY_S,
         batch_size=100,
     )
