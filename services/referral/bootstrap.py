@@ -119,6 +119,7 @@ def create_app(settings: ReferralSettings | None = None) -> FastAPI:
             context=context,
             pages=pages,
             page_feed=page_feed,
+            page_heartbeat_s=settings.referral_page_heartbeat_s,
             sign_in_rules=settings.sign_in_rules,
             console=ConsoleSettings(
                 stuck_after=timedelta(minutes=settings.referral_console_stuck_after_min),

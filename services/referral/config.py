@@ -33,6 +33,10 @@ class ReferralSettings(PlatformSettings):
     referral_console_stuck_after_min: float = Field(default=10.0, gt=0)
     trace_ui_url: str = "http://127.0.0.1:19411/zipkin"
 
+    # How often an idle page's live stream (/app/events) says it is alive and checks that the
+    # person's session is still valid: a signed-out or disabled person's open page ends then.
+    referral_page_heartbeat_s: float = Field(default=15.0, gt=0)
+
     # The web app's sessions and sign-in limits (services/referral/domain/accounts.py).
     referral_session_hours: float = Field(default=12.0, gt=0)
     referral_sign_in_window_min: float = Field(default=15.0, gt=0)

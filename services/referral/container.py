@@ -32,6 +32,8 @@ class ReferralContainer:
     pages: Jinja2Templates
     # Numbers the timeline's committed entries and wakes the pages' live streams.
     page_feed: PageFeed
+    # How often an idle page's live stream says it is alive and checks the person's session.
+    page_heartbeat_s: float = 15.0
     # Sessions' lifetime and the sign-in rate limit of the web app.
     sign_in_rules: SignInRules = field(default_factory=SignInRules)
     console: ConsoleSettings = field(default_factory=ConsoleSettings)

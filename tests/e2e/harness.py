@@ -235,6 +235,9 @@ class ServiceProcesses:
             # per-address limit would hold up tests that have nothing to do with it. It is
             # tested on its own in tests/integration/use_cases/test_sign_in.py.
             "FT_REFERRAL_SIGN_IN_MAX_FAILURES_PER_ADDRESS": "1000",
+            # An open page's stream checks its person's session every second (15 s in
+            # production): a signed-out page ends within a second, not a quarter minute.
+            "FT_REFERRAL_PAGE_HEARTBEAT_S": "1",
             # The gauges read from the database and Kafka (GET /metrics) follow within a second
             # or two (not faster: each service asks Kafka for every group's offsets).
             "FT_METRICS_SAMPLE_INTERVAL_S": "1",

@@ -6,9 +6,10 @@ the province's) comes as ``event: referral-changed`` with ``data`` {"referral_id
 position it was rendered at (``?after=``), so a step committed between its render and the
 stream's start is not lost; a page that reconnects sends ``Last-Event-ID`` and gets what it
 missed. Either way up to ``MAX_REPLAY`` steps; further behind, it gets ``event: reload`` and
-re-reads what it shows. The stream sends a heartbeat comment now and then
-and ends when the person's session is revoked or expires (the browser reconnects and is sent
-to the sign-in page, which is not an event stream: EventSource gives up).
+re-reads what it shows. The stream sends a heartbeat comment when idle (every
+``FT_REFERRAL_PAGE_HEARTBEAT_S``, 15 s) and ends at the heartbeat after the person's session is
+revoked or expires (the browser reconnects and is sent to the sign-in page, which is not an
+event stream: EventSource gives up).
 """
 
 from __future__ import annotations
@@ -22,7 +23,12 @@ from fastapi.sse import EventSourceResponse, ServerSentEvent
 
 from services.referral.adapters import page_events
 from services.referral.domain.accounts import SignedInPerson
-from services.referral.entrypoints.deps import HospitalScopeDep, PageFeedDep, PersonDep
+from services.referral.entrypoints.deps import (
+    HospitalScopeDep,
+    PageFeedDep,
+    PageHeartbeatDep,
+    PersonDep,
+)
 from services.referral.service import sign_in
 from shared.db.pool import Connection
 from shared.runtime import RuntimeDep, ServiceRuntime
@@ -34,8 +40,6 @@ RELOAD = "reload"
 # A page further behind than this re-reads its content instead of replaying step by step.
 MAX_REPLAY = 200
 _BATCH = 100
-# How often an idle stream says it is alive and checks the session is still valid.
-HEARTBEAT_S = 15.0
 
 
 @router.get("/app/events", response_class=EventSourceResponse, include_in_schema=False)
@@ -43,6 +47,7 @@ async def page_events_stream(
     request: Request,
     runtime: RuntimeDep,
     feed: PageFeedDep,
+    heartbeat_s: PageHeartbeatDep,
     person: PersonDep,
     scope: HospitalScopeDep,
     last_event_id: Annotated[str | None, Header()] = None,
@@ -79,7 +84,7 @@ async def page_events_stream(
             if len(events) == _BATCH:
                 continue
             try:
-                await asyncio.wait_for(changed.wait(), HEARTBEAT_S)
+                await asyncio.wait_for(changed.wait(), heartbeat_s)
             except TimeoutError:
                 yield ServerSentEvent(comment="heartbeat")
             # Revoked (signed out, or by an admin) or expired: nothing more for this page.

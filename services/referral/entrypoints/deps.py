@@ -197,6 +197,14 @@ def get_page_feed(container: ReferralContainerDep) -> PageFeed:
 PageFeedDep = Annotated[PageFeed, Depends(get_page_feed)]
 
 
+def get_page_heartbeat_s(container: ReferralContainerDep) -> float:
+    return container.page_heartbeat_s
+
+
+# Seconds between an idle page stream's heartbeats (each checks the person's session).
+PageHeartbeatDep = Annotated[float, Depends(get_page_heartbeat_s)]
+
+
 def page_language(request: Request, person: SignedInPerson | None) -> Language:
     """The person's setting; before signing in, ``?lang=en`` on the sign-in page."""
     if person is not None:
