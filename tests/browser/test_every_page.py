@@ -174,6 +174,17 @@ async def tour(
     )
 
 
+# A person's signed-in session (cookies), per person and language: signed in through the form
+# at the first width, carried into the other width's browser context (as a phone and a ward
+# computer of the same person would each sign in; the sign-in itself is checked once).
+Sessions = dict[tuple[str, str], Any]
+
+
+@pytest.fixture(scope="module")
+def sessions() -> Sessions:
+    return {}
+
+
 @pytest.fixture
 async def contexts(browser: Browser) -> AsyncIterator[list[BrowserContext]]:
     opened: list[BrowserContext] = []
@@ -185,6 +196,7 @@ async def contexts(browser: Browser) -> AsyncIterator[list[BrowserContext]]:
 async def _page_for(
     browser: Browser,
     contexts: list[BrowserContext],
+    sessions: Sessions,
     signed_in: dict[str | None, Page],
     who: str | None,
     *,
@@ -195,16 +207,19 @@ async def _page_for(
     """One browser context per person (their session), reused for their pages."""
     if who not in signed_in:
         phone = width < 600
+        session = sessions.get((who, language)) if who is not None else None
         context = await browser.new_context(
             viewport={"width": width, "height": 844 if phone else 900},
             is_mobile=phone,
             has_touch=phone,
             locale="th-TH" if language == "th" else "en-GB",
+            storage_state=session,
         )
         contexts.append(context)
         page = await context.new_page()
-        if who is not None:
+        if who is not None and session is None:
             await sign_in(page, _person(who, language), next_path="/app/settings", origin=origin)
+            sessions[who, language] = await context.storage_state()
         signed_in[who] = page
     return signed_in[who]
 
@@ -255,6 +270,7 @@ async def _ready(page: Page, visit: Visit) -> None:
 async def test_every_page_passes_axe_fits_a_phone_and_is_photographed(
     browser: Browser,
     contexts: list[BrowserContext],
+    sessions: Sessions,
     stack: TestStack,
     tour: Tour,
     language: str,
@@ -265,7 +281,14 @@ async def test_every_page_passes_axe_fits_a_phone_and_is_photographed(
     found: dict[str, list[str]] = {}
     for visit in VISITS:
         page = await _page_for(
-            browser, contexts, signed_in, visit.who, language=language, width=width, origin=origin
+            browser,
+            contexts,
+            sessions,
+            signed_in,
+            visit.who,
+            language=language,
+            width=width,
+            origin=origin,
         )
         path = visit.path.format(
             language=language,
