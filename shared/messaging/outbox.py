@@ -10,12 +10,12 @@ written, so they have smaller ids and are published first).
 
 A batch is sent without waiting for each record: aiokafka queues records per partition, sends
 one request per partition at a time and, with the idempotent producer, retries without
-reordering; the relay then waits for all of them and marks the batch published in one
-statement. Each record carries the trace context stored with its row (``traceparent`` naming
-the span that wrote it, and the referral's ids), so the trace continues across the hop: the
-next service's handling is a child of the use case that wrote the event. The relay makes no
-span of its own (see ``OutboxRelay``). Hand-written because the outbox libraries for
-FastStream do not keep per-key order and trace context together; it is small.
+reordering; the relay then waits for all of them, and marks the batch published in the
+statement that claims the next one. Each record carries the trace context stored with its row
+(``traceparent`` naming the span that wrote it, and the referral's ids), so the trace continues
+across the hop: the next service's handling is a child of the use case that wrote the event.
+The relay makes no span of its own (see ``OutboxRelay``). Hand-written because the outbox
+libraries for FastStream do not keep per-key order and trace context together; it is small.
 """
 
 from __future__ import annotations
@@ -24,8 +24,10 @@ import asyncio
 import contextlib
 import json
 import logging
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 import asyncpg
 from aiokafka.structs import RecordMetadata
@@ -117,13 +119,21 @@ def outbox_parameters(events: Sequence[OutboxEvent]) -> tuple[list[str], ...]:
     return columns
 
 
-# The next unsent rows in the order they were written, each with its number in its key's
-# sequence: the key's last number (rows the relay numbered before) plus its rank among the key's
-# rows waiting here. Rows written before numbering moved to the relay keep their number.
-_NEXT_BATCH = """
-WITH batch AS (
+# One statement a round: it marks the batch the round before sent (its rows' ids, numbers and
+# the time the broker took them; nothing when none waits) and returns the next unsent rows in
+# the order they were written, each with its number in its key's sequence: the key's last
+# number plus its rank among the key's rows waiting here. The marked rows' new numbers are not
+# yet visible to the statement's own reads, so the last number counts them from the arrays.
+# Rows written before numbering moved to the relay keep their number.
+_MARK_SENT_AND_CLAIM_NEXT = """
+WITH marked AS (
+    UPDATE outbox SET published_at = $4, sequence = sent.sequence
+    FROM unnest($2::bigint[], $3::bigint[]) AS sent (id, sequence)
+    WHERE outbox.id = sent.id
+    RETURNING outbox.message_key, sent.sequence
+), batch AS (
     SELECT id, message_id, topic, message_key, event_code, sequence, payload, trace_context
-    FROM outbox WHERE published_at IS NULL
+    FROM outbox WHERE published_at IS NULL AND id <> ALL ($2::bigint[])
     ORDER BY id LIMIT $1
 )
 SELECT batch.id, batch.message_id, batch.topic, batch.message_key, batch.event_code,
@@ -136,17 +146,28 @@ SELECT batch.id, batch.message_id, batch.topic, batch.message_key, batch.event_c
        ) AS sequence
 FROM batch
 CROSS JOIN LATERAL (
-    SELECT coalesce(max(numbered.sequence), 0) AS sequence
-    FROM outbox numbered WHERE numbered.message_key = batch.message_key
+    SELECT greatest(
+        (SELECT coalesce(max(numbered.sequence), 0)
+         FROM outbox numbered WHERE numbered.message_key = batch.message_key),
+        (SELECT coalesce(max(marked.sequence), 0)
+         FROM marked WHERE marked.message_key = batch.message_key)
+    ) AS sequence
 ) AS last
 ORDER BY batch.id
 """
 
-_MARK_PUBLISHED = """
-UPDATE outbox SET published_at = now(), sequence = published.sequence
-FROM unnest($1::bigint[], $2::bigint[]) AS published (id, sequence)
-WHERE outbox.id = published.id
-"""
+
+@dataclass(frozen=True)
+class _SentBatch:
+    """Rows the broker took and the outbox does not say so yet: marked by the next round."""
+
+    ids: list[int]
+    sequences: list[int]
+    at: datetime | None
+
+    @classmethod
+    def none(cls) -> _SentBatch:
+        return cls([], [], None)
 
 
 class OutboxRelay(ScheduledTask):
@@ -167,7 +188,15 @@ class OutboxRelay(ScheduledTask):
     never held a failure either. A span per batch would be a trace of its own for each round
     (a batch holds many referrals' rows; Zipkin shows no links), found by no referral id. The
     gap between the writing span and the handling is the time in the outbox and in Kafka;
-    ``fasttrack_outbox_oldest_unpublished_age_seconds`` and the consumer lag tell which."""
+    ``fasttrack_outbox_oldest_unpublished_age_seconds`` and the consumer lag tell which.
+
+    A batch the broker took is marked published by the next round's statement, the one that
+    claims the next batch (one statement a round, not a claim and a mark), or ``mark_within_s``
+    after it when no round comes sooner, and when the relay stops. A relay that dies before
+    that leaves the batch to the next leader, which sends it again with the same numbers (as
+    one that died between sending and marking always did): the consumers' inboxes drop the
+    repeats. Meanwhile the backlog metric counts the batch as unsent, and its ``published_at``
+    is the time the broker took it, not the time it was marked."""
 
     def __init__(
         self,
@@ -179,8 +208,11 @@ class OutboxRelay(ScheduledTask):
         retry_s: float = 1.0,
         recheck_s: float = 60.0,
         batch_size: int = 200,
+        mark_within_s: float = 1.0,
     ) -> None:
         super().__init__(retry_s=retry_s, recheck_s=recheck_s)
+        self._mark_within_s = mark_within_s
+        self._sent = _SentBatch.none()
         self._pool = pool
         self._broker = broker
         self._producer_name = producer_name
@@ -200,8 +232,9 @@ class OutboxRelay(ScheduledTask):
             pass
 
     async def next_due(self) -> float | None:
-        # Everything written before the round was sent; what commits later NOTIFYs.
-        return None
+        # Everything written before the round was sent; what commits later NOTIFYs. A batch
+        # sent and not marked yet is marked by a round this soon at the latest.
+        return time.time() + self._mark_within_s if self._sent.ids else None
 
     async def _lead(self) -> None:
         """Takes the service's relay lock, unless this relay holds it: a second instance waits
@@ -229,6 +262,9 @@ class OutboxRelay(ScheduledTask):
             return False  # the pool took the connection back when it was lost
 
     async def _resign(self) -> None:
+        # What it sent and did not mark is the next leader's to send again (it may be leading
+        # already, and have sent and marked it).
+        self._sent = _SentBatch.none()
         leader, self._leader = self._leader, None
         if leader is None:
             return
@@ -240,7 +276,16 @@ class OutboxRelay(ScheduledTask):
 
     async def stop(self) -> None:
         await super().stop()
+        if self._leading():
+            with contextlib.suppress(Exception):  # else the next leader sends it again
+                await self.mark_sent()
         await self._resign()
+
+    async def mark_sent(self) -> None:
+        """Marks the batch the last round sent, claiming nothing."""
+        with suppress_instrumentation():
+            async with self._pool.acquire() as connection:
+                await self._mark_sent_and_claim(connection, limit=0)
 
     async def publish_pending(self) -> int:
         """Publishes one batch of unsent rows; returns how many it published.
@@ -252,29 +297,39 @@ class OutboxRelay(ScheduledTask):
             return await self._publish_batch()
 
     async def _publish_batch(self) -> int:
-        # No transaction: only the leading relay reads and marks the outbox, so two statements
-        # (one when nothing waits) instead of four round trips with BEGIN and COMMIT. Were two
-        # relays ever to overlap, each would send the rows in order and the consumers would
-        # drop the repeats, where row locks would have let one send a key's later rows first.
+        # No transaction: only the leading relay reads and marks the outbox, so one statement a
+        # round. Were two relays ever to overlap, each would send the rows in order and the
+        # consumers would drop the repeats, where row locks would have let one send a key's
+        # later rows first.
         async with self._pool.acquire() as connection:
-            rows = await connection.fetch(_NEXT_BATCH, self._batch_size)
-            if not rows:
-                return 0
-            # Every record is queued in the order written (a key's records go to one
-            # partition, in that order); then the relay waits for the broker's answers. If any
-            # fails, nothing is marked and the batch is sent again: consumers de-duplicate by
-            # message id.
-            deliveries = [await self._queue_row(row) for row in rows]
-            outcomes = await asyncio.gather(*deliveries, return_exceptions=True)
-            for outcome in outcomes:
-                if isinstance(outcome, BaseException):
-                    raise outcome
-            await connection.execute(
-                _MARK_PUBLISHED,
-                [row["id"] for row in rows],
-                [row["sequence"] for row in rows],
-            )
-            return len(rows)
+            rows = await self._mark_sent_and_claim(connection, limit=self._batch_size)
+        if not rows:
+            return 0
+        # Every record is queued in the order written (a key's records go to one partition, in
+        # that order); then the relay waits for the broker's answers. If any fails, nothing is
+        # marked and the batch is sent again: consumers de-duplicate by message id.
+        deliveries = [await self._queue_row(row) for row in rows]
+        outcomes = await asyncio.gather(*deliveries, return_exceptions=True)
+        for outcome in outcomes:
+            if isinstance(outcome, BaseException):
+                raise outcome
+        self._sent = _SentBatch(
+            ids=[row["id"] for row in rows],
+            sequences=[row["sequence"] for row in rows],
+            at=datetime.now(UTC),
+        )
+        return len(rows)
+
+    async def _mark_sent_and_claim(
+        self, connection: Connection, *, limit: int
+    ) -> list[asyncpg.Record]:
+        sent = self._sent
+        rows: list[asyncpg.Record] = await connection.fetch(
+            _MARK_SENT_AND_CLAIM_NEXT, limit, sent.ids, sent.sequences, sent.at
+        )
+        if self._sent is sent:  # marked (a relay that resigned meanwhile forgot it)
+            self._sent = _SentBatch.none()
+        return rows
 
     async def _queue_row(self, row: asyncpg.Record) -> asyncio.Future[RecordMetadata]:
         record_headers = {
