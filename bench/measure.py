@@ -18,12 +18,21 @@ from bench.counters import (
     records_between,
 )
 from bench.load import PhaseResult
-from bench.procstat import Usage, cpu_ms_per_item, cpu_ms_per_second, sample
+from bench.procstat import (
+    Usage,
+    cpu_ms_by_thread_kind,
+    cpu_ms_per_item,
+    cpu_ms_per_second,
+    sample,
+    thread_ticks,
+)
 
 # The parts whose CPU is the system's cost of a referral; the others are reported apart (the
 # load generator is the benchmark itself, Zipkin the trace store the services export to).
 SYSTEM_PARTS = ("referral", "telemedicine", "notifier", "kafka", "postgres")
 LOAD_GENERATOR = "load generator"
+# The JVM whose CPU is also split by what its threads do (bench.procstat.JVM_THREAD_KINDS).
+KAFKA = "kafka"
 
 
 @dataclass
@@ -41,14 +50,24 @@ class Meter:
     def usage(self) -> dict[str, Usage]:
         return sample(self.roots, alone=frozenset({LOAD_GENERATOR}))
 
-    async def idle(self, seconds: float) -> dict[str, float]:
+    def kafka_threads(self) -> dict[int, tuple[str, int]]:
+        return thread_ticks(self.roots[KAFKA]) if KAFKA in self.roots else {}
+
+    async def idle(self, seconds: float) -> dict[str, Any]:
         """CPU ms per second each part spends with no traffic (polls, empty fetches, timers,
-        the metrics sampler): at a low rate it is much of a phase's CPU per referral."""
+        the metrics sampler): at a low rate it is much of a phase's CPU per referral. Kafka's
+        also by kind of thread (``kafka_by_thread``)."""
         await self.settle()
-        before, started = self.usage(), time.monotonic()
+        threads_before, before, started = self.kafka_threads(), self.usage(), time.monotonic()
         await asyncio.sleep(seconds)
-        cpu = cpu_ms_per_second(before, self.usage(), time.monotonic() - started)
-        return {**cpu, "system_total": round(sum(cpu.get(p, 0.0) for p in SYSTEM_PARTS), 2)}
+        after, threads_after = self.usage(), self.kafka_threads()
+        elapsed = time.monotonic() - started
+        cpu = cpu_ms_per_second(before, after, elapsed)
+        return {
+            **cpu,
+            "system_total": round(sum(cpu.get(p, 0.0) for p in SYSTEM_PARTS), 2),
+            "kafka_by_thread": cpu_ms_by_thread_kind(threads_before, threads_after, elapsed),
+        }
 
     async def settle(self) -> None:
         """Waits until the echoes after the last arrival are done (nothing written to Kafka or
@@ -68,10 +87,10 @@ class Meter:
         offsets_before = await self.offsets.read()
         spans_before = count_lines(self.trace_files)
         transactions_before = await self.database.reset() if self.database else 0
-        usage_before = self.usage()
+        threads_before, usage_before = self.kafka_threads(), self.usage()
         result = await run()
         await self.settle()
-        usage_after = self.usage()
+        usage_after, threads_after = self.usage(), self.kafka_threads()
         per = max(result.arrived, 1)
         cpu = cpu_ms_per_item(usage_before, usage_after, per)
         records = records_between(offsets_before, await self.offsets.read())
@@ -81,6 +100,10 @@ class Meter:
                 **cpu,
                 "system_total": round(sum(cpu.get(p, 0.0) for p in SYSTEM_PARTS), 2),
             },
+            # The JIT compiling a fresh JVM's hot code shows here, phase by phase.
+            "kafka_cpu_ms_per_referral_by_thread": cpu_ms_by_thread_kind(
+                threads_before, threads_after, per
+            ),
             "memory_mb": {
                 name: {"rss": u.rss_mb, "pss": u.pss_mb, "processes": u.processes}
                 for name, u in usage_after.items()

@@ -147,3 +147,66 @@ def _cpu_ms_divided(
         for name in after
         if name in before
     }
+
+
+# What a thread of the Kafka JVM does, from its name: Linux keeps a thread's first 15 characters
+# (/proc/<pid>/task/<tid>/comm), enough to tell these apart. The first match counts.
+JVM_THREAD_KINDS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    # HotSpot's just-in-time compilers: a fresh JVM compiles its hot code during the first
+    # minutes of traffic, which a long-running broker no longer pays.
+    ("jit", ("C2 CompilerThre", "C1 CompilerThre")),
+    ("gc and vm", ("GC Thread", "G1 ", "VM Thread", "VM Periodic")),
+    # The request handlers (num.io.threads) and the listeners' network threads.
+    ("requests", ("data-plane-kafk",)),
+    # KRaft: the metadata log, its loader, the quorum controller, the broker's heartbeats to it.
+    ("kraft", ("kafka-1-raft", "kafka-1-metadat", "quorum-control", "controller-", "broker-")),
+    ("group coordinator", ("group-coordinat",)),
+    # Fetches and produces waiting in purgatory, and their expiry.
+    ("purgatory", ("ExpirationReape", "executor-")),
+)
+OTHER_THREADS = "other"
+
+
+def jvm_thread_kind(name: str) -> str:
+    for kind, prefixes in JVM_THREAD_KINDS:
+        if name.startswith(prefixes):
+            return kind
+    return OTHER_THREADS
+
+
+def parse_thread_stat(line: str) -> tuple[str, int]:
+    """A thread's name (the command of its /proc/<pid>/task/<tid>/stat line) and its CPU ticks."""
+    name = line[line.index("(") + 1 : line.rindex(")")]
+    return name, parse_stat(line).cpu_ticks
+
+
+def thread_ticks(pid: int) -> dict[int, tuple[str, int]]:
+    """Each live thread of ``pid``: its name and CPU ticks so far."""
+    threads: dict[int, tuple[str, int]] = {}
+    with contextlib.suppress(FileNotFoundError, ProcessLookupError):
+        for entry in (PROC / str(pid) / "task").iterdir():
+            with contextlib.suppress(FileNotFoundError, ProcessLookupError, ValueError):
+                threads[int(entry.name)] = parse_thread_stat(
+                    (entry / "stat").read_text(encoding="ascii", errors="replace")
+                )
+    return threads
+
+
+def cpu_ms_by_thread_kind(
+    before: dict[int, tuple[str, int]], after: dict[int, tuple[str, int]], by: float
+) -> dict[str, float]:
+    """CPU milliseconds per item (or per second) of each kind of JVM thread between two samples
+    of ``thread_ticks``: a thread started meanwhile counts from zero; one that ended meanwhile is
+    lost (Linux keeps no per-thread account of it), which the process's own figure still holds."""
+    if by <= 0:
+        return {}
+    ticks: dict[str, int] = {}
+    for tid, (name, now) in after.items():
+        earlier = before.get(tid)
+        used = now - earlier[1] if earlier is not None and earlier[0] == name else now
+        kind = jvm_thread_kind(name)
+        ticks[kind] = ticks.get(kind, 0) + used
+    return {
+        kind: round(n * 1000 / CLOCK_TICKS_PER_S / by, 2)
+        for kind, n in sorted(ticks.items(), key=lambda item: -item[1])
+    }

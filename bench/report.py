@@ -93,6 +93,7 @@ def _cost_table(fast_track: dict[str, Any]) -> list[str]:
                 13,
             )
         )
+    lines += _kafka_threads_table(fast_track)
     lines.append(
         "per referral: SQL statements / round trips / transactions / pool resets / "
         "advisory locks; Kafka records; offset commits; spans"
@@ -111,6 +112,21 @@ def _cost_table(fast_track: dict[str, Any]) -> list[str]:
         "memory at the end, MB (RSS / PSS): "
         + ", ".join(f"{name} {m['rss']}/{m['pss']}" for name, m in memory.items())
     )
+    return lines
+
+
+def _kafka_threads_table(fast_track: dict[str, Any]) -> list[str]:
+    """Kafka's CPU by kind of JVM thread: the JIT's share falls as the JVM warms."""
+    lines = ["Kafka's CPU ms per referral by thread (jit: HotSpot compiling the broker's code)"]
+    rows = {
+        name: phase.get("kafka_cpu_ms_per_referral_by_thread", {})
+        for name, phase in measured_phases(fast_track).items()
+    }
+    idle = fast_track.get("idle_cpu_ms_per_s", {}).get("kafka_by_thread")
+    if idle is not None:
+        rows["idle, ms per second"] = idle
+    for name, split in rows.items():
+        lines.append(f"{name:24}" + ", ".join(f"{kind} {ms}" for kind, ms in split.items()))
     return lines
 
 

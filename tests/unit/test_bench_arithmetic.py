@@ -14,11 +14,15 @@ from bench.procstat import (
     CLOCK_TICKS_PER_S,
     ProcessStat,
     Usage,
+    cpu_ms_by_thread_kind,
     cpu_ms_per_item,
     cpu_ms_per_second,
+    jvm_thread_kind,
     parse_pss_kb,
     parse_stat,
+    parse_thread_stat,
     read_stat,
+    thread_ticks,
     tree_of,
 )
 from bench.profile_services import parse_raw, shares
@@ -205,3 +209,70 @@ def test_idle_cpu_is_per_second_of_each_part() -> None:
     after = {"kafka": Usage(cpu_s=10.5, rss_mb=1, pss_mb=1, processes=1)}
     assert cpu_ms_per_second(before, after, 10.0) == {"kafka": 50.0}
     assert cpu_ms_per_second(before, after, 0) == {}
+
+
+# A JVM thread's /proc/<pid>/task/<tid>/stat line: Linux keeps 15 characters of its name.
+THREAD_STAT_LINE = (
+    "4250 (C2 CompilerThre) S 1 4242 4242 0 -1 4194368 90 0 0 0 "
+    "340 12 0 0 20 0 60 0 12400 3000000000 90000 18446744073709551615 1 1 0 0 0 0 0 "
+    "4096 1 0 0 0 17 0 0 0 0 0 0"
+)
+
+
+def test_a_thread_stat_line_gives_its_name_and_cpu_ticks() -> None:
+    assert parse_thread_stat(THREAD_STAT_LINE) == ("C2 CompilerThre", 352)
+
+
+@pytest.mark.parametrize(
+    ("name", "kind"),
+    [
+        ("C2 CompilerThre", "jit"),
+        ("C1 CompilerThre", "jit"),
+        ("G1 Conc#0", "gc and vm"),
+        ("GC Thread#1", "gc and vm"),
+        ("VM Thread", "gc and vm"),
+        ("data-plane-kafk", "requests"),
+        ("kafka-1-raft-io", "kraft"),
+        ("quorum-controll", "kraft"),
+        ("broker-1-to-con", "kraft"),
+        ("group-coordinat", "group coordinator"),
+        ("ExpirationReape", "purgatory"),
+        ("main", "other"),
+    ],
+)
+def test_a_kafka_jvm_thread_is_told_by_its_name(name: str, kind: str) -> None:
+    assert jvm_thread_kind(name) == kind
+
+
+def test_cpu_by_thread_kind_counts_what_each_thread_used_between_the_samples() -> None:
+    before = {1: ("C2 CompilerThre", 500), 2: ("data-plane-kafk", 40), 3: ("data-plane-kafk", 10)}
+    after = {
+        1: ("C2 CompilerThre", 700),  # 200 ticks of compiling
+        2: ("data-plane-kafk", 50),  # 10 + 15: both request threads
+        3: ("data-plane-kafk", 25),
+        4: ("G1 Conc#0", 5),  # started meanwhile: all of its 5
+        # tid 5 reused by a thread of another name: counted from zero
+        5: ("group-coordinat", 3),
+    }
+    before[5] = ("executor-Fetch", 1000)
+    per_tick_ms = 1000 / CLOCK_TICKS_PER_S
+    assert cpu_ms_by_thread_kind(before, after, 10) == {
+        "jit": round(200 * per_tick_ms / 10, 2),
+        "requests": round(25 * per_tick_ms / 10, 2),
+        "gc and vm": round(5 * per_tick_ms / 10, 2),
+        "group coordinator": round(3 * per_tick_ms / 10, 2),
+    }
+    assert list(cpu_ms_by_thread_kind(before, after, 10)) == [  # the largest first
+        "jit",
+        "requests",
+        "gc and vm",
+        "group coordinator",
+    ]
+    assert cpu_ms_by_thread_kind(before, after, 0) == {}
+
+
+def test_the_threads_of_this_very_process_are_read_from_proc() -> None:
+    threads = thread_ticks(os.getpid())
+    assert os.getpid() in threads  # the main thread's tid is the pid
+    assert all(ticks >= 0 for _, ticks in threads.values())
+    assert thread_ticks(2**22 + 1) == {}  # above pid_max: no such process
