@@ -27,6 +27,9 @@ class KafkaOffsets:
         self._client_id = client_id
         self._admin: AIOKafkaAdminClient | None = None
         self._consumer: AIOKafkaConsumer | None = None
+        # Each group's coordinator, looked up once per connection (a sample that fails, as one
+        # asking a coordinator that moved does, drops them with the clients).
+        self._coordinators: dict[str, int] = {}
         self.lag = SampledGauge(
             meter,
             "fasttrack.kafka.consumer.lag",
@@ -68,20 +71,24 @@ class KafkaOffsets:
             raise
 
     async def _sample(self, admin: AIOKafkaAdminClient, consumer: AIOKafkaConsumer) -> None:
+        # One metadata request for the brokers (each lists the groups it coordinates) and every
+        # topic's partitions: aiokafka's list_consumer_groups, list_topics and describe_topics
+        # each sent one, and every one lists all the hospitals' topics.
+        metadata = (await admin._get_cluster_metadata()).to_object()
         committed: dict[str, dict[TopicPartition, int]] = {}
-        for group, _protocol in await admin.list_consumer_groups():
+        brokers = [broker["node_id"] for broker in metadata["brokers"]]
+        for group, _protocol in await admin.list_consumer_groups(broker_ids=brokers):
             if not group.startswith(GROUP_PREFIX):
                 continue
-            offsets = await admin.list_consumer_group_offsets(group)
+            coordinator = self._coordinators.get(group)
+            if coordinator is None:
+                coordinator = self._coordinators[group] = await admin.find_coordinator(group)
+            offsets = await admin.list_consumer_group_offsets(group, coordinator)
             committed[group] = {tp: meta.offset for tp, meta in offsets.items() if meta.offset >= 0}
-        dead_letter_topics = [
-            topic for topic in await admin.list_topics() if topic.endswith(DEAD_LETTER_SUFFIX)
-        ]
         dead_letter_partitions = [
             TopicPartition(described["topic"], partition["partition"])
-            for described in (
-                await admin.describe_topics(dead_letter_topics) if dead_letter_topics else []
-            )
+            for described in metadata["topics"]
+            if described["topic"].endswith(DEAD_LETTER_SUFFIX)
             for partition in described["partitions"]
         ]
         wanted = {tp for offsets in committed.values() for tp in offsets}
@@ -104,6 +111,7 @@ class KafkaOffsets:
     async def close(self) -> None:
         admin, consumer = self._admin, self._consumer
         self._admin = self._consumer = None
+        self._coordinators = {}
         if consumer is not None:
             await consumer.stop()
         if admin is not None:
