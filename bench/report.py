@@ -118,9 +118,11 @@ def _cost_table(fast_track: dict[str, Any]) -> list[str]:
 def _kafka_threads_table(fast_track: dict[str, Any]) -> list[str]:
     """Kafka's CPU by kind of JVM thread: the JIT's share falls as the JVM warms."""
     lines = ["Kafka's CPU ms per referral by thread (jit: HotSpot compiling the broker's code)"]
+    phases = measured_phases(fast_track)
+    if "warmup" in fast_track:
+        phases = {f"warm-up ({fast_track['warmup']['arrived']})": fast_track["warmup"], **phases}
     rows = {
-        name: phase.get("kafka_cpu_ms_per_referral_by_thread", {})
-        for name, phase in measured_phases(fast_track).items()
+        name: phase.get("kafka_cpu_ms_per_referral_by_thread", {}) for name, phase in phases.items()
     }
     idle = fast_track.get("idle_cpu_ms_per_s", {}).get("kafka_by_thread")
     if idle is not None:
