@@ -58,3 +58,44 @@ def test_a_runtime_consumer_reads_in_the_services_group_with_its_fetch_wait() ->
         NOTIFICATION_OUTCOMES.name,
     ]
     assert subscriber._connection_args["fetch_max_wait_ms"] == 250  # type: ignore[attr-defined]
+
+
+def test_a_runtime_consumer_keeps_its_group_membership_as_configured() -> None:
+    """A crashed instance's partitions stay unread until its session times out: the timeout and
+    the heartbeat interval are the settings', not aiokafka's fixed defaults."""
+    settings = PlatformSettings(
+        consumer_session_timeout_ms=6000, consumer_heartbeat_interval_ms=1000
+    )
+    broker = create_broker(settings, service_name="referral")
+    consumer = ServiceConsumer(
+        broker=broker,
+        pool=cast(asyncpg.Pool, object()),
+        service_name="referral",
+        fetch_max_wait_ms=settings.consumer_fetch_max_wait_ms,
+        commit_interval_s=settings.consumer_commit_interval_s,
+        session_timeout_ms=settings.consumer_session_timeout_ms,
+        heartbeat_interval_ms=settings.consumer_heartbeat_interval_ms,
+    )
+    runtime = ServiceRuntime(
+        name="referral",
+        settings=settings,
+        telemetry=cast(Telemetry, None),
+        pool=cast(asyncpg.Pool, object()),
+        broker=broker,
+        relay=cast(OutboxRelay, None),
+        guard=cast(ConsumerGuard, None),
+        sampler=cast(Sampler, None),
+        consumer=consumer,
+        specification=KafkaBroker(),
+    )
+    runtime.subscribe(NOTIFICATION_OUTCOMES, {EventCode.NOTIFICATION_SENT: _ignore})
+    runtime.consumer.subscribe()
+    (subscriber,) = broker.subscribers
+    arguments = subscriber._connection_args  # type: ignore[attr-defined]
+    assert (arguments["session_timeout_ms"], arguments["heartbeat_interval_ms"]) == (6000, 1000)
+    # Unset, aiokafka's defaults as before.
+    defaults = PlatformSettings()
+    assert (defaults.consumer_session_timeout_ms, defaults.consumer_heartbeat_interval_ms) == (
+        10_000,
+        3000,
+    )
