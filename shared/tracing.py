@@ -38,6 +38,7 @@ _FHIR_ID = re.compile(r"[A-Za-z0-9\-.]{1,64}")
 _MAX_HOSPITALS = 8
 _BAGGAGE = W3CBaggagePropagator()
 _TRACEPARENT = TraceContextTextMapPropagator()
+_TRACE_HEADERS = ("traceparent", "tracestate")
 
 
 @dataclass(frozen=True)
@@ -162,32 +163,26 @@ def carried_context(carrier: Mapping[str, str], parent: Context | None = None) -
 def record_context(record_headers: Iterable[tuple[str, bytes]]) -> Context:
     """The context a Kafka record carries (``carried_context`` of its headers): the parent its
     ``traceparent`` names and the referral's ids of its ``baggage``, read from the bytes."""
-    traceparent: bytes | None = None
+    trace_headers: dict[str, str] = {}
     carried: bytes | None = None
     for name, value in record_headers:  # the last of each, as a carrier of the headers holds
-        if name == "traceparent":
-            traceparent = value
+        if name in _TRACE_HEADERS:
+            trace_headers[name] = value.decode(errors="replace")
         elif name == "baggage":
             carried = value
-    resumed = (
-        _TRACEPARENT.extract({"traceparent": traceparent.decode(errors="replace")}, Context())
-        if traceparent is not None
-        else Context()
-    )
+    resumed = _TRACEPARENT.extract(trace_headers, Context()) if trace_headers else Context()
     ids = _ids_in_baggage(carried) if carried is not None else ReferralIds()
     return ids.in_baggage(resumed) if ids else resumed
 
 
 def relayed_trace_headers(stored: Mapping[str, str]) -> dict[str, str]:
     """The trace headers of a Kafka record relayed from an outbox row, from the row's stored
-    trace context (``stored_trace_context``): its ``traceparent`` as stored, naming the span
-    that wrote the row, which the next service's handling continues; and the referral's ids
-    as ``baggage``, re-encoded (only the two keys, whatever a row written before held), each
-    distinct header read and written once per process. No propagator runs per record."""
-    relayed: dict[str, str] = {}
-    traceparent = stored.get("traceparent")
-    if traceparent:
-        relayed["traceparent"] = traceparent
+    trace context (``stored_trace_context``): its ``traceparent`` (and ``tracestate``) as
+    stored, naming the span that wrote the row, which the next service's handling continues;
+    and the referral's ids as ``baggage``, re-encoded (only the two keys, whatever a row
+    written before held), each distinct header read and written once per process. No
+    propagator runs per record."""
+    relayed = {name: stored[name] for name in _TRACE_HEADERS if stored.get(name)}
     carried = stored.get("baggage")
     ids = _ids_in_baggage_text(carried) if carried else ReferralIds()
     if ids:

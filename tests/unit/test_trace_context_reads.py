@@ -26,7 +26,14 @@ from shared.fhir.models import Task
 from shared.messaging.outbox import OutboxEvent, outbox_parameters
 from shared.messaging.service_consumer import _trace_context_of
 from shared.messaging.topics import REFERRAL_EVENTS
-from shared.tracing import HOSPITAL_IDS, REFERRAL_ID, ReferralIds, about_referral, resumed
+from shared.tracing import (
+    HOSPITAL_IDS,
+    REFERRAL_ID,
+    ReferralIds,
+    about_referral,
+    relayed_trace_headers,
+    resumed,
+)
 from tests.kafka_records import kafka_record
 
 RECORDS = 3
@@ -153,3 +160,18 @@ def test_the_records_of_one_referral_fetched_together_have_their_baggage_parsed_
             assert f"{parent.span_id:016x}" == carrier["traceparent"].split("-")[2]
             assert ReferralIds.from_baggage() == ids
     assert baggage_work["parsed"] == 1  # was 3: one per record
+
+
+def test_a_records_tracestate_is_kept_with_its_traceparent() -> None:
+    traceparent = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
+    record = kafka_record(
+        REFERRAL_EVENTS.name,
+        b"{}",
+        headers=[("traceparent", traceparent.encode()), ("tracestate", b"hospital=abc")],
+    )
+    with _trace_context_of(record):
+        parent = trace.get_current_span().get_span_context()
+    assert f"{parent.span_id:016x}" == "b7ad6b7169203331"
+    assert parent.trace_state.get("hospital") == "abc"
+    stored = {"traceparent": traceparent, "tracestate": "hospital=abc"}
+    assert relayed_trace_headers(stored) == stored
