@@ -234,8 +234,6 @@ def create_service_app(
                 progress=guard.progress,
                 fetch_max_wait_ms=settings.consumer_fetch_max_wait_ms,
                 commit_interval_s=settings.consumer_commit_interval_s,
-                session_timeout_ms=settings.consumer_session_timeout_ms,
-                heartbeat_interval_ms=settings.consumer_heartbeat_interval_ms,
             ),
             specification=KafkaBroker(settings.kafka_bootstrap_servers),
         )

@@ -75,13 +75,6 @@ class PlatformSettings(BaseSettings):
     # of them; shared/messaging/commits.py); 0 commits after every record. A crash reads the
     # last interval's records again, which the inbox finds.
     consumer_commit_interval_s: float = Field(default=1.0, ge=0, le=60)
-    # A service's consumer that sends its group no heartbeat for this long (a crash, a lost
-    # network) is taken out, and its partitions go to the group's other members, or to the
-    # service once started again: until then they are read by nobody. Heartbeats every
-    # consumer_heartbeat_interval_ms, under a third of it. Both aiokafka's defaults; a broker
-    # accepts a session timeout from its group.min.session.timeout.ms (6 s by default) up.
-    consumer_session_timeout_ms: int = Field(default=10_000, ge=1000)
-    consumer_heartbeat_interval_ms: int = Field(default=3000, ge=100)
     # Readiness fails when a consumed partition has not moved for this long.
     consumer_stall_after_s: float = Field(default=30.0, gt=0)
     # How often the gauges read from the database and Kafka (outbox, lag, dead letters, latencies)

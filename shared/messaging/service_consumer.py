@@ -88,15 +88,11 @@ class ServiceConsumer:
         commit_interval_s: float,
         progress: PartitionProgress | None = None,
         max_batch: int = MAX_BATCH,
-        session_timeout_ms: int = 10_000,
-        heartbeat_interval_ms: int = 3000,
     ) -> None:
         self._broker = broker
         self._pool = pool
         self.group = consumer_group(service_name)
         self._fetch_max_wait_ms = fetch_max_wait_ms
-        self._session_timeout_ms = session_timeout_ms
-        self._heartbeat_interval_ms = heartbeat_interval_ms
         self._commits = PeriodicCommits(interval_s=commit_interval_s)
         # The guard's (readiness): the records taken behind the first finish here.
         self._progress = progress
@@ -144,8 +140,6 @@ class ServiceConsumer:
             # new topic from its first message).
             auto_offset_reset="earliest",
             fetch_max_wait_ms=self._fetch_max_wait_ms,
-            session_timeout_ms=self._session_timeout_ms,
-            heartbeat_interval_ms=self._heartbeat_interval_ms,
             title=f"{self.group}:{addresses}",
             description=self._consumers[0].topic.description,
             include_in_schema=include_in_schema,

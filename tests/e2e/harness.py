@@ -221,11 +221,6 @@ class ServiceProcesses:
             "FT_NOTIFIER_BACKOFF_BASE_S": "0.2",
             "FT_OUTBOX_RETRY_S": "0.5",
             "FT_CONSUMER_RETRY_BACKOFF_S": "0.5",
-            # A killed service's consumer leaves its group after 6 s (the broker's least; 10 s in
-            # production), and the others hear of a rebalance within a second (3 s): a restarted
-            # or surviving instance takes the partitions over that much sooner.
-            "FT_CONSUMER_SESSION_TIMEOUT_MS": "6000",
-            "FT_CONSUMER_HEARTBEAT_INTERVAL_MS": "1000",
             "FT_REFERRAL_DEADLINE_POLL_S": "0.5",
             "FT_REFERRAL_ALERT_POLL_S": "0.5",
             "FT_TELEMEDICINE_ESCALATION_POLL_S": "0.5",
