@@ -71,17 +71,7 @@ async def create_pool(database_url: str, *, schema: str, max_size: int = 10) -> 
         max_size=max_size,
         init=_init_connection,
         reset=_reset_on_release,
-        server_settings={
-            "search_path": schema,
-            "application_name": f"fasttrack-{schema}",
-            # asyncpg prepares every statement once per connection; PostgreSQL would still plan
-            # it again for each call's parameters wherever the plan for those looks cheaper
-            # than the generic one, which for a statement over arrays (the outbox relay's mark)
-            # it always does: planned at every call, for the same plan. The services' queries
-            # name their partial indexes' conditions as constants, never as parameters, so
-            # the generic plan is the one a custom plan would have chosen.
-            "plan_cache_mode": "force_generic_plan",
-        },
+        server_settings={"search_path": schema, "application_name": f"fasttrack-{schema}"},
     )
     if pool is None:  # typed Optional by asyncpg-stubs; an awaited create_pool returns a pool
         raise RuntimeError(f"asyncpg returned no pool for schema {schema}")
