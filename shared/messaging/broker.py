@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 
+from aiokafka.errors import OutOfOrderSequenceNumber, ProducerFenced, UnknownProducerId
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
 from faststream.kafka.opentelemetry import KafkaTelemetryMiddleware
@@ -12,6 +15,14 @@ from opentelemetry.trace import NoOpTracerProvider
 
 from shared.messaging.guard import ConsumerGuard
 from shared.settings import PlatformSettings
+
+log = logging.getLogger(__name__)
+
+# Errors after which aiokafka's idempotent producer never sends again: its sender task ends with
+# the error and every later send raises it (aio-libs/aiokafka#1017, seen here after a broker
+# restart in the chaos test: the referral service's events stuck until the process restarted).
+# Only a new producer, with a new producer id, sends again.
+PRODUCER_STOPPING_ERRORS = (OutOfOrderSequenceNumber, UnknownProducerId, ProducerFenced)
 
 # How soon a subscriber by pattern finds a topic created after it started (a hospital granted
 # access while the services run): Kafka clients look at the topic list this often (default 5 min).
@@ -62,3 +73,20 @@ def consumer_group(service_name: str) -> str:
 # that fails for a transient reason makes the message be read again (seek back); messages that can
 # never succeed are dead-lettered by the consumer wrapper and then acknowledged.
 CLINICAL_ACK_POLICY = AckPolicy.NACK_ON_ERROR
+
+
+async def replace_producer(broker: KafkaBroker, *, stop_within_s: float = 5.0) -> None:
+    """Puts a new aiokafka producer behind the broker's publisher (the one every publication of
+    the process goes through: the outbox relay, dead letters, hospital answers), in place of
+    one that stopped for good (``PRODUCER_STOPPING_ERRORS``). What the old one had not sent is
+    failed with its error; the outbox sends it again.
+
+    FastStream has no call for this: its broker connects once. The broker's configuration
+    disconnects its producer and admin client and connects them again the way it did at start
+    (same options, serializer and codec); only ``_connection_kwargs`` (the options the broker was
+    made with) is FastStream's private attribute, pinned by the lock file."""
+    config = broker.config
+    with contextlib.suppress(Exception):  # the old producer failed: stop it as far as it goes
+        await asyncio.wait_for(config.disconnect(), timeout=stop_within_s)
+    await config.connect(**broker._connection_kwargs)
+    log.warning("Kafka producer replaced after it stopped for good")

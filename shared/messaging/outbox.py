@@ -40,6 +40,7 @@ from shared.db.pool import Connection, takes_session_state
 from shared.fhir.envelope import FhirMessage
 from shared.fhir.models import FHIR_JSON, FHIR_VERSION
 from shared.messaging import headers
+from shared.messaging.broker import PRODUCER_STOPPING_ERRORS, replace_producer
 from shared.messaging.topics import Topic
 from shared.tracing import ReferralIds, relayed_trace_headers, stored_trace_context
 from shared.workers import ScheduledTask
@@ -327,11 +328,16 @@ class OutboxRelay(ScheduledTask):
         # Every record is queued in the order written (a key's records go to one partition, in
         # that order); then the relay waits for the broker's answers. If any fails, nothing is
         # marked and the batch is sent again: consumers de-duplicate by message id.
-        deliveries = [await self._queue_row(row) for row in rows]
-        outcomes = await asyncio.gather(*deliveries, return_exceptions=True)
-        for outcome in outcomes:
-            if isinstance(outcome, BaseException):
-                raise outcome
+        try:
+            deliveries = [await self._queue_row(row) for row in rows]
+            outcomes = await asyncio.gather(*deliveries, return_exceptions=True)
+            for outcome in outcomes:
+                if isinstance(outcome, BaseException):
+                    raise outcome
+        except PRODUCER_STOPPING_ERRORS:
+            # The producer will never send again: the next round sends through a new one.
+            await replace_producer(self._broker)
+            raise
         self._sent = _SentBatch(
             ids=[row["id"] for row in rows],
             sequences=[row["sequence"] for row in rows],
