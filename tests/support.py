@@ -16,6 +16,9 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
+from shared.fhir.codes import EventCode
+from shared.fhir.envelope import FhirMessage, build_message
+from shared.fhir.models import Task
 from shared.messaging.topics import (
     HOSPITAL_INBOUND,
     NOTIFICATION_OUTCOMES,
@@ -269,3 +272,23 @@ def hospital_message(
         source_endpoint=f"urn:test:{sender}",
     )
     return json.loads(message.to_json()), message.message_id
+
+
+def task_update(key: str, description: str | None = None) -> FhirMessage:
+    """A small message about one Task, as an outbox row's content in the relay's tests."""
+    task = Task.model_validate(
+        {
+            "resourceType": "Task",
+            "id": key,
+            "status": "requested",
+            "intent": "order",
+            **({"description": description} if description is not None else {}),
+        }
+    )
+    return build_message(
+        event=EventCode.CLINICAL_UPDATE,
+        sender="Organization/a",
+        destinations=["Organization/b"],
+        focus=[task],
+        source_endpoint="urn:itest",
+    )

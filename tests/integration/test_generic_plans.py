@@ -19,14 +19,11 @@ import pytest
 from faststream.kafka import KafkaBroker
 
 from shared.db.pool import Connection, create_pool
-from shared.fhir.codes import EventCode
-from shared.fhir.envelope import FhirMessage, build_message
-from shared.fhir.models import Task
 from shared.messaging.broker import create_broker
 from shared.messaging.outbox import OutboxRelay, add_to_outbox
 from shared.messaging.topics import Topic
 from shared.settings import PlatformSettings
-from tests.support import TestStack
+from tests.support import TestStack, task_update
 
 pytestmark = pytest.mark.integration
 
@@ -52,19 +49,6 @@ async def broker(stack: TestStack) -> AsyncIterator[KafkaBroker]:
     await kafka.start()
     yield kafka
     await kafka.stop()
-
-
-def _event(key: str) -> FhirMessage:
-    task = Task.model_validate(
-        {"resourceType": "Task", "id": key, "status": "requested", "intent": "order"}
-    )
-    return build_message(
-        event=EventCode.CLINICAL_UPDATE,
-        sender="Organization/a",
-        destinations=["Organization/b"],
-        focus=[task],
-        source_endpoint="urn:itest",
-    )
 
 
 async def _custom_plans(connection: Connection) -> dict[str, int]:
@@ -98,20 +82,20 @@ async def test_the_relays_round_is_not_planned_again_at_every_call(
     await pool.execute("ANALYZE outbox")
     relay = OutboxRelay(pool=pool, broker=broker, producer_name="itest", schema=scratch_schema)
 
-    async def one_referral_event(n: int) -> None:
+    async def one_referraltask_update(n: int) -> None:
         async with pool.acquire() as connection:
             key = f"referral-new-{n}"
-            await add_to_outbox(connection, topic=scratch_topic, key=key, message=_event(key))
+            await add_to_outbox(connection, topic=scratch_topic, key=key, message=task_update(key))
         await relay.tick()  # leads (its first round), sends the row, marks the one before
 
     try:
         for n in range(WARM_UP_ROUNDS):
-            await one_referral_event(n)
+            await one_referraltask_update(n)
         leader = relay._leader
         assert leader is not None
         warmed_up = await _custom_plans(leader)
         for n in range(WARM_UP_ROUNDS, WARM_UP_ROUNDS + COUNTED_ROUNDS):
-            await one_referral_event(n)
+            await one_referraltask_update(n)
         counted = await _custom_plans(leader)
     finally:
         await relay.stop()

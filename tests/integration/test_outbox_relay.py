@@ -21,16 +21,13 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 from shared.db.pool import create_pool
-from shared.fhir.codes import EventCode
-from shared.fhir.envelope import FhirMessage, build_message
-from shared.fhir.models import Task
 from shared.messaging import headers
 from shared.messaging.broker import create_broker
 from shared.messaging.outbox import OutboxEvent, OutboxRelay, add_all_to_outbox, add_to_outbox
 from shared.messaging.topics import Topic
 from shared.settings import PlatformSettings
 from shared.tracing import ReferralIds, about_referral
-from tests.support import TestStack, eventually
+from tests.support import TestStack, eventually, task_update
 
 pytestmark = pytest.mark.integration
 
@@ -57,25 +54,6 @@ async def broker(stack: TestStack) -> AsyncIterator[KafkaBroker]:
     await kafka.start()
     yield kafka
     await kafka.stop()
-
-
-def _event(key: str, n: int) -> FhirMessage:
-    task = Task.model_validate(
-        {
-            "resourceType": "Task",
-            "id": key,
-            "status": "requested",
-            "intent": "order",
-            "description": f"step {n}",
-        }
-    )
-    return build_message(
-        event=EventCode.CLINICAL_UPDATE,
-        sender="Organization/a",
-        destinations=["Organization/b"],
-        focus=[task],
-        source_endpoint="urn:itest",
-    )
 
 
 async def _consume(
@@ -142,7 +120,7 @@ async def test_rows_of_one_key_arrive_in_order_with_the_writers_trace(
                         connection,
                         topic=scratch_topic,
                         key=key,
-                        message=_event(key, n),
+                        message=task_update(key, f"step {n}"),
                     )
     published = await _publish_and_mark(_relay(pool, broker, scratch_schema))
     assert published == 15
@@ -176,7 +154,7 @@ async def test_a_rolled_back_change_publishes_nothing(
                 connection,
                 topic=scratch_topic,
                 key="referral-x",
-                message=_event("referral-x", 1),
+                message=task_update("referral-x", "step 1"),
             )
             raise RuntimeError("the state change failed")
 
@@ -199,7 +177,9 @@ async def test_writers_of_one_key_at_once_do_not_wait_and_their_events_are_numbe
 
     async def writer(n: int) -> None:
         async with pool.acquire() as connection, connection.transaction():
-            await add_to_outbox(connection, topic=scratch_topic, key=key, message=_event(key, n))
+            await add_to_outbox(
+                connection, topic=scratch_topic, key=key, message=task_update(key, f"step {n}")
+            )
             # Each passes only when all four have written: none waited for another's commit.
             await asyncio.wait_for(all_open.wait(), timeout=30)
 
@@ -222,11 +202,14 @@ async def test_writing_an_event_is_one_statement_without_a_lock(
         async with connection.transaction():
             for n in range(1, 4):
                 await add_to_outbox(
-                    connection, topic=scratch_topic, key=key, message=_event(key, n)
+                    connection, topic=scratch_topic, key=key, message=task_update(key, f"step {n}")
                 )
             await add_all_to_outbox(
                 connection,
-                [OutboxEvent(scratch_topic, key, _event(key, n)) for n in range(4, 7)],
+                [
+                    OutboxEvent(scratch_topic, key, task_update(key, f"step {n}"))
+                    for n in range(4, 7)
+                ],
             )
     statements = [query for query in sent if query not in ("BEGIN;", "COMMIT;")]
     assert len(statements) == 4
@@ -248,7 +231,8 @@ async def test_a_batch_of_one_keys_rows_is_sent_without_waiting_for_each(
     key = f"referral-{secrets.token_hex(4)}"
     async with pool.acquire() as connection, connection.transaction():
         await add_all_to_outbox(
-            connection, [OutboxEvent(scratch_topic, key, _event(key, n)) for n in range(1, 21)]
+            connection,
+            [OutboxEvent(scratch_topic, key, task_update(key, f"step {n}")) for n in range(1, 21)],
         )
     produce_requests = 0
     send_produce_request = Sender._send_produce_req
@@ -308,7 +292,9 @@ async def test_a_relay_round_is_one_statement_marking_the_last_batch_and_claimin
     monkeypatch.setattr(asyncpg.connection.Connection, "fetch", counting_fetch)
     for n in range(1, 6):
         async with pool.acquire() as connection, connection.transaction():
-            await add_to_outbox(connection, topic=scratch_topic, key=key, message=_event(key, n))
+            await add_to_outbox(
+                connection, topic=scratch_topic, key=key, message=task_update(key, f"step {n}")
+            )
         counting = True
         assert await relay.publish_pending() == 1
         counting = False
@@ -341,7 +327,9 @@ async def test_a_sent_batch_is_marked_by_the_next_round_or_soon_after_or_when_th
     assert await relay.next_due() is None
     key = f"referral-{secrets.token_hex(4)}"
     async with pool.acquire() as connection, connection.transaction():
-        await add_to_outbox(connection, topic=scratch_topic, key=key, message=_event(key, 1))
+        await add_to_outbox(
+            connection, topic=scratch_topic, key=key, message=task_update(key, "step 1")
+        )
     await relay.tick()  # leads, sends
     unmarked = "SELECT count(*) FROM outbox WHERE message_key = $1 AND published_at IS NULL"
     assert await pool.fetchval(unmarked, key) == 1
@@ -366,7 +354,8 @@ async def test_a_batch_sent_by_a_relay_that_died_before_marking_it_is_sent_again
     key = f"referral-{secrets.token_hex(4)}"
     async with pool.acquire() as connection, connection.transaction():
         await add_all_to_outbox(
-            connection, [OutboxEvent(scratch_topic, key, _event(key, n)) for n in range(1, 4)]
+            connection,
+            [OutboxEvent(scratch_topic, key, task_update(key, f"step {n}")) for n in range(1, 4)],
         )
     died = _relay(pool, broker, scratch_schema)
     assert await died.publish_pending() == 3  # and never marked
@@ -422,7 +411,10 @@ async def test_a_relayed_record_runs_no_broker_middleware_nor_span_and_carries_i
             async with pool.acquire() as connection, connection.transaction():
                 await add_all_to_outbox(
                     connection,
-                    [OutboxEvent(scratch_topic, key, _event(key, n)) for n in range(1, 4)],
+                    [
+                        OutboxEvent(scratch_topic, key, task_update(key, f"step {n}"))
+                        for n in range(1, 4)
+                    ],
                 )
         exporter.clear()
         _CountedPublishes.scopes.clear()

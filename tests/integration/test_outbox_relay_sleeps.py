@@ -22,8 +22,7 @@ from shared.messaging.topics import Topic
 from shared.runtime import relay_notices
 from shared.settings import PlatformSettings
 from shared.workers import DatabaseNotices
-from tests.integration.test_outbox_relay import _event
-from tests.support import TestStack, eventually
+from tests.support import TestStack, eventually, task_update
 from tests.use_case_database import CountedPool
 
 pytestmark = pytest.mark.integration
@@ -113,7 +112,10 @@ async def test_an_idle_relay_sends_no_statement_and_a_commit_wakes_it(
         rounds = relay.rounds
         async with counted.pool.acquire() as connection, connection.transaction():
             await add_to_outbox(
-                connection, topic=scratch_topic, key="referral-w", message=_event("referral-w", 1)
+                connection,
+                topic=scratch_topic,
+                key="referral-w",
+                message=task_update("referral-w", "step 1"),
             )
         # Far sooner than the minute's re-check: only the NOTIFY can have woken it. Two
         # rounds: the one it started, which sent the row, and the one that marked it sent, a
@@ -151,7 +153,10 @@ async def test_a_row_whose_notify_nobody_heard_is_published_when_the_listener_is
         await eventually(nobody_listens, timeout=5, what="the listener gone")
         async with counted.pool.acquire() as connection, connection.transaction():
             await add_to_outbox(
-                connection, topic=scratch_topic, key="referral-m", message=_event("referral-m", 1)
+                connection,
+                topic=scratch_topic,
+                key="referral-m",
+                message=task_update("referral-m", "step 1"),
             )
         await asyncio.sleep(1.0)
         assert not await _published(counted.pool, "referral-m")  # the NOTIFY went to nobody
@@ -187,7 +192,10 @@ async def test_a_relay_whose_lock_connection_was_lost_leads_again_and_publishes(
         await asyncio.sleep(0.5)
         async with counted.pool.acquire() as connection, connection.transaction():
             await add_to_outbox(
-                connection, topic=scratch_topic, key="referral-l", message=_event("referral-l", 1)
+                connection,
+                topic=scratch_topic,
+                key="referral-l",
+                message=task_update("referral-l", "step 1"),
             )
         await eventually(
             lambda: _published(counted.pool, "referral-l"), timeout=10, what="the publication"

@@ -15,15 +15,12 @@ from aiokafka.producer.sender import Sender
 from faststream.kafka import KafkaBroker
 
 from shared.db.pool import create_pool
-from shared.fhir.codes import EventCode
-from shared.fhir.envelope import FhirMessage, build_message
-from shared.fhir.models import Task
 from shared.messaging import headers
 from shared.messaging.broker import create_broker
 from shared.messaging.outbox import OutboxRelay, add_to_outbox
 from shared.messaging.topics import Topic
 from shared.settings import PlatformSettings
-from tests.support import TestStack, eventually
+from tests.support import TestStack, eventually, task_update
 
 pytestmark = pytest.mark.integration
 
@@ -44,19 +41,6 @@ async def broker(stack: TestStack) -> AsyncIterator[KafkaBroker]:
     await kafka.start()
     yield kafka
     await kafka.stop()
-
-
-def _event(key: str) -> FhirMessage:
-    task = Task.model_validate(
-        {"resourceType": "Task", "id": key, "status": "requested", "intent": "order"}
-    )
-    return build_message(
-        event=EventCode.CLINICAL_UPDATE,
-        sender="Organization/a",
-        destinations=["Organization/b"],
-        focus=[task],
-        source_endpoint="urn:itest",
-    )
 
 
 async def _message_ids_on(stack: TestStack, topic: Topic, count: int) -> list[str]:
@@ -91,7 +75,7 @@ async def test_a_producer_that_stopped_for_good_is_replaced_and_the_event_still_
 ) -> None:
     """Seen in the chaos test: after a broker restart the referral service's relay failed every
     round for six minutes with OutOfOrderSequenceNumber, 460 events unsent, until a restart."""
-    message = _event("referral-stuck")
+    message = task_update("referral-stuck")
     async with pool.acquire() as connection:
         await add_to_outbox(connection, topic=scratch_topic, key="referral-stuck", message=message)
     relay = OutboxRelay(pool=pool, broker=broker, producer_name="itest", schema=scratch_schema)
