@@ -135,6 +135,12 @@ def _ids_in_baggage_text(header: str) -> ReferralIds:
     return ReferralIds.from_baggage(_BAGGAGE.extract({"baggage": header}, Context()))
 
 
+def _carried_ids(carrier: Mapping[str, str]) -> ReferralIds:
+    """The referral's ids in a stored trace context's ``baggage`` (none when it has none)."""
+    carried = carrier.get("baggage")
+    return _ids_in_baggage_text(carried) if carried else ReferralIds()
+
+
 def stored_trace_context(ids: ReferralIds | None = None) -> dict[str, str]:
     """The current trace as a carrier to store with work that goes on later (an outbox row, a
     queued delivery): its ``traceparent`` and, as ``baggage``, the referral's ids (the current
@@ -155,8 +161,7 @@ def carried_context(carrier: Mapping[str, str], parent: Context | None = None) -
     that each distinct ``baggage`` is parsed once per process (W3C baggage parsing was a few
     percent of the notifier's samples: a delivery resumed its stored context every attempt)."""
     resumed = _TRACEPARENT.extract(carrier, parent if parent is not None else Context())
-    carried = carrier.get("baggage")
-    ids = _ids_in_baggage_text(carried) if carried else ReferralIds()
+    ids = _carried_ids(carrier)
     return ids.in_baggage(resumed) if ids else resumed
 
 
@@ -183,8 +188,7 @@ def relayed_trace_headers(stored: Mapping[str, str]) -> dict[str, str]:
     written before held), each distinct header read and written once per process. No
     propagator runs per record."""
     relayed = {name: stored[name] for name in _TRACE_HEADERS if stored.get(name)}
-    carried = stored.get("baggage")
-    ids = _ids_in_baggage_text(carried) if carried else ReferralIds()
+    ids = _carried_ids(stored)
     if ids:
         relayed.update(_baggage_of(ids))
     return relayed
@@ -309,9 +313,7 @@ def resumed(carrier: Mapping[str, str], ids: ReferralIds) -> Context:
     starts names them. Nothing of its trace is open in this process to re-name, so no span is
     looked at (``about_referral`` looks at every open one)."""
     parent = _TRACEPARENT.extract(carrier, Context())
-    carried = carrier.get("baggage")
-    stored = _ids_in_baggage_text(carried) if carried else ReferralIds()
-    return stored.merged(ids).in_baggage(parent)
+    return _carried_ids(carrier).merged(ids).in_baggage(parent)
 
 
 @contextlib.contextmanager

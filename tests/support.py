@@ -16,6 +16,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
+from aiokafka import AIOKafkaConsumer
+
 from shared.fhir.codes import EventCode
 from shared.fhir.envelope import FhirMessage, build_message
 from shared.fhir.models import Task
@@ -292,3 +294,29 @@ def task_update(key: str, description: str | None = None) -> FhirMessage:
         focus=[task],
         source_endpoint="urn:itest",
     )
+
+
+async def records_on_topic(
+    stack: TestStack, topic: Topic, count: int
+) -> list[tuple[str, dict[str, bytes], bytes]]:
+    """The first ``count`` records on ``topic`` (key, headers, value), read from its start by a
+    consumer of no group."""
+    consumer = AIOKafkaConsumer(
+        topic.name,
+        bootstrap_servers=stack.bootstrap_servers,
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
+    )
+    await consumer.start()
+    got: list[tuple[str, dict[str, bytes], bytes]] = []
+    try:
+
+        async def enough() -> bool:
+            for records in (await consumer.getmany(timeout_ms=300)).values():
+                got.extend((r.key.decode(), dict(r.headers), r.value) for r in records)
+            return len(got) >= count
+
+        await eventually(enough, timeout=30, what=f"{count} records")
+    finally:
+        await consumer.stop()
+    return got

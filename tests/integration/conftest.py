@@ -8,9 +8,13 @@ from collections.abc import AsyncIterator
 import asyncpg
 import pytest
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from faststream.kafka import KafkaBroker
 
 from shared.db.ddl import OUTBOX_AND_INBOX, SENDER_SCOPED_INBOX, SEQUENCE_AT_PUBLICATION
+from shared.db.pool import create_pool
+from shared.messaging.broker import create_broker
 from shared.messaging.topics import Topic
+from shared.settings import PlatformSettings
 from tests.support import TestStack
 
 
@@ -50,3 +54,22 @@ async def scratch_topic(stack: TestStack) -> AsyncIterator[Topic]:
     yield topic
     await admin.delete_topics([topic.name])
     await admin.close()
+
+
+@pytest.fixture
+async def relay_pool(stack: TestStack, scratch_schema: str) -> AsyncIterator[asyncpg.Pool]:
+    """A service's pool of the scratch schema; the relay holds one connection while it leads."""
+    pool = await create_pool(stack.database_url, schema=scratch_schema, max_size=2)
+    yield pool
+    await pool.close()
+
+
+@pytest.fixture
+async def relay_broker(stack: TestStack) -> AsyncIterator[KafkaBroker]:
+    """A service's broker, started and stopped with the test."""
+    kafka = create_broker(
+        PlatformSettings(kafka_bootstrap_servers=stack.bootstrap_servers), service_name="itest"
+    )
+    await kafka.start()
+    yield kafka
+    await kafka.stop()

@@ -12,18 +12,14 @@ connection, where its rounds run; the count here is PostgreSQL's own
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 import asyncpg
 import pytest
 from faststream.kafka import KafkaBroker
 
-from shared.db.pool import Connection, create_pool
-from shared.messaging.broker import create_broker
+from shared.db.pool import Connection
 from shared.messaging.outbox import OutboxRelay, add_to_outbox
 from shared.messaging.topics import Topic
-from shared.settings import PlatformSettings
-from tests.support import TestStack, task_update
+from tests.support import task_update
 
 pytestmark = pytest.mark.integration
 
@@ -31,24 +27,6 @@ pytestmark = pytest.mark.integration
 KEPT_ROWS = 5000
 WARM_UP_ROUNDS = 6
 COUNTED_ROUNDS = 10
-
-
-@pytest.fixture
-async def one_connection_pool(stack: TestStack, scratch_schema: str) -> AsyncIterator[asyncpg.Pool]:
-    """A service's pool; the relay holds one connection while it leads."""
-    pool = await create_pool(stack.database_url, schema=scratch_schema, max_size=2)
-    yield pool
-    await pool.close()
-
-
-@pytest.fixture
-async def broker(stack: TestStack) -> AsyncIterator[KafkaBroker]:
-    kafka = create_broker(
-        PlatformSettings(kafka_bootstrap_servers=stack.bootstrap_servers), service_name="itest"
-    )
-    await kafka.start()
-    yield kafka
-    await kafka.stop()
 
 
 async def _custom_plans(connection: Connection) -> dict[str, int]:
@@ -63,12 +41,12 @@ async def _custom_plans(connection: Connection) -> dict[str, int]:
 
 
 async def test_the_relays_round_is_not_planned_again_at_every_call(
-    one_connection_pool: asyncpg.Pool,
-    broker: KafkaBroker,
+    relay_pool: asyncpg.Pool,
+    relay_broker: KafkaBroker,
     scratch_schema: str,
     scratch_topic: Topic,
 ) -> None:
-    pool = one_connection_pool
+    pool = relay_pool
     await pool.execute(
         """
         INSERT INTO outbox (message_id, topic, message_key, event_code, sequence, payload,
@@ -80,9 +58,11 @@ async def test_the_relays_round_is_not_planned_again_at_every_call(
         KEPT_ROWS,
     )
     await pool.execute("ANALYZE outbox")
-    relay = OutboxRelay(pool=pool, broker=broker, producer_name="itest", schema=scratch_schema)
+    relay = OutboxRelay(
+        pool=pool, broker=relay_broker, producer_name="itest", schema=scratch_schema
+    )
 
-    async def one_referraltask_update(n: int) -> None:
+    async def one_referral_event(n: int) -> None:
         async with pool.acquire() as connection:
             key = f"referral-new-{n}"
             await add_to_outbox(connection, topic=scratch_topic, key=key, message=task_update(key))
@@ -90,12 +70,12 @@ async def test_the_relays_round_is_not_planned_again_at_every_call(
 
     try:
         for n in range(WARM_UP_ROUNDS):
-            await one_referraltask_update(n)
+            await one_referral_event(n)
         leader = relay._leader
         assert leader is not None
         warmed_up = await _custom_plans(leader)
         for n in range(WARM_UP_ROUNDS, WARM_UP_ROUNDS + COUNTED_ROUNDS):
-            await one_referraltask_update(n)
+            await one_referral_event(n)
         counted = await _custom_plans(leader)
     finally:
         await relay.stop()

@@ -12,7 +12,6 @@ from typing import Any, ClassVar
 
 import asyncpg
 import pytest
-from aiokafka import AIOKafkaConsumer
 from aiokafka.producer.sender import Sender
 from faststream import BaseMiddleware
 from faststream.kafka import KafkaBroker
@@ -27,7 +26,7 @@ from shared.messaging.outbox import OutboxEvent, OutboxRelay, add_all_to_outbox,
 from shared.messaging.topics import Topic
 from shared.settings import PlatformSettings
 from shared.tracing import ReferralIds, about_referral
-from tests.support import TestStack, eventually, task_update
+from tests.support import TestStack, records_on_topic, task_update
 
 pytestmark = pytest.mark.integration
 
@@ -54,30 +53,6 @@ async def broker(stack: TestStack) -> AsyncIterator[KafkaBroker]:
     await kafka.start()
     yield kafka
     await kafka.stop()
-
-
-async def _consume(
-    stack: TestStack, topic: Topic, count: int
-) -> list[tuple[str, dict[str, bytes], bytes]]:
-    consumer = AIOKafkaConsumer(
-        topic.name,
-        bootstrap_servers=stack.bootstrap_servers,
-        auto_offset_reset="earliest",
-        enable_auto_commit=False,
-    )
-    await consumer.start()
-    got: list[tuple[str, dict[str, bytes], bytes]] = []
-    try:
-
-        async def enough() -> bool:
-            for records in (await consumer.getmany(timeout_ms=300)).values():
-                got.extend((r.key.decode(), dict(r.headers), r.value) for r in records)
-            return len(got) >= count
-
-        await eventually(enough, timeout=30, what=f"{count} records")
-    finally:
-        await consumer.stop()
-    return got
 
 
 async def _publish_and_mark(relay: OutboxRelay) -> int:
@@ -125,7 +100,7 @@ async def test_rows_of_one_key_arrive_in_order_with_the_writers_trace(
     published = await _publish_and_mark(_relay(pool, broker, scratch_schema))
     assert published == 15
 
-    records = await _consume(stack, scratch_topic, 15)
+    records = await records_on_topic(stack, scratch_topic, 15)
     by_key: dict[str, list[str]] = defaultdict(list)
     for key, record_headers, value in records:
         task = json.loads(value)["entry"][1]["resource"]
@@ -247,7 +222,7 @@ async def test_a_batch_of_one_keys_rows_is_sent_without_waiting_for_each(
     monkeypatch.undo()
     assert produce_requests <= 3
     on_topic = await pool.fetchval("SELECT count(*) FROM outbox WHERE published_at IS NOT NULL")
-    records = [r for r in await _consume(stack, scratch_topic, on_topic) if r[0] == key]
+    records = [r for r in await records_on_topic(stack, scratch_topic, on_topic) if r[0] == key]
     assert [int(record_headers[headers.SEQUENCE]) for _, record_headers, _ in records] == list(
         range(1, 21)
     )
@@ -361,7 +336,7 @@ async def test_a_batch_sent_by_a_relay_that_died_before_marking_it_is_sent_again
     assert await died.publish_pending() == 3  # and never marked
     assert await _publish_and_mark(_relay(pool, broker, scratch_schema)) == 3
     on_topic = await pool.fetchval("SELECT count(*) FROM outbox WHERE published_at IS NOT NULL")
-    records = [r for r in await _consume(stack, scratch_topic, on_topic + 3) if r[0] == key]
+    records = [r for r in await records_on_topic(stack, scratch_topic, on_topic + 3) if r[0] == key]
     numbered = [
         (record_headers[headers.MESSAGE_ID], int(record_headers[headers.SEQUENCE]))
         for _, record_headers, _ in records
@@ -427,7 +402,7 @@ async def test_a_relayed_record_runs_no_broker_middleware_nor_span_and_carries_i
     assert exporter.get_finished_spans() == ()
     written_by = writer.get_span_context()
     on_topic = await pool.fetchval("SELECT count(*) FROM outbox WHERE published_at IS NOT NULL")
-    records = [r for r in await _consume(stack, scratch_topic, on_topic) if r[0] == key]
+    records = [r for r in await records_on_topic(stack, scratch_topic, on_topic) if r[0] == key]
     assert [int(record_headers[headers.SEQUENCE]) for _, record_headers, _ in records] == [1, 2, 3]
     for _, record_headers, _ in records:
         _, trace_id, parent_id, _ = record_headers["traceparent"].decode().split("-")

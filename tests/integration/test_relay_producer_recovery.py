@@ -4,71 +4,26 @@ every send): the relay puts a new producer in and the event still goes out."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Any
 
 import asyncpg
 import pytest
-from aiokafka import AIOKafkaConsumer
 from aiokafka.errors import OutOfOrderSequenceNumber
 from aiokafka.producer.sender import Sender
 from faststream.kafka import KafkaBroker
 
-from shared.db.pool import create_pool
 from shared.messaging import headers
-from shared.messaging.broker import create_broker
 from shared.messaging.outbox import OutboxRelay, add_to_outbox
 from shared.messaging.topics import Topic
-from shared.settings import PlatformSettings
-from tests.support import TestStack, eventually, task_update
+from tests.support import TestStack, records_on_topic, task_update
 
 pytestmark = pytest.mark.integration
 
 
-@pytest.fixture
-async def pool(stack: TestStack, scratch_schema: str) -> AsyncIterator[asyncpg.Pool]:
-    scratch_pool = await create_pool(stack.database_url, schema=scratch_schema, max_size=2)
-    yield scratch_pool
-    await scratch_pool.close()
-
-
-@pytest.fixture
-async def broker(stack: TestStack) -> AsyncIterator[KafkaBroker]:
-    kafka = create_broker(
-        PlatformSettings(kafka_bootstrap_servers=stack.bootstrap_servers),
-        service_name="itest-producer-recovery",
-    )
-    await kafka.start()
-    yield kafka
-    await kafka.stop()
-
-
-async def _message_ids_on(stack: TestStack, topic: Topic, count: int) -> list[str]:
-    consumer = AIOKafkaConsumer(
-        topic.name,
-        bootstrap_servers=stack.bootstrap_servers,
-        auto_offset_reset="earliest",
-        enable_auto_commit=False,
-    )
-    await consumer.start()
-    ids: list[str] = []
-    try:
-
-        async def enough() -> bool:
-            for records in (await consumer.getmany(timeout_ms=300)).values():
-                ids.extend(dict(record.headers)[headers.MESSAGE_ID].decode() for record in records)
-            return len(ids) >= count
-
-        await eventually(enough, timeout=30, what=f"{count} records on {topic.name}")
-    finally:
-        await consumer.stop()
-    return ids
-
-
 async def test_a_producer_that_stopped_for_good_is_replaced_and_the_event_still_goes_out(
     stack: TestStack,
-    pool: asyncpg.Pool,
-    broker: KafkaBroker,
+    relay_pool: asyncpg.Pool,
+    relay_broker: KafkaBroker,
     scratch_schema: str,
     scratch_topic: Topic,
     monkeypatch: pytest.MonkeyPatch,
@@ -76,9 +31,11 @@ async def test_a_producer_that_stopped_for_good_is_replaced_and_the_event_still_
     """Seen in the chaos test: after a broker restart the referral service's relay failed every
     round for six minutes with OutOfOrderSequenceNumber, 460 events unsent, until a restart."""
     message = task_update("referral-stuck")
-    async with pool.acquire() as connection:
+    async with relay_pool.acquire() as connection:
         await add_to_outbox(connection, topic=scratch_topic, key="referral-stuck", message=message)
-    relay = OutboxRelay(pool=pool, broker=broker, producer_name="itest", schema=scratch_schema)
+    relay = OutboxRelay(
+        pool=relay_pool, broker=relay_broker, producer_name="itest", schema=scratch_schema
+    )
 
     send_produce_request = Sender._send_produce_req
     refusals = 0
@@ -98,10 +55,11 @@ async def test_a_producer_that_stopped_for_good_is_replaced_and_the_event_still_
     # The relay's next round (a second later in a service) sends it.
     assert await relay.publish_pending() == 1
     await relay.mark_sent()
-    assert await _message_ids_on(stack, scratch_topic, 1) == [
-        await pool.fetchval("SELECT message_id FROM outbox")
+    records = await records_on_topic(stack, scratch_topic, 1)
+    assert [record_headers[headers.MESSAGE_ID].decode() for _, record_headers, _ in records] == [
+        await relay_pool.fetchval("SELECT message_id FROM outbox")
     ]
-    assert await pool.fetchval("SELECT count(*) FROM outbox WHERE published_at IS NULL") == 0
+    assert await relay_pool.fetchval("SELECT count(*) FROM outbox WHERE published_at IS NULL") == 0
     # Every publication of the process goes through the replaced producer: so does the broker's.
-    await broker.publish(b"{}", topic=scratch_topic.name, key=b"after")
+    await relay_broker.publish(b"{}", topic=scratch_topic.name, key=b"after")
     await relay.stop()
