@@ -18,11 +18,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import json
 import os
 import platform
-import shutil
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -110,14 +108,6 @@ def bench_stack() -> BenchStack:
     )
 
 
-def wipe(stack: TestStack) -> None:
-    """Stops whatever an earlier run left and deletes its state: every run starts clean."""
-    with contextlib.suppress(RuntimeError):
-        stack.run("bash", "deploy/local/stack.sh", "down")
-    stack.run("bash", "deploy/local/postgres.sh", "destroy")
-    shutil.rmtree(stack.state_dir, ignore_errors=True)
-
-
 async def postmaster_pid(database_url: str) -> int:
     connection = await asyncpg.connect(database_url)
     try:
@@ -176,7 +166,7 @@ async def phases(
 def fresh_stack() -> BenchStack:
     """The benchmark's Kafka and PostgreSQL, created anew: migrated, topics, the demo directory."""
     stack = bench_stack()
-    wipe(stack)
+    stack.wipe()
     python = stack.env()["FT_PYTHON"]
     stack.run("bash", "deploy/local/stack.sh", "up")
     stack.run(python, "-m", "shared.admin", "migrate")

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import copy
 import json
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -128,6 +130,15 @@ class TestStack:
             "FT_PROXY_TELEMEDICINE": f"127.0.0.1:{shifted_port(18002)}",
             "FT_PROXY_NOTIFIER": f"127.0.0.1:{shifted_port(18003)}",
         }
+
+    def wipe(self) -> None:
+        """Stops whatever an earlier run left on these ports and deletes its state: a run that
+        needs its own stack (the benchmark, the chaos run) starts from nothing, not from the
+        leftovers of a run that failed."""
+        with contextlib.suppress(RuntimeError):
+            self.run("bash", "deploy/local/stack.sh", "down")
+        self.run("bash", "deploy/local/postgres.sh", "destroy")
+        shutil.rmtree(self.state_dir, ignore_errors=True)
 
     def run(self, *args: str) -> str:
         result = subprocess.run(

@@ -101,6 +101,8 @@ class ChaosStack:
             raise RuntimeError(f"{' '.join(args)} failed:\n{output.decode(errors='replace')}")
 
     async def up(self) -> None:
+        # A run after a failed one must not re-read its unfinished outboxes and partitions.
+        await asyncio.to_thread(self.stack.wipe)
         await self.script("bash", "deploy/local/stack.sh", "up")
         # Migrations, topics and the demo directory, in one process (tests/stack_setup.py).
         await self.script(self.stack.env()["FT_PYTHON"], "-m", "tests.stack_setup")
