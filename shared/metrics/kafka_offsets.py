@@ -1,5 +1,6 @@
-"""Consumer lag per group and partition, and the depth of every dead-letter topic, read from
-Kafka itself (the groups' committed offsets and the topics' ends), not from the consumers.
+"""Consumer lag and committed offsets per group and partition, and the depth of every
+dead-letter topic, read from Kafka itself (the groups' committed offsets and the topics' ends),
+not from the consumers.
 
 Measured from outside the consumer on purpose: a consumer that stopped (its process dead, its
 partition wedged) reports nothing, while its group's lag keeps growing here. Every service
@@ -36,13 +37,22 @@ class KafkaOffsets:
             unit="{message}",
             description="Records on a partition its consumer group has not yet committed",
         )
+        # The records a group handled, as its rate: the consumers' own duration metric counts
+        # one handling per fetched batch, however many records it held.
+        self.committed = SampledGauge(
+            meter,
+            "fasttrack.kafka.consumer.committed",
+            unit="{message}",
+            description="The offset a consumer group has committed on a partition (its rate: "
+            "records handled per second)",
+        )
         self.dead_letters = SampledGauge(
             meter,
             "fasttrack.kafka.dead_letters",
             unit="{message}",
             description="Records held in a dead-letter topic (.dlq), by topic",
         )
-        self.gauges = (self.lag, self.dead_letters)
+        self.gauges = (self.lag, self.committed, self.dead_letters)
 
     async def _clients(self) -> tuple[AIOKafkaAdminClient, AIOKafkaConsumer]:
         if self._admin is None or self._consumer is None:
@@ -102,6 +112,14 @@ class KafkaOffsets:
             for group, offsets in sorted(committed.items())
             for tp, offset in sorted(offsets.items())
             if tp in ends
+        )
+        self.committed.set(
+            (
+                {"group": group, "topic": tp.topic, "partition": str(tp.partition)},
+                float(offset),
+            )
+            for group, offsets in sorted(committed.items())
+            for tp, offset in sorted(offsets.items())
         )
         depth: dict[str, int] = defaultdict(int)
         for tp in dead_letter_partitions:

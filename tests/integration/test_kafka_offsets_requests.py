@@ -102,6 +102,13 @@ async def test_a_sample_asks_for_the_metadata_once_and_finds_no_coordinator_it_k
         if labels["group"] == group and labels["topic"] == topic
     }
     assert lag == {"0": 2.0}
+    # Its committed offset, whose rate the dashboard shows as records handled per second.
+    committed = {
+        labels["partition"]: value
+        for labels, value in offsets.committed.readings()
+        if labels["group"] == group and labels["topic"] == topic
+    }
+    assert committed == {"0": 3.0}
     assert ({"topic": f"{topic}.dlq"}, 3.0) in offsets.dead_letters.readings()
     groups = {labels["group"] for labels, _ in offsets.lag.readings()}
 
