@@ -2,21 +2,32 @@
 
 FastAPI runs a dependency written as a plain ``def`` on a worker thread for every request. The
 intake's dependencies only read what the app holds (its runtime, its container, the caller's
-key), so they are ``async def``: before, four thread hand-offs per referral.
+key), so they are ``async def``: before, four thread hand-offs per referral. A message of the
+usual size is parsed on the event loop too; only a large one is handed to a worker thread.
 """
 
 from __future__ import annotations
 
+import asyncio
 import inspect
+import json
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
 from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
+from fastapi.testclient import TestClient
 
+from bench.health_under_input import largest_accepted
 from services.referral.bootstrap import create_app as referral_app
+from services.referral.entrypoints import messaging_api
+from services.referral.entrypoints.deps import get_context
 from services.telemedicine.bootstrap import create_app as telemedicine_app
+from shared.auth import _caller
+from shared.runtime import get_runtime
+from shared.settings import PlatformSettings
+from tests.support import referral_bundle
 
 
 def _calls(dependant: Dependant) -> Iterator[Callable[..., Any]]:
@@ -61,3 +72,60 @@ def test_the_intakes_dependencies_run_on_the_event_loop(
     ]
     assert route.dependant.dependencies, "the route reads its runtime and caller"
     assert on_threads == []
+
+
+class _Runtime:
+    settings = PlatformSettings()
+
+
+async def _runtime() -> _Runtime:
+    return _Runtime()
+
+
+async def _context() -> None:
+    return None  # the message is refused before the use case reads it
+
+
+async def _another_hospital() -> str:
+    return "another-hospital"  # not the message's sender: 403, before the database
+
+
+def _thread_hand_offs(monkeypatch: pytest.MonkeyPatch, body: bytes) -> list[str]:
+    """The worker-thread hand-offs of one message posted over REST (refused after its parse)."""
+    handed: list[str] = []
+    original = asyncio.to_thread
+
+    async def counting(function: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Any:
+        handed.append(function.__qualname__)
+        return await original(function, *args, **kwargs)
+
+    monkeypatch.setattr(asyncio, "to_thread", counting)
+    app = referral_app()
+    app.dependency_overrides[get_runtime] = _runtime
+    app.dependency_overrides[get_context] = _context
+    app.dependency_overrides[_caller] = _another_hospital
+    response = TestClient(app).post(
+        "/fhir/$process-message",
+        content=body,
+        headers={"Content-Type": "application/fhir+json"},
+    )
+    assert response.status_code == 403, response.text
+    assert response.json()["issue"][0]["expression"] == ["MessageHeader.sender"]
+    return handed
+
+
+def test_a_referral_of_the_usual_size_is_parsed_on_the_event_loop(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Handing a 4 KB message to a worker thread and back cost more than a tenth of its parse;
+    before, every message was (1 hand-off per message, now 0)."""
+    body = json.dumps(referral_bundle(teleconsult=True)[0]).encode()
+    assert len(body) <= messaging_api.PARSED_ON_THE_LOOP_BYTES
+    assert _thread_hand_offs(monkeypatch, body) == []
+
+
+def test_the_largest_accepted_message_is_parsed_off_the_event_loop(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Tens of milliseconds of parsing: /health and the consumers keep being served meanwhile."""
+    assert _thread_hand_offs(monkeypatch, largest_accepted()) == ["_parse_and_digest"]
