@@ -93,9 +93,10 @@ class PlatformSettings(BaseSettings):
     # Input limits (README, "Reliability and security"): what a caller may send at most.
     http_max_body_bytes: int = Field(default=1_048_576, gt=0)
     http_max_header_bytes: int = Field(default=16_384, ge=1024)
-    # On SIGTERM, how long requests still open may run before they are ended (an open page's
-    # live stream never ends by itself); then the lifespan's shutdown runs (consumers commit,
-    # the relay resigns). Well inside Kubernetes' terminationGracePeriodSeconds (30).
+    # On SIGTERM, how long requests still open may run before they are ended (open pages' live
+    # streams end at once: shared/runtime.py SERVER_STOP); then the lifespan's shutdown runs
+    # (consumers commit, the relay resigns). Well inside Kubernetes' terminationGracePeriodSeconds
+    # (30).
     shutdown_grace_s: int = Field(default=10, ge=1, le=25)
     json_max_depth: int = Field(default=32, gt=0, le=500)
     json_max_number_chars: int = Field(default=32, gt=0, le=4000)

@@ -1,8 +1,10 @@
 """A service stops on SIGTERM even while a person's page holds its live stream open: the stream
-is ended after the shutdown grace (``FT_SHUTDOWN_GRACE_S``), the lifespan's shutdown runs and
-the process exits. Before, uvicorn waited for the stream to end, which it never does
-(a heartbeat every 15 s): every restart or rolling update of the referral service with a
-clinician's page open ended in SIGKILL, its consumers' offsets uncommitted."""
+ends itself when the stop begins, the lifespan's shutdown runs and the process exits. Before,
+uvicorn waited for the stream to end, which it never does (a heartbeat every 15 s): every restart
+or rolling update of the referral service with a clinician's page open ended in SIGKILL, its
+consumers' offsets uncommitted. Then the stream was cut after the shutdown grace
+(``FT_SHUTDOWN_GRACE_S``, still the bound for any other request), and uvicorn logged it as an
+ERROR with a traceback at every restart: noise that hides real errors from operators."""
 
 from __future__ import annotations
 
@@ -15,13 +17,17 @@ import pytest
 
 from services.referral.accounts import DEVELOPMENT_PASSWORD
 from tests.e2e.harness import ServiceProcesses
-from tests.support import TestStack, eventually, shifted_port
+from tests.support import TestStack, as_hospital, eventually, shifted_port
 from tests.web_app import signed_in
 
 pytestmark = pytest.mark.e2e
 
 # Ports of their own, so the session's services are not disturbed.
-OWN_PORTS = {"referral": shifted_port(18064), "telemedicine": shifted_port(18065)}
+OWN_PORTS = {
+    "referral": shifted_port(18064),
+    "telemedicine": shifted_port(18065),
+    "notifier": shifted_port(18066),
+}
 GRACE_S = 2
 
 
@@ -47,14 +53,48 @@ async def test_a_referral_service_with_an_open_live_page_stops_on_sigterm(
             assert await anext(lines) == ": connected"
 
             process.send_signal(signal.SIGTERM)
+            # The stream ends as a finished response does (its heartbeat, every 15 s, would
+            # keep it open for ever): read to its end, not cut off (httpx would raise).
+            async for _ in lines:
+                pass
 
-            async def exited() -> bool:
-                return process.poll() is not None
+    await _stopped_cleanly(own_referral, "referral")
 
-            # The stream's own heartbeat (15 s) would keep it open for ever; the grace ends it.
-            await eventually(exited, timeout=GRACE_S + 10, what="the service's exit")
+
+async def test_a_notifier_with_an_open_live_screen_stops_on_sigterm(
+    own_referral: ServiceProcesses,
+) -> None:
+    own_referral.spawn("notifier", FT_SHUTDOWN_GRACE_S=str(GRACE_S))
+    await own_referral.wait_healthy("notifier")
+    base = f"http://127.0.0.1:{OWN_PORTS['notifier']}"
+    async with httpx.AsyncClient(base_url=base, timeout=30) as client:
+        issued = await client.post("/live/tickets", headers=as_hospital("trang-hospital"))
+        ticket = issued.json()["ticket"]
+        async with client.stream("GET", "/live/events", params={"ticket": ticket}) as stream:
+            assert stream.status_code == 200
+            lines = stream.aiter_lines()
+            assert await anext(lines) == ": connected"
+
+            own_referral.processes["notifier"].send_signal(signal.SIGTERM)
+            async for _ in lines:
+                pass
+
+    await _stopped_cleanly(own_referral, "notifier")
+
+
+async def _stopped_cleanly(processes: ServiceProcesses, name: str) -> None:
+    process = processes.processes[name]
+
+    async def exited() -> bool:
+        return process.poll() is not None
+
+    await eventually(exited, timeout=GRACE_S + 10, what="the service's exit")
     # Ended by its own shutdown, not killed: uvicorn re-raises the SIGTERM it caught once its
     # shutdown is done, so the exit status is the signal's.
     assert process.returncode == -signal.SIGTERM
-    log = own_referral.log_file("referral").read_text(encoding="utf-8")
+    log = processes.log_file(name).read_text(encoding="utf-8")
     assert "Application shutdown complete" in log
+    # The open stream was not cut at the end of the grace, and nothing else went wrong.
+    assert "timeout graceful shutdown exceeded" not in log
+    errors = [line for line in log.splitlines() if '"level": "ERROR"' in line]
+    assert errors == [], errors

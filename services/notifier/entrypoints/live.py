@@ -26,7 +26,7 @@ from services.notifier.domain.errors import UnknownReceipt
 from services.notifier.entrypoints.deps import LivePagesDep, PagesDep
 from services.notifier.service.outcomes import record_delivered
 from shared.auth import CallerDep, caller_organization
-from shared.runtime import RuntimeDep, ServiceRuntime
+from shared.runtime import SERVER_STOP, RuntimeDep, ServiceRuntime
 from shared.signed_links import ExpiredLink, InvalidLink
 from shared.web_identity import MaybePersonDep
 
@@ -93,8 +93,9 @@ async def live_event_stream(
             )
     # Sent at once, so the page knows it is connected; and how soon to come back if cut off.
     yield ServerSentEvent(comment="connected", retry=3000)
-    with feed.subscribe(organization) as changed:
-        while not await request.is_disconnected():
+    # Ends when the service begins to stop: the page reconnects to another instance.
+    with feed.subscribe(organization) as changed, SERVER_STOP.wakes(changed):
+        while not SERVER_STOP.begun and not await request.is_disconnected():
             changed.clear()  # before reading: a publication during the read wakes us again
             async with runtime.pool.acquire() as connection:
                 events = await live_events.events_after(

@@ -9,7 +9,8 @@ missed. Either way up to ``MAX_REPLAY`` steps; further behind, it gets ``event: 
 re-reads what it shows. The stream sends a heartbeat comment when idle (every
 ``FT_REFERRAL_PAGE_HEARTBEAT_S``, 15 s) and ends at the heartbeat after the person's session is
 revoked or expires (the browser reconnects and is sent to the sign-in page, which is not an
-event stream: EventSource gives up).
+event stream: EventSource gives up), and at once when the service begins to stop (the browser
+reconnects to another instance).
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ from services.referral.entrypoints.deps import (
 )
 from services.referral.service import sign_in
 from shared.db.pool import Connection
-from shared.runtime import RuntimeDep, ServiceRuntime
+from shared.runtime import SERVER_STOP, RuntimeDep, ServiceRuntime
 
 router = APIRouter()
 
@@ -69,8 +70,8 @@ async def page_events_stream(
         if last_event_id is not None or rendered is not None:
             yield ServerSentEvent(data={}, event=RELOAD, id=str(latest))
         after = latest
-    with feed.subscribe() as changed:
-        while not await request.is_disconnected():
+    with feed.subscribe() as changed, SERVER_STOP.wakes(changed):
+        while not SERVER_STOP.begun and not await request.is_disconnected():
             changed.clear()  # before reading: a step committed during the read wakes us again
             async with runtime.pool.acquire() as connection:
                 events = await page_events.events_after(
@@ -88,7 +89,7 @@ async def page_events_stream(
             except TimeoutError:
                 yield ServerSentEvent(comment="heartbeat")
             # Revoked (signed out, or by an admin) or expired: nothing more for this page.
-            if not await _session_alive(runtime, person):
+            if not SERVER_STOP.begun and not await _session_alive(runtime, person):
                 return
 
 
