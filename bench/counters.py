@@ -6,10 +6,19 @@ Each is a counter read before and after a phase; the difference divided by the r
 phase is the figure per referral. The benchmark's own few queries (these reads) are left out of
 the statement counts (they name pg_stat_*) but not of the transaction count (two or three per
 phase, against thousands).
+
+Two counters are exact at any moment, read from the server's own positions: the transactions
+that wrote (each one took a transaction id, and each commit waited for its WAL to reach the
+disk) and the WAL the cluster wrote (its insert position: commit records, full-page images,
+vacuum and all). The transaction count of ``pg_stat_database`` is not: a backend hands its
+counts to the shared statistics at most once a second while busy, and one gone idle 10 s later
+(PostgreSQL's PGSTAT_IDLE_INTERVAL), so it is read after that long.
 """
 
 from __future__ import annotations
 
+import asyncio
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -37,6 +46,26 @@ class StatementCounts:
     plan_ms: float
     exec_ms: float
     wal_bytes: int
+    wal_full_page_images: int = 0
+
+
+@dataclass(frozen=True)
+class ClusterMark:
+    """Where the cluster's counters stood: transactions ended (pg_stat_database), the next
+    transaction id, the WAL insert position."""
+
+    transactions: int
+    next_transaction_id: int
+    wal_lsn: str
+
+
+@dataclass(frozen=True)
+class ClusterCounts:
+    """What the cluster did since a mark."""
+
+    transactions: int
+    writing_transactions: int
+    wal_bytes: int
 
 
 @dataclass(frozen=True)
@@ -51,6 +80,12 @@ class DatabaseCounts:
     wal_bytes: int = 0
     top: list[StatementCounts] = field(default_factory=list)
     most_planned: list[StatementCounts] = field(default_factory=list)
+    # Transactions that took a transaction id (wrote): one commit, one WAL flush each.
+    writing_transactions: int = 0
+    # All the WAL the cluster wrote (``wal_bytes`` is the statements' part).
+    cluster_wal_bytes: int = 0
+    wal_full_page_images: int = 0
+    most_wal: list[StatementCounts] = field(default_factory=list)
 
     def round_trips(self) -> int:
         """Statements, with each pool reset's four counted as the one round trip they are."""
@@ -61,8 +96,12 @@ class DatabaseCounters:
     """pg_stat_statements needs ``shared_preload_libraries=pg_stat_statements`` (the benchmark's
     cluster only) and the extension in the database; ``reset`` zeroes it at a phase's start."""
 
-    def __init__(self, database_url: str) -> None:
+    def __init__(self, database_url: str, *, stats_flush_s: float = 11.0) -> None:
         self.database_url = database_url
+        # How long an idle backend may keep its transaction counts (PostgreSQL's 10 s) and a
+        # second more.
+        self.stats_flush_s = stats_flush_s
+        self._flushed_at: float | None = None
 
     async def prepare(self) -> None:
         connection = await asyncpg.connect(self.database_url)
@@ -71,30 +110,62 @@ class DatabaseCounters:
         finally:
             await connection.close()
 
-    async def reset(self) -> int:
-        """Zeroes the statement counts; returns the transactions so far (pg_stat_database)."""
+    async def reset(self) -> ClusterMark:
+        """Zeroes the statement counts; returns where the cluster's counters stand."""
         connection = await asyncpg.connect(self.database_url)
         try:
             await connection.execute("SELECT pg_stat_statements_reset()")
-            return await self._transactions(connection)
         finally:
             await connection.close()
+        return await self.mark()
 
-    async def read(self, transactions_before: int) -> DatabaseCounts:
+    async def mark(self) -> ClusterMark:
+        """The cluster's counters now, once what ran before is in the shared statistics (no
+        wait when they were read that way a moment ago, as at the end of the phase before)."""
+        if self._flushed_at is None or time.monotonic() - self._flushed_at > 1.0:
+            await asyncio.sleep(self.stats_flush_s)
+        connection = await asyncpg.connect(self.database_url)
+        try:
+            return await self._mark(connection)
+        finally:
+            await connection.close()
+            self._flushed_at = time.monotonic()
+
+    async def since(self, mark: ClusterMark) -> ClusterCounts:
+        """What the cluster did since ``mark``, once it is all in the shared statistics."""
+        await asyncio.sleep(self.stats_flush_s)
+        connection = await asyncpg.connect(self.database_url)
+        try:
+            now = await self._mark(connection)
+            wal_bytes = await connection.fetchval(
+                "SELECT pg_wal_lsn_diff($1::text::pg_lsn, $2::text::pg_lsn)::bigint",
+                now.wal_lsn,
+                mark.wal_lsn,
+            )
+        finally:
+            await connection.close()
+            self._flushed_at = time.monotonic()
+        return ClusterCounts(
+            transactions=now.transactions - mark.transactions,
+            writing_transactions=now.next_transaction_id - mark.next_transaction_id,
+            wal_bytes=int(wal_bytes),
+        )
+
+    async def read(self, mark: ClusterMark) -> DatabaseCounts:
+        cluster = await self.since(mark)
         connection = await asyncpg.connect(self.database_url)
         try:
             rows = await connection.fetch(
                 """
                 SELECT query, sum(calls)::bigint AS calls, sum(plans)::bigint AS plans,
                        sum(total_plan_time) AS plan_ms, sum(total_exec_time) AS exec_ms,
-                       sum(wal_bytes)::bigint AS wal_bytes
+                       sum(wal_bytes)::bigint AS wal_bytes, sum(wal_fpi)::bigint AS wal_fpi
                 FROM pg_stat_statements
                 WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())
                   AND query NOT LIKE '%pg_stat%'
                 GROUP BY query ORDER BY calls DESC
                 """
             )
-            transactions = await self._transactions(connection) - transactions_before
         finally:
             await connection.close()
         statements = [
@@ -105,13 +176,14 @@ class DatabaseCounters:
                 plan_ms=float(row["plan_ms"]),
                 exec_ms=float(row["exec_ms"]),
                 wal_bytes=int(row["wal_bytes"]),
+                wal_full_page_images=int(row["wal_fpi"]),
             )
             for row in rows
         ]
         calls = {row["query"]: int(row["calls"]) for row in rows}
         return DatabaseCounts(
             statements=sum(calls.values()),
-            transactions=transactions,
+            transactions=cluster.transactions,
             pool_resets=calls.get("RESET ALL", 0),
             advisory_locks=sum(n for q, n in calls.items() if "pg_advisory_xact_lock" in q),
             plans=sum(s.plans for s in statements),
@@ -122,17 +194,32 @@ class DatabaseCounters:
             most_planned=sorted(
                 (s for s in statements if s.plans), key=lambda s: s.plans, reverse=True
             )[:6],
+            writing_transactions=cluster.writing_transactions,
+            cluster_wal_bytes=cluster.wal_bytes,
+            wal_full_page_images=sum(s.wal_full_page_images for s in statements),
+            most_wal=sorted(
+                (s for s in statements if s.wal_bytes), key=lambda s: s.wal_bytes, reverse=True
+            )[:6],
         )
 
     @staticmethod
-    async def _transactions(connection: asyncpg.Connection) -> int:
-        # Statistics reach the shared counters when a backend goes idle (at most ~1 s later).
+    async def _mark(connection: asyncpg.Connection) -> ClusterMark:
         await connection.execute("SELECT pg_stat_clear_snapshot()")
-        value = await connection.fetchval(
-            "SELECT xact_commit + xact_rollback FROM pg_stat_database "
-            "WHERE datname = current_database()"
+        # The next transaction id takes none itself; the insert position is exact at once.
+        row = await connection.fetchrow(
+            """
+            SELECT (SELECT xact_commit + xact_rollback FROM pg_stat_database
+                    WHERE datname = current_database()) AS transactions,
+                   pg_snapshot_xmax(pg_current_snapshot())::text::bigint AS next_transaction_id,
+                   pg_current_wal_insert_lsn()::text AS wal_lsn
+            """
         )
-        return int(value)
+        assert row is not None  # a SELECT without FROM returns its one row
+        return ClusterMark(
+            transactions=int(row["transactions"]),
+            next_transaction_id=int(row["next_transaction_id"]),
+            wal_lsn=row["wal_lsn"],
+        )
 
 
 class KafkaOffsets:

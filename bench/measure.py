@@ -86,7 +86,7 @@ class Meter:
     async def measure(self, run: Callable[[], Awaitable[PhaseResult]]) -> dict[str, Any]:
         offsets_before = await self.offsets.read()
         spans_before = count_lines(self.trace_files)
-        transactions_before = await self.database.reset() if self.database else 0
+        database_mark = await self.database.reset() if self.database else None
         threads_before, usage_before = self.kafka_threads(), self.usage()
         result = await run()
         await self.settle()
@@ -119,12 +119,14 @@ class Meter:
             figures["spans_per_referral"] = round(
                 (count_lines(self.trace_files) - spans_before) / per, 1
             )
-        if self.database:
-            counts = await self.database.read(transactions_before)
+        if self.database and database_mark:
+            counts = await self.database.read(database_mark)
             figures["sql_per_referral"] = {
                 "statements": round(counts.statements / per, 1),
                 "round_trips": round(counts.round_trips() / per, 1),
                 "transactions": round(counts.transactions / per, 1),
+                # Each took a transaction id: a commit whose WAL the server flushed to disk.
+                "writing_transactions": round(counts.writing_transactions / per, 1),
                 "pool_resets": round(counts.pool_resets / per, 1),
                 "advisory_xact_locks": round(counts.advisory_locks / per, 1),
                 # Planning (track_planning): a statement planned at every call is re-planned
@@ -133,8 +135,12 @@ class Meter:
                 "plan_ms": round(counts.plan_ms / per, 3),
                 "exec_ms": round(counts.exec_ms / per, 3),
                 "wal_bytes": round(counts.wal_bytes / per),
+                # All the cluster wrote: commit records, vacuum, page images after a checkpoint too.
+                "cluster_wal_bytes": round(counts.cluster_wal_bytes / per),
+                "wal_full_page_images": round(counts.wal_full_page_images / per, 2),
                 "top_statements": [statement_figures(s, per) for s in counts.top],
                 "most_planned": [statement_figures(s, per) for s in counts.most_planned],
+                "most_wal": [statement_figures(s, per) for s in counts.most_wal],
             }
         return figures
 
