@@ -7,9 +7,7 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
-from services.telemedicine.adapters.monitoring_repository import PURGE_MONITORING
-from services.telemedicine.adapters.question_store import PURGE_QUESTIONS
-from services.telemedicine.adapters.recommendation_store import PURGE_RECOMMENDATIONS
+from services.telemedicine.adapters import retention
 from services.telemedicine.adapters.video_tokens import VideoTokens
 from services.telemedicine.config import SERVICE_NAME, TelemedicineSettings
 from services.telemedicine.container import TelemedicineContainer
@@ -77,16 +75,7 @@ def create_app(settings: TelemedicineSettings | None = None) -> FastAPI:
     )
 
     def wire(runtime: ServiceRuntime) -> TelemedicineContainer:
-        # What it keeps of a patient: the messages it sent (the outbox), the signed
-        # recommendations' findings and the home-isolation episodes' check-ins and contacts;
-        # the consults' and episodes' ids, stages, levels and times stay for the figures.
-        runtime.workers.append(
-            purge_job(
-                runtime.pool,
-                settings,
-                (PURGE_RECOMMENDATIONS, PURGE_QUESTIONS, *PURGE_MONITORING),
-            )
-        )
+        runtime.workers.append(purge_job(runtime.pool, settings, retention.PERSONAL_DATA))
         escalation = ConsultEscalation(
             pool=runtime.pool, context=context, retry_s=settings.telemedicine_escalation_poll_s
         )

@@ -10,6 +10,13 @@ from datetime import datetime
 
 from shared.db.pool import Connection
 
+# Taken when the consult opens; one whose consult never opens goes after the retention period
+# (shared/retention.py, $1 = the cutoff), with the acknowledging clinician's id.
+PURGE_EARLY_PAGE_OUTCOMES = (
+    "DELETE FROM early_acknowledgement WHERE acknowledged_at < $1",
+    "DELETE FROM early_unreached_page WHERE reported_at < $1",
+)
+
 
 async def keep_early_acknowledgement(
     connection: Connection, *, request_id: str, person: str | None, at: datetime
