@@ -7,6 +7,7 @@ that hospital shows it at once, and a page opened or reconnected later catches u
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 import asyncpg
 
@@ -42,20 +43,25 @@ class InAppChannel:
     ) -> None:
         if not delivery.hospital:
             raise PermanentDeliveryError("in-app notifications go to a hospital's pages")
-        payload = {key: delivery.body[key] for key in _SHOWN if key in delivery.body}
         await live_events.publish(
             connection,
             organization=delivery.hospital,
             kind=NOTIFICATION,
             delivery_id=delivery.id,
-            payload={
-                **payload,
-                "delivery": delivery.id,
-                "alert": alert_of(delivery),
-                "at": datetime.now(UTC).isoformat(),
-            },
+            payload=shown_on_pages(delivery),
             mark_sent=mark_sent,
         )
+
+
+def shown_on_pages(delivery: Delivery) -> dict[str, Any]:
+    """The live event's payload: what the hospital's pages show of ``delivery``."""
+    payload = {key: delivery.body[key] for key in _SHOWN if key in delivery.body}
+    return {
+        **payload,
+        "delivery": delivery.id,
+        "alert": alert_of(delivery),
+        "at": datetime.now(UTC).isoformat(),
+    }
 
 
 def alert_of(delivery: Delivery) -> str:

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+import orjson
 from opentelemetry.instrumentation.utils import suppress_instrumentation
 
 from shared.db.pool import Connection
@@ -64,6 +65,57 @@ async def publish(
         mark_sent,
     )
     return inserted is not None
+
+
+@dataclass(frozen=True)
+class ShownEvent:
+    """A live event written by the statement of its delivery (``published_with``)."""
+
+    delivery_id: str
+    organization: str
+    payload: dict[str, Any]
+
+
+def published_with(first_parameter: int, *, written: str, only_if: str = "") -> str:
+    """CTEs of a caller's statement that add ``ShownEvent``s of kind $p+4 (passed from
+    ``$first_parameter`` on: ``shown_parameters``) to their hospitals' feeds, those of the
+    deliveries the CTE ``written`` returned (``id``) only: each hospital's lock taken first (in
+    name order: two statements lock two hospitals alike), the events, one NOTIFY per hospital
+    ($p+3). The statement selects ``count(*) FROM live_notified`` so the NOTIFY is evaluated.
+    ``only_if``: a WHERE clause no lock is taken without."""
+    p = first_parameter
+    # Built from numbers and names in the caller's own SQL, never from input.
+    return f"""
+live_locked AS (
+    SELECT count(pg_advisory_xact_lock(hashtext('live:' || organization))) AS locks
+    FROM (SELECT DISTINCT organization FROM unnest(${p + 1}::text[]) AS shown (organization)
+          ORDER BY organization) AS hospitals
+    {only_if}
+), live_published AS (
+    INSERT INTO live_event (organization, kind, delivery_id, payload)
+    SELECT shown.organization, ${p + 4}, shown.delivery_id, shown.payload::jsonb
+    FROM unnest(${p}::text[], ${p + 1}::text[], ${p + 2}::text[])
+             AS shown (delivery_id, organization, payload),
+         live_locked
+    WHERE shown.delivery_id IN (SELECT id FROM {written})
+    ON CONFLICT (delivery_id, kind) DO NOTHING
+    RETURNING organization
+), live_notified AS (
+    SELECT pg_notify(${p + 3}, organization)
+    FROM (SELECT DISTINCT organization FROM live_published) AS told
+)"""  # noqa: S608
+
+
+def shown_parameters(events: list[ShownEvent], *, kind: str) -> tuple[object, ...]:
+    """``published_with``'s five parameters."""
+    return (
+        [event.delivery_id for event in events],
+        [event.organization for event in events],
+        # As text, cast in the statement (as the deliveries' JSON columns).
+        [orjson.dumps(event.payload).decode() for event in events],
+        LIVE_EVENT_CHANNEL,
+        kind,
+    )
 
 
 async def events_after(

@@ -9,6 +9,9 @@ from datetime import datetime
 import asyncpg
 from opentelemetry.instrumentation.utils import suppress_instrumentation
 
+from services.notifier.adapters import live_events
+from services.notifier.adapters.in_app import NOTIFICATION
+from services.notifier.adapters.live_events import ShownEvent
 from services.notifier.domain.model import Channel, Delivery
 from shared.db.pool import Connection
 from shared.messaging.inbox import INBOX_OUTCOME, Claim, InboxEntry, inbox_claim, outcome_of
@@ -30,15 +33,21 @@ async def insert_delivery(connection: Connection, *, delivery: Delivery) -> bool
 
 
 async def insert_deliveries(
-    connection: Connection, *, deliveries: list[Delivery], hospitals: Iterable[str] = ()
+    connection: Connection,
+    *,
+    deliveries: list[Delivery],
+    hospitals: Iterable[str] = (),
+    shown: list[ShownEvent] | None = None,
 ) -> int:
     """``insert_delivery`` for the deliveries of one request (all about one referral), and the
     ``hospitals`` that take part in that referral remembered (operator_access.py: who may read
-    its delivery log), in one statement; returns how many deliveries were new."""
+    its delivery log), in one statement; returns how many deliveries were new. ``shown``: the
+    live events of its in-app deliveries, published on their hospitals' pages by the same
+    statement, those deliveries written sent (a write to our own database is their sending)."""
     if not deliveries:
         return 0
     inserted: int = await connection.fetchval(
-        _INSERT_DELIVERIES, *_deliveries_parameters(deliveries, hospitals)
+        _INSERT_DELIVERIES, *_deliveries_parameters(deliveries, hospitals, shown or [])
     )
     return inserted
 
@@ -49,13 +58,14 @@ async def insert_claimed_deliveries(
     deliveries: list[Delivery],
     hospitals: Iterable[str],
     inbox: InboxEntry,
+    shown: list[ShownEvent] | None = None,
 ) -> Claim | None:
     """``insert_deliveries`` (at least one) with the message that asks for them recorded in the
     inbox by the same statement, its one round trip (no transaction): what the claim found
     (``outcome_of``). A message seen before writes nothing."""
     row = await connection.fetchrow(
         _INSERT_CLAIMED_DELIVERIES,
-        *_deliveries_parameters(deliveries, hospitals),
+        *_deliveries_parameters(deliveries, hospitals, shown or []),
         *inbox.parameters,
     )
     if row is None:
@@ -65,24 +75,30 @@ async def insert_claimed_deliveries(
 
 def _insert_deliveries(*, claimed: bool) -> str:
     """``insert_deliveries``'s statement; ``claimed``: with the message recorded in the inbox
-    ($15 to $19), the deliveries and hospitals written only if it was not seen before."""
-    claim = f"{inbox_claim(15)}," if claimed else ""
+    ($20 to $24), the deliveries, hospitals and live events written only if it was not seen
+    before. The live events shown with the deliveries: $15 to $19 (``published_with``)."""
+    claim = f"{inbox_claim(20)}," if claimed else ""
     if_claimed = "WHERE EXISTS (SELECT FROM inbox_claimed)" if claimed else ""
     outcome = f", {INBOX_OUTCOME}" if claimed else ""
+    shown = live_events.published_with(15, written="inserted", only_if=if_claimed)
     # Built from constant fragments, never from input.
     return f"""
         WITH {claim} inserted AS (
             INSERT INTO delivery (id, request_id, referral_id, recipient, channel, priority,
                                   body, trace_context, address, escalation_step, addressed_to,
-                                  hospital, role)
+                                  hospital, role, status, sent_at, attempts)
             SELECT id, request_id, referral_id, recipient, channel, priority, body::jsonb,
-                   trace_context::jsonb, address, escalation_step, addressed_to, hospital, role
+                   trace_context::jsonb, address, escalation_step, addressed_to, hospital, role,
+                   CASE WHEN shown THEN 'sent' ELSE 'pending' END,
+                   CASE WHEN shown THEN now() END,
+                   CASE WHEN shown THEN 1 ELSE 0 END
             FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],
                         $7::text[], $8::text[], $9::text[], $10::integer[], $11::text[],
                         $12::text[], $13::text[])
                 AS incoming (id, request_id, referral_id, recipient, channel, priority, body,
                              trace_context, address, escalation_step, addressed_to, hospital,
-                             role)
+                             role),
+                LATERAL (SELECT id = ANY($15::text[]) AS shown) AS published
             {if_claimed}
             ON CONFLICT DO NOTHING
             RETURNING id
@@ -91,8 +107,9 @@ def _insert_deliveries(*, claimed: bool) -> str:
             SELECT $3[1], hospital FROM unnest($14::text[]) AS hospital
             {if_claimed}
             ON CONFLICT DO NOTHING
-        )
-        SELECT (SELECT count(*) FROM inserted) AS inserted{outcome}
+        ), {shown}
+        SELECT (SELECT count(*) FROM inserted) AS inserted,
+               (SELECT count(*) FROM live_notified) AS hospitals_told{outcome}
         """
 
 
@@ -101,9 +118,10 @@ _INSERT_CLAIMED_DELIVERIES = _insert_deliveries(claimed=True)
 
 
 def _deliveries_parameters(
-    deliveries: list[Delivery], hospitals: Iterable[str]
+    deliveries: list[Delivery], hospitals: Iterable[str], shown: list[ShownEvent]
 ) -> tuple[object, ...]:
-    """$1 to $14: the deliveries column by column, then the hospitals taking part."""
+    """$1 to $14: the deliveries column by column, then the hospitals taking part; $15 to $19:
+    the live events shown with them."""
     columns = [
         list(column)
         for column in zip(*(_delivery_values(delivery) for delivery in deliveries), strict=True)
@@ -112,7 +130,11 @@ def _deliveries_parameters(
     # asyncpg a type-introspection round trip on every new connection, text[] none.
     for json_column in (6, 7):
         columns[json_column] = [json.dumps(value) for value in columns[json_column]]
-    return (*columns, sorted(set(hospitals)))
+    return (
+        *columns,
+        sorted(set(hospitals)),
+        *live_events.shown_parameters(shown, kind=NOTIFICATION),
+    )
 
 
 def _delivery_values(delivery: Delivery) -> tuple[object, ...]:

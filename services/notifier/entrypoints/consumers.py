@@ -8,6 +8,7 @@ from services.notifier.service.handlers import (
     accept_notification_request,
     accept_notification_request_in_one_statement,
 )
+from services.notifier.service.links import AcknowledgementLinks
 from services.notifier.workers.dispatcher import DeliveryDispatcher
 from shared.db.pool import Connection
 from shared.fhir.codes import EventCode
@@ -18,16 +19,21 @@ from shared.runtime import ServiceRuntime
 
 
 def wire_consumers(
-    runtime: ServiceRuntime, dispatcher: DeliveryDispatcher, contacts: ContactBook
+    runtime: ServiceRuntime,
+    dispatcher: DeliveryDispatcher,
+    contacts: ContactBook,
+    acknowledgement_links: AcknowledgementLinks | None = None,
 ) -> None:
     async def on_notification_requested(connection: Connection, message: FhirMessage) -> None:
-        await accept_notification_request(connection, message, contacts=contacts)
+        await accept_notification_request(
+            connection, message, contacts=contacts, acknowledgement_links=acknowledgement_links
+        )
 
     async def on_notification_requested_in_one_statement(
         connection: Connection, inbox: InboxEntry
     ) -> Claim | None:
         return await accept_notification_request_in_one_statement(
-            connection, inbox, contacts=contacts
+            connection, inbox, contacts=contacts, acknowledgement_links=acknowledgement_links
         )
 
     async def on_alerts_answered(connection: Connection, message: FhirMessage) -> None:

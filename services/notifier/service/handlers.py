@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 from services.notifier.adapters import fhir_mapping, repository
+from services.notifier.adapters.in_app import shown_on_pages
+from services.notifier.adapters.live_events import ShownEvent
 from services.notifier.domain.contacts import ContactBook
 from services.notifier.domain.model import Channel, Delivery
+from services.notifier.service.dispatch import with_acknowledgement_link
+from services.notifier.service.links import AcknowledgementLinks
 from services.notifier.service.outcomes import SOURCE_ENDPOINT
 from shared.db.pool import Connection
 from shared.fhir.codes import NETWORK_ORGANIZATION
@@ -18,19 +22,28 @@ _ORGANIZATION = "Organization/"
 
 
 async def accept_notification_request(
-    connection: Connection, message: FhirMessage, *, contacts: ContactBook
+    connection: Connection,
+    message: FhirMessage,
+    *,
+    contacts: ContactBook,
+    acknowledgement_links: AcknowledgementLinks | None = None,
 ) -> int:
     """Records one pending delivery per recipient and channel; the dispatcher sends them.
 
     Recording first (in the inbox transaction) and sending afterwards is what makes a crash
     harmless: a pending delivery is found again after a restart. The hospitals of the
     referral (the one that asked, as the message's sender, and those alerted) are remembered:
-    they, and operators, may read its delivery log.
+    they, and operators, may read its delivery log. A live event on a hospital's pages is a
+    write to this database, so it is published and recorded sent by the same statement (no
+    dispatcher round: its claim, its statement and its commit).
     """
     deliveries, hospitals = _deliveries_and_hospitals(message, contacts)
-    # The deliveries and the hospitals that may read their log: one statement.
+    # The deliveries, the hospitals that may read their log and the live events: one statement.
     inserted = await repository.insert_deliveries(
-        connection, deliveries=deliveries, hospitals=hospitals
+        connection,
+        deliveries=deliveries,
+        hospitals=hospitals,
+        shown=_shown_on_pages(deliveries, acknowledgement_links),
     )
     if inserted and _nobody_to_reach(deliveries):
         # Only a live event on the hospital's pages (a hospital with no roster, no channel and
@@ -40,7 +53,11 @@ async def accept_notification_request(
 
 
 async def accept_notification_request_in_one_statement(
-    connection: Connection, inbox: InboxEntry, *, contacts: ContactBook
+    connection: Connection,
+    inbox: InboxEntry,
+    *,
+    contacts: ContactBook,
+    acknowledgement_links: AcknowledgementLinks | None = None,
 ) -> Claim | None:
     """``accept_notification_request`` with the message recorded in the inbox by the statement
     of its deliveries, no transaction (was BEGIN, claim, deliveries, COMMIT): what the claim
@@ -54,8 +71,28 @@ async def accept_notification_request_in_one_statement(
     if _nobody_to_reach(deliveries):
         return None
     return await repository.insert_claimed_deliveries(
-        connection, deliveries=deliveries, hospitals=hospitals, inbox=inbox
+        connection,
+        deliveries=deliveries,
+        hospitals=hospitals,
+        inbox=inbox,
+        shown=_shown_on_pages(deliveries, acknowledgement_links),
     )
+
+
+def _shown_on_pages(
+    deliveries: list[Delivery], links: AcknowledgementLinks | None
+) -> list[ShownEvent]:
+    """The live events of the request's in-app deliveries (one with no hospital is left to the
+    dispatcher, which fails it), each with its acknowledgement link, as the dispatcher sends."""
+    return [
+        ShownEvent(
+            delivery_id=delivery.id,
+            organization=delivery.hospital,
+            payload=shown_on_pages(with_acknowledgement_link(delivery, links)),
+        )
+        for delivery in deliveries
+        if delivery.channel is Channel.IN_APP and delivery.hospital
+    ]
 
 
 def _deliveries_and_hospitals(

@@ -87,7 +87,8 @@ def new_referral() -> str:
 
 
 async def alert_queued(connection: Connection, *, to: str = HOSPITAL) -> str:
-    """A stroke alert about a new referral, accepted: its deliveries are pending. The referral."""
+    """A stroke alert about a new referral, accepted: its deliveries are pending (its live event
+    on the pages is sent with it). The referral."""
     referral_id = new_referral()
     await accept_notification_request(
         connection, stroke_alert(referral_id, to=to), contacts=CONTACTS

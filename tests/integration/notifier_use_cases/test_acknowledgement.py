@@ -38,8 +38,10 @@ async def test_the_first_acknowledgement_is_recorded_told_and_shown_on_the_pages
     assert first is True
     assert await events(connection, referral_id) == [EventCode.NOTIFICATION_ACKNOWLEDGED]
     shown = await live_events.events_after(connection, organization=HOSPITAL, after_id=0)
-    assert [(e.kind, e.payload["acknowledged_by"]) for e in shown] == [
-        ("acknowledged", "line:Uanan")
+    # The alert, shown with its request, then its acknowledgement.
+    assert [(e.kind, e.payload.get("acknowledged_by")) for e in shown] == [
+        ("notification", None),
+        ("acknowledged", "line:Uanan"),
     ]
 
 

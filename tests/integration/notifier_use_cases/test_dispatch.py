@@ -44,7 +44,7 @@ async def test_a_stroke_alert_to_a_hospital_queues_its_on_call_doctor_its_system
     )
     assert created == 3
     assert summary(log) == [
-        (THE_HOSPITAL, "in-app", "pending"),
+        (THE_HOSPITAL, "in-app", "sent"),  # its pages' live event written with the request
         (THE_HOSPITAL, "webhook", "pending"),
         (ON_CALL, "line", "pending"),
     ]

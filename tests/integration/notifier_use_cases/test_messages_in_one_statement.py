@@ -85,7 +85,7 @@ async def test_a_notification_request_arriving_alone_is_claimed_and_recorded_in_
     # Was 4: SAVEPOINT (BEGIN), the inbox claim, the deliveries' INSERT, RELEASE (COMMIT).
     assert len(sent) == 1, "\n".join(sent)
     assert await _log(connection, referral_id) == [
-        (f"Organization/{HOSPITAL}", "in-app", "pending"),
+        (f"Organization/{HOSPITAL}", "in-app", "sent"),  # its live event in the statement
         (f"Organization/{HOSPITAL}", "webhook", "pending"),
         ("Practitioner/dr-anan", "line", "pending"),
     ]
@@ -136,7 +136,7 @@ async def test_a_request_that_reaches_nobody_still_tells_its_sender_once(
     await notifier.deliver(NOTIFICATION_REQUESTS, message, key=referral_id)
     await notifier.deliver(NOTIFICATION_REQUESTS, message, key=referral_id)
 
-    assert await _log(connection, referral_id) == [(f"Organization/{SILENT}", "in-app", "pending")]
+    assert await _log(connection, referral_id) == [(f"Organization/{SILENT}", "in-app", "sent")]
     assert await events(connection, referral_id) == [EventCode.NOTIFICATION_FAILED]
     assert await _claimed(connection, message) == 1
     assert dispatcher.woken == 1  # the repeat wakes nobody
