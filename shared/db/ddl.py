@@ -73,3 +73,23 @@ FROM (
 WHERE outbox.id = numbered.id;
 ALTER TABLE outbox ALTER COLUMN sequence SET NOT NULL;
 """
+
+# The relay marks a row sent by writing its sequence and published_at (shared/messaging/outbox.py):
+# not in place (both are indexed), but PostgreSQL logs a new row version on the row's own page as
+# the bytes that differ from the old one's start and end. Moved to the row's end, the two columns
+# are all the mark logs, given room on the page (fillfactor 50: a row is ~1-2 KB, mostly its
+# payload); before, each mark logged the whole row, payload included, on another page. Columns
+# cannot move in place: new ones take their values and names, the old ones are dropped (with the
+# unique key and the index on them, made again on the new ones). Rows written before keep their
+# pages; the downgrade leaves the columns where they are.
+OUTBOX_MARK_AT_ROW_END = """
+ALTER TABLE outbox RENAME COLUMN sequence TO sequence_moved;
+ALTER TABLE outbox RENAME COLUMN published_at TO published_at_moved;
+ALTER TABLE outbox ADD COLUMN sequence bigint, ADD COLUMN published_at timestamptz;
+UPDATE outbox SET sequence = sequence_moved, published_at = published_at_moved;
+ALTER TABLE outbox DROP COLUMN sequence_moved, DROP COLUMN published_at_moved;
+ALTER TABLE outbox ADD CONSTRAINT outbox_message_key_sequence_key UNIQUE (message_key, sequence);
+CREATE INDEX outbox_unsent ON outbox (id) WHERE published_at IS NULL;
+ALTER TABLE outbox SET (fillfactor = 50);
+"""
+OUTBOX_MARK_PACKED = "ALTER TABLE outbox RESET (fillfactor);"

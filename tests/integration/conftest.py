@@ -10,7 +10,12 @@ import pytest
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from faststream.kafka import KafkaBroker
 
-from shared.db.ddl import OUTBOX_AND_INBOX, SENDER_SCOPED_INBOX, SEQUENCE_AT_PUBLICATION
+from shared.db.ddl import (
+    OUTBOX_AND_INBOX,
+    OUTBOX_MARK_AT_ROW_END,
+    SENDER_SCOPED_INBOX,
+    SEQUENCE_AT_PUBLICATION,
+)
 from shared.db.pool import create_pool
 from shared.messaging.broker import create_broker
 from shared.messaging.topics import Topic
@@ -27,6 +32,7 @@ async def scratch_schema(database: asyncpg.Pool) -> AsyncIterator[str]:
         # The inbox and outbox as the services' migrations leave them.
         await connection.execute(SENDER_SCOPED_INBOX)
         await connection.execute(SEQUENCE_AT_PUBLICATION)
+        await connection.execute(OUTBOX_MARK_AT_ROW_END)
         await connection.execute("RESET search_path")
     yield schema
     await database.execute(f"DROP SCHEMA {schema} CASCADE")
