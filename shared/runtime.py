@@ -18,13 +18,11 @@ import sys
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, TypeVar
 
 import asyncpg
 from fastapi import APIRouter, Depends, FastAPI, Request
 from faststream.kafka import KafkaBroker
-from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
-from opentelemetry.trace import Span
 
 from shared import health
 from shared.api_docs import install_api_docs
@@ -48,7 +46,7 @@ from shared.metrics.sampled import Sampler
 from shared.pages import STATIC_PATH, mount_static
 from shared.settings import PlatformSettings
 from shared.startup import BackgroundWorker, StartupState, connect_everything
-from shared.telemetry import Telemetry
+from shared.telemetry import Telemetry, http_server_telemetry
 from shared.web import FhirResponse, install_error_handlers
 from shared.web_identity import IdentitySigner
 from shared.workers import DatabaseNotices, NoticeHandler
@@ -145,7 +143,7 @@ def create_service_app(
     """``capability_paths``: path prefixes whose next segment is a secret (a signed link), kept
     out of span attributes. ``static_dir``: the service's page assets, served at
     ``static_path`` (``shared.pages``)."""
-    telemetry = Telemetry(service_name=name, settings=settings)
+    telemetry = Telemetry(service_name=name, settings=settings, capability_paths=capability_paths)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -249,6 +247,10 @@ def create_service_app(
         default_response_class=FhirResponse,
         docs_url=None,
         redoc_url=None,
+        # One span per request, named by its route template, and the request duration by route,
+        # method and status code (http_server_request_duration_seconds at /metrics); the
+        # request's URL in its span without a query or a signed link's secret.
+        telemetry=http_server_telemetry(telemetry),
     )
     install_api_docs(app)
     app.state.api_keys = ApiKeys(settings.api_keys)
@@ -269,17 +271,6 @@ def create_service_app(
         app.include_router(router)
     if static_dir is not None:
         mount_static(app, static_dir, path=static_path)
-    FastAPIInstrumentor.instrument_app(
-        app,
-        tracer_provider=telemetry.provider,
-        excluded_urls="health,metrics",
-        # The ASGI receive/send steps of every request: noise an operator reads past.
-        exclude_spans=["receive", "send"],
-        server_request_hook=url_redactor(capability_paths),
-        # Request rate, errors (by status) and duration per route template (never the path
-        # itself, which can hold ids): http_server_duration_milliseconds at /metrics.
-        meter_provider=telemetry.meter_provider,
-    )
     return app
 
 
@@ -295,24 +286,6 @@ async def commit_handled(consumer: ServiceConsumer) -> None:
     with contextlib.suppress(Exception):
         async with asyncio.timeout(5):
             await consumer.commit_handled()
-
-
-def url_redactor(capability_paths: Sequence[str]) -> Callable[[Span, dict[str, Any]], None]:
-    """Rewrites a request span's URL attributes without the query string (FHIR searches can hold
-    patient identifiers; tickets travel there) and without the secret of a signed-link path."""
-
-    def redact(span: Span, scope: dict[str, Any]) -> None:
-        if span is None or not span.is_recording() or scope.get("type") != "http":
-            return
-        path = str(scope.get("path", ""))
-        for prefix in capability_paths:
-            if path.startswith(prefix) and len(path) > len(prefix):
-                path = f"{prefix}{{redacted}}"
-        span.set_attribute("http.target", path)
-        host = dict(scope.get("headers") or []).get(b"host", b"").decode("latin-1")
-        span.set_attribute("http.url", f"{scope.get('scheme', 'http')}://{host}{path}")
-
-    return redact
 
 
 # Request dependencies are ``async def``: FastAPI runs a plain ``def`` one on a worker thread,

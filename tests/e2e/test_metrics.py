@@ -56,9 +56,9 @@ async def test_every_service_reports_its_handlers_outbox_and_the_hospitals_last_
     # Per handler: rate and errors (status code) and duration, per route template.
     assert total(
         samples,
-        "http_server_duration_milliseconds_count",
-        http_target="/fhir/$process-message",
-        http_status_code="200",
+        "http_server_request_duration_seconds_count",
+        http_route="/fhir/$process-message",
+        http_response_status_code="200",
     )
     # Reported (its count is tested in tests/unit/test_deadline_watcher.py): on the suite's
     # shared stack, earlier tests leave referrals whose re-routing keeps failing on purpose.

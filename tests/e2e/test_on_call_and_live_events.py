@@ -98,7 +98,7 @@ async def test_the_on_call_person_is_paged_and_acknowledges_with_the_link_in_the
     assert await texts_to(sms_gateway, referral_id) == [msisdn(ON_CALL_PHONE)]
     # The link is a secret: traced requests show the route, never the token.
     spans = await eventually(lambda: _request_spans(services, "/ack/{token}"), what="spans")
-    assert spans[0]["attributes"]["http.target"] == "/ack/{redacted}"
+    assert spans[0]["attributes"]["url.path"] == "/ack/{redacted}"
     assert not _secret_in_spans(services, link.rsplit("/", 1)[1])
 
 
