@@ -41,6 +41,10 @@ class PeriodicCommits:
         self._interval_s = interval_s
         self._consumer: AIOKafkaConsumer | None = None
         self._noted: dict[TopicPartition, int] = {}
+        # What this consumer committed per partition since it got it: a note at or below it is
+        # done (the records a batch took behind a first one are noted and may be committed
+        # before the first's own acknowledgement, which would move the commit back).
+        self._committed: dict[TopicPartition, int] = {}
         self._committing: asyncio.Task[None] | None = None
         self.listener = _CommitBeforeRevocation(self)
 
@@ -56,8 +60,10 @@ class PeriodicCommits:
         if consumer is not self._consumer:
             # A subscriber restarted with a new consumer: the old one's notes cannot be
             # committed any more (their records are read again from the last commit).
-            self._consumer, self._noted = consumer, {}
+            self._consumer, self._noted, self._committed = consumer, {}, {}
         partition = TopicPartition(record.topic, record.partition)
+        if record.offset + 1 <= self._committed.get(partition, 0):
+            return
         self._noted[partition] = max(self._noted.get(partition, 0), record.offset + 1)
         if self._interval_s <= 0:
             await self.commit_noted()
@@ -94,6 +100,7 @@ class PeriodicCommits:
                 self._committing = asyncio.create_task(self._commit_later(retry_s))
             return
         for partition, offset in offsets.items():
+            self._committed[partition] = max(self._committed.get(partition, 0), offset)
             if self._noted.get(partition) == offset:  # nothing newer noted meanwhile
                 del self._noted[partition]
 
@@ -111,6 +118,7 @@ class PeriodicCommits:
         (this one too) reads them from their last commit, and notes again what it handles."""
         for partition in partitions:
             self._noted.pop(partition, None)
+            self._committed.pop(partition, None)
 
     async def stop(self) -> None:
         if self._committing is not None:

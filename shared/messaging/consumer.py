@@ -81,12 +81,24 @@ from shared.tracing import ReferralIds, about_referral, name_trace, record_conte
 
 log = logging.getLogger(__name__)
 
+# The event codes as a relayed record's ``event-code`` header holds them.
+_EVENTS = {code.value.encode(): code for code in EventCode}
+
 
 @dataclasses.dataclass(frozen=True)
 class Unreadable:
     """A record that is no FHIR message this platform takes (dead-lettered with the reason)."""
 
     reason: str
+
+
+@dataclasses.dataclass(frozen=True)
+class Skipped:
+    """A record of the network's relay whose event (its ``event-code`` header) this service has
+    no handler for: another service's event on a shared topic, told from the record's headers
+    without reading its body (internal hops trust the relay's envelope, as ``_read_relayed``)."""
+
+    ids: ReferralIds
 
 
 @dataclasses.dataclass(frozen=True)
@@ -151,11 +163,16 @@ class FhirMessageConsumer:
             return self.topic.organization(topic_name) is not None
         return topic_name == self.topic.name
 
-    def read(self, record: ConsumerRecord[bytes, bytes]) -> ReadRecord | Unreadable:
+    def read(self, record: ConsumerRecord[bytes, bytes]) -> ReadRecord | Unreadable | Skipped:
         """What ``record`` holds and what this consumer would do with it, without doing it."""
         value = record.value or b""
+        relayed = self._relayed(record)
+        if relayed:
+            skipped = self._skipped(record)
+            if skipped is not None:
+                return skipped
         try:
-            if self._relayed(record):
+            if relayed:
                 message = _read_relayed(value)
                 document = message.document
             else:
@@ -179,6 +196,9 @@ class FhirMessageConsumer:
 
     async def handle(self, record: ConsumerRecord[bytes, bytes]) -> None:
         read = self.read(record)
+        if isinstance(read, Skipped):
+            name_trace(read.ids)
+            return
         if isinstance(read, Unreadable):
             if self._dead_letters_unreadable:
                 await self.dead_letter(record, read.reason)
@@ -215,13 +235,19 @@ class FhirMessageConsumer:
             yield
 
     async def apply_in(
-        self, connection: Connection, record: ConsumerRecord[bytes, bytes], read: ReadRecord
+        self,
+        connection: Connection,
+        record: ConsumerRecord[bytes, bytes],
+        read: ReadRecord,
+        *,
+        own_transaction: bool = False,
     ) -> bool:
         """Applies a record read as plain (a handler of this service, no impersonation) in the
         caller's transaction, with the others fetched with it: records it in the inbox and
         runs its handler. False: a repeat, skipped. A refusal (``DomainError``) or any other
         error is the caller's: it rolls the whole transaction back and handles the records one
-        by one (``handle``)."""
+        by one (``handle``). ``own_transaction``: the only record of its batch with something to
+        apply, applied as ``handle`` applies one (its one statement where it has one)."""
         if read.handler is None:
             name_trace(read.ids)
             return False
@@ -232,7 +258,7 @@ class FhirMessageConsumer:
                 entry,
                 handler=read.handler,
                 one_statement=self._in_one_statement.get(read.message.event),
-                own_transaction=False,
+                own_transaction=own_transaction,
             )
             return applied(claim, entry)
 
@@ -281,6 +307,16 @@ class FhirMessageConsumer:
             )
             if claim is not Claim.REPEAT:
                 await self._on_refused(connection, message, refused)
+
+    def _skipped(self, record: ConsumerRecord[bytes, bytes]) -> Skipped | None:
+        """The relayed ``record`` as skipped when its ``event-code`` header names a known event
+        this consumer has no handler for; None when it has one (or no such header): read."""
+        code = next((v for n, v in record.headers or () if n == headers.EVENT_CODE), None)
+        event = _EVENTS.get(code) if code is not None else None
+        if event is None or event in self._handlers:
+            return None
+        key = (record.key or b"").decode(errors="replace")
+        return Skipped(ReferralIds.from_headers(record.headers or ()).merged(ReferralIds.of(key)))
 
     def _relayed(self, record: ConsumerRecord[bytes, bytes]) -> bool:
         """Whether the network's own outbox relay published the record: it names its producer

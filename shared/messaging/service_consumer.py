@@ -29,10 +29,10 @@ from opentelemetry import context as otel_context
 from shared.fhir.envelope import FhirMessage
 from shared.messaging.broker import CLINICAL_ACK_POLICY, consumer_group
 from shared.messaging.commits import PeriodicCommits
-from shared.messaging.consumer import FhirMessageConsumer, Unreadable
+from shared.messaging.consumer import FhirMessageConsumer, ReadRecord, Skipped, Unreadable
 from shared.messaging.progress import PartitionProgress
 from shared.messaging.topics import PerHospitalTopics, pattern_of
-from shared.tracing import record_context
+from shared.tracing import name_trace, record_context
 
 log = logging.getLogger(__name__)
 
@@ -181,21 +181,40 @@ class ServiceConsumer:
 
     async def _apply_together(self, batch: list[ConsumerRecord[bytes, bytes]]) -> bool:
         """Applies ``batch`` in one transaction; False (rolled back) unless every record was
-        plain and applied or skipped."""
-        reads = []
+        plain and applied or skipped. Only what is applied costs a statement: another service's
+        event is skipped from its headers, a batch with nothing to apply sends none, and one
+        with a single record to apply applies it as ``handle`` would (its one statement where
+        it has one, no BEGIN and COMMIT around it)."""
+        reads: list[tuple[FhirMessageConsumer, ConsumerRecord[bytes, bytes], ReadRecord]] = []
         for record in batch:
             consumer = self._consumer_of(record.topic)
             read = consumer.read(record)
+            if isinstance(read, Skipped):  # another service's event: nothing to apply
+                with _trace_context_of(record):
+                    name_trace(read.ids)
+                continue
             if isinstance(read, Unreadable) or not read.plain:
                 return False
+            if read.handler is None:
+                with _trace_context_of(record):
+                    name_trace(read.ids)
+                continue
             reads.append((consumer, record, read))
         applied: list[tuple[FhirMessageConsumer, FhirMessage]] = []
         try:
-            async with self._pool.acquire() as connection, connection.transaction():
-                for consumer, record, read in reads:
+            if len(reads) == 1:
+                # Nothing to apply together: no transaction around its one statement.
+                consumer, record, read = reads[0]
+                async with self._pool.acquire() as connection:
                     with _trace_context_of(record):
-                        if await consumer.apply_in(connection, record, read):
+                        if await consumer.apply_in(connection, record, read, own_transaction=True):
                             applied.append((consumer, read.message))
+            elif reads:
+                async with self._pool.acquire() as connection, connection.transaction():
+                    for consumer, record, read in reads:
+                        with _trace_context_of(record):
+                            if await consumer.apply_in(connection, record, read):
+                                applied.append((consumer, read.message))
         except Exception as error:  # each record again, alone: refused, retried, dead-lettered
             log.info(
                 "%d records fetched together rolled back (%s); applying them one by one",
