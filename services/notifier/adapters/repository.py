@@ -59,25 +59,34 @@ async def insert_claimed_deliveries(
     hospitals: Iterable[str],
     inbox: InboxEntry,
     shown: list[ShownEvent] | None = None,
-) -> Claim | None:
+    leased: Iterable[str] = (),
+    lease_s: float = 0.0,
+) -> tuple[Claim | None, set[str]]:
     """``insert_deliveries`` (at least one) with the message that asks for them recorded in the
     inbox by the same statement, its one round trip (no transaction): what the claim found
-    (``outcome_of``). A message seen before writes nothing."""
+    (``outcome_of``), and which of the ``leased`` deliveries it wrote leased to this sender
+    for ``lease_s`` (as ``claim_due`` leases them: its first attempt). A message seen before
+    writes nothing."""
     row = await connection.fetchrow(
         _INSERT_CLAIMED_DELIVERIES,
         *_deliveries_parameters(deliveries, hospitals, shown or []),
+        list(leased),
+        lease_s,
         *inbox.parameters,
     )
     if row is None:
         raise RuntimeError("the deliveries' INSERT returned no row")
-    return outcome_of(row, inbox)
+    return outcome_of(row, inbox), set(row["leased"])
 
 
 def _insert_deliveries(*, claimed: bool) -> str:
     """``insert_deliveries``'s statement; ``claimed``: with the message recorded in the inbox
-    ($20 to $24), the deliveries, hospitals and live events written only if it was not seen
-    before. The live events shown with the deliveries: $15 to $19 (``published_with``)."""
-    claim = f"{inbox_claim(20)}," if claimed else ""
+    ($22 to $26), the deliveries, hospitals and live events written only if it was not seen
+    before, and the deliveries named by $20 leased for $21 seconds. The live events shown with
+    the deliveries: $15 to $19 (``published_with``)."""
+    claim = f"{inbox_claim(22)}," if claimed else ""
+    leased = "id = ANY($20::text[])" if claimed else "false"
+    lease_until = "now() + make_interval(secs => $21)" if claimed else "NULL::timestamptz"
     if_claimed = "WHERE EXISTS (SELECT FROM inbox_claimed)" if claimed else ""
     outcome = f", {INBOX_OUTCOME}" if claimed else ""
     shown = live_events.published_with(15, written="inserted", only_if=if_claimed)
@@ -86,22 +95,23 @@ def _insert_deliveries(*, claimed: bool) -> str:
         WITH {claim} inserted AS (
             INSERT INTO delivery (id, request_id, referral_id, recipient, channel, priority,
                                   body, trace_context, address, escalation_step, addressed_to,
-                                  hospital, role, status, sent_at, attempts)
+                                  hospital, role, status, sent_at, attempts, lease_until)
             SELECT id, request_id, referral_id, recipient, channel, priority, body::jsonb,
                    trace_context::jsonb, address, escalation_step, addressed_to, hospital, role,
                    CASE WHEN shown THEN 'sent' ELSE 'pending' END,
                    CASE WHEN shown THEN now() END,
-                   CASE WHEN shown THEN 1 ELSE 0 END
+                   CASE WHEN shown OR leased THEN 1 ELSE 0 END,
+                   CASE WHEN leased THEN {lease_until} END
             FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],
                         $7::text[], $8::text[], $9::text[], $10::integer[], $11::text[],
                         $12::text[], $13::text[])
                 AS incoming (id, request_id, referral_id, recipient, channel, priority, body,
                              trace_context, address, escalation_step, addressed_to, hospital,
                              role),
-                LATERAL (SELECT id = ANY($15::text[]) AS shown) AS published
+                LATERAL (SELECT id = ANY($15::text[]) AS shown, {leased} AS leased) AS how
             {if_claimed}
             ON CONFLICT DO NOTHING
-            RETURNING id
+            RETURNING id, lease_until IS NOT NULL AS leased
         ), taking_part AS (
             INSERT INTO referral_hospital (referral_id, hospital)
             SELECT $3[1], hospital FROM unnest($14::text[]) AS hospital
@@ -109,7 +119,8 @@ def _insert_deliveries(*, claimed: bool) -> str:
             ON CONFLICT DO NOTHING
         ), {shown}
         SELECT (SELECT count(*) FROM inserted) AS inserted,
-               (SELECT count(*) FROM live_notified) AS hospitals_told{outcome}
+               (SELECT count(*) FROM live_notified) AS hospitals_told,
+               ARRAY(SELECT id FROM inserted WHERE leased) AS leased{outcome}
         """
 
 

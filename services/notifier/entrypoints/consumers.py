@@ -5,6 +5,7 @@ from __future__ import annotations
 from services.notifier.domain.contacts import ContactBook
 from services.notifier.service.acknowledgements import acknowledge_answered_alerts
 from services.notifier.service.handlers import (
+    Leases,
     accept_notification_request,
     accept_notification_request_in_one_statement,
 )
@@ -16,6 +17,10 @@ from shared.fhir.envelope import FhirMessage
 from shared.messaging.inbox import Claim, InboxEntry
 from shared.messaging.topics import NOTIFICATION_REQUESTS
 from shared.runtime import ServiceRuntime
+
+# Leased deliveries kept for statements not yet committed: a batch of records applied together
+# holds at most its own; more are of messages rolled back and never applied again.
+_MOST_AWAITING_COMMIT = 1000
 
 
 def wire_consumers(
@@ -29,12 +34,37 @@ def wire_consumers(
             connection, message, contacts=contacts, acknowledgement_links=acknowledgement_links
         )
 
+    # A request's deliveries leased to this dispatcher by its statement, by message id, until
+    # the statement commits (after_commit hands them over); a rolled-back statement's are
+    # replaced when its message is applied again.
+    leased: dict[str, Leases] = {}
+
     async def on_notification_requested_in_one_statement(
         connection: Connection, inbox: InboxEntry
     ) -> Claim | None:
-        return await accept_notification_request_in_one_statement(
-            connection, inbox, contacts=contacts, acknowledgement_links=acknowledgement_links
+        leases = Leases(seconds=dispatcher.lease_s, room=dispatcher.room())
+        claim = await accept_notification_request_in_one_statement(
+            connection,
+            inbox,
+            contacts=contacts,
+            acknowledgement_links=acknowledgement_links,
+            leases=leases,
         )
+        leased.pop(inbox.message.message_id, None)
+        if leases.taken:
+            while len(leased) >= _MOST_AWAITING_COMMIT:  # those of messages never committed
+                leased.pop(next(iter(leased)))
+            leased[inbox.message.message_id] = leases
+        return claim
+
+    def after_commit(message: FhirMessage) -> None:
+        leases = leased.pop(message.message_id, None)
+        if leases is None:
+            dispatcher.wake()  # send at once rather than at the dispatcher's next poll
+            return
+        dispatcher.take(leases.taken)
+        if leases.left_pending:
+            dispatcher.wake()
 
     async def on_alerts_answered(connection: Connection, message: FhirMessage) -> None:
         await acknowledge_answered_alerts(connection, message)
@@ -50,6 +80,5 @@ def wire_consumers(
         in_one_statement={
             EventCode.NOTIFICATION_REQUESTED: on_notification_requested_in_one_statement
         },
-        # Send at once rather than at the dispatcher's next poll.
-        after_commit=lambda _: dispatcher.wake(),
+        after_commit=after_commit,
     )

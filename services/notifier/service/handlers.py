@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
+from dataclasses import dataclass, field
+
 from services.notifier.adapters import fhir_mapping, repository
 from services.notifier.adapters.in_app import shown_on_pages
 from services.notifier.adapters.live_events import ShownEvent
@@ -52,12 +55,26 @@ async def accept_notification_request(
     return inserted
 
 
+@dataclass
+class Leases:
+    """Up to ``room`` of a request's deliveries leased to this process's dispatcher by the
+    statement that records them (as its claim would lease them: for ``seconds``, the first
+    attempt), so it sends them when the statement commits without claiming them first;
+    ``taken``: those the statement wrote leased. The others are left for its claim."""
+
+    seconds: float
+    room: int
+    taken: list[Delivery] = field(default_factory=list)
+    left_pending: bool = False
+
+
 async def accept_notification_request_in_one_statement(
     connection: Connection,
     inbox: InboxEntry,
     *,
     contacts: ContactBook,
     acknowledgement_links: AcknowledgementLinks | None = None,
+    leases: Leases | None = None,
 ) -> Claim | None:
     """``accept_notification_request`` with the message recorded in the inbox by the statement
     of its deliveries, no transaction (was BEGIN, claim, deliveries, COMMIT): what the claim
@@ -70,13 +87,27 @@ async def accept_notification_request_in_one_statement(
         )
     if _nobody_to_reach(deliveries):
         return None
-    return await repository.insert_claimed_deliveries(
+    shown = _shown_on_pages(deliveries, acknowledgement_links)
+    published = {event.delivery_id for event in shown}
+    to_send = [delivery for delivery in deliveries if delivery.id not in published]
+    to_lease = to_send[: leases.room] if leases is not None and leases.room > 0 else []
+    claim, leased = await repository.insert_claimed_deliveries(
         connection,
         deliveries=deliveries,
         hospitals=hospitals,
         inbox=inbox,
-        shown=_shown_on_pages(deliveries, acknowledgement_links),
+        shown=shown,
+        leased=[delivery.id for delivery in to_lease],
+        lease_s=leases.seconds if leases is not None else 0.0,
     )
+    if leases is not None:
+        leases.taken = [
+            dataclasses.replace(delivery, attempts=1)
+            for delivery in to_lease
+            if delivery.id in leased
+        ]
+        leases.left_pending = claim is Claim.FIRST and len(leases.taken) < len(to_send)
+    return claim
 
 
 def _shown_on_pages(

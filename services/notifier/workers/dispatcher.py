@@ -106,6 +106,32 @@ class DeliveryDispatcher(BackgroundTask):
     def wake(self) -> None:
         self._wake.set()
 
+    @property
+    def lease_s(self) -> float:
+        return self._lease_s
+
+    def room(self) -> int:
+        """How many more sends could start now: what a request's statement may lease to this
+        dispatcher (``take``); none while it is not running."""
+        if self._task is None or self._task.done():
+            return 0
+        return max(0, self._max_in_flight - len(self._in_flight))
+
+    def take(self, deliveries: list[Delivery]) -> None:
+        """Sends ``deliveries``, leased to this dispatcher by the committed statement that
+        recorded them (handlers.Leases), as if it had claimed them; while it is not running
+        they are left to their leases' end (another sender, or this one restarted, claims
+        them then)."""
+        if self._task is None or self._task.done():
+            return
+        for delivery in deliveries:
+            self._start(delivery)
+
+    def _start(self, delivery: Delivery) -> None:
+        task = asyncio.create_task(self._deliver(delivery), name=f"deliver-{delivery.id}")
+        self._in_flight.add(task)
+        task.add_done_callback(self._in_flight.discard)
+
     def notice(self, due: float | None = None) -> None:
         """A delivery was written (by any instance) that falls due at ``due`` (epoch seconds;
         None: now): if its writer has not sent it ``idle_wait_s`` later, this one looks."""
@@ -144,9 +170,7 @@ class DeliveryDispatcher(BackgroundTask):
                 log.exception("could not claim deliveries")
                 due = []
             for delivery in due:
-                task = asyncio.create_task(self._deliver(delivery), name=f"deliver-{delivery.id}")
-                self._in_flight.add(task)
-                task.add_done_callback(self._in_flight.discard)
+                self._start(delivery)
             if len(due) < limit:
                 # Notices heard from here on count (those of writes the read below misses).
                 self._sleep_until = math.inf

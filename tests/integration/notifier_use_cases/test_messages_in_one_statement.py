@@ -35,10 +35,16 @@ SILENT = "uc-silent"
 
 
 class _Dispatcher:
-    """Counts the wake-ups a committed request gives the dispatcher."""
+    """Counts the wake-ups a committed request gives the dispatcher (one that is not running:
+    it leases itself nothing)."""
+
+    lease_s = 30.0
 
     def __init__(self) -> None:
         self.woken = 0
+
+    def room(self) -> int:
+        return 0
 
     def wake(self) -> None:
         self.woken += 1

@@ -50,8 +50,13 @@ LINKS = AcknowledgementLinks(public_url="https://notify.test", secret="s" * 32, 
 
 
 class _Dispatcher:
+    lease_s = 30.0
+
     def wake(self) -> None:
         pass
+
+    def room(self) -> int:
+        return 0
 
 
 async def _statuses(connection: Connection, referral_id: str) -> list[tuple[str, str]]:

@@ -1,0 +1,141 @@
+"""A notification request's deliveries leased to this process's dispatcher by the statement
+that records them, and sent when it commits: the dispatcher's claim (a statement and a
+transaction of its own, after a wake-up) is not needed for them. Counted from the statements
+really sent (asyncpg's query logger): claims for a stroke alert arriving alone 2 -> 0, with its
+webhook and LINE messages each sent once and settled as before.
+
+The lease is the claim's: its first attempt counted, for the dispatcher's lease time, so a
+process that dies before sending leaves them to another sender when it ends; a dispatcher with
+no room (or not running) leases nothing and claims them as before."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+
+import pytest
+from opentelemetry import trace
+
+from services.notifier.adapters.in_app import InAppChannel
+from services.notifier.domain.model import Channel, Delivery
+from services.notifier.entrypoints.consumers import wire_consumers
+from services.notifier.workers.dispatcher import DeliveryDispatcher
+from shared.messaging.topics import NOTIFICATION_REQUESTS
+from tests.integration.notifier_use_cases.support import (
+    CONTACTS,
+    RETRIES,
+    SOURCE,
+    new_referral,
+    stroke_alert,
+)
+from tests.support import eventually
+from tests.use_case_database import CountedPool, migrated_schema, stack_postgres_url
+from tests.wired_consumers import WiredConsumers
+
+CLAIM = "UPDATE delivery SET lease_until = now() + make_interval"
+
+
+@pytest.fixture(scope="module")
+async def counted() -> AsyncIterator[CountedPool]:
+    """A pool on a private notifier schema whose statements are counted (the consumer and the
+    dispatcher commit: no rolled-back transaction here)."""
+    postgres = stack_postgres_url()
+    async with migrated_schema(postgres, service="notifier") as migrated:
+        schema: str = await migrated.fetchval("SELECT current_schema()")
+        counted = CountedPool()
+        pool = await counted.open(postgres, schema)
+        try:
+            yield counted
+        finally:
+            await pool.close()
+
+
+class _Recording:
+    def __init__(self) -> None:
+        self.sent: list[str] = []
+
+    async def send(self, delivery: Delivery) -> None:
+        self.sent.append(delivery.id)
+
+
+def _dispatcher(counted: CountedPool, webhook: _Recording, line: _Recording) -> DeliveryDispatcher:
+    return DeliveryDispatcher(
+        pool=counted.pool,
+        channels={
+            Channel.WEBHOOK: webhook,
+            Channel.LINE: line,
+            Channel.IN_APP: InAppChannel(pool=counted.pool),
+        },
+        contacts=CONTACTS,
+        retry_policy=RETRIES,
+        tracer=trace.get_tracer("test"),
+        source_endpoint=SOURCE,
+        lease_s=30,
+        poll_interval_s=0.1,
+        idle_wait_s=1.0,
+        recheck_s=5.0,
+        send_timeout_s=5,
+    )
+
+
+async def _settled(counted: CountedPool, referral_id: str) -> list[tuple[str, str, int]]:
+    async def all_settled() -> list[tuple[str, str, int]] | None:
+        rows = await counted.pool.fetch(
+            "SELECT channel, status, attempts FROM delivery WHERE referral_id = $1"
+            " ORDER BY channel",
+            referral_id,
+        )
+        done = [(row["channel"], row["status"], row["attempts"]) for row in rows]
+        return done if done and all(status == "sent" for _, status, _ in done) else None
+
+    settled = await eventually(all_settled, timeout=20, what="the request's deliveries sent")
+    await asyncio.sleep(0.2)  # the last settlement's statements noted
+    return settled
+
+
+async def test_a_requests_deliveries_are_sent_without_a_claim(counted: CountedPool) -> None:
+    webhook, line = _Recording(), _Recording()
+    dispatcher = _dispatcher(counted, webhook, line)
+    dispatcher.start()
+    try:
+        async with counted.pool.acquire() as connection:
+            wired = WiredConsumers(connection, service_name="notifier")
+            wire_consumers(wired, dispatcher, CONTACTS)  # type: ignore[arg-type]
+            await asyncio.sleep(0.3)  # the dispatcher's first (empty) claim made
+            counted.sent.clear()
+            referral_id = new_referral()
+            await wired.deliver(NOTIFICATION_REQUESTS, stroke_alert(referral_id), key=referral_id)
+            settled = await _settled(counted, referral_id)
+    finally:
+        await dispatcher.stop()
+
+    assert settled == [("in-app", "sent", 1), ("line", "sent", 1), ("webhook", "sent", 1)]
+    assert (len(webhook.sent), len(line.sent)) == (1, 1)
+    # Was 2: woken after the commit, the dispatcher claimed the two (UPDATE ... RETURNING),
+    # then, having claimed some, claimed again a poll later (none).
+    assert [s for s in counted.sent if s.startswith(CLAIM)] == []
+
+
+async def test_a_dispatcher_with_no_room_leases_nothing_and_claims_them(
+    counted: CountedPool,
+) -> None:
+    webhook, line = _Recording(), _Recording()
+    dispatcher = _dispatcher(counted, webhook, line)
+    async with counted.pool.acquire() as connection:
+        wired = WiredConsumers(connection, service_name="notifier")
+        wire_consumers(wired, dispatcher, CONTACTS)  # type: ignore[arg-type]
+        referral_id = new_referral()
+        # Not running yet: no room.
+        await wired.deliver(NOTIFICATION_REQUESTS, stroke_alert(referral_id), key=referral_id)
+    leased = await counted.pool.fetchval(
+        "SELECT count(*) FROM delivery WHERE referral_id = $1 AND lease_until IS NOT NULL",
+        referral_id,
+    )
+    assert leased == 0
+    dispatcher.start()
+    try:
+        settled = await _settled(counted, referral_id)
+    finally:
+        await dispatcher.stop()
+    assert settled == [("in-app", "sent", 1), ("line", "sent", 1), ("webhook", "sent", 1)]
+    assert (len(webhook.sent), len(line.sent)) == (1, 1)
