@@ -136,7 +136,7 @@ def create_app(settings: NotifierSettings | None = None) -> FastAPI:
                     on_reload=escalation.notice_directory,
                 )
             )
-        wire_consumers(runtime, dispatcher, contacts, acknowledgement_links_)
+        wire_consumers(runtime, dispatcher, contacts, acknowledgement_links_, delivery_metrics)
         return NotifierContainer(
             contacts=contacts,
             dispatcher=dispatcher,

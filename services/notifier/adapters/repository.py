@@ -61,12 +61,12 @@ async def insert_claimed_deliveries(
     shown: list[ShownEvent] | None = None,
     leased: Iterable[str] = (),
     lease_s: float = 0.0,
-) -> tuple[Claim | None, set[str]]:
+) -> tuple[Claim | None, set[str], int]:
     """``insert_deliveries`` (at least one) with the message that asks for them recorded in the
     inbox by the same statement, its one round trip (no transaction): what the claim found
-    (``outcome_of``), and which of the ``leased`` deliveries it wrote leased to this sender
-    for ``lease_s`` (as ``claim_due`` leases them: its first attempt). A message seen before
-    writes nothing."""
+    (``outcome_of``), which of the ``leased`` deliveries it wrote leased to this sender for
+    ``lease_s`` (as ``claim_due`` leases them: its first attempt), and how many of the
+    ``shown`` live events it published. A message seen before writes nothing."""
     row = await connection.fetchrow(
         _INSERT_CLAIMED_DELIVERIES,
         *_deliveries_parameters(deliveries, hospitals, shown or []),
@@ -76,7 +76,7 @@ async def insert_claimed_deliveries(
     )
     if row is None:
         raise RuntimeError("the deliveries' INSERT returned no row")
-    return outcome_of(row, inbox), set(row["leased"])
+    return outcome_of(row, inbox), set(row["leased"]), row["shown"]
 
 
 def _insert_deliveries(*, claimed: bool) -> str:
@@ -120,7 +120,8 @@ def _insert_deliveries(*, claimed: bool) -> str:
         ), {shown}
         SELECT (SELECT count(*) FROM inserted) AS inserted,
                (SELECT count(*) FROM live_notified) AS hospitals_told,
-               ARRAY(SELECT id FROM inserted WHERE leased) AS leased{outcome}
+               ARRAY(SELECT id FROM inserted WHERE leased) AS leased,
+               (SELECT count(*) FROM live_published) AS shown{outcome}
         """
 
 

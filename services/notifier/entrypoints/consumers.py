@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from services.notifier.domain.contacts import ContactBook
+from services.notifier.domain.model import Channel
 from services.notifier.service.acknowledgements import acknowledge_answered_alerts
+from services.notifier.service.delivery_metrics import DeliveryMetrics
 from services.notifier.service.handlers import (
     Leases,
     accept_notification_request,
@@ -28,6 +30,7 @@ def wire_consumers(
     dispatcher: DeliveryDispatcher,
     contacts: ContactBook,
     acknowledgement_links: AcknowledgementLinks | None = None,
+    metrics: DeliveryMetrics | None = None,
 ) -> None:
     async def on_notification_requested(connection: Connection, message: FhirMessage) -> None:
         await accept_notification_request(
@@ -51,7 +54,7 @@ def wire_consumers(
             leases=leases,
         )
         leased.pop(inbox.message.message_id, None)
-        if leases.taken:
+        if leases.taken or leases.shown:
             while len(leased) >= _MOST_AWAITING_COMMIT:  # those of messages never committed
                 leased.pop(next(iter(leased)))
             leased[inbox.message.message_id] = leases
@@ -63,6 +66,8 @@ def wire_consumers(
             dispatcher.wake()  # send at once rather than at the dispatcher's next poll
             return
         dispatcher.take(leases.taken)
+        if metrics is not None and leases.shown:
+            metrics.sent_with_request(channel=Channel.IN_APP.value, count=leases.shown)
         if leases.left_pending:
             dispatcher.wake()
 

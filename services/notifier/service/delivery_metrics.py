@@ -38,6 +38,12 @@ class DeliveryMetrics:
         self._attempt_counts[key] = self._attempt_counts.get(key, 0) + 1
         self._duration.record(duration_ms, {"channel": channel, "outcome": outcome})
 
+    def sent_with_request(self, *, channel: str, count: int) -> None:
+        """``count`` deliveries sent by the statement that recorded their request (an in-app
+        delivery's live event): attempts that sent, in the attempts series; no send timed."""
+        key = (channel, "sent")
+        self._attempt_counts[key] = self._attempt_counts.get(key, 0) + count
+
     def acknowledged(self, *, channel: str) -> None:
         self._acknowledged.add(1, {"channel": channel})
 

@@ -66,6 +66,8 @@ class Leases:
     room: int
     taken: list[Delivery] = field(default_factory=list)
     left_pending: bool = False
+    # In-app deliveries the statement sent (their live events published).
+    shown: int = 0
 
 
 async def accept_notification_request_in_one_statement(
@@ -91,7 +93,7 @@ async def accept_notification_request_in_one_statement(
     published = {event.delivery_id for event in shown}
     to_send = [delivery for delivery in deliveries if delivery.id not in published]
     to_lease = to_send[: leases.room] if leases is not None and leases.room > 0 else []
-    claim, leased = await repository.insert_claimed_deliveries(
+    claim, leased, shown_count = await repository.insert_claimed_deliveries(
         connection,
         deliveries=deliveries,
         hospitals=hospitals,
@@ -107,6 +109,7 @@ async def accept_notification_request_in_one_statement(
             if delivery.id in leased
         ]
         leases.left_pending = claim is Claim.FIRST and len(leases.taken) < len(to_send)
+        leases.shown = shown_count
     return claim
 
 

@@ -46,6 +46,9 @@ class _Dispatcher:
     def room(self) -> int:
         return 0
 
+    def take(self, deliveries: list[object]) -> None:
+        pass
+
     def wake(self) -> None:
         self.woken += 1
 

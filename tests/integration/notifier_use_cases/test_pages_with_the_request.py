@@ -17,11 +17,14 @@ from collections.abc import AsyncIterator
 import asyncpg
 import pytest
 from opentelemetry import trace
+from opentelemetry.sdk.metrics import MeterProvider
+from opentelemetry.sdk.metrics.export import InMemoryMetricReader, NumberDataPoint
 
 from services.notifier.adapters import live_events
 from services.notifier.adapters.in_app import InAppChannel
 from services.notifier.domain.model import Channel, Delivery
 from services.notifier.entrypoints.consumers import wire_consumers
+from services.notifier.service.delivery_metrics import DeliveryMetrics
 from services.notifier.service.dispatch import DeliveryChannel
 from services.notifier.service.handlers import accept_notification_request
 from services.notifier.service.links import AcknowledgementLinks
@@ -57,6 +60,9 @@ class _Dispatcher:
 
     def room(self) -> int:
         return 0
+
+    def take(self, deliveries: list[Delivery]) -> None:
+        pass
 
 
 async def _statuses(connection: Connection, referral_id: str) -> list[tuple[str, str]]:
@@ -104,6 +110,39 @@ async def test_a_requests_live_event_is_published_by_the_statement_that_records_
     }  # fmt: skip
     assert LINKS.delivery_of(event.payload["ack_link"].rsplit("/", 1)[1]) == page.id
     assert "ack_link" not in page.body  # made for the page, never stored
+
+
+def _attempts(reader: InMemoryMetricReader) -> dict[tuple[str, str], int]:
+    """The operators' delivery attempts series (by channel and outcome), as a scrape reads it."""
+    data = reader.get_metrics_data()
+    assert data is not None
+    return {
+        (str(point.attributes["channel"]), str(point.attributes["outcome"])): int(point.value)
+        for resource in data.resource_metrics
+        for scope in resource.scope_metrics
+        for metric in scope.metrics
+        if metric.name == "fasttrack.notifier.delivery.attempts"
+        for point in metric.data.data_points
+        if isinstance(point, NumberDataPoint) and point.attributes is not None
+    }
+
+
+async def test_a_live_event_published_with_its_request_is_an_attempt_that_sent(
+    connection: Connection,
+) -> None:
+    """The operators' attempts series still counts the in-app sends (the dispatcher counted
+    them when it published them)."""
+    reader = InMemoryMetricReader()
+    metrics = DeliveryMetrics(MeterProvider(metric_readers=[reader]).get_meter("test"))
+    wired = WiredConsumers(connection, service_name="notifier")
+    wire_consumers(wired, _Dispatcher(), CONTACTS, LINKS, metrics)  # type: ignore[arg-type]
+    referral_id = new_referral()
+    message = stroke_alert(referral_id)
+
+    await wired.deliver(NOTIFICATION_REQUESTS, message, key=referral_id)
+    await wired.deliver(NOTIFICATION_REQUESTS, message, key=referral_id)  # a redelivery
+
+    assert _attempts(reader) == {("in-app", "sent"): 1}
 
 
 async def test_a_request_that_reaches_nobody_else_still_shows_on_its_pages(
