@@ -12,7 +12,11 @@ that wrote (each one took a transaction id, and each commit waited for its WAL t
 disk) and the WAL the cluster wrote (its insert position: commit records, full-page images,
 vacuum and all). The transaction count of ``pg_stat_database`` is not: a backend hands its
 counts to the shared statistics at most once a second while busy, and one gone idle 10 s later
-(PostgreSQL's PGSTAT_IDLE_INTERVAL), so it is read after that long.
+(PostgreSQL's PGSTAT_IDLE_INTERVAL), so it is read after that long; and a backend whose
+transactions read no table (``SELECT 1``, a lock, a notify) has nothing else pending, so it
+hands their count on only with its next table statistics, in a later phase perhaps (seen on
+PostgreSQL 15: 10 such transactions on an idle connection still uncounted after 30 s). Read it
+as approximate; the transactions that wrote are exact.
 """
 
 from __future__ import annotations
