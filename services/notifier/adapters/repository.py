@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 from datetime import datetime
 
 import asyncpg
+import orjson
 from opentelemetry.instrumentation.utils import suppress_instrumentation
 
 from services.notifier.adapters import live_events
@@ -139,9 +139,10 @@ def _deliveries_parameters(
         for column in zip(*(_delivery_values(delivery) for delivery in deliveries), strict=True)
     ]
     # The two JSON columns travel as text (cast in the statement): a jsonb[] parameter costs
-    # asyncpg a type-introspection round trip on every new connection, text[] none.
+    # asyncpg a type-introspection round trip on every new connection, text[] none. Written by
+    # orjson: jsonb keeps the same value whatever the text's spacing.
     for json_column in (6, 7):
-        columns[json_column] = [json.dumps(value) for value in columns[json_column]]
+        columns[json_column] = [orjson.dumps(value).decode() for value in columns[json_column]]
     return (
         *columns,
         sorted(set(hospitals)),
