@@ -49,6 +49,10 @@ class WiredConsumers:
         self._by_topic[topic.address] = consumer
         return consumer
 
+    def subscribed(self, topic: Topic) -> FhirMessageConsumer:
+        """The consumer ``wire_consumers`` subscribed to ``topic``."""
+        return self._by_topic[topic.address]
+
     async def deliver(self, topic: Topic, message: FhirMessage, *, key: str) -> None:
         """``message`` as the relay publishes it on ``topic``, handled alone."""
         await self._by_topic[topic.address].handle(relayed_record(topic, message, key=key))

@@ -45,7 +45,11 @@ def wire_consumers(
     async def on_notification_requested_in_one_statement(
         connection: Connection, inbox: InboxEntry
     ) -> Claim | None:
-        leases = Leases(seconds=dispatcher.lease_s, room=dispatcher.room())
+        # The records fetched together are applied before any commits: the room left is what
+        # the earlier ones have not leased (else a batch of requests leased up to the room
+        # each, and the dispatcher sent that many at once, past its bound).
+        awaiting = sum(len(earlier.taken) for earlier in leased.values())
+        leases = Leases(seconds=dispatcher.lease_s, room=max(0, dispatcher.room() - awaiting))
         claim = await accept_notification_request_in_one_statement(
             connection,
             inbox,

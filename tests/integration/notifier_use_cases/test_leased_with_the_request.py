@@ -20,6 +20,7 @@ from services.notifier.adapters.in_app import InAppChannel
 from services.notifier.domain.model import Channel, Delivery
 from services.notifier.entrypoints.consumers import wire_consumers
 from services.notifier.workers.dispatcher import DeliveryDispatcher
+from shared.messaging.consumer import ReadRecord
 from shared.messaging.topics import NOTIFICATION_REQUESTS
 from tests.integration.notifier_use_cases.support import (
     CONTACTS,
@@ -30,7 +31,7 @@ from tests.integration.notifier_use_cases.support import (
 )
 from tests.support import eventually
 from tests.use_case_database import CountedPool, migrated_schema, stack_postgres_url
-from tests.wired_consumers import WiredConsumers
+from tests.wired_consumers import WiredConsumers, relayed_record
 
 CLAIM = "UPDATE delivery SET lease_until = now() + make_interval"
 
@@ -58,7 +59,9 @@ class _Recording:
         self.sent.append(delivery.id)
 
 
-def _dispatcher(counted: CountedPool, webhook: _Recording, line: _Recording) -> DeliveryDispatcher:
+def _dispatcher(
+    counted: CountedPool, webhook: _Recording, line: _Recording, *, max_in_flight: int = 32
+) -> DeliveryDispatcher:
     return DeliveryDispatcher(
         pool=counted.pool,
         channels={
@@ -75,6 +78,7 @@ def _dispatcher(counted: CountedPool, webhook: _Recording, line: _Recording) -> 
         idle_wait_s=1.0,
         recheck_s=5.0,
         send_timeout_s=5,
+        max_in_flight=max_in_flight,
     )
 
 
@@ -139,3 +143,44 @@ async def test_a_dispatcher_with_no_room_leases_nothing_and_claims_them(
         await dispatcher.stop()
     assert settled == [("in-app", "sent", 1), ("line", "sent", 1), ("webhook", "sent", 1)]
     assert (len(webhook.sent), len(line.sent)) == (1, 1)
+
+
+async def test_requests_applied_together_lease_no_more_than_the_dispatchers_room(
+    counted: CountedPool,
+) -> None:
+    """Two stroke alerts fetched together and applied in one transaction, with room for two
+    sends: two of their four webhook and LINE deliveries are leased, not four (each request's
+    statement saw the whole room: the dispatcher then ran twice its bound of sends at once)."""
+    webhook, line = _Recording(), _Recording()
+    dispatcher = _dispatcher(counted, webhook, line, max_in_flight=2)
+    dispatcher.start()
+    try:
+        async with counted.pool.acquire() as connection:
+            wired = WiredConsumers(connection, service_name="notifier")
+            wire_consumers(wired, dispatcher, CONTACTS)  # type: ignore[arg-type]
+            consumer = wired.subscribed(NOTIFICATION_REQUESTS)
+            await asyncio.sleep(0.3)  # the dispatcher's first (empty) claim made
+            referrals = [new_referral(), new_referral()]
+            alerts = [stroke_alert(referral_id) for referral_id in referrals]
+            async with connection.transaction():
+                for referral_id, alert in zip(referrals, alerts, strict=True):
+                    record = relayed_record(NOTIFICATION_REQUESTS, alert, key=referral_id)
+                    read = consumer.read(record)
+                    assert isinstance(read, ReadRecord)
+                    assert await consumer.apply_in(connection, record, read)
+                leased = await connection.fetchval(
+                    "SELECT count(*) FROM delivery WHERE referral_id = ANY($1)"
+                    " AND channel <> 'in-app' AND lease_until IS NOT NULL",
+                    referrals,
+                )
+            for alert in alerts:
+                consumer.committed(alert)
+            settled = [await _settled(counted, referral_id) for referral_id in referrals]
+    finally:
+        await dispatcher.stop()
+
+    assert leased == 2
+    # The other two claimed by the dispatcher as before: every delivery sent once.
+    expected = [("in-app", "sent", 1), ("line", "sent", 1), ("webhook", "sent", 1)]
+    assert settled == [expected, expected]
+    assert (len(webhook.sent), len(line.sent)) == (2, 2)
