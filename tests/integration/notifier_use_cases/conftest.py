@@ -17,7 +17,7 @@ import asyncpg
 import pytest
 
 from shared.db.pool import Connection
-from tests.use_case_database import migrated_schema, rolled_back, stack_postgres_url
+from tests.use_case_database import CountedPool, migrated_schema, rolled_back, stack_postgres_url
 
 
 @pytest.fixture(scope="session")
@@ -36,3 +36,19 @@ async def notifier_pool(notifier_postgres: str) -> AsyncIterator[asyncpg.Pool]:
 async def connection(notifier_pool: asyncpg.Pool) -> AsyncIterator[Connection]:
     async with rolled_back(notifier_pool) as connection:
         yield connection
+
+
+@pytest.fixture(scope="module")
+async def counted() -> AsyncIterator[CountedPool]:
+    """A pool on a private notifier schema of the test module's own, whose statements are
+    counted (asyncpg's query logger): for tests whose consumer and dispatcher commit, so no
+    rolled-back transaction isolates them."""
+    postgres = stack_postgres_url()
+    async with migrated_schema(postgres, service="notifier") as migrated:
+        schema: str = await migrated.fetchval("SELECT current_schema()")
+        counted = CountedPool()
+        pool = await counted.open(postgres, schema)
+        try:
+            yield counted
+        finally:
+            await pool.close()

@@ -4,13 +4,18 @@ deliveries of a referral and a reading of the outbox (what the notifier would pu
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from typing import Any
+
+import asyncpg
+from opentelemetry import trace
 
 from services.notifier.adapters import delivery_views, repository
 from services.notifier.adapters.contacts_document import directory_from
 from services.notifier.domain.model import Channel, Delivery, RetryPolicy
-from services.notifier.service.dispatch import Attempt, Outcome, record_attempt
+from services.notifier.service.dispatch import Attempt, DeliveryChannel, Outcome, record_attempt
 from services.notifier.service.handlers import accept_notification_request
+from services.notifier.workers.dispatcher import DeliveryDispatcher
 from shared.db.pool import Connection
 from shared.fhir.codes import EventCode
 from shared.fhir.envelope import FhirMessage, parse_message
@@ -141,3 +146,25 @@ async def events(connection: Connection, referral_id: str) -> list[EventCode]:
 def summary(entries: list[Any]) -> list[tuple[str, str, str]]:
     """(recipient, channel, status) of each delivery log entry, sorted."""
     return sorted((e.recipient, e.channel.value, e.status.value) for e in entries)
+
+
+def dispatcher_on(
+    pool: asyncpg.Pool, channels: Mapping[Channel, DeliveryChannel], **overrides: Any
+) -> DeliveryDispatcher:
+    """A dispatcher as the use-case tests run one: the test directory and retries, a 30 s lease,
+    a claim every 0.1 s and a 5 s send timeout, unless ``overrides`` say otherwise."""
+    settings: dict[str, Any] = {
+        "lease_s": 30,
+        "poll_interval_s": 0.1,
+        "send_timeout_s": 5,
+        **overrides,
+    }
+    return DeliveryDispatcher(
+        pool=pool,
+        channels=dict(channels),
+        contacts=CONTACTS,
+        retry_policy=RETRIES,
+        tracer=trace.get_tracer("test"),
+        source_endpoint=SOURCE,
+        **settings,
+    )

@@ -11,13 +11,11 @@ its counts to the shared statistics when it ends."""
 from __future__ import annotations
 
 import asyncpg
-from opentelemetry import trace
 
 from services.notifier.adapters.in_app import InAppChannel
 from services.notifier.domain.model import Channel, Delivery
-from services.notifier.workers.dispatcher import DeliveryDispatcher
 from shared.db.pool import create_pool
-from tests.integration.notifier_use_cases.support import CONTACTS, RETRIES, SOURCE, alert_queued
+from tests.integration.notifier_use_cases.support import alert_queued, dispatcher_on
 from tests.support import eventually
 from tests.use_case_database import migrated_schema, stack_postgres_url
 
@@ -44,20 +42,13 @@ async def test_a_deliverys_lease_is_written_in_place() -> None:
                 dispatched: int = await connection.fetchval(
                     "SELECT count(*) FROM delivery WHERE status = 'pending'"
                 )
-            dispatcher = DeliveryDispatcher(
-                pool=pool,
-                channels={
+            dispatcher = dispatcher_on(
+                pool,
+                {
                     Channel.WEBHOOK: AcceptingChannel(),
                     Channel.LINE: AcceptingChannel(),
                     Channel.IN_APP: InAppChannel(pool=pool),
                 },
-                contacts=CONTACTS,
-                retry_policy=RETRIES,
-                tracer=trace.get_tracer("test"),
-                source_endpoint=SOURCE,
-                lease_s=30,
-                poll_interval_s=0.1,
-                send_timeout_s=5,
             )
 
             async def all_sent() -> bool:

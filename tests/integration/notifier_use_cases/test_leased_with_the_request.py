@@ -11,10 +11,6 @@ no room (or not running) leases nothing and claims them as before."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
-
-import pytest
-from opentelemetry import trace
 
 from services.notifier.adapters.in_app import InAppChannel
 from services.notifier.domain.model import Channel, Delivery
@@ -24,31 +20,15 @@ from shared.messaging.consumer import ReadRecord
 from shared.messaging.topics import NOTIFICATION_REQUESTS
 from tests.integration.notifier_use_cases.support import (
     CONTACTS,
-    RETRIES,
-    SOURCE,
+    dispatcher_on,
     new_referral,
     stroke_alert,
 )
 from tests.support import eventually
-from tests.use_case_database import CountedPool, migrated_schema, stack_postgres_url
+from tests.use_case_database import CountedPool
 from tests.wired_consumers import WiredConsumers, relayed_record
 
 CLAIM = "UPDATE delivery SET lease_until = now() + make_interval"
-
-
-@pytest.fixture(scope="module")
-async def counted() -> AsyncIterator[CountedPool]:
-    """A pool on a private notifier schema whose statements are counted (the consumer and the
-    dispatcher commit: no rolled-back transaction here)."""
-    postgres = stack_postgres_url()
-    async with migrated_schema(postgres, service="notifier") as migrated:
-        schema: str = await migrated.fetchval("SELECT current_schema()")
-        counted = CountedPool()
-        pool = await counted.open(postgres, schema)
-        try:
-            yield counted
-        finally:
-            await pool.close()
 
 
 class _Recording:
@@ -62,22 +42,15 @@ class _Recording:
 def _dispatcher(
     counted: CountedPool, webhook: _Recording, line: _Recording, *, max_in_flight: int = 32
 ) -> DeliveryDispatcher:
-    return DeliveryDispatcher(
-        pool=counted.pool,
-        channels={
+    return dispatcher_on(
+        counted.pool,
+        {
             Channel.WEBHOOK: webhook,
             Channel.LINE: line,
             Channel.IN_APP: InAppChannel(pool=counted.pool),
         },
-        contacts=CONTACTS,
-        retry_policy=RETRIES,
-        tracer=trace.get_tracer("test"),
-        source_endpoint=SOURCE,
-        lease_s=30,
-        poll_interval_s=0.1,
         idle_wait_s=1.0,
         recheck_s=5.0,
-        send_timeout_s=5,
         max_in_flight=max_in_flight,
     )
 

@@ -12,11 +12,8 @@ comes; the delivery recorded sent."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 
 import asyncpg
-import pytest
-from opentelemetry import trace
 from opentelemetry.sdk.metrics import MeterProvider
 from opentelemetry.sdk.metrics.export import InMemoryMetricReader, NumberDataPoint
 
@@ -28,24 +25,20 @@ from services.notifier.service.delivery_metrics import DeliveryMetrics
 from services.notifier.service.dispatch import DeliveryChannel
 from services.notifier.service.handlers import accept_notification_request
 from services.notifier.service.links import AcknowledgementLinks
-from services.notifier.workers.dispatcher import DeliveryDispatcher
 from shared.db.pool import Connection
 from shared.messaging.topics import NOTIFICATION_REQUESTS
 from tests.integration.notifier_use_cases.support import (
     CONTACTS,
     HOSPITAL,
-    RETRIES,
-    SOURCE,
     delivery_on,
+    dispatcher_on,
     new_referral,
     stroke_alert,
 )
 from tests.support import eventually
 from tests.use_case_database import (
     CountedPool,
-    migrated_schema,
     sent_statements,
-    stack_postgres_url,
 )
 from tests.wired_consumers import WiredConsumers
 
@@ -163,21 +156,6 @@ async def test_a_request_that_reaches_nobody_else_still_shows_on_its_pages(
     assert [e.payload["delivery"] for e in events if e.payload["delivery"] == page.id] == [page.id]
 
 
-@pytest.fixture(scope="module")
-async def counted() -> AsyncIterator[CountedPool]:
-    """A pool on a private notifier schema whose statements are counted (the dispatcher
-    commits: no rolled-back transaction here)."""
-    postgres = stack_postgres_url()
-    async with migrated_schema(postgres, service="notifier") as migrated:
-        schema: str = await migrated.fetchval("SELECT current_schema()")
-        counted = CountedPool()
-        pool = await counted.open(postgres, schema)
-        try:
-            yield counted
-        finally:
-            await pool.close()
-
-
 class _CountedPages(InAppChannel):
     """The in-app channel, noting what the dispatcher sends on it."""
 
@@ -251,17 +229,7 @@ async def test_the_dispatcher_sends_a_stroke_alert_without_a_statement_on_the_li
 async def _dispatched(
     pool: asyncpg.Pool, channels: dict[Channel, DeliveryChannel], *, referral_id: str
 ) -> None:
-    dispatcher = DeliveryDispatcher(
-        pool=pool,
-        channels=channels,
-        contacts=CONTACTS,
-        retry_policy=RETRIES,
-        tracer=trace.get_tracer("test"),
-        source_endpoint=SOURCE,
-        lease_s=30,
-        poll_interval_s=0.1,
-        send_timeout_s=5,
-    )
+    dispatcher = dispatcher_on(pool, channels)
 
     async def settled() -> bool:
         pending: int = await pool.fetchval(

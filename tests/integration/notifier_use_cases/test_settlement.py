@@ -8,40 +8,20 @@ transaction), and every statement its pool sends is counted with asyncpg's query
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 
 import asyncpg
-import pytest
-from opentelemetry import trace
 
 from services.notifier.adapters.in_app import InAppChannel
 from services.notifier.domain.model import Channel, Delivery, PermanentDeliveryError
 from services.notifier.service.dispatch import DeliveryChannel
-from services.notifier.workers.dispatcher import DeliveryDispatcher
 from shared.fhir.codes import EventCode
 from tests.integration.notifier_use_cases.support import (
-    CONTACTS,
-    RETRIES,
-    SOURCE,
     alert_queued,
+    dispatcher_on,
     events,
 )
 from tests.support import eventually
-from tests.use_case_database import CountedPool, migrated_schema, stack_postgres_url
-
-
-@pytest.fixture(scope="module")
-async def counted() -> AsyncIterator[CountedPool]:
-    """A pool on a private notifier schema whose statements are counted."""
-    postgres = stack_postgres_url()
-    async with migrated_schema(postgres, service="notifier") as migrated:
-        schema: str = await migrated.fetchval("SELECT current_schema()")
-        counted = CountedPool()
-        pool = await counted.open(postgres, schema)
-        try:
-            yield counted
-        finally:
-            await pool.close()
+from tests.use_case_database import CountedPool
 
 
 class RecordingChannel:
@@ -61,17 +41,7 @@ async def _dispatched(
     pool: asyncpg.Pool, channels: dict[Channel, DeliveryChannel], *, referral_id: str, until: int
 ) -> None:
     """Runs the dispatcher until ``until`` of the referral's deliveries are no longer pending."""
-    dispatcher = DeliveryDispatcher(
-        pool=pool,
-        channels=channels,
-        contacts=CONTACTS,
-        retry_policy=RETRIES,
-        tracer=trace.get_tracer("test"),
-        source_endpoint=SOURCE,
-        lease_s=30,
-        poll_interval_s=0.1,
-        send_timeout_s=5,
-    )
+    dispatcher = dispatcher_on(pool, channels)
 
     async def settled() -> bool:
         done: int = await pool.fetchval(
