@@ -16,7 +16,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from aiokafka import AIOKafkaConsumer
 
@@ -32,6 +32,9 @@ from shared.messaging.topics import (
     Topic,
 )
 from shared.web_identity import CSRF_HEADER, IDENTITY_HEADER, IdentitySigner, PersonIdentity
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI
 
 ROOT = Path(__file__).resolve().parents[1]
 # Every port the tests open is shifted by this much, so two checkouts can run the suite at once.
@@ -331,3 +334,33 @@ async def records_on_topic(
     finally:
         await consumer.stop()
     return got
+
+
+def referral_app_refusing_after_the_parse() -> FastAPI:
+    """The referral service's app with no database or Kafka behind it, whose caller is not the
+    sender of any message: a hospital's message is read, parsed and validated, then refused
+    (403), so a test sees a request's work up to the use case."""
+    # Imported here: bench and e2e helpers import this module without wanting a service's app.
+    from services.referral.bootstrap import create_app
+    from services.referral.entrypoints.deps import get_context
+    from shared.auth import _caller
+    from shared.runtime import get_runtime
+    from shared.settings import PlatformSettings
+
+    class Runtime:
+        settings = PlatformSettings()
+
+    async def runtime() -> Runtime:
+        return Runtime()
+
+    async def no_context() -> None:
+        return None  # the message is refused before the use case reads it
+
+    async def another_hospital() -> str:
+        return "another-hospital"  # not the message's sender: 403, before the database
+
+    app = create_app()
+    app.dependency_overrides[get_runtime] = runtime
+    app.dependency_overrides[get_context] = no_context
+    app.dependency_overrides[_caller] = another_hospital
+    return app

@@ -23,29 +23,9 @@ from opentelemetry.sdk.metrics._internal.measurement_consumer import (
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
-from services.referral.bootstrap import create_app as referral_app
-from services.referral.entrypoints.deps import get_context
-from shared.auth import _caller
-from shared.runtime import get_runtime
 from shared.settings import PlatformSettings
 from shared.telemetry import Telemetry, http_server_telemetry
-from tests.support import referral_bundle
-
-
-class _Runtime:
-    settings = PlatformSettings()
-
-
-async def _runtime() -> _Runtime:
-    return _Runtime()
-
-
-async def _context() -> None:
-    return None  # refused before the use case reads it
-
-
-async def _another_hospital() -> str:
-    return "another-hospital"  # not the message's sender: 403 after the parse, no database
+from tests.support import referral_app_refusing_after_the_parse, referral_bundle
 
 
 def test_a_hospitals_message_costs_three_metric_measurements(
@@ -59,10 +39,7 @@ def test_a_hospitals_message_costs_three_metric_measurements(
         original(self, measurement)
 
     monkeypatch.setattr(SynchronousMeasurementConsumer, "consume_measurement", counting)
-    app = referral_app()
-    app.dependency_overrides[get_runtime] = _runtime
-    app.dependency_overrides[get_context] = _context
-    app.dependency_overrides[_caller] = _another_hospital
+    app = referral_app_refusing_after_the_parse()
     response = TestClient(app).post(
         "/fhir/$process-message",
         content=json.dumps(referral_bundle()[0]).encode(),

@@ -22,12 +22,8 @@ from fastapi.testclient import TestClient
 from bench.health_under_input import largest_accepted
 from services.referral.bootstrap import create_app as referral_app
 from services.referral.entrypoints import messaging_api
-from services.referral.entrypoints.deps import get_context
 from services.telemedicine.bootstrap import create_app as telemedicine_app
-from shared.auth import _caller
-from shared.runtime import get_runtime
-from shared.settings import PlatformSettings
-from tests.support import referral_bundle
+from tests.support import referral_app_refusing_after_the_parse, referral_bundle
 
 
 def _calls(dependant: Dependant) -> Iterator[Callable[..., Any]]:
@@ -74,22 +70,6 @@ def test_the_intakes_dependencies_run_on_the_event_loop(
     assert on_threads == []
 
 
-class _Runtime:
-    settings = PlatformSettings()
-
-
-async def _runtime() -> _Runtime:
-    return _Runtime()
-
-
-async def _context() -> None:
-    return None  # the message is refused before the use case reads it
-
-
-async def _another_hospital() -> str:
-    return "another-hospital"  # not the message's sender: 403, before the database
-
-
 def _thread_hand_offs(monkeypatch: pytest.MonkeyPatch, body: bytes) -> list[str]:
     """The worker-thread hand-offs of one message posted over REST (refused after its parse)."""
     handed: list[str] = []
@@ -100,10 +80,7 @@ def _thread_hand_offs(monkeypatch: pytest.MonkeyPatch, body: bytes) -> list[str]
         return await original(function, *args, **kwargs)
 
     monkeypatch.setattr(asyncio, "to_thread", counting)
-    app = referral_app()
-    app.dependency_overrides[get_runtime] = _runtime
-    app.dependency_overrides[get_context] = _context
-    app.dependency_overrides[_caller] = _another_hospital
+    app = referral_app_refusing_after_the_parse()
     response = TestClient(app).post(
         "/fhir/$process-message",
         content=body,
