@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from services.notifier.adapters import repository
+from services.notifier.adapters import request_deliveries
 from services.notifier.domain.model import Channel, Delivery
 
 
@@ -47,7 +47,7 @@ def test_a_requests_deliveries_json_is_written_without_the_standard_library(
 
     monkeypatch.setattr(json, "dumps", counted)
 
-    parameters = repository._deliveries_parameters(deliveries, ["hub"], [])
+    parameters = request_deliveries._deliveries_parameters(deliveries, ["hub"], [])
 
     assert encodings == []  # was 6: a body and a trace context per delivery
     bodies, contexts = parameters[6], parameters[7]

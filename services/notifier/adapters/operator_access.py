@@ -7,7 +7,7 @@ from datetime import datetime
 
 from shared.db.pool import Connection
 
-# A referral's hospitals are recorded with its deliveries (repository.insert_deliveries).
+# A referral's hospitals are recorded with its deliveries (request_deliveries.insert_deliveries).
 
 
 async def referral_known(connection: Connection, *, referral_id: str) -> bool:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass, field
 
-from services.notifier.adapters import fhir_mapping, repository
+from services.notifier.adapters import fhir_mapping, request_deliveries
 from services.notifier.adapters.in_app import shown_on_pages
 from services.notifier.adapters.live_events import ShownEvent
 from services.notifier.domain.contacts import ContactBook
@@ -42,7 +42,7 @@ async def accept_notification_request(
     """
     deliveries, hospitals = _deliveries_and_hospitals(message, contacts)
     # The deliveries, the hospitals that may read their log and the live events: one statement.
-    inserted = await repository.insert_deliveries(
+    inserted = await request_deliveries.insert_deliveries(
         connection,
         deliveries=deliveries,
         hospitals=hospitals,
@@ -93,7 +93,7 @@ async def accept_notification_request_in_one_statement(
     published = {event.delivery_id for event in shown}
     to_send = [delivery for delivery in deliveries if delivery.id not in published]
     to_lease = to_send[: leases.room] if leases is not None and leases.room > 0 else []
-    claim, leased, shown_count = await repository.insert_claimed_deliveries(
+    claim, leased, shown_count = await request_deliveries.insert_claimed_deliveries(
         connection,
         deliveries=deliveries,
         hospitals=hospitals,
