@@ -82,20 +82,20 @@ def load_json(payload: bytes | str, limits: InputLimits = DEFAULT_LIMITS) -> Any
 
 
 def nesting_depth(document: Any) -> int:
-    """How deep objects and arrays nest (iteratively: no recursion limit to hit)."""
-    deepest = 0
-    pending: list[tuple[Any, int]] = [(document, 1)]
-    while pending:
-        value, depth = pending.pop()
-        if isinstance(value, dict):
-            children: Any = value.values()
-        elif isinstance(value, list):
-            children = value
-        else:
-            continue
-        deepest = max(deepest, depth)
-        pending.extend((child, depth + 1) for child in children)
-    return deepest
+    """How deep objects and arrays nest (iteratively, a level at a time: no recursion limit to
+    hit). Only objects and arrays are kept for the next level: a scalar is looked at once, with
+    no tuple, generator step or stack entry of its own (the scan took longer than the parse)."""
+    depth = 0
+    level = [document] if isinstance(document, (dict, list)) else []
+    while level:
+        depth += 1
+        below: list[Any] = []
+        for value in level:
+            for child in value.values() if isinstance(value, dict) else value:
+                if isinstance(child, (dict, list)):
+                    below.append(child)
+        level = below
+    return depth
 
 
 # Dates of this system's patients and referrals; a Buddhist-era year (CE + 543) typed where a

@@ -23,7 +23,7 @@ import re
 import types
 import typing
 from decimal import Decimal
-from typing import Any
+from typing import Any, NoReturn
 
 from fhir.resources.R4B import get_fhir_model_class
 
@@ -39,8 +39,12 @@ INTEGER, DECIMAL, BOOLEAN, STRING, DATE, BINARY, RESOURCE = (
     "binary",
     "resource",
 )
+_STRING_KINDS = frozenset((STRING, DATE, BINARY))
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 Kind = str | type
+# Where an element is: the root's name, or (the path of its parent, its name, its index in a
+# repeated element): its FHIRPath (``_expression``) is written only when it is refused.
+Path = str | tuple["Path", str, int | None]
 
 
 class StrictnessViolation(ValueError):
@@ -79,26 +83,27 @@ def check_message_json(document: dict[str, Any], limits: InputLimits = DEFAULT_L
     _check_resource(document, "Bundle", limits)
 
 
-def _check_resource(value: dict[str, Any], path: str, limits: InputLimits) -> None:
+def _check_resource(value: dict[str, Any], path: Path, limits: InputLimits) -> None:
     resource_type = value.get("resourceType")
     try:
         model = get_fhir_model_class(resource_type) if isinstance(resource_type, str) else None
     except (KeyError, ValueError):
         model = None
     if model is None:
+        where = f"{_expression(path)}.resourceType"
         raise StrictnessViolation(
-            f"{path}.resourceType must name a FHIR R4B resource",
-            expression=f"{path}.resourceType",
-            issue_code="structure",
+            f"{where} must name a FHIR R4B resource", expression=where, issue_code="structure"
         )
     _check_object(value, model, path, limits)
 
 
-def _check_object(value: dict[str, Any], model: type, path: str, limits: InputLimits) -> None:
+def _check_object(value: dict[str, Any], model: type, path: Path, limits: InputLimits) -> None:
+    # The hot loop of every message that enters: an element's FHIRPath is written only for a
+    # violation (``Path``), and a primitive is judged here, without a call of its own.
     kinds = _element_kinds(model)
     for name, item in value.items():
-        where = f"{path}.{name}"
         if name == "modifierExtension" and item:
+            where = _expression((path, name, None))
             raise StrictnessViolation(
                 f"{where}: this receiver understands no modifier extension, and FHIR requires "
                 "refusing a resource with one it does not understand",
@@ -108,71 +113,77 @@ def _check_object(value: dict[str, Any], model: type, path: str, limits: InputLi
         found = kinds.get(name)
         if found is None:
             continue  # resourceType, or an unknown element the models refuse
-        repeated, kind = found
-        if repeated and isinstance(item, list):
-            for index, element in enumerate(item):
-                _check_value(element, kind, f"{where}[{index}]", model, name, limits)
-        else:
-            _check_value(item, kind, where, model, name, limits)
+        repeated, kind, identifier = found
+        elements = enumerate(item) if repeated and isinstance(item, list) else ((None, item),)
+        for index, element in elements:
+            if element is None:
+                continue
+            if isinstance(kind, type):
+                if isinstance(element, dict):
+                    _check_object(element, kind, (path, name, index), limits)
+            elif kind in _STRING_KINDS:
+                if not isinstance(element, str):
+                    _wrong_type(element, "a JSON string", (path, name, index))
+                control = _CONTROL.search(element)
+                if control is not None:
+                    _control_character(control, (path, name, index))
+                if kind == BINARY:
+                    continue  # bounded by the body size
+                longest = limits.max_identifier_chars if identifier else limits.max_text_chars
+                if len(element) > longest:
+                    where = _expression((path, name, index))
+                    raise StrictnessViolation(
+                        f"{where} is longer than {longest} characters",
+                        expression=where,
+                        issue_code="too-long",
+                    )
+                if kind == DATE:
+                    _check_year(element, (path, name, index))
+            elif kind == RESOURCE:
+                if isinstance(element, dict):
+                    _check_resource(element, (path, name, index), limits)
+            elif kind == INTEGER:
+                if type(element) is not int:
+                    _wrong_type(element, "a JSON integer", (path, name, index))
+            elif kind == DECIMAL:
+                if type(element) not in (int, float):
+                    _wrong_type(element, "a JSON number", (path, name, index))
+            elif type(element) is not bool:  # BOOLEAN
+                _wrong_type(element, "true or false", (path, name, index))
 
 
-def _check_value(
-    value: Any, kind: Kind, where: str, model: type, name: str, limits: InputLimits
-) -> None:
-    if value is None:
-        return
-    if isinstance(kind, type):
-        if isinstance(value, dict):
-            _check_object(value, kind, where, limits)
-        return
-    if kind == RESOURCE:
-        if isinstance(value, dict):
-            _check_resource(value, where, limits)
-        return
-    expected = {
-        INTEGER: (type(value) is int, "a JSON integer"),
-        DECIMAL: (type(value) in (int, float), "a JSON number"),
-        BOOLEAN: (type(value) is bool, "true or false"),
-    }.get(kind, (isinstance(value, str), "a JSON string"))
-    if not expected[0]:
-        raise StrictnessViolation(
-            f"{where} must be {expected[1]}, not {_json_type(value)}", expression=where
-        )
-    if isinstance(value, str):
-        _check_string(value, kind, where, limits, identifier=_is_identifier_value(model, name))
+def _wrong_type(value: Any, expected: str, path: Path) -> NoReturn:
+    where = _expression(path)
+    raise StrictnessViolation(
+        f"{where} must be {expected}, not {_json_type(value)}", expression=where
+    )
 
 
-def _check_string(
-    value: str, kind: Kind, where: str, limits: InputLimits, *, identifier: bool
-) -> None:
-    control = _CONTROL.search(value)
-    if control is not None:
-        raise StrictnessViolation(
-            f"{where} holds the control character U+{ord(control.group()):04X}; FHIR strings "
-            "may not hold control characters other than tab, carriage return and line feed",
-            expression=where,
-        )
-    if kind == BINARY:
-        return  # bounded by the body size
-    longest = limits.max_identifier_chars if identifier else limits.max_text_chars
-    if len(value) > longest:
-        raise StrictnessViolation(
-            f"{where} is longer than {longest} characters", expression=where, issue_code="too-long"
-        )
-    if kind == DATE:
-        _check_year(value, where)
+def _control_character(control: re.Match[str], path: Path) -> NoReturn:
+    where = _expression(path)
+    raise StrictnessViolation(
+        f"{where} holds the control character U+{ord(control.group()):04X}; FHIR strings "
+        "may not hold control characters other than tab, carriage return and line feed",
+        expression=where,
+    )
 
 
-def _check_year(value: str, where: str) -> None:
+def _check_year(value: str, path: Path) -> None:
     if not value[:4].isdigit():
         return  # the models refuse a malformed date with their own message
     problem = implausible_year(int(value[:4]))
     if problem is not None:
+        where = _expression(path)
         raise StrictnessViolation(f"{where}: {problem}", expression=where)
 
 
-def _is_identifier_value(model: type, name: str) -> bool:
-    return model.__name__ == "Identifier" and name == "value"
+def _expression(path: Path) -> str:
+    """The FHIRPath of ``path``: ``Bundle.entry[0].resource.subject``."""
+    steps: list[str] = []
+    while not isinstance(path, str):
+        path, name, index = path
+        steps.append(name if index is None else f"{name}[{index}]")
+    return ".".join([path, *reversed(steps)])
 
 
 def _json_type(value: Any) -> str:
@@ -186,13 +197,15 @@ def _json_type(value: Any) -> str:
 
 
 @functools.cache
-def _element_kinds(model: type) -> dict[str, tuple[bool, Kind]]:
-    """JSON name -> (repeated, kind) for each element of a model whose kind is known."""
-    kinds: dict[str, tuple[bool, Kind]] = {}
+def _element_kinds(model: type) -> dict[str, tuple[bool, Kind, bool]]:
+    """JSON name -> (repeated, kind, whether it is ``Identifier.value``) for each element of a
+    model whose kind is known."""
+    kinds: dict[str, tuple[bool, Kind, bool]] = {}
     for field in getattr(model, "model_fields", {}).values():
         repeated, kind = _kind_of(field.annotation)
         if kind is not None and field.alias:
-            kinds[field.alias] = (repeated, kind)
+            identifier = model.__name__ == "Identifier" and field.alias == "value"
+            kinds[field.alias] = (repeated, kind, identifier)
     return kinds
 
 

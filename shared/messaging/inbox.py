@@ -17,6 +17,7 @@ import dataclasses
 import enum
 import hashlib
 import json
+from typing import Any
 
 import asyncpg
 import orjson
@@ -78,15 +79,20 @@ def received_content_digest(value: bytes, document: object = None) -> str:
 
 
 def _has_float(document: object) -> bool:
-    waiting = [document]
-    while waiting:
-        item = waiting.pop()
-        if isinstance(item, dict):
-            waiting.extend(item.values())
-        elif isinstance(item, list):
-            waiting.extend(item)
-        elif isinstance(item, float):
-            return True
+    # A level at a time, only objects and arrays kept for the next one: every message read pays
+    # this scan.
+    if isinstance(document, float):
+        return True
+    level: list[Any] = [document] if isinstance(document, (dict, list)) else []
+    while level:
+        below: list[Any] = []
+        for value in level:
+            for child in value.values() if isinstance(value, dict) else value:
+                if isinstance(child, (dict, list)):
+                    below.append(child)
+                elif isinstance(child, float):
+                    return True
+        level = below
     return False
 
 
