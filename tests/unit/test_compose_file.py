@@ -312,6 +312,9 @@ def test_kafka_is_a_single_kraft_node_reachable_as_kafka_9092() -> None:
     assert env["KAFKA_PROCESS_ROLES"] == "broker,controller"
     assert env["KAFKA_ADVERTISED_LISTENERS"] == "PLAINTEXT://kafka:9092"
     assert env["KAFKA_AUTO_CREATE_TOPICS_ENABLE"] == "false"
+    # One node: a no-op record in the metadata log as rarely as the local broker writes one.
+    script = (REPO_ROOT / "deploy" / "local" / "kafka.sh").read_text()
+    assert f"SINGLE_NODE_METADATA_IDLE_MS={env['KAFKA_METADATA_MAX_IDLE_INTERVAL_MS']}\n" in script
     assert "kafka-broker-api-versions.sh --bootstrap-server localhost:9092" in _healthcheck(kafka)
 
 

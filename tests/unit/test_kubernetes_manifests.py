@@ -113,6 +113,27 @@ def test_every_catalogue_topic_has_a_kafka_topic_as_the_services_are_told(overla
     )
 
 
+def _single_node_metadata_idle_ms() -> int:
+    """The local broker's setting (deploy/local/kafka.sh), which the one-node deployments share."""
+    script = (ROOT / "deploy" / "local" / "kafka.sh").read_text()
+    found = re.search(r"^SINGLE_NODE_METADATA_IDLE_MS=(\d+)$", script, re.MULTILINE)
+    assert found is not None, "kafka.sh sets no SINGLE_NODE_METADATA_IDLE_MS"
+    return int(found.group(1))
+
+
+def test_one_kafka_node_writes_its_metadata_log_as_the_local_broker_and_three_as_kafka_does() -> (
+    None
+):
+    """No-op records in the metadata log are for a cluster's followers: one node writes them as
+    rarely as the local broker and docker-compose.yml; a cluster of three keeps Kafka's 500 ms."""
+    single_node = _single_node_metadata_idle_ms()
+    assert single_node == 5000
+    dev = of_kind(render("dev"), "Kafka")["fasttrack"]["spec"]["kafka"]["config"]
+    assert dev["metadata.max.idle.interval.ms"] == single_node
+    production = of_kind(render("production"), "Kafka")["fasttrack"]["spec"]["kafka"]["config"]
+    assert "metadata.max.idle.interval.ms" not in production
+
+
 def test_production_survives_the_loss_of_a_kafka_node_and_of_a_database_instance() -> None:
     objects = render("production")
     config = _config("production")
