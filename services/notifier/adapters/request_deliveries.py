@@ -24,19 +24,21 @@ async def insert_deliveries(
     deliveries: list[Delivery],
     hospitals: Iterable[str] = (),
     shown: list[ShownEvent] | None = None,
-) -> int:
+) -> tuple[int, int]:
     """``repository.insert_delivery`` for the deliveries of one request (all about one
     referral), and the ``hospitals`` that take part in that referral remembered
     (operator_access.py: who may read its delivery log), in one statement; returns how many
-    deliveries were new. ``shown``: the live events of its in-app deliveries, published on their
-    hospitals' pages by the same statement, those deliveries written sent (a write to our own
-    database is their sending)."""
+    deliveries were new and how many of the ``shown`` live events it published. ``shown``: the
+    live events of its in-app deliveries, published on their hospitals' pages by the same
+    statement, those deliveries written sent (a write to our own database is their sending)."""
     if not deliveries:
-        return 0
-    inserted: int = await connection.fetchval(
+        return 0, 0
+    row = await connection.fetchrow(
         _INSERT_DELIVERIES, *_deliveries_parameters(deliveries, hospitals, shown or [])
     )
-    return inserted
+    if row is None:
+        raise RuntimeError("the deliveries' INSERT returned no row")
+    return row["inserted"], row["shown"]
 
 
 async def insert_claimed_deliveries(

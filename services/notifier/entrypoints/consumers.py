@@ -32,15 +32,30 @@ def wire_consumers(
     acknowledgement_links: AcknowledgementLinks | None = None,
     metrics: DeliveryMetrics | None = None,
 ) -> None:
-    async def on_notification_requested(connection: Connection, message: FhirMessage) -> None:
-        await accept_notification_request(
-            connection, message, contacts=contacts, acknowledgement_links=acknowledgement_links
-        )
-
-    # A request's deliveries leased to this dispatcher by its statement, by message id, until
-    # the statement commits (after_commit hands them over); a rolled-back statement's are
-    # replaced when its message is applied again.
+    # A request's deliveries leased to this dispatcher by its statement (and the live events it
+    # published), by message id, until the statement commits (after_commit hands them over and
+    # counts them); a rolled-back statement's are replaced when its message is applied again.
     leased: dict[str, Leases] = {}
+
+    def awaiting_commit(message: FhirMessage, leases: Leases) -> None:
+        leased.pop(message.message_id, None)
+        if leases.taken or leases.shown:
+            while len(leased) >= _MOST_AWAITING_COMMIT:  # those of messages never committed
+                leased.pop(next(iter(leased)))
+            leased[message.message_id] = leases
+
+    async def on_notification_requested(connection: Connection, message: FhirMessage) -> None:
+        # The transaction's way (e.g. a request that reaches only its hospital's pages): its
+        # live events are published by its statement too, and counted at the commit.
+        leases = Leases(seconds=dispatcher.lease_s, room=0)
+        await accept_notification_request(
+            connection,
+            message,
+            contacts=contacts,
+            acknowledgement_links=acknowledgement_links,
+            leases=leases,
+        )
+        awaiting_commit(message, leases)
 
     async def on_notification_requested_in_one_statement(
         connection: Connection, inbox: InboxEntry
@@ -57,11 +72,7 @@ def wire_consumers(
             acknowledgement_links=acknowledgement_links,
             leases=leases,
         )
-        leased.pop(inbox.message.message_id, None)
-        if leases.taken or leases.shown:
-            while len(leased) >= _MOST_AWAITING_COMMIT:  # those of messages never committed
-                leased.pop(next(iter(leased)))
-            leased[inbox.message.message_id] = leases
+        awaiting_commit(inbox.message, leases)
         return claim
 
     def after_commit(message: FhirMessage) -> None:

@@ -30,6 +30,7 @@ async def accept_notification_request(
     *,
     contacts: ContactBook,
     acknowledgement_links: AcknowledgementLinks | None = None,
+    leases: Leases | None = None,
 ) -> int:
     """Records one pending delivery per recipient and channel; the dispatcher sends them.
 
@@ -38,16 +39,21 @@ async def accept_notification_request(
     referral (the one that asked, as the message's sender, and those alerted) are remembered:
     they, and operators, may read its delivery log. A live event on a hospital's pages is a
     write to this database, so it is published and recorded sent by the same statement (no
-    dispatcher round: its claim, its statement and its commit).
+    dispatcher round: its claim, its statement and its commit). ``leases``: told how many
+    live events the statement published (``Leases.shown``) and whether it left deliveries for the
+    dispatcher's claim; it leases nothing here.
     """
     deliveries, hospitals = _deliveries_and_hospitals(message, contacts)
     # The deliveries, the hospitals that may read their log and the live events: one statement.
-    inserted = await request_deliveries.insert_deliveries(
+    inserted, shown = await request_deliveries.insert_deliveries(
         connection,
         deliveries=deliveries,
         hospitals=hospitals,
         shown=_shown_on_pages(deliveries, acknowledgement_links),
     )
+    if leases is not None:
+        leases.shown = shown
+        leases.left_pending = inserted > shown  # new deliveries the dispatcher is to claim
     if inserted and _nobody_to_reach(deliveries):
         # Only a live event on the hospital's pages (a hospital with no roster, no channel and
         # no system, or a misspelt one): nobody is reached, and the sender is told now.

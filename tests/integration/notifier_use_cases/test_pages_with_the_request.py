@@ -18,6 +18,7 @@ from opentelemetry.sdk.metrics import MeterProvider
 from opentelemetry.sdk.metrics.export import InMemoryMetricReader, NumberDataPoint
 
 from services.notifier.adapters import live_events
+from services.notifier.adapters.contacts_document import directory_from
 from services.notifier.adapters.in_app import InAppChannel
 from services.notifier.domain.model import Channel, Delivery
 from services.notifier.entrypoints.consumers import wire_consumers
@@ -42,6 +43,9 @@ from tests.use_case_database import (
 )
 from tests.wired_consumers import WiredConsumers
 
+# A hospital with no roster, no channel and no system: only its pages can be told.
+PAGES_ONLY = "uc-pages-only"
+PAGES_ONLY_CONTACTS = directory_from({"hospitals": {PAGES_ONLY: {"webhook": False}}})
 LINKS = AcknowledgementLinks(public_url="https://notify.test", secret="s" * 32, max_age_s=3600)
 
 
@@ -108,7 +112,8 @@ async def test_a_requests_live_event_is_published_by_the_statement_that_records_
 def _attempts(reader: InMemoryMetricReader) -> dict[tuple[str, str], int]:
     """The operators' delivery attempts series (by channel and outcome), as a scrape reads it."""
     data = reader.get_metrics_data()
-    assert data is not None
+    if data is None:  # nothing recorded at all
+        return {}
     return {
         (str(point.attributes["channel"]), str(point.attributes["outcome"])): int(point.value)
         for resource in data.resource_metrics
@@ -135,6 +140,26 @@ async def test_a_live_event_published_with_its_request_is_an_attempt_that_sent(
     await wired.deliver(NOTIFICATION_REQUESTS, message, key=referral_id)
     await wired.deliver(NOTIFICATION_REQUESTS, message, key=referral_id)  # a redelivery
 
+    assert _attempts(reader) == {("in-app", "sent"): 1}
+
+
+async def test_a_live_event_of_a_request_that_reaches_only_its_pages_is_an_attempt_that_sent(
+    connection: Connection,
+) -> None:
+    """A request whose hospital has nobody else to reach (no roster, no channel, no system)
+    takes the transaction's way; its live event is published by its deliveries' statement
+    there too, and is counted as an attempt that sent (it was not: the series said nothing)."""
+    reader = InMemoryMetricReader()
+    metrics = DeliveryMetrics(MeterProvider(metric_readers=[reader]).get_meter("test"))
+    wired = WiredConsumers(connection, service_name="notifier")
+    wire_consumers(wired, _Dispatcher(), PAGES_ONLY_CONTACTS, LINKS, metrics)  # type: ignore[arg-type]
+    referral_id = new_referral()
+    message = stroke_alert(referral_id, to=PAGES_ONLY)
+
+    await wired.deliver(NOTIFICATION_REQUESTS, message, key=referral_id)
+    await wired.deliver(NOTIFICATION_REQUESTS, message, key=referral_id)  # a redelivery
+
+    assert await _statuses(connection, referral_id) == [("in-app", "sent")]
     assert _attempts(reader) == {("in-app", "sent"): 1}
 
 
