@@ -93,3 +93,13 @@ CREATE INDEX outbox_unsent ON outbox (id) WHERE published_at IS NULL;
 ALTER TABLE outbox SET (fillfactor = 50);
 """
 OUTBOX_MARK_PACKED = "ALTER TABLE outbox RESET (fillfactor);"
+
+# Nothing looks an outbox row up by its message id, and every message the services build gets a
+# new random id (shared/fhir/envelope.py): the unique index on it only cost each row an index
+# entry at its insert and another at its mark (the mark is not an in-place update, so every
+# index gets an entry for the row's new version). A message published twice is still dropped by
+# its consumers' inboxes.
+OUTBOX_MESSAGE_ID_UNINDEXED = "ALTER TABLE outbox DROP CONSTRAINT outbox_message_id_key;"
+OUTBOX_MESSAGE_ID_UNIQUE = (
+    "ALTER TABLE outbox ADD CONSTRAINT outbox_message_id_key UNIQUE (message_id);"
+)
