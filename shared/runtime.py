@@ -233,6 +233,7 @@ def create_service_app(
                 service_name=name,
                 progress=guard.progress,
                 fetch_max_wait_ms=settings.consumer_fetch_max_wait_ms,
+                idle_fetch_max_wait_ms=settings.consumer_idle_fetch_max_wait_ms,
                 commit_interval_s=settings.consumer_commit_interval_s,
             ),
             specification=KafkaBroker(settings.kafka_bootstrap_servers),

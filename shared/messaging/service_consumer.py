@@ -30,6 +30,7 @@ from shared.fhir.envelope import FhirMessage
 from shared.messaging.broker import CLINICAL_ACK_POLICY, consumer_group
 from shared.messaging.commits import PeriodicCommits
 from shared.messaging.consumer import FhirMessageConsumer, ReadRecord, Skipped, Unreadable
+from shared.messaging.fetch_wait import FetchWait
 from shared.messaging.progress import PartitionProgress
 from shared.messaging.topics import PerHospitalTopics, pattern_of
 from shared.tracing import name_trace, record_context
@@ -86,6 +87,7 @@ class ServiceConsumer:
         service_name: str,
         fetch_max_wait_ms: int,
         commit_interval_s: float,
+        idle_fetch_max_wait_ms: int | None = None,
         progress: PartitionProgress | None = None,
         max_batch: int = MAX_BATCH,
     ) -> None:
@@ -93,6 +95,9 @@ class ServiceConsumer:
         self._pool = pool
         self.group = consumer_group(service_name)
         self._fetch_max_wait_ms = fetch_max_wait_ms
+        self.fetch_wait = FetchWait(
+            busy_ms=fetch_max_wait_ms, idle_ms=idle_fetch_max_wait_ms or fetch_max_wait_ms
+        )
         self._commits = PeriodicCommits(interval_s=commit_interval_s)
         # The guard's (readiness): the records taken behind the first finish here.
         self._progress = progress
@@ -146,7 +151,9 @@ class ServiceConsumer:
             parser=self._parse,
             decoder=raw_record,
             listener=_HoldFetchesUntilTaken(
-                self._commits.listener, lambda: getattr(subscriber, "consumer", None)
+                self._commits.listener,
+                lambda: getattr(subscriber, "consumer", None),
+                self.fetch_wait,
             ),
         )
 
@@ -266,6 +273,7 @@ class ServiceConsumer:
         record: ConsumerRecord[bytes, bytes],
         original: Callable[[ConsumerRecord[bytes, bytes]], Awaitable[StreamMessage[Any]]],
     ) -> StreamMessage[Any]:
+        self.fetch_wait.record_came()
         message = await tolerant_parser(record, original)
         kafka = getattr(message, "consumer", None)
         if isinstance(kafka, AIOKafkaConsumer):
@@ -279,6 +287,7 @@ def read_alone(
     *,
     fetch_max_wait_ms: int = 500,
     commit_interval_s: float = 0.0,
+    idle_fetch_max_wait_ms: int | None = None,
     progress: PartitionProgress | None = None,
 ) -> ServiceConsumer:
     """Reads ``consumer``'s topic with a Kafka consumer of its own, in its service's group (a
@@ -290,6 +299,7 @@ def read_alone(
         service_name=consumer.service_name,
         fetch_max_wait_ms=fetch_max_wait_ms,
         commit_interval_s=commit_interval_s,
+        idle_fetch_max_wait_ms=idle_fetch_max_wait_ms,
         progress=progress,
     )
     reader.add(consumer)
@@ -298,15 +308,19 @@ def read_alone(
 
 
 class _HoldFetchesUntilTaken(ConsumerRebalanceListener):  # type: ignore[misc]
-    """The commits' listener, and ``PREFETCH_HOLD_S`` set on the consumer's fetcher when
-    partitions are assigned: before any record of theirs is fetched, and again after a restart
-    (which makes a new fetcher)."""
+    """The commits' listener, and ``PREFETCH_HOLD_S`` and the ``FetchWait`` set on the
+    consumer's fetcher when partitions are assigned: before any record of theirs is fetched,
+    and again after a restart (which makes a new fetcher)."""
 
     def __init__(
-        self, commits: ConsumerRebalanceListener, kafka_consumer: Callable[[], object]
+        self,
+        commits: ConsumerRebalanceListener,
+        kafka_consumer: Callable[[], object],
+        fetch_wait: FetchWait,
     ) -> None:
         self._commits = commits
         self._kafka_consumer = kafka_consumer
+        self._fetch_wait = fetch_wait
 
     async def on_partitions_revoked(self, revoked: Any) -> None:
         await self._commits.on_partitions_revoked(revoked)
@@ -315,6 +329,8 @@ class _HoldFetchesUntilTaken(ConsumerRebalanceListener):  # type: ignore[misc]
         fetcher = getattr(self._kafka_consumer(), "_fetcher", None)
         if fetcher is not None and hasattr(fetcher, "_prefetch_backoff"):
             fetcher._prefetch_backoff = PREFETCH_HOLD_S
+        if fetcher is not None and hasattr(fetcher, "_fetch_max_wait_ms"):
+            fetcher._fetch_max_wait_ms = self._fetch_wait
         await self._commits.on_partitions_assigned(assigned)
 
 

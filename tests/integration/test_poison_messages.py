@@ -118,6 +118,9 @@ async def consumed(stack: TestStack, scratch_schema: str, topic: Topic) -> Async
             service_name="itest-poison",
             handlers={EventCode.REFERRAL_REQUESTED: record},
         ),
+        # As the services wait: long while idle (the poison comes after an idle spell), short
+        # while records come, so a record read again is not held behind a long fetch.
+        idle_fetch_max_wait_ms=PlatformSettings().consumer_idle_fetch_max_wait_ms,
     )
     dead_letters = AIOKafkaConsumer(
         topic.dead_letter,

@@ -1,0 +1,47 @@
+"""How long a service's consumer asks the broker to hold a fetch that finds nothing."""
+
+from __future__ import annotations
+
+import math
+import time
+
+# A consumer that took no record for this long asks the broker to hold its fetches for the idle
+# fetch wait (``FetchWait``).
+IDLE_AFTER_S = 10.0
+
+
+class FetchWait:
+    """How long each fetch of a service's consumer asks the broker to hold it when nothing
+    comes: ``busy_ms`` while records come, ``idle_ms`` once none came for ``idle_after_s``.
+
+    An idle consumer sends a fetch per wait: the three services' six a second at 500 ms were
+    most of the requests the broker served at rest (with the purgatory's expiries). A record
+    that arrives returns the fetch in flight at once, whatever its wait, so a longer one costs
+    no latency. But a seek (a record read again after a failure, a batch given back) waits
+    for the fetch in flight before its records are fetched again, so while records come the
+    wait stays short and a poison record is still retried and dead-lettered in seconds; the
+    record that ends an idle spell marks the consumer busy as it is parsed, before any handler
+    could fail on it.
+
+    aiokafka reads the wait from its fetcher (``_fetch_max_wait_ms``, a private attribute of
+    the version the lock file pins) each time it builds a fetch, and writes it into the
+    request as a 32-bit integer: this object stands there and is read as one (``__index__``)."""
+
+    def __init__(self, *, busy_ms: int, idle_ms: int, idle_after_s: float = IDLE_AFTER_S) -> None:
+        self.busy_ms = busy_ms
+        self.idle_ms = max(idle_ms, busy_ms)
+        self._idle_after_s = idle_after_s
+        self._last_record = -math.inf  # idle until the first record
+
+    def record_came(self) -> None:
+        self._last_record = time.monotonic()
+
+    def __index__(self) -> int:
+        if time.monotonic() - self._last_record < self._idle_after_s:
+            return self.busy_ms
+        return self.idle_ms
+
+    __int__ = __index__
+
+    def __repr__(self) -> str:
+        return str(self.__index__())
