@@ -58,11 +58,27 @@ class OutboxEvent:
 # Text arrays only: asyncpg knows text[] without asking the server, while a bytea[] or jsonb[]
 # parameter costs type-introspection round trips on every new connection. The payload is the
 # message's JSON (UTF-8) and goes back to bytes in the statement.
-def outbox_insert(first_parameter: int = 1, *, only_if: str | None = None) -> str:
+def outbox_insert(
+    first_parameter: int = 1, *, only_if: str | None = None, each_only_if: str | None = None
+) -> str:
     """The INSERT of ``outbox_parameters``'s six arrays, passed from ``$first_parameter`` on:
     a statement of its own, or one part of a caller's statement (a CTE beside the state change
     it reports, so the two need no transaction). ``only_if``: a CTE of that statement; the
-    events are written only when it returned a row (the change happened)."""
+    events are written only when it returned a row (the change happened). ``each_only_if``:
+    a CTE returning ``id``s; a seventh array ($first_parameter + 6) names one per event, and
+    an event is written only if its id is among them (the change it reports happened), in
+    the events' order."""
+    if each_only_if:
+        arrays = ", ".join(f"${first_parameter + n}::text[]" for n in range(7))
+        return f"""
+INSERT INTO outbox (message_id, topic, message_key, event_code, payload, trace_context)
+SELECT message_id, topic, message_key, event_code, convert_to(payload, 'UTF8'),
+       trace_context::jsonb
+FROM unnest({arrays}) WITH ORDINALITY
+    AS event (message_id, topic, message_key, event_code, payload, trace_context, about, n)
+WHERE about IN (SELECT id FROM {each_only_if})
+ORDER BY n
+"""  # noqa: S608
     arrays = ", ".join(f"${first_parameter + n}::text[]" for n in range(6))
     condition = f"WHERE EXISTS (SELECT FROM {only_if})" if only_if else ""
     # Built from numbers and a name in the caller's own SQL, never from input.

@@ -104,11 +104,11 @@ async def test_a_webhook_delivery_is_one_span_written_once_with_the_ids_checked_
         del backlog[:1]
         return taken
 
-    async def mark_sent_and_tell(*_: Any, **__: Any) -> bool:
-        return True
+    async def mark_all_sent_and_tell(*_: Any, **__: Any) -> int:
+        return 1
 
     monkeypatch.setattr(repository, "claim_due", claim_due)
-    monkeypatch.setattr(repository, "mark_sent_and_tell", mark_sent_and_tell)
+    monkeypatch.setattr(repository, "mark_all_sent_and_tell", mark_all_sent_and_tell)
     checks = _CountedPattern(tracing._FHIR_ID)
     monkeypatch.setattr(tracing, "_FHIR_ID", checks)
     written: list[str] = []
@@ -153,8 +153,10 @@ async def test_a_webhook_delivery_is_one_span_written_once_with_the_ids_checked_
     assert written == ["notifier deliver webhook"] * DELIVERIES
     # The referral's ids were checked when the request was handled; of the deliveries' only
     # their own reading (the referral and the hospital reached) is new, checked once in the
-    # process (each delivery checked 23: from the baggage, the span, every merge).
-    assert checks.checked == 2
+    # process (each delivery checked 23: from the baggage, the span, every merge); and the
+    # outcome event's (the referral, its sender and receivers), once too, now made before the
+    # settlement's statement (the stand-in statement here) rather than inside it.
+    assert checks.checked == 3
     for span, request in zip(spans, seen, strict=True):
         attributes = dict(span.attributes or {})
         assert attributes[REFERRAL_ID] == referral_id

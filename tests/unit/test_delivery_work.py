@@ -67,11 +67,11 @@ async def test_whether_a_channel_is_stored_is_asked_once_per_channel_not_per_del
         del backlog[:limit]
         return taken
 
-    async def mark_sent_and_tell(*_: Any, **__: Any) -> bool:
-        return True
+    async def mark_all_sent_and_tell(*_: Any, **__: Any) -> int:
+        return 1
 
     monkeypatch.setattr(repository, "claim_due", claim_due)
-    monkeypatch.setattr(repository, "mark_sent_and_tell", mark_sent_and_tell)
+    monkeypatch.setattr(repository, "mark_all_sent_and_tell", mark_all_sent_and_tell)
     asked: list[str] = []
     protocol_meta = type(dispatch.StoredChannel)
     instance_check = protocol_meta.__instancecheck__

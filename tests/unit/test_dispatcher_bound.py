@@ -74,11 +74,11 @@ async def test_a_backlog_is_sent_at_most_max_in_flight_at_once_and_claimed_only_
         del backlog[:limit]
         return taken
 
-    async def mark_sent_and_tell(*_: Any, **__: Any) -> bool:
-        return False  # as if another sender had recorded it: no outcome event to write
+    async def mark_all_sent_and_tell(*_: Any, **__: Any) -> int:
+        return 0  # as if another sender had recorded it: no outcome event to write
 
     monkeypatch.setattr(repository, "claim_due", claim_due)
-    monkeypatch.setattr(repository, "mark_sent_and_tell", mark_sent_and_tell)
+    monkeypatch.setattr(repository, "mark_all_sent_and_tell", mark_all_sent_and_tell)
     dispatcher = DeliveryDispatcher(
         pool=_Pool(),  # type: ignore[arg-type]
         channels={Channel.WEBHOOK: channel},

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
 import asyncpg
@@ -9,7 +10,7 @@ from opentelemetry.instrumentation.utils import suppress_instrumentation
 
 from services.notifier.domain.model import Channel, Delivery
 from shared.db.pool import Connection
-from shared.messaging.outbox import OutboxEvent, outbox_insert, outbox_parameters
+from shared.messaging.outbox import outbox_insert
 
 
 async def insert_delivery(connection: Connection, *, delivery: Delivery) -> bool:
@@ -94,25 +95,27 @@ async def mark_sent(connection: Connection, *, delivery_id: str) -> bool:
     return status.endswith(" 1")
 
 
-_MARK_SENT_AND_TELL = f"""
+_MARK_ALL_SENT_AND_TELL = f"""
 WITH sent AS (
     UPDATE delivery SET status = 'sent', sent_at = now(), lease_until = NULL
-    WHERE id = $1 AND status = 'pending'
+    WHERE id = ANY($1::text[]) AND status = 'pending'
     RETURNING id
-), told AS ({outbox_insert(2, only_if="sent")})
+), told AS ({outbox_insert(2, each_only_if="sent")})
 SELECT count(*) FROM sent
 """
 
 
-async def mark_sent_and_tell(
-    connection: Connection, *, delivery_id: str, outcome: OutboxEvent
-) -> bool:
-    """``mark_sent`` and, only if this marked it, ``outcome`` queued in the outbox: one
-    statement, so it needs no transaction. False when another sender had finished it."""
+async def mark_all_sent_and_tell(
+    connection: Connection, *, delivery_ids: list[str], outcomes: Sequence[Sequence[str]]
+) -> int:
+    """``mark_sent`` for deliveries sent and, for each this marked, its outcome queued in the
+    outbox (``outcomes``: ``outbox_parameters``' six arrays, one event per delivery, in
+    ``delivery_ids``' order): one statement, so it needs no transaction. How many it marked
+    (one another sender had finished is not, and its outcome was told by that sender)."""
     marked: int = await connection.fetchval(
-        _MARK_SENT_AND_TELL, delivery_id, *outbox_parameters([outcome])
+        _MARK_ALL_SENT_AND_TELL, delivery_ids, *outcomes, delivery_ids
     )
-    return marked == 1
+    return marked
 
 
 async def mark_failed(connection: Connection, *, delivery_id: str, reason: str) -> bool:

@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Protocol, runtime_checkable
@@ -33,7 +33,7 @@ from services.notifier.domain.model import (
 from services.notifier.service.links import AcknowledgementLinks
 from services.notifier.service.outcomes import fall_back, tell_if_nobody_reached
 from shared.db.pool import Connection
-from shared.messaging.outbox import OutboxEvent, add_to_outbox
+from shared.messaging.outbox import OutboxEvent, add_to_outbox, outbox_parameters
 from shared.messaging.topics import NOTIFICATION_OUTCOMES
 
 log = logging.getLogger(__name__)
@@ -152,6 +152,37 @@ async def record_attempt(
         )
 
 
+@dataclass(frozen=True)
+class SentOutcome:
+    """A delivery sent on a channel that is not the database (webhook, LINE, SMS), with its
+    outcome event's outbox columns (``outbox_parameters``), written in the delivery's trace."""
+
+    delivery_id: str
+    outcome: tuple[list[str], ...]
+
+
+def sent_outcome(delivery: Delivery, *, source_endpoint: str) -> SentOutcome:
+    event = OutboxEvent(
+        topic=NOTIFICATION_OUTCOMES,
+        key=delivery.referral_id,
+        message=fhir_mapping.outcome_message(
+            delivery, sent=True, reason=None, source_endpoint=source_endpoint
+        ),
+    )
+    return SentOutcome(delivery.id, outbox_parameters([event]))
+
+
+async def record_all_sent(connection: Connection, sent: Sequence[SentOutcome]) -> int:
+    """``record_attempt`` of several sent deliveries (``sent_outcome``) in one statement: each
+    marked sent and its outcome told, by this statement only if it marked it (a concurrent
+    sender that finished it first told it); no transaction. How many it marked."""
+    return await repository.mark_all_sent_and_tell(
+        connection,
+        delivery_ids=[one.delivery_id for one in sent],
+        outcomes=[[value for one in sent for value in one.outcome[n]] for n in range(6)],
+    )
+
+
 async def _record_sent(connection: Connection, delivery: Delivery, *, source_endpoint: str) -> None:
     """Sent, and the timeline told (only by the sender that marked it: a concurrent one that
     finished it first told it), in one statement."""
@@ -160,17 +191,7 @@ async def _record_sent(connection: Connection, delivery: Delivery, *, source_end
         # of it when an open page shows it (notification-delivered), or if it fails.
         await repository.mark_sent(connection, delivery_id=delivery.id)
         return
-    await repository.mark_sent_and_tell(
-        connection,
-        delivery_id=delivery.id,
-        outcome=OutboxEvent(
-            topic=NOTIFICATION_OUTCOMES,
-            key=delivery.referral_id,
-            message=fhir_mapping.outcome_message(
-                delivery, sent=True, reason=None, source_endpoint=source_endpoint
-            ),
-        ),
-    )
+    await record_all_sent(connection, [sent_outcome(delivery, source_endpoint=source_endpoint)])
 
 
 async def _record_failed(

@@ -36,8 +36,10 @@ from services.notifier.service.dispatch import (
     record_attempt,
     send,
     send_and_record,
+    sent_outcome,
 )
 from services.notifier.service.links import AcknowledgementLinks
+from services.notifier.workers.settlements import SentSettlements
 from shared.tracing import ReferralIds, resumed, without_baggage
 from shared.workers import BackgroundTask
 
@@ -102,6 +104,8 @@ class DeliveryDispatcher(BackgroundTask):
         self._max_in_flight = max_in_flight
         self._wake = asyncio.Event()
         self._in_flight: set[asyncio.Task[None]] = set()
+        # Sends that finish together are written down together.
+        self._sent = SentSettlements(pool)
 
     def wake(self) -> None:
         self._wake.set()
@@ -155,6 +159,7 @@ class DeliveryDispatcher(BackgroundTask):
         for task in list(self._in_flight):
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+        await self._sent.stop()
 
     async def run(self) -> None:
         while True:
@@ -264,17 +269,28 @@ class DeliveryDispatcher(BackgroundTask):
         """Records what the attempt came to (one statement, or a transaction of its own for a
         final failure). A database hiccup is tried again at once: a sent message left
         unrecorded would be sent a second time when its lease runs out."""
+        # Sent (on a channel that is not the database): written down with the other sends
+        # that finish meanwhile, the outcome event made here, in the delivery's trace.
+        sent = (
+            sent_outcome(delivery, source_endpoint=self._source_endpoint)
+            if attempt.outcome is Outcome.SENT and delivery.channel is not Channel.IN_APP
+            else None
+        )
         for number in range(1, _SETTLE_ATTEMPTS + 1):
+            following: Delivery | None = None
             try:
-                async with self._pool.acquire() as connection:
-                    following = await record_attempt(
-                        connection,
-                        delivery,
-                        attempt,
-                        retry_policy=self._retry_policy,
-                        contacts=self._contacts,
-                        source_endpoint=self._source_endpoint,
-                    )
+                if sent is not None:
+                    await self._sent.record(sent)
+                else:
+                    async with self._pool.acquire() as connection:
+                        following = await record_attempt(
+                            connection,
+                            delivery,
+                            attempt,
+                            retry_policy=self._retry_policy,
+                            contacts=self._contacts,
+                            source_endpoint=self._source_endpoint,
+                        )
             except Exception:
                 if number == _SETTLE_ATTEMPTS:
                     log.exception("delivery %s: outcome not recorded", delivery.id)

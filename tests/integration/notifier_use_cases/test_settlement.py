@@ -90,7 +90,8 @@ async def test_a_sent_webhook_and_line_message_are_each_settled_in_one_statement
     # transaction (was BEGIN, UPDATE, INSERT INTO outbox, COMMIT each); the in-app's: one
     # statement (the feed's event and its state), telling the timeline nothing yet.
     assert not [s for s in settlements if s.startswith(("BEGIN", "COMMIT"))], settlements
-    assert len([s for s in settlements if s.startswith("WITH sent AS")]) == 2, settlements
+    # Both sent at once: written down together (was one statement each).
+    assert len([s for s in settlements if s.startswith("WITH sent AS")]) == 1, settlements
     async with pool.acquire() as connection:
         assert await events(connection, referral_id) == [EventCode.NOTIFICATION_SENT] * 2
         statuses = await connection.fetch(
@@ -102,6 +103,45 @@ async def test_a_sent_webhook_and_line_message_are_each_settled_in_one_statement
         ("line", "sent"),
         ("webhook", "sent"),
     ]
+
+
+async def test_deliveries_sent_at_once_are_written_down_in_one_statement(
+    counted: CountedPool,
+) -> None:
+    """Three alerts' webhook and LINE messages, claimed together and sent at once: their six
+    outcomes (state and timeline event) are one statement, no transaction (was six)."""
+    pool = counted.pool
+    async with pool.acquire() as connection:
+        referrals = [await alert_queued(connection) for _ in range(3)]  # in-app, webhook, LINE
+    webhook, line = RecordingChannel(), RecordingChannel()
+    counted.sent.clear()
+
+    dispatcher = dispatcher_on(
+        pool,
+        {Channel.WEBHOOK: webhook, Channel.LINE: line, Channel.IN_APP: InAppChannel(pool=pool)},
+    )
+
+    async def settled() -> bool:
+        done: int = await pool.fetchval(
+            "SELECT count(*) FROM delivery WHERE referral_id = ANY($1) AND status = 'sent'",
+            referrals,
+        )
+        return done == 9
+
+    dispatcher.start()
+    try:
+        await eventually(settled, timeout=20, what="the alerts' deliveries sent")
+        await asyncio.sleep(0.2)  # the last settlement's statements noted
+    finally:
+        await dispatcher.stop()
+
+    assert len(webhook.sent) == len(line.sent) == 3
+    settlements = _settlements(counted.sent)
+    assert not [s for s in settlements if s.startswith(("BEGIN", "COMMIT"))], settlements
+    assert len([s for s in settlements if s.startswith("WITH sent AS")]) == 1, settlements
+    async with pool.acquire() as connection:
+        for referral_id in referrals:
+            assert await events(connection, referral_id) == [EventCode.NOTIFICATION_SENT] * 2
 
 
 async def test_a_final_failure_and_its_next_channel_are_one_transaction(
