@@ -56,11 +56,12 @@ class StatementCounts:
 @dataclass(frozen=True)
 class ClusterMark:
     """Where the cluster's counters stood: transactions ended (pg_stat_database), the next
-    transaction id, the WAL insert position."""
+    transaction id, the WAL insert position, the WAL flushes to disk (pg_stat_wal)."""
 
     transactions: int
     next_transaction_id: int
     wal_lsn: str
+    wal_syncs: int = 0
 
 
 @dataclass(frozen=True)
@@ -70,6 +71,9 @@ class ClusterCounts:
     transactions: int
     writing_transactions: int
     wal_bytes: int
+    # fdatasync (or the like) of the WAL: fewer than the writing transactions when commits
+    # waiting together share one flush, none with fsync off.
+    wal_syncs: int = 0
 
 
 @dataclass(frozen=True)
@@ -84,8 +88,10 @@ class DatabaseCounts:
     wal_bytes: int = 0
     top: list[StatementCounts] = field(default_factory=list)
     most_planned: list[StatementCounts] = field(default_factory=list)
-    # Transactions that took a transaction id (wrote): one commit, one WAL flush each.
+    # Transactions that took a transaction id (wrote): one commit each, which waits for its WAL
+    # on disk (``wal_syncs``: commits waiting together share a flush).
     writing_transactions: int = 0
+    wal_syncs: int = 0
     # All the WAL the cluster wrote (``wal_bytes`` is the statements' part).
     cluster_wal_bytes: int = 0
     wal_full_page_images: int = 0
@@ -153,6 +159,7 @@ class DatabaseCounters:
             transactions=now.transactions - mark.transactions,
             writing_transactions=now.next_transaction_id - mark.next_transaction_id,
             wal_bytes=int(wal_bytes),
+            wal_syncs=now.wal_syncs - mark.wal_syncs,
         )
 
     async def read(self, mark: ClusterMark) -> DatabaseCounts:
@@ -199,6 +206,7 @@ class DatabaseCounters:
                 (s for s in statements if s.plans), key=lambda s: s.plans, reverse=True
             )[:6],
             writing_transactions=cluster.writing_transactions,
+            wal_syncs=cluster.wal_syncs,
             cluster_wal_bytes=cluster.wal_bytes,
             wal_full_page_images=sum(s.wal_full_page_images for s in statements),
             most_wal=sorted(
@@ -215,7 +223,8 @@ class DatabaseCounters:
             SELECT (SELECT xact_commit + xact_rollback FROM pg_stat_database
                     WHERE datname = current_database()) AS transactions,
                    pg_snapshot_xmax(pg_current_snapshot())::text::bigint AS next_transaction_id,
-                   pg_current_wal_insert_lsn()::text AS wal_lsn
+                   pg_current_wal_insert_lsn()::text AS wal_lsn,
+                   (SELECT wal_sync FROM pg_stat_wal) AS wal_syncs
             """
         )
         assert row is not None  # a SELECT without FROM returns its one row
@@ -223,6 +232,7 @@ class DatabaseCounters:
             transactions=int(row["transactions"]),
             next_transaction_id=int(row["next_transaction_id"]),
             wal_lsn=row["wal_lsn"],
+            wal_syncs=int(row["wal_syncs"]),
         )
 
 

@@ -125,8 +125,10 @@ class Meter:
                 "statements": round(counts.statements / per, 1),
                 "round_trips": round(counts.round_trips() / per, 1),
                 "transactions": round(counts.transactions / per, 1),
-                # Each took a transaction id: a commit whose WAL the server flushed to disk.
+                # Each took a transaction id: a commit that waits for its WAL on disk.
                 "writing_transactions": round(counts.writing_transactions / per, 1),
+                # The WAL's flushes to disk: commits waiting together share one.
+                "wal_syncs": round(counts.wal_syncs / per, 1),
                 "pool_resets": round(counts.pool_resets / per, 1),
                 "advisory_xact_locks": round(counts.advisory_locks / per, 1),
                 # Planning (track_planning): a statement planned at every call is re-planned

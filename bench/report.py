@@ -108,13 +108,14 @@ def _cost_table(fast_track: dict[str, Any]) -> list[str]:
             f"{phase['offset_commit_records_per_referral']}; {phase.get('spans_per_referral')}"
         )
     lines.append(
-        "per referral: transactions that wrote (a WAL flush each); WAL bytes, all the cluster's "
-        "/ its statements'; full-page images"
+        "per referral: transactions that wrote / the WAL's flushes to disk (commits waiting "
+        "together share one); WAL bytes, all the cluster's / its statements'; full-page images"
     )
     for name, phase in measured_phases(fast_track).items():
         sql = phase.get("sql_per_referral", {})
         lines.append(
-            f"{name:24}{sql.get('writing_transactions')}; {sql.get('cluster_wal_bytes')} / "
+            f"{name:24}{sql.get('writing_transactions')} / {sql.get('wal_syncs')}; "
+            f"{sql.get('cluster_wal_bytes')} / "
             f"{sql.get('wal_bytes')}; {sql.get('wal_full_page_images')}"
         )
     memory = fast_track["capacity"]["memory_mb"]

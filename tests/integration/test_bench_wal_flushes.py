@@ -1,0 +1,60 @@
+"""The benchmark counts the WAL's flushes to disk (bench/counters.py, pg_stat_wal), beside the
+transactions that wrote: on a durable cluster, as the benchmark's, a commit waits for its WAL on
+disk, and commits that wait together share one flush, so the two counts differ under load. Here
+the commits come one after another, each waiting for its own flush."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+
+import asyncpg
+import pytest
+
+from bench.counters import DatabaseCounters
+from tests.support import ROOT, shifted_port
+
+pytestmark = pytest.mark.integration
+
+PORT = shifted_port(25442)
+TRANSACTIONS = 6
+
+
+def _postgres(state_dir: Path, command: str) -> None:
+    """The local cluster script with PostgreSQL's durable defaults (fsync on)."""
+    result = subprocess.run(
+        ["bash", "deploy/local/postgres.sh", command],
+        cwd=ROOT,
+        env={
+            **{k: v for k, v in os.environ.items() if k != "FT_PG_DURABILITY"},
+            "FT_STATE_DIR": str(state_dir),
+            "FT_PG_PORT": str(PORT),
+        },
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+async def test_the_wal_flushes_of_durable_commits_are_counted() -> None:
+    # A fixed folder: as root the cluster may live under /var/tmp, one folder per state folder.
+    state = ROOT / ".local-stack" / "wal-flush-test"
+    _postgres(state, "start")
+    try:
+        database_url = f"postgresql://fasttrack@127.0.0.1:{PORT}/fasttrack"
+        counters = DatabaseCounters(database_url)
+        service = await asyncpg.connect(database_url)
+        try:
+            await service.execute("CREATE TABLE IF NOT EXISTS flushed (n int)")
+            mark = await counters.mark()
+            for n in range(TRANSACTIONS):
+                await service.execute("INSERT INTO flushed VALUES ($1)", n)
+            counts = await counters.since(mark)
+        finally:
+            await service.close()
+        assert counts.writing_transactions >= TRANSACTIONS, counts
+        assert counts.wal_syncs >= TRANSACTIONS, counts
+    finally:
+        _postgres(state, "destroy")
