@@ -208,8 +208,9 @@ class FhirMessageConsumer:
         message = read.message
         if read.handler is None:
             # Another service's event on a shared topic: not ours to apply (nor to refuse: the
-            # service that applies it judges its sender), but the record's span still names
-            # its referral.
+            # service that applies it judges its sender). No span is made for it (FastStream's
+            # tracer is a no-op), but a span of this process still open in the record's trace
+            # is named with its referral.
             name_trace(read.ids)
             return
         if read.impersonator is not None:
