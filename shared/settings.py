@@ -71,8 +71,8 @@ class PlatformSettings(BaseSettings):
     # fetch at once: the consumer takes every fetched record before handling them (see
     # shared/messaging/service_consumer.py), so no partition is left out of it.
     consumer_fetch_max_wait_ms: int = Field(default=500, ge=10, le=5000)
-    # The same once a consumer took no record for 10 s (shared/messaging/service_consumer.py
-    # FetchWait): an idle service sends a fetch this often instead.
+    # The same once a consumer took no record for 5 s (shared/messaging/fetch_wait.py): an
+    # idle service sends a fetch this often instead.
     consumer_idle_fetch_max_wait_ms: int = Field(default=5000, ge=10, le=30_000)
     # How often a consumer commits the offsets of the records it handled (one request for all
     # of them; shared/messaging/commits.py); 0 commits after every record. A crash reads the
