@@ -46,6 +46,27 @@ def shifted_port(base: int) -> int:
     return base + PORT_OFFSET
 
 
+def local_cluster(state_dir: Path, command: str, *, port: int, **env: str) -> str:
+    """``deploy/local/postgres.sh command`` for a cluster of a test's own in ``state_dir`` on
+    ``port``, with PostgreSQL's durable defaults (fsync on) unless ``env`` opts out as the test
+    suite's cluster does (``FT_PG_DURABILITY=off``); its output."""
+    result = subprocess.run(
+        ["bash", "deploy/local/postgres.sh", command],
+        cwd=ROOT,
+        env={
+            **{k: v for k, v in os.environ.items() if k != "FT_PG_DURABILITY"},
+            "FT_STATE_DIR": str(state_dir),
+            "FT_PG_PORT": str(port),
+            **env,
+        },
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    return result.stdout
+
+
 # The catalogue topics each service's consumers read (services/*/entrypoints/*consumers.py); the
 # referral and telemedicine services also read every hospital's own topic (one partition each,
 # by pattern): telemedicine for home-isolation check-ins.

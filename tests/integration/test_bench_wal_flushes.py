@@ -5,15 +5,11 @@ the commits come one after another, each waiting for its own flush."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-from pathlib import Path
-
 import asyncpg
 import pytest
 
 from bench.counters import DatabaseCounters
-from tests.support import ROOT, shifted_port
+from tests.support import ROOT, local_cluster, shifted_port
 
 pytestmark = pytest.mark.integration
 
@@ -21,27 +17,10 @@ PORT = shifted_port(25442)
 TRANSACTIONS = 6
 
 
-def _postgres(state_dir: Path, command: str) -> None:
-    """The local cluster script with PostgreSQL's durable defaults (fsync on)."""
-    result = subprocess.run(
-        ["bash", "deploy/local/postgres.sh", command],
-        cwd=ROOT,
-        env={
-            **{k: v for k, v in os.environ.items() if k != "FT_PG_DURABILITY"},
-            "FT_STATE_DIR": str(state_dir),
-            "FT_PG_PORT": str(PORT),
-        },
-        capture_output=True,
-        text=True,
-        timeout=180,
-    )
-    assert result.returncode == 0, result.stdout + result.stderr
-
-
 async def test_the_wal_flushes_of_durable_commits_are_counted() -> None:
     # A fixed folder: as root the cluster may live under /var/tmp, one folder per state folder.
     state = ROOT / ".local-stack" / "wal-flush-test"
-    _postgres(state, "start")
+    local_cluster(state, "start", port=PORT)
     try:
         database_url = f"postgresql://fasttrack@127.0.0.1:{PORT}/fasttrack"
         counters = DatabaseCounters(database_url)
@@ -57,4 +36,4 @@ async def test_the_wal_flushes_of_durable_commits_are_counted() -> None:
         assert counts.writing_transactions >= TRANSACTIONS, counts
         assert counts.wal_syncs >= TRANSACTIONS, counts
     finally:
-        _postgres(state, "destroy")
+        local_cluster(state, "destroy", port=PORT)

@@ -3,36 +3,16 @@ only the test suite's throwaway cluster does: an acknowledged commit survives a 
 
 from __future__ import annotations
 
-import os
 import subprocess
-from pathlib import Path
 
 import pytest
 
-from tests.support import ROOT, shifted_port
+from tests.support import ROOT, local_cluster, shifted_port
 
 pytestmark = pytest.mark.integration
 
 PORT = shifted_port(25440)
 DURABILITY_SETTINGS = ("fsync", "synchronous_commit", "full_page_writes")
-
-
-def _postgres(state_dir: Path, command: str, **env: str) -> str:
-    result = subprocess.run(
-        ["bash", "deploy/local/postgres.sh", command],
-        cwd=ROOT,
-        env={
-            **{k: v for k, v in os.environ.items() if k != "FT_PG_DURABILITY"},
-            "FT_STATE_DIR": str(state_dir),
-            "FT_PG_PORT": str(PORT),
-            **env,
-        },
-        capture_output=True,
-        text=True,
-        timeout=180,
-    )
-    assert result.returncode == 0, result.stdout + result.stderr
-    return result.stdout
 
 
 def _settings() -> dict[str, str]:
@@ -56,10 +36,10 @@ def test_the_cluster_is_durable_by_default_and_fast_only_on_request() -> None:
     # A fixed folder: as root the cluster may live under /var/tmp, one folder per state folder.
     state = ROOT / ".local-stack" / "durability-test"
     try:
-        _postgres(state, "start")
+        local_cluster(state, "start", port=PORT)
         assert _settings() == dict.fromkeys(DURABILITY_SETTINGS, "on")
-        _postgres(state, "stop")
-        _postgres(state, "start", FT_PG_DURABILITY="off")
+        local_cluster(state, "stop", port=PORT)
+        local_cluster(state, "start", port=PORT, FT_PG_DURABILITY="off")
         assert _settings() == dict.fromkeys(DURABILITY_SETTINGS, "off")
     finally:
-        _postgres(state, "stop")
+        local_cluster(state, "stop", port=PORT)

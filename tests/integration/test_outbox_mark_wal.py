@@ -21,17 +21,13 @@ from faststream.kafka import KafkaBroker
 from shared.messaging.outbox import OutboxEvent, OutboxRelay, add_all_to_outbox
 from shared.messaging.topics import Topic
 from tests.support import task_update
+from tests.wal_index_entries import wal_position
 
 pytestmark = pytest.mark.integration
 
 ROWS = 40
 # Rows of ~950 bytes (a referral's events' payloads are 1.3-1.6 KB).
 DESCRIPTION = "A clinical update of the kind a referral's events carry. " * 20
-
-
-async def _wal_position(pool: asyncpg.Pool) -> str:
-    position: str = await pool.fetchval("SELECT pg_current_wal_insert_lsn()::text")
-    return position
 
 
 async def test_marking_a_batch_sent_does_not_log_its_rows_again(
@@ -56,9 +52,9 @@ async def test_marking_a_batch_sent_does_not_log_its_rows_again(
     )
     try:
         assert await relay.publish_pending() == ROWS  # sent; marked by the next statement
-        before = await _wal_position(pool)
+        before = await wal_position(pool)
         await relay.mark_sent()
-        after = await _wal_position(pool)
+        after = await wal_position(pool)
     finally:
         await relay.stop()
     logged: int = await pool.fetchval(
