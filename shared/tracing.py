@@ -20,8 +20,8 @@ import re
 import threading
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import httpx
 from opentelemetry import baggage, context, propagate, trace
 from opentelemetry.baggage.propagation import W3CBaggagePropagator
 from opentelemetry.context import Context
@@ -30,6 +30,12 @@ from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapProp
 
 from shared.fhir.codes import NETWORK_ORGANIZATION
 from shared.fhir.envelope import FhirMessage
+
+if TYPE_CHECKING:
+    # Only the notifier calls out over HTTP (trace_http_client): the referral and telemedicine
+    # services, which import this module too, do not load an HTTP client (httpx also brings
+    # its command line's libraries) at every start.
+    import httpx
 
 REFERRAL_ID = "fasttrack.referral.id"
 HOSPITAL_IDS = "fasttrack.hospital.ids"
