@@ -81,3 +81,14 @@ def execute_script(sql: str) -> None:
     if driver_connection is None:
         raise RuntimeError("the migration's connection has no asyncpg connection under it")
     await_only(driver_connection.execute(sql))
+
+
+def execute_alone(*statements: str) -> None:
+    """Runs each statement in a transaction of its own, outside the migration's: CREATE and DROP
+    INDEX CONCURRENTLY refuse to run inside a transaction block (they keep writers to a large
+    table going while an index is built)."""
+    from alembic import op
+
+    with op.get_context().autocommit_block():
+        for statement in statements:
+            execute_script(statement)

@@ -10,8 +10,7 @@ Revision ID: 0015
 Revises: 0014
 """
 
-from alembic import op
-from sqlalchemy.util import await_only
+from shared.db.migrations import execute_alone
 
 revision = "0015"
 down_revision = "0014"
@@ -21,18 +20,8 @@ depends_on = None
 _AWAITING = "status = 'sent' AND acknowledged_at IS NULL AND escalated_at IS NULL"
 
 
-def _run_alone(*statements: str) -> None:
-    """Each statement in a transaction of its own (CREATE and DROP INDEX CONCURRENTLY)."""
-    with op.get_context().autocommit_block():
-        driver_connection = op.get_bind().connection.driver_connection
-        if driver_connection is None:
-            raise RuntimeError("the migration's connection has no asyncpg connection under it")
-        for statement in statements:
-            await_only(driver_connection.execute(statement))
-
-
 def _remake(condition: str) -> None:
-    _run_alone(
+    execute_alone(
         "DROP INDEX CONCURRENTLY IF EXISTS delivery_awaiting_ack_new",
         "CREATE INDEX CONCURRENTLY delivery_awaiting_ack_new ON delivery (sent_at)"
         f" WHERE {condition}",

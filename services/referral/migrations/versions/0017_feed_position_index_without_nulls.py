@@ -11,8 +11,7 @@ Revision ID: 0017
 Revises: 0016
 """
 
-from alembic import op
-from sqlalchemy.util import await_only
+from shared.db.migrations import execute_alone
 
 revision = "0017"
 down_revision = "0016"
@@ -20,18 +19,8 @@ branch_labels = None
 depends_on = None
 
 
-def _run_alone(*statements: str) -> None:
-    """Each statement in a transaction of its own (CREATE and DROP INDEX CONCURRENTLY)."""
-    with op.get_context().autocommit_block():
-        driver_connection = op.get_bind().connection.driver_connection
-        if driver_connection is None:
-            raise RuntimeError("the migration's connection has no asyncpg connection under it")
-        for statement in statements:
-            await_only(driver_connection.execute(statement))
-
-
 def upgrade() -> None:
-    _run_alone(
+    execute_alone(
         "DROP INDEX CONCURRENTLY IF EXISTS timeline_by_feed_position_set",
         "CREATE UNIQUE INDEX CONCURRENTLY timeline_by_feed_position_set ON timeline_entry"
         " (feed_position) WHERE feed_position IS NOT NULL",
@@ -41,7 +30,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    _run_alone(
+    execute_alone(
         "DROP INDEX CONCURRENTLY IF EXISTS timeline_by_feed_position_all",
         "CREATE UNIQUE INDEX CONCURRENTLY timeline_by_feed_position_all ON timeline_entry"
         " (feed_position)",
