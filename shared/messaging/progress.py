@@ -1,7 +1,10 @@
 """Is each partition a consumer holds moving? Fed by the consumer guard, read by readiness.
 
 A partition is stalled when a record on it has been in processing (read, failed, read again)
-for longer than the threshold, or when it has lag and nothing on it has finished for that long.
+for longer than the threshold, or when it has had lag for that long with nothing on it finished
+meanwhile. The lag is timed from the first check that saw it: a record fetched after a quiet
+spell has lag until its handler finishes it, and the last record finished long ago does not
+make it stalled.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ class _Partition:
     pending_offset: int | None = None
     pending_since: float | None = None
     next_offset: int | None = None  # after the last finished record
+    lag_seen_since: float | None = None  # the first check that saw the partition behind its end
 
 
 @dataclass
@@ -78,7 +82,12 @@ class PartitionProgress:
                 lagging = (
                     end is not None and state.next_offset is not None and end > state.next_offset
                 )
-                waiting = now - state.last_progress if lagging else 0.0
+                if not lagging:
+                    state.lag_seen_since, waiting = None, 0.0
+                else:
+                    if state.lag_seen_since is None:
+                        state.lag_seen_since = now
+                    waiting = now - max(state.last_progress, state.lag_seen_since)
                 offset = None
             if waiting > self.stall_after_s:
                 stalled.append(StalledPartition(key[0], key[1], offset, round(waiting, 1)))

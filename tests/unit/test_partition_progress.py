@@ -31,6 +31,15 @@ def finished(offset: int) -> Step:
     return lambda progress, _: progress.finished(*TP, offset)
 
 
+def checked(end_offset: int) -> Step:
+    """Readiness looks at the partition (its end as last fetched) between the other steps."""
+
+    def step(progress: PartitionProgress, _: _Clock) -> None:
+        progress.stalled({TP}, {TP: end_offset})
+
+    return step
+
+
 def wait(seconds: float) -> Step:
     def step(_: PartitionProgress, clock: _Clock) -> None:
         clock.now += seconds
@@ -57,10 +66,24 @@ CASES: list[tuple[str, list[Step], int | None, bool]] = [
     ),
     ("caught up and idle for long", [started(5), finished(5), wait(500)], 6, False),
     (
-        "lag and no progress for longer than the threshold",
-        [started(5), finished(5), wait(31)],
+        "lag seen, and no progress for longer than the threshold",
+        [started(5), finished(5), checked(9), wait(31)],
         9,
         True,
+    ),
+    (
+        # Readiness looks in the moment a record fetched after a quiet spell waits for its
+        # handler: the partition has lag, and the last record finished long ago.
+        "a record just fetched after a long quiet spell",
+        [started(5), finished(5), wait(34)],
+        7,
+        False,
+    ),
+    (
+        "lag seen, then progress, then a new record waiting less than the threshold",
+        [started(5), finished(5), checked(9), wait(20), finished(8), wait(20)],
+        10,
+        False,
     ),
     (
         # The records fetched behind the first finish with the batch's transaction, before the
