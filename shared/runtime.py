@@ -34,7 +34,12 @@ from shared.http_limits import InputLimitsMiddleware
 from shared.messaging.broker import consumer_group, create_broker
 from shared.messaging.consumer import FhirMessageConsumer
 from shared.messaging.guard import ConsumerGuard
-from shared.messaging.message_handlers import MessageHandler, OneStatementHandler, RefusalHandler
+from shared.messaging.message_handlers import (
+    MessageHandler,
+    OneStatementHandler,
+    RefusalHandler,
+    TogetherHook,
+)
 from shared.messaging.outbox import OutboxRelay
 from shared.messaging.progress import PartitionProgress
 from shared.messaging.service_consumer import ServiceConsumer
@@ -49,7 +54,7 @@ from shared.startup import BackgroundWorker, StartupState, connect_everything
 from shared.telemetry import Telemetry, http_server_telemetry
 from shared.web import FhirResponse, install_error_handlers
 from shared.web_identity import IdentitySigner
-from shared.workers import DatabaseNotices, NoticeHandler, PayloadHandler
+from shared.workers import DatabaseNotices, NoticeHandler
 
 
 @dataclass
@@ -74,18 +79,12 @@ class ServiceRuntime:
     # The process's one LISTEN connection (``DatabaseNotices``): each channel's handlers, the
     # relay's and those the service adds (``listen``).
     notices: dict[str, list[NoticeHandler]] = field(default_factory=dict)
-    payload_notices: dict[str, list[PayloadHandler]] = field(default_factory=dict)
 
     def listen(self, handlers: Mapping[str, Sequence[NoticeHandler]]) -> None:
         """Hands each NOTIFY on a channel to its handlers (with the payload's due time), and
         each of them "now" whenever the listener (re)connects."""
         for channel, on_channel in handlers.items():
             self.notices.setdefault(channel, []).extend(on_channel)
-
-    def listen_for_payloads(self, handlers: Mapping[str, Sequence[PayloadHandler]]) -> None:
-        """As ``listen``, with the payload as sent (None whenever the listener (re)connects)."""
-        for channel, on_channel in handlers.items():
-            self.payload_notices.setdefault(channel, []).extend(on_channel)
 
     def subscribe(
         self,
@@ -97,6 +96,7 @@ class ServiceRuntime:
         on_refused: RefusalHandler | None = None,
         include_in_schema: bool = True,
         dead_letters_unreadable: bool = True,
+        applying_together: TogetherHook | None = None,
     ) -> FhirMessageConsumer:
         """Hands ``topic``'s records to ``handlers`` (the one way a service consumes a topic):
         the service's one Kafka consumer reads it with its other topics (``ServiceConsumer``),
@@ -113,6 +113,7 @@ class ServiceRuntime:
             on_refused=on_refused,
             include_in_schema=include_in_schema,
             dead_letters_unreadable=dead_letters_unreadable,
+            applying_together=applying_together,
         )
         self.consumer.add(consumer)
         if include_in_schema:
@@ -169,11 +170,7 @@ def create_service_app(
                     # and the listener that wakes it and the workers just after it.
                     workers=[
                         runtime.relay,
-                        DatabaseNotices(
-                            pool=runtime.pool,
-                            handlers=runtime.notices,
-                            payload_handlers=runtime.payload_notices,
-                        ),
+                        DatabaseNotices(pool=runtime.pool, handlers=runtime.notices),
                         *runtime.workers,
                         runtime.sampler,
                     ],

@@ -104,7 +104,6 @@ def create_app(settings: ReferralSettings | None = None) -> FastAPI:
                 DIRECTORY_CHANNEL + runtime.name: [context.directory.drop],
             }
         )
-        runtime.listen(page_feed.notices())
         runtime.workers.extend(
             [
                 deadlines,

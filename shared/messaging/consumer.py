@@ -30,7 +30,8 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import logging
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager
 
 import asyncpg
 from aiokafka import ConsumerRecord
@@ -74,6 +75,7 @@ from shared.messaging.message_handlers import (
     OneStatementHandler,
     PermanentMessageError,
     RefusalHandler,
+    TogetherHook,
     impersonation,
 )
 from shared.messaging.topics import PerHospitalTopics, Topic
@@ -137,6 +139,7 @@ class FhirMessageConsumer:
         on_refused: RefusalHandler | None = None,
         include_in_schema: bool = True,
         dead_letters_unreadable: bool = True,
+        applying_together: TogetherHook | None = None,
     ) -> None:
         self.broker = broker
         self.pool = pool
@@ -150,6 +153,7 @@ class FhirMessageConsumer:
         if not self._in_one_statement.keys() <= self._handlers.keys():
             raise ValueError("a one-statement use case needs its event's MessageHandler")
         self._after_commit = after_commit
+        self._applying_together = applying_together
         self._on_refused = on_refused
         # Listed in the service's AsyncAPI document (GET /asyncapi.json)?
         self.include_in_schema = include_in_schema
@@ -262,6 +266,15 @@ class FhirMessageConsumer:
                 own_transaction=own_transaction,
             )
             return applied(claim, entry)
+
+    def applying_together(
+        self, connection: Connection, messages: Sequence[FhirMessage]
+    ) -> AbstractContextManager[None]:
+        """Entered around applying ``messages`` (fetched together) in one transaction on
+        ``connection``: the service's ``TogetherHook``, if it has one."""
+        if self._applying_together is None:
+            return contextlib.nullcontext()
+        return self._applying_together(connection, messages)
 
     def committed(self, message: FhirMessage) -> None:
         """``message``'s effect committed: what the service does next (``after_commit``)."""

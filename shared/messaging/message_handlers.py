@@ -4,7 +4,8 @@ sender, never read again."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
+from contextlib import AbstractContextManager
 
 from shared.db.pool import Connection
 from shared.errors import DomainError
@@ -20,6 +21,10 @@ MessageHandler = Callable[[Connection, FhirMessage], Awaitable[None]]
 # raise a ``DomainError`` (a refusal) only before it writes anything, and runs in the caller's
 # transaction when there is one (the records fetched together).
 OneStatementHandler = Callable[[Connection, InboxEntry], Awaitable[Claim | None]]
+# Told a topic's messages fetched together, on the connection of their one transaction, before
+# the first is applied: what it answers is entered around their applying (e.g. locks their
+# statements take one by one, to be taken in one order by the first of them).
+TogetherHook = Callable[[Connection, Sequence[FhirMessage]], AbstractContextManager[None]]
 # Answers a message that was refused (e.g. with a fatal-error response), in its own transaction.
 RefusalHandler = Callable[[Connection, FhirMessage, "PermanentMessageError"], Awaitable[None]]
 

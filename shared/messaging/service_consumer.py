@@ -26,6 +26,7 @@ from faststream.kafka import KafkaBroker
 from faststream.message import StreamMessage
 from opentelemetry import context as otel_context
 
+from shared.db.pool import Connection
 from shared.fhir.envelope import FhirMessage
 from shared.messaging.broker import CLINICAL_ACK_POLICY, consumer_group
 from shared.messaging.commits import PeriodicCommits
@@ -77,6 +78,10 @@ class ServiceConsumer:
     waited for that fetch to return (up to the fetch wait). Taken, every partition is in the
     next fetch, which returns as soon as a record arrives; and the backoff is held until they
     are taken (``PREFETCH_HOLD_S``), however long a record takes to reach the handler.
+
+    A topic's consumer is told the messages it is to apply together before the first is
+    applied (its ``TogetherHook``, e.g. to take the locks their statements would take one by
+    one, in one order).
     """
 
     def __init__(
@@ -218,10 +223,11 @@ class ServiceConsumer:
                             applied.append((consumer, read.message))
             elif reads:
                 async with self._pool.acquire() as connection, connection.transaction():
-                    for consumer, record, read in reads:
-                        with _trace_context_of(record):
-                            if await consumer.apply_in(connection, record, read):
-                                applied.append((consumer, read.message))
+                    with _applying_together(connection, reads):
+                        for consumer, record, read in reads:
+                            with _trace_context_of(record):
+                                if await consumer.apply_in(connection, record, read):
+                                    applied.append((consumer, read.message))
         except Exception as error:  # each record again, alone: refused, retried, dead-lettered
             log.info(
                 "%d records fetched together rolled back (%s); applying them one by one",
@@ -332,6 +338,21 @@ class _HoldFetchesUntilTaken(ConsumerRebalanceListener):  # type: ignore[misc]
         if fetcher is not None and hasattr(fetcher, "_fetch_max_wait_ms"):
             fetcher._fetch_max_wait_ms = self._fetch_wait
         await self._commits.on_partitions_assigned(assigned)
+
+
+@contextlib.contextmanager
+def _applying_together(
+    connection: Connection,
+    reads: list[tuple[FhirMessageConsumer, ConsumerRecord[bytes, bytes], ReadRecord]],
+) -> Iterator[None]:
+    """Each consumer's ``applying_together`` with its messages of the batch, around them."""
+    messages: dict[FhirMessageConsumer, list[FhirMessage]] = {}
+    for consumer, _, read in reads:
+        messages.setdefault(consumer, []).append(read.message)
+    with contextlib.ExitStack() as together:
+        for consumer, theirs in messages.items():
+            together.enter_context(consumer.applying_together(connection, theirs))
+        yield
 
 
 @contextlib.contextmanager

@@ -6,12 +6,13 @@ cast in the statement; spacing is not kept)."""
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, cast
 
 import pytest
 
 from services.notifier.adapters import request_deliveries
 from services.notifier.domain.model import Channel, Delivery
+from shared.db.pool import Connection
 
 
 def _delivery(channel: Channel) -> Delivery:
@@ -47,7 +48,8 @@ def test_a_requests_deliveries_json_is_written_without_the_standard_library(
 
     monkeypatch.setattr(json, "dumps", counted)
 
-    parameters = request_deliveries._deliveries_parameters(deliveries, ["hub"], [])
+    no_connection = cast(Connection, object())  # none is used to build them
+    parameters = request_deliveries._deliveries_parameters(no_connection, deliveries, ["hub"], [])
 
     assert encodings == []  # was 6: a body and a trace context per delivery
     bodies, contexts = parameters[6], parameters[7]

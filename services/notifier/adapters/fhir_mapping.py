@@ -164,6 +164,19 @@ def _dicts(value: object) -> list[dict[str, Any]]:
     return [item for item in value if isinstance(item, dict)] if isinstance(value, list) else []
 
 
+def pages_of_request(message: FhirMessage, *, contacts: ContactBook) -> set[str]:
+    """The hospitals whose pages show a notification request (its in-app deliveries, as
+    ``deliveries_from_request`` makes them), from its recipients alone."""
+    request = message.focus_json("CommunicationRequest")
+    if request is None:
+        return set()
+    return {
+        hospital
+        for reference in _references(request.get("recipient"))
+        if (hospital := contacts.hospital_of(reference))
+    }
+
+
 def _references(value: object) -> list[str]:
     """The ``reference`` strings of a JSON array of References."""
     return [

@@ -34,10 +34,11 @@ async def insert_deliveries(
     if not deliveries:
         return 0, 0
     row = await connection.fetchrow(
-        _INSERT_DELIVERIES, *_deliveries_parameters(deliveries, hospitals, shown or [])
+        _INSERT_DELIVERIES, *_deliveries_parameters(connection, deliveries, hospitals, shown or [])
     )
     if row is None:
         raise RuntimeError("the deliveries' INSERT returned no row")
+    live_events.shown_locked(connection, row["feeds_locked"])
     return row["inserted"], row["shown"]
 
 
@@ -58,24 +59,25 @@ async def insert_claimed_deliveries(
     ``shown`` live events it published. A message seen before writes nothing."""
     row = await connection.fetchrow(
         _INSERT_CLAIMED_DELIVERIES,
-        *_deliveries_parameters(deliveries, hospitals, shown or []),
+        *_deliveries_parameters(connection, deliveries, hospitals, shown or []),
         list(leased),
         lease_s,
         *inbox.parameters,
     )
     if row is None:
         raise RuntimeError("the deliveries' INSERT returned no row")
+    live_events.shown_locked(connection, row["feeds_locked"])
     return outcome_of(row, inbox), set(row["leased"]), row["shown"]
 
 
 def _insert_deliveries(*, claimed: bool) -> str:
     """``insert_deliveries``'s statement; ``claimed``: with the message recorded in the inbox
-    ($22 to $26), the deliveries, hospitals and live events written only if it was not seen
-    before, and the deliveries named by $20 leased for $21 seconds. The live events shown with
-    the deliveries: $15 to $19 (``published_with``)."""
-    claim = f"{inbox_claim(22)}," if claimed else ""
-    leased = "id = ANY($20::text[])" if claimed else "false"
-    lease_until = "now() + make_interval(secs => $21)" if claimed else "NULL::timestamptz"
+    ($23 to $27), the deliveries, hospitals and live events written only if it was not seen
+    before, and the deliveries named by $21 leased for $22 seconds. The live events shown with
+    the deliveries: $15 to $20 (``published_with``)."""
+    claim = f"{inbox_claim(23)}," if claimed else ""
+    leased = "id = ANY($21::text[])" if claimed else "false"
+    lease_until = "now() + make_interval(secs => $22)" if claimed else "NULL::timestamptz"
     if_claimed = "WHERE EXISTS (SELECT FROM inbox_claimed)" if claimed else ""
     outcome = f", {INBOX_OUTCOME}" if claimed else ""
     shown = live_events.published_with(15, written="inserted", only_if=if_claimed)
@@ -110,7 +112,8 @@ def _insert_deliveries(*, claimed: bool) -> str:
         SELECT (SELECT count(*) FROM inserted) AS inserted,
                (SELECT count(*) FROM live_notified) AS hospitals_told,
                ARRAY(SELECT id FROM inserted WHERE leased) AS leased,
-               (SELECT count(*) FROM live_published) AS shown{outcome}
+               (SELECT count(*) FROM live_published) AS shown,
+               (SELECT locks FROM live_locked) AS feeds_locked{outcome}
         """
 
 
@@ -119,9 +122,12 @@ _INSERT_CLAIMED_DELIVERIES = _insert_deliveries(claimed=True)
 
 
 def _deliveries_parameters(
-    deliveries: list[Delivery], hospitals: Iterable[str], shown: list[ShownEvent]
+    connection: Connection,
+    deliveries: list[Delivery],
+    hospitals: Iterable[str],
+    shown: list[ShownEvent],
 ) -> tuple[object, ...]:
-    """$1 to $14: the deliveries column by column, then the hospitals taking part; $15 to $19:
+    """$1 to $14: the deliveries column by column, then the hospitals taking part; $15 to $20:
     the live events shown with them."""
     columns = [
         list(column)
@@ -135,5 +141,5 @@ def _deliveries_parameters(
     return (
         *columns,
         sorted(set(hospitals)),
-        *live_events.shown_parameters(shown, kind=NOTIFICATION),
+        *live_events.shown_parameters(connection, shown, kind=NOTIFICATION),
     )

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from contextlib import AbstractContextManager
+
 from services.notifier.domain.contacts import ContactBook
 from services.notifier.domain.model import Channel
 from services.notifier.service.acknowledgements import acknowledge_answered_alerts
 from services.notifier.service.delivery_metrics import DeliveryMetrics
+from services.notifier.service.feed_order import feeds_locked_together
 from services.notifier.service.handlers import (
     Leases,
     accept_notification_request,
@@ -89,6 +93,12 @@ def wire_consumers(
     async def on_alerts_answered(connection: Connection, message: FhirMessage) -> None:
         await acknowledge_answered_alerts(connection, message)
 
+    def applying_together(
+        connection: Connection, messages: Sequence[FhirMessage]
+    ) -> AbstractContextManager[None]:
+        # The hospitals' feed locks of the records fetched together: all in one order, first.
+        return feeds_locked_together(connection, messages, contacts=contacts)
+
     runtime.subscribe(
         NOTIFICATION_REQUESTS,
         {
@@ -101,4 +111,5 @@ def wire_consumers(
             EventCode.NOTIFICATION_REQUESTED: on_notification_requested_in_one_statement
         },
         after_commit=after_commit,
+        applying_together=applying_together,
     )
