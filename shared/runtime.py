@@ -54,7 +54,7 @@ from shared.startup import BackgroundWorker, StartupState, connect_everything
 from shared.telemetry import Telemetry, http_server_telemetry
 from shared.web import FhirResponse, install_error_handlers
 from shared.web_identity import IdentitySigner
-from shared.workers import DatabaseNotices, NoticeHandler
+from shared.workers import DatabaseNotices, NoticeHandler, PayloadHandler
 
 
 @dataclass
@@ -79,12 +79,18 @@ class ServiceRuntime:
     # The process's one LISTEN connection (``DatabaseNotices``): each channel's handlers, the
     # relay's and those the service adds (``listen``).
     notices: dict[str, list[NoticeHandler]] = field(default_factory=dict)
+    payload_notices: dict[str, list[PayloadHandler]] = field(default_factory=dict)
 
     def listen(self, handlers: Mapping[str, Sequence[NoticeHandler]]) -> None:
         """Hands each NOTIFY on a channel to its handlers (with the payload's due time), and
         each of them "now" whenever the listener (re)connects."""
         for channel, on_channel in handlers.items():
             self.notices.setdefault(channel, []).extend(on_channel)
+
+    def listen_for_payloads(self, handlers: Mapping[str, Sequence[PayloadHandler]]) -> None:
+        """As ``listen``, with the payload as sent (None whenever the listener (re)connects)."""
+        for channel, on_channel in handlers.items():
+            self.payload_notices.setdefault(channel, []).extend(on_channel)
 
     def subscribe(
         self,
@@ -170,7 +176,11 @@ def create_service_app(
                     # and the listener that wakes it and the workers just after it.
                     workers=[
                         runtime.relay,
-                        DatabaseNotices(pool=runtime.pool, handlers=runtime.notices),
+                        DatabaseNotices(
+                            pool=runtime.pool,
+                            handlers=runtime.notices,
+                            payload_handlers=runtime.payload_notices,
+                        ),
                         *runtime.workers,
                         runtime.sampler,
                     ],

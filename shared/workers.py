@@ -161,11 +161,20 @@ def due_in_payload(payload: str) -> float | None:
 # Told when work written falls due (epoch seconds; None: now).
 NoticeHandler = Callable[[float | None], None]
 
+# Told a notification's payload as sent (None: the listener (re)connected, so anything may have
+# been written meanwhile): for a notice whose payload is not a due time (the live feed's hospital).
+PayloadHandler = Callable[[str | None], None]
+
 
 class DatabaseNotices(ListeningTask):
     """One LISTEN connection per process that hands each notification on a channel to its
-    handlers (the scheduled tasks' ``notice`` with the payload's due time). Whenever it
-    (re)connects, every handler is told "now": what was written while nobody listened."""
+    handlers: ``handlers`` with the payload's due time (the scheduled tasks' ``notice``),
+    ``payload_handlers`` with the payload itself. Whenever it (re)connects, every handler is
+    told "now" (None): what was written while nobody listened.
+
+    One connection, not one per worker that listens: PostgreSQL signals every listening
+    backend of the database on each notifying commit, whichever channels it listens to, and the
+    services share one database."""
 
     name = "database-notices"
 
@@ -174,20 +183,22 @@ class DatabaseNotices(ListeningTask):
         *,
         pool: asyncpg.Pool,
         handlers: Mapping[str, Sequence[NoticeHandler]],
+        payload_handlers: Mapping[str, Sequence[PayloadHandler]] | None = None,
         alive_check_s: float = 60.0,
     ) -> None:
         super().__init__()
         self._pool = pool
         self._handlers = handlers
+        self._payload_handlers = payload_handlers or {}
         self._alive_check_s = alive_check_s
 
     async def listen(self) -> None:
-        listeners = {channel: self._on_notify for channel in self._handlers}
+        channels = list(dict.fromkeys([*self._handlers, *self._payload_handlers]))
+        listeners = {channel: self._on_notify for channel in channels}
         lost = asyncio.Event()
         async with listening(self._pool, listeners, on_lost=lost.set) as alive:
-            for handlers in self._handlers.values():
-                for handle in handlers:
-                    handle(None)
+            for channel in channels:
+                self._tell(channel, None)
             while True:
                 # A connection the server ended is seen at once (and listened to again a
                 # second later); a broken one that nobody closed, at the next check.
@@ -197,6 +208,11 @@ class DatabaseNotices(ListeningTask):
                     return
 
     def _on_notify(self, _connection: Any, _pid: int, channel: str, payload: object) -> None:
-        due = due_in_payload(str(payload))
+        self._tell(channel, str(payload))
+
+    def _tell(self, channel: str, payload: str | None) -> None:
+        due = None if payload is None else due_in_payload(payload)
         for handle in self._handlers.get(channel, ()):
             handle(due)
+        for hear in self._payload_handlers.get(channel, ()):
+            hear(payload)

@@ -75,7 +75,7 @@ def create_app(settings: NotifierSettings | None = None) -> FastAPI:
         trace_http_client(client)
         delivery_metrics = DeliveryMetrics(meter)
         runtime.sampler.sources.append(DeliveryGauges(pool=runtime.pool, meter=meter))
-        live_feed = LiveFeed(pool=runtime.pool)
+        live_feed = LiveFeed()
         dispatcher = DeliveryDispatcher(
             pool=runtime.pool,
             channels={
@@ -111,6 +111,7 @@ def create_app(settings: NotifierSettings | None = None) -> FastAPI:
                 DELIVERY_CHANNEL + runtime.name: [dispatcher.notice],
             }
         )
+        runtime.listen_for_payloads(live_feed.notices())
         retention = LiveFeedRetention(
             pool=runtime.pool,
             keep=timedelta(seconds=settings.notifier_live_retention_s),
@@ -122,7 +123,6 @@ def create_app(settings: NotifierSettings | None = None) -> FastAPI:
                 _HttpClientWorker(client),
                 dispatcher,
                 escalation,
-                live_feed,
                 retention,
                 purge_job(runtime.pool, settings, personal_data.PERSONAL_DATA),
             ]

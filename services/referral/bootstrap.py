@@ -104,6 +104,7 @@ def create_app(settings: ReferralSettings | None = None) -> FastAPI:
                 DIRECTORY_CHANNEL + runtime.name: [context.directory.drop],
             }
         )
+        runtime.listen(page_feed.notices())
         runtime.workers.extend(
             [
                 deadlines,

@@ -14,9 +14,8 @@ from shared.db.pool import takes_session_state
 
 Listener = Callable[..., Any]
 
-# How often ``alive`` asks the server: the feeds call it after every wake-up (the referral page
-# feed once per timeline commit, several times a referral), and a listener that died unseen only
-# delays a page until the feed's own recheck.
+# How often ``alive`` asks the server at most: a listener that died unseen only delays what it
+# wakes until the caller's own recheck.
 ALIVE_CHECK_EVERY_S = 5.0
 
 

@@ -3,7 +3,8 @@ an idle referral page feed and an idle notifier live feed send the database noth
 minute (every 15 s they looked: the page feed for an entry nobody numbered and at its
 connection, the live feed at its connection), and when the server ends their listening
 connection they listen again within seconds and wake the open pages (a NOTIFY sent meanwhile
-was lost), not at the minute's check.
+was lost), not at the minute's check. Each listens through its service's one listener
+(``DatabaseNotices``), as the services wire them: one listening connection per service.
 
 Each feed runs with its production intervals on a private schema migrated by its service's own
 history; every statement it sends is counted with asyncpg's query logger."""
@@ -18,10 +19,9 @@ from dataclasses import dataclass
 import asyncpg
 import pytest
 
-from services.notifier.adapters.live_events import LIVE_EVENT_CHANNEL
 from services.notifier.workers.live_feed import LiveFeed
-from services.referral.adapters import page_events
 from services.referral.workers.page_feed import PageFeed
+from shared.workers import DatabaseNotices
 from tests.use_case_database import CountedPool, migrated_schema, stack_postgres_url
 
 pytestmark = pytest.mark.integration
@@ -65,14 +65,20 @@ async def idle_feeds(postgres: str) -> AsyncIterator[dict[str, IdleFeed]]:
     async with AsyncExitStack() as stack:
         referral, referral_schema = await stack.enter_async_context(_counted(postgres, "referral"))
         notifier, notifier_schema = await stack.enter_async_context(_counted(postgres, "notifier"))
-        # As services/referral/bootstrap.py and services/notifier/bootstrap.py wire them.
+        # As services/referral/bootstrap.py and services/notifier/bootstrap.py wire them: each
+        # service's one listener hands the feed its notices.
         page_feed = PageFeed(pool=referral.pool, schema=referral_schema)
-        live_feed = LiveFeed(pool=notifier.pool)
+        live_feed = LiveFeed()
         page = stack.enter_context(page_feed.subscribe())
         live_page = stack.enter_context(live_feed.subscribe("hospital-a"))
-        for feed in (page_feed, live_feed):
-            feed.start()
-            stack.push_async_callback(feed.stop)
+        workers = [
+            DatabaseNotices(pool=referral.pool, handlers=page_feed.notices()),
+            page_feed,
+            DatabaseNotices(pool=notifier.pool, handlers={}, payload_handlers=live_feed.notices()),
+        ]
+        for worker in workers:
+            worker.start()
+            stack.push_async_callback(worker.stop)
         await asyncio.sleep(FIRST_ROUND_S)
         referral.sent.clear()
         notifier.sent.clear()
@@ -85,17 +91,17 @@ async def idle_feeds(postgres: str) -> AsyncIterator[dict[str, IdleFeed]]:
         }
 
 
-async def _end_listener(pool: asyncpg.Pool, channel: str) -> None:
-    """Ends the feed's listening connection from the server's side (as a restart or an
+async def _end_listener(pool: asyncpg.Pool) -> None:
+    """Ends the service's listening connection from the server's side (as a restart or an
     administrator would); a NOTIFY sent before it listens again reaches nobody. Only this
-    pool's: the session's notifier listens on the same channel name in the same cluster."""
-    ended = await pool.fetchval(
-        "SELECT bool_or(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE query = $1"
+    pool's: the session's services listen on the same channel names in the same cluster."""
+    ended = await pool.fetch(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query LIKE 'LISTEN %'"
         " AND application_name = current_setting('application_name')"
         " AND datname = current_database()",
-        f'LISTEN "{channel}"',
     )
-    assert ended, f"nobody listened on {channel}"
+    # The feed listens through its service's one listener, not on a connection of its own.
+    assert len(ended) == 1, f"{len(ended)} listening connections"
 
 
 async def test_an_idle_page_feed_sends_no_statement_and_a_lost_listener_wakes_the_pages(
@@ -106,7 +112,7 @@ async def test_an_idle_page_feed_sends_no_statement_and_a_lost_listener_wakes_th
     assert feed.sent_while_idle == []
 
     feed.page.clear()
-    await _end_listener(feed.counted.pool, page_events.FEED_CHANNEL + feed.schema)
+    await _end_listener(feed.counted.pool)
     # Listening again a second later, it stamps and wakes the page: far sooner than the
     # minute's check.
     await asyncio.wait_for(feed.page.wait(), timeout=10)
@@ -120,5 +126,5 @@ async def test_an_idle_live_feed_sends_no_statement_and_a_lost_listener_wakes_th
     assert feed.sent_while_idle == []
 
     feed.page.clear()
-    await _end_listener(feed.counted.pool, LIVE_EVENT_CHANNEL)
+    await _end_listener(feed.counted.pool)
     await asyncio.wait_for(feed.page.wait(), timeout=10)

@@ -1,8 +1,12 @@
-"""Live feeds of the hospitals' web pages: one LISTEN connection per notifier process wakes the
-open pages of the hospital an event was published for; each page then reads the feed from where
-it is. NOTIFY only says "look now": whenever the listener (re)connects every open page is woken,
-so an event published while nobody listened is shown then; a connection the server ended is
-seen at once, one that broke unseen at the check every ``recheck_s`` (a minute)."""
+"""Live feeds of the hospitals' web pages: the notifier process's one LISTEN connection
+(``DatabaseNotices``, shared/workers.py) hands each NOTIFY of the live-event channel to the feed,
+which wakes the open pages of the hospital an event was published for; each page then reads the
+feed from where it is. NOTIFY only says "look now": whenever the listener (re)connects every open
+page is woken, so an event published while nobody listened is shown then; a connection the
+server ended is seen at once, one that broke unseen at the listener's check (a minute).
+
+No connection of its own: every listening connection of the database is woken by every
+notifying commit of the three services, whichever channels it listens to."""
 
 from __future__ import annotations
 
@@ -12,26 +16,19 @@ import logging
 from collections import defaultdict
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 import asyncpg
 from opentelemetry.instrumentation.utils import suppress_instrumentation
 
 from services.notifier.adapters import live_events
 from services.notifier.adapters.live_events import LIVE_EVENT_CHANNEL
-from shared.db.listening import listening
-from shared.workers import ListeningTask, PeriodicTask
+from shared.workers import PayloadHandler, PeriodicTask
 
 log = logging.getLogger(__name__)
 
 
-class LiveFeed(ListeningTask):
-    name = "live-feed"
-
-    def __init__(self, *, pool: asyncpg.Pool, recheck_s: float = 60.0) -> None:
-        super().__init__()
-        self._pool = pool
-        self.recheck_s = recheck_s
+class LiveFeed:
+    def __init__(self) -> None:
         self._pages: dict[str, set[asyncio.Event]] = defaultdict(set)
 
     @contextlib.contextmanager
@@ -46,28 +43,19 @@ class LiveFeed(ListeningTask):
             if not self._pages[organization]:
                 del self._pages[organization]
 
-    async def listen(self) -> None:
-        lost = asyncio.Event()
-        async with listening(
-            self._pool, {LIVE_EVENT_CHANNEL: self._on_notify}, on_lost=lost.set
-        ) as alive:
-            self._wake_all()  # whatever happened while no one was listening
-            while True:
-                # A connection the server ended is seen at once (listened to again a second
-                # later, waking every page); one that broke unseen, at the next check.
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(lost.wait(), self.recheck_s)
-                if lost.is_set() or not await alive():
-                    return
+    def notices(self) -> dict[str, list[PayloadHandler]]:
+        """What the process's listener hands to the feed (``runtime.listen_for_payloads``)."""
+        return {LIVE_EVENT_CHANNEL: [self.notice]}
 
-    def _on_notify(self, _connection: Any, _pid: int, _channel: str, organization: object) -> None:
-        for changed in self._pages.get(str(organization), ()):
+    def notice(self, organization: str | None) -> None:
+        """An event was published for ``organization``'s feed; None: the listener (re)connected,
+        and any hospital's may have something new."""
+        if organization is None:
+            woken = [changed for pages in self._pages.values() for changed in pages]
+        else:
+            woken = list(self._pages.get(organization, ()))
+        for changed in woken:
             changed.set()
-
-    def _wake_all(self) -> None:
-        for pages in self._pages.values():
-            for changed in pages:
-                changed.set()
 
 
 class LiveFeedRetention(PeriodicTask):

@@ -21,6 +21,7 @@ from services.referral.service.intake import request_referral
 from services.referral.workers.page_feed import PageFeed
 from shared.db.pool import Connection, create_pool
 from shared.fhir.codes import EventCode
+from shared.workers import DatabaseNotices
 from tests.integration.use_cases.support import (
     COMMUNITY,
     CONTEXT,
@@ -152,9 +153,12 @@ async def test_the_feed_worker_numbers_a_commit_and_wakes_the_open_pages(
 ) -> None:
     spoke, hub = two_hospitals
     schema = await _schema_of(referral_pool)
-    # Its own pool, as in the service: one connection listens, another stamps.
+    # Its own pool, as in the service: the process's listener on one connection, and the feed
+    # stamping on another.
     worker_pool = await create_pool(postgres, schema=schema, max_size=2)
     feed = PageFeed(pool=worker_pool, schema=schema, recheck_s=60)
+    notices = DatabaseNotices(pool=worker_pool, handlers=feed.notices())
+    notices.start()
     feed.start()
     try:
         async with referral_pool.acquire() as connection:
@@ -171,6 +175,7 @@ async def test_the_feed_worker_numbers_a_commit_and_wakes_the_open_pages(
             )
     finally:
         await feed.stop()
+        await notices.stop()
         await worker_pool.close()
 
     assert [e.referral_id for e in seen] == [referral_id]
@@ -192,6 +197,8 @@ async def test_the_feed_worker_numbers_a_burst_of_commits_in_one_transaction(
         return stamps[-1]
 
     feed.stamp = counted_stamp  # type: ignore[method-assign]
+    notices = DatabaseNotices(pool=worker_pool, handlers=feed.notices())
+    notices.start()
     feed.start()
     try:
         async with referral_pool.acquire() as connection:
@@ -209,6 +216,7 @@ async def test_the_feed_worker_numbers_a_burst_of_commits_in_one_transaction(
             await eventually(all_numbered, timeout=30, what="the five numbered steps")
     finally:
         await feed.stop()
+        await notices.stop()
         await worker_pool.close()
 
     assert [count for count in stamps if count] == [5]
