@@ -17,10 +17,12 @@ from opentelemetry.instrumentation.utils import suppress_instrumentation
 
 from shared.db.pool import Connection
 
-# NOTIFY channels (suffixed with the schema, as the outbox's): a timeline entry was committed
-# (the stamper should number it); entries were numbered (open pages should look).
+# NOTIFY channel (suffixed with the schema, as the outbox's): a timeline entry was committed.
+# Every referral process hears it, stamps (numbering it, or finding it numbered by another
+# process's stamp, whose lock it waits for) and then wakes its own open pages; so a stamp
+# NOTIFYs nobody: a notifying commit wakes every listening backend of the database and is
+# serialized with every other notifying commit of the cluster.
 TIMELINE_CHANNEL = "timeline_"
-FEED_CHANNEL = "page_feed_"
 
 
 @dataclass(frozen=True)
@@ -50,9 +52,8 @@ def _stamp_script(schema: str) -> str:
     which only a single statement can take, so the schema, a plain identifier, is written in).
     The lock is its own statement: the numbering that follows reads what was committed before
     the lock was granted (each statement of a text sees the commits before it began), so a
-    stamp that waited for another's numbers after it. The numbering's result notifies the open
-    pages once at commit (identical notifications of a transaction are delivered once), only
-    when it numbered something, and its row count is how many it numbered."""
+    stamp that waited for another's numbers after it. The result's row count is how many it
+    numbered."""
     if not _PLAIN_IDENTIFIER.fullmatch(schema):
         raise ValueError(f"not a plain schema name: {schema[:80]!r}")
     return f"""
@@ -67,7 +68,7 @@ def _stamp_script(schema: str) -> str:
             FROM waiting, top WHERE entry.id = waiting.id
             RETURNING entry.id
         )
-        SELECT pg_notify('{FEED_CHANNEL}{schema}', '') FROM numbered
+        SELECT 1 FROM numbered
         """
 
 
@@ -75,9 +76,9 @@ _PLAIN_IDENTIFIER = re.compile(r"[a-z_][a-z0-9_]{0,62}")
 
 
 async def stamp_committed(connection: Connection, *, schema: str) -> int:
-    """Numbers the committed entries that have no feed position yet and tells every process's
-    open pages at commit; returns how many. One round trip: in the caller's transaction, or
-    alone (the text is then its own transaction: the lock is held to its end)."""
+    """Numbers the committed entries that have no feed position yet; returns how many. One
+    round trip: in the caller's transaction, or alone (the text is then its own transaction:
+    the lock is held to its end)."""
     status: str = await connection.execute(_stamp_script(schema))
     return int(status.removeprefix("SELECT "))
 

@@ -60,17 +60,13 @@ class PageFeed(BackgroundTask):
 
     def notices(self) -> dict[str, list[NoticeHandler]]:
         """What the process's listener hands to the feed (``ServiceRuntime.listen``): a committed
-        timeline entry to number, and a stamp (this process's or another's) to show."""
-        return {
-            page_events.TIMELINE_CHANNEL + self._schema: [self.notice_entry],
-            page_events.FEED_CHANNEL + self._schema: [self.notice_stamp],
-        }
+        timeline entry. Every process stamps on it and then wakes its own pages: after its stamp
+        the entry is numbered, by it or by another process's stamp (whose lock it waited for),
+        so a stamp need not tell the other processes' pages (no NOTIFY of its own)."""
+        return {page_events.TIMELINE_CHANNEL + self._schema: [self.notice_entry]}
 
     def notice_entry(self, _due: float | None = None) -> None:
         self._stamp_wanted.set()
-
-    def notice_stamp(self, _due: float | None = None) -> None:
-        self._wake_pages()
 
     async def stamp(self) -> int:
         """Numbers what was committed since the last stamp; returns how many entries."""

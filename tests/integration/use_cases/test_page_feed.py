@@ -5,6 +5,7 @@ the feed holds only the referrals it sends or receives."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
@@ -226,7 +227,7 @@ async def _as_future(value: list[T]) -> list[T]:
     return value
 
 
-async def test_a_stamp_is_one_round_trip(
+async def test_a_stamp_is_one_round_trip_and_notifies_nobody(
     referral_pool: asyncpg.Pool, two_hospitals: tuple[str, str]
 ) -> None:
     spoke, hub = two_hospitals
@@ -242,24 +243,67 @@ async def test_a_stamp_is_one_round_trip(
         def tell(*args: object) -> None:
             told.append(str(args[2]))
 
-        await connection.add_listener(page_events.FEED_CHANNEL + schema, tell)
+        # The stamp's own channel until it stopped notifying, and one that marks the end: the
+        # notifications of a connection come in commit order.
+        channels = [f"page_feed_{schema}", f"stamp_test_done_{schema}"]
+        for channel in channels:
+            await connection.add_listener(channel, tell)
 
         async with sent_statements(connection) as sent:
             stamped = await feed.stamp()
 
-        await eventually(lambda: _as_future(told), what="the open pages told")
+        await connection.execute(f"NOTIFY {channels[1]}")
+        await eventually(lambda: _as_future(told), what="the end of the test's notifications")
         seen = await _feed(connection, hub, 0)
         again = await feed.stamp()
-        await connection.remove_listener(page_events.FEED_CHANNEL + schema, tell)
+        for channel in channels:
+            await connection.remove_listener(channel, tell)
 
-    # The lock, the numbering and the pages' NOTIFY in one round trip, with no BEGIN and
-    # COMMIT around them: was 5 (BEGIN, the lock, the numbering, the NOTIFY, COMMIT).
+    # The lock and the numbering in one round trip, with no BEGIN and COMMIT around them: was 5
+    # (BEGIN, the lock, the numbering, the NOTIFY, COMMIT).
     assert len(sent) == 1, "\n".join(sent)
     assert stamped == 2
     assert [e.referral_id for e in seen] == [referral_id, referral_id]
     assert [e.position for e in seen] == [seen[0].position, seen[0].position + 1]
-    assert told == [page_events.FEED_CHANNEL + schema]
+    # No NOTIFY: a notifying commit wakes every listening backend of the database and waits for
+    # every other notifying commit of the cluster. Every process stamps on the entry's own
+    # NOTIFY and wakes its pages itself (the test below). Was told the stamp's channel first.
+    assert told == [channels[1]]
     assert again == 0
+
+
+async def test_every_process_wakes_its_pages_after_a_step_another_may_have_numbered(
+    referral_pool: asyncpg.Pool, postgres: str, two_hospitals: tuple[str, str]
+) -> None:
+    """Two referral processes, each with its listener and its feed: a committed step wakes the
+    open pages of both, and each then reads it numbered, whichever process numbered it."""
+    spoke, hub = two_hospitals
+    schema = await _schema_of(referral_pool)
+    async with contextlib.AsyncExitStack() as stack:
+        pages: list[asyncio.Event] = []
+        for _ in range(2):
+            pool = await create_pool(postgres, schema=schema, max_size=2)
+            stack.push_async_callback(pool.close)
+            feed = PageFeed(pool=pool, schema=schema, recheck_s=60)
+            notices = DatabaseNotices(pool=pool, handlers=feed.notices())
+            for worker in (notices, feed):
+                worker.start()
+                stack.push_async_callback(worker.stop)
+            pages.append(stack.enter_context(feed.subscribe()))
+        async with referral_pool.acquire() as connection:
+            referral_id = await _referral(connection, spoke=spoke, hub=hub)
+            await asyncio.sleep(1)  # both listen, and their first rounds are done
+            for page in pages:
+                page.clear()
+            start = await page_events.latest_position(connection)
+            await _step(connection, referral_id)
+
+            # recheck_s is 60 s: within the deadline only the step's NOTIFY can have done it.
+            for page in pages:
+                await asyncio.wait_for(page.wait(), timeout=30)
+                # Woken after its process's stamp: the step is numbered by then.
+                seen = await _feed(connection, hub, start)
+                assert [e.referral_id for e in seen] == [referral_id]
 
 
 async def test_a_stamp_waiting_for_anothers_lock_numbers_after_what_it_committed(
