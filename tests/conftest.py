@@ -28,7 +28,7 @@ from tests.fakes.line_server import FakeLineState, line_api
 from tests.fakes.server import serve_app, stop_app
 from tests.fakes.sms_gateway import FakeSmsGateway, create_generic_sms_app
 from tests.fhir_validator import FhirValidator
-from tests.support import ROOT, TestStack, as_hospital, shifted_port
+from tests.support import SESSION_STATE_DIR, TestStack, as_hospital, shifted_port
 
 # Apps built in the test process export spans nowhere: the development default is the Zipkin of
 # someone's `make up`. The services the end-to-end tests start get the test stack's (TestStack).
@@ -40,7 +40,7 @@ def stack() -> TestStack:
     """Starts (if needed) the test stack, migrates, creates topics, loads the demo directory."""
     # With the reverse proxy of people's pages (the one origin the browser tests open).
     test_stack = TestStack(
-        state_dir=ROOT / ".local-stack" / "test",
+        state_dir=SESSION_STATE_DIR,
         proxy_port=shifted_port(18080),
         quick_kafka_start=True,
     )

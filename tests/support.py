@@ -41,6 +41,11 @@ ROOT = Path(__file__).resolve().parents[1]
 PORT_OFFSET = int(os.environ.get("FT_TEST_PORT_OFFSET", "0"))
 
 
+# The session's stack keeps its state here; `make test` runs its two halves at once, each with a
+# stack of its own (deploy/local/test.sh).
+SESSION_STATE_DIR = Path(os.environ.get("FT_TEST_STATE_DIR", str(ROOT / ".local-stack" / "test")))
+
+
 def shifted_port(base: int) -> int:
     """A loopback port of the test suite, shifted by FT_TEST_PORT_OFFSET."""
     return base + PORT_OFFSET

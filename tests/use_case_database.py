@@ -16,12 +16,12 @@ from asyncpg.connection import LoggedQuery
 
 from shared.db.migrations import alembic_config
 from shared.db.pool import Connection, _init_connection, _reset_on_release, create_pool
-from tests.support import ROOT, TestStack
+from tests.support import SESSION_STATE_DIR, TestStack
 
 
 def stack_postgres_url() -> str:
     """The test stack's PostgreSQL (started if it is not running); Kafka is not needed."""
-    stack = TestStack(state_dir=ROOT / ".local-stack" / "test")
+    stack = TestStack(state_dir=SESSION_STATE_DIR)
     stack.run("bash", "deploy/local/postgres.sh", "start")
     return stack.database_url
 
