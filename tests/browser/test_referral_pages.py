@@ -125,6 +125,37 @@ async def test_the_hub_taps_door_in_and_needle_and_the_metrics_update(
     await expect(phone.get_by_role("alert")).to_have_text("เวลานี้อยู่ในอนาคต")
 
 
+# The live part re-reads itself on every change of the referral (and every 30 s); its answer,
+# once swapped in, marks the page so the test knows the re-read happened.
+RE_READ_LIVE_PART = """() => new Promise((resolve) => {
+  document.body.addEventListener("htmx:afterSettle", () => resolve(true), { once: true });
+  document.body.dispatchEvent(new CustomEvent("referral-changed", { detail: {} }));
+})"""
+
+
+async def test_a_correction_being_typed_stays_open_through_a_live_update(
+    phone: Page, app_url: str, hub_doctor: Person, referral_api: httpx.AsyncClient
+) -> None:
+    """A colleague's step (or the 30 s refresh) re-reads the part of the page the correction is
+    typed in: the form stays open with what was typed, instead of folding away mid-sentence."""
+    referral_id = await post_referral_to(referral_api, HUB)
+    await sign_in(phone, hub_doctor, next_path=f"/app/referrals/{referral_id}")
+    milestones = phone.locator(".milestones")
+    await milestones.get_by_role("button", name=re.compile("^ถึงโรงพยาบาล")).tap()
+    door_in_row = milestones.locator("li.is-set", has_text="ถึงโรงพยาบาล")
+    await door_in_row.locator("summary").tap()
+    reason = door_in_row.get_by_label("เหตุผลที่แก้ไข")
+    await reason.fill("ambulance log")
+    await door_in_row.locator("details").evaluate("(details) => { details.dataset.before = '1'; }")
+
+    assert await phone.evaluate(RE_READ_LIVE_PART)
+
+    # A new element (the part was replaced), open, with the reason as it was typed.
+    await expect(door_in_row.locator("details")).not_to_have_attribute("data-before", "1")
+    await expect(reason).to_be_visible()
+    await expect(reason).to_have_value("ambulance log")
+
+
 async def test_the_notification_link_opens_the_referral_page_after_login(
     open_after_sign_in: OpenLink,
     app_url: str,

@@ -9,11 +9,13 @@
 // Elements with data-since="<ISO time>" show the time since then as H:MM, kept current.
 "use strict";
 (() => {
-  // What a person is doing in a part that re-reads itself (a decline reason being chosen, the
-  // focus of a keyboard user) survives the re-read: values and focus go back by element id.
+  // What a person is doing in a part that re-reads itself (a decline reason being chosen, a
+  // milestone's correction opened, the focus of a keyboard user) survives the re-read: values,
+  // open <details> and focus go back by element id.
   const inProgress = (part) => ({
     values: [...part.querySelectorAll("select[id], textarea[id], input[id]:not([type=hidden])")]
       .map((field) => [field.id, field.value]),
+    open: [...part.querySelectorAll("details[id][open]")].map((details) => details.id),
     focused: part.contains(document.activeElement) ? document.activeElement.id : "",
   });
   const restore = (kept) => {
@@ -21,12 +23,18 @@
       const field = document.getElementById(id);
       if (field && value) field.value = value;
     });
+    kept.open.forEach((id) => {
+      const details = document.getElementById(id);
+      if (details) details.open = true;
+    });
     const focused = kept.focused && document.getElementById(kept.focused);
     if (focused) focused.focus();
   };
   let swapping = null;
   document.addEventListener("htmx:beforeSwap", (event) => {
     swapping = inProgress(event.detail.target);
+    // A form's own answer (a correction saved) closes what it was opened in.
+    if (event.detail.requestConfig && event.detail.requestConfig.verb !== "get") swapping.open = [];
   });
   document.addEventListener("htmx:afterSwap", () => {
     if (swapping) restore(swapping);
