@@ -29,11 +29,14 @@ from shared.db.pool import Connection
 # NOTIFY channel; the payload is the hospital whose feed has something new.
 LIVE_EVENT_CHANNEL = "notifier_live"
 
-# The hospitals' locks, from their names ($n: text[]), each once, in the order of their keys
-# (two hospitals' names may hash alike: their one lock is taken once), as a subquery.
-_FEEDS_IN_ORDER = """(SELECT DISTINCT hashtext('live:' || organization) AS feed
+
+def feeds_in_order(hospitals: str) -> str:
+    """A subquery ``feeds`` of the hospitals' lock keys (``feed``), from the SQL array of their
+    names ``hospitals``, each once, in the order of the keys (two hospitals' names may hash
+    alike: their one lock is taken once). Built from the caller's SQL, never from input."""
+    return f"""(SELECT DISTINCT hashtext('live:' || organization) AS feed
       FROM unnest({hospitals}) AS named (organization)
-      ORDER BY feed) AS feeds"""
+      ORDER BY feed) AS feeds"""  # noqa: S608
 
 
 @dataclass
@@ -64,7 +67,7 @@ def feeds_locked_together(connection: Connection, hospitals: Iterable[str]) -> I
         _taken_together.reset(token)
 
 
-def _also_locked(connection: Connection) -> list[str]:
+def also_locked(connection: Connection) -> list[str]:
     """The hospitals whose locks this statement takes too: all of the transaction's when it is
     the first to take any."""
     together = _taken_together.get()
@@ -73,7 +76,9 @@ def _also_locked(connection: Connection) -> list[str]:
     return together.hospitals
 
 
-def _locks_taken(connection: Connection, locks: int) -> None:
+def locks_taken(connection: Connection, locks: int) -> None:
+    """A statement that took ``locks`` feed locks (with ``also_locked``'s) ran on
+    ``connection``."""
     together = _taken_together.get()
     if locks and together is not None and together.connection is connection:
         together.taken = True
@@ -109,11 +114,11 @@ async def publish(
         payload,
         LIVE_EVENT_CHANNEL,
         mark_sent,
-        _also_locked(connection),
+        also_locked(connection),
     )
     if row is None:
         raise RuntimeError("the live event's statement returned no row")
-    _locks_taken(connection, row["locks"])
+    locks_taken(connection, row["locks"])
     return row["id"] is not None
 
 
@@ -121,7 +126,7 @@ async def publish(
 _PUBLISH = f"""
     WITH locked AS (
         SELECT count(pg_advisory_xact_lock(feed)) AS locks
-        FROM {_FEEDS_IN_ORDER.format(hospitals="array_prepend($1::text, $7::text[])")}
+        FROM {feeds_in_order("array_prepend($1::text, $7::text[])")}
     ), inserted AS (
         INSERT INTO live_event (organization, kind, delivery_id, payload)
         SELECT $1, $2, $3, $4 FROM locked
@@ -160,7 +165,7 @@ def published_with(first_parameter: int, *, written: str, only_if: str = "") -> 
     return f"""
 live_locked AS (
     SELECT count(pg_advisory_xact_lock(feed)) AS locks
-    FROM {_FEEDS_IN_ORDER.format(hospitals=hospitals)}
+    FROM {feeds_in_order(hospitals)}
     {only_if}
 ), live_published AS (
     INSERT INTO live_event (organization, kind, delivery_id, payload)
@@ -188,14 +193,14 @@ def shown_parameters(
         [orjson.dumps(event.payload).decode() for event in events],
         LIVE_EVENT_CHANNEL,
         kind,
-        _also_locked(connection),
+        also_locked(connection),
     )
 
 
 def shown_locked(connection: Connection, locks: int) -> None:
     """What the statement of ``published_with`` answered as ``locks``: its feed locks taken,
     those of ``feeds_locked_together`` with them (none when ``only_if`` held it back)."""
-    _locks_taken(connection, locks)
+    locks_taken(connection, locks)
 
 
 async def events_after(

@@ -8,6 +8,7 @@ from datetime import datetime
 import asyncpg
 from opentelemetry.instrumentation.utils import suppress_instrumentation
 
+from services.notifier.adapters import live_events
 from services.notifier.domain.model import Channel, Delivery
 from shared.db.pool import Connection
 from shared.messaging.outbox import outbox_insert
@@ -169,18 +170,33 @@ async def mark_acknowledged(
     connection: Connection, *, delivery_id: str, at: datetime, by: str
 ) -> Delivery | None:
     """Records the first acknowledgement and returns the delivery; None when it already had
-    one, or is unknown."""
+    one, or is unknown. The delivery's hospital's feed lock (its acknowledgement goes on the
+    hospital's pages next) is taken before the delivery's row: a transaction holding that
+    lock and then acknowledging the same delivery (an alert answered on the board, in a batch
+    whose first statement took all its feed locks) no longer waits for one holding the row
+    and waiting for the lock (``live_events.feeds_locked_together``)."""
     row = await connection.fetchrow(
-        """
-        UPDATE delivery SET acknowledged_at = $2, acknowledged_by = $3
-        WHERE id = $1 AND acknowledged_at IS NULL
-        RETURNING *
-        """,
-        delivery_id,
-        at,
-        by,
+        _MARK_ACKNOWLEDGED, delivery_id, at, by, live_events.also_locked(connection)
     )
-    return _delivery(row) if row is not None else None
+    if row is None:
+        return None
+    live_events.locks_taken(connection, row["feed_locks"])
+    return _delivery(row)
+
+
+# The delivery's hospital, and those of $4 (``also_locked``).
+_ITS_HOSPITAL = "array_prepend((SELECT hospital FROM delivery WHERE id = $1), $4::text[])"
+# The lock's CTE is the UPDATE's one row to join: taken before any row is updated.
+_MARK_ACKNOWLEDGED = f"""
+    WITH locked AS (
+        SELECT count(pg_advisory_xact_lock(feed)) AS feed_locks
+        FROM {live_events.feeds_in_order(_ITS_HOSPITAL)}
+    )
+    UPDATE delivery SET acknowledged_at = $2, acknowledged_by = $3
+    FROM locked
+    WHERE id = $1 AND acknowledged_at IS NULL
+    RETURNING delivery.*, locked.feed_locks
+    """
 
 
 async def reschedule(

@@ -8,7 +8,12 @@ feed lock takes all of the batch's, in one order: the second batch waits for the
 and both are applied together.
 
 The two batches are interleaved by a gate after each batch's first record: it goes on once the
-other batch has applied its first record too, or waits for a lock."""
+other batch has applied its first record too, or waits for a lock.
+
+An alert acknowledged by its link while a batch answers it (the hospital answered it on the
+board) is the same wait the other way round: the link's transaction held the delivery's row and
+waited for the hospital's feed lock, which the batch took first and then waited for the row.
+The acknowledgement now takes the feed lock before the row."""
 
 from __future__ import annotations
 
@@ -24,6 +29,7 @@ from faststream.kafka import KafkaBroker
 
 from services.notifier.adapters.in_app import ACKNOWLEDGED, NOTIFICATION
 from services.notifier.entrypoints.consumers import wire_consumers
+from services.notifier.service.acknowledgements import acknowledge
 from services.notifier.service.handlers import accept_notification_request
 from shared.db.pool import Connection
 from shared.fhir.answered_alerts import AnsweredAlerts, answered_alerts_message
@@ -64,14 +70,18 @@ def _request(to: str) -> ConsumerRecord[bytes, bytes]:
     return _record(stroke_alert(referral_id, to=to), referral_id)
 
 
-async def _answer(counted: CountedPool, hospital: str) -> ConsumerRecord[bytes, bytes]:
+async def _answer(
+    counted: CountedPool, hospital: str, referral_id: str | None = None
+) -> ConsumerRecord[bytes, bytes]:
     """The hospital answered, on the clinicians' board, its alert about a referral (accepted
-    and committed before): acknowledging it writes to the hospital's feed."""
-    referral_id = new_referral()
-    async with counted.pool.acquire() as connection:
-        await accept_notification_request(
-            connection, stroke_alert(referral_id, to=hospital), contacts=CONTACTS
-        )
+    and committed before, unless ``referral_id`` names one): acknowledging it writes to the
+    hospital's feed."""
+    if referral_id is None:
+        referral_id = new_referral()
+        async with counted.pool.acquire() as connection:
+            await accept_notification_request(
+                connection, stroke_alert(referral_id, to=hospital), contacts=CONTACTS
+            )
     answered = AnsweredAlerts(
         referral_id=referral_id,
         hospital_id=hospital,
@@ -176,3 +186,80 @@ async def test_batches_over_two_hospitals_in_opposite_orders_are_both_applied_to
         *((referral, NOTIFICATION) for referral in referrals),
         *((referral, ACKNOWLEDGED) for referral in answered),
     }
+
+
+async def test_an_alert_acknowledged_by_its_link_while_a_batch_answers_it_waits_for_the_batch(
+    counted: CountedPool,
+) -> None:
+    """A batch: a request to one hospital (its statement takes both hospitals' feed locks),
+    then the other hospital's answer of its alert. Meanwhile the alert's page is acknowledged
+    by its link."""
+    referral_id = new_referral()
+    async with counted.pool.acquire() as connection:
+        await accept_notification_request(
+            connection, stroke_alert(referral_id, to=OTHER_HOSPITAL), contacts=CONTACTS
+        )
+        alert = await connection.fetchval(
+            "SELECT id FROM delivery WHERE referral_id = $1 AND channel = 'in-app'", referral_id
+        )
+    batch = [_request(HOSPITAL), await _answer(counted, OTHER_HOSPITAL, referral_id)]
+    by_link: list[asyncio.Task[bool]] = []
+
+    async def acknowledged_by_link() -> bool:
+        async with counted.pool.acquire() as connection, connection.transaction():
+            by_link_pid.append(connection.get_server_pid())
+            return await acknowledge(
+                connection,
+                delivery_id=alert,
+                acknowledged_by="link recipient",
+                channel="link",
+                at=datetime.now(UTC),
+            )
+
+    by_link_pid: list[int] = []
+
+    async def link_waits_or_is_done() -> bool | None:
+        if by_link[0].done():
+            return True
+        if not by_link_pid:
+            return None
+        waits: bool = await counted.pool.fetchval(
+            "SELECT EXISTS (SELECT FROM pg_locks WHERE pid = $1 AND NOT granted)", by_link_pid[0]
+        )
+        return waits or None
+
+    async with _notifier_consumer(counted) as consumer:
+        apply_in = consumer.apply_in
+
+        async def gated(
+            connection: Connection,
+            record: ConsumerRecord[bytes, bytes],
+            read: ReadRecord,
+            **kw: Any,
+        ) -> bool:
+            applied = await apply_in(connection, record, read, **kw)
+            if record is batch[0]:
+                by_link.append(asyncio.create_task(acknowledged_by_link()))
+                await eventually(link_waits_or_is_done, timeout=20, what="the link's statement")
+            return applied
+
+        consumer.apply_in = gated  # type: ignore[method-assign]
+        reader = ServiceConsumer(
+            broker=cast(KafkaBroker, None),
+            pool=counted.pool,
+            service_name="notifier",
+            fetch_max_wait_ms=500,
+            commit_interval_s=0.0,
+        )
+        reader.add(consumer)
+        applied = await reader._apply_together(batch)
+        link = list(await asyncio.gather(by_link[0], return_exceptions=True))
+
+    # Was a deadlock: the batch rolled back (False), or the link's acknowledgement failed.
+    assert applied is True
+    # The board's answer came first: the link finds the alert acknowledged already.
+    assert link == [False]
+    acknowledged_by = await counted.pool.fetchval(
+        "SELECT acknowledged_by FROM delivery WHERE id = $1", alert
+    )
+    assert acknowledged_by == "board:Dr Board"
