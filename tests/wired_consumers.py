@@ -1,7 +1,7 @@
 """A service's Kafka wiring (its ``wire_consumers``) on one test connection, without Kafka: the
 ``FhirMessageConsumer`` of each topic it subscribes, as the service builds it, to hand records
-to one at a time (what a record that arrives alone costs), and the dead letters it would
-publish."""
+to one at a time (what a record that arrives alone costs) or several as fetched together (its
+``ServiceConsumer``'s batch), and the dead letters it would publish."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from shared.fhir.envelope import FhirMessage
 from shared.fhir.models import FHIR_VERSION
 from shared.messaging import headers
 from shared.messaging.consumer import FhirMessageConsumer
+from shared.messaging.service_consumer import ServiceConsumer
 from shared.messaging.topics import PerHospitalTopics, Topic
 from tests.integration.use_cases.support import OneConnectionPool
 from tests.kafka_records import Publications, kafka_record
@@ -32,6 +33,14 @@ class WiredConsumers:
         self._pool = OneConnectionPool(connection)
         self._service_name = service_name
         self._by_topic: dict[str, FhirMessageConsumer] = {}
+        # The service's one Kafka consumer, never started: its batches are handed over here.
+        self.consumer = ServiceConsumer(
+            broker=self.dead_letters,  # type: ignore[arg-type]
+            pool=self._pool,  # type: ignore[arg-type]
+            service_name=service_name,
+            fetch_max_wait_ms=500,
+            commit_interval_s=0.0,
+        )
         # The AsyncAPI document's publishers: not what these tests look at.
         self.specification = SimpleNamespace(publisher=lambda *_, **__: None)
 
@@ -47,6 +56,7 @@ class WiredConsumers:
             **options,
         )
         self._by_topic[topic.address] = consumer
+        self.consumer.add(consumer)
         return consumer
 
     def subscribed(self, topic: Topic) -> FhirMessageConsumer:
@@ -56,6 +66,11 @@ class WiredConsumers:
     async def deliver(self, topic: Topic, message: FhirMessage, *, key: str) -> None:
         """``message`` as the relay publishes it on ``topic``, handled alone."""
         await self._by_topic[topic.address].handle(relayed_record(topic, message, key=key))
+
+    async def deliver_together(self, records: list[ConsumerRecord[bytes, bytes]]) -> bool:
+        """``records`` as fetched together: applied in one transaction by the service's
+        ``ServiceConsumer``; False when it rolled them back (each is then read alone)."""
+        return await self.consumer._apply_together(records)
 
 
 def relayed_record(topic: Topic, message: FhirMessage, *, key: str) -> ConsumerRecord[bytes, bytes]:

@@ -227,13 +227,15 @@ class FhirMessageConsumer:
             await self._apply(record, read, read.handler)
 
     @contextlib.contextmanager
-    def _handling(self, read: ReadRecord) -> Iterator[None]:
-        """The span of the record's use case, about its referral."""
+    def _handling(self, read: ReadRecord, *, start_time: int | None = None) -> Iterator[None]:
+        """The span of the record's use case, about its referral (from ``start_time``, in ns
+        since the epoch, when it began before)."""
         with (
             about_referral(read.ids),
             self._tracer.start_as_current_span(
                 f"{self.service_name} handle {read.message.event.value}",
                 kind=trace.SpanKind.CONSUMER,
+                start_time=start_time,
             ) as span,
         ):
             span.set_attribute("messaging.message.id", read.message.message_id)
@@ -275,6 +277,15 @@ class FhirMessageConsumer:
         if self._applying_together is None:
             return contextlib.nullcontext()
         return self._applying_together(connection, messages)
+
+    def applied_together(
+        self, read: ReadRecord, entry: InboxEntry, claim: Claim, *, started_ns: int
+    ) -> bool:
+        """A record the service's ``StatementTogether`` applied with others: its span (from
+        when the statement began) and whether it was applied (False: a repeat, skipped). A
+        sender's id reused for other content is refused (rolls the batch back)."""
+        with self._handling(read, start_time=started_ns):
+            return applied(claim, entry)
 
     def committed(self, message: FhirMessage) -> None:
         """``message``'s effect committed: what the service does next (``after_commit``)."""

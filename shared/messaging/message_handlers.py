@@ -25,6 +25,12 @@ OneStatementHandler = Callable[[Connection, InboxEntry], Awaitable[Claim | None]
 # the first is applied: what it answers is entered around their applying (e.g. locks their
 # statements take one by one, to be taken in one order by the first of them).
 TogetherHook = Callable[[Connection, Sequence[FhirMessage]], AbstractContextManager[None]]
+# Several records fetched together whose use cases are each one statement, as one statement (a
+# service's own, ``ServiceConsumer.apply_together_with``): given the plain records to apply, in
+# order, it applies as many as it can from the first and answers what each one's claim found.
+# Answering none sends nothing; the records it did not apply are applied one by one, in order.
+# It runs in the batch's transaction; a refusal or failure rolls the batch back.
+StatementTogether = Callable[[Connection, Sequence[InboxEntry]], Awaitable[Sequence[Claim]]]
 # Answers a message that was refused (e.g. with a fatal-error response), in its own transaction.
 RefusalHandler = Callable[[Connection, FhirMessage, "PermanentMessageError"], Awaitable[None]]
 

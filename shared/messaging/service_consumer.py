@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import logging
+import time
 from collections.abc import Awaitable, Callable, Iterator
 from typing import Any
 
@@ -32,6 +33,8 @@ from shared.messaging.broker import CLINICAL_ACK_POLICY, consumer_group
 from shared.messaging.commits import PeriodicCommits
 from shared.messaging.consumer import FhirMessageConsumer, ReadRecord, Skipped, Unreadable
 from shared.messaging.fetch_wait import FetchWait
+from shared.messaging.inbox import InboxEntry
+from shared.messaging.message_handlers import StatementTogether
 from shared.messaging.progress import PartitionProgress
 from shared.messaging.topics import PerHospitalTopics, pattern_of
 from shared.tracing import name_trace, record_context
@@ -65,7 +68,9 @@ class ServiceConsumer:
     record at a time (through the ``ConsumerGuard`` and the telemetry middleware); the records
     already fetched behind it (``getmany`` without waiting, at most ``max_batch`` in all) are
     applied with it, in their order per partition, each with its inbox claim, its handler and
-    its own span, and their offsets noted once the transaction committed. Anything else than
+    its own span, and their offsets noted once the transaction committed; a service's
+    ``StatementTogether`` (``apply_together_with``) applies several of them, in order, by one
+    statement (the referral service's timeline echoes). Anything else than
     plain success (an unreadable or impersonating record, a refusal, a failure) rolls the
     batch back and gives the records behind the first one back to the consumer (a seek to
     each partition's first): the first is then handled alone as before, and the next
@@ -112,6 +117,7 @@ class ServiceConsumer:
         self._kafka: AIOKafkaConsumer | None = None
         # Records still to be read one at a time after a batch that was rolled back.
         self._singles = 0
+        self._together: StatementTogether | None = None
 
     @property
     def consumers(self) -> tuple[FhirMessageConsumer, ...]:
@@ -121,6 +127,11 @@ class ServiceConsumer:
         if any(consumer.topic == other.topic for other in self._consumers):
             raise ValueError(f"{consumer.topic} is read by one FhirMessageConsumer only")
         self._consumers.append(consumer)
+
+    def apply_together_with(self, statement: StatementTogether) -> None:
+        """Records fetched together that ``statement`` takes are applied by it, several in one
+        statement, in the batch's transaction (the others each by its own use case)."""
+        self._together = statement
 
     def subscribe(self, *, include_in_schema: bool = False) -> None:
         """Registers the Kafka subscriber (before the broker starts). A service's AsyncAPI
@@ -224,10 +235,7 @@ class ServiceConsumer:
             elif reads:
                 async with self._pool.acquire() as connection, connection.transaction():
                     with _applying_together(connection, reads):
-                        for consumer, record, read in reads:
-                            with _trace_context_of(record):
-                                if await consumer.apply_in(connection, record, read):
-                                    applied.append((consumer, read.message))
+                        await self._apply_in_order(connection, reads, applied)
         except Exception as error:  # each record again, alone: refused, retried, dead-lettered
             log.info(
                 "%d records fetched together rolled back (%s); applying them one by one",
@@ -243,6 +251,35 @@ class ServiceConsumer:
         for consumer, message in applied:
             consumer.committed(message)
         return True
+
+    async def _apply_in_order(
+        self,
+        connection: Connection,
+        reads: list[tuple[FhirMessageConsumer, ConsumerRecord[bytes, bytes], ReadRecord]],
+        applied: list[tuple[FhirMessageConsumer, FhirMessage]],
+    ) -> None:
+        """Applies ``reads`` in order in the caller's transaction: those the service's
+        ``StatementTogether`` takes by its statements, the others each by its use case."""
+        entries = [InboxEntry(read.message, record.topic, read.digest) for _, record, read in reads]
+        index = 0
+        while index < len(reads):
+            if self._together is not None:
+                started_ns = time.time_ns()
+                claims = await self._together(connection, entries[index:])
+                for claim, entry, (consumer, record, read) in zip(
+                    claims, entries[index:], reads[index:], strict=False
+                ):
+                    with _trace_context_of(record):
+                        if consumer.applied_together(read, entry, claim, started_ns=started_ns):
+                            applied.append((consumer, read.message))
+                index += len(claims)
+                if index == len(reads):
+                    return
+            consumer, record, read = reads[index]
+            with _trace_context_of(record):
+                if await consumer.apply_in(connection, record, read):
+                    applied.append((consumer, read.message))
+            index += 1
 
     def _give_back(self, records: list[ConsumerRecord[bytes, bytes]]) -> None:
         """Makes the consumer read ``records`` again: each partition from its first one (one

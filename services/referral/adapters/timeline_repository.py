@@ -11,6 +11,7 @@ from typing import Any
 
 import asyncpg
 
+from services.referral.domain.commands import RecordStep
 from services.referral.domain.model import TimelineEntry
 from shared.db.pool import Connection
 from shared.messaging.inbox import INBOX_OUTCOME, Claim, InboxEntry, inbox_claim, outcome_of
@@ -25,6 +26,11 @@ class NewTimelineEntry:
     source: str
     message_id: str | None
     detail: dict[str, Any]
+
+    @classmethod
+    def of_step(cls, step: RecordStep) -> NewTimelineEntry:
+        """Another service's step, as its timeline entry."""
+        return cls(step.event.value, step.occurred_at, step.source, step.message_id, step.detail)
 
 
 TIMELINE_COLUMNS = "referral_id, event_code, occurred_at, source, message_id, detail"
@@ -190,6 +196,110 @@ async def add_claimed_timeline_steps(
     if row is None:
         raise RuntimeError("the timeline INSERT returned no row")
     return outcome_of(row, inbox), bool(row["known"])
+
+
+@dataclass(frozen=True)
+class ClaimedSteps:
+    """Another service's message with its steps for a referral's timeline (none, with no
+    referral, for a message that is only recorded in the inbox), as ``add_claimed_echoes``
+    writes it. ``unless_door_in``: not written when the patient's clock has the door-in (an
+    alert may fall due)."""
+
+    inbox: InboxEntry
+    referral_id: str | None
+    entries: Sequence[NewTimelineEntry]
+    unless_door_in: bool
+
+
+# Each message's claim and steps, in their order; written up to the first message not seen
+# before that this statement cannot apply (an unknown referral, or the door-in known where
+# it must not be), and none of the messages from that one on. Reads see the inbox as the
+# statement began: the caller passes a message id once.
+_ADD_CLAIMED_ECHOES = f"""
+WITH echo AS (
+    SELECT * FROM jsonb_to_recordset($1::jsonb) AS e (
+        n int, referral_id text, unless_door_in boolean, sender text, message_id text,
+        topic text, event_code text, content_digest text, entries jsonb
+    )
+), seen AS (
+    SELECT echo.n, stored.content_digest
+    FROM echo CROSS JOIN LATERAL (
+        SELECT content_digest FROM inbox
+        WHERE message_id = echo.message_id AND sender IN (echo.sender, '') LIMIT 1
+    ) AS stored
+), stop AS (
+    SELECT coalesce(min(echo.n), 2147483647) AS n FROM echo
+    WHERE echo.referral_id IS NOT NULL
+      AND NOT EXISTS (SELECT FROM seen WHERE seen.n = echo.n)
+      AND NOT EXISTS (
+          SELECT FROM referral
+          WHERE referral.id = echo.referral_id
+            AND NOT (echo.unless_door_in AND EXISTS (
+                SELECT FROM milestone WHERE referral_id = referral.clock_id AND code = $2
+            ))
+      )
+), taken AS (
+    SELECT echo.* FROM echo, stop
+    WHERE echo.n < stop.n AND NOT EXISTS (SELECT FROM seen WHERE seen.n = echo.n)
+), claimed AS (
+    INSERT INTO inbox (sender, message_id, topic, event_code, content_digest)
+    SELECT sender, message_id, topic, event_code, content_digest FROM taken
+    RETURNING sender, message_id
+), added AS (
+    INSERT INTO timeline_entry ({TIMELINE_COLUMNS})
+    SELECT taken.referral_id, e.event_code, e.occurred_at, e.source, e.message_id, e.detail
+    FROM taken
+    JOIN claimed ON claimed.sender = taken.sender AND claimed.message_id = taken.message_id,
+    ROWS FROM (
+        jsonb_to_recordset(taken.entries) AS (
+            event_code text, occurred_at timestamptz, source text, message_id text,
+            detail jsonb
+        )
+    ) WITH ORDINALITY AS e (event_code, occurred_at, source, message_id, detail, k)
+    WHERE taken.referral_id IS NOT NULL
+    ORDER BY taken.n, e.k
+)
+SELECT seen.n IS NOT NULL AS inbox_seen,
+       seen.content_digest AS inbox_stored_digest,
+       EXISTS (SELECT FROM taken WHERE taken.n = echo.n) AS inbox_claimed
+FROM echo CROSS JOIN stop LEFT JOIN seen ON seen.n = echo.n
+WHERE echo.n < stop.n
+ORDER BY echo.n
+"""
+
+
+async def add_claimed_echoes(
+    connection: Connection, messages: Sequence[ClaimedSteps], *, door_in_code: str
+) -> list[Claim]:
+    """Several messages' ``add_claimed_timeline_steps`` in one statement, in their order: what
+    each claim found (``outcome_of``), for the messages from the first up to the one it could
+    not apply (an unknown referral, or ``unless_door_in`` and the patient's clock has the
+    milestone ``door_in_code``), which is written nothing, nor are those after it."""
+    rows = await connection.fetch(
+        _ADD_CLAIMED_ECHOES,
+        [
+            {
+                "n": n,
+                "referral_id": message.referral_id,
+                "unless_door_in": message.unless_door_in,
+                "sender": message.inbox.message.sender,
+                "message_id": message.inbox.message.message_id,
+                "topic": message.inbox.topic,
+                "event_code": message.inbox.message.event.value,
+                "content_digest": message.inbox.digest,
+                "entries": _entries_json(message.entries),
+            }
+            for n, message in enumerate(messages)
+        ],
+        door_in_code,
+    )
+    claims = []
+    for row, message in zip(rows, messages, strict=False):
+        claim = outcome_of(row, message.inbox)
+        if claim is None:  # neither seen nor claimed: only a message past the stop is
+            raise RuntimeError("a message before the stop was neither seen nor claimed")
+        claims.append(claim)
+    return claims
 
 
 def _entries_json(entries: Sequence[NewTimelineEntry]) -> list[dict[str, Any]]:

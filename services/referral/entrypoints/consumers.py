@@ -14,7 +14,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from services.referral.adapters.fhir_mapping import answer_focus
-from services.referral.service import consult_steps, handlers
+from services.referral.service import consult_steps, handlers, timeline_echoes
 from services.referral.service.context import ReferralContext
 from services.referral.service.directory_cache import DirectoryCache
 from shared.db.pool import Connection
@@ -146,14 +146,17 @@ def wire_consumers(runtime: ServiceRuntime, context: ReferralContext) -> None:
     # statement that puts them on the timeline: one round trip each, no transaction.
     in_one_statement: dict[Topic | PerHospitalTopics, dict[EventCode, OneStatementHandler]] = {
         TELEMEDICINE_EVENTS: {
-            event: consult_steps.record_consult_step_in_one_statement
+            event: timeline_echoes.record_consult_step_in_one_statement
             for event in subscriptions[TELEMEDICINE_EVENTS]
         },
         NOTIFICATION_OUTCOMES: {
-            event: handlers.record_notification_outcome_in_one_statement
+            event: timeline_echoes.record_page_outcome_in_one_statement
             for event in subscriptions[NOTIFICATION_OUTCOMES]
         },
     }
+    # The echoes fetched together (consult steps and page outcomes that only feed timelines):
+    # their claims and timeline rows in one statement.
+    runtime.consumer.apply_together_with(timeline_echoes.record_echoes_together)
     from_hospitals = (HOSPITAL_INBOUND_TOPICS, HOSPITAL_INBOUND)
     for topic, topic_handlers in subscriptions.items():
         runtime.subscribe(

@@ -9,12 +9,15 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from services.referral.adapters import fhir_steps
-from services.referral.service import confirmed_needle, consult_first, handlers, transfers
+from services.referral.service import (
+    confirmed_needle,
+    consult_first,
+    handlers,
+    transfers,
+)
 from services.referral.service.context import ReferralContext
 from shared.db.pool import Connection
-from shared.fhir.codes import EventCode
 from shared.fhir.envelope import FhirMessage
-from shared.messaging.inbox import Claim, InboxEntry, claim_message
 
 
 async def record_consult_step(
@@ -36,32 +39,3 @@ async def record_consult_step(
     )
     await transfers.start_recommended_transfer(connection, step=step, context=context, now=now)
     await confirmed_needle.record_confirmed_needle(connection, step=step, context=context, now=now)
-
-
-async def record_consult_step_in_one_statement(
-    connection: Connection, inbox: InboxEntry
-) -> Claim | None:
-    """``record_consult_step`` as one statement with the message's inbox claim (its
-    ``OneStatementHandler``), for a step that starts nothing: None, with nothing written, for a
-    consult asked first, a recommendation to transfer, a confirmed needle, or a consult paged
-    once the door-in is known (the late-consult alert): those go in a transaction."""
-    message = inbox.message
-    if fhir_steps.about_an_episode(message):  # no referral's timeline: the claim alone
-        return await claim_message(
-            connection, message=message, topic=inbox.topic, digest=inbox.digest
-        )
-    if fhir_steps.asked_first(message) is not None:
-        return None
-    steps = fhir_steps.teleconsult_steps(message)
-    last = steps[-1]
-    if (
-        transfers.recommended_centre(last) is not None
-        or confirmed_needle.confirmed_needle(last) is not None
-    ):
-        return None
-    return await handlers.record_claimed_steps(
-        connection,
-        steps=steps,
-        inbox=inbox,
-        unless_door_in=steps[0].event is EventCode.TELECONSULT_REQUESTED,
-    )

@@ -32,7 +32,7 @@ from shared.errors import DomainError
 from shared.fhir import references
 from shared.fhir.codes import EventCode
 from shared.fhir.envelope import FhirMessage
-from shared.messaging.inbox import Claim, InboxEntry, claim_message
+from shared.messaging.inbox import Claim, InboxEntry
 from shared.messaging.outbox import add_to_outbox
 from shared.messaging.topics import NOTIFICATION_REQUESTS, REFERRAL_EVENTS
 from shared.vocabulary.capabilities import StrokeCapability
@@ -244,7 +244,7 @@ async def record_teleconsult_step(
     added, door_in_known = await timeline_repository.add_timeline_steps_if_known(
         connection,
         referral_id=step.referral_id,
-        entries=_timeline_entries(steps),
+        entries=[timeline_repository.NewTimelineEntry.of_step(step) for step in steps],
         door_in_code=MilestoneCode.DOOR_IN_FIRST.value,
     )
     if not added:
@@ -258,45 +258,6 @@ async def record_teleconsult_step(
     return step
 
 
-async def record_claimed_steps(
-    connection: Connection, *, steps: list[RecordStep], inbox: InboxEntry, unless_door_in: bool
-) -> Claim | None:
-    """Another service's steps of one message on the referral's timeline, the message claimed
-    in the inbox by the same statement (a ``OneStatementHandler``'s work). None: the patient's
-    clock has the door-in and ``unless_door_in`` (an alert may fall due), nothing written.
-    Raises ReferralNotFound, with nothing written, for an unknown referral."""
-    referral_id = steps[-1].referral_id
-    claim, known = await timeline_repository.add_claimed_timeline_steps(
-        connection,
-        referral_id=referral_id,
-        entries=_timeline_entries(steps),
-        inbox=inbox,
-        door_in_code=MilestoneCode.DOOR_IN_FIRST.value,
-        unless_door_in=unless_door_in,
-    )
-    if claim is None and not known:
-        raise ReferralNotFound(referral_id)
-    return claim
-
-
-async def record_notification_outcome_in_one_statement(
-    connection: Connection, inbox: InboxEntry
-) -> Claim | None:
-    """``record_notification_outcome`` as one statement with the message's inbox claim (its
-    ``OneStatementHandler``); None for a page of a consult asked first (kept or moved, in a
-    transaction)."""
-    outcome = fhir_steps.notification_outcome_step(inbox.message)
-    if is_episode_id(outcome.referral_id):  # nothing to record: the claim alone
-        return await claim_message(
-            connection, message=inbox.message, topic=inbox.topic, digest=inbox.digest
-        )
-    if outcome.referral_id.startswith(consult_first.CONSULT_PREFIX):
-        return None
-    return await record_claimed_steps(
-        connection, steps=[outcome], inbox=inbox, unless_door_in=False
-    )
-
-
 async def record_notification_outcome(connection: Connection, message: FhirMessage) -> None:
     outcome = fhir_steps.notification_outcome_step(message)
     if is_episode_id(outcome.referral_id):
@@ -304,19 +265,6 @@ async def record_notification_outcome(connection: Connection, message: FhirMessa
     step = await consult_first.file_notification_outcome(connection, step=outcome)
     if step is not None:  # (None: a page of a consult asked first, kept for its referral)
         await record_step(connection, step=step)
-
-
-def _timeline_entries(steps: list[RecordStep]) -> list[timeline_repository.NewTimelineEntry]:
-    return [
-        timeline_repository.NewTimelineEntry(
-            event_code=s.event.value,
-            occurred_at=s.occurred_at,
-            source=s.source,
-            message_id=s.message_id,
-            detail=s.detail,
-        )
-        for s in steps
-    ]
 
 
 async def record_step(connection: Connection, *, step: RecordStep) -> None:

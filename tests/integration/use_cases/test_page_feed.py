@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
@@ -16,13 +17,16 @@ import pytest
 
 from services.referral.adapters import page_events, repository, timeline_repository
 from services.referral.adapters.page_events import PageEvent
+from services.referral.entrypoints.consumers import wire_consumers
 from services.referral.service import board
 from services.referral.service.board import BoardUser
 from services.referral.service.intake import request_referral
 from services.referral.workers.page_feed import PageFeed
 from shared.db.pool import Connection, create_pool
 from shared.fhir.codes import EventCode
+from shared.messaging.topics import NOTIFICATION_OUTCOMES
 from shared.workers import DatabaseNotices
+from tests.delivery_outcomes import every_outcome_of, page_delivery
 from tests.integration.use_cases.support import (
     COMMUNITY,
     CONTEXT,
@@ -33,6 +37,7 @@ from tests.integration.use_cases.support import (
 )
 from tests.support import eventually
 from tests.use_case_database import sent_statements
+from tests.wired_consumers import WiredConsumers, relayed_record
 
 E = EventCode
 T = TypeVar("T")
@@ -180,6 +185,56 @@ async def test_the_feed_worker_numbers_a_commit_and_wakes_the_open_pages(
         await worker_pool.close()
 
     assert [e.referral_id for e in seen] == [referral_id]
+
+
+async def test_echoes_fetched_together_wake_the_open_pages(
+    referral_pool: asyncpg.Pool, postgres: str, two_hospitals: tuple[str, str]
+) -> None:
+    spoke, hub = two_hospitals
+    schema = await _schema_of(referral_pool)
+    worker_pool = await create_pool(postgres, schema=schema, max_size=2)
+    feed = PageFeed(pool=worker_pool, schema=schema, recheck_s=60)
+    notices = DatabaseNotices(pool=worker_pool, handlers=feed.notices())
+    notices.start()
+    feed.start()
+    try:
+        async with referral_pool.acquire() as connection:
+            referral_id = await _referral(connection, spoke=spoke, hub=hub)
+            delivery = dataclasses.replace(
+                page_delivery(), id=f"d-{referral_id}", referral_id=referral_id
+            )
+            sent, _, delivered, *_ = every_outcome_of(delivery)
+            service = WiredConsumers(connection, service_name="referral")
+            wire_consumers(service, CONTEXT)  # type: ignore[arg-type]
+            with feed.subscribe() as changed:
+                await asyncio.sleep(0.5)  # the worker's first round (stamp, wake) is done
+                changed.clear()
+                # Both in the one statement of the records fetched together, committed.
+                assert await service.deliver_together(
+                    [
+                        relayed_record(NOTIFICATION_OUTCOMES, outcome, key=referral_id)
+                        for outcome in (sent, delivered)
+                    ]
+                )
+
+                # recheck_s is 60 s: within the deadline only NOTIFY can have done it.
+                await asyncio.wait_for(changed.wait(), timeout=30)
+            seen = await eventually(
+                lambda: _feed(connection, hub, 0), timeout=20, what="the numbered steps"
+            )
+            await connection.execute(
+                "DELETE FROM inbox WHERE message_id = ANY($1::text[])",
+                [sent.message_id, delivered.message_id],
+            )
+    finally:
+        await feed.stop()
+        await notices.stop()
+        await worker_pool.close()
+
+    assert [e.event_code for e in seen] == [
+        E.NOTIFICATION_SENT.value,
+        E.NOTIFICATION_DELIVERED.value,
+    ]
 
 
 async def test_the_feed_worker_numbers_a_burst_of_commits_in_one_transaction(
