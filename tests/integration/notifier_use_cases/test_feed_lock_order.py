@@ -23,6 +23,7 @@ from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any, cast
 
+import asyncpg
 import pytest
 from aiokafka import ConsumerRecord
 from faststream.kafka import KafkaBroker
@@ -59,6 +60,20 @@ async def _notifier_consumer(counted: CountedPool) -> AsyncIterator[FhirMessageC
         wired = WiredConsumers(connection, service_name="notifier")
         wire_consumers(wired, dispatcher_on(counted.pool, {}), CONTACTS)  # type: ignore[arg-type]
         yield wired.subscribed(NOTIFICATION_REQUESTS)
+
+
+def _batch_reader(pool: asyncpg.Pool, consumer: FhirMessageConsumer) -> ServiceConsumer:
+    """The notifier's consumer of records fetched together, without Kafka (its batches are
+    handed to ``_apply_together`` directly)."""
+    reader = ServiceConsumer(
+        broker=cast(KafkaBroker, None),
+        pool=pool,
+        service_name="notifier",
+        fetch_max_wait_ms=500,
+        commit_interval_s=0.0,
+    )
+    reader.add(consumer)
+    return reader
 
 
 def _record(message: FhirMessage, referral_id: str) -> ConsumerRecord[bytes, bytes]:
@@ -127,15 +142,7 @@ async def _applied_at_once(
     consumer.apply_in = gated  # type: ignore[method-assign]
     readers = []
     for _ in batches:
-        reader = ServiceConsumer(
-            broker=cast(KafkaBroker, None),
-            pool=counted.pool,
-            service_name="notifier",
-            fetch_max_wait_ms=500,
-            commit_interval_s=0.0,
-        )
-        reader.add(consumer)
-        readers.append(reader)
+        readers.append(_batch_reader(counted.pool, consumer))
     try:
         return list(
             await asyncio.gather(
@@ -244,15 +251,7 @@ async def test_an_alert_acknowledged_by_its_link_while_a_batch_answers_it_waits_
             return applied
 
         consumer.apply_in = gated  # type: ignore[method-assign]
-        reader = ServiceConsumer(
-            broker=cast(KafkaBroker, None),
-            pool=counted.pool,
-            service_name="notifier",
-            fetch_max_wait_ms=500,
-            commit_interval_s=0.0,
-        )
-        reader.add(consumer)
-        applied = await reader._apply_together(batch)
+        applied = await _batch_reader(counted.pool, consumer)._apply_together(batch)
         link = list(await asyncio.gather(by_link[0], return_exceptions=True))
 
     # Was a deadlock: the batch rolled back (False), or the link's acknowledgement failed.

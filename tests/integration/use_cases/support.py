@@ -137,6 +137,16 @@ async def outbox_messages(connection: Connection, *, key: str) -> list[Published
     return [Published(row["topic"], parse_message(bytes(row["payload"]))) for row in rows]
 
 
+async def alerts_queued(connection: Connection, *, key: str, alert: str) -> list[Published]:
+    """The notification requests queued about one referral that carry ``alert`` (its code)."""
+    return [
+        published
+        for published in await outbox_messages(connection, key=key)
+        if published.topic == NOTIFICATION_REQUESTS.name
+        and alert in published.message.to_json().decode()
+    ]
+
+
 def events(published: list[Published]) -> list[tuple[str, EventCode]]:
     """(topic, event) of each queued message, in order."""
     return [(p.topic, p.event) for p in published]

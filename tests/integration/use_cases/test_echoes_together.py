@@ -38,8 +38,7 @@ from tests.integration.use_cases.support import (
     COMMUNITY,
     CONTEXT,
     NEAR_CENTRE,
-    NOTIFICATIONS_TOPIC,
-    outbox_messages,
+    alerts_queued,
     referral_request,
 )
 from tests.use_case_database import sent_statements
@@ -219,13 +218,10 @@ async def test_a_consult_paged_late_among_echoes_still_alerts_the_spoke_once_in_
     assert await service.deliver_together(fetched)
 
     # Asked 30 min after door-in (over 15): the spoke is alerted, in the batch's transaction.
-    alerts = [
-        published
-        for published in await outbox_messages(connection, key=late)
-        if published.topic == NOTIFICATIONS_TOPIC
-        and AlertCode.CONSULT_REQUESTED_LATE.value in published.message.to_json().decode()
-    ]
-    assert len(alerts) == 1
+    late_alerts = await alerts_queued(
+        connection, key=late, alert=AlertCode.CONSULT_REQUESTED_LATE.value
+    )
+    assert len(late_alerts) == 1
     assert await _steps(connection, late) == [
         *late_before,
         EventCode.NOTIFICATION_SENT.value,

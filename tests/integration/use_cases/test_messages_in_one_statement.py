@@ -41,8 +41,8 @@ from tests.integration.use_cases.support import (
     COMMUNITY,
     CONTEXT,
     NEAR_CENTRE,
-    NOTIFICATIONS_TOPIC,
     OneConnectionPool,
+    alerts_queued,
     outbox_messages,
     referral_request,
 )
@@ -175,13 +175,10 @@ async def test_a_consult_paged_late_after_a_known_door_in_still_alerts_the_spoke
     await service.deliver(TELEMEDICINE_EVENTS, message, key=referral_id)
 
     # Asked 30 min after door-in (over 15): the spoke is alerted, in the message's transaction.
-    alerts = [
-        published
-        for published in await outbox_messages(connection, key=referral_id)
-        if published.topic == NOTIFICATIONS_TOPIC
-        and AlertCode.CONSULT_REQUESTED_LATE.value in published.message.to_json().decode()
-    ]
-    assert len(alerts) == 1
+    late_alerts = await alerts_queued(
+        connection, key=referral_id, alert=AlertCode.CONSULT_REQUESTED_LATE.value
+    )
+    assert len(late_alerts) == 1
     steps = [code for code, _ in await _timeline(connection, referral_id)]
     assert steps.count(EventCode.TELECONSULT_REQUESTED.value) == 1
     assert await _claimed(connection, message) == 1

@@ -8,7 +8,7 @@ import asyncio
 import contextlib
 import dataclasses
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
 from typing import TypeVar
 
@@ -154,35 +154,51 @@ async def _schema_of(pool: asyncpg.Pool) -> str:
         return await _schema(connection)
 
 
+@contextlib.asynccontextmanager
+async def _process_feed(
+    postgres: str,
+    schema: str,
+    prepare: Callable[[PageFeed], None] | None = None,
+    **options: float,
+) -> AsyncIterator[PageFeed]:
+    """A referral process's page feed, as the service runs it: its own pool, the process's
+    listener on one connection and the feed stamping on another (``prepare``: before they
+    start)."""
+    pool = await create_pool(postgres, schema=schema, max_size=2)
+    feed = PageFeed(pool=pool, schema=schema, **options)
+    if prepare is not None:
+        prepare(feed)
+    notices = DatabaseNotices(pool=pool, handlers=feed.notices())
+    notices.start()
+    feed.start()
+    try:
+        yield feed
+    finally:
+        await feed.stop()
+        await notices.stop()
+        await pool.close()
+
+
 async def test_the_feed_worker_numbers_a_commit_and_wakes_the_open_pages(
     referral_pool: asyncpg.Pool, postgres: str, two_hospitals: tuple[str, str]
 ) -> None:
     spoke, hub = two_hospitals
     schema = await _schema_of(referral_pool)
-    # Its own pool, as in the service: the process's listener on one connection, and the feed
-    # stamping on another.
-    worker_pool = await create_pool(postgres, schema=schema, max_size=2)
-    feed = PageFeed(pool=worker_pool, schema=schema, recheck_s=60)
-    notices = DatabaseNotices(pool=worker_pool, handlers=feed.notices())
-    notices.start()
-    feed.start()
-    try:
-        async with referral_pool.acquire() as connection:
-            referral_id = await _referral(connection, spoke=spoke, hub=hub)
-            with feed.subscribe() as changed:
-                await asyncio.sleep(0.5)  # the worker's first round (stamp, wake) is done
-                changed.clear()
-                await _step(connection, referral_id)  # committed: NOTIFY wakes the stamper
+    async with (
+        _process_feed(postgres, schema, recheck_s=60) as feed,
+        referral_pool.acquire() as connection,
+    ):
+        referral_id = await _referral(connection, spoke=spoke, hub=hub)
+        with feed.subscribe() as changed:
+            await asyncio.sleep(0.5)  # the worker's first round (stamp, wake) is done
+            changed.clear()
+            await _step(connection, referral_id)  # committed: NOTIFY wakes the stamper
 
-                # recheck_s is 60 s: within the deadline only NOTIFY can have done it.
-                await asyncio.wait_for(changed.wait(), timeout=30)
-            seen = await eventually(
-                lambda: _feed(connection, hub, 0), timeout=20, what="the numbered step"
-            )
-    finally:
-        await feed.stop()
-        await notices.stop()
-        await worker_pool.close()
+            # recheck_s is 60 s: within the deadline only NOTIFY can have done it.
+            await asyncio.wait_for(changed.wait(), timeout=30)
+        seen = await eventually(
+            lambda: _feed(connection, hub, 0), timeout=20, what="the numbered step"
+        )
 
     assert [e.referral_id for e in seen] == [referral_id]
 
@@ -192,44 +208,37 @@ async def test_echoes_fetched_together_wake_the_open_pages(
 ) -> None:
     spoke, hub = two_hospitals
     schema = await _schema_of(referral_pool)
-    worker_pool = await create_pool(postgres, schema=schema, max_size=2)
-    feed = PageFeed(pool=worker_pool, schema=schema, recheck_s=60)
-    notices = DatabaseNotices(pool=worker_pool, handlers=feed.notices())
-    notices.start()
-    feed.start()
-    try:
-        async with referral_pool.acquire() as connection:
-            referral_id = await _referral(connection, spoke=spoke, hub=hub)
-            delivery = dataclasses.replace(
-                page_delivery(), id=f"d-{referral_id}", referral_id=referral_id
+    async with (
+        _process_feed(postgres, schema, recheck_s=60) as feed,
+        referral_pool.acquire() as connection,
+    ):
+        referral_id = await _referral(connection, spoke=spoke, hub=hub)
+        delivery = dataclasses.replace(
+            page_delivery(), id=f"d-{referral_id}", referral_id=referral_id
+        )
+        sent, _, delivered, *_ = every_outcome_of(delivery)
+        service = WiredConsumers(connection, service_name="referral")
+        wire_consumers(service, CONTEXT)  # type: ignore[arg-type]
+        with feed.subscribe() as changed:
+            await asyncio.sleep(0.5)  # the worker's first round (stamp, wake) is done
+            changed.clear()
+            # Both in the one statement of the records fetched together, committed.
+            assert await service.deliver_together(
+                [
+                    relayed_record(NOTIFICATION_OUTCOMES, outcome, key=referral_id)
+                    for outcome in (sent, delivered)
+                ]
             )
-            sent, _, delivered, *_ = every_outcome_of(delivery)
-            service = WiredConsumers(connection, service_name="referral")
-            wire_consumers(service, CONTEXT)  # type: ignore[arg-type]
-            with feed.subscribe() as changed:
-                await asyncio.sleep(0.5)  # the worker's first round (stamp, wake) is done
-                changed.clear()
-                # Both in the one statement of the records fetched together, committed.
-                assert await service.deliver_together(
-                    [
-                        relayed_record(NOTIFICATION_OUTCOMES, outcome, key=referral_id)
-                        for outcome in (sent, delivered)
-                    ]
-                )
 
-                # recheck_s is 60 s: within the deadline only NOTIFY can have done it.
-                await asyncio.wait_for(changed.wait(), timeout=30)
-            seen = await eventually(
-                lambda: _feed(connection, hub, 0), timeout=20, what="the numbered steps"
-            )
-            await connection.execute(
-                "DELETE FROM inbox WHERE message_id = ANY($1::text[])",
-                [sent.message_id, delivered.message_id],
-            )
-    finally:
-        await feed.stop()
-        await notices.stop()
-        await worker_pool.close()
+            # recheck_s is 60 s: within the deadline only NOTIFY can have done it.
+            await asyncio.wait_for(changed.wait(), timeout=30)
+        seen = await eventually(
+            lambda: _feed(connection, hub, 0), timeout=20, what="the numbered steps"
+        )
+        await connection.execute(
+            "DELETE FROM inbox WHERE message_id = ANY($1::text[])",
+            [sent.message_id, delivered.message_id],
+        )
 
     assert [e.event_code for e in seen] == [
         E.NOTIFICATION_SENT.value,
@@ -242,38 +251,34 @@ async def test_the_feed_worker_numbers_a_burst_of_commits_in_one_transaction(
 ) -> None:
     spoke, hub = two_hospitals
     schema = await _schema_of(referral_pool)
-    worker_pool = await create_pool(postgres, schema=schema, max_size=2)
-    # A generous gathering time: the five commits below come well within it on a busy machine.
-    feed = PageFeed(pool=worker_pool, schema=schema, recheck_s=60, gather_s=3)
     stamps: list[int] = []
-    stamp = feed.stamp
 
-    async def counted_stamp() -> int:
-        stamps.append(await stamp())
-        return stamps[-1]
+    def count_stamps(feed: PageFeed) -> None:
+        stamp = feed.stamp
 
-    feed.stamp = counted_stamp  # type: ignore[method-assign]
-    notices = DatabaseNotices(pool=worker_pool, handlers=feed.notices())
-    notices.start()
-    feed.start()
-    try:
-        async with referral_pool.acquire() as connection:
-            referral_id = await _referral(connection, spoke=spoke, hub=hub)
-            await eventually(lambda: _as_future(stamps), what="the worker's first round")
-            stamps.clear()
-            # A referral's steps, each committed on its own, just after a stamp: one burst.
-            for _ in range(5):
-                await _step(connection, referral_id)
+        async def counted_stamp() -> int:
+            stamps.append(await stamp())
+            return stamps[-1]
 
-            async def all_numbered() -> list[PageEvent] | None:
-                seen = await _feed(connection, hub, 0)
-                return seen if len([e for e in seen if e.referral_id == referral_id]) == 5 else None
+        feed.stamp = counted_stamp  # type: ignore[method-assign]
 
-            await eventually(all_numbered, timeout=30, what="the five numbered steps")
-    finally:
-        await feed.stop()
-        await notices.stop()
-        await worker_pool.close()
+    # A generous gathering time: the five commits below come well within it on a busy machine.
+    async with (
+        _process_feed(postgres, schema, count_stamps, recheck_s=60, gather_s=3),
+        referral_pool.acquire() as connection,
+    ):
+        referral_id = await _referral(connection, spoke=spoke, hub=hub)
+        await eventually(lambda: _as_future(stamps), what="the worker's first round")
+        stamps.clear()
+        # A referral's steps, each committed on its own, just after a stamp: one burst.
+        for _ in range(5):
+            await _step(connection, referral_id)
+
+        async def all_numbered() -> list[PageEvent] | None:
+            seen = await _feed(connection, hub, 0)
+            return seen if len([e for e in seen if e.referral_id == referral_id]) == 5 else None
+
+        await eventually(all_numbered, timeout=30, what="the five numbered steps")
 
     assert [count for count in stamps if count] == [5]
 
@@ -337,13 +342,7 @@ async def test_every_process_wakes_its_pages_after_a_step_another_may_have_numbe
     async with contextlib.AsyncExitStack() as stack:
         pages: list[asyncio.Event] = []
         for _ in range(2):
-            pool = await create_pool(postgres, schema=schema, max_size=2)
-            stack.push_async_callback(pool.close)
-            feed = PageFeed(pool=pool, schema=schema, recheck_s=60)
-            notices = DatabaseNotices(pool=pool, handlers=feed.notices())
-            for worker in (notices, feed):
-                worker.start()
-                stack.push_async_callback(worker.stop)
+            feed = await stack.enter_async_context(_process_feed(postgres, schema, recheck_s=60))
             pages.append(stack.enter_context(feed.subscribe()))
         async with referral_pool.acquire() as connection:
             referral_id = await _referral(connection, spoke=spoke, hub=hub)
