@@ -17,12 +17,15 @@ from services.referral.domain.commands import ReferralChange, RequestReferral
 from services.referral.domain.model import Referral
 from services.referral.domain.routing import Hospital
 from services.referral.service.context import ReferralContext
+from services.telemedicine.adapters import fhir_mapping as teleconsult_mapping
+from services.telemedicine.domain.model import Consult, step_of
 from shared.db.pool import Connection
 from shared.fhir.codes import EventCode
 from shared.fhir.envelope import FhirMessage, parse_message
 from shared.fhir.models import CommunicationRequest
 from shared.messaging.topics import NOTIFICATION_REQUESTS, REFERRAL_EVENTS
 from shared.vocabulary.capabilities import StrokeCapability
+from shared.workflow.consult_state import ConsultStage
 from shared.workflow.task_state import TaskStatus
 
 C = StrokeCapability
@@ -145,6 +148,23 @@ async def alerts_queued(connection: Connection, *, key: str, alert: str) -> list
         if published.topic == NOTIFICATION_REQUESTS.name
         and alert in published.message.to_json().decode()
     ]
+
+
+def requested_and_paging(referral_id: str, *, asked_at: datetime) -> FhirMessage:
+    """Telemedicine's teleconsult-requested for a referral's consult opened with its page."""
+    consult = Consult.for_referral(
+        referral_id=referral_id,
+        requester_org=COMMUNITY,
+        consultant_org=NEAR_CENTRE,
+        at=asked_at,
+    )
+    paged_at = asked_at + timedelta(seconds=1)
+    paging = consult.moved_to(ConsultStage.PAGING, at=paged_at, rung=0)
+    return teleconsult_mapping.teleconsult_requested_message(
+        paging,
+        source_endpoint="https://fasttrack.test/telemedicine",
+        step=step_of(paging, at=paged_at),
+    )
 
 
 def events(published: list[Published]) -> list[tuple[str, EventCode]]:

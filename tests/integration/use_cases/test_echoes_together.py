@@ -26,20 +26,16 @@ from services.referral.domain.alerts import AlertCode
 from services.referral.domain.commands import ClinicalTime, ReportedTime
 from services.referral.entrypoints.consumers import wire_consumers
 from services.referral.service.intake import request_referral
-from services.telemedicine.adapters import fhir_mapping as teleconsult_mapping
-from services.telemedicine.domain.model import Consult, step_of
 from shared.db.pool import Connection
 from shared.fhir.codes import EventCode
 from shared.fhir.envelope import FhirMessage
 from shared.messaging.topics import NOTIFICATION_OUTCOMES, TELEMEDICINE_EVENTS, Topic
-from shared.workflow.consult_state import ConsultStage
 from tests.delivery_outcomes import every_outcome_of, page_delivery
 from tests.integration.use_cases.support import (
-    COMMUNITY,
     CONTEXT,
-    NEAR_CENTRE,
     alerts_queued,
     referral_request,
+    requested_and_paging,
 )
 from tests.use_case_database import sent_statements
 from tests.wired_consumers import WiredConsumers, relayed_record
@@ -57,21 +53,6 @@ def _outcomes(referral_id: str) -> list[FhirMessage]:
     """Its page's outcomes, in ``every_outcome_of``'s order (a page of its own per referral)."""
     delivery = dataclasses.replace(page_delivery(), id=f"d-{referral_id}", referral_id=referral_id)
     return every_outcome_of(delivery)
-
-
-def _requested_and_paging(referral_id: str) -> FhirMessage:
-    """Telemedicine's teleconsult-requested for a referral's consult opened with its page."""
-    asked_at = datetime.now(UTC) - timedelta(seconds=5)
-    consult = Consult.for_referral(
-        referral_id=referral_id, requester_org=COMMUNITY, consultant_org=NEAR_CENTRE, at=asked_at
-    )
-    paged_at = asked_at + timedelta(seconds=1)
-    paging = consult.moved_to(ConsultStage.PAGING, at=paged_at, rung=0)
-    return teleconsult_mapping.teleconsult_requested_message(
-        paging,
-        source_endpoint="https://fasttrack.test/telemedicine",
-        step=step_of(paging, at=paged_at),
-    )
 
 
 def _record(topic: Topic, message: FhirMessage, referral_id: str) -> ConsumerRecord[bytes, bytes]:
@@ -101,7 +82,7 @@ async def test_echoes_fetched_together_are_claimed_and_written_in_one_statement(
     second = await request_referral(connection, request=referral_request(), context=CONTEXT)
     first_before, second_before = await _steps(connection, first), await _steps(connection, second)
     first_pages, second_pages = _outcomes(first), _outcomes(second)
-    consult = _requested_and_paging(first)
+    consult = requested_and_paging(first, asked_at=datetime.now(UTC) - timedelta(seconds=5))
     fetched = [
         (NOTIFICATION_OUTCOMES, first_pages[SENT], first),
         (NOTIFICATION_OUTCOMES, second_pages[SENT], second),
@@ -204,7 +185,7 @@ async def test_a_consult_paged_late_among_echoes_still_alerts_the_spoke_once_in_
     other = await request_referral(connection, request=referral_request(), context=CONTEXT)
     late_before, other_before = await _steps(connection, late), await _steps(connection, other)
     late_pages, other_pages = _outcomes(late), _outcomes(other)
-    consult = _requested_and_paging(late)
+    consult = requested_and_paging(late, asked_at=datetime.now(UTC) - timedelta(seconds=5))
     fetched = [
         _record(NOTIFICATION_OUTCOMES, late_pages[SENT], late),
         _record(NOTIFICATION_OUTCOMES, other_pages[SENT], other),

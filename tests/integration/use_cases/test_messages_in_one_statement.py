@@ -27,24 +27,20 @@ from services.referral.entrypoints.consumers import wire_consumers
 from services.referral.entrypoints.messaging_api import process_message
 from services.referral.service.directory_cache import DirectoryCache
 from services.referral.service.intake import request_referral
-from services.telemedicine.adapters import fhir_mapping as teleconsult_mapping
-from services.telemedicine.domain.model import Consult, step_of
 from shared.db.pool import Connection
 from shared.fhir.codes import EventCode
 from shared.fhir.envelope import FhirMessage
 from shared.fhir.models import FHIR_JSON
 from shared.messaging.topics import NOTIFICATION_OUTCOMES, TELEMEDICINE_EVENTS
 from shared.settings import PlatformSettings
-from shared.workflow.consult_state import ConsultStage
 from tests.delivery_outcomes import every_outcome_of, page_delivery
 from tests.integration.use_cases.support import (
-    COMMUNITY,
     CONTEXT,
-    NEAR_CENTRE,
     OneConnectionPool,
     alerts_queued,
     outbox_messages,
     referral_request,
+    requested_and_paging,
 )
 from tests.use_case_database import sent_statements
 from tests.wired_consumers import WiredConsumers
@@ -68,23 +64,6 @@ async def _claimed(connection: Connection, message: FhirMessage) -> int:
         "SELECT count(*) FROM inbox WHERE message_id = $1", message.message_id
     )
     return count
-
-
-def _requested_and_paging(referral_id: str, *, asked_at: datetime) -> FhirMessage:
-    """Telemedicine's teleconsult-requested for a referral's consult opened with its page."""
-    consult = Consult.for_referral(
-        referral_id=referral_id,
-        requester_org=COMMUNITY,
-        consultant_org=NEAR_CENTRE,
-        at=asked_at,
-    )
-    paged_at = asked_at + timedelta(seconds=1)
-    paging = consult.moved_to(ConsultStage.PAGING, at=paged_at, rung=0)
-    return teleconsult_mapping.teleconsult_requested_message(
-        paging,
-        source_endpoint="https://fasttrack.test/telemedicine",
-        step=step_of(paging, at=paged_at),
-    )
 
 
 async def test_a_pages_outcome_arriving_alone_is_claimed_and_recorded_in_one_statement(
@@ -123,7 +102,7 @@ async def test_a_consults_request_and_paging_arriving_alone_are_recorded_in_one_
     request = referral_request(teleconsult_requested=True)
     referral_id = await request_referral(connection, request=request, context=CONTEXT)
     before = await _timeline(connection, referral_id)
-    message = _requested_and_paging(referral_id, asked_at=datetime.now(UTC) - timedelta(seconds=5))
+    message = requested_and_paging(referral_id, asked_at=datetime.now(UTC) - timedelta(seconds=5))
     service = _referral_service(connection)
 
     async with sent_statements(connection) as sent:
@@ -168,7 +147,7 @@ async def test_a_consult_paged_late_after_a_known_door_in_still_alerts_the_spoke
         teleconsult_requested=True, last_known_well=None, reported_times=(door_in,)
     )
     referral_id = await request_referral(connection, request=request, context=CONTEXT)
-    message = _requested_and_paging(referral_id, asked_at=datetime.now(UTC) - timedelta(seconds=5))
+    message = requested_and_paging(referral_id, asked_at=datetime.now(UTC) - timedelta(seconds=5))
     service = _referral_service(connection)
 
     await service.deliver(TELEMEDICINE_EVENTS, message, key=referral_id)
