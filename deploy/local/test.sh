@@ -45,6 +45,14 @@ fi
 # fail_under is applied to both together. Each half lists its 20 slowest tests (the suite must
 # stay well under 20 minutes).
 rm -f .coverage .coverage.*
+# The halves name their directories: a test file anywhere else would be left out, unseen.
+unrun="$(find tests -name 'test_*.py' -not -path 'tests/unit/*' -not -path 'tests/integration/*' \
+  -not -path 'tests/browser/*' -not -path 'tests/e2e/*')"
+if [ -n "$unrun" ]; then
+  echo "tests outside tests/{unit,integration,browser,e2e}, which no half runs:" >&2
+  echo "$unrun" >&2
+  exit 1
+fi
 rest_log="$repo/.local-stack/test-rest.log"
 mkdir -p "$repo/.local-stack"
 half() { # <name> <state dir> <port offset> <test paths...>
