@@ -23,6 +23,7 @@ export FT_PROXY_LISTEN="127.0.0.1:${FT_PROXY_PORT:-8080}"
 export FT_PROXY_REFERRAL="${FT_PROXY_REFERRAL:-127.0.0.1:8001}"
 export FT_PROXY_NOTIFIER="${FT_PROXY_NOTIFIER:-127.0.0.1:8003}"
 export FT_PROXY_TELEMEDICINE="${FT_PROXY_TELEMEDICINE:-127.0.0.1:8002}"
+export FT_PROXY_ACCESS_LOG="${NGINX_DIR}/logs/access.log"
 
 nginx_binary() {
     command -v nginx 2>/dev/null || { [[ -x /usr/sbin/nginx ]] && echo /usr/sbin/nginx; } || {
@@ -38,7 +39,8 @@ running() {
 render() {
     mkdir -p "${NGINX_DIR}/temp" "${NGINX_DIR}/logs"
     # Only the FT_ names are replaced: nginx's own $variables stay as they are.
-    envsubst '${FT_PROXY_LISTEN} ${FT_PROXY_REFERRAL} ${FT_PROXY_NOTIFIER} ${FT_PROXY_TELEMEDICINE}' \
+    envsubst '${FT_PROXY_LISTEN} ${FT_PROXY_REFERRAL} ${FT_PROXY_NOTIFIER} ${FT_PROXY_TELEMEDICINE}
+        ${FT_PROXY_ACCESS_LOG}' \
         <"${REPO_DIR}/deploy/nginx/templates/fasttrack.conf.template" >"${NGINX_DIR}/fasttrack.conf"
     cat >"${NGINX_DIR}/nginx.conf" <<CONF
 # Written by deploy/local/proxy.sh: the main context for a proxy owned by this state folder.
@@ -49,7 +51,6 @@ events {
     worker_connections 512;
 }
 http {
-    access_log ${NGINX_DIR}/logs/access.log;
     client_body_temp_path ${NGINX_DIR}/temp/client_body;
     proxy_temp_path ${NGINX_DIR}/temp/proxy;
     fastcgi_temp_path ${NGINX_DIR}/temp/fastcgi;
