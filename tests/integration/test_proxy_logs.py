@@ -33,7 +33,7 @@ class _AnswersEverything(http.server.BaseHTTPRequestHandler):
 
     do_POST = do_GET
 
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - the base's name
+    def log_message(self, format: str, *args: object) -> None:
         pass  # the proxy's log is under test, not this one
 
 
@@ -90,9 +90,7 @@ def test_signed_links_and_tickets_reach_no_proxy_log_line(proxy: RunningProxy) -
         assert browser.get(f"/check-in/{SECRET}").status_code == 502
         assert browser.post(f"/check-in/{SECRET}", data={"pulse": "80"}).status_code == 502
         # A page's address as the Referer of an ordinary request.
-        referred = browser.get(
-            "/app/", headers={"Referer": f"{proxy.url}/check-in/{SECRET}"}
-        )
+        referred = browser.get("/app/", headers={"Referer": f"{proxy.url}/check-in/{SECRET}"})
         assert referred.status_code == 200
 
     access = proxy.access_log()
