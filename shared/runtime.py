@@ -51,7 +51,7 @@ from shared.metrics.sampled import Sampler
 from shared.pages import STATIC_PATH, mount_static
 from shared.settings import PlatformSettings
 from shared.startup import BackgroundWorker, StartupState, connect_everything
-from shared.telemetry import Telemetry, http_server_telemetry
+from shared.telemetry import Telemetry, http_server_telemetry, signed_link_prefixes
 from shared.web import FhirResponse, install_error_handlers
 from shared.web_identity import IdentitySigner
 from shared.workers import DatabaseNotices, NoticeHandler, PayloadHandler
@@ -149,14 +149,17 @@ def create_service_app(
     routers: Sequence[APIRouter],
     wire: Wiring[Container],
     title: str,
-    capability_paths: Sequence[str] = (),
     static_dir: Path | None = None,
     static_path: str = STATIC_PATH,
 ) -> FastAPI:
-    """``capability_paths``: path prefixes whose next segment is a secret (a signed link), kept
-    out of span attributes. ``static_dir``: the service's page assets, served at
-    ``static_path`` (``shared.pages``)."""
-    telemetry = Telemetry(service_name=name, settings=settings, capability_paths=capability_paths)
+    """``static_dir``: the service's page assets, served at ``static_path`` (``shared.pages``).
+    A route with a ``{token}`` segment is a signed link: its secret is kept out of span
+    attributes (``signed_link_prefixes``)."""
+    telemetry = Telemetry(
+        service_name=name,
+        settings=settings,
+        capability_paths=signed_link_prefixes(route for r in routers for route in r.routes),
+    )
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

@@ -7,10 +7,11 @@ from __future__ import annotations
 import logging
 import re
 import sys
-from collections.abc import MutableMapping, Sequence
+from collections.abc import Iterable, MutableMapping, Sequence
 from typing import IO, Any
 
 import orjson
+from fastapi.routing import APIRoute
 from fastapi.telemetry import TelemetryConfig
 from opentelemetry import metrics, trace
 from opentelemetry.context import Context
@@ -180,6 +181,23 @@ class RequestUrlRedactor(SpanProcessor):
                     span.set_attribute(URL_PATH, f"{prefix}{{redacted}}")
         if URL_QUERY in span.attributes:
             span.set_attribute(URL_QUERY, "{redacted}")
+
+
+# A path parameter of this name is a signed link's secret: the reader's key to the page.
+SIGNED_LINK_PARAMETER = "{token}"
+
+
+def signed_link_prefixes(routes: Iterable[object]) -> list[str]:
+    """The path before a ``{token}`` segment of every route that has one (``/ack/{token}`` ->
+    ``/ack/``): the ``capability_paths`` a service's request spans keep the secret out of, found
+    from its routes so that a new signed link cannot be forgotten."""
+    prefixes: list[str] = []
+    for route in routes:
+        if isinstance(route, APIRoute) and SIGNED_LINK_PARAMETER in route.path:
+            prefix = route.path.split(SIGNED_LINK_PARAMETER, 1)[0]
+            if prefix not in prefixes:
+                prefixes.append(prefix)
+    return prefixes
 
 
 def batch_processor(exporter: SpanExporter, settings: PlatformSettings) -> BatchSpanProcessor:

@@ -170,8 +170,6 @@ def create_app(settings: NotifierSettings | None = None) -> FastAPI:
         ],
         wire=wire,
         title="Fast Track notifier",
-        # An acknowledgement link is its own proof of receipt: never written to a span.
-        capability_paths=["/ack/"],
         static_dir=SERVICE_DIR / "static",
         static_path=STATIC_PATH,
     )

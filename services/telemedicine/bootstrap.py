@@ -125,8 +125,6 @@ def create_app(settings: TelemedicineSettings | None = None) -> FastAPI:
         ],
         wire=wire,
         title="Fast Track telemedicine service",
-        # A patient's check-in link is their only key to the form: its token stays off spans.
-        capability_paths=["/check-in/"],
         static_dir=SERVICE_DIR / "static",
         static_path=STATIC_PATH,
     )
