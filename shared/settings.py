@@ -97,7 +97,7 @@ class PlatformSettings(BaseSettings):
     http_max_body_bytes: int = Field(default=1_048_576, gt=0)
     http_max_header_bytes: int = Field(default=16_384, ge=1024)
     # On SIGTERM, how long requests still open may run before they are ended (open pages' live
-    # streams end at once: shared/runtime.py SERVER_STOP); then the lifespan's shutdown runs
+    # streams end at once: shared/serving.py SERVER_STOP); then the lifespan's shutdown runs
     # (consumers commit, the relay resigns). Well inside Kubernetes' terminationGracePeriodSeconds
     # (30).
     shutdown_grace_s: int = Field(default=10, ge=1, le=25)

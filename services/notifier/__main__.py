@@ -1,7 +1,7 @@
 """``python -m services.notifier``: the notifier under uvicorn (consumer, dispatcher, health)."""
 
 from services.notifier.config import NotifierSettings
-from shared.runtime import serve
+from shared.serving import serve
 
 if __name__ == "__main__":
     settings = NotifierSettings()

@@ -1,7 +1,7 @@
 """``python -m services.referral``: the referral service under uvicorn."""
 
 from services.referral.config import ReferralSettings
-from shared.runtime import serve
+from shared.serving import serve
 
 if __name__ == "__main__":
     settings = ReferralSettings()

@@ -1,7 +1,7 @@
 """``python -m services.telemedicine``: the telemedicine service under uvicorn."""
 
 from services.telemedicine.config import TelemedicineSettings
-from shared.runtime import serve
+from shared.serving import serve
 
 if __name__ == "__main__":
     settings = TelemedicineSettings()

@@ -21,7 +21,7 @@ _SERVER = textwrap.dedent(
     """
     import collections, sys, threading, time
     import httpx, uvicorn
-    from shared.runtime import EVENT_LOOP, HTTP_PARSER
+    from shared.serving import EVENT_LOOP, HTTP_PARSER
 
     calls = collections.Counter()
     WATCHED = ("asyncio/selector_events.py", "uvicorn/protocols/http/h11_impl.py", "h11/")

@@ -26,7 +26,8 @@ from services.notifier.domain.errors import UnknownReceipt
 from services.notifier.entrypoints.deps import LivePagesDep, PagesDep
 from services.notifier.service.outcomes import record_delivered
 from shared.auth import CallerDep, caller_organization
-from shared.runtime import SERVER_STOP, RuntimeDep, ServiceRuntime
+from shared.runtime import RuntimeDep, ServiceRuntime
+from shared.serving import SERVER_STOP
 from shared.signed_links import ExpiredLink, InvalidLink
 from shared.web_identity import MaybePersonDep
 

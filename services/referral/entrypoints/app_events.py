@@ -32,7 +32,8 @@ from services.referral.entrypoints.deps import (
 )
 from services.referral.service import sign_in
 from shared.db.pool import Connection
-from shared.runtime import SERVER_STOP, RuntimeDep, ServiceRuntime
+from shared.runtime import RuntimeDep, ServiceRuntime
+from shared.serving import SERVER_STOP
 
 router = APIRouter()
 
