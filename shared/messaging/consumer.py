@@ -1,15 +1,16 @@
 """Turns FHIR message handlers into Kafka subscribers with the platform's delivery guarantees.
 
 For each record: check its size (and the JSON depth of one a hospital wrote) from the raw bytes,
-parse and check the FHIR message (dead-letter it with the reason if it breaks a limit or is not
-one; one the network's own relay wrote is read without validating it whole), skip it if no
-handler of this service wants its event, then, in one database transaction, record it in the
-inbox and apply the handler (a redelivery finds it and has no second effect; a sender's id
-reused for other content is refused). A handler raising a ``DomainError`` (shared/errors.py,
-e.g. ``PermanentMessageError``) dead-letters the message (or answers the sender with a
-refusal). Any other error rolls the transaction back and propagates to the service's
-``ConsumerGuard`` (shared/messaging/guard.py): read again while the database or broker is away,
-a few times otherwise, then dead-lettered, so one bad record cannot block its partition.
+parse and check the FHIR message (dead-letter it with the reason if it breaks a limit or is not one;
+one the network's own relay wrote is read without validating it whole: all three by
+``RecordReader``, shared/messaging/record_reading.py), skip it if no handler of this service wants
+its event, then, in one database transaction, record it in the inbox and apply the handler (a
+redelivery finds it and has no second effect; a sender's id reused for other content is refused). A
+handler raising a ``DomainError`` (shared/errors.py, e.g. ``PermanentMessageError``) dead-letters
+the message (or answers the sender with a refusal). Any other error rolls the transaction back and
+propagates to the service's ``ConsumerGuard`` (shared/messaging/guard.py): read again while the
+database or broker is away, a few times otherwise, then dead-lettered, so one bad record cannot
+block its partition.
 
 On a hospital's own topic (``PerHospitalTopics``, subscribed by pattern) the message must be
 sent in that hospital's name: only its Kafka user may write the topic, so a ``MessageHeader.sender``
@@ -28,7 +29,6 @@ here, where it can be dead-lettered with a reason.
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import logging
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
@@ -44,15 +44,7 @@ from shared.errors import DomainError
 from shared.fhir.codes import EventCode
 from shared.fhir.envelope import (
     FhirMessage,
-    InvalidMessage,
-    message_json,
-    parse_message,
-    read_relayed_message,
 )
-from shared.fhir.models import FHIR_VERSION
-from shared.fhir.references import organization_id
-from shared.limits import DEFAULT_LIMITS
-from shared.messaging import headers
 from shared.messaging.broker import consumer_group
 from shared.messaging.claim_and_apply import applied, claim_and_apply
 from shared.messaging.dead_letters import publish_dead_letter
@@ -60,15 +52,7 @@ from shared.messaging.inbox import (
     Claim,
     InboxEntry,
     claim_message,
-    received_content_digest,
     refused_writer,
-)
-from shared.messaging.limits import (
-    MAX_JSON_DEPTH,
-    MAX_RECORD_BYTES,
-    check_json_depth,
-    check_record_limits,
-    check_record_size,
 )
 from shared.messaging.message_handlers import (
     MessageHandler,
@@ -78,47 +62,11 @@ from shared.messaging.message_handlers import (
     TogetherHook,
     impersonation,
 )
+from shared.messaging.record_reading import ReadRecord, RecordReader, Skipped, Unreadable
 from shared.messaging.topics import PerHospitalTopics, Topic
-from shared.tracing import ReferralIds, about_referral, name_trace, record_context
+from shared.tracing import about_referral, name_trace, record_context
 
 log = logging.getLogger(__name__)
-
-# The event codes as a relayed record's ``event-code`` header holds them.
-_EVENTS = {code.value.encode(): code for code in EventCode}
-
-
-@dataclasses.dataclass(frozen=True)
-class Unreadable:
-    """A record that is no FHIR message this platform takes (dead-lettered with the reason)."""
-
-    reason: str
-
-
-@dataclasses.dataclass(frozen=True)
-class Skipped:
-    """A record of the network's relay whose event (its ``event-code`` header) this service has
-    no handler for: another service's event on a shared topic, told from the record's headers
-    without reading its body (internal hops trust the relay's envelope, as ``_read_relayed``)."""
-
-    ids: ReferralIds
-
-
-@dataclasses.dataclass(frozen=True)
-class ReadRecord:
-    message: FhirMessage
-    ids: ReferralIds
-    # None: another service's event on a shared topic (skipped).
-    handler: MessageHandler | None
-    # The hospital that wrote the message in another's name on its own topic (refused).
-    impersonator: str | None
-    # The inbox's digest (``received_content_digest``) from the JSON read for the message, not
-    # from the bytes read again; "" for a record skipped (no handler).
-    digest: str
-
-    @property
-    def plain(self) -> bool:
-        """Applied as it is, or skipped: nothing to dead-letter or to answer before it."""
-        return self.impersonator is None
 
 
 class FhirMessageConsumer:
@@ -148,6 +96,7 @@ class FhirMessageConsumer:
         self.service_name = service_name
         self._tracer = trace.get_tracer("fasttrack.consumer")
         self._handlers = dict(handlers)
+        self._reader = RecordReader(topic, self._handlers)
         # Tried first for their events: the message claimed by its effect's statement.
         self._in_one_statement = dict(in_one_statement or {})
         if not self._in_one_statement.keys() <= self._handlers.keys():
@@ -161,42 +110,15 @@ class FhirMessageConsumer:
         # answers them): one dead letter per bad record, not one per consumer group.
         self._dead_letters_unreadable = dead_letters_unreadable
 
+    def read(self, record: ConsumerRecord[bytes, bytes]) -> ReadRecord | Unreadable | Skipped:
+        """What ``record`` holds and what this consumer would do with it, without doing it."""
+        return self._reader.read(record)
+
     def reads(self, topic_name: str) -> bool:
         """Whether ``topic_name`` is this consumer's topic (or one of the hospitals' own)."""
         if isinstance(self.topic, PerHospitalTopics):
             return self.topic.organization(topic_name) is not None
         return topic_name == self.topic.name
-
-    def read(self, record: ConsumerRecord[bytes, bytes]) -> ReadRecord | Unreadable | Skipped:
-        """What ``record`` holds and what this consumer would do with it, without doing it."""
-        value = record.value or b""
-        relayed = self._relayed(record)
-        if relayed:
-            skipped = self._skipped(record)
-            if skipped is not None:
-                return skipped
-        try:
-            if relayed:
-                message = _read_relayed(value)
-                document = message.document
-            else:
-                # A hospital's record: judged from its bytes, then validated whole.
-                check_record_limits(value, max_bytes=MAX_RECORD_BYTES, max_depth=MAX_JSON_DEPTH)
-                document = message_json(value, DEFAULT_LIMITS)
-                message = parse_message(document)
-        except InvalidMessage as invalid:
-            return Unreadable(invalid.reason)
-        key = (record.key or b"").decode(errors="replace")
-        ids = ReferralIds.from_headers(record.headers or ()).merged(
-            ReferralIds.of_message(message, key=key)
-        )
-        handler = self._handlers.get(message.event)
-        writer = self._writer(record.topic)
-        impersonated = (
-            handler is not None and writer is not None and organization_id(message.sender) != writer
-        )
-        digest = received_content_digest(value, document) if handler is not None else ""
-        return ReadRecord(message, ids, handler, writer if impersonated else None, digest)
 
     async def handle(self, record: ConsumerRecord[bytes, bytes]) -> None:
         read = self.read(record)
@@ -333,32 +255,6 @@ class FhirMessageConsumer:
             if claim is not Claim.REPEAT:
                 await self._on_refused(connection, message, refused)
 
-    def _skipped(self, record: ConsumerRecord[bytes, bytes]) -> Skipped | None:
-        """The relayed ``record`` as skipped when its ``event-code`` header names a known event
-        this consumer has no handler for; None when it has one (or no such header): read."""
-        code = next((v for n, v in record.headers or () if n == headers.EVENT_CODE), None)
-        event = _EVENTS.get(code) if code is not None else None
-        if event is None or event in self._handlers:
-            return None
-        key = (record.key or b"").decode(errors="replace")
-        return Skipped(ReferralIds.from_headers(record.headers or ()).merged(ReferralIds.of(key)))
-
-    def _relayed(self, record: ConsumerRecord[bytes, bytes]) -> bool:
-        """Whether the network's own outbox relay published the record: it names its producer
-        and the FHIR version it was built for, on a topic no hospital writes."""
-        found = dict(record.headers or ())
-        return (
-            headers.PRODUCER in found
-            and found.get(headers.FHIR_VERSION) == FHIR_VERSION.encode()
-            and self._writer(record.topic) is None
-        )
-
-    def _writer(self, topic: str) -> str | None:
-        """The hospital whose own topic ``topic`` is (the only one its ACL lets write it)."""
-        if isinstance(self.topic, PerHospitalTopics):
-            return self.topic.organization(topic)
-        return None
-
     async def _refuse_impersonation(
         self,
         record: ConsumerRecord[bytes, bytes],
@@ -402,17 +298,3 @@ class FhirMessageConsumer:
         ) as span:
             span.set_status(StatusCode.ERROR, reason)
             await publish_dead_letter(self.broker, record, reason=reason, group=self._group)
-
-
-def _read_relayed(value: bytes) -> FhirMessage:
-    """A record of the network's own relay, validated where it entered the network: its depth
-    is not scanned (1-4 % of a service's CPU, nearly all on these internal hops). Only the
-    network's services write these topics, and their builders' every output is parsed back
-    strictly, nesting included, by the test suite; orjson refuses JSON nested past 1,024 levels,
-    so a record that is no such message is still dead-lettered, with its depth as the reason."""
-    check_record_size(value, max_bytes=MAX_RECORD_BYTES)
-    try:
-        return read_relayed_message(value)
-    except InvalidMessage:
-        check_json_depth(value, max_depth=MAX_JSON_DEPTH)
-        raise

@@ -1,9 +1,15 @@
-"""How long a service's consumer asks the broker to hold a fetch that finds nothing."""
+"""How a service's consumer has aiokafka fetch: how long the broker holds a fetch that finds
+nothing (``FetchWait``), and the next fetch held back until the fetched records are taken
+(``HoldFetchesUntilTaken``)."""
 
 from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable
+from typing import Any
+
+from aiokafka import ConsumerRebalanceListener
 
 # A consumer that took no record for this long asks the broker to hold its fetches for the idle
 # fetch wait (``FetchWait``). Longer than the guard's pause before a failed record is read again
@@ -11,6 +17,18 @@ import time
 # again finds a short fetch in flight; short enough that a service between two referrals a few
 # seconds apart (and the benchmark's 10 s at rest, 2.5 s after the last record) is idle.
 IDLE_AFTER_S = 5.0
+
+# How long aiokafka holds back its next fetch from a broker while a partition it leads has
+# fetched records not yet taken (its "prefetch backoff", 100 ms by default, not an option of the
+# consumer). Past that it fetches the broker's other partitions without that one, in a fetch the
+# broker keeps for the whole fetch wait when nothing comes for them; a record arriving meanwhile
+# on the left-out partition waits for it. FastStream hands a record over (``getone``) without
+# taking its partition's emptied buffer away; the service's consumer takes it when its handler
+# begins (``ServiceConsumer._take_fetched``), and on a loaded machine the middlewares and
+# parsing before that took more than 100 ms: the next record of that partition then waited up
+# to the fetch wait (500 ms). Held back until the records are taken, the next fetch asks for
+# every partition.
+PREFETCH_HOLD_S = 60.0
 
 
 class FetchWait:
@@ -48,3 +66,30 @@ class FetchWait:
 
     def __repr__(self) -> str:
         return str(self.__index__())
+
+
+class HoldFetchesUntilTaken(ConsumerRebalanceListener):  # type: ignore[misc]
+    """The commits' listener, and ``PREFETCH_HOLD_S`` and the ``FetchWait`` set on the
+    consumer's fetcher when partitions are assigned: before any record of theirs is fetched,
+    and again after a restart (which makes a new fetcher)."""
+
+    def __init__(
+        self,
+        commits: ConsumerRebalanceListener,
+        kafka_consumer: Callable[[], object],
+        fetch_wait: FetchWait,
+    ) -> None:
+        self._commits = commits
+        self._kafka_consumer = kafka_consumer
+        self._fetch_wait = fetch_wait
+
+    async def on_partitions_revoked(self, revoked: Any) -> None:
+        await self._commits.on_partitions_revoked(revoked)
+
+    async def on_partitions_assigned(self, assigned: Any) -> None:
+        fetcher = getattr(self._kafka_consumer(), "_fetcher", None)
+        if fetcher is not None and hasattr(fetcher, "_prefetch_backoff"):
+            fetcher._prefetch_backoff = PREFETCH_HOLD_S
+        if fetcher is not None and hasattr(fetcher, "_fetch_max_wait_ms"):
+            fetcher._fetch_max_wait_ms = self._fetch_wait
+        await self._commits.on_partitions_assigned(assigned)

@@ -3,8 +3,9 @@ record to the ``FhirMessageConsumer`` of its topic (shared/messaging/consumer.py
 records fetched together in one transaction.
 
 FastStream is told to hand over the record as it is (``raw_record``) and to read headers that
-are not UTF-8 without failing (``tolerant_parser``): everything that can be wrong with a record
-is judged by the ``FhirMessageConsumer``, where it can be dead-lettered with a reason.
+are not UTF-8 without failing (``tolerant_parser``, shared/messaging/raw_records.py):
+everything that can be wrong with a record is judged by the ``FhirMessageConsumer``, where it
+can be dead-lettered with a reason.
 
 This module builds on the record handling, never the other way round: a service's consumers
 are added to its one ``ServiceConsumer`` by ``ServiceRuntime.subscribe``; a topic read alone
@@ -14,14 +15,13 @@ are added to its one ``ServiceConsumer`` by ``ServiceRuntime.subscribe``; a topi
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import logging
 import time
 from collections.abc import Awaitable, Callable, Iterator
 from typing import Any
 
 import asyncpg
-from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, ConsumerRecord, TopicPartition
+from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from aiokafka.errors import KafkaError
 from faststream.kafka import KafkaBroker
 from faststream.message import StreamMessage
@@ -31,11 +31,13 @@ from shared.db.pool import Connection
 from shared.fhir.envelope import FhirMessage
 from shared.messaging.broker import CLINICAL_ACK_POLICY, consumer_group
 from shared.messaging.commits import PeriodicCommits
-from shared.messaging.consumer import FhirMessageConsumer, ReadRecord, Skipped, Unreadable
-from shared.messaging.fetch_wait import FetchWait
+from shared.messaging.consumer import FhirMessageConsumer
+from shared.messaging.fetch_wait import FetchWait, HoldFetchesUntilTaken
 from shared.messaging.inbox import InboxEntry
 from shared.messaging.message_handlers import StatementTogether
 from shared.messaging.progress import PartitionProgress
+from shared.messaging.raw_records import raw_record, tolerant_parser
+from shared.messaging.record_reading import ReadRecord, Skipped, Unreadable
 from shared.messaging.topics import PerHospitalTopics, pattern_of
 from shared.tracing import name_trace, record_context
 
@@ -43,16 +45,6 @@ log = logging.getLogger(__name__)
 
 # At most this many records fetched together are applied in one transaction.
 MAX_BATCH = 50
-# How long aiokafka holds back its next fetch from a broker while a partition it leads has
-# fetched records not yet taken (its "prefetch backoff", 100 ms by default, not an option of the
-# consumer). Past that it fetches the broker's other partitions without that one, in a fetch the
-# broker keeps for the whole fetch wait when nothing comes for them; a record arriving meanwhile
-# on the left-out partition waits for it. FastStream hands a record over (``getone``) without
-# taking its partition's emptied buffer away; this consumer takes it when its handler begins
-# (``_take_fetched``), and on a loaded machine the middlewares and parsing before that took more
-# than 100 ms: the next record of that partition then waited up to the fetch wait (500 ms).
-# Held back until the records are taken, the next fetch asks for every partition.
-PREFETCH_HOLD_S = 60.0
 
 
 class ServiceConsumer:
@@ -82,7 +74,8 @@ class ServiceConsumer:
     prefetch backoff fetches the other partitions without it; a record arriving on it then
     waited for that fetch to return (up to the fetch wait). Taken, every partition is in the
     next fetch, which returns as soon as a record arrives; and the backoff is held until they
-    are taken (``PREFETCH_HOLD_S``), however long a record takes to reach the handler.
+    are taken (``PREFETCH_HOLD_S``, shared/messaging/fetch_wait.py), however long a record
+    takes to reach the handler.
 
     A topic's consumer is told the messages it is to apply together before the first is
     applied (its ``TogetherHook``, e.g. to take the locks their statements would take one by
@@ -166,7 +159,7 @@ class ServiceConsumer:
             include_in_schema=include_in_schema,
             parser=self._parse,
             decoder=raw_record,
-            listener=_HoldFetchesUntilTaken(
+            listener=HoldFetchesUntilTaken(
                 self._commits.listener,
                 lambda: getattr(subscriber, "consumer", None),
                 self.fetch_wait,
@@ -350,33 +343,6 @@ def read_alone(
     return reader
 
 
-class _HoldFetchesUntilTaken(ConsumerRebalanceListener):  # type: ignore[misc]
-    """The commits' listener, and ``PREFETCH_HOLD_S`` and the ``FetchWait`` set on the
-    consumer's fetcher when partitions are assigned: before any record of theirs is fetched,
-    and again after a restart (which makes a new fetcher)."""
-
-    def __init__(
-        self,
-        commits: ConsumerRebalanceListener,
-        kafka_consumer: Callable[[], object],
-        fetch_wait: FetchWait,
-    ) -> None:
-        self._commits = commits
-        self._kafka_consumer = kafka_consumer
-        self._fetch_wait = fetch_wait
-
-    async def on_partitions_revoked(self, revoked: Any) -> None:
-        await self._commits.on_partitions_revoked(revoked)
-
-    async def on_partitions_assigned(self, assigned: Any) -> None:
-        fetcher = getattr(self._kafka_consumer(), "_fetcher", None)
-        if fetcher is not None and hasattr(fetcher, "_prefetch_backoff"):
-            fetcher._prefetch_backoff = PREFETCH_HOLD_S
-        if fetcher is not None and hasattr(fetcher, "_fetch_max_wait_ms"):
-            fetcher._fetch_max_wait_ms = self._fetch_wait
-        await self._commits.on_partitions_assigned(assigned)
-
-
 @contextlib.contextmanager
 def _applying_together(
     connection: Connection,
@@ -401,27 +367,3 @@ def _trace_context_of(record: ConsumerRecord[bytes, bytes]) -> Iterator[None]:
         yield
     finally:
         otel_context.detach(token)
-
-
-async def tolerant_parser(
-    record: ConsumerRecord[bytes, bytes],
-    original: Callable[[ConsumerRecord[bytes, bytes]], Awaitable[StreamMessage[Any]]],
-) -> StreamMessage[Any]:
-    """FastStream's own parser, except that a header value that is not UTF-8 (which makes it
-    raise before any handler runs) is read with replacement characters."""
-    try:
-        return await original(record)
-    except UnicodeDecodeError:
-        readable = [
-            (name, value.decode(errors="replace").encode()) for name, value in record.headers
-        ]
-        return await original(dataclasses.replace(record, headers=readable))
-
-
-async def raw_record(message: StreamMessage[Any]) -> Any:
-    """The record as aiokafka read it, handed to the handler as its one argument: its bytes
-    untouched (FastStream's JSON decoding, which fails on JSON nested too deep or an integer too
-    long, never runs; ``handle`` judges the body) and no ``Context`` parameter, which FastDepends
-    resolves on a worker thread for every record (a thread hand-off per message, 5-10% of a
-    consumer's CPU in the profile)."""
-    return message.raw_message

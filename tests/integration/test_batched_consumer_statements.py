@@ -21,8 +21,7 @@ from shared.db.pool import Connection
 from shared.fhir.codes import EventCode
 from shared.fhir.envelope import FhirMessage, build_message, read_relayed_message
 from shared.fhir.models import FHIR_VERSION
-from shared.messaging import consumer as consumer_module
-from shared.messaging import headers
+from shared.messaging import headers, record_reading
 from shared.messaging.broker import consumer_group, create_broker
 from shared.messaging.consumer import FhirMessageConsumer
 from shared.messaging.inbox import (
@@ -77,7 +76,7 @@ async def reader(
         relayed_reads.append(1)
         return original(payload)
 
-    monkeypatch.setattr(consumer_module, "read_relayed_message", counting)
+    monkeypatch.setattr(record_reading, "read_relayed_message", counting)
 
     async def handler(connection: Connection, message: FhirMessage) -> None:
         raise AssertionError("applied by its one statement")

@@ -18,8 +18,9 @@ from shared.fhir.codes import EventCode
 from shared.fhir.models import FHIR_VERSION
 from shared.limits import DEFAULT_LIMITS
 from shared.messaging import headers
-from shared.messaging.consumer import FhirMessageConsumer, Unreadable
+from shared.messaging.consumer import FhirMessageConsumer
 from shared.messaging.inbox import received_content_digest
+from shared.messaging.record_reading import Unreadable
 from shared.messaging.topics import HOSPITAL_INBOUND_TOPICS, REFERRAL_EVENTS
 from tests.kafka_records import Publications, kafka_record
 

@@ -16,7 +16,8 @@ from opentelemetry.baggage.propagation import W3CBaggagePropagator
 
 from shared.fhir.models import FHIR_VERSION
 from shared.messaging import headers
-from shared.messaging.consumer import FhirMessageConsumer, Unreadable
+from shared.messaging.consumer import FhirMessageConsumer
+from shared.messaging.record_reading import Unreadable
 from shared.messaging.topics import REFERRAL_EVENTS
 from shared.tracing import ReferralIds, relayed_trace_headers, stored_trace_context
 from tests.kafka_records import Publications, kafka_record

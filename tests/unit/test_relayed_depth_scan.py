@@ -18,7 +18,8 @@ import pytest
 from shared.fhir.codes import EventCode
 from shared.fhir.models import FHIR_VERSION
 from shared.messaging import headers, limits
-from shared.messaging.consumer import FhirMessageConsumer, ReadRecord, Unreadable
+from shared.messaging.consumer import FhirMessageConsumer
+from shared.messaging.record_reading import ReadRecord, Unreadable
 from shared.messaging.topics import HOSPITAL_INBOUND_TOPICS, REFERRAL_EVENTS
 from tests.kafka_records import Publications, kafka_record
 

@@ -35,7 +35,8 @@ from services.notifier.service.handlers import accept_notification_request
 from shared.db.pool import Connection
 from shared.fhir.answered_alerts import AnsweredAlerts, answered_alerts_message
 from shared.fhir.envelope import FhirMessage
-from shared.messaging.consumer import FhirMessageConsumer, ReadRecord
+from shared.messaging.consumer import FhirMessageConsumer
+from shared.messaging.record_reading import ReadRecord
 from shared.messaging.service_consumer import ServiceConsumer
 from shared.messaging.topics import NOTIFICATION_REQUESTS
 from tests.integration.notifier_use_cases.support import (

@@ -16,7 +16,7 @@ from services.notifier.adapters.in_app import InAppChannel
 from services.notifier.domain.model import Channel, Delivery
 from services.notifier.entrypoints.consumers import wire_consumers
 from services.notifier.workers.dispatcher import DeliveryDispatcher
-from shared.messaging.consumer import ReadRecord
+from shared.messaging.record_reading import ReadRecord
 from shared.messaging.topics import NOTIFICATION_REQUESTS
 from tests.integration.notifier_use_cases.support import (
     CONTACTS,
