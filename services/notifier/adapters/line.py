@@ -65,7 +65,8 @@ class LineChannel:
         self, *, client: httpx.AsyncClient, base_url: str, channel_access_token: str
     ) -> None:
         self._client = client
-        self._url = base_url.rstrip("/") + PUSH_PATH
+        # Parsed once: httpx parses a URL given as text on every call.
+        self._url = httpx.URL(base_url.rstrip("/") + PUSH_PATH)
         self._token = channel_access_token
 
     async def send(self, delivery: Delivery) -> None:

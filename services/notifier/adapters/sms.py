@@ -124,7 +124,8 @@ class GenericSmsChannel:
         callback_url: str | None = None,
     ) -> None:
         self._client = client
-        self._url = url
+        # Parsed once: httpx parses a URL given as text on every call.
+        self._url = httpx.URL(url)
         self._api_key = api_key
         self._sender = sender
         self._callback_url = callback_url
@@ -160,7 +161,7 @@ class ThaiBulkSmsChannel:
         force: Literal["standard", "corporate"] | None = None,
     ) -> None:
         self._client = client
-        self._url = f"{base_url.rstrip('/')}/sms"
+        self._url = httpx.URL(f"{base_url.rstrip('/')}/sms")
         self._auth = httpx.BasicAuth(api_key, api_secret)
         self._sender = sender
         self._force = force
@@ -190,7 +191,9 @@ class ThaiBulkSmsChannel:
             )
 
 
-async def _post(label: str, client: httpx.AsyncClient, url: str, **kwargs: Any) -> httpx.Response:
+async def _post(
+    label: str, client: httpx.AsyncClient, url: httpx.URL, **kwargs: Any
+) -> httpx.Response:
     try:
         return await client.post(url, **kwargs)
     except httpx.TimeoutException:

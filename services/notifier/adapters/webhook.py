@@ -20,7 +20,8 @@ from services.notifier.domain.model import (
 class WebhookChannel:
     def __init__(self, *, client: httpx.AsyncClient, url: str, secret: str | None) -> None:
         self._client = client
-        self._url = url
+        # Parsed once: httpx parses a URL given as text on every call.
+        self._url = httpx.URL(url)
         self._secret = secret.encode() if secret else None
 
     async def send(self, delivery: Delivery) -> None:
