@@ -235,6 +235,28 @@ async def level_changes_of(connection: Connection, *, episode_id: str) -> list[L
     ]
 
 
+@dataclass(frozen=True)
+class EpisodeHistory:
+    episode: Episode
+    check_ins: list[CheckInRecord]
+    changes: list[LevelChange]
+
+
+async def episode_history(
+    connection: Connection, *, episode_id: str, party: str
+) -> EpisodeHistory | None:
+    """The episode (as ``get_episode`` reads it for ``party``), its latest check-ins and its
+    flag's changes, as of one moment: read in three statements outside one snapshot, a
+    check-in committed between them was listed under a flag still yellow."""
+    async with connection.transaction(isolation="repeatable_read", readonly=True):
+        episode = await get_episode(connection, episode_id=episode_id, party=party)
+        if episode is None:
+            return None
+        check_ins = await check_ins_of(connection, episode_id=episode_id)
+        changes = await level_changes_of(connection, episode_id=episode_id)
+    return EpisodeHistory(episode, check_ins, changes)
+
+
 def _episode(row: asyncpg.Record) -> Episode:
     return Episode(
         id=row["id"],

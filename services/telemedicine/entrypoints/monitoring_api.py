@@ -96,11 +96,10 @@ async def read_episode(
 async def episode_with_history(
     connection: Connection, episode_id: str, *, party: str, context: MonitoringContext
 ) -> dict[str, Any]:
-    episode = await repository.get_episode(connection, episode_id=episode_id, party=party)
-    if episode is None:
+    history = await repository.episode_history(connection, episode_id=episode_id, party=party)
+    if history is None:
         raise monitoring.EpisodeNotFound(episode_id)
-    check_ins = await repository.check_ins_of(connection, episode_id=episode_id)
-    changes = await repository.level_changes_of(connection, episode_id=episode_id)
+    episode, check_ins, changes = history.episode, history.check_ins, history.changes
     return {
         **episode_json(episode, context=context, manager=episode.hospital == party),
         "check_ins": [

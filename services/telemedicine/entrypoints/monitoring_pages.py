@@ -106,13 +106,12 @@ async def episode_page(
     person: HospitalPersonDep,
 ) -> Response:
     async with runtime.pool.acquire() as connection:
-        episode = await repository.get_episode(
+        history = await repository.episode_history(
             connection, episode_id=episode_id, party=person.hospital_id
         )
-        if episode is None or episode.hospital != person.hospital_id:
-            raise monitoring.EpisodeNotFound(episode_id)
-        check_ins = await repository.check_ins_of(connection, episode_id=episode_id)
-        changes = await repository.level_changes_of(connection, episode_id=episode_id)
+    if history is None or history.episode.hospital != person.hospital_id:
+        raise monitoring.EpisodeNotFound(episode_id)
+    episode, check_ins, changes = history.episode, history.check_ins, history.changes
     return pages.TemplateResponse(
         request,
         "monitoring_episode.html",
