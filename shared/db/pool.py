@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+from collections.abc import AsyncIterator
 from typing import Any
 
 import asyncpg
@@ -36,6 +38,21 @@ async def _reset_on_release(connection: asyncpg.Connection) -> None:
         reset_query = connection.get_reset_query()
         if reset_query:
             await connection.execute(reset_query)
+
+
+@contextlib.asynccontextmanager
+async def one_moment(connection: Connection, *, writes: bool = False) -> AsyncIterator[None]:
+    """The reads inside see the database as of one moment (a REPEATABLE READ transaction:
+    every statement in the snapshot of its first). Outside a transaction each statement sees
+    what was committed when it began, so an answer read in several statements could show half
+    of a change committed between them (a check-in under the flag it had not yet raised).
+    Read-only unless ``writes`` (an audit row of the read); inside a transaction already open,
+    that transaction's own."""
+    if connection.is_in_transaction():
+        yield
+        return
+    async with connection.transaction(isolation="repeatable_read", readonly=not writes):
+        yield
 
 
 def _jsonb_bytes(value: Any) -> bytes:

@@ -20,6 +20,7 @@ from services.referral.entrypoints.deps import ensure_party
 from services.referral.service.kpi_report import kpi_rows
 from services.referral.service.patient_clock import clock_seen_by
 from shared.auth import CallerDep
+from shared.db.pool import one_moment
 from shared.fhir.codes import EVENT_TERMS, EventCode
 from shared.limits import month_problem
 from shared.runtime import RuntimeDep
@@ -55,7 +56,8 @@ def _metrics(milestones: list[Milestone]) -> tuple[dict[str, Any], str | None]:
 async def read_referral(referral_id: str, runtime: RuntimeDep, caller: CallerDep) -> JSONResponse:
     """The referral and its timeline, for the two hospitals it is between; milestones, metrics
     and windows are the patient's, across every referral it took (``patient_referrals``)."""
-    async with runtime.pool.acquire() as connection:
+    # The referral, its timeline and its clock as of one moment (and the read's audit row).
+    async with runtime.pool.acquire() as connection, one_moment(connection, writes=True):
         referral = await repository.get_referral(connection, referral_id=referral_id)
         if referral is None:
             raise HTTPException(404, f"No referral {referral_id!r}")

@@ -14,7 +14,7 @@ import asyncpg
 from services.telemedicine.adapters.monitoring_fhir import readings_json
 from services.telemedicine.domain.episode import Episode, FinishReason
 from services.telemedicine.domain.monitoring import Assessment, CheckIn, Level, LevelChange
-from shared.db.pool import Connection
+from shared.db.pool import Connection, one_moment
 
 # PDPA retention (shared/retention.py, $1 = the cutoff): an episode started before it is long
 # over; its check-ins go, its flag's reasons (readings) are blanked, and what reaches or names the
@@ -248,7 +248,7 @@ async def episode_history(
     """The episode (as ``get_episode`` reads it for ``party``), its latest check-ins and its
     flag's changes, as of one moment: read in three statements outside one snapshot, a
     check-in committed between them was listed under a flag still yellow."""
-    async with connection.transaction(isolation="repeatable_read", readonly=True):
+    async with one_moment(connection):
         episode = await get_episode(connection, episode_id=episode_id, party=party)
         if episode is None:
             return None

@@ -32,7 +32,7 @@ from services.telemedicine.domain.thrombolysis_checklist import CHECKLIST
 from services.telemedicine.domain.video import JOINABLE, Participant
 from services.telemedicine.entrypoints.deps import ContextDep, PagesDep, VideoTokensDep
 from services.telemedicine.service import consult_answers, needle, recommendations
-from shared.db.pool import Connection
+from shared.db.pool import Connection, one_moment
 from shared.errors import DomainError
 from shared.province_time import PROVINCE_ZONE
 from shared.runtime import RuntimeDep
@@ -92,7 +92,7 @@ async def advice_part(
 ) -> Response:
     """The page's recommendation part alone: the page re-reads it (static/consult.js), so the
     spoke sees the advice the moment it is signed."""
-    async with runtime.pool.acquire() as connection:
+    async with runtime.pool.acquire() as connection, one_moment(connection):
         consult = await _consult(connection, consult_id, person)
         versions = await recommendation_store.versions(connection, consult_id=consult_id)
     response: Response = pages.TemplateResponse(
@@ -270,16 +270,17 @@ async def _page(
     consult_id: str,
     refusal: str | None = None,
 ) -> Response:
-    consult = await _consult(connection, consult_id, person)
-    steps = await repository.steps_of(connection, consult_id=consult_id)
-    versions = await recommendation_store.versions(connection, consult_id=consult_id)
-    question = (
-        await question_store.question_of(
-            connection, consult_id=consult_id, patient=consult.patient or ""
+    async with one_moment(connection):
+        consult = await _consult(connection, consult_id, person)
+        steps = await repository.steps_of(connection, consult_id=consult_id)
+        versions = await recommendation_store.versions(connection, consult_id=consult_id)
+        question = (
+            await question_store.question_of(
+                connection, consult_id=consult_id, patient=consult.patient or ""
+            )
+            if consult.asked_first
+            else None
         )
-        if consult.asked_first
-        else None
-    )
     consultant = person.hospital_id == consult.consultant_org
     doctor = person.role == DOCTOR
     response: Response = pages.TemplateResponse(

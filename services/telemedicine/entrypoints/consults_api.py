@@ -20,6 +20,7 @@ from services.telemedicine.domain.model import Consult, ConsultStep
 from services.telemedicine.entrypoints.deps import ContextDep, json_body_schema, read_body
 from services.telemedicine.service import consult_answers, needle
 from shared.auth import CallerDep
+from shared.db.pool import one_moment
 from shared.runtime import RuntimeDep
 from shared.workflow.consult_state import ConsultStage
 
@@ -97,7 +98,7 @@ async def list_consults(referral: str, runtime: RuntimeDep, caller: CallerDep) -
 @router.get("/consults/{consult_id}", response_class=JSONResponse)
 async def read_consult(consult_id: str, runtime: RuntimeDep, caller: CallerDep) -> JSONResponse:
     """The consult and every step it took, with its time."""
-    async with runtime.pool.acquire() as connection:
+    async with runtime.pool.acquire() as connection, one_moment(connection):
         consult = await repository.get_consult(connection, consult_id=consult_id, party=caller)
         if consult is None:
             raise ConsultNotFound(consult_id)
