@@ -10,6 +10,7 @@ import sys
 from collections.abc import Iterator
 
 from shared.settings import PlatformSettings
+from shared.startup_objects import freeze_startup_objects
 
 
 class ServerStop:
@@ -68,6 +69,11 @@ def serve(app_factory: str, *, settings: PlatformSettings, port: int) -> None:
     from uvicorn.config import STARTUP_FAILURE
 
     class Server(uvicorn.Server):
+        async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+            await super().startup(sockets)
+            if self.started:  # the app built, its workers begun: spared every full collection
+                freeze_startup_objects()
+
         async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
             SERVER_STOP.begin()
             await super().shutdown(sockets)
