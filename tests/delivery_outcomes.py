@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from services.notifier.adapters import fhir_mapping as notifier_fhir
+from services.notifier.adapters import communication_messages
 from services.notifier.domain.model import Channel, Delivery
 from shared.fhir.envelope import FhirMessage
 
@@ -29,17 +29,21 @@ def every_outcome_of(delivery: Delivery) -> list[FhirMessage]:
     Dr A, escalated; built as the notifier builds them."""
     at = datetime(2026, 11, 23, 3, 0, tzinfo=UTC)
     return [
-        notifier_fhir.outcome_message(delivery, sent=True, reason=None, source_endpoint="urn:t"),
-        notifier_fhir.outcome_message(
+        communication_messages.outcome_message(
+            delivery, sent=True, reason=None, source_endpoint="urn:t"
+        ),
+        communication_messages.outcome_message(
             delivery, sent=False, reason="webhook answered HTTP 500", source_endpoint="urn:t"
         ),
-        notifier_fhir.delivered_message(delivery, at=at, source_endpoint="urn:t"),
-        notifier_fhir.acknowledged_message(
+        communication_messages.delivered_message(delivery, at=at, source_endpoint="urn:t"),
+        communication_messages.acknowledged_message(
             delivery,
             acknowledged_by="web:Dr A",
             at=at,
             source_endpoint="urn:t",
             person=("Dr A", "u-1"),
         ),
-        notifier_fhir.escalated_message(delivery, step="next rung", source_endpoint="urn:t"),
+        communication_messages.escalated_message(
+            delivery, step="next rung", source_endpoint="urn:t"
+        ),
     ]

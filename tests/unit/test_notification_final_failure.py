@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 
-from services.notifier.adapters import fhir_mapping as notifier_fhir
+from services.notifier.adapters import communication_messages
 from shared.fhir.codes import EventCode
 from shared.fhir.conformance.catalogue import PUBLISHED_CODE_SYSTEMS
 from shared.fhir.conformance.notification_failure import (
@@ -20,7 +20,7 @@ from tests.delivery_outcomes import every_outcome_of, page_delivery
 
 
 def _nobody_reached() -> dict[str, object]:
-    message = notifier_fhir.nobody_reached_message(
+    message = communication_messages.nobody_reached_message(
         request_id="m-1/page-1#esc2",
         referral_id="r-1",
         addressed=["PractitionerRole/trang-hospital.stroke-neurologist"],

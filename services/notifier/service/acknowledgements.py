@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from services.notifier.adapters import fhir_mapping, live_events, repository
+from services.notifier.adapters import communication_messages, live_events, repository
 from services.notifier.adapters.in_app import ACKNOWLEDGED, alert_of
 from services.notifier.domain.errors import UnknownDelivery
 from services.notifier.service.deliveries import sent_to
@@ -80,7 +80,7 @@ async def acknowledge(
             connection,
             topic=NOTIFICATION_OUTCOMES,
             key=delivery.referral_id,
-            message=fhir_mapping.acknowledged_message(
+            message=communication_messages.acknowledged_message(
                 delivery,
                 acknowledged_by=by,
                 person=(person.name, person.user_id) if person else None,

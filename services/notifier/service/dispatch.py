@@ -21,7 +21,12 @@ from typing import Protocol, runtime_checkable
 
 from opentelemetry import trace
 
-from services.notifier.adapters import fhir_mapping, final_failure, repository
+from services.notifier.adapters import (
+    communication_messages,
+    fhir_mapping,
+    final_failure,
+    repository,
+)
 from services.notifier.domain.contacts import ContactBook
 from services.notifier.domain.model import (
     Channel,
@@ -165,7 +170,7 @@ def sent_outcome(delivery: Delivery, *, source_endpoint: str) -> SentOutcome:
     event = OutboxEvent(
         topic=NOTIFICATION_OUTCOMES,
         key=delivery.referral_id,
-        message=fhir_mapping.outcome_message(
+        message=communication_messages.outcome_message(
             delivery, sent=True, reason=None, source_endpoint=source_endpoint
         ),
     )
@@ -220,7 +225,7 @@ async def _record_failed(
         connection,
         topic=NOTIFICATION_OUTCOMES,
         key=delivery.referral_id,
-        message=fhir_mapping.outcome_message(
+        message=communication_messages.outcome_message(
             delivery, sent=False, reason=reason, source_endpoint=source_endpoint
         ),
     )

@@ -9,7 +9,7 @@ from datetime import datetime
 from opentelemetry import trace
 from opentelemetry.instrumentation.utils import suppress_instrumentation
 
-from services.notifier.adapters import fhir_mapping, repository
+from services.notifier.adapters import communication_messages, fhir_mapping, repository
 from services.notifier.domain.contacts import ContactBook
 from services.notifier.domain.directory import ContactPoint
 from services.notifier.domain.model import Delivery
@@ -80,7 +80,7 @@ async def _escalate(
             connection,
             topic=NOTIFICATION_OUTCOMES,
             key=unanswered.referral_id,
-            message=fhir_mapping.escalated_message(
+            message=communication_messages.escalated_message(
                 escalation, step=step.value, source_endpoint=source_endpoint
             ),
         )

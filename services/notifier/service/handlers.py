@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass, field
 
-from services.notifier.adapters import fhir_mapping, request_deliveries
+from services.notifier.adapters import communication_messages, fhir_mapping, request_deliveries
 from services.notifier.adapters.in_app import shown_on_pages
 from services.notifier.adapters.live_events import ShownEvent
 from services.notifier.domain.contacts import ContactBook
@@ -162,7 +162,7 @@ async def _tell_nobody_reached(
         connection,
         topic=NOTIFICATION_OUTCOMES,
         key=first.referral_id,
-        message=fhir_mapping.nobody_reached_message(
+        message=communication_messages.nobody_reached_message(
             request_id=first.request_id,
             referral_id=first.referral_id,
             addressed=sorted({d.addressed_to for d in deliveries if d.addressed_to}),

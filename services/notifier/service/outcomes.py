@@ -7,7 +7,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from services.notifier.adapters import fhir_mapping, final_failure, repository
+from services.notifier.adapters import (
+    communication_messages,
+    fhir_mapping,
+    final_failure,
+    repository,
+)
 from services.notifier.domain.contacts import ContactBook
 from services.notifier.domain.directory import ContactPoint
 from services.notifier.domain.errors import UnknownReceipt
@@ -49,7 +54,7 @@ async def tell_if_nobody_reached(
         connection,
         topic=NOTIFICATION_OUTCOMES,
         key=failed.referral_id,
-        message=fhir_mapping.nobody_reached_message(
+        message=communication_messages.nobody_reached_message(
             request_id=request_id,
             referral_id=failed.referral_id,
             addressed=addressed,
@@ -71,7 +76,9 @@ async def record_delivered(connection: Connection, *, delivery_id: str, at: date
         connection,
         topic=NOTIFICATION_OUTCOMES,
         key=delivery.referral_id,
-        message=fhir_mapping.delivered_message(delivery, at=at, source_endpoint=SOURCE_ENDPOINT),
+        message=communication_messages.delivered_message(
+            delivery, at=at, source_endpoint=SOURCE_ENDPOINT
+        ),
     )
     return True
 
@@ -91,7 +98,7 @@ async def record_undelivered(
         connection,
         topic=NOTIFICATION_OUTCOMES,
         key=delivery.referral_id,
-        message=fhir_mapping.outcome_message(
+        message=communication_messages.outcome_message(
             delivery, sent=False, reason=reason, source_endpoint=SOURCE_ENDPOINT
         ),
     )

@@ -7,7 +7,7 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime, timedelta
 
-from services.notifier.adapters.fhir_mapping import acknowledged_message
+from services.notifier.adapters.communication_messages import acknowledged_message
 from services.notifier.domain.model import Channel, Delivery
 from services.referral.adapters.fhir_mapping import referral_requested_message
 from services.referral.domain.commands import RequestReferral

@@ -9,7 +9,7 @@ import dataclasses
 import json
 from datetime import UTC, datetime, timedelta
 
-from services.notifier.adapters.fhir_mapping import nobody_reached_message
+from services.notifier.adapters.communication_messages import nobody_reached_message
 from services.telemedicine.adapters import hub_directory
 from services.telemedicine.domain.escalation import Rung
 from services.telemedicine.domain.first_consult import Hub

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import uuid
 
-from services.notifier.adapters.fhir_mapping import nobody_reached_message
+from services.notifier.adapters.communication_messages import nobody_reached_message
 from services.telemedicine.domain.escalation import NOBODY_REACHED
 from services.telemedicine.entrypoints.consumers import wire_consumers
 from shared.db.pool import Connection

@@ -10,7 +10,7 @@ import json
 import uuid
 from datetime import UTC, datetime
 
-from services.notifier.adapters.fhir_mapping import (
+from services.notifier.adapters.communication_messages import (
     acknowledged_message,
     nobody_reached_message,
     outcome_message,

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from services.notifier.adapters.fhir_mapping import outcome_message
+from services.notifier.adapters.communication_messages import outcome_message
 from services.notifier.domain.model import Channel, Delivery
 from services.referral.adapters import timeline_repository
 from services.referral.domain.commands import RecordStep
