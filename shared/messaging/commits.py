@@ -103,6 +103,13 @@ class PeriodicCommits:
             self._committed[partition] = max(self._committed.get(partition, 0), offset)
             if self._noted.get(partition) == offset:  # nothing newer noted meanwhile
                 del self._noted[partition]
+        # Records handled while this commit was in flight found a commit planned and planned
+        # none: the next interval's takes them (else they stayed uncommitted until another
+        # record came, and on a quiet partition the group's lag stayed above zero).
+        if any(partition in assigned for partition in self._noted):
+            committing = self._committing
+            if committing is None or committing.done() or committing is asyncio.current_task():
+                self._committing = asyncio.create_task(self._commit_later())
 
     async def commit_at_shutdown(self) -> None:
         """The last commit, before the broker stops, and none planned after it: once the broker
