@@ -103,3 +103,34 @@ OUTBOX_MESSAGE_ID_UNINDEXED = "ALTER TABLE outbox DROP CONSTRAINT outbox_message
 OUTBOX_MESSAGE_ID_UNIQUE = (
     "ALTER TABLE outbox ADD CONSTRAINT outbox_message_id_key UNIQUE (message_id);"
 )
+
+# The outbox's NOTIFY goes only to another process (shared/messaging/outbox_leader.py): when the
+# process whose relay leads writes a row, the trigger tells only the writing connection (a
+# NOTICE; the pool wakes its relay when the connection is released, after the commit), so its
+# commit neither takes the cluster's NOTIFY lock nor wakes every listening backend. The leader
+# names its pool's instance (a connection setting) in ``outbox_leader`` when it takes the lead,
+# then waits for every transaction that read the old name (they hold the shared lock below).
+OUTBOX_WAKES_ITS_WRITER = """
+CREATE TABLE outbox_leader (instance text);
+INSERT INTO outbox_leader VALUES (NULL);
+CREATE OR REPLACE FUNCTION outbox_notify() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+    here text := coalesce(current_setting('fasttrack.instance', true), '');
+BEGIN
+    PERFORM pg_advisory_xact_lock_shared(hashtext('outbox_leader_' || TG_TABLE_SCHEMA));
+    IF here <> '' AND EXISTS (SELECT FROM outbox_leader WHERE instance = here) THEN
+        RAISE NOTICE 'fasttrack: outbox written';
+    ELSE
+        PERFORM pg_notify('outbox_' || TG_TABLE_SCHEMA, '');
+    END IF;
+    RETURN NULL;
+END $$;
+"""
+OUTBOX_ALWAYS_NOTIFIES = """
+CREATE OR REPLACE FUNCTION outbox_notify() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM pg_notify('outbox_' || TG_TABLE_SCHEMA, '');
+    RETURN NULL;
+END $$;
+DROP TABLE outbox_leader;
+"""

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import contextlib
 import json
-from collections.abc import AsyncIterator
+import uuid
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import asyncpg
@@ -25,6 +26,35 @@ def takes_session_state(connection: Connection) -> None:
     _WITH_SESSION_STATE.add(connection.get_server_pid())
 
 
+# What the outbox's trigger tells the writing connection when its process's relay leads, in
+# place of a NOTIFY (shared/db/ddl.py: OUTBOX_WAKES_ITS_WRITER).
+OUTBOX_WRITTEN_NOTICE = "fasttrack: outbox written"
+
+
+class _Connection(asyncpg.Connection):
+    """A pooled connection that notes the outbox trigger's notice (no log listener: asyncpg
+    drops those, with a warning, at every release)."""
+
+    # Called at release, after the commit, when the connection wrote outbox rows meanwhile.
+    after_outbox_commit: list[Callable[[], None]] | None = None
+    outbox_written = False
+
+    def _process_log_message(self, fields: dict[str, str], last_query: str) -> None:
+        if fields.get("M") == OUTBOX_WRITTEN_NOTICE:
+            self.outbox_written = True
+        super()._process_log_message(fields, last_query)  # type: ignore[misc]
+
+
+# Each pool's wake-ups after an outbox commit (``wake_after_outbox_commit``), by id(pool).
+_AFTER_OUTBOX_COMMIT: dict[int, list[Callable[[], None]]] = {}
+
+
+def wake_after_outbox_commit(pool: asyncpg.Pool, wake: Callable[[], None]) -> None:
+    """Calls ``wake`` whenever a connection of ``pool`` that wrote outbox rows without a NOTIFY
+    (its relay leads) is released. A pool not made by ``create_pool`` always NOTIFYs."""
+    _AFTER_OUTBOX_COMMIT.get(id(pool), []).append(wake)
+
+
 async def _reset_on_release(connection: asyncpg.Connection) -> None:
     """asyncpg's default reset sends four statements on every release (pg_advisory_unlock_all;
     CLOSE ALL; UNLISTEN *; RESET ALL): a round trip per use case and per message. Nothing of
@@ -32,6 +62,11 @@ async def _reset_on_release(connection: asyncpg.Connection) -> None:
     back a transaction left open and forgets the listeners before calling this; the services
     set no session settings and hold no cursors outside transactions. The few connections that
     LISTEN or take a session lock say so (``takes_session_state``) and are reset in full."""
+    # Not isinstance: asyncpg's connection metaclass answers True for any connection.
+    if type(connection) is _Connection and connection.outbox_written:
+        connection.outbox_written = False  # committed (or rolled back: a wake-up for nothing)
+        for wake in connection.after_outbox_commit or ():
+            wake()
     pid = connection.get_server_pid()
     if pid in _WITH_SESSION_STATE:
         _WITH_SESSION_STATE.discard(pid)
@@ -81,15 +116,30 @@ async def _init_connection(connection: asyncpg.Connection) -> None:
 
 async def create_pool(database_url: str, *, schema: str, max_size: int = 10) -> asyncpg.Pool:
     """Connects nothing yet (``min_size=0``): a service starts while the database is away and
-    opens connections on first use."""
+    opens connections on first use. Its connections name the pool's own instance (the
+    ``fasttrack.instance`` setting, sent when connecting): the outbox's trigger NOTIFYs unless
+    the relay that leads is this pool's."""
+    after_outbox_commit: list[Callable[[], None]] = []
+
+    async def init(connection: asyncpg.Connection) -> None:
+        await _init_connection(connection)
+        if type(connection) is _Connection:
+            connection.after_outbox_commit = after_outbox_commit
+
     pool = await asyncpg.create_pool(
         database_url,
         min_size=0,
         max_size=max_size,
-        init=_init_connection,
+        init=init,
         reset=_reset_on_release,
-        server_settings={"search_path": schema, "application_name": f"fasttrack-{schema}"},
+        connection_class=_Connection,
+        server_settings={
+            "search_path": schema,
+            "application_name": f"fasttrack-{schema}",
+            "fasttrack.instance": uuid.uuid4().hex,
+        },
     )
     if pool is None:  # typed Optional by asyncpg-stubs; an awaited create_pool returns a pool
         raise RuntimeError(f"asyncpg returned no pool for schema {schema}")
+    _AFTER_OUTBOX_COMMIT[id(pool)] = after_outbox_commit
     return pool

@@ -36,11 +36,12 @@ from faststream.kafka import KafkaBroker, KafkaPublishCommand
 from faststream.response import PublishType
 from opentelemetry.instrumentation.utils import suppress_instrumentation
 
-from shared.db.pool import Connection, takes_session_state
+from shared.db.pool import Connection, takes_session_state, wake_after_outbox_commit
 from shared.fhir.envelope import FhirMessage
 from shared.fhir.models import FHIR_JSON, FHIR_VERSION
 from shared.messaging import headers
 from shared.messaging.broker import PRODUCER_STOPPING_ERRORS, replace_producer
+from shared.messaging.outbox_leader import name_the_leader
 from shared.messaging.topics import Topic
 from shared.tracing import ReferralIds, relayed_trace_headers, stored_trace_context
 from shared.workers import ScheduledTask
@@ -108,7 +109,7 @@ async def add_all_to_outbox(connection: Connection, events: Sequence[OutboxEvent
     if not events:
         return
     await connection.execute(_INSERT, *outbox_parameters(events))
-    # The table's trigger sends NOTIFY outbox_<schema> at commit, waking the relay.
+    # The table's trigger wakes the relay after the commit (shared/messaging/outbox_leader.py).
 
 
 def outbox_parameters(events: Sequence[OutboxEvent]) -> tuple[list[str], ...]:
@@ -191,12 +192,11 @@ class OutboxRelay(ScheduledTask):
     """Publishes the outbox to Kafka; one active relay per service (a PostgreSQL advisory lock,
     held on a connection of its own while it leads).
 
-    It sleeps until a commit that wrote rows wakes it: the outbox trigger's NOTIFY, handed on by
-    the process's one listener (``DatabaseNotices``, wired to ``notice`` on ``channel``), which
-    also wakes it whenever it (re)connects, since a NOTIFY sent while nobody listened is lost.
-    The re-check a minute after its last round covers a lost listener not yet noticed. It
-    looked every second before: a statement a second with nothing to send. A failed round (the
-    broker or the database away) is logged and tried again after ``retry_s``.
+    It sleeps until a commit that wrote rows wakes it: its own pool's, after the commit, or
+    another process's NOTIFY (shared/messaging/outbox_leader.py), handed on by the process's
+    listener (``DatabaseNotices``, wired to ``notice`` on ``channel``), which also wakes it
+    whenever it (re)connects. The re-check a minute after its last round covers a lost
+    listener. A failed round is logged and tried again after ``retry_s``.
 
     No span per record, nor per batch. A record's publication span (``outbox publish <topic>``,
     between the use case that wrote the row and the next service's handling) was a third of a
@@ -228,12 +228,13 @@ class OutboxRelay(ScheduledTask):
         mark_within_s: float = 1.0,
     ) -> None:
         super().__init__(retry_s=retry_s, recheck_s=recheck_s)
+        wake_after_outbox_commit(pool, self.notice)
         self._mark_within_s = mark_within_s
         self._sent = _SentBatch.none()
         self._pool = pool
         self._broker = broker
         self._producer_name = producer_name
-        self.channel = f"outbox_{schema}"
+        self.channel, self._schema = f"outbox_{schema}", schema
         self._batch_size = batch_size
         self._leader: PoolConnectionProxy | None = None
         self.name = f"outbox-relay-{producer_name}"
@@ -254,9 +255,8 @@ class OutboxRelay(ScheduledTask):
         return time.time() + self._mark_within_s if self._sent.ids else None
 
     async def _lead(self) -> None:
-        """Takes the service's relay lock, unless this relay holds it: a second instance waits
-        here until the leader's connection ends (its process stopped or its connection lost,
-        which also ends its lead: it takes the lock again at its next round)."""
+        """Takes the service's relay lock unless it holds it: a second instance waits here until
+        the leader's connection ends (its process stopped; its connection lost: retaken next)."""
         if self._leading():
             return
         await self._resign()
@@ -268,11 +268,11 @@ class OutboxRelay(ScheduledTask):
                 # The rounds run on this connection. PostgreSQL would plan the round's
                 # statement again at every call for its arrays (exactly estimated for the
                 # batch's rows, so that plan always looks cheaper than the generic one, which
-                # is the same plan): the benchmark counted 0.45-0.87 plans per call of the
-                # mark. Only here: a pool-wide generic plan would lose the partial indexes
-                # that a statement's parameters select (``status = ANY($2)``). The pool's
-                # full reset (RESET ALL) ends it with the lead.
+                # is the same plan): the benchmark counted 0.45-0.87 plans per call of the mark.
+                # Only here: a pool-wide generic plan would lose the partial indexes that a
+                # statement's parameters select. The pool's full reset (RESET ALL) ends it.
                 await leader.execute("SET plan_cache_mode = force_generic_plan")
+                await name_the_leader(leader, schema=self._schema)
         except BaseException:
             await self._pool.release(leader)
             raise

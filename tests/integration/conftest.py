@@ -14,6 +14,7 @@ from shared.db.ddl import (
     OUTBOX_AND_INBOX,
     OUTBOX_MARK_AT_ROW_END,
     OUTBOX_MESSAGE_ID_UNINDEXED,
+    OUTBOX_WAKES_ITS_WRITER,
     SENDER_SCOPED_INBOX,
     SEQUENCE_AT_PUBLICATION,
 )
@@ -35,6 +36,7 @@ async def scratch_schema(database: asyncpg.Pool) -> AsyncIterator[str]:
         await connection.execute(SEQUENCE_AT_PUBLICATION)
         await connection.execute(OUTBOX_MARK_AT_ROW_END)
         await connection.execute(OUTBOX_MESSAGE_ID_UNINDEXED)
+        await connection.execute(OUTBOX_WAKES_ITS_WRITER)
         await connection.execute("RESET search_path")
     yield schema
     await database.execute(f"DROP SCHEMA {schema} CASCADE")
