@@ -82,7 +82,9 @@ async def one_moment(connection: Connection, *, writes: bool = False) -> AsyncIt
     what was committed when it began, so an answer read in several statements could show half
     of a change committed between them (a check-in under the flag it had not yet raised).
     Read-only unless ``writes`` (an audit row of the read); inside a transaction already open,
-    that transaction's own."""
+    that transaction's own. Never for a use case that writes the outbox: the trigger would read
+    which relay leads as of the snapshot, and a row written after a lead changed could wait for
+    the relay's one-minute re-check (shared/messaging/outbox_leader.py)."""
     if connection.is_in_transaction():
         yield
         return
