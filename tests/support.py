@@ -390,3 +390,16 @@ def referral_app_refusing_after_the_parse() -> FastAPI:
     app.dependency_overrides[get_context] = no_context
     app.dependency_overrides[_caller] = another_hospital
     return app
+
+
+def run_python(script: str, *args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    """Runs ``script`` in a fresh Python process of this environment, from the repository's
+    root (a test that must see a process start from nothing: imports, the collector, a server)."""
+    return subprocess.run(
+        [sys.executable, "-c", script, *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )

@@ -8,11 +8,9 @@ server configured as the services are answers requests: none now (before: severa
 
 from __future__ import annotations
 
-import subprocess
-import sys
 import textwrap
 
-from tests.support import ROOT
+from tests.support import run_python
 
 REQUESTS = 30
 
@@ -61,14 +59,7 @@ _SERVER = textwrap.dedent(
 
 
 def test_a_service_server_runs_no_python_transport_or_http_parser_code_per_request() -> None:
-    result = subprocess.run(
-        [sys.executable, "-c", _SERVER, str(REQUESTS)],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    result = run_python(_SERVER, str(REQUESTS))
     assert result.returncode == 0, result.stderr[-2000:]
     total, _, by_file = result.stdout.strip().partition(" ")
     assert int(total) == 0, by_file

@@ -6,10 +6,8 @@ also brings in its command line's libraries, rich and pygments)."""
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 
-from tests.support import ROOT
+from tests.support import run_python
 
 HTTP_CLIENT_MODULES = ("httpx", "httpcore", "aiohttp", "rich", "pygments")
 
@@ -28,14 +26,8 @@ print(json.dumps([without_notifier, loaded()]))
 
 
 def test_only_the_notifier_loads_an_http_client_at_its_start() -> None:
-    result = subprocess.run(
-        [sys.executable, "-c", _SCRIPT],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=True,
-    )
+    result = run_python(_SCRIPT, timeout=120)
+    assert result.returncode == 0, result.stderr[-2000:]
     referral_and_telemedicine, with_the_notifier = json.loads(result.stdout)
     assert referral_and_telemedicine == []
     # The check sees a client where one is used, so the empty list above means something.

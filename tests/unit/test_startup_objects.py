@@ -8,11 +8,9 @@ collections are spaced out."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
 import textwrap
 
-from tests.support import ROOT
+from tests.support import run_python
 
 _SERVER = textwrap.dedent(
     """
@@ -54,14 +52,7 @@ _SERVER = textwrap.dedent(
 
 
 def test_a_started_server_s_full_collections_walk_none_of_its_startup_objects() -> None:
-    result = subprocess.run(
-        [sys.executable, "-c", _SERVER],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    result = run_python(_SERVER)
     assert result.returncode == 0, result.stderr[-2000:]
     walked, frozen, full_after = (int(n) for n in result.stdout.split()[:3])
     # Was every object alive (62,703 here, none frozen); now what was made since (490).
