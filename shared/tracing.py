@@ -232,7 +232,11 @@ class ReferralSpanProcessor(SpanProcessor):
     open spans of each trace so ``about_referral`` can name the ids on spans already started."""
 
     def __init__(self) -> None:
-        self._open: dict[int, set[Span]] = {}
+        # Open spans by trace id, then span id: ``on_end`` is handed a read-only copy of the
+        # span (the SDK's ``_readable_span()``), never the span itself, so an ended span is
+        # found by its id (found by identity, no span was ever let go: every span of every
+        # trace stayed in memory).
+        self._open: dict[int, dict[int, Span]] = {}
         self._lock = threading.Lock()
 
     def on_start(self, span: Span, parent_context: Context | None = None) -> None:
@@ -240,9 +244,9 @@ class ReferralSpanProcessor(SpanProcessor):
         ids = ReferralIds.from_baggage(parent_context).merged(ReferralIds.from_span(parent))
         if ids:
             span.set_attributes(ids.attributes())
-        trace_id = span.get_span_context().trace_id
+        started = span.get_span_context()
         with self._lock:
-            self._open.setdefault(trace_id, set()).add(span)
+            self._open.setdefault(started.trace_id, {})[started.span_id] = span
 
     def on_end(self, span: ReadableSpan) -> None:
         context_ = span.get_span_context()
@@ -252,14 +256,14 @@ class ReferralSpanProcessor(SpanProcessor):
             spans = self._open.get(context_.trace_id)
             if spans is None:
                 return
-            spans.discard(span)
+            spans.pop(context_.span_id, None)
             if not spans:
                 del self._open[context_.trace_id]
 
     def name_everywhere(self, trace_id: int, ids: ReferralIds) -> None:
         """Puts the ids on every span of the trace that is still open in this process."""
         with self._lock:
-            spans = list(self._open.get(trace_id, ()))
+            spans = list(self._open.get(trace_id, {}).values())
         for span in spans:
             if not span.is_recording():
                 continue

@@ -143,3 +143,24 @@ async def test_a_call_to_a_third_party_is_told_on_the_delivery_span_with_its_tra
     assert attributes[tracing.HTTP_STATUS_CODE] == 202
     assert "secret-token" not in str(attributes)
     assert "key=abc" not in str(attributes)
+
+
+def test_a_process_keeps_no_span_once_its_trace_ended_here() -> None:
+    """The processor keeps a trace's open spans to name them later; an ended span is let go.
+    The SDK hands ``on_end`` a read-only copy of the span, not the span itself, so spans were
+    never let go: every span of every trace stayed in memory (a service's RSS grew by about
+    28 MB a minute at 20 referrals a second in a soak run)."""
+    provider = TracerProvider()
+    processor = tracing.ReferralSpanProcessor()
+    provider.add_span_processor(processor)
+    tracer = provider.get_tracer("test")
+    for _ in range(3):
+        with tracer.start_as_current_span("use case"), tracer.start_as_current_span("statement"):
+            pass
+    assert processor._open == {}
+    # A span still open is kept (it may be named with the referral later).
+    span = tracer.start_span("open")
+    assert len(processor._open) == 1
+    span.end()
+    assert processor._open == {}
+    provider.shutdown()
