@@ -162,6 +162,13 @@ async def test_a_record_still_being_handled_is_not_committed(
     try:
         sent = await producer.send_and_wait(one_partition_topic.name, before[0], key=b"k")
         first: int = sent.offset
+
+        async def before_handled() -> bool:
+            return before[1] in consumer.handled
+
+        # Records fetched together are applied in one transaction (ServiceConsumer): sent
+        # before the first was handled, the held one could share its fetch and hold it too.
+        await eventually(before_handled, timeout=30, what="the record before handled")
         await producer.send_and_wait(one_partition_topic.name, held[0], key=b"k")
 
         async def first_committed() -> bool:
