@@ -96,6 +96,9 @@ class DatabaseCounts:
     cluster_wal_bytes: int = 0
     wal_full_page_images: int = 0
     most_wal: list[StatementCounts] = field(default_factory=list)
+    # The statements the server spent most time running: one that is called rarely but scans a
+    # table that grows (a watcher's) shows here and not among the most called.
+    most_exec: list[StatementCounts] = field(default_factory=list)
 
     def round_trips(self) -> int:
         """Statements, with each pool reset's four counted as the one round trip they are."""
@@ -212,6 +215,7 @@ class DatabaseCounters:
             most_wal=sorted(
                 (s for s in statements if s.wal_bytes), key=lambda s: s.wal_bytes, reverse=True
             )[:6],
+            most_exec=sorted(statements, key=lambda s: s.exec_ms, reverse=True)[:6],
         )
 
     @staticmethod

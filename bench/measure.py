@@ -143,6 +143,7 @@ class Meter:
                 "top_statements": [statement_figures(s, per) for s in counts.top],
                 "most_planned": [statement_figures(s, per) for s in counts.most_planned],
                 "most_wal": [statement_figures(s, per) for s in counts.most_wal],
+                "most_exec": [statement_figures(s, per) for s in counts.most_exec],
             }
         return figures
 

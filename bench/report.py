@@ -151,6 +151,8 @@ def report(result: dict[str, Any]) -> str:
             f"  minute {row['minute']}: p50 {row.get('p50_ms')} p99 {row.get('p99_ms')} ms, "
             f"arrived {row['arrived']}/{row['offered']}, RSS MB "
             + ", ".join(f"{k} {v}" for k, v in row["rss_mb"].items())
+            + "; CPU ms/s "
+            + ", ".join(f"{k} {v}" for k, v in row.get("cpu_ms_per_s", {}).items())
             for row in soak["minutes_detail"]
         ]
         return "\n".join(lines)

@@ -10,6 +10,7 @@ from typing import Any
 from bench.latency import latency_percentiles
 from bench.load import Flow, open_loop
 from bench.measure import Meter
+from bench.procstat import cpu_ms_per_second
 
 
 def by_minute(flow: Flow, keys: list[str], begin: float) -> list[dict[str, Any]]:
@@ -34,11 +35,18 @@ def by_minute(flow: Flow, keys: list[str], begin: float) -> list[dict[str, Any]]
 
 async def soak(flow: Flow, meter: Meter, rate: float, minutes: float) -> dict[str, Any]:
     memory: list[dict[str, float]] = []
+    # CPU ms a second of each part, minute by minute: a cost that grows with the data (a
+    # statement scanning a table that fills) shows as a part's CPU climbing at a steady rate.
+    cpu: list[dict[str, float]] = []
 
     async def sample_memory() -> None:
+        before, at = meter.usage(), time.monotonic()
         while True:
             await asyncio.sleep(60)
-            memory.append({name: u.rss_mb for name, u in meter.usage().items()})
+            usage, now = meter.usage(), time.monotonic()
+            memory.append({name: u.rss_mb for name, u in usage.items()})
+            cpu.append(cpu_ms_per_second(before, usage, now - at))
+            before, at = usage, now
 
     sampler = asyncio.create_task(sample_memory())
     begin = time.monotonic()
@@ -49,8 +57,10 @@ async def soak(flow: Flow, meter: Meter, rate: float, minutes: float) -> dict[st
         sampler.cancel()
     keys = [key for key in flow.started if key not in known]
     rows = by_minute(flow, keys, begin)
-    for row, rss in zip(rows, memory, strict=False):
+    for row, rss, cpu_ms in zip(rows, memory, cpu, strict=False):
         row["rss_mb"] = rss
+        row["cpu_ms_per_s"] = cpu_ms
     for row in rows[len(memory) :]:
         row["rss_mb"] = {}
+        row["cpu_ms_per_s"] = {}
     return {"rate_per_s": rate, "minutes": minutes, "overall": figures, "minutes_detail": rows}
