@@ -3,7 +3,10 @@ referral keeps its first referral's ``clock_id``), and the time-critical alerts 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
+
+import asyncpg
 
 from services.referral.adapters.repository import referral_from_row
 from services.referral.domain.alerts import AlertCode
@@ -82,18 +85,58 @@ async def milestones(connection: Connection, *, referral_id: str) -> list[Milest
         """,
         referral_id,
     )
-    return [
-        Milestone(
-            code=MilestoneCode(row["code"]),
-            occurred_at=row["occurred_at"],
-            recorded_at=row["recorded_at"],
-            source=TimeSource(row["source"] if row["source"] in _TIME_SOURCES else "recorded"),
-            uncertain=row["uncertain"],
-            hospital=row["hospital"],
-        )
-        for row in rows
-        if row["code"] in _MILESTONE_CODES
-    ]
+    return [_milestone(row) for row in rows if row["code"] in _MILESTONE_CODES]
+
+
+async def milestones_by_clock(
+    connection: Connection, *, clock_ids: Sequence[str]
+) -> dict[str, list[Milestone]]:
+    """Every milestone of each patient (clock) of ``clock_ids``, in time order, in one statement
+    whatever their number (a statement per patient made a report of a month of patients as many
+    round trips). A clock with no milestone is absent."""
+    rows = await connection.fetch(
+        """
+        SELECT * FROM milestone WHERE referral_id = ANY($1::text[])
+        ORDER BY referral_id, occurred_at
+        """,
+        list(clock_ids),
+    )
+    return _by_clock(rows)
+
+
+async def milestones_of_recent_clocks(
+    connection: Connection, *, within: timedelta
+) -> dict[str, list[Milestone]]:
+    """``milestones_by_clock`` of every patient with a referral made ``within`` before now."""
+    rows = await connection.fetch(
+        """
+        SELECT * FROM milestone
+        WHERE referral_id IN (SELECT clock_id FROM referral WHERE created_at > now() - $1::interval)
+        ORDER BY referral_id, occurred_at
+        """,
+        within,
+    )
+    return _by_clock(rows)
+
+
+def _by_clock(rows: Sequence[asyncpg.Record]) -> dict[str, list[Milestone]]:
+    """Rows ordered by clock, then time: each clock's milestones, in that order."""
+    found: dict[str, list[Milestone]] = {}
+    for row in rows:
+        if row["code"] in _MILESTONE_CODES:
+            found.setdefault(row["referral_id"], []).append(_milestone(row))
+    return found
+
+
+def _milestone(row: asyncpg.Record) -> Milestone:
+    return Milestone(
+        code=MilestoneCode(row["code"]),
+        occurred_at=row["occurred_at"],
+        recorded_at=row["recorded_at"],
+        source=TimeSource(row["source"] if row["source"] in _TIME_SOURCES else "recorded"),
+        uncertain=row["uncertain"],
+        hospital=row["hospital"],
+    )
 
 
 async def patient_referrals(connection: Connection, *, referral_id: str) -> list[Referral]:

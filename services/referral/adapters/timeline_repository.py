@@ -336,15 +336,21 @@ def timeline_entry_from_row(row: asyncpg.Record) -> TimelineEntry:
     )
 
 
-async def clock_timeline(connection: Connection, *, clock_id: str) -> list[TimelineEntry]:
-    """The timelines of every referral of one patient's clock (the first, its re-routings and
-    transfers) as one, in time order: a consult may hang on any of them."""
+async def clock_timelines(
+    connection: Connection, *, clock_ids: Sequence[str]
+) -> dict[str, list[TimelineEntry]]:
+    """The timelines of every referral of each patient's clock of ``clock_ids`` (the first, its
+    re-routings and transfers) as one, in time order (a consult may hang on any of them), in
+    one statement whatever their number. A clock with no entry is absent."""
     rows = await connection.fetch(
         """
-        SELECT t.event_code, t.occurred_at, t.recorded_at, t.source, t.detail
+        SELECT r.clock_id, t.event_code, t.occurred_at, t.recorded_at, t.source, t.detail
         FROM timeline_entry t JOIN referral r ON r.id = t.referral_id
-        WHERE r.clock_id = $1 ORDER BY t.occurred_at, t.id
+        WHERE r.clock_id = ANY($1::text[]) ORDER BY r.clock_id, t.occurred_at, t.id
         """,
-        clock_id,
+        list(clock_ids),
     )
-    return [timeline_entry_from_row(row) for row in rows]
+    found: dict[str, list[TimelineEntry]] = {}
+    for row in rows:
+        found.setdefault(row["clock_id"], []).append(timeline_entry_from_row(row))
+    return found
