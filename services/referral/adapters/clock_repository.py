@@ -176,29 +176,32 @@ async def referrals_in_alert_windows(
     so its work does not grow with the number of referrals (each window is from the earliest
     alert to the moment its alert goes stale). Each with its version: it changes whenever
     what its alerts are computed from does (the referral row, its patient's clock, its
-    timeline, which holds the alerts raised and the consult's request)."""
+    timeline, which holds the alerts raised and the consult's request).
+
+    The candidates are found from the windows (milestones by code and time, migration 0019;
+    the accept-by deadline), then kept if still open: starting from every open referral made
+    each round cost as much as the referrals left open."""
     rows = await connection.fetch(
         """
+        WITH candidate AS (
+            SELECT id FROM referral
+             WHERE status = ANY($7::text[]) AND replaced_by IS NULL AND accept_by <= $1
+            UNION
+            SELECT r.id FROM milestone m JOIN referral r ON r.clock_id = m.referral_id
+             WHERE m.code = $8 AND m.occurred_at BETWEEN $1 - $3::interval AND $1 - $2::interval
+            UNION
+            SELECT r.id FROM milestone m JOIN referral r ON r.clock_id = m.referral_id
+             WHERE m.code = $9 AND m.occurred_at BETWEEN $1 - $5::interval AND $1 - $4::interval
+            UNION
+            SELECT r.id FROM milestone m JOIN referral r ON r.clock_id = m.referral_id
+             WHERE r.teleconsult_requested AND m.code = $9
+               AND m.occurred_at BETWEEN $1 - $11::interval AND $1 - $10::interval
+        )
         SELECT r.id, concat_ws('/', r.updated_at,
                (SELECT max(m.recorded_at) FROM milestone m WHERE m.referral_id = r.clock_id),
                (SELECT max(t.id) FROM timeline_entry t WHERE t.referral_id = r.id)) AS version
-        FROM referral r
-        WHERE r.status <> ALL($6::text[])
-          AND r.replaced_by IS NULL
-          AND (
-            (r.status = ANY($7::text[]) AND r.accept_by <= $1)
-            OR EXISTS (
-                SELECT 1 FROM milestone m WHERE m.referral_id = r.clock_id AND m.code = $8
-                  AND m.occurred_at BETWEEN $1 - $3::interval AND $1 - $2::interval)
-            OR EXISTS (
-                SELECT 1 FROM milestone m
-                WHERE m.referral_id = r.clock_id AND m.code = $9
-                  AND m.occurred_at BETWEEN $1 - $5::interval AND $1 - $4::interval)
-            OR (r.teleconsult_requested AND EXISTS (
-                SELECT 1 FROM milestone m
-                WHERE m.referral_id = r.clock_id AND m.code = $9
-                  AND m.occurred_at BETWEEN $1 - $11::interval AND $1 - $10::interval))
-          )
+        FROM candidate JOIN referral r ON r.id = candidate.id
+        WHERE r.status <> ALL($6::text[]) AND r.replaced_by IS NULL
         """,
         now,
         lkw_window[0],
@@ -228,18 +231,23 @@ async def next_alert_window_opens(
     value = await connection.fetchval(
         """
         SELECT extract(epoch FROM min(opens)) FROM (
-            SELECT r.accept_by AS opens FROM referral r
-             WHERE r.status = ANY($3::text[]) AND r.replaced_by IS NULL
+            SELECT min(accept_by) AS opens FROM referral
+             WHERE status = ANY($3::text[]) AND replaced_by IS NULL AND accept_by > $1
             UNION ALL
-            SELECT m.occurred_at + w.opens_after
-              FROM referral r
-              JOIN milestone m ON m.referral_id = r.clock_id
-              JOIN (VALUES ($4::text, $5::interval, false), ($6, $7, false), ($6, $8, true))
+            -- Per window, the first milestone after its opening, walked in time order on the
+            -- (code, time) index until one whose referral is open: not every open referral.
+            SELECT first.occurred_at + w.opens_after
+              FROM (VALUES ($4::text, $5::interval, false), ($6, $7, false), ($6, $8, true))
                    AS w (code, opens_after, needs_consult)
-                ON w.code = m.code AND (r.teleconsult_requested OR NOT w.needs_consult)
-             WHERE r.status <> ALL($2::text[]) AND r.replaced_by IS NULL
+              CROSS JOIN LATERAL (
+                  SELECT m.occurred_at
+                    FROM milestone m JOIN referral r ON r.clock_id = m.referral_id
+                   WHERE m.code = w.code AND m.occurred_at > $1 - w.opens_after
+                     AND r.status <> ALL($2::text[]) AND r.replaced_by IS NULL
+                     AND (r.teleconsult_requested OR NOT w.needs_consult)
+                   ORDER BY m.occurred_at LIMIT 1
+              ) AS first
         ) AS windows
-        WHERE opens > $1
         """,
         now,
         status_codes(TERMINAL),
