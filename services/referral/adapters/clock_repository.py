@@ -3,7 +3,7 @@ referral keeps its first referral's ``clock_id``), and the time-critical alerts 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from datetime import datetime, timedelta
 
 import asyncpg
@@ -12,7 +12,7 @@ from services.referral.adapters.repository import referral_from_row
 from services.referral.domain.alerts import AlertCode
 from services.referral.domain.clock import Milestone, TimeSource
 from services.referral.domain.model import Referral
-from shared.db.pool import Connection
+from shared.db.pool import Connection, one_moment
 from shared.vocabulary.milestones import MilestoneCode
 from shared.workflow.task_state import AWAITING_ANSWER, TERMINAL, status_codes
 
@@ -104,19 +104,34 @@ async def milestones_by_clock(
     return _by_clock(rows)
 
 
-async def milestones_of_recent_clocks(
-    connection: Connection, *, within: timedelta
-) -> dict[str, list[Milestone]]:
-    """``milestones_by_clock`` of every patient with a referral made ``within`` before now."""
-    rows = await connection.fetch(
-        """
-        SELECT * FROM milestone
-        WHERE referral_id IN (SELECT clock_id FROM referral WHERE created_at > now() - $1::interval)
-        ORDER BY referral_id, occurred_at
-        """,
-        within,
-    )
-    return _by_clock(rows)
+async def each_recent_clock(
+    connection: Connection, *, within: timedelta, rows_at_a_time: int = 500
+) -> AsyncIterator[list[Milestone]]:
+    """The milestones of each patient with a referral made ``within`` before now, a patient at
+    a time, in time order: one statement, its rows fetched ``rows_at_a_time`` through a cursor,
+    so a month of patients is never held at once (the whole answer in memory grew a service's
+    RSS with the month). As of one moment (``one_moment``)."""
+    async with one_moment(connection):
+        clock: str | None = None
+        milestones: list[Milestone] = []
+        async for row in connection.cursor(
+            """
+            SELECT * FROM milestone
+            WHERE referral_id IN (
+                SELECT clock_id FROM referral WHERE created_at > now() - $1::interval)
+            ORDER BY referral_id, occurred_at
+            """,
+            within,
+            prefetch=rows_at_a_time,
+        ):
+            if row["referral_id"] != clock:
+                if milestones:
+                    yield milestones
+                clock, milestones = row["referral_id"], []
+            if row["code"] in _MILESTONE_CODES:
+                milestones.append(_milestone(row))
+        if milestones:
+            yield milestones
 
 
 def _by_clock(rows: Sequence[asyncpg.Record]) -> dict[str, list[Milestone]]:

@@ -7,9 +7,11 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from opentelemetry.sdk.metrics import MeterProvider
 
+from services.referral.adapters import clock_repository
 from services.referral.adapters.kpi_gauges import KpiGauges
 from services.referral.domain.commands import ClinicalTime, ReportedTime
 from services.referral.service.intake import request_referral
@@ -56,20 +58,73 @@ async def test_the_kpi_report_reads_any_number_of_patients_in_three_statements(
     assert len(sent) == 3, sent
 
 
-async def test_the_kpi_gauges_read_the_months_patients_in_one_statement(
+class _CountingConnection:
+    """The test's connection, noting each statement the code sends through it (a cursor's
+    statement too, which asyncpg's query loggers do not see)."""
+
+    def __init__(self, connection: Connection) -> None:
+        self._connection = connection
+        self.sent: list[str] = []
+
+    def __getattr__(self, name: str) -> Any:
+        attribute = getattr(self._connection, name)
+        if name not in {"fetch", "fetchrow", "fetchval", "execute", "executemany", "cursor"}:
+            return attribute
+
+        def noted(query: str, *args: Any, **kwargs: Any) -> Any:
+            self.sent.append(" ".join(query.split())[:60])
+            return attribute(query, *args, **kwargs)
+
+        return noted
+
+
+async def test_the_kpi_gauges_read_the_months_patients_in_one_statement_however_many(
+    connection: Connection,
+) -> None:
+    counting = _CountingConnection(connection)
+    gauges = KpiGauges(
+        pool=OneConnectionPool(counting),  # type: ignore[arg-type]
+        meter=MeterProvider().get_meter("kpi-test"),
+        every_s=0,
+    )
+
+    async def statements_with(patients: int) -> list[str]:
+        now = datetime.now(UTC)
+        # This month's (the gauges count the current Bangkok month), a second apart.
+        await _patients(connection, [now - timedelta(seconds=n + 1) for n in range(patients)])
+        counting.sent.clear()
+        await gauges.sample()
+        return list(counting.sent)
+
+    few = await statements_with(PATIENTS)
+    assert ({"hospital": COMMUNITY}, float(PATIENTS)) in gauges.patients.readings()
+    more = await statements_with(PATIENTS)
+
+    assert ({"hospital": COMMUNITY}, float(2 * PATIENTS)) in gauges.patients.readings()
+    assert len(few) == 1, few
+    assert more == few
+
+
+async def test_the_months_clocks_come_whole_whatever_rows_a_fetch_brings(
     connection: Connection,
 ) -> None:
     now = datetime.now(UTC)
-    # This month's (the gauges count the current Bangkok month), a second apart.
     await _patients(connection, [now - timedelta(seconds=n + 1) for n in range(PATIENTS)])
-    gauges = KpiGauges(
-        pool=OneConnectionPool(connection),  # type: ignore[arg-type]
-        meter=MeterProvider().get_meter("kpi-test"),
-        every_s=60,
-    )
+    clock_ids = [
+        row["clock_id"]
+        for row in await connection.fetch(
+            "SELECT clock_id FROM referral WHERE created_at > now() - interval '1 day'"
+        )
+    ]
+    whole = await clock_repository.milestones_by_clock(connection, clock_ids=clock_ids)
 
-    async with sent_statements(connection) as sent:
-        await gauges.sample()
+    # A row at a time: every patient's milestones still come together, once each.
+    streamed = [
+        milestones
+        async for milestones in clock_repository.each_recent_clock(
+            connection, within=timedelta(days=1), rows_at_a_time=1
+        )
+    ]
 
-    assert ({"hospital": COMMUNITY}, float(PATIENTS)) in gauges.patients.readings()
-    assert len(sent) == 1, sent
+    assert sorted(map(repr, streamed)) == sorted(map(repr, whole.values()))
+    assert len(streamed) >= PATIENTS
