@@ -3,7 +3,7 @@ referral keeps its first referral's ``clock_id``), and the time-critical alerts 
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncGenerator, Sequence
 from datetime import datetime, timedelta
 
 import asyncpg
@@ -106,7 +106,7 @@ async def milestones_by_clock(
 
 async def each_recent_clock(
     connection: Connection, *, within: timedelta, rows_at_a_time: int = 500
-) -> AsyncIterator[list[Milestone]]:
+) -> AsyncGenerator[list[Milestone], None]:
     """The milestones of each patient with a referral made ``within`` before now, a patient at
     a time, in time order: one statement, its rows fetched ``rows_at_a_time`` through a cursor,
     so a month of patients is never held at once (the whole answer in memory grew a service's

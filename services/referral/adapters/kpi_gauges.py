@@ -86,10 +86,14 @@ class KpiGauges:
             return
         month = bangkok_month(datetime.now(UTC))
         outcomes: list[HospitalOutcome] = []
-        async with self._pool.acquire() as connection:
-            async for milestones in clock_repository.each_recent_clock(
-                connection, within=_CLOCKS_OF_THE_MONTH
-            ):
+        async with (
+            self._pool.acquire() as connection,
+            # Closed here even when a patient's outcome fails: its transaction ends with it.
+            contextlib.aclosing(
+                clock_repository.each_recent_clock(connection, within=_CLOCKS_OF_THE_MONTH)
+            ) as clocks,
+        ):
+            async for milestones in clocks:
                 with contextlib.suppress(ValueError):  # two times contradict: not countable
                     outcomes.extend(o for o in outcomes_of(milestones) if o.month == month)
         report = kpi_report(outcomes)
