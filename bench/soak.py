@@ -39,7 +39,7 @@ async def soak(flow: Flow, meter: Meter, rate: float, minutes: float) -> dict[st
     # statement scanning a table that fills) shows as a part's CPU climbing at a steady rate.
     cpu: list[dict[str, float]] = []
 
-    async def sample_memory() -> None:
+    async def sample_each_minute() -> None:
         before, at = meter.usage(), time.monotonic()
         while True:
             await asyncio.sleep(60)
@@ -48,7 +48,7 @@ async def soak(flow: Flow, meter: Meter, rate: float, minutes: float) -> dict[st
             cpu.append(cpu_ms_per_second(before, usage, now - at))
             before, at = usage, now
 
-    sampler = asyncio.create_task(sample_memory())
+    sampler = asyncio.create_task(sample_each_minute())
     begin = time.monotonic()
     known = set(flow.started)
     try:
