@@ -212,8 +212,9 @@ class OutboxRelay(ScheduledTask):
     after it when no round comes sooner, and when the relay stops. A relay that dies before
     that leaves the batch to the next leader, which sends it again with the same numbers (as
     one that died between sending and marking always did): the consumers' inboxes drop the
-    repeats. Meanwhile the backlog metric counts the batch as unsent, and its ``published_at``
-    is the time the broker took it, not the time it was marked."""
+    repeats. So does a mark that PostgreSQL lost in a crash: the leader's rounds commit without
+    waiting for the disk (``_lead``). Meanwhile the backlog metric counts the batch as unsent,
+    and its ``published_at`` is the time the broker took it, not the time it was marked."""
 
     def __init__(
         self,
@@ -270,8 +271,19 @@ class OutboxRelay(ScheduledTask):
                 # batch's rows, so that plan always looks cheaper than the generic one, which
                 # is the same plan): the benchmark counted 0.45-0.87 plans per call of the mark.
                 # Only here: a pool-wide generic plan would lose the partial indexes that a
-                # statement's parameters select. The pool's full reset (RESET ALL) ends it.
-                await leader.execute("SET plan_cache_mode = force_generic_plan")
+                # statement's parameters select.
+                # And a round's commit does not wait for its WAL on disk (asynchronous commit;
+                # PostgreSQL's WAL writer flushes it within a fraction of a second): a round
+                # writes only its marks, and a mark lost with PostgreSQL's last commits in a
+                # crash is a batch sent again with the same numbers, which the consumers drop,
+                # as after a relay that dies before its deferred mark. Such a crash loses the
+                # end of the WAL only, so a key's marks are lost from its last one back, never
+                # one before a kept one. It was a flush to disk per round, in every service, on
+                # the way of each record to the broker. The pool's full reset (RESET ALL) ends
+                # both settings.
+                await leader.execute(
+                    "SET plan_cache_mode = force_generic_plan; SET synchronous_commit = off"
+                )
                 await name_the_leader(leader, schema=self._schema)
         except BaseException:
             await self._pool.release(leader)

@@ -18,26 +18,30 @@ from shared.db.ddl import (
     SENDER_SCOPED_INBOX,
     SEQUENCE_AT_PUBLICATION,
 )
-from shared.db.pool import create_pool
+from shared.db.pool import Connection, create_pool
 from shared.messaging.broker import create_broker
 from shared.messaging.topics import Topic
 from shared.settings import PlatformSettings
 from tests.support import TestStack
 
 
+async def create_outbox_schema(connection: Connection | asyncpg.Connection, schema: str) -> None:
+    """``schema`` with the inbox and outbox as the services' migrations leave them."""
+    await connection.execute(f"CREATE SCHEMA {schema}; SET search_path TO {schema};")
+    await connection.execute(OUTBOX_AND_INBOX)
+    await connection.execute(SENDER_SCOPED_INBOX)
+    await connection.execute(SEQUENCE_AT_PUBLICATION)
+    await connection.execute(OUTBOX_MARK_AT_ROW_END)
+    await connection.execute(OUTBOX_MESSAGE_ID_UNINDEXED)
+    await connection.execute(OUTBOX_WAKES_ITS_WRITER)
+    await connection.execute("RESET search_path")
+
+
 @pytest.fixture(scope="module")
 async def scratch_schema(database: asyncpg.Pool) -> AsyncIterator[str]:
     schema = f"itest_{secrets.token_hex(4)}"
     async with database.acquire() as connection:
-        await connection.execute(f"CREATE SCHEMA {schema}; SET search_path TO {schema};")
-        await connection.execute(OUTBOX_AND_INBOX)
-        # The inbox and outbox as the services' migrations leave them.
-        await connection.execute(SENDER_SCOPED_INBOX)
-        await connection.execute(SEQUENCE_AT_PUBLICATION)
-        await connection.execute(OUTBOX_MARK_AT_ROW_END)
-        await connection.execute(OUTBOX_MESSAGE_ID_UNINDEXED)
-        await connection.execute(OUTBOX_WAKES_ITS_WRITER)
-        await connection.execute("RESET search_path")
+        await create_outbox_schema(connection, schema)
     yield schema
     await database.execute(f"DROP SCHEMA {schema} CASCADE")
 
