@@ -272,6 +272,13 @@ class OutboxRelay(ScheduledTask):
                 # is the same plan): the benchmark counted 0.45-0.87 plans per call of the mark.
                 # Only here: a pool-wide generic plan would lose the partial indexes that a
                 # statement's parameters select.
+                # The generic plan is made once, at the lead's first round, from what the
+                # table looks like then: on a young outbox (a few rows, no statistics yet) the
+                # mark joined the batch's ids to a sequential scan of the whole table, and the
+                # plan stayed while the table grew (published rows are kept for retention),
+                # until an ANALYZE happened to replan it: every round read every row (the
+                # benchmark: 1,000 buffers a round at 3,000 rows). Without sequential scans the
+                # plan reads the batch's rows by their indexes at any size.
                 # And a round's commit does not wait for its WAL on disk (asynchronous commit;
                 # PostgreSQL's WAL writer flushes it within a fraction of a second): a round
                 # writes only its marks, and a mark lost with PostgreSQL's last commits in a
@@ -280,9 +287,10 @@ class OutboxRelay(ScheduledTask):
                 # end of the WAL only, so a key's marks are lost from its last one back, never
                 # one before a kept one. It was a flush to disk per round, in every service, on
                 # the way of each record to the broker. The pool's full reset (RESET ALL) ends
-                # both settings.
+                # these settings.
                 await leader.execute(
-                    "SET plan_cache_mode = force_generic_plan; SET synchronous_commit = off"
+                    "SET plan_cache_mode = force_generic_plan; SET enable_seqscan = off;"
+                    " SET synchronous_commit = off"
                 )
                 await name_the_leader(leader, schema=self._schema)
         except BaseException:
