@@ -29,7 +29,7 @@ from shared.limits import InputLimits
 from tests.e2e.harness import ServiceProcesses
 from tests.support import ROOT, TestStack, as_hospital, referral_bundle, shifted_port
 
-PORT = shifted_port(38101)
+PORT = shifted_port(24101)
 RESULTS = ROOT / "bench" / "results" / "health_under_input.json"
 FHIR_JSON = {"Content-Type": "application/fhir+json", **as_hospital("sikao-hospital")}
 

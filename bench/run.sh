@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The benchmark: its own Kafka + PostgreSQL (ports 39092/35432, shifted by FT_TEST_PORT_OFFSET), the services, the baseline.
+# The benchmark: its own Kafka + PostgreSQL (ports 22092/22632, shifted by FT_TEST_PORT_OFFSET), the services, the baseline.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash deploy/local/ensure-tools.sh
