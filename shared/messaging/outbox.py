@@ -266,28 +266,19 @@ class OutboxRelay(ScheduledTask):
             takes_session_state(leader)
             with suppress_instrumentation():
                 await leader.execute("SELECT pg_advisory_lock(hashtext($1))", self.channel)
-                # The rounds run on this connection. PostgreSQL would plan the round's
-                # statement again at every call for its arrays (exactly estimated for the
-                # batch's rows, so that plan always looks cheaper than the generic one, which
-                # is the same plan): the benchmark counted 0.45-0.87 plans per call of the mark.
-                # Only here: a pool-wide generic plan would lose the partial indexes that a
-                # statement's parameters select.
-                # The generic plan is made once, at the lead's first round, from what the
-                # table looks like then: on a young outbox (a few rows, no statistics yet) the
-                # mark joined the batch's ids to a sequential scan of the whole table, and the
-                # plan stayed while the table grew (published rows are kept for retention),
-                # until an ANALYZE happened to replan it: every round read every row (the
-                # benchmark: 1,000 buffers a round at 3,000 rows). Without sequential scans the
-                # plan reads the batch's rows by their indexes at any size.
-                # And a round's commit does not wait for its WAL on disk (asynchronous commit;
-                # PostgreSQL's WAL writer flushes it within a fraction of a second): a round
-                # writes only its marks, and a mark lost with PostgreSQL's last commits in a
-                # crash is a batch sent again with the same numbers, which the consumers drop,
-                # as after a relay that dies before its deferred mark. Such a crash loses the
-                # end of the WAL only, so a key's marks are lost from its last one back, never
-                # one before a kept one. It was a flush to disk per round, in every service, on
-                # the way of each record to the broker. The pool's full reset (RESET ALL) ends
-                # these settings.
+                # The rounds run on this connection, with three settings of its own (the
+                # pool's full reset, RESET ALL, ends them):
+                # - a generic plan: PostgreSQL planned the round again at every call for its
+                #   arrays (0.45-0.87 plans per call in the benchmark). Not pool-wide: a generic
+                #   plan loses the partial indexes that a statement's parameters select;
+                # - no sequential scans: that plan is made at the lead's first round, and on a
+                #   young outbox (a few rows, no statistics) it joined the batch to a scan of
+                #   the whole table, kept as published rows filled it until an ANALYZE;
+                # - asynchronous commit: a round writes only its marks, and a mark lost with
+                #   PostgreSQL's last commits in a crash (the end of the WAL only, so a key's
+                #   marks from its last one back) is a batch sent again with the same numbers,
+                #   which the consumers drop, as after a relay that dies before its deferred
+                #   mark. Each round waited for a flush to disk before its rows could go out.
                 await leader.execute(
                     "SET plan_cache_mode = force_generic_plan; SET enable_seqscan = off;"
                     " SET synchronous_commit = off"
