@@ -24,33 +24,25 @@ SUITE_HALVES = (0, 1000)
 LINUX_EPHEMERAL_START = 32768
 
 
-def _bench_base_ports() -> set[int]:
-    stack = bench_stack()
-    shifted = {
-        *BENCH_PORTS.values(),
-        BENCH_WEBHOOK_PORT,
-        health_under_input.PORT,
+def _unshifted(ports: set[int], stack: TestStack) -> set[int]:
+    """``ports`` and the stack's listeners, at offset 0."""
+    listeners = {
         stack.kafka_port,
         stack.kafka_controller_port,
         stack.kafka_hospital_port,
         stack.postgres_port,
         stack.zipkin_port,
     }
-    return {port - PORT_OFFSET for port in shifted}
+    return {port - PORT_OFFSET for port in ports | listeners}
+
+
+def _bench_base_ports() -> set[int]:
+    ports = {*BENCH_PORTS.values(), BENCH_WEBHOOK_PORT, health_under_input.PORT}
+    return _unshifted(ports, bench_stack())
 
 
 def _suite_base_ports() -> set[int]:
-    stack = TestStack(state_dir=Path("unused"))
-    shifted = {
-        *SERVICE_PORTS.values(),
-        WEBHOOK_PORT,
-        stack.kafka_port,
-        stack.kafka_controller_port,
-        stack.kafka_hospital_port,
-        stack.postgres_port,
-        stack.zipkin_port,
-    }
-    return {port - PORT_OFFSET for port in shifted}
+    return _unshifted({*SERVICE_PORTS.values(), WEBHOOK_PORT}, TestStack(state_dir=Path("unused")))
 
 
 def _ephemeral_start() -> int:
