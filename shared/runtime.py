@@ -38,7 +38,7 @@ from shared.messaging.message_handlers import (
     RefusalHandler,
     TogetherHook,
 )
-from shared.messaging.outbox import OutboxRelay
+from shared.messaging.outbox_relay import OutboxRelay
 from shared.messaging.progress import PartitionProgress
 from shared.messaging.service_consumer import ServiceConsumer
 from shared.messaging.topics import PerHospitalTopics, Topic

@@ -57,9 +57,9 @@ ALTER TABLE inbox DROP COLUMN sender;
 
 DROP_OUTBOX_AND_INBOX = "DROP TABLE inbox; DROP TABLE outbox; DROP FUNCTION outbox_notify();"
 
-# The relay numbers a key's events as it publishes them (shared/messaging/outbox.py), so a writer
-# inserts its row without a sequence and without waiting for the key's other writers. Rows
-# numbered before keep their numbers; the downgrade numbers the rows still waiting, in order.
+# The relay numbers a key's events as it publishes them (shared/messaging/outbox_relay.py), so a
+# writer inserts its row without a sequence and without waiting for the key's other writers.
+# Rows numbered before keep their numbers; the downgrade numbers the rows still waiting, in order.
 SEQUENCE_AT_PUBLICATION = "ALTER TABLE outbox ALTER COLUMN sequence DROP NOT NULL;"
 SEQUENCE_AT_INSERT = """
 UPDATE outbox SET sequence = numbered.sequence
@@ -74,7 +74,8 @@ WHERE outbox.id = numbered.id;
 ALTER TABLE outbox ALTER COLUMN sequence SET NOT NULL;
 """
 
-# The relay marks a row sent by writing its sequence and published_at (shared/messaging/outbox.py):
+# The relay marks a row sent by writing its sequence and published_at
+# (shared/messaging/outbox_relay.py):
 # not in place (both are indexed), but PostgreSQL logs a new row version on the row's own page as
 # the bytes that differ from the old one's start and end. Moved to the row's end, the two columns
 # are all the mark logs, given room on the page (fillfactor 50: a row is ~1-2 KB, mostly its

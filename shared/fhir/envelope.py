@@ -244,7 +244,8 @@ def read_relayed_message(payload: bytes) -> FhirMessage:
     """A message the network's own outbox relay published, read without validating its Bundle.
 
     Such a record comes on a topic only the network's services may write (Kafka ACLs), with the
-    relay's ``producer`` header and the FHIR version it was built for (shared.messaging.outbox);
+    relay's ``producer`` header and the FHIR version it was built for
+    (shared.messaging.outbox_relay);
     its JSON was written by the typed builders above, whose every output the test suite parses
     back strictly (FT_CHECK_BUILT_MESSAGES). So only the envelope is checked here, enough to say
     what is wrong with a record that is not one; each entry a handler reads is made into its

@@ -17,7 +17,8 @@ import pytest
 from faststream.kafka import KafkaBroker
 
 from shared.db.pool import Connection
-from shared.messaging.outbox import OutboxRelay, add_to_outbox
+from shared.messaging.outbox import add_to_outbox
+from shared.messaging.outbox_relay import OutboxRelay
 from shared.messaging.topics import Topic
 from tests.support import task_update
 

@@ -18,7 +18,8 @@ import asyncpg
 import pytest
 from faststream.kafka import KafkaBroker
 
-from shared.messaging.outbox import OutboxEvent, OutboxRelay, add_all_to_outbox
+from shared.messaging.outbox import OutboxEvent, add_all_to_outbox
+from shared.messaging.outbox_relay import OutboxRelay
 from shared.messaging.topics import Topic
 from tests.support import task_update
 from tests.wal_index_entries import wal_position

@@ -22,7 +22,8 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from shared.db.pool import create_pool
 from shared.messaging import headers
 from shared.messaging.broker import create_broker
-from shared.messaging.outbox import OutboxEvent, OutboxRelay, add_all_to_outbox, add_to_outbox
+from shared.messaging.outbox import OutboxEvent, add_all_to_outbox, add_to_outbox
+from shared.messaging.outbox_relay import OutboxRelay
 from shared.messaging.topics import Topic
 from shared.settings import PlatformSettings
 from shared.tracing import ReferralIds, about_referral

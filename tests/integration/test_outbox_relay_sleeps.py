@@ -17,7 +17,8 @@ import pytest
 from faststream.kafka import KafkaBroker
 
 from shared.messaging.broker import create_broker
-from shared.messaging.outbox import OutboxRelay, add_to_outbox
+from shared.messaging.outbox import add_to_outbox
+from shared.messaging.outbox_relay import OutboxRelay
 from shared.messaging.topics import Topic
 from shared.runtime import relay_notices
 from shared.settings import PlatformSettings

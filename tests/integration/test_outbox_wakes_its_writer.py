@@ -14,7 +14,8 @@ import pytest
 from faststream.kafka import KafkaBroker
 
 from shared.db.pool import create_pool
-from shared.messaging.outbox import OutboxRelay, add_to_outbox
+from shared.messaging.outbox import add_to_outbox
+from shared.messaging.outbox_relay import OutboxRelay
 from shared.messaging.topics import Topic
 from shared.workers import DatabaseNotices
 from tests.integration.test_outbox_relay_sleeps import _asleep, _lock_holders, _published, _wired

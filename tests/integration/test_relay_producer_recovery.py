@@ -13,7 +13,8 @@ from aiokafka.producer.sender import Sender
 from faststream.kafka import KafkaBroker
 
 from shared.messaging import headers
-from shared.messaging.outbox import OutboxRelay, add_to_outbox
+from shared.messaging.outbox import add_to_outbox
+from shared.messaging.outbox_relay import OutboxRelay
 from shared.messaging.topics import Topic
 from tests.support import TestStack, records_on_topic, task_update
 

@@ -16,7 +16,8 @@ import pytest
 from faststream.kafka import KafkaBroker
 
 from shared.db.pool import create_pool
-from shared.messaging.outbox import OutboxEvent, OutboxRelay, add_all_to_outbox
+from shared.messaging.outbox import OutboxEvent, add_all_to_outbox
+from shared.messaging.outbox_relay import OutboxRelay
 from shared.messaging.topics import Topic
 from tests.support import TestStack, eventually, task_update
 

@@ -13,7 +13,7 @@ from shared.fhir.codes import EventCode
 from shared.fhir.envelope import FhirMessage
 from shared.messaging.broker import create_broker
 from shared.messaging.guard import ConsumerGuard
-from shared.messaging.outbox import OutboxRelay
+from shared.messaging.outbox_relay import OutboxRelay
 from shared.messaging.service_consumer import ServiceConsumer
 from shared.messaging.topics import NOTIFICATION_OUTCOMES, NOTIFICATION_REQUESTS
 from shared.metrics.sampled import Sampler
